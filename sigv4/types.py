@@ -1,0 +1,141 @@
+"""Immutable values the signer works on: the request, the credentials, the result.
+
+Strategy: a `Request` holds the request exactly as the user wrote it (the URL
+text, header names with their casing and order, duplicates kept); every
+canonicalization happens later, in `sigv4.canonical`, so the original is never
+lost and a signed request differs from its input only by what signing added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import IO, Union
+
+#: A body is bytes, or a stream the signer reads only when asked to hash it.
+Body = Union[bytes, IO[bytes], Iterable[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """An access key pair, optionally with a session token. Secrets never appear in repr."""
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Request:
+    """An HTTP request as the user built it.
+
+    `url` is either absolute (`https://host/path?query`) or an origin-form
+    target (`/path?query`, with the host in a `Host` header). The path and
+    query are kept exactly as given: no decoding, no re-encoding.
+    """
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: Body
+
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        headers: Iterable[tuple[str, str]] = (),
+        body: Body = b"",
+    ) -> None:
+        object.__setattr__(self, "method", method)
+        object.__setattr__(self, "url", url)
+        object.__setattr__(self, "headers", tuple((str(n), str(v)) for n, v in headers))
+        object.__setattr__(self, "body", body)
+
+    # -- URL parts -------------------------------------------------------
+    @property
+    def scheme(self) -> str:
+        """`http` or `https` for an absolute URL, else the empty string."""
+        head, sep, _ = self.url.partition("://")
+        return head.lower() if sep and "/" not in head else ""
+
+    @property
+    def authority(self) -> str:
+        """`host[:port]` from an absolute URL, else the empty string."""
+        if not self.scheme:
+            return ""
+        rest = self.url.split("://", 1)[1]
+        end = len(rest)
+        for stop in "/?#":
+            index = rest.find(stop)
+            if index != -1:
+                end = min(end, index)
+        return rest[:end]
+
+    @property
+    def target(self) -> str:
+        """The request target as sent on the request line: path and query."""
+        if not self.scheme:
+            return self.url
+        rest = self.url.split("://", 1)[1][len(self.authority):]
+        rest = rest.partition("#")[0]
+        return rest if rest.startswith("/") else "/" + rest
+
+    @property
+    def path(self) -> str:
+        return self.target.partition("?")[0]
+
+    @property
+    def query(self) -> str:
+        """The raw query string (without `?`); empty when there is none."""
+        return self.target.partition("?")[2]
+
+    # -- headers ---------------------------------------------------------
+    def header(self, name: str) -> str | None:
+        """The first value of header `name` (case-insensitive), or None."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return None
+
+    def without_headers(self, names: Iterable[str]) -> Request:
+        drop = {n.lower() for n in names}
+        return replace(self, headers=tuple(h for h in self.headers if h[0].lower() not in drop))
+
+    def with_header(self, name: str, value: str) -> Request:
+        """Set `name`: replace the first occurrence in place (dropping later
+        duplicates), or append it when absent."""
+        wanted = name.lower()
+        out: list[tuple[str, str]] = []
+        placed = False
+        for key, old in self.headers:
+            if key.lower() != wanted:
+                out.append((key, old))
+            elif not placed:
+                out.append((key, value))
+                placed = True
+        if not placed:
+            out.append((name, value))
+        return replace(self, headers=tuple(out))
+
+    def with_url(self, url: str) -> Request:
+        return replace(self, url=url)
+
+    def with_body(self, body: Body) -> Request:
+        return replace(self, body=body)
+
+
+def iter_body(body: Body, chunk_size: int = 1 << 16) -> Iterator[bytes]:
+    """Yield a body's bytes in chunks; streams are read lazily, once."""
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        if body:
+            yield bytes(body)
+        return
+    read = getattr(body, "read", None)
+    if read is not None:
+        while chunk := read(chunk_size):
+            yield chunk
+        return
+    for chunk in body:  # type: ignore[union-attr]
+        if chunk:
+            yield bytes(chunk)
