@@ -1,0 +1,92 @@
+"""Hypothesis strategies for params that satisfy a `wire` model shape.
+
+Generated values respect types, required members, enums, length/range
+limits and (where Python can compile them) patterns, so they pass
+`wire.validate`. Timestamps are whole-millisecond UTC datetimes and floats
+are finite, so round trips can compare with `==`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from hypothesis import strategies as st
+
+from wire.model import Shape
+
+_MAX_DEPTH = 3
+
+
+def _bounded(shape: Shape, low: int, high: int) -> tuple[int, int]:
+    lo = int(shape.min) if shape.min is not None else low
+    hi = int(shape.max) if shape.max is not None else max(high, lo)
+    return lo, min(hi, max(lo, high))
+
+
+def _string(shape: Shape) -> st.SearchStrategy[str]:
+    if shape.enum:
+        return st.sampled_from(shape.enum)
+    lo, hi = _bounded(shape, 0, 12)
+    if shape.pattern:
+        try:
+            re.compile(shape.pattern)
+        except re.error:
+            pass
+        else:
+            return st.from_regex(shape.pattern, fullmatch=True).filter(lambda s: lo <= len(s) <= (shape.max or 1 << 30))
+    return st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=lo, max_size=hi)
+
+
+def _integer(shape: Shape) -> st.SearchStrategy[int]:
+    lo = int(shape.min) if shape.min is not None else -(2**31)
+    hi = int(shape.max) if shape.max is not None else 2**31 - 1
+    return st.integers(lo, hi)
+
+
+_TIMESTAMPS = st.datetimes(
+    min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc)
+).map(lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000))
+
+_SCALARS: dict[str, Any] = {
+    "boolean": lambda shape: st.booleans(),
+    "string": _string,
+    "integer": _integer,
+    "long": _integer,
+    "float": lambda shape: st.floats(-1e6, 1e6, allow_nan=False, width=32),
+    "double": lambda shape: st.floats(-1e9, 1e9, allow_nan=False),
+    "timestamp": lambda shape: _TIMESTAMPS,
+    "blob": lambda shape: st.binary(min_size=_bounded(shape, 0, 16)[0], max_size=_bounded(shape, 0, 16)[1]),
+}
+
+
+def values(shape: Shape, depth: int = 0) -> st.SearchStrategy[Any]:
+    """Valid values for `shape`."""
+    if shape.type == "structure":
+        return structures(shape, depth)
+    if shape.type == "list":
+        lo, hi = _bounded(shape, 0, 3)
+        if depth >= _MAX_DEPTH:
+            hi = lo
+        return st.lists(values(shape.member.shape, depth + 1), min_size=lo, max_size=hi)
+    if shape.type == "map":
+        lo, hi = _bounded(shape, 0, 3)
+        if depth >= _MAX_DEPTH:
+            hi = lo
+        return st.dictionaries(
+            values(shape.members["key"].shape, depth + 1), values(shape.members["value"].shape, depth + 1), min_size=lo, max_size=hi
+        )
+    return _SCALARS[shape.type](shape)  # type: ignore[no-any-return]
+
+
+def structures(shape: Shape, depth: int = 0) -> st.SearchStrategy[dict[str, Any]]:
+    required = {n: values(m.shape, depth + 1) for n, m in shape.members.items() if n in shape.required}
+    optional = {
+        n: values(m.shape, depth + 1)
+        for n, m in shape.members.items()
+        if n not in shape.required and (depth < _MAX_DEPTH or m.shape.type not in ("structure", "list", "map"))
+    }
+    if shape.union:
+        return st.one_of([st.fixed_dictionaries({n: s}) for n, s in optional.items()])
+    return st.fixed_dictionaries(required, optional=optional)

@@ -1,0 +1,38 @@
+"""Pure AWS wire-protocol codecs: awsJson1_0/1_1, restJson1, awsQuery, ec2Query.
+
+`serialize` turns params into a `sigv4.types.Request` ready to sign;
+`parse_response` turns status, headers and body into a dict or raises
+`ServiceError`. No sockets, no clock, no randomness unless injected; the only
+file access is `load_model` reading a model the caller names.
+"""
+
+from wire.api import parse_request, parse_response, serialize, serialize_error, serialize_response
+from wire.errors import (
+    DecodeError,
+    ModelError,
+    SerializationError,
+    ServiceError,
+    ValidationError,
+    Violation,
+    WireError,
+)
+from wire.model import Model, load_model
+from wire.validate import validate
+
+__all__ = [
+    "DecodeError",
+    "Model",
+    "ModelError",
+    "SerializationError",
+    "ServiceError",
+    "ValidationError",
+    "Violation",
+    "WireError",
+    "load_model",
+    "parse_request",
+    "parse_response",
+    "serialize",
+    "serialize_error",
+    "serialize_response",
+    "validate",
+]

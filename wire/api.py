@@ -1,0 +1,170 @@
+"""The public functions: params -> `Request`, response bytes -> dict, and the
+server-side mirror images.
+
+Strategy: every function looks the protocol's `Codec` up in `CODECS` and
+adds only what is common to all protocols: type checking before encoding,
+idempotency tokens, the endpoint (scheme, host, `hostPrefix`, path prefix),
+request compression, the GET URL limit, and the error boundary that turns any
+low-level failure while reading bytes into `DecodeError`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from sigv4.types import Request
+from wire import jsonproto, query, restjson
+from wire.errors import DecodeError, SerializationError, ServiceError, ValidationError
+from wire.http import Codec, Encoded, Params, Response, encode_query, normalize_headers
+from wire.model import Model, Operation
+from wire.validate import violations
+
+CODECS: dict[str, Codec] = {
+    "json": jsonproto.CODEC,
+    "rest-json": restjson.CODEC,
+    "query": query.QUERY_CODEC,
+    "ec2": query.EC2_CODEC,
+}
+
+#: AWS's Query API accepts GET, but URLs beyond this are refused by front ends.
+MAX_GET_URL = 8192
+
+#: Smithy's default `requestMinCompressionSizeBytes`.
+MIN_COMPRESSION_SIZE = 10240
+
+_HOST_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_ENDPOINT = re.compile(r"(?P<scheme>https?)://(?P<authority>[^/?#]+)(?P<path>/[^?#]*)?")
+
+
+def uuid4_token() -> str:
+    """The default idempotency-token factory."""
+    return str(uuid.uuid4())
+
+
+def _fill_tokens(op: Operation, params: Params, token_factory: Callable[[], str]) -> Params:
+    if op.input is None:
+        return params
+    missing = [m.name for m in op.input.members.values() if m.idempotency_token and params.get(m.name) is None]
+    return {**params, **{name: token_factory() for name in missing}} if missing else params
+
+
+def _host_prefix(op: Operation, params: Params) -> str:
+    if not op.host_prefix:
+        return ""
+    prefix = op.host_prefix
+    for member in op.input.members.values() if op.input else ():
+        if member.host_label:
+            prefix = prefix.replace("{" + member.wire_name + "}", str(params.get(member.name, "")))
+    for label in prefix.rstrip(".").split("."):
+        if not _HOST_LABEL.fullmatch(label):
+            raise SerializationError(f"host prefix {op.host_prefix!r} gives an invalid host label {label!r}")
+    return prefix
+
+
+def _compress(op: Operation, encoded: Encoded, min_size: int) -> Encoded:
+    if "gzip" not in op.compression or len(encoded.body) < min_size:
+        return encoded
+    # mtime=0 keeps the output a pure function of the input.
+    body = gzip.compress(encoded.body, mtime=0)
+    headers = list(encoded.headers)
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == "content-encoding":
+            headers[index] = (name, f"{value}, gzip")
+            break
+    else:
+        headers.append(("Content-Encoding", "gzip"))
+    return Encoded(encoded.method, encoded.path, encoded.query, tuple(headers), body)
+
+
+def _url(endpoint: str, host_prefix: str, encoded: Encoded) -> str:
+    match = _ENDPOINT.fullmatch(endpoint)
+    if match is None:
+        raise SerializationError(f"endpoint {endpoint!r} is not an http(s) URL without query")
+    base_path = (match.group("path") or "").rstrip("/")
+    url = f"{match.group('scheme')}://{host_prefix}{match.group('authority')}{base_path}{encoded.path}"
+    if encoded.query:
+        url += ("&" if "?" in encoded.path else "?") + encode_query(encoded.query)
+    return url
+
+
+def serialize(
+    model: Model,
+    operation: str,
+    params: Mapping[str, Any],
+    *,
+    endpoint: str,
+    method: str | None = None,
+    token_factory: Callable[[], str] = uuid4_token,
+    min_compression_size: int = MIN_COMPRESSION_SIZE,
+) -> Request:
+    """Encode `params` for `operation` as a `Request` ready to sign.
+
+    `endpoint` is `scheme://host[:port][/path-prefix]`. `method="GET"` asks a
+    Query or EC2 Query codec for a GET with the parameters in the URL (other
+    protocols raise). Idempotency-token members left unset are filled from
+    `token_factory`. Raises `ValidationError` (wrong types, missing required
+    or unknown members) or `SerializationError`.
+    """
+    op = model.operation(operation)
+    found = violations(op.input, params, constraints=False)
+    if found:
+        raise ValidationError(tuple(found))
+    params = _fill_tokens(op, params, token_factory)
+    encoded = CODECS[model.protocol].encode_request(model, op, params, method)
+    encoded = _compress(op, encoded, min_compression_size)
+    url = _url(endpoint, _host_prefix(op, params), encoded)
+    if encoded.method == "GET" and method == "GET" and len(url) > MAX_GET_URL:
+        raise SerializationError(f"GET URL is {len(url)} bytes, over the {MAX_GET_URL}-byte limit; use POST")
+    return Request(encoded.method, url, encoded.headers, encoded.body)
+
+
+Headers = Mapping[str, str] | Iterable[tuple[str, str]]
+
+
+def parse_response(model: Model, operation: str, status: int, headers: Headers, body: bytes) -> dict[str, Any]:
+    """Decode a response to `operation`.
+
+    Returns the output members as a dict (timestamps as aware datetimes, blobs
+    as bytes). Raises `ServiceError` for an error response and `DecodeError`
+    when the bytes do not fit the model; never anything else.
+    """
+    op = model.operation(operation)
+    try:
+        return CODECS[model.protocol].decode_response(model, op, status, normalize_headers(headers), bytes(body))
+    except (ServiceError, DecodeError):
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as err:
+        raise DecodeError(f"cannot decode {operation} response: {err!r}") from err
+
+
+def parse_request(
+    model: Model, method: str, target: str, headers: Headers, body: bytes
+) -> tuple[str, dict[str, Any]]:
+    """Server side: which operation a request calls, and its params.
+
+    `target` is the request target (path and query). Returns
+    `(operation name, params)`; raises `DecodeError`.
+    """
+    try:
+        return CODECS[model.protocol].decode_request(model, method, target, normalize_headers(headers), bytes(body))
+    except DecodeError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as err:
+        raise DecodeError(f"cannot decode request {method} {target}: {err!r}") from err
+
+
+def serialize_response(model: Model, operation: str, output: Mapping[str, Any]) -> Response:
+    """Server side: `(status, headers, body)` of a successful response to `operation`."""
+    return CODECS[model.protocol].encode_response(model, model.operation(operation), output)
+
+
+def serialize_error(
+    model: Model, code: str, message: str, status: int = 400, extra_members: Mapping[str, Any] | None = None
+) -> Response:
+    """Server side: `(status, headers, body)` of an error response that
+    `parse_response` reads back as `ServiceError(code, message, status, data=...)`."""
+    return CODECS[model.protocol].encode_error(model, code, message, status, extra_members or {})

@@ -1,0 +1,66 @@
+"""The codec contract: what a protocol produces and consumes, as plain values.
+
+Strategy: a protocol codec is a `Codec` value holding five pure functions,
+and `wire.api` picks one from a dict keyed by the model's protocol. The
+request side produces `Encoded` (method, path, query pairs, headers, body);
+`wire.api` alone turns that into a `sigv4.types.Request` (endpoint, host
+prefix, compression, URL limits), so those rules exist once for every
+protocol. Headers arriving from a peer are normalized once into `Headers`:
+lower-cased names, repeated fields joined with ", " as RFC 9110 allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from wire.model import Model, Operation
+
+#: Lower-cased header name -> value.
+Headers = Mapping[str, str]
+Params = Mapping[str, Any]
+#: (status, headers, body) of a response built by the server side.
+Response = tuple[int, tuple[tuple[str, str], ...], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A request as a protocol lays it out, before the endpoint is applied."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class Codec:
+    """One protocol's pure functions (see `wire.api` for the contracts)."""
+
+    encode_request: Callable[[Model, Operation, Params, str | None], Encoded]
+    decode_response: Callable[[Model, Operation, int, Headers, bytes], dict[str, Any]]
+    decode_request: Callable[[Model, str, str, Headers, bytes], tuple[str, dict[str, Any]]]
+    encode_response: Callable[[Model, Operation, Params], Response]
+    encode_error: Callable[[Model, str, str, int, Params], Response]
+
+
+def normalize_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Lower-case names; join repeated fields with ", "."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    out: dict[str, str] = {}
+    for name, value in pairs:
+        key = str(name).lower()
+        out[key] = f"{out[key]}, {value}" if key in out else str(value)
+    return out
+
+
+def percent_encode(text: str, safe: str = "") -> str:
+    """RFC 3986 percent-encoding: everything but unreserved characters (and `safe`)."""
+    return quote(text, safe=safe)
+
+
+def encode_query(pairs: Iterable[tuple[str, str]]) -> str:
+    return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in pairs)

@@ -1,0 +1,341 @@
+"""awsQuery and ec2Query: form-encoded requests, XML responses.
+
+Strategy: the two protocols differ only by a `QueryStyle` row (how a member
+is named on the wire, whether lists are always flattened, whether an empty
+list is sent as `Name=`, where the result and the errors sit in the XML), so
+one set of functions serves both. Requests are a list of (dotted name, text)
+pairs: `Action`, `Version`, then members (`Name.member.N`, `Name.N` when
+flattened, `Name.entry.N.key/value` for maps), as a POST form body or, on
+request, in the URL of a GET. Responses are read from the safe XML tree of
+`wire.xml`: `{Operation}Result` inside `{Operation}Response` for awsQuery,
+the root itself for ec2Query; errors from `ErrorResponse/Error` or
+`Response/Errors/Error`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from wire import xml
+from wire.errors import DecodeError, SerializationError, ServiceError
+from wire.http import Codec, Encoded, Headers, Params, Response, encode_query
+from wire.model import Member, Model, Operation, Shape
+from wire.text import from_text, to_text
+
+_FORM = "application/x-www-form-urlencoded; charset=utf-8"
+
+
+def _capitalize(name: str) -> str:
+    return name[:1].upper() + name[1:]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryStyle:
+    member_name: Callable[[Member], str]
+    always_flattened: bool
+    send_empty_lists: bool
+    #: where a successful result sits: (response) -> the node holding the members
+    result: Callable[[xml.Node, Operation], xml.Node]
+    #: where an error sits: (root) -> the `<Error>` node, or None
+    error: Callable[[xml.Node], xml.Node | None]
+    request_id_tag: str
+
+
+def _query_result(root: xml.Node, op: Operation) -> xml.Node:
+    return root.child(op.result_wrapper or f"{op.name}Result") or root
+
+
+def _query_error(root: xml.Node) -> xml.Node | None:
+    return root.child("Error")
+
+
+def _ec2_error(root: xml.Node) -> xml.Node | None:
+    errors = root.child("Errors")
+    return errors.child("Error") if errors is not None else None
+
+
+QUERY = QueryStyle(
+    member_name=lambda m: m.location_name or m.name,
+    always_flattened=False,
+    send_empty_lists=True,
+    result=_query_result,
+    error=_query_error,
+    request_id_tag="RequestId",
+)
+EC2 = QueryStyle(
+    member_name=lambda m: m.query_name or _capitalize(m.location_name or m.name),
+    always_flattened=True,
+    send_empty_lists=False,
+    result=lambda root, op: root,
+    error=_ec2_error,
+    request_id_tag="RequestID",
+)
+
+
+# -- request: params -> form pairs ---------------------------------------------
+
+
+def _list_prefix(member: Member, prefix: str, style: QueryStyle) -> str:
+    """Where list items go: `prefix.member.N`, or `prefix.N` when flattened."""
+    element = member.shape.member
+    if style.always_flattened:
+        return prefix
+    if member.flattened:
+        # A flattened list whose element has its own name takes that name
+        # in place of the member's (Smithy `xmlName` on the target).
+        if element.location_name:
+            return prefix.rpartition(".")[0] + ("." if "." in prefix else "") + element.location_name
+        return prefix
+    return f"{prefix}.{element.location_name or 'member'}"
+
+
+def _form_pairs(member: Member, value: Any, prefix: str, style: QueryStyle, out: list[tuple[str, str]]) -> None:
+    kind = member.shape.type
+    if kind == "structure":
+        for name, item in value.items():
+            child = member.shape.members[name]
+            if item is not None:
+                _form_pairs(child, item, f"{prefix}.{style.member_name(child)}" if prefix else style.member_name(child), style, out)
+    elif kind == "list":
+        if not value:
+            if style.send_empty_lists:
+                out.append((prefix, ""))
+            return
+        item_prefix = _list_prefix(member, prefix, style)
+        for index, item in enumerate(value, 1):
+            _form_pairs(member.shape.member, item, f"{item_prefix}.{index}", style, out)
+    elif kind == "map":
+        key_member, value_member = member.shape.members["key"], member.shape.members["value"]
+        entry = prefix if member.flattened or style.always_flattened else f"{prefix}.entry"
+        for index, (key, item) in enumerate(value.items(), 1):
+            out.append((f"{entry}.{index}.{key_member.location_name or 'key'}", str(key)))
+            _form_pairs(value_member, item, f"{entry}.{index}.{value_member.location_name or 'value'}", style, out)
+    else:
+        out.append((prefix, to_text(member, value, "iso8601")))
+
+
+def _encoder(style: QueryStyle) -> Callable[[Model, Operation, Params, str | None], Encoded]:
+    def encode(model: Model, op: Operation, params: Params, method: str | None) -> Encoded:
+        pairs = [("Action", op.name), ("Version", model.api_version)]
+        if op.input is not None:
+            _form_pairs(Member("", op.input), params, "", style, pairs)
+        if method is None or method.upper() == "POST":
+            return Encoded("POST", "/", (), (("Content-Type", _FORM),), encode_query(pairs).encode("ascii"))
+        if method.upper() == "GET":
+            return Encoded("GET", "/", tuple(pairs))
+        raise SerializationError(f"Query requests are POST or GET, not {method!r}")
+
+    return encode
+
+
+# -- XML -> values ----------------------------------------------------------------
+
+
+def _xml_name(member: Member) -> str:
+    """The element name of a structure member (flattened lists use the element's name)."""
+    if member.shape.type == "list" and member.flattened and member.shape.member.location_name:
+        return member.shape.member.location_name
+    return member.location_name or member.name
+
+
+def _decode_nodes(member: Member, nodes: list[xml.Node], style: QueryStyle) -> Any:
+    """The value of `member` held by `nodes` (several only for flattened collections)."""
+    kind = member.shape.type
+    if kind == "list":
+        element = member.shape.member
+        items = nodes if member.flattened else nodes[0].all(element.location_name or "member")
+        return [_decode_nodes(element, [item], style) for item in items]
+    if kind == "map":
+        key_member, value_member = member.shape.members["key"], member.shape.members["value"]
+        entries = nodes if member.flattened else nodes[0].all("entry")
+        out: dict[str, Any] = {}
+        for entry in entries:
+            key = entry.child(key_member.location_name or "key")
+            value = entry.child(value_member.location_name or "value")
+            if key is not None and value is not None:
+                out[key.text] = _decode_nodes(value_member, [value], style)
+        return out
+    if kind == "structure":
+        return decode_structure(member.shape, nodes[0], style)
+    return from_text(member, nodes[0].text)
+
+
+def decode_structure(shape: Shape, node: xml.Node, style: QueryStyle) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for member in shape.members.values():
+        found = node.all(_xml_name(member))
+        if found:
+            out[member.name] = _decode_nodes(member, found, style)
+    return out
+
+
+def _service_error(model: Model, status: int, body: bytes, style: QueryStyle) -> ServiceError:
+    try:
+        root = xml.parse(body)
+    except DecodeError:
+        # A front end's HTML or empty error page: the status still tells.
+        return ServiceError(str(status), "", status)
+    error = style.error(root)
+    if error is None:
+        return ServiceError(str(status), "", status)
+    code = getattr(error.child("Code"), "text", "")
+    message = getattr(error.child("Message"), "text", "")
+    shape = model.error_shapes.get(code)
+    data = decode_structure(shape, error, style) if shape is not None else {}
+    request_id = getattr(root.child(style.request_id_tag), "text", None)
+    return ServiceError(code, message, status, request_id, data)
+
+
+def _decoder(style: QueryStyle) -> Callable[[Model, Operation, int, Headers, bytes], dict[str, Any]]:
+    def decode(model: Model, op: Operation, status: int, headers: Headers, body: bytes) -> dict[str, Any]:
+        if status >= 300:
+            raise _service_error(model, status, body, style)
+        if op.output is None or not op.output.members:
+            return {}
+        return decode_structure(op.output, style.result(xml.parse(body), op), style)
+
+    return decode
+
+
+# -- server side: form -> params, values -> XML -----------------------------------
+
+#: A form's dotted names as a tree: "A.member.1" -> {"A": {"member": {"1": text}}}.
+_Tree = dict[str, Any]
+
+
+def _tree(pairs: list[tuple[str, str]]) -> _Tree:
+    root: _Tree = {}
+    for name, value in pairs:
+        node = root
+        *parents, leaf = name.split(".")
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise DecodeError(f"form field {name!r} conflicts with a scalar")
+            node = child
+        node[leaf] = value
+    return root
+
+
+def _indexed(tree: Any) -> list[Any]:
+    if tree == "":
+        return []
+    if not isinstance(tree, dict):
+        raise DecodeError("expected numbered form fields")
+    return [tree[k] for k in sorted(tree, key=lambda k: int(k) if k.isdigit() else -1) if k.isdigit()]
+
+
+def _from_tree(member: Member, tree: Any, style: QueryStyle, name: str) -> Any:
+    kind = member.shape.type
+    if kind == "structure":
+        if not isinstance(tree, dict):
+            raise DecodeError(f"form field {name!r} is not a structure")
+        out: dict[str, Any] = {}
+        for child in member.shape.members.values():
+            key = style.member_name(child)
+            if key in tree:
+                out[child.name] = _from_tree(child, tree[key], style, f"{name}.{key}")
+        return out
+    if kind == "list":
+        element = member.shape.member
+        flat = style.always_flattened or member.flattened
+        items = _indexed(tree if flat or tree == "" else tree.get(element.location_name or "member", {}))
+        return [_from_tree(element, item, style, name) for item in items]
+    if kind == "map":
+        key_member, value_member = member.shape.members["key"], member.shape.members["value"]
+        flat = style.always_flattened or member.flattened
+        entries = _indexed(tree if flat else tree.get("entry", {}))
+        return {
+            entry[key_member.location_name or "key"]: _from_tree(value_member, entry[value_member.location_name or "value"], style, name)
+            for entry in entries
+        }
+    if not isinstance(tree, str):
+        raise DecodeError(f"form field {name!r} is not a scalar")
+    return from_text(member, tree)
+
+
+def _request_decoder(style: QueryStyle) -> Callable[[Model, str, str, Headers, bytes], tuple[str, dict[str, Any]]]:
+    def decode(model: Model, method: str, target: str, headers: Headers, body: bytes) -> tuple[str, dict[str, Any]]:
+        form = target.partition("?")[2] if method.upper() == "GET" else body.decode("utf-8")
+        tree = _tree(parse_qsl(form, keep_blank_values=True))
+        op = model.operations.get(str(tree.pop("Action", "")))
+        if op is None:
+            raise DecodeError("missing or unknown Action")
+        tree.pop("Version", None)
+        return op.name, (_from_tree(Member("", op.input), tree, style, "") if op.input is not None else {})
+
+    return decode
+
+
+def _to_xml(member: Member, value: Any) -> str:
+    kind = member.shape.type
+    if kind == "structure":
+        return "".join(
+            _member_xml(child, value[child.name]) for child in member.shape.members.values() if value.get(child.name) is not None
+        )
+    if kind == "list":
+        element = member.shape.member
+        return "".join(xml.element(element.location_name or "member", _to_xml(element, item)) for item in value)
+    if kind == "map":
+        key_member, value_member = member.shape.members["key"], member.shape.members["value"]
+        return "".join(
+            xml.element(
+                "entry",
+                xml.element(key_member.location_name or "key", xml.text(str(key)))
+                + xml.element(value_member.location_name or "value", _to_xml(value_member, item)),
+            )
+            for key, item in value.items()
+        )
+    return xml.text(to_text(member, value, "iso8601"))
+
+
+def _member_xml(member: Member, value: Any) -> str:
+    """`member` as the element(s) of its enclosing structure."""
+    if member.flattened and member.shape.type == "list":
+        element = member.shape.member
+        return "".join(xml.element(_xml_name(member), _to_xml(element, item)) for item in value)
+    if member.flattened and member.shape.type == "map":
+        inner = _to_xml(member, value)
+        return inner.replace("<entry>", f"<{_xml_name(member)}>").replace("</entry>", f"</{_xml_name(member)}>")
+    return xml.element(_xml_name(member), _to_xml(member, value))
+
+
+def _namespace(model: Model) -> str:
+    return f"https://{model.signing_name}.amazonaws.com/doc/{model.api_version}/"
+
+
+def _response_encoder(style: QueryStyle) -> Callable[[Model, Operation, Params], Response]:
+    def encode(model: Model, op: Operation, output: Params) -> Response:
+        members = _to_xml(Member("", op.output), output) if op.output is not None else ""
+        if style is QUERY:
+            members = xml.element(op.result_wrapper or f"{op.name}Result", members)
+        body = f'<{op.name}Response xmlns="{_namespace(model)}">{members}</{op.name}Response>'
+        return 200, (("Content-Type", "text/xml"),), body.encode("utf-8")
+
+    return encode
+
+
+def _error_encoder(style: QueryStyle) -> Callable[[Model, str, str, int, Params], Response]:
+    def encode(model: Model, code: str, message: str, status: int, extra: Params) -> Response:
+        shape = model.error_shapes.get(code)
+        fault = "Sender" if shape is None or shape.sender_fault else "Receiver"
+        members = _to_xml(Member("", shape), extra) if shape is not None else ""
+        error = xml.element(
+            "Error",
+            xml.element("Type", fault) + xml.element("Code", xml.text(code)) + xml.element("Message", xml.text(message)) + members,
+        )
+        body = xml.element("ErrorResponse", error) if style is QUERY else xml.element("Response", xml.element("Errors", error))
+        return status, (("Content-Type", "text/xml"),), body.encode("utf-8")
+
+    return encode
+
+
+def _codec(style: QueryStyle) -> Codec:
+    return Codec(_encoder(style), _decoder(style), _request_decoder(style), _response_encoder(style), _error_encoder(style))
+
+
+QUERY_CODEC = _codec(QUERY)
+EC2_CODEC = _codec(EC2)

@@ -1,0 +1,352 @@
+"""restJson1: HTTP bindings (URI labels, query string, headers, status code,
+payload) around a JSON body.
+
+Strategy: a structure's members are partitioned by `location` once per call;
+each binding has a small writer (request/response side) and reader, and the
+scalar <-> text conversions for headers, query strings and labels come from
+one table keyed by shape type. Whatever is not bound travels in the JSON
+body using `wire.jsonproto`'s value rules. The server-side functions
+(`decode_request`, `encode_response`, `encode_error`) reuse the same
+writers and readers in the other direction, so a round trip is exact.
+
+Spec rules enforced here (Smithy restJson1): labels are percent-encoded,
+greedy labels keep `/`; header timestamps default to HTTP dates, query and
+label timestamps to ISO 8601; named query members win over a query map with
+the same key; list headers are comma-separated with strings quoted when they
+contain `,` or `"`; an unset payload is an empty body without Content-Type; a
+structure with body members always sends at least `{}`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from wire.errors import DecodeError, SerializationError
+from wire.http import Codec, Encoded, Headers, Params, Response, percent_encode
+from wire.jsonproto import (
+    decode_members,
+    decode_value,
+    dumps,
+    encode_members,
+    encode_value,
+    loads,
+    loads_object,
+    service_error,
+)
+from wire.model import Member, Model, Operation, Shape
+from wire.text import from_text, to_text
+
+# -- header lists ----------------------------------------------------------------
+
+_NEEDS_QUOTES = re.compile(r'[,"]')
+
+
+def _header_item(member: Member, value: Any) -> str:
+    text = to_text(member, value, "rfc822")
+    if member.shape.type == "string" and _NEEDS_QUOTES.search(text):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return text
+
+
+def split_header_list(text: str) -> list[str]:
+    """Split a comma-separated header value, honouring double-quoted items."""
+    items: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
+    for char in text:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif quoted and char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            items.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current).strip())
+    return items
+
+
+def _header_list(member: Member, text: str) -> list[Any]:
+    element = member.shape.member
+    items = split_header_list(text)
+    if element.shape.type == "timestamp" and (element.timestamp_format or "rfc822") == "rfc822":
+        # HTTP dates contain a comma ("Mon, 16 Dec 2019 ..."): rejoin the halves.
+        items = [f"{a}, {b}" for a, b in zip(items[::2], items[1::2])]
+    return [from_text(element, item) for item in items]
+
+
+# -- writers ----------------------------------------------------------------------
+
+
+def _header_fields(members: Iterable[Member], values: Params) -> list[tuple[str, str]]:
+    fields: list[tuple[str, str]] = []
+    for member in members:
+        value = values.get(member.name)
+        if value is None:
+            continue
+        if member.location == "headers":
+            value_member = member.shape.members["value"]
+            fields.extend((member.wire_name + key, to_text(value_member, item, "rfc822")) for key, item in value.items())
+        elif member.shape.type == "list":
+            fields.append((member.wire_name, ",".join(_header_item(member.shape.member, item) for item in value)))
+        else:
+            fields.append((member.wire_name, to_text(member, value, "rfc822")))
+    return fields
+
+
+def _query_pairs(members: Iterable[Member], values: Params) -> list[tuple[str, str]]:
+    named: list[tuple[str, str]] = []
+    mapped: list[tuple[str, str]] = []
+    for member in members:
+        value = values.get(member.name)
+        if value is None:
+            continue
+        if member.shape.type == "map":
+            value_member = member.shape.members["value"]
+            for key, item in value.items():
+                items = item if value_member.shape.type == "list" else [item]
+                element = value_member.shape.member if value_member.shape.type == "list" else value_member
+                mapped.extend((key, to_text(element, one, "iso8601")) for one in items)
+        elif member.shape.type == "list":
+            named.extend((member.wire_name, to_text(member.shape.member, item, "iso8601")) for item in value)
+        else:
+            named.append((member.wire_name, to_text(member, value, "iso8601")))
+    taken = {key for key, _ in named}
+    return named + [pair for pair in mapped if pair[0] not in taken]
+
+
+_LABEL = re.compile(r"\{([^}+]+)(\+?)\}")
+
+
+def _render_uri(template: str, labels: Mapping[str, Member], values: Params) -> str:
+    def fill(match: re.Match[str]) -> str:
+        name, greedy = match.group(1), match.group(2)
+        member = labels.get(name)
+        value = values.get(member.name) if member else None
+        if member is None or value is None or value == "":
+            raise SerializationError(f"URI label {name!r} needs a non-empty value")
+        return percent_encode(to_text(member, value, "iso8601"), safe="/" if greedy else "")
+
+    return _LABEL.sub(fill, template)
+
+
+_PAYLOAD_TYPES = {"blob": "application/octet-stream", "string": "text/plain"}
+
+
+def _body(shape: Shape, values: Params) -> tuple[bytes, str | None]:
+    """The body and its Content-Type (None when there is no body)."""
+    if shape.payload is not None:
+        member = shape.members[shape.payload]
+        value = values.get(member.name)
+        if value is None:
+            return b"", None
+        if member.shape.type in _PAYLOAD_TYPES:
+            raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+            return raw, _PAYLOAD_TYPES[member.shape.type]
+        return dumps(encode_value(member.shape, value)), "application/json"
+    body_members = [m for m in shape.members.values() if m.location is None]
+    if not body_members:
+        return b"", None
+    return dumps(encode_members(body_members, values)), "application/json"
+
+
+def _by_location(shape: Shape | None, location: str) -> list[Member]:
+    return [m for m in shape.members.values() if m.location == location] if shape is not None else []
+
+
+def _header_members(shape: Shape | None) -> list[Member]:
+    return [m for m in shape.members.values() if m.location in ("header", "headers")] if shape is not None else []
+
+
+def _encode_request(model: Model, op: Operation, params: Params, method: str | None) -> Encoded:
+    shape = op.input
+    labels = {m.wire_name: m for m in _by_location(shape, "uri")}
+    path = _render_uri(op.request_uri, labels, params)
+    query = _query_pairs(_by_location(shape, "querystring"), params)
+    headers = _header_fields(_header_members(shape), params)
+    body, content_type = _body(shape, params) if shape is not None else (b"", None)
+    if content_type is not None:
+        headers.append(("Content-Type", content_type))
+    return Encoded(op.method, path, tuple(query), tuple(headers), body)
+
+
+def _encode_bound(shape: Shape | None, values: Params, status: int) -> Response:
+    status_members = _by_location(shape, "statusCode")
+    for member in status_members:
+        if values.get(member.name) is not None:
+            status = int(values[member.name])
+    headers = _header_fields(_header_members(shape), values)
+    body, content_type = _body(shape, values) if shape is not None else (b"", None)
+    if content_type is not None:
+        headers.append(("Content-Type", content_type))
+    return status, tuple(headers), body
+
+
+def _encode_response(model: Model, op: Operation, output: Params) -> Response:
+    return _encode_bound(op.output, output, op.response_code)
+
+
+def _encode_error(model: Model, code: str, message: str, status: int, extra: Params) -> Response:
+    shape = model.error_shapes.get(code)
+    if shape is None:
+        body = dumps({"code": code, "message": message, **extra})
+        return status, (("X-Amzn-ErrorType", code), ("Content-Type", "application/json")), body
+    message_member = next((m for m in shape.members if m.lower() == "message"), "message")
+    status, headers, body = _encode_bound(shape, {message_member: message, **extra}, status)
+    named = {name.lower() for name, _ in headers}
+    added = () if "x-amzn-errortype" in named else (("X-Amzn-ErrorType", code),)
+    return status, added + headers, body
+
+
+# -- readers ------------------------------------------------------------------------
+
+
+def _read_headers(shape: Shape, headers: Headers) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for member in _header_members(shape):
+        name = member.wire_name.lower()
+        if member.location == "headers":
+            value_member = member.shape.members["value"]
+            found = {k[len(name):]: from_text(value_member, v) for k, v in headers.items() if k.startswith(name)}
+            if found:
+                out[member.name] = found
+        elif name in headers:
+            text = headers[name]
+            out[member.name] = _header_list(member, text) if member.shape.type == "list" else from_text(member, text)
+    return out
+
+
+def _read_body(shape: Shape, body: bytes) -> dict[str, Any]:
+    if shape.payload is not None:
+        member = shape.members[shape.payload]
+        if not body:
+            return {}
+        if member.shape.type == "blob":
+            return {member.name: body}
+        if member.shape.type == "string":
+            return {member.name: body.decode("utf-8", "replace")}
+        data = loads(body)
+        return {member.name: decode_value(member.shape, data)} if data is not None else {}
+    body_members = [m for m in shape.members.values() if m.location is None]
+    if not body_members:
+        return {}
+    return decode_members(body_members, loads_object(body))
+
+
+def _read_bound(shape: Shape | None, status: int, headers: Headers, body: bytes) -> dict[str, Any]:
+    if shape is None:
+        return {}
+    out = _read_headers(shape, headers)
+    out.update({m.name: status for m in _by_location(shape, "statusCode")})
+    out.update(_read_body(shape, body))
+    return out
+
+
+def _error_body(body: bytes) -> dict[str, Any]:
+    # An error may come from a proxy or load balancer with an HTML or empty
+    # body: the status and headers still describe it.
+    try:
+        data = loads(body)
+    except DecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _decode_response(model: Model, op: Operation, status: int, headers: Headers, body: bytes) -> dict[str, Any]:
+    if status >= 300:
+        data = _error_body(body)
+        raise service_error(model, status, headers, data, lambda shape: _read_bound(shape, status, headers, body))
+    return _read_bound(op.output, status, headers, body)
+
+
+# -- server side: which operation a request is for --------------------------------
+
+
+@lru_cache(maxsize=1024)
+def _path_pattern(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    path = template.partition("?")[0]
+    names: list[str] = []
+    parts: list[str] = []
+    position = 0
+    for match in _LABEL.finditer(path):
+        parts.append(re.escape(path[position:match.start()]))
+        names.append(match.group(1))
+        parts.append(f"(?P<g{len(names)}>.+)" if match.group(2) else f"(?P<g{len(names)}>[^/]+)")
+        position = match.end()
+    parts.append(re.escape(path[position:]))
+    return re.compile("".join(parts) + "/?"), tuple(names)
+
+
+def _match(model: Model, method: str, path: str) -> tuple[Operation, dict[str, str]]:
+    best: tuple[int, Operation, dict[str, str]] | None = None
+    for op in model.operations.values():
+        if op.method != method.upper():
+            continue
+        pattern, names = _path_pattern(op.request_uri)
+        found = pattern.fullmatch(path)
+        if found is None:
+            continue
+        labels = {name: unquote(found.group(f"g{i}")) for i, name in enumerate(names, 1)}
+        # Prefer the most specific template: the most literal characters.
+        literal = len(op.request_uri) - sum(len(name) + 2 for name in names)
+        if best is None or literal > best[0]:
+            best = (literal, op, labels)
+    if best is None:
+        raise DecodeError(f"no operation matches {method} {path}")
+    return best[1], best[2]
+
+
+def _read_query(members: Iterable[Member], query: str) -> dict[str, Any]:
+    pairs = parse_qsl(query, keep_blank_values=True)
+    out: dict[str, Any] = {}
+    named: set[str] = set()
+    maps: list[Member] = []
+    for member in members:
+        if member.shape.type == "map":
+            maps.append(member)
+            continue
+        named.add(member.wire_name)
+        values = [v for k, v in pairs if k == member.wire_name]
+        if not values:
+            continue
+        if member.shape.type == "list":
+            out[member.name] = [from_text(member.shape.member, v) for v in values]
+        else:
+            out[member.name] = from_text(member, values[0])
+    for member in maps:
+        value_member = member.shape.members["value"]
+        found: dict[str, Any] = {}
+        for key, text in pairs:
+            if key in named:
+                continue
+            if value_member.shape.type == "list":
+                found.setdefault(key, []).append(from_text(value_member.shape.member, text))
+            else:
+                found.setdefault(key, from_text(value_member, text))
+        if found:
+            out[member.name] = found
+    return out
+
+
+def _decode_request(model: Model, method: str, target: str, headers: Headers, body: bytes) -> tuple[str, dict[str, Any]]:
+    path, _, query = target.partition("?")
+    op, labels = _match(model, method, path)
+    shape = op.input
+    if shape is None:
+        return op.name, {}
+    params = {m.name: from_text(m, labels[m.wire_name]) for m in _by_location(shape, "uri") if m.wire_name in labels}
+    params.update(_read_query(_by_location(shape, "querystring"), query))
+    params.update(_read_headers(shape, headers))
+    params.update(_read_body(shape, body))
+    return op.name, params
+
+
+CODEC = Codec(_encode_request, _decode_response, _decode_request, _encode_response, _encode_error)
