@@ -22,3 +22,31 @@ def botocore_sdist() -> Path:
         return fetch.ensure()
     except fetch.FetchError as err:
         pytest.fail(f"official vectors unavailable: {err}", pytrace=False)
+
+
+# -- official protocol tests: passed/total per protocol and direction ----------
+# The wire protocol tests tag each case with `record_property("protocol_suite",
+# "rest-json/input")`; the summary below counts outcomes per tag, so the run
+# prints e.g. "rest-json/input: 113/113 passed, 0 known failures".
+_PROTOCOL_OUTCOMES: dict[str, dict[str, int]] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    suite = dict(report.user_properties).get("protocol_suite")
+    if suite is None or report.when != "call":
+        return
+    outcome = "xfailed" if report.skipped and hasattr(report, "wasxfail") else report.outcome
+    counts = _PROTOCOL_OUTCOMES.setdefault(str(suite), {})
+    counts[outcome] = counts.get(outcome, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _PROTOCOL_OUTCOMES:
+        return
+    terminalreporter.section("official protocol tests (botocore sdist)")
+    for suite, counts in sorted(_PROTOCOL_OUTCOMES.items()):
+        total = sum(counts.values())
+        terminalreporter.write_line(
+            f"{suite:20} {counts.get('passed', 0)}/{total} passed, "
+            f"{counts.get('xfailed', 0)} known failures, {counts.get('failed', 0)} failed"
+        )

@@ -10,10 +10,13 @@ low-level failure while reading bytes into `DecodeError`.
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from sigv4.types import Request
@@ -77,7 +80,7 @@ def _compress(op: Operation, encoded: Encoded, min_size: int) -> Encoded:
             break
     else:
         headers.append(("Content-Encoding", "gzip"))
-    return Encoded(encoded.method, encoded.path, encoded.query, tuple(headers), body)
+    return replace(encoded, headers=tuple(headers), body=body)
 
 
 def _url(endpoint: str, host_prefix: str, encoded: Encoded) -> str:
@@ -116,6 +119,9 @@ def serialize(
     params = _fill_tokens(op, params, token_factory)
     encoded = CODECS[model.protocol].encode_request(model, op, params, method)
     encoded = _compress(op, encoded, min_compression_size)
+    if op.checksum_required and encoded.body:
+        digest = base64.b64encode(hashlib.md5(encoded.body).digest()).decode("ascii")
+        encoded = replace(encoded, headers=encoded.headers + (("Content-MD5", digest),))
     url = _url(endpoint, _host_prefix(op, params), encoded)
     if encoded.method == "GET" and method == "GET" and len(url) > MAX_GET_URL:
         raise SerializationError(f"GET URL is {len(url)} bytes, over the {MAX_GET_URL}-byte limit; use POST")

@@ -79,7 +79,7 @@ class Member:
     @property
     def wire_name(self) -> str:
         """The name on the wire: `locationName` when set, else the member name."""
-        return self.location_name or self.name
+        return self.name if self.location_name is None else self.location_name
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -94,6 +94,7 @@ class Operation:
     host_prefix: str | None = None
     result_wrapper: str | None = None
     compression: tuple[str, ...] = ()
+    checksum_required: bool = False
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -225,6 +226,7 @@ def build_model(raw: Mapping[str, Any]) -> Model:
             host_prefix=(spec.get("endpoint") or {}).get("hostPrefix"),
             result_wrapper=(spec.get("output") or {}).get("resultWrapper"),
             compression=tuple((spec.get("requestcompression") or {}).get("encodings", ())),
+            checksum_required=bool(spec.get("httpChecksumRequired")),
         )
     if missing:
         raise ModelError("unknown shape references: " + ", ".join(missing))

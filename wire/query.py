@@ -80,16 +80,9 @@ EC2 = QueryStyle(
 
 def _list_prefix(member: Member, prefix: str, style: QueryStyle) -> str:
     """Where list items go: `prefix.member.N`, or `prefix.N` when flattened."""
-    element = member.shape.member
-    if style.always_flattened:
+    if style.always_flattened or member.flattened:
         return prefix
-    if member.flattened:
-        # A flattened list whose element has its own name takes that name
-        # in place of the member's (Smithy `xmlName` on the target).
-        if element.location_name:
-            return prefix.rpartition(".")[0] + ("." if "." in prefix else "") + element.location_name
-        return prefix
-    return f"{prefix}.{element.location_name or 'member'}"
+    return f"{prefix}.{member.shape.member.location_name or 'member'}"
 
 
 def _form_pairs(member: Member, value: Any, prefix: str, style: QueryStyle, out: list[tuple[str, str]]) -> None:
@@ -135,9 +128,8 @@ def _encoder(style: QueryStyle) -> Callable[[Model, Operation, Params, str | Non
 
 
 def _xml_name(member: Member) -> str:
-    """The element name of a structure member (flattened lists use the element's name)."""
-    if member.shape.type == "list" and member.flattened and member.shape.member.location_name:
-        return member.shape.member.location_name
+    """The element name of a structure member. A flattened list's items take
+    this name too: Smithy ignores the element's own name there (botocore does not)."""
     return member.location_name or member.name
 
 

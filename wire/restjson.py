@@ -146,6 +146,8 @@ def _body(shape: Shape, values: Params) -> tuple[bytes, str | None]:
     if shape.payload is not None:
         member = shape.members[shape.payload]
         value = values.get(member.name)
+        if value is None and member.shape.type == "structure" and not (member.shape.union or member.shape.document):
+            value = {}
         if value is None:
             return b"", None
         if member.shape.type in _PAYLOAD_TYPES:
