@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Literal
 
 from .canonical import (
     DEFAULT_UNSIGNED_HEADERS,
@@ -26,17 +27,20 @@ from .canonical import (
     query_pairs,
     uri_encode,
 )
+from . import chunked, v4a
 from .errors import InvalidHeaderError, InvalidParameterError, InvalidTimestampError
 from .keys import signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
 from .types import Credentials, Request
 
 ALGORITHM = "AWS4-HMAC-SHA256"
+#: `v4`: HMAC-SHA256 with a regional scope; `v4a`: ECDSA P-256 valid for a region set.
+Algorithm = Literal["v4", "v4a"]
 MAX_EXPIRES = 7 * 24 * 3600
 #: Query parameters a presigned URL carries; stale ones are dropped before re-signing.
 PRESIGN_PARAMS = (
     "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
-    "X-Amz-SignedHeaders", "X-Amz-Security-Token", "X-Amz-Signature",
+    "X-Amz-SignedHeaders", "X-Amz-Security-Token", "X-Amz-Signature", "X-Amz-Region-Set",
 )
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
@@ -129,7 +133,9 @@ def _add_query_params(request: Request, params: Iterable[tuple[str, str]]) -> Re
 
 @dataclass(frozen=True, slots=True)
 class _Options:
-    region: str
+    algorithm: Algorithm
+    deterministic: bool
+    region: str  # for SigV4a, the region set as sent in X-Amz-Region-Set
     service: str
     amz_date: str
     rules: CanonicalRules
@@ -140,15 +146,49 @@ class _Options:
     unsigned: frozenset[str]
 
     @property
+    def scheme(self) -> _Scheme:
+        return _SCHEMES[self.algorithm]
+
+    @property
     def scope(self) -> str:
+        if self.algorithm == "v4a":
+            return v4a.credential_scope(self.amz_date, self.service)
         return f"{self.amz_date[:8]}/{self.region}/{self.service}/aws4_request"
 
 
+def _hmac_signature(creds: Credentials, opts: _Options, string_to_sign: str) -> str:
+    key = signing_key(creds.secret_access_key, opts.amz_date[:8], opts.region, opts.service)
+    return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _ecdsa_signature(creds: Credentials, opts: _Options, string_to_sign: str) -> str:
+    return v4a.sign_string(creds, string_to_sign, deterministic=opts.deterministic)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scheme:
+    name: str  # the algorithm line of the string-to-sign and Authorization header
+    sign: Callable[[Credentials, _Options, str], str]
+
+
+_SCHEMES: dict[str, _Scheme] = {
+    "v4": _Scheme(ALGORITHM, _hmac_signature),
+    "v4a": _Scheme(v4a.ALGORITHM, _ecdsa_signature),
+}
+
+
 def _options(
-    region: str, service: str, timestamp: datetime, *, s3: bool, normalize_path: bool | None,
-    double_encode: bool | None, payload: str | None, omit_session_token: bool,
-    content_sha256_header: bool, unsigned_headers: Iterable[str] | None, plus_is_space: bool,
+    region: str | Sequence[str], service: str, timestamp: datetime, *, algorithm: Algorithm, deterministic: bool,
+    s3: bool, normalize_path: bool | None, double_encode: bool | None, payload: str | None,
+    omit_session_token: bool, content_sha256_header: bool, unsigned_headers: Iterable[str] | None,
+    plus_is_space: bool,
 ) -> _Options:
+    if algorithm not in _SCHEMES:
+        raise InvalidParameterError(f"algorithm: {algorithm!r} is not one of {', '.join(map(repr, _SCHEMES))}")
+    if algorithm == "v4a":
+        region = v4a.region_set(region)
+    elif not isinstance(region, str):
+        raise InvalidParameterError("region: a list of regions is a SigV4a region set; pass algorithm='v4a'")
     _check_scope_part("region", region)
     _check_scope_part("service", service)
     rules = CanonicalRules(
@@ -157,15 +197,19 @@ def _options(
         plus_is_space=plus_is_space,
     )
     unsigned = DEFAULT_UNSIGNED_HEADERS if unsigned_headers is None else frozenset(h.lower() for h in unsigned_headers)
-    return _Options(region, service, amz_date(timestamp), rules, s3, payload, omit_session_token,
-                    content_sha256_header, unsigned)
+    return _Options(algorithm, deterministic, region, service, amz_date(timestamp), rules, s3, payload,
+                    omit_session_token, content_sha256_header, unsigned)
+
+
+def string_to_sign(algorithm: str, amz_date: str, scope: str, canonical: CanonicalRequest) -> str:
+    """The four-line string-to-sign: algorithm, date, credential scope, hex SHA-256 of the canonical request."""
+    digest = hashlib.sha256(canonical.render().encode("utf-8")).hexdigest()
+    return f"{algorithm}\n{amz_date}\n{scope}\n{digest}"
 
 
 def _signature(creds: Credentials, opts: _Options, canonical: CanonicalRequest) -> tuple[str, str]:
-    digest = hashlib.sha256(canonical.render().encode("utf-8")).hexdigest()
-    string_to_sign = f"{ALGORITHM}\n{opts.amz_date}\n{opts.scope}\n{digest}"
-    key = signing_key(creds.secret_access_key, opts.amz_date[:8], opts.region, opts.service)
-    return string_to_sign, hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    text = string_to_sign(opts.scheme.name, opts.amz_date, opts.scope, canonical)
+    return text, opts.scheme.sign(creds, opts, text)
 
 
 def _canonicalize(request: Request, opts: _Options, payload_hash: str) -> CanonicalRequest:
@@ -186,25 +230,39 @@ def _check_credentials(creds: Credentials) -> None:
 
 
 def sign(
-    request: Request, credentials: Credentials, *, region: str, service: str, timestamp: datetime,
-    s3: bool = False, normalize_path: bool | None = None, double_encode: bool | None = None,
+    request: Request, credentials: Credentials, *, region: str | Sequence[str], service: str, timestamp: datetime,
+    algorithm: Algorithm = "v4", deterministic: bool = False, s3: bool = False,
+    normalize_path: bool | None = None, double_encode: bool | None = None,
     payload: str | None = None, omit_session_token: bool = False, content_sha256_header: bool = False,
     unsigned_headers: Iterable[str] | None = None, plus_is_space: bool = False,
+    chunk_size: int = chunked.DEFAULT_CHUNK_SIZE, trailer_checksum: str | None = None,
 ) -> SigningResult:
-    """Sign `request` with an Authorization header (SigV4); return the signed copy and its intermediates.
+    """Sign `request` with an Authorization header; return the signed copy and its intermediates.
 
+    `algorithm="v4"` (SigV4, one region) or `"v4a"` (SigV4a: `region` is a
+    region set, as "us-east-1,us-west-2", a list, or "*"; `deterministic=True`
+    uses RFC 6979 nonces so the signature is the same on every run).
+    An aws-chunked `payload` (`STREAMING-*-PAYLOAD[-TRAILER]`, see `sigv4.chunked`)
+    makes `.signature` the seed signature and `.request.body` a lazy iterator of
+    the encoded body in `chunk_size` chunks, with a `trailer_checksum` trailer
+    (crc32, crc32c, sha1, sha256) for the -TRAILER forms.
     Raises a `SigningError` subclass naming the field and rule for unusable input.
     """
     _check_credentials(credentials)
-    opts = _options(region, service, timestamp, s3=s3, normalize_path=normalize_path, double_encode=double_encode,
-                    payload=payload, omit_session_token=omit_session_token,
-                    content_sha256_header=content_sha256_header, unsigned_headers=unsigned_headers,
-                    plus_is_space=plus_is_space)
+    opts = _options(region, service, timestamp, algorithm=algorithm, deterministic=deterministic, s3=s3,
+                    normalize_path=normalize_path, double_encode=double_encode, payload=payload,
+                    omit_session_token=omit_session_token, content_sha256_header=content_sha256_header,
+                    unsigned_headers=unsigned_headers, plus_is_space=plus_is_space)
     req = _with_host(request.without_headers(["authorization"]))
     token = credentials.session_token
     req = req.with_header("X-Amz-Date", opts.amz_date)
+    if algorithm == "v4a":
+        req = req.with_header(v4a.REGION_SET_HEADER, opts.region)
     req = req.with_header("X-Amz-Security-Token", token) if token and not omit_session_token \
         else req.without_headers(["x-amz-security-token"])
+    upload = chunked.prepare_upload(req, payload, algorithm=opts.scheme.name, chunk_size=chunk_size,
+                                    trailer_checksum=trailer_checksum)
+    req = upload.request if upload is not None else req
     payload_hash = resolve_payload(req.body, payload)
     if s3 or content_sha256_header or req.header("x-amz-content-sha256") is not None:
         req = req.with_header("X-Amz-Content-SHA256", payload_hash)
@@ -212,16 +270,20 @@ def sign(
     string_to_sign, signature = _signature(credentials, opts, canonical)
     if token and omit_session_token:
         req = req.with_header("X-Amz-Security-Token", token)
-    authorization = (f"{ALGORITHM} Credential={credentials.access_key_id}/{opts.scope}, "
+    authorization = (f"{opts.scheme.name} Credential={credentials.access_key_id}/{opts.scope}, "
                      f"SignedHeaders={canonical.signed_headers}, Signature={signature}")
     req = req.with_header("Authorization", authorization)
-    return SigningResult(req, ALGORITHM, opts.amz_date, opts.scope, canonical, string_to_sign, signature,
+    if upload is not None:
+        scope = chunked.ChunkScope(opts.scheme.name, opts.amz_date, opts.scope)
+        req = req.with_body(upload.encode(scope, lambda text: opts.scheme.sign(credentials, opts, text), signature))
+    return SigningResult(req, opts.scheme.name, opts.amz_date, opts.scope, canonical, string_to_sign, signature,
                          authorization)
 
 
 def presign(
-    request: Request, credentials: Credentials, *, region: str, service: str, timestamp: datetime,
-    expires: int = 3600, s3: bool = False, normalize_path: bool | None = None, double_encode: bool | None = None,
+    request: Request, credentials: Credentials, *, region: str | Sequence[str], service: str, timestamp: datetime,
+    expires: int = 3600, algorithm: Algorithm = "v4", deterministic: bool = False, s3: bool = False,
+    normalize_path: bool | None = None, double_encode: bool | None = None,
     payload: str | None = None, omit_session_token: bool = False, content_sha256_header: bool = False,
     unsigned_headers: Iterable[str] | None = None, plus_is_space: bool = False,
 ) -> SigningResult:
@@ -229,14 +291,16 @@ def presign(
 
     Existing query parameters, repeated ones included, are kept in place. S3
     presigning signs `UNSIGNED-PAYLOAD` unless `payload` says otherwise.
+    `algorithm` and `deterministic` are as for `sign`; SigV4a puts the region
+    set in `X-Amz-Region-Set`.
     """
     _check_credentials(credentials)
     if isinstance(expires, bool) or not isinstance(expires, int) or not 1 <= expires <= MAX_EXPIRES:
         raise InvalidParameterError(f"expires: {expires!r} is out of range; must be an integer 1..{MAX_EXPIRES} seconds")
-    opts = _options(region, service, timestamp, s3=s3, normalize_path=normalize_path, double_encode=double_encode,
-                    payload=payload, omit_session_token=omit_session_token,
-                    content_sha256_header=content_sha256_header, unsigned_headers=unsigned_headers,
-                    plus_is_space=plus_is_space)
+    opts = _options(region, service, timestamp, algorithm=algorithm, deterministic=deterministic, s3=s3,
+                    normalize_path=normalize_path, double_encode=double_encode, payload=payload,
+                    omit_session_token=omit_session_token, content_sha256_header=content_sha256_header,
+                    unsigned_headers=unsigned_headers, plus_is_space=plus_is_space)
     req = request.without_headers(["authorization", "x-amz-date", "x-amz-security-token"])
     req = _with_host(_drop_query_params(req, PRESIGN_PARAMS))
     payload_hash = resolve_payload(req.body, UNSIGNED_PAYLOAD if s3 and payload is None else payload)
@@ -245,7 +309,7 @@ def presign(
     _, signed_names = canonical_headers(req.headers, opts.unsigned)
     token = credentials.session_token
     params = [
-        ("X-Amz-Algorithm", ALGORITHM),
+        ("X-Amz-Algorithm", opts.scheme.name),
         ("X-Amz-Credential", f"{credentials.access_key_id}/{opts.scope}"),
         ("X-Amz-Date", opts.amz_date),
         ("X-Amz-Expires", str(expires)),
@@ -253,9 +317,12 @@ def presign(
     ]
     if token and not omit_session_token:
         params.append(("X-Amz-Security-Token", token))
+    if algorithm == "v4a":
+        params.append((v4a.REGION_SET_HEADER, opts.region))
     req = _add_query_params(req, params)
     canonical = _canonicalize(req, opts, payload_hash)
     string_to_sign, signature = _signature(credentials, opts, canonical)
     tail = [("X-Amz-Security-Token", token)] if token and omit_session_token else []
     req = _add_query_params(req, [*tail, ("X-Amz-Signature", signature)])
-    return SigningResult(req, ALGORITHM, opts.amz_date, opts.scope, canonical, string_to_sign, signature, None)
+    return SigningResult(req, opts.scheme.name, opts.amz_date, opts.scope, canonical, string_to_sign, signature,
+                         None)
