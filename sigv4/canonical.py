@@ -81,7 +81,7 @@ def normalize_path(path: str) -> str:
             kept.append(segment)
     lead = "/" if path.startswith("/") else ""
     trail = "/" if path.endswith("/") and kept else ""
-    return lead + "/".join(kept) + trail
+    return (lead + "/".join(kept) + trail) or "/"
 
 
 def _encode_keeping_escapes(path: str) -> str:
