@@ -40,11 +40,11 @@ def mask(secret: str | None) -> str:
     return "(none)" if not secret else "****" + f"({len(secret)} chars)"
 
 
-def redact(text: str, creds: sigv4.Credentials | None) -> str:
-    """Replace the secret key and session token wherever they appear in `text`."""
+def redact(text: str, creds: sigv4.Credentials | None, *, show_token: bool = False) -> str:
+    """Replace the secret key and (unless `show_token`) the session token wherever they appear in `text`."""
     if creds is None:
         return text
-    for secret in (creds.secret_access_key, creds.session_token):
+    for secret in (creds.secret_access_key, None if show_token else creds.session_token):
         if secret:
             text = text.replace(secret, "****")
     return text
@@ -247,6 +247,7 @@ def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     raw = parse_request(read_input(args.file))
     result, resolved, region, service = sign_raw(raw, args, env)
     creds = resolved.credentials
+    show = args.show_secrets
     signed = raw.render(result.request).decode("utf-8", errors="backslashreplace")
     if args.json:
         record = {
@@ -258,12 +259,12 @@ def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
             "signed_request": signed,
         }
         record["authorization" if result.authorization else "url"] = result.authorization or result.url
-        out(redact(json.dumps(record, indent=2, ensure_ascii=False), creds))
+        out(redact(json.dumps(record, indent=2, ensure_ascii=False), creds, show_token=show))
     elif args.explain:
         out(explain(result, creds, region, service))
-        out("\n6. Signed request:\n" + redact(signed, creds))
+        out("\n6. Signed request:\n" + redact(signed, creds, show_token=show))
     else:
-        out(redact(signed, creds))
+        out(redact(signed, creds, show_token=show))
     return 0
 
 
@@ -296,6 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
     _signing_flags(sign)
     sign.add_argument("--explain", action="store_true", help="walk through every signing step")
     sign.add_argument("--json", action="store_true", help="print one JSON object with every intermediate")
+    sign.add_argument("--show-secrets", action="store_true",
+                      help="print the session token in the signed request (masked by default); never the secret key")
     sign.set_defaults(handler=cmd_sign)
     return parser
 

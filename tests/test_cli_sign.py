@@ -1,0 +1,123 @@
+"""`cli.py sign`: output forms, credential sources, errors, and secrets never printed."""
+
+from __future__ import annotations
+
+import json
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+from freezegun import freeze_time
+
+import cli
+
+SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+TOKEN = "IQoJb3JpZ2luX2VjEXAMPLETOKEN"
+ENV = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": SECRET, "HOME": "/nonexistent"}
+REQ = b"GET /?Param1=value1 HTTP/1.1\nHost:example.amazonaws.com\nX-Amz-Date:20150830T123600Z"
+SUITE_SIGNATURE = "a67d582fa61cc504c4bae71f336f98b97f1ea3c7a6bfe1b6e45aec72011b9aeb"
+
+
+def run(capsys, args, env=ENV, stdin: bytes | None = None, monkeypatch=None):
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", type("S", (), {"buffer": __import__("io").BytesIO(stdin)})())
+    code = cli.main(args, env)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def req_file(tmp_path: Path) -> str:
+    path = tmp_path / "get.req"
+    path.write_bytes(REQ)
+    return str(path)
+
+
+def test_sign_prints_the_signed_request(capsys, req_file) -> None:
+    code, out, err = run(capsys, ["sign", req_file, "--service", "service", "--date", "20150830T123600Z"])
+    assert code == 0 and err == ""
+    assert out.endswith(f"SignedHeaders=host;x-amz-date, Signature={SUITE_SIGNATURE}\n")
+    assert out.startswith("GET /?Param1=value1 HTTP/1.1\nHost:example.amazonaws.com\n")
+
+
+def test_sign_json_has_the_documented_keys(capsys, req_file) -> None:
+    code, out, _ = run(capsys, ["sign", req_file, "--service", "service", "--date", "20150830T123600Z", "--json"])
+    record = json.loads(out)
+    assert {"canonical_request", "string_to_sign", "signature", "authorization", "signed_request"} <= set(record)
+    assert record["signature"] == SUITE_SIGNATURE
+    code, out, _ = run(capsys, ["sign", req_file, "--service", "service", "--date", "20150830T123600Z",
+                                "--json", "--presign", "--expires", "60"])
+    record = json.loads(out)
+    assert "X-Amz-Expires=60" in record["url"] and "authorization" not in record
+
+
+def test_sign_from_stdin_infers_service_and_region(capsys, monkeypatch) -> None:
+    raw = b"GET / HTTP/1.1\nHost: account.eu-west-1.amazonaws.com\n\n"
+    code, out, _ = run(capsys, ["sign", "-", "--json"], stdin=raw, monkeypatch=monkeypatch)
+    assert "/eu-west-1/account/aws4_request" in json.loads(out)["authorization"]
+
+
+@freeze_time("2021-02-01 10:20:30")
+def test_default_date_is_now(capsys, req_file) -> None:
+    _, out, _ = run(capsys, ["sign", req_file, "--service", "service", "--json"])
+    assert json.loads(out)["string_to_sign"].split("\n")[1] == "20210201T102030Z"
+
+
+def test_explain_walks_every_step_and_masks_secrets(capsys, req_file) -> None:
+    env = {**ENV, "AWS_SESSION_TOKEN": TOKEN}
+    code, out, _ = run(capsys, ["sign", req_file, "--service", "service", "--date", "20150830T123600Z",
+                                "--explain"], env=env)
+    assert code == 0
+    for step in ("Canonical request", "String-to-sign", "Credential scope", "kSigning", "Signature ="):
+        assert step in out
+    assert "x-amz-date:20150830T123600Z↵" in out
+    assert SECRET not in out and TOKEN not in out
+
+
+def test_profiles_and_credential_process(capsys, req_file, tmp_path) -> None:
+    creds = tmp_path / "credentials"
+    creds.write_text(f"[dev]\naws_access_key_id = AKIDDEV\naws_secret_access_key = {SECRET}\n")
+    script = tmp_path / "proc.sh"
+    script.write_text('#!/bin/sh\necho \'{"Version": 1, "AccessKeyId": "AKIDPROC", "SecretAccessKey": "s3cr3t", '
+                      '"SessionToken": "tok", "Expiration": "2030-01-01T00:00:00Z"}\'\n')
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    config = tmp_path / "config"
+    config.write_text(f"[profile proc]\ncredential_process = {script}\nregion = ap-south-1\n")
+    env = {"AWS_SHARED_CREDENTIALS_FILE": str(creds), "AWS_CONFIG_FILE": str(config)}
+    _, out, _ = run(capsys, ["sign", req_file, "--service", "s", "--profile", "dev", "--json"], env=env)
+    assert "Credential=AKIDDEV/" in json.loads(out)["authorization"]
+    _, out, _ = run(capsys, ["sign", req_file, "--service", "s", "--json"], env={**env, "AWS_PROFILE": "proc"})
+    record = json.loads(out)
+    assert "Credential=AKIDPROC/" in record["authorization"] and "/ap-south-1/s/" in record["authorization"]
+    assert "tok" not in record["signed_request"].replace("****", "")
+
+
+@pytest.mark.parametrize("args, env, message", [
+    (["sign", "/no/such/file"], ENV, "/no/such/file: cannot read"),
+    (["sign", "{req}", "--service", "s", "--date", "yesterday"], ENV, "--date 'yesterday': expected YYYYMMDDTHHMMSSZ"),
+    (["sign", "{req}", "--service", "s"], {"HOME": "/nonexistent"}, "no credentials"),
+    (["sign", "{bad}"], ENV, "request line"),
+    (["sign", "{req}", "--service", "s", "--presign", "--expires", "0"], ENV, "expires: 0 is out of range"),
+    (["frobnicate"], ENV, "invalid choice"),
+])
+def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, req_file, args, env, message) -> None:
+    bad = tmp_path / "bad.req"
+    bad.write_bytes(b"this is not http\n\n")
+    args = [a.format(req=req_file, bad=bad) for a in args]
+    code, out, err = run(capsys, args, env=env)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def test_no_output_contains_the_secret(capsys, req_file) -> None:
+    env = {**ENV, "AWS_SESSION_TOKEN": TOKEN}
+    for extra in ([], ["--json"], ["--explain"], ["--presign"], ["--presign", "--json"], ["--presign", "--explain"]):
+        code, out, err = run(capsys, ["sign", req_file, "--service", "service", *extra], env=env)
+        assert code == 0 and SECRET not in out + err and TOKEN not in out + err
+
+
+def test_show_secrets_reveals_the_token_but_never_the_secret_key(capsys, req_file) -> None:
+    env = {**ENV, "AWS_SESSION_TOKEN": TOKEN}
+    _, out, _ = run(capsys, ["sign", req_file, "--service", "service", "--presign", "--show-secrets"], env=env)
+    assert f"X-Amz-Security-Token={TOKEN}" in out and SECRET not in out
