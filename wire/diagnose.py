@@ -562,6 +562,13 @@ def _access_key_causes(ctx: _Context) -> list[Cause]:
                                 "key, or an endpoint in another partition)")]
 
 
+def _mismatch_causes(ctx: _Context) -> list[Cause]:
+    if ctx.theirs_sts is not None or ctx.secret is not None:
+        return []
+    return [Cause("no-server-strings", "the server sent neither its canonical request nor its string-to-sign, so "
+                                       "nothing can be compared without the secret: give it to check the signature")]
+
+
 #: Complaint kind -> the rule that reads its facts.
 _COMPLAINT_RULES: dict[str, Callable[[_Context], list[Cause]]] = {
     "signature-expired": _time_causes,
@@ -575,6 +582,7 @@ _COMPLAINT_RULES: dict[str, Callable[[_Context], list[Cause]]] = {
     "token-expired": _token_causes,
     "token-invalid": _token_causes,
     "unknown-access-key": _access_key_causes,
+    "signature-mismatch": _mismatch_causes,
 }
 
 
@@ -798,7 +806,11 @@ def _secret_causes(ctx: _Context) -> tuple[list[Cause], SignatureCheck | None]:
     theirs_sig = _signature(ctx.secret, p, ctx.theirs_sts) if ctx.theirs_sts else None
     theirs_ok = hmac.compare_digest(theirs_sig, p.signature) if theirs_sig else None
     check = SignatureCheck(p.signature, ours_sig, ours_ok, theirs_sig, theirs_ok)
-    if ours_ok and same and mismatch:
+    if ours_ok and mismatch and ctx.theirs_sts is None:
+        causes.append(Cause("signature", "with the given secret our signature equals the one sent, but the server "
+                                         "sent no string-to-sign to compare: either the request changed in transit "
+                                         f"or AWS holds a different secret for {p.access_key_id[:8]}…"))
+    elif ours_ok and same and mismatch:
         causes.append(Cause("secret", "with the given secret our signature equals the one sent, and the server "
                                       "computed the same string-to-sign: AWS holds a different secret for "
                                       f"{p.access_key_id[:8]}… (rotated key, wrong profile, or key id and secret "
@@ -951,9 +963,11 @@ def render_text(diagnosis: Diagnosis) -> str:
             note = " (server's side reconstructed from its hash)" if title == "Canonical request" and \
                 diagnosis.theirs_reconstructed else ""
             lines += ["", f"{title}{note}:", *render_diff(rows)]
-    if diagnosis.ours_canonical_request and not diagnosis.canonical_diff:
-        lines += ["", "Our canonical request:", *render_diff(line_diff(diagnosis.ours_canonical_request,
-                                                                       diagnosis.ours_canonical_request))]
+    for title, text, rows in (("canonical request", diagnosis.ours_canonical_request, diagnosis.canonical_diff),
+                              ("string-to-sign", diagnosis.ours_string_to_sign, diagnosis.string_to_sign_diff)):
+        if text and not rows:
+            shown = [_visible(line) for line in text.split("\n")]
+            lines += ["", f"Our {title} (the server sent none):", *(f"  {line}¶" for line in shown[:-1]), f"  {shown[-1]}"]
     check = diagnosis.signature_check
     if check is not None:
         lines += ["", f"Signature sent:                          {check.provided}",
