@@ -937,7 +937,7 @@ def render_diff(rows: tuple[DiffRow, ...], left_title: str = "ours", right_title
         end = "" if index == len(rows) - 1 else "¶"
         cells.append((row, _visible(row.ours) + (end if row.ours is not None else ""),
                       _visible(row.theirs) + (end if row.theirs is not None else "")))
-    width = min(max([len(left_title)] + [len(left) for _, left, _ in cells]), 72)
+    width = min(max([len(left_title)] + [len(left) for _, left, _ in cells]), 88)
     out = [f"  {left_title:<{width}} | {right_title}"]
     for row, left, right in cells:
         out.append(f"{_MARKS[row.status]} {left:<{width}} | {right}")
