@@ -134,14 +134,20 @@ def _har_pairs(items: Any, where: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _har_entry(doc: Any) -> dict[str, Any]:
     """The entry to read: a bare entry or request, or the last signed entry of a whole HAR log."""
     if isinstance(doc, dict) and isinstance(doc.get("log"), dict):
-        entries = [e for e in doc["log"].get("entries") or [] if isinstance(e, dict) and isinstance(e.get("request"), dict)]
+        listed = doc["log"].get("entries")
+        entries = [e for e in listed if isinstance(e, dict) and isinstance(e.get("request"), dict)] \
+            if isinstance(listed, list) else []
         if not entries:
             raise CaptureError("HAR log: no entries with a request")
         signed = [e for e in entries if any(isinstance(h, dict) and str(h.get("name", "")).lower() == "authorization"
-                                            for h in e["request"].get("headers") or [])
+                                            for h in _list(e["request"].get("headers")))
                   or "X-Amz-Signature=" in str(e["request"].get("url", ""))]
         return (signed or entries)[-1]
     if isinstance(doc, dict) and isinstance(doc.get("request"), dict):
@@ -191,7 +197,7 @@ _RESPONSE_BODY = re.compile(r"Response body:\n(?P<body>b'(?:[^'\\]|\\.)*'|b\"(?:
 def _literal(text: str, what: str) -> Any:
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError) as err:
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as err:
         raise CaptureError(f"aws --debug {what}: not a Python literal ({err.__class__.__name__})") from None
 
 
