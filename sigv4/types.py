@@ -9,7 +9,7 @@ lost and a signed request differs from its input only by what signing added.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import IO, Union
 
 #: A body is bytes, or a stream the signer reads only when asked to hash it.
@@ -25,6 +25,20 @@ class Credentials:
     session_token: str | None = field(default=None, repr=False)
 
 
+def _split_url(url: str) -> tuple[str, str, str]:
+    """(scheme, authority, target) of an absolute URL or an origin-form target."""
+    head, sep, rest = url.partition("://")
+    if not sep or "/" in head:
+        return "", "", url
+    end = len(rest)
+    for stop in "/?#":
+        index = rest.find(stop, 0, end)
+        if index != -1:
+            end = index
+    target = rest[end:].partition("#")[0]
+    return head.lower(), rest[:end], target if target.startswith("/") else "/" + target
+
+
 @dataclass(frozen=True, slots=True, init=False)
 class Request:
     """An HTTP request as the user built it.
@@ -38,6 +52,10 @@ class Request:
     url: str
     headers: tuple[tuple[str, str], ...]
     body: Body
+    #: URL parts, split once at construction (derived from `url`, so not compared).
+    scheme: str = field(repr=False, compare=False)
+    authority: str = field(repr=False, compare=False)
+    target: str = field(repr=False, compare=False)
 
     def __init__(
         self,
@@ -46,40 +64,34 @@ class Request:
         headers: Iterable[tuple[str, str]] = (),
         body: Body = b"",
     ) -> None:
-        object.__setattr__(self, "method", method)
-        object.__setattr__(self, "url", url)
-        object.__setattr__(self, "headers", tuple((str(n), str(v)) for n, v in headers))
-        object.__setattr__(self, "body", body)
+        setattr_ = object.__setattr__
+        setattr_(self, "method", method)
+        setattr_(self, "url", url)
+        setattr_(self, "headers", tuple((str(n), str(v)) for n, v in headers))
+        setattr_(self, "body", body)
+        scheme, authority, target = _split_url(url)
+        setattr_(self, "scheme", scheme)
+        setattr_(self, "authority", authority)
+        setattr_(self, "target", target)
+
+    def _copy(self, url: str | None = None, headers: tuple[tuple[str, str], ...] | None = None,
+              body: Body | None = None) -> Request:
+        # Internal copies skip re-validating headers that are already tuples of str.
+        new = object.__new__(Request)
+        setattr_ = object.__setattr__
+        setattr_(new, "method", self.method)
+        setattr_(new, "headers", self.headers if headers is None else headers)
+        setattr_(new, "body", self.body if body is None else body)
+        if url is None or url == self.url:
+            for name in ("url", "scheme", "authority", "target"):
+                setattr_(new, name, getattr(self, name))
+        else:
+            setattr_(new, "url", url)
+            for name, value in zip(("scheme", "authority", "target"), _split_url(url)):
+                setattr_(new, name, value)
+        return new
 
     # -- URL parts -------------------------------------------------------
-    @property
-    def scheme(self) -> str:
-        """`http` or `https` for an absolute URL, else the empty string."""
-        head, sep, _ = self.url.partition("://")
-        return head.lower() if sep and "/" not in head else ""
-
-    @property
-    def authority(self) -> str:
-        """`host[:port]` from an absolute URL, else the empty string."""
-        if not self.scheme:
-            return ""
-        rest = self.url.split("://", 1)[1]
-        end = len(rest)
-        for stop in "/?#":
-            index = rest.find(stop)
-            if index != -1:
-                end = min(end, index)
-        return rest[:end]
-
-    @property
-    def target(self) -> str:
-        """The request target as sent on the request line: path and query."""
-        if not self.scheme:
-            return self.url
-        rest = self.url.split("://", 1)[1][len(self.authority):]
-        rest = rest.partition("#")[0]
-        return rest if rest.startswith("/") else "/" + rest
-
     @property
     def path(self) -> str:
         return self.target.partition("?")[0]
@@ -100,7 +112,7 @@ class Request:
 
     def without_headers(self, names: Iterable[str]) -> Request:
         drop = {n.lower() for n in names}
-        return replace(self, headers=tuple(h for h in self.headers if h[0].lower() not in drop))
+        return self._copy(headers=tuple(h for h in self.headers if h[0].lower() not in drop))
 
     def with_header(self, name: str, value: str) -> Request:
         """Set `name`: replace the first occurrence in place (dropping later
@@ -116,13 +128,13 @@ class Request:
                 placed = True
         if not placed:
             out.append((name, value))
-        return replace(self, headers=tuple(out))
+        return self._copy(headers=tuple(out))
 
     def with_url(self, url: str) -> Request:
-        return replace(self, url=url)
+        return self._copy(url=url)
 
     def with_body(self, body: Body) -> Request:
-        return replace(self, body=body)
+        return self._copy(body=body)
 
 
 def iter_body(body: Body, chunk_size: int = 1 << 16) -> Iterator[bytes]:

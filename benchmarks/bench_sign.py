@@ -1,0 +1,129 @@
+"""SigV4 signing speed against botocore and awscrt, in one run.
+
+Times `sigv4.sign()` and `sigv4.presign()` on the same small JSON POST as
+botocore's `SigV4Auth.add_auth` / `SigV4QueryAuth` and awscrt's signer, and
+hashing a 64 MiB streamed body against plain hashlib.sha256. Prints
+microseconds per request, ratios (ours / theirs; lower is better) and peak
+memory. Not a test: no assertions on time.
+
+    python benchmarks/bench_sign.py [--quick]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import sys
+import timeit
+import tracemalloc
+from datetime import datetime, timezone
+
+import sigv4
+
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+KEY_ID, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+URL = "https://dynamodb.us-east-1.amazonaws.com/"
+HEADERS = [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "DynamoDB_20120810.GetItem")]
+BODY = b'{"TableName":"Music","Key":{"Artist":{"S":"No One You Know"},"SongTitle":{"S":"Call Me Today"}}}'
+
+
+def per_call_us(fn, number: int) -> float:
+    best = min(timeit.repeat(fn, number=number, repeat=5))
+    return best / number * 1e6
+
+
+def ours(number: int) -> dict[str, float]:
+    creds = sigv4.Credentials(KEY_ID, SECRET)
+    req = sigv4.Request("POST", URL, HEADERS, BODY)
+    return {
+        "sign": per_call_us(lambda: sigv4.sign(req, creds, region="us-east-1", service="dynamodb", timestamp=NOW), number),
+        "presign": per_call_us(lambda: sigv4.presign(req, creds, region="us-east-1", service="dynamodb",
+                                                      timestamp=NOW, expires=300), number),
+    }
+
+
+def botocore_times(number: int) -> dict[str, float] | None:
+    try:
+        from botocore.auth import SigV4Auth, SigV4QueryAuth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+    except ImportError:
+        return None
+    creds = Credentials(KEY_ID, SECRET)
+    header_auth, query_auth = SigV4Auth(creds, "dynamodb", "us-east-1"), SigV4QueryAuth(creds, "dynamodb", "us-east-1", 300)
+
+    def run(auth):
+        return lambda: auth.add_auth(AWSRequest("POST", URL, dict(HEADERS), BODY))
+    return {"sign": per_call_us(run(header_auth), number), "presign": per_call_us(run(query_auth), number)}
+
+
+def awscrt_times(number: int) -> dict[str, float] | None:
+    try:
+        from awscrt import auth, http
+    except ImportError:
+        return None
+    provider = auth.AwsCredentialsProvider.new_static(KEY_ID, SECRET)
+
+    def config(kind):
+        return auth.AwsSigningConfig(
+            algorithm=auth.AwsSigningAlgorithm.V4, signature_type=kind, credentials_provider=provider,
+            region="us-east-1", service="dynamodb", date=NOW, expiration_in_seconds=300 if kind.name.startswith("HTTP_REQUEST_QUERY") else None)
+
+    headers_cfg, query_cfg = config(auth.AwsSignatureType.HTTP_REQUEST_HEADERS), config(auth.AwsSignatureType.HTTP_REQUEST_QUERY_PARAMS)
+
+    def run(cfg):
+        def once():
+            request = http.HttpRequest("POST", "/", http.HttpHeaders([("Host", "dynamodb.us-east-1.amazonaws.com"), *HEADERS]),
+                                       io.BytesIO(BODY))
+            auth.aws_sign_request(request, cfg).result()
+        return once
+    return {"sign": per_call_us(run(headers_cfg), number), "presign": per_call_us(run(query_cfg), number)}
+
+
+def streamed_hashing(size: int) -> None:
+    chunk = b"a" * (1 << 20)
+
+    class Repeat(io.RawIOBase):
+        def __init__(self) -> None:
+            self.left = size
+        def readable(self) -> bool:
+            return True
+        def readinto(self, buffer) -> int:
+            n = min(len(buffer), self.left, len(chunk))
+            buffer[:n] = chunk[:n]
+            self.left -= n
+            return n
+
+    def plain() -> None:
+        digest = hashlib.sha256()
+        stream = Repeat()
+        while data := stream.read(1 << 20):
+            digest.update(data)
+
+    tracemalloc.start()
+    ours_s = min(timeit.repeat(lambda: sigv4.payload_hash(Repeat()), number=1, repeat=3))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    plain_s = min(timeit.repeat(plain, number=1, repeat=3))
+    mib = size / (1 << 20)
+    print(f"streamed sha256 of {mib:.0f} MiB: ours {mib / ours_s:7.0f} MiB/s, hashlib {mib / plain_s:7.0f} MiB/s, "
+          f"ratio {ours_s / plain_s:.3f}x, peak traced memory {peak / 1024:.0f} KiB")
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    number = 500 if quick else 5000
+    mine, boto, crt = ours(number), botocore_times(number), awscrt_times(number)
+    print(f"{'operation':<10}{'ours µs':>10}{'botocore µs':>14}{'ratio':>8}{'awscrt µs':>12}{'ratio':>8}")
+    for op in ("sign", "presign"):
+        row = f"{op:<10}{mine[op]:>10.1f}"
+        for other in (boto, crt):
+            row += f"{other[op]:>14.1f}{mine[op] / other[op]:>8.2f}" if other else f"{'n/a':>14}{'':>8}"
+        print(row)
+    print("targets: ratio vs botocore <= 0.15, vs awscrt <= 0.5 (small request)")
+    for size in ((8 << 20, 64 << 20) if not quick else (8 << 20,)):
+        streamed_hashing(size)
+
+
+if __name__ == "__main__":
+    main()
