@@ -19,3 +19,29 @@ class InvalidParameterError(SigningError):
 
 class RequestParseError(SigningError):
     """Raw request bytes could not be parsed as an HTTP/1.1 request."""
+
+
+class StreamDecodeError(Exception):
+    """Received streaming bytes (an aws-chunked body, an event stream) are malformed or fail a check.
+
+    Not a SigningError: the fault is in the bytes received. `.reason` is one
+    of `malformed`, `truncated`, `crc_mismatch`, `signature_mismatch`,
+    `checksum_mismatch`, `length_mismatch`; `.offset` is the byte offset in the
+    received stream where the faulty chunk or message (or the malformed text)
+    starts; `.index` is that chunk's or message's 0-based index, None when the
+    fault is not inside one.
+    """
+
+    def __init__(self, reason: str, message: str, *, offset: int, index: int | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.offset = offset
+        self.index = index
+
+
+class StreamSignatureError(StreamDecodeError):
+    """A chunk, trailer or event signature does not verify; `.string_to_sign` is what it was checked against."""
+
+    def __init__(self, message: str, *, offset: int, index: int, string_to_sign: str) -> None:
+        super().__init__("signature_mismatch", message, offset=offset, index=index)
+        self.string_to_sign = string_to_sign
