@@ -1,4 +1,4 @@
-"""Inspectable AWS request signing: SigV4 headers and presigned URLs.
+"""Inspectable AWS request signing: SigV4, SigV4a and SigV2, headers and presigned URLs, and verification.
 
 Pure: no sockets, files, environment or clock. Time, credentials and bytes
 come in as arguments; a `SigningResult` with every intermediate comes out.
@@ -11,13 +11,19 @@ from .errors import (
     InvalidTimestampError,
     RequestParseError,
     SigningError,
+    VerificationError,
 )
 from .payload import UNSIGNED_PAYLOAD, payload_hash
-from .signer import SigningResult, presign, sign
+from . import v2, v4a
+from .signer import Algorithm, SigningResult, presign, sign
 from .types import Credentials, Request
+from .v2 import SigV2Result
+from .verify import REASONS, Identity, SignedAuth, parse_auth, verify
 
 __all__ = [
     "DEFAULT_UNSIGNED_HEADERS", "CanonicalRequest", "CanonicalRules", "Credentials", "InvalidHeaderError",
     "InvalidParameterError", "InvalidTimestampError", "Request", "RequestParseError", "SigningError",
     "SigningResult", "UNSIGNED_PAYLOAD", "payload_hash", "presign", "sign",
+    "REASONS", "Algorithm", "Identity", "SigV2Result", "SignedAuth", "VerificationError", "parse_auth", "v2", "v4a",
+    "verify",
 ]

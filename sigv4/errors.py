@@ -1,5 +1,12 @@
 """The signer's exception family. Every message names the field and the rule."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the parsed authorization lives with the verifier that produces it
+    from .verify import SignedAuth
+
 
 class SigningError(ValueError):
     """Base class: the input cannot be signed as given."""
@@ -19,6 +26,28 @@ class InvalidParameterError(SigningError):
 
 class RequestParseError(SigningError):
     """Raw request bytes could not be parsed as an HTTP/1.1 request."""
+
+
+class VerificationError(Exception):
+    """A received request failed verification (`sigv4.verify`).
+
+    Not a SigningError: the fault is in the peer's request, not in our input.
+    `.reason` is one word from `sigv4.verify.REASONS`, for mapping to a
+    protocol error; the message says exactly what failed. On a signature
+    mismatch, `.canonical_request` and `.string_to_sign` are what the verifier
+    computed, for the client to diff against its own. `.auth` is the parsed
+    authorization (key id, scope, signed headers) when parsing got that far.
+    """
+
+    def __init__(
+        self, reason: str, message: str, *, auth: SignedAuth | None = None,
+        canonical_request: str | None = None, string_to_sign: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.auth = auth
+        self.canonical_request = canonical_request
+        self.string_to_sign = string_to_sign
 
 
 class StreamDecodeError(Exception):

@@ -15,7 +15,7 @@ import hmac
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Literal, overload
 
 from .canonical import (
     DEFAULT_UNSIGNED_HEADERS,
@@ -27,7 +27,7 @@ from .canonical import (
     query_pairs,
     uri_encode,
 )
-from . import chunked, v4a
+from . import chunked, v2, v4a
 from .errors import InvalidHeaderError, InvalidParameterError, InvalidTimestampError
 from .keys import signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
@@ -212,12 +212,18 @@ def _signature(creds: Credentials, opts: _Options, canonical: CanonicalRequest) 
     return text, opts.scheme.sign(creds, opts, text)
 
 
-def _canonicalize(request: Request, opts: _Options, payload_hash: str) -> CanonicalRequest:
-    headers, signed = canonical_headers(request.headers, opts.unsigned)
+def canonicalize(
+    request: Request, rules: CanonicalRules, payload_hash: str, unsigned: frozenset[str] = DEFAULT_UNSIGNED_HEADERS,
+) -> CanonicalRequest:
+    """The canonical request of `request` as it stands, every header not in `unsigned` signed.
+
+    A verifier passes only the headers the client listed, with `unsigned` empty.
+    """
+    headers, signed = canonical_headers(request.headers, unsigned)
     return CanonicalRequest(
         method=request.method,
-        uri=canonical_uri(request.path, opts.rules),
-        query=canonical_query(query_pairs(request.query, plus_is_space=opts.rules.plus_is_space)),
+        uri=canonical_uri(request.path, rules),
+        query=canonical_query(query_pairs(request.query, plus_is_space=rules.plus_is_space)),
         headers=headers,
         signed_headers=signed,
         payload_hash=payload_hash,
@@ -229,25 +235,52 @@ def _check_credentials(creds: Credentials) -> None:
         raise InvalidParameterError("credentials: access key id and secret access key must not be empty")
 
 
+# The v2 overload exists because SigV2 has no canonical request or scope: it
+# returns its own result type and takes only the options that apply to it.
+@overload
 def sign(
     request: Request, credentials: Credentials, *, region: str | Sequence[str], service: str, timestamp: datetime,
-    algorithm: Algorithm = "v4", deterministic: bool = False, s3: bool = False,
+    algorithm: Algorithm = ..., deterministic: bool = ..., s3: bool = ...,
+    normalize_path: bool | None = ..., double_encode: bool | None = ...,
+    payload: str | None = ..., omit_session_token: bool = ..., content_sha256_header: bool = ...,
+    unsigned_headers: Iterable[str] | None = ..., plus_is_space: bool = ...,
+    chunk_size: int = ..., trailer_checksum: str | None = ...,
+) -> SigningResult: ...
+
+
+@overload
+def sign(
+    request: Request, credentials: Credentials, *, region: str | Sequence[str], service: str, timestamp: datetime,
+    algorithm: Literal["v2"], signature_method: v2.SignatureMethod = ..., plus_is_space: bool = ...,
+) -> v2.SigV2Result: ...
+
+
+def sign(
+    request: Request, credentials: Credentials, *, region: str | Sequence[str], service: str, timestamp: datetime,
+    algorithm: Algorithm | Literal["v2"] = "v4", deterministic: bool = False, s3: bool = False,
     normalize_path: bool | None = None, double_encode: bool | None = None,
     payload: str | None = None, omit_session_token: bool = False, content_sha256_header: bool = False,
     unsigned_headers: Iterable[str] | None = None, plus_is_space: bool = False,
     chunk_size: int = chunked.DEFAULT_CHUNK_SIZE, trailer_checksum: str | None = None,
-) -> SigningResult:
+    signature_method: v2.SignatureMethod = "HmacSHA256",
+) -> SigningResult | v2.SigV2Result:
     """Sign `request` with an Authorization header; return the signed copy and its intermediates.
 
     `algorithm="v4"` (SigV4, one region) or `"v4a"` (SigV4a: `region` is a
     region set, as "us-east-1,us-west-2", a list, or "*"; `deterministic=True`
     uses RFC 6979 nonces so the signature is the same on every run).
+    `algorithm="v2"` signs the query (GET) or form body (POST) with SigV2
+    parameters instead (`signature_method` HmacSHA256 or HmacSHA1; region and
+    service are not part of a SigV2 signature) and returns a `v2.SigV2Result`.
     An aws-chunked `payload` (`STREAMING-*-PAYLOAD[-TRAILER]`, see `sigv4.chunked`)
     makes `.signature` the seed signature and `.request.body` a lazy iterator of
     the encoded body in `chunk_size` chunks, with a `trailer_checksum` trailer
     (crc32, crc32c, sha1, sha256) for the -TRAILER forms.
     Raises a `SigningError` subclass naming the field and rule for unusable input.
     """
+    if algorithm == "v2":
+        return v2.sign(_with_host(request), credentials, timestamp=timestamp, signature_method=signature_method,
+                       plus_is_space=plus_is_space)
     _check_credentials(credentials)
     opts = _options(region, service, timestamp, algorithm=algorithm, deterministic=deterministic, s3=s3,
                     normalize_path=normalize_path, double_encode=double_encode, payload=payload,
@@ -266,7 +299,7 @@ def sign(
     payload_hash = resolve_payload(req.body, payload)
     if s3 or content_sha256_header or req.header("x-amz-content-sha256") is not None:
         req = req.with_header("X-Amz-Content-SHA256", payload_hash)
-    canonical = _canonicalize(req, opts, payload_hash)
+    canonical = canonicalize(req, opts.rules, payload_hash, opts.unsigned)
     string_to_sign, signature = _signature(credentials, opts, canonical)
     if token and omit_session_token:
         req = req.with_header("X-Amz-Security-Token", token)
@@ -320,7 +353,7 @@ def presign(
     if algorithm == "v4a":
         params.append((v4a.REGION_SET_HEADER, opts.region))
     req = _add_query_params(req, params)
-    canonical = _canonicalize(req, opts, payload_hash)
+    canonical = canonicalize(req, opts.rules, payload_hash, opts.unsigned)
     string_to_sign, signature = _signature(credentials, opts, canonical)
     tail = [("X-Amz-Security-Token", token)] if token and omit_session_token else []
     req = _add_query_params(req, [*tail, ("X-Amz-Signature", signature)])

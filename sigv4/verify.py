@@ -1,0 +1,463 @@
+"""Verification of signed requests: the server side of SigV4, SigV4a and SigV2.
+
+Strategy: verification runs in the order a server can afford to fail:
+parse the authorization (header or presigned query; SigV2 parameters) into a
+`SignedAuth` without any secret, check its scope against what this server
+serves, check the time, look the key up, check the session token, then
+recompute. The recomputation uses the request's own `SignedHeaders` list,
+never the signer's defaults, and the payload line the client declared in
+`x-amz-content-sha256` (checked against the body when the body is at hand).
+Every failure is a `VerificationError` whose `.reason` is one word of
+`REASONS`; a signature mismatch carries the canonical request and
+string-to-sign the verifier computed. Signatures are compared in constant
+time (SigV4a: verified with the public key derived from the credentials).
+
+Servers that map scope errors to their own messages can call `parse_auth`
+first; every `VerificationError` raised after parsing also carries `.auth`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, fields, replace
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from fnmatch import fnmatchcase
+from typing import Literal
+
+from . import v2, v4a
+from .canonical import CanonicalRules, canonical_query, query_pairs
+from .errors import InvalidTimestampError, SigningError, VerificationError
+from .keys import hmac_sha256, signing_key
+from .payload import UNSIGNED_PAYLOAD, resolve_payload
+from .signer import ALGORITHM, MAX_EXPIRES, canonicalize, host_from_url, string_to_sign
+from .types import Credentials, Request
+
+#: The `.reason` vocabulary of VerificationError: reason -> what it means.
+REASONS: dict[str, str] = {
+    "missing_auth": "the request carries no signature (no Authorization header, presigned query or SigV2 parameters)",
+    "malformed_auth": "the authorization is present but unparseable: a part is missing, duplicated or ill-formed",
+    "unknown_key": "lookup() knows no credentials for the access key id",
+    "scope": "the credential scope's date, region or service does not match the request or this server",
+    "skew": "the request time is further from the server's clock than max_skew",
+    "expired": "the presigned URL (or SigV2 Expires) is past its expiry",
+    "not_yet_valid": "the presigned URL's signing time lies in the future beyond max_skew",
+    "missing_signed_header": "a header named in SignedHeaders is absent from the request",
+    "unsigned_header": "a header that must be signed (host, the date header, x-amz-region-set) is not in SignedHeaders",
+    "token": "the session token is missing, unexpected, or not the one issued with the key",
+    "payload_hash": "x-amz-content-sha256 is missing where required, ill-formed, or does not match the body",
+    "malformed_request": "the request itself cannot be canonicalized (bad header bytes, unreadable body)",
+    "signature_mismatch": "the signature does not match what the verifier computed",
+}
+Reason = Literal[
+    "missing_auth", "malformed_auth", "unknown_key", "scope", "skew", "expired", "not_yet_valid",
+    "missing_signed_header", "unsigned_header", "token", "payload_hash", "malformed_request", "signature_mismatch",
+]
+Version = Literal["v4", "v4a", "v2"]
+
+_VERSIONS: dict[str, Version] = {ALGORITHM: "v4", v4a.ALGORITHM: "v4a"}
+_AMZ_DATE = re.compile(r"\d{8}T\d{6}Z\Z")
+_SCOPE_DATE = re.compile(r"\d{8}\Z")
+_HEX_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+_SIGNATURE_HEX = re.compile(r"[0-9a-f]+\Z")
+# SigV2 timestamps are ISO 8601, with or without `Z`, fraction or offset.
+_V2_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?\Z")
+_AUTH_PART = re.compile(r"\s*([A-Za-z]+)=([^,\s]*)\s*\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class SignedAuth:
+    """What a request claims about its signature, parsed before any key lookup."""
+
+    version: Version
+    algorithm: str  # AWS4-HMAC-SHA256, AWS4-ECDSA-P256-SHA256, HmacSHA256 or HmacSHA1
+    presigned: bool  # signature in the URL query (SigV2 is always parameters, so False there)
+    access_key_id: str
+    scope_date: str  # YYYYMMDD; empty for SigV2
+    regions: tuple[str, ...]  # v4: (region,); v4a: the region set; v2: ()
+    service: str  # empty for SigV2
+    signed_headers: tuple[str, ...]  # lowercase, as listed; v2: ()
+    signature: str
+    signing_time: datetime
+    expires_at: datetime | None  # presigned expiry, or SigV2 Expires
+    credential_scope: str  # as written after the key id; empty for SigV2
+    amz_date: str  # the signing time as written in the request
+
+
+@dataclass(frozen=True, slots=True)
+class Identity(SignedAuth):
+    """A verified request: who signed it, with what scope, and the payload line it signed.
+
+    `signature` is the seed signature a chunked-upload decoder chains from.
+    """
+
+    credentials: Credentials
+    payload_hash: str  # UNSIGNED-PAYLOAD, a STREAMING-* value, the hex SHA-256 that was signed; "" for SigV2
+
+
+def _fail(reason: Reason, message: str, auth: SignedAuth | None = None) -> VerificationError:
+    return VerificationError(reason, message, auth=auth)
+
+
+# -- parsing ----------------------------------------------------------------
+
+def _parse_amz_date(text: str, where: str) -> datetime:
+    if not _AMZ_DATE.match(text):
+        raise _fail("malformed_auth", f"{where}: {text!r} is not a date of the form YYYYMMDDTHHMMSSZ")
+    try:
+        return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise _fail("malformed_auth", f"{where}: {text!r} is not a valid calendar date and time") from None
+
+
+def _header_signing_time(request: Request) -> tuple[str, datetime, str]:
+    """(text, time, header name): X-Amz-Date, else an RFC 7231 Date header."""
+    amz = request.header("x-amz-date")
+    if amz is not None:
+        return amz, _parse_amz_date(amz, "X-Amz-Date header"), "x-amz-date"
+    date = request.header("date")
+    if date is None:
+        raise _fail("malformed_auth", "X-Amz-Date header: missing (and no Date header either)")
+    try:
+        parsed = parsedate_to_datetime(date)
+    except (TypeError, ValueError):
+        raise _fail("malformed_auth", f"Date header: {date!r} is not an HTTP date") from None
+    if parsed.tzinfo is None:
+        raise _fail("malformed_auth", f"Date header: {date!r} has no time zone (HTTP dates are GMT)")
+    return date, parsed.astimezone(timezone.utc), "date"
+
+
+def _split_credential(credential: str, version: Version, where: str) -> tuple[str, str, tuple[str, ...], str, str]:
+    """(key id, date, regions, service, scope) from `AKID/date[/region]/service/aws4_request`."""
+    parts = 3 if version == "v4a" else 4
+    pieces = credential.rsplit("/", parts)
+    shape = "<key id>/<YYYYMMDD>/" + ("" if version == "v4a" else "<region>/") + "<service>/aws4_request"
+    if len(pieces) != parts + 1 or not all(pieces):
+        raise _fail("malformed_auth", f"{where}: {credential!r} is not of the form {shape}")
+    if pieces[-1] != "aws4_request":
+        raise _fail("malformed_auth", f"{where}: the scope must end in 'aws4_request', not {pieces[-1]!r}")
+    if not _SCOPE_DATE.match(pieces[1]):
+        raise _fail("malformed_auth", f"{where}: scope date {pieces[1]!r} is not YYYYMMDD")
+    regions = () if version == "v4a" else (pieces[2],)
+    return pieces[0], pieces[1], regions, pieces[-2], "/".join(pieces[1:])
+
+
+def _region_set(value: str | None, where: str) -> tuple[str, ...]:
+    if value is None:
+        raise _fail("malformed_auth", f"{where}: missing (SigV4a carries its regions there)")
+    regions = tuple(r.strip() for r in value.split(","))
+    if not all(regions):
+        raise _fail("malformed_auth", f"{where}: {value!r} has an empty region")
+    return regions
+
+
+def _parse_authorization_header(request: Request, header: str) -> SignedAuth:
+    scheme, _, rest = header.strip().partition(" ")
+    version = _VERSIONS.get(scheme)
+    if version is None:
+        raise _fail("malformed_auth", f"Authorization header: unsupported scheme {scheme!r}; expected "
+                                      f"{' or '.join(_VERSIONS)}")
+    parts: dict[str, str] = {}
+    for item in rest.split(","):
+        match = _AUTH_PART.match(item)
+        if not match:
+            raise _fail("malformed_auth", f"Authorization header: {item.strip()!r} is not a Name=value part")
+        name, value = match.groups()
+        if name in parts:
+            raise _fail("malformed_auth", f"Authorization header: {name} appears twice")
+        parts[name] = value
+    for name in ("Credential", "SignedHeaders", "Signature"):
+        if not parts.get(name):
+            raise _fail("malformed_auth", f"Authorization header: the {name}= part is missing or empty")
+    if unknown := set(parts) - {"Credential", "SignedHeaders", "Signature"}:
+        raise _fail("malformed_auth", f"Authorization header: unknown part(s) {', '.join(sorted(unknown))}")
+    key_id, date, regions, service, scope = _split_credential(parts["Credential"], version, "Authorization Credential")
+    text, when, _ = _header_signing_time(request)
+    if version == "v4a":
+        regions = _region_set(request.header(v4a.REGION_SET_HEADER), "X-Amz-Region-Set header")
+    return SignedAuth(version, scheme, False, key_id, date, regions, service,
+                      tuple(parts["SignedHeaders"].split(";")), parts["Signature"], when, None, scope, text)
+
+
+def _single(params: dict[str, list[str]], name: str) -> str:
+    values = params.get(name, [])
+    if len(values) != 1 or not values[0]:
+        problem = "missing or empty" if not values or not values[0] else f"given {len(values)} times"
+        raise _fail("malformed_auth", f"{name} query parameter: {problem}")
+    return values[0]
+
+
+def _parse_presigned(params: dict[str, list[str]]) -> SignedAuth:
+    algorithm = _single(params, "X-Amz-Algorithm")
+    version = _VERSIONS.get(algorithm)
+    if version is None:
+        raise _fail("malformed_auth", f"X-Amz-Algorithm query parameter: unsupported {algorithm!r}; expected "
+                                      f"{' or '.join(_VERSIONS)}")
+    key_id, date, regions, service, scope = _split_credential(
+        _single(params, "X-Amz-Credential"), version, "X-Amz-Credential query parameter")
+    text = _single(params, "X-Amz-Date")
+    when = _parse_amz_date(text, "X-Amz-Date query parameter")
+    expires = _single(params, "X-Amz-Expires")
+    if not expires.isdigit() or not 1 <= int(expires) <= MAX_EXPIRES:
+        raise _fail("malformed_auth", f"X-Amz-Expires query parameter: {expires!r} is not 1..{MAX_EXPIRES} seconds")
+    if version == "v4a":
+        regions = _region_set(_single(params, v4a.REGION_SET_HEADER), "X-Amz-Region-Set query parameter")
+    return SignedAuth(version, algorithm, True, key_id, date, regions, service,
+                      tuple(_single(params, "X-Amz-SignedHeaders").split(";")), _single(params, "X-Amz-Signature"),
+                      when, when + timedelta(seconds=int(expires)), scope, text)
+
+
+def _parse_v2_time(name: str, text: str) -> datetime:
+    if not _V2_TIME.match(text):
+        raise _fail("malformed_auth", f"{name} parameter: {text!r} is not an ISO 8601 time (YYYY-MM-DDTHH:MM:SSZ)")
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise _fail("malformed_auth", f"{name} parameter: {text!r} is not a valid calendar time") from None
+    # A time without an offset is UTC, as AWS's own documented example writes it.
+    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+
+
+def _parse_v2(params: dict[str, list[str]]) -> SignedAuth:
+    version = _single(params, "SignatureVersion")
+    if version != "2":
+        raise _fail("malformed_auth", f"SignatureVersion parameter: {version!r} is not supported; only 2 is")
+    method = _single(params, "SignatureMethod")
+    if method not in v2.SIGNATURE_METHODS:
+        raise _fail("malformed_auth", f"SignatureMethod parameter: {method!r} is not one of "
+                                      f"{', '.join(v2.SIGNATURE_METHODS)}")
+    key_id, signature = _single(params, "AWSAccessKeyId"), _single(params, "Signature")
+    if "Timestamp" in params:
+        text = _single(params, "Timestamp")
+        return SignedAuth("v2", method, False, key_id, "", (), "", (), signature,
+                          _parse_v2_time("Timestamp", text), None, "", text)
+    text = _single(params, "Expires")
+    expires = _parse_v2_time("Expires", text)
+    return SignedAuth("v2", method, False, key_id, "", (), "", (), signature, expires, expires, "", text)
+
+
+def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for name, value in pairs:
+        grouped.setdefault(name, []).append(value)
+    return grouped
+
+
+def parse_auth(request: Request, *, plus_is_space: bool = False) -> SignedAuth:
+    """Parse how `request` claims to be signed, without looking up any key.
+
+    Raises VerificationError (`missing_auth` or `malformed_auth`).
+    """
+    header = request.header("authorization")
+    query = _grouped(query_pairs(request.query, plus_is_space=plus_is_space))
+    presigned = "X-Amz-Algorithm" in query or "X-Amz-Signature" in query or "X-Amz-Credential" in query
+    if header is not None:
+        if presigned:
+            raise _fail("malformed_auth", "request: signed twice, with an Authorization header and a presigned query")
+        return _parse_authorization_header(request, header)
+    if presigned:
+        return _parse_presigned(query)
+    try:
+        params = _grouped(v2.decode_params(request, plus_is_space=plus_is_space))
+    except SigningError as err:
+        raise _fail("malformed_request", str(err)) from None
+    if "Signature" in params or "AWSAccessKeyId" in params or "SignatureVersion" in params:
+        return _parse_v2(params)
+    raise _fail("missing_auth", "request: no Authorization header, presigned query (X-Amz-Signature) "
+                                "or SigV2 Signature parameter")
+
+
+# -- checks -----------------------------------------------------------------
+
+def _check_scope(auth: SignedAuth, expected_service: str | None, allowed_regions: Collection[str] | None) -> None:
+    if auth.version == "v2":
+        return
+    if auth.scope_date != auth.signing_time.strftime("%Y%m%d"):
+        raise _fail("scope", f"credential scope: date {auth.scope_date} is not the request date "
+                             f"{auth.signing_time:%Y%m%d} ({auth.amz_date})", auth)
+    if expected_service is not None and auth.service != expected_service:
+        raise _fail("scope", f"credential scope: service {auth.service!r} is not {expected_service!r}", auth)
+    if allowed_regions is None:
+        return
+    # SigV4a region sets may hold patterns (`*`, `us-*`); SigV4 names exactly one region.
+    if not any(fnmatchcase(region, pattern) for pattern in auth.regions for region in allowed_regions):
+        where = "region set" if auth.version == "v4a" else "region"
+        raise _fail("scope", f"credential scope: {where} {','.join(auth.regions)!r} does not include any of "
+                             f"{', '.join(sorted(allowed_regions))}", auth)
+
+
+def _check_time(auth: SignedAuth, now: datetime, max_skew: timedelta) -> None:
+    if auth.presigned and auth.signing_time - now > max_skew:
+        raise _fail("not_yet_valid", f"presigned URL: signed for {auth.amz_date}, which is more than "
+                                     f"{max_skew} after the server time {now:%Y%m%dT%H%M%SZ}", auth)
+    if auth.expires_at is not None:
+        # Presigned URLs and SigV2 `Expires` are bounded by their expiry, not by clock skew.
+        if now > auth.expires_at:
+            raise _fail("expired", f"{'presigned URL' if auth.presigned else 'Expires parameter'}: expired at "
+                                   f"{auth.expires_at:%Y-%m-%dT%H:%M:%SZ}; server time is {now:%Y-%m-%dT%H:%M:%SZ}",
+                        auth)
+        return
+    if abs(now - auth.signing_time) > max_skew:
+        raise _fail("skew", f"request time {auth.amz_date} is {abs(now - auth.signing_time)} away from the server "
+                            f"time {now:%Y%m%dT%H%M%SZ}; at most {max_skew} is allowed", auth)
+
+
+def _check_token(presented: str | None, creds: Credentials, where: str, auth: SignedAuth) -> None:
+    if creds.session_token is None:
+        if presented is not None:
+            raise _fail("token", f"{where}: present, but the access key {auth.access_key_id} has no session token",
+                        auth)
+        return
+    if presented is None:
+        raise _fail("token", f"{where}: missing; the access key {auth.access_key_id} is temporary and needs its "
+                             "session token", auth)
+    if not hmac.compare_digest(presented.encode("utf-8"), creds.session_token.encode("utf-8")):
+        raise _fail("token", f"{where}: not the session token issued with the access key {auth.access_key_id}", auth)
+
+
+def _payload_line(request: Request, auth: SignedAuth, s3: bool) -> str:
+    declared = request.header("x-amz-content-sha256")
+    if declared is None:
+        if auth.presigned:
+            return UNSIGNED_PAYLOAD if s3 else _body_hash(request, auth)
+        if s3:
+            raise _fail("payload_hash", "x-amz-content-sha256 header: missing; S3 requires it on header-signed "
+                                        "requests", auth)
+        return _body_hash(request, auth)
+    if declared == UNSIGNED_PAYLOAD or declared.startswith("STREAMING-"):
+        return declared
+    if not _HEX_SHA256.match(declared):
+        raise _fail("payload_hash", f"x-amz-content-sha256 header: {declared[:80]!r} is not a lowercase hex SHA-256, "
+                                    "UNSIGNED-PAYLOAD or STREAMING-*", auth)
+    if isinstance(request.body, (bytes, bytearray, memoryview)):
+        actual = hashlib.sha256(request.body).hexdigest()
+        if not hmac.compare_digest(actual, declared):
+            raise _fail("payload_hash", f"x-amz-content-sha256 header: {declared} does not match the body's "
+                                        f"SHA-256 {actual} ({len(request.body)} bytes)", auth)
+    return declared
+
+
+def _body_hash(request: Request, auth: SignedAuth) -> str:
+    try:
+        return resolve_payload(request.body, None)
+    except SigningError as err:
+        raise _fail("malformed_request", str(err), auth) from None
+
+
+def _mismatch(auth: SignedAuth, canonical_request: str, text: str) -> VerificationError:
+    return VerificationError(
+        "signature_mismatch",
+        f"signature: {auth.signature[:16]}... does not match the one computed for the request "
+        "(compare .canonical_request and .string_to_sign with the client's)",
+        auth=auth, canonical_request=canonical_request, string_to_sign=text)
+
+
+def _hmac_matches(auth: SignedAuth, creds: Credentials, text: str) -> bool:
+    key = signing_key(creds.secret_access_key, auth.scope_date, auth.regions[0], auth.service)
+    return hmac.compare_digest(hmac_sha256(key, text).hex().encode(), auth.signature.encode("utf-8"))
+
+
+def _ecdsa_matches(auth: SignedAuth, creds: Credentials, text: str) -> bool:
+    public = v4a.private_key(creds).public_key()
+    return _SIGNATURE_HEX.match(auth.signature) is not None and v4a.verify_string(public, text, auth.signature)
+
+
+_SIGNATURE_CHECKS: dict[str, Callable[[SignedAuth, Credentials, str], bool]] = {
+    "v4": _hmac_matches, "v4a": _ecdsa_matches,
+}
+
+
+def _verify_v4(request: Request, auth: SignedAuth, creds: Credentials, rules: CanonicalRules, s3: bool,
+               omit_session_token: bool) -> str:
+    """Recompute a SigV4/SigV4a signature; return the signed payload line."""
+    token_where = "X-Amz-Security-Token " + ("query parameter" if auth.presigned else "header")
+    params = _grouped(query_pairs(request.query, plus_is_space=rules.plus_is_space))
+    token = params["X-Amz-Security-Token"][0] if auth.presigned and "X-Amz-Security-Token" in params \
+        else request.header("x-amz-security-token")
+    _check_token(token, creds, token_where, auth)
+    if request.header("host") is None and request.scheme:
+        request = request.with_header("Host", host_from_url(request))
+    signed = {name.lower() for name in auth.signed_headers}
+    date_header = "x-amz-date" if request.header("x-amz-date") is not None else "date"
+    required = {"host"} | (set() if auth.presigned else {date_header})
+    if auth.version == "v4a" and not auth.presigned:
+        required.add("x-amz-region-set")
+    if unsigned := sorted(required - signed):
+        raise _fail("unsigned_header", f"SignedHeaders: {', '.join(unsigned)} must be signed", auth)
+    present = {name.lower() for name, _ in request.headers}
+    if missing := [name for name in auth.signed_headers if name.lower() not in present]:
+        raise _fail("missing_signed_header", f"SignedHeaders: {', '.join(missing)} listed but absent from the request",
+                    auth)
+    payload = _payload_line(request, auth, s3)
+    only_signed = Request(request.method, request.url, [h for h in request.headers if h[0].lower() in signed])
+    try:
+        canonical = canonicalize(only_signed, rules, payload, unsigned=frozenset())
+    except SigningError as err:
+        raise _fail("malformed_request", str(err), auth) from None
+    if auth.presigned:
+        # Header signing shows an unsigned token by SignedHeaders; a presigned query cannot, hence the option.
+        dropped = {"X-Amz-Signature", "X-Amz-Security-Token"} if omit_session_token else {"X-Amz-Signature"}
+        kept = [p for p in query_pairs(request.query, plus_is_space=rules.plus_is_space) if p[0] not in dropped]
+        canonical = replace(canonical, query=canonical_query(kept))
+    text = string_to_sign(auth.algorithm, auth.amz_date, auth.credential_scope, canonical)
+    if not _SIGNATURE_CHECKS[auth.version](auth, creds, text):
+        raise _mismatch(auth, canonical.render(), text)
+    return payload
+
+
+def _verify_v2(request: Request, auth: SignedAuth, creds: Credentials, rules: CanonicalRules, s3: bool,
+               omit_session_token: bool) -> str:
+    params = v2.decode_params(request, plus_is_space=rules.plus_is_space)
+    tokens = [v for n, v in params if n == "SecurityToken"]
+    _check_token(tokens[0] if tokens else None, creds, "SecurityToken parameter", auth)
+    try:
+        text = v2.string_to_sign(request.method, v2.request_host(request), request.path, params)
+    except SigningError as err:
+        raise _fail("malformed_request", str(err), auth) from None
+    expected = v2.signature(creds.secret_access_key, text, auth.algorithm)
+    if not hmac.compare_digest(expected.encode(), auth.signature.encode("utf-8")):
+        raise _mismatch(auth, text, text)
+    return ""  # SigV2 signs the parameters themselves, not a payload hash
+
+
+_VERIFIERS: dict[str, Callable[[Request, SignedAuth, Credentials, CanonicalRules, bool, bool], str]] = {
+    "v4": _verify_v4, "v4a": _verify_v4, "v2": _verify_v2,
+}
+
+
+def verify(
+    request: Request, lookup: Callable[[str], Credentials | None], *, now: datetime,
+    max_skew: timedelta = timedelta(minutes=15), expected_service: str | None = None,
+    allowed_regions: Collection[str] | None = None, s3: bool = False, normalize_path: bool | None = None,
+    double_encode: bool | None = None, plus_is_space: bool = False, omit_session_token: bool = False,
+) -> Identity:
+    """Verify a received request signed with SigV4, SigV4a (header or presigned) or SigV2.
+
+    `lookup(access_key_id)` returns the key's Credentials or None.
+    `expected_service` and `allowed_regions` (None: any) restrict the credential
+    scope; `s3=True` canonicalizes as S3 does (no path normalization, single
+    URI encoding) and requires `x-amz-content-sha256` on header-signed requests.
+    `omit_session_token=True` accepts presigned URLs whose X-Amz-Security-Token
+    was added after signing (as `presign(omit_session_token=True)` does); the
+    token is still checked against the credentials.
+    Returns the verified Identity; raises VerificationError whose `.reason` is
+    one of REASONS (InvalidTimestampError for a naive `now`).
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise InvalidTimestampError("now: naive datetime; pass a timezone-aware one (e.g. tzinfo=timezone.utc)")
+    auth = parse_auth(request, plus_is_space=plus_is_space)
+    _check_scope(auth, expected_service, allowed_regions)
+    _check_time(auth, now.astimezone(timezone.utc), max_skew)
+    creds = lookup(auth.access_key_id)
+    if creds is None:
+        raise _fail("unknown_key", f"access key id {auth.access_key_id!r}: not known to this server", auth)
+    rules = CanonicalRules(
+        normalize_path=(not s3) if normalize_path is None else normalize_path,
+        double_encode=(not s3) if double_encode is None else double_encode,
+        plus_is_space=plus_is_space,
+    )
+    payload = _VERIFIERS[auth.version](request, auth, creds, rules, s3, omit_session_token)
+    return Identity(**{f.name: getattr(auth, f.name) for f in fields(auth)}, credentials=creds, payload_hash=payload)
