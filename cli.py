@@ -268,6 +268,13 @@ def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     return 0
 
 
+# ------------------------------------------ serve (local Account endpoint) ---
+
+
+def add_server_commands(commands: Any) -> None:
+    """`serve`, `trail` and `demo`: the local Account Management endpoint."""
+
+
 # -------------------------------------------------------------- argparse ---
 
 class _Parser(argparse.ArgumentParser):
@@ -300,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--show-secrets", action="store_true",
                       help="print the session token in the signed request (masked by default); never the secret key")
     sign.set_defaults(handler=cmd_sign)
+    add_server_commands(commands)
     return parser
 
 
