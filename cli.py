@@ -268,6 +268,467 @@ def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     return 0
 
 
+# -------------------------------------------------------------- transport ---
+# HTTP/1.1 over TCP or TLS with h11: h11 frames the bytes, this section owns
+# the sockets. The request goes out with exactly the user's headers, order and
+# casing; only a missing Host or Content-Length is added (and shown with -v).
+
+
+class NetworkError(Exception):
+    """Connecting, TLS or reading failed: printed as one line, exit status 3."""
+
+
+@dataclass(frozen=True)
+class TransportOptions:
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    ca_bundle: str | None = None
+    insecure: bool = False
+
+
+@dataclass
+class Exchange:
+    """One request/response on the wire, with timing (seconds) and the raw bytes seen."""
+
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    sent: bytearray
+    received: bytearray
+    timing: dict[str, float]
+    added_headers: list[tuple[str, str]]
+
+
+def split_authority(authority: str, scheme: str) -> tuple[str, int]:
+    """(host, port) of `host[:port]`, IPv6 literals in brackets, default port by scheme."""
+    authority = authority.rpartition("@")[2]
+    if authority.startswith("["):
+        host, _, rest = authority[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    else:
+        host, _, port = authority.partition(":")
+    if port and not port.isdigit():
+        raise UsageError(f"URL authority {authority!r}: port {port!r} is not a number")
+    return host, int(port) if port else (443 if scheme == "https" else 80)
+
+
+def proxy_for(scheme: str, host: str, env: Mapping[str, str]) -> str | None:
+    """The proxy URL from HTTPS_PROXY/HTTP_PROXY unless NO_PROXY matches `host`."""
+    def get(name: str) -> str:
+        return env.get(name) or env.get(name.lower()) or ""
+    for entry in filter(None, (e.strip() for e in get("NO_PROXY").split(","))):
+        if entry == "*" or host == entry.lstrip(".") or host.endswith("." + entry.lstrip(".")):
+            return None
+    return get("HTTPS_PROXY" if scheme == "https" else "HTTP_PROXY") or None
+
+
+def _tls_context(options: TransportOptions, warn: Callable[[str], None]) -> "ssl.SSLContext":
+    import ssl
+    context = ssl.create_default_context(cafile=options.ca_bundle)
+    if options.insecure:
+        warn("sigv4: warning: --insecure: the server's TLS certificate is not checked")
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class Connection:
+    """A keep-alive HTTP/1.1 connection to one origin (through a proxy when the environment says so)."""
+
+    def __init__(self, scheme: str, authority: str, options: TransportOptions, env: Mapping[str, str],
+                 warn: Callable[[str], None] = lambda _: None) -> None:
+        import h11
+        self._h11 = h11
+        self.scheme, self.authority, self.options = scheme, authority, options
+        self.host, self.port = split_authority(authority, scheme)
+        self.proxy = proxy_for(scheme, self.host, env)
+        self._warn = warn
+        self._sock: Any = None
+        self._conn: Any = None
+
+    def _open(self, sent: bytearray, received: bytearray) -> None:
+        import socket
+        target_host, target_port = self.host, self.port
+        if self.proxy:
+            proxy = sigv4.Request("GET", self.proxy)
+            target_host, target_port = split_authority(proxy.authority, proxy.scheme or "http")
+        try:
+            sock = socket.create_connection((target_host, target_port), timeout=self.options.connect_timeout)
+        except OSError as err:
+            raise NetworkError(f"cannot connect to {target_host}:{target_port}: {err.strerror or err}") from None
+        sock.settimeout(self.options.read_timeout)
+        if self.proxy and self.scheme == "https":
+            sock = self._tunnel(sock, sent, received)
+        if self.scheme == "https":
+            import ssl
+            try:
+                sock = _tls_context(self.options, self._warn).wrap_socket(sock, server_hostname=self.host)
+            except ssl.SSLError as err:
+                sock.close()
+                raise NetworkError(f"TLS with {self.host}:{self.port} failed: {err.reason or err}") from None
+            except OSError as err:
+                sock.close()
+                raise NetworkError(f"TLS with {self.host}:{self.port} failed: {err}") from None
+        self._sock = sock
+        self._conn = self._h11.Connection(self._h11.CLIENT)
+
+    def _tunnel(self, sock: Any, sent: bytearray, received: bytearray) -> Any:
+        """CONNECT through the proxy, so TLS runs end to end with the origin."""
+        h11 = self._h11
+        conn = h11.Connection(h11.CLIENT)
+        origin = f"{self.host}:{self.port}" if ":" not in self.host else f"[{self.host}]:{self.port}"
+        data = conn.send(h11.Request(method="CONNECT", target=origin, headers=[("Host", origin)]))
+        sent += data
+        sock.sendall(data)
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                chunk = sock.recv(65536)
+                received += chunk
+                conn.receive_data(chunk)
+                continue
+            if isinstance(event, h11.Response):
+                if event.status_code != 200:
+                    raise NetworkError(f"proxy {self.proxy} refused CONNECT {origin}: HTTP {event.status_code}")
+                return sock
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+        self._sock = self._conn = None
+
+    def request(self, request: sigv4.Request, *, body_file: Any = None, sink: Any = None) -> Exchange:
+        """Send `request` (its body, or `body_file` streamed) and read the whole response.
+
+        The body goes to `sink` (a binary file) when given, else into `Exchange.body`.
+        """
+        import time
+        h11 = self._h11
+        sent, received = bytearray(), bytearray()
+        started = time.perf_counter()
+        if self._conn is None or self._conn.our_state is not h11.IDLE:
+            self.close()
+            self._open(sent, received)
+        connected = time.perf_counter()
+        headers, added = list(request.headers), []
+        if request.header("host") is None:
+            added.append(("Host", self.authority))
+        body = request.body if isinstance(request.body, bytes) else b""
+        if request.header("content-length") is None and request.header("transfer-encoding") is None \
+                and (body or body_file is not None or request.method in ("POST", "PUT", "PATCH")):
+            size = os.fstat(body_file.fileno()).st_size if body_file is not None else len(body)
+            added.append(("Content-Length", str(size)))
+        target = request.url if self.proxy and self.scheme == "http" else request.target
+        try:
+            self._send(h11.Request(method=request.method, target=target, headers=[*added, *headers]), sent)
+            for chunk in sigv4.types.iter_body(body_file if body_file is not None else body):
+                self._send(h11.Data(data=chunk), sent)
+            self._send(h11.EndOfMessage(), sent)
+            response, data = self._read_response(received, sink)
+        except h11.LocalProtocolError as err:
+            self.close()
+            raise UsageError(f"request cannot be sent as HTTP/1.1: {err}") from None
+        except h11.RemoteProtocolError as err:
+            self.close()
+            raise NetworkError(f"the server's response is not valid HTTP/1.1: {err}") from None
+        except TimeoutError:
+            self.close()
+            raise NetworkError(f"no response from {self.host}:{self.port} within {self.options.read_timeout:g} s") from None
+        except OSError as err:
+            self.close()
+            raise NetworkError(f"connection to {self.host}:{self.port} failed: {err.strerror or err}") from None
+        done = time.perf_counter()
+        if self._conn.our_state is h11.DONE and self._conn.their_state is h11.DONE:
+            self._conn.start_next_cycle()
+        else:
+            self.close()
+        return Exchange(
+            status=response.status_code, reason=response.reason.decode("latin-1"),
+            headers=[(n.decode("latin-1"), v.decode("latin-1")) for n, v in response.headers.raw_items()],
+            body=data, sent=sent, received=received, added_headers=added,
+            timing={"connect_s": connected - started, "total_s": done - started},
+        )
+
+    def _send(self, event: Any, sent: bytearray) -> None:
+        data = self._conn.send(event)
+        if data:
+            sent += data
+            self._sock.sendall(data)
+
+    def _read_response(self, received: bytearray, sink: Any) -> tuple[Any, bytes]:
+        h11 = self._h11
+        response, parts = None, []
+        while True:
+            event = self._conn.next_event()
+            if event is h11.NEED_DATA:
+                chunk = self._sock.recv(65536)
+                received += chunk
+                self._conn.receive_data(chunk)
+            elif isinstance(event, h11.Response):
+                response = event
+            elif isinstance(event, h11.Data):
+                if sink is not None:
+                    sink.write(event.data)
+                else:
+                    parts.append(bytes(event.data))
+            elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
+                if response is None:
+                    raise NetworkError("the server closed the connection without a response")
+                return response, b"".join(parts)
+
+
+def send_request(request: sigv4.Request, options: TransportOptions, env: Mapping[str, str],
+                 warn: Callable[[str], None], **kwargs: Any) -> Exchange:
+    if request.scheme not in ("http", "https"):
+        raise UsageError(f"URL {request.url!r}: needs an http:// or https:// endpoint (use --endpoint)")
+    connection = Connection(request.scheme, request.authority, options, env, warn)
+    try:
+        return connection.request(request, **kwargs)
+    finally:
+        connection.close()
+
+
+# ------------------------------------------------- send, call, diff, explain ---
+
+
+def _transport_options(args: argparse.Namespace) -> TransportOptions:
+    return TransportOptions(args.connect_timeout, args.read_timeout, args.ca_bundle, args.insecure)
+
+
+def _warn(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def with_endpoint(request: sigv4.Request, endpoint: str) -> sigv4.Request:
+    """Point `request` at another scheme://host[:port]; path, query and headers stay as built."""
+    target = sigv4.Request("GET", endpoint)
+    if not target.scheme:
+        raise UsageError(f"--endpoint {endpoint!r}: expected http(s)://host[:port]")
+    return request.with_url(f"{target.scheme}://{target.authority}{request.target}")
+
+
+STALE_AUTH_HEADERS = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
+
+
+def curl_command(request: sigv4.Request, body: bytes) -> str:
+    import shlex
+    parts = ["curl", "-sS", "--path-as-is", "-X", request.method, shlex.quote(request.url)]
+    for name, value in request.headers:
+        parts += ["-H", shlex.quote(f"{name}: {value}" if value else f"{name};")]
+    if body:
+        parts += ["--data-binary", shlex.quote(body_text(body))]
+    return " ".join(parts)
+
+
+def har_entry(request: sigv4.Request, body: bytes, exchange: Exchange | None = None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"request": {
+        "method": request.method, "url": request.url, "httpVersion": "HTTP/1.1",
+        "headers": [{"name": n, "value": v} for n, v in request.headers],
+        "queryString": [{"name": n, "value": v} for n, v in sigv4.canonical.query_pairs(request.query)],
+        "bodySize": len(body),
+    }}
+    if body:
+        entry["request"]["postData"] = {"mimeType": request.header("content-type") or "", "text": body_text(body)}
+    if exchange is not None:
+        entry["response"] = {"status": exchange.status, "statusText": exchange.reason, "httpVersion": "HTTP/1.1",
+                             "headers": [{"name": n, "value": v} for n, v in exchange.headers],
+                             "content": {"size": len(exchange.body), "text": body_text(exchange.body)}}
+        entry["time"] = round(exchange.timing["total_s"] * 1000, 3)
+    return entry
+
+
+def render_response(exchange: Exchange) -> str:
+    head = [f"HTTP/1.1 {exchange.status} {exchange.reason}", *(f"{n}: {v}" for n, v in exchange.headers)]
+    return "\n".join(head) + "\n\n" + body_text(exchange.body)
+
+
+def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    raw = parse_request(read_input(args.file), scheme=args.scheme)
+    request = raw.request
+    if args.endpoint:
+        request = with_endpoint(request, args.endpoint)
+    body_file = open(args.body_file, "rb") if args.body_file else None  # noqa: SIM115  closed below
+    try:
+        if body_file is not None:
+            request = request.with_body(body_file)
+        creds = None
+        if args.sign:
+            request = request.without_headers(STALE_AUTH_HEADERS)
+            resolved = resolve_credentials(args.profile, env)
+            creds = resolved.credentials
+            region, service = _scope_args(args, request, resolved)
+            options = dict(region=region, service=service, timestamp=parse_date(args.date), **_sign_options(args))
+            result = (sigv4.presign(request, creds, expires=args.expires, **options) if args.presign
+                      else sigv4.sign(request, creds, **options))
+            request = result.request
+        body = request.body if isinstance(request.body, bytes) else b""
+        show = args.show_secrets
+        if args.curl or args.har:
+            text = curl_command(request, body) if args.curl else json.dumps(har_entry(request, body), indent=2)
+            out(redact(text, creds, show_token=show) if creds else text)
+            return 0
+        sink = open(args.output, "wb") if args.output else None  # noqa: SIM115  closed below
+        try:
+            exchange = send_request(request, _transport_options(args), env, _warn, body_file=body_file, sink=sink)
+        finally:
+            if sink is not None:
+                sink.close()
+    finally:
+        if body_file is not None:
+            body_file.close()
+    if args.verbose:
+        for name, value in exchange.added_headers:
+            _warn(f"* added {name}: {value}")
+        _warn(redact("> " + body_text(bytes(exchange.sent)).replace("\n", "\n> "), creds, show_token=show))
+        _warn("< " + body_text(bytes(exchange.received)).replace("\n", "\n< "))
+    if args.json:
+        record = {"request": har_entry(request, body)["request"], "response": har_entry(request, body, exchange)["response"],
+                  "timing": exchange.timing}
+        out(redact(json.dumps(record, indent=2, ensure_ascii=False), creds, show_token=show))
+    elif not args.verbose:
+        out(render_response(exchange))
+    return 0
+
+
+SERVICE_ENDPOINT_REGIONS = {"account": "us-east-1", "organizations": "us-east-1"}
+
+
+def service_endpoint(service: str, signing_name: str, region: str, env: Mapping[str, str],
+                     override: str | None, profile: str | None) -> tuple[str, str]:
+    """(endpoint URL, signing region) as the AWS CLI resolves them."""
+    global_region = SERVICE_ENDPOINT_REGIONS.get(service)
+    signing_region = global_region or region
+    env_name = "AWS_ENDPOINT_URL_" + service.upper().replace("-", "_").replace(" ", "_")
+    endpoint = (override or env.get(env_name) or env.get("AWS_ENDPOINT_URL")
+                or profile_setting(profile, "endpoint_url", env)
+                or f"https://{signing_name or service}.{signing_region}.amazonaws.com")
+    return endpoint, signing_region
+
+
+def call_params(args: argparse.Namespace) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if args.input:
+        text = read_input(args.input[1:]).decode("utf-8") if args.input.startswith("@") else args.input
+        try:
+            params = json.loads(text)
+        except ValueError as err:
+            raise UsageError(f"--input: not valid JSON ({err})") from None
+        if not isinstance(params, dict):
+            raise UsageError("--input: must be a JSON object of operation parameters")
+    for item in args.params:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"parameter {item!r}: expected Name=Value")
+        try:
+            params[name] = json.loads(value)
+        except ValueError:
+            params[name] = value
+    return params
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        import base64
+        return base64.b64encode(value).decode()
+    raise TypeError(type(value).__name__)
+
+
+def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    import wire
+    try:
+        model = wire.load_model(args.model or args.service)
+        params = call_params(args)
+        wire.validate(model, args.operation, params)
+        resolved = resolve_credentials(args.profile, env)
+        region = args.region or resolved.region or "us-east-1"
+        endpoint, signing_region = service_endpoint(args.service, model.signing_name, region, env,
+                                                    args.endpoint_url, args.profile)
+        request = wire.serialize(model, args.operation, params, endpoint=endpoint, method=args.method)
+    except wire.WireError as err:
+        raise UsageError(str(err)) from None
+    algorithm = "v2" if args.sigv2 else "v4"
+    result = sigv4.sign(request, resolved.credentials, region=signing_region,
+                        service=model.signing_name or args.service, timestamp=parse_date(None), algorithm=algorithm)
+    body = result.request.body if isinstance(result.request.body, bytes) else b""
+    if args.dry_run:
+        out(redact(render_request(result.request, body=body).decode("utf-8", "backslashreplace"), resolved.credentials))
+        return 0
+    exchange = send_request(result.request, _transport_options(args), env, _warn)
+    try:
+        output = wire.parse_response(model, args.operation, exchange.status, exchange.headers, exchange.body)
+    except wire.ServiceError as err:
+        print(f"{err.code}: {err.message}", file=sys.stderr)
+        return 1
+    except wire.DecodeError as err:
+        raise NetworkError(f"the response does not fit the model: {err}") from None
+    out(json.dumps(output, indent=2, default=_json_default, ensure_ascii=False))
+    return 0
+
+
+def _read_sent(path: str, scheme: str) -> Any:
+    """A signed request from a raw file, a capture (curl -v, HAR, aws --debug) or a `send --json` record."""
+    from wire.capture import CaptureError, parse_capture
+    data = read_input(path)
+    try:
+        record = json.loads(data)
+    except ValueError:
+        record = None
+    if isinstance(record, dict) and "request" in record and "timing" in record:
+        data = json.dumps({"request": record["request"]}).encode()
+    try:
+        return parse_capture(data, scheme=scheme)
+    except CaptureError as err:
+        raise UsageError(f"{path}: {err}") from None
+
+
+def _print_diagnosis(diagnosis: Any, as_json: bool, out: Callable[[str], None]) -> None:
+    from wire.diagnose import render_text
+    out(json.dumps(diagnosis.to_json(), indent=2, ensure_ascii=False) if as_json else render_text(diagnosis))
+
+
+def cmd_diff(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    from wire.diagnose import diagnose, read_error
+    capture = _read_sent(args.sent, args.scheme)
+    complaint = read_error(None, [], read_input(args.response))
+    secret = resolve_credentials(args.profile, env).credentials if args.secret else None
+    _print_diagnosis(diagnose(capture.request, complaint, secret=secret), args.json, out)
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    from wire.diagnose import diagnose, read_error
+    capture = _read_sent(args.file, args.scheme)
+    complaint = None
+    if capture.response_body is not None:
+        complaint = read_error(capture.response_status, list(capture.response_headers), capture.response_body)
+    creds = resolve_credentials(args.profile, env).credentials
+    _print_diagnosis(diagnose(capture.request, complaint, secret=creds, response_date=capture.response_date),
+                     args.json, out)
+    return 0
+
+
+def cmd_whoami(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    resolved = resolve_credentials(args.profile, env)
+    creds = resolved.credentials
+    kind = {"AKIA": "long-term (IAM user)", "ASIA": "temporary (needs a session token)"}.get(
+        creds.access_key_id[:4], "unknown prefix (not an AWS-issued key id?)")
+    record = {
+        "source": resolved.source,
+        "access_key_id": creds.access_key_id[:4] + "…" + creds.access_key_id[-4:],
+        "key_type": kind,
+        "session_token": "present" if creds.session_token else "absent",
+        "expiration": resolved.expiration,
+        "region": resolved.region,
+    }
+    if creds.access_key_id.startswith("ASIA") and not creds.session_token:
+        record["warning"] = "temporary key id without a session token: AWS will reject its signatures"
+    out(json.dumps(record, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in record.items() if v))
+    return 0
+
+
 # ------------------------------------------ serve (local Account endpoint) ---
 
 
@@ -296,6 +757,13 @@ def _signing_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--omit-session-token", action="store_true", help="send the token but leave it out of the signature")
 
 
+def _transport_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--connect-timeout", type=float, default=10.0, help="seconds (default 10)")
+    parser.add_argument("--read-timeout", type=float, default=60.0, help="seconds (default 60)")
+    parser.add_argument("--ca-bundle", help="PEM file of CA certificates to trust instead of the system's")
+    parser.add_argument("--insecure", action="store_true", help="do not check the TLS certificate (warns)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sigv4", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -307,6 +775,58 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--show-secrets", action="store_true",
                       help="print the session token in the signed request (masked by default); never the secret key")
     sign.set_defaults(handler=cmd_sign)
+
+    send = commands.add_parser("send", help="send a raw HTTP request (optionally re-signed) and print the response")
+    send.add_argument("file", nargs="?", default="-", help="raw request file, or - for stdin")
+    _signing_flags(send)
+    _transport_flags(send)
+    send.add_argument("--sign", action="store_true", help="strip old auth headers and sign now")
+    send.add_argument("--scheme", default="https", help="scheme for a request file with a Host header")
+    send.add_argument("--endpoint", help="send to this http(s)://host[:port] instead of the Host header's")
+    send.add_argument("--body-file", help="stream the body from this file instead of the request file's body")
+    send.add_argument("-o", "--output", help="write the response body to this file")
+    send.add_argument("-v", "--verbose", action="store_true", help="print the exact bytes sent and received (stderr)")
+    send.add_argument("--curl", action="store_true", help="print an equivalent curl command instead of sending")
+    send.add_argument("--har", action="store_true", help="print the request as a HAR entry instead of sending")
+    send.add_argument("--json", action="store_true", help="print a JSON record of request, response and timing")
+    send.add_argument("--show-secrets", action="store_true", help="do not mask the session token")
+    send.set_defaults(handler=cmd_send)
+
+    call = commands.add_parser("call", help="call an API operation from its model")
+    call.add_argument("service", help="service name: 'account' (shipped) or any model in an installed botocore")
+    call.add_argument("operation")
+    call.add_argument("params", nargs="*", help="Name=Value (Value parsed as JSON when it is JSON)")
+    call.add_argument("--input", help="operation parameters as JSON, or @file")
+    call.add_argument("--model", help="a botocore-format service model file (.json or .json.gz)")
+    call.add_argument("--profile")
+    call.add_argument("--region")
+    call.add_argument("--endpoint-url")
+    call.add_argument("--method", choices=["GET", "POST"], help="Query protocols: send as GET or POST")
+    call.add_argument("--sigv2", action="store_true", help="sign with SigV2 (Query protocols)")
+    call.add_argument("--dry-run", action="store_true", help="print the signed request instead of sending it")
+    _transport_flags(call)
+    call.set_defaults(handler=cmd_call)
+
+    diff = commands.add_parser("diff", help="explain a signature error: our canonical request vs the server's")
+    diff.add_argument("sent", help="the signed request as sent (raw, curl -v, HAR, aws --debug, send --json)")
+    diff.add_argument("response", help="the server's error response (body or whole raw response), - for stdin")
+    diff.add_argument("--secret", action="store_true", help="also check the signature with your credentials")
+    diff.add_argument("--profile")
+    diff.add_argument("--scheme", default="https")
+    diff.add_argument("--json", action="store_true")
+    diff.set_defaults(handler=cmd_diff)
+
+    explain_cmd = commands.add_parser("explain", help="recompute a captured signed request and say what disagrees")
+    explain_cmd.add_argument("file", nargs="?", default="-")
+    explain_cmd.add_argument("--profile")
+    explain_cmd.add_argument("--scheme", default="https")
+    explain_cmd.add_argument("--json", action="store_true")
+    explain_cmd.set_defaults(handler=cmd_explain)
+
+    whoami = commands.add_parser("whoami", help="which credentials would sign, from where (never the secret)")
+    whoami.add_argument("--profile")
+    whoami.add_argument("--json", action="store_true")
+    whoami.set_defaults(handler=cmd_whoami)
     add_server_commands(commands)
     return parser
 
@@ -320,6 +840,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except (UsageError, sigv4.SigningError) as err:
         print(f"sigv4: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except NetworkError as err:
+        print(f"sigv4: network error: {err}", file=sys.stderr)
+        return EXIT_NETWORK
     except KeyboardInterrupt:
         return 130
 
