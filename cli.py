@@ -421,7 +421,7 @@ class Connection:
             added.append(("Content-Length", str(size)))
         target = request.url if self.proxy and self.scheme == "http" else request.target
         try:
-            self._send(h11.Request(method=request.method, target=target, headers=[*added, *headers]), sent)
+            self._send(h11.Request(method=request.method, target=target, headers=[*headers, *added]), sent)
             for chunk in sigv4.types.iter_body(body_file if body_file is not None else body):
                 self._send(h11.Data(data=chunk), sent)
             self._send(h11.EndOfMessage(), sent)
@@ -551,7 +551,11 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     body_file = open(args.body_file, "rb") if args.body_file else None  # noqa: SIM115  closed below
     try:
         if body_file is not None:
+            # The file replaces the request file's body, so its size replaces any stale Content-Length.
+            size = str(os.fstat(body_file.fileno()).st_size)
             request = request.with_body(body_file)
+            if request.header("content-length") not in (None, size):
+                request = request.with_header("Content-Length", size)
         creds = None
         if args.sign:
             request = request.without_headers(STALE_AUTH_HEADERS)

@@ -1,0 +1,167 @@
+"""`cli.py send`: exact bytes on the wire, streaming, keep-alive, timeouts, TLS, proxies, errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+import cli
+import sigv4
+from local_http import connect_proxy, http_server, self_signed
+
+SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+ENV = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_SESSION_TOKEN": "TOKEN123",
+       "HOME": "/nonexistent"}
+RAW = (b"POST /path?a=1 HTTP/1.1\r\nHost: example.amazonaws.com\r\nX-Custom-Case: Value\r\n"
+       b"content-type: text/plain\r\nContent-Length: 5\r\n\r\nhello")
+
+
+def run(capsys, args, env=ENV):
+    code = cli.main(args, env)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def req_file(tmp_path: Path) -> Path:
+    path = tmp_path / "r.req"
+    path.write_bytes(RAW)
+    return path
+
+
+def test_send_puts_exactly_the_users_bytes_on_the_wire(capsys, req_file) -> None:
+    with http_server() as (url, recorder):
+        code, out, err = run(capsys, ["send", str(req_file), "--endpoint", url])
+    assert code == 0 and out.startswith("HTTP/1.1 200 ") and out.rstrip().endswith("got 5")
+    assert recorder.raw[0] == RAW  # order, casing and spacing as written (CRLF on the wire)
+
+
+def test_send_adds_only_what_is_missing_and_shows_it(capsys, tmp_path) -> None:
+    path = tmp_path / "r.req"
+    path.write_bytes(b"PUT /x HTTP/1.1\nHost: example.com\n\nabc")
+    with http_server() as (url, recorder):
+        code, out, err = run(capsys, ["send", str(path), "--endpoint", url, "-v"])
+    assert code == 0 and "* added Content-Length: 3" in err and "> PUT /x HTTP/1.1" in err and "< HTTP/1.1 200" in err
+    assert recorder.raw[0] == b"PUT /x HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\n\r\nabc"
+
+
+def test_send_sign_replaces_stale_auth_and_masks_the_token(capsys, tmp_path) -> None:
+    path = tmp_path / "r.req"
+    path.write_bytes(b"GET / HTTP/1.1\nHost: example.amazonaws.com\nAuthorization: stale\n"
+                     b"X-Amz-Date: 19990101T000000Z\nX-Amz-Security-Token: old\n\n")
+    with http_server() as (url, recorder):
+        code, out, err = run(capsys, ["send", str(path), "--endpoint", url, "--sign", "--service", "svc", "-v"])
+    assert code == 0
+    request, _ = recorder.requests[0]
+    headers = dict((n.decode(), v.decode()) for n, v in request.headers.raw_items())
+    assert "stale" not in str(headers) and headers["X-Amz-Security-Token"] == "TOKEN123"
+    signed = sigv4.Request("GET", "https://example.amazonaws.com/", list(headers.items()))
+    identity = sigv4.verify(signed, lambda key: sigv4.Credentials("AKIDEXAMPLE", SECRET, "TOKEN123"),
+                            now=datetime.now(timezone.utc))
+    assert identity.access_key_id == "AKIDEXAMPLE"
+    assert "TOKEN123" not in out + err and SECRET not in out + err
+
+
+def test_streams_a_body_file_and_writes_the_response_to_a_file(capsys, tmp_path, req_file) -> None:
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"z" * 3_000_000)
+    target = tmp_path / "resp.bin"
+    with http_server() as (url, recorder):
+        code, out, _ = run(capsys, ["send", str(req_file), "--endpoint", url, "--body-file", str(big),
+                                    "-o", str(target), "--sign", "--service", "svc"])
+    assert code == 0 and target.read_bytes() == b"got 3000000"
+    assert len(recorder.requests[0][1]) == 3_000_000
+
+
+def test_keep_alive_reuses_the_connection() -> None:
+    with http_server() as (url, recorder):
+        request = sigv4.Request("GET", url + "/", [("Host", "x")])
+        connection = cli.Connection("http", url.split("//")[1], cli.TransportOptions(), {})
+        try:
+            assert [connection.request(request).status for _ in range(3)] == [200, 200, 200]
+        finally:
+            connection.close()
+    assert recorder.connections == 1
+
+
+def test_json_record_and_curl_and_har(capsys, req_file) -> None:
+    with http_server() as (url, _):
+        code, out, _ = run(capsys, ["send", str(req_file), "--endpoint", url, "--json"])
+    record = json.loads(out)
+    assert record["response"]["status"] == 200 and record["request"]["method"] == "POST" and "total_s" in record["timing"]
+    code, out, _ = run(capsys, ["send", str(req_file), "--curl", "--sign", "--service", "svc"])
+    assert out.startswith("curl -sS --path-as-is -X POST 'https://example.amazonaws.com/path?a=1'")
+    assert "X-Amz-Security-Token: ****" in out and "TOKEN123" not in out
+    code, out, _ = run(capsys, ["send", str(req_file), "--har", "--sign", "--service", "svc", "--show-secrets"])
+    assert {"name": "X-Amz-Security-Token", "value": "TOKEN123"} in json.loads(out)["request"]["headers"]
+
+
+def test_tls_with_a_self_signed_certificate(capsys, tmp_path, req_file) -> None:
+    context, cert = self_signed(tmp_path)
+    with http_server(tls=context) as (url, recorder):
+        url = url.replace("127.0.0.1", "localhost")
+        code, _, err = run(capsys, ["send", str(req_file), "--endpoint", url])
+        assert code == 3 and "TLS" in err and err.count("\n") == 1
+        code, out, _ = run(capsys, ["send", str(req_file), "--endpoint", url, "--ca-bundle", str(cert)])
+        assert code == 0 and "got 5" in out
+        code, out, err = run(capsys, ["send", str(req_file), "--endpoint", url, "--insecure"])
+        assert code == 0 and "--insecure" in err
+
+
+def test_https_through_a_connect_proxy(capsys, tmp_path, req_file) -> None:
+    context, cert = self_signed(tmp_path)
+    with http_server(tls=context) as (url, recorder), connect_proxy() as (proxy, seen):
+        url = url.replace("127.0.0.1", "localhost")
+        env = {**ENV, "HTTPS_PROXY": proxy}
+        code, out, err = run(capsys, ["send", str(req_file), "--endpoint", url, "--ca-bundle", str(cert)], env=env)
+        assert code == 0 and "got 5" in out and seen == [url.split("//")[1]]
+        code, out, _ = run(capsys, ["send", str(req_file), "--endpoint", url, "--ca-bundle", str(cert)],
+                           env={**env, "NO_PROXY": "localhost"})
+        assert code == 0 and len(seen) == 1
+
+
+def test_ipv6_loopback(capsys, req_file) -> None:
+    try:
+        server = http_server(host="::1")
+        url, recorder = server.__enter__()
+    except OSError:
+        pytest.xfail("this machine has no IPv6 loopback")
+    try:
+        code, out, _ = run(capsys, ["send", str(req_file), "--endpoint", url])
+        assert code == 0 and "got 5" in out
+    finally:
+        server.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("case", ["refused", "timeout", "unparseable", "space-in-target"])
+def test_failures_are_one_line(capsys, tmp_path, req_file, case) -> None:
+    args = ["send", str(req_file)]
+    if case == "refused":
+        with http_server() as (url, _):
+            pass  # the port is closed again
+        code, out, err = run(capsys, [*args, "--endpoint", url, "--connect-timeout", "2"])
+        assert code == 3 and "cannot connect" in err
+    elif case == "timeout":
+        with http_server(delay=2) as (url, _):
+            code, out, err = run(capsys, [*args, "--endpoint", url, "--read-timeout", "0.3"])
+        assert code == 3 and "no response" in err
+    elif case == "unparseable":
+        req_file.write_bytes(b"\x00\x01garbage")
+        code, out, err = run(capsys, args)
+        assert code == 2
+    else:
+        req_file.write_bytes(b"GET /a b HTTP/1.1\nHost: x\n\n")
+        with http_server() as (url, _):
+            code, out, err = run(capsys, [*args, "--endpoint", url])
+        assert code == 2 and "HTTP/1.1" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_whoami_never_shows_the_secret(capsys) -> None:
+    code, out, _ = run(capsys, ["whoami", "--json"], env={**ENV, "AWS_ACCESS_KEY_ID": "ASIAEXAMPLEKEY1234"})
+    record = json.loads(out)
+    assert record["source"] == "env" and record["key_type"].startswith("temporary")
+    assert record["session_token"] == "present" and SECRET not in out and "TOKEN123" not in out
