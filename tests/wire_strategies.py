@@ -2,7 +2,7 @@
 
 Generated values respect types, required members, enums, length/range
 limits and (where Python can compile them) patterns, so they pass
-`wire.validate`. Timestamps are whole-millisecond UTC datetimes and floats
+`wire.validate`. Timestamps are whole-second UTC datetimes and floats
 are finite, so round trips can compare with `==`.
 """
 
@@ -25,18 +25,32 @@ def _bounded(shape: Shape, low: int, high: int) -> tuple[int, int]:
     return lo, min(hi, max(lo, high))
 
 
+#: A pattern that is one character class repeated (`[\\w+=,.@-]*`, `^[ -~]+$`):
+#: generated as text over that class, so length limits cost no filtering.
+_CLASS_REPEATED = re.compile(r"\^?\(?(\[(?:\\.|[^\]])*\])[*+]\)?\$?")
+#: Characters tried against a pattern's class: printable ASCII, whitespace, a few non-ASCII.
+_CANDIDATES = [chr(c) for c in range(0x20, 0x7F)] + list("\t\n\r\u00a0\u00e9\u00df\u03a9\u4e2d\U0001f600")
+_CHARACTERS = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
+
+
 def _string(shape: Shape) -> st.SearchStrategy[str]:
     if shape.enum:
         return st.sampled_from(shape.enum)
     lo, hi = _bounded(shape, 0, 12)
-    if shape.pattern:
-        try:
-            re.compile(shape.pattern)
-        except re.error:
-            pass
-        else:
-            return st.from_regex(shape.pattern, fullmatch=True).filter(lambda s: lo <= len(s) <= (shape.max or 1 << 30))
-    return st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=lo, max_size=hi)
+    if not shape.pattern:
+        return st.text(_CHARACTERS, min_size=lo, max_size=hi)
+    try:
+        re.compile(shape.pattern)
+    except re.error:
+        return st.text(_CHARACTERS, min_size=lo, max_size=hi)
+    repeated = _CLASS_REPEATED.fullmatch(shape.pattern)
+    if repeated:
+        char_class = re.compile(repeated.group(1))
+        alphabet = [c for c in _CANDIDATES if char_class.fullmatch(c)]
+        if alphabet:
+            return st.text(st.sampled_from(alphabet), min_size=lo, max_size=hi)
+    longest = shape.max if shape.max is not None else 1 << 30
+    return st.from_regex(shape.pattern, fullmatch=True).filter(lambda s: lo <= len(s) <= longest)
 
 
 def _integer(shape: Shape) -> st.SearchStrategy[int]:
@@ -47,7 +61,7 @@ def _integer(shape: Shape) -> st.SearchStrategy[int]:
 
 _TIMESTAMPS = st.datetimes(
     min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc)
-).map(lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000))
+).map(lambda d: d.replace(microsecond=0))
 
 _SCALARS: dict[str, Any] = {
     "boolean": lambda shape: st.booleans(),

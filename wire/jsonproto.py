@@ -211,6 +211,9 @@ def _encode_request(model: Model, op: Operation, params: Params, method: str | N
         ("X-Amz-Target", f"{model.target_prefix}.{op.name}"),
         ("Content-Type", _content_type(model)),
     )
+    if model.query_compatible:
+        # Smithy awsQueryCompatible: ask for Query-style error codes.
+        headers += (("x-amzn-query-mode", "true"),)
     return Encoded("POST", "/", (), headers, dumps(body))
 
 
