@@ -1,0 +1,134 @@
+"""`call` against moto's server, and `diff` / `explain` from files, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import socket
+from datetime import datetime, timezone
+from html import escape
+from pathlib import Path
+
+import pytest
+
+import cli
+import sigv4
+
+SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+ENV = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": SECRET, "HOME": "/nonexistent"}
+FIXTURES = Path(__file__).parent / "fixtures" / "errors"
+NOW = datetime(2026, 11, 24, 18, 0, tzinfo=timezone.utc)
+
+
+def run(capsys, args, env=ENV):
+    code = cli.main(args, env)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    server_module = pytest.importorskip("moto.server", reason="moto is in the test extra")
+    port = _free_port()
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def test_call_account_round_trip_against_moto(capsys, moto_endpoint) -> None:
+    common = ["--endpoint-url", moto_endpoint]
+    code, out, err = run(capsys, ["call", "account", "PutAlternateContact", *common, "--input", json.dumps({
+        "AlternateContactType": "BILLING", "EmailAddress": "bill@example.com", "Name": "Bill",
+        "PhoneNumber": "+1-555-0100", "Title": "CFO"})])
+    assert code == 0, err
+    code, out, err = run(capsys, ["call", "account", "GetAlternateContact", "AlternateContactType=BILLING", *common])
+    assert code == 0, err
+    assert json.loads(out)["AlternateContact"]["EmailAddress"] == "bill@example.com"
+    code, out, err = run(capsys, ["call", "account", "DeleteAlternateContact", "AlternateContactType=BILLING", *common])
+    assert code == 0, err
+    code, out, err = run(capsys, ["call", "account", "GetAlternateContact", "AlternateContactType=BILLING", *common])
+    assert code == 1 and err.startswith("ResourceNotFoundException")
+
+
+def test_call_endpoint_from_environment_and_dry_run(capsys) -> None:
+    env = {**ENV, "AWS_ENDPOINT_URL_ACCOUNT": "http://127.0.0.1:9/custom"}
+    code, out, _ = run(capsys, ["call", "account", "GetAlternateContact", "AlternateContactType=SECURITY",
+                                "--dry-run"], env=env)
+    assert code == 0 and out.startswith("POST /custom/getAlternateContact HTTP/1.1")
+    assert "/us-east-1/account/aws4_request" in out and SECRET not in out
+    code, out, _ = run(capsys, ["call", "account", "ListRegions", "--dry-run", "--region", "eu-west-1"])
+    assert "Host: account.us-east-1.amazonaws.com" in out  # a global service signs for us-east-1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["call", "account", "NoSuchOperation"], "unknown operation 'NoSuchOperation'"),
+    (["call", "account", "GetAlternateContact", "AlternateContactType=FOO"], "AlternateContactType"),
+    (["call", "account", "PutAccountName", "--input", "{not json"], "--input: not valid JSON"),
+    (["call", "nosuchservice", "Op"], "nosuchservice"),
+])
+def test_call_bad_input_is_one_line_exit_2(capsys, args, message) -> None:
+    code, out, err = run(capsys, args)
+    assert code == 2 and message in err and err.count("\n") == 1, err
+
+
+def _signed(tmp_path: Path, perturb=None) -> tuple[Path, sigv4.SigningResult]:
+    request = sigv4.Request("POST", "https://account.us-east-1.amazonaws.com/getContactInformation",
+                            [("Content-Type", "application/json")], b"{}")
+    sent = sigv4.sign(request, sigv4.Credentials("AKIDEXAMPLE", SECRET), region="us-east-1", service="account",
+                      timestamp=NOW)
+    server_view = perturb(sent.request) if perturb else sent.request
+    path = tmp_path / "sent.req"
+    path.write_bytes(sigv4.raw.render_request(sent.request, body=b"{}"))
+    return path, sigv4.sign(server_view.without_headers(["authorization"]), sigv4.Credentials("AKIDEXAMPLE", SECRET),
+                            region="us-east-1", service="account", timestamp=NOW)
+
+
+def _complaint(tmp_path: Path, fixture: str, server: sigv4.SigningResult) -> Path:
+    text = (FIXTURES / fixture).read_text()
+    quote = escape if fixture.endswith(".xml") else (lambda s: json.dumps(s)[1:-1])
+    body = text.replace("$canonical_request", quote(server.canonical_request)).replace(
+        "$string_to_sign", quote(server.string_to_sign))
+    path = tmp_path / fixture
+    path.write_text(body)
+    return path
+
+
+def test_diff_names_a_header_changed_in_transit(capsys, tmp_path) -> None:
+    sent, server = _signed(tmp_path, lambda r: r.with_header("Content-Type", "application/json; charset=utf-8"))
+    code, out, _ = run(capsys, ["diff", str(sent), str(_complaint(tmp_path, "json-invalid-signature.json", server))])
+    assert code == 0 and "content-type" in out
+    code, out, _ = run(capsys, ["diff", str(sent), str(_complaint(tmp_path, "query-signature-does-not-match.xml",
+                                                                    server)), "--json"])
+    assert "content-type" in json.dumps(json.loads(out))
+
+
+def test_diff_with_secret_says_the_key_differs(capsys, tmp_path) -> None:
+    sent, server = _signed(tmp_path)
+    complaint = _complaint(tmp_path, "json-invalid-signature.json", server)
+    code, out, _ = run(capsys, ["diff", str(sent), str(complaint), "--secret"],
+                       env={**ENV, "AWS_SECRET_ACCESS_KEY": "a-different-secret"})
+    assert code == 0 and "secret" in out.lower() and "a-different-secret" not in out
+
+
+def test_explain_a_curl_capture(capsys, tmp_path) -> None:
+    _, server = _signed(tmp_path)
+    lines = [f"> {server.request.method} {server.request.target} HTTP/1.1"]
+    lines += [f"> {n}: {v}" for n, v in server.request.headers] + [">", "< HTTP/1.1 200 OK", "<"]
+    capture = tmp_path / "curl.txt"
+    capture.write_text("\n".join(lines) + "\n")
+    code, out, err = run(capsys, ["explain", str(capture)])
+    assert code == 0, err
+    assert SECRET not in out
+
+
+def test_diff_unreadable_sent_is_exit_2(capsys, tmp_path) -> None:
+    junk = tmp_path / "junk"
+    junk.write_bytes(b"\x00\x01 nothing")
+    code, _, err = run(capsys, ["diff", str(junk), str(junk)])
+    assert code == 2 and err.count("\n") == 1
