@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .checksums import ChecksumAlgorithm, checksum_algorithm
 from .errors import InvalidParameterError
+from .keys import signature_hex
 from .payload import EMPTY_SHA256
 from .types import Body, Request, iter_body
 
@@ -102,7 +102,7 @@ def trailer_string_to_sign(scope: ChunkScope, previous: str, headers: Sequence[t
 
 def hmac_signer(signing_key: bytes) -> Signer:
     """A SigV4 `Signer`: hex HMAC-SHA256 with the derived signing key."""
-    return lambda text: hmac.new(signing_key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+    return lambda text: signature_hex(signing_key, text)
 
 
 def _trailer_lines(headers: Sequence[tuple[str, str]]) -> bytes:

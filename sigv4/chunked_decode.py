@@ -41,7 +41,7 @@ from .chunked import (
     trailer_string_to_sign,
 )
 from .errors import InvalidParameterError, StreamDecodeError, StreamSignatureError
-from .keys import signing_key
+from .keys import signature_hex, signing_key
 from .types import Credentials, Request
 
 #: (string-to-sign, signature as sent, padding removed) -> whether it verifies
@@ -55,8 +55,7 @@ _HEX_SIZE = re.compile(rb"[0-9a-fA-F]{1,16}\Z")
 def hmac_verifier(key: bytes) -> Verifier:
     """SigV4: recompute the HMAC with the signing key; compare in constant time."""
     def verify(text: str, signature: str) -> bool:
-        expected = hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, signature)
+        return hmac.compare_digest(signature_hex(key, text), signature)
     return verify
 
 

@@ -33,7 +33,7 @@ from typing import Literal, Union
 from uuid import UUID
 
 from .errors import InvalidParameterError, StreamDecodeError, StreamSignatureError
-from .keys import signing_key
+from .keys import signature_hex, signing_key
 from .signer import amz_date
 
 EVENTS_PAYLOAD = "STREAMING-AWS4-HMAC-SHA256-EVENTS"
@@ -294,7 +294,7 @@ class EventSigner:
     def signature(self, previous: str, when: datetime, message_bytes: bytes) -> str:
         key = signing_key(self.secret_access_key, amz_date(when)[:8], self.region, self.service)
         text = self.string_to_sign(previous, when, message_bytes)
-        return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+        return signature_hex(key, text)
 
     def envelope(self, previous: str, when: datetime, message_bytes: bytes) -> tuple[str, bytes]:
         """The fold step: sign `message_bytes` (b"" for the end frame) chained to `previous`;

@@ -39,3 +39,31 @@ def derive_steps(secret: str, date: str, region: str, service: str) -> KeyDeriva
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     """The SigV4 signing key for one credential scope (cached, bounded)."""
     return derive_steps(secret, date, region, service).signing_key
+
+
+_BLOCK = 64  # SHA-256 block size: HMAC pads the key to it
+_IPAD = bytes(0x36 for _ in range(_BLOCK))
+_OPAD = bytes(0x5C for _ in range(_BLOCK))
+
+
+@lru_cache(maxsize=512)
+def _hmac_states(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
+    block = (hashlib.sha256(key).digest() if len(key) > _BLOCK else key).ljust(_BLOCK, b"\0")
+    inner = hashlib.sha256(bytes(a ^ b for a, b in zip(block, _IPAD)))
+    outer = hashlib.sha256(bytes(a ^ b for a, b in zip(block, _OPAD)))
+    return inner, outer
+
+
+def signature_hex(key: bytes, string_to_sign: str) -> str:
+    """Lowercase hex HMAC-SHA256 of a string-to-sign; equal to `hmac.new(key, text, sha256).hexdigest()`.
+
+    The SHA-256 states after the padded key blocks are cached per key (RFC
+    2104's precomputation), so one signature costs two hash copies rather than
+    building an HMAC object: this is the per-chunk overhead of aws-chunked and
+    event-stream signing, where every 64 KiB chunk carries a signature.
+    """
+    inner, outer = _hmac_states(key)
+    inner, outer = inner.copy(), outer.copy()
+    inner.update(string_to_sign.encode("utf-8"))
+    outer.update(inner.digest())
+    return outer.hexdigest()

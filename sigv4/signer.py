@@ -11,7 +11,6 @@ The returned `SigningResult` keeps every intermediate for inspection.
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -29,7 +28,7 @@ from .canonical import (
 )
 from . import chunked, v2, v4a
 from .errors import InvalidHeaderError, InvalidParameterError, InvalidTimestampError
-from .keys import signing_key
+from .keys import signature_hex, signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
 from .types import Credentials, Request
 
@@ -158,7 +157,7 @@ class _Options:
 
 def _hmac_signature(creds: Credentials, opts: _Options, string_to_sign: str) -> str:
     key = signing_key(creds.secret_access_key, opts.amz_date[:8], opts.region, opts.service)
-    return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    return signature_hex(key, string_to_sign)
 
 
 def _ecdsa_signature(creds: Credentials, opts: _Options, string_to_sign: str) -> str:

@@ -7,10 +7,14 @@ Headers" (request 20130524T000000Z, us-east-1, 66560 bytes of `a`).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 from datetime import datetime, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sigv4 import Credentials, InvalidParameterError, Request, sign
 from sigv4.chunked import (
@@ -23,7 +27,7 @@ from sigv4.chunked import (
     hmac_signer,
 )
 from sigv4.checksums import CHECKSUMS
-from sigv4.keys import signing_key
+from sigv4.keys import signature_hex, signing_key
 
 CREDS = Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
 WHEN = datetime(2013, 5, 24, tzinfo=timezone.utc)
@@ -174,3 +178,10 @@ def test_empty_data_chunk_is_refused() -> None:
     signer = ChunkSigner(FRAMINGS["STREAMING-AWS4-HMAC-SHA256-PAYLOAD"], SCOPE, hmac_signer(KEY))
     with pytest.raises(InvalidParameterError, match="chunk: a data chunk must not be empty"):
         signer.chunk(DOC_SEED, b"")
+
+
+@settings(max_examples=100, deadline=None)
+@given(key=st.binary(max_size=150), text=st.text(max_size=300))
+def test_cached_hmac_equals_stdlib_hmac(key: bytes, text: str) -> None:
+    """signature_hex (precomputed pad states, used per chunk) is plain HMAC-SHA256, keys over 64 bytes included."""
+    assert signature_hex(key, text) == hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
