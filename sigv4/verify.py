@@ -115,7 +115,7 @@ def _parse_amz_date(text: str, where: str) -> datetime:
 
 
 def _header_signing_time(request: Request) -> tuple[str, datetime, str]:
-    """(text, time, header name): X-Amz-Date, else an RFC 7231 Date header."""
+    """(amz date, time, header name) from X-Amz-Date, else from an RFC 7231 Date header."""
     amz = request.header("x-amz-date")
     if amz is not None:
         return amz, _parse_amz_date(amz, "X-Amz-Date header"), "x-amz-date"
@@ -128,7 +128,9 @@ def _header_signing_time(request: Request) -> tuple[str, datetime, str]:
         raise _fail("malformed_auth", f"Date header: {date!r} is not an HTTP date") from None
     if parsed.tzinfo is None:
         raise _fail("malformed_auth", f"Date header: {date!r} has no time zone (HTTP dates are GMT)")
-    return date, parsed.astimezone(timezone.utc), "date"
+    # The string-to-sign always carries the time as YYYYMMDDTHHMMSSZ, whichever header held it.
+    when = parsed.astimezone(timezone.utc)
+    return when.strftime("%Y%m%dT%H%M%SZ"), when, "date"
 
 
 def _split_credential(credential: str, version: Version, where: str) -> tuple[str, str, tuple[str, ...], str, str]:

@@ -6,6 +6,7 @@ signed requests (signed by AWS's tooling, not by us), and the reason table.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import datetime, timedelta, timezone
@@ -21,7 +22,10 @@ from sigv4 import (
     REASONS, Credentials, Identity, InvalidTimestampError, Request, SigningResult, VerificationError, parse_auth,
     presign, sign, verify,
 )
+from sigv4.canonical import CanonicalRules
+from sigv4.keys import hmac_sha256, signing_key
 from sigv4.raw import parse_request
+from sigv4.signer import canonicalize, string_to_sign
 
 T = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
 CREDS = Credentials("AKIDVERIFY", "verify/secret+key")
@@ -251,6 +255,19 @@ def test_signed_header_reasons() -> None:
     assert _reason(_signed().without_headers(["x-custom"])) == "missing_signed_header"
     unsigned_date = sign(PLAIN, CREDS, unsigned_headers={"x-amz-date"}, **SCOPE)  # type: ignore[arg-type]
     assert _reason(unsigned_date.request) == "unsigned_header"
+
+
+def test_a_date_header_can_stand_in_for_x_amz_date() -> None:
+    # No signer here writes Date-only requests, so sign this one by hand from the spec's pieces.
+    request = Request("GET", "https://bucket.example.com/k", [("Date", "Mon, 06 May 2024 07:08:09 GMT")])
+    request = request.with_header("Host", "bucket.example.com")
+    canonical = canonicalize(request, CanonicalRules(), hashlib.sha256(b"").hexdigest())
+    text = string_to_sign("AWS4-HMAC-SHA256", "20240506T070809Z", "20240506/us-west-2/svc/aws4_request", canonical)
+    signature = hmac_sha256(signing_key(CREDS.secret_access_key, "20240506", "us-west-2", "svc"), text).hex()
+    signed = request.with_header("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDVERIFY/20240506/us-west-2/svc/"
+                                                  f"aws4_request, SignedHeaders=date;host, Signature={signature}")
+    assert verify(signed, lookup, now=T).signing_time == T
+    assert _reason(signed.with_header("Date", "Mon, 06 May 2024 07:08:08 GMT")) == "signature_mismatch"
 
 
 def test_token_reasons() -> None:
