@@ -26,7 +26,7 @@ import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol, Union
+from typing import Literal, Union
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -42,7 +42,8 @@ from .chunked import (
 )
 from .errors import InvalidParameterError, StreamDecodeError, StreamSignatureError
 from .keys import signature_hex, signing_key
-from .types import Credentials, Request
+from .types import Request
+from .verify import Identity
 
 #: (string-to-sign, signature as sent, padding removed) -> whether it verifies
 Verifier = Callable[[str, str], bool]
@@ -326,32 +327,7 @@ class ChunkedDecoder:
         return None
 
 
-class VerifiedSeed(Protocol):
-    """What `decoder_for` needs from a verified request; `sigv4.verify.Identity` provides it."""
-
-    @property
-    def version(self) -> str: ...  # "v4" or "v4a"
-    @property
-    def algorithm(self) -> str: ...
-    @property
-    def amz_date(self) -> str: ...
-    @property
-    def credential_scope(self) -> str: ...
-    @property
-    def scope_date(self) -> str: ...
-    @property
-    def regions(self) -> tuple[str, ...]: ...
-    @property
-    def service(self) -> str: ...
-    @property
-    def credentials(self) -> Credentials: ...
-    @property
-    def signature(self) -> str: ...
-    @property
-    def payload_hash(self) -> str: ...
-
-
-def decoder_for(identity: VerifiedSeed, request: Request, *,
+def decoder_for(identity: Identity, request: Request, *,
                 max_chunk_size: int = DEFAULT_MAX_CHUNK_SIZE) -> ChunkedDecoder:
     """A decoder for the body of a request `sigv4.verify` accepted: chained to its seed signature,
     keyed by its credentials, framed by its `x-amz-content-sha256`, `x-amz-trailer` and
