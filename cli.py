@@ -144,7 +144,7 @@ def read_input(path: str) -> bytes:
 def parse_date(text: str | None) -> datetime:
     """`--date YYYYMMDDTHHMMSSZ`, or now (UTC) when absent."""
     if text is None:
-        return datetime.now(timezone.utc)
+        return datetime.now(timezone.utc).replace(microsecond=0)
     try:
         return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
     except ValueError:
@@ -174,11 +174,43 @@ def visible(text: str) -> str:
     )
 
 
-def explain(result: sigv4.SigningResult, creds: sigv4.Credentials, region: str, service: str) -> str:
-    """A step-by-step account of one signature, secrets masked."""
+def _key_steps(result: sigv4.SigningResult, creds: sigv4.Credentials, region: str, service: str) -> list[str]:
+    """How the signing key comes from the secret, derived keys shortened: they are secrets too."""
+    if result.algorithm == "AWS4-ECDSA-P256-SHA256":
+        x, y = sigv4.v4a.public_key(creds)
+        return [
+            "4. Signing key: ECDSA P-256 private key derived from the secret (NIST SP 800-108 KDF,",
+            '   HMAC-SHA256, input key "AWS4A" + secret, label "AWS4-ECDSA-P256-SHA256"); its public key:',
+            f"   x = {x:064x}", f"   y = {y:064x}",
+            "",
+            "5. Signature = hex(DER(ECDSA-SHA256(private key, string-to-sign))) = " + result.signature,
+        ]
     date = result.amz_date[:8]
     steps = derive_steps(creds.secret_access_key, date, region, service)
-    short = lambda key: key.hex()[:8] + "…"  # noqa: E731  derived keys are secrets too
+    short = lambda key: key.hex()[:8] + "…"  # noqa: E731
+    return [
+        "4. Signing key derivation (HMAC-SHA256 chain; derived keys shortened):",
+        f'   kDate    = HMAC("AWS4" + secret, "{date}") = {short(steps.date_key)}',
+        f'   kRegion  = HMAC(kDate, "{region}") = {short(steps.region_key)}',
+        f'   kService = HMAC(kRegion, "{service}") = {short(steps.service_key)}',
+        f'   kSigning = HMAC(kService, "aws4_request") = {short(steps.signing_key)}',
+        "",
+        f"5. Signature = hex(HMAC(kSigning, string-to-sign)) = {result.signature}",
+    ]
+
+
+def explain(result: sigv4.SigningResult | sigv4.v2.SigV2Result, creds: sigv4.Credentials, region: str,
+            service: str) -> str:
+    """A step-by-step account of one signature, secrets masked."""
+    if isinstance(result, sigv4.v2.SigV2Result):
+        parts = [
+            "1. SigV2 string-to-sign (method, host, path, sorted encoded parameters):",
+            visible(result.string_to_sign),
+            "",
+            f"2. Signature = base64({result.signature_method}(secret, string-to-sign)) = {result.signature}",
+            f"   access key id {creds.access_key_id}, secret {mask(creds.secret_access_key)}",
+        ]
+        return redact("\n".join(parts), creds)
     parts = [
         "1. Canonical request (what the server rebuilds from the request it receives):",
         visible(result.canonical_request),
@@ -192,13 +224,7 @@ def explain(result: sigv4.SigningResult, creds: sigv4.Credentials, region: str, 
         f"3. Credential scope: {result.credential_scope}",
         f"   access key id {creds.access_key_id}, secret {mask(creds.secret_access_key)}",
         "",
-        "4. Signing key derivation (HMAC-SHA256 chain; derived keys shortened):",
-        f"   kDate    = HMAC(\"AWS4\" + secret, \"{date}\")       = {short(steps.date_key)}",
-        f"   kRegion  = HMAC(kDate, \"{region}\")  = {short(steps.region_key)}",
-        f"   kService = HMAC(kRegion, \"{service}\")  = {short(steps.service_key)}",
-        f"   kSigning = HMAC(kService, \"aws4_request\") = {short(steps.signing_key)}",
-        "",
-        f"5. Signature = hex(HMAC(kSigning, string-to-sign)) = {result.signature}",
+        *_key_steps(result, creds, region, service),
     ]
     if result.authorization:
         parts.append(f"   Authorization: {result.authorization}")
@@ -210,13 +236,24 @@ def explain(result: sigv4.SigningResult, creds: sigv4.Credentials, region: str, 
 # ------------------------------------------------------------------- sign ---
 
 def _sign_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {
+    if args.algorithm == "v2":
+        return {"algorithm": "v2"}
+    options: dict[str, Any] = {
+        "algorithm": args.algorithm,
         "s3": args.s3,
         "normalize_path": False if args.no_normalize_path else None,
         "double_encode": False if args.no_double_encode else None,
         "payload": sigv4.UNSIGNED_PAYLOAD if args.unsigned_payload else None,
         "omit_session_token": args.omit_session_token,
     }
+    if args.chunked:
+        if args.presign:
+            raise UsageError("--chunked: a presigned URL cannot carry a chunk-signed body")
+        ecdsa = "ECDSA-P256-SHA256" if args.algorithm == "v4a" else "HMAC-SHA256"
+        options["payload"] = f"STREAMING-AWS4-{ecdsa}-PAYLOAD" + ("-TRAILER" if args.trailer else "")
+        options["chunk_size"] = args.chunk_size
+        options["trailer_checksum"] = args.trailer
+    return options
 
 
 def _scope_args(args: argparse.Namespace, request: sigv4.Request, resolved: ResolvedCredentials) -> tuple[str, str]:
@@ -228,10 +265,11 @@ def _scope_args(args: argparse.Namespace, request: sigv4.Request, resolved: Reso
     return region, service
 
 
-def sign_raw(raw: RawRequest, args: argparse.Namespace, env: Mapping[str, str]) -> tuple[sigv4.SigningResult, ResolvedCredentials, str, str]:
+def sign_raw(raw: RawRequest, args: argparse.Namespace, env: Mapping[str, str]) -> tuple[Any, ResolvedCredentials, str, str]:
     resolved = resolve_credentials(args.profile, env)
     region, service = _scope_args(args, raw.request, resolved)
-    options = dict(region=region, service=service, timestamp=parse_date(args.date), **_sign_options(args))
+    signing_region: str | list[str] = args.region_set.split(",") if args.region_set else region
+    options = dict(region=signing_region, service=service, timestamp=parse_date(args.date), **_sign_options(args))
     if args.presign:
         result = sigv4.presign(raw.request, resolved.credentials, expires=args.expires, **options)
     else:
@@ -248,17 +286,19 @@ def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     result, resolved, region, service = sign_raw(raw, args, env)
     creds = resolved.credentials
     show = args.show_secrets
-    signed = raw.render(result.request).decode("utf-8", errors="backslashreplace")
+    body = result.request.body
+    if not isinstance(body, bytes):  # an aws-chunked stream: render it whole, the output is text anyway
+        body = b"".join(sigv4.types.iter_body(body))
+    signed = render_request(result.request, raw, body).decode("utf-8", errors="backslashreplace")
     if args.json:
-        record = {
-            "canonical_request": result.canonical_request,
-            "string_to_sign": result.string_to_sign,
-            "signature": result.signature,
-            "credential_scope": result.credential_scope,
-            "signed_headers": list(result.signed_headers),
-            "signed_request": signed,
-        }
-        record["authorization" if result.authorization else "url"] = result.authorization or result.url
+        record: dict[str, Any] = {"string_to_sign": result.string_to_sign, "signature": result.signature,
+                                  "signed_request": signed}
+        if isinstance(result, sigv4.SigningResult):
+            record.update(canonical_request=result.canonical_request, credential_scope=result.credential_scope,
+                          signed_headers=list(result.signed_headers))
+            record["authorization" if result.authorization else "url"] = result.authorization or result.url
+        else:
+            record["url"] = result.url
         out(redact(json.dumps(record, indent=2, ensure_ascii=False), creds, show_token=show))
     elif args.explain:
         out(explain(result, creds, region, service))
@@ -714,6 +754,27 @@ def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[
     return 0
 
 
+def cmd_verify(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    raw = parse_request(read_input(args.file), scheme=args.scheme)
+    creds = resolve_credentials(args.profile, env).credentials
+    now = parse_date(args.now)
+    lookup = lambda key_id: creds if key_id == creds.access_key_id else None  # noqa: E731
+    try:
+        identity = sigv4.verify(raw.request, lookup, now=now, s3=args.s3)
+    except sigv4.VerificationError as err:
+        lines = [f"FAILED ({err.reason}): {err}"]
+        if err.canonical_request is not None:
+            lines += ["", "Expected canonical request:", visible(err.canonical_request)]
+        if err.string_to_sign is not None:
+            lines += ["", "Expected string-to-sign:", visible(err.string_to_sign)]
+        out(redact("\n".join(lines), creds))
+        return 1
+    scope = "/".join(filter(None, (identity.scope_date, ",".join(identity.regions), identity.service)))
+    out(f"OK: {identity.algorithm} signature by {identity.access_key_id}" + (f" for {scope}" if scope else "")
+        + (" (presigned)" if identity.presigned else ""))
+    return 0
+
+
 def cmd_whoami(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     resolved = resolve_credentials(args.profile, env)
     creds = resolved.credentials
@@ -759,6 +820,12 @@ def _signing_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-normalize-path", action="store_true")
     parser.add_argument("--no-double-encode", action="store_true")
     parser.add_argument("--omit-session-token", action="store_true", help="send the token but leave it out of the signature")
+    parser.add_argument("--algorithm", choices=["v4", "v4a", "v2"], default="v4", help="signature version (default v4)")
+    parser.add_argument("--region-set", help="SigV4a region set, comma-separated or * (default: --region)")
+    parser.add_argument("--chunked", action="store_true", help="sign the body as aws-chunked (streaming) upload")
+    parser.add_argument("--chunk-size", type=int, default=65536, help="aws-chunked chunk size in bytes (default 65536)")
+    parser.add_argument("--trailer", choices=["crc32", "crc32c", "sha1", "sha256"],
+                        help="with --chunked: a signed trailing checksum of this kind")
 
 
 def _transport_flags(parser: argparse.ArgumentParser) -> None:
@@ -826,6 +893,14 @@ def build_parser() -> argparse.ArgumentParser:
     explain_cmd.add_argument("--scheme", default="https")
     explain_cmd.add_argument("--json", action="store_true")
     explain_cmd.set_defaults(handler=cmd_explain)
+
+    verify = commands.add_parser("verify", help="verify a signed raw request with your credentials")
+    verify.add_argument("file", nargs="?", default="-")
+    verify.add_argument("--profile")
+    verify.add_argument("--now", help="verification time YYYYMMDDTHHMMSSZ (default: now, UTC)")
+    verify.add_argument("--s3", action="store_true", help="S3 canonicalization rules")
+    verify.add_argument("--scheme", default="https")
+    verify.set_defaults(handler=cmd_verify)
 
     whoami = commands.add_parser("whoami", help="which credentials would sign, from where (never the secret)")
     whoami.add_argument("--profile")

@@ -121,3 +121,36 @@ def test_show_secrets_reveals_the_token_but_never_the_secret_key(capsys, req_fil
     env = {**ENV, "AWS_SESSION_TOKEN": TOKEN}
     _, out, _ = run(capsys, ["sign", req_file, "--service", "service", "--presign", "--show-secrets"], env=env)
     assert f"X-Amz-Security-Token={TOKEN}" in out and SECRET not in out
+
+
+def test_sign_v4a_with_region_set_then_verify(capsys, req_file, tmp_path) -> None:
+    code, out, _ = run(capsys, ["sign", req_file, "--service", "s3", "--algorithm", "v4a",
+                                "--region-set", "us-east-1,us-west-2", "--date", "20150830T123600Z"])
+    assert code == 0 and "AWS4-ECDSA-P256-SHA256 Credential=AKIDEXAMPLE/20150830/s3/aws4_request" in out
+    assert "X-Amz-Region-Set:us-east-1,us-west-2" in out
+    signed = tmp_path / "signed.req"
+    signed.write_text(out)
+    code, out, _ = run(capsys, ["verify", str(signed), "--now", "20150830T123900Z"])
+    assert code == 0 and out.startswith("OK: AWS4-ECDSA-P256-SHA256 signature by AKIDEXAMPLE")
+
+
+def test_verify_reports_reason_and_expected_strings(capsys, req_file, tmp_path) -> None:
+    _, out, _ = run(capsys, ["sign", req_file, "--service", "service", "--date", "20150830T123600Z"])
+    tampered = tmp_path / "tampered.req"
+    tampered.write_text(out.replace("Param1=value1", "Param1=value2"))
+    code, out, _ = run(capsys, ["verify", str(tampered), "--now", "20150830T123600Z"])
+    assert code == 1 and out.startswith("FAILED (signature_mismatch)")
+    assert "Expected canonical request:" in out and "Param1=value2↵" in out and SECRET not in out
+    code, out, _ = run(capsys, ["verify", str(tampered), "--now", "20150830T133600Z"])
+    assert code == 1 and out.startswith("FAILED (skew)")
+
+
+def test_sign_chunked_with_trailer_and_v2(capsys, tmp_path, monkeypatch) -> None:
+    put = b"PUT /b/k HTTP/1.1\nHost:s3.amazonaws.com\n\n" + b"a" * 10000
+    code, out, _ = run(capsys, ["sign", "-", "--service", "s3", "--s3", "--chunked", "--chunk-size", "8192",
+                                "--trailer", "crc32", "--date", "20150830T123600Z"], stdin=put, monkeypatch=monkeypatch)
+    assert code == 0 and "X-Amz-Decoded-Content-Length:10000" in out and "x-amz-checksum-crc32:" in out
+    assert out.count(";chunk-signature=") == 3  # two data chunks and the final empty chunk
+    get = b"GET /?Action=DescribeJobFlows&Version=2009-03-31 HTTP/1.1\nHost:elasticmapreduce.amazonaws.com\n\n"
+    code, out, _ = run(capsys, ["sign", "-", "--algorithm", "v2", "--explain"], stdin=get, monkeypatch=monkeypatch)
+    assert code == 0 and "SigV2 string-to-sign" in out and "SignatureVersion=2" in out
