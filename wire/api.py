@@ -33,6 +33,9 @@ CODECS: dict[str, Codec] = {
     "ec2": query.EC2_CODEC,
 }
 
+#: Protocols whose requests may be sent as POST or GET.
+METHOD_CHOICE = frozenset({"query", "ec2"})
+
 #: AWS's Query API accepts GET, but URLs beyond this are refused by front ends.
 MAX_GET_URL = 8192
 
@@ -113,6 +116,8 @@ def serialize(
     or unknown members) or `SerializationError`.
     """
     op = model.operation(operation)
+    if method is not None and model.protocol not in METHOD_CHOICE:
+        raise SerializationError(f"{model.protocol} requests use the model's method; method= is for Query and EC2 Query")
     found = violations(op.input, params, constraints=False)
     if found:
         raise ValidationError(tuple(found))

@@ -207,7 +207,7 @@ def _content_type(model: Model) -> str:
 
 def _encode_request(model: Model, op: Operation, params: Params, method: str | None) -> Encoded:
     body = encode_value(op.input, params) if op.input is not None else {}
-    headers = (
+    headers: tuple[tuple[str, str], ...] = (
         ("X-Amz-Target", f"{model.target_prefix}.{op.name}"),
         ("Content-Type", _content_type(model)),
     )

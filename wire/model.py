@@ -257,8 +257,8 @@ def _read_model_file(path: Path) -> Any:
 def _botocore_model(service: str) -> Any:
     """A model from an installed botocore (optional; never needed at runtime)."""
     try:
-        from botocore.exceptions import UnknownServiceError
-        from botocore.loaders import Loader
+        from botocore.exceptions import UnknownServiceError  # type: ignore[import-untyped]
+        from botocore.loaders import Loader  # type: ignore[import-untyped]
     except ImportError as err:
         raise ModelError(f"no shipped model {service!r} and botocore is not installed") from err
     try:
