@@ -211,3 +211,21 @@ def test_load_model_reports_problems_by_name(tmp_path: Path) -> None:
     path = tmp_path / "account.json.gz"
     path.write_bytes(gzip.compress((Path(wire.__file__).parent / "models" / "account.json").read_bytes()))
     assert sorted(wire.load_model(path).operations) == sorted(MODELS["account"].operations)
+
+
+@pytest.mark.parametrize("name", ["account", "sts", "ec2", "dynamodb"])
+def test_request_ids_round_trip(name: str) -> None:
+    model = MODELS[name]
+    operation = sorted(model.operations)[0]
+    status, headers, body = wire.serialize_error(model, "Oops", "bad", 400, request_id="req-1")
+    with pytest.raises(wire.ServiceError) as caught:
+        wire.parse_response(model, operation, status, headers, body)
+    assert (caught.value.code, caught.value.request_id) == ("Oops", "req-1")
+
+
+def test_query_response_metadata() -> None:
+    _, _, body = wire.serialize_response(MODELS["sts"], "GetCallerIdentity", {"Account": "1"}, request_id="r-9")
+    assert body.endswith(
+        b"<GetCallerIdentityResult><Account>1</Account></GetCallerIdentityResult>"
+        b"<ResponseMetadata><RequestId>r-9</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
+    )

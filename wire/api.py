@@ -168,14 +168,23 @@ def parse_request(
         raise DecodeError(f"cannot decode request {method} {target}: {err!r}") from err
 
 
-def serialize_response(model: Model, operation: str, output: Mapping[str, Any]) -> Response:
-    """Server side: `(status, headers, body)` of a successful response to `operation`."""
-    return CODECS[model.protocol].encode_response(model, model.operation(operation), output)
+def serialize_response(
+    model: Model, operation: str, output: Mapping[str, Any], *, request_id: str | None = None
+) -> Response:
+    """Server side: `(status, headers, body)` of a successful response to
+    `operation`, carrying `request_id` where the protocol puts one."""
+    return CODECS[model.protocol].encode_response(model, model.operation(operation), output, request_id)
 
 
 def serialize_error(
-    model: Model, code: str, message: str, status: int = 400, extra_members: Mapping[str, Any] | None = None
+    model: Model,
+    code: str,
+    message: str,
+    status: int = 400,
+    extra_members: Mapping[str, Any] | None = None,
+    *,
+    request_id: str | None = None,
 ) -> Response:
     """Server side: `(status, headers, body)` of an error response that
-    `parse_response` reads back as `ServiceError(code, message, status, data=...)`."""
-    return CODECS[model.protocol].encode_error(model, code, message, status, extra_members or {})
+    `parse_response` reads back as `ServiceError(code, message, status, request_id, data)`."""
+    return CODECS[model.protocol].encode_error(model, code, message, status, extra_members or {}, request_id)

@@ -43,8 +43,13 @@ class Codec:
     encode_request: Callable[[Model, Operation, Params, str | None], Encoded]
     decode_response: Callable[[Model, Operation, int, Headers, bytes], dict[str, Any]]
     decode_request: Callable[[Model, str, str, Headers, bytes], tuple[str, dict[str, Any]]]
-    encode_response: Callable[[Model, Operation, Params], Response]
-    encode_error: Callable[[Model, str, str, int, Params], Response]
+    encode_response: Callable[[Model, Operation, Params, str | None], Response]
+    encode_error: Callable[[Model, str, str, int, Params, str | None], Response]
+
+
+def request_id_header(request_id: str | None) -> tuple[tuple[str, str], ...]:
+    """The JSON protocols' request-id field, when there is an id."""
+    return (("x-amzn-RequestId", request_id),) if request_id else ()
 
 
 def normalize_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from wire.errors import DecodeError, ServiceError
-from wire.http import Codec, Encoded, Headers, Params, Response
+from wire.http import Codec, Encoded, Headers, Params, Response, request_id_header
 from wire.model import Member, Model, Operation, Shape
 from wire.scalars import (
     decode_blob,
@@ -233,16 +233,16 @@ def _decode_request(model: Model, method: str, target: str, headers: Headers, bo
     return name, (decode_members(op.input.members.values(), data) if op.input is not None else {})
 
 
-def _encode_response(model: Model, op: Operation, output: Params) -> Response:
+def _encode_response(model: Model, op: Operation, output: Params, request_id: str | None) -> Response:
     body = encode_value(op.output, output) if op.output is not None else {}
-    return 200, (("Content-Type", _content_type(model)),), dumps(body)
+    return 200, (("Content-Type", _content_type(model)),) + request_id_header(request_id), dumps(body)
 
 
-def _encode_error(model: Model, code: str, message: str, status: int, extra: Params) -> Response:
+def _encode_error(model: Model, code: str, message: str, status: int, extra: Params, request_id: str | None) -> Response:
     shape = model.error_shapes.get(code)
     members = encode_value(shape, extra) if shape is not None else dict(extra)
     body = {"__type": code, "message": message, **members}
-    return status, (("Content-Type", _content_type(model)),), dumps(body)
+    return status, (("Content-Type", _content_type(model)),) + request_id_header(request_id), dumps(body)
 
 
 CODEC = Codec(_encode_request, _decode_response, _decode_request, _encode_response, _encode_error)

@@ -299,19 +299,27 @@ def _namespace(model: Model) -> str:
     return f"https://{model.signing_name}.amazonaws.com/doc/{model.api_version}/"
 
 
-def _response_encoder(style: QueryStyle) -> Callable[[Model, Operation, Params], Response]:
-    def encode(model: Model, op: Operation, output: Params) -> Response:
+def _request_id_xml(tag: str, request_id: str | None) -> str:
+    return xml.element(tag, xml.text(request_id)) if request_id else ""
+
+
+def _response_encoder(style: QueryStyle) -> Callable[[Model, Operation, Params, str | None], Response]:
+    def encode(model: Model, op: Operation, output: Params, request_id: str | None) -> Response:
         members = _to_xml(Member("", op.output), output) if op.output is not None else ""
         if style is QUERY:
             members = xml.element(op.result_wrapper or f"{op.name}Result", members)
+            if request_id:
+                members += xml.element("ResponseMetadata", _request_id_xml("RequestId", request_id))
+        else:
+            members += _request_id_xml("requestId", request_id)
         body = f'<{op.name}Response xmlns="{_namespace(model)}">{members}</{op.name}Response>'
         return 200, (("Content-Type", "text/xml"),), body.encode("utf-8")
 
     return encode
 
 
-def _error_encoder(style: QueryStyle) -> Callable[[Model, str, str, int, Params], Response]:
-    def encode(model: Model, code: str, message: str, status: int, extra: Params) -> Response:
+def _error_encoder(style: QueryStyle) -> Callable[[Model, str, str, int, Params, str | None], Response]:
+    def encode(model: Model, code: str, message: str, status: int, extra: Params, request_id: str | None) -> Response:
         shape = model.error_shapes.get(code)
         fault = "Sender" if shape is None or shape.sender_fault else "Receiver"
         members = _to_xml(Member("", shape), extra) if shape is not None else ""
@@ -319,7 +327,11 @@ def _error_encoder(style: QueryStyle) -> Callable[[Model, str, str, int, Params]
             "Error",
             xml.element("Type", fault) + xml.element("Code", xml.text(code)) + xml.element("Message", xml.text(message)) + members,
         )
-        body = xml.element("ErrorResponse", error) if style is QUERY else xml.element("Response", xml.element("Errors", error))
+        request_id_xml = _request_id_xml(style.request_id_tag, request_id)
+        if style is QUERY:
+            body = xml.element("ErrorResponse", error + request_id_xml)
+        else:
+            body = xml.element("Response", xml.element("Errors", error) + request_id_xml)
         return status, (("Content-Type", "text/xml"),), body.encode("utf-8")
 
     return encode

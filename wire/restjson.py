@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from wire.errors import DecodeError, SerializationError
-from wire.http import Codec, Encoded, Headers, Params, Response, percent_encode
+from wire.http import Codec, Encoded, Headers, Params, Response, percent_encode, request_id_header
 from wire.jsonproto import (
     decode_members,
     decode_value,
@@ -192,20 +192,22 @@ def _encode_bound(shape: Shape | None, values: Params, status: int) -> Response:
     return status, tuple(headers), body
 
 
-def _encode_response(model: Model, op: Operation, output: Params) -> Response:
-    return _encode_bound(op.output, output, op.response_code)
+def _encode_response(model: Model, op: Operation, output: Params, request_id: str | None) -> Response:
+    status, headers, body = _encode_bound(op.output, output, op.response_code)
+    return status, headers + request_id_header(request_id), body
 
 
-def _encode_error(model: Model, code: str, message: str, status: int, extra: Params) -> Response:
+def _encode_error(model: Model, code: str, message: str, status: int, extra: Params, request_id: str | None) -> Response:
     shape = model.error_shapes.get(code)
     if shape is None:
         body = dumps({"code": code, "message": message, **extra})
-        return status, (("X-Amzn-ErrorType", code), ("Content-Type", "application/json")), body
-    message_member = next((m for m in shape.members if m.lower() == "message"), "message")
-    status, headers, body = _encode_bound(shape, {message_member: message, **extra}, status)
-    named = {name.lower() for name, _ in headers}
-    added = () if "x-amzn-errortype" in named else (("X-Amzn-ErrorType", code),)
-    return status, added + headers, body
+        headers: tuple[tuple[str, str], ...] = (("X-Amzn-ErrorType", code), ("Content-Type", "application/json"))
+    else:
+        message_member = next((m for m in shape.members if m.lower() == "message"), "message")
+        status, headers, body = _encode_bound(shape, {message_member: message, **extra}, status)
+        if "x-amzn-errortype" not in {name.lower() for name, _ in headers}:
+            headers = (("X-Amzn-ErrorType", code),) + headers
+    return status, headers + request_id_header(request_id), body
 
 
 # -- readers ------------------------------------------------------------------------
