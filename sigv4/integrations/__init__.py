@@ -1,0 +1,71 @@
+"""Embedding the signer in HTTP clients: adapters, `headers_for`, credential providers.
+
+Strategy: this subpackage is the toolkit's edge for embedding. Unlike the
+pure core it may read the clock (the default signing time), the environment,
+the shared AWS files and run `credential_process` (see `.credentials`). The
+core never imports it; the library adapters import their library only when
+their own module is imported:
+
+- `sigv4.integrations.requests.SigV4Auth`: a `requests` auth (extra `requests`)
+- `sigv4.integrations.httpx.SigV4Auth`: an `httpx.Auth` for sync and async clients (extra `httpx`)
+- `headers_for(...)`: the headers to add, for urllib3, `http.client` or anything else
+
+Example (urllib3):
+
+    headers = headers_for("GET", url, {}, b"", credentials, region="us-east-1", service="sts")
+    urllib3.request("GET", url, headers=headers)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from ..errors import InvalidParameterError
+from ..types import Body, Request
+from .auth import CredentialsOrProvider, RequestSigner
+from .credentials import (
+    CachingProvider,
+    CredentialProvider,
+    CredentialsError,
+    ResolvedCredentials,
+    default_chain,
+    from_environment,
+    from_process,
+    from_profile,
+    resolve_credentials,
+    static,
+)
+
+__all__ = [
+    "CachingProvider", "CredentialProvider", "CredentialsError", "ResolvedCredentials", "default_chain",
+    "from_environment", "from_process", "from_profile", "headers_for", "resolve_credentials", "static",
+]
+
+
+def headers_for(
+    method: str, url: str, headers: Mapping[str, str] | Iterable[tuple[str, str]], body: Body,
+    credentials: CredentialsOrProvider, *, region: str | list[str], service: str,
+    timestamp: datetime | None = None, **sign_options: Any,
+) -> dict[str, str]:
+    """The headers to add to (or replace in) a request so that it is signed.
+
+    `url` is absolute; `headers` are the ones the request will carry (they
+    are signed, so send them unchanged); `body` is bytes or a seekable file
+    (hashed in pieces and rewound; for a one-shot stream pass
+    `payload="UNSIGNED-PAYLOAD"` or its precomputed SHA-256). `credentials`
+    are Credentials or a provider. `timestamp` defaults to now (UTC);
+    `sign_options` are those of `sigv4.sign` (`algorithm="v4a"`, `s3=True`...).
+    The result holds `Host` too: send it as given, it is signed.
+    Raises a SigningError subclass; InvalidParameterError for aws-chunked
+    payloads, whose re-encoded body a headers-only result cannot carry.
+    """
+    pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+    signer = RequestSigner(credentials, region=region, service=service, **sign_options)
+    if signer.streaming:
+        raise InvalidParameterError("payload: aws-chunked (STREAMING-*) uploads re-encode the body; use "
+                                    "sigv4.sign() and send its .request.body")
+    signed = signer.sign(Request(method, url, pairs, body), timestamp)
+    before = {(name.lower(), value) for name, value in pairs}
+    return {name: value for name, value in signed.headers if (name.lower(), value) not in before}

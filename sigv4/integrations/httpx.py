@@ -1,0 +1,108 @@
+"""`httpx` auth: `SigV4Auth` for `httpx.Client` and `httpx.AsyncClient` (extra `httpx`).
+
+Strategy: one `auth_flow` generator serves both clients (httpx drives it
+from its sync and async flows). It signs the request as httpx built it (the
+URL as it will be sent, every header httpx added, Host included) and writes
+the signed headers or presigned URL back. A body given as bytes is hashed; a
+streamed body (an iterator, async iterator or file) is never read by the
+signer, so it needs `payload="UNSIGNED-PAYLOAD"`, a precomputed SHA-256, or
+a STREAMING-* payload, in which case the stream is re-framed lazily as
+aws-chunked while httpx sends it (sync streams; an async stream can be sent
+unsigned or with a precomputed hash).
+
+Redirects: httpx does not consult the auth when it follows redirects itself
+(`follow_redirects=True`); it drops Authorization on leaving the origin but
+keeps the other headers. With httpx's default `follow_redirects=False` and
+`resign_redirects=True`, the flow signs and sends httpx's own `next_request`
+for each redirect (up to `MAX_REDIRECTS`), within the origin or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from ..errors import InvalidParameterError
+from ..types import Body, Request, iter_body
+from .auth import CredentialsOrProvider, RequestSigner, _utc_now
+
+#: As httpx's own default (`Client.max_redirects`).
+MAX_REDIRECTS = 20
+
+
+class _EncodedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """The aws-chunked body, produced lazily from the original body as httpx sends it."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        # Only reached for bytes bodies: encoding them is CPU work, never I/O.
+        for chunk in self._chunks:
+            yield chunk
+
+
+class SigV4Auth(httpx.Auth):
+    """Sign httpx requests with SigV4 or SigV4a; same arguments as the requests adapter.
+
+    `credentials_or_provider` is `sigv4.Credentials` or a provider (asked
+    again before expiry); `presign=True` signs into the URL; `sign_options`
+    are those of `sigv4.sign` / `sigv4.presign`. Raises InvalidParameterError
+    at construction for an unknown option, and SigningError subclasses when a
+    request cannot be signed as given.
+    """
+
+    def __init__(self, credentials_or_provider: CredentialsOrProvider, *, region: str | list[str], service: str,
+                 presign: bool = False, resign_redirects: bool = False,
+                 clock: Callable[[], datetime] = _utc_now, **sign_options: Any) -> None:
+        self.signer = RequestSigner(credentials_or_provider, region=region, service=service, presign=presign,
+                                    clock=clock, **sign_options)
+        self.resign_redirects = resign_redirects
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        response = yield self.sign(request)
+        hops = 0
+        while self.resign_redirects and response.next_request is not None and hops < MAX_REDIRECTS:
+            response.close()
+            response = yield self.sign(response.next_request)
+            hops += 1
+
+    def _body(self, request: httpx.Request) -> Body:
+        try:
+            return request.content
+        except httpx.RequestNotRead:
+            pass
+        if self.signer.streaming:
+            if not isinstance(request.stream, httpx.SyncByteStream):
+                raise InvalidParameterError("payload: an aws-chunked upload of an async stream is not supported; "
+                                            "send bytes, or sign the stream with payload='UNSIGNED-PAYLOAD'")
+            return request.stream
+        if self.signer.options.get("payload") is None:
+            raise InvalidParameterError(
+                "payload: the body is a stream the signer does not read; pass payload='UNSIGNED-PAYLOAD', "
+                "its precomputed SHA-256, or a STREAMING-* payload")
+        return b""  # the signer never reads a body whose payload hash is given
+
+    def sign(self, request: httpx.Request) -> httpx.Request:
+        """Sign `request` in place (headers, URL, and for aws-chunked its stream) and return it."""
+        if self.signer.streaming and "x-amz-decoded-content-length" not in request.headers \
+                and "content-length" in request.headers:
+            request.headers["X-Amz-Decoded-Content-Length"] = request.headers["content-length"]
+        signed = self.signer.sign(Request(request.method, str(request.url), request.headers.multi_items(),
+                                          self._body(request)))
+        if signed.url != str(request.url):
+            request.url = httpx.URL(signed.url)
+        request.headers = httpx.Headers(signed.headers)
+        if self.signer.streaming:
+            request.headers.pop("Transfer-Encoding", None)
+            request.stream = _EncodedStream(iter_body(signed.body))
+        return request
+
+
+__all__ = ["SigV4Auth"]

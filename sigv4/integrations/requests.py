@@ -1,0 +1,134 @@
+"""`requests` auth: `SigV4Auth` signs each prepared request (extra `requests`).
+
+Strategy: requests calls the auth with the fully prepared request (final
+URL, headers, body), so the auth converts it to a `sigv4.Request`, signs it
+and writes the signed headers (or the presigned URL) back. Bodies are signed
+as requests will send them: a `str` body is encoded once, here, to the
+UTF-8 bytes that are hashed and sent; a seekable file is hashed in pieces
+and rewound (never read into memory); a one-shot iterator needs
+`payload="UNSIGNED-PAYLOAD"`, a precomputed hash, or a STREAMING-* payload,
+in which case the body is replaced by its lazily encoded aws-chunked form.
+
+Redirects: requests follows them without asking the auth again, so a
+response hook handles them first. A redirect within the same origin is
+re-signed and followed by the hook (a stale signature is never accepted).
+A redirect to another origin is re-signed only with `resign_redirects=True`;
+otherwise the signature headers and session token are removed from the
+request requests copies, and requests follows it unsigned. A followed
+redirect is part of the response's `.history`, as with requests' own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import urljoin
+
+from requests.auth import AuthBase
+from requests.models import PreparedRequest, Response
+from requests.structures import CaseInsensitiveDict
+from requests.utils import requote_uri, rewind_body
+
+from ..types import Body, Request
+from .auth import SIGNATURE_HEADERS, CredentialsOrProvider, RequestSigner, _utc_now, origin
+
+#: As requests' own limit (`Session.max_redirects`).
+MAX_REDIRECTS = 30
+#: (status, method) -> the method the redirected request uses, as browsers and requests do.
+_METHOD_AFTER_REDIRECT: dict[tuple[int, str], str] = {(303, "POST"): "GET", (302, "POST"): "GET",
+                                                      (301, "POST"): "GET", (303, "PUT"): "GET",
+                                                      (303, "DELETE"): "GET", (303, "PATCH"): "GET"}
+#: Only these redirects resend the body.
+_KEEPS_BODY = frozenset({307, 308})
+
+
+def _body(prepared: PreparedRequest) -> Body:
+    body = prepared.body
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        # http.client would encode a str as Latin-1; sign and send UTF-8 bytes instead.
+        encoded = body.encode("utf-8")
+        prepared.body = encoded
+        prepared.headers["Content-Length"] = str(len(encoded))
+        return encoded
+    return body  # typed bytes by the stubs, but a file or an iterator at run time too: all are Body
+
+
+class SigV4Auth(AuthBase):
+    """Sign requests' prepared requests with SigV4 or SigV4a.
+
+    `credentials_or_provider` is `sigv4.Credentials` or a provider (see
+    `sigv4.integrations.credentials`), asked again before its credentials
+    expire. `presign=True` signs into the URL's query (`expires` seconds);
+    `sign_options` are those of `sigv4.sign` / `sigv4.presign` (`algorithm="v4a"`,
+    `s3=True`, `payload="UNSIGNED-PAYLOAD"`...). `resign_redirects=True` lets
+    the signature follow redirects to another origin. Raises
+    InvalidParameterError at construction for an unknown option, and the
+    signer's SigningError subclasses when a request cannot be signed.
+    """
+
+    def __init__(self, credentials_or_provider: CredentialsOrProvider, *, region: str | list[str], service: str,
+                 presign: bool = False, resign_redirects: bool = False,
+                 clock: Callable[[], datetime] = _utc_now, **sign_options: Any) -> None:
+        self.signer = RequestSigner(credentials_or_provider, region=region, service=service, presign=presign,
+                                    clock=clock, **sign_options)
+        self.resign_redirects = resign_redirects
+
+    def __call__(self, r: PreparedRequest) -> PreparedRequest:
+        self.sign(r)
+        r.hooks["response"].append(self._follow_redirect)
+        return r
+
+    def sign(self, prepared: PreparedRequest) -> None:
+        """Sign `prepared` in place: its headers, and for presigning its URL; for aws-chunked, its body."""
+        if self.signer.streaming and "x-amz-decoded-content-length" not in prepared.headers \
+                and "Content-Length" in prepared.headers:
+            prepared.headers["X-Amz-Decoded-Content-Length"] = prepared.headers["Content-Length"]
+        request = Request(prepared.method or "GET", prepared.url or "", prepared.headers.items(), _body(prepared))
+        signed = self.signer.sign(request)
+        prepared.url = signed.url
+        prepared.headers = CaseInsensitiveDict(signed.headers)
+        if self.signer.streaming:
+            # The encoded length is known (Content-Length), so the body is not sent chunked by HTTP.
+            prepared.headers.pop("Transfer-Encoding", None)
+            prepared.body = signed.body  # type: ignore[assignment]  # requests streams any iterable body
+
+    def _follow_redirect(self, response: Response, **send_options: Any) -> Response:
+        hops = 0
+        while response.is_redirect and hops < MAX_REDIRECTS:
+            sent = response.request
+            target = requote_uri(urljoin(response.url, response.headers["location"]))
+            if origin(target) != origin(sent.url or "") and not self.resign_redirects:
+                # requests copies the first request of the chain; strip every request in it.
+                for earlier in (*(h.request for h in response.history), sent):
+                    for name in SIGNATURE_HEADERS:
+                        earlier.headers.pop(name, None)
+                return response
+            following = self._redirected(sent, response.status_code, target)
+            response.content  # noqa: B018  read the body so the connection can be reused
+            response.close()
+            following_response: Response = response.connection.send(following, **send_options)
+            following_response.history = [*response.history, response]
+            response, hops = following_response, hops + 1
+        return response
+
+    def _redirected(self, sent: PreparedRequest, status: int, target: str) -> PreparedRequest:
+        following = sent.copy()
+        following.url = target
+        method = sent.method or "GET"
+        following.method = _METHOD_AFTER_REDIRECT.get((status, method), method)
+        if status not in _KEEPS_BODY:
+            for name in ("Content-Length", "Content-Type", "Transfer-Encoding"):
+                following.headers.pop(name, None)
+            following.body = None
+        elif following._body_position is not None:  # type: ignore[attr-defined]  # requests' rewind marker
+            rewind_body(following)
+        for name in (*SIGNATURE_HEADERS, "Host"):
+            following.headers.pop(name, None)
+        self.sign(following)
+        return following
+
+
+__all__ = ["SigV4Auth"]
