@@ -1,0 +1,121 @@
+"""The Account API's Query form: `Action=<Operation>&Version=2021-02-01&<members>` over GET or POST.
+
+Strategy: the seed document says every operation can also be called through
+the Query API, by GET (parameters in the URL) or POST (an
+`application/x-www-form-urlencoded` body). Rather than a second model, the
+shipped restJson1 model is read with the awsQuery codec (`query_model`: the
+same shapes, protocol "query"), so members are flattened and answered by the
+Query rules of `wire.query` and every operation stays one definition. This
+module supplies the pieces the handler's protocol table needs: `matches`
+(which requests are Query requests), `route` (Action and Version, refusing an
+over-long GET), `decode` (form -> params), `encode` / `encode_error` (Query
+XML, `ErrorResponse/Error/Type` Sender). Signatures are verified upstream by
+`sigv4.verify`, which reads SigV2 parameters from the same query or form;
+`QUERY_CODES` renames the front end's JSON-dialect errors to the codes AWS's
+Query services send (SignatureDoesNotMatch, InvalidClientTokenId...), whose
+messages, the canonical string and string-to-sign included, are escaped by
+the XML writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qsl
+
+import wire
+from sigv4.types import Request
+from wire.api import MAX_GET_URL
+from wire.errors import DecodeError, ServiceError
+from wire.http import Response
+from wire.model import Model
+
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+
+#: The JSON front end's error codes -> the codes AWS Query services answer with for the same fault.
+QUERY_CODES: dict[str, str] = {
+    "InvalidSignatureException": "SignatureDoesNotMatch",
+    "IncompleteSignatureException": "IncompleteSignature",
+    "MissingAuthenticationTokenException": "MissingAuthenticationToken",
+    "UnrecognizedClientException": "InvalidClientTokenId",
+    "ExpiredTokenException": "ExpiredToken",
+}
+
+
+@lru_cache(maxsize=8)
+def query_model(model: Model) -> Model:
+    """`model` read and written with the awsQuery codec."""
+    return replace(model, protocol="query")
+
+
+def _media_type(request: Request) -> str:
+    return (request.header("content-type") or "").split(";")[0].strip().lower()
+
+
+def _form(request: Request) -> list[tuple[str, str]]:
+    """The Query parameters: the URL's query for GET, the form body for POST."""
+    if request.method.upper() == "GET":
+        text = request.query
+    else:
+        body = request.body if isinstance(request.body, bytes) else b""
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ServiceError("MalformedQueryString", "The form body is not UTF-8 text.", 400) from None
+    return parse_qsl(text, keep_blank_values=True)
+
+
+def matches(request: Request) -> bool:
+    """A Query request: to `/`, a GET carrying `Action=` or a POST with a form body."""
+    if request.path not in ("", "/"):
+        return False
+    method = request.method.upper()
+    if method == "GET":
+        return any(name == "Action" for name, _ in parse_qsl(request.query, keep_blank_values=True))
+    return method == "POST" and _media_type(request) == FORM_MEDIA_TYPE
+
+
+def route(model: Model, request: Request) -> str:
+    """The operation named by `Action`, checked against `Version`.
+
+    Raises ServiceError: an over-long GET (414, pointing to POST),
+    MissingAction, or InvalidAction as AWS words it for an unknown operation
+    or version.
+    """
+    if request.method.upper() == "GET" and len(request.url) > MAX_GET_URL:
+        raise ServiceError("RequestURITooLong", f"The request URL is {len(request.url)} bytes, over the "
+                           f"{MAX_GET_URL}-byte limit for GET requests. Send the same parameters as a POST "
+                           f"request with Content-Type: {FORM_MEDIA_TYPE}.", 414)
+    fields = dict(reversed(_form(request)))  # the first occurrence of a name wins
+    action = fields.get("Action")
+    if not action:
+        raise ServiceError("MissingAction", "The request must contain the parameter Action.", 400)
+    version = fields.get("Version") or "NO_VERSION_SPECIFIED"
+    if action not in model.operations or version != model.api_version:
+        raise ServiceError("InvalidAction", f"Could not find operation {action} for version {version}", 400)
+    return action
+
+
+def decode(model: Model, request: Request) -> dict[str, Any]:
+    """The operation's params from the form, by the Query flattening rules; raises ServiceError."""
+    body = request.body if isinstance(request.body, bytes) else b""
+    try:
+        _, params = wire.parse_request(query_model(model), request.method, request.target, request.headers, body)
+    except DecodeError as err:
+        raise ServiceError("MalformedQueryString", f"Could not read the Query parameters as the operation's "
+                           f"input: {err}", 400) from None
+    return params
+
+
+def encode(model: Model, operation: str, output: Mapping[str, Any], *, request_id: str | None = None) -> Response:
+    """`<OperationResponse><OperationResult>...</OperationResult><ResponseMetadata>` for a success."""
+    return wire.serialize_response(query_model(model), operation, output, request_id=request_id)
+
+
+def encode_error(model: Model, error: ServiceError, *, request_id: str | None = None) -> Response:
+    """`<ErrorResponse><Error><Type>Sender</Type><Code>..</Code><Message>..</Message></Error><RequestId>`."""
+    code = QUERY_CODES.get(error.code, error.code)
+    return wire.serialize_error(query_model(model), code, error.message, error.status, error.data,
+                                request_id=request_id)
