@@ -10,10 +10,8 @@ failure the user can cause ends as one line on stderr and exit status 2
 from __future__ import annotations
 
 import argparse
-import configparser
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -51,85 +49,9 @@ def redact(text: str, creds: sigv4.Credentials | None, *, show_token: bool = Fal
 
 
 # ------------------------------------------------------------ credentials ---
-
-@dataclass(frozen=True)
-class ResolvedCredentials:
-    credentials: sigv4.Credentials
-    source: str  # "env", "profile <name> (<file>)", "credential_process (<profile>)"
-    expiration: str | None = None
-    region: str | None = None
-
-
-def _aws_file(env: Mapping[str, str], var: str, default: str) -> Path:
-    return Path(env.get(var) or Path.home() / ".aws" / default).expanduser()
-
-
-def _read_ini(path: Path) -> configparser.RawConfigParser:
-    parser = configparser.RawConfigParser()
-    try:
-        parser.read(path, encoding="utf-8")
-    except configparser.Error as err:
-        raise UsageError(f"{path}: not a valid AWS config file ({err.__class__.__name__})") from None
-    return parser
-
-
-def _profile_section(config: configparser.RawConfigParser, profile: str) -> dict[str, str]:
-    for name in (profile, f"profile {profile}"):
-        if config.has_section(name):
-            return dict(config.items(name))
-    return {}
-
-
-def _credential_process(command: str, profile: str) -> tuple[sigv4.Credentials, str | None]:
-    try:
-        done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=60)
-    except subprocess.TimeoutExpired:
-        raise UsageError(f"credential_process of profile {profile!r}: timed out after 60 s") from None
-    if done.returncode != 0:
-        raise UsageError(f"credential_process of profile {profile!r}: exited with status {done.returncode}")
-    try:
-        data = json.loads(done.stdout)
-        creds = sigv4.Credentials(data["AccessKeyId"], data["SecretAccessKey"], data.get("SessionToken"))
-    except (ValueError, KeyError, TypeError):
-        raise UsageError(
-            f"credential_process of profile {profile!r}: output is not JSON with AccessKeyId and SecretAccessKey"
-        ) from None
-    return creds, data.get("Expiration")
-
-
-def resolve_credentials(profile: str | None, env: Mapping[str, str]) -> ResolvedCredentials:
-    """Find credentials as the AWS CLI does: an explicit profile, else the
-    environment, else the AWS_PROFILE or default profile of the shared files."""
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-    if profile is None and env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
-        creds = sigv4.Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"],
-                                  env.get("AWS_SESSION_TOKEN") or None)
-        return ResolvedCredentials(creds, "env", None, region)
-    name = profile or env.get("AWS_PROFILE") or "default"
-    cred_file = _aws_file(env, "AWS_SHARED_CREDENTIALS_FILE", "credentials")
-    conf_file = _aws_file(env, "AWS_CONFIG_FILE", "config")
-    config = _profile_section(_read_ini(conf_file), name)
-    shared = _profile_section(_read_ini(cred_file), name)
-    region = region or config.get("region")
-    for section, path in ((shared, cred_file), (config, conf_file)):
-        if section.get("aws_access_key_id") and section.get("aws_secret_access_key"):
-            creds = sigv4.Credentials(section["aws_access_key_id"], section["aws_secret_access_key"],
-                                      section.get("aws_session_token") or None)
-            return ResolvedCredentials(creds, f"profile {name} ({path})", None, region)
-    command = config.get("credential_process") or shared.get("credential_process")
-    if command:
-        creds, expiration = _credential_process(command, name)
-        return ResolvedCredentials(creds, f"credential_process (profile {name})", expiration, region)
-    raise UsageError(
-        f"no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give a profile in "
-        f"{cred_file} / {conf_file} (profile {name!r} has none)"
-    )
-
-
-def profile_setting(profile: str | None, key: str, env: Mapping[str, str]) -> str | None:
-    """One setting (e.g. `region`, `endpoint_url`) of the active profile in the config file."""
-    name = profile or env.get("AWS_PROFILE") or "default"
-    return _profile_section(_read_ini(_aws_file(env, "AWS_CONFIG_FILE", "config")), name).get(key)
+# One implementation, shared with the embedding adapters; its CredentialsError
+# is a SigningError, so main() prints it as a one-line exit-2 error.
+from sigv4.integrations.credentials import ResolvedCredentials, profile_setting, resolve_credentials  # noqa: E402
 
 
 # ------------------------------------------------------------------ input ---
