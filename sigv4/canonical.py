@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote, unquote, unquote_plus
 
 from .errors import InvalidHeaderError
@@ -58,9 +59,17 @@ class CanonicalRequest:
         return "\n".join((self.method, self.uri, self.query, header_block, self.signed_headers, self.payload_hash))
 
 
+_UNRESERVED = {False: re.compile(r"[A-Za-z0-9\-._~]*\Z"), True: re.compile(r"[A-Za-z0-9\-._~/]*\Z")}
+
+
 def uri_encode(text: str, *, keep_slash: bool) -> str:
     """RFC 3986 encoding as SigV4 wants it: only unreserved characters (and `/`
     when asked) stay as they are; everything else becomes `%XX` of its UTF-8."""
+    return text if _UNRESERVED[keep_slash].match(text) else _quote(text, keep_slash)
+
+
+@lru_cache(maxsize=4096)
+def _quote(text: str, keep_slash: bool) -> str:
     return quote(text, safe="/~" if keep_slash else "~")
 
 
@@ -96,6 +105,9 @@ def _encode_keeping_escapes(path: str) -> str:
     return "".join(out)
 
 
+# Services see the same few paths, queries and header names over and over, so
+# their canonical forms are cached (bounded); only header values vary freely.
+@lru_cache(maxsize=1024)
 def canonical_uri(path: str, rules: CanonicalRules) -> str:
     """The canonical URI for a raw request path (as sent on the wire)."""
     if rules.normalize_path:
@@ -123,15 +135,26 @@ def query_pairs(query: str, *, plus_is_space: bool = False) -> list[tuple[str, s
     return pairs
 
 
+@lru_cache(maxsize=1024)
+def canonical_query_string(query: str, plus_is_space: bool = False) -> str:
+    """The canonical query of a raw query string (see `query_pairs`, `canonical_query`)."""
+    return canonical_query(query_pairs(query, plus_is_space=plus_is_space))
+
+
 def canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
     """Encode each name and value, sort by encoded name then value, join."""
     encoded = sorted((uri_encode(n, keep_slash=False), uri_encode(v, keep_slash=False)) for n, v in pairs)
     return "&".join(f"{n}={v}" for n, v in encoded)
 
 
+@lru_cache(maxsize=1024)
+def _is_token(name: str) -> bool:
+    return _TOKEN.match(name) is not None
+
+
 def check_header(name: str, value: str) -> None:
     """Raise InvalidHeaderError unless `name` is an HTTP token and `value` has no control bytes."""
-    if not _TOKEN.match(name):
+    if not _is_token(name):
         raise InvalidHeaderError(f"header name {name!r}: must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)")
     bad = _CONTROL.search(value)
     if bad:

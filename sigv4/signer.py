@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Literal, overload
 
 from .canonical import (
@@ -21,7 +22,7 @@ from .canonical import (
     CanonicalRequest,
     CanonicalRules,
     canonical_headers,
-    canonical_query,
+    canonical_query_string,
     canonical_uri,
     query_pairs,
     uri_encode,
@@ -74,6 +75,7 @@ class SigningResult:
         return self.request.url
 
 
+@lru_cache(maxsize=64)
 def amz_date(timestamp: datetime) -> str:
     """`YYYYMMDDTHHMMSSZ` in UTC; a naive datetime is refused rather than guessed."""
     if not isinstance(timestamp, datetime):
@@ -83,6 +85,7 @@ def amz_date(timestamp: datetime) -> str:
     return timestamp.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
+@lru_cache(maxsize=256)
 def _check_scope_part(field: str, value: str) -> None:
     if not value:
         raise InvalidParameterError(f"{field}: must not be empty")
@@ -99,12 +102,17 @@ def host_from_url(request: Request) -> str:
     return authority
 
 
-def _with_host(request: Request) -> Request:
+def _host_header(request: Request) -> list[tuple[str, str]]:
+    """The Host header to add: none when the request has one, else one from the URL."""
     if request.header("host") is not None:
-        return request
+        return []
     if not request.scheme:
         raise InvalidHeaderError("Host: the request has no Host header and its URL is not absolute")
-    return request.with_header("Host", host_from_url(request))
+    return [("Host", host_from_url(request))]
+
+
+def _with_host(request: Request) -> Request:
+    return request.edit_headers(_host_header(request))
 
 
 def _drop_query_params(request: Request, names: Iterable[str]) -> Request:
@@ -176,6 +184,9 @@ _SCHEMES: dict[str, _Scheme] = {
 }
 
 
+_rules = lru_cache(maxsize=16)(CanonicalRules)
+
+
 def _options(
     region: str | Sequence[str], service: str, timestamp: datetime, *, algorithm: Algorithm, deterministic: bool,
     s3: bool, normalize_path: bool | None, double_encode: bool | None, payload: str | None,
@@ -190,11 +201,8 @@ def _options(
         raise InvalidParameterError("region: a list of regions is a SigV4a region set; pass algorithm='v4a'")
     _check_scope_part("region", region)
     _check_scope_part("service", service)
-    rules = CanonicalRules(
-        normalize_path=(not s3) if normalize_path is None else normalize_path,
-        double_encode=(not s3) if double_encode is None else double_encode,
-        plus_is_space=plus_is_space,
-    )
+    rules = _rules((not s3) if normalize_path is None else normalize_path,
+                   (not s3) if double_encode is None else double_encode, plus_is_space)
     unsigned = DEFAULT_UNSIGNED_HEADERS if unsigned_headers is None else frozenset(h.lower() for h in unsigned_headers)
     return _Options(algorithm, deterministic, region, service, amz_date(timestamp), rules, s3, payload,
                     omit_session_token, content_sha256_header, unsigned)
@@ -222,7 +230,7 @@ def canonicalize(
     return CanonicalRequest(
         method=request.method,
         uri=canonical_uri(request.path, rules),
-        query=canonical_query(query_pairs(request.query, plus_is_space=rules.plus_is_space)),
+        query=canonical_query_string(request.query, rules.plus_is_space),
         headers=headers,
         signed_headers=signed,
         payload_hash=payload_hash,
@@ -285,13 +293,14 @@ def sign(
                     normalize_path=normalize_path, double_encode=double_encode, payload=payload,
                     omit_session_token=omit_session_token, content_sha256_header=content_sha256_header,
                     unsigned_headers=unsigned_headers, plus_is_space=plus_is_space)
-    req = _with_host(request.without_headers(["authorization"]))
     token = credentials.session_token
-    req = req.with_header("X-Amz-Date", opts.amz_date)
+    sets = [*_host_header(request), ("X-Amz-Date", opts.amz_date)]
     if algorithm == "v4a":
-        req = req.with_header(v4a.REGION_SET_HEADER, opts.region)
-    req = req.with_header("X-Amz-Security-Token", token) if token and not omit_session_token \
-        else req.without_headers(["x-amz-security-token"])
+        sets.append((v4a.REGION_SET_HEADER, opts.region))
+    signs_token = bool(token) and not omit_session_token
+    if signs_token:
+        sets.append(("X-Amz-Security-Token", token))
+    req = request.edit_headers(sets, ("authorization",) if signs_token else ("authorization", "x-amz-security-token"))
     upload = chunked.prepare_upload(req, payload, algorithm=opts.scheme.name, chunk_size=chunk_size,
                                     trailer_checksum=trailer_checksum)
     req = upload.request if upload is not None else req
@@ -300,11 +309,10 @@ def sign(
         req = req.with_header("X-Amz-Content-SHA256", payload_hash)
     canonical = canonicalize(req, opts.rules, payload_hash, opts.unsigned)
     string_to_sign, signature = _signature(credentials, opts, canonical)
-    if token and omit_session_token:
-        req = req.with_header("X-Amz-Security-Token", token)
     authorization = (f"{opts.scheme.name} Credential={credentials.access_key_id}/{opts.scope}, "
                      f"SignedHeaders={canonical.signed_headers}, Signature={signature}")
-    req = req.with_header("Authorization", authorization)
+    unsigned_token = [("X-Amz-Security-Token", token)] if token and omit_session_token else []
+    req = req.edit_headers([*unsigned_token, ("Authorization", authorization)])
     if upload is not None:
         scope = chunked.ChunkScope(opts.scheme.name, opts.amz_date, opts.scope)
         req = req.with_body(upload.encode(scope, lambda text: opts.scheme.sign(credentials, opts, text), signature))

@@ -110,25 +110,36 @@ class Request:
                 return value
         return None
 
+    def edit_headers(self, sets: Iterable[tuple[str, str]] = (), drops: Iterable[str] = ()) -> Request:
+        """Set and drop headers in one pass.
+
+        A set header replaces the first occurrence of its name in place (later
+        duplicates are dropped) or is appended, in the order given; `drops`
+        names are removed. Names compare case-insensitively.
+        """
+        pending = {name.lower(): (name, value) for name, value in sets}
+        drop = {name.lower() for name in drops}
+        out: list[tuple[str, str]] = []
+        for header in self.headers:
+            key = header[0].lower()
+            if key in drop:
+                continue
+            new = pending.pop(key, None)
+            if new is None:
+                out.append(header)
+            else:
+                out.append((header[0], new[1]))
+                drop.add(key)
+        out.extend(pending.values())
+        return self._copy(headers=tuple(out))
+
     def without_headers(self, names: Iterable[str]) -> Request:
-        drop = {n.lower() for n in names}
-        return self._copy(headers=tuple(h for h in self.headers if h[0].lower() not in drop))
+        return self.edit_headers(drops=names)
 
     def with_header(self, name: str, value: str) -> Request:
         """Set `name`: replace the first occurrence in place (dropping later
         duplicates), or append it when absent."""
-        wanted = name.lower()
-        out: list[tuple[str, str]] = []
-        placed = False
-        for key, old in self.headers:
-            if key.lower() != wanted:
-                out.append((key, old))
-            elif not placed:
-                out.append((key, value))
-                placed = True
-        if not placed:
-            out.append((name, value))
-        return self._copy(headers=tuple(out))
+        return self.edit_headers(((name, value),))
 
     def with_url(self, url: str) -> Request:
         return self._copy(url=url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -140,9 +141,10 @@ def test_ipv6_loopback(capsys, req_file) -> None:
 def test_failures_are_one_line(capsys, tmp_path, req_file, case) -> None:
     args = ["send", str(req_file)]
     if case == "refused":
-        with http_server() as (url, _):
-            pass  # the port is closed again
-        code, out, err = run(capsys, [*args, "--endpoint", url, "--connect-timeout", "2"])
+        with socket.socket() as bound:  # bound but never listening: connecting is refused
+            bound.bind(("127.0.0.1", 0))
+            url = f"http://127.0.0.1:{bound.getsockname()[1]}"
+            code, out, err = run(capsys, [*args, "--endpoint", url, "--connect-timeout", "2"])
         assert code == 3 and "cannot connect" in err
     elif case == "timeout":
         with http_server(delay=2) as (url, _):
