@@ -139,8 +139,11 @@ def decode_value(shape: Shape, data: Any, fmt: str | None = None) -> Any:
     return data if decoder is None else decoder(shape, fmt, data)
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
 def dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return _ENCODER.encode(value).encode("utf-8")
 
 
 def loads(body: bytes) -> Any:

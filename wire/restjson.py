@@ -154,18 +154,27 @@ def _body(shape: Shape, values: Params) -> tuple[bytes, str | None]:
             raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
             return raw, _PAYLOAD_TYPES[member.shape.type]
         return dumps(encode_value(member.shape, value)), "application/json"
-    body_members = [m for m in shape.members.values() if m.location is None]
+    body_members = _by_location(shape, None)
     if not body_members:
         return b"", None
     return dumps(encode_members(body_members, values)), "application/json"
 
 
-def _by_location(shape: Shape | None, location: str) -> list[Member]:
-    return [m for m in shape.members.values() if m.location == location] if shape is not None else []
+@lru_cache(maxsize=4096)
+def _bindings(shape: Shape) -> dict[str | None, tuple[Member, ...]]:
+    """A structure's members grouped by `location` (None: the body), computed once per shape."""
+    groups: dict[str | None, list[Member]] = {}
+    for member in shape.members.values():
+        groups.setdefault(member.location, []).append(member)
+    return {location: tuple(members) for location, members in groups.items()}
 
 
-def _header_members(shape: Shape | None) -> list[Member]:
-    return [m for m in shape.members.values() if m.location in ("header", "headers")] if shape is not None else []
+def _by_location(shape: Shape | None, location: str | None) -> tuple[Member, ...]:
+    return _bindings(shape).get(location, ()) if shape is not None else ()
+
+
+def _header_members(shape: Shape | None) -> tuple[Member, ...]:
+    return _by_location(shape, "header") + _by_location(shape, "headers")
 
 
 def _encode_request(model: Model, op: Operation, params: Params, method: str | None) -> Encoded:
@@ -239,7 +248,7 @@ def _read_body(shape: Shape, body: bytes) -> dict[str, Any]:
             return {member.name: body.decode("utf-8", "replace")}
         data = loads(body)
         return {member.name: decode_value(member.shape, data)} if data is not None else {}
-    body_members = [m for m in shape.members.values() if m.location is None]
+    body_members = _by_location(shape, None)
     if not body_members:
         return {}
     return decode_members(body_members, loads_object(body))

@@ -63,6 +63,10 @@ _TYPE_CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
 }
 
 
+#: Shape types without a check (e.g. unions of unknown kinds) accept anything.
+_ANY: tuple[Callable[[object], bool], str] = (lambda v: True, "")
+
+
 @lru_cache(maxsize=512)
 def _compiled(pattern: str) -> re.Pattern[str] | None:
     # Model patterns are ECMAScript regexes; the few Python cannot compile
@@ -107,7 +111,7 @@ def _join(path: str, name: str) -> str:
 def _walk(shape: Shape, value: Any, path: str, constraints: bool, out: list[Violation]) -> None:
     if shape.document:
         return
-    accepts, expected = _TYPE_CHECKS.get(shape.type, (lambda v: True, ""))
+    accepts, expected = _TYPE_CHECKS.get(shape.type, _ANY)
     if not accepts(value):
         out.append(Violation(path, f"expected {expected}, got {type(value).__name__} {value!r:.60}"))
         return
