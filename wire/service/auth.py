@@ -1,0 +1,178 @@
+"""Signature checks with AWS's own error types and texts.
+
+Strategy: authentication runs in the order an AWS front end does:
+`claimed_auth` parses the claimed authorization (`sigv4.parse_auth`) and
+checks the credential scope against what this endpoint serves (service
+`account`, any well-formed region, the scope date); `authenticate` then runs
+`sigv4.verify` against the directory. Two steps, so the caller knows the
+claimed key id and region even when verification fails. Each
+`VerificationError.reason` maps through `_FAULTS` to the exception type and
+message text AWS sends, so SDKs, the aws CLI and our own `wire.diagnose`
+recognise them: a mismatch carries the canonical request and
+string-to-sign the server computed, skew errors quote the three times.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sigv4.errors import VerificationError
+from sigv4.types import Request
+from sigv4.verify import SignedAuth, parse_auth, verify
+from wire.errors import ServiceError
+from wire.service.identities import Directory, Principal
+
+SERVICE = "account"
+MAX_SKEW = timedelta(minutes=15)
+
+#: What a region in a credential scope must look like (us-east-1, us-gov-west-1, cn-north-1, eu-isoe-west-1).
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+\Z")
+_AMZ = "%Y%m%dT%H%M%SZ"
+
+MISMATCH_TEXT = (
+    "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
+    "Access Key and signing method. Consult the service documentation for details.\n\n"
+    "The Canonical String for this request should have been\n'{canonical}'\n\n"
+    "The String-to-Sign should have been\n'{string_to_sign}'\n"
+)
+MISSING_TOKEN_TEXT = "Missing Authentication Token"
+INVALID_TOKEN_TEXT = "The security token included in the request is invalid."
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated request: the principal and the scope it signed with."""
+
+    principal: Principal
+    auth: SignedAuth
+
+    @property
+    def region(self) -> str:
+        return self.auth.regions[0] if self.auth.regions else "us-east-1"
+
+
+def _denied(code: str, message: str) -> ServiceError:
+    return ServiceError(code, message, 403)
+
+
+def _incomplete(request: Request, err: VerificationError) -> ServiceError:
+    header = request.header("authorization")
+    if header is not None:
+        problems = [f"Authorization header requires '{part}' parameter."
+                    for part in ("Credential", "Signature", "SignedHeaders") if f"{part}=" not in header]
+        if request.header("x-amz-date") is None and request.header("date") is None:
+            problems.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+        # When every part is present the problem is in a part's form: say which, as verify found it.
+        text = " ".join(problems) if problems else f"{err}."
+        return _denied("IncompleteSignatureException", f"{text} Authorization={header}")
+    query = request.query
+    missing = [name for name in ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date",
+                                 "X-Amz-SignedHeaders", "X-Amz-Expires") if f"{name}=" not in query]
+    text = " ".join(f"AWS query-string parameters must include '{name}'." for name in missing) or f"{err}."
+    return _denied("IncompleteSignatureException", f"{text} Re-examine the query-string parameters.")
+
+
+def _check_scope(auth: SignedAuth) -> None:
+    if auth.version == "v2":
+        return
+    if auth.service != SERVICE:
+        raise _denied("InvalidSignatureException", f"Credential should be scoped to correct service: '{SERVICE}'.")
+    for region in auth.regions:
+        # A SigV4a region set may hold patterns ("*", "us-*"); those name regions, whatever they match.
+        if "*" not in region and not _REGION.match(region):
+            raise _denied("InvalidSignatureException", f"Credential should be scoped to a valid region, not '{region}'.")
+    date = auth.signing_time.strftime("%Y%m%d")
+    if auth.scope_date != date:
+        raise _denied("InvalidSignatureException",
+                      "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
+                      f"'{auth.scope_date}' != '{date}', from '{auth.amz_date}'.")
+
+
+def _skew(err: VerificationError, now: datetime) -> ServiceError:
+    assert err.auth is not None  # verify attaches the parsed auth to every post-parse failure
+    signed = err.auth.signing_time.strftime(_AMZ)
+    if err.auth.signing_time < now:
+        return _denied("InvalidSignatureException", f"Signature expired: {signed} is now earlier than "
+                       f"{now - MAX_SKEW:{_AMZ}} ({now:{_AMZ}} - 15 min.)")
+    return _not_yet_current(err, now)
+
+
+def _not_yet_current(err: VerificationError, now: datetime) -> ServiceError:
+    assert err.auth is not None
+    return _denied("InvalidSignatureException", f"Signature not yet current: {err.auth.signing_time:{_AMZ}} is "
+                   f"still later than {now + MAX_SKEW:{_AMZ}} ({now:{_AMZ}} + 15 min.)")
+
+
+def _expired(err: VerificationError, now: datetime) -> ServiceError:
+    assert err.auth is not None and err.auth.expires_at is not None
+    return _denied("InvalidSignatureException", f"Signature expired: {err.auth.expires_at:{_AMZ}} is now earlier "
+                   f"than {now:{_AMZ}} (X-Amz-Date {err.auth.amz_date} + X-Amz-Expires).")
+
+
+def _mismatch(err: VerificationError, now: datetime) -> ServiceError:
+    return _denied("InvalidSignatureException", MISMATCH_TEXT.format(
+        canonical=err.canonical_request or "", string_to_sign=err.string_to_sign or ""))
+
+
+def _invalid_signature(err: VerificationError, now: datetime) -> ServiceError:
+    return _denied("InvalidSignatureException", f"{err}.")
+
+
+def _incomplete_signature(err: VerificationError, now: datetime) -> ServiceError:
+    return _denied("IncompleteSignatureException", f"{err}.")
+
+
+def _unrecognized(err: VerificationError, now: datetime) -> ServiceError:
+    return _denied("UnrecognizedClientException", INVALID_TOKEN_TEXT)
+
+
+#: `VerificationError.reason` (after parsing and scope checks) -> the AWS error it answers as.
+_FAULTS: dict[str, Callable[[VerificationError, datetime], ServiceError]] = {
+    "unknown_key": _unrecognized,
+    "token": _unrecognized,
+    "skew": _skew,
+    "expired": _expired,
+    "not_yet_valid": _not_yet_current,
+    "signature_mismatch": _mismatch,
+    "missing_signed_header": _incomplete_signature,
+    "unsigned_header": _incomplete_signature,
+    "payload_hash": _invalid_signature,
+    "malformed_request": _invalid_signature,
+    "scope": _invalid_signature,
+    "malformed_auth": _incomplete_signature,
+    "missing_auth": lambda err, now: _denied("MissingAuthenticationTokenException", MISSING_TOKEN_TEXT),
+}
+
+
+def claimed_auth(request: Request) -> SignedAuth:
+    """Step 1: how `request` claims to be signed, scope checked; no key looked up.
+
+    Raises `ServiceError` (403): MissingAuthenticationTokenException,
+    IncompleteSignatureException, or InvalidSignatureException for a scope
+    this endpoint does not serve.
+    """
+    try:
+        auth = parse_auth(request)
+    except VerificationError as err:
+        if err.reason == "missing_auth":
+            raise _denied("MissingAuthenticationTokenException", MISSING_TOKEN_TEXT) from None
+        raise _incomplete(request, err) from None
+    _check_scope(auth)
+    return auth
+
+
+def authenticate(request: Request, auth: SignedAuth, directory: Directory, *, now: datetime) -> Caller:
+    """Step 2: verify `request` (whose `claimed_auth` is `auth`) against `directory`.
+
+    Returns the `Caller`; raises `ServiceError` (403) with the AWS error code
+    and message for every way a signature can fail.
+    """
+    now = now.astimezone(timezone.utc)
+    try:
+        identity = verify(request, directory.lookup, now=now, max_skew=MAX_SKEW)
+    except VerificationError as err:
+        raise _FAULTS[err.reason](err, now) from None
+    return Caller(directory.principals[identity.access_key_id], auth)

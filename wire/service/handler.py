@@ -1,0 +1,200 @@
+"""One HTTP request in, one response and one CloudTrail record out.
+
+Strategy: `handle` is the whole service as a pure function of the request,
+the time, the state and an entropy source. It runs the steps in the order
+an AWS front end does, each of which may refuse with a `ServiceError`:
+route (unknown path or method: "Missing Authentication Token", as API
+Gateway answers), authenticate (`wire.service.auth`), decode (content type,
+JSON), validate against the model, authorize the target account
+(`wire.service.authorization`: organizations rules, then identity policy), then apply the operation (`wire.service.account`).
+The wire protocol is picked per request from `PROTOCOLS`, a table of
+(matcher, codec) pairs; restJson1 is the Account API's protocol, and a Query
+form slots in as another row. Whatever happens, the reply carries a request
+id and the trail record describing the call.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import wire
+from sigv4.types import Request
+from sigv4.verify import SignedAuth
+from wire.errors import DecodeError, ServiceError, ValidationError
+from wire.http import Response
+from wire.model import Model
+from wire.service import account, auth, trail
+from wire.service.authorization import authorize
+from wire.service.identities import Directory, Principal
+from wire.service.store import Store
+
+Entropy = Callable[[int], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """What a server serves: the model, who may call, and the service's knobs."""
+
+    model: Model
+    directory: Directory
+    settings: account.Settings = account.Settings()
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The response to send, the trail record to append, and lines for the operator's log."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    event: dict[str, Any] = field(repr=False)
+    notices: tuple[str, ...] = ()
+
+
+# -- protocols -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Protocol:
+    """How one wire protocol routes, decodes and answers a request."""
+
+    name: str
+    matches: Callable[[Request], bool]
+    route: Callable[[Model, Request], str | None]
+    decode: Callable[[Model, Request], dict[str, Any]]
+    encode: Callable[[Model, str, Mapping[str, Any]], Response]
+    encode_error: Callable[[Model, ServiceError], Response]
+
+
+@lru_cache(maxsize=8)
+def _rest_routes(model: Model) -> dict[tuple[str, str], str]:
+    return {(op.method, op.request_uri.partition("?")[0]): op.name for op in model.operations.values()}
+
+
+def _rest_route(model: Model, request: Request) -> str | None:
+    return _rest_routes(model).get((request.method.upper(), request.path))
+
+
+_JSON_TYPES = frozenset({"application/json", "application/x-amz-json-1.1", "application/x-amz-json-1.0"})
+
+
+def _rest_decode(model: Model, request: Request) -> dict[str, Any]:
+    body = request.body if isinstance(request.body, bytes) else b""
+    media = (request.header("content-type") or "").split(";")[0].strip().lower()
+    if body and media not in _JSON_TYPES:
+        # Smithy's restJson1 servers refuse a body that is not JSON before reading it.
+        raise ServiceError("UnsupportedMediaTypeException", "Unsupported Media Type", 415)
+    try:
+        _, params = wire.parse_request(model, request.method, request.target, request.headers, body)
+    except DecodeError as err:
+        raise ServiceError("SerializationException", f"Could not read the request body as the operation's "
+                           f"input: {err}", 400) from None
+    return params
+
+
+def _rest_error(model: Model, error: ServiceError) -> Response:
+    return wire.serialize_error(model, error.code, error.message, error.status, error.data)
+
+
+REST_JSON = Protocol("rest-json", lambda request: True, _rest_route, _rest_decode,
+                     wire.serialize_response, _rest_error)
+
+#: Tried in order; the first protocol whose matcher accepts the request serves it.
+PROTOCOLS: tuple[Protocol, ...] = (REST_JSON,)
+
+
+def protocol_for(request: Request) -> Protocol:
+    return next(p for p in PROTOCOLS if p.matches(request))
+
+
+# -- the steps -----------------------------------------------------------------------
+
+
+def _validation_fault(err: ValidationError) -> ServiceError:
+    count = len(err.violations)
+    detail = "; ".join(f"Value at '{v.path}' failed to satisfy constraint: {v.rule}" for v in err.violations)
+    return ServiceError("ValidationException", f"{count} validation error{'s' if count > 1 else ''} detected: "
+                        f"{detail}", 400, data={
+                            "reason": "fieldValidationFailed",
+                            "fieldList": [{"name": v.path, "message": v.rule} for v in err.violations]})
+
+
+def _presented_secrets(request: Request) -> tuple[str, ...]:
+    token = request.header("x-amz-security-token")
+    in_query = [part.partition("=")[2] for part in request.query.split("&")
+                if part.startswith("X-Amz-Security-Token=")]
+    return tuple(t for t in (token, *in_query) if t)
+
+
+def _uuid(entropy: Entropy) -> str:
+    return str(uuid.UUID(bytes=entropy(16), version=4))
+
+
+@dataclass(slots=True)
+class _Progress:
+    """What the steps learned so far; the trail record is written from it whatever the outcome."""
+
+    operation: str | None = None
+    claimed: SignedAuth | None = None
+    principal: Principal | None = None
+    target: str | None = None
+    params: dict[str, Any] | None = None
+    result: account.Result = field(default_factory=account.Result)
+
+
+def _run(request: Request, protocol: Protocol, endpoint: Endpoint, now: datetime, store: Store, entropy: Entropy,
+         progress: _Progress) -> None:
+    model = endpoint.model
+    progress.operation = protocol.route(model, request)
+    if progress.operation is None:
+        raise ServiceError("MissingAuthenticationTokenException", auth.MISSING_TOKEN_TEXT, 403)
+    progress.claimed = auth.claimed_auth(request)
+    caller = auth.authenticate(request, progress.claimed, endpoint.directory, now=now)
+    progress.principal = caller.principal
+    progress.params = protocol.decode(model, request)
+    try:
+        wire.validate(model, progress.operation, progress.params)
+    except ValidationError as err:
+        raise _validation_fault(err) from None
+    principal = caller.principal
+    grant = authorize(caller_account=principal.account_id, caller_arn=principal.arn, policy=principal.policy,
+                      organization=endpoint.directory.organization_of(principal.account_id),
+                      operation=progress.operation, params=progress.params)
+    progress.target = grant.target.account_id
+    call = account.Call(progress.target, now, store, endpoint.settings, entropy, endpoint.directory.accounts())
+    progress.result = account.OPERATIONS[progress.operation](call, progress.params)
+
+
+def handle(request: Request, *, endpoint: Endpoint, now: datetime, store: Store, entropy: Entropy,
+           source_ip: str = "127.0.0.1") -> Reply:
+    """Serve one request.
+
+    `request.body` must be bytes. `store` calls made here belong to one
+    transaction that the caller commits before sending the reply. Never
+    raises for anything the client sent: every refusal is a reply.
+    """
+    protocol = protocol_for(request)
+    request_id = _uuid(entropy)
+    progress = _Progress()
+    error: ServiceError | None = None
+    try:
+        _run(request, protocol, endpoint, now, store, entropy, progress)
+        status, headers, body = protocol.encode(endpoint.model, progress.operation or "", progress.result.output)
+    except ServiceError as err:
+        error = err
+        status, headers, body = protocol.encode_error(endpoint.model, err)
+    claimed = progress.claimed
+    event = trail.event(
+        event_id=_uuid(entropy), request_id=request_id, now=now,
+        event_name=progress.operation or f"{request.method} {request.path}",
+        region=claimed.regions[0] if claimed and claimed.regions and "*" not in claimed.regions[0] else "us-east-1",
+        source_ip=source_ip, user_agent=request.header("user-agent"), principal=progress.principal,
+        access_key_id=claimed.access_key_id if claimed else None,
+        recipient_account=progress.target or (progress.principal.account_id if progress.principal else None),
+        params=progress.params, output=progress.result.output, error=error, secrets=_presented_secrets(request))
+    return Reply(status, (*headers, ("x-amzn-RequestId", request_id)), body, event, progress.result.notices)

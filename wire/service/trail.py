@@ -1,0 +1,92 @@
+"""CloudTrail-shaped records of every call, accepted or refused.
+
+Strategy: `event` builds one record in the shape CloudTrail delivers for
+management events (`eventVersion` 1.08 fields), from plain values the
+handler already has. Secrets never enter a record: input members that carry
+secrets (`SECRET_MEMBERS`) are replaced by CloudTrail's own placeholder, and
+any secret string the caller presented (a session token echoed inside a
+canonical request) is scrubbed from the error message. Values are made
+JSON-ready here (timestamps as ISO 8601 UTC), so the edge only appends a line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from wire.errors import ServiceError
+from wire.service.identities import Principal
+
+EVENT_VERSION = "1.08"
+EVENT_SOURCE = "account.amazonaws.com"
+HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
+
+#: Input members whose values are secrets (the one-time code of a primary email update).
+SECRET_MEMBERS = frozenset({"Otp"})
+
+_READ_ONLY_PREFIXES = ("Get", "List")
+
+
+def _time(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _time(value)
+    if isinstance(value, Mapping):
+        return {k: HIDDEN if k in SECRET_MEMBERS else _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (bytes, bytearray)):
+        return HIDDEN
+    return value
+
+
+def user_identity(principal: Principal | None, access_key_id: str | None) -> dict[str, Any]:
+    """CloudTrail's `userIdentity`: who signed, as far as the request got."""
+    if principal is None:
+        return {"type": "Unknown", **({"accessKeyId": access_key_id} if access_key_id else {})}
+    kind = "Root" if principal.arn.endswith(":root") else "IAMUser"
+    return {"type": kind, "principalId": principal.account_id if kind == "Root" else principal.access_key_id,
+            "arn": principal.arn, "accountId": principal.account_id, "accessKeyId": principal.access_key_id}
+
+
+def _scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, HIDDEN)
+    return text
+
+
+def event(
+    *, event_id: str, request_id: str, now: datetime, event_name: str, region: str, source_ip: str,
+    user_agent: str | None, principal: Principal | None, access_key_id: str | None, recipient_account: str | None,
+    params: Mapping[str, Any] | None, output: Mapping[str, Any] | None, error: ServiceError | None,
+    secrets: Iterable[str] = (),
+) -> dict[str, Any]:
+    """One CloudTrail record (a JSON-ready dict) for a call; `secrets` are scrubbed from the error message."""
+    record: dict[str, Any] = {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": user_identity(principal, access_key_id),
+        "eventTime": _time(now),
+        "eventSource": EVENT_SOURCE,
+        "eventName": event_name,
+        "awsRegion": region,
+        "sourceIPAddress": source_ip,
+        "userAgent": user_agent or "",
+        "requestParameters": _jsonable(params) if params else None,
+        "responseElements": _jsonable(output) if output else None,
+        "requestID": request_id,
+        "eventID": event_id,
+        "readOnly": event_name.startswith(_READ_ONLY_PREFIXES),
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": recipient_account,
+        "eventCategory": "Management",
+    }
+    if error is not None:
+        record["errorCode"] = error.code
+        record["errorMessage"] = _scrub(error.message, secrets)
+    return record
