@@ -69,15 +69,12 @@ class SigV4Auth(httpx.Auth):
         response = yield self.sign(request)
         hops = 0
         while self.resign_redirects and response.next_request is not None and hops < MAX_REDIRECTS:
-            response.close()
             response = yield self.sign(response.next_request)
             hops += 1
 
     def _body(self, request: httpx.Request) -> Body:
-        try:
-            return request.content
-        except httpx.RequestNotRead:
-            pass
+        if isinstance(request.stream, httpx.ByteStream):
+            return request.read()  # bytes already in memory (httpx's redirect requests carry them unread)
         if self.signer.streaming:
             if not isinstance(request.stream, httpx.SyncByteStream):
                 raise InvalidParameterError("payload: an aws-chunked upload of an async stream is not supported; "
