@@ -176,11 +176,12 @@ def canonical_headers(
 
     Repeated headers are joined with `,` in their original order.
     """
-    merged: dict[str, list[str]] = {}
+    merged: dict[str, str] = {}
     for name, value in headers:
         check_header(name, value)
         key = name.lower()
         if key not in unsigned:
-            merged.setdefault(key, []).append(canonical_header_value(value))
+            value = " ".join(value.split())  # canonical_header_value, inlined: this loop is hot
+            merged[key] = f"{merged[key]},{value}" if key in merged else value
     names = sorted(merged)
-    return tuple((n, ",".join(merged[n])) for n in names), ";".join(names)
+    return tuple((n, merged[n]) for n in names), ";".join(names)

@@ -83,8 +83,10 @@ class Request:
         setattr_(new, "headers", self.headers if headers is None else headers)
         setattr_(new, "body", self.body if body is None else body)
         if url is None or url == self.url:
-            for name in ("url", "scheme", "authority", "target"):
-                setattr_(new, name, getattr(self, name))
+            setattr_(new, "url", self.url)
+            setattr_(new, "scheme", self.scheme)
+            setattr_(new, "authority", self.authority)
+            setattr_(new, "target", self.target)
         else:
             setattr_(new, "url", url)
             for name, value in zip(("scheme", "authority", "target"), _split_url(url)):
