@@ -132,3 +132,21 @@ def test_diff_unreadable_sent_is_exit_2(capsys, tmp_path) -> None:
     junk.write_bytes(b"\x00\x01 nothing")
     code, _, err = run(capsys, ["diff", str(junk), str(junk)])
     assert code == 2 and err.count("\n") == 1
+
+
+def test_a_saved_send_json_record_feeds_diff(capsys, tmp_path) -> None:
+    from local_http import http_server
+    raw = tmp_path / "r.req"
+    raw.write_bytes(b"POST /getContactInformation HTTP/1.1\nHost: account.us-east-1.amazonaws.com\n"
+                    b"Content-Type: application/json\n\n{}")
+    with http_server(lambda req, body: (403, [("x-amzn-ErrorType", "InvalidSignatureException")],
+                                        b'{"message": "The request signature we calculated does not match"}')) as (url, _):
+        code, out, err = run(capsys, ["send", str(raw), "--endpoint", url, "--sign", "--json"])
+    assert code == 0, err
+    record = tmp_path / "record.json"
+    record.write_text(out)
+    response = tmp_path / "response.json"
+    response.write_text(json.loads(out)["response"]["content"]["text"])
+    code, out, err = run(capsys, ["diff", str(record), str(response)])
+    assert code == 0, err
+    assert "InvalidSignatureException" in out or "signature" in out.lower()
