@@ -298,7 +298,7 @@ def sign(
     if algorithm == "v4a":
         sets.append((v4a.REGION_SET_HEADER, opts.region))
     signs_token = bool(token) and not omit_session_token
-    if signs_token:
+    if signs_token and token:  # `and token` narrows the type; signs_token already implies it
         sets.append(("X-Amz-Security-Token", token))
     req = request.edit_headers(sets, ("authorization",) if signs_token else ("authorization", "x-amz-security-token"))
     upload = chunked.prepare_upload(req, payload, algorithm=opts.scheme.name, chunk_size=chunk_size,

@@ -161,6 +161,6 @@ def iter_body(body: Body, chunk_size: int = 1 << 16) -> Iterator[bytes]:
         while chunk := read(chunk_size):
             yield chunk
         return
-    for chunk in body:  # type: ignore[union-attr]
+    for chunk in body:
         if chunk:
             yield bytes(chunk)

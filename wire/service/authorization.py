@@ -35,7 +35,7 @@ def _email_domain(params: Mapping[str, Any]) -> tuple[str, ...]:
 
 _CONTACT_TYPE = {"account:AlternateContactTypes": _single("AlternateContactType")}
 _REGION = {"account:TargetRegion": _single("RegionName")}
-_EMAIL = {"account:EmailTargetDomain": _email_domain}
+_EMAIL: dict[str, Callable[[Mapping[str, Any]], tuple[str, ...]]] = {"account:EmailTargetDomain": _email_domain}
 
 #: operation -> condition key -> its values read from the call's parameters (the Service
 #: Authorization Reference lists which keys each action supports).
