@@ -40,6 +40,7 @@ MISMATCH_TEXT = (
 )
 MISSING_TOKEN_TEXT = "Missing Authentication Token"
 INVALID_TOKEN_TEXT = "The security token included in the request is invalid."
+EXPIRED_TOKEN_TEXT = "The security token included in the request is expired"
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,4 +176,8 @@ def authenticate(request: Request, auth: SignedAuth, directory: Directory, *, no
         identity = verify(request, directory.lookup, now=now, max_skew=MAX_SKEW)
     except VerificationError as err:
         raise _FAULTS[err.reason](err, now) from None
-    return Caller(directory.principals[identity.access_key_id], auth)
+    principal = directory.principals[identity.access_key_id]
+    if principal.expired(now):
+        # verify has matched the token to the key, so it is this token that has run out.
+        raise _denied("ExpiredTokenException", EXPIRED_TOKEN_TEXT)
+    return Caller(principal, auth)

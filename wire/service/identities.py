@@ -2,26 +2,46 @@
 
 Strategy: the `--accounts` JSON document is read once (by the edge) and
 turned here into a frozen `Directory`: one `Principal` per access key and,
-for each management account, the set of member account ids. Parsing checks
-every entry with a table of allowed keys and their types, so a typo in the
-file stops the server with a message naming the entry and the key rather
-than surfacing later as a refused request. Member accounts need no keys of
-their own: they are reached through their management account's `AccountId`.
+for each management account, its `Organization`. Parsing checks every entry
+with a table of allowed keys and their types, so a typo in the file stops
+the server with a message naming the entry and the key rather than
+surfacing later as a refused request; an identity's `policy` is parsed and
+validated here too (`PolicyError` names the identity and the statement).
+Member accounts need no keys of their own: they are reached through their
+management account's `AccountId`.
+
+An identity is the account root (the default ARN), an IAM user or an assumed
+role (`arn:aws:sts::<account>:assumed-role/<role>/<session>`, which needs
+temporary credentials: a `session_token`, optionally with an `expiration`).
+A management account's entry may name its organization (`organization_id`,
+default `o-<management account id>`), `trusted_access` (default on, so
+issue 6's files keep working), `delegated_administrators` (members
+registered for Account Management) and `organizational_units`
+(`{"ou-...": [members]}`, one level under the root).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
 from sigv4.types import Credentials
-from wire.service.organizations import Organization
-from wire.service.policy import Policy
+from wire.service.organizations import ORGANIZATION_ID, UNIT_ID, Organization
+from wire.service.policy import Policy, parse_policy
 
 _ACCOUNT_ID = re.compile(r"\d{12}\Z")
+_IDENTITY_ARN = re.compile(r"arn:(?P<partition>aws|aws-cn|aws-us-gov):(?P<service>iam|sts)::(?P<account>\d{12}):"
+                           r"(?P<kind>root|user|assumed-role)(?P<rest>/[\w+=,.@/-]+)?\Z")
+#: ARN resource kind -> (the service that issues it, its shape after the kind, needs temporary credentials)
+_ARN_KINDS: dict[str, tuple[str, re.Pattern[str], bool]] = {
+    "root": ("iam", re.compile(r"\Z"), False),
+    "user": ("iam", re.compile(r"(/[\w+=,.@-]+)+\Z"), False),
+    "assumed-role": ("sts", re.compile(r"/[\w+=,.@-]+/[\w+=,.@-]+\Z"), True),
+}
 
 #: The identity used when no `--accounts` file is given: AWS's documented example key pair.
 DEFAULT_ACCOUNTS: dict[str, Any] = {
@@ -50,10 +70,16 @@ class Principal:
     management_account: bool = False
     #: An identity-based policy (None: allowed everything, the local default).
     policy: Policy | None = None
+    #: When temporary credentials stop working (None: they do not expire).
+    expiration: datetime | None = None
 
     @property
     def access_key_id(self) -> str:
         return self.credentials.access_key_id
+
+    def expired(self, now: datetime) -> bool:
+        """Whether the session token is past its expiration at `now`."""
+        return self.expiration is not None and now >= self.expiration
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +112,16 @@ _FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "account_id": ((str,), True),
     "management_account": ((bool,), False),
     "members": ((list,), False),
+    "arn": ((str,), False),
+    "expiration": ((str, type(None)), False),
+    "policy": ((dict, type(None)), False),
+    "organization_id": ((str,), False),
+    "trusted_access": ((bool,), False),
+    "delegated_administrators": ((list,), False),
+    "organizational_units": ((dict,), False),
 }
+#: Keys that describe an organization, allowed only on a management account's entry.
+_ORGANIZATION_KEYS = ("organization_id", "trusted_access", "delegated_administrators", "organizational_units")
 
 
 def _check_entry(index: int, entry: object) -> dict[str, Any]:
@@ -116,19 +151,87 @@ def _check_entry(index: int, entry: object) -> dict[str, Any]:
             raise ConfigError(f"{where}.members[{position}]: {member!r} is not a 12-digit account id")
         if member == entry["account_id"]:
             raise ConfigError(f"{where}.members[{position}]: the management account cannot be its own member")
+    if not entry.get("management_account", False):
+        if given := [key for key in _ORGANIZATION_KEYS if key in entry]:
+            raise ConfigError(f"{where}.{given[0]}: only a management account (management_account: true) "
+                              "describes an organization")
     return entry
 
 
-def load_directory(document: Mapping[str, Any]) -> Directory:
+def _identity_arn(where: str, entry: Mapping[str, Any]) -> str:
+    account = entry["account_id"]
+    arn = str(entry.get("arn", f"arn:aws:iam::{account}:root"))
+    match = _IDENTITY_ARN.match(arn)
+    kind = _ARN_KINDS.get(match["kind"]) if match else None
+    if match is None or kind is None or match["service"] != kind[0] or not kind[1].match(match["rest"] or ""):
+        raise ConfigError(f"{where}.arn: {arn!r} is not arn:aws:iam::<account>:root, "
+                          "arn:aws:iam::<account>:user/<name> or arn:aws:sts::<account>:assumed-role/<role>/<session>")
+    if match["account"] != account:
+        raise ConfigError(f"{where}.arn: names account {match['account']}, but account_id is {account}")
+    if kind[2] and not entry.get("session_token"):
+        raise ConfigError(f"{where}.arn: an assumed role signs with temporary credentials; give its session_token")
+    return arn
+
+
+def _expiration(where: str, entry: Mapping[str, Any]) -> datetime | None:
+    text = entry.get("expiration")
+    if text is None:
+        return None
+    if not entry.get("session_token"):
+        raise ConfigError(f"{where}.expiration: only temporary credentials (with a session_token) expire")
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{where}.expiration: {text!r} is not an ISO 8601 time like 2026-11-24T19:00:00Z") from None
+    if when.tzinfo is None:
+        raise ConfigError(f"{where}.expiration: {text!r} has no time zone; end it with Z or an offset")
+    return when
+
+
+def _account_ids(where: str, values: Any, members: frozenset[str], what: str) -> frozenset[str]:
+    if not isinstance(values, list):
+        raise ConfigError(f"{where}: expected a list of member account ids")
+    for position, value in enumerate(values):
+        if value not in members:
+            raise ConfigError(f"{where}[{position}]: {value!r} is not a member of this organization; {what}")
+    return frozenset(values)
+
+
+def _organization(where: str, account: str, entry: Mapping[str, Any], members: frozenset[str]) -> Organization:
+    # Without an organization_id the id is derived from the management account: stable across restarts.
+    org_id = entry.get("organization_id", f"o-{account}")
+    if not ORGANIZATION_ID.match(org_id):
+        raise ConfigError(f"{where}.organization_id: {org_id!r} is not o- followed by 10 to 32 lowercase letters "
+                          "or digits")
+    delegated = _account_ids(f"{where}.delegated_administrators", entry.get("delegated_administrators", []), members,
+                             "a delegated administrator is a member account")
+    units: dict[str, str] = {}
+    for unit, held in entry.get("organizational_units", {}).items():
+        if not UNIT_ID.match(unit):
+            raise ConfigError(f"{where}.organizational_units: {unit!r} is not an OU id like ou-a1b2-f6g7h111")
+        for member in _account_ids(f"{where}.organizational_units.{unit}", held, members,
+                                   "only members sit in organizational units"):
+            if member in units:
+                raise ConfigError(f"{where}.organizational_units.{unit}: {member} is already in {units[member]}")
+            units[member] = unit
+    return Organization(org_id, account, members, delegated, entry.get("trusted_access", True),
+                        units=MappingProxyType(units))
+
+
+def load_directory(document: Mapping[str, Any], *, known_actions: Sequence[str] | None = None) -> Directory:
     """Build the `Directory` from an accounts document (`{"accounts": [...]}`).
 
-    Raises ConfigError naming the entry and key at fault.
+    `known_actions` (the model's operation names) lets policy parsing reject
+    an `account:` action that names no operation.
+    Raises ConfigError naming the entry and key at fault, PolicyError naming
+    the identity, the statement and the rule.
     """
     entries = document.get("accounts") if isinstance(document, Mapping) else None
     if not isinstance(entries, list) or not entries:
         raise ConfigError("accounts: expected a non-empty list of identities")
     principals: dict[str, Principal] = {}
     members_of: dict[str, frozenset[str]] = {}
+    described_by: dict[str, int] = {}  # management account -> the entry holding its organization keys
     for index, raw in enumerate(entries):
         entry = _check_entry(index, raw)
         key_id = entry["access_key_id"]
@@ -139,14 +242,25 @@ def load_directory(document: Mapping[str, Any]) -> Directory:
         management = bool(entry.get("management_account", False))
         if management:
             members_of[account] = members_of.get(account, frozenset()) | members
+            if any(key in entry for key in _ORGANIZATION_KEYS):
+                if account in described_by:
+                    raise ConfigError(f"accounts[{index}]: organization keys for {account} are already given by "
+                                      f"accounts[{described_by[account]}]; give them once")
+                described_by[account] = index
+        where = f"accounts[{index}]"
+        arn = _identity_arn(where, entry)
+        policy = entry.get("policy")
         principals[key_id] = Principal(
             Credentials(key_id, entry["secret_access_key"], entry.get("session_token")),
-            account, f"arn:aws:iam::{account}:root", management)
+            account, arn, management,
+            None if policy is None else parse_policy(policy, identity=f"{where} ({arn})", known_actions=known_actions),
+            _expiration(where, entry))
     _check_single_organization(members_of)
-    # Issue 6's organizations have trusted access for Account Management on; the id is derived from the
-    # management account so it is stable across restarts.
-    organizations = {management: Organization(f"o-{management}", management, members, trusted_access=True)
-                     for management, members in members_of.items()}
+    organizations: dict[str, Organization] = {}
+    for manager, members in members_of.items():
+        holder = described_by.get(manager)
+        described = entries[holder] if holder is not None else {}
+        organizations[manager] = _organization(f"accounts[{holder}]", manager, described, members)
     return Directory(MappingProxyType(principals), MappingProxyType(organizations))
 
 

@@ -48,9 +48,13 @@ def user_identity(principal: Principal | None, access_key_id: str | None) -> dic
     """CloudTrail's `userIdentity`: who signed, as far as the request got."""
     if principal is None:
         return {"type": "Unknown", **({"accessKeyId": access_key_id} if access_key_id else {})}
-    kind = "Root" if principal.arn.endswith(":root") else "IAMUser"
+    kind = next(k for marker, k in _IDENTITY_TYPES if marker in principal.arn)
     return {"type": kind, "principalId": principal.account_id if kind == "Root" else principal.access_key_id,
             "arn": principal.arn, "accountId": principal.account_id, "accessKeyId": principal.access_key_id}
+
+
+#: (ARN fragment, CloudTrail userIdentity type), first match wins.
+_IDENTITY_TYPES = ((":root", "Root"), (":assumed-role/", "AssumedRole"), (":", "IAMUser"))
 
 
 def _scrub(text: str, secrets: Iterable[str]) -> str:
