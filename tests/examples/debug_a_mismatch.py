@@ -1,0 +1,43 @@
+"""Debug a signature mismatch.
+
+When AWS answers SignatureDoesNotMatch, it usually says what it computed:
+S3 returns its CanonicalRequest and StringToSign, other services the
+string-to-sign or just a message. `wire.complaint.read_error(status,
+headers, body)` reads any of those envelopes, and `wire.diagnose.diagnose(
+sent, complaint)` rebuilds our canonical request from the request we sent
+(no secret needed), diffs the two line by line and names the causes. When
+the server gave only a string-to-sign, it searches known rule variants
+(double encoding, path normalization, header values...) for the one whose
+hash the server used; given the secret, it finds what the client signed.
+`render_text` prints the report, tokens redacted.
+The CLI does the same: `sigv4 debug`.
+
+Here a key containing a space is signed with the generic rules (paths
+double-encoded) and sent to a server that, like S3, encodes once.
+"""
+
+from datetime import datetime, timezone
+from xml.sax.saxutils import escape
+
+import sigv4
+from wire.complaint import read_error
+from wire.diagnose import diagnose, render_text
+
+creds = sigv4.Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+when = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+sent = sigv4.sign(sigv4.Request("GET", "https://examplebucket.s3.amazonaws.com/my%20photo.jpg"), creds,
+                  region="us-east-1", service="s3", timestamp=when, content_sha256_header=True).request
+
+# The server side: S3 rules, and an S3-style error body when verification fails.
+try:
+    sigv4.verify(sent, {creds.access_key_id: creds}.get, now=when, s3=True)
+    raise SystemExit("expected a mismatch")
+except sigv4.VerificationError as err:
+    body = (f"<Error><Code>SignatureDoesNotMatch</Code><Message>{escape(str(err))}</Message>"
+            f"<StringToSign>{escape(err.string_to_sign or '')}</StringToSign>"
+            f"<CanonicalRequest>{escape(err.canonical_request or '')}</CanonicalRequest></Error>").encode()
+
+# Both sides agree on the server's rules; with the secret, the diagnosis finds what the client signed instead.
+diagnosis = diagnose(sent, read_error(403, [("Content-Type", "application/xml")], body), secret=creds)
+print(render_text(diagnosis))
+assert any("encod" in cause.message for cause in diagnosis.causes), diagnosis.causes
