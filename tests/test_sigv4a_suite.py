@@ -145,6 +145,8 @@ def _without_signature(request: Request, mode: str) -> tuple[str, str, list[tupl
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("name", sorted(REQUEST_ONLY))
 def test_request_only_cases(name: str, mode: str) -> None:
+    if not SIGV4A_SUITE.is_dir():
+        pytest.xfail(f"SigV4a suite folder {SIGV4A_SUITE} is absent")
     case = Case.load(name)
     result = MODES[mode](case)
     expected = REQUEST_ONLY[name]
