@@ -717,10 +717,456 @@ def cmd_whoami(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
 
 
 # ------------------------------------------ serve (local Account endpoint) ---
+# The local Account Management endpoint's I/O: sockets framed by h11, SQLite
+# state, the trail file, the clock and entropy. `wire.service.handle` decides
+# everything else, so this section only moves bytes and commits.
+#
+# Threads, one per connection, rather than asyncio: the handler, sigv4 and
+# sqlite3 are synchronous and CPU-bound (an event loop would only add
+# executor hops around them), a local endpoint serves a handful of clients,
+# and blocking sockets with timeouts give slow-client protection directly.
+# The accept loop is ours (a listener with a short timeout so stop() is
+# noticed) because it also tracks live connections for a clean shutdown.
+
+
+@dataclass(frozen=True)
+class ServeLimits:
+    max_header_bytes: int = 16 * 1024
+    max_body_bytes: int = 1024 * 1024
+    #: A request (its head and body) must arrive within this many seconds of its first byte; idle
+    #: keep-alive connections are closed after it too.
+    client_timeout: float = 10.0
+
+
+def state_dir(env: Mapping[str, str]) -> Path:
+    """The per-user state directory: $XDG_STATE_HOME/sigv4-toolkit (default ~/.local/state/sigv4-toolkit)."""
+    base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
+    return Path(base) / "sigv4-toolkit"
+
+
+class SqliteStore:
+    """`wire.service.Store` on SQLite: one connection; every request is one transaction, committed
+    before its response (the server's lock serializes requests; BEGIN IMMEDIATE guards other processes)."""
+
+    def __init__(self, path: str) -> None:
+        import sqlite3
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk before the response acknowledges it.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS records (account_id TEXT NOT NULL, kind TEXT NOT NULL, "
+                         "key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (account_id, kind, key))")
+
+    def transaction(self) -> Any:
+        from contextlib import contextmanager
+
+        @contextmanager
+        def scope() -> Any:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return scope()
+
+    def get(self, account_id: str, kind: str, key: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT value FROM records WHERE account_id=? AND kind=? AND key=?",
+                               (account_id, kind, key)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, account_id: str, kind: str, key: str, record: dict[str, Any]) -> None:
+        self._db.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
+                         (account_id, kind, key, json.dumps(record, sort_keys=True)))
+
+    def delete(self, account_id: str, kind: str, key: str) -> bool:
+        cursor = self._db.execute("DELETE FROM records WHERE account_id=? AND kind=? AND key=?",
+                                  (account_id, kind, key))
+        return cursor.rowcount > 0
+
+    def items(self, account_id: str, kind: str) -> dict[str, dict[str, Any]]:
+        rows = self._db.execute("SELECT key, value FROM records WHERE account_id=? AND kind=?", (account_id, kind))
+        return {key: json.loads(value) for key, value in rows}
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class TrailLog:
+    """The CloudTrail JSON-lines file: each record appended, flushed and fsynced before the response."""
+
+    def __init__(self, path: Path) -> None:
+        import threading
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._file = open(path, "a", encoding="utf-8")
+        self._lock = threading.Lock()
+
+    def append(self, event: Mapping[str, Any]) -> None:
+        line = json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n"
+        with self._lock:
+            self._file.write(line)
+            self._file.flush()
+            os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class AccountApp:
+    """One request in, one committed reply out: the clock, entropy, store transaction and trail around `handle`."""
+
+    def __init__(self, endpoint: Any, store: SqliteStore, trail: TrailLog, log: Callable[[str], None]) -> None:
+        import threading
+        self.endpoint, self.store, self.trail, self.log = endpoint, store, trail, log
+        self._lock = threading.Lock()
+
+    def respond(self, request: sigv4.Request, source_ip: str) -> Any:
+        from wire.service import handle
+        with self._lock:
+            with self.store.transaction():
+                reply = handle(request, endpoint=self.endpoint, now=datetime.now(timezone.utc), store=self.store,
+                               entropy=os.urandom, source_ip=source_ip)
+        self.trail.append(reply.event)
+        for notice in reply.notices:
+            self.log(f"serve: {notice}")
+        return reply
+
+
+class _Refusal(Exception):
+    """The HTTP layer refuses the request before it reaches the service (400, 408, 413, 431)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _read_request(conn: Any, sock: Any, limits: ServeLimits) -> tuple[str, str, list[tuple[str, str]], bytes] | None:
+    """The next request's (method, target, headers, body); None when the client closed or idled out."""
+    import time
+
+    import h11
+    head: Any = None
+    body = bytearray()
+    deadline: float | None = None
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            remaining = limits.client_timeout if deadline is None else deadline - time.monotonic()
+            if remaining <= 0:
+                raise _Refusal(408, f"the request did not arrive within {limits.client_timeout:g} s")
+            sock.settimeout(remaining)
+            try:
+                data = sock.recv(65536)
+            except TimeoutError:
+                if deadline is None:
+                    return None  # idle keep-alive connection: close quietly
+                raise _Refusal(408, f"the request did not arrive within {limits.client_timeout:g} s") from None
+            if deadline is None and data:
+                deadline = time.monotonic() + limits.client_timeout
+            conn.receive_data(data)
+        elif isinstance(event, h11.Request):
+            head = event
+            length = dict(event.headers).get(b"content-length")
+            if length is not None and int(length) > limits.max_body_bytes:
+                raise _Refusal(413, f"the body ({int(length)} bytes) is over the {limits.max_body_bytes}-byte limit")
+            if conn.they_are_waiting_for_100_continue:
+                sock.sendall(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
+        elif isinstance(event, h11.Data):
+            body += event.data
+            if len(body) > limits.max_body_bytes:
+                raise _Refusal(413, f"the body is over the {limits.max_body_bytes}-byte limit")
+        elif isinstance(event, h11.EndOfMessage):
+            headers = [(n.decode("latin-1"), v.decode("utf-8", "surrogateescape")) for n, v in head.headers.raw_items()]
+            return head.method.decode("ascii"), head.target.decode("utf-8", "surrogateescape"), headers, bytes(body)
+        elif isinstance(event, h11.ConnectionClosed):
+            return None
+
+
+def _send_response(conn: Any, sock: Any, status: int, headers: Sequence[tuple[str, str]], body: bytes) -> None:
+    from email.utils import formatdate
+    from http import HTTPStatus
+
+    import h11
+    framing = [("Content-Length", str(len(body))), ("Date", formatdate(usegmt=True))]
+    reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+    sock.sendall(conn.send(h11.Response(status_code=status, headers=[*headers, *framing], reason=reason)))
+    if body:
+        sock.sendall(conn.send(h11.Data(data=body)))
+    sock.sendall(conn.send(h11.EndOfMessage()))
+
+
+def _refuse(conn: Any, sock: Any, status: int, message: str, code: str | None = None) -> None:
+    import h11
+    if conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+        return
+    headers = [("Content-Type", "application/json"), ("Connection", "close")]
+    try:
+        _send_response(conn, sock, status, [*headers, *([("x-amzn-ErrorType", code)] if code else [])],
+                       json.dumps({"message": message}).encode())
+    except (h11.LocalProtocolError, OSError):
+        pass
+
+
+def serve_connection(sock: Any, peer: str, app: AccountApp, limits: ServeLimits, stopping: Any) -> None:
+    """Serve requests on one connection until it closes, errs, idles out or the server stops."""
+    import h11
+    conn = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_header_bytes)
+    try:
+        while not stopping.is_set():
+            try:
+                received = _read_request(conn, sock, limits)
+            except _Refusal as refusal:
+                _refuse(conn, sock, refusal.status, str(refusal))
+                return
+            except h11.RemoteProtocolError as err:
+                _refuse(conn, sock, err.error_status_hint, f"malformed HTTP/1.1 request: {err}")
+                return
+            if received is None:
+                return
+            method, target, headers, body = received
+            try:
+                reply = app.respond(sigv4.Request(method, target, headers, body), peer)
+            except Exception as err:  # a bug must cost one request, not the server
+                app.log(f"serve: internal error on {method} {target}: {err!r}")
+                _refuse(conn, sock, 500, "The local endpoint failed; see its log.", "InternalServerException")
+                return
+            _send_response(conn, sock, reply.status, reply.headers, reply.body)
+            if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+                return
+            conn.start_next_cycle()
+    except OSError:
+        return  # the client went away
+    finally:
+        sock.close()
+
+
+class LocalServer:
+    """The accept loop: a listening socket and one thread per connection."""
+
+    def __init__(self, app: AccountApp, host: str = "127.0.0.1", port: int = 0,
+                 limits: ServeLimits = ServeLimits()) -> None:
+        import socket
+        import threading
+        self.app, self.limits = app, limits
+        self._listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+        self._listener.settimeout(0.2)  # accept() wakes up this often to notice stop()
+        self.host, self.port = self._listener.getsockname()[:2]
+        self._stopping = threading.Event()
+        self._live: dict[Any, threading.Thread] = {}
+        self._lock = threading.Lock()
+        self._acceptor = threading.Thread(target=self._accept, name="serve-accept", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://[{self.host}]:{self.port}" if ":" in self.host else f"http://{self.host}:{self.port}"
+
+    def start(self) -> "LocalServer":
+        self._acceptor.start()
+        return self
+
+    def _accept(self) -> None:
+        import threading
+        while not self._stopping.is_set():
+            try:
+                sock, peer = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            thread = threading.Thread(target=self._run, args=(sock, peer[0]), daemon=True)
+            with self._lock:
+                self._live[sock] = thread
+            thread.start()
+
+    def _run(self, sock: Any, peer: str) -> None:
+        try:
+            serve_connection(sock, peer, self.app, self.limits, self._stopping)
+        finally:
+            with self._lock:
+                self._live.pop(sock, None)
+
+    def stop(self) -> None:
+        """Stop accepting, let in-flight requests finish, close idle connections."""
+        import socket
+        self._stopping.set()
+        self._acceptor.join()
+        self._listener.close()
+        with self._lock:
+            live = list(self._live.items())
+        for sock, _ in live:
+            try:
+                sock.shutdown(socket.SHUT_RD)  # wakes a recv() waiting for the next request
+            except OSError:
+                pass
+        for _, thread in live:
+            thread.join(self.limits.client_timeout + 1)
+
+    def __enter__(self) -> "LocalServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def load_accounts(path: str | None) -> Any:
+    """The Directory from an --accounts file (or the documented default identity when None)."""
+    from wire.service import DEFAULT_ACCOUNTS, ConfigError, load_directory
+    if path is None:
+        return load_directory(DEFAULT_ACCOUNTS)
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        return load_directory(document)
+    except OSError as err:
+        raise UsageError(f"--accounts {path}: {err.strerror or err}") from None
+    except json.JSONDecodeError as err:
+        raise UsageError(f"--accounts {path}: not JSON: {err}") from None
+    except ConfigError as err:
+        raise UsageError(f"--accounts {path}: {err}") from None
+
+
+def build_app(directory: Any, state: str, trail: Path, region_delay: float, log: Callable[[str], None]) -> AccountApp:
+    from datetime import timedelta
+
+    import wire
+    from wire.service import Endpoint, Settings
+    endpoint = Endpoint(wire.load_model("account"), directory, Settings(region_delay=timedelta(seconds=region_delay)))
+    return AccountApp(endpoint, SqliteStore(state), TrailLog(trail), log)
+
+
+def _trail_path(args: argparse.Namespace, env: Mapping[str, str]) -> Path:
+    return Path(args.log) if args.log else state_dir(env) / "account-trail.jsonl"
+
+
+def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    import signal
+    import threading
+    from wire.service import DEFAULT_ACCOUNTS
+
+    def log(line: str) -> None:
+        out(line)
+        sys.stdout.flush()
+
+    state = args.state or str(state_dir(env) / "account.db")
+    app = build_app(load_accounts(args.accounts), state, _trail_path(args, env), args.region_delay, log)
+    limits = ServeLimits(args.max_header_bytes, args.max_body_bytes, args.client_timeout)
+    try:
+        server = LocalServer(app, args.host, args.port, limits).start()
+    except OSError as err:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
+    log(f"serving AWS Account Management (2021-02-01) on {server.url}")
+    log(f"state {state}; trail {app.trail.path}")
+    if args.accounts is None:
+        default = DEFAULT_ACCOUNTS["accounts"][0]
+        # AWS's published example key pair, created for local use only; printing it is the point.
+        log(f"default identity: account {default['account_id']} (management; member "
+            f"{', '.join(default['members'])}), AWS_ACCESS_KEY_ID={default['access_key_id']} "
+            f"AWS_SECRET_ACCESS_KEY={default['secret_access_key']}")
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.wait(0.2):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        server.stop()
+        app.store.close()
+        app.trail.close()
+    log("stopped")
+    return 0
+
+
+def cmd_trail(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    import time
+    path = _trail_path(args, env)
+    if not path.exists() and not args.follow:
+        raise UsageError(f"trail {path}: no such file (has `serve` run with this --log?)")
+    while not path.exists():
+        time.sleep(0.2)
+    with open(path, encoding="utf-8") as trail:
+        while True:
+            position = trail.tell()
+            line = trail.readline()
+            if line.endswith("\n"):
+                record = json.loads(line)
+                if args.event_name is None or record.get("eventName") == args.event_name:
+                    out(line.rstrip("\n"))
+                    sys.stdout.flush()
+            elif not args.follow:
+                return 0
+            else:
+                trail.seek(position)  # a partly written line is read again once complete
+                time.sleep(0.2)
+
+
+DEMO_CALLS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("PutAlternateContact", {"AlternateContactType": "SECURITY", "Name": "Ana Lima", "Title": "CISO",
+                             "EmailAddress": "security@example.com", "PhoneNumber": "+1 555 0100"}),
+    ("GetAlternateContact", {"AlternateContactType": "SECURITY"}),
+    ("ListRegions", {"MaxResults": 5, "RegionOptStatusContains": ["ENABLED_BY_DEFAULT"]}),
+)
+
+
+def cmd_demo(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    import tempfile
+
+    import wire
+    from wire.service import DEFAULT_ACCOUNTS
+    default = DEFAULT_ACCOUNTS["accounts"][0]
+    creds = sigv4.Credentials(default["access_key_id"], default["secret_access_key"])
+    region, service = "us-east-1", "account"
+    with tempfile.TemporaryDirectory(prefix="sigv4-demo-") as scratch:
+        app = build_app(load_accounts(None), ":memory:", Path(scratch) / "trail.jsonl", 60, out)
+        with LocalServer(app) as server:
+            out(f"Local AWS Account Management endpoint on {server.url} (in-process, loopback only, "
+                f"example credentials {creds.access_key_id})")
+            # No proxy settings: the demo never leaves the loopback interface.
+            connection = Connection("http", f"{server.host}:{server.port}", TransportOptions(), {})
+            try:
+                for number, (operation, params) in enumerate(DEMO_CALLS, 1):
+                    request = wire.serialize(app.endpoint.model, operation, params, endpoint=server.url)
+                    result = sigv4.sign(request, creds, region=region, service=service,
+                                        timestamp=datetime.now(timezone.utc))
+                    out(f"\n=== {number}. {operation} {json.dumps(params)}")
+                    out(explain(result, creds, region, service))
+                    exchange = connection.request(result.request)
+                    out(f"\n<- HTTP {exchange.status} {exchange.reason}")
+                    out(body_text(exchange.body) or "(empty body)")
+            finally:
+                connection.close()
+        records = app.trail.path.read_text(encoding="utf-8").splitlines()
+        app.store.close()
+        app.trail.close()
+    out(f"\n{len(records)} CloudTrail records written; events: {', '.join(json.loads(r)['eventName'] for r in records)}")
+    return 0
 
 
 def add_server_commands(commands: Any) -> None:
     """`serve`, `trail` and `demo`: the local Account Management endpoint."""
+    serve = commands.add_parser("serve", help="run the local AWS Account Management endpoint")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
+    serve.add_argument("--state", help="SQLite file (default $XDG_STATE_HOME/sigv4-toolkit/account.db); :memory: allowed")
+    serve.add_argument("--accounts", help="identities JSON ({\"accounts\": [...]}); default: the example identity")
+    serve.add_argument("--log", help="CloudTrail JSON-lines file (default next to the state)")
+    serve.add_argument("--region-delay", type=float, default=60.0, help="seconds an EnableRegion/DisableRegion takes")
+    serve.add_argument("--max-body-bytes", type=int, default=ServeLimits.max_body_bytes)
+    serve.add_argument("--max-header-bytes", type=int, default=ServeLimits.max_header_bytes)
+    serve.add_argument("--client-timeout", type=float, default=ServeLimits.client_timeout,
+                       help="seconds a request may take to arrive (slow clients get 408)")
+    serve.set_defaults(handler=cmd_serve)
+    trail = commands.add_parser("trail", help="print the local endpoint's CloudTrail records (JSON lines)")
+    trail.add_argument("--log", help="the trail file (default: the one `serve` writes by default)")
+    trail.add_argument("--follow", "-f", action="store_true", help="keep printing records as they are appended")
+    trail.add_argument("--event-name", help="only records of this operation")
+    trail.set_defaults(handler=cmd_trail)
+    demo = commands.add_parser("demo", help="start the endpoint in-process and make signed calls to it")
+    demo.set_defaults(handler=cmd_demo)
 
 
 # -------------------------------------------------------------- argparse ---

@@ -1,0 +1,47 @@
+"""A real local Account endpoint on a free loopback port, for tests with real clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import cli
+from wire.service import DEFAULT_ACCOUNTS
+
+DEFAULT = DEFAULT_ACCOUNTS["accounts"][0]
+
+
+@dataclass
+class Running:
+    server: cli.LocalServer
+    app: cli.AccountApp
+    trail: Path
+    state: Path
+    log: list[str]
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+def start(tmp_path: Path, *, region_delay: float = 0.5, limits: cli.ServeLimits = cli.ServeLimits()) -> Running:
+    log: list[str] = []
+    state, trail = tmp_path / "account.db", tmp_path / "trail.jsonl"
+    app = cli.build_app(cli.load_accounts(None), str(state), trail, region_delay, log.append)
+    return Running(cli.LocalServer(app, "127.0.0.1", 0, limits).start(), app, trail, state, log)
+
+
+def stop(running: Running) -> None:
+    running.server.stop()
+    running.app.store.close()
+    running.app.trail.close()
+
+
+@pytest.fixture
+def endpoint(tmp_path: Path) -> Iterator[Running]:
+    running = start(tmp_path)
+    yield running
+    stop(running)
