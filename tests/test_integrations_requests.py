@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
@@ -166,3 +168,10 @@ def test_plain_callable_provider(server) -> None:
     for _ in range(3):
         ok(requests.get(server.url + "/x", auth=adapter))
     assert calls == [1]  # no expiry: asked once
+
+
+def test_the_core_never_imports_the_integrations() -> None:
+    code = ("import sys, sigv4, wire; loaded = [m for m in sys.modules if m.startswith('sigv4.integrations') "
+            "or m in ('requests', 'httpx')]; assert not loaded, loaded")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
