@@ -10,7 +10,8 @@ edge (`cli.py serve`) owns sockets, SQLite and the trail file.
 Modules: `identities` (who may call), `auth` (signature failures as AWS
 words them), `authorization` (which account a call acts on, and may it), `account` (the 15
 operations), `store` (the state contract), `trail` (CloudTrail records),
-`handler` (the steps and the protocol table).
+`handler` (the steps and the protocol table); `policy` (the IAM policy
+subset), `organizations` (the AccountId rules), `queryform` (the Query API form).
 """
 
 from wire.service.account import REGIONS, Settings

@@ -8,8 +8,9 @@ Gateway answers), authenticate (`wire.service.auth`), decode (content type,
 JSON), validate against the model, authorize the target account
 (`wire.service.authorization`: organizations rules, then identity policy), then apply the operation (`wire.service.account`).
 The wire protocol is picked per request from `PROTOCOLS`, a table of
-(matcher, codec) pairs; restJson1 is the Account API's protocol, and a Query
-form slots in as another row. Whatever happens, the reply carries a request
+(matcher, codec) pairs; restJson1 is the Account API's protocol, and the
+Query form (`wire.service.queryform`: Action=... by GET or form POST) is the
+row tried first. Whatever happens, the reply carries a request
 id and the trail record describing the call.
 """
 
@@ -28,7 +29,7 @@ from sigv4.verify import SignedAuth
 from wire.errors import DecodeError, ServiceError, ValidationError
 from wire.http import Response
 from wire.model import Model
-from wire.service import account, auth, trail
+from wire.service import account, auth, queryform, trail
 from wire.service.authorization import authorize
 from wire.service.identities import Directory, Principal
 from wire.service.store import Store
@@ -67,8 +68,9 @@ class Protocol:
     matches: Callable[[Request], bool]
     route: Callable[[Model, Request], str | None]
     decode: Callable[[Model, Request], dict[str, Any]]
-    encode: Callable[[Model, str, Mapping[str, Any]], Response]
-    encode_error: Callable[[Model, ServiceError], Response]
+    #: (model, operation, output, request id) and (model, error, request id): the reply's status, headers, body
+    encode: Callable[[Model, str, Mapping[str, Any], str], Response]
+    encode_error: Callable[[Model, ServiceError, str], Response]
 
 
 @lru_cache(maxsize=8)
@@ -97,15 +99,21 @@ def _rest_decode(model: Model, request: Request) -> dict[str, Any]:
     return params
 
 
-def _rest_error(model: Model, error: ServiceError) -> Response:
+# restJson1 carries the request id only in the x-amzn-RequestId header, which `handle` adds to every reply.
+def _rest_encode(model: Model, operation: str, output: Mapping[str, Any], request_id: str) -> Response:
+    return wire.serialize_response(model, operation, output)
+
+
+def _rest_error(model: Model, error: ServiceError, request_id: str) -> Response:
     return wire.serialize_error(model, error.code, error.message, error.status, error.data)
 
 
-REST_JSON = Protocol("rest-json", lambda request: True, _rest_route, _rest_decode,
-                     wire.serialize_response, _rest_error)
+REST_JSON = Protocol("rest-json", lambda request: True, _rest_route, _rest_decode, _rest_encode, _rest_error)
+QUERY_FORM = Protocol("query", queryform.matches, queryform.route, queryform.decode, queryform.encode,
+                      queryform.encode_error)
 
 #: Tried in order; the first protocol whose matcher accepts the request serves it.
-PROTOCOLS: tuple[Protocol, ...] = (REST_JSON,)
+PROTOCOLS: tuple[Protocol, ...] = (QUERY_FORM, REST_JSON)
 
 
 def protocol_for(request: Request) -> Protocol:
@@ -126,9 +134,12 @@ def _validation_fault(err: ValidationError) -> ServiceError:
 
 def _presented_secrets(request: Request) -> tuple[str, ...]:
     token = request.header("x-amz-security-token")
-    in_query = [part.partition("=")[2] for part in request.query.split("&")
-                if part.startswith("X-Amz-Security-Token=")]
-    return tuple(t for t in (token, *in_query) if t)
+    # SigV2 Query requests carry theirs as SecurityToken, in the URL or in the form body.
+    form = request.body if request.method.upper() == "POST" and isinstance(request.body, bytes) else b""
+    fields = request.query.split("&") + form.decode("utf-8", "replace").split("&")
+    in_params = [part.partition("=")[2] for part in fields
+                 if part.startswith(("X-Amz-Security-Token=", "SecurityToken="))]
+    return tuple(t for t in (token, *in_params) if t)
 
 
 def _uuid(entropy: Entropy) -> str:
@@ -184,10 +195,11 @@ def handle(request: Request, *, endpoint: Endpoint, now: datetime, store: Store,
     error: ServiceError | None = None
     try:
         _run(request, protocol, endpoint, now, store, entropy, progress)
-        status, headers, body = protocol.encode(endpoint.model, progress.operation or "", progress.result.output)
+        status, headers, body = protocol.encode(endpoint.model, progress.operation or "", progress.result.output,
+                                                request_id)
     except ServiceError as err:
         error = err
-        status, headers, body = protocol.encode_error(endpoint.model, err)
+        status, headers, body = protocol.encode_error(endpoint.model, err, request_id)
     claimed = progress.claimed
     event = trail.event(
         event_id=_uuid(entropy), request_id=request_id, now=now,

@@ -109,12 +109,12 @@ def decode(model: Model, request: Request) -> dict[str, Any]:
     return params
 
 
-def encode(model: Model, operation: str, output: Mapping[str, Any], *, request_id: str | None = None) -> Response:
+def encode(model: Model, operation: str, output: Mapping[str, Any], request_id: str | None = None) -> Response:
     """`<OperationResponse><OperationResult>...</OperationResult><ResponseMetadata>` for a success."""
     return wire.serialize_response(query_model(model), operation, output, request_id=request_id)
 
 
-def encode_error(model: Model, error: ServiceError, *, request_id: str | None = None) -> Response:
+def encode_error(model: Model, error: ServiceError, request_id: str | None = None) -> Response:
     """`<ErrorResponse><Error><Type>Sender</Type><Code>..</Code><Message>..</Message></Error><RequestId>`."""
     code = QUERY_CODES.get(error.code, error.code)
     return wire.serialize_error(query_model(model), code, error.message, error.status, error.data,
