@@ -606,6 +606,10 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     import wire
     try:
         model = wire.load_model(args.model or args.service)
+        if args.protocol == "query":
+            # The Account API also answers its Query form (Action=...&Version=...), from the same model.
+            from wire.service.queryform import query_model
+            model = query_model(model)
         params = call_params(args)
         wire.validate(model, args.operation, params)
         resolved = resolve_credentials(args.profile, env)
@@ -871,6 +875,10 @@ def _read_request(conn: Any, sock: Any, limits: ServeLimits) -> tuple[str, str, 
             conn.receive_data(data)
         elif isinstance(event, h11.Request):
             head = event
+            # h11 bounds a head that arrives in pieces; one that arrives whole is measured here.
+            size = len(event.target) + sum(len(n) + len(v) + 4 for n, v in event.headers.raw_items())
+            if size > limits.max_header_bytes:
+                raise _Refusal(431, f"the request head ({size} bytes) is over the {limits.max_header_bytes}-byte limit")
             length = dict(event.headers).get(b"content-length")
             if length is not None and int(length) > limits.max_body_bytes:
                 raise _Refusal(413, f"the body ({int(length)} bytes) is over the {limits.max_body_bytes}-byte limit")
@@ -908,8 +916,27 @@ def _refuse(conn: Any, sock: Any, status: int, message: str, code: str | None = 
     try:
         _send_response(conn, sock, status, [*headers, *([("x-amzn-ErrorType", code)] if code else [])],
                        json.dumps({"message": message}).encode())
+        _linger(sock)
     except (h11.LocalProtocolError, OSError):
         pass
+
+
+def _linger(sock: Any, seconds: float = 0.5, most: int = 4 << 20) -> None:
+    """Read and drop what the client is still sending, briefly: closing with unread input makes
+    the kernel send a reset, which can destroy the refusal before the client reads it."""
+    import socket
+    import time
+    sock.shutdown(socket.SHUT_WR)
+    deadline, dropped = time.monotonic() + seconds, 0
+    while dropped < most and (remaining := deadline - time.monotonic()) > 0:
+        sock.settimeout(remaining)
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            return
+        if not chunk:
+            return
+        dropped += len(chunk)
 
 
 def serve_connection(sock: Any, peer: str, app: AccountApp, limits: ServeLimits, stopping: Any) -> None:
@@ -1240,6 +1267,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--profile")
     call.add_argument("--region")
     call.add_argument("--endpoint-url")
+    call.add_argument("--protocol", choices=["query"], help="call the operation through the Query API form")
     call.add_argument("--method", choices=["GET", "POST"], help="Query protocols: send as GET or POST")
     call.add_argument("--sigv2", action="store_true", help="sign with SigV2 (Query protocols)")
     call.add_argument("--dry-run", action="store_true", help="print the signed request instead of sending it")
