@@ -1,0 +1,45 @@
+"""`cli.py demo`, `trail` and `serve`'s start-up errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cli
+from tests.serve_fixtures import DEFAULT
+
+
+def test_demo_signs_calls_and_prints_each_exchange(capsys) -> None:
+    assert cli.main(["demo"], {}) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    for operation in ("PutAlternateContact", "GetAlternateContact", "ListRegions"):
+        assert f". {operation} " in out
+    assert out.count("1. Canonical request") == 3 and out.count("<- HTTP 200 OK") == 3
+    assert '"Name":"Ana Lima"' in out and '"RegionOptStatus":"ENABLED_BY_DEFAULT"' in out
+    assert "3 CloudTrail records written" in out
+    assert DEFAULT["secret_access_key"] not in out
+
+
+def test_trail_filters_by_event_name(tmp_path: Path, capsys) -> None:
+    log = tmp_path / "trail.jsonl"
+    records = [{"eventName": name, "eventID": str(i)} for i, name in enumerate(["ListRegions", "PutAccountName",
+                                                                                 "ListRegions"])]
+    log.write_text("".join(json.dumps(r) + "\n" for r in records) + '{"eventName": "Partial')
+    assert cli.main(["trail", "--log", str(log), "--event-name", "ListRegions"], {}) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["eventID"] for line in lines] == ["0", "2"]
+
+
+def test_trail_without_a_log_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    assert cli.main(["trail", "--log", str(tmp_path / "missing.jsonl")], {}) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_serve_refuses_a_bad_accounts_file(tmp_path: Path, capsys) -> None:
+    accounts = tmp_path / "accounts.json"
+    accounts.write_text(json.dumps({"accounts": [{"access_key_id": "A", "secret_access_key": "s",
+                                                  "account_id": "123"}]}))
+    code = cli.main(["serve", "--accounts", str(accounts), "--state", ":memory:", "--log", str(tmp_path / "t")], {})
+    assert code == 2
+    assert "accounts[0].account_id: '123' is not a 12-digit account id" in capsys.readouterr().err
