@@ -320,6 +320,8 @@ class Connection:
         except OSError as err:
             raise NetworkError(f"cannot connect to {target_host}:{target_port}: {err.strerror or err}") from None
         sock.settimeout(self.options.read_timeout)
+        # Head and body go out in separate writes; without NODELAY, Nagle waits for the server's delayed ACK.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.proxy and self.scheme == "https":
             sock = self._tunnel(sock, sent, received)
         if self.scheme == "https":
@@ -1043,17 +1045,20 @@ class LocalServer:
 
 def load_accounts(path: str | None) -> Any:
     """The Directory from an --accounts file (or the documented default identity when None)."""
+    import wire
     from wire.service import DEFAULT_ACCOUNTS, ConfigError, load_directory
+    from wire.service.policy import PolicyError
+    known_actions = tuple(wire.load_model("account").operations)
     if path is None:
-        return load_directory(DEFAULT_ACCOUNTS)
+        return load_directory(DEFAULT_ACCOUNTS, known_actions=known_actions)
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
-        return load_directory(document)
+        return load_directory(document, known_actions=known_actions)
     except OSError as err:
         raise UsageError(f"--accounts {path}: {err.strerror or err}") from None
     except json.JSONDecodeError as err:
         raise UsageError(f"--accounts {path}: not JSON: {err}") from None
-    except ConfigError as err:
+    except (ConfigError, PolicyError) as err:
         raise UsageError(f"--accounts {path}: {err}") from None
 
 

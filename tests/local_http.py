@@ -65,8 +65,8 @@ def _serve_connection(sock: socket.socket, responder: Responder, recorder: Recor
                 status, headers, payload = responder(request, bytes(body))
                 headers = [*headers, ("Content-Length", str(len(payload)))]
                 try:
-                    sock.sendall(conn.send(h11.Response(status_code=status, headers=headers)))
-                    sock.sendall(conn.send(h11.Data(data=payload)) + conn.send(h11.EndOfMessage()))
+                    sock.sendall(conn.send(h11.Response(status_code=status, headers=headers))
+                                 + conn.send(h11.Data(data=payload)) + conn.send(h11.EndOfMessage()))
                 except OSError:
                     return
                 if conn.our_state is h11.MUST_CLOSE:
