@@ -55,8 +55,9 @@ class CanonicalRequest:
     payload_hash: str
 
     def render(self) -> str:
-        header_block = "".join(f"{name}:{value}\n" for name, value in self.headers)
-        return "\n".join((self.method, self.uri, self.query, header_block, self.signed_headers, self.payload_hash))
+        # One join: each `name:value` is a line, and the empty line ends the header block.
+        return "\n".join((self.method, self.uri, self.query, *map(":".join, self.headers), "",
+                          self.signed_headers, self.payload_hash))
 
 
 _UNRESERVED = {False: re.compile(r"[A-Za-z0-9\-._~]*\Z"), True: re.compile(r"[A-Za-z0-9\-._~/]*\Z")}
@@ -148,20 +149,29 @@ def canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _is_token(name: str) -> bool:
-    return _TOKEN.match(name) is not None
+def _header_key(name: str) -> str:
+    """The lowercase form of a header name; InvalidHeaderError unless it is an HTTP token.
+
+    Cached: a service sends the same few names on every request.
+    """
+    if _TOKEN.match(name) is None:
+        raise InvalidHeaderError(f"header name {name!r}: must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)")
+    return name.lower()
+
+
+def _control_byte_error(name: str, bad: re.Match[str]) -> InvalidHeaderError:
+    return InvalidHeaderError(
+        f"header {name!r}: value has control byte 0x{ord(bad.group()):02x} at offset {bad.start()} "
+        "(CR, LF and other control bytes are not allowed)"
+    )
 
 
 def check_header(name: str, value: str) -> None:
     """Raise InvalidHeaderError unless `name` is an HTTP token and `value` has no control bytes."""
-    if not _is_token(name):
-        raise InvalidHeaderError(f"header name {name!r}: must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)")
+    _header_key(name)
     bad = _CONTROL.search(value)
     if bad:
-        raise InvalidHeaderError(
-            f"header {name!r}: value has control byte 0x{ord(bad.group()):02x} at offset {bad.start()} "
-            "(CR, LF and other control bytes are not allowed)"
-        )
+        raise _control_byte_error(name, bad)
 
 
 def canonical_header_value(value: str) -> str:
@@ -174,14 +184,20 @@ def canonical_headers(
 ) -> tuple[tuple[tuple[str, str], ...], str]:
     """Return (sorted canonical header pairs, signed-headers string).
 
+    Every header is checked as by `check_header` (unsigned ones too).
     Repeated headers are joined with `,` in their original order.
     """
+    # This loop runs for every header of every request: `check_header` and
+    # `canonical_header_value` are inlined, with the name check cached.
     merged: dict[str, str] = {}
+    control_byte = _CONTROL.search
     for name, value in headers:
-        check_header(name, value)
-        key = name.lower()
+        key = _header_key(name)
+        bad = control_byte(value)
+        if bad:
+            raise _control_byte_error(name, bad)
         if key not in unsigned:
-            value = " ".join(value.split())  # canonical_header_value, inlined: this loop is hot
+            value = " ".join(value.split())
             merged[key] = f"{merged[key]},{value}" if key in merged else value
     names = sorted(merged)
-    return tuple((n, merged[n]) for n in names), ";".join(names)
+    return tuple(zip(names, map(merged.__getitem__, names))), ";".join(names)

@@ -85,7 +85,6 @@ def amz_date(timestamp: datetime) -> str:
     return timestamp.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
-@lru_cache(maxsize=256)
 def _check_scope_part(field: str, value: str) -> None:
     if not value:
         raise InvalidParameterError(f"{field}: must not be empty")
@@ -151,16 +150,9 @@ class _Options:
     omit_session_token: bool
     content_sha256_header: bool
     unsigned: frozenset[str]
-
-    @property
-    def scheme(self) -> _Scheme:
-        return _SCHEMES[self.algorithm]
-
-    @property
-    def scope(self) -> str:
-        if self.algorithm == "v4a":
-            return v4a.credential_scope(self.amz_date, self.service)
-        return f"{self.amz_date[:8]}/{self.region}/{self.service}/aws4_request"
+    scheme: _Scheme
+    #: The credential scope, computed once: the Authorization header, the string-to-sign and chunk signatures share it.
+    scope: str
 
 
 def _hmac_signature(creds: Credentials, opts: _Options, string_to_sign: str) -> str:
@@ -184,28 +176,44 @@ _SCHEMES: dict[str, _Scheme] = {
 }
 
 
-_rules = lru_cache(maxsize=16)(CanonicalRules)
-
-
 def _options(
     region: str | Sequence[str], service: str, timestamp: datetime, *, algorithm: Algorithm, deterministic: bool,
     s3: bool, normalize_path: bool | None, double_encode: bool | None, payload: str | None,
     omit_session_token: bool, content_sha256_header: bool, unsigned_headers: Iterable[str] | None,
     plus_is_space: bool,
 ) -> _Options:
+    """The checked options of one call: arguments made hashable here, the rest built once by `_settled_options`."""
     if algorithm not in _SCHEMES:
         raise InvalidParameterError(f"algorithm: {algorithm!r} is not one of {', '.join(map(repr, _SCHEMES))}")
+    if not isinstance(region, str):
+        if algorithm != "v4a":
+            raise InvalidParameterError("region: a list of regions is a SigV4a region set; pass algorithm='v4a'")
+        region = v4a.region_set(region)
+    unsigned = None if unsigned_headers is None else frozenset(h.lower() for h in unsigned_headers)
+    return _settled_options(algorithm, deterministic, region, service, amz_date(timestamp), s3, normalize_path,
+                            double_encode, payload, omit_session_token, content_sha256_header, unsigned, plus_is_space)
+
+
+# A client signs call after call with the same settings (and, within a second,
+# the same date): the options, their checks and the credential scope are
+# computed once per distinct argument tuple, which fully determines them.
+@lru_cache(maxsize=256)
+def _settled_options(
+    algorithm: Algorithm, deterministic: bool, region: str, service: str, date: str, s3: bool,
+    normalize_path: bool | None, double_encode: bool | None, payload: str | None, omit_session_token: bool,
+    content_sha256_header: bool, unsigned: frozenset[str] | None, plus_is_space: bool,
+) -> _Options:
     if algorithm == "v4a":
         region = v4a.region_set(region)
-    elif not isinstance(region, str):
-        raise InvalidParameterError("region: a list of regions is a SigV4a region set; pass algorithm='v4a'")
     _check_scope_part("region", region)
     _check_scope_part("service", service)
-    rules = _rules((not s3) if normalize_path is None else normalize_path,
-                   (not s3) if double_encode is None else double_encode, plus_is_space)
-    unsigned = DEFAULT_UNSIGNED_HEADERS if unsigned_headers is None else frozenset(h.lower() for h in unsigned_headers)
-    return _Options(algorithm, deterministic, region, service, amz_date(timestamp), rules, s3, payload,
-                    omit_session_token, content_sha256_header, unsigned)
+    rules = CanonicalRules((not s3) if normalize_path is None else normalize_path,
+                           (not s3) if double_encode is None else double_encode, plus_is_space)
+    scope = (v4a.credential_scope(date, service) if algorithm == "v4a"
+             else f"{date[:8]}/{region}/{service}/aws4_request")
+    return _Options(algorithm, deterministic, region, service, date, rules, s3, payload, omit_session_token,
+                    content_sha256_header, DEFAULT_UNSIGNED_HEADERS if unsigned is None else unsigned,
+                    _SCHEMES[algorithm], scope)
 
 
 def string_to_sign(algorithm: str, amz_date: str, scope: str, canonical: CanonicalRequest) -> str:
@@ -226,15 +234,16 @@ def canonicalize(
 
     A verifier passes only the headers the client listed, with `unsigned` empty.
     """
-    headers, signed = canonical_headers(request.headers, unsigned)
-    return CanonicalRequest(
-        method=request.method,
-        uri=canonical_uri(request.path, rules),
-        query=canonical_query_string(request.query, rules.plus_is_space),
-        headers=headers,
-        signed_headers=signed,
-        payload_hash=payload_hash,
-    )
+    return _canonical_request(request, rules, payload_hash, canonical_headers(request.headers, unsigned))
+
+
+def _canonical_request(
+    request: Request, rules: CanonicalRules, payload_hash: str, headers: tuple[tuple[tuple[str, str], ...], str],
+) -> CanonicalRequest:
+    """`canonicalize` with the (canonical headers, signed headers) already computed."""
+    path, _, query = request.target.partition("?")
+    return CanonicalRequest(request.method, canonical_uri(path, rules),
+                            canonical_query_string(query, rules.plus_is_space), *headers, payload_hash)
 
 
 def _check_credentials(creds: Credentials) -> None:
@@ -311,8 +320,9 @@ def sign(
     string_to_sign, signature = _signature(credentials, opts, canonical)
     authorization = (f"{opts.scheme.name} Credential={credentials.access_key_id}/{opts.scope}, "
                      f"SignedHeaders={canonical.signed_headers}, Signature={signature}")
-    unsigned_token = [("X-Amz-Security-Token", token)] if token and omit_session_token else []
-    req = req.edit_headers([*unsigned_token, ("Authorization", authorization)])
+    # Both were dropped above, so appending them is setting them.
+    unsigned_token = (("X-Amz-Security-Token", token),) if token and omit_session_token else ()
+    req = req.append_headers((*unsigned_token, ("Authorization", authorization)))
     if upload is not None:
         scope = chunked.ChunkScope(opts.scheme.name, opts.amz_date, opts.scope)
         req = req.with_body(upload.encode(scope, lambda text: opts.scheme.sign(credentials, opts, text), signature))
@@ -341,26 +351,27 @@ def presign(
                     normalize_path=normalize_path, double_encode=double_encode, payload=payload,
                     omit_session_token=omit_session_token, content_sha256_header=content_sha256_header,
                     unsigned_headers=unsigned_headers, plus_is_space=plus_is_space)
-    req = request.without_headers(["authorization", "x-amz-date", "x-amz-security-token"])
-    req = _with_host(_drop_query_params(req, PRESIGN_PARAMS))
+    req = _drop_query_params(request, PRESIGN_PARAMS)
+    req = req.edit_headers(_host_header(req), ("authorization", "x-amz-date", "x-amz-security-token"))
     payload_hash = resolve_payload(req.body, UNSIGNED_PAYLOAD if s3 and payload is None else payload)
     if content_sha256_header:
         req = req.with_header("X-Amz-Content-SHA256", payload_hash)
-    _, signed_names = canonical_headers(req.headers, opts.unsigned)
+    # The query parameters added below leave the headers as they are: canonicalize them once.
+    headers = canonical_headers(req.headers, opts.unsigned)
     token = credentials.session_token
     params = [
         ("X-Amz-Algorithm", opts.scheme.name),
         ("X-Amz-Credential", f"{credentials.access_key_id}/{opts.scope}"),
         ("X-Amz-Date", opts.amz_date),
         ("X-Amz-Expires", str(expires)),
-        ("X-Amz-SignedHeaders", signed_names),
+        ("X-Amz-SignedHeaders", headers[1]),
     ]
     if token and not omit_session_token:
         params.append(("X-Amz-Security-Token", token))
     if algorithm == "v4a":
         params.append((v4a.REGION_SET_HEADER, opts.region))
     req = _add_query_params(req, params)
-    canonical = canonicalize(req, opts.rules, payload_hash, opts.unsigned)
+    canonical = _canonical_request(req, opts.rules, payload_hash, headers)
     string_to_sign, signature = _signature(credentials, opts, canonical)
     tail = [("X-Amz-Security-Token", token)] if token and omit_session_token else []
     req = _add_query_params(req, [*tail, ("X-Amz-Signature", signature)])

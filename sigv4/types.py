@@ -135,6 +135,10 @@ class Request:
         out.extend(pending.values())
         return self._copy(headers=tuple(out))
 
+    def append_headers(self, headers: Iterable[tuple[str, str]]) -> Request:
+        """Add headers after the existing ones, as given; a name already present is repeated, not replaced."""
+        return self._copy(headers=self.headers + tuple((str(n), str(v)) for n, v in headers))
+
     def without_headers(self, names: Iterable[str]) -> Request:
         return self.edit_headers(drops=names)
 
