@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 import cli
 from tests.serve_fixtures import DEFAULT
 
@@ -43,3 +45,26 @@ def test_serve_refuses_a_bad_accounts_file(tmp_path: Path, capsys) -> None:
     code = cli.main(["serve", "--accounts", str(accounts), "--state", ":memory:", "--log", str(tmp_path / "t")], {})
     assert code == 2
     assert "accounts[0].account_id: '123' is not a 12-digit account id" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra", [[], ["--protocol", "query", "--method", "GET"], ["--protocol", "query"],
+                                   ["--protocol", "query", "--method", "GET", "--sigv2"]])
+def test_call_drives_the_local_endpoint_over_rest_and_query(tmp_path: Path, capsys, extra) -> None:
+    from tests.serve_fixtures import start, stop
+    running = start(tmp_path)
+    env = {"AWS_ACCESS_KEY_ID": DEFAULT["access_key_id"], "AWS_SECRET_ACCESS_KEY": DEFAULT["secret_access_key"],
+           "HOME": str(tmp_path)}
+    common = ["--endpoint-url", running.url, *extra]
+    try:
+        assert cli.main(["call", "account", "PutAlternateContact", "AlternateContactType=BILLING", "Name=Bo",
+                         "Title=CFO", "EmailAddress=bo@example.com", "PhoneNumber=+1-555-0100", *common], env) == 0
+        assert cli.main(["call", "account", "GetAlternateContact", "AlternateContactType=BILLING", *common], env) == 0
+        assert '"EmailAddress": "bo@example.com"' in capsys.readouterr().out
+        assert cli.main(["call", "account", "GetAlternateContact", "AlternateContactType=SECURITY", *common], env) == 1
+        assert capsys.readouterr().err.startswith("ResourceNotFoundException")
+        wrong = {**env, "AWS_SECRET_ACCESS_KEY": "not-the-secret"}
+        assert cli.main(["call", "account", "ListRegions", *common], wrong) == 1
+        code = capsys.readouterr().err.split(":")[0]
+        assert code == ("SignatureDoesNotMatch" if extra else "InvalidSignatureException")
+    finally:
+        stop(running)
