@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -113,3 +115,22 @@ def test_session_tokens_are_checked_and_never_recorded() -> None:
     wrong_secret = service.call("ListRegions", creds=sigv4.Credentials("ASIATEMP", "bad", "the-session-token"))
     assert "the-session-token" in error_of(wrong_secret)[2]["message"]  # the canonical string the client signed
     assert "the-session-token" not in str(wrong_secret.event) and "tmp-secret" not in str(wrong_secret.event)
+
+
+@pytest.mark.parametrize("spelling", ["canonical", "lowercase-hex", "slash-unencoded"])
+def test_a_presigned_session_token_is_scrubbed_from_the_trail_however_the_client_encoded_it(spelling: str) -> None:
+    # A real STS token holds '/', '+' and '='; the canonical query in a mismatch message encodes them
+    # as %2F, %2B, %3D, whatever spelling the client's URL used.
+    token = "IQoJb3JpZ2luX2Vj//////////+wEaCXVzLWVhc3QtMSJHMEUCIQ=="
+    service = Service({"accounts": [{**TEMPORARY["accounts"][0], "session_token": token}]})
+    request = wire.serialize(MODEL, "ListRegions", {}, endpoint=ENDPOINT_URL)
+    signed = sigv4.presign(request, sigv4.Credentials("ASIATEMP", "bad", token), region="us-east-1",
+                           service="account", timestamp=NOW, expires=300).request
+    url = {"canonical": signed.url,
+           "lowercase-hex": re.sub(r"%[0-9A-F]{2}", lambda hit: hit[0].lower(), signed.url),
+           "slash-unencoded": signed.url.replace("%2F", "/")}[spelling]
+    reply = service.serve(sigv4.Request(signed.method, url, list(signed.headers), signed.body))
+    assert reply.event["errorCode"] == "InvalidSignatureException"
+    assert "%2F%2F%2F" in error_of(reply)[2]["message"]  # the client is shown its token
+    trail = json.dumps(reply.event)
+    assert "%2F%2F%2F" not in trail and "%2f%2f%2f" not in trail and "//////" not in trail

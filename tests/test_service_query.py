@@ -4,6 +4,7 @@ answer for the same state; signature failures as SignatureDoesNotMatch; the same
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -185,3 +186,17 @@ def test_front_end_refusals_in_query_words() -> None:
             wire.parse_response(QUERY, "ListRegions", reply.status, reply.headers, reply.body)
         codes.append((reply.status, caught.value.code))
     assert codes == [(403, "MissingAuthenticationToken"), (414, "RequestURITooLong"), (400, "InvalidAction")]
+
+
+@pytest.mark.parametrize("transport", ["GET-v4", "GET-v2-HmacSHA256", "POST-v2-HmacSHA256"])
+def test_a_one_time_code_in_a_mismatched_query_is_kept_out_of_the_trail(transport: str) -> None:
+    # The canonical query (SigV4 GET) and SigV2's string-to-sign carry every parameter, the Otp too.
+    service = Service()
+    params = {"AccountId": MEMBER, "PrimaryEmail": "new@example.com", "Otp": "K7Q2ZX"}
+    request = _query_request(service, "AcceptPrimaryEmailUpdate", params, "GET" if "GET" in transport else None)
+    wrong = sigv4.Credentials(CREDS.access_key_id, "not-the-secret")
+    signed = (v2.sign(request, wrong, timestamp=service.now) if "v2" in transport else
+              sigv4.sign(request, wrong, region="us-east-1", service="account", timestamp=service.now)).request
+    reply = service.serve(signed)
+    assert reply.event["errorCode"] == "InvalidSignatureException" and "K7Q2ZX" in reply.body.decode()
+    assert "K7Q2ZX" not in json.dumps(reply.event)

@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote, unquote_plus
 
 import wire
+from sigv4.canonical import uri_encode
 from sigv4.types import Request
 from sigv4.verify import SignedAuth
 from wire.errors import DecodeError, ServiceError, ValidationError
@@ -132,14 +134,23 @@ def _validation_fault(err: ValidationError) -> ServiceError:
                             "fieldList": [{"name": v.path, "message": v.rule} for v in err.violations]})
 
 
+#: Query and form parameters whose values are secrets: a presigned URL's session token, SigV2's, and the
+#: input members the trail hides (a one-time code sits in the canonical query of a Query-form GET).
+_SECRET_PARAMETERS = frozenset({"X-Amz-Security-Token", "SecurityToken", *trail.SECRET_MEMBERS})
+
+
 def _presented_secrets(request: Request) -> tuple[str, ...]:
-    token = request.header("x-amz-security-token")
-    # SigV2 Query requests carry theirs as SecurityToken, in the URL or in the form body.
+    """Every spelling of a secret the request carries that a refusal message may quote: as sent, decoded
+    (with '+' as '+' and as a space) and re-encoded as canonical queries and SigV2 strings-to-sign have it."""
     form = request.body if request.method.upper() == "POST" and isinstance(request.body, bytes) else b""
     fields = request.query.split("&") + form.decode("utf-8", "replace").split("&")
-    in_params = [part.partition("=")[2] for part in fields
-                 if part.startswith(("X-Amz-Security-Token=", "SecurityToken="))]
-    return tuple(t for t in (token, *in_params) if t)
+    sent = [value for name, _, value in (part.partition("=") for part in fields)
+            if unquote_plus(name) in _SECRET_PARAMETERS and value]
+    decoded = {text for value in sent for text in (unquote(value), unquote_plus(value))}
+    token = request.header("x-amz-security-token")
+    spellings = {*sent, *decoded, *(uri_encode(text, keep_slash=False) for text in decoded),
+                 *((token,) if token else ())}
+    return tuple(sorted(spellings, key=len, reverse=True))  # longest first: no secret is half-replaced
 
 
 def _uuid(entropy: Entropy) -> str:
