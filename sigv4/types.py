@@ -67,7 +67,7 @@ class Request:
         setattr_ = object.__setattr__
         setattr_(self, "method", method)
         setattr_(self, "url", url)
-        setattr_(self, "headers", tuple((str(n), str(v)) for n, v in headers))
+        setattr_(self, "headers", tuple([(str(n), str(v)) for n, v in headers]))
         setattr_(self, "body", body)
         scheme, authority, target = _split_url(url)
         setattr_(self, "scheme", scheme)

@@ -17,6 +17,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from sigv4.types import Request
@@ -51,10 +52,13 @@ def uuid4_token() -> str:
     return str(uuid.uuid4())
 
 
+@lru_cache(maxsize=1024)
+def _token_members(op: Operation) -> tuple[str, ...]:
+    return tuple(m.name for m in op.input.members.values() if m.idempotency_token) if op.input is not None else ()
+
+
 def _fill_tokens(op: Operation, params: Params, token_factory: Callable[[], str]) -> Params:
-    if op.input is None:
-        return params
-    missing = [m.name for m in op.input.members.values() if m.idempotency_token and params.get(m.name) is None]
+    missing = [name for name in _token_members(op) if params.get(name) is None]
     return {**params, **{name: token_factory() for name in missing}} if missing else params
 
 
@@ -86,12 +90,18 @@ def _compress(op: Operation, encoded: Encoded, min_size: int) -> Encoded:
     return replace(encoded, headers=tuple(headers), body=body)
 
 
-def _url(endpoint: str, host_prefix: str, encoded: Encoded) -> str:
+@lru_cache(maxsize=256)
+def _endpoint_parts(endpoint: str) -> tuple[str, str, str]:
+    """(scheme, authority, base path without trailing `/`) of an endpoint; a client reuses one endpoint."""
     match = _ENDPOINT.fullmatch(endpoint)
     if match is None:
         raise SerializationError(f"endpoint {endpoint!r} is not an http(s) URL without query")
-    base_path = (match.group("path") or "").rstrip("/")
-    url = f"{match.group('scheme')}://{host_prefix}{match.group('authority')}{base_path}{encoded.path}"
+    return match.group("scheme"), match.group("authority"), (match.group("path") or "").rstrip("/")
+
+
+def _url(endpoint: str, host_prefix: str, encoded: Encoded) -> str:
+    scheme, authority, base_path = _endpoint_parts(endpoint)
+    url = f"{scheme}://{host_prefix}{authority}{base_path}{encoded.path}"
     if encoded.query:
         url += ("&" if "?" in encoded.path else "?") + encode_query(encoded.query)
     return url

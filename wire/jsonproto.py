@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from wire.errors import DecodeError, ServiceError
@@ -34,13 +35,23 @@ _Encoder = Callable[[Shape, "str | None", Any], Any]
 _Decoder = Callable[[Shape, "str | None", Any], Any]
 
 
+_Plan = tuple[tuple[str, str, Shape, "str | None", "_Encoder | None"], ...]
+
+
+@lru_cache(maxsize=4096)
+def _plan(members: tuple[Member, ...]) -> _Plan:
+    """Per member, looked up once: (name, wire name, shape, timestamp format,
+    encoder, None for a value JSON carries as it is)."""
+    return tuple((m.name, m.wire_name, m.shape, m.timestamp_format, _ENCODERS.get(m.shape.type)) for m in members)
+
+
 def encode_members(members: Iterable[Member], value: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON object holding those of `members` set in `value`."""
     out: dict[str, Any] = {}
-    for member in members:
-        item = value.get(member.name)
+    for name, wire_name, shape, fmt, encoder in _plan(tuple(members)):
+        item = value.get(name)
         if item is not None:
-            out[member.wire_name] = encode_value(member.shape, item, member.timestamp_format)
+            out[wire_name] = item if encoder is None else encoder(shape, fmt, item)
     return out
 
 
@@ -50,12 +61,18 @@ def _encode_structure(shape: Shape, fmt: str | None, value: Mapping[str, Any]) -
 
 def _encode_list(shape: Shape, fmt: str | None, value: list[Any]) -> Any:
     member = shape.member
-    return [encode_value(member.shape, item, member.timestamp_format) for item in value]
+    encoder = _ENCODERS.get(member.shape.type)
+    if encoder is None:
+        return list(value)
+    return [encoder(member.shape, member.timestamp_format, item) for item in value]
 
 
 def _encode_map(shape: Shape, fmt: str | None, value: Mapping[str, Any]) -> Any:
     member = shape.members["value"]
-    return {key: encode_value(member.shape, item, member.timestamp_format) for key, item in value.items()}
+    encoder = _ENCODERS.get(member.shape.type)
+    if encoder is None:
+        return dict(value)
+    return {key: encoder(member.shape, member.timestamp_format, item) for key, item in value.items()}
 
 
 _ENCODERS: dict[str, _Encoder] = {

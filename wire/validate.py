@@ -128,8 +128,13 @@ def _walk(shape: Shape, value: Any, path: str, constraints: bool, out: list[Viol
             _walk(shape.members["value"].shape, item, f"{path}[{key!r}]", constraints, out)
 
 
+@lru_cache(maxsize=4096)
+def _required_in_order(shape: Shape) -> tuple[str, ...]:
+    return tuple(sorted(shape.required))
+
+
 def _walk_structure(shape: Shape, value: Mapping[str, Any], path: str, constraints: bool, out: list[Violation]) -> None:
-    for name in sorted(shape.required):
+    for name in _required_in_order(shape):
         if value.get(name) is None:
             out.append(Violation(_join(path, name), "is required"))
     set_members = 0
@@ -140,7 +145,7 @@ def _walk_structure(shape: Shape, value: Mapping[str, Any], path: str, constrain
             out.append(Violation(_join(path, name), f"is not a member of {shape.name} (members: {known})"))
         elif item is not None:
             set_members += 1
-            _walk(member.shape, item, _join(path, name), constraints, out)
+            _walk(member.shape, item, f"{path}.{name}" if path else name, constraints, out)  # _join, inlined
     if shape.union and set_members != 1:
         out.append(Violation(path, f"a union needs exactly one member set, got {set_members}"))
 
