@@ -206,6 +206,12 @@ def _signature(secret: str, params: SignatureParams, string_to_sign: str) -> str
     return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def _same_signature(computed: str, sent: str) -> bool:
+    """Constant-time. Compared as bytes: a captured signature may hold any text, and
+    compare_digest raises on a non-ASCII str."""
+    return hmac.compare_digest(computed.encode("utf-8"), sent.encode("utf-8"))
+
+
 #: A variant: the view as some other rule or some change in transit would make
 #: it, and the words for it; None when the rule cannot apply to this request.
 Variant = Callable[[_View], tuple[_View, str] | None]
@@ -802,9 +808,9 @@ def _secret_causes(ctx: _Context) -> tuple[list[Cause], SignatureCheck | None]:
                                           "something other than what it sent; give the secret to tell which)"))
         return causes, None
     ours_sig = _signature(ctx.secret, p, ctx.ours_sts)
-    ours_ok = hmac.compare_digest(ours_sig, p.signature)
+    ours_ok = _same_signature(ours_sig, p.signature)
     theirs_sig = _signature(ctx.secret, p, ctx.theirs_sts) if ctx.theirs_sts else None
-    theirs_ok = hmac.compare_digest(theirs_sig, p.signature) if theirs_sig else None
+    theirs_ok = _same_signature(theirs_sig, p.signature) if theirs_sig else None
     check = SignatureCheck(p.signature, ours_sig, ours_ok, theirs_sig, theirs_ok)
     if ours_ok and mismatch and ctx.theirs_sts is None:
         causes.append(Cause("signature", "with the given secret our signature equals the one sent, but the server "
@@ -819,7 +825,7 @@ def _secret_causes(ctx: _Context) -> tuple[list[Cause], SignatureCheck | None]:
         causes.append(Cause("signature", "with the given secret the signature in the request verifies against our "
                                          "recomputation: the client signed exactly what it sent"))
     else:
-        found = _search(view, lambda canonical: hmac.compare_digest(
+        found = _search(view, lambda canonical: _same_signature(
             _signature(ctx.secret or "", p, _string_to_sign(p, canonical)), p.signature))
         if found:
             causes.append(Cause("client-rule", "the client signed a different canonical request than the one the "
