@@ -187,8 +187,8 @@ _CANONICAL_AND_STS = re.compile(
     r"Canonical String for this request should have been\s*'(?P<canonical>.*?)'\s*"
     r"The String-to-Sign should have been\s*'(?P<sts>[^']*)'", re.S)
 _STS_ONLY = re.compile(r"String-to-Sign should have been\s*'(?P<sts>[^']*)'", re.S)
-_EXPIRED = re.compile(r"Signature expired: (?P<req>\S+) is now earlier than \S+ \((?P<srv>\S+) - (?P<win>\d+) min")
-_NOT_YET = re.compile(r"Signature not yet current: (?P<req>\S+) is still later than \S+ \((?P<srv>\S+) \+ (?P<win>\d+) min")
+_EXPIRED = re.compile(r"Signature expired: (?P<req>\S+) is now earlier than \S+ \((?P<srv>\S+) - (?P<win>[0-9]{1,9}) min")
+_NOT_YET = re.compile(r"Signature not yet current: (?P<req>\S+) is still later than \S+ \((?P<srv>\S+) \+ (?P<win>[0-9]{1,9}) min")
 _REGION_WRONG = re.compile(r"the region '(?P<sent>[^']*)' is wrong; expecting '(?P<expected>[^']*)'")
 _SCOPE_REGION = re.compile(r"scoped to a valid region(?:, not '(?P<sent>[^']*)')?", re.I)
 _SCOPE_SERVICE = re.compile(r"scoped to correct service: '(?P<expected>[^']*)'", re.I)
@@ -226,8 +226,13 @@ def _exact(fields: Mapping[str, str], name: str) -> str | None:
     return text.strip() if text and text.strip() else None
 
 
+# ASCII digits only (str.isdigit also takes '²', which int() refuses), and few enough for a timedelta.
+_SMALL_INT = re.compile(r"\s*([0-9]{1,12})\s*\Z")
+
+
 def _int(text: str | None) -> int | None:
-    return int(text) if text and text.strip().isdigit() else None
+    match = _SMALL_INT.match(text or "")
+    return int(match[1]) if match else None
 
 
 def _facts(env: _Envelope) -> dict[str, Any]:
