@@ -809,6 +809,7 @@ class TrailLog:
         import threading
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        _drop_torn_record(path)
         self._file = open(path, "a", encoding="utf-8")
         self._lock = threading.Lock()
 
@@ -821,6 +822,27 @@ class TrailLog:
 
     def close(self) -> None:
         self._file.close()
+
+
+def _drop_torn_record(path: Path, chunk: int = 1 << 16) -> None:
+    """Cut a last line without its newline: an append that a crash or a full disk interrupted. Its call
+    was never answered (records are fsynced before responses), and left there it would swallow the next record."""
+    if not path.exists():
+        return
+    with open(path, "r+b") as trail:
+        end = trail.seek(0, os.SEEK_END)
+        cut = end
+        while cut > 0:
+            start = max(0, cut - chunk)
+            trail.seek(start)
+            newline = trail.read(cut - start).rfind(b"\n")
+            if newline >= 0:
+                cut = start + newline + 1
+                break
+            cut = start
+        if cut < end:
+            trail.truncate(cut)
+            os.fsync(trail.fileno())
 
 
 class AccountApp:

@@ -68,3 +68,15 @@ def test_call_drives_the_local_endpoint_over_rest_and_query(tmp_path: Path, caps
         assert code == ("SignatureDoesNotMatch" if extra else "InvalidSignatureException")
     finally:
         stop(running)
+
+
+def test_a_record_torn_by_a_crash_does_not_swallow_the_next_one(tmp_path: Path, capsys) -> None:
+    # A crash (or a full disk) mid-append leaves a line without its newline; that call was never
+    # answered, so its fragment goes, and the next server's first record is a line of its own.
+    log = tmp_path / "trail.jsonl"
+    log.write_text('{"eventName": "ListRegions", "eventID": "0"}\n{"eventName": "PutAcc')
+    trail = cli.TrailLog(log)
+    trail.append({"eventName": "GetPrimaryEmail", "eventID": "1"})
+    trail.close()
+    assert cli.main(["trail", "--log", str(log)], {}) == 0
+    assert [json.loads(line)["eventID"] for line in capsys.readouterr().out.splitlines()] == ["0", "1"]
