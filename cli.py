@@ -44,7 +44,9 @@ def redact(text: str, creds: sigv4.Credentials | None, *, show_token: bool = Fal
         return text
     for secret in (creds.secret_access_key, None if show_token else creds.session_token):
         if secret:
-            text = text.replace(secret, "****")
+            # A presigned URL or a SigV2 query carries the token percent-encoded (STS tokens hold `/`, `+`, `=`).
+            for form in (secret, sigv4.canonical.uri_encode(secret, keep_slash=False)):
+                text = text.replace(form, "****")
     return text
 
 

@@ -31,3 +31,29 @@ def test_read_error_is_total_on_unicode_digits_and_huge_skew_windows() -> None:
     for body in bodies:
         complaint = read_error(403, [], body.encode("utf-8"))
         assert complaint.allowed_skew is None
+
+
+def _run_cli(capsys, args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+    import cli
+    code = cli.main(args, env)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# A real STS token is base64: it holds '/', '+' and '=', which a URL carries percent-encoded.
+STS_TOKEN = "FwoGZXIvYXdzEB4aDG/Ex+ample/Token+Value=="
+TOKEN_ENV = {"AWS_ACCESS_KEY_ID": CREDS.access_key_id, "AWS_SECRET_ACCESS_KEY": CREDS.secret_access_key,
+             "AWS_SESSION_TOKEN": STS_TOKEN, "HOME": "/nonexistent"}
+
+
+def test_cli_masks_a_percent_encoded_session_token_in_presigned_and_sigv2_output(capsys, tmp_path) -> None:
+    from sigv4.canonical import uri_encode
+    path = tmp_path / "get.req"
+    path.write_bytes(b"GET /?Action=List HTTP/1.1\r\nHost: example.amazonaws.com\r\n\r\n")
+    encoded = uri_encode(STS_TOKEN, keep_slash=False)
+    for flags in (["--presign"], ["--presign", "--json"], ["--presign", "--explain"], ["--algorithm", "v2"],
+                  ["--algorithm", "v2", "--explain"]):
+        code, out, err = _run_cli(capsys, ["sign", str(path), "--service", "svc", "--date", "20150830T123600Z",
+                                           *flags], TOKEN_ENV)
+        assert code == 0, err
+        assert STS_TOKEN not in out + err and encoded not in out + err, flags
