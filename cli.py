@@ -65,6 +65,14 @@ def read_input(path: str) -> bytes:
         raise UsageError(f"{path}: cannot read ({err.strerror})") from None
 
 
+def open_file(path: str, mode: str) -> Any:
+    """`open(path, mode)`; the OS's refusal is a one-line usage error, like `read_input`'s."""
+    try:
+        return open(path, mode)  # noqa: SIM115  the caller closes it
+    except OSError as err:
+        raise UsageError(f"{path}: cannot open ({err.strerror})") from None
+
+
 def parse_date(text: str | None) -> datetime:
     """`--date YYYYMMDDTHHMMSSZ`, or now (UTC) when absent."""
     if text is None:
@@ -514,7 +522,7 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     request = raw.request
     if args.endpoint:
         request = with_endpoint(request, args.endpoint)
-    body_file = open(args.body_file, "rb") if args.body_file else None  # noqa: SIM115  closed below
+    body_file = open_file(args.body_file, "rb") if args.body_file else None
     try:
         if body_file is not None:
             # The file replaces the request file's body, so its size replaces any stale Content-Length.
@@ -538,7 +546,7 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
             text = curl_command(request, body) if args.curl else json.dumps(har_entry(request, body), indent=2)
             out(redact(text, creds, show_token=show) if creds else text)
             return 0
-        sink = open(args.output, "wb") if args.output else None  # noqa: SIM115  closed below
+        sink = open_file(args.output, "wb") if args.output else None
         try:
             exchange = send_request(request, _transport_options(args), env, _warn, body_file=body_file, sink=sink)
         finally:
@@ -579,7 +587,12 @@ def service_endpoint(service: str, signing_name: str, region: str, env: Mapping[
 def call_params(args: argparse.Namespace) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if args.input:
-        text = read_input(args.input[1:]).decode("utf-8") if args.input.startswith("@") else args.input
+        text = args.input
+        if args.input.startswith("@"):
+            try:
+                text = read_input(args.input[1:]).decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise UsageError(f"{args.input[1:]}: --input file is not UTF-8 (byte offset {err.start})") from None
         try:
             params = json.loads(text)
         except ValueError as err:

@@ -57,3 +57,19 @@ def test_cli_masks_a_percent_encoded_session_token_in_presigned_and_sigv2_output
                                            *flags], TOKEN_ENV)
         assert code == 0, err
         assert STS_TOKEN not in out + err and encoded not in out + err, flags
+
+
+def test_cli_unreadable_body_file_output_file_and_non_utf8_input_are_one_line_exit_2(capsys, tmp_path) -> None:
+    request = tmp_path / "put.req"
+    request.write_bytes(b"PUT /x HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n")
+    not_utf8 = tmp_path / "input.json"
+    not_utf8.write_bytes(b"\xff\xfe{}")
+    env = {"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "SECRET", "HOME": "/nonexistent"}
+    for args, where in (
+        (["send", str(request), "--scheme", "http", "--body-file", str(tmp_path / "missing.bin")], "missing.bin"),
+        (["send", str(request), "--scheme", "http", "-o", str(tmp_path / "no" / "dir" / "out")], "out"),
+        (["call", "account", "GetAlternateContact", "--input", f"@{not_utf8}", "--dry-run"], "input.json"),
+    ):
+        code, out, err = _run_cli(capsys, args, env)
+        assert code == 2 and out == "", (args, err)
+        assert err.count("\n") == 1 and where in err and "Traceback" not in err, err
