@@ -73,3 +73,24 @@ def test_cli_unreadable_body_file_output_file_and_non_utf8_input_are_one_line_ex
         code, out, err = _run_cli(capsys, args, env)
         assert code == 2 and out == "", (args, err)
         assert err.count("\n") == 1 and where in err and "Traceback" not in err, err
+
+
+def test_har_and_aws_debug_captures_refuse_control_bytes_in_headers() -> None:
+    import json
+
+    import pytest
+
+    from wire.capture import CaptureError, parse_capture
+
+    def har(headers: list[tuple[str, str]], method: str = "GET") -> bytes:
+        return json.dumps({"request": {"method": method, "url": "https://example.amazonaws.com/",
+                                       "headers": [{"name": n, "value": v} for n, v in headers]}}).encode()
+
+    debug = (b"2024-01-02 03:04:05,678 - MainThread - botocore.endpoint - DEBUG - Sending http request: "
+             b"<AWSPreparedRequest stream_output=False, method=GET, url=https://example.amazonaws.com/, "
+             b"headers={'X-Evil': b'a\\r\\nInjected: 1'}>\n")
+    for data in (har([("X-Evil", "a\r\nInjected: 1")]), har([("Bad Name\n", "x")]),
+                 har([("Host", "h")], method="GET\r\nX: y"), debug):
+        with pytest.raises(CaptureError):
+            parse_capture(data)
+    assert parse_capture(har([("X-Fine", "a\tb")])).request.header("x-fine") == "a\tb"

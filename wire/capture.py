@@ -24,7 +24,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from sigv4.errors import RequestParseError
+from sigv4.canonical import check_header
+from sigv4.errors import InvalidHeaderError, RequestParseError
 from sigv4.raw import parse_request
 from sigv4.signer import host_from_url
 from sigv4.types import Request
@@ -69,8 +70,20 @@ def response_date(headers: Iterable[tuple[str, str]]) -> datetime | None:
     return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
-def _with_host(request: Request) -> Request:
-    """Add the Host header the HTTP library would add (botocore and HAR logs may omit it)."""
+def _logged_request(method: str, url: str, headers: list[tuple[str, str]], body: bytes, what: str) -> Request:
+    """A request read from a HAR or botocore log, checked as raw HTTP is, plus the Host header the
+    HTTP library would add (those logs may omit it).
+
+    Raises CaptureError for a method that is not a token or a header with CR, LF or another control byte.
+    """
+    if not _METHOD.match(method):
+        raise CaptureError(f"{what}: method {method[:20]!r} is not an HTTP token")
+    for name, value in headers:
+        try:
+            check_header(name, value)
+        except InvalidHeaderError as err:
+            raise CaptureError(f"{what}: {err}") from None
+    request = Request(method, url, headers, body)
     if request.header("host") is not None or not request.scheme:
         return request
     return request.with_header("Host", host_from_url(request))
@@ -83,6 +96,7 @@ def _text(data: bytes) -> str:
 # -- raw HTTP -------------------------------------------------------------------------
 
 _REQUEST_LINE = re.compile(rb"\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+ \S.* HTTP/\d\.\d\r?\n")
+_METHOD = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 
 
 def _read_raw(data: bytes, scheme: str) -> Capture:
@@ -178,7 +192,7 @@ def _read_har(data: bytes, scheme: str) -> Capture:
     resp_headers = tuple(_har_pairs(resp.get("headers", []), "response.headers")) if resp else ()
     content = resp.get("content") if resp and isinstance(resp.get("content"), dict) else {}
     resp_text = content.get("text") if isinstance(content.get("text"), str) else None
-    return Capture("har", _with_host(Request(method, url, headers, body)), response_status=status or None,
+    return Capture("har", _logged_request(method, url, headers, body, "HAR request"), response_status=status or None,
                    response_headers=resp_headers, response_body=resp_text.encode("utf-8") if resp_text is not None else None)
 
 
@@ -233,7 +247,8 @@ def _read_aws_debug(data: bytes, scheme: str) -> Capture:
         raise CaptureError("aws --debug request headers: expected a dict")
     makings = [m for m in _MAKING.finditer(log[: send.start()])]
     body = _botocore_body(_literal(makings[-1]["body"], "request body")) if makings else b""
-    request = _with_host(Request(send["method"], send["url"], [(str(n), _as_text(v)) for n, v in headers.items()], body))
+    request = _logged_request(send["method"], send["url"], [(str(n), _as_text(v)) for n, v in headers.items()], body,
+                              "aws --debug request")
     after = log[send.end():]
     next_send = _SENDING.search(after)
     after = after[: next_send.start()] if next_send else after
