@@ -60,16 +60,14 @@ def parse_request(data: bytes, *, scheme: str = "https") -> RawRequest:
             if not headers:
                 raise RequestParseError("headers: a continuation line comes before any header")
             name, value = headers[-1]
+            _check_header_line(name, line)
             headers[-1] = (name, f"{value} {line.strip()}".strip())
             raw_lines[-1] += newline + line
             continue
         name, sep, value = line.partition(":")
         if not sep:
             raise RequestParseError(f"header line {line[:40]!r}: missing ':'")
-        try:
-            check_header(name, value)
-        except InvalidHeaderError as err:
-            raise RequestParseError(str(err)) from None
+        _check_header_line(name, value)
         headers.append((name, value.strip(" \t")))
         raw_lines.append(line)
     request = Request(method, target, headers, body)
@@ -78,6 +76,14 @@ def parse_request(data: bytes, *, scheme: str = "https") -> RawRequest:
         if host:
             request = request.with_url(f"{scheme}://{host}{target}")
     return RawRequest(request, version, newline, tuple(raw_lines))
+
+
+def _check_header_line(name: str, value: str) -> None:
+    """A header line or folded continuation line: RequestParseError unless `check_header` accepts it."""
+    try:
+        check_header(name, value)
+    except InvalidHeaderError as err:
+        raise RequestParseError(str(err)) from None
 
 
 def _split_head(data: bytes) -> tuple[bytes, bytes]:

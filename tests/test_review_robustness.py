@@ -94,3 +94,14 @@ def test_har_and_aws_debug_captures_refuse_control_bytes_in_headers() -> None:
         with pytest.raises(CaptureError):
             parse_capture(data)
     assert parse_capture(har([("X-Fine", "a\tb")])).request.header("x-fine") == "a\tb"
+
+
+def test_raw_parser_refuses_control_bytes_in_a_folded_continuation_line() -> None:
+    import pytest
+
+    from sigv4.errors import RequestParseError
+    from sigv4.raw import parse_request
+
+    with pytest.raises(RequestParseError, match="X-A"):
+        parse_request(b"GET / HTTP/1.1\nHost: a\nX-A: b\n \x01c\n\n")
+    assert parse_request(b"GET / HTTP/1.1\nHost: a\nX-A: b\n \tc\n\n").request.header("x-a") == "b c"
