@@ -184,3 +184,12 @@ def test_restart_after_a_crash_keeps_every_acknowledged_write(tmp_path: Path) ->
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=10)
     assert process.returncode == 0 and out.rstrip().endswith("stopped")
+
+
+def test_undecodable_header_bytes_are_answered_and_recorded(endpoint: Running) -> None:
+    # obs-text in a header reaches the handler as lone surrogates; the trail (UTF-8) must still take the record.
+    response = exchange(endpoint, b"GET /?Action=ListRegions&Version=2021-02-01 HTTP/1.1\r\nHost: x\r\n"
+                                  b"User-Agent: caf\xe9\r\nConnection: close\r\n\r\n")
+    assert response.startswith(b"HTTP/1.1 403 "), response[:200]
+    record = json.loads(endpoint.trail.read_text(encoding="utf-8").splitlines()[-1])
+    assert (record["errorCode"], record["userAgent"]) == ("MissingAuthenticationTokenException", "caf\ufffd")

@@ -259,3 +259,16 @@ def test_success_round_trips_through_the_model(service: Service) -> None:
     reply = service.call("GetRegionOptStatus", {"RegionName": "af-south-1"})
     assert wire.parse_response(MODEL, "GetRegionOptStatus", reply.status, reply.headers, reply.body) == {
         "RegionName": "af-south-1", "RegionOptStatus": "DISABLED"}
+
+
+
+def test_a_lone_surrogate_from_a_json_escape_still_makes_a_utf8_trail_record(service: Service) -> None:
+    # JSON may spell a lone surrogate (\udce9); the record must still encode as UTF-8 for the trail file.
+    body = b'{"AlternateContactType":"BILLING","Name":"An\\udce9","Title":"CFO","EmailAddress":"a@example.com",' \
+           b'"PhoneNumber":"+1 555 0100"}'
+    request = sigv4.Request("POST", "http://127.0.0.1:8080/putAlternateContact",
+                            [("Content-Type", "application/json")], body)
+    reply = service.serve(sigv4.sign(request, CREDS, region="us-east-1", service="account",
+                                     timestamp=service.now).request)
+    assert reply.event["requestParameters"]["Name"] == "An\ufffd"
+    json.dumps(reply.event, ensure_ascii=False).encode("utf-8")

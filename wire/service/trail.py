@@ -6,11 +6,13 @@ handler already has. Secrets never enter a record: input members that carry
 secrets (`SECRET_MEMBERS`) are replaced by CloudTrail's own placeholder, and
 any secret string the caller presented (a session token echoed inside a
 canonical request) is scrubbed from the error message. Values are made
-JSON-ready here (timestamps as ISO 8601 UTC), so the edge only appends a line.
+JSON-ready here (timestamps as ISO 8601 UTC, lone surrogates as U+FFFD), so the
+edge only appends a UTF-8 line.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -32,7 +34,14 @@ def _time(value: datetime) -> str:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: UTF-16 surrogates: a string holds them alone only when undecodable header bytes or a JSON `\udXXX`
+#: escape brought them in, and UTF-8 cannot encode them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
     if isinstance(value, datetime):
         return _time(value)
     if isinstance(value, Mapping):
@@ -80,8 +89,8 @@ def event(
         "awsRegion": region,
         "sourceIPAddress": source_ip,
         "userAgent": user_agent or "",
-        "requestParameters": _jsonable(params) if params else None,
-        "responseElements": _jsonable(output) if output else None,
+        "requestParameters": params or None,
+        "responseElements": output or None,
         "requestID": request_id,
         "eventID": event_id,
         "readOnly": event_name.startswith(_READ_ONLY_PREFIXES),
@@ -93,4 +102,5 @@ def event(
     if error is not None:
         record["errorCode"] = error.code
         record["errorMessage"] = _scrub(error.message, secrets)
-    return record
+    ready: dict[str, Any] = _jsonable(record)
+    return ready
