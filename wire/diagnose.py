@@ -53,7 +53,6 @@ __all__ = [
 
 #: Services whose signer neither normalizes nor double-encodes the path.
 S3_SERVICES = frozenset({"s3", "s3-object-lambda", "s3-outposts", "s3express"})
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 class DiagnoseError(WireError, ValueError):
