@@ -789,10 +789,13 @@ class SqliteStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # A failed COMMIT (full disk, I/O error) may leave the transaction open; SQLite may also
+                # have rolled it back already.
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
         return scope()
 
     def get(self, account_id: str, kind: str, key: str) -> dict[str, Any] | None:

@@ -193,3 +193,34 @@ def test_undecodable_header_bytes_are_answered_and_recorded(endpoint: Running) -
     assert response.startswith(b"HTTP/1.1 403 "), response[:200]
     record = json.loads(endpoint.trail.read_text(encoding="utf-8").splitlines()[-1])
     assert (record["errorCode"], record["userAgent"]) == ("MissingAuthenticationTokenException", "caf\ufffd")
+
+
+def test_a_failed_commit_is_rolled_back_and_the_store_keeps_working(tmp_path: Path) -> None:
+    import sqlite3
+    store = cli.SqliteStore(str(tmp_path / "state.db"))
+    real = store._db
+
+    class CommitFailsOnce:
+        """The connection, except that the first COMMIT fails as a full disk makes it fail."""
+        failed = False
+
+        @property
+        def in_transaction(self) -> bool:
+            return real.in_transaction
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            if sql == "COMMIT" and not self.failed:
+                self.failed = True
+                raise sqlite3.OperationalError("database or disk is full")
+            return real.execute(sql, *args)
+
+    store._db = CommitFailsOnce()  # type: ignore[assignment]
+    with pytest.raises(sqlite3.OperationalError):
+        with store.transaction():
+            store.put("111122223333", "account", "", {"AccountName": "lost"})
+    assert store.get("111122223333", "account", "") is None
+    with store.transaction():  # before the fix: "cannot start a transaction within a transaction"
+        store.put("111122223333", "account", "", {"AccountName": "kept"})
+    assert store.get("111122223333", "account", "") == {"AccountName": "kept"}
+    store._db = real
+    store.close()
