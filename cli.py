@@ -937,7 +937,8 @@ def _read_request(conn: Any, sock: Any, limits: ServeLimits) -> tuple[str, str, 
             return None
 
 
-def _send_response(conn: Any, sock: Any, status: int, headers: Sequence[tuple[str, str]], body: bytes) -> None:
+def _send_response(conn: Any, sock: Any, status: int, headers: Sequence[tuple[str, str]], body: bytes, *,
+                   head: bool = False) -> None:
     from email.utils import formatdate
     from http import HTTPStatus
 
@@ -946,7 +947,9 @@ def _send_response(conn: Any, sock: Any, status: int, headers: Sequence[tuple[st
     reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
     # One write per response: a head and body sent apart meet Nagle and delayed ACKs (+40 ms each).
     data = conn.send(h11.Response(status_code=status, headers=[*headers, *framing], reason=reason))
-    sock.sendall(data + (conn.send(h11.Data(data=body)) if body else b"") + conn.send(h11.EndOfMessage()))
+    # The answer to HEAD declares its body's length but carries no body (h11 refuses one).
+    payload = conn.send(h11.Data(data=body)) if body and not head else b""
+    sock.sendall(data + payload + conn.send(h11.EndOfMessage()))
 
 
 def _refuse(conn: Any, sock: Any, status: int, message: str, code: str | None = None) -> None:
@@ -1003,7 +1006,7 @@ def serve_connection(sock: Any, peer: str, app: AccountApp, limits: ServeLimits,
                 app.log(f"serve: internal error on {method} {target}: {err!r}")
                 _refuse(conn, sock, 500, "The local endpoint failed; see its log.", "InternalServerException")
                 return
-            _send_response(conn, sock, reply.status, reply.headers, reply.body)
+            _send_response(conn, sock, reply.status, reply.headers, reply.body, head=method == "HEAD")
             if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                 return
             conn.start_next_cycle()

@@ -224,3 +224,11 @@ def test_a_failed_commit_is_rolled_back_and_the_store_keeps_working(tmp_path: Pa
     assert store.get("111122223333", "account", "") == {"AccountName": "kept"}
     store._db = real
     store.close()
+
+
+def test_head_is_answered_with_the_head_alone(endpoint: Running) -> None:
+    response = exchange(endpoint, b"HEAD /listRegions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 403 ") and b"MissingAuthenticationTokenException" in head, response[:300]
+    assert body == b""
+    assert still_serving(endpoint)
