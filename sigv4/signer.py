@@ -82,7 +82,8 @@ def amz_date(timestamp: datetime) -> str:
         raise InvalidTimestampError(f"timestamp: expected a timezone-aware datetime, got {type(timestamp).__name__}")
     if timestamp.tzinfo is None or timestamp.utcoffset() is None:
         raise InvalidTimestampError("timestamp: naive datetime; pass a timezone-aware one (e.g. tzinfo=timezone.utc)")
-    return timestamp.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    t = timestamp.astimezone(timezone.utc)
+    return f"{t.year:04d}{t.month:02d}{t.day:02d}T{t.hour:02d}{t.minute:02d}{t.second:02d}Z"
 
 
 def _check_scope_part(field: str, value: str) -> None:
@@ -143,7 +144,7 @@ class _Options:
     deterministic: bool
     region: str  # for SigV4a, the region set as sent in X-Amz-Region-Set
     service: str
-    amz_date: str
+    date: str  # YYYYMMDD: the scope's day (the full time is per call, not an option)
     rules: CanonicalRules
     s3: bool
     payload: str | None
@@ -156,7 +157,7 @@ class _Options:
 
 
 def _hmac_signature(creds: Credentials, opts: _Options, string_to_sign: str) -> str:
-    key = signing_key(creds.secret_access_key, opts.amz_date[:8], opts.region, opts.service)
+    key = signing_key(creds.secret_access_key, opts.date, opts.region, opts.service)
     return signature_hex(key, string_to_sign)
 
 
@@ -177,7 +178,7 @@ _SCHEMES: dict[str, _Scheme] = {
 
 
 def _options(
-    region: str | Sequence[str], service: str, timestamp: datetime, *, algorithm: Algorithm, deterministic: bool,
+    region: str | Sequence[str], service: str, date: str, *, algorithm: Algorithm, deterministic: bool,
     s3: bool, normalize_path: bool | None, double_encode: bool | None, payload: str | None,
     omit_session_token: bool, content_sha256_header: bool, unsigned_headers: Iterable[str] | None,
     plus_is_space: bool,
@@ -190,13 +191,13 @@ def _options(
             raise InvalidParameterError("region: a list of regions is a SigV4a region set; pass algorithm='v4a'")
         region = v4a.region_set(region)
     unsigned = None if unsigned_headers is None else frozenset(h.lower() for h in unsigned_headers)
-    return _settled_options(algorithm, deterministic, region, service, amz_date(timestamp), s3, normalize_path,
+    return _settled_options(algorithm, deterministic, region, service, date, s3, normalize_path,
                             double_encode, payload, omit_session_token, content_sha256_header, unsigned, plus_is_space)
 
 
-# A client signs call after call with the same settings (and, within a second,
-# the same date): the options, their checks and the credential scope are
-# computed once per distinct argument tuple, which fully determines them.
+# A client signs call after call with the same settings on the same day: the
+# options, their checks and the credential scope are computed once per
+# distinct argument tuple (the day included), which fully determines them.
 @lru_cache(maxsize=256)
 def _settled_options(
     algorithm: Algorithm, deterministic: bool, region: str, service: str, date: str, s3: bool,
@@ -210,7 +211,7 @@ def _settled_options(
     rules = CanonicalRules((not s3) if normalize_path is None else normalize_path,
                            (not s3) if double_encode is None else double_encode, plus_is_space)
     scope = (v4a.credential_scope(date, service) if algorithm == "v4a"
-             else f"{date[:8]}/{region}/{service}/aws4_request")
+             else f"{date}/{region}/{service}/aws4_request")
     return _Options(algorithm, deterministic, region, service, date, rules, s3, payload, omit_session_token,
                     content_sha256_header, DEFAULT_UNSIGNED_HEADERS if unsigned is None else unsigned,
                     _SCHEMES[algorithm], scope)
@@ -222,8 +223,8 @@ def string_to_sign(algorithm: str, amz_date: str, scope: str, canonical: Canonic
     return f"{algorithm}\n{amz_date}\n{scope}\n{digest}"
 
 
-def _signature(creds: Credentials, opts: _Options, canonical: CanonicalRequest) -> tuple[str, str]:
-    text = string_to_sign(opts.scheme.name, opts.amz_date, opts.scope, canonical)
+def _signature(creds: Credentials, opts: _Options, when: str, canonical: CanonicalRequest) -> tuple[str, str]:
+    text = string_to_sign(opts.scheme.name, when, opts.scope, canonical)
     return text, opts.scheme.sign(creds, opts, text)
 
 
@@ -298,12 +299,13 @@ def sign(
         return v2.sign(_with_host(request), credentials, timestamp=timestamp, signature_method=signature_method,
                        plus_is_space=plus_is_space)
     _check_credentials(credentials)
-    opts = _options(region, service, timestamp, algorithm=algorithm, deterministic=deterministic, s3=s3,
+    when = amz_date(timestamp)
+    opts = _options(region, service, when[:8], algorithm=algorithm, deterministic=deterministic, s3=s3,
                     normalize_path=normalize_path, double_encode=double_encode, payload=payload,
                     omit_session_token=omit_session_token, content_sha256_header=content_sha256_header,
                     unsigned_headers=unsigned_headers, plus_is_space=plus_is_space)
     token = credentials.session_token
-    sets = [*_host_header(request), ("X-Amz-Date", opts.amz_date)]
+    sets = [*_host_header(request), ("X-Amz-Date", when)]
     if algorithm == "v4a":
         sets.append((v4a.REGION_SET_HEADER, opts.region))
     signs_token = bool(token) and not omit_session_token
@@ -317,16 +319,16 @@ def sign(
     if s3 or content_sha256_header or req.header("x-amz-content-sha256") is not None:
         req = req.with_header("X-Amz-Content-SHA256", payload_hash)
     canonical = canonicalize(req, opts.rules, payload_hash, opts.unsigned)
-    string_to_sign, signature = _signature(credentials, opts, canonical)
+    string_to_sign, signature = _signature(credentials, opts, when, canonical)
     authorization = (f"{opts.scheme.name} Credential={credentials.access_key_id}/{opts.scope}, "
                      f"SignedHeaders={canonical.signed_headers}, Signature={signature}")
     # Both were dropped above, so appending them is setting them.
     unsigned_token = (("X-Amz-Security-Token", token),) if token and omit_session_token else ()
     req = req.append_headers((*unsigned_token, ("Authorization", authorization)))
     if upload is not None:
-        scope = chunked.ChunkScope(opts.scheme.name, opts.amz_date, opts.scope)
+        scope = chunked.ChunkScope(opts.scheme.name, when, opts.scope)
         req = req.with_body(upload.encode(scope, lambda text: opts.scheme.sign(credentials, opts, text), signature))
-    return SigningResult(req, opts.scheme.name, opts.amz_date, opts.scope, canonical, string_to_sign, signature,
+    return SigningResult(req, opts.scheme.name, when, opts.scope, canonical, string_to_sign, signature,
                          authorization)
 
 
@@ -347,7 +349,8 @@ def presign(
     _check_credentials(credentials)
     if isinstance(expires, bool) or not isinstance(expires, int) or not 1 <= expires <= MAX_EXPIRES:
         raise InvalidParameterError(f"expires: {expires!r} is out of range; must be an integer 1..{MAX_EXPIRES} seconds")
-    opts = _options(region, service, timestamp, algorithm=algorithm, deterministic=deterministic, s3=s3,
+    when = amz_date(timestamp)
+    opts = _options(region, service, when[:8], algorithm=algorithm, deterministic=deterministic, s3=s3,
                     normalize_path=normalize_path, double_encode=double_encode, payload=payload,
                     omit_session_token=omit_session_token, content_sha256_header=content_sha256_header,
                     unsigned_headers=unsigned_headers, plus_is_space=plus_is_space)
@@ -362,7 +365,7 @@ def presign(
     params = [
         ("X-Amz-Algorithm", opts.scheme.name),
         ("X-Amz-Credential", f"{credentials.access_key_id}/{opts.scope}"),
-        ("X-Amz-Date", opts.amz_date),
+        ("X-Amz-Date", when),
         ("X-Amz-Expires", str(expires)),
         ("X-Amz-SignedHeaders", headers[1]),
     ]
@@ -372,8 +375,8 @@ def presign(
         params.append((v4a.REGION_SET_HEADER, opts.region))
     req = _add_query_params(req, params)
     canonical = _canonical_request(req, opts.rules, payload_hash, headers)
-    string_to_sign, signature = _signature(credentials, opts, canonical)
+    string_to_sign, signature = _signature(credentials, opts, when, canonical)
     tail = [("X-Amz-Security-Token", token)] if token and omit_session_token else []
     req = _add_query_params(req, [*tail, ("X-Amz-Signature", signature)])
-    return SigningResult(req, opts.scheme.name, opts.amz_date, opts.scope, canonical, string_to_sign, signature,
+    return SigningResult(req, opts.scheme.name, when, opts.scope, canonical, string_to_sign, signature,
                          None)
