@@ -50,6 +50,17 @@ def redact(text: str, creds: sigv4.Credentials | None, *, show_token: bool = Fal
     return text
 
 
+def request_token(request: sigv4.Request) -> str | None:
+    """The session token a request already carries: header, presigned query or SigV2 query."""
+    token = request.header("x-amz-security-token")
+    if token:
+        return token
+    for name, value in sigv4.canonical.query_pairs(request.query):
+        if name in ("X-Amz-Security-Token", "SecurityToken") and value:
+            return value
+    return None
+
+
 # ------------------------------------------------------------ credentials ---
 # One implementation, shared with the embedding adapters; its CredentialsError
 # is a SigningError, so main() prints it as a one-line exit-2 error.
@@ -542,9 +553,11 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
             request = result.request
         body = request.body if isinstance(request.body, bytes) else b""
         show = args.show_secrets
+        # Without --sign there are no credentials, but the request may still carry its own token.
+        creds = creds or sigv4.Credentials("", "", request_token(request))
         if args.curl or args.har:
             text = curl_command(request, body) if args.curl else json.dumps(har_entry(request, body), indent=2)
-            out(redact(text, creds, show_token=show) if creds else text)
+            out(redact(text, creds, show_token=show))
             return 0
         sink = open_file(args.output, "wb") if args.output else None
         try:

@@ -167,3 +167,17 @@ def test_whoami_never_shows_the_secret(capsys) -> None:
     record = json.loads(out)
     assert record["source"] == "env" and record["key_type"].startswith("temporary")
     assert record["session_token"] == "present" and SECRET not in out and "TOKEN123" not in out
+
+
+def test_a_token_the_request_already_carries_is_masked_without_sign(capsys, tmp_path) -> None:
+    path = tmp_path / "r.req"
+    path.write_bytes(b"GET /?X-Amz-Security-Token=QUERY%2FTOKEN HTTP/1.1\nHost: example.com\n"
+                     b"X-Amz-Security-Token: HEADERTOKEN\n\n")
+    for extra in (["--curl"], ["--har"]):
+        code, out, _ = run(capsys, ["send", str(path), *extra])
+        assert code == 0 and "HEADERTOKEN" not in out
+    with http_server() as (url, _):
+        code, out, err = run(capsys, ["send", str(path), "--endpoint", url, "-v"])
+    assert code == 0 and "HEADERTOKEN" not in out + err
+    code, out, _ = run(capsys, ["send", str(path), "--curl", "--show-secrets"])
+    assert "HEADERTOKEN" in out
