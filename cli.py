@@ -1292,6 +1292,14 @@ def _transport_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--insecure", action="store_true", help="do not check the TLS certificate (warns)")
 
 
+def _capture_flags(parser: argparse.ArgumentParser, *, json_output: bool) -> None:
+    """Flags of the commands that read an already signed request."""
+    parser.add_argument("--profile")
+    parser.add_argument("--scheme", default="https", help="scheme for a request file with a Host header")
+    if json_output:
+        parser.add_argument("--json", action="store_true")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sigv4", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -1340,24 +1348,19 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("sent", help="the signed request as sent (raw, curl -v, HAR, aws --debug, send --json)")
     diff.add_argument("response", help="the server's error response (body or whole raw response), - for stdin")
     diff.add_argument("--secret", action="store_true", help="also check the signature with your credentials")
-    diff.add_argument("--profile")
-    diff.add_argument("--scheme", default="https")
-    diff.add_argument("--json", action="store_true")
+    _capture_flags(diff, json_output=True)
     diff.set_defaults(handler=cmd_diff)
 
     explain_cmd = commands.add_parser("explain", help="recompute a captured signed request and say what disagrees")
     explain_cmd.add_argument("file", nargs="?", default="-")
-    explain_cmd.add_argument("--profile")
-    explain_cmd.add_argument("--scheme", default="https")
-    explain_cmd.add_argument("--json", action="store_true")
+    _capture_flags(explain_cmd, json_output=True)
     explain_cmd.set_defaults(handler=cmd_explain)
 
     verify = commands.add_parser("verify", help="verify a signed raw request with your credentials")
     verify.add_argument("file", nargs="?", default="-")
-    verify.add_argument("--profile")
+    _capture_flags(verify, json_output=False)
     verify.add_argument("--now", help="verification time YYYYMMDDTHHMMSSZ (default: now, UTC)")
     verify.add_argument("--s3", action="store_true", help="S3 canonicalization rules")
-    verify.add_argument("--scheme", default="https")
     verify.set_defaults(handler=cmd_verify)
 
     whoami = commands.add_parser("whoami", help="which credentials would sign, from where (never the secret)")
