@@ -201,3 +201,18 @@ def test_threads_share_one_refresh() -> None:
     for thread in threads:
         thread.join()
     assert calls == [1] and seen == ["AKID1"] * 16
+
+
+def test_credential_process_runs_without_a_shell_and_checks_field_types(tmp_path) -> None:
+    from sigv4.integrations.credentials import CredentialsError, from_process
+    marker = tmp_path / "marker"
+    with pytest.raises(CredentialsError):
+        from_process(f"true; touch {marker}")  # a shell would run the second command
+    assert not marker.exists()
+    with pytest.raises(CredentialsError, match="cannot run 'no-such-program-xyz'"):
+        from_process("no-such-program-xyz --flag")
+    script = tmp_path / "numbers.sh"
+    script.write_text('#!/bin/sh\necho \'{"AccessKeyId": 1, "SecretAccessKey": 2}\'\n')
+    script.chmod(0o755)
+    with pytest.raises(CredentialsError, match="not JSON with AccessKeyId"):
+        from_process(str(script))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import shlex
 import subprocess
 import threading
 from collections.abc import Callable, Mapping
@@ -154,14 +155,23 @@ def from_process(command: str, *, profile: str = "(none)") -> ResolvedCredential
     """
     where = f"credential_process of profile {profile!r}"
     try:
-        done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=PROCESS_TIMEOUT_SECONDS)
+        # As the AWS SDKs do: split like a POSIX shell, but run without one.
+        argv = shlex.split(command)
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=PROCESS_TIMEOUT_SECONDS)
+    except ValueError as err:
+        raise CredentialsError(f"{where}: the command cannot be split into arguments ({err})") from None
     except subprocess.TimeoutExpired:
         raise CredentialsError(f"{where}: timed out after {PROCESS_TIMEOUT_SECONDS} s") from None
+    except OSError as err:
+        raise CredentialsError(f"{where}: cannot run {argv[0] if argv else command!r} ({err.strerror or err})") from None
     if done.returncode != 0:
         raise CredentialsError(f"{where}: exited with status {done.returncode}")
     try:
         data = json.loads(done.stdout)
-        creds = Credentials(data["AccessKeyId"], data["SecretAccessKey"], data.get("SessionToken"))
+        key_id, secret, token = data["AccessKeyId"], data["SecretAccessKey"], data.get("SessionToken")
+        if not (isinstance(key_id, str) and isinstance(secret, str) and isinstance(token, (str, type(None)))):
+            raise TypeError("credential fields must be strings")
+        creds = Credentials(key_id, secret, token)
         expiration = data.get("Expiration")
     except (ValueError, KeyError, TypeError, AttributeError):
         raise CredentialsError(f"{where}: output is not JSON with AccessKeyId and SecretAccessKey") from None
