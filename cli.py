@@ -787,6 +787,8 @@ class SqliteStore:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        #: Set inside a transaction to roll it back instead of committing it.
+        self.discard = False
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on disk before the response acknowledges it.
@@ -800,9 +802,10 @@ class SqliteStore:
         @contextmanager
         def scope() -> Any:
             self._db.execute("BEGIN IMMEDIATE")
+            self.discard = False
             try:
                 yield self
-                self._db.execute("COMMIT")
+                self._db.execute("ROLLBACK" if self.discard else "COMMIT")
             except BaseException:
                 # A failed COMMIT (full disk, I/O error) may leave the transaction open; SQLite may also
                 # have rolled it back already.
@@ -887,9 +890,11 @@ class AccountApp:
     def respond(self, request: sigv4.Request, source_ip: str) -> Any:
         from wire.service import handle
         with self._lock:
-            with self.store.transaction():
+            with self.store.transaction() as transaction:
                 reply = handle(request, endpoint=self.endpoint, now=datetime.now(timezone.utc), store=self.store,
                                entropy=os.urandom, source_ip=source_ip)
+                # As on AWS, a call answered with an error leaves no trace in the state.
+                transaction.discard = reply.status >= 400
         self.trail.append(reply.event)
         for notice in reply.notices:
             self.log(f"serve: {notice}")
@@ -965,14 +970,14 @@ def _send_response(conn: Any, sock: Any, status: int, headers: Sequence[tuple[st
     sock.sendall(data + payload + conn.send(h11.EndOfMessage()))
 
 
-def _refuse(conn: Any, sock: Any, status: int, message: str, code: str | None = None) -> None:
+def _refuse(conn: Any, sock: Any, status: int, message: str, code: str | None = None, *, head: bool = False) -> None:
     import h11
     if conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
         return
     headers = [("Content-Type", "application/json"), ("Connection", "close")]
     try:
         _send_response(conn, sock, status, [*headers, *([("x-amzn-ErrorType", code)] if code else [])],
-                       json.dumps({"message": message}).encode())
+                       json.dumps({"message": message}).encode(), head=head)
         _linger(sock)
     except (h11.LocalProtocolError, OSError):
         pass
@@ -1017,7 +1022,8 @@ def serve_connection(sock: Any, peer: str, app: AccountApp, limits: ServeLimits,
                 reply = app.respond(sigv4.Request(method, target, headers, body), peer)
             except Exception as err:  # a bug must cost one request, not the server
                 app.log(f"serve: internal error on {method} {target}: {err!r}")
-                _refuse(conn, sock, 500, "The local endpoint failed; see its log.", "InternalServerException")
+                _refuse(conn, sock, 500, "The local endpoint failed; the call may have been applied; see its log.",
+                        "InternalServerException", head=method == "HEAD")
                 return
             _send_response(conn, sock, reply.status, reply.headers, reply.body, head=method == "HEAD")
             if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
@@ -1182,8 +1188,12 @@ def cmd_trail(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
             position = trail.tell()
             line = trail.readline()
             if line.endswith("\n"):
-                record = json.loads(line)
-                if args.event_name is None or record.get("eventName") == args.event_name:
+                try:
+                    record = json.loads(line)
+                    name = record.get("eventName")
+                except (ValueError, AttributeError):
+                    raise UsageError(f"trail {path}: a line is not a trail record (a JSON object)") from None
+                if args.event_name is None or name == args.event_name:
                     out(line.rstrip("\n"))
                     sys.stdout.flush()
             elif not args.follow:

@@ -80,3 +80,29 @@ def test_a_record_torn_by_a_crash_does_not_swallow_the_next_one(tmp_path: Path, 
     trail.close()
     assert cli.main(["trail", "--log", str(log)], {}) == 0
     assert [json.loads(line)["eventID"] for line in capsys.readouterr().out.splitlines()] == ["0", "1"]
+
+
+def test_a_call_answered_with_an_error_leaves_no_state(tmp_path: Path) -> None:
+    import sigv4
+    from datetime import datetime, timezone
+    from tests.serve_fixtures import start, stop
+    running = start(tmp_path)
+    try:
+        creds = sigv4.Credentials(DEFAULT["access_key_id"], DEFAULT["secret_access_key"])
+        bad = sigv4.Request("POST", running.url + "/getAlternateContact", [("Content-Type", "application/json")],
+                            b'{"AlternateContactType": "BILLING"}')
+        signed = sigv4.sign(bad, creds, region="us-east-1", service="account", timestamp=datetime.now(timezone.utc))
+        reply = running.app.respond(signed.request, "127.0.0.1")
+        assert reply.status == 404
+        with running.app.store.transaction() as store:
+            assert list(store._db.execute("SELECT count(*) FROM records"))[0][0] == 0
+    finally:
+        stop(running)
+
+
+def test_trail_refuses_a_file_that_is_not_a_trail(tmp_path: Path, capsys) -> None:
+    log = tmp_path / "not-a-trail.jsonl"
+    log.write_text("hello\n")
+    assert cli.main(["trail", "--log", str(log)], {}) == 2
+    err = capsys.readouterr().err
+    assert "not a trail record" in err and err.count("\n") == 1
