@@ -179,6 +179,19 @@ def canonical_header_value(value: str) -> str:
     return " ".join(value.split())
 
 
+# Services send the same few headers (content type, target, host, the date
+# within one second) on request after request: each (name, value) is checked
+# and canonicalized once. Only successes are cached; a bad header raises every time.
+@lru_cache(maxsize=1024)
+def _canonical_header(name: str, value: str) -> tuple[str, str]:
+    """(lowercase name, canonical value) of one header, checked as by `check_header`."""
+    key = _header_key(name)
+    bad = _CONTROL.search(value)
+    if bad:
+        raise _control_byte_error(name, bad)
+    return key, " ".join(value.split())
+
+
 def canonical_headers(
     headers: Sequence[tuple[str, str]], unsigned: frozenset[str]
 ) -> tuple[tuple[tuple[str, str], ...], str]:
@@ -187,17 +200,11 @@ def canonical_headers(
     Every header is checked as by `check_header` (unsigned ones too).
     Repeated headers are joined with `,` in their original order.
     """
-    # This loop runs for every header of every request: `check_header` and
-    # `canonical_header_value` are inlined, with the name check cached.
     merged: dict[str, str] = {}
-    control_byte = _CONTROL.search
     for name, value in headers:
-        key = _header_key(name)
-        bad = control_byte(value)
-        if bad:
-            raise _control_byte_error(name, bad)
+        key, value = _canonical_header(name, value)
         if key not in unsigned:
-            value = " ".join(value.split())
             merged[key] = f"{merged[key]},{value}" if key in merged else value
-    names = sorted(merged)
-    return tuple(zip(names, map(merged.__getitem__, names))), ";".join(names)
+    # Names are unique keys, so sorting the pairs sorts by name alone.
+    pairs = tuple(sorted(merged.items()))
+    return pairs, ";".join([name for name, _ in pairs])
