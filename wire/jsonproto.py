@@ -1,10 +1,12 @@
 """awsJson1_0 / awsJson1_1: JSON documents POSTed to `/`, and the JSON value
 rules restJson1 shares.
 
-Strategy: `encode_value` / `decode_value` walk a shape and a value with
-encoder and decoder tables keyed by shape type; a timestamp's format travels
-down as an argument because it is a trait of the member reference, not of the
-shape. Absent and `None` members are omitted on output; JSON `null` is
+Strategy: each shape's encoder and decoder is compiled once into a closure
+(cached per shape identity) from builder tables keyed by shape type; a
+structure's closure holds its members' conversions directly, and values JSON
+carries unchanged (strings, integers, booleans) skip the call. A timestamp's
+format is a trait of the member reference, not of the shape, so it is fixed
+when the member's encoder is built. Absent and `None` members are omitted on output; JSON `null` is
 skipped on input. Error codes follow the Smithy rules: take the
 `X-Amzn-Errortype` header, else the body's `code`, else `__type`; drop
 whatever follows `:`, keep whatever follows `#`.
@@ -31,65 +33,107 @@ from wire.scalars import (
     parse_timestamp,
 )
 
-_Encoder = Callable[[Shape, "str | None", Any], Any]
-_Decoder = Callable[[Shape, "str | None", Any], Any]
+#: A compiled conversion of one shape's values; None where JSON carries the value as it is.
+_Convert = Callable[[Any], Any]
+#: Per shape under construction: its conversion, or `_BUILDING` while its members are being compiled.
+_Memo = dict[Shape, Any]
+_BUILDING = object()
 
 
-_Plan = tuple[tuple[str, str, Shape, "str | None", "_Encoder | None"], ...]
+def _compile(shape: Shape, memo: _Memo, build: Callable[[Shape, _Memo], _Convert | None]) -> _Convert | None:
+    """`build(shape)` once per shape of one compiled graph; a recursive shape
+    reaches its own conversion through `memo` once the enclosing build returns."""
+    if shape in memo:
+        built = memo[shape]
+        if built is not _BUILDING:
+            return built  # type: ignore[no-any-return]
+        return lambda value: memo[shape](value)
+    memo[shape] = _BUILDING
+    memo[shape] = built = build(shape, memo)
+    return built
+
+
+# -- encoding: params -> JSON-ready values ----------------------------------------
+
+
+def _member_encoder(member: Member, memo: _Memo) -> _Convert | None:
+    shape = member.shape
+    if shape.type == "timestamp":
+        # The format is a trait of the member reference, so it is not memoized with the shape.
+        fmt = member.timestamp_format or shape.timestamp_format or "unixTimestamp"
+        return lambda value: format_timestamp(value, fmt)
+    return _compile(shape, memo, _build_encoder)
+
+
+def _members_encoder(members: Iterable[Member], memo: _Memo) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    plan = tuple((m.name, m.wire_name, _member_encoder(m, memo)) for m in members)
+
+    def encode(value: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, wire_name, encoder in plan:
+            item = value.get(name)
+            if item is not None:
+                out[wire_name] = item if encoder is None else encoder(item)
+        return out
+
+    return encode
+
+
+def _encode_list(shape: Shape, memo: _Memo) -> _Convert:
+    encoder = _member_encoder(shape.member, memo)
+    if encoder is None:
+        return list
+    return lambda value: [encoder(item) for item in value]
+
+
+def _encode_map(shape: Shape, memo: _Memo) -> _Convert:
+    encoder = _member_encoder(shape.members["value"], memo)
+    if encoder is None:
+        return dict
+    return lambda value: {key: encoder(item) for key, item in value.items()}
+
+
+_ENCODER_BUILDERS: dict[str, Callable[[Shape, _Memo], _Convert]] = {
+    "structure": lambda shape, memo: _members_encoder(shape.members.values(), memo),
+    "list": _encode_list,
+    "map": _encode_map,
+    "timestamp": lambda shape, memo: lambda value: format_timestamp(value, shape.timestamp_format or "unixTimestamp"),
+    "blob": lambda shape, memo: encode_blob,
+    "float": lambda shape, memo: encode_float,
+    "double": lambda shape, memo: encode_float,
+}
+
+
+def _build_encoder(shape: Shape, memo: _Memo) -> _Convert | None:
+    if shape.document:
+        return None
+    builder = _ENCODER_BUILDERS.get(shape.type)
+    return None if builder is None else builder(shape, memo)
 
 
 @lru_cache(maxsize=4096)
-def _plan(members: tuple[Member, ...]) -> _Plan:
-    """Per member, looked up once: (name, wire name, shape, timestamp format,
-    encoder, None for a value JSON carries as it is)."""
-    return tuple((m.name, m.wire_name, m.shape, m.timestamp_format, _ENCODERS.get(m.shape.type)) for m in members)
+def members_encoder(members: tuple[Member, ...]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """The encoder of a JSON object holding those of `members` set in a value, built once."""
+    return _members_encoder(members, {})
 
 
-def encode_members(members: Iterable[Member], value: Mapping[str, Any]) -> dict[str, Any]:
+def encode_members(members: tuple[Member, ...], value: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON object holding those of `members` set in `value`."""
-    out: dict[str, Any] = {}
-    for name, wire_name, shape, fmt, encoder in _plan(tuple(members)):
-        item = value.get(name)
-        if item is not None:
-            out[wire_name] = item if encoder is None else encoder(shape, fmt, item)
-    return out
+    return members_encoder(members)(value)
 
 
-def _encode_structure(shape: Shape, fmt: str | None, value: Mapping[str, Any]) -> Any:
-    return value if shape.document else encode_members(shape.members.values(), value)
-
-
-def _encode_list(shape: Shape, fmt: str | None, value: list[Any]) -> Any:
-    member = shape.member
-    encoder = _ENCODERS.get(member.shape.type)
-    if encoder is None:
-        return list(value)
-    return [encoder(member.shape, member.timestamp_format, item) for item in value]
-
-
-def _encode_map(shape: Shape, fmt: str | None, value: Mapping[str, Any]) -> Any:
-    member = shape.members["value"]
-    encoder = _ENCODERS.get(member.shape.type)
-    if encoder is None:
-        return dict(value)
-    return {key: encoder(member.shape, member.timestamp_format, item) for key, item in value.items()}
-
-
-_ENCODERS: dict[str, _Encoder] = {
-    "structure": _encode_structure,
-    "list": _encode_list,
-    "map": _encode_map,
-    "timestamp": lambda shape, fmt, v: format_timestamp(v, fmt or shape.timestamp_format or "unixTimestamp"),
-    "blob": lambda shape, fmt, v: encode_blob(v),
-    "float": lambda shape, fmt, v: encode_float(v),
-    "double": lambda shape, fmt, v: encode_float(v),
-}
+@lru_cache(maxsize=4096)
+def _value_encoder(shape: Shape, fmt: str | None) -> _Convert | None:
+    return _member_encoder(Member("", shape, timestamp_format=fmt), {})
 
 
 def encode_value(shape: Shape, value: Any, fmt: str | None = None) -> Any:
     """`value` as a JSON-ready Python value for `shape` (timestamp format `fmt`)."""
-    encoder = _ENCODERS.get(shape.type)
-    return value if encoder is None else encoder(shape, fmt, value)
+    encoder = _value_encoder(shape, fmt)
+    return value if encoder is None else encoder(value)
+
+
+# -- decoding: JSON values -> values ---------------------------------------------
 
 
 def _expect(kind: type | tuple[type, ...], value: Any, shape: Shape) -> Any:
@@ -98,62 +142,99 @@ def _expect(kind: type | tuple[type, ...], value: Any, shape: Shape) -> Any:
     return value
 
 
-def decode_members(members: Iterable[Member], data: Mapping[str, Any]) -> dict[str, Any]:
-    """Those of `members` present (and not null) in JSON object `data`, decoded."""
-    out: dict[str, Any] = {}
-    for member in members:
-        item = data.get(member.wire_name)
-        if item is not None:
-            out[member.name] = decode_value(member.shape, item, member.timestamp_format)
-    return out
+#: The exact JSON type a decoder returns unchanged: a structure skips the call for it.
+_DECODED_AS_IS: dict[str, type] = {
+    "string": str,
+    "boolean": bool,
+    "integer": int,
+    "long": int,
+    "short": int,
+    "byte": int,
+}
 
 
-def _decode_structure(shape: Shape, fmt: str | None, data: Any) -> Any:
-    if shape.document:
-        return data
-    return decode_members(shape.members.values(), _expect(dict, data, shape))
+def _members_decoder(members: Iterable[Member], memo: _Memo) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    plan = tuple(
+        (m.wire_name, m.name, _DECODED_AS_IS.get(m.shape.type), _compile(m.shape, memo, _build_decoder)) for m in members
+    )
+
+    def decode(data: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for wire_name, name, as_is, decoder in plan:
+            item = data.get(wire_name)
+            if item is not None:
+                out[name] = item if type(item) is as_is or decoder is None else decoder(item)
+        return out
+
+    return decode
 
 
-def _decode_list(shape: Shape, fmt: str | None, data: Any) -> Any:
-    member = shape.member
-    return [decode_value(member.shape, item, member.timestamp_format) for item in _expect(list, data, shape) if item is not None]
+def _decode_structure(shape: Shape, memo: _Memo) -> _Convert:
+    decode = _members_decoder(shape.members.values(), memo)
+    return lambda data: decode(_expect(dict, data, shape))
 
 
-def _decode_map(shape: Shape, fmt: str | None, data: Any) -> Any:
-    member = shape.members["value"]
-    return {
-        key: decode_value(member.shape, item, member.timestamp_format)
-        for key, item in _expect(dict, data, shape).items()
-        if item is not None
-    }
+def _decode_list(shape: Shape, memo: _Memo) -> _Convert:
+    decoder = _compile(shape.member.shape, memo, _build_decoder) or (lambda item: item)
+    return lambda data: [decoder(item) for item in _expect(list, data, shape) if item is not None]
 
 
-def _decode_string(shape: Shape, fmt: str | None, data: Any) -> Any:
-    return _expect(str, data, shape)
+def _decode_map(shape: Shape, memo: _Memo) -> _Convert:
+    decoder = _compile(shape.members["value"].shape, memo, _build_decoder) or (lambda item: item)
+    return lambda data: {key: decoder(item) for key, item in _expect(dict, data, shape).items() if item is not None}
 
 
-_DECODERS: dict[str, _Decoder] = {
+_DECODER_BUILDERS: dict[str, Callable[[Shape, _Memo], _Convert]] = {
     "structure": _decode_structure,
     "list": _decode_list,
     "map": _decode_map,
-    "string": _decode_string,
-    "timestamp": lambda shape, fmt, v: parse_timestamp(_expect((int, float, str), v, shape)),
-    "blob": lambda shape, fmt, v: decode_blob(_expect(str, v, shape)),
-    "boolean": lambda shape, fmt, v: parse_bool(_expect(bool, v, shape)),
-    "integer": lambda shape, fmt, v: parse_int(v),
-    "long": lambda shape, fmt, v: parse_int(v),
-    "short": lambda shape, fmt, v: parse_int(v),
-    "byte": lambda shape, fmt, v: parse_int(v),
-    "float": lambda shape, fmt, v: parse_float(v),
-    "double": lambda shape, fmt, v: parse_float(v),
+    "string": lambda shape, memo: lambda v: _expect(str, v, shape),
+    "timestamp": lambda shape, memo: lambda v: parse_timestamp(_expect((int, float, str), v, shape)),
+    "blob": lambda shape, memo: lambda v: decode_blob(_expect(str, v, shape)),
+    "boolean": lambda shape, memo: lambda v: parse_bool(_expect(bool, v, shape)),
+    "integer": lambda shape, memo: parse_int,
+    "long": lambda shape, memo: parse_int,
+    "short": lambda shape, memo: parse_int,
+    "byte": lambda shape, memo: parse_int,
+    "float": lambda shape, memo: parse_float,
+    "double": lambda shape, memo: parse_float,
 }
+
+
+def _build_decoder(shape: Shape, memo: _Memo) -> _Convert | None:
+    if shape.document:
+        return None
+    builder = _DECODER_BUILDERS.get(shape.type)
+    return None if builder is None else builder(shape, memo)
+
+
+@lru_cache(maxsize=4096)
+def members_decoder(members: tuple[Member, ...]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """The decoder of those of `members` present (and not null) in a JSON object, built once."""
+    return _members_decoder(members, {})
+
+
+def decode_members(members: tuple[Member, ...], data: Mapping[str, Any]) -> dict[str, Any]:
+    """Those of `members` present (and not null) in JSON object `data`, decoded."""
+    return members_decoder(members)(data)
+
+
+@lru_cache(maxsize=4096)
+def structure_members(shape: Shape) -> tuple[Member, ...]:
+    """A structure's members as the hashable key `members_encoder` / `members_decoder` are built for."""
+    return tuple(shape.members.values())
+
+
+@lru_cache(maxsize=4096)
+def _value_decoder(shape: Shape) -> _Convert | None:
+    return _compile(shape, {}, _build_decoder)
 
 
 def decode_value(shape: Shape, data: Any, fmt: str | None = None) -> Any:
     """A JSON value decoded with `shape`: timestamps become aware datetimes,
     blobs bytes, special float strings floats. Raises `DecodeError`."""
-    decoder = _DECODERS.get(shape.type)
-    return data if decoder is None else decoder(shape, fmt, data)
+    decoder = _value_decoder(shape)
+    return data if decoder is None else decoder(data)
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
@@ -240,8 +321,8 @@ def _encode_request(model: Model, op: Operation, params: Params, method: str | N
 def _decode_response(model: Model, op: Operation, status: int, headers: Headers, body: bytes) -> dict[str, Any]:
     data = loads_object(body)
     if status >= 300:
-        raise service_error(model, status, headers, data, lambda shape: decode_members(shape.members.values(), data))
-    return decode_members(op.output.members.values(), data) if op.output is not None else {}
+        raise service_error(model, status, headers, data, lambda shape: decode_members(structure_members(shape), data))
+    return decode_members(structure_members(op.output), data) if op.output is not None else {}
 
 
 def _decode_request(model: Model, method: str, target: str, headers: Headers, body: bytes) -> tuple[str, dict[str, Any]]:
@@ -250,7 +331,7 @@ def _decode_request(model: Model, method: str, target: str, headers: Headers, bo
     if op is None or prefix != model.target_prefix:
         raise DecodeError(f"unknown X-Amz-Target {headers.get('x-amz-target')!r}")
     data = loads_object(body)
-    return name, (decode_members(op.input.members.values(), data) if op.input is not None else {})
+    return name, (decode_members(structure_members(op.input), data) if op.input is not None else {})
 
 
 def _encode_response(model: Model, op: Operation, output: Params, request_id: str | None) -> Response:

@@ -1,8 +1,12 @@
 """Params checked against the model, collecting every violation.
 
-Strategy: one recursive walk over (shape, value). Type checks come from a
-table keyed by shape type; structure/list/map recursion from another. The
-walk always checks types, required members and unknown members (what
+Strategy: each shape's check is compiled once into a closure (`checker`,
+cached per shape identity) that holds its members' checks directly, so a
+call does no table lookups by shape; recursive shapes reach their own check
+through the build's memo. Type checks come from a table keyed by shape type,
+structure/list/map builders from another; plain strings and numbers are
+accepted by their exact type without a call. The check always verifies
+types, required members and unknown members (what
 `wire.serialize` needs to produce a well-formed request, as botocore does);
 with `constraints=True` it also checks enums, length/range and patterns (what
 `wire.validate` adds for the CLI and the local endpoint). Violations carry a
@@ -108,46 +112,160 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def _walk(shape: Shape, value: Any, path: str, constraints: bool, out: list[Violation]) -> None:
-    if shape.document:
-        return
+#: What a compiled check does: append the violations of `value` at `path` to `out`.
+Check = Callable[[Any, str, list[Violation]], None]
+#: Per shape under construction: its check, or None while its members are being compiled.
+_Memo = dict[Shape, "Check | None"]
+
+#: Exact value types a shape type always accepts: a structure skips the call
+#: for such members (most are plain strings and numbers) unless the shape has
+#: constraints to check.
+_ALWAYS_ACCEPTED: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "long": (int,),
+    "short": (int,),
+    "byte": (int,),
+    "biginteger": (int,),
+    "float": (int, float),
+    "double": (int, float),
+    "bigdecimal": (int, float),
+    "boolean": (bool,),
+    "timestamp": (int, float),
+    "blob": (bytes, bytearray, str),
+}
+
+
+def _has_constraints(shape: Shape) -> bool:
+    return bool(shape.enum or shape.pattern) or shape.min is not None or shape.max is not None
+
+
+def _accepted_without_check(shape: Shape, constraints: bool) -> tuple[type, ...]:
+    if constraints and _has_constraints(shape):
+        return ()
+    return _ALWAYS_ACCEPTED.get(shape.type, ())
+
+
+def _type_violation(path: str, expected: str, value: Any) -> Violation:
+    return Violation(path, f"expected {expected}, got {type(value).__name__} {value!r:.60}")
+
+
+def _accept_anything(value: Any, path: str, out: list[Violation]) -> None:
+    return None
+
+
+def _check_scalar(shape: Shape, constraints: bool, memo: _Memo) -> Check:
     accepts, expected = _TYPE_CHECKS.get(shape.type, _ANY)
-    if not accepts(value):
-        out.append(Violation(path, f"expected {expected}, got {type(value).__name__} {value!r:.60}"))
-        return
-    if constraints:
-        _constraints(shape, value, path, out)
-    if shape.type == "structure":
-        _walk_structure(shape, value, path, constraints, out)
-    elif shape.type == "list":
+    constrained = constraints and _has_constraints(shape)
+
+    def check(value: Any, path: str, out: list[Violation]) -> None:
+        if not accepts(value):
+            out.append(_type_violation(path, expected, value))
+        elif constrained:
+            _constraints(shape, value, path, out)
+
+    return check
+
+
+def _check_structure(shape: Shape, constraints: bool, memo: _Memo) -> Check:
+    required = tuple(sorted(shape.required))
+    plan = {
+        name: (_accepted_without_check(m.shape, constraints), _compile(m.shape, constraints, memo))
+        for name, m in shape.members.items()
+    }
+    unknown_rule = f"is not a member of {shape.name} (members: {', '.join(shape.members) or 'none'})"
+    constrained = constraints and _has_constraints(shape)
+    union = shape.union
+
+    def check(value: Any, path: str, out: list[Violation]) -> None:
+        if not isinstance(value, Mapping):
+            out.append(_type_violation(path, "a structure (dict)", value))
+            return
+        if constrained:
+            _constraints(shape, value, path, out)
+        for name in required:
+            if value.get(name) is None:
+                out.append(Violation(_join(path, name), "is required"))
+        set_members = 0
+        for name, item in value.items():
+            entry = plan.get(name)
+            if entry is None:
+                out.append(Violation(_join(path, name), unknown_rule))
+            elif item is not None:
+                set_members += 1
+                if type(item) not in entry[0]:
+                    entry[1](item, f"{path}.{name}" if path else name, out)  # _join, inlined
+        if union and set_members != 1:
+            out.append(Violation(path, f"a union needs exactly one member set, got {set_members}"))
+
+    return check
+
+
+def _check_list(shape: Shape, constraints: bool, memo: _Memo) -> Check:
+    element = shape.member.shape
+    accepted, check_element = _accepted_without_check(element, constraints), _compile(element, constraints, memo)
+    constrained = constraints and _has_constraints(shape)
+
+    def check(value: Any, path: str, out: list[Violation]) -> None:
+        if not isinstance(value, (list, tuple)):
+            out.append(_type_violation(path, "a list", value))
+            return
+        if constrained:
+            _constraints(shape, value, path, out)
         for index, item in enumerate(value):
-            _walk(shape.member.shape, item, f"{path}[{index}]", constraints, out)
-    elif shape.type == "map":
+            if type(item) not in accepted:
+                check_element(item, f"{path}[{index}]", out)
+
+    return check
+
+
+def _check_map(shape: Shape, constraints: bool, memo: _Memo) -> Check:
+    key_shape, value_shape = shape.members["key"].shape, shape.members["value"].shape
+    key_accepted, check_key = _accepted_without_check(key_shape, constraints), _compile(key_shape, constraints, memo)
+    value_accepted, check_value = _accepted_without_check(value_shape, constraints), _compile(value_shape, constraints, memo)
+    constrained = constraints and _has_constraints(shape)
+
+    def check(value: Any, path: str, out: list[Violation]) -> None:
+        if not isinstance(value, Mapping):
+            out.append(_type_violation(path, "a map (dict)", value))
+            return
+        if constrained:
+            _constraints(shape, value, path, out)
         for key, item in value.items():
-            _walk(shape.members["key"].shape, key, f"{path}[{key!r}]", constraints, out)
-            _walk(shape.members["value"].shape, item, f"{path}[{key!r}]", constraints, out)
+            if type(key) not in key_accepted:
+                check_key(key, f"{path}[{key!r}]", out)
+            if type(item) not in value_accepted:
+                check_value(item, f"{path}[{key!r}]", out)
+
+    return check
+
+
+#: shape type -> builder of its check; other types are scalars.
+_BUILDERS: dict[str, Callable[[Shape, bool, _Memo], Check]] = {
+    "structure": _check_structure,
+    "list": _check_list,
+    "map": _check_map,
+}
+
+
+def _compile(shape: Shape, constraints: bool, memo: _Memo) -> Check:
+    if shape in memo:
+        built = memo[shape]
+        if built is not None:
+            return built
+        # A recursive shape: its check exists once the enclosing build returns.
+        return lambda value, path, out: memo[shape](value, path, out)  # type: ignore[misc]
+    memo[shape] = None
+    built = _accept_anything if shape.document else _BUILDERS.get(shape.type, _check_scalar)(shape, constraints, memo)
+    memo[shape] = built
+    return built
 
 
 @lru_cache(maxsize=4096)
-def _required_in_order(shape: Shape) -> tuple[str, ...]:
-    return tuple(sorted(shape.required))
-
-
-def _walk_structure(shape: Shape, value: Mapping[str, Any], path: str, constraints: bool, out: list[Violation]) -> None:
-    for name in _required_in_order(shape):
-        if value.get(name) is None:
-            out.append(Violation(_join(path, name), "is required"))
-    set_members = 0
-    for name, item in value.items():
-        member = shape.members.get(name)
-        if member is None:
-            known = ", ".join(shape.members) or "none"
-            out.append(Violation(_join(path, name), f"is not a member of {shape.name} (members: {known})"))
-        elif item is not None:
-            set_members += 1
-            _walk(member.shape, item, f"{path}.{name}" if path else name, constraints, out)  # _join, inlined
-    if shape.union and set_members != 1:
-        out.append(Violation(path, f"a union needs exactly one member set, got {set_members}"))
+def checker(shape: Shape, constraints: bool) -> Check:
+    """The check of values of `shape`, built once per shape: types, required
+    and unknown members, and with `constraints` enums, length/range and patterns."""
+    return _compile(shape, constraints, {})
 
 
 def violations(shape: Shape | None, params: Mapping[str, Any], constraints: bool) -> list[Violation]:
@@ -156,7 +274,7 @@ def violations(shape: Shape | None, params: Mapping[str, Any], constraints: bool
     if shape is None:
         out.extend(Violation(name, "is not a member of the input (the operation takes none)") for name in params)
     else:
-        _walk(shape, params, "", constraints, out)
+        checker(shape, constraints)(params, "", out)
     return out
 
 
