@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Literal, overload
+from typing import Literal, NamedTuple, overload
 
 from .canonical import (
     DEFAULT_UNSIGNED_HEADERS,
@@ -45,8 +45,10 @@ PRESIGN_PARAMS = (
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
-@dataclass(frozen=True, slots=True)
-class SigningResult:
+# A NamedTuple rather than a frozen dataclass: one is built per signature, and
+# a tuple is built in C where a frozen dataclass pays one object.__setattr__
+# per field; it is as immutable, with the same attributes and repr.
+class SigningResult(NamedTuple):
     """A signed request and every value that went into its signature."""
 
     request: Request
