@@ -117,11 +117,6 @@ def members_encoder(members: tuple[Member, ...]) -> Callable[[Mapping[str, Any]]
     return _members_encoder(members, {})
 
 
-def encode_members(members: tuple[Member, ...], value: Mapping[str, Any]) -> dict[str, Any]:
-    """The JSON object holding those of `members` set in `value`."""
-    return members_encoder(members)(value)
-
-
 @lru_cache(maxsize=4096)
 def _value_encoder(shape: Shape, fmt: str | None) -> _Convert | None:
     return _member_encoder(Member("", shape, timestamp_format=fmt), {})

@@ -6,7 +6,8 @@ list is sent as `Name=`, where the result and the errors sit in the XML), so
 one set of functions serves both. Requests are a list of (dotted name, text)
 pairs: `Action`, `Version`, then members (`Name.member.N`, `Name.N` when
 flattened, `Name.entry.N.key/value` for maps), as a POST form body or, on
-request, in the URL of a GET. Responses are read from the safe XML tree of
+request, in the URL of a GET. Each input shape's pairs come from closures
+compiled once per shape and style, holding wire names and text functions. Responses are read from the safe XML tree of
 `wire.xml`: `{Operation}Result` inside `{Operation}Response` for awsQuery,
 the root itself for ec2Query; errors from `ErrorResponse/Error` or
 `Response/Errors/Error`.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -23,7 +25,7 @@ from wire import xml
 from wire.errors import DecodeError, SerializationError, ServiceError
 from wire.http import Codec, Encoded, Headers, Params, Response, encode_query
 from wire.model import Member, Model, Operation, Shape
-from wire.text import from_text, to_text
+from wire.text import from_text, renderer, to_text
 
 _FORM = "application/x-www-form-urlencoded; charset=utf-8"
 
@@ -78,43 +80,110 @@ EC2 = QueryStyle(
 # -- request: params -> form pairs ---------------------------------------------
 
 
-def _list_prefix(member: Member, prefix: str, style: QueryStyle) -> str:
-    """Where list items go: `prefix.member.N`, or `prefix.N` when flattened."""
-    if style.always_flattened or member.flattened:
-        return prefix
-    return f"{prefix}.{member.shape.member.location_name or 'member'}"
+#: A compiled member: appends the form pairs of a value under a dotted prefix.
+_Emit = Callable[[Any, str, list[tuple[str, str]]], None]
+#: Structure shapes under construction: their emitter, or None while their members are being compiled.
+_Memo = dict[Shape, "_Emit | None"]
 
 
-def _form_pairs(member: Member, value: Any, prefix: str, style: QueryStyle, out: list[tuple[str, str]]) -> None:
-    kind = member.shape.type
-    if kind == "structure":
+def _emit_structure(shape: Shape, style: QueryStyle, memo: _Memo) -> _Emit:
+    if shape in memo:
+        built = memo[shape]
+        if built is not None:
+            return built
+        # A recursive shape: its emitter exists once the enclosing build returns.
+        return lambda value, prefix, out: memo[shape](value, prefix, out)  # type: ignore[misc]
+    memo[shape] = None
+    # Scalars carry their text function (appended inline), the rest their emitter.
+    plan: dict[str, tuple[str, Callable[[Any], str] | None, _Emit | None]] = {}
+    for name, child in shape.members.items():
+        scalar = child.shape.type not in _COLLECTIONS
+        plan[name] = (
+            style.member_name(child),
+            renderer(child, "iso8601") if scalar else None,
+            None if scalar else _emitter(child, style, memo),
+        )
+
+    def emit(value: Any, prefix: str, out: list[tuple[str, str]]) -> None:
         for name, item in value.items():
-            child = member.shape.members[name]
             if item is not None:
-                _form_pairs(child, item, f"{prefix}.{style.member_name(child)}" if prefix else style.member_name(child), style, out)
-    elif kind == "list":
+                wire_name, render, emit_child = plan[name]
+                key = f"{prefix}.{wire_name}" if prefix else wire_name
+                if render is not None:
+                    out.append((key, render(item)))
+                else:
+                    emit_child(item, key, out)  # type: ignore[misc]
+
+    memo[shape] = emit
+    return emit
+
+
+def _emit_list(member: Member, style: QueryStyle, memo: _Memo) -> _Emit:
+    emit_item = _emitter(member.shape.member, style, memo)
+    flattened = style.always_flattened or member.flattened
+    # Where items go: `prefix.member.N`, or `prefix.N` when flattened.
+    item_suffix = "" if flattened else "." + (member.shape.member.location_name or "member")
+    send_empty = style.send_empty_lists
+
+    def emit(value: Any, prefix: str, out: list[tuple[str, str]]) -> None:
         if not value:
-            if style.send_empty_lists:
+            if send_empty:
                 out.append((prefix, ""))
             return
-        item_prefix = _list_prefix(member, prefix, style)
+        item_prefix = prefix + item_suffix
         for index, item in enumerate(value, 1):
-            _form_pairs(member.shape.member, item, f"{item_prefix}.{index}", style, out)
-    elif kind == "map":
-        key_member, value_member = member.shape.members["key"], member.shape.members["value"]
-        entry = prefix if member.flattened or style.always_flattened else f"{prefix}.entry"
+            emit_item(item, f"{item_prefix}.{index}", out)
+
+    return emit
+
+
+def _emit_map(member: Member, style: QueryStyle, memo: _Memo) -> _Emit:
+    key_member, value_member = member.shape.members["key"], member.shape.members["value"]
+    emit_value = _emitter(value_member, style, memo)
+    entry_suffix = "" if member.flattened or style.always_flattened else ".entry"
+    key_name, value_name = key_member.location_name or "key", value_member.location_name or "value"
+
+    def emit(value: Any, prefix: str, out: list[tuple[str, str]]) -> None:
+        entry = prefix + entry_suffix
         for index, (key, item) in enumerate(value.items(), 1):
-            out.append((f"{entry}.{index}.{key_member.location_name or 'key'}", str(key)))
-            _form_pairs(value_member, item, f"{entry}.{index}.{value_member.location_name or 'value'}", style, out)
-    else:
-        out.append((prefix, to_text(member, value, "iso8601")))
+            out.append((f"{entry}.{index}.{key_name}", str(key)))
+            emit_value(item, f"{entry}.{index}.{value_name}", out)
+
+    return emit
+
+
+def _emit_scalar(member: Member, style: QueryStyle, memo: _Memo) -> _Emit:
+    render = renderer(member, "iso8601")
+
+    def emit(value: Any, prefix: str, out: list[tuple[str, str]]) -> None:
+        out.append((prefix, render(value)))
+
+    return emit
+
+
+#: shape type -> builder of a member's emitter; other types are scalars.
+_EMITTERS: dict[str, Callable[[Member, QueryStyle, _Memo], _Emit]] = {
+    "structure": lambda member, style, memo: _emit_structure(member.shape, style, memo),
+    "list": _emit_list,
+    "map": _emit_map,
+}
+_COLLECTIONS = frozenset(_EMITTERS)
+
+
+def _emitter(member: Member, style: QueryStyle, memo: _Memo) -> _Emit:
+    return _EMITTERS.get(member.shape.type, _emit_scalar)(member, style, memo)
 
 
 def _encoder(style: QueryStyle) -> Callable[[Model, Operation, Params, str | None], Encoded]:
+    @lru_cache(maxsize=4096)
+    def input_emitter(shape: Shape) -> _Emit:
+        """The form pairs of an operation's input, compiled once per shape."""
+        return _emit_structure(shape, style, {})
+
     def encode(model: Model, op: Operation, params: Params, method: str | None) -> Encoded:
         pairs = [("Action", op.name), ("Version", model.api_version)]
         if op.input is not None:
-            _form_pairs(Member("", op.input), params, "", style, pairs)
+            input_emitter(op.input)(params, "", pairs)
         if method is None or method.upper() == "POST":
             return Encoded("POST", "/", (), (("Content-Type", _FORM),), encode_query(pairs).encode("ascii"))
         if method.upper() == "GET":

@@ -31,7 +31,7 @@ from wire.jsonproto import (
     decode_members,
     decode_value,
     dumps,
-    encode_members,
+    members_encoder,
     encode_value,
     loads,
     loads_object,
@@ -126,16 +126,30 @@ def _query_pairs(members: Iterable[Member], values: Params) -> list[tuple[str, s
 _LABEL = re.compile(r"\{([^}+]+)(\+?)\}")
 
 
+@lru_cache(maxsize=1024)
+def _uri_parts(template: str) -> tuple[tuple[str, str, bool], ...]:
+    """The template cut once into (literal text before, label name, greedy); the last has no label."""
+    parts: list[tuple[str, str, bool]] = []
+    position = 0
+    for match in _LABEL.finditer(template):
+        parts.append((template[position:match.start()], match.group(1), bool(match.group(2))))
+        position = match.end()
+    parts.append((template[position:], "", False))
+    return tuple(parts)
+
+
 def _render_uri(template: str, labels: Mapping[str, Member], values: Params) -> str:
-    def fill(match: re.Match[str]) -> str:
-        name, greedy = match.group(1), match.group(2)
+    pieces: list[str] = []
+    for literal, name, greedy in _uri_parts(template):
+        pieces.append(literal)
+        if not name:
+            continue
         member = labels.get(name)
         value = values.get(member.name) if member else None
         if member is None or value is None or value == "":
             raise SerializationError(f"URI label {name!r} needs a non-empty value")
-        return percent_encode(to_text(member, value, "iso8601"), safe="/" if greedy else "")
-
-    return _LABEL.sub(fill, template)
+        pieces.append(percent_encode(to_text(member, value, "iso8601"), safe="/" if greedy else ""))
+    return "".join(pieces)
 
 
 _PAYLOAD_TYPES = {"blob": "application/octet-stream", "string": "text/plain"}
@@ -157,7 +171,7 @@ def _body(shape: Shape, values: Params) -> tuple[bytes, str | None]:
     body_members = _by_location(shape, None)
     if not body_members:
         return b"", None
-    return dumps(encode_members(body_members, values)), "application/json"
+    return dumps(members_encoder(body_members)(values)), "application/json"
 
 
 @lru_cache(maxsize=4096)
@@ -177,9 +191,14 @@ def _header_members(shape: Shape | None) -> tuple[Member, ...]:
     return _by_location(shape, "header") + _by_location(shape, "headers")
 
 
+@lru_cache(maxsize=4096)
+def _labels(shape: Shape | None) -> Mapping[str, Member]:
+    return {m.wire_name: m for m in _by_location(shape, "uri")}
+
+
 def _encode_request(model: Model, op: Operation, params: Params, method: str | None) -> Encoded:
     shape = op.input
-    labels = {m.wire_name: m for m in _by_location(shape, "uri")}
+    labels = _labels(shape)
     path = _render_uri(op.request_uri, labels, params)
     query = _query_pairs(_by_location(shape, "querystring"), params)
     headers = _header_fields(_header_members(shape), params)

@@ -1,6 +1,8 @@
 """Scalars as text: header values, query-string and form values, URI labels, XML text.
 
-Strategy: two tables keyed by shape type, one per direction. The caller
+Strategy: two tables keyed by shape type, one per direction; the rendering
+side builds a one-argument function per member once (`renderer`), so
+compiled encoders call it without looking anything up. The caller
 passes the location's default timestamp format (HTTP date for headers,
 ISO 8601 elsewhere); a member's own `timestampFormat` wins over it. A
 `jsonvalue` string (Smithy `mediaType`) travels base64-encoded.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from wire.model import Member
@@ -27,27 +30,44 @@ from wire.scalars import (
 )
 
 
-def _string_text(member: Member, value: Any, default_fmt: str) -> str:
-    if member.json_value:
+def _string_renderer(member: Member, default_fmt: str) -> Callable[[Any], str]:
+    if not member.json_value:
+        return str
+
+    def render(value: Any) -> str:
         text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
         return base64.b64encode(text.encode("utf-8")).decode("ascii")
-    return str(value)
+
+    return render
 
 
-_TO_TEXT: dict[str, Callable[[Member, Any, str], str]] = {
-    "string": _string_text,
-    "timestamp": lambda m, v, fmt: format_timestamp_text(v, m.timestamp_format or fmt),
-    "boolean": lambda m, v, fmt: bool_text(v),
-    "float": lambda m, v, fmt: float_text(v),
-    "double": lambda m, v, fmt: float_text(v),
-    "blob": lambda m, v, fmt: encode_blob(v),
+def _timestamp_renderer(member: Member, default_fmt: str) -> Callable[[Any], str]:
+    fmt = member.timestamp_format or default_fmt
+    return lambda value: format_timestamp_text(value, fmt)
+
+
+#: shape type -> builder of (value -> text) for a member; other types use `str`.
+_RENDERERS: dict[str, Callable[[Member, str], Callable[[Any], str]]] = {
+    "string": _string_renderer,
+    "timestamp": _timestamp_renderer,
+    "boolean": lambda m, fmt: bool_text,
+    "float": lambda m, fmt: float_text,
+    "double": lambda m, fmt: float_text,
+    "blob": lambda m, fmt: encode_blob,
 }
+
+
+@lru_cache(maxsize=8192)
+def renderer(member: Member, default_fmt: str) -> Callable[[Any], str]:
+    """`member`'s scalar -> text function, built once; `default_fmt` is the
+    location's default timestamp format."""
+    build = _RENDERERS.get(member.shape.type)
+    return str if build is None else build(member, default_fmt)
 
 
 def to_text(member: Member, value: Any, default_fmt: str) -> str:
     """A scalar as text; `default_fmt` is the location's default timestamp format."""
-    render = _TO_TEXT.get(member.shape.type)
-    return str(value) if render is None else render(member, value, default_fmt)
+    return renderer(member, default_fmt)(value)
 
 
 def _string_value(member: Member, text: str) -> Any:
