@@ -18,6 +18,7 @@ from functools import lru_cache
 from urllib.parse import quote, unquote, unquote_plus
 
 from .errors import InvalidHeaderError
+from .types import mask_token_params
 
 #: Headers never signed by default: the signature itself, headers that proxies
 #: and HTTP libraries add or rewrite in transit, and hop-by-hop headers.
@@ -53,6 +54,12 @@ class CanonicalRequest:
     headers: tuple[tuple[str, str], ...]  # lowercase name, canonical value; sorted
     signed_headers: str
     payload_hash: str
+
+    def __repr__(self) -> str:
+        # The session token is a signed header or query parameter; reprs end up in logs, so mask it.
+        headers = tuple((n, "****" if n == "x-amz-security-token" else v) for n, v in self.headers)
+        return (f"CanonicalRequest(method={self.method!r}, uri={self.uri!r}, query={mask_token_params(self.query)!r}, "
+                f"headers={headers!r}, signed_headers={self.signed_headers!r}, payload_hash={self.payload_hash!r})")
 
     def render(self) -> str:
         # One join: each `name:value` is a line, and the empty line ends the header block.

@@ -11,6 +11,7 @@ The returned `SigningResult` keeps every intermediate for inspection.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -43,6 +44,8 @@ PRESIGN_PARAMS = (
     "X-Amz-SignedHeaders", "X-Amz-Security-Token", "X-Amz-Signature", "X-Amz-Region-Set",
 )
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
+_KEY_ID = re.compile(r"[!-.0-~]+\Z")  # printable ASCII except space and '/'
+_TOKEN_TEXT = re.compile(r"[ -~]*\Z")
 
 
 # A NamedTuple rather than a frozen dataclass: one is built per signature, and
@@ -77,11 +80,15 @@ class SigningResult(NamedTuple):
         return self.request.url
 
 
-@lru_cache(maxsize=64)
 def amz_date(timestamp: datetime) -> str:
     """`YYYYMMDDTHHMMSSZ` in UTC; a naive datetime is refused rather than guessed."""
     if not isinstance(timestamp, datetime):
         raise InvalidTimestampError(f"timestamp: expected a timezone-aware datetime, got {type(timestamp).__name__}")
+    return _amz_date(timestamp)
+
+
+@lru_cache(maxsize=64)
+def _amz_date(timestamp: datetime) -> str:
     if timestamp.tzinfo is None or timestamp.utcoffset() is None:
         raise InvalidTimestampError("timestamp: naive datetime; pass a timezone-aware one (e.g. tzinfo=timezone.utc)")
     t = timestamp.astimezone(timezone.utc)
@@ -126,8 +133,7 @@ def _drop_query_params(request: Request, names: Iterable[str]) -> Request:
         return request
     kept = [p for p in query.split("&") if p and query_pairs(p)[0][0] not in drop]
     new_target = path + ("?" + "&".join(kept) if kept else "")
-    return request.with_url(request.url[: len(request.url) - len(target)] + new_target
-                            if request.url.endswith(target) else new_target)
+    return request.with_url(f"{request.scheme}://{request.authority}{new_target}" if request.scheme else new_target)
 
 
 def _add_query_params(request: Request, params: Iterable[tuple[str, str]]) -> Request:
@@ -250,8 +256,13 @@ def _canonical_request(
 
 
 def _check_credentials(creds: Credentials) -> None:
+    """The key id and token go into headers and URLs: refuse what would break or inject into them."""
     if not creds.access_key_id or not creds.secret_access_key:
         raise InvalidParameterError("credentials: access key id and secret access key must not be empty")
+    if not _KEY_ID.match(creds.access_key_id):
+        raise InvalidParameterError("credentials: the access key id must be printable ASCII without spaces or '/'")
+    if creds.session_token is not None and not _TOKEN_TEXT.match(creds.session_token):
+        raise InvalidParameterError("credentials: the session token must be printable ASCII without control bytes")
 
 
 # The v2 overload exists because SigV2 has no canonical request or scope: it
@@ -297,10 +308,10 @@ def sign(
     (crc32, crc32c, sha1, sha256) for the -TRAILER forms.
     Raises a `SigningError` subclass naming the field and rule for unusable input.
     """
+    _check_credentials(credentials)
     if algorithm == "v2":
         return v2.sign(_with_host(request), credentials, timestamp=timestamp, signature_method=signature_method,
                        plus_is_space=plus_is_space)
-    _check_credentials(credentials)
     when = amz_date(timestamp)
     opts = _options(region, service, when[:8], algorithm=algorithm, deterministic=deterministic, s3=s3,
                     normalize_path=normalize_path, double_encode=double_encode, payload=payload,

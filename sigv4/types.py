@@ -8,6 +8,7 @@ lost and a signed request differs from its input only by what signing added.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Union
@@ -23,6 +24,14 @@ class Credentials:
     access_key_id: str
     secret_access_key: str = field(repr=False)
     session_token: str | None = field(default=None, repr=False)
+
+
+_TOKEN_PARAM = re.compile(r"\b(X-Amz-Security-Token|SecurityToken)=[^&#\n]*")
+
+
+def mask_token_params(text: str) -> str:
+    """`text` with the values of session-token query parameters replaced by `****` (for reprs)."""
+    return _TOKEN_PARAM.sub(r"\1=****", text)
 
 
 def _split_url(url: str) -> tuple[str, str, str]:
@@ -77,6 +86,12 @@ class Request:
             _fill(new, self.method, url, self.headers if headers is None else headers,
                   self.body if body is None else body, *_split_url(url))
         return new
+
+    def __repr__(self) -> str:
+        # A session token rides in a header or the query; repr is for logs, so it is masked there.
+        headers = tuple((n, "****" if n.lower() == "x-amz-security-token" else v) for n, v in self.headers)
+        url = mask_token_params(self.url)
+        return f"Request(method={self.method!r}, url={url!r}, headers={headers!r}, body={self.body!r})"
 
     # -- URL parts -------------------------------------------------------
     @property

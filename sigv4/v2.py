@@ -24,7 +24,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Literal
 
@@ -47,8 +47,9 @@ class SigV2Result:
 
     request: Request
     signature_method: str
-    params: tuple[tuple[str, str], ...]  # every signed parameter, decoded, in sent order (Signature excluded)
-    string_to_sign: str
+    # Both hold a SecurityToken when there is one: kept out of repr.
+    params: tuple[tuple[str, str], ...] = field(repr=False)  # every signed parameter, decoded, sent order
+    string_to_sign: str = field(repr=False)
     signature: str  # base64
     in_body: bool  # True when the parameters travel in a form body (POST)
 

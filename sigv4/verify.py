@@ -350,7 +350,8 @@ def _body_hash(request: Request, auth: SignedAuth) -> str:
         raise _fail("malformed_request", str(err), auth) from None
 
 
-def _mismatch(auth: SignedAuth, canonical_request: str, text: str) -> VerificationError:
+def _mismatch(auth: SignedAuth, canonical_request: str | None, text: str) -> VerificationError:
+    """`canonical_request` is None for SigV2, which signs its string-to-sign directly."""
     return VerificationError(
         "signature_mismatch",
         f"signature: {auth.signature[:16]}... does not match the one computed for the request "
@@ -423,7 +424,7 @@ def _verify_v2(request: Request, auth: SignedAuth, creds: Credentials, rules: Ca
         raise _fail("malformed_request", str(err), auth) from None
     expected = v2.signature(creds.secret_access_key, text, auth.algorithm)
     if not hmac.compare_digest(expected.encode(), auth.signature.encode("utf-8")):
-        raise _mismatch(auth, text, text)
+        raise _mismatch(auth, None, text)
     return ""  # SigV2 signs the parameters themselves, not a payload hash
 
 
