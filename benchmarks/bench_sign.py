@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 import sigv4
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
-KEY_ID, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+KEY_ID, SECRET = "AKIDBENCHMARK", "benchmark-secret-not-a-real-key/0123456789"
 URL = "https://dynamodb.us-east-1.amazonaws.com/"
 HEADERS = [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "DynamoDB_20120810.GetItem")]
 BODY = b'{"TableName":"Music","Key":{"Artist":{"S":"No One You Know"},"SongTitle":{"S":"Call Me Today"}}}'

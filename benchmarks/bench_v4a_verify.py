@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import serialization
 import sigv4
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
-CREDS = sigv4.Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+CREDS = sigv4.Credentials("AKIDBENCHMARK", "benchmark-secret-not-a-real-key/0123456789")
 HOST = "examplebucket.s3.amazonaws.com"
 HEADERS = [("Host", HOST), ("Content-Type", "text/plain"), ("X-Amz-Meta-Color", "blue")]
 BODY = b"Welcome to Amazon S3." * 8
