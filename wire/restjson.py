@@ -187,6 +187,7 @@ def _by_location(shape: Shape | None, location: str | None) -> tuple[Member, ...
     return _bindings(shape).get(location, ()) if shape is not None else ()
 
 
+@lru_cache(maxsize=4096)
 def _header_members(shape: Shape | None) -> tuple[Member, ...]:
     return _by_location(shape, "header") + _by_location(shape, "headers")
 

@@ -178,7 +178,7 @@ def _check_structure(shape: Shape, constraints: bool, memo: _Memo) -> Check:
     union = shape.union
 
     def check(value: Any, path: str, out: list[Violation]) -> None:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):  # the ABC check is slow; dicts skip it
             out.append(_type_violation(path, "a structure (dict)", value))
             return
         if constrained:
@@ -226,7 +226,7 @@ def _check_map(shape: Shape, constraints: bool, memo: _Memo) -> Check:
     constrained = constraints and _has_constraints(shape)
 
     def check(value: Any, path: str, out: list[Violation]) -> None:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):  # the ABC check is slow; dicts skip it
             out.append(_type_violation(path, "a map (dict)", value))
             return
         if constrained:
