@@ -101,3 +101,14 @@ class RequestSigner:
         result = sign(request, self.credentials(), region=self.region, service=self.service,
                       timestamp=self.clock() if timestamp is None else timestamp, **self.options)
         return result.request
+
+
+class AdapterSettings:
+    """The constructor the requests and httpx adapters share: their signer and redirect policy."""
+
+    def __init__(self, credentials_or_provider: CredentialsOrProvider, *, region: str | list[str], service: str,
+                 presign: bool = False, resign_redirects: bool = False,
+                 clock: Callable[[], datetime] = _utc_now, **sign_options: Any) -> None:
+        self.signer = RequestSigner(credentials_or_provider, region=region, service=service, presign=presign,
+                                    clock=clock, **sign_options)
+        self.resign_redirects = resign_redirects

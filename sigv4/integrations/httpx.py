@@ -19,15 +19,13 @@ for each redirect (up to `MAX_REDIRECTS`), within the origin or not.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
-from datetime import datetime
-from typing import Any
+from collections.abc import AsyncIterator, Generator, Iterator
 
 import httpx
 
 from ..errors import InvalidParameterError
 from ..types import Body, Request, iter_body
-from .auth import CredentialsOrProvider, RequestSigner, _utc_now
+from .auth import AdapterSettings
 
 #: As httpx's own default (`Client.max_redirects`).
 MAX_REDIRECTS = 20
@@ -48,7 +46,7 @@ class _EncodedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
             yield chunk
 
 
-class SigV4Auth(httpx.Auth):
+class SigV4Auth(AdapterSettings, httpx.Auth):
     """Sign httpx requests with SigV4 or SigV4a; same arguments as the requests adapter.
 
     `credentials_or_provider` is `sigv4.Credentials` or a provider (asked
@@ -57,13 +55,6 @@ class SigV4Auth(httpx.Auth):
     at construction for an unknown option, and SigningError subclasses when a
     request cannot be signed as given.
     """
-
-    def __init__(self, credentials_or_provider: CredentialsOrProvider, *, region: str | list[str], service: str,
-                 presign: bool = False, resign_redirects: bool = False,
-                 clock: Callable[[], datetime] = _utc_now, **sign_options: Any) -> None:
-        self.signer = RequestSigner(credentials_or_provider, region=region, service=service, presign=presign,
-                                    clock=clock, **sign_options)
-        self.resign_redirects = resign_redirects
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         response = yield self.sign(request)

@@ -20,8 +20,6 @@ redirect is part of the response's `.history`, as with requests' own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -31,7 +29,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import requote_uri, rewind_body
 
 from ..types import Body, Request
-from .auth import SIGNATURE_HEADERS, CredentialsOrProvider, RequestSigner, _utc_now, origin
+from .auth import SIGNATURE_HEADERS, AdapterSettings, origin
 
 #: As requests' own limit (`Session.max_redirects`).
 MAX_REDIRECTS = 30
@@ -56,7 +54,7 @@ def _body(prepared: PreparedRequest) -> Body:
     return body  # typed bytes by the stubs, but a file or an iterator at run time too: all are Body
 
 
-class SigV4Auth(AuthBase):
+class SigV4Auth(AdapterSettings, AuthBase):
     """Sign requests' prepared requests with SigV4 or SigV4a.
 
     `credentials_or_provider` is `sigv4.Credentials` or a provider (see
@@ -68,13 +66,6 @@ class SigV4Auth(AuthBase):
     InvalidParameterError at construction for an unknown option, and the
     signer's SigningError subclasses when a request cannot be signed.
     """
-
-    def __init__(self, credentials_or_provider: CredentialsOrProvider, *, region: str | list[str], service: str,
-                 presign: bool = False, resign_redirects: bool = False,
-                 clock: Callable[[], datetime] = _utc_now, **sign_options: Any) -> None:
-        self.signer = RequestSigner(credentials_or_provider, region=region, service=service, presign=presign,
-                                    clock=clock, **sign_options)
-        self.resign_redirects = resign_redirects
 
     def __call__(self, r: PreparedRequest) -> PreparedRequest:
         self.sign(r)
