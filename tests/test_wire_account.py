@@ -115,3 +115,17 @@ def test_serialize_checks_types_but_not_constraints() -> None:
     assert request.body == b'{"AlternateContactType":"FOO"}'
     with pytest.raises(wire.ValidationError, match="AlternateContactType: expected a string"):
         wire.serialize(MODEL, "GetAlternateContact", {"AlternateContactType": 3}, endpoint=ENDPOINT)
+
+
+def test_validation_never_echoes_a_sensitive_value() -> None:
+    model = wire.load_model("account")
+    with pytest.raises(wire.ValidationError) as caught:
+        wire.validate(model, "AcceptPrimaryEmailUpdate", {"AccountId": "111122223333", "Otp": "not a code!",
+                                                          "PrimaryEmail": "x"})
+    assert "not a code!" not in str(caught.value) and "(sensitive value)" in str(caught.value)
+
+
+def test_xml_text_keeps_documents_well_formed() -> None:
+    from wire.xml import element, parse, text
+    root = parse(element("a", text("bad\x01byte \ud800 & <ok>")).encode("utf-8", "surrogatepass"))
+    assert root.text == "bad\ufffdbyte \ufffd & <ok>"

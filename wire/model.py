@@ -54,6 +54,8 @@ class Shape:
     error_code: str | None = None
     error_status: int | None = None
     sender_fault: bool = True
+    #: The model marks the value as sensitive: never echoed in messages.
+    sensitive: bool = False
 
     @property
     def member(self) -> Member:
@@ -148,6 +150,7 @@ def _new_shape(name: str, raw: Mapping[str, Any], members: Mapping[str, Member])
         error_code=error.get("code"),
         error_status=error.get("httpStatusCode"),
         sender_fault=bool(error.get("senderFault", not raw.get("fault"))),
+        sensitive=bool(raw.get("sensitive")),
     )
 
 

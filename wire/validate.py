@@ -92,9 +92,15 @@ def _size(shape: Shape, value: Any) -> tuple[float, str] | None:
     return None
 
 
+def _shown(shape: Shape, value: Any) -> str:
+    """The value as quoted in a message: a sensitive one (an email, a one-time code) is not echoed,
+    as AWS does, since messages reach logs and the server's trail."""
+    return "(sensitive value)" if shape.sensitive else f"{value!r:.60}"
+
+
 def _constraints(shape: Shape, value: Any, path: str, out: list[Violation]) -> None:
     if shape.enum and isinstance(value, str) and value not in shape.enum:
-        out.append(Violation(path, f"{value!r} is not one of {', '.join(shape.enum)}"))
+        out.append(Violation(path, f"{_shown(shape, value)} is not one of {', '.join(shape.enum)}"))
     measured = _size(shape, value)
     if measured is not None:
         size, unit = measured
@@ -105,7 +111,7 @@ def _constraints(shape: Shape, value: Any, path: str, out: list[Violation]) -> N
     if shape.pattern and isinstance(value, str):
         regex = _compiled(shape.pattern)
         if regex is not None and not regex.search(value):
-            out.append(Violation(path, f"{value!r} does not match the pattern {shape.pattern}"))
+            out.append(Violation(path, f"{_shown(shape, value)} does not match the pattern {shape.pattern}"))
 
 
 def _join(path: str, name: str) -> str:
@@ -146,8 +152,8 @@ def _accepted_without_check(shape: Shape, constraints: bool) -> tuple[type, ...]
     return _ALWAYS_ACCEPTED.get(shape.type, ())
 
 
-def _type_violation(path: str, expected: str, value: Any) -> Violation:
-    return Violation(path, f"expected {expected}, got {type(value).__name__} {value!r:.60}")
+def _type_violation(shape: Shape, path: str, expected: str, value: Any) -> Violation:
+    return Violation(path, f"expected {expected}, got {type(value).__name__} {_shown(shape, value)}")
 
 
 def _accept_anything(value: Any, path: str, out: list[Violation]) -> None:
@@ -160,7 +166,7 @@ def _check_scalar(shape: Shape, constraints: bool, memo: _Memo) -> Check:
 
     def check(value: Any, path: str, out: list[Violation]) -> None:
         if not accepts(value):
-            out.append(_type_violation(path, expected, value))
+            out.append(_type_violation(shape, path, expected, value))
         elif constrained:
             _constraints(shape, value, path, out)
 
@@ -179,7 +185,7 @@ def _check_structure(shape: Shape, constraints: bool, memo: _Memo) -> Check:
 
     def check(value: Any, path: str, out: list[Violation]) -> None:
         if type(value) is not dict and not isinstance(value, Mapping):  # the ABC check is slow; dicts skip it
-            out.append(_type_violation(path, "a structure (dict)", value))
+            out.append(_type_violation(shape, path, "a structure (dict)", value))
             return
         if constrained:
             _constraints(shape, value, path, out)
@@ -208,7 +214,7 @@ def _check_list(shape: Shape, constraints: bool, memo: _Memo) -> Check:
 
     def check(value: Any, path: str, out: list[Violation]) -> None:
         if not isinstance(value, (list, tuple)):
-            out.append(_type_violation(path, "a list", value))
+            out.append(_type_violation(shape, path, "a list", value))
             return
         if constrained:
             _constraints(shape, value, path, out)
@@ -227,7 +233,7 @@ def _check_map(shape: Shape, constraints: bool, memo: _Memo) -> Check:
 
     def check(value: Any, path: str, out: list[Violation]) -> None:
         if type(value) is not dict and not isinstance(value, Mapping):  # the ABC check is slow; dicts skip it
-            out.append(_type_violation(path, "a map (dict)", value))
+            out.append(_type_violation(shape, path, "a map (dict)", value))
             return
         if constrained:
             _constraints(shape, value, path, out)

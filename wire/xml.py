@@ -10,6 +10,8 @@ which is all the Query and EC2 decoders need. Every failure is `DecodeError`.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import NoReturn
 from xml.parsers import expat
@@ -76,6 +78,10 @@ def element(tag: str, content: str) -> str:
     return f"<{tag}>{content}</{tag}>"
 
 
+# Characters XML 1.0 cannot carry at all, even escaped: written as U+FFFD so the document stays well-formed.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def text(value: str) -> str:
     """Character data escaped for XML."""
-    return escape(value, {'"': "&quot;", "\r": "&#xD;"})
+    return escape(_NOT_XML.sub("\ufffd", value), {'"': "&quot;", "\r": "&#xD;"})
