@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import ssl
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -306,8 +307,7 @@ def proxy_for(scheme: str, host: str, env: Mapping[str, str]) -> str | None:
     return get("HTTPS_PROXY" if scheme == "https" else "HTTP_PROXY") or None
 
 
-def _tls_context(options: TransportOptions, warn: Callable[[str], None]) -> "ssl.SSLContext":
-    import ssl
+def _tls_context(options: TransportOptions, warn: Callable[[str], None]) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=options.ca_bundle)
     if options.insecure:
         warn("sigv4: warning: --insecure: the server's TLS certificate is not checked")
@@ -346,7 +346,6 @@ class Connection:
         if self.proxy and self.scheme == "https":
             sock = self._tunnel(sock, sent, received)
         if self.scheme == "https":
-            import ssl
             try:
                 sock = _tls_context(self.options, self._warn).wrap_socket(sock, server_hostname=self.host)
             except ssl.SSLError as err:
