@@ -246,9 +246,11 @@ def encode_body(body: Body, signer: ChunkSigner, seed_signature: str, *, chunk_s
 
 @dataclass(frozen=True, slots=True)
 class ChunkedUpload:
-    """A request ready for aws-chunked signing, and the framing choices made for it."""
+    """What aws-chunked signing adds to a request (headers, later the encoded body), and the framing choices made for it."""
 
-    request: Request  # with the aws-chunked headers added; its body is still the caller's
+    #: The headers an aws-chunked upload signs, to be set on the request (the signer sets them with its own, in one edit).
+    headers: tuple[tuple[str, str], ...]
+    body: Body  # the caller's, encoded by `encode`
     framing: Framing
     chunk_size: int
     decoded_length: int
@@ -257,7 +259,7 @@ class ChunkedUpload:
     def encode(self, scope: ChunkScope, sign: Signer, seed_signature: str) -> Iterator[bytes]:
         """The lazily encoded body, chained to the seed signature (`scope` and `sign` are the seed's)."""
         signer = ChunkSigner(self.framing, scope, sign)
-        return encode_body(self.request.body, signer, seed_signature, chunk_size=self.chunk_size,
+        return encode_body(self.body, signer, seed_signature, chunk_size=self.chunk_size,
                            decoded_length=self.decoded_length, checksum=self.checksum)
 
 
@@ -314,9 +316,10 @@ def prepare_upload(request: Request, payload: str | None, *, algorithm: str, chu
     """Check the streaming options and add the headers an aws-chunked upload signs.
 
     Returns None when `payload` is not an aws-chunked form. Otherwise the
-    request gains `Content-Encoding: aws-chunked` (first, before any other
-    coding), `x-amz-decoded-content-length`, the encoded `Content-Length`,
-    `x-amz-trailer` (trailer forms) and `x-amz-content-sha256`. `algorithm` is
+    upload's headers are `Content-Encoding: aws-chunked` (first, before any
+    other coding), `x-amz-decoded-content-length`, the encoded `Content-Length`,
+    `x-amz-trailer` (trailer forms) and `x-amz-content-sha256`, each to replace
+    the request's header of that name. `algorithm` is
     the seed's algorithm line, which must be the one that signs the chunks.
     Raises InvalidParameterError naming the option, e.g. when the decoded
     length cannot be known (a stream without `x-amz-decoded-content-length`).
@@ -327,10 +330,12 @@ def prepare_upload(request: Request, payload: str | None, *, algorithm: str, chu
         return None
     checksum = checksum_algorithm(trailer_checksum) if trailer_checksum is not None else None
     decoded = _decoded_length(request)
-    req = request.with_header("Content-Encoding", _content_encoding(request.header("content-encoding")))
-    req = req.with_header("X-Amz-Decoded-Content-Length", str(decoded))
-    req = req.with_header("Content-Length", str(encoded_length(decoded, chunk_size, framing, checksum)))
+    headers = [
+        ("Content-Encoding", _content_encoding(request.header("content-encoding"))),
+        ("X-Amz-Decoded-Content-Length", str(decoded)),
+        ("Content-Length", str(encoded_length(decoded, chunk_size, framing, checksum))),
+    ]
     if checksum is not None:
-        req = req.with_header("X-Amz-Trailer", checksum.header)
-    req = req.with_header("X-Amz-Content-SHA256", framing.payload)
-    return ChunkedUpload(req, framing, chunk_size, decoded, checksum)
+        headers.append(("X-Amz-Trailer", checksum.header))
+    headers.append(("X-Amz-Content-SHA256", framing.payload))
+    return ChunkedUpload(tuple(headers), request.body, framing, chunk_size, decoded, checksum)

@@ -32,7 +32,7 @@ from . import chunked, v2, v4a
 from .errors import InvalidHeaderError, InvalidParameterError, InvalidTimestampError
 from .keys import signature_hex, signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
-from .types import Credentials, Request
+from .types import Credentials, Request, edited_headers
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 #: `v4`: HMAC-SHA256 with a regional scope; `v4a`: ECDSA P-256 valid for a region set.
@@ -111,9 +111,14 @@ def host_from_url(request: Request) -> str:
     return authority
 
 
-def _host_header(request: Request) -> list[tuple[str, str]]:
-    """The Host header to add: none when the request has one, else one from the URL."""
-    if request.header("host") is not None:
+def _header_names(request: Request) -> frozenset[str]:
+    """The request's header names, lowercase: one pass answers every "has it a ... header?"."""
+    return frozenset([name.lower() for name, _ in request.headers])
+
+
+def _host_header(request: Request, names: frozenset[str]) -> list[tuple[str, str]]:
+    """The Host header to add: none when the request has one (`names`: its header names, lowercase), else one from the URL."""
+    if "host" in names:
         return []
     if not request.scheme:
         raise InvalidHeaderError("Host: the request has no Host header and its URL is not absolute")
@@ -121,7 +126,7 @@ def _host_header(request: Request) -> list[tuple[str, str]]:
 
 
 def _with_host(request: Request) -> Request:
-    return request.edit_headers(_host_header(request))
+    return request.edit_headers(_host_header(request, _header_names(request)))
 
 
 def _drop_query_params(request: Request, names: Iterable[str]) -> Request:
@@ -317,30 +322,35 @@ def sign(
                     normalize_path=normalize_path, double_encode=double_encode, payload=payload,
                     omit_session_token=omit_session_token, content_sha256_header=content_sha256_header,
                     unsigned_headers=unsigned_headers, plus_is_space=plus_is_space)
+    names = _header_names(request)
     token = credentials.session_token
-    sets = [*_host_header(request), ("X-Amz-Date", when)]
+    sets = [*_host_header(request, names), ("X-Amz-Date", when)]
     if algorithm == "v4a":
         sets.append((v4a.REGION_SET_HEADER, opts.region))
     signs_token = bool(token) and not omit_session_token
     if signs_token and token:  # `and token` narrows the type; signs_token already implies it
         sets.append(("X-Amz-Security-Token", token))
-    req = request.edit_headers(sets, ("authorization",) if signs_token else ("authorization", "x-amz-security-token"))
-    upload = chunked.prepare_upload(req, payload, algorithm=opts.scheme.name, chunk_size=chunk_size,
+    upload = chunked.prepare_upload(request, payload, algorithm=opts.scheme.name, chunk_size=chunk_size,
                                     trailer_checksum=trailer_checksum)
-    req = upload.request if upload is not None else req
-    payload_hash = resolve_payload(req.body, payload)
-    if s3 or content_sha256_header or req.header("x-amz-content-sha256") is not None:
-        req = req.with_header("X-Amz-Content-SHA256", payload_hash)
-    canonical = canonicalize(req, opts.rules, payload_hash, opts.unsigned)
+    payload_hash = resolve_payload(request.body, payload)
+    if upload is not None:
+        sets.extend(upload.headers)  # x-amz-content-sha256 among them
+    elif s3 or content_sha256_header or "x-amz-content-sha256" in names:
+        sets.append(("X-Amz-Content-SHA256", payload_hash))
+    # The signed headers are edited as a tuple and the request is copied once, with the Authorization header.
+    headers = edited_headers(request.headers, sets,
+                             ("authorization",) if signs_token else ("authorization", "x-amz-security-token"))
+    canonical = _canonical_request(request, opts.rules, payload_hash, canonical_headers(headers, opts.unsigned))
     string_to_sign, signature = _signature(credentials, opts, when, canonical)
     authorization = (f"{opts.scheme.name} Credential={credentials.access_key_id}/{opts.scope}, "
                      f"SignedHeaders={canonical.signed_headers}, Signature={signature}")
     # Both were dropped above, so appending them is setting them.
     unsigned_token = (("X-Amz-Security-Token", token),) if token and omit_session_token else ()
-    req = req.append_headers((*unsigned_token, ("Authorization", authorization)))
+    body = request.body
     if upload is not None:
         scope = chunked.ChunkScope(opts.scheme.name, when, opts.scope)
-        req = req.with_body(upload.encode(scope, lambda text: opts.scheme.sign(credentials, opts, text), signature))
+        body = upload.encode(scope, lambda text: opts.scheme.sign(credentials, opts, text), signature)
+    req = request._copy(headers=(*headers, *unsigned_token, ("Authorization", authorization)), body=body)
     return SigningResult(req, opts.scheme.name, when, opts.scope, canonical, string_to_sign, signature,
                          authorization)
 
@@ -368,7 +378,7 @@ def presign(
                     omit_session_token=omit_session_token, content_sha256_header=content_sha256_header,
                     unsigned_headers=unsigned_headers, plus_is_space=plus_is_space)
     req = _drop_query_params(request, PRESIGN_PARAMS)
-    req = req.edit_headers(_host_header(req), ("authorization", "x-amz-date", "x-amz-security-token"))
+    req = req.edit_headers(_host_header(req, _header_names(req)), ("authorization", "x-amz-date", "x-amz-security-token"))
     payload_hash = resolve_payload(req.body, UNSIGNED_PAYLOAD if s3 and payload is None else payload)
     if content_sha256_header:
         req = req.with_header("X-Amz-Content-SHA256", payload_hash)

@@ -113,32 +113,8 @@ class Request:
         return None
 
     def edit_headers(self, sets: Iterable[tuple[str, str]] = (), drops: Iterable[str] = ()) -> Request:
-        """Set and drop headers in one pass.
-
-        A set header replaces the first occurrence of its name in place (later
-        duplicates are dropped) or is appended, in the order given; `drops`
-        names are removed. Names compare case-insensitively.
-        """
-        # Plain loops: on Python 3.11 a comprehension is a function call of its
-        # own, and the signer edits a few headers on every request.
-        pending: dict[str, tuple[str, str]] = {}
-        for name, value in sets:
-            pending[name.lower()] = (name, value)
-        drop: set[str] = set()
-        for name in drops:
-            drop.add(name.lower())
-        out: list[tuple[str, str]] = []
-        for header in self.headers:
-            key = header[0].lower()
-            if key in drop:
-                continue
-            if key in pending:
-                out.append((header[0], pending.pop(key)[1]))
-                drop.add(key)
-            else:
-                out.append(header)
-        out.extend(pending.values())
-        return self._copy(headers=tuple(out))
+        """Set and drop headers in one pass (see `edited_headers`)."""
+        return self._copy(headers=edited_headers(self.headers, sets, drops))
 
     def append_headers(self, headers: Iterable[tuple[str, str]]) -> Request:
         """Add headers after the existing ones, as given; a name already present is repeated, not replaced."""
@@ -175,6 +151,36 @@ def _fill(request: Request, method: str, url: str, headers: tuple[tuple[str, str
     _SET_SCHEME(request, scheme)
     _SET_AUTHORITY(request, authority)
     _SET_TARGET(request, target)
+
+
+def edited_headers(headers: tuple[tuple[str, str], ...], sets: Iterable[tuple[str, str]] = (),
+                   drops: Iterable[str] = ()) -> tuple[tuple[str, str], ...]:
+    """`headers` with `sets` set and `drops` dropped, in one pass.
+
+    A set header replaces the first occurrence of its name in place (later
+    duplicates are dropped) or is appended, in the order given; `drops`
+    names are removed. Names compare case-insensitively.
+    """
+    # Plain loops: on Python 3.11 a comprehension is a function call of its
+    # own, and the signer edits a few headers on every request.
+    pending: dict[str, tuple[str, str]] = {}
+    for name, value in sets:
+        pending[name.lower()] = (name, value)
+    drop: set[str] = set()
+    for name in drops:
+        drop.add(name.lower())
+    out: list[tuple[str, str]] = []
+    for header in headers:
+        key = header[0].lower()
+        if key in drop:
+            continue
+        if key in pending:
+            out.append((header[0], pending.pop(key)[1]))
+            drop.add(key)
+        else:
+            out.append(header)
+    out.extend(pending.values())
+    return tuple(out)
 
 
 def iter_body(body: Body, chunk_size: int = 1 << 16) -> Iterator[bytes]:
