@@ -141,14 +141,16 @@ def _drop_query_params(request: Request, names: Iterable[str]) -> Request:
     return request.with_url(f"{request.scheme}://{request.authority}{new_target}" if request.scheme else new_target)
 
 
-def _add_query_params(request: Request, params: Iterable[tuple[str, str]]) -> Request:
-    """Append encoded parameters to the URL (`%20` for a space, never `+`)."""
-    encoded = "&".join(f"{uri_encode(n, keep_slash=False)}={uri_encode(v, keep_slash=False)}" for n, v in params)
-    if not encoded:
-        return request
-    url, _, fragment = request.url.partition("#")
+def _query_params(params: Iterable[tuple[str, str]]) -> str:
+    """Presigning parameters as query text; the names are unreserved, so only the values are encoded (`%20`, never `+`)."""
+    return "&".join([f"{name}={uri_encode(value, keep_slash=False)}" for name, value in params])
+
+
+def _with_query(url: str, encoded: str) -> str:
+    """`url` with the encoded parameters appended to its query (before any fragment)."""
+    url, _, fragment = url.partition("#")
     joiner = "&" if "?" in url and not url.endswith(("?", "&")) else ("" if url.endswith(("?", "&")) else "?")
-    return request.with_url(url + joiner + encoded + ("#" + fragment if fragment else ""))
+    return url + joiner + encoded + ("#" + fragment if fragment else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,28 +380,29 @@ def presign(
                     omit_session_token=omit_session_token, content_sha256_header=content_sha256_header,
                     unsigned_headers=unsigned_headers, plus_is_space=plus_is_space)
     req = _drop_query_params(request, PRESIGN_PARAMS)
-    req = req.edit_headers(_host_header(req, _header_names(req)), ("authorization", "x-amz-date", "x-amz-security-token"))
+    sets = _host_header(req, _header_names(req))
     payload_hash = resolve_payload(req.body, UNSIGNED_PAYLOAD if s3 and payload is None else payload)
     if content_sha256_header:
-        req = req.with_header("X-Amz-Content-SHA256", payload_hash)
-    # The query parameters added below leave the headers as they are: canonicalize them once.
-    headers = canonical_headers(req.headers, opts.unsigned)
+        sets.append(("X-Amz-Content-SHA256", payload_hash))
+    # The query parameters added below leave the headers as they are: edit and canonicalize them once.
+    headers = edited_headers(req.headers, sets, ("authorization", "x-amz-date", "x-amz-security-token"))
+    canonical_pairs = canonical_headers(headers, opts.unsigned)
     token = credentials.session_token
     params = [
         ("X-Amz-Algorithm", opts.scheme.name),
         ("X-Amz-Credential", f"{credentials.access_key_id}/{opts.scope}"),
         ("X-Amz-Date", when),
         ("X-Amz-Expires", str(expires)),
-        ("X-Amz-SignedHeaders", headers[1]),
+        ("X-Amz-SignedHeaders", canonical_pairs[1]),
     ]
     if token and not omit_session_token:
         params.append(("X-Amz-Security-Token", token))
     if algorithm == "v4a":
         params.append((v4a.REGION_SET_HEADER, opts.region))
-    req = _add_query_params(req, params)
-    canonical = _canonical_request(req, opts.rules, payload_hash, headers)
+    req = req._copy(url=_with_query(req.url, _query_params(params)), headers=headers)
+    canonical = _canonical_request(req, opts.rules, payload_hash, canonical_pairs)
     string_to_sign, signature = _signature(credentials, opts, when, canonical)
     tail = [("X-Amz-Security-Token", token)] if token and omit_session_token else []
-    req = _add_query_params(req, [*tail, ("X-Amz-Signature", signature)])
+    req = req._copy(url=_with_query(req.url, _query_params([*tail, ("X-Amz-Signature", signature)])))
     return SigningResult(req, opts.scheme.name, when, opts.scope, canonical, string_to_sign, signature,
                          None)
