@@ -58,7 +58,10 @@ def _token_members(op: Operation) -> tuple[str, ...]:
 
 
 def _fill_tokens(op: Operation, params: Params, token_factory: Callable[[], str]) -> Params:
-    missing = [name for name in _token_members(op) if params.get(name) is None]
+    tokens = _token_members(op)
+    if not tokens:  # most operations have none: no list to build
+        return params
+    missing = [name for name in tokens if params.get(name) is None]
     return {**params, **{name: token_factory() for name in missing}} if missing else params
 
 
