@@ -44,7 +44,7 @@ class CanonicalRules:
     plus_is_space: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class CanonicalRequest:
     """The six parts of a canonical request; `render()` is what gets hashed."""
 
@@ -54,6 +54,17 @@ class CanonicalRequest:
     headers: tuple[tuple[str, str], ...]  # lowercase name, canonical value; sorted
     signed_headers: str
     payload_hash: str
+
+    # One is built per signature: the slots are filled through their descriptors,
+    # which costs a fraction of the frozen class's object.__setattr__ per field.
+    def __init__(self, method: str, uri: str, query: str, headers: tuple[tuple[str, str], ...],
+                 signed_headers: str, payload_hash: str) -> None:
+        _SET_METHOD(self, method)
+        _SET_URI(self, uri)
+        _SET_QUERY(self, query)
+        _SET_HEADERS(self, headers)
+        _SET_SIGNED_HEADERS(self, signed_headers)
+        _SET_PAYLOAD_HASH(self, payload_hash)
 
     def __repr__(self) -> str:
         # The session token is a signed header or query parameter; reprs end up in logs, so mask it.
@@ -65,6 +76,11 @@ class CanonicalRequest:
         # One join: each `name:value` is a line, and the empty line ends the header block.
         return "\n".join((self.method, self.uri, self.query, *map(":".join, self.headers), "",
                           self.signed_headers, self.payload_hash))
+
+
+(_SET_METHOD, _SET_URI, _SET_QUERY, _SET_HEADERS, _SET_SIGNED_HEADERS, _SET_PAYLOAD_HASH) = (
+    CanonicalRequest.__dict__[name].__set__
+    for name in ("method", "uri", "query", "headers", "signed_headers", "payload_hash"))
 
 
 _UNRESERVED = {False: re.compile(r"[A-Za-z0-9\-._~]*\Z"), True: re.compile(r"[A-Za-z0-9\-._~/]*\Z")}
