@@ -20,7 +20,8 @@ structure with body members always sends at least `{}`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -168,41 +169,47 @@ def _body(shape: Shape, values: Params) -> tuple[bytes, str | None]:
             raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
             return raw, _PAYLOAD_TYPES[member.shape.type]
         return dumps(encode_value(member.shape, value)), "application/json"
-    body_members = _by_location(shape, None)
-    if not body_members:
+    bindings = _bindings(shape)
+    if not bindings.body:
         return b"", None
-    return dumps(members_encoder(body_members)(values)), "application/json"
+    return dumps(bindings.encode_body(values)), "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class _Bindings:
+    """A structure's members grouped by where they travel, with its body encoder."""
+
+    labels: Mapping[str, Member]  # by label name
+    query: tuple[Member, ...]
+    headers: tuple[Member, ...]  # `header` and `headers` (prefixed map) members
+    status: tuple[Member, ...]
+    body: tuple[Member, ...]
+    encode_body: Callable[[Params], dict[str, Any]]
 
 
 @lru_cache(maxsize=4096)
-def _bindings(shape: Shape) -> dict[str | None, tuple[Member, ...]]:
-    """A structure's members grouped by `location` (None: the body), computed once per shape."""
+def _bindings(shape: Shape | None) -> _Bindings:
+    """Computed once per shape, so encoding a request costs one cache lookup."""
     groups: dict[str | None, list[Member]] = {}
-    for member in shape.members.values():
+    for member in shape.members.values() if shape is not None else ():
         groups.setdefault(member.location, []).append(member)
-    return {location: tuple(members) for location, members in groups.items()}
-
-
-def _by_location(shape: Shape | None, location: str | None) -> tuple[Member, ...]:
-    return _bindings(shape).get(location, ()) if shape is not None else ()
-
-
-@lru_cache(maxsize=4096)
-def _header_members(shape: Shape | None) -> tuple[Member, ...]:
-    return _by_location(shape, "header") + _by_location(shape, "headers")
-
-
-@lru_cache(maxsize=4096)
-def _labels(shape: Shape | None) -> Mapping[str, Member]:
-    return {m.wire_name: m for m in _by_location(shape, "uri")}
+    body = tuple(groups.get(None, ()))
+    return _Bindings(
+        labels={m.wire_name: m for m in groups.get("uri", ())},
+        query=tuple(groups.get("querystring", ())),
+        headers=tuple(groups.get("header", []) + groups.get("headers", [])),
+        status=tuple(groups.get("statusCode", ())),
+        body=body,
+        encode_body=members_encoder(body),
+    )
 
 
 def _encode_request(model: Model, op: Operation, params: Params, method: str | None) -> Encoded:
     shape = op.input
-    labels = _labels(shape)
-    path = _render_uri(op.request_uri, labels, params)
-    query = _query_pairs(_by_location(shape, "querystring"), params)
-    headers = _header_fields(_header_members(shape), params)
+    bindings = _bindings(shape)
+    path = _render_uri(op.request_uri, bindings.labels, params)
+    query = _query_pairs(bindings.query, params)
+    headers = _header_fields(bindings.headers, params)
     body, content_type = _body(shape, params) if shape is not None else (b"", None)
     if content_type is not None:
         headers.append(("Content-Type", content_type))
@@ -210,11 +217,11 @@ def _encode_request(model: Model, op: Operation, params: Params, method: str | N
 
 
 def _encode_bound(shape: Shape | None, values: Params, status: int) -> Response:
-    status_members = _by_location(shape, "statusCode")
-    for member in status_members:
+    bindings = _bindings(shape)
+    for member in bindings.status:
         if values.get(member.name) is not None:
             status = int(values[member.name])
-    headers = _header_fields(_header_members(shape), values)
+    headers = _header_fields(bindings.headers, values)
     body, content_type = _body(shape, values) if shape is not None else (b"", None)
     if content_type is not None:
         headers.append(("Content-Type", content_type))
@@ -244,7 +251,7 @@ def _encode_error(model: Model, code: str, message: str, status: int, extra: Par
 
 def _read_headers(shape: Shape, headers: Headers) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for member in _header_members(shape):
+    for member in _bindings(shape).headers:
         name = member.wire_name.lower()
         if member.location == "headers":
             value_member = member.shape.members["value"]
@@ -268,7 +275,7 @@ def _read_body(shape: Shape, body: bytes) -> dict[str, Any]:
             return {member.name: body.decode("utf-8", "replace")}
         data = loads(body)
         return {member.name: decode_value(member.shape, data)} if data is not None else {}
-    body_members = _by_location(shape, None)
+    body_members = _bindings(shape).body
     if not body_members:
         return {}
     return decode_members(body_members, loads_object(body))
@@ -278,7 +285,7 @@ def _read_bound(shape: Shape | None, status: int, headers: Headers, body: bytes)
     if shape is None:
         return {}
     out = _read_headers(shape, headers)
-    out.update({m.name: status for m in _by_location(shape, "statusCode")})
+    out.update({m.name: status for m in _bindings(shape).status})
     out.update(_read_body(shape, body))
     return out
 
@@ -375,8 +382,9 @@ def _decode_request(model: Model, method: str, target: str, headers: Headers, bo
     shape = op.input
     if shape is None:
         return op.name, {}
-    params = {m.name: from_text(m, labels[m.wire_name]) for m in _by_location(shape, "uri") if m.wire_name in labels}
-    params.update(_read_query(_by_location(shape, "querystring"), query))
+    bindings = _bindings(shape)
+    params = {m.name: from_text(m, label) for name, m in bindings.labels.items() if (label := labels.get(name)) is not None}
+    params.update(_read_query(bindings.query, query))
     params.update(_read_headers(shape, headers))
     params.update(_read_body(shape, body))
     return op.name, params
