@@ -10,7 +10,8 @@ types, required members and unknown members (what
 `wire.serialize` needs to produce a well-formed request, as botocore does);
 with `constraints=True` it also checks enums, length/range and patterns (what
 `wire.validate` adds for the CLI and the local endpoint). Violations carry a
-path such as `Contacts[0].Name` and a rule in words.
+path such as `Contacts[0].Name` and a rule in words; while checking, the path
+is a chain of small tuples, rendered as text only when there is a violation.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ def _shown(shape: Shape, value: Any) -> str:
     return "(sensitive value)" if shape.sensitive else f"{value!r:.60}"
 
 
-def _constraints(shape: Shape, value: Any, path: str, out: list[Violation]) -> None:
+def _constraints(shape: Shape, value: Any, at: Path, out: list[Violation]) -> None:
+    path = path_text(at)
     if shape.enum and isinstance(value, str) and value not in shape.enum:
         out.append(Violation(path, f"{_shown(shape, value)} is not one of {', '.join(shape.enum)}"))
     measured = _size(shape, value)
@@ -114,12 +116,30 @@ def _constraints(shape: Shape, value: Any, path: str, out: list[Violation]) -> N
             out.append(Violation(path, f"{_shown(shape, value)} does not match the pattern {shape.pattern}"))
 
 
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
+#: Where a value sits, built as cheap nested tuples and rendered as text only
+#: for a violation: `()` is the params, `(parent, name)` a member,
+#: `(parent, index)` a list item, `(parent, key, _MAP_KEY)` a map entry.
+Path = tuple[Any, ...]
+_MAP_KEY = object()
+
+
+def path_text(path: Path) -> str:
+    """`path` as text, e.g. `Contacts[0].Name` or `Item['pk'].S`."""
+    steps: list[str] = []
+    while path:
+        step = path[1]
+        if len(path) == 3:
+            steps.append(f"[{step!r}]")
+        elif type(step) is int:
+            steps.append(f"[{step}]")
+        else:
+            steps.append(f".{step}" if path[0] else step)
+        path = path[0]
+    return "".join(reversed(steps))
 
 
 #: What a compiled check does: append the violations of `value` at `path` to `out`.
-Check = Callable[[Any, str, list[Violation]], None]
+Check = Callable[[Any, Path, list[Violation]], None]
 #: Per shape under construction: its check, or None while its members are being compiled.
 _Memo = dict[Shape, "Check | None"]
 
@@ -152,11 +172,11 @@ def _accepted_without_check(shape: Shape, constraints: bool) -> tuple[type, ...]
     return _ALWAYS_ACCEPTED.get(shape.type, ())
 
 
-def _type_violation(shape: Shape, path: str, expected: str, value: Any) -> Violation:
-    return Violation(path, f"expected {expected}, got {type(value).__name__} {_shown(shape, value)}")
+def _type_violation(shape: Shape, path: Path, expected: str, value: Any) -> Violation:
+    return Violation(path_text(path), f"expected {expected}, got {type(value).__name__} {_shown(shape, value)}")
 
 
-def _accept_anything(value: Any, path: str, out: list[Violation]) -> None:
+def _accept_anything(value: Any, path: Path, out: list[Violation]) -> None:
     return None
 
 
@@ -164,7 +184,7 @@ def _check_scalar(shape: Shape, constraints: bool, memo: _Memo) -> Check:
     accepts, expected = _TYPE_CHECKS.get(shape.type, _ANY)
     constrained = constraints and _has_constraints(shape)
 
-    def check(value: Any, path: str, out: list[Violation]) -> None:
+    def check(value: Any, path: Path, out: list[Violation]) -> None:
         if not accepts(value):
             out.append(_type_violation(shape, path, expected, value))
         elif constrained:
@@ -183,7 +203,7 @@ def _check_structure(shape: Shape, constraints: bool, memo: _Memo) -> Check:
     constrained = constraints and _has_constraints(shape)
     union = shape.union
 
-    def check(value: Any, path: str, out: list[Violation]) -> None:
+    def check(value: Any, path: Path, out: list[Violation]) -> None:
         if type(value) is not dict and not isinstance(value, Mapping):  # the ABC check is slow; dicts skip it
             out.append(_type_violation(shape, path, "a structure (dict)", value))
             return
@@ -191,18 +211,18 @@ def _check_structure(shape: Shape, constraints: bool, memo: _Memo) -> Check:
             _constraints(shape, value, path, out)
         for name in required:
             if value.get(name) is None:
-                out.append(Violation(_join(path, name), "is required"))
+                out.append(Violation(path_text((path, name)), "is required"))
         set_members = 0
         for name, item in value.items():
             entry = plan.get(name)
             if entry is None:
-                out.append(Violation(_join(path, name), unknown_rule))
+                out.append(Violation(path_text((path, name)), unknown_rule))
             elif item is not None:
                 set_members += 1
                 if type(item) not in entry[0]:
-                    entry[1](item, f"{path}.{name}" if path else name, out)  # _join, inlined
+                    entry[1](item, (path, name), out)
         if union and set_members != 1:
-            out.append(Violation(path, f"a union needs exactly one member set, got {set_members}"))
+            out.append(Violation(path_text(path), f"a union needs exactly one member set, got {set_members}"))
 
     return check
 
@@ -212,7 +232,7 @@ def _check_list(shape: Shape, constraints: bool, memo: _Memo) -> Check:
     accepted, check_element = _accepted_without_check(element, constraints), _compile(element, constraints, memo)
     constrained = constraints and _has_constraints(shape)
 
-    def check(value: Any, path: str, out: list[Violation]) -> None:
+    def check(value: Any, path: Path, out: list[Violation]) -> None:
         if not isinstance(value, (list, tuple)):
             out.append(_type_violation(shape, path, "a list", value))
             return
@@ -220,7 +240,7 @@ def _check_list(shape: Shape, constraints: bool, memo: _Memo) -> Check:
             _constraints(shape, value, path, out)
         for index, item in enumerate(value):
             if type(item) not in accepted:
-                check_element(item, f"{path}[{index}]", out)
+                check_element(item, (path, index), out)
 
     return check
 
@@ -231,7 +251,7 @@ def _check_map(shape: Shape, constraints: bool, memo: _Memo) -> Check:
     value_accepted, check_value = _accepted_without_check(value_shape, constraints), _compile(value_shape, constraints, memo)
     constrained = constraints and _has_constraints(shape)
 
-    def check(value: Any, path: str, out: list[Violation]) -> None:
+    def check(value: Any, path: Path, out: list[Violation]) -> None:
         if type(value) is not dict and not isinstance(value, Mapping):  # the ABC check is slow; dicts skip it
             out.append(_type_violation(shape, path, "a map (dict)", value))
             return
@@ -239,9 +259,9 @@ def _check_map(shape: Shape, constraints: bool, memo: _Memo) -> Check:
             _constraints(shape, value, path, out)
         for key, item in value.items():
             if type(key) not in key_accepted:
-                check_key(key, f"{path}[{key!r}]", out)
+                check_key(key, (path, key, _MAP_KEY), out)
             if type(item) not in value_accepted:
-                check_value(item, f"{path}[{key!r}]", out)
+                check_value(item, (path, key, _MAP_KEY), out)
 
     return check
 
@@ -280,7 +300,7 @@ def violations(shape: Shape | None, params: Mapping[str, Any], constraints: bool
     if shape is None:
         out.extend(Violation(name, "is not a member of the input (the operation takes none)") for name in params)
     else:
-        checker(shape, constraints)(params, "", out)
+        checker(shape, constraints)(params, (), out)
     return out
 
 
