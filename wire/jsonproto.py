@@ -21,7 +21,7 @@ from typing import Any
 
 from wire.errors import DecodeError, ServiceError
 from wire.http import Codec, Encoded, Headers, Params, Response, request_id_header
-from wire.model import Member, Model, Operation, Shape
+from wire.model import CompileMemo, Member, Model, Operation, Shape, compile_once
 from wire.scalars import (
     decode_blob,
     encode_blob,
@@ -35,22 +35,12 @@ from wire.scalars import (
 
 #: A compiled conversion of one shape's values; None where JSON carries the value as it is.
 _Convert = Callable[[Any], Any]
-#: Per shape under construction: its conversion, or `_BUILDING` while its members are being compiled.
-_Memo = dict[Shape, Any]
-_BUILDING = object()
+_Memo = CompileMemo
 
 
 def _compile(shape: Shape, memo: _Memo, build: Callable[[Shape, _Memo], _Convert | None]) -> _Convert | None:
-    """`build(shape)` once per shape of one compiled graph; a recursive shape
-    reaches its own conversion through `memo` once the enclosing build returns."""
-    if shape in memo:
-        built = memo[shape]
-        if built is not _BUILDING:
-            return built  # type: ignore[no-any-return]
-        return lambda value: memo[shape](value)
-    memo[shape] = _BUILDING
-    memo[shape] = built = build(shape, memo)
-    return built
+    converter: _Convert | None = compile_once(shape, memo, lambda: build(shape, memo))
+    return converter
 
 
 # -- encoding: params -> JSON-ready values ----------------------------------------

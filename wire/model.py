@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -289,3 +289,24 @@ def load_model(source: str | Path | Mapping[str, Any]) -> Model:
     except (OSError, ValueError) as err:
         raise ModelError(f"cannot read model {str(path)!r}: {err}") from err
     return build_model(raw)
+
+
+#: Shapes of one compiled graph -> what was built for each (see `compile_once`).
+CompileMemo = dict["Shape", Any]
+_BUILDING = object()
+
+
+def compile_once(shape: Shape, memo: CompileMemo, build: Callable[[], Any]) -> Any:
+    """`build()` once per shape of one compiled graph (an encoder, a validator...).
+
+    A recursive shape met again while its own build is under way gets a
+    forwarder that reaches the finished result through `memo` when called.
+    """
+    if shape in memo:
+        built = memo[shape]
+        if built is not _BUILDING:
+            return built
+        return lambda *args: memo[shape](*args)
+    memo[shape] = _BUILDING
+    memo[shape] = built = build()
+    return built

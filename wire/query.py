@@ -15,7 +15,7 @@ the root itself for ec2Query; errors from `ErrorResponse/Error` or
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl
 from wire import xml
 from wire.errors import DecodeError, SerializationError, ServiceError
 from wire.http import Codec, Encoded, Headers, Params, Response, encode_query
-from wire.model import Member, Model, Operation, Shape
+from wire.model import CompileMemo, Member, Model, Operation, Shape, compile_once
 from wire.text import from_text, renderer, to_text
 
 _FORM = "application/x-www-form-urlencoded; charset=utf-8"
@@ -82,18 +82,15 @@ EC2 = QueryStyle(
 
 #: A compiled member: appends the form pairs of a value under a dotted prefix.
 _Emit = Callable[[Any, str, list[tuple[str, str]]], None]
-#: Structure shapes under construction: their emitter, or None while their members are being compiled.
-_Memo = dict[Shape, "_Emit | None"]
+_Memo = CompileMemo
 
 
 def _emit_structure(shape: Shape, style: QueryStyle, memo: _Memo) -> _Emit:
-    if shape in memo:
-        built = memo[shape]
-        if built is not None:
-            return built
-        # A recursive shape: its emitter exists once the enclosing build returns.
-        return lambda value, prefix, out: memo[shape](value, prefix, out)  # type: ignore[misc]
-    memo[shape] = None
+    emitter: _Emit = compile_once(shape, memo, lambda: _build_structure_emitter(shape, style, memo))
+    return emitter
+
+
+def _build_structure_emitter(shape: Shape, style: QueryStyle, memo: _Memo) -> _Emit:
     # Scalars carry their text function (appended inline), the rest their emitter.
     plan: dict[str, tuple[str, Callable[[Any], str] | None, _Emit | None]] = {}
     for name, child in shape.members.items():
@@ -114,7 +111,6 @@ def _emit_structure(shape: Shape, style: QueryStyle, memo: _Memo) -> _Emit:
                 else:
                     emit_child(item, key, out)  # type: ignore[misc]
 
-    memo[shape] = emit
     return emit
 
 

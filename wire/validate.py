@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from wire.errors import DecodeError, ValidationError, Violation
-from wire.model import Model, Shape
+from wire.model import CompileMemo, Model, Shape, compile_once
 from wire.scalars import parse_timestamp
 
 
@@ -141,7 +141,7 @@ def path_text(path: Path) -> str:
 #: What a compiled check does: append the violations of `value` at `path` to `out`.
 Check = Callable[[Any, Path, list[Violation]], None]
 #: Per shape under construction: its check, or None while its members are being compiled.
-_Memo = dict[Shape, "Check | None"]
+_Memo = CompileMemo
 
 #: Exact value types a shape type always accepts: a structure skips the call
 #: for such members (most are plain strings and numbers) unless the shape has
@@ -275,16 +275,10 @@ _BUILDERS: dict[str, Callable[[Shape, bool, _Memo], Check]] = {
 
 
 def _compile(shape: Shape, constraints: bool, memo: _Memo) -> Check:
-    if shape in memo:
-        built = memo[shape]
-        if built is not None:
-            return built
-        # A recursive shape: its check exists once the enclosing build returns.
-        return lambda value, path, out: memo[shape](value, path, out)  # type: ignore[misc]
-    memo[shape] = None
-    built = _accept_anything if shape.document else _BUILDERS.get(shape.type, _check_scalar)(shape, constraints, memo)
-    memo[shape] = built
-    return built
+    def build() -> Check:
+        return _accept_anything if shape.document else _BUILDERS.get(shape.type, _check_scalar)(shape, constraints, memo)
+    check: Check = compile_once(shape, memo, build)
+    return check
 
 
 @lru_cache(maxsize=4096)
