@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 
 import sigv4
 from sigv4.keys import derive_steps
-from sigv4.raw import RawRequest, parse_request, render_request
+from sigv4.raw import parse_request, render_request
 
 EXIT_USAGE = 2
 EXIT_NETWORK = 3
@@ -209,15 +209,17 @@ def _scope_args(args: argparse.Namespace, request: sigv4.Request, resolved: Reso
     return region, service
 
 
-def sign_raw(raw: RawRequest, args: argparse.Namespace, env: Mapping[str, str]) -> tuple[Any, ResolvedCredentials, str, str]:
+def sign_request(request: sigv4.Request, args: argparse.Namespace,
+                 env: Mapping[str, str]) -> tuple[Any, ResolvedCredentials, str, str]:
+    """Sign (or presign) `request` with the signing flags: (result, credentials, region, service)."""
     resolved = resolve_credentials(args.profile, env)
-    region, service = _scope_args(args, raw.request, resolved)
+    region, service = _scope_args(args, request, resolved)
     signing_region: str | list[str] = args.region_set.split(",") if args.region_set else region
     options = dict(region=signing_region, service=service, timestamp=parse_date(args.date), **_sign_options(args))
     if args.presign:
-        result = sigv4.presign(raw.request, resolved.credentials, expires=args.expires, **options)
+        result = sigv4.presign(request, resolved.credentials, expires=args.expires, **options)
     else:
-        result = sigv4.sign(raw.request, resolved.credentials, **options)
+        result = sigv4.sign(request, resolved.credentials, **options)
     return result, resolved, region, service
 
 
@@ -227,7 +229,7 @@ def body_text(body: bytes) -> str:
 
 def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     raw = parse_request(read_input(args.file))
-    result, resolved, region, service = sign_raw(raw, args, env)
+    result, resolved, region, service = sign_request(raw.request, args, env)
     creds = resolved.credentials
     show = args.show_secrets
     body = result.request.body
@@ -542,13 +544,8 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
                 request = request.with_header("Content-Length", size)
         creds = None
         if args.sign:
-            request = request.without_headers(STALE_AUTH_HEADERS)
-            resolved = resolve_credentials(args.profile, env)
+            result, resolved, _, _ = sign_request(request.without_headers(STALE_AUTH_HEADERS), args, env)
             creds = resolved.credentials
-            region, service = _scope_args(args, request, resolved)
-            options = dict(region=region, service=service, timestamp=parse_date(args.date), **_sign_options(args))
-            result = (sigv4.presign(request, creds, expires=args.expires, **options) if args.presign
-                      else sigv4.sign(request, creds, **options))
             request = result.request
         body = request.body if isinstance(request.body, bytes) else b""
         show = args.show_secrets

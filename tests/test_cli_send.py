@@ -181,3 +181,13 @@ def test_a_token_the_request_already_carries_is_masked_without_sign(capsys, tmp_
     assert code == 0 and "HEADERTOKEN" not in out + err
     code, out, _ = run(capsys, ["send", str(path), "--curl", "--show-secrets"])
     assert "HEADERTOKEN" in out
+
+
+def test_send_sign_honours_the_sigv4a_region_set(capsys, req_file) -> None:
+    with http_server() as (url, recorder):
+        code, _, err = run(capsys, ["send", str(req_file), "--endpoint", url, "--sign", "--service", "s3",
+                                    "--algorithm", "v4a", "--region-set", "us-east-1,us-west-2"])
+    assert code == 0, err
+    headers = {n.decode().lower(): v.decode() for n, v in recorder.requests[0][0].headers.raw_items()}
+    assert headers["x-amz-region-set"] == "us-east-1,us-west-2"
+    assert headers["authorization"].startswith("AWS4-ECDSA-P256-SHA256 Credential=AKIDEXAMPLE/")
