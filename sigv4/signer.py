@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Literal, NamedTuple, overload
 
 from .canonical import (
@@ -172,24 +172,24 @@ class _Options:
     scope: str
 
 
-def _hmac_signature(creds: Credentials, opts: _Options, string_to_sign: str) -> str:
-    key = signing_key(creds.secret_access_key, opts.date, opts.region, opts.service)
-    return signature_hex(key, string_to_sign)
+def _hmac_signer(creds: Credentials, opts: _Options) -> chunked.Signer:
+    return partial(signature_hex, signing_key(creds.secret_access_key, opts.date, opts.region, opts.service))
 
 
-def _ecdsa_signature(creds: Credentials, opts: _Options, string_to_sign: str) -> str:
-    return v4a.sign_string(creds, string_to_sign, deterministic=opts.deterministic)
+def _ecdsa_signer(creds: Credentials, opts: _Options) -> chunked.Signer:
+    return partial(v4a.sign_string, creds, deterministic=opts.deterministic)
 
 
 @dataclass(frozen=True, slots=True)
 class _Scheme:
     name: str  # the algorithm line of the string-to-sign and Authorization header
-    sign: Callable[[Credentials, _Options, str], str]
+    #: The string-to-sign -> signature function for one scope; aws-chunked uploads sign every chunk with it.
+    signer: Callable[[Credentials, _Options], chunked.Signer]
 
 
 _SCHEMES: dict[str, _Scheme] = {
-    "v4": _Scheme(ALGORITHM, _hmac_signature),
-    "v4a": _Scheme(v4a.ALGORITHM, _ecdsa_signature),
+    "v4": _Scheme(ALGORITHM, _hmac_signer),
+    "v4a": _Scheme(v4a.ALGORITHM, _ecdsa_signer),
 }
 
 
@@ -241,7 +241,7 @@ def string_to_sign(algorithm: str, amz_date: str, scope: str, canonical: Canonic
 
 def _signature(creds: Credentials, opts: _Options, when: str, canonical: CanonicalRequest) -> tuple[str, str]:
     text = string_to_sign(opts.scheme.name, when, opts.scope, canonical)
-    return text, opts.scheme.sign(creds, opts, text)
+    return text, opts.scheme.signer(creds, opts)(text)
 
 
 def canonicalize(
@@ -352,7 +352,7 @@ def sign(
     body = request.body
     if upload is not None:
         scope = chunked.ChunkScope(opts.scheme.name, when, opts.scope)
-        body = upload.encode(scope, lambda text: opts.scheme.sign(credentials, opts, text), signature)
+        body = upload.encode(scope, opts.scheme.signer(credentials, opts), signature)
     req = request._copy(headers=(*headers, *unsigned_token, ("Authorization", authorization)), body=body)
     return SigningResult(req, opts.scheme.name, when, opts.scope, canonical, string_to_sign, signature,
                          authorization)

@@ -214,14 +214,14 @@ def test_flipped_data_byte_reports_its_chunk(payload: str, data: bytes, chunk_si
     seed = signed_upload(payload, b"", 0, 8192, "crc32c" if framing.trailer else None)
     scope = ChunkScope(seed.algorithm, seed.amz_date, seed.credential_scope)
     sign_text, verifier = chunk_keys(seed.algorithm)
-    frames = list(encode_body(data, ChunkSigner(framing, scope, sign_text), seed.signature, chunk_size=chunk_size,
+    # The pieces alternate: a chunk's header line (after the previous chunk's CRLF), then its data.
+    pieces = list(encode_body(data, ChunkSigner(framing, scope, sign_text), seed.signature, chunk_size=chunk_size,
                               decoded_length=len(data), checksum=CHECKSUMS["crc32c"] if trailer else None))
     target = position % len(data)
     index = target // chunk_size
-    offset = sum(len(f) for f in frames[:index])
-    header = frames[index].index(b"\r\n") + 2
-    wire = bytearray(b"".join(frames))
-    wire[offset + header + target % chunk_size] ^= 0x80
+    offset = sum(len(p) for p in pieces[:2 * index]) + (2 if index else 0)  # where chunk `index`'s frame starts
+    wire = bytearray(b"".join(pieces))
+    wire[sum(len(p) for p in pieces[:2 * index + 1]) + target % chunk_size] ^= 0x80
     decoder = ChunkedDecoder(payload, seed_signature=seed.signature, scope=scope, verify=verifier, trailer=trailer,
                              decoded_length=len(data))
     with pytest.raises(StreamDecodeError) as caught:
@@ -229,7 +229,7 @@ def test_flipped_data_byte_reports_its_chunk(payload: str, data: bytes, chunk_si
     if framing.signed:
         assert (caught.value.reason, caught.value.index, caught.value.offset) == ("signature_mismatch", index, offset)
     else:  # unsigned chunks: only the trailing checksum notices, at the final chunk
-        assert (caught.value.reason, caught.value.index) == ("checksum_mismatch", len(frames) - 1)
+        assert (caught.value.reason, caught.value.index) == ("checksum_mismatch", (len(pieces) - 1) // 2)
 
 
 def test_v4a_signatures_are_padded_on_the_wire_and_chained_unpadded() -> None:
@@ -266,7 +266,7 @@ def test_signer_pulls_the_body_lazily() -> None:
     body = iter(res.request.body)
     first = next(body)
     assert first.startswith(b"10000;chunk-signature=") and source.pulled == 1
-    for _ in range(9):
+    for _ in range(19):  # each chunk is two pieces: its header line, then its data
         next(body)
     assert source.pulled == 10
 
@@ -281,5 +281,5 @@ def test_file_body_is_read_in_chunk_size_pieces() -> None:
 
     res = signed_upload("STREAMING-AWS4-HMAC-SHA256-PAYLOAD", Recording(b"q" * 50_000), 50_000, 16_384, None)
     assert reads == []
-    frames = list(res.request.body)
-    assert len(frames) == 5 and set(reads) == {16_384}
+    pieces = list(res.request.body)
+    assert len(pieces) == 2 * 4 + 1 and set(reads) == {16_384}  # four chunks (header, data), then the final frame

@@ -6,7 +6,8 @@ Large bodies need not be held in memory. Three ways, by what the service accepts
 - `payload="UNSIGNED-PAYLOAD"` (S3 over HTTPS): the body is not hashed at all;
 - aws-chunked (`payload="STREAMING-AWS4-HMAC-SHA256-PAYLOAD"`, S3): the
   headers carry a seed signature and `result.request.body` becomes a lazy
-  iterator that frames and signs one chunk at a time while you send it. Set
+  iterator that signs one chunk at a time while you send it (each chunk's
+  header line, then its data as read, never copied). Set
   `X-Amz-Decoded-Content-Length` for a stream; the encoded Content-Length is
   computed for you. `-TRAILER` forms add a trailing checksum.
 
