@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import quote, unquote, unquote_plus
 
 from .errors import InvalidHeaderError
@@ -34,8 +35,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
-@dataclass(frozen=True, slots=True)
-class CanonicalRules:
+# A NamedTuple: it keys the canonical URI cache on every signature, and a
+# tuple hashes in C where a frozen dataclass runs a generated __hash__.
+class CanonicalRules(NamedTuple):
     """How a request is canonicalized: the knobs AWS services differ on."""
 
     normalize_path: bool = True

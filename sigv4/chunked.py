@@ -30,11 +30,9 @@ import base64
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 
 from .checksums import ChecksumAlgorithm, checksum_algorithm
 from .errors import InvalidParameterError
-from .keys import signature_hex
 from .payload import EMPTY_SHA256
 from .types import Body, Request, iter_body
 
@@ -103,11 +101,6 @@ def trailer_string_to_sign(scope: ChunkScope, previous: str, headers: Sequence[t
     """`<alg>-TRAILER`, date, scope, previous signature, SHA-256 of the canonical trailer."""
     digest = hashlib.sha256(canonical_trailer(headers).encode("utf-8")).hexdigest()
     return f"{scope.algorithm}-TRAILER\n{scope.amz_date}\n{scope.credential_scope}\n{previous}\n{digest}"
-
-
-def hmac_signer(signing_key: bytes) -> Signer:
-    """A SigV4 `Signer`: hex HMAC-SHA256 with the derived signing key."""
-    return partial(signature_hex, signing_key)
 
 
 def _trailer_lines(headers: Sequence[tuple[str, str]]) -> bytes:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 
@@ -63,6 +64,15 @@ def signature_hex(key: bytes, string_to_sign: str) -> str:
     event-stream signing, where every 64 KiB chunk carries a signature.
     """
     inner, outer = _hmac_states(key)
+    return _signature_from_states(inner, outer, string_to_sign)
+
+
+def hmac_signer(key: bytes) -> Callable[[str], str]:
+    """`signature_hex` bound to one key, its pad states looked up once rather than per signature."""
+    return partial(_signature_from_states, *_hmac_states(key))
+
+
+def _signature_from_states(inner: hashlib._Hash, outer: hashlib._Hash, string_to_sign: str) -> str:
     inner, outer = inner.copy(), outer.copy()
     inner.update(string_to_sign.encode("utf-8"))
     outer.update(inner.digest())

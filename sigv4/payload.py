@@ -18,6 +18,9 @@ from .types import Body, iter_body
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}\Z")
+# The STREAMING-* names AWS defines are capitals, digits and dashes; anything
+# else would reach a header value and the canonical request unchecked.
+_STREAMING = re.compile(r"STREAMING-[A-Z0-9-]+\Z")
 _READ_SIZE = 1 << 20
 
 
@@ -38,10 +41,10 @@ def resolve_payload(body: Body, payload: str | None) -> str:
     constant, or a lowercase hex SHA-256 the caller computed.
     """
     if payload is not None:
-        if payload == UNSIGNED_PAYLOAD or payload.startswith("STREAMING-") or _HEX_DIGEST.match(payload):
+        if payload == UNSIGNED_PAYLOAD or _STREAMING.match(payload) or _HEX_DIGEST.match(payload):
             return payload
         raise InvalidParameterError(
-            f"payload: {payload!r} is neither None, 'UNSIGNED-PAYLOAD', a STREAMING-* value "
+            f"payload: {payload!r} is neither None, 'UNSIGNED-PAYLOAD', a STREAMING-* value (capitals, digits, '-') "
             "nor a lowercase hex SHA-256 digest"
         )
     if isinstance(body, (bytes, bytearray, memoryview)):

@@ -30,9 +30,10 @@ from .canonical import (
 )
 from . import chunked, v2, v4a
 from .errors import InvalidHeaderError, InvalidParameterError, InvalidTimestampError
-from .keys import signature_hex, signing_key
+from .keys import hmac_signer, signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
-from .types import Credentials, Request, edited_headers
+from .plan import DATE, PAYLOAD, HeaderPlan, make_plan
+from .types import Credentials, Request
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 #: `v4`: HMAC-SHA256 with a regional scope; `v4a`: ECDSA P-256 valid for a region set.
@@ -105,29 +106,33 @@ def _check_scope_part(field: str, value: str) -> None:
 
 def host_from_url(request: Request) -> str:
     """The Host value for an absolute URL, default port dropped."""
-    authority = request.authority.rpartition("@")[2]
+    return _host_value(request.scheme, request.authority)
+
+
+def _host_value(scheme: str, authority: str) -> str:
+    authority = authority.rpartition("@")[2]
     host, sep, port = authority.rpartition(":")
-    if sep and "]" not in port and _DEFAULT_PORTS.get(request.scheme) == port:
+    if sep and "]" not in port and _DEFAULT_PORTS.get(scheme) == port:
         return host
     return authority
 
 
-def _header_names(request: Request) -> frozenset[str]:
-    """The request's header names, lowercase: one pass answers every "has it a ... header?"."""
-    return frozenset([name.lower() for name, _ in request.headers])
+def _header_names(headers: Iterable[tuple[str, str]]) -> frozenset[str]:
+    """The header names, lowercase: one pass answers every "has it a ... header?"."""
+    return frozenset([name.lower() for name, _ in headers])
 
 
-def _host_header(request: Request, names: frozenset[str]) -> list[tuple[str, str]]:
+def _host_header(scheme: str, authority: str, names: frozenset[str]) -> list[tuple[str, str]]:
     """The Host header to add: none when the request has one (`names`: its header names, lowercase), else one from the URL."""
     if "host" in names:
         return []
-    if not request.scheme:
+    if not scheme:
         raise InvalidHeaderError("Host: the request has no Host header and its URL is not absolute")
-    return [("Host", host_from_url(request))]
+    return [("Host", _host_value(scheme, authority))]
 
 
 def _with_host(request: Request) -> Request:
-    return request.edit_headers(_host_header(request, _header_names(request)))
+    return request.edit_headers(_host_header(request.scheme, request.authority, _header_names(request.headers)))
 
 
 def _drop_query_params(request: Request, names: Iterable[str]) -> Request:
@@ -154,7 +159,9 @@ def _with_query(url: str, encoded: str) -> str:
     return url + joiner + encoded + ("#" + fragment if fragment else "")
 
 
-@dataclass(frozen=True, slots=True)
+# Compared by identity: `_settled_options` hands out one per distinct settings, and
+# plans are cached by it, so hashing it must not walk its thirteen fields.
+@dataclass(frozen=True, slots=True, eq=False)
 class _Options:
     algorithm: Algorithm
     deterministic: bool
@@ -173,7 +180,12 @@ class _Options:
 
 
 def _hmac_signer(creds: Credentials, opts: _Options) -> chunked.Signer:
-    return partial(signature_hex, signing_key(creds.secret_access_key, opts.date, opts.region, opts.service))
+    return _hmac_signer_for(creds.secret_access_key, opts)
+
+
+@lru_cache(maxsize=512)
+def _hmac_signer_for(secret: str, opts: _Options) -> chunked.Signer:
+    return hmac_signer(signing_key(secret, opts.date, opts.region, opts.service))
 
 
 def _ecdsa_signer(creds: Credentials, opts: _Options) -> chunked.Signer:
@@ -194,14 +206,14 @@ _SCHEMES: dict[str, _Scheme] = {
 
 
 def _options(
-    region: str | Sequence[str], service: str, date: str, *, algorithm: Algorithm, deterministic: bool,
-    s3: bool, normalize_path: bool | None, double_encode: bool | None, payload: str | None,
-    omit_session_token: bool, content_sha256_header: bool, unsigned_headers: Iterable[str] | None,
-    plus_is_space: bool,
+    algorithm: Algorithm, deterministic: bool, region: str | Sequence[str], service: str, date: str, s3: bool,
+    normalize_path: bool | None, double_encode: bool | None, payload: str | None, omit_session_token: bool,
+    content_sha256_header: bool, unsigned_headers: Iterable[str] | None, plus_is_space: bool,
 ) -> _Options:
-    """The checked options of one call: arguments made hashable here, the rest built once by `_settled_options`."""
-    if algorithm not in _SCHEMES:
-        raise InvalidParameterError(f"algorithm: {algorithm!r} is not one of {', '.join(map(repr, _SCHEMES))}")
+    """The checked options of one call: arguments made hashable here, the rest built once by `_settled_options`.
+
+    Positional, in `_settled_options`' order: this runs on every signature, and keywords cost more to pass.
+    """
     if not isinstance(region, str):
         if algorithm != "v4a":
             raise InvalidParameterError("region: a list of regions is a SigV4a region set; pass algorithm='v4a'")
@@ -220,6 +232,8 @@ def _settled_options(
     normalize_path: bool | None, double_encode: bool | None, payload: str | None, omit_session_token: bool,
     content_sha256_header: bool, unsigned: frozenset[str] | None, plus_is_space: bool,
 ) -> _Options:
+    if algorithm not in _SCHEMES:
+        raise InvalidParameterError(f"algorithm: {algorithm!r} is not one of {', '.join(map(repr, _SCHEMES))}")
     if algorithm == "v4a":
         region = v4a.region_set(region)
     _check_scope_part("region", region)
@@ -235,13 +249,12 @@ def _settled_options(
 
 def string_to_sign(algorithm: str, amz_date: str, scope: str, canonical: CanonicalRequest) -> str:
     """The four-line string-to-sign: algorithm, date, credential scope, hex SHA-256 of the canonical request."""
-    digest = hashlib.sha256(canonical.render().encode("utf-8")).hexdigest()
+    return _string_to_sign(algorithm, amz_date, scope, canonical.render())
+
+
+def _string_to_sign(algorithm: str, amz_date: str, scope: str, canonical_text: str) -> str:
+    digest = hashlib.sha256(canonical_text.encode("utf-8")).hexdigest()
     return f"{algorithm}\n{amz_date}\n{scope}\n{digest}"
-
-
-def _signature(creds: Credentials, opts: _Options, when: str, canonical: CanonicalRequest) -> tuple[str, str]:
-    text = string_to_sign(opts.scheme.name, when, opts.scope, canonical)
-    return text, opts.scheme.signer(creds, opts)(text)
 
 
 def canonicalize(
@@ -251,16 +264,53 @@ def canonicalize(
 
     A verifier passes only the headers the client listed, with `unsigned` empty.
     """
-    return _canonical_request(request, rules, payload_hash, canonical_headers(request.headers, unsigned))
-
-
-def _canonical_request(
-    request: Request, rules: CanonicalRules, payload_hash: str, headers: tuple[tuple[tuple[str, str], ...], str],
-) -> CanonicalRequest:
-    """`canonicalize` with the (canonical headers, signed headers) already computed."""
     path, _, query = request.target.partition("?")
-    return CanonicalRequest(request.method, canonical_uri(path, rules),
-                            canonical_query_string(query, rules.plus_is_space), *headers, payload_hash)
+    return CanonicalRequest(request.method, canonical_uri(path, rules), canonical_query_string(query, rules.plus_is_space),
+                            *canonical_headers(request.headers, unsigned), payload_hash)
+
+
+@lru_cache(maxsize=512)
+def _sign_plan(scheme: str, authority: str, headers: tuple[tuple[str, str], ...], opts: _Options, token: str | None,
+               upload_headers: tuple[tuple[str, str], ...]) -> HeaderPlan:
+    """What `sign` does to headers of this shape: Host from the URL when missing, the time, the region set
+    (SigV4a), the session token, the aws-chunked headers, and the payload hash where S3 or the caller wants it.
+
+    A stale Authorization and token are dropped; an unsigned token (`omit_session_token`) goes after the signed headers.
+    """
+    names = _header_names(headers)
+    sets: list[tuple[str, str | int]] = [*_host_header(scheme, authority, names), ("X-Amz-Date", DATE)]
+    if opts.algorithm == "v4a":
+        sets.append((v4a.REGION_SET_HEADER, opts.region))
+    signs_token = bool(token) and not opts.omit_session_token
+    if signs_token and token:  # `and token` narrows the type; signs_token already implies it
+        sets.append(("X-Amz-Security-Token", token))
+    if upload_headers:
+        sets.extend(upload_headers)  # x-amz-content-sha256 among them
+    elif opts.s3 or opts.content_sha256_header or "x-amz-content-sha256" in names:
+        sets.append(("X-Amz-Content-SHA256", PAYLOAD))
+    unsigned_token = (("X-Amz-Security-Token", token),) if token and opts.omit_session_token else ()
+    drops = ("authorization",) if signs_token else ("authorization", "x-amz-security-token")
+    return make_plan(headers, sets, drops, opts.unsigned, unsigned_token)
+
+
+@lru_cache(maxsize=512)
+def _presign_plan(scheme: str, authority: str, headers: tuple[tuple[str, str], ...], opts: _Options) -> HeaderPlan:
+    """What `presign` does to headers of this shape: Host from the URL when missing, and the payload hash if
+    asked; the signature, time and token go into the query, so any in the headers are dropped."""
+    sets: list[tuple[str, str | int]] = [*_host_header(scheme, authority, _header_names(headers))]
+    if opts.content_sha256_header:
+        sets.append(("X-Amz-Content-SHA256", PAYLOAD))
+    return make_plan(headers, sets, ("authorization", "x-amz-date", "x-amz-security-token"), opts.unsigned)
+
+
+def _canonical(request: Request, rules: CanonicalRules, plan: HeaderPlan, when: str,
+               payload_hash: str) -> tuple[tuple[tuple[str, str], ...], CanonicalRequest, str]:
+    """The signed request's headers (before Authorization), its canonical request, and that request's text."""
+    headers, pairs, tail = plan.fill(when, payload_hash)
+    path, _, query = request.target.partition("?")
+    uri, query = canonical_uri(path, rules), canonical_query_string(query, rules.plus_is_space)
+    canonical = CanonicalRequest(request.method, uri, query, pairs, plan.signed_headers, payload_hash)
+    return headers, canonical, f"{request.method}\n{uri}\n{query}\n{tail}"
 
 
 def _check_credentials(creds: Credentials) -> None:
@@ -321,39 +371,23 @@ def sign(
         return v2.sign(_with_host(request), credentials, timestamp=timestamp, signature_method=signature_method,
                        plus_is_space=plus_is_space)
     when = amz_date(timestamp)
-    opts = _options(region, service, when[:8], algorithm=algorithm, deterministic=deterministic, s3=s3,
-                    normalize_path=normalize_path, double_encode=double_encode, payload=payload,
-                    omit_session_token=omit_session_token, content_sha256_header=content_sha256_header,
-                    unsigned_headers=unsigned_headers, plus_is_space=plus_is_space)
-    names = _header_names(request)
-    token = credentials.session_token
-    sets = [*_host_header(request, names), ("X-Amz-Date", when)]
-    if algorithm == "v4a":
-        sets.append((v4a.REGION_SET_HEADER, opts.region))
-    signs_token = bool(token) and not omit_session_token
-    if signs_token and token:  # `and token` narrows the type; signs_token already implies it
-        sets.append(("X-Amz-Security-Token", token))
-    upload = chunked.prepare_upload(request, payload, algorithm=opts.scheme.name, chunk_size=chunk_size,
-                                    trailer_checksum=trailer_checksum)
+    opts = _options(algorithm, deterministic, region, service, when[:8], s3, normalize_path, double_encode, payload,
+                    omit_session_token, content_sha256_header, unsigned_headers, plus_is_space)
+    upload = None if payload is None and trailer_checksum is None else chunked.prepare_upload(
+        request, payload, algorithm=opts.scheme.name, chunk_size=chunk_size, trailer_checksum=trailer_checksum)
     payload_hash = resolve_payload(request.body, payload)
-    if upload is not None:
-        sets.extend(upload.headers)  # x-amz-content-sha256 among them
-    elif s3 or content_sha256_header or "x-amz-content-sha256" in names:
-        sets.append(("X-Amz-Content-SHA256", payload_hash))
-    # The signed headers are edited as a tuple and the request is copied once, with the Authorization header.
-    headers = edited_headers(request.headers, sets,
-                             ("authorization",) if signs_token else ("authorization", "x-amz-security-token"))
-    canonical = _canonical_request(request, opts.rules, payload_hash, canonical_headers(headers, opts.unsigned))
-    string_to_sign, signature = _signature(credentials, opts, when, canonical)
+    plan = _sign_plan(request.scheme, request.authority, request.headers, opts, credentials.session_token,
+                      () if upload is None else upload.headers)
+    headers, canonical, text = _canonical(request, opts.rules, plan, when, payload_hash)
+    string_to_sign = _string_to_sign(opts.scheme.name, when, opts.scope, text)
+    signer = opts.scheme.signer(credentials, opts)
+    signature = signer(string_to_sign)
     authorization = (f"{opts.scheme.name} Credential={credentials.access_key_id}/{opts.scope}, "
-                     f"SignedHeaders={canonical.signed_headers}, Signature={signature}")
-    # Both were dropped above, so appending them is setting them.
-    unsigned_token = (("X-Amz-Security-Token", token),) if token and omit_session_token else ()
+                     f"SignedHeaders={plan.signed_headers}, Signature={signature}")
     body = request.body
     if upload is not None:
-        scope = chunked.ChunkScope(opts.scheme.name, when, opts.scope)
-        body = upload.encode(scope, opts.scheme.signer(credentials, opts), signature)
-    req = request._copy(headers=(*headers, *unsigned_token, ("Authorization", authorization)), body=body)
+        body = upload.encode(chunked.ChunkScope(opts.scheme.name, when, opts.scope), signer, signature)
+    req = request._copy(headers=(*headers, ("Authorization", authorization)), body=body)
     return SigningResult(req, opts.scheme.name, when, opts.scope, canonical, string_to_sign, signature,
                          authorization)
 
@@ -376,34 +410,28 @@ def presign(
     if isinstance(expires, bool) or not isinstance(expires, int) or not 1 <= expires <= MAX_EXPIRES:
         raise InvalidParameterError(f"expires: {expires!r} is out of range; must be an integer 1..{MAX_EXPIRES} seconds")
     when = amz_date(timestamp)
-    opts = _options(region, service, when[:8], algorithm=algorithm, deterministic=deterministic, s3=s3,
-                    normalize_path=normalize_path, double_encode=double_encode, payload=payload,
-                    omit_session_token=omit_session_token, content_sha256_header=content_sha256_header,
-                    unsigned_headers=unsigned_headers, plus_is_space=plus_is_space)
+    opts = _options(algorithm, deterministic, region, service, when[:8], s3, normalize_path, double_encode, payload,
+                    omit_session_token, content_sha256_header, unsigned_headers, plus_is_space)
     req = _drop_query_params(request, PRESIGN_PARAMS)
-    sets = _host_header(req, _header_names(req))
     payload_hash = resolve_payload(req.body, UNSIGNED_PAYLOAD if s3 and payload is None else payload)
-    if content_sha256_header:
-        sets.append(("X-Amz-Content-SHA256", payload_hash))
-    # The query parameters added below leave the headers as they are: edit and canonicalize them once.
-    headers = edited_headers(req.headers, sets, ("authorization", "x-amz-date", "x-amz-security-token"))
-    canonical_pairs = canonical_headers(headers, opts.unsigned)
+    plan = _presign_plan(req.scheme, req.authority, req.headers, opts)
     token = credentials.session_token
     params = [
         ("X-Amz-Algorithm", opts.scheme.name),
         ("X-Amz-Credential", f"{credentials.access_key_id}/{opts.scope}"),
         ("X-Amz-Date", when),
         ("X-Amz-Expires", str(expires)),
-        ("X-Amz-SignedHeaders", canonical_pairs[1]),
+        ("X-Amz-SignedHeaders", plan.signed_headers),
     ]
     if token and not omit_session_token:
         params.append(("X-Amz-Security-Token", token))
     if algorithm == "v4a":
         params.append((v4a.REGION_SET_HEADER, opts.region))
-    req = req._copy(url=_with_query(req.url, _query_params(params)), headers=headers)
-    canonical = _canonical_request(req, opts.rules, payload_hash, canonical_pairs)
-    string_to_sign, signature = _signature(credentials, opts, when, canonical)
+    req = req.with_url(_with_query(req.url, _query_params(params)))
+    headers, canonical, text = _canonical(req, opts.rules, plan, when, payload_hash)
+    string_to_sign = _string_to_sign(opts.scheme.name, when, opts.scope, text)
+    signature = opts.scheme.signer(credentials, opts)(string_to_sign)
     tail = [("X-Amz-Security-Token", token)] if token and omit_session_token else []
-    req = req._copy(url=_with_query(req.url, _query_params([*tail, ("X-Amz-Signature", signature)])))
+    req = req._copy(url=_with_query(req.url, _query_params([*tail, ("X-Amz-Signature", signature)])), headers=headers)
     return SigningResult(req, opts.scheme.name, when, opts.scope, canonical, string_to_sign, signature,
                          None)

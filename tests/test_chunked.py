@@ -24,10 +24,9 @@ from sigv4.chunked import (
     ChunkSigner,
     chunk_string_to_sign,
     encoded_length,
-    hmac_signer,
 )
 from sigv4.checksums import CHECKSUMS
-from sigv4.keys import signature_hex, signing_key
+from sigv4.keys import hmac_signer, signature_hex, signing_key
 
 CREDS = Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
 WHEN = datetime(2013, 5, 24, tzinfo=timezone.utc)

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sigv4 import Credentials, Request, SigningResult, sign, v4a
-from sigv4.chunked import FRAMINGS, ChunkScope, ChunkSigner, Signer, encode_body, hmac_signer
+from sigv4.chunked import FRAMINGS, ChunkScope, ChunkSigner, Signer, encode_body
 from sigv4.chunked_decode import (
     ChunkData,
     ChunkedDecoder,
@@ -30,7 +30,7 @@ from sigv4.chunked_decode import (
 )
 from sigv4.checksums import CHECKSUMS
 from sigv4.errors import StreamDecodeError, StreamSignatureError
-from sigv4.keys import signing_key
+from sigv4.keys import hmac_signer, signing_key
 from tests.test_chunked import (
     DOC_CHUNKS,
     DOC_SEED,

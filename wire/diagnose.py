@@ -219,13 +219,13 @@ Variant = Callable[[_View], tuple[_View, str] | None]
 def _toggle_double_encode(v: _View) -> tuple[_View, str]:
     words = ("the path is encoded once (as S3 does), not twice" if v.rules.double_encode
              else "the path is encoded twice (as every service but S3 does), not once")
-    return replace(v, rules=replace(v.rules, double_encode=not v.rules.double_encode)), words
+    return replace(v, rules=v.rules._replace(double_encode=not v.rules.double_encode)), words
 
 
 def _toggle_normalize(v: _View) -> tuple[_View, str]:
     words = ("the path is left raw (`//`, `.` and `..` segments kept)" if v.rules.normalize_path
              else "the path is normalized (`//`, `.` and `..` segments removed)")
-    return replace(v, rules=replace(v.rules, normalize_path=not v.rules.normalize_path)), words
+    return replace(v, rules=v.rules._replace(normalize_path=not v.rules.normalize_path)), words
 
 
 def _toggle_plus(v: _View) -> tuple[_View, str] | None:
@@ -233,7 +233,7 @@ def _toggle_plus(v: _View) -> tuple[_View, str] | None:
         return None
     words = ("a `+` in the query is read as a literal plus (`%2B`), not a space" if v.rules.plus_is_space
              else "a `+` in the query is read as a space (`%20`), not a literal plus (`%2B`)")
-    return replace(v, rules=replace(v.rules, plus_is_space=not v.rules.plus_is_space)), words
+    return replace(v, rules=v.rules._replace(plus_is_space=not v.rules.plus_is_space)), words
 
 
 def _bare_empty_values(v: _View) -> tuple[_View, str] | None:

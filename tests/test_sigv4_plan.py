@@ -1,0 +1,55 @@
+"""Header plans (`sigv4.plan`) give what the general edit and canonicalization give with the values put in directly."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sigv4 import Credentials, InvalidParameterError, Request, sign
+from sigv4.canonical import DEFAULT_UNSIGNED_HEADERS, canonical_headers
+from sigv4.plan import DATE, PAYLOAD, make_plan
+from sigv4.types import edited_headers
+
+NOW = datetime(2015, 8, 30, 12, 36, tzinfo=timezone.utc)
+TOKEN_CHARS = "!#$%&'*+-.^_`|~abcXYZ019"
+names = st.text(TOKEN_CHARS, min_size=1, max_size=6) | st.sampled_from(
+    ["X-Amz-Date", "x-amz-content-sha256", "Host", "Authorization", "%s", "%(0)s"])
+values = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters="\x7f") | st.just("\t"),
+                 max_size=12)
+headers = st.lists(st.tuples(names, values), max_size=6).map(tuple)
+dates = st.sampled_from(["20150830T123600Z", "%s%%", "%(1)s"])  # not real dates: a hole must never be read as a format
+hashes = st.sampled_from(["UNSIGNED-PAYLOAD", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "%%"])
+
+
+@given(headers, st.booleans(), st.lists(st.tuples(names, values), max_size=2), dates, hashes,
+       st.sampled_from([DEFAULT_UNSIGNED_HEADERS, frozenset(), frozenset({"x-amz-date", "host"})]))
+def test_a_filled_plan_is_the_general_edit_and_canonicalization(
+        original, with_payload_hole, fixed, date, payload_hash, unsigned) -> None:
+    hole_sets = [("X-Amz-Date", DATE)] + ([("X-Amz-Content-SHA256", PAYLOAD)] if with_payload_hole else [])
+    fixed = [(n, v) for n, v in fixed if n.lower() not in {"x-amz-date", "x-amz-content-sha256"}]
+    sets = [*fixed, *hole_sets]
+    direct = [(n, v if isinstance(v, str) else (date, payload_hash)[v]) for n, v in sets]
+    drops = ("authorization",)
+    try:
+        expected_headers = edited_headers(original, direct, drops)
+        pairs, signed = canonical_headers(expected_headers, unsigned)
+    except Exception as general_error:
+        with pytest.raises(type(general_error)):
+            make_plan(original, sets, drops, unsigned)
+        return
+    plan = make_plan(original, sets, drops, unsigned, appended=(("X-Amz-Security-Token", "t%s"),))
+    got_headers, got_pairs, tail = plan.fill(date, payload_hash)
+    assert got_headers == (*expected_headers, ("X-Amz-Security-Token", "t%s"))
+    assert (got_pairs, plan.signed_headers) == (pairs, signed)
+    assert tail == "\n".join([*map(":".join, pairs), "", signed, payload_hash])
+
+
+def test_a_streaming_payload_name_with_control_bytes_is_refused() -> None:
+    # The payload hash goes into a header and the canonical request unchecked by the plan: it is checked up front.
+    request = Request("PUT", "https://s3.amazonaws.com/b/k", body=b"x")
+    with pytest.raises(InvalidParameterError, match="payload"):
+        sign(request, Credentials("AKID", "SECRET"), region="us-east-1", service="s3", timestamp=NOW, s3=True,
+             payload="STREAMING-X\r\nInjected: yes")
