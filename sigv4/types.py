@@ -34,18 +34,18 @@ def mask_token_params(text: str) -> str:
     return _TOKEN_PARAM.sub(r"\1=****", text)
 
 
+# scheme "://" authority, then path and query up to any fragment (RFC 3986
+# section 3: the scheme and authority hold no "/", "?" or "#").
+_ABSOLUTE_URL = re.compile(r"([^:/?#]*)://([^/?#]*)([^#]*)")
+
+
 def _split_url(url: str) -> tuple[str, str, str]:
     """(scheme, authority, target) of an absolute URL or an origin-form target."""
-    head, sep, rest = url.partition("://")
-    if not sep or "/" in head:
+    absolute = _ABSOLUTE_URL.match(url)
+    if absolute is None:
         return "", "", url
-    end = len(rest)
-    for stop in "/?#":
-        index = rest.find(stop, 0, end)
-        if index != -1:
-            end = index
-    target = rest[end:].partition("#")[0]
-    return head.lower(), rest[:end], target if target.startswith("/") else "/" + target
+    scheme, authority, target = absolute.groups()
+    return scheme.lower(), authority, target if target.startswith("/") else "/" + target
 
 
 @dataclass(frozen=True, slots=True, init=False)
