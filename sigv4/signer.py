@@ -32,7 +32,7 @@ from . import chunked, v2, v4a
 from .errors import InvalidHeaderError, InvalidParameterError, InvalidTimestampError
 from .keys import hmac_signer, signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
-from .plan import DATE, PAYLOAD, HeaderPlan, make_plan
+from .plan import DATE, PAYLOAD, HeaderPlan, PlanCache, make_plan
 from .types import Credentials, Request
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -249,11 +249,7 @@ def _settled_options(
 
 def string_to_sign(algorithm: str, amz_date: str, scope: str, canonical: CanonicalRequest) -> str:
     """The four-line string-to-sign: algorithm, date, credential scope, hex SHA-256 of the canonical request."""
-    return _string_to_sign(algorithm, amz_date, scope, canonical.render())
-
-
-def _string_to_sign(algorithm: str, amz_date: str, scope: str, canonical_text: str) -> str:
-    digest = hashlib.sha256(canonical_text.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(canonical.render().encode("utf-8")).hexdigest()
     return f"{algorithm}\n{amz_date}\n{scope}\n{digest}"
 
 
@@ -269,16 +265,18 @@ def canonicalize(
                             *canonical_headers(request.headers, unsigned), payload_hash)
 
 
-@lru_cache(maxsize=512)
 def _sign_plan(scheme: str, authority: str, headers: tuple[tuple[str, str], ...], opts: _Options, token: str | None,
-               upload_headers: tuple[tuple[str, str], ...]) -> HeaderPlan:
+               upload_headers: tuple[tuple[str, str], ...], values: tuple[str, str] | None) -> HeaderPlan:
     """What `sign` does to headers of this shape: Host from the URL when missing, the time, the region set
     (SigV4a), the session token, the aws-chunked headers, and the payload hash where S3 or the caller wants it.
 
     A stale Authorization and token are dropped; an unsigned token (`omit_session_token`) goes after the signed headers.
+    `values` (date, payload hash) are put in, or with None left as holes (see `PlanCache`).
     """
     names = _header_names(headers)
-    sets: list[tuple[str, str | int]] = [*_host_header(scheme, authority, names), ("X-Amz-Date", DATE)]
+    date, payload_hash = values or ("", "")
+    holes = {} if values else {"x-amz-date": DATE}
+    sets = [*_host_header(scheme, authority, names), ("X-Amz-Date", date)]
     if opts.algorithm == "v4a":
         sets.append((v4a.REGION_SET_HEADER, opts.region))
     signs_token = bool(token) and not opts.omit_session_token
@@ -287,30 +285,40 @@ def _sign_plan(scheme: str, authority: str, headers: tuple[tuple[str, str], ...]
     if upload_headers:
         sets.extend(upload_headers)  # x-amz-content-sha256 among them
     elif opts.s3 or opts.content_sha256_header or "x-amz-content-sha256" in names:
-        sets.append(("X-Amz-Content-SHA256", PAYLOAD))
+        sets.append(("X-Amz-Content-SHA256", payload_hash))
+        if not values:
+            holes["x-amz-content-sha256"] = PAYLOAD
     unsigned_token = (("X-Amz-Security-Token", token),) if token and opts.omit_session_token else ()
     drops = ("authorization",) if signs_token else ("authorization", "x-amz-security-token")
-    return make_plan(headers, sets, drops, opts.unsigned, unsigned_token)
+    return make_plan(headers, sets, holes, drops, opts.unsigned, unsigned_token)
 
 
-@lru_cache(maxsize=512)
-def _presign_plan(scheme: str, authority: str, headers: tuple[tuple[str, str], ...], opts: _Options) -> HeaderPlan:
+def _presign_plan(scheme: str, authority: str, headers: tuple[tuple[str, str], ...], opts: _Options,
+                  values: tuple[str, str] | None) -> HeaderPlan:
     """What `presign` does to headers of this shape: Host from the URL when missing, and the payload hash if
     asked; the signature, time and token go into the query, so any in the headers are dropped."""
-    sets: list[tuple[str, str | int]] = [*_host_header(scheme, authority, _header_names(headers))]
+    sets = _host_header(scheme, authority, _header_names(headers))
+    holes = {}
     if opts.content_sha256_header:
-        sets.append(("X-Amz-Content-SHA256", PAYLOAD))
-    return make_plan(headers, sets, ("authorization", "x-amz-date", "x-amz-security-token"), opts.unsigned)
+        sets.append(("X-Amz-Content-SHA256", values[1] if values else ""))
+        if not values:
+            holes["x-amz-content-sha256"] = PAYLOAD
+    return make_plan(headers, sets, holes, ("authorization", "x-amz-date", "x-amz-security-token"), opts.unsigned)
+
+
+_SIGN_PLANS = PlanCache(_sign_plan)
+_PRESIGN_PLANS = PlanCache(_presign_plan)
 
 
 def _canonical(request: Request, rules: CanonicalRules, plan: HeaderPlan, when: str,
-               payload_hash: str) -> tuple[tuple[tuple[str, str], ...], CanonicalRequest, str]:
-    """The signed request's headers (before Authorization), its canonical request, and that request's text."""
-    headers, pairs, tail = plan.fill(when, payload_hash)
+               payload_hash: str) -> tuple[tuple[tuple[str, str], ...], CanonicalRequest]:
+    """The signed request's headers (before Authorization) and its canonical request."""
+    headers, pairs = plan.fill(when, payload_hash)
     path, _, query = request.target.partition("?")
-    uri, query = canonical_uri(path, rules), canonical_query_string(query, rules.plus_is_space)
-    canonical = CanonicalRequest(request.method, uri, query, pairs, plan.signed_headers, payload_hash)
-    return headers, canonical, f"{request.method}\n{uri}\n{query}\n{tail}"
+    canonical = CanonicalRequest(request.method, canonical_uri(path, rules),
+                                 canonical_query_string(query, rules.plus_is_space), pairs, plan.signed_headers,
+                                 payload_hash)
+    return headers, canonical
 
 
 def _check_credentials(creds: Credentials) -> None:
@@ -376,19 +384,19 @@ def sign(
     upload = None if payload is None and trailer_checksum is None else chunked.prepare_upload(
         request, payload, algorithm=opts.scheme.name, chunk_size=chunk_size, trailer_checksum=trailer_checksum)
     payload_hash = resolve_payload(request.body, payload)
-    plan = _sign_plan(request.scheme, request.authority, request.headers, opts, credentials.session_token,
-                      () if upload is None else upload.headers)
-    headers, canonical, text = _canonical(request, opts.rules, plan, when, payload_hash)
-    string_to_sign = _string_to_sign(opts.scheme.name, when, opts.scope, text)
+    plan = _SIGN_PLANS.get((request.scheme, request.authority, request.headers, opts, credentials.session_token,
+                            () if upload is None else upload.headers), when, payload_hash)
+    headers, canonical = _canonical(request, opts.rules, plan, when, payload_hash)
+    to_sign = string_to_sign(opts.scheme.name, when, opts.scope, canonical)
     signer = opts.scheme.signer(credentials, opts)
-    signature = signer(string_to_sign)
+    signature = signer(to_sign)
     authorization = (f"{opts.scheme.name} Credential={credentials.access_key_id}/{opts.scope}, "
                      f"SignedHeaders={plan.signed_headers}, Signature={signature}")
     body = request.body
     if upload is not None:
         body = upload.encode(chunked.ChunkScope(opts.scheme.name, when, opts.scope), signer, signature)
     req = request._copy(headers=(*headers, ("Authorization", authorization)), body=body)
-    return SigningResult(req, opts.scheme.name, when, opts.scope, canonical, string_to_sign, signature,
+    return SigningResult(req, opts.scheme.name, when, opts.scope, canonical, to_sign, signature,
                          authorization)
 
 
@@ -414,7 +422,7 @@ def presign(
                     omit_session_token, content_sha256_header, unsigned_headers, plus_is_space)
     req = _drop_query_params(request, PRESIGN_PARAMS)
     payload_hash = resolve_payload(req.body, UNSIGNED_PAYLOAD if s3 and payload is None else payload)
-    plan = _presign_plan(req.scheme, req.authority, req.headers, opts)
+    plan = _PRESIGN_PLANS.get((req.scheme, req.authority, req.headers, opts), when, payload_hash)
     token = credentials.session_token
     params = [
         ("X-Amz-Algorithm", opts.scheme.name),
@@ -428,10 +436,10 @@ def presign(
     if algorithm == "v4a":
         params.append((v4a.REGION_SET_HEADER, opts.region))
     req = req.with_url(_with_query(req.url, _query_params(params)))
-    headers, canonical, text = _canonical(req, opts.rules, plan, when, payload_hash)
-    string_to_sign = _string_to_sign(opts.scheme.name, when, opts.scope, text)
-    signature = opts.scheme.signer(credentials, opts)(string_to_sign)
+    headers, canonical = _canonical(req, opts.rules, plan, when, payload_hash)
+    to_sign = string_to_sign(opts.scheme.name, when, opts.scope, canonical)
+    signature = opts.scheme.signer(credentials, opts)(to_sign)
     tail = [("X-Amz-Security-Token", token)] if token and omit_session_token else []
     req = req._copy(url=_with_query(req.url, _query_params([*tail, ("X-Amz-Signature", signature)])), headers=headers)
-    return SigningResult(req, opts.scheme.name, when, opts.scope, canonical, string_to_sign, signature,
+    return SigningResult(req, opts.scheme.name, when, opts.scope, canonical, to_sign, signature,
                          None)

@@ -161,6 +161,12 @@ def edited_headers(headers: tuple[tuple[str, str], ...], sets: Iterable[tuple[st
     duplicates are dropped) or is appended, in the order given; `drops`
     names are removed. Names compare case-insensitively.
     """
+    return edit_headers_at(headers, sets, drops)[0]
+
+
+def edit_headers_at(headers: tuple[tuple[str, str], ...], sets: Iterable[tuple[str, str]] = (),
+                    drops: Iterable[str] = ()) -> tuple[tuple[tuple[str, str], ...], dict[str, int]]:
+    """`edited_headers`, and the index where each set header landed (by lowercase name)."""
     # Plain loops: on Python 3.11 a comprehension is a function call of its
     # own, and the signer edits a few headers on every request.
     pending: dict[str, tuple[str, str]] = {}
@@ -170,17 +176,21 @@ def edited_headers(headers: tuple[tuple[str, str], ...], sets: Iterable[tuple[st
     for name in drops:
         drop.add(name.lower())
     out: list[tuple[str, str]] = []
+    landed: dict[str, int] = {}
     for header in headers:
         key = header[0].lower()
         if key in drop:
             continue
         if key in pending:
+            landed[key] = len(out)
             out.append((header[0], pending.pop(key)[1]))
             drop.add(key)
         else:
             out.append(header)
-    out.extend(pending.values())
-    return tuple(out)
+    for key, header in pending.items():
+        landed[key] = len(out)
+        out.append(header)
+    return tuple(out), landed
 
 
 def iter_body(body: Body, chunk_size: int = 1 << 16) -> Iterator[bytes]:
