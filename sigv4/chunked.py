@@ -6,7 +6,8 @@ signed as usual with the STREAMING constant as the payload hash, giving the
 signature covers the previous signature and the chunk's SHA-256, so
 `ChunkSigner.chunk(previous, data) -> (signature, frame)` is a pure step and
 the encoded body is that step applied lazily while the caller pulls bytes:
-one chunk in memory at a time, whatever the body size. The last frame is the
+one chunk in memory at a time, whatever the body size (`encode_body` yields
+each chunk's header line and then its data as read, uncopied). The last frame is the
 zero-length chunk plus, for the `-TRAILER` forms, the trailing checksum header
 and (signed forms) `x-amz-trailer-signature`.
 
