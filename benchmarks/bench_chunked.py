@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
-import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -29,6 +28,7 @@ from sigv4 import Credentials, Request, sign  # noqa: E402
 from sigv4.chunked import ChunkScope  # noqa: E402
 from sigv4.chunked_decode import ChunkedDecoder, hmac_verifier  # noqa: E402
 from sigv4.keys import signing_key  # noqa: E402
+from interleaved import best_us  # noqa: E402  (benchmarks/, beside this script)
 
 PIECE = 64 * 1024
 CREDS = Credentials("AKIDBENCH", "bench/secret")
@@ -75,18 +75,6 @@ def decode(mib: int) -> int:
     return total
 
 
-def best_of_interleaved(rounds: int, runs: list[Callable[[], int]]) -> list[float]:
-    """Best time of each run over `rounds` rounds, the runs taking turns within a round, so
-    that a slow stretch of a shared machine lands on all of them rather than on one row."""
-    best = [float("inf")] * len(runs)
-    for _ in range(rounds):
-        for i, run in enumerate(runs):
-            start = time.perf_counter()
-            run()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
-
-
 def peak_kib(run: Callable[[], int]) -> float:
     tracemalloc.start()
     run()
@@ -113,7 +101,8 @@ def main() -> None:
     small = max(1, mib // 64)
     rows.append((f"chunked ...-TRAILER crc32c (pure Py, {small} MiB)", small,
                  lambda: drain(small, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER", "crc32c")))
-    times = best_of_interleaved(rounds, [run for _, _, run in rows])
+    best = best_us({name: run for name, _, run in rows}, 1, rounds)
+    times = [best[name] / 1e6 for name, _, _ in rows]
     print(f"stream: {mib} MiB in {PIECE // 1024} KiB pieces; best of {rounds} interleaved rounds")
     print(f"{'operation':<44}{'MB/s':>10}{'ratio':>8}")
     for (name, size, _), seconds in zip(rows, times):

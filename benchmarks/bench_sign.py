@@ -17,12 +17,12 @@ import hashlib
 import io
 import itertools
 import sys
-import timeit
 import tracemalloc
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 import sigv4
+from interleaved import best_us  # benchmarks/, beside this script
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 KEY_ID, SECRET = "AKIDBENCHMARK", "benchmark-secret-not-a-real-key/0123456789"
@@ -89,16 +89,6 @@ def awscrt_calls() -> Calls | None:
             auth.aws_sign_request(request, cfg).result()
         return once
     return {"sign": run(headers_cfg), "presign": run(query_cfg)}
-
-
-def best_us(calls: dict[tuple[str, str], Callable[[], object]], number: int, rounds: int) -> dict[tuple[str, str], float]:
-    """Best microseconds per call of each, over `rounds` rounds in which every call takes its turn: on a
-    shared machine a slow stretch then lands on all the libraries, not on one, and the ratios hold."""
-    best = dict.fromkeys(calls, float("inf"))
-    for _ in range(rounds):
-        for key, fn in calls.items():
-            best[key] = min(best[key], timeit.timeit(fn, number=number) / number * 1e6)
-    return best
 
 
 def streamed_hashing(size: int) -> None:

@@ -16,7 +16,6 @@ round, best of the rounds.
 from __future__ import annotations
 
 import sys
-import timeit
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from botocore.utils import percent_encode_sequence
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import wire  # noqa: E402
+from interleaved import best_us  # noqa: E402  (benchmarks/, beside this script)
 
 ENDPOINT = "https://service.us-east-1.amazonaws.com"
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
@@ -74,16 +74,6 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
 ]
 
 
-def _best_us(calls: dict[str, Any], number: int, rounds: int) -> dict[str, float]:
-    """Best microseconds per call of each, over rounds in which every call takes its turn (a slow
-    stretch of a shared machine then lands on both libraries, and the ratios hold)."""
-    best = dict.fromkeys(calls, float("inf"))
-    for _ in range(rounds):
-        for key, func in calls.items():
-            best[key] = min(best[key], timeit.timeit(func, number=number) / number * 1e6)
-    return best
-
-
 def main() -> None:
     quick = "--quick" in sys.argv
     number, rounds = (50, 3) if quick else (500, 20)
@@ -120,7 +110,7 @@ def main() -> None:
             response = {"status_code": status, "headers": HeadersDict(dict(headers)), "body": body}
             parser.parse(response, op_model.output_shape)
 
-        us = _best_us({"ours encode": ours_encode, "theirs encode": theirs_encode,
+        us = best_us({"ours encode": ours_encode, "theirs encode": theirs_encode,
                        "theirs unvalidated": lambda: theirs_encode(unvalidated),
                        "ours decode": ours_decode, "theirs decode": theirs_decode}, number, rounds)
         name = f"{service}.{operation}"
