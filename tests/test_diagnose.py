@@ -194,7 +194,7 @@ def test_server_hash_reproduced_by_the_named_rule(request_: Request, options: di
         diagnosis = diagnose(sent, complaint)
         first = diagnosis.causes[0]
         assert first.evidence == "proved" and words in first.message, render_text(diagnosis)
-        assert first.message.startswith("proved, reproduces the server's canonical-request hash: the server canonicalized")
+        assert first.message.startswith("reproduces the server's canonical request: the server canonicalized")
         assert diagnosis.theirs_reconstructed
         assert diagnosis.theirs_canonical_request == server.canonical_request
 

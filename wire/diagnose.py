@@ -617,8 +617,8 @@ def _sts_causes(ours_sts: str, theirs_sts: str) -> list[Cause]:
 
 
 def _mistake_causes(match: Match, signed: bool) -> list[Cause]:
-    return [Cause(m.kind, ("proved, reproduces the signature you sent: " if signed else
-                           "proved, reproduces the server's canonical-request hash: ")
+    return [Cause(m.kind, ("reproduces the signature you sent: " if signed else
+                           "reproduces the server's canonical request: ")
                   + (m.as_signed() if signed else m.as_received())) for m in match.mistakes]
 
 
@@ -700,7 +700,7 @@ def _scope_search(ctx: _Context) -> Cause | None:
         for text, where in ((_string_to_sign(p, ours), "its key"), (_string_to_sign(p, ours, scope), "its key and "
                                                                                                      "string-to-sign")):
             if test(text):
-                return Cause(kind, f"proved, reproduces the signature you sent: the client derived {where} for "
+                return Cause(kind, f"reproduces the signature you sent: the client derived {where} for "
                                    f"`{scope}` but declared `{p.scope}` in the Credential")
     return None
 
@@ -779,8 +779,8 @@ def _likely_causes(ctx: _Context, strings_agree: bool) -> list[Cause]:
                                            "drop"))
     if not strings_agree and ctx.payload_known and view.body:
         suspects.append(("payload-hash", "the request has a body, which proxies and libraries re-encode"))
-    causes = [Cause(kind, f"likely, not proved: {known}; {why}; {_SETTLE}", "likely") for kind, why in suspects]
-    causes.append(Cause("secret", f"likely, not proved: {known}; the most common cause then is a secret access key "
+    causes = [Cause(kind, f"not proved: {known}; {why}; {_SETTLE}", "likely") for kind, why in suspects]
+    causes.append(Cause("secret", f"not proved: {known}; the most common cause then is a secret access key "
                                   f"that is not the one AWS holds for {_key(ctx)} (rotated key, wrong profile, key id "
                                   f"and secret from different pairs); {_SETTLE}", "likely"))
     return causes
@@ -841,15 +841,16 @@ def _as_json(value: Any) -> Any:
     return value
 
 
-def _complaint_notes(complaint: ServerComplaint | None, has_strings: bool) -> list[str]:
+def _complaint_notes(complaint: ServerComplaint | None, has_strings: bool, secret_given: bool) -> list[str]:
     if complaint is None:
         return []
     notes = []
     if not has_strings and complaint.kind in _MISMATCH_KINDS:
         what = f"{complaint.code or 'no error code'}, {complaint.envelope} envelope"
+        settle = ("" if secret_given else "; --secret (checks what the client signed) or a response with the "
+                  "server's strings (S3's CanonicalRequest, a JSON service's message) would settle it")
         notes.append(f"the server sent no canonical request and no string-to-sign ({what}): what it computed cannot "
-                     "be compared; --secret (checks what the client signed) or a response with the server's strings "
-                     "(S3's CanonicalRequest, a JSON service's message) would settle it")
+                     f"be compared{settle}")
     if complaint.kind == "missing-authentication":
         notes.append("MissingAuthenticationToken: the server found no signature it reads; API Gateway also answers "
                      "this for a resource path, stage or method that does not exist")
@@ -911,12 +912,12 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
     mismatch = complaint is not None and (complaint.kind in _MISMATCH_KINDS and
                                           (complaint.status is None or complaint.status >= 400))
     if check is not None and check.ours_matches and mismatch and strings_agree:
-        secret_found.append(Cause("secret", f"proved: the signature sent verifies with the given secret and the "
+        secret_found.append(Cause("secret", f"the signature sent verifies with the given secret and the "
                                             "server computed the same string-to-sign, so AWS holds a different "
                                             f"secret for {_key(ctx)} than the one given (rotated key, wrong profile, "
                                             "or key id and secret from different pairs)"))
     elif check is not None and check.ours_matches and mismatch and not has_strings:
-        secret_found.append(Cause("secret", "likely, not proved: the client signed exactly what the capture shows "
+        secret_found.append(Cause("secret", "not proved: the client signed exactly what the capture shows "
                                             "(the signature verifies with the given secret), and the server sent no "
                                             "strings: either the request changed after it was captured (a proxy) or "
                                             f"AWS holds another secret for {_key(ctx)}; the server's strings or a "
@@ -926,7 +927,7 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
     decided = any(c.evidence == "proved" for group in causes.values() for c in group)
     if mismatch and check is None and not decided and (strings_agree or not has_strings):
         causes["likely"] = _likely_causes(ctx, strings_agree)
-    all_notes += _complaint_notes(complaint, has_strings)
+    all_notes += _complaint_notes(complaint, has_strings, secret_key is not None)
     ordered = [c for name in _ORDER for c in causes[name] if c.evidence == "proved"] + \
               [c for name in _ORDER for c in causes[name] if c.evidence == "likely"]
     their_shown = theirs_canonical or (server.canonical if server.reconstructed else None)

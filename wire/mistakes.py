@@ -269,19 +269,18 @@ def _host(v: View) -> Iterator[Made]:
     if host is None or "host" not in v.signed:
         return
     name, port = split_port(host)
-    origin = "a signer or proxy that rewrites Host"
+    origin = ("the port added or dropped between signing and the server (hand-rolled signers drop it, proxies "
+              "rewrite Host)")
     if name.startswith("["):
         bare = name[1:-1] + (f":{port}" if port else "")
         yield v.with_header("host", bare), Mistake("host-port", f"`host:{bare}` (IPv6 without brackets)",
                                                    f"`Host: {host}`", origin)
     if port:
-        yield v.with_header("host", name), Mistake("host-port", f"`host:{name}` (no port)", f"`Host: {host}`",
-                                                   "a signer that drops the port from Host, or a proxy that adds it")
+        yield v.with_header("host", name), Mistake("host-port", f"`host:{name}` (no port)", f"`Host: {host}`", origin)
         return
     for default in ("443", "80"):
         yield v.with_header("host", f"{host}:{default}"), Mistake(
-            "host-port", f"`host:{host}:{default}`", f"`Host: {host}` (no port)",
-            "a signer that adds the default port, or a proxy that drops it")
+            "host-port", f"`host:{host}:{default}`", f"`Host: {host}` (no port)", origin)
     if name.count(":") >= 2 and not name.startswith("["):
         yield v.with_header("host", f"[{host}]"), Mistake("host-port", f"`host:[{host}]`", f"`Host: {host}`", origin)
 
@@ -294,12 +293,12 @@ def _charset(v: View) -> Iterator[Made]:
         bare = CHARSET.sub("", value)
         yield v.with_header("content-type", bare), Mistake(
             "header-changed", f"`content-type:{bare}` (no charset)", f"`Content-Type: {value}`",
-            "a proxy or HTTP library added the charset after signing")
+            "a proxy or HTTP library adds or drops the charset after signing")
     else:
         full = f"{value}; charset=utf-8"
         yield v.with_header("content-type", full), Mistake(
             "header-changed", f"`content-type:{full}`", f"`Content-Type: {value}` (no charset)",
-            "a proxy or HTTP library removed the charset after signing")
+            "a proxy or HTTP library adds or drops the charset after signing")
 
 
 def _whitespace(v: View) -> Iterator[Made]:
@@ -329,12 +328,12 @@ def _reserialized(body: bytes) -> Iterator[tuple[bytes, str]]:
         for separators in _JSON_FORMS:
             for sort_keys in (False, True):
                 yield json.dumps(data, separators=separators, sort_keys=sort_keys).encode(), \
-                    "the JSON body before it was re-serialized"
-        yield json.dumps(data, indent=2).encode(), "the JSON body before it was re-serialized"
+                    "the same JSON serialized differently"
+        yield json.dumps(data, indent=2).encode(), "the same JSON serialized differently"
     elif "=" in text and "\n" not in text:
         yield text.replace("+", "%20").encode(), "the form body with `%20` where it now has `+`"
         yield text.replace("%20", "+").encode(), "the form body with `+` where it now has `%20`"
-        yield "&".join(sorted(text.split("&"))).encode(), "the form body before its fields were reordered"
+        yield "&".join(sorted(text.split("&"))).encode(), "the form body with its fields in another order"
     yield body.rstrip(b"\r\n"), "the body without its trailing newline"
     yield body + b"\n", "the body with a trailing newline"
 
@@ -362,7 +361,7 @@ def _payload(v: View) -> Iterator[Made]:
             seen.add(digest)
             yield replace(v, payload_hash=digest), Mistake(
                 "payload-hash", f"{words} (hash `{digest[:16]}…`)", f"a body hashing to `{v.payload_hash[:16]}…`",
-                "the body re-serialized or re-encoded after signing")
+                "the body re-serialized or re-encoded between signing and the server")
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH")
