@@ -26,7 +26,9 @@ from hypothesis import strategies as st
 from sigv4 import Credentials, Request, presign, sign
 from sigv4.keys import signing_key
 from sigv4.signer import SigningResult
-from wire.diagnose import Diagnosis, ServerComplaint, diagnose, line_diff, read_error, render_text, signature_params
+from wire.diagnose import (
+    CAUSE_KINDS, Diagnosis, ServerComplaint, diagnose, line_diff, read_error, render_text, signature_params,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "errors"
 CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
@@ -400,3 +402,75 @@ def test_read_error_is_total_on_envelope_shaped_text(code: str, message: str) ->
               f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>".encode()]
     for body in bodies:
         assert isinstance(read_error(400, [("x-amzn-ErrorType", code)], body), ServerComplaint)
+
+
+# -- issue 12's findings, each with its wording ---------------------------------------------------------------
+
+
+def _forged(result: SigningResult, canonical: str) -> Request:
+    """The request as a signer sends it after signing `canonical` instead of the right canonical request."""
+    sts = result.string_to_sign.rsplit("\n", 1)[0] + "\n" + hashlib.sha256(canonical.encode()).hexdigest()
+    key = signing_key(CREDS.secret_access_key, "20240102", "us-east-1", "sts")
+    signature = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+    return result.request.with_header("Authorization", (result.authorization or "").replace(result.signature, signature))
+
+
+def test_charset_added_by_a_proxy_is_worded_as_arriving_with_it() -> None:
+    sent = signed(sts_request()).request
+    arrived = sent.with_header("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+    complaint = server_says("ec2-signature-does-not-match.xml")
+    first = diagnose(arrived, complaint, secret=CREDS).causes[0]
+    assert (first.kind, first.evidence) == ("header-changed", "proved")
+    assert "the client signed `content-type:application/x-www-form-urlencoded` (no charset), but the request carries " \
+           "`Content-Type: application/x-www-form-urlencoded; charset=utf-8`" in first.message
+
+
+def test_host_port_dropped_by_a_hand_rolled_signer_is_worded_as_signed_without_it() -> None:
+    result = signed(sts_request(("Host", "localhost:8443"), url="https://localhost:8443/"))
+    sent = _forged(result, result.canonical_request.replace("host:localhost:8443", "host:localhost"))
+    first = diagnose(sent, server_says("ec2-signature-does-not-match.xml"), secret=CREDS).causes[0]
+    assert (first.kind, first.evidence) == ("host-port", "proved")
+    assert "the client signed `host:localhost` (no port), but the request carries `Host: localhost:8443`" in first.message
+
+
+@pytest.mark.parametrize("fixture", ["sts-invalid-client-token-id.xml", "json-token-invalid.json",
+                                     "s3-invalid-access-key.xml"])
+def test_unknown_access_key_id_is_not_read_as_a_bad_token(fixture: str) -> None:
+    first = diagnose(signed(sts_request()).request, server_says(fixture)).causes[0]
+    assert first.kind == "access-key" and "AKIDEXAM… is not known to this endpoint" in first.message
+    assert "no session token was sent" in first.message or fixture == "s3-invalid-access-key.xml"
+
+
+@pytest.mark.parametrize("fixture", ["json-missing-authentication-token.json", "json-minimal-signature.json",
+                                     "ec2-signature-does-not-match.xml"])
+def test_no_server_strings_is_said_plainly_with_what_would_settle_it(fixture: str) -> None:
+    diagnosis = diagnose(signed(sts_request()).request, server_says(fixture))
+    text = render_text(diagnosis)
+    assert "none found" not in text and "the strings agree" not in text
+    assert any("the server sent no canonical request and no string-to-sign" in n for n in diagnosis.notes)
+    first = diagnosis.causes[0]
+    assert first.evidence == "likely" and "would settle it" in first.message
+    if fixture.startswith("json-missing"):
+        assert any("API Gateway also answers this" in n for n in diagnosis.notes)
+
+
+def test_iam_scoped_to_a_valid_region_names_the_region() -> None:
+    sent = signed(Request("GET", "https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08"), region="us-west-2",
+                  service="iam").request
+    first = diagnose(sent, server_says("iam-scope-valid-region.xml")).causes[0]
+    assert first.kind == "scope-region"
+    assert first.message == "the region in the credential scope is `us-west-2`; iam is a global service: sign it for `us-east-1`"
+
+
+def test_incomplete_signature_text_reads_well() -> None:
+    body = b"<ErrorResponse><Error><Code>IncompleteSignature</Code><Message>x</Message></Error></ErrorResponse>"
+    message = diagnose(signed(sts_request()).request, read_error(400, [], body)).causes[0].message
+    assert "no a part" not in message and "did not say which part is missing" in message
+
+
+def test_every_cause_kind_is_in_the_vocabulary_and_json_has_causes_and_notes() -> None:
+    diagnosis = diagnose(signed(sts_request()).request, server_says("ec2-signature-does-not-match.xml"))
+    data = diagnosis.to_json()
+    assert isinstance(data["notes"], list) and data["causes"]
+    for cause_ in data["causes"]:
+        assert cause_["kind"] in CAUSE_KINDS and cause_["evidence"] in ("proved", "likely") and cause_["message"]

@@ -183,7 +183,7 @@ def _read_json(body: bytes, headers: Mapping[str, str]) -> _Envelope | None:
 
 def _read_text(body: bytes, headers: Mapping[str, str]) -> _Envelope:
     text = body.decode("utf-8", errors="replace").strip()
-    if text.startswith("<"):
+    if re.search(r"<[A-Za-z][^<>]*>", text):
         # An XML body that did not parse (cut short, or with capture noise in it): its
         # escapes still stand for characters, and `&amp;` read as text would invent a
         # query parameter `amp;x` in the canonical request.

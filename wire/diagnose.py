@@ -779,11 +779,10 @@ def _likely_causes(ctx: _Context, strings_agree: bool) -> list[Cause]:
                                            "drop"))
     if not strings_agree and ctx.payload_known and view.body:
         suspects.append(("payload-hash", "the request has a body, which proxies and libraries re-encode"))
-    causes = [Cause(kind, f"not proved: {known}; {why}; {_SETTLE}", "likely") for kind, why in suspects]
-    causes.append(Cause("secret", f"not proved: {known}; the most common cause then is a secret access key "
-                                  f"that is not the one AWS holds for {_key(ctx)} (rotated key, wrong profile, key id "
-                                  f"and secret from different pairs); {_SETTLE}", "likely"))
-    return causes
+    suspects.append(("secret", f"the secret access key may not be the one AWS holds for {_key(ctx)}, the most "
+                               "common cause (rotated key, wrong profile, key id and secret from different pairs)"))
+    return [Cause(kind, f"not proved: {known + '; ' if i == 0 else ''}{why}; {_SETTLE}", "likely")
+            for i, (kind, why) in enumerate(suspects)]
 
 
 def _request_causes(ctx: _Context) -> list[Cause]:
