@@ -308,18 +308,11 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     return 0
 
 
-def _read_sent(path: str, scheme: str) -> Any:
-    """A signed request from a raw file, a capture (curl -v, HAR, aws --debug) or a `send --json` record."""
+def _read_sent(args: argparse.Namespace, path: str) -> Any:
+    """A signed request from a raw file, a capture (curl -v or --trace, HAR, aws --debug) or a `send --json` record."""
     from wire.capture import CaptureError, parse_capture
-    data = read_input(path)
     try:
-        record = json.loads(data)
-    except ValueError:
-        record = None
-    if isinstance(record, dict) and "request" in record and "timing" in record:
-        data = json.dumps({"request": record["request"]}).encode()
-    try:
-        return parse_capture(data, scheme=scheme)
+        return parse_capture(read_input(path), scheme=args.scheme, pick=args.pick)
     except CaptureError as err:
         raise UsageError(f"{path}: {err}") from None
 
@@ -329,25 +322,44 @@ def _print_diagnosis(diagnosis: Any, as_json: bool, out: Callable[[str], None]) 
     out(json.dumps(diagnosis.to_json(), indent=2, ensure_ascii=False) if as_json else render_text(diagnosis))
 
 
-def cmd_diff(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+def _diagnose(args: argparse.Namespace, capture: Any, answer: tuple[Any, Any, bytes] | None, secret: Any,
+              notes: list[str], out: Callable[[str], None]) -> int:
+    from wire.capture import response_date
     from wire.diagnose import diagnose, read_error
-    capture = _read_sent(args.sent, args.scheme)
-    complaint = read_error(None, [], read_input(args.response))
-    secret = resolve_credentials(args.profile, env).credentials if args.secret else None
-    _print_diagnosis(diagnose(capture.request, complaint, secret=secret), args.json, out)
+    complaint = None
+    if answer is not None and (answer[0] is None or answer[0] >= 400):
+        complaint = read_error(answer[0], list(answer[1]), answer[2])
+    elif answer is not None:
+        notes.append(f"the server answered {answer[0]}: it accepted the request")
+    when = response_date(answer[1]) if answer else None
+    _print_diagnosis(diagnose(capture.request, complaint, secret=secret, response_date=when,
+                              body_known=capture.body_known, notes=[*capture.notes, *notes]), args.json, out)
     return 0
+
+
+def cmd_diff(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    from wire.capture import CaptureError, read_response
+    capture = _read_sent(args, args.sent)
+    try:
+        answer = read_response(read_input(args.response))
+    except CaptureError as err:
+        raise UsageError(f"{args.response}: {err}") from None
+    secret = resolve_credentials(args.profile, env).credentials if args.secret else None
+    return _diagnose(args, capture, answer, secret, [], out)
 
 
 def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    from wire.diagnose import diagnose, read_error
-    capture = _read_sent(args.file, args.scheme)
-    complaint = None
-    if capture.response_body is not None:
-        complaint = read_error(capture.response_status, list(capture.response_headers), capture.response_body)
-    creds = resolve_credentials(args.profile, env).credentials
-    _print_diagnosis(diagnose(capture.request, complaint, secret=creds, response_date=capture.response_date),
-                     args.json, out)
-    return 0
+    capture = _read_sent(args, args.file)
+    answer = None if capture.response_body is None and capture.response_status is None else \
+        (capture.response_status, capture.response_headers, capture.response_body or b"")
+    notes = []
+    try:
+        secret = resolve_credentials(args.profile, env).credentials
+    except sigv4.SigningError:
+        secret = None
+        notes.append("no credentials found, so the signature is not checked (scope, time and headers are); "
+                     "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or --profile to check it")
+    return _diagnose(args, capture, answer, secret, notes, out)
 
 
 def cmd_verify(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
@@ -586,10 +598,12 @@ def _transport_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _capture_flags(parser: argparse.ArgumentParser, *, json_output: bool) -> None:
-    """Flags of the commands that read an already signed request."""
+    """Flags of the commands that read an already signed request (diff and explain: a capture, with --json)."""
     parser.add_argument("--profile")
     parser.add_argument("--scheme", default="https", help="scheme for a request file with a Host header")
     if json_output:
+        parser.add_argument("--pick", type=int, help="a capture of several requests: read request N (default: "
+                                                      "the last that failed)")
         parser.add_argument("--json", action="store_true")
 
 

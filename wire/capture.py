@@ -467,3 +467,30 @@ def parse_capture(data: bytes, *, scheme: str = "https", pick: int | None = None
             return _choose(read(bytes(data), scheme), pick)
     raise CaptureError("capture: not raw HTTP, curl -v or --trace output, a HAR entry or an aws --debug log "
                        "(no request line, no '> ' lines, no JSON object, no 'Sending http request')")
+
+
+def read_response(data: bytes, *, pick: int | None = None) -> tuple[int | None, tuple[tuple[str, str], ...], bytes]:
+    """The server's answer in what a user saved as a response: (status, headers, body).
+
+    A capture (HAR log or entry, `send --json` record, `curl -v` or
+    `--trace` output, `aws --debug` log) gives the response it holds (of
+    request `pick` when it holds several); anything else (a whole raw HTTP
+    response, a bare error body) is returned as the body, unread. Raises
+    `CaptureError` when a capture holds no response.
+    """
+    data = bytes(data)
+    if data.lstrip().startswith(b"HTTP/"):
+        return None, (), data
+    if data.lstrip().startswith(b"{"):
+        try:
+            doc = json.loads(data)
+        except (ValueError, RecursionError):
+            return None, (), data
+        if not (isinstance(doc, dict) and (isinstance(doc.get("log"), dict) or isinstance(doc.get("response"), dict))):
+            return None, (), data  # an error body in JSON
+    elif not any(detect(data) for name, detect, _ in FORMATS if name != "raw"):
+        return None, (), data
+    capture = parse_capture(data, pick=pick)
+    if capture.response_body is None and capture.response_status is None:
+        raise CaptureError(f"{capture.format} capture: it holds no response")
+    return capture.response_status, capture.response_headers, capture.response_body or b""
