@@ -322,44 +322,33 @@ def _print_diagnosis(diagnosis: Any, as_json: bool, out: Callable[[str], None]) 
     out(json.dumps(diagnosis.to_json(), indent=2, ensure_ascii=False) if as_json else render_text(diagnosis))
 
 
-def _diagnose(args: argparse.Namespace, capture: Any, answer: tuple[Any, Any, bytes] | None, secret: Any,
-              notes: list[str], out: Callable[[str], None]) -> int:
-    from wire.capture import response_date
-    from wire.diagnose import diagnose, read_error
-    complaint = None
-    if answer is not None and (answer[0] is None or answer[0] >= 400):
-        complaint = read_error(answer[0], list(answer[1]), answer[2])
-    elif answer is not None:
-        notes.append(f"the server answered {answer[0]}: it accepted the request")
-    when = response_date(answer[1]) if answer else None
-    _print_diagnosis(diagnose(capture.request, complaint, secret=secret, response_date=when,
-                              body_known=capture.body_known, notes=[*capture.notes, *notes]), args.json, out)
-    return 0
-
-
 def cmd_diff(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     from wire.capture import CaptureError, read_response
+    from wire.diagnose import diagnose_answer
     capture = _read_sent(args, args.sent)
     try:
         answer = read_response(read_input(args.response))
     except CaptureError as err:
         raise UsageError(f"{args.response}: {err}") from None
     secret = resolve_credentials(args.profile, env).credentials if args.secret else None
-    return _diagnose(args, capture, answer, secret, [], out)
+    _print_diagnosis(diagnose_answer(capture.request, answer, secret=secret, body_known=capture.body_known,
+                                     notes=capture.notes), args.json, out)
+    return 0
 
 
 def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    from wire.diagnose import diagnose_answer
     capture = _read_sent(args, args.file)
-    answer = None if capture.response_body is None and capture.response_status is None else \
-        (capture.response_status, capture.response_headers, capture.response_body or b"")
-    notes = []
+    notes: list[str] = []
     try:
         secret = resolve_credentials(args.profile, env).credentials
     except sigv4.SigningError:
         secret = None
         notes.append("no credentials found, so the signature is not checked (scope, time and headers are); "
                      "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or --profile to check it")
-    return _diagnose(args, capture, answer, secret, notes, out)
+    _print_diagnosis(diagnose_answer(capture.request, capture.answer, secret=secret, body_known=capture.body_known,
+                                     notes=[*capture.notes, *notes]), args.json, out)
+    return 0
 
 
 def cmd_verify(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:

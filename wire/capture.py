@@ -19,10 +19,9 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,7 +30,7 @@ from sigv4.errors import InvalidHeaderError, RequestParseError
 from sigv4.raw import parse_request
 from sigv4.signer import host_from_url
 from sigv4.types import Request
-from wire.complaint import split_response
+from wire.complaint import response_date, split_response
 from wire.errors import DecodeError
 
 
@@ -61,17 +60,12 @@ class Capture:
     def response_date(self) -> datetime | None:
         return response_date(self.response_headers)
 
-
-def response_date(headers: Iterable[tuple[str, str]]) -> datetime | None:
-    """The response's `Date` header as an aware UTC datetime; None when absent or unreadable."""
-    value = next((v for n, v in headers if n.lower() == "date"), None)
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+    @property
+    def answer(self) -> tuple[int | None, tuple[tuple[str, str], ...], bytes] | None:
+        """The response as (status, headers, body); None when the capture holds none."""
+        if self.response_body is None and self.response_status is None:
+            return None
+        return self.response_status, self.response_headers, self.response_body or b""
 
 
 def _logged_request(method: str, url: str, headers: list[tuple[str, str]], body: bytes, what: str) -> Request:
@@ -491,6 +485,6 @@ def read_response(data: bytes, *, pick: int | None = None) -> tuple[int | None, 
     elif not any(detect(data) for name, detect, _ in FORMATS if name != "raw"):
         return None, (), data
     capture = parse_capture(data, pick=pick)
-    if capture.response_body is None and capture.response_status is None:
+    if capture.answer is None:
         raise CaptureError(f"{capture.format} capture: it holds no response")
-    return capture.response_status, capture.response_headers, capture.response_body or b""
+    return capture.answer

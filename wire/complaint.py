@@ -24,7 +24,8 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from wire import xml
@@ -76,6 +77,18 @@ class _Envelope:
     code: str
     message: str
     fields: Mapping[str, str]
+
+
+def response_date(headers: Iterable[tuple[str, str]]) -> datetime | None:
+    """The response's `Date` header as an aware UTC datetime; None when absent or unreadable."""
+    value = next((v for n, v in headers if n.lower() == "date"), None)
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
 # -- the raw HTTP response ---------------------------------------------------

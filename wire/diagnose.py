@@ -41,13 +41,13 @@ from sigv4.canonical import CanonicalRules, normalize_path, query_pairs, uri_enc
 from sigv4.keys import signature_hex, signing_key
 from sigv4.payload import EMPTY_SHA256, UNSIGNED_PAYLOAD, payload_hash
 from sigv4.types import Credentials, Request
-from wire.complaint import ServerComplaint, read_error, split_response
+from wire.complaint import ServerComplaint, read_error, response_date, split_response
 from wire.errors import WireError
 from wire.mistakes import CHARSET, Match, View, search, split_port
 
 __all__ = [
     "CAUSE_KINDS", "Cause", "Diagnosis", "DiagnoseError", "DiffRow", "ServerComplaint", "SignatureCheck",
-    "SignatureParams", "diagnose", "line_diff", "read_error", "redact", "render_text", "signature_params",
+    "SignatureParams", "diagnose", "diagnose_answer", "line_diff", "read_error", "redact", "render_text", "signature_params",
     "split_response",
 ]
 
@@ -938,6 +938,26 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
         string_to_sign_diff=line_diff(ours_sts, theirs_sts) if ours_sts and theirs_sts else (),
         causes=tuple(_dedup(ordered)), signature_check=check, notes=tuple(dict.fromkeys(redact(n) for n in all_notes)),
     )
+
+
+#: The server's answer as (status, headers, body): what a capture or a saved response holds.
+Answer = tuple[int | None, Sequence[tuple[str, str]], bytes]
+
+
+def diagnose_answer(sent: Request, answer: Answer | None, *, secret: Credentials | str | None = None,
+                    body_known: bool = True, notes: Sequence[str] = ()) -> Diagnosis:
+    """`diagnose` for a request and the server's whole answer (None: no answer was captured).
+
+    A 4xx/5xx answer (or one without a status) is read as the complaint; a
+    2xx/3xx answer is noted as accepted. The answer's Date header is what
+    clock skew is measured against when the complaint gives no times.
+    """
+    status, headers, body = answer if answer is not None else (None, (), b"")
+    complaint = read_error(status, headers, body) if answer is not None and (status is None or status >= 400) else None
+    accepted = [f"the server answered {status}: it accepted the request"] if answer is not None and complaint is None \
+        else []
+    return diagnose(sent, complaint, secret=secret, response_date=response_date(headers), body_known=body_known,
+                    notes=[*notes, *accepted])
 
 
 def _dedup(causes: list[Cause]) -> list[Cause]:
