@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from string import Template
@@ -474,3 +475,26 @@ def test_every_cause_kind_is_in_the_vocabulary_and_json_has_causes_and_notes() -
     assert isinstance(data["notes"], list) and data["causes"]
     for cause_ in data["causes"]:
         assert cause_["kind"] in CAUSE_KINDS and cause_["evidence"] in ("proved", "likely") and cause_["message"]
+
+
+def test_s3_error_xml_is_read_as_the_other_envelopes() -> None:
+    """Issue 15: StringToSign, CanonicalRequest, their Bytes forms, SignatureProvided and AWSAccessKeyId."""
+    request = Request("PUT", "https://bucket.s3.amazonaws.com/a%20b.txt", [("Content-Type", "text/plain")], b"x")
+    sent = signed(request, service="s3", s3=True).request
+    server = signed(request.with_header("Content-Type", "text/plain; charset=utf-8"), service="s3", s3=True)
+    complaint = server_says("s3-signature-does-not-match.xml", server)
+    assert (complaint.canonical_request, complaint.string_to_sign) == (server.canonical_request, server.string_to_sign)
+    assert (complaint.signature_provided, complaint.access_key_id) == (server.signature, "AKIDEXAMPLE")
+    diagnosis = diagnose(sent, complaint)
+    assert (diagnosis.causes[0].kind, diagnosis.causes[0].evidence) == ("header-changed", "proved")
+    # S3 echoed the signature of another request than the one captured: said in a note.
+    assert any("the response is not about this request" in note for note in diagnosis.notes)
+    echoed = replace(complaint, signature_provided=signature_params(sent).signature)
+    assert not any("not about this request" in note for note in diagnose(sent, echoed).notes)
+    # The Bytes forms keep the CR that XML parsing drops.
+    body = (FIXTURES / "s3-signature-does-not-match.xml").read_text()
+    crlf = server.canonical_request.replace("text/plain; charset=utf-8", "text/plain\r")
+    filled = Template(body).substitute(canonical_request=escape(crlf), string_to_sign=escape(server.string_to_sign),
+                                       canonical_request_bytes=_hex(crlf), string_to_sign_bytes=_hex(server.string_to_sign),
+                                       access_key_id="AKIDEXAMPLE", signature_provided="0" * 64)
+    assert read_error(403, [], filled.encode()).canonical_request == crlf

@@ -840,10 +840,19 @@ def _as_json(value: Any) -> Any:
     return value
 
 
-def _complaint_notes(complaint: ServerComplaint | None, has_strings: bool, secret_given: bool) -> list[str]:
+def _complaint_notes(complaint: ServerComplaint | None, has_strings: bool, secret_given: bool,
+                     params: SignatureParams | None) -> list[str]:
     if complaint is None:
         return []
     notes = []
+    # S3 echoes what it received: when that is not what the capture holds, the two are different requests.
+    if params and complaint.signature_provided and complaint.signature_provided != params.signature:
+        notes.append(f"the server received signature {complaint.signature_provided[:16]}…, the capture holds "
+                     f"{params.signature[:16]}…: the response is not about this request (a retry signed again, or "
+                     "another request of the capture: --pick)")
+    if params and complaint.access_key_id and complaint.access_key_id != params.access_key_id:
+        notes.append(f"the server received access key id {complaint.access_key_id[:8]}…, the capture holds "
+                     f"{params.access_key_id[:8]}…: the response is not about this request")
     if not has_strings and complaint.kind in _MISMATCH_KINDS:
         what = f"{complaint.code or 'no error code'}, {complaint.envelope} envelope"
         settle = ("" if secret_given else "; --secret (checks what the client signed) or a response with the "
@@ -926,7 +935,7 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
     decided = any(c.evidence == "proved" for group in causes.values() for c in group)
     if mismatch and check is None and not decided and (strings_agree or not has_strings):
         causes["likely"] = _likely_causes(ctx, strings_agree)
-    all_notes += _complaint_notes(complaint, has_strings, secret_key is not None)
+    all_notes += _complaint_notes(complaint, has_strings, secret_key is not None, params)
     ordered = [c for name in _ORDER for c in causes[name] if c.evidence == "proved"] + \
               [c for name in _ORDER for c in causes[name] if c.evidence == "likely"]
     their_shown = theirs_canonical or (server.canonical if server.reconstructed else None)
