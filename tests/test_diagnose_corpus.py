@@ -464,3 +464,30 @@ def test_corpus_figures(capsys: pytest.CaptureFixture[str]) -> None:
               f"undecided without the secret: {len(undecided)} (likely first cause right in {len(right)})")
     assert len(decided) + len(undecided) == len(CASES)
 
+
+
+@pytest.mark.parametrize(("name", "words"), [
+    ("plus-space/botocore/json", "the client signed the query text as sent, sorted but not re-encoded (`+` kept as "
+                                 "`+`), but the request carries values SigV4 encodes as `%XX` (`+` as `%2B`) "
+                                 "(botocore's reading of a URL that already has a query)"),
+    ("trailing-slash/added-in-transit/json-minimal", "the client signed the path `/prod/items`, but the request "
+                                                     "carries `/prod/items/` (with the trailing slash)"),
+    ("payload-hash/reserialized-after-signing/json", "the client signed the same JSON serialized differently"),
+    ("query-order/hand-rolled/moto", "the client signed the query parameters in the order sent"),
+    ("path-encoding/generic-rule-for-s3/s3", "the client signed the path encoded twice (`/my%2520photo.jpg`), but "
+                                             "the request carries an S3 path, which is encoded once (`/my%20photo.jpg`)"),
+    ("scope-region/key-for-us-east-1/json", "the client derived its key for `20240102/us-east-1/dynamodb/aws4_request` "
+                                            "but declared `20240102/us-west-2/dynamodb/aws4_request`"),
+])
+def test_with_the_secret_the_words_say_what_the_client_signed(name: str, words: str) -> None:
+    first = _diagnose(CASES[name], CREDS).causes[0]
+    assert first.message.startswith("reproduces the signature you sent: ") and words in first.message, first.message
+
+
+def test_the_readme_documents_the_vocabulary_exactly() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    table = readme[readme.index("| kind | the cause |"):]
+    table = table[:table.index("\n\n")]
+    documented = {kind for row in table.splitlines()[2:] for kind in
+                  (k.strip(" `") for k in row.split("|")[1].split(","))}
+    assert documented == CAUSE_KINDS
