@@ -276,24 +276,23 @@ def _cases() -> dict[str, Case]:
 
     # Transit: a proxy or library changes the request after signing. The client-side capture and the
     # server's strings decide it; with a minimal envelope the capture is taken where the server receives.
+    def in_transit(kind: str, label: str, sent: Request, received: Request, envelopes: tuple[str, ...],
+                   minimal: str | None) -> None:
+        for envelope in envelopes:
+            cases[f"{kind}/{label}/{envelope}"] = Case(kind, sent, received, envelope=envelope)
+        if minimal:
+            cases[f"{kind}/{label}/{minimal}"] = Case(kind, sent, received, envelope=minimal, capture="server")
+
     form = ours(sts(), service="sts")
-    charset = form.request.with_header("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-    for envelope in ("query-xml", "sts-only"):
-        cases[f"header-changed/charset-added/{envelope}"] = Case("header-changed", form.request, charset,
-                                                                 envelope=envelope)
-    cases["header-changed/charset-added/moto"] = Case("header-changed", form.request, charset, envelope="moto",
-                                                      capture="server")
+    in_transit("header-changed", "charset-added", form.request,
+               form.request.with_header("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
+               ("query-xml", "sts-only"), "moto")
     boto_form = botocore(sts(), service="sts")
-    cases["header-changed/botocore-charset/query-xml"] = Case(
-        "header-changed", boto_form, boto_form.with_header("Content-Type", FORM[1] + "; charset=UTF-8"),
-        envelope="query-xml")
+    in_transit("header-changed", "botocore-charset", boto_form,
+               boto_form.with_header("Content-Type", FORM[1] + "; charset=UTF-8"), ("query-xml",), None)
     ported = ours(Request("POST", STS, [FORM, ("Host", "sts.amazonaws.com:443")], STS_BODY), service="sts")
-    stripped = ported.request.with_header("Host", "sts.amazonaws.com")
-    for envelope in ("query-xml", "sts-only"):
-        cases[f"host-port/proxy-strips-443/{envelope}"] = Case("host-port", ported.request, stripped,
-                                                               envelope=envelope)
-    cases["host-port/proxy-strips-443/moto"] = Case("host-port", ported.request, stripped, envelope="moto",
-                                                    capture="server")
+    in_transit("host-port", "proxy-strips-443", ported.request, ported.request.with_header("Host", "sts.amazonaws.com"),
+               ("query-xml", "sts-only"), "moto")
     meta = ours(Request("PUT", BUCKET + "/photo.jpg", [("x-amz-meta-color", "blue")], b"jpeg"), **S3)
     cases["header-changed/value-rewritten/s3"] = Case(
         "header-changed", meta.request, meta.request.with_header("x-amz-meta-color", "red"), envelope="s3-xml",
@@ -306,16 +305,11 @@ def _cases() -> dict[str, Case]:
         "path-encoding", slash.request, slash.request.with_url(BUCKET + "/reports/2024/01.csv"), envelope="s3-xml",
         rules=S3_RULES)
     body = ours(ddb(), service="dynamodb")
-    for envelope in ("json", "sts-only"):
-        cases[f"payload-hash/proxy-reserializes/{envelope}"] = Case(
-            "payload-hash", body.request, body.request.with_body(respaced), envelope=envelope)
+    in_transit("payload-hash", "proxy-reserializes", body.request, body.request.with_body(respaced),
+               ("json", "sts-only"), None)
     items = ours(Request("GET", API + "/prod/items"), service="execute-api")
-    for envelope in ("json", "sts-only"):
-        cases[f"trailing-slash/added-in-transit/{envelope}"] = Case(
-            "trailing-slash", items.request, items.request.with_url(API + "/prod/items/"), envelope=envelope)
-    cases["trailing-slash/added-in-transit/json-minimal"] = Case(
-        "trailing-slash", items.request, items.request.with_url(API + "/prod/items/"), envelope="json-minimal",
-        capture="server")
+    in_transit("trailing-slash", "added-in-transit", items.request, items.request.with_url(API + "/prod/items/"),
+               ("json", "sts-only"), "json-minimal")
     plus = ours(Request("GET", API + "/prod/search?q=red+shoes"), service="execute-api")
     cases["plus-space/server-reads-space/sts-only"] = Case(
         "plus-space", plus.request, plus.request, envelope="sts-only", rules={"plus_is_space": True})

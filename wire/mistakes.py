@@ -143,34 +143,31 @@ def _short(text: str, limit: int = 60) -> str:
 # -- path ------------------------------------------------------------------------------
 
 
-def _double_encode(v: View) -> Iterator[Made]:
-    flipped = replace(v, rules=v.rules._replace(double_encode=not v.rules.double_encode))
-    ours, theirs = canonical_uri(v.path, v.rules), canonical_uri(v.path, flipped.rules)
-    if ours == theirs:
-        return
-    if v.rules.double_encode:
-        yield flipped, Mistake("path-encoding", f"the path encoded once (`{_short(theirs)}`, S3's rule)",
-                               f"a path this service encodes twice (`{_short(ours)}`)",
-                               "a signer using S3's rule for another service")
-    else:
-        yield flipped, Mistake("path-encoding", f"the path encoded twice (`{_short(theirs)}`)",
-                               f"an S3 path, which is encoded once (`{_short(ours)}`)",
-                               "a signer using the generic rule for S3")
+#: (rule, kind, (variant, actual, origin) when the request's service has the rule on, ... when off);
+#: `{ours}`/`{theirs}` are the canonical URIs under the service's rule and the flipped one.
+_PATH_RULES: tuple[tuple[str, str, tuple[str, str, str], tuple[str, str, str]], ...] = (
+    ("double_encode", "path-encoding",
+     ("the path encoded once (`{theirs}`, S3's rule)", "a path this service encodes twice (`{ours}`)",
+      "a signer using S3's rule for another service"),
+     ("the path encoded twice (`{theirs}`)", "an S3 path, which is encoded once (`{ours}`)",
+      "a signer using the generic rule for S3")),
+    ("normalize_path", "path-normalization",
+     ("the path as sent (`{theirs}`)", "`//`, `.` or `..` segments this service removes (`{ours}`)",
+      "a signer that does not normalize the path"),
+     ("the path normalized (`{theirs}`)", "an S3 key whose `//`, `.` or `..` segments are kept (`{ours}`)",
+      "a signer or HTTP library that normalizes S3 keys")),
+)
 
 
-def _normalize(v: View) -> Iterator[Made]:
-    flipped = replace(v, rules=v.rules._replace(normalize_path=not v.rules.normalize_path))
-    ours, theirs = canonical_uri(v.path, v.rules), canonical_uri(v.path, flipped.rules)
-    if ours == theirs:
-        return
-    if v.rules.normalize_path:
-        yield flipped, Mistake("path-normalization", f"the path as sent (`{_short(theirs)}`)",
-                               f"`//`, `.` or `..` segments this service removes (`{_short(ours)}`)",
-                               "a signer that does not normalize the path")
-    else:
-        yield flipped, Mistake("path-normalization", f"the path normalized (`{_short(theirs)}`)",
-                               f"an S3 key whose `//`, `.` or `..` segments are kept (`{_short(ours)}`)",
-                               "a signer or HTTP library that normalizes S3 keys")
+def _path_rules(v: View) -> Iterator[Made]:
+    for rule, kind, when_on, when_off in _PATH_RULES:
+        on = bool(v.rules._asdict()[rule])
+        flipped = replace(v, rules=v.rules._replace(**{rule: not on}))
+        ours, theirs = canonical_uri(v.path, v.rules), canonical_uri(v.path, flipped.rules)
+        if ours != theirs:
+            variant, actual, origin = when_on if on else when_off
+            shown = {"ours": _short(ours), "theirs": _short(theirs)}
+            yield flipped, Mistake(kind, variant.format(**shown), actual.format(**shown), origin)
 
 
 def _trailing_slash(v: View) -> Iterator[Made]:
@@ -377,7 +374,7 @@ def _method(v: View) -> Iterator[Made]:
 #: Mistake families, most common first: on a tie (two variants giving the same
 #: canonical request) the earlier one is named.
 VARIANTS: tuple[Variant, ...] = (
-    _query_forms, _plus, _host, _charset, _trailing_slash, _double_encode, _normalize, _path_rewrites,
+    _query_forms, _plus, _host, _charset, _trailing_slash, _path_rules, _path_rewrites,
     _payload, _whitespace, _dropped, _method,
 )
 
