@@ -203,3 +203,18 @@ def test_diff_reads_the_response_out_of_a_har_or_a_capture(capsys, tmp_path) -> 
         {"request": {"method": "GET", "url": "https://a.example/", "headers": []}}]}}))
     code, _, err = run(capsys, ["diff", log, str(har)])
     assert code == 2 and "holds no response" in err
+
+
+def test_explain_reads_what_send_har_printed(capsys, tmp_path) -> None:
+    raw = tmp_path / "r.req"
+    raw.write_bytes(b"POST /?b=2&a=1 HTTP/1.1\nHost: sts.amazonaws.com\nContent-Type: application/x-www-form-urlencoded\n"
+                    b"\nAction=GetCallerIdentity&Version=2011-06-15")
+    code, out, err = run(capsys, ["send", str(raw), "--sign", "--har", "--region", "us-east-1", "--service", "sts"])
+    assert code == 0, err
+    har = tmp_path / "entry.har"
+    har.write_text(out)
+    code, out, err = run(capsys, ["explain", str(har), "--json"])
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["signature_check"]["ours_matches"] is True and data["causes"] == []
+    assert data["params"]["service"] == "sts"

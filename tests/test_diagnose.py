@@ -498,3 +498,13 @@ def test_s3_error_xml_is_read_as_the_other_envelopes() -> None:
                                        canonical_request_bytes=_hex(crlf), string_to_sign_bytes=_hex(server.string_to_sign),
                                        access_key_id="AKIDEXAMPLE", signature_provided="0" * 64)
     assert read_error(403, [], filled.encode()).canonical_request == crlf
+
+
+def test_credentials_of_another_key_are_not_used_to_judge_the_signature() -> None:
+    sent = signed(sts_request()).request
+    diagnosis = diagnose(sent, server_says("ec2-signature-does-not-match.xml"),
+                         secret=Credentials("AKIAOTHERKEYEXAMPLE", "other"))
+    assert diagnosis.signature_check is None
+    assert any("the credentials given are for AKIAOTHE…, the request is signed by AKIDEXAM…" in n
+               for n in diagnosis.notes)
+    assert diagnosis.causes[0].evidence == "likely"

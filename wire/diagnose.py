@@ -895,6 +895,11 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
         all_notes.append(f"our side cannot be recomputed: {err}")
         if complaint is None or complaint.kind != "incomplete-signature":
             causes["request"].append(Cause("algorithm", f"the request's signature is not readable: {err}"))
+    if isinstance(secret, Credentials) and params and secret.access_key_id != params.access_key_id:
+        # Another key's secret would "prove" that every signature is wrong: it is not used.
+        secret_key = None
+        all_notes.append(f"the credentials given are for {secret.access_key_id[:8]}…, the request is signed by "
+                         f"{params.access_key_id[:8]}…: the signature is not checked (give that key's credentials)")
     theirs_canonical = complaint.canonical_request if complaint else None
     theirs_sts = complaint.string_to_sign if complaint else None
     payload = _our_payload_hash(sent, params, body_known) if params else None
