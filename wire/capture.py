@@ -1,14 +1,17 @@
-"""Read an already-signed request out of what the user saved: raw HTTP, `curl -v`, a HAR entry, `aws --debug`.
+"""Read an already-signed request out of what the user saved: raw HTTP, `curl -v`, `curl --trace[-ascii]`,
+a HAR log or entry (browsers, `send --har`, `send --json`), `aws --debug`.
 
 Strategy: a table of (format, detector, reader). The detectors look at
 cheap, unambiguous marks (a JSON object with `log`/`request`/`method`;
-botocore's "Sending http request: <AWSPreparedRequest" line; curl's `> `
-request lines; an HTTP request line), the first that fires picks the reader,
-and every reader builds the same `Capture`: the request exactly as it went
-out (header order and casing kept), plus the response when the capture holds
-one (its `Date` header is what clock skew is measured against) and, for
-`aws --debug`, the canonical request and string-to-sign botocore logged.
-Python literals in botocore's log (header dicts, body bytes) are read with
+botocore's "Sending http request: <AWSPreparedRequest" line; curl's
+`=> Send header` blocks or `> ` request lines; an HTTP request line), the
+first that fires picks the reader, and every reader returns one `Capture` per
+request it holds: the request exactly as it went out (header order and
+casing kept), plus the response when the capture holds one (its `Date`
+header is what clock skew is measured against) and, for `aws --debug`, the
+canonical request and string-to-sign botocore logged. `_choose` then takes
+the one asked for, or the last that failed, and notes which. Python literals
+in botocore's log (header dicts, body bytes) are read with
 `ast.literal_eval`, never `eval`. Every failure is a `CaptureError`.
 """
 
