@@ -754,7 +754,8 @@ def _likely_causes(ctx: _Context, strings_agree: bool) -> list[Cause]:
              "request as SigV4 says; what differs is what the client signed or the key"
              if strings_agree else "the server sent no canonical request or string-to-sign to compare")
     suspects: list[tuple[str, str]] = []
-    pairs = query_pairs(view.query)
+    # A presigned URL's own X-Amz-* parameters say nothing about the signer: they are left out.
+    pairs = [(n, v) for n, v in query_pairs(view.query) if not n.startswith("X-Amz-")]
     encoded = [(uri_encode(n, keep_slash=False), uri_encode(v, keep_slash=False)) for n, v in pairs]
     if encoded != sorted(encoded):
         suspects.append(("query-order", "the query is not in sorted order as sent, and signers that do not sort "
@@ -763,13 +764,18 @@ def _likely_causes(ctx: _Context, strings_agree: bool) -> list[Cause]:
         suspects.append(("plus-space", "the query holds a `+`, which signers read as a space, a plus or leave as is"))
     if any(not value for _, value in pairs):
         suspects.append(("query-empty-value", "the query has a parameter without a value (`x` vs `x=`)"))
-    if re.search(r"%[0-9A-Fa-f]{2}", view.query):
+    if any(re.search(r"%[0-9A-Fa-f]{2}", part) for part in view.query.split("&") if not part.startswith("X-Amz-")):
         suspects.append(("query-encoding", "the query holds %-escapes some signers encode again"))
     if view.path != normalize_path(view.path):
         suspects.append(("path-normalization", "the path has `//`, `.` or `..` segments signers treat differently"))
     if "%" in view.path or "+" in view.path:
         suspects.append(("path-encoding", "the path has %-escapes or `+`, which S3 and other services encode "
                                           "differently"))
+    if view.path.endswith("/") and view.path.strip("/"):
+        suspects.append(("trailing-slash", "the path ends in `/`, which HTTP libraries and frameworks add or drop"))
+    if any(re.search(r"\S\s{2,}\S", value) for name, value in view.headers if name in view.signed):
+        suspects.append(("header-changed", "a signed header value has runs of spaces, which SigV4 collapses and "
+                                           "some signers do not"))
     host = view.header("host") or ""
     if split_port(host)[1]:
         suspects.append(("host-port", f"Host `{host}` has a port, which some signers and proxies drop"))
