@@ -485,3 +485,16 @@ def test_the_readme_documents_the_vocabulary_exactly() -> None:
     documented = {kind for row in table.splitlines()[2:] for kind in
                   (k.strip(" `") for k in row.split("|")[1].split(","))}
     assert documented == CAUSE_KINDS
+
+
+def test_two_mistakes_at_once_are_both_proved() -> None:
+    """A hand-rolled signer that neither sorts the query nor keeps the Host port."""
+    result = ours(Request("GET", "https://localhost:8443/?b=2&a=1", [("Host", "localhost:8443")]), service="iam")
+
+    def edit(lines: list[str]) -> None:
+        lines[2] = "b=2&a=1"
+        _header_line("host", "localhost")(lines)
+
+    sent = hand_rolled(result, edit)
+    diagnosis = diagnose(sent, read_error(None, [], server_answer(sent, "moto")), secret=CREDS)
+    assert [(c.kind, c.evidence) for c in diagnosis.causes] == [("query-order", "proved"), ("host-port", "proved")]
