@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .canonical import check_header
 from .errors import InvalidHeaderError, RequestParseError
+from .redact import mask_tokens
 from .types import Request
 
 _METHOD = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
@@ -29,6 +30,12 @@ class RawRequest:
     version: str
     newline: str
     header_lines: tuple[str, ...]  # one entry per header, folded continuation lines included
+
+    def __repr__(self) -> str:
+        # The header lines hold the session token as written; reprs end up in logs, so it is masked there.
+        lines = tuple(mask_tokens(line) for line in self.header_lines)
+        return (f"RawRequest(request={self.request!r}, version={self.version!r}, newline={self.newline!r}, "
+                f"header_lines={lines!r})")
 
     def render(self, signed: Request | None = None) -> bytes:
         """Render `signed` (default: the parsed request) in this request's style."""
