@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import sigv4
+from sigv4.chunked_decode import decoder_for
+from sigv4.errors import StreamDecodeError
 from sigv4.explain import explain, result_record, verification_report
 from sigv4.integrations.credentials import ResolvedCredentials, profile_setting, resolve_credentials
 from sigv4.raw import parse_request
@@ -304,8 +306,15 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
     lookup = lambda key_id: creds if key_id == creds.access_key_id else None  # noqa: E731
     try:
         identity = sigv4.verify(raw.request, lookup, now=now, s3=args.s3)
+        if identity.payload_hash.startswith("STREAMING-"):  # every chunk signature and the trailer, too
+            decoder = decoder_for(identity, raw.request)
+            decoder.feed(body_bytes(raw.request))
+            decoder.close()
     except sigv4.VerificationError as err:
         out(redact(verification_report(err), creds))
+        return 1
+    except StreamDecodeError as err:
+        out(f"FAILED ({err.reason}): aws-chunked body: {err}")
         return 1
     scope = "/".join(filter(None, (identity.scope_date, ",".join(identity.regions), identity.service)))
     out(f"OK: {identity.algorithm} signature by {identity.access_key_id}" + (f" for {scope}" if scope else "")
@@ -592,6 +601,12 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except BrokenPipeError:
         _quiet_stdout()
         return EXIT_BROKEN_PIPE
+    except SystemExit:  # --help and --version print, then exit: flush here, where a closed pipe is caught
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+        raise
     except KeyboardInterrupt:
         return 130
 

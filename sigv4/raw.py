@@ -48,8 +48,14 @@ def parse_request(data: bytes, *, scheme: str = "https") -> RawRequest:
     """Parse raw request bytes. The body is everything after the blank line.
 
     An origin-form target gets an absolute URL from the Host header
-    (`scheme://host/target`) so the request can be signed and sent.
+    (`scheme://host/target`) so the request can be signed and sent. A lone
+    absolute URL (what `sigv4 sign --presign` prints) is read as a GET of it,
+    with the Host header a client would send.
     """
+    url = data.strip() if isinstance(data, (bytes, bytearray)) else b""
+    if url.startswith((b"http://", b"https://")) and not any(c in b" \t\r\n" for c in url):
+        request = Request("GET", url.decode("latin-1"))
+        return RawRequest(request.with_header("Host", request.authority), "HTTP/1.1", "\r\n", (f"Host: {request.authority}",))
     head, body = _split_head(data)
     try:
         text = head.decode("utf-8")
