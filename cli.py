@@ -82,7 +82,11 @@ def _sign_options(args: argparse.Namespace) -> dict[str, Any]:
         "double_encode": False if args.no_double_encode else None,
         "payload": sigv4.UNSIGNED_PAYLOAD if args.unsigned_payload else None,
         "omit_session_token": args.omit_session_token,
+        # Without the header, a receiver cannot tell that the payload line is UNSIGNED-PAYLOAD: no replay verifies.
+        "content_sha256_header": args.unsigned_payload and not args.presign,
     }
+    if args.presign and args.unsigned_payload and not args.s3:
+        raise UsageError("--unsigned-payload: only S3 verifies a presigned URL against UNSIGNED-PAYLOAD (add --s3)")
     if args.chunked:
         if args.presign:
             raise UsageError("--chunked: a presigned URL cannot carry a chunk-signed body")
@@ -137,6 +141,8 @@ def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
         out("\n6. Signed request:\n" + redact(body_text(message), creds, show_token=show))
     elif args.presign:
         out(redact(result.url, creds, show_token=show))
+        if extra := [name for name in result.signed_headers if name != "host"]:
+            _warn(f"sigv4: note: the URL is valid only with the signed headers {', '.join(extra)} sent as signed")
     else:
         write(message, creds, show_token=show, newline=args.newline)
     return 0
