@@ -618,11 +618,6 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         raise
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        # The reader (`| head`) closed the pipe: stop quietly with the shell's SIGPIPE status, and keep
-        # the interpreter's final flush from failing on the closed stdout.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
 
 
 if __name__ == "__main__":
