@@ -376,7 +376,13 @@ def _scope_causes(ctx: _Context) -> list[Cause]:
         sent = p.service if p else "?"
         causes.append(Cause("scope-service", f"the service in the credential scope is `{sent}`; the endpoint expects "
                                              f"`{c.service_expected}`", "proved", sent, c.service_expected))
-    if c.scope_date_sent or c.scope_date_expected:
+    if p and c.scope_date_expected and p.amz_date[:8] == c.scope_date_sent != c.scope_date_expected:
+        # The request as sent agrees with itself: the server read another X-Amz-Date than was signed.
+        causes.append(Cause("header-changed", f"X-Amz-Date was changed between signing and the server: the request "
+                                              f"sent {p.amz_date}, the server read a time on {c.scope_date_expected} "
+                                              "(a proxy or a later edit rewrote it)", "proved",
+                            p.amz_date, c.scope_date_expected))
+    elif c.scope_date_sent or c.scope_date_expected:
         causes.append(Cause("scope-date", f"the date in the credential scope `{c.scope_date_sent}` is not the date of "
                                           f"the request time `{c.scope_date_expected}` (X-Amz-Date)", "proved",
                             c.scope_date_sent, c.scope_date_expected))
@@ -777,8 +783,9 @@ def _likely_causes(ctx: _Context, strings_agree: bool) -> list[Cause]:
         suspects.append(("header-changed", "a signed header value has runs of spaces, which SigV4 collapses and "
                                            "some signers do not"))
     host = view.header("host") or ""
-    if split_port(host)[1]:
-        suspects.append(("host-port", f"Host `{host}` has a port, which some signers and proxies drop"))
+    port = split_port(host)[1]
+    if port in ("443", "80"):
+        suspects.append(("host-port", f"Host `{host}` names the default port, which signers and proxies drop"))
     content_type = view.header("content-type") or ""
     if CHARSET.search(content_type) and "content-type" in view.signed:
         suspects.append(("header-changed", "Content-Type has a charset, which HTTP libraries and proxies add or "
@@ -787,6 +794,8 @@ def _likely_causes(ctx: _Context, strings_agree: bool) -> list[Cause]:
         suspects.append(("payload-hash", "the request has a body, which proxies and libraries re-encode"))
     suspects.append(("secret", f"the secret access key may not be the one AWS holds for {_key(ctx)}, the most "
                                "common cause (rotated key, wrong profile, key id and secret from different pairs)"))
+    if port not in ("", "443", "80"):
+        suspects.append(("host-port", f"Host `{host}` has a port, which hand-rolled signers drop"))
     return [Cause(kind, f"not proved: {known + '; ' if i == 0 else ''}{why}; {_SETTLE}", "likely")
             for i, (kind, why) in enumerate(suspects)]
 

@@ -326,7 +326,8 @@ def _reserialized(body: bytes) -> Iterator[tuple[bytes, str]]:
             for sort_keys in (False, True):
                 yield json.dumps(data, separators=separators, sort_keys=sort_keys).encode(), \
                     "the same JSON serialized differently"
-        yield json.dumps(data, indent=2).encode(), "the same JSON serialized differently"
+        for indent in (2, 4):
+            yield json.dumps(data, indent=indent).encode(), "the same JSON serialized differently"
     elif "=" in text and "\n" not in text:
         yield text.replace("+", "%20").encode(), "the form body with `%20` where it now has `+`"
         yield text.replace("%20", "+").encode(), "the form body with `+` where it now has `%20`"
