@@ -27,8 +27,9 @@ from typing import Any
 
 from wire.errors import ModelError
 
-#: Protocols with a codec, in the preference order used for the `protocols` list.
-SUPPORTED_PROTOCOLS = ("rest-json", "json", "query", "ec2")
+#: Protocols with a codec. A model listing several (`protocols`) is read
+#: with the first of its list found here, as botocore chooses.
+SUPPORTED_PROTOCOLS = ("rest-json", "json", "query", "ec2", "smithy-rpc-v2-cbor")
 
 _SHIPPED = Path(__file__).parent / "models"
 
@@ -124,9 +125,9 @@ class Model:
 
 def _choose_protocol(metadata: Mapping[str, Any]) -> str:
     offered = list(metadata.get("protocols") or [metadata.get("protocol")])
-    for protocol in SUPPORTED_PROTOCOLS:
-        if protocol in offered:
-            return protocol
+    for protocol in offered:
+        if protocol in SUPPORTED_PROTOCOLS:
+            return str(protocol)
     raise ModelError(f"unsupported protocol {offered!r}; supported: {', '.join(SUPPORTED_PROTOCOLS)}")
 
 
