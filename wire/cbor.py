@@ -4,7 +4,7 @@ Strategy: both directions are small recursive functions over tables. The
 encoder looks the value's exact type up in `_ENCODERS` (one function per
 Python type) and writes definite lengths only, integers and lengths in their
 shortest form, floats in the smallest width that gives the same value back
-(half, single, double), timestamps as tag 1 over epoch seconds and integers
+(half, single, double; `Float32` and `Float64` fix the width), timestamps as tag 1 over epoch seconds and integers
 beyond 64 bits as bignums (tags 2 and 3). The decoder reads one data item
 from the initial byte (major type in the top 3 bits, argument in the low 5)
 through `_READERS`, one reader per major type; it accepts every well-formed
@@ -69,6 +69,19 @@ class Simple:
 
 UNDEFINED = Simple(23)
 
+
+class Float32(float):
+    """A float written in single precision (rounded to it), as typed SDKs send
+    a Smithy `float`; plain floats take the smallest exact width."""
+
+    __slots__ = ()
+
+
+class Float64(float):
+    """A float written in double precision, as typed SDKs send a Smithy `double`."""
+
+    __slots__ = ()
+
 # -- encoding ----------------------------------------------------------------------
 
 _PACK_HEAD = {24: struct.Struct(">BB").pack, 25: struct.Struct(">BH").pack, 26: struct.Struct(">BI").pack, 27: struct.Struct(">BQ").pack}
@@ -119,6 +132,13 @@ def encode_float(value: float) -> bytes:
         if packer.unpack(packed)[0] == value:
             return initial + packed
     return b"\xfb" + _DOUBLE.pack(value)
+
+
+def _encode_single(value: float, out: _Out) -> None:
+    try:
+        out.append(b"\xfa" + _SINGLE.pack(value))
+    except OverflowError:
+        raise CBOREncodeError(f"{value!r} is beyond a 32-bit float's range") from None
 
 
 def _encode_bytes(value: bytes | bytearray | memoryview, out: _Out) -> None:
@@ -176,6 +196,8 @@ _ENCODERS: dict[type, Callable[[Any, _Out], None]] = {
     bool: lambda value, out: out.append(b"\xf5" if value else b"\xf4"),
     type(None): lambda value, out: out.append(b"\xf6"),
     float: lambda value, out: out.append(encode_float(value)),
+    Float32: _encode_single,
+    Float64: lambda value, out: out.append(b"\xfb" + _DOUBLE.pack(value)),
     bytes: _encode_bytes,
     bytearray: _encode_bytes,
     memoryview: _encode_bytes,
@@ -201,7 +223,8 @@ def _encode(value: Any, out: _Out) -> None:
 def encode(value: Any) -> bytes:
     """`value` as one CBOR data item (definite lengths, shortest forms).
 
-    Encodes `None`, `bool`, `int` (any size), `float`, `str`, `bytes`-like,
+    Encodes `None`, `bool`, `int` (any size), `float` (and `Float32`,
+    `Float64`), `str`, `bytes`-like,
     `list`/`tuple`, `dict`, aware `datetime` (tag 1), `Tag` and `Simple`.
     Raises `CBOREncodeError` for anything else; recursion is the caller's
     (a value that contains itself raises RecursionError).

@@ -3,7 +3,9 @@
 
 Strategy: the body is `wire.values`' shape-directed conversion with
 `CBOR_RULES` (blobs as byte strings, timestamps as tag-1 epoch seconds,
-floats as floats, upcasting any number width on input), then `wire.cbor`.
+`float` members in single and `double` members in double precision as the
+Smithy cases and the typed SDKs send them, any number width accepted on
+input), then `wire.cbor`.
 Requests carry `smithy-protocol: rpc-v2-cbor` and `Accept: application/cbor`;
 `Content-Type: application/cbor` only with a body (an operation without
 input sends none). The service name in the path is the model's
@@ -35,25 +37,35 @@ def _timestamp(shape: Shape) -> Any:
     return lambda v: v if isinstance(v, datetime) else parse_timestamp(expect((int, float), v, shape))
 
 
+def _integer(shape: Shape) -> Any:
+    # CBOR types its items: text or a float is not an integer here (parse_int refuses booleans).
+    return lambda v: parse_int(expect(int, v, shape))
+
+
+def _number(shape: Shape) -> Any:
+    # Any width of float, or an integer, is read as a float (Smithy's upcasting rule).
+    return lambda v: parse_float(expect((int, float), v, shape))
+
+
 #: How CBOR carries scalars. Integers, strings and booleans travel as they are.
 CBOR_RULES = values.Rules(
     encoders={
         "timestamp": lambda shape, fmt: to_datetime,
         "blob": lambda shape, fmt: to_bytes,
-        "float": lambda shape, fmt: float,
-        "double": lambda shape, fmt: float,
+        "float": lambda shape, fmt: cbor.Float32,
+        "double": lambda shape, fmt: cbor.Float64,
     },
     decoders={
         "string": lambda shape: lambda v: expect(str, v, shape),
         "timestamp": _timestamp,
         "blob": lambda shape: lambda v: expect(bytes, v, shape),
         "boolean": lambda shape: lambda v: expect(bool, v, shape),
-        "integer": lambda shape: parse_int,
-        "long": lambda shape: parse_int,
-        "short": lambda shape: parse_int,
-        "byte": lambda shape: parse_int,
-        "float": lambda shape: parse_float,
-        "double": lambda shape: parse_float,
+        "integer": _integer,
+        "long": _integer,
+        "short": _integer,
+        "byte": _integer,
+        "float": _number,
+        "double": _number,
     },
     decoded_as_is={
         "string": str,
