@@ -57,9 +57,10 @@ def _usable(model: wire.Model, name: str) -> bool:
 class Service:
     def __init__(self, name: str) -> None:
         raw = Loader().load_service_model(name, "service-2")
-        self.model = wire.load_model(raw)
         self.botocore = ServiceModel(raw, name)
         protocol = self.botocore.metadata["protocol"]
+        # The protocol botocore's serializer is built for below (CloudWatch: CBOR, which a client would not pick).
+        self.model = wire.load_model(raw, protocol=protocol)
         self.serializer = create_serializer(protocol, include_validation=False)
         self.parser = create_parser(protocol)
         usable = sorted(n for n in self.model.operations if _usable(self.model, n))

@@ -5,7 +5,9 @@ give a value, a `ServiceError` or a `DecodeError`)."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +23,7 @@ ENDPOINT = "https://monitoring.us-east-1.amazonaws.com"
 
 @pytest.fixture(scope="module")
 def cloudwatch() -> wire.Model:
-    return wire.load_model("cloudwatch")
+    return wire.load_model("cloudwatch", protocol="smithy-rpc-v2-cbor")
 
 
 def _model(protocols: list[str], **metadata: Any) -> wire.Model:
@@ -41,12 +43,17 @@ def _model(protocols: list[str], **metadata: Any) -> wire.Model:
     )
 
 
-def test_the_first_supported_protocol_of_the_model_list_wins(cloudwatch: wire.Model) -> None:
-    assert cloudwatch.protocol == "smithy-rpc-v2-cbor"  # protocols: [smithy-rpc-v2-cbor, json, query]
-    assert _model(["json", "smithy-rpc-v2-cbor"]).protocol == "json"
-    assert _model(["smithy-rpc-v2-cbor", "json"]).protocol == "smithy-rpc-v2-cbor"
+def test_the_protocol_is_chosen_as_botocore_clients_choose(cloudwatch: wire.Model) -> None:
+    # botocore's priority order, whatever the model's list order: json, rest-json, (rest-xml,) CBOR, query, ec2.
+    assert wire.load_model("cloudwatch").protocol == "json"  # protocols: [smithy-rpc-v2-cbor, json, query]
+    assert _model(["smithy-rpc-v2-cbor", "json"]).protocol == "json"
+    assert _model(["query", "smithy-rpc-v2-cbor"]).protocol == "smithy-rpc-v2-cbor"
+    assert cloudwatch.protocol == "smithy-rpc-v2-cbor"
+    assert wire.load_model("cloudwatch", protocol="query").protocol == "query"
     with pytest.raises(wire.ModelError, match="unsupported protocol"):
         _model(["smithy-rpc-v3"])
+    with pytest.raises(wire.ModelError, match="not one the model offers"):
+        wire.load_model("cloudwatch", protocol="rest-json")
 
 
 def test_request_layout(cloudwatch: wire.Model) -> None:
@@ -138,3 +145,48 @@ def test_any_response_bytes_give_a_value_a_service_error_or_a_decode_error(statu
         wire.parse_response(model, "Op", status, {}, body)
     except (wire.ServiceError, wire.DecodeError):
         pass
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **kwargs: Any) -> Any:
+        yield self.body
+
+
+def test_boto3_client_against_our_server_side(cloudwatch: wire.Model, tmp_path: Path) -> None:
+    """A real client: boto3's CloudWatch client, given the model with RPCv2 CBOR
+    as its only protocol (it picks awsJson1_0 otherwise), sends its request to
+    our `parse_request` and reads the response our `serialize_response` builds."""
+    import boto3
+    import botocore.session
+    from botocore.awsrequest import AWSResponse
+    from botocore.loaders import Loader
+
+    raw = Loader().load_service_model("cloudwatch", "service-2")
+    raw["metadata"]["protocols"] = ["smithy-rpc-v2-cbor"]
+    folder = tmp_path / "cloudwatch" / raw["metadata"]["apiVersion"]
+    folder.mkdir(parents=True)
+    (folder / "service-2.json").write_text(json.dumps(raw))
+    core = botocore.session.get_session()
+    core.get_component("data_loader").search_paths.insert(0, str(tmp_path))
+    client = boto3.Session(botocore_session=core).client(
+        "cloudwatch", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test", endpoint_url=ENDPOINT
+    )
+    received: list[tuple[str, dict[str, Any]]] = []
+    moment = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+    output = {"MetricDataResults": [{"Id": "q", "Timestamps": [moment], "Values": [0.5], "StatusCode": "Complete"}]}
+
+    def reply(request: Any, **kwargs: Any) -> AWSResponse:
+        headers = {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
+        received.append(wire.parse_request(cloudwatch, request.method, request.url[len(ENDPOINT):], headers, request.body))
+        status, response_headers, body = wire.serialize_response(cloudwatch, "GetMetricData", output, request_id="rid")
+        return AWSResponse(request.url, status, dict(response_headers), _Raw(body))
+
+    client.meta.events.register("before-send", reply)
+    query = {"Id": "q", "MetricStat": {"Metric": {"Namespace": "App", "MetricName": "Latency"}, "Period": 60, "Stat": "Average"}}
+    answer = client.get_metric_data(MetricDataQueries=[query], StartTime=moment, EndTime=moment)
+    assert received == [("GetMetricData", {"MetricDataQueries": [query], "StartTime": moment, "EndTime": moment})]
+    assert answer["MetricDataResults"] == output["MetricDataResults"]
+    assert answer["ResponseMetadata"]["RequestId"] == "rid"

@@ -103,6 +103,7 @@ def _head(major: int, argument: int) -> bytes:
 
 
 _Out = list[bytes]
+_TEXT_HEADS = _SMALL_HEADS[_TEXT]
 
 
 def _encode_int(value: int, out: _Out) -> None:
@@ -150,20 +151,25 @@ def _encode_text(value: str, out: _Out) -> None:
         raw = value.encode("utf-8")
     except UnicodeEncodeError as err:
         raise CBOREncodeError(f"text is not valid Unicode (lone surrogate at {err.start})") from None
-    out += (_head(_TEXT, len(raw)), raw)
+    size = len(raw)
+    out += (_TEXT_HEADS[size] if size < 24 else _head(_TEXT, size), raw)
 
 
 def _encode_array(value: list[Any] | tuple[Any, ...], out: _Out) -> None:
     out.append(_head(_ARRAY, len(value)))
+    encoders = _ENCODERS
     for item in value:
-        _encode(item, out)
+        # The table lookup inlined (the hot loop): `_encode` handles the rest.
+        encoder = encoders.get(type(item))
+        (encoder or _encode)(item, out)
 
 
 def _encode_map(value: dict[Any, Any], out: _Out) -> None:
     out.append(_head(_MAP, len(value)))
+    encoders = _ENCODERS
     for key, item in value.items():
-        _encode(key, out)
-        _encode(item, out)
+        (encoders.get(type(key)) or _encode)(key, out)
+        (encoders.get(type(item)) or _encode)(item, out)
 
 
 def _encode_datetime(value: datetime, out: _Out) -> None:
