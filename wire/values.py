@@ -54,19 +54,42 @@ def _compile(shape: Shape, memo: CompileMemo, build: Callable[[Shape, CompileMem
     return converter
 
 
-# -- encoding: params -> document values -------------------------------------------
+class _Compiler:
+    """What the encoder and decoder compilers share: documents travel as they
+    are, containers are built by `structural`, scalars by the `Rules` table."""
 
-
-class _Encoders:
-    """The encoder compiler of one `Rules`."""
+    structural: dict[str, Callable[[Shape, CompileMemo], Convert]]
 
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
-        self.structural: dict[str, Callable[[Shape, CompileMemo], Convert]] = {
+
+    def scalar(self, shape: Shape) -> Convert | None:
+        raise NotImplementedError
+
+    def build(self, shape: Shape, memo: CompileMemo) -> Convert | None:
+        if shape.document:
+            return None
+        structural = self.structural.get(shape.type)
+        return structural(shape, memo) if structural is not None else self.scalar(shape)
+
+
+# -- encoding: params -> document values -------------------------------------------
+
+
+class _Encoders(_Compiler):
+    """The encoder compiler of one `Rules`."""
+
+    def __init__(self, rules: Rules) -> None:
+        super().__init__(rules)
+        self.structural = {
             "structure": lambda shape, memo: self.members(shape.members.values(), memo),
             "list": self.list,
             "map": self.map,
         }
+
+    def scalar(self, shape: Shape) -> Convert | None:
+        encoder = self.rules.encoders.get(shape.type)
+        return None if encoder is None else encoder(shape, shape.timestamp_format)
 
     def member(self, member: Member, memo: CompileMemo) -> Convert | None:
         shape = member.shape
@@ -105,29 +128,20 @@ class _Encoders:
             return dict
         return lambda value: {key: encoder(item) for key, item in value.items()}
 
-    def build(self, shape: Shape, memo: CompileMemo) -> Convert | None:
-        if shape.document:
-            return None
-        structural = self.structural.get(shape.type)
-        if structural is not None:
-            return structural(shape, memo)
-        scalar = self.rules.encoders.get(shape.type)
-        return None if scalar is None else scalar(shape, shape.timestamp_format)
-
 
 # -- decoding: document values -> values ---------------------------------------------
 
 
-class _Decoders:
+class _Decoders(_Compiler):
     """The decoder compiler of one `Rules`."""
 
     def __init__(self, rules: Rules) -> None:
-        self.rules = rules
-        self.structural: dict[str, Callable[[Shape, CompileMemo], Convert]] = {
-            "structure": self.structure,
-            "list": self.list,
-            "map": self.map,
-        }
+        super().__init__(rules)
+        self.structural = {"structure": self.structure, "list": self.list, "map": self.map}
+
+    def scalar(self, shape: Shape) -> Convert | None:
+        decoder = self.rules.decoders.get(shape.type)
+        return None if decoder is None else decoder(shape)
 
     def members(self, members: Iterable[Member], memo: CompileMemo) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
         as_is = self.rules.decoded_as_is
@@ -154,15 +168,6 @@ class _Decoders:
     def map(self, shape: Shape, memo: CompileMemo) -> Convert:
         decoder = _compile(shape.members["value"].shape, memo, self.build) or (lambda item: item)
         return lambda data: {key: decoder(item) for key, item in expect(dict, data, shape).items() if item is not None}
-
-    def build(self, shape: Shape, memo: CompileMemo) -> Convert | None:
-        if shape.document:
-            return None
-        structural = self.structural.get(shape.type)
-        if structural is not None:
-            return structural(shape, memo)
-        scalar = self.rules.decoders.get(shape.type)
-        return None if scalar is None else scalar(shape)
 
 
 @lru_cache(maxsize=64)
