@@ -143,6 +143,19 @@ def test_nesting_is_bounded() -> None:
         decode(b"\x81\x81\x00", max_depth=1)
 
 
+def test_errors_about_huge_bignums_are_still_decode_errors() -> None:
+    # Python refuses repr() of an integer beyond 4300 digits; the messages must not need it.
+    huge = b"\xc2\x59\x10\x00" + b"\x01" * 0x1000  # tag 2 over 4096 bytes
+    with pytest.raises(CBORDecodeError, match="out of range"):
+        decode(b"\xc1" + huge)  # a timestamp
+    with pytest.raises(CBORDecodeError, match="duplicate"):
+        decode(b"\xa2" + huge + b"\x00" + huge + b"\x00")
+    with pytest.raises(CBORDecodeError, match="tag 0"):
+        decode(b"\xc0" + huge)
+    with pytest.raises(CBOREncodeError):
+        encode(Tag(1 << 20000, 0))
+
+
 @pytest.mark.parametrize(
     "value", [object(), {1, 2}, datetime(2020, 1, 1), "\ud800", Tag(-1, 0), Tag(1 << 64, 0), Simple(20), Simple(24)]
 )

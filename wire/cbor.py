@@ -70,6 +70,14 @@ class Simple:
 UNDEFINED = Simple(23)
 
 
+def _preview(value: Any) -> str:
+    """The start of `value`'s repr for an error message."""
+    try:
+        return repr(value)[:40]
+    except ValueError:  # an integer beyond Python's limit on digits (a bignum can be that long)
+        return f"a {type(value).__name__}"
+
+
 class Float32(float):
     """A float written in single precision (rounded to it), as typed SDKs send
     a Smithy `float`; plain floats take the smallest exact width."""
@@ -184,7 +192,7 @@ def _encode_datetime(value: datetime, out: _Out) -> None:
 
 def _encode_tag(value: Tag, out: _Out) -> None:
     if not isinstance(value.tag, int) or not 0 <= value.tag < 1 << 64:
-        raise CBOREncodeError(f"tag number {value.tag!r} is not a 64-bit unsigned integer")
+        raise CBOREncodeError(f"tag number {_preview(value.tag)} is not a 64-bit unsigned integer")
     out.append(_head(_TAG, value.tag))
     _encode(value.value, out)
 
@@ -192,7 +200,7 @@ def _encode_tag(value: Tag, out: _Out) -> None:
 def _encode_simple(value: Simple, out: _Out) -> None:
     # 24..31 are reserved for the one-byte form's own use (RFC 8949, 3.3).
     if not (0 <= value.value < 24 or 32 <= value.value < 256) or value.value in (20, 21, 22):
-        raise CBOREncodeError(f"simple value {value.value!r} cannot be encoded as Simple")
+        raise CBOREncodeError(f"simple value {_preview(value.value)} cannot be encoded as Simple")
     out.append(_head(_SIMPLE, value.value))
 
 
@@ -360,7 +368,7 @@ def _read_entry(reader: _Reader, out: dict[Any, Any], depth: int) -> None:
     except TypeError:
         raise reader.fail(f"a map key cannot be a {type(key).__name__}", start) from None
     if seen:
-        raise reader.fail(f"duplicate map key {key!r:.40}", start)
+        raise reader.fail(f"duplicate map key {_preview(key)}", start)
     out[key] = _read(reader, depth)
 
 
@@ -382,7 +390,7 @@ def _epoch(reader: _Reader, value: Any, start: int) -> datetime:
     try:
         return datetime.fromtimestamp(value, timezone.utc)
     except (OverflowError, OSError, ValueError):
-        raise reader.fail(f"timestamp {value!r} is out of range", start) from None
+        raise reader.fail(f"timestamp {_preview(value)} is out of range", start) from None
 
 
 def _rfc3339(reader: _Reader, value: Any, start: int) -> datetime:
@@ -393,7 +401,7 @@ def _rfc3339(reader: _Reader, value: Any, start: int) -> datetime:
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
             return parsed.astimezone(timezone.utc)
-    raise reader.fail(f"tag 0 needs RFC 3339 text with an offset, got {value!r:.40}", start)
+    raise reader.fail(f"tag 0 needs RFC 3339 text with an offset, got {_preview(value)}", start)
 
 
 def _bignum(sign: int) -> Callable[[_Reader, Any, int], int]:
