@@ -467,6 +467,14 @@ def _capture_flags(parser: argparse.ArgumentParser, *, json_output: bool) -> Non
 NEWLINE_HELP = "end the printed request with a newline, for a terminal (it then no longer replays byte for byte)"
 
 
+#: Each command's function: (arguments, environment, print) -> exit status. A command added elsewhere
+#: with `set_defaults(handler=...)` runs too: `main` calls `args.handler`.
+COMMANDS: dict[str, Callable[[argparse.Namespace, Mapping[str, str], Callable[[str], None]], int]] = {
+    "sign": cmd_sign, "send": cmd_send, "call": cmd_call, "diff": cmd_diff, "explain": cmd_explain,
+    "verify": cmd_verify, "whoami": cmd_whoami, "serve": cmd_serve, "trail": cmd_trail, "demo": cmd_demo,
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sigv4", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {sigv4.__version__}")
@@ -531,14 +539,9 @@ def build_parser() -> argparse.ArgumentParser:
     whoami.add_argument("--profile")
     whoami.add_argument("--json", action="store_true")
     add_server_commands(commands)
+    for name, handler in COMMANDS.items():
+        commands.choices[name].set_defaults(handler=handler)
     return parser
-
-
-#: Each command's function: (arguments, environment, print) -> exit status.
-COMMANDS: dict[str, Callable[[argparse.Namespace, Mapping[str, str], Callable[[str], None]], int]] = {
-    "sign": cmd_sign, "send": cmd_send, "call": cmd_call, "diff": cmd_diff, "explain": cmd_explain,
-    "verify": cmd_verify, "whoami": cmd_whoami, "serve": cmd_serve, "trail": cmd_trail, "demo": cmd_demo,
-}
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -565,7 +568,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     env = os.environ if env is None else env
     try:
         args = parse_args(argv)
-        code = int(COMMANDS[args.command](args, env, print))
+        code = int(args.handler(args, env, print))
         sys.stdout.flush()  # inside the try: a reader that left (`| head`) shows up here
         return code
     except (UsageError, RequestError, TrailError, sigv4.SigningError) as err:
