@@ -274,7 +274,7 @@ def _read_sent(args: argparse.Namespace, path: str) -> Any:
 
 
 def _print_diagnosis(diagnosis: Any, as_json: bool, out: Callable[[str], None]) -> None:
-    from wire.diagnose import render_text
+    from wire.diagnosis_text import render_text
     out(json.dumps(diagnosis.to_json(), indent=2, ensure_ascii=False) if as_json else render_text(diagnosis))
 
 

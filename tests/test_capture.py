@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from sigv4 import Credentials, Request, VerificationError, sign, verify
 from sigv4.raw import render_request
 from wire.capture import CaptureError, parse_capture, response_date
-from wire.diagnose import diagnose, read_error, render_text
+from wire.diagnose import diagnose, read_error
+from wire.diagnosis_text import render_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "capture"
 CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")

@@ -41,7 +41,8 @@ from sigv4 import v4a as sigv4a
 from sigv4.keys import signing_key
 from sigv4.signer import SigningResult
 from wire.complaint import read_error
-from wire.diagnose import CAUSE_KINDS, Diagnosis, diagnose, render_text
+from wire.diagnose import CAUSE_KINDS, Diagnosis, diagnose
+from wire.diagnosis_text import render_text
 
 botocore_auth = pytest.importorskip("botocore.auth", reason="botocore is in the test extra")
 from botocore.awsrequest import AWSRequest  # noqa: E402

@@ -18,8 +18,10 @@ from three places, and every cause says which ("proved" or "likely"):
   makes a cause likely, and the cause then says what would settle it.
 
 Causes are ordered proved first, then by where the evidence came from;
-informational lines go to `notes`. Rendering (text and JSON) redacts session
-tokens; the secret is only ever an HMAC or ECDSA key here.
+informational lines go to `notes`. `Diagnosis.to_json` and the text report
+(`wire.diagnosis_text`) redact session tokens; the secret is only ever an
+HMAC or ECDSA key here. The declared parameters are read by
+`wire.signature_params`, the mistakes searched by `wire.mistakes`.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import unquote
 
@@ -42,12 +43,12 @@ from sigv4.keys import signature_hex, signing_key
 from sigv4.payload import EMPTY_SHA256, UNSIGNED_PAYLOAD, payload_hash
 from sigv4.types import Credentials, Request
 from wire.complaint import ServerComplaint, read_error, response_date, split_response
-from wire.errors import WireError
 from wire.mistakes import CHARSET, Match, View, search, split_port
+from wire.signature_params import DiagnoseError, SignatureParams, signature_params
 
 __all__ = [
     "CAUSE_KINDS", "Cause", "Diagnosis", "DiagnoseError", "DiffRow", "ServerComplaint", "SignatureCheck",
-    "SignatureParams", "diagnose", "diagnose_answer", "line_diff", "read_error", "redact", "render_text", "signature_params",
+    "SignatureParams", "diagnose", "diagnose_answer", "line_diff", "read_error", "redact", "signature_params",
     "split_response",
 ]
 
@@ -65,106 +66,7 @@ S3_SERVICES = frozenset({"s3", "s3-object-lambda", "s3-outposts", "s3express"})
 #: Services signed for us-east-1 whatever the caller's region.
 _GLOBAL_SERVICES = frozenset({"iam", "route53", "cloudfront", "organizations", "globalaccelerator", "shield"})
 
-V4A_ALGORITHM = "AWS4-ECDSA-P256-SHA256"
-
 Evidence = Literal["proved", "likely"]
-
-
-class DiagnoseError(WireError, ValueError):
-    """The sent request carries no readable SigV4 signature (the message names the missing part)."""
-
-
-# -- reading the signature back out of the request --------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SignatureParams:
-    """What the client declared when it signed: from the Authorization header or a presigned query.
-
-    `region` is the region for SigV4 and the region set for SigV4a.
-    """
-
-    algorithm: str
-    access_key_id: str
-    scope_date: str
-    region: str
-    service: str
-    terminator: str
-    signed_headers: tuple[str, ...]
-    signature: str
-    amz_date: str
-    presigned: bool
-    expires: int | None
-
-    @property
-    def v4a(self) -> bool:
-        return self.algorithm == V4A_ALGORITHM
-
-    @property
-    def scope(self) -> str:
-        if self.v4a:
-            return f"{self.scope_date}/{self.service}/{self.terminator}"
-        return f"{self.scope_date}/{self.region}/{self.service}/{self.terminator}"
-
-
-def _authorization_fields(value: str) -> tuple[str, dict[str, str]]:
-    algorithm, _, rest = value.strip().partition(" ")
-    fields: dict[str, str] = {}
-    for part in rest.split(","):
-        key, sep, item = part.strip().partition("=")
-        if sep:
-            fields[key.strip()] = item.strip()
-    return algorithm, fields
-
-
-def _basic_date(http_date: str) -> str | None:
-    try:
-        return parsedate_to_datetime(http_date).strftime("%Y%m%dT%H%M%SZ")
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def signature_params(request: Request) -> SignatureParams:
-    """Read the SigV4 or SigV4a parameters a signed request carries; raise `DiagnoseError` naming what is missing."""
-    authorization = request.header("authorization")
-    query = dict(query_pairs(request.query))
-    if authorization is not None:
-        algorithm, fields = _authorization_fields(authorization)
-        where = "Authorization header"
-        credential, signed, signature = (fields.get(k) for k in ("Credential", "SignedHeaders", "Signature"))
-        amz_date = request.header("x-amz-date") or _basic_date(request.header("date") or "")
-        expires = None
-        region_set = request.header("x-amz-region-set")
-    elif "X-Amz-Signature" in query:
-        where = "presigned query"
-        algorithm = query.get("X-Amz-Algorithm", "")
-        credential, signed, signature = (query.get(k) for k in
-                                         ("X-Amz-Credential", "X-Amz-SignedHeaders", "X-Amz-Signature"))
-        amz_date = query.get("X-Amz-Date")
-        expires_text = query.get("X-Amz-Expires", "")
-        expires = int(expires_text) if expires_text.isdigit() else None
-        region_set = query.get("X-Amz-Region-Set")
-    else:
-        raise DiagnoseError("request: no Authorization header and no X-Amz-Signature query parameter (not signed)")
-    for name, value in (("Credential", credential), ("SignedHeaders", signed), ("Signature", signature),
-                        ("X-Amz-Date (or Date)", amz_date)):
-        if not value:
-            raise DiagnoseError(f"{where}: {name} is missing or empty")
-    assert credential and signed and signature and amz_date  # narrowed by the loop above
-    parts = credential.split("/")
-    if algorithm == V4A_ALGORITHM:
-        if len(parts) < 4:
-            raise DiagnoseError(f"{where}: Credential {credential!r} must be KEY/date/service/aws4_request (SigV4a)")
-        scope_date, service, terminator = parts[-3:]
-        key_id, region = "/".join(parts[:-3]), region_set or ""
-    else:
-        if len(parts) < 5:
-            raise DiagnoseError(f"{where}: Credential {credential!r} must be KEY/date/region/service/aws4_request")
-        scope_date, region, service, terminator = parts[-4:]
-        key_id = "/".join(parts[:-4])
-    return SignatureParams(algorithm, key_id, scope_date, region, service, terminator,
-                           signed_headers=tuple(signed.split(";")), signature=signature, amz_date=amz_date,
-                           presigned=authorization is None, expires=expires)
 
 
 # -- our canonical request ------------------------------------------------------------------
@@ -999,7 +901,7 @@ def _dedup(causes: list[Cause]) -> list[Cause]:
     return kept
 
 
-# -- rendering ------------------------------------------------------------------------
+# -- redaction ------------------------------------------------------------------------
 
 _TOKEN_LINE = re.compile(r"(?im)^(x-amz-security-token:)(.*)$")
 _TOKEN_PARAM = re.compile(r"(?i)(X-Amz-Security-Token=)([^&\s']*)")
@@ -1024,81 +926,3 @@ def _redact_tree(value: Any) -> Any:
     if isinstance(value, list):
         return [_redact_tree(item) for item in value]
     return value
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def _visible(line: str | None) -> str:
-    """Control bytes as escapes, a tab as `\\t`, trailing spaces as `·`."""
-    if line is None:
-        return ""
-    shown = _CONTROL.sub(lambda m: "\\r" if m.group() == "\r" else f"\\x{ord(m.group()):02x}",
-                         redact(line).replace("\t", "\\t"))
-    stripped = shown.rstrip(" ")
-    return stripped + "·" * (len(shown) - len(stripped))
-
-
-_MARKS = {"same": " ", "changed": "!", "ours-only": "-", "theirs-only": "+"}
-
-
-def _first_difference(a: str, b: str) -> int:
-    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-
-
-def render_diff(rows: tuple[DiffRow, ...], left_title: str = "ours", right_title: str = "server's") -> list[str]:
-    """Side-by-side lines: `!` changed, `-` only ours, `+` only theirs; `¶` marks each line end."""
-    cells = []
-    for index, row in enumerate(rows):
-        end = "" if index == len(rows) - 1 else "¶"
-        cells.append((row, _visible(row.ours) + (end if row.ours is not None else ""),
-                      _visible(row.theirs) + (end if row.theirs is not None else "")))
-    width = min(max([len(left_title)] + [len(left) for _, left, _ in cells]), 88)
-    out = [f"  {left_title:<{width}} | {right_title}"]
-    for row, left, right in cells:
-        out.append(f"{_MARKS[row.status]} {left:<{width}} | {right}")
-        if row.status == "changed":
-            at = _first_difference(left, right)
-            out.append(f"  {' ' * at + '^':<{width}} | {' ' * at}^")
-    return out
-
-
-def render_text(diagnosis: Diagnosis) -> str:
-    """The human report: complaint, side-by-side diffs with visible whitespace, then causes. Tokens redacted."""
-    lines: list[str] = []
-    c, p = diagnosis.complaint, diagnosis.params
-    if c is not None:
-        first = redact(c.message.strip().split("\n")[0]) if c.message else ""
-        lines.append(f"Server said: {c.status or '-'} {c.code or '(no code)'} [{c.envelope}, {c.kind}] {first}")
-    if p is not None:
-        how = "presigned URL" if p.presigned else "Authorization header"
-        lines.append(f"Signed ({how}): {p.access_key_id[:8]}…/{p.scope}, request time {p.amz_date}, "
-                     f"signed headers {';'.join(p.signed_headers)}")
-    for title, rows in (("Canonical request", diagnosis.canonical_diff), ("String-to-sign", diagnosis.string_to_sign_diff)):
-        if rows:
-            note = " (server's side reconstructed from its hash)" if title == "Canonical request" and \
-                diagnosis.theirs_reconstructed else ""
-            lines += ["", f"{title}{note}:", *render_diff(rows)]
-    for title, text, rows in (("canonical request", diagnosis.ours_canonical_request, diagnosis.canonical_diff),
-                              ("string-to-sign", diagnosis.ours_string_to_sign, diagnosis.string_to_sign_diff)):
-        if text and not rows:
-            shown = [_visible(line) for line in text.split("\n")]
-            lines += ["", f"Our {title} (the server sent none):", *(f"  {line}¶" for line in shown[:-1]), f"  {shown[-1]}"]
-    check = diagnosis.signature_check
-    if check is not None:
-        lines += ["", f"Signature sent:                          {check.provided}",
-                  f"Given secret over our string-to-sign:    {check.ours} "
-                  f"({'matches' if check.ours_matches else 'differs'})"]
-        if check.theirs is not None:
-            lines.append(f"Given secret over server's string-to-sign: {check.theirs} "
-                         f"({'matches' if check.theirs_matches else 'differs'})")
-    if diagnosis.causes:
-        lines += ["", "Causes (most likely first):"]
-        lines += [f"  {i}. [{cause.kind}, {cause.evidence}] {redact(cause.message)}"
-                  for i, cause in enumerate(diagnosis.causes, 1)]
-    else:
-        lines += ["", "Causes: none found"]
-    if diagnosis.notes:
-        lines += ["", "Notes:", *(f"  - {redact(note)}" for note in diagnosis.notes)]
-    return "\n".join(lines) + "\n"
-

@@ -22,7 +22,8 @@ from xml.sax.saxutils import escape
 
 import sigv4
 from wire.complaint import read_error
-from wire.diagnose import diagnose, render_text
+from wire.diagnose import diagnose
+from wire.diagnosis_text import render_text
 
 creds = sigv4.Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 when = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
