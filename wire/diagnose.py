@@ -650,7 +650,9 @@ def _secret_causes(ctx: _Context) -> tuple[list[Cause], list[str], SignatureChec
 
 # -- what the request alone makes likely --------------------------------------------------------
 
-_SETTLE = "--secret (or the server's canonical request) would settle it"
+#: What would settle a likely cause: the secret; with the secret given, the body it could not be checked without.
+_SETTLE = {False: "--secret (or the server's canonical request) would settle it",
+           True: "the body (a HAR or `curl --trace-ascii` capture) would let the given secret settle it"}
 
 
 def _likely_causes(ctx: _Context, strings_agree: bool) -> list[Cause]:
@@ -698,7 +700,8 @@ def _likely_causes(ctx: _Context, strings_agree: bool) -> list[Cause]:
                                "common cause (rotated key, wrong profile, key id and secret from different pairs)"))
     if port not in ("", "443", "80"):
         suspects.append(("host-port", f"Host `{host}` has a port, which hand-rolled signers drop"))
-    return [Cause(kind, f"not proved: {known + '; ' if i == 0 else ''}{why}; {_SETTLE}", "likely")
+    settle = _SETTLE[ctx.secret is not None]
+    return [Cause(kind, f"not proved: {known + '; ' if i == 0 else ''}{why}; {settle}", "likely")
             for i, (kind, why) in enumerate(suspects)]
 
 
