@@ -140,6 +140,10 @@ def test_bad_captures_raise_capture_error(data: bytes, words: str) -> None:
 @given(st.binary(max_size=300))
 def test_parse_capture_raises_only_capture_error(data: bytes) -> None:
     for blob in (data, b"> GET / HTTP/1.1\n> Host: a\n" + data, b"{" + data,
+                 b"=> Send header, 30 bytes (0x1e)\n0000: GET / HTTP/1.1\n0010: " + data,
+                 b"=> Send header, 16 bytes (0x10)\n0000: 47 45 54 20 2f 20 48 54 54 50 2f 31 2e 31 0d 0a GET / \n" + data,
+                 b"  % Total    % Received\n  0     0    0     0    0     0      0      0 --:--:-- --:--:-- --:--:--     0"
+                 + data + b"\n> GET / HTTP/1.1\n",
                  b"Sending http request: <AWSPreparedRequest stream_output=False, method=GET, url=http://a/, headers={"
                  + data + b"}>"):
         try:
