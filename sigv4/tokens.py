@@ -20,7 +20,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Literal
@@ -29,7 +29,8 @@ from .canonical import query_pairs, uri_encode
 from .errors import InvalidParameterError
 from .signer import presign, sign
 from .types import Credentials, Request, mask_token_params
-from .verify import SignedAuth, parse_auth
+from .signed_auth import SignedAuth
+from .verify import parse_auth
 
 TokenKind = Literal["rds", "dsql", "eks", "elasticache", "msk", "neptune"]
 
@@ -204,6 +205,30 @@ def neptune(host: str, port: int, credentials: Credentials, region: str, timesta
     return json.dumps(fields)
 
 
+#: Each kind's maker; `issue` calls them by keyword.
+MAKERS: Mapping[TokenKind, Callable[..., str]] = {
+    "rds": rds, "dsql": dsql, "eks": eks, "elasticache": elasticache, "msk": msk, "neptune": neptune,
+}
+#: Each kind's inputs besides credentials, region and timestamp (`port` is an int, `admin` and `serverless` bools).
+FIELDS: Mapping[TokenKind, tuple[str, ...]] = {
+    "rds": ("host", "port", "user"), "dsql": ("host", "admin"), "eks": ("cluster",),
+    "elasticache": ("cache_name", "user", "serverless"), "msk": (), "neptune": ("host", "port"),
+}
+
+
+def issue(kind: str, credentials: Credentials, region: str, timestamp: datetime, **fields: object) -> str:
+    """The token of `kind` (one of KINDS) for `fields` (see FIELDS). Raises InvalidParameterError for an unknown kind."""
+    if kind not in MAKERS:
+        raise InvalidParameterError(f"kind: {kind!r} is not one of {', '.join(KINDS)}")
+    return MAKERS[kind](credentials=credentials, region=region, timestamp=timestamp, **fields)  # type: ignore[index]
+
+
+def region_in_host(host: str) -> str | None:
+    """The AWS region named in an endpoint host (`db.x.eu-west-1.rds.amazonaws.com` -> `eu-west-1`), or None."""
+    found = _REGION_IN_HOST.search(host.lower())
+    return found.group(1) if found else None
+
+
 def _b64url(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
 
@@ -304,10 +329,9 @@ def _scope_problems(kind: TokenKind, request: Request, auth: SignedAuth) -> list
         problems.append(f"scope: service {auth.service!r}, but a {kind} token is signed for {expected!r}")
     if auth.scope_date != auth.signing_time.strftime("%Y%m%d"):
         problems.append(f"scope: date {auth.scope_date} is not the signing date {auth.signing_time:%Y%m%d}")
-    host_region = _REGION_IN_HOST.search(request.authority.lower())
-    if host_region and auth.regions and host_region.group(1) != auth.regions[0]:
-        problems.append(f"scope: region {auth.regions[0]!r}, but the host {request.authority} is in "
-                        f"{host_region.group(1)!r}")
+    host_region = region_in_host(request.authority)
+    if host_region and auth.regions and host_region != auth.regions[0]:
+        problems.append(f"scope: region {auth.regions[0]!r}, but the host {request.authority} is in {host_region!r}")
     if kind == "eks" and EKS_CLUSTER_HEADER not in auth.signed_headers:
         problems.append(f"signed headers: {EKS_CLUSTER_HEADER} is not signed; EKS cannot tell which cluster it is for")
     if kind == "neptune" and ":" not in request.authority:
@@ -359,5 +383,6 @@ def render_report(report: TokenReport, now: datetime) -> list[str]:
     return lines
 
 
-__all__ = ["KINDS", "RECIPES", "DecodedToken", "Recipe", "TokenKind", "TokenReport", "decode",
-           "describe", "dsql", "eks", "elasticache", "msk", "neptune", "rds", "render_report", "sts_host"]
+__all__ = ["FIELDS", "KINDS", "MAKERS", "RECIPES", "DecodedToken", "Recipe", "TokenKind", "TokenReport", "decode",
+           "describe", "dsql", "eks", "elasticache", "issue", "msk", "neptune", "rds", "region_in_host",
+           "render_report", "sts_host"]
