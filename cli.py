@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import sigv4
+from sigv4 import tokens
 from sigv4.explain import explain, visible
 from sigv4.raw import parse_request, render_request
 from sigv4.redact import redact, request_token
@@ -340,6 +341,8 @@ def cmd_diff(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
 
 def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     from wire.diagnose import diagnose, read_error
+    if args.file != "-" and tokens.is_token(args.file) and not os.path.isfile(args.file):
+        return explain_token(args.file, out)
     capture = _read_sent(args.file, args.scheme)
     complaint = None
     if capture.response_body is not None:
@@ -390,6 +393,79 @@ def cmd_whoami(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
     return 0
 
 
+# -------------------------------------------- tokens and the signing proxy ---
+
+def cmd_token(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    resolved = resolve_credentials(args.profile, env)
+    fields = {name: getattr(args, name) for name in tokens.FIELDS[args.kind]}
+    region = (args.region or tokens.region_in_host(str(fields.get("host") or "")) or resolved.region
+              or "us-east-1")
+    out(tokens.issue(args.kind, resolved.credentials, region, parse_date(args.date), **fields))
+    return 0
+
+
+def explain_token(token: str, out: Callable[[str], None]) -> int:
+    """`sigv4 explain TOKEN`: the token decoded, its scope checked, when it stops working; 1 when it has a problem."""
+    now = datetime.now(timezone.utc)
+    report = tokens.describe(token, now)
+    out("\n".join(tokens.render_report(report, now)))
+    return 0 if report.ok else 1
+
+
+def cmd_proxy(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    from sigv4.integrations.credentials import default_chain
+    from wire.transport.proxy import SigningProxy
+    provider = default_chain(args.profile, env)
+    first = provider()  # no credentials: fail now, not on the first request
+    upstream = sigv4.Request("GET", args.upstream)
+    region = args.region or infer_scope(upstream.authority)[1] or first.region or "us-east-1"
+    try:
+        app = SigningProxy(args.upstream, args.service, region, provider, env, _warn, _transport_options(args))
+        server = LocalServer(app, args.host, args.port, ServeLimits(args.max_header_bytes, args.max_body_bytes,
+                                                                    args.client_timeout)).start()
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    except OSError as err:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
+    _warn(f"sigv4 proxy: {server.url} -> {args.upstream} (service {args.service}, region {region}; "
+          f"credentials from {first.source})")
+    try:
+        wait_for_signal()
+    finally:
+        server.stop()
+    return 0
+
+
+def add_embedding_commands(commands: Any) -> None:
+    """`token` (IAM authentication tokens) and `proxy` (the signing reverse proxy)."""
+    token = commands.add_parser("token", help="print an IAM authentication token (rds, dsql, eks, ...)")
+    kinds = token.add_subparsers(dest="kind", required=True, parser_class=_Parser)
+    for kind in tokens.KINDS:
+        parser = kinds.add_parser(kind, help=f"a {kind} token ({tokens.RECIPES[kind].service})")
+        for name in tokens.FIELDS[kind]:
+            flag = "--" + name.replace("_", "-")
+            if name in ("admin", "serverless"):
+                parser.add_argument(flag, action="store_true")
+            else:
+                parser.add_argument(flag, required=True, type=int if name == "port" else str)
+        parser.add_argument("--region", help="default: the host's region, AWS_REGION, the profile's, us-east-1")
+        parser.add_argument("--profile")
+        parser.add_argument("--date", help="signing time YYYYMMDDTHHMMSSZ (default: now, UTC)")
+        parser.set_defaults(handler=cmd_token)
+    proxy = commands.add_parser("proxy", help="a local reverse proxy that signs every request for an AWS endpoint")
+    proxy.add_argument("--upstream", required=True, help="https://host[:port][/path] of the AWS endpoint")
+    proxy.add_argument("--service", required=True, help="signing service name (s3 gets S3's rules)")
+    proxy.add_argument("--region", help="default: from the upstream host, AWS_REGION, the profile's, us-east-1")
+    proxy.add_argument("--profile")
+    proxy.add_argument("--host", default="127.0.0.1", help="listen address (default loopback only)")
+    proxy.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
+    proxy.add_argument("--max-body-bytes", type=int, default=ServeLimits.max_body_bytes)
+    proxy.add_argument("--max-header-bytes", type=int, default=ServeLimits.max_header_bytes)
+    proxy.add_argument("--client-timeout", type=float, default=ServeLimits.client_timeout)
+    _transport_flags(proxy)
+    proxy.set_defaults(handler=cmd_proxy)
+
+
 # ------------------------------------------ serve (local Account endpoint) ---
 
 def state_dir(env: Mapping[str, str]) -> Path:
@@ -421,8 +497,6 @@ def _trail_path(args: argparse.Namespace, env: Mapping[str, str]) -> Path:
 
 
 def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    import signal
-    import threading
     from wire.service import DEFAULT_ACCOUNTS
 
     def log(line: str) -> None:
@@ -444,6 +518,20 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
         log(f"default identity: account {default['account_id']} (management; member "
             f"{', '.join(default['members'])}), AWS_ACCESS_KEY_ID={default['access_key_id']} "
             f"AWS_SECRET_ACCESS_KEY={default['secret_access_key']}")
+    try:
+        wait_for_signal()
+    finally:
+        server.stop()
+        app.store.close()
+        app.trail.close()
+    log("stopped")
+    return 0
+
+
+def wait_for_signal() -> None:
+    """Block until SIGINT or SIGTERM (the handlers before are restored)."""
+    import signal
+    import threading
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -452,11 +540,6 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        server.stop()
-        app.store.close()
-        app.trail.close()
-    log("stopped")
-    return 0
 
 
 def cmd_trail(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
@@ -644,8 +727,9 @@ def build_parser() -> argparse.ArgumentParser:
     _capture_flags(diff, json_output=True)
     diff.set_defaults(handler=cmd_diff)
 
-    explain_cmd = commands.add_parser("explain", help="recompute a captured signed request and say what disagrees")
-    explain_cmd.add_argument("file", nargs="?", default="-")
+    explain_cmd = commands.add_parser("explain", help="recompute a captured signed request and say what disagrees; "
+                                                      "or decode an IAM authentication token")
+    explain_cmd.add_argument("file", nargs="?", default="-", help="a capture file, - for stdin, or a token")
     _capture_flags(explain_cmd, json_output=True)
     explain_cmd.set_defaults(handler=cmd_explain)
 
@@ -661,6 +745,7 @@ def build_parser() -> argparse.ArgumentParser:
     whoami.add_argument("--json", action="store_true")
     whoami.set_defaults(handler=cmd_whoami)
     add_server_commands(commands)
+    add_embedding_commands(commands)
     return parser
 
 
@@ -678,6 +763,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return EXIT_NETWORK
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader (head, less) stopped early: not an error; keep the exit-time flush quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

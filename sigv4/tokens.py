@@ -308,6 +308,15 @@ def decode(token: str) -> DecodedToken:
     return DecodedToken(kind, Request("GET", url))
 
 
+def is_token(text: str) -> bool:
+    """Whether `text` decodes as a token of one of KINDS (see `decode`)."""
+    try:
+        decode(text)
+    except InvalidParameterError:
+        return False
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class TokenReport:
     """What `describe` found: the decoded token, its parsed signature, and when it stops working."""
@@ -384,5 +393,5 @@ def render_report(report: TokenReport, now: datetime) -> list[str]:
 
 
 __all__ = ["FIELDS", "KINDS", "MAKERS", "RECIPES", "DecodedToken", "Recipe", "TokenKind", "TokenReport", "decode",
-           "describe", "dsql", "eks", "elasticache", "issue", "msk", "neptune", "rds", "region_in_host",
+           "describe", "dsql", "eks", "elasticache", "is_token", "issue", "msk", "neptune", "rds", "region_in_host",
            "render_report", "sts_host"]

@@ -353,3 +353,17 @@ def test_shipped_subsets_are_botocore_models_cut_to_the_operations_used(service:
     assert ours["metadata"] == theirs["metadata"]
     assert all(ours["operations"][op] == theirs["operations"][op] for op in operations)
     assert all(ours["shapes"][shape] == theirs["shapes"][shape] for shape in ours["shapes"])
+
+
+def test_whoami_names_the_provider_that_won_and_the_expiry(tmp_path: Path, moto_endpoint: str,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import cli
+    (tmp_path / "token").write_text("eyJhbGciOiJSUzI1NiJ9.e30.sig")
+    env = _env(tmp_path, AWS_ENDPOINT_URL_STS=moto_endpoint, AWS_WEB_IDENTITY_TOKEN_FILE=str(tmp_path / "token"),
+               AWS_ROLE_ARN=ROLE)
+    assert cli.main(["whoami", "--json"], env) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["source"] == "assume-role-with-web-identity" and record["session_token"] == "present"
+    assert datetime.fromisoformat(record["expiration"].replace("Z", "+00:00")) > datetime.now(timezone.utc)
+    assert cli.main(["whoami"], _env(tmp_path)) == 2
+    assert capsys.readouterr().err.startswith("sigv4: error: no credentials: ")

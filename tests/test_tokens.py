@@ -211,3 +211,51 @@ def test_bad_input_names_the_field(call, field: str) -> None:  # type: ignore[no
 def test_decode_refuses_what_is_no_token(text: str) -> None:
     with pytest.raises(InvalidParameterError, match="^token: "):
         tokens.decode(text)
+
+
+# -- the command line: `sigv4 token KIND ...`, `sigv4 explain TOKEN` ---------------------------------------------
+
+CLI_ENV = {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_SESSION_TOKEN": TOKEN,
+           "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["rds", "--host", "db.x.eu-west-1.rds.amazonaws.com", "--port", "5432", "--user", "app"],
+     lambda c: tokens.rds("db.x.eu-west-1.rds.amazonaws.com", 5432, "app", c, "eu-west-1", NOW)),
+    (["dsql", "--host", "abc.dsql.us-east-1.on.aws", "--admin"],
+     lambda c: tokens.dsql("abc.dsql.us-east-1.on.aws", c, "us-east-1", NOW, admin=True)),
+    (["eks", "--cluster", "prod", "--region", "us-west-2"], lambda c: tokens.eks("prod", c, "us-west-2", NOW)),
+    (["elasticache", "--cache-name", "c1", "--user", "u", "--serverless", "--region", "eu-central-1"],
+     lambda c: tokens.elasticache("c1", "u", c, "eu-central-1", NOW, serverless=True)),
+    (["msk", "--region", "ap-south-1"], lambda c: tokens.msk(c, "ap-south-1", NOW)),
+    (["neptune", "--host", "n.cluster-1.us-east-2.neptune.amazonaws.com", "--port", "8182"],
+     lambda c: tokens.neptune("n.cluster-1.us-east-2.neptune.amazonaws.com", 8182, c, "us-east-2", NOW)),
+])
+def test_cli_token_prints_the_library_token(capsys: pytest.CaptureFixture[str], argv: list[str], expected) -> None:  # type: ignore[no-untyped-def]
+    import cli
+    assert cli.main(["token", *argv, "--date", "20240229T235958Z"], CLI_ENV) == 0
+    assert capsys.readouterr().out == expected(_creds(TOKEN)) + "\n"
+
+
+def test_cli_explain_decodes_a_token_and_masks_the_session_token(capsys: pytest.CaptureFixture[str]) -> None:
+    import cli
+    fresh = tokens.eks("prod", _creds(TOKEN), "us-east-1", datetime.now(timezone.utc))
+    assert cli.main(["explain", fresh], CLI_ENV) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("token: eks (sts)\n") and "stops working: " in out and TOKEN not in out
+    stale = tokens.rds("db", 5432, "u", _creds(None), "us-east-1", NOW)
+    assert cli.main(["explain", stale], CLI_ENV) == 1
+    assert "problem: expired: stopped working at 2024-03-01T00:14:58Z" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["token", "rds", "--host", "db", "--port", "0", "--user", "u"], "port: 0 must be an integer 1..65535"),
+    (["token", "rds", "--host", "db", "--user", "u"], "the following arguments are required: --port"),
+    (["token", "eks", "--cluster", "c\x01"], "cluster: 'c\\x01' contains a control character"),
+    (["token", "redshift"], "invalid choice: 'redshift'"),
+])
+def test_cli_token_errors_are_one_line(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    import cli
+    assert cli.main(argv, CLI_ENV) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sigv4: error: ") and message in err and err.count("\n") == 1
