@@ -16,8 +16,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -170,3 +172,72 @@ def test_sigv4_proxy_refuses_a_bad_upstream_in_one_line(capsys: pytest.CaptureFi
     env = {"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"}
     assert cli.main(["proxy", "--upstream", "ftp://example.com", "--service", "s3"], env) == 2
     assert capsys.readouterr().err.startswith("sigv4: error: --upstream 'ftp://example.com'")
+
+
+@contextmanager
+def staged_upstream(half: int) -> Iterator[tuple[str, dict[str, threading.Event]]]:
+    """An upstream that proves streaming by ordering, not timing: it reads the first half of a PUT body and
+    says so, and answers a GET with half a body, then waits for the test to have read it before the rest."""
+    events = {name: threading.Event() for name in ("got_first_half", "client_read_first_half", "second_half_came")}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_PUT(self) -> None:
+            self.rfile.read(half)
+            events["got_first_half"].set()
+            self.rfile.read(int(self.headers["Content-Length"]) - half)
+            events["second_half_came"].set()
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(2 * half))
+            self.end_headers()
+            self.wfile.write(b"a" * half)
+            self.wfile.flush()
+            if events["client_read_first_half"].wait(30):
+                self.wfile.write(b"b" * half)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", events
+    finally:
+        for event in events.values():
+            event.set()
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_bodies_stream_both_ways_for_s3() -> None:
+    half = 256 * 1024
+    with staged_upstream(half) as (upstream, events), \
+            proxy(upstream, "s3", sigv4.Credentials("AKID", "secret"),
+                  limits=ServeLimits(max_body_bytes=4 * half)) as (url, log):
+        parts = urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        connection.putrequest("PUT", "/bucket/key")
+        connection.putheader("Content-Length", str(2 * half))
+        connection.endheaders()
+        connection.send(b"x" * half)
+        # The proxy passed the first half on while the client still holds the second.
+        assert events["got_first_half"].wait(30) and not events["second_half_came"].is_set()
+        connection.send(b"y" * half)
+        assert connection.getresponse().status == 200
+        connection.close()
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        connection.request("GET", "/bucket/key")
+        response = connection.getresponse()
+        # The first half arrives while the upstream still holds the second.
+        assert response.status == 200 and response.read(half) == b"a" * half
+        events["client_read_first_half"].set()
+        assert response.read() == b"b" * half
+        connection.close()
+    assert [line.split(" ")[:3] for line in log] == [["PUT", "/bucket/key", "200"], ["GET", "/bucket/key", "200"]]

@@ -1,30 +1,34 @@
 """The signing proxy behind `sigv4 proxy`: a local reverse proxy that re-signs every request for one upstream.
 
-Strategy: the proxy is an app for the edge's server (`wire.transport.server`:
-its accept loop, connection handling and limits, the same as `sigv4 serve`).
-Each request it is handed loses what must not cross (hop-by-hop headers, any
-old signature, the client's Host), is pointed at the upstream, signed now with
-the credentials the provider gives (cached until shortly before they expire),
-and sent with the edge's client (`wire.transport.client`); the answer goes back
-without its hop-by-hop headers. S3 (`service="s3"`) is signed by S3's rules
-with `UNSIGNED-PAYLOAD`, so a body is never hashed twice; other services get
-the body's SHA-256. One line per request goes to `log`; when the upstream
-refuses the signature, `wire.diagnose`'s analysis of the request we sent
-follows it.
+Strategy: the proxy is a streaming app for the edge's server
+(`wire.transport.server`: its accept loop, connection handling and limits,
+the same as `sigv4 serve`). Each request it is handed loses what must not
+cross (hop-by-hop headers, any old signature, the client's Host), is pointed
+at the upstream, signed now with the credentials the provider gives (cached
+until shortly before they expire), and sent with the edge's client
+(`wire.transport.client.Connection.stream`); the answer goes back without its
+hop-by-hop headers, its body relayed as it arrives. Bodies: S3
+(`service="s3"`) is signed by S3's rules with `UNSIGNED-PAYLOAD`, so a body
+with a Content-Length streams through unhashed; every other service signs the
+body's SHA-256, which needs the whole body first (it is bounded by the
+server's body limit). One line per request goes to `log` (method, path,
+status, milliseconds until the answer was relayed); when the upstream refuses
+the signature, `wire.diagnose`'s analysis of the request we sent follows it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import sigv4
 from sigv4.integrations.resolved import CredentialProvider, resolved
+from sigv4.types import iter_body
 from wire.complaint import read_error
 from wire.diagnose import diagnose, render_text
-from wire.transport.client import NetworkError, RequestError, TransportOptions, send_request
+from wire.transport.client import Connection, NetworkError, RequestError, Streamed, TransportOptions
 
 #: Headers that belong to one hop (RFC 9110 section 7.6.1) and never cross the proxy.
 HOP_BY_HOP = frozenset({
@@ -45,7 +49,7 @@ SIGNATURE_KINDS = frozenset({
 class ProxyReply:
     status: int
     headers: tuple[tuple[str, str], ...]
-    body: bytes
+    body: bytes | Iterator[bytes]
 
 
 def _upstream_url(upstream: str, target: str) -> str:
@@ -61,7 +65,7 @@ def forwarded_headers(headers: tuple[tuple[str, str], ...], dropped: frozenset[s
 
 @dataclass
 class SigningProxy:
-    """The app: `respond(request, peer)` forwards one request, signed, and returns the upstream's answer."""
+    """The app: `respond(request, peer)` forwards one request, signed, and relays the upstream's answer."""
 
     upstream: str  # scheme://host[:port][/base path]
     service: str
@@ -70,38 +74,62 @@ class SigningProxy:
     env: Mapping[str, str]
     log: Callable[[str], None]
     options: TransportOptions = field(default_factory=TransportOptions)
+    #: The server hands the request body over as it arrives (see `wire.transport.server.App`).
+    streaming: bool = True
 
     def __post_init__(self) -> None:
         target = sigv4.Request("GET", self.upstream)
         if target.scheme not in ("http", "https") or not target.authority:
             raise ValueError(f"--upstream {self.upstream!r}: expected http(s)://host[:port][/path]")
 
-    def sign(self, request: sigv4.Request) -> sigv4.Request:
-        """`request` (as received) pointed at the upstream and signed now."""
-        outgoing = sigv4.Request(request.method, _upstream_url(self.upstream, request.target),
-                                 forwarded_headers(request.headers, HOP_BY_HOP | REPLACED), request.body)
-        s3 = self.service == "s3"
-        return sigv4.sign(outgoing, resolved(self.credentials()).credentials, region=self.region,
-                          service=self.service, timestamp=datetime.now(timezone.utc), s3=s3,
-                          payload=sigv4.UNSIGNED_PAYLOAD if s3 else None, content_sha256_header=s3).request
+    def sign(self, request: sigv4.Request) -> tuple[sigv4.Request, Iterable[bytes] | None]:
+        """`request` (as received) pointed at the upstream and signed now, and the body to stream after its
+        head (None: the body is in the signed request)."""
+        headers = forwarded_headers(request.headers, HOP_BY_HOP | REPLACED)
+        s3, length = self.service == "s3", request.header("content-length")
+        stream: Iterable[bytes] | None = None
+        if s3 and length is not None and not isinstance(request.body, bytes):
+            # UNSIGNED-PAYLOAD: the body need not be read before the head goes out.
+            body, stream = b"", iter_body(request.body)
+            headers.append(("Content-Length", length))
+        else:
+            body = b"".join(iter_body(request.body))
+        outgoing = sigv4.Request(request.method, _upstream_url(self.upstream, request.target), headers, body)
+        signed = sigv4.sign(outgoing, resolved(self.credentials()).credentials, region=self.region,
+                            service=self.service, timestamp=datetime.now(timezone.utc), s3=s3,
+                            payload=sigv4.UNSIGNED_PAYLOAD if s3 else None, content_sha256_header=s3).request
+        return signed, stream
 
     def respond(self, request: sigv4.Request, source_ip: str) -> ProxyReply:
         started = time.perf_counter()
         try:
-            signed = self.sign(request)
+            signed, stream = self.sign(request)
         except sigv4.SigningError as err:
             return self._failed(request, started, 400, f"the proxy cannot sign this request: {err}")
+        connection = Connection(signed.scheme, signed.authority, self.options, self.env, self.log)
         try:
-            exchange = send_request(signed, self.options, self.env, self.log)
+            response = connection.stream(signed, body_file=stream)
+            headers = tuple(forwarded_headers(tuple(response.headers), HOP_BY_HOP | {"date"}))
+            if response.status not in (400, 401, 403):
+                return ProxyReply(response.status, headers, self._relay(request, response, connection, started))
+            body = b"".join(response.chunks)  # an error: small, and read whole for the diagnosis
         except (NetworkError, RequestError) as err:
+            connection.close()
             return self._failed(request, started, 502, f"upstream {self.upstream}: {err}")
-        self.log(f"{request.method} {request.target} {exchange.status} {_ms(started)} ms")
-        if exchange.status in (400, 401, 403):
-            complaint = read_error(exchange.status, exchange.headers, exchange.body)
-            if complaint.kind in SIGNATURE_KINDS:
-                self.log(render_text(diagnose(signed, complaint)))
-        return ProxyReply(exchange.status, tuple(forwarded_headers(
-            tuple(exchange.headers), HOP_BY_HOP | {"content-length", "date"})), exchange.body)
+        connection.close()
+        self.log(f"{request.method} {request.target} {response.status} {_ms(started)} ms")
+        complaint = read_error(response.status, response.headers, body)
+        if complaint.kind in SIGNATURE_KINDS:
+            self.log(render_text(diagnose(signed, complaint)))
+        return ProxyReply(response.status, headers, body)
+
+    def _relay(self, request: sigv4.Request, response: Streamed, connection: Connection,
+               started: float) -> Iterator[bytes]:
+        try:
+            yield from response.chunks
+        finally:
+            connection.close()
+            self.log(f"{request.method} {request.target} {response.status} {_ms(started)} ms")
 
     def _failed(self, request: sigv4.Request, started: float, status: int, message: str) -> ProxyReply:
         self.log(f"{request.method} {request.target} {status} {_ms(started)} ms: {message}")
