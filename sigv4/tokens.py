@@ -28,7 +28,8 @@ from typing import Literal
 from .canonical import query_pairs, uri_encode
 from .errors import InvalidParameterError
 from .signer import presign, sign
-from .types import Credentials, Request, mask_token_params
+from .redact import mask_tokens
+from .types import Credentials, Request
 from .signed_auth import SignedAuth
 from .verify import parse_auth
 
@@ -376,10 +377,9 @@ def render_report(report: TokenReport, now: datetime) -> list[str]:
     left = int((report.expires_at - now.astimezone(timezone.utc)).total_seconds())
     lines = [
         f"token: {report.token.kind} ({RECIPES[report.token.kind].service})",
-        f"request: {request.method} {mask_token_params(request.url)}",
+        f"request: {request.method} {request.url}",
     ]
-    lines += [f"  {name}: {'****' if name.lower() == 'x-amz-security-token' else value}"
-              for name, value in request.headers]
+    lines += [f"  {name}: {value}" for name, value in request.headers]
     lines += [
         f"access key: {auth.access_key_id}",
         f"credential scope: {auth.credential_scope}",
@@ -389,7 +389,7 @@ def render_report(report: TokenReport, now: datetime) -> list[str]:
         f"({f'in {left} s' if left > 0 else 'already'}; {RECIPES[report.token.kind].why})",
     ]
     lines += [f"problem: {p}" for p in report.problems] or ["ok: scope fits the recipe and the token is still valid"]
-    return lines
+    return [mask_tokens(line) for line in lines]
 
 
 __all__ = ["FIELDS", "KINDS", "MAKERS", "RECIPES", "DecodedToken", "Recipe", "TokenKind", "TokenReport", "decode",

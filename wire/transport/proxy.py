@@ -19,7 +19,7 @@ the signature, `wire.diagnose`'s analysis of the request we sent follows it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -82,33 +82,31 @@ class SigningProxy:
         if target.scheme not in ("http", "https") or not target.authority:
             raise ValueError(f"--upstream {self.upstream!r}: expected http(s)://host[:port][/path]")
 
-    def sign(self, request: sigv4.Request) -> tuple[sigv4.Request, Iterable[bytes] | None]:
-        """`request` (as received) pointed at the upstream and signed now, and the body to stream after its
-        head (None: the body is in the signed request)."""
+    def sign(self, request: sigv4.Request) -> sigv4.Request:
+        """`request` (as received) pointed at the upstream and signed now."""
         headers = forwarded_headers(request.headers, HOP_BY_HOP | REPLACED)
         s3, length = self.service == "s3", request.header("content-length")
-        stream: Iterable[bytes] | None = None
-        if s3 and length is not None and not isinstance(request.body, bytes):
-            # UNSIGNED-PAYLOAD: the body need not be read before the head goes out.
-            body, stream = b"", iter_body(request.body)
+        body: sigv4.types.Body
+        if s3 and length is not None:
+            # UNSIGNED-PAYLOAD: the body streams through, unread until the head has gone out.
+            body = iter_body(request.body)
             headers.append(("Content-Length", length))
         else:
             body = b"".join(iter_body(request.body))
         outgoing = sigv4.Request(request.method, _upstream_url(self.upstream, request.target), headers, body)
-        signed = sigv4.sign(outgoing, resolved(self.credentials()).credentials, region=self.region,
-                            service=self.service, timestamp=datetime.now(timezone.utc), s3=s3,
-                            payload=sigv4.UNSIGNED_PAYLOAD if s3 else None, content_sha256_header=s3).request
-        return signed, stream
+        return sigv4.sign(outgoing, resolved(self.credentials()).credentials, region=self.region,
+                          service=self.service, timestamp=datetime.now(timezone.utc), s3=s3,
+                          payload=sigv4.UNSIGNED_PAYLOAD if s3 else None, content_sha256_header=s3).request
 
     def respond(self, request: sigv4.Request, source_ip: str) -> ProxyReply:
         started = time.perf_counter()
         try:
-            signed, stream = self.sign(request)
+            signed = self.sign(request)
         except sigv4.SigningError as err:
             return self._failed(request, started, 400, f"the proxy cannot sign this request: {err}")
         connection = Connection(signed.scheme, signed.authority, self.options, self.env, self.log)
         try:
-            response = connection.stream(signed, body_file=stream)
+            response = connection.stream(signed)
             headers = tuple(forwarded_headers(tuple(response.headers), HOP_BY_HOP | {"date"}))
             if response.status not in (400, 401, 403):
                 return ProxyReply(response.status, headers, self._relay(request, response, connection, started))
