@@ -7,9 +7,7 @@ metadata endpoints) build a `sigv4.Request`, hand it to `fetch`, and read a
 turns every transport failure into a CredentialsError naming the endpoint.
 `call_operation` is one modelled call: `wire` builds the request, an optional
 signer signs it, `fetch` sends it, `wire` decodes the answer.
-`endpoint_url` resolves a service's endpoint as botocore does:
-`AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, then the profile's
-`endpoint_url`, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true.
+Endpoints are resolved by `wire.endpoints.service_endpoint`, as for `sigv4 call`.
 """
 
 from __future__ import annotations
@@ -74,19 +72,6 @@ def fetch(request: Request, env: Mapping[str, str], *, timeout: float, where: st
 def is_true(value: str | None) -> bool:
     """A boolean setting as botocore reads it: only `true` (any case) is true."""
     return (value or "").strip().lower() == "true"
-
-
-def endpoint_url(service_id: str, env: Mapping[str, str], profile_endpoint: str | None, default: str) -> str:
-    """The endpoint for a service, as botocore resolves configured endpoints.
-
-    `service_id` is the model's serviceId (`STS`, `SSO`); its environment
-    variable is `AWS_ENDPOINT_URL_` + the id upper-cased with spaces and dashes
-    as underscores. `profile_endpoint` is the profile's `endpoint_url`.
-    """
-    if is_true(env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")):
-        return default
-    variable = "AWS_ENDPOINT_URL_" + service_id.upper().replace(" ", "_").replace("-", "_")
-    return env.get(variable) or env.get("AWS_ENDPOINT_URL") or profile_endpoint or default
 
 
 def call_operation(model: wire.Model, operation: str, params: Mapping[str, Any], *, endpoint: str,

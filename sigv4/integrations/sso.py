@@ -19,8 +19,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import wire
+from wire.endpoints import service_endpoint
 
-from .http import call_operation, endpoint_url
+from .http import call_operation
 from .resolved import CredentialsError, ResolvedCredentials, from_json_fields, parse_expiry
 
 SSO_TIMEOUT_SECONDS = 10.0
@@ -95,7 +96,8 @@ def sso_credentials(profile: str, section: Mapping[str, str], session: Mapping[s
     hint = f"aws sso login {f'--sso-session {session_name}' if session_name else f'--profile {profile}'}"
     token = access_token(cache_path(home, key), datetime.now(timezone.utc), hint)
     where = f"SSO GetRoleCredentials ({account}/{role})"
-    endpoint = endpoint_url("SSO", env, None, f"https://portal.sso.{sso_region}.amazonaws.com")
+    # The portal is portal.sso.<region>; AWS_ENDPOINT_URL_SSO or AWS_ENDPOINT_URL override it.
+    endpoint = service_endpoint("sso", "portal.sso", sso_region, env, None, None)[0]
     output = call_operation(model(), "GetRoleCredentials",
                             {"roleName": role, "accountId": account, "accessToken": token},
                             endpoint=endpoint, env=env, timeout=SSO_TIMEOUT_SECONDS, where=where)

@@ -4,7 +4,7 @@ Strategy: the request comes from the shipped STS model subset
 (`wire/models/sts-credentials.json`: botocore's STS model cut to the three
 operations used here, Apache-2.0 like botocore), goes to the regional STS
 endpoint or the one configured (`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`,
-the profile's `endpoint_url`), signed with the source credentials (web
+the profile's `endpoint_url`: `wire.endpoints.service_endpoint`), signed with the source credentials (web
 identity calls are unsigned: the token is the proof), and the answer is
 decoded by the same model. A service error becomes a CredentialsError with
 STS's code and message; the new credentials never appear in one.
@@ -18,11 +18,11 @@ from functools import lru_cache, partial
 from typing import Any
 
 import wire
+from wire.endpoints import service_endpoint
 
 from ..signer import sign
-from ..tokens import sts_host
 from ..types import Credentials, Request
-from .http import call_operation, endpoint_url
+from .http import call_operation
 from .resolved import ResolvedCredentials, from_json_fields
 
 #: Seconds an STS call may take to connect or between reads.
@@ -44,7 +44,7 @@ def call(operation: str, params: Mapping[str, Any], credentials: Credentials | N
     transport failure, an STS error (its code and message) or an answer that
     does not fit the model.
     """
-    endpoint = endpoint_url("STS", env, profile_endpoint, f"https://{sts_host(region)}")
+    endpoint = service_endpoint("sts", "sts", region, env, None, profile_endpoint)[0]
     signer = None if credentials is None else partial(_signed, credentials, region)
     return call_operation(model(), operation, params, endpoint=endpoint, env=env, timeout=STS_TIMEOUT_SECONDS,
                           where=f"STS {operation}", signer=signer)
