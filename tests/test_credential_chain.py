@@ -367,3 +367,22 @@ def test_whoami_names_the_provider_that_won_and_the_expiry(tmp_path: Path, moto_
     assert datetime.fromisoformat(record["expiration"].replace("Z", "+00:00")) > datetime.now(timezone.utc)
     assert cli.main(["whoami"], _env(tmp_path)) == 2
     assert capsys.readouterr().err.startswith("sigv4: error: no credentials: ")
+
+
+def test_role_sources_from_instance_metadata_and_web_identity_from_the_profile(tmp_path: Path,
+                                                                              moto_endpoint: str) -> None:
+    (tmp_path / "token").write_text("eyJhbGciOiJSUzI1NiJ9.e30.sig")
+    config = (f"[profile ec2]\nrole_arn = arn:aws:iam::123456789012:role/from-ec2\n"
+              f"credential_source = Ec2InstanceMetadata\n"
+              f"[profile oidc]\nrole_arn = arn:aws:iam::123456789012:role/oidc\n"
+              f"web_identity_token_file = {tmp_path / 'token'}\nrole_session_name = gha\n")
+    fake = FakeImds()
+    with http_server(fake) as (url, _):
+        env = _env(tmp_path, config, AWS_ENDPOINT_URL_STS=moto_endpoint, AWS_EC2_METADATA_DISABLED="false",
+                   AWS_EC2_METADATA_SERVICE_ENDPOINT=url)
+        found = resolve_credentials("ec2", env)
+        assert found.source == "assume-role (profile ec2)" and "assumed-role/from-ec2/" in _caller(found, env)
+        assert [method for method, _, _ in fake.seen] == ["PUT", "GET", "GET"]
+        oidc = resolve_credentials("oidc", env)
+    assert oidc.source == "assume-role-with-web-identity"
+    assert _caller(oidc, env).endswith("assumed-role/oidc/gha")

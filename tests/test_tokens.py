@@ -20,6 +20,8 @@ from datetime import datetime, timedelta, timezone
 from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sigv4 import Credentials, InvalidParameterError, Request, tokens, verify
 
@@ -259,3 +261,28 @@ def test_cli_token_errors_are_one_line(capsys: pytest.CaptureFixture[str], argv:
     assert cli.main(argv, CLI_ENV) == 2
     err = capsys.readouterr().err
     assert err.startswith("sigv4: error: ") and message in err and err.count("\n") == 1
+
+
+# -- differential, any input: botocore and our tokens agree -----------------------------------------------------
+
+_label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
+_hosts = st.lists(_label, min_size=2, max_size=5).map(".".join)
+_regions = st.sampled_from(["us-east-1", "eu-west-3", "ap-northeast-2", "sa-east-1", "us-gov-west-1", "cn-north-1"])
+_times = st.datetimes(min_value=datetime(2015, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(timezone.utc))
+_users = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=20)
+
+
+@settings(max_examples=20, deadline=None)
+@given(host=_hosts, port=st.integers(1, 65535), user=_users, region=_regions, when=_times,
+       token=st.sampled_from(SESSION))
+def test_rds_and_dsql_equal_botocore_for_any_input(host: str, port: int, user: str, region: str, when: datetime,
+                                                    token: str | None) -> None:
+    s = botocore_session.Session()
+    s.set_credentials(KEY_ID, SECRET, token)
+    with mock.patch.dict(os.environ, {}, clear=True), freeze_time(when):
+        rds_client = s.create_client("rds", region_name=region)
+        expected = rds_client.generate_db_auth_token(host, port, user)
+        dsql_client = s.create_client("dsql", region_name=region)
+        expected_dsql = dsql_client.generate_db_connect_admin_auth_token(host, region)
+    assert tokens.rds(host, port, user, _creds(token), region, when) == expected
+    assert tokens.dsql(host, _creds(token), region, when, admin=True) == expected_dsql
