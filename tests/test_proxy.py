@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -241,3 +242,50 @@ def test_bodies_stream_both_ways_for_s3() -> None:
         assert response.read() == b"b" * half
         connection.close()
     assert [line.split(" ")[:3] for line in log] == [["PUT", "/bucket/key", "200"], ["GET", "/bucket/key", "200"]]
+
+
+def test_one_upstream_connection_per_client_connection_and_a_stale_one_is_replaced() -> None:
+    from local_http import http_server
+    creds = sigv4.Credentials("AKID", "secret")
+    with http_server() as (upstream, recorder), proxy(upstream, "execute-api", creds) as (url, log):
+        parts = urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        for path in ("/one", "/two", "/three"):
+            connection.request("POST", path, b"abc")
+            response = connection.getresponse()
+            assert (response.status, response.read()) == (200, b"got 3")
+        connection.close()
+    assert recorder.connections == 1 and len(recorder.requests) == 3
+    assert all(dict(request.headers)[b"authorization"].startswith(b"AWS4-HMAC-SHA256 ")
+               for request, _ in recorder.requests)
+
+    # An upstream that answers once per connection, then closes it without saying so.
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[int] = []
+
+    def answer_once() -> None:
+        while True:
+            try:
+                sock, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            with sock:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += sock.recv(65536)
+                sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    threading.Thread(target=answer_once, daemon=True).start()
+    try:
+        with proxy(f"http://127.0.0.1:{listener.getsockname()[1]}", "execute-api", creds) as (url, log):
+            parts = urlsplit(url)
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+            for path in ("/a", "/b"):
+                connection.request("GET", path)
+                response = connection.getresponse()
+                assert (response.status, response.read()) == (200, b"ok"), log
+            connection.close()
+    finally:
+        listener.close()
+    assert len(accepted) == 2 and [line.split(" ")[2] for line in log] == ["200", "200"]

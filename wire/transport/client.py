@@ -154,6 +154,11 @@ class Connection:
                     raise NetworkError(f"proxy {self.proxy} refused CONNECT {origin}: HTTP {event.status_code}")
                 return sock
 
+    @property
+    def is_open(self) -> bool:
+        """Whether a socket is open (a kept-alive connection the next request reuses)."""
+        return self._sock is not None
+
     def close(self) -> None:
         if self._sock is not None:
             self._sock.close()

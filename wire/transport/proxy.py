@@ -6,7 +6,9 @@ the same as `sigv4 serve`). Each request it is handed loses what must not
 cross (hop-by-hop headers, any old signature, the client's Host), is pointed
 at the upstream, signed now with the credentials the provider gives (cached
 until shortly before they expire), and sent with the edge's client
-(`wire.transport.client.Connection.stream`); the answer goes back without its
+(`wire.transport.client.Connection.stream`, one kept-alive connection to the
+upstream per client connection, a request on a connection the upstream had
+closed while idle sent once more); the answer goes back without its
 hop-by-hop headers, its body relayed as it arrives. Bodies: S3
 (`service="s3"`) is signed by S3's rules with `UNSIGNED-PAYLOAD`, so a body
 with a Content-Length streams through unhashed; every other service signs the
@@ -18,6 +20,7 @@ the signature, `wire.diagnose`'s analysis of the request we sent follows it.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -76,6 +79,7 @@ class SigningProxy:
     options: TransportOptions = field(default_factory=TransportOptions)
     #: The server hands the request body over as it arrives (see `wire.transport.server.App`).
     streaming: bool = True
+    _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
 
     def __post_init__(self) -> None:
         target = sigv4.Request("GET", self.upstream)
@@ -104,9 +108,9 @@ class SigningProxy:
             signed = self.sign(request)
         except sigv4.SigningError as err:
             return self._failed(request, started, 400, f"the proxy cannot sign this request: {err}")
-        connection = Connection(signed.scheme, signed.authority, self.options, self.env, self.log)
+        connection = self._connection(signed)
         try:
-            response = connection.stream(signed)
+            response = self._stream(connection, signed)
             headers = tuple(forwarded_headers(tuple(response.headers), HOP_BY_HOP | {"date"}))
             if response.status not in (400, 401, 403):
                 return ProxyReply(response.status, headers, self._relay(request, response, connection, started))
@@ -114,19 +118,40 @@ class SigningProxy:
         except (NetworkError, RequestError) as err:
             connection.close()
             return self._failed(request, started, 502, f"upstream {self.upstream}: {err}")
-        connection.close()
         self.log(f"{request.method} {request.target} {response.status} {_ms(started)} ms")
         complaint = read_error(response.status, response.headers, body)
         if complaint.kind in SIGNATURE_KINDS:
             self.log(render_text(diagnose(signed, complaint)))
         return ProxyReply(response.status, headers, body)
 
+    def _connection(self, signed: sigv4.Request) -> Connection:
+        """This thread's connection to the upstream: one per client connection, kept alive between requests."""
+        kept: Connection | None = getattr(self._local, "connection", None)
+        if kept is None:
+            kept = self._local.connection = Connection(signed.scheme, signed.authority, self.options, self.env,
+                                                       self.log)
+        return kept
+
+    def _stream(self, connection: Connection, signed: sigv4.Request) -> Streamed:
+        reused = connection.is_open
+        try:
+            return connection.stream(signed)
+        except NetworkError:
+            if not reused or not isinstance(signed.body, bytes):
+                raise
+            # The upstream closed the idle connection we kept: the request goes once more, on a new one.
+            connection.close()
+            return connection.stream(signed)
+
     def _relay(self, request: sigv4.Request, response: Streamed, connection: Connection,
                started: float) -> Iterator[bytes]:
+        relayed = False
         try:
             yield from response.chunks
+            relayed = True
         finally:
-            connection.close()
+            if not relayed:  # the client left, or the upstream failed, half-way: the connection is unusable
+                connection.close()
             self.log(f"{request.method} {request.target} {response.status} {_ms(started)} ms")
 
     def _failed(self, request: sigv4.Request, started: float, status: int, message: str) -> ProxyReply:
