@@ -383,7 +383,7 @@ def cmd_proxy(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
     except OSError as err:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
     _warn(f"sigv4 proxy: {server.url} -> {args.upstream} (service {args.service}, region {region}; "
-          f"credentials from {first.source})")
+          f"credentials from {first.source}; bodies up to {limits.max_body_bytes} bytes, --max-body-bytes)")
     try:
         wait_for_signal()
     finally:
@@ -476,6 +476,16 @@ def cmd_demo(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     return 0
 
 
+def _listen_flags(parser: argparse.ArgumentParser) -> None:
+    """Where `serve` and `proxy` listen, and the limits they share."""
+    parser.add_argument("--host", default="127.0.0.1", help="listen address (default loopback only)")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
+    parser.add_argument("--max-body-bytes", type=int, default=ServeLimits.max_body_bytes)
+    parser.add_argument("--max-header-bytes", type=int, default=ServeLimits.max_header_bytes)
+    parser.add_argument("--client-timeout", type=float, default=ServeLimits.client_timeout,
+                        help="seconds a request may take to arrive (slow clients get 408)")
+
+
 def add_embedding_commands(commands: Any) -> None:
     """`token` (IAM authentication tokens) and `proxy` (the signing reverse proxy)."""
     token = commands.add_parser("token", help="print an IAM authentication token (rds, dsql, eks, ...)")
@@ -497,11 +507,7 @@ def add_embedding_commands(commands: Any) -> None:
     proxy.add_argument("--service", required=True, help="signing service name (s3 gets S3's rules)")
     proxy.add_argument("--region", help="default: from the upstream host, AWS_REGION, the profile's, us-east-1")
     proxy.add_argument("--profile")
-    proxy.add_argument("--host", default="127.0.0.1", help="listen address (default loopback only)")
-    proxy.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
-    proxy.add_argument("--max-body-bytes", type=int, default=ServeLimits.max_body_bytes)
-    proxy.add_argument("--max-header-bytes", type=int, default=ServeLimits.max_header_bytes)
-    proxy.add_argument("--client-timeout", type=float, default=ServeLimits.client_timeout)
+    _listen_flags(proxy)
     _transport_flags(proxy)
     proxy.set_defaults(handler=cmd_proxy)
 
@@ -509,16 +515,11 @@ def add_embedding_commands(commands: Any) -> None:
 def add_server_commands(commands: Any) -> None:
     """`serve`, `trail` and `demo`: the local Account Management endpoint."""
     serve = commands.add_parser("serve", help="run the local AWS Account Management endpoint")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
+    _listen_flags(serve)
     serve.add_argument("--state", help="SQLite file (default $XDG_STATE_HOME/sigv4-toolkit/account.db); :memory: allowed")
     serve.add_argument("--accounts", help="identities JSON ({\"accounts\": [...]}); default: the example identity")
     serve.add_argument("--log", help="CloudTrail JSON-lines file (default next to the state)")
     serve.add_argument("--region-delay", type=float, default=60.0, help="seconds an EnableRegion/DisableRegion takes")
-    serve.add_argument("--max-body-bytes", type=int, default=ServeLimits.max_body_bytes)
-    serve.add_argument("--max-header-bytes", type=int, default=ServeLimits.max_header_bytes)
-    serve.add_argument("--client-timeout", type=float, default=ServeLimits.client_timeout,
-                       help="seconds a request may take to arrive (slow clients get 408)")
     serve.set_defaults(handler=cmd_serve)
     trail = commands.add_parser("trail", help="print the local endpoint's CloudTrail records (JSON lines)")
     trail.add_argument("--log", help="the trail file (default: the one `serve` writes by default)")
