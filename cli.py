@@ -298,7 +298,10 @@ def cmd_diff(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
 def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     from wire.diagnose import diagnose, read_error
     if args.file != "-" and tokens.is_token(args.file) and not os.path.isfile(args.file):
-        return explain_token(args.file, out)
+        # An IAM authentication token: decoded, its scope checked, when it stops working; exit 1 on a problem.
+        report = tokens.describe(args.file, now := datetime.now(timezone.utc))
+        out("\n".join(tokens.render_report(report, now)))
+        return 0 if report.ok else 1
     capture = _read_sent(args.file, args.scheme)
     complaint = None
     if capture.response_body is not None:
@@ -346,14 +349,6 @@ def cmd_token(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
     region = args.region or tokens.region_in_host(str(fields.get("host") or "")) or resolved.region or "us-east-1"
     out(tokens.issue(args.kind, resolved.credentials, region, parse_date(args.date), **fields))
     return 0
-
-
-def explain_token(token: str, out: Callable[[str], None]) -> int:
-    """`sigv4 explain TOKEN`: the token decoded, its scope checked, when it stops working; 1 when it has a problem."""
-    now = datetime.now(timezone.utc)
-    report = tokens.describe(token, now)
-    out("\n".join(tokens.render_report(report, now)))
-    return 0 if report.ok else 1
 
 
 def cmd_proxy(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
