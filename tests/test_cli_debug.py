@@ -138,7 +138,7 @@ def test_a_saved_send_json_record_feeds_diff(capsys, tmp_path) -> None:
 # -- issue 12: explain without credentials, a capture as RESPONSE, --json shape, --pick ------------------------
 
 CAPTURES = Path(__file__).parent / "fixtures" / "capture"
-NO_CREDENTIALS = {"HOME": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent/c", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/k"}
+NO_CREDENTIALS = {"HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent/c", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/k"}
 
 
 def test_explain_without_credentials_reports_what_it_can(capsys) -> None:
