@@ -295,7 +295,7 @@ def cmd_diff(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
 
 def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     from wire.diagnose import diagnose_answer
-    if args.file != "-" and tokens.is_token(args.file) and not os.path.isfile(args.file):
+    if args.file != "-" and not os.path.isfile(args.file) and tokens.looks_like_token(args.file):
         # An IAM authentication token: decoded, its scope checked, when it stops working; exit 1 on a problem.
         report = tokens.describe(args.file, now := datetime.now(timezone.utc))
         out("\n".join(tokens.render_report(report, now)))

@@ -286,3 +286,17 @@ def test_rds_and_dsql_equal_botocore_for_any_input(host: str, port: int, user: s
         expected_dsql = dsql_client.generate_db_connect_admin_auth_token(host, region)
     assert tokens.rds(host, port, user, _creds(token), region, when) == expected
     assert tokens.dsql(host, _creds(token), region, when, admin=True) == expected_dsql
+
+
+@pytest.mark.parametrize("text, message", [
+    # a token pasted without its signature (cut at the first `&` by a shell, or a URL of the recipe unsigned)
+    ("mydb.x.us-east-1.rds.amazonaws.com:5432/?Action=connect&DBUser=u", "token: no Authorization header"),
+    # an EKS token whose base64 was mangled in a copy: a token error, not "cannot read (No such file)"
+    ("k8s-aws-v1.!!!!", "token: does not decode to a presigned URL"),
+])
+def test_cli_explain_of_a_broken_token_is_one_line(capsys: pytest.CaptureFixture[str], text: str,
+                                                    message: str) -> None:
+    import cli
+    assert cli.main(["explain", text], CLI_ENV) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sigv4: error: ") and message in err and err.count("\n") == 1, err
