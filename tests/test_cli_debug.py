@@ -201,3 +201,22 @@ def test_explain_reads_what_send_har_printed(capsys, tmp_path) -> None:
     data = json.loads(out)
     assert data["signature_check"]["ours_matches"] is True and data["causes"] == []
     assert data["params"]["service"] == "sts"
+
+
+def test_explain_without_the_secret_when_the_server_strings_agree(capsys) -> None:
+    """A body edited after signing, before it was sent (`sign > f; sed ... f; send --json`): the server's
+    canonical request agrees with the capture, so only the secret can tell the key from the body; the
+    report lists both and does not ask for the server's canonical request, which it has."""
+    env = {"HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"}
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "send-json-serve-body-edited-after-signing.json"),
+                                  "--json"], env=env)
+    assert code == 0, err
+    causes = json.loads(out)["causes"]
+    assert causes[0]["evidence"] == "likely" and "payload-hash" in [c["kind"] for c in causes]
+    assert not any("or the server's canonical request" in c["message"] for c in causes), causes
+    assert all(c["message"].endswith("--secret would settle it") for c in causes), causes
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "send-json-serve-body-edited-after-signing.json"),
+                                  "--json"], env={**env, "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+                                                  "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"})
+    first = json.loads(out)["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("payload-hash", "proved")

@@ -650,9 +650,11 @@ def _secret_causes(ctx: _Context) -> tuple[list[Cause], list[str], SignatureChec
 
 # -- what the request alone makes likely --------------------------------------------------------
 
-#: What would settle a likely cause: the secret; with the secret given, the body it could not be checked without.
-_SETTLE = {False: "--secret (or the server's canonical request) would settle it",
-           True: "the body (a HAR or `curl --trace-ascii` capture) would let the given secret settle it"}
+#: What would settle a likely cause: the secret, or the server's canonical request when it sent none (not when
+#: its strings agree with ours: it sent them); with the secret given, the body it could not be checked without.
+_SETTLE = {"no secret": "--secret (or the server's canonical request) would settle it",
+           "no secret, strings agree": "--secret would settle it",
+           "secret": "the body (a HAR or `curl --trace-ascii` capture) would let the given secret settle it"}
 
 
 def _likely_causes(ctx: _Context, strings_agree: bool) -> list[Cause]:
@@ -698,9 +700,14 @@ def _likely_causes(ctx: _Context, strings_agree: bool) -> list[Cause]:
         suspects.append(("payload-hash", "the request has a body, which proxies and libraries re-encode"))
     suspects.append(("secret", f"the secret access key may not be the one AWS holds for {_key(ctx)}, the most "
                                "common cause (rotated key, wrong profile, key id and secret from different pairs)"))
+    if strings_agree and view.body:
+        # The server hashed the body it received, as we did; a body changed after signing but before the
+        # capture (the client's own code, a file edited between `sign` and `send`) agrees too.
+        suspects.append(("payload-hash", "the body may have changed after signing, before it was captured"))
     if port not in ("", "443", "80"):
         suspects.append(("host-port", f"Host `{host}` has a port, which hand-rolled signers drop"))
-    settle = _SETTLE[ctx.secret is not None]
+    settle = _SETTLE["secret" if ctx.secret is not None else "no secret, strings agree" if strings_agree
+                     else "no secret"]
     return [Cause(kind, f"not proved: {known + '; ' if i == 0 else ''}{why}; {settle}", "likely")
             for i, (kind, why) in enumerate(suspects)]
 
