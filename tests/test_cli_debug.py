@@ -220,3 +220,19 @@ def test_explain_without_the_secret_when_the_server_strings_agree(capsys) -> Non
                                                   "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"})
     first = json.loads(out)["causes"][0]
     assert (first["kind"], first["evidence"]) == ("payload-hash", "proved")
+
+
+@pytest.mark.parametrize("with_secret", [False, True])
+def test_explain_does_not_blame_the_signature_for_an_error_that_is_not_about_it(capsys, with_secret: bool) -> None:
+    """curl --aws-sigv4 against `sigv4 serve`, answered 400 MalformedQueryString: no signature cause is named
+    (it was a `secret` cause, first), and a note says the error is not a signature error."""
+    env = {"HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"}
+    if with_secret:
+        env.update(AWS_ACCESS_KEY_ID="AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "curl-trace-ascii-serve-malformed-query.txt"), "--scheme",
+                                  "http", "--json"], env=env)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["causes"] == [], report["causes"]
+    assert any("MalformedQueryString is not a signature error" in note for note in report["notes"]), report["notes"]
+    assert not any("no canonical request" in note for note in report["notes"]), report["notes"]

@@ -369,6 +369,21 @@ _COMPLAINT_RULES: dict[str, Callable[[_Context], list[Cause]]] = {
 
 #: Complaints about the signature itself, where comparing the strings is the diagnosis.
 _MISMATCH_KINDS = frozenset({"signature-mismatch", "missing-authentication", "other"})  # "other": only for a 4xx
+#: Statuses a signature refusal comes with (EC2's AuthFailure is 401); a named error with another status
+#: (400 MalformedQueryString, 404 NoSuchKey, 400 ValidationException) is about something else.
+_AUTH_STATUSES = frozenset({None, 401, 403})
+#: An IAM denial: the signature was accepted, the policy refused (moto, STS, IAM: "... is not authorized to perform").
+_NOT_AUTHORIZED = re.compile(r"is not authorized to perform")
+
+
+def _not_about_signing(complaint: ServerComplaint) -> bool:
+    """Whether the server named an error that is no signature refusal (see `_AUTH_STATUSES`, `_NOT_AUTHORIZED`)."""
+    return complaint.kind == "other" and bool(complaint.code) and (
+        complaint.status not in _AUTH_STATUSES or bool(_NOT_AUTHORIZED.search(complaint.message or "")))
+
+
+def _may_be_mismatch(complaint: ServerComplaint) -> bool:
+    return complaint.kind in _MISMATCH_KINDS and not _not_about_signing(complaint)
 
 
 def _complaint_causes(ctx: _Context) -> list[Cause]:
@@ -780,7 +795,11 @@ def _complaint_notes(complaint: ServerComplaint | None, has_strings: bool, secre
     if params and complaint.access_key_id and complaint.access_key_id != params.access_key_id:
         notes.append(f"the server received access key id {complaint.access_key_id[:8]}…, the capture holds "
                      f"{params.access_key_id[:8]}…: the response is not about this request")
-    if not has_strings and complaint.kind in _MISMATCH_KINDS:
+    if _not_about_signing(complaint):
+        notes.append(f"the server answered {complaint.status or ''} {complaint.code}: "
+                     f"{complaint.code} is not a signature error; the server did not refuse the signature, so no "
+                     "signing cause is named (read its message)")
+    elif not has_strings and _may_be_mismatch(complaint):
         what = f"{complaint.code or 'no error code'}, {complaint.envelope} envelope"
         settle = ("" if secret_given else "; --secret (checks what the client signed) or a response with the "
                   "server's strings (S3's CanonicalRequest, a JSON service's message) would settle it")
@@ -849,7 +868,7 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
     all_notes += secret_notes
     has_strings = theirs_sts is not None or theirs_canonical is not None
     strings_agree = has_strings and not server.causes and (server.canonical in (None, ours_canonical))
-    mismatch = complaint is not None and (complaint.kind in _MISMATCH_KINDS and
+    mismatch = complaint is not None and (_may_be_mismatch(complaint) and
                                           (complaint.status is None or complaint.status >= 400))
     if check is not None and check.ours_matches and mismatch and strings_agree:
         secret_found.append(Cause("secret", f"the signature sent verifies with the given secret and the "
