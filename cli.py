@@ -450,10 +450,16 @@ def cmd_demo(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     return 0
 
 
+def _port(text: str) -> int:
+    if not text.lstrip("-").isdigit() or not 0 <= int(text) <= 65535:
+        raise UsageError(f"--port: {text} is not 0..65535")
+    return int(text)
+
+
 def _listen_flags(parser: argparse.ArgumentParser) -> None:
     """Where `serve` and `proxy` listen, and the limits they share."""
     parser.add_argument("--host", default="127.0.0.1", help="listen address (default loopback only)")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
+    parser.add_argument("--port", type=_port, default=0, help="0 picks a free port (printed)")
     parser.add_argument("--max-body-bytes", type=int, default=ServeLimits.max_body_bytes)
     parser.add_argument("--max-header-bytes", type=int, default=ServeLimits.max_header_bytes)
     parser.add_argument("--client-timeout", type=float, default=ServeLimits.client_timeout,
