@@ -1,9 +1,9 @@
 """The official protocol tests (botocore sdist, `tests/unit/protocols/`) for
-awsJson1_0, awsJson1_1, awsQuery, ec2Query and restJson1, input and output.
+awsJson1_0, awsJson1_1, awsQuery, ec2Query, restJson1 and restXml, input and output.
 
-Compared as botocore's own `test_protocols.py` does: JSON bodies as values,
-headers and URIs exactly, with its normalizations of list headers and of
-Content-Type; form bodies as parameter multisets (the issue's rule). Cases on
+Compared as botocore's own `test_protocols.py` does: JSON bodies as values, XML
+bodies in canonical form, headers and URIs exactly, with its normalizations of
+list headers and of Content-Type; form bodies as parameter multisets (the issue's rule). Cases on
 botocore's ignore list run too. A case listed in
 `vectors/protocol-known-failures.json` (id -> reason) is a strict xfail, so
 a fixed case fails until it is removed from the list.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,8 @@ import pytest
 import fetch
 import wire
 
-PROTOCOLS = ("json", "json_1_0", "query", "ec2", "rest-json")
-COUNTS = {"input": 255, "output": 248}
+PROTOCOLS = ("json", "json_1_0", "query", "ec2", "rest-json", "rest-xml")
+COUNTS = {"input": 349, "output": 326}
 TOKEN = "00000000-0000-4000-8000-000000000000"
 KNOWN_FAILURES: dict[str, str] = json.loads((Path(fetch.__file__).parent / "protocol-known-failures.json").read_text())
 
@@ -90,6 +91,8 @@ def _check_headers(request: Any, serialized: dict[str, Any], protocol: str, mode
         expected["content-type"] += "; charset=utf-8"
     if protocol == "rest-json" and expected.get("content-type", "application/json") != "application/json":
         del expected["content-type"]
+    if protocol == "rest-xml":
+        expected.pop("content-type", None)
     for name, value in expected.items():
         assert actual.get(name) == value, f"header {name}"
     for name in serialized.get("forbidHeaders", ()):
@@ -99,6 +102,14 @@ def _check_headers(request: Any, serialized: dict[str, Any], protocol: str, mode
 def _check_body(actual: bytes, expected: str, protocol: str) -> None:
     if protocol in ("json", "json_1_0") or (protocol == "rest-json" and expected.startswith(("{", "["))):
         assert json.loads(actual) == json.loads(expected), "JSON body"
+    elif protocol == "rest-xml" and expected:
+        # botocore's rule: both documents canonicalized (C14N 2.0, whitespace-only text dropped).
+        try:
+            canonical = ET.canonicalize(expected, strip_text=True)
+        except ET.ParseError:
+            assert actual == expected.encode(), "body"
+        else:
+            assert ET.canonicalize(actual.decode("utf-8"), strip_text=True) == canonical, "XML body"
     elif protocol in ("query", "ec2"):
         as_set = sorted(parse_qsl(actual.decode(), keep_blank_values=True))
         assert as_set == sorted(parse_qsl(expected, keep_blank_values=True)), "form body"
