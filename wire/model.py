@@ -87,6 +87,8 @@ class Member:
     xml_attribute: bool = False
     #: The reference's own `locationName`: a structure's `locationName` names it only as a document root.
     ref_location_name: str | None = None
+    #: A streaming payload (the trait sits on the reference in S3's model, or on the shape).
+    streaming: bool = False
 
     @property
     def wire_name(self) -> str:
@@ -200,6 +202,7 @@ def _new_member(name: str, ref: Mapping[str, Any], target: Shape, raw_target: Ma
         xml_namespace=_xml_namespace(traits.get("xmlNamespace")),
         xml_attribute=bool(traits.get("xmlAttribute")),
         ref_location_name=ref.get("locationName"),
+        streaming=bool(traits.get("streaming")),
     )
 
 

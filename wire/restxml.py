@@ -117,11 +117,12 @@ def _read_body(shape: Shape, body: bytes) -> dict[str, Any]:
         member = shape.members[shape.payload]
         if member.shape.type == "blob":
             # A streaming body is always there, if empty; an unset plain blob is absent.
-            return {member.name: body} if body or member.shape.streaming else {}
-        if not body:
-            return {}
+            return {member.name: body} if body or member.streaming else {}
         if member.shape.type == "string":
             return {member.name: body.decode("utf-8", "replace")}
+        if not body:
+            # An empty body holds an empty structure (botocore reads it so), but no union member.
+            return {member.name: {}} if not member.shape.union else {}
         return {member.name: xmlshapes.read(member, [xml.parse(body)])}
     members = _response_body_members(shape)
     if not members or not body.strip():
