@@ -28,6 +28,7 @@ from sigv4.explain import explain, result_record, verification_report
 from sigv4.integrations.credentials import ResolvedCredentials, profile_setting, resolve_credentials
 from sigv4.raw import parse_request
 from sigv4.redact import redact
+from wire import s3
 from wire.endpoints import infer_scope, service_endpoint, with_endpoint
 from wire.export import (body_bytes, body_text, curl_command, har_entry, http_message, json_default, render_response,
                          service_error_line)
@@ -230,35 +231,56 @@ def call_params(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     import wire
+    with ExitStack() as files:
+        try:
+            model = wire.load_model(args.model or args.service)
+            if args.protocol == "query":
+                # The Account API also answers its Query form (Action=...&Version=...), from the same model.
+                from wire.service.queryform import query_model
+                model = query_model(model)
+            params = call_params(args)
+            # A streaming payload named as a file is streamed from disk in signed aws-chunked encoding.
+            streamed = s3.streamed_file(model.operation(args.operation), params)
+            params = {**params, streamed[0]: b""} if streamed else params
+            wire.validate(model, args.operation, params)
+            resolved = resolve_credentials(args.profile, env)
+            region = args.region or resolved.region or "us-east-1"
+            endpoint, signing_region = service_endpoint(args.service, model.signing_name, region, env, args.endpoint_url,
+                                                        profile_setting(args.profile, "endpoint_url", env))
+            request = wire.serialize(model, args.operation, params, endpoint=endpoint, method=args.method)
+            if streamed:
+                request = with_body_file(request, files.enter_context(open_file(streamed[1], "rb")), chunked=True)
+            if model.signing_name == "s3":
+                path_style = endpoint != service_endpoint(args.service, "s3", region, {}, None, None)[0]
+                request = s3.prepare(model.operation(args.operation), request, params.get("Bucket"), path_style=path_style)
+        except wire.WireError as err:
+            raise UsageError(str(err)) from None
+        options: dict[str, Any] = {"algorithm": "v2" if args.sigv2 else "v4"}
+        if model.signing_name == "s3":
+            options.update(s3=True, payload=s3.STREAMING_PAYLOAD if streamed else None,
+                           trailer_checksum=s3.DEFAULT_CHECKSUM if streamed else None)
+        result = sigv4.sign(request, resolved.credentials, region=signing_region,
+                            service=model.signing_name or args.service, timestamp=parse_date(None), **options)
+        if args.dry_run:
+            write(http_message(result.request), resolved.credentials, newline=args.newline)
+            return 0
+        sink = files.enter_context(open_file(args.output, "wb")) if args.output else None
+        exchange = send_request(result.request, _transport_options(args), env, _warn, sink=sink)
+    body = exchange.body
+    if sink is not None and exchange.status >= 300:  # an error document, not the payload: out of the file
+        body = Path(args.output).read_bytes()
+        Path(args.output).unlink()
     try:
-        model = wire.load_model(args.model or args.service)
-        if args.protocol == "query":
-            # The Account API also answers its Query form (Action=...&Version=...), from the same model.
-            from wire.service.queryform import query_model
-            model = query_model(model)
-        params = call_params(args)
-        wire.validate(model, args.operation, params)
-        resolved = resolve_credentials(args.profile, env)
-        region = args.region or resolved.region or "us-east-1"
-        endpoint, signing_region = service_endpoint(args.service, model.signing_name, region, env,
-                                                    args.endpoint_url, profile_setting(args.profile, "endpoint_url", env))
-        request = wire.serialize(model, args.operation, params, endpoint=endpoint, method=args.method)
-    except wire.WireError as err:
-        raise UsageError(str(err)) from None
-    algorithm = "v2" if args.sigv2 else "v4"
-    result = sigv4.sign(request, resolved.credentials, region=signing_region,
-                        service=model.signing_name or args.service, timestamp=parse_date(None), algorithm=algorithm)
-    if args.dry_run:
-        write(http_message(result.request), resolved.credentials, newline=args.newline)
-        return 0
-    exchange = send_request(result.request, _transport_options(args), env, _warn)
-    try:
-        output = wire.parse_response(model, args.operation, exchange.status, exchange.headers, exchange.body)
+        output = wire.parse_response(model, args.operation, exchange.status, exchange.headers, body)
     except wire.ServiceError as err:
-        _warn(redact(service_error_line(err, exchange.reason, exchange.body), resolved.credentials))
+        _warn(redact(service_error_line(err, exchange.reason, body), resolved.credentials))
+        if found := s3.redirect_region(exchange.status, exchange.headers, body):
+            _warn(f"sigv4: the bucket is in {found}: call again with --region {found}")
         return 1
     except wire.DecodeError as err:
         raise NetworkError(f"the response does not fit the model: {err}") from None
+    if sink is not None:  # the payload went to the file
+        output = {name: value for name, value in output.items() if not isinstance(value, bytes)}
     out(json.dumps(output, indent=2, default=json_default, ensure_ascii=False))
     return 0
 
@@ -537,6 +559,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--method", choices=["GET", "POST"], help="Query protocols: send as GET or POST")
     call.add_argument("--sigv2", action="store_true", help="sign with SigV2 (Query protocols)")
     call.add_argument("--dry-run", action="store_true", help="print the signed request instead of sending it")
+    call.add_argument("-o", "--output", help="write a streamed response payload (S3 GetObject's Body) to this file")
     call.add_argument("--newline", action="store_true", help=NEWLINE_HELP)
     _transport_flags(call)
     call.set_defaults(handler=cmd_call)

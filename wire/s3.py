@@ -16,6 +16,8 @@ Strategy: small pure functions over a serialized `Request` (from
 - `Expect: 100-continue` for a body over 1 MiB or of unknown size, so that a
   server refusing the request (a wrong region, a bad signature) can say so
   before the upload;
+- a streaming payload given on a command line as `@path` or `fileb://path`
+  is a file to stream (`streamed_file`; the caller opens it);
 - the region-redirect error: S3 names the bucket's region in the
   `x-amz-bucket-region` header, or in `<Region>` of the error XML
   (`AuthorizationHeaderMalformed`, `PermanentRedirect`, `IllegalLocationConstraintException`).
@@ -24,16 +26,18 @@ Strategy: small pure functions over a serialized `Request` (from
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from sigv4.checksums import checksum_algorithm, checksum_value
 from sigv4.types import Request
-from wire.http import percent_encode
+from wire.http import normalize_headers, percent_encode
 from wire.model import Operation
 from wire.restxml import error_envelope
 
 #: S3's default flexible checksum (botocore's and the AWS CLI's since 2025).
 DEFAULT_CHECKSUM = "crc32"
+#: The payload line of a signed aws-chunked upload with a trailing checksum.
+STREAMING_PAYLOAD = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
 #: Bodies above this size (or of unknown size) ask for `100 Continue` first (botocore's threshold).
 EXPECT_CONTINUE_OVER = 1024 * 1024
 
@@ -103,14 +107,13 @@ def with_expect_continue(request: Request, threshold: int = EXPECT_CONTINUE_OVER
     return request.with_header("Expect", "100-continue")
 
 
-def redirect_region(status: int, headers: Mapping[str, str], body: bytes) -> str | None:
+def redirect_region(status: int, headers: Mapping[str, str] | Iterable[tuple[str, str]], body: bytes) -> str | None:
     """The region S3 says the bucket is in, from a wrong-region answer: the
     `x-amz-bucket-region` header (HEAD responses have no body) or `<Region>` of a
-    redirect error's XML; None for any other response. `headers` has
-    lower-case names (as `wire.http.normalize_headers` gives them)."""
+    redirect error's XML; None for any other response."""
     if status < 300:
         return None
-    region = headers.get("x-amz-bucket-region")
+    region = normalize_headers(headers).get("x-amz-bucket-region")
     if region:
         return region
     envelope = error_envelope(body)
@@ -121,3 +124,34 @@ def redirect_region(status: int, headers: Mapping[str, str], body: bytes) -> str
     if code is None or code.text not in REDIRECT_CODES or found is None or not found.text:
         return None
     return found.text
+
+
+#: How a command line names a file to stream as a blob payload: `@path` or `fileb://path` (the AWS CLI's form).
+FILE_PREFIXES = ("fileb://", "@")
+
+
+def streamed_file(op: Operation, params: Mapping[str, object]) -> tuple[str, str] | None:
+    """(member name, path) when the value of `op`'s streaming blob payload is a
+    file reference (`@path`, `fileb://path`), to be streamed from disk rather
+    than held in memory; else None."""
+    shape = op.input
+    if shape is None or shape.payload is None:
+        return None
+    member = shape.members[shape.payload]
+    value = params.get(member.name)
+    if not member.streaming or not isinstance(value, str):
+        return None
+    for prefix in FILE_PREFIXES:
+        if value.startswith(prefix) and len(value) > len(prefix):
+            return member.name, value[len(prefix):]
+    return None
+
+
+def prepare(op: Operation, request: Request, bucket: str | None, *, path_style: bool,
+            checksum: str = DEFAULT_CHECKSUM) -> Request:
+    """`request` as an S3 client sends it: virtual-hosted unless `path_style`
+    (an explicit endpoint URL) or the bucket cannot be a host label, with the
+    checksum the operation takes and `Expect: 100-continue` for a large body."""
+    if bucket and not path_style:
+        request = virtual_hosted(request, bucket)
+    return with_expect_continue(with_checksum(op, request, checksum)) if request.body != b"" else request
