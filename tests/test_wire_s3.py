@@ -138,3 +138,22 @@ def test_s3_errors_read_from_both_envelopes() -> None:
     with pytest.raises(wire.ServiceError) as caught:
         wire.parse_response(MODEL, "GetObject", 400, {}, _MALFORMED)
     assert caught.value.code == "AuthorizationHeaderMalformed"
+
+
+@pytest.mark.parametrize(
+    "operation, params",
+    [
+        ("PutObject", {"Bucket": "b", "Key": "a/b c", "Body": b"data", "Metadata": {"owner": "me"}, "ContentType": "text/x"}),
+        ("DeleteObjects", {"Bucket": "b", "Delete": {"Objects": [{"Key": "a"}, {"Key": "b"}], "Quiet": True}}),
+        ("ListObjectsV2", {"Bucket": "b", "Prefix": "p/", "MaxKeys": 5}),
+        ("PutBucketAcl", {"Bucket": "b", "AccessControlPolicy": {"Owner": {"ID": "o"}, "Grants": [
+            {"Grantee": {"Type": "CanonicalUser", "ID": "x"}, "Permission": "READ"}]}}),
+    ],
+)
+def test_server_side_reads_what_the_client_writes(operation: str, params: dict[str, Any]) -> None:
+    request = wire.serialize(MODEL, operation, params, endpoint=ENDPOINT)
+    assert isinstance(request.body, bytes)
+    name, read = wire.parse_request(MODEL, request.method, request.target, request.headers, request.body)
+    assert (name, read) == (operation, params)
+    if operation == "PutBucketAcl":  # xsi:type travels as an attribute with its namespace declared
+        assert b'<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">' in request.body

@@ -26,8 +26,7 @@ from wire import xml, xmlshapes
 from wire.errors import DecodeError, ServiceError
 from wire.http import Codec, Encoded, Headers, Params, Response
 from wire.model import Member, Model, Operation, Shape
-from wire.restjson import _bindings, _header_fields, _match, _query_pairs, _read_headers, _read_query, _render_uri
-from wire.text import from_text
+from wire.restjson import _bindings, _header_fields, _query_pairs, _read_headers, _render_uri, decode_bound_request
 
 _XML = "application/xml"
 _PHRASES = {status.value: status.phrase for status in HTTPStatus}
@@ -187,17 +186,7 @@ def _decode_response(model: Model, op: Operation, status: int, headers: Headers,
 
 
 def _decode_request(model: Model, method: str, target: str, headers: Headers, body: bytes) -> tuple[str, dict[str, Any]]:
-    path, _, query = target.partition("?")
-    op, labels = _match(model, method, path)
-    shape = op.input
-    if shape is None:
-        return op.name, {}
-    bindings = _bindings(shape)
-    params = {m.name: from_text(m, label) for name, m in bindings.labels.items() if (label := labels.get(name)) is not None}
-    params.update(_read_query(bindings.query, query))
-    params.update(_read_headers(shape, headers))
-    params.update(_read_body(shape, body))
-    return op.name, params
+    return decode_bound_request(model, method, target, headers, body, _read_body)
 
 
 def _encode_bound(shape: Shape | None, values: Params, status: int) -> Response:
