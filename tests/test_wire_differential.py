@@ -17,6 +17,7 @@ next to the one line that accounts for it.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -209,14 +210,29 @@ def test_serialize_matches_botocore(name: str, data: st.DataObject) -> None:
     assert _body_value(ours.body, content_type) == _body_value(theirs["body"], content_type)  # type: ignore[arg-type]
 
 
+#: Characters XML 1.0 cannot carry (restXml writes U+FFFD for them).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_can_carry(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(_xml_can_carry(k) and _xml_can_carry(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_xml_can_carry(v) for v in value)
+    return not (isinstance(value, str) and _NOT_XML.search(value))
+
+
 def _without_empty_flattened(shape: Any, value: Any) -> Any:
-    """`value` as restXml can carry it: an empty flattened list or map is no element at all."""
+    """`value` as restXml can carry it: an empty flattened list or map is no element at all,
+    and a prefix-header map's keys come back lower-cased (header names have no case)."""
     if shape.type == "structure" and isinstance(value, dict):
         out = {}
         for name, item in value.items():
             member = shape.members[name]
             if member.flattened and member.shape.type in ("list", "map") and not item:
                 continue
+            if member.location == "headers":
+                item = {key.lower(): text for key, text in item.items()}
             out[name] = _without_empty_flattened(member.shape, item)
         return out
     if shape.type == "list":
@@ -224,6 +240,12 @@ def _without_empty_flattened(shape: Any, value: Any) -> Any:
     if shape.type == "map":
         return {key: _without_empty_flattened(shape.members["value"].shape, item) for key, item in value.items()}
     return value
+
+
+def _header_keys_collide(shape: Any, output: dict[str, Any]) -> bool:
+    """Two prefix-header keys that differ only by case are one header on the wire."""
+    maps = [output.get(m.name) or {} for m in shape.members.values() if m.location == "headers"] if shape else []
+    return any(len({key.lower() for key in keys}) != len(keys) for keys in maps)
 
 
 def _read_when_absent(model: wire.Model, operation: str) -> dict[str, Any]:
@@ -255,6 +277,7 @@ def test_parse_response_matches_botocore(name: str, data: st.DataObject) -> None
     ours = wire.parse_response(service.model, operation, status, headers, body)
     expected = output
     if service.model.protocol == "rest-xml":
+        assume(_xml_can_carry(output) and not _header_keys_collide(shape, output))
         expected = {**_read_when_absent(service.model, operation), **_without_empty_flattened(shape, output)} if shape else {}
     assert ours == expected
     response = {"status_code": status, "headers": HeadersDict(dict(headers)), "body": body}
@@ -265,7 +288,10 @@ def test_parse_response_matches_botocore(name: str, data: st.DataObject) -> None
         assume(_is_utf8(body))
         ours = {**ours, payload.name: ours.get(payload.name, b"").decode("utf-8")}
     theirs = service.parser.parse(response, service.operation_model(operation).output_shape)
-    assert ours == _without_metadata(theirs)
+    theirs = _without_metadata(theirs)
+    if service.model.protocol == "rest-xml" and shape is not None:
+        theirs = _without_empty_flattened(shape, theirs)  # botocore keeps a prefix header's case as sent
+    assert ours == theirs
 
 
 @pytest.mark.parametrize("name", SERVICES)

@@ -157,3 +157,9 @@ def test_server_side_reads_what_the_client_writes(operation: str, params: dict[s
     assert (name, read) == (operation, params)
     if operation == "PutBucketAcl":  # xsi:type travels as an attribute with its namespace declared
         assert b'<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">' in request.body
+
+
+def test_bucket_location_document_is_the_member() -> None:
+    body = b'<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' \
+        b"eu-west-1</LocationConstraint>"
+    assert wire.parse_response(MODEL, "GetBucketLocation", 200, {}, body) == {"LocationConstraint": "eu-west-1"}

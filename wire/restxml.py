@@ -126,7 +126,11 @@ def _read_body(shape: Shape, body: bytes) -> dict[str, Any]:
     members = _response_body_members(shape)
     if not members or not body.strip():
         return {}
-    return xmlshapes.read_members(members, xml.parse(body))
+    root = xml.parse(body)
+    if not root.children and root.tag in {xmlshapes.element_name(m) for m in members}:
+        # S3's GetBucketLocation: the document is the member's element itself.
+        root = xml.Node("", "", (root,))
+    return xmlshapes.read_members(members, root)
 
 
 def _read_header_bindings(shape: Shape, headers: Headers) -> dict[str, Any]:
