@@ -251,7 +251,7 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
             request = wire.serialize(model, args.operation, params, endpoint=endpoint, method=args.method)
             if streamed:
                 request = with_body_file(request, files.enter_context(open_file(streamed[1], "rb")), chunked=True)
-            if model.signing_name == "s3":
+            if model.service_id == "S3":  # not S3 Control: its host carries the account id
                 path_style = endpoint != service_endpoint(args.service, "s3", region, {}, None, None)[0]
                 request = s3.prepare(model.operation(args.operation), request, params.get("Bucket"), path_style=path_style)
         except wire.WireError as err:
