@@ -113,3 +113,12 @@ def test_s3_usage_errors(capsys, tmp_path: Path) -> None:
     assert code == 2 and err.startswith("sigv4: error: ") and "missing" in err and "Traceback" not in err
     code, _, err = run(capsys, "call", "s3", "GetObject", "Bucket=b", "--dry-run")
     assert code == 2 and "Key" in err
+
+
+@pytest.mark.parametrize("service, operation, host", [
+    ("route53", "ListHostedZones", "route53.amazonaws.com"),
+    ("cloudfront", "ListDistributions", "cloudfront.amazonaws.com"),
+])
+def test_global_rest_xml_services_sign_for_us_east_1(capsys, service: str, operation: str, host: str) -> None:
+    code, out, _ = run(capsys, "call", service, operation, "--region", "eu-west-1", "--dry-run")
+    assert code == 0 and f"\r\nHost: {host}\r\n" in out and "/us-east-1/" + service + "/aws4_request" in out
