@@ -163,3 +163,15 @@ def test_bucket_location_document_is_the_member() -> None:
     body = b'<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' \
         b"eu-west-1</LocationConstraint>"
     assert wire.parse_response(MODEL, "GetBucketLocation", 200, {}, body) == {"LocationConstraint": "eu-west-1"}
+
+
+def test_streaming_body_passes_through() -> None:
+    chunks = iter([b"a" * 10, b"b" * 5])
+    request = wire.serialize(MODEL, "PutObject", {"Bucket": "bkt", "Key": "k", "Body": chunks}, endpoint=ENDPOINT)
+    assert request.body is chunks and request.header("content-type") is None
+    streamed = s3.prepare(MODEL.operation("PutObject"), request, "bkt", path_style=False)
+    assert streamed.header("expect") == "100-continue" and streamed.header("x-amz-checksum-crc32") is None
+    with pytest.raises(wire.ValidationError, match="Body"):
+        wire.serialize(MODEL, "PutObject", {"Bucket": "bkt", "Key": "k", "Body": 5}, endpoint=ENDPOINT)
+    with pytest.raises(wire.ValidationError, match="Tagging"):  # not a streaming member: no stream there
+        wire.serialize(MODEL, "PutObjectTagging", {"Bucket": "b", "Key": "k", "Tagging": iter([b"x"])}, endpoint=ENDPOINT)

@@ -139,7 +139,7 @@ def serialize(
     params = _fill_tokens(op, params, token_factory)
     encoded = CODECS[model.protocol].encode_request(model, op, params, method)
     encoded = _compress(op, encoded, min_compression_size)
-    if op.checksum_required and encoded.body:
+    if op.checksum_required and isinstance(encoded.body, bytes) and encoded.body:  # a stream: see wire.s3
         digest = base64.b64encode(hashlib.md5(encoded.body).digest()).decode("ascii")
         encoded = replace(encoded, headers=encoded.headers + (("Content-MD5", digest),))
     url = _url(endpoint, _host_prefix(op, params), encoded)
