@@ -285,13 +285,23 @@ def _read_body(shape: Shape, body: bytes) -> dict[str, Any]:
     return decode_members(body_members, loads_object(body))
 
 
-def _read_bound(shape: Shape | None, status: int, headers: Headers, body: bytes) -> dict[str, Any]:
+#: Reads a structure's header bindings, or its body.
+_Reader = Callable[[Shape, Any], dict[str, Any]]
+
+
+def read_bound(shape: Shape | None, status: int, headers: Headers, body: bytes,
+               read_headers: _Reader, read_body: _Reader) -> dict[str, Any]:
+    """A response's members: headers and status code as bound, the body as `read_body` reads it."""
     if shape is None:
         return {}
-    out = _read_headers(shape, headers)
+    out = read_headers(shape, headers)
     out.update({m.name: status for m in _bindings(shape).status})
-    out.update(_read_body(shape, body))
+    out.update(read_body(shape, body))
     return out
+
+
+def _read_bound(shape: Shape | None, status: int, headers: Headers, body: bytes) -> dict[str, Any]:
+    return read_bound(shape, status, headers, body, _read_headers, _read_body)
 
 
 def _error_body(body: bytes) -> dict[str, Any]:

@@ -26,7 +26,8 @@ from wire import xml, xmlshapes
 from wire.errors import DecodeError, ServiceError
 from wire.http import Codec, Encoded, Headers, Params, Response
 from wire.model import Member, Model, Operation, Shape
-from wire.restjson import _bindings, _header_fields, _query_pairs, _read_headers, _render_uri, decode_bound_request
+from wire.restjson import (_bindings, _header_fields, _query_pairs, _read_headers, _render_uri, decode_bound_request,
+                           read_bound)
 
 _XML = "application/xml"
 _PHRASES = {status.value: status.phrase for status in HTTPStatus}
@@ -138,13 +139,6 @@ def _read_header_bindings(shape: Shape, headers: Headers) -> dict[str, Any]:
     return {**{m.name: {} for m in _bindings(shape).headers if m.location == "headers"}, **_read_headers(shape, headers)}
 
 
-def _read_bound(shape: Shape | None, status: int, headers: Headers, body: bytes) -> dict[str, Any]:
-    if shape is None:
-        return {}
-    out = _read_header_bindings(shape, headers)
-    out.update({m.name: status for m in _bindings(shape).status})
-    out.update(_read_body(shape, body))
-    return out
 
 
 def _text(node: xml.Node | None) -> str | None:
@@ -183,7 +177,7 @@ def _service_error(model: Model, status: int, headers: Headers, body: bytes) -> 
 def _decode_response(model: Model, op: Operation, status: int, headers: Headers, body: bytes) -> dict[str, Any]:
     if status >= 300:
         raise _service_error(model, status, headers, body)
-    return _read_bound(op.output, status, headers, body)
+    return read_bound(op.output, status, headers, body, _read_header_bindings, _read_body)
 
 
 # -- server side ----------------------------------------------------------------------
