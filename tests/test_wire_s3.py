@@ -175,3 +175,13 @@ def test_streaming_body_passes_through() -> None:
         wire.serialize(MODEL, "PutObject", {"Bucket": "bkt", "Key": "k", "Body": 5}, endpoint=ENDPOINT)
     with pytest.raises(wire.ValidationError, match="Tagging"):  # not a streaming member: no stream there
         wire.serialize(MODEL, "PutObjectTagging", {"Bucket": "b", "Key": "k", "Tagging": iter([b"x"])}, endpoint=ENDPOINT)
+
+
+def test_xml_with_entities_is_refused() -> None:
+    laughs = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>' \
+        b"<ListBucketResult><Name>&b;</Name></ListBucketResult>"
+    with pytest.raises(wire.DecodeError, match="DTD"):
+        wire.parse_response(MODEL, "ListObjectsV2", 200, {}, laughs)
+    external = b'<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><ListBucketResult><Name>&x;</Name></ListBucketResult>'
+    with pytest.raises(wire.DecodeError):
+        wire.parse_response(MODEL, "ListObjectsV2", 200, {}, external)
