@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 import cli
-from test_cli_debug import moto_endpoint as moto_s3  # noqa: F401  one moto server fixture for both files
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "HOME": "/nonexistent"}
@@ -39,8 +38,8 @@ def big_file(tmp_path_factory) -> Path:
     return path
 
 
-def test_s3_round_trip(capsys, moto_s3: str, big_file: Path, tmp_path: Path) -> None:
-    at = ["--endpoint-url", moto_s3]
+def test_s3_round_trip(capsys, moto_endpoint: str, big_file: Path, tmp_path: Path) -> None:
+    at = ["--endpoint-url", moto_endpoint]
     code, out, err = run(capsys, "call", "s3", "CreateBucket", "Bucket=toolkit-bucket", *at)
     assert code == 0, err
     code, out, err = run(capsys, "call", "s3", "PutObject", "Bucket=toolkit-bucket", "Key=dir/big object.bin",
@@ -60,7 +59,7 @@ def test_s3_round_trip(capsys, moto_s3: str, big_file: Path, tmp_path: Path) -> 
     assert [(o["Key"], o["Size"]) for o in json.loads(out)["Contents"]] == [("dir/big object.bin", SIZE)]
 
     raw = tmp_path / "get.http"
-    host = moto_s3.removeprefix("http://")
+    host = moto_endpoint.removeprefix("http://")
     raw.write_bytes(f"GET /toolkit-bucket/dir/big%20object.bin HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
     code, out, err = run(capsys, "sign", str(raw), "--presign", "--s3", "--service", "s3", "--region", "us-east-1")
     assert code == 0, err
