@@ -16,7 +16,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -112,13 +112,15 @@ def _scope_args(args: argparse.Namespace, request: sigv4.Request, resolved: Reso
     return region, service
 
 
-def sign_request(request: sigv4.Request, args: argparse.Namespace,
-                 env: Mapping[str, str]) -> tuple[Any, ResolvedCredentials, str, str]:
-    """Sign (or presign) `request` with the signing flags: (result, credentials, region, service)."""
+def sign_request(request: sigv4.Request, args: argparse.Namespace, env: Mapping[str, str],
+                 skew: timedelta = timedelta(0)) -> tuple[Any, ResolvedCredentials, str, str]:
+    """Sign (or presign) `request` with the signing flags, at the time `skew` from ours:
+    (result, credentials, region, service)."""
     resolved = resolve_credentials(args.profile, env)
     region, service = _scope_args(args, request, resolved)
     signing_region: str | list[str] = args.region_set.split(",") if args.region_set else region
-    options = dict(region=signing_region, service=service, timestamp=parse_date(args.date), **_sign_options(args))
+    options = dict(region=signing_region, service=service, timestamp=parse_date(args.date) + skew,
+                   **_sign_options(args))
     if args.presign:
         result = sigv4.presign(request, resolved.credentials, expires=args.expires, **options)
     else:
@@ -162,6 +164,18 @@ def _warn(text: str) -> None:
     print(text, file=sys.stderr)
 
 
+def server_skew(exchange: Any) -> timedelta | None:
+    """How far the server's clock is from ours when `exchange` is a clock-skew error worth
+    one more try (see `wire.skew`); the body is read from the raw bytes when it went to a file."""
+    from wire.skew import clock_offset, correction
+    measured = clock_offset(exchange.status, exchange.headers, exchange.body or bytes(exchange.received),
+                            parse_date(None))
+    offset = correction(timedelta(0), measured)
+    if offset is not None:
+        _warn(f"* the server's clock is {offset.total_seconds():+.0f} s from ours: signed again for its time, sent again")
+    return offset
+
+
 def with_endpoint(request: sigv4.Request, endpoint: str) -> sigv4.Request:
     """Point `request` at another scheme://host[:port]; path, query and headers stay as built."""
     target = sigv4.Request("GET", endpoint)
@@ -186,9 +200,9 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
             request = request.with_body(body_file)
             if request.header("content-length") not in (None, size):
                 request = request.with_header("Content-Length", size)
-        creds = None
+        creds, unsigned = None, request.without_headers(STALE_AUTH_HEADERS)
         if args.sign:
-            result, resolved, _, _ = sign_request(request.without_headers(STALE_AUTH_HEADERS), args, env)
+            result, resolved, _, _ = sign_request(unsigned, args, env)
             creds = resolved.credentials
             request = result.request
         body = request.body if isinstance(request.body, bytes) else b""
@@ -202,6 +216,14 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
         sink = open_file(args.output, "wb") if args.output else None
         try:
             exchange = send_request(request, _transport_options(args), env, _warn, body_file=body_file, sink=sink)
+            if args.sign and not args.date and (skew := server_skew(exchange)) is not None:
+                for rewound in (body_file, sink):
+                    if rewound is not None:
+                        rewound.seek(0)
+                if sink is not None:
+                    sink.truncate()
+                request = sign_request(unsigned, args, env, skew)[0].request
+                exchange = send_request(request, _transport_options(args), env, _warn, body_file=body_file, sink=sink)
         finally:
             if sink is not None:
                 sink.close()
@@ -237,7 +259,9 @@ def service_endpoint(service: str, signing_name: str, region: str, env: Mapping[
     return endpoint, signing_region
 
 
-def call_params(args: argparse.Namespace) -> dict[str, Any]:
+def call_params(args: argparse.Namespace, model: Any) -> dict[str, Any]:
+    """--input JSON as is, then each Name=Value read by its member's type (`wire.params`); files at `@path`."""
+    from wire.params import read_params
     params: dict[str, Any] = {}
     if args.input:
         text = args.input
@@ -252,15 +276,7 @@ def call_params(args: argparse.Namespace) -> dict[str, Any]:
             raise UsageError(f"--input: not valid JSON ({err})") from None
         if not isinstance(params, dict):
             raise UsageError("--input: must be a JSON object of operation parameters")
-    for item in args.params:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise UsageError(f"parameter {item!r}: expected Name=Value")
-        try:
-            params[name] = json.loads(value)
-        except ValueError:
-            params[name] = value
-    return params
+    return read_params(model, args.operation, args.params, read_input, params)
 
 
 def _json_default(value: Any) -> Any:
@@ -280,7 +296,7 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
             # The Account API also answers its Query form (Action=...&Version=...), from the same model.
             from wire.service.queryform import query_model
             model = query_model(model)
-        params = call_params(args)
+        params = call_params(args, model)
         wire.validate(model, args.operation, params)
         resolved = resolve_credentials(args.profile, env)
         region = args.region or resolved.region or "us-east-1"
@@ -289,14 +305,18 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
         request = wire.serialize(model, args.operation, params, endpoint=endpoint, method=args.method)
     except wire.WireError as err:
         raise UsageError(str(err)) from None
-    algorithm = "v2" if args.sigv2 else "v4"
-    result = sigv4.sign(request, resolved.credentials, region=signing_region,
-                        service=model.signing_name or args.service, timestamp=parse_date(None), algorithm=algorithm)
-    body = result.request.body if isinstance(result.request.body, bytes) else b""
+    def signed(skew: timedelta) -> sigv4.Request:
+        return sigv4.sign(request, resolved.credentials, region=signing_region, service=model.signing_name or args.service,
+                          timestamp=parse_date(None) + skew, algorithm="v2" if args.sigv2 else "v4").request
+
+    first = signed(timedelta(0))
     if args.dry_run:
-        out(redact(render_request(result.request, body=body).decode("utf-8", "backslashreplace"), resolved.credentials))
+        body = first.body if isinstance(first.body, bytes) else b""
+        out(redact(render_request(first, body=body).decode("utf-8", "backslashreplace"), resolved.credentials))
         return 0
-    exchange = send_request(result.request, _transport_options(args), env, _warn)
+    exchange = send_request(first, _transport_options(args), env, _warn)
+    if (skew := server_skew(exchange)) is not None:
+        exchange = send_request(signed(skew), _transport_options(args), env, _warn)
     try:
         output = wire.parse_response(model, args.operation, exchange.status, exchange.headers, exchange.body)
     except wire.ServiceError as err:
@@ -624,7 +644,7 @@ def build_parser() -> argparse.ArgumentParser:
     call = commands.add_parser("call", help="call an API operation from its model")
     call.add_argument("service", help="service name: 'account' (shipped) or any model in an installed botocore")
     call.add_argument("operation")
-    call.add_argument("params", nargs="*", help="Name=Value (Value parsed as JSON when it is JSON)")
+    call.add_argument("params", nargs="*", help="Name=Value, read by the member's type (JSON or the aws CLI's shorthand for structures, lists, maps)")
     call.add_argument("--input", help="operation parameters as JSON, or @file")
     call.add_argument("--model", help="a botocore-format service model file (.json or .json.gz)")
     call.add_argument("--profile")
