@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -252,19 +252,32 @@ def _split(item: str) -> tuple[str, str]:
     return name, text
 
 
+def _input_document(given: str | bytes) -> dict[str, Any]:
+    try:
+        params = json.loads(given)
+    except UnicodeDecodeError as err:
+        raise ParamError(f"--input: not UTF-8 (byte offset {err.start})") from None
+    except ValueError as err:
+        raise ParamError(f"--input: not valid JSON ({err})") from None
+    if not isinstance(params, dict):
+        raise ParamError("--input: must be a JSON object of operation parameters")
+    return params
+
+
 def read_params(model: Model, operation: str, items: Iterable[str], load: Loader,
-                base: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                document: str | bytes | None = None) -> dict[str, Any]:
     """Operation params from `Name=Value` texts, each read by its member's type.
 
     `Name@=file://path` (or `fileb://path`) reads the value's text from a file,
-    as in the aws CLI's shorthand. `base` (e.g. `--input` JSON) is taken as
-    is; a `Name=Value` replaces its member. A name the input shape lacks keeps
-    its text, for `wire.validate` to report with the list of members.
+    as in the aws CLI's shorthand. `document` (`--input`: a JSON object, text
+    or UTF-8 bytes) is taken as is, exact JSON types; a `Name=Value` replaces
+    its member. A name the input shape lacks keeps its text, for
+    `wire.validate` to report with the list of members.
     Returns the params; raises `ParamError` (one line) or `ModelError` for an
     unknown operation.
     """
     members = model.operation(operation).input
-    params: dict[str, Any] = dict(base or {})
+    params = {} if document is None else _input_document(document)
     seen: set[str] = set()
     for item in items:
         name, text = _split(item)
