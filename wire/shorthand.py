@@ -132,13 +132,18 @@ class _Reader:
             self.index += 1
         return self.text[start:self.index]
 
-    def keyval(self) -> tuple[str, Value]:
+    def key_and_equals(self) -> str:
+        """A key and its `=` (or `@=`, which makes the value's `file://` words file references)."""
         key = self.key()
         self.skip_whitespace()
         self.file_value = self.current() == "@" and not self.at_eof()
         if self.file_value:
             self.index += 1
         self.expect("=", skip_whitespace=True)
+        return key
+
+    def keyval(self) -> tuple[str, Value]:
+        key = self.key_and_equals()
         return key, self.values()
 
     def values(self) -> Value:
@@ -198,12 +203,7 @@ class _Reader:
         self.expect("{", skip_whitespace=True)
         table: dict[str, Value] = {}
         while self.current() != "}":
-            key = self.key()
-            self.skip_whitespace()
-            self.file_value = self.current() == "@" and not self.at_eof()
-            if self.file_value:
-                self.index += 1
-            self.expect("=", skip_whitespace=True)
+            key = self.key_and_equals()
             value = self.explicit_value()
             self.skip_whitespace()
             if self.current() != "}":
