@@ -227,7 +227,12 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
 def call_params(args: argparse.Namespace, model: Any) -> dict[str, Any]:
     """--input (JSON, or @file) as is, then each Name=Value read by its member's type (`wire.params`)."""
     from wire.params import read_params
-    given = read_input(args.input[1:]) if args.input and args.input.startswith("@") else args.input
+    given = args.input
+    if given and given.startswith("@"):
+        try:
+            given = read_input(given[1:]).decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise UsageError(f"{given[1:]}: --input file is not UTF-8 (byte offset {err.start})") from None
     return read_params(model, args.operation, args.params, read_input, given)
 
 

@@ -252,11 +252,9 @@ def _split(item: str) -> tuple[str, str]:
     return name, text
 
 
-def _input_document(given: str | bytes) -> dict[str, Any]:
+def _input_document(given: str) -> dict[str, Any]:
     try:
         params = json.loads(given)
-    except UnicodeDecodeError as err:
-        raise ParamError(f"--input: not UTF-8 (byte offset {err.start})") from None
     except ValueError as err:
         raise ParamError(f"--input: not valid JSON ({err})") from None
     if not isinstance(params, dict):
@@ -265,12 +263,12 @@ def _input_document(given: str | bytes) -> dict[str, Any]:
 
 
 def read_params(model: Model, operation: str, items: Iterable[str], load: Loader,
-                document: str | bytes | None = None) -> dict[str, Any]:
+                document: str | None = None) -> dict[str, Any]:
     """Operation params from `Name=Value` texts, each read by its member's type.
 
     `Name@=file://path` (or `fileb://path`) reads the value's text from a file,
-    as in the aws CLI's shorthand. `document` (`--input`: a JSON object, text
-    or UTF-8 bytes) is taken as is, exact JSON types; a `Name=Value` replaces
+    as in the aws CLI's shorthand. `document` (`--input`: a JSON object's
+    text) is taken as is, exact JSON types; a `Name=Value` replaces
     its member. A name the input shape lacks keeps its text, for
     `wire.validate` to report with the list of members.
     Returns the params; raises `ParamError` (one line) or `ModelError` for an
