@@ -78,6 +78,28 @@ def test_refusals_are_one_line_exit_2(capsys, argv, member, kind) -> None:
         assert f"({kind}), got '" in err
 
 
+def test_every_scalar_type_refuses_in_one_line_exit_2(capsys, tmp_path: Path) -> None:
+    """A model (`--model`) with one member of each scalar type, each given text it must refuse."""
+    from test_params import SCALAR_REFUSALS
+    model = {"metadata": {"protocol": "json", "apiVersion": "1", "targetPrefix": "T", "endpointPrefix": "svc"},
+             "operations": {"Op": {"name": "Op", "input": {"shape": "In"}}},
+             "shapes": {"In": {"type": "structure",
+                               "members": {f"The{kind.title()}": {"shape": kind} for kind in SCALAR_REFUSALS}},
+                        **{kind: {"type": kind} for kind in SCALAR_REFUSALS}}}
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(model))
+    for kind, texts in SCALAR_REFUSALS.items():
+        for text in texts:
+            code, out, err = run(capsys, ["call", "svc", "Op", f"The{kind.title()}={text}", "--model", str(path),
+                                          "--dry-run"])
+            assert code == 2 and out == "" and err.count("\n") == 1, err
+            assert err.startswith(f"sigv4: error: The{kind.title()}: expected "), err
+            assert err.rstrip().endswith(f"({kind}), got {text!r}"), err
+    code, out, err = run(capsys, ["call", "svc", "Op", "TheInteger=7", "TheTimestamp=0", "TheBoolean=FALSE",
+                                  "--model", str(path), "--dry-run"])
+    assert code == 0 and out.rstrip().endswith('{"TheInteger":7,"TheTimestamp":0,"TheBoolean":false}'), out + err
+
+
 def test_a_missing_file_is_one_line(capsys) -> None:
     code, _, err = run(capsys, ["call", "kms", "Encrypt", "KeyId=k", "Plaintext=@/nonexistent/x", "--dry-run"])
     assert code == 2 and err == "sigv4: error: /nonexistent/x: cannot read (No such file or directory)\n"

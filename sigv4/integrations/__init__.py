@@ -8,6 +8,7 @@ their own module is imported:
 
 - `sigv4.integrations.requests.SigV4Auth`: a `requests` auth (extra `requests`)
 - `sigv4.integrations.httpx.SigV4Auth`: an `httpx.Auth` for sync and async clients (extra `httpx`)
+- `sigv4.integrations.aiohttp.SigV4Auth`: an aiohttp client middleware (extra `aiohttp`)
 - `headers_for(...)`: the headers to add, for urllib3, `http.client` or anything else
 
 Example (urllib3), retrying once when the server says our clock is off:
