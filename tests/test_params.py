@@ -305,6 +305,10 @@ def test_structure_and_syntax_refusals() -> None:
         _read("ec2", "DescribeInstances", "Filters=[x]")
     with pytest.raises(ParamError, match=r"^Tags\[0\]\.Key: expected a single string value \(string\), got a list$"):
         _read("ec2", "CreateTags", "Resources=i-1", "Tags=[{Key=[a,b],Value=c}]")
+    with pytest.raises(ParamError, match=r"^Tags: expected a list \(\[a,b\], a,b or JSON\) \(list\), got ''$"):
+        _read("ec2", "CreateTags", "Resources=i-1", "Tags=")
+    with pytest.raises(ParamError, match=r"^Attributes: expected a map .*\(map\), got ' '$"):
+        _read("sqs", "SetQueueAttributes", "QueueUrl=u", "Attributes= ")
     with pytest.raises(ParamError, match="^QueueUrl: given twice$"):
         _read("sqs", "SendMessage", "QueueUrl=a", "QueueUrl=b")
     with pytest.raises(ParamError, match="expected Name=Value"):

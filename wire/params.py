@@ -210,12 +210,12 @@ def _container(shape: Shape, text: str, path: tuple[Any, ...], load: Loader) -> 
     if is_json and _fits(shape, value):
         return value
     start = text.lstrip()[:1]
+    keyvals = start not in ("[", "{") and (shape.type != "list" or shape.member.shape.type in ("structure", "map"))
+    if keyvals and not start:
+        raise _refusal(path, shape, _CONTAINER_FORMS[shape.type], _shown(shape, text))
     try:
-        if start in ("[", "{") or (shape.type == "list" and shape.member.shape.type not in ("structure", "map")):
-            parsed = parse_value(text)
-        else:
-            # The aws CLI's top-level form: `Name=Key=a,Value=b` is a structure (or a list of one).
-            parsed = parse_shorthand(text)
+        # The aws CLI's top-level form: `Name=Key=a,Value=b` is a structure (or a list of one).
+        parsed = parse_shorthand(text) if keyvals else parse_value(text)
         return _typed(shape, parsed, path, load)
     except ShorthandError as err:
         if is_json:
