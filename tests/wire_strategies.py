@@ -61,6 +61,16 @@ def _integer(shape: Shape) -> st.SearchStrategy[int]:
     return st.integers(lo, hi)
 
 
+def _within(shape: Shape, numbers: st.SearchStrategy[float]) -> st.SearchStrategy[float]:
+    """`numbers` inside the model's range (a filter: a 32-bit float cannot take every bound exactly)."""
+    if shape.min is None and shape.max is None:
+        return numbers
+    low = float("-inf") if shape.min is None else shape.min
+    high = float("inf") if shape.max is None else shape.max
+    return st.one_of(st.sampled_from([low, high]).filter(lambda v: abs(v) != float("inf")),
+                     numbers.filter(lambda v: low <= v <= high))
+
+
 _TIMESTAMPS = st.datetimes(
     min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc)
 ).map(lambda d: d.replace(microsecond=0))
@@ -70,8 +80,8 @@ _SCALARS: dict[str, Any] = {
     "string": _string,
     "integer": _integer,
     "long": _integer,
-    "float": lambda shape: st.floats(-1e6, 1e6, allow_nan=False, width=32),
-    "double": lambda shape: st.floats(-1e9, 1e9, allow_nan=False),
+    "float": lambda shape: _within(shape, st.floats(-1e6, 1e6, allow_nan=False, width=32)),
+    "double": lambda shape: _within(shape, st.floats(-1e9, 1e9, allow_nan=False)),
     "timestamp": lambda shape: _TIMESTAMPS,
     "blob": lambda shape: st.binary(min_size=_bounded(shape, 0, 16)[0], max_size=_bounded(shape, 0, 16)[1]),
 }
