@@ -36,6 +36,7 @@ from wire.service.app import DEFAULT_IDENTITY_NOTICE, build_app, load_accounts, 
 from wire.service.demo import run_demo
 from wire.service.identities import ConfigError
 from wire.service.trail_log import TrailError, read_trail
+from wire.skew import retry_offset
 from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions, send_request
 from wire.transport.server import LocalServer, ServeLimits
 
@@ -109,13 +110,11 @@ def _scope_args(args: argparse.Namespace, request: sigv4.Request, resolved: Reso
 
 def sign_request(request: sigv4.Request, args: argparse.Namespace, env: Mapping[str, str],
                  skew: timedelta = timedelta(0)) -> tuple[Any, ResolvedCredentials, str, str]:
-    """Sign (or presign) `request` with the signing flags, at the time `skew` from ours:
-    (result, credentials, region, service)."""
+    """Sign (or presign) `request` with the signing flags, `skew` from our clock: (result, credentials, region, service)."""
     resolved = resolve_credentials(args.profile, env)
     region, service = _scope_args(args, request, resolved)
     signing_region: str | list[str] = args.region_set.split(",") if args.region_set else region
-    options = dict(region=signing_region, service=service, timestamp=parse_date(args.date) + skew,
-                   **_sign_options(args))
+    options = dict(region=signing_region, service=service, timestamp=parse_date(args.date) + skew, **_sign_options(args))
     if args.presign:
         result = sigv4.presign(request, resolved.credentials, expires=args.expires, **options)
     else:
@@ -160,12 +159,9 @@ def _warn(text: str) -> None:
 
 
 def server_skew(exchange: Any) -> timedelta | None:
-    """How far the server's clock is from ours when `exchange` is a clock-skew error worth one more
-    try (`wire.skew`); the body is read from the raw bytes when it went to a file."""
-    from wire.skew import clock_offset, correction
-    body = exchange.body or bytes(exchange.received)
-    offset = correction(timedelta(0), clock_offset(exchange.status, exchange.headers, body, parse_date(None)))
-    if offset is not None:
+    """The server's clock minus ours when `exchange` is a clock-skew error worth one more try (`wire.skew`)."""
+    body = exchange.body or bytes(exchange.received)  # the raw bytes when the body went to a file
+    if offset := retry_offset(exchange.status, exchange.headers, body, parse_date(None)):
         _warn(f"* the server's clock is {offset.total_seconds():+.0f} s from ours: signed again for its time, sent again")
     return offset
 
@@ -188,8 +184,7 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     request = with_endpoint(raw.request, args.endpoint) if args.endpoint else raw.request
     creds, show = None, args.show_secrets
     with ExitStack() as files:
-        body_file = files.enter_context(open_file(args.body_file, "rb")) if args.body_file else None
-        if body_file is not None:
+        if body_file := files.enter_context(open_file(args.body_file, "rb")) if args.body_file else None:
             request = with_body_file(request, body_file, chunked=args.sign and args.chunked)
         unsigned = request.without_headers(STALE_AUTH_HEADERS)
         if args.sign:
@@ -203,13 +198,12 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
         sink = files.enter_context(open_file(args.output, "wb")) if args.output else None
         exchange = send_request(request, _transport_options(args), env, _warn, sink=sink)
         if args.sign and not args.date and (skew := server_skew(exchange)) is not None:
-            for rewound in (body_file, sink):
-                if rewound is not None:
-                    rewound.seek(0)
-            if sink is not None:
-                sink.truncate()
+            for rewound in filter(None, (body_file, sink)):
+                rewound.seek(0)
             request = sign_request(unsigned, args, env, skew)[0].request
             exchange = send_request(request, _transport_options(args), env, _warn, sink=sink)
+            if sink is not None:
+                sink.truncate()  # the first answer may have been the longer one
     body = request.body if isinstance(request.body, bytes) else b""
     if args.verbose:
         for name, value in exchange.added_headers:
@@ -228,13 +222,7 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
 def call_params(args: argparse.Namespace, model: Any) -> dict[str, Any]:
     """--input (JSON, or @file) as is, then each Name=Value read by its member's type (`wire.params`)."""
     from wire.params import read_params
-    given = args.input
-    if given and given.startswith("@"):
-        try:
-            given = read_input(given[1:]).decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise UsageError(f"{given[1:]}: --input file is not UTF-8 (byte offset {err.start})") from None
-    return read_params(model, args.operation, args.params, read_input, given)
+    return read_params(model, args.operation, args.params, read_input, args.input)
 
 
 def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
@@ -257,7 +245,6 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     def signed(skew: timedelta) -> sigv4.Request:
         return sigv4.sign(request, resolved.credentials, region=signing_region, service=model.signing_name or args.service,
                           timestamp=parse_date(None) + skew, algorithm="v2" if args.sigv2 else "v4").request
-
     first = signed(timedelta(0))
     if args.dry_run:
         write(http_message(first), resolved.credentials, newline=args.newline)

@@ -252,7 +252,12 @@ def _split(item: str) -> tuple[str, str]:
     return name, text
 
 
-def _input_document(given: str) -> dict[str, Any]:
+def _input_document(given: str, load: Loader) -> dict[str, Any]:
+    if given.startswith("@"):
+        try:
+            given = load(given[1:]).decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise ParamError(f"{given[1:]}: --input file is not UTF-8 (byte offset {err.start})") from None
     try:
         params = json.loads(given)
     except ValueError as err:
@@ -268,14 +273,14 @@ def read_params(model: Model, operation: str, items: Iterable[str], load: Loader
 
     `Name@=file://path` (or `fileb://path`) reads the value's text from a file,
     as in the aws CLI's shorthand. `document` (`--input`: a JSON object's
-    text) is taken as is, exact JSON types; a `Name=Value` replaces
+    text, or `@path` of a UTF-8 file) is taken as is, exact JSON types; a `Name=Value` replaces
     its member. A name the input shape lacks keeps its text, for
     `wire.validate` to report with the list of members.
     Returns the params; raises `ParamError` (one line) or `ModelError` for an
     unknown operation.
     """
     members = model.operation(operation).input
-    params = {} if document is None else _input_document(document)
+    params = {} if document is None else _input_document(document, load)
     seen: set[str] = set()
     for item in items:
         name, text = _split(item)

@@ -68,3 +68,8 @@ def correction(current: timedelta, measured: timedelta | None) -> timedelta | No
     if measured is None or abs(measured - current) < MIN_CORRECTION:
         return None
     return measured
+
+
+def retry_offset(status: int, headers: Iterable[tuple[str, str]], body: bytes, now: datetime) -> timedelta | None:
+    """The offset to sign a one-off request again with (`correction` from no offset), or None."""
+    return correction(timedelta(0), clock_offset(status, headers, body, now))
