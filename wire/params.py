@@ -17,6 +17,7 @@ line naming the member path, the shape type and the text.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
@@ -60,9 +61,12 @@ def _read_integer(kind: str) -> Callable[[str, Loader], int]:
     low, high = _INTEGER_RANGES[kind]
 
     def read(text: str, load: Loader) -> int:
-        if not _INTEGER.fullmatch(text):
+        try:
+            value = int(text) if _INTEGER.fullmatch(text) else None
+        except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+            value = None
+        if value is None:
             raise _Refused("an integer")
-        value = int(text)
         if (low is not None and value < low) or (high is not None and value > high):
             raise _Refused(f"an integer from {low} to {high}")
         return value
@@ -74,9 +78,10 @@ def _read_float(text: str, load: Loader) -> float:
     special = _SPECIAL_FLOATS.get(text)
     if special is not None:
         return special
-    if not _DECIMAL.fullmatch(text):
+    value = float(text) if _DECIMAL.fullmatch(text) else None
+    if value is None or math.isinf(value):  # `1e999` is not infinity by accident
         raise _Refused("a decimal number (or NaN, Infinity, -Infinity)")
-    return float(text)
+    return value
 
 
 def _read_boolean(text: str, load: Loader) -> bool:
@@ -132,7 +137,12 @@ def _shown(shape: Shape, value: Value) -> str:
         return f"the file {value.path!r}"
     if not isinstance(value, str):
         return "a list" if isinstance(value, list) else "a structure"
-    return "(sensitive value)" if shape.sensitive else f"{value!r:.80}"
+    return "(sensitive value)" if shape.sensitive else _quoted(value)
+
+
+def _quoted(text: str) -> str:
+    """`text` quoted for a one-line message, long ones cut short."""
+    return repr(text if len(text) <= 60 else text[:60] + "...")
 
 
 def _refusal(path: tuple[Any, ...], shape: Shape, expected: str, got: str) -> ParamError:
@@ -248,7 +258,7 @@ def read_value(name: str, shape: Shape, text: str, load: Loader) -> Any:
 def _split(item: str) -> tuple[str, str]:
     name, sep, text = item.partition("=")
     if not sep or not name:
-        raise ParamError(f"parameter {item!r:.60}: expected Name=Value")
+        raise ParamError(f"parameter {_quoted(item)}: expected Name=Value")
     return name, text
 
 
@@ -293,7 +303,7 @@ def read_params(model: Model, operation: str, items: Iterable[str], load: Loader
         if from_file:
             ref = next((FileRef(text[len(p):], b) for p, b in FILE_PREFIXES.items() if text.startswith(p)), None)
             if ref is None:
-                raise ParamError(f"{name}@=: expected file://path or fileb://path, got {text!r:.60}")
+                raise ParamError(f"{name}@=: expected file://path or fileb://path, got {_quoted(text)}")
             if member is not None and member.shape.type == "blob":
                 params[name] = load(ref.path)
                 continue
