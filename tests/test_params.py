@@ -327,3 +327,23 @@ def test_sensitive_text_is_not_echoed() -> None:
     with pytest.raises(ParamError) as caught:
         read_params(model, "Op", ["Pin=12a4"], _no_files)
     assert str(caught.value) == "Pin: expected an integer (integer), got (sensitive value)"
+
+
+#: Members of every kind, to be fed any text.
+_ANY_TEXT_TARGETS = [(_SCALARS, "Op", f"The{kind.title()}") for kind in SCALAR_REFUSALS] + [
+    (_LOADED["ec2"], "DescribeInstances", "Filters"), (_LOADED["ec2"], "DescribeInstances", "InstanceIds"),
+    (_LOADED["dynamodb"], "PutItem", "Item"), (_LOADED["sqs"], "SetQueueAttributes", "Attributes"),
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(_ANY_TEXT_TARGETS),
+       st.lists(st.sampled_from(list("ab1-.e+ =,[]{}'\"\\@:/TZ") + ["fileb://f", "é"]), max_size=30).map("".join)
+       | st.text())
+def test_any_text_reads_or_is_refused_in_one_line(target, text) -> None:
+    """Like h11's invariant: any text either reads, or raises `ParamError` with a one-line message."""
+    model, operation, member = target
+    try:
+        read_params(model, operation, [f"{member}={text}"], lambda path: b"file bytes")
+    except ParamError as err:
+        assert "\n" not in str(err) and str(err)
