@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -38,6 +38,7 @@ from wire.service.app import DEFAULT_IDENTITY_NOTICE, build_app, load_accounts, 
 from wire.service.demo import run_demo
 from wire.service.identities import ConfigError
 from wire.service.trail_log import TrailError, read_trail
+from wire.skew import retry_offset
 from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions, send_request
 from wire.transport.server import LocalServer, ServeLimits
 
@@ -109,13 +110,13 @@ def _scope_args(args: argparse.Namespace, request: sigv4.Request, resolved: Reso
     return region, service
 
 
-def sign_request(request: sigv4.Request, args: argparse.Namespace,
-                 env: Mapping[str, str]) -> tuple[Any, ResolvedCredentials, str, str]:
-    """Sign (or presign) `request` with the signing flags: (result, credentials, region, service)."""
+def sign_request(request: sigv4.Request, args: argparse.Namespace, env: Mapping[str, str],
+                 skew: timedelta = timedelta(0)) -> tuple[Any, ResolvedCredentials, str, str]:
+    """Sign (or presign) `request` with the signing flags, `skew` from our clock: (result, credentials, region, service)."""
     resolved = resolve_credentials(args.profile, env)
     region, service = _scope_args(args, request, resolved)
     signing_region: str | list[str] = args.region_set.split(",") if args.region_set else region
-    options = dict(region=signing_region, service=service, timestamp=parse_date(args.date), **_sign_options(args))
+    options = dict(region=signing_region, service=service, timestamp=parse_date(args.date) + skew, **_sign_options(args))
     if args.presign:
         result = sigv4.presign(request, resolved.credentials, expires=args.expires, **options)
     else:
@@ -159,6 +160,14 @@ def _warn(text: str) -> None:
     print(text, file=sys.stderr)
 
 
+def server_skew(exchange: Any) -> timedelta | None:
+    """The server's clock minus ours when `exchange` is a clock-skew error worth one more try (`wire.skew`)."""
+    body = exchange.body or bytes(exchange.received)  # the raw bytes when the body went to a file
+    if offset := retry_offset(exchange.status, exchange.headers, body, parse_date(None)):
+        _warn(f"* the server's clock is {offset.total_seconds():+.0f} s from ours: signed again for its time, sent again")
+    return offset
+
+
 STALE_AUTH_HEADERS = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
 
 
@@ -177,11 +186,11 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     request = with_endpoint(raw.request, args.endpoint) if args.endpoint else raw.request
     creds, show = None, args.show_secrets
     with ExitStack() as files:
-        if args.body_file:
-            body_file = files.enter_context(open_file(args.body_file, "rb"))
+        if body_file := files.enter_context(open_file(args.body_file, "rb")) if args.body_file else None:
             request = with_body_file(request, body_file, chunked=args.sign and args.chunked)
+        unsigned = request.without_headers(STALE_AUTH_HEADERS)
         if args.sign:
-            result, resolved, _, _ = sign_request(request.without_headers(STALE_AUTH_HEADERS), args, env)
+            result, resolved, _, _ = sign_request(unsigned, args, env)
             creds, request = resolved.credentials, result.request
         if args.curl or args.har:
             body = b"" if args.body_file else body_bytes(request)
@@ -190,6 +199,13 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
             return 0
         sink = files.enter_context(open_file(args.output, "wb")) if args.output else None
         exchange = send_request(request, _transport_options(args), env, _warn, sink=sink)
+        if args.sign and not args.date and (skew := server_skew(exchange)) is not None:
+            for rewound in filter(None, (body_file, sink)):
+                rewound.seek(0)
+            request = sign_request(unsigned, args, env, skew)[0].request
+            exchange = send_request(request, _transport_options(args), env, _warn, sink=sink)
+            if sink is not None:
+                sink.truncate()  # the first answer may have been the longer one
     body = request.body if isinstance(request.body, bytes) else b""
     if args.verbose:
         for name, value in exchange.added_headers:
@@ -205,30 +221,10 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     return 0
 
 
-def call_params(args: argparse.Namespace) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if args.input:
-        text = args.input
-        if args.input.startswith("@"):
-            try:
-                text = read_input(args.input[1:]).decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise UsageError(f"{args.input[1:]}: --input file is not UTF-8 (byte offset {err.start})") from None
-        try:
-            params = json.loads(text)
-        except ValueError as err:
-            raise UsageError(f"--input: not valid JSON ({err})") from None
-        if not isinstance(params, dict):
-            raise UsageError("--input: must be a JSON object of operation parameters")
-    for item in args.params:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise UsageError(f"parameter {item!r}: expected Name=Value")
-        try:
-            params[name] = json.loads(value)
-        except ValueError:
-            params[name] = value
-    return params
+def call_params(args: argparse.Namespace, model: Any) -> dict[str, Any]:
+    """--input (JSON, or @file) as is, then each Name=Value read by its member's type (`wire.params`)."""
+    from wire.params import read_params
+    return read_params(model, args.operation, args.params, read_input, args.input)
 
 
 def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
@@ -240,9 +236,11 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
                 # The Account API also answers its Query form (Action=...&Version=...), from the same model.
                 from wire.service.queryform import query_model
                 model = query_model(model)
-            params = call_params(args)
-            # A streaming payload named as a file is streamed from disk in signed aws-chunked encoding.
-            streamed = s3.streamed_file(model.operation(args.operation), params)
+            # A streaming payload named as a file (S3's Body=@path) is streamed from disk, not read.
+            streamed = s3.streamed_file(model.operation(args.operation), dict(p.partition("=")[::2] for p in args.params))
+            if streamed:
+                args.params = [p for p in args.params if p.partition("=")[0] != streamed[0]]
+            params = call_params(args, model)
             params = {**params, streamed[0]: b""} if streamed else params
             wire.validate(model, args.operation, params)
             resolved = resolve_credentials(args.profile, env)
@@ -250,8 +248,9 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
             endpoint, signing_region = service_endpoint(args.service, model.signing_name, region, env, args.endpoint_url,
                                                         profile_setting(args.profile, "endpoint_url", env))
             request = wire.serialize(model, args.operation, params, endpoint=endpoint, method=args.method)
-            if streamed:
-                request = with_body_file(request, files.enter_context(open_file(streamed[1], "rb")), chunked=True)
+            body_file = files.enter_context(open_file(streamed[1], "rb")) if streamed else None
+            if body_file is not None:
+                request = with_body_file(request, body_file, chunked=True)
             if model.service_id == "S3":  # not S3 Control: its host carries the account id
                 path_style = endpoint != service_endpoint(args.service, "s3", region, {}, None, None)[0]
                 request = s3.prepare(model.operation(args.operation), request, params.get("Bucket"), path_style=path_style)
@@ -261,13 +260,23 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
         if model.signing_name == "s3":
             options.update(s3=True, payload=s3.STREAMING_PAYLOAD if streamed else None,
                            trailer_checksum=s3.DEFAULT_CHECKSUM if streamed else None)
-        result = sigv4.sign(request, resolved.credentials, region=signing_region,
-                            service=model.signing_name or args.service, timestamp=parse_date(None), **options)
+
+        def signed(skew: timedelta) -> sigv4.Request:
+            if body_file is not None:
+                body_file.seek(0)  # a retry streams the file again
+            return sigv4.sign(request, resolved.credentials, region=signing_region, service=model.signing_name
+                              or args.service, timestamp=parse_date(None) + skew, **options).request
+        first = signed(timedelta(0))
         if args.dry_run:
-            write(http_message(result.request), resolved.credentials, newline=args.newline)
+            write(http_message(first), resolved.credentials, newline=args.newline)
             return 0
         sink = files.enter_context(open_file(args.output, "wb")) if args.output else None
-        exchange = send_request(result.request, _transport_options(args), env, _warn, sink=sink)
+        exchange = send_request(first, _transport_options(args), env, _warn, sink=sink)
+        if (skew := server_skew(exchange)) is not None:
+            if sink is not None:
+                sink.seek(0)
+                sink.truncate()
+            exchange = send_request(signed(skew), _transport_options(args), env, _warn, sink=sink)
     body = exchange.body
     if sink is not None and exchange.status >= 300:  # an error document, not the payload: out of the file
         body = Path(args.output).read_bytes()
@@ -287,50 +296,51 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     return 0
 
 
-def _read_sent(path: str, scheme: str) -> Any:
-    """A signed request from a raw file, a capture (curl -v, HAR, aws --debug) or a `send --json` record."""
+def _read_sent(args: argparse.Namespace, path: str) -> Any:
+    """A signed request from a raw file, a capture (curl -v or --trace, HAR, aws --debug) or a `send --json` record."""
     from wire.capture import CaptureError, parse_capture
-    data = read_input(path)
     try:
-        record = json.loads(data)
-    except ValueError:
-        record = None
-    if isinstance(record, dict) and "request" in record and "timing" in record:
-        data = json.dumps({"request": record["request"]}).encode()
-    try:
-        return parse_capture(data, scheme=scheme)
+        return parse_capture(read_input(path), scheme=args.scheme, pick=args.pick)
     except CaptureError as err:
         raise UsageError(f"{path}: {err}") from None
 
 
 def _print_diagnosis(diagnosis: Any, as_json: bool, out: Callable[[str], None]) -> None:
-    from wire.diagnose import render_text
+    from wire.diagnosis_text import render_text
     out(json.dumps(diagnosis.to_json(), indent=2, ensure_ascii=False) if as_json else render_text(diagnosis))
 
 
 def cmd_diff(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    from wire.diagnose import diagnose, read_error
-    capture = _read_sent(args.sent, args.scheme)
-    complaint = read_error(None, [], read_input(args.response))
+    from wire.capture import CaptureError, read_response
+    from wire.diagnose import diagnose_answer
+    capture = _read_sent(args, args.sent)
+    try:
+        answer = read_response(read_input(args.response))
+    except CaptureError as err:
+        raise UsageError(f"{args.response}: {err}") from None
     secret = resolve_credentials(args.profile, env).credentials if args.secret else None
-    _print_diagnosis(diagnose(capture.request, complaint, secret=secret), args.json, out)
+    _print_diagnosis(diagnose_answer(capture.request, answer, secret=secret, body_known=capture.body_known,
+                                     notes=capture.notes), args.json, out)
     return 0
 
 
 def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    from wire.diagnose import diagnose, read_error
+    from wire.diagnose import diagnose_answer
     if args.file != "-" and tokens.is_token(args.file) and not os.path.isfile(args.file):
         # An IAM authentication token: decoded, its scope checked, when it stops working; exit 1 on a problem.
         report = tokens.describe(args.file, now := datetime.now(timezone.utc))
         out("\n".join(tokens.render_report(report, now)))
         return 0 if report.ok else 1
-    capture = _read_sent(args.file, args.scheme)
-    complaint = None
-    if capture.response_body is not None:
-        complaint = read_error(capture.response_status, list(capture.response_headers), capture.response_body)
-    creds = resolve_credentials(args.profile, env).credentials
-    _print_diagnosis(diagnose(capture.request, complaint, secret=creds, response_date=capture.response_date),
-                     args.json, out)
+    capture = _read_sent(args, args.file)
+    notes: list[str] = []
+    try:
+        secret = resolve_credentials(args.profile, env).credentials
+    except sigv4.SigningError:
+        secret = None
+        notes.append("no credentials found, so the signature is not checked (scope, time and headers are); "
+                     "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or --profile to check it")
+    _print_diagnosis(diagnose_answer(capture.request, capture.answer, secret=secret, body_known=capture.body_known,
+                                     notes=[*capture.notes, *notes]), args.json, out)
     return 0
 
 
@@ -553,10 +563,12 @@ def _transport_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _capture_flags(parser: argparse.ArgumentParser, *, json_output: bool) -> None:
-    """Flags of the commands that read an already signed request."""
+    """Flags of the commands that read an already signed request (diff and explain: a capture, with --json)."""
     parser.add_argument("--profile")
     parser.add_argument("--scheme", default="https", help="scheme for a request file with a Host header")
     if json_output:
+        parser.add_argument("--pick", type=int, help="a capture of several requests: read request N (default: "
+                                                      "the last that failed)")
         parser.add_argument("--json", action="store_true")
 
 
@@ -603,7 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
     call = commands.add_parser("call", help="call an API operation from its model")
     call.add_argument("service", help="service name: 'account' (shipped) or any model in an installed botocore")
     call.add_argument("operation")
-    call.add_argument("params", nargs="*", help="Name=Value (Value parsed as JSON when it is JSON)")
+    call.add_argument("params", nargs="*", help="Name=Value, read by the member's type (JSON or the aws CLI's shorthand for structures, lists, maps)")
     call.add_argument("--input", help="operation parameters as JSON, or @file")
     call.add_argument("--model", help="a botocore-format service model file (.json or .json.gz)")
     call.add_argument("--profile")

@@ -142,7 +142,7 @@ def streamed_file(op: Operation, params: Mapping[str, object]) -> tuple[str, str
     if not member.streaming or not isinstance(value, str):
         return None
     for prefix in FILE_PREFIXES:
-        if value.startswith(prefix) and len(value) > len(prefix):
+        if value.startswith(prefix) and value[len(prefix):] not in ("", "-"):  # `@-` (stdin) is read whole
             return member.name, value[len(prefix):]
     return None
 
