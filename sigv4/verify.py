@@ -53,11 +53,12 @@ REASONS: dict[str, str] = {
     "checksum": "an x-amz-checksum-<algorithm> header (crc32, crc32c, crc64nvme, sha1, sha256) does not match the body",
     "malformed_request": "the request itself cannot be canonicalized (bad header bytes, unreadable body)",
     "signature_mismatch": "the signature does not match what the verifier computed",
+    "condition_not_met": "a POST upload form breaks a condition of its policy, or has a field no condition covers",
 }
 Reason = Literal[
     "missing_auth", "malformed_auth", "unknown_key", "scope", "skew", "expired", "not_yet_valid",
     "missing_signed_header", "unsigned_header", "token", "payload_hash", "checksum", "malformed_request",
-    "signature_mismatch",
+    "signature_mismatch", "condition_not_met",
 ]
 Version = Literal["v4", "v4a", "v2"]
 
@@ -393,13 +394,30 @@ _SIGNATURE_CHECKS: dict[str, Callable[[SignedAuth, Credentials, str], bool]] = {
 }
 
 
+#: Signing name -> (query parameter, header) of a session token of its own: S3 Express One Zone requests to a
+#: directory bucket carry the CreateSession token there (CreateSession itself carries X-Amz-Security-Token).
+_SESSION_TOKEN_NAMES: dict[str, tuple[str, str]] = {"s3express": ("X-Amz-S3session-Token", "x-amz-s3session-token")}
+
+
+def _token_names(request: Request, auth: SignedAuth, pairs: list[tuple[str, str]]) -> tuple[str, str]:
+    """(query parameter, header) that carry this request's session token."""
+    names = _SESSION_TOKEN_NAMES.get(auth.service)
+    if names is not None and (any(n == names[0] for n, _ in pairs) or request.header(names[1]) is not None):
+        if request.header("x-amz-security-token") is not None or any(n == "X-Amz-Security-Token" for n, _ in pairs):
+            raise _fail("token", f"{names[1]}: sent together with X-Amz-Security-Token; a directory bucket request "
+                                 "carries its session token in one place only", auth)
+        return names
+    return "X-Amz-Security-Token", "x-amz-security-token"
+
+
 def _verify_v4(request: Request, auth: SignedAuth, creds: Credentials, rules: CanonicalRules, s3: bool,
                omit_session_token: bool) -> str:
     """Recompute a SigV4/SigV4a signature; return the signed payload line."""
-    token_where = "X-Amz-Security-Token " + ("query parameter" if auth.presigned else "header")
     pairs = query_pairs(request.query, plus_is_space=rules.plus_is_space)
-    tokens = [v for n, v in pairs if n == "X-Amz-Security-Token"] if auth.presigned else []
-    _check_token(tokens[0] if tokens else request.header("x-amz-security-token") if not auth.presigned else None,
+    param, header = _token_names(request, auth, pairs)
+    token_where = f"{param} query parameter" if auth.presigned else f"{header} header"
+    tokens = [v for n, v in pairs if n == param] if auth.presigned else []
+    _check_token(tokens[0] if tokens else request.header(header) if not auth.presigned else None,
                  creds, token_where, auth)
     if request.header("host") is None and request.scheme:
         request = request.with_header("Host", host_from_url(request))
