@@ -34,6 +34,7 @@ from .checksums import checksum_for_header, encoded
 from .errors import InvalidTimestampError, SigningError, VerificationError
 from .keys import hmac_sha256, signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
+from .signed_auth import SignedAuth, Version
 from .signer import ALGORITHM, MAX_EXPIRES, canonicalize, host_from_url, string_to_sign
 from .types import Credentials, Request
 
@@ -60,7 +61,6 @@ Reason = Literal[
     "missing_signed_header", "unsigned_header", "token", "payload_hash", "checksum", "malformed_request",
     "signature_mismatch", "condition_not_met",
 ]
-Version = Literal["v4", "v4a", "v2"]
 
 _VERSIONS: dict[str, Version] = {ALGORITHM: "v4", v4a.ALGORITHM: "v4a"}
 _AMZ_DATE = re.compile(r"\d{8}T\d{6}Z\Z")
@@ -70,25 +70,6 @@ _SIGNATURE_HEX = re.compile(r"[0-9a-f]+\Z")
 # SigV2 timestamps are ISO 8601, with or without `Z`, fraction or offset.
 _V2_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?\Z")
 _AUTH_PART = re.compile(r"\s*([A-Za-z]+)=([^,\s]*)\s*\Z")
-
-
-@dataclass(frozen=True, slots=True)
-class SignedAuth:
-    """What a request claims about its signature, parsed before any key lookup."""
-
-    version: Version
-    algorithm: str  # AWS4-HMAC-SHA256, AWS4-ECDSA-P256-SHA256, HmacSHA256 or HmacSHA1
-    presigned: bool  # signature in the URL query (SigV2 is always parameters, so False there)
-    access_key_id: str
-    scope_date: str  # YYYYMMDD; empty for SigV2
-    regions: tuple[str, ...]  # v4: (region,); v4a: the region set; v2: ()
-    service: str  # empty for SigV2
-    signed_headers: tuple[str, ...]  # lowercase, as listed; v2: ()
-    signature: str
-    signing_time: datetime
-    expires_at: datetime | None  # presigned expiry, or SigV2 Expires
-    credential_scope: str  # as written after the key id; empty for SigV2
-    amz_date: str  # the signing time as written in the request
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,32 @@
+"""What a request claims about its signature (`SignedAuth`), parsed before any key lookup.
+
+Its own module so that `errors` (whose `VerificationError` carries one) and
+`verify` (which parses it) both import it without importing each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+Version = Literal["v4", "v4a", "v2"]
+
+
+@dataclass(frozen=True, slots=True)
+class SignedAuth:
+    """What a request claims about its signature, parsed before any key lookup."""
+
+    version: Version
+    algorithm: str  # AWS4-HMAC-SHA256, AWS4-ECDSA-P256-SHA256, HmacSHA256 or HmacSHA1
+    presigned: bool  # signature in the URL query (SigV2 is always parameters, so False there)
+    access_key_id: str
+    scope_date: str  # YYYYMMDD; empty for SigV2
+    regions: tuple[str, ...]  # v4: (region,); v4a: the region set; v2: ()
+    service: str  # empty for SigV2
+    signed_headers: tuple[str, ...]  # lowercase, as listed; v2: ()
+    signature: str
+    signing_time: datetime
+    expires_at: datetime | None  # presigned expiry, or SigV2 Expires
+    credential_scope: str  # as written after the key id; empty for SigV2
+    amz_date: str  # the signing time as written in the request
