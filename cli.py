@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import sigv4
+from sigv4.checksums import CHECKSUMS
+from sigv4.chunked_decode import ChunkData, Trailer, decoder_for
 from sigv4.explain import explain, visible
 from sigv4.raw import parse_request, render_request
 from sigv4.redact import redact, request_token
@@ -126,7 +128,38 @@ def sign_request(request: sigv4.Request, args: argparse.Namespace,
     return result, resolved, region, service
 
 
+def _post_conditions(texts: Sequence[str]) -> list[Any]:
+    """`--condition` JSON texts, e.g. '["starts-with", "$key", "uploads/"]' or '{"acl": "public-read"}'."""
+    try:
+        return [sigv4.post.parse_condition(json.loads(text)) for text in texts]
+    except json.JSONDecodeError as err:
+        raise UsageError(f"--condition: not JSON ({err.msg}); e.g. '[\"starts-with\", \"$key\", \"up/\"]'") from None
+
+
+def cmd_presign_post(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    """`sign --presign-post`: the URL and form fields of a browser upload (no request file is read)."""
+    if not args.bucket or args.key is None:
+        raise UsageError("--presign-post: --bucket and --key are required")
+    fields = [tuple(f.split("=", 1)) for f in args.field]
+    if bad := [f for f, pair in zip(args.field, fields) if len(pair) != 2]:
+        raise UsageError(f"--field {bad[0]!r}: expected NAME=VALUE")
+    resolved = resolve_credentials(args.profile, env)
+    post = sigv4.presign_post(resolved.credentials, bucket=args.bucket, key=args.key, expires=args.expires,
+                              region=args.region or resolved.region or "us-east-1", service=args.service or "s3",
+                              timestamp=parse_date(args.date), conditions=_post_conditions(args.condition),
+                              fields=fields, url=args.url)  # type: ignore[arg-type]
+    token = resolved.credentials.session_token
+    # The policy holds the session token too (base64): masked with it unless --show-secrets.
+    shown = [(n, "****" if token and n == "policy" and not args.show_secrets else v) for n, v in post.fields]
+    text = json.dumps({"url": post.url, "fields": dict(shown)}, indent=2) if args.json else \
+        "\n".join([post.url, *(f"{name}={value}" for name, value in shown)])
+    out(redact(text, resolved.credentials, show_token=args.show_secrets))
+    return 0
+
+
 def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    if args.presign_post:
+        return cmd_presign_post(args, env, out)
     raw = parse_request(read_input(args.file))
     result, resolved, region, service = sign_request(raw.request, args, env)
     creds = resolved.credentials
@@ -368,6 +401,22 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
     scope = "/".join(filter(None, (identity.scope_date, ",".join(identity.regions), identity.service)))
     out(f"OK: {identity.algorithm} signature by {identity.access_key_id}" + (f" for {scope}" if scope else "")
         + (" (presigned)" if identity.presigned else ""))
+    if not identity.payload_hash.startswith("STREAMING-") or not isinstance(raw.request.body, bytes):
+        return 0
+    body, length = raw.request.body, raw.request.header("content-length")
+    if length and length.isdigit():  # a saved `sign` output ends in a newline past the body
+        body = body[:int(length)]
+    try:  # an aws-chunked body: every chunk signature and the trailing checksum
+        decoder = decoder_for(identity, raw.request)
+        events = decoder.feed(body)
+        decoder.close()
+    except sigv4.errors.StreamDecodeError as err:
+        out(f"FAILED ({err.reason}): body: {err}")
+        return 1
+    trailer = [f"{name}: {value}" for event in events if isinstance(event, Trailer) for name, value in event.headers]
+    size = sum(len(e.data) for e in events if isinstance(e, ChunkData))
+    out(f"OK: aws-chunked body, {size} bytes in {sum(isinstance(e, ChunkData) for e in events)} chunks"
+        + (f"; trailer {trailer[0]} matches the data" if trailer else ""))
     return 0
 
 
@@ -574,7 +623,7 @@ def _signing_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region-set", help="SigV4a region set, comma-separated or * (default: --region)")
     parser.add_argument("--chunked", action="store_true", help="sign the body as aws-chunked (streaming) upload")
     parser.add_argument("--chunk-size", type=int, default=65536, help="aws-chunked chunk size in bytes (default 65536)")
-    parser.add_argument("--trailer", choices=["crc32", "crc32c", "sha1", "sha256"],
+    parser.add_argument("--trailer", choices=list(CHECKSUMS),
                         help="with --chunked: a signed trailing checksum of this kind")
 
 
@@ -603,6 +652,15 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--json", action="store_true", help="print one JSON object with every intermediate")
     sign.add_argument("--show-secrets", action="store_true",
                       help="print the session token in the signed request (masked by default); never the secret key")
+    post = sign.add_argument_group("S3 presigned POST (--presign-post: print the upload URL and form fields)")
+    post.add_argument("--presign-post", action="store_true", help="build a browser upload form; reads no request")
+    post.add_argument("--bucket", help="the bucket the form uploads to")
+    post.add_argument("--key", help="the object key; ending in ${filename}: any key with that prefix")
+    post.add_argument("--condition", action="append", default=[], metavar="JSON",
+                      help='a policy condition, repeatable: \'{"acl": "private"}\', \'["starts-with", "$Content-Type", '
+                           '"image/"]\', \'["content-length-range", 1, 10485760]\'')
+    post.add_argument("--field", action="append", default=[], metavar="NAME=VALUE", help="a prefilled form field")
+    post.add_argument("--url", help="the form's action URL (default: the bucket's virtual-hosted endpoint)")
     sign.set_defaults(handler=cmd_sign)
 
     send = commands.add_parser("send", help="send a raw HTTP request (optionally re-signed) and print the response")

@@ -36,7 +36,8 @@ from .keys import signature_hex, signing_key
 from .s3express import directory_bucket_url
 from .signer import ALGORITHM, MAX_EXPIRES, _check_credentials, amz_date
 from .types import Credentials
-from .verify import SignedAuth, _check_scope, _check_token, _parse_amz_date, _split_credential
+from .signed_auth import SignedAuth
+from .verify import _check_scope, _check_token, _parse_amz_date, _split_credential
 
 MatchType = Literal["eq", "starts-with", "content-length-range"]
 #: The session token's form field by signing name, spelled as botocore writes it (the spelling is signed, in
