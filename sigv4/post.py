@@ -285,6 +285,9 @@ def presign_post(
     credential = f"{credentials.access_key_id}/{scope}"
     prefilled = list(fields.items() if isinstance(fields, Mapping) else fields)
     form = [(_field_name(n, "fields").lower(), n, _text(v, f"field {n}")) for n, v in prefilled]
+    if reserved := [name for lower, name, _ in form if lower in UNCONDITIONED_FIELDS]:
+        raise InvalidParameterError(f"fields: {reserved[0]!r} is written by the signer (policy, x-amz-signature) "
+                                    "or is the upload itself (file)")
     built = [_condition(c) for c in conditions]
     built.append(eq("bucket", bucket))
     built.append(starts_with("key", key.removesuffix("${filename}")) if key.endswith("${filename}") else eq("key", key))

@@ -226,6 +226,8 @@ def test_session_token_reasons() -> None:
     (lambda: presign_post(CREDS, bucket="b", key="k", region="us-east-1", timestamp=T, expires=0), "expires"),
     (lambda: presign_post(CREDS, bucket="b", key="k", region="us-east-1", timestamp=T, service="sqs"), "service"),
     (lambda: presign_post(CREDS, bucket="a/b", key="k", region="us-east-1", timestamp=T), "bucket"),
+    (lambda: presign_post(CREDS, bucket="b", key="k", region="us-east-1", timestamp=T, fields={"Policy": "x"}),
+     "written by the signer"),
 ])
 def test_bad_input_is_a_typed_error_naming_the_field(bad: Any, message: str) -> None:
     with pytest.raises(InvalidParameterError, match=message):
@@ -241,3 +243,37 @@ def test_policy_parses_what_it_renders_and_the_documented_forms() -> None:
     policy = parse_policy(documented)
     assert policy.expiration == datetime(2007, 12, 1, 12, tzinfo=timezone.utc)
     assert [c.kind for c in policy.conditions] == ["eq", "eq", "starts-with"]
+
+
+# The worked example of AWS's "Example: Browser-Based Upload using HTTP POST (Using AWS Signature Version 4)"
+# (S3 API reference): its policy exactly as published (CRLF line ends), base64'd, and the signature AWS computed.
+AWS_EXAMPLE_POLICY = (
+    "eyAiZXhwaXJhdGlvbiI6ICIyMDE1LTEyLTMwVDEyOjAwOjAwLjAwMFoiLA0KICAiY29uZGl0aW9ucyI6IFsNCiAgICB7ImJ1Y2tldCI6ICJzaWd2"
+    "NGV4YW1wbGVidWNrZXQifSwNCiAgICBbInN0YXJ0cy13aXRoIiwgIiRrZXkiLCAidXNlci91c2VyMS8iXSwNCiAgICB7ImFjbCI6ICJwdWJsaWMt"
+    "cmVhZCJ9LA0KICAgIHsic3VjY2Vzc19hY3Rpb25fcmVkaXJlY3QiOiAiaHR0cDovL3NpZ3Y0ZXhhbXBsZWJ1Y2tldC5zMy5hbWF6b25hd3MuY29t"
+    "L3N1Y2Nlc3NmdWxfdXBsb2FkLmh0bWwifSwNCiAgICBbInN0YXJ0cy13aXRoIiwgIiRDb250ZW50LVR5cGUiLCAiaW1hZ2UvIl0sDQogICAgeyJ4"
+    "LWFtei1tZXRhLXV1aWQiOiAiMTQzNjUxMjM2NTEyNzQifSwNCiAgICB7IngtYW16LXNlcnZlci1zaWRlLWVuY3J5cHRpb24iOiAiQUVTMjU2In0s"
+    "DQogICAgWyJzdGFydHMtd2l0aCIsICIkeC1hbXotbWV0YS10YWciLCAiIl0sDQoNCiAgICB7IngtYW16LWNyZWRlbnRpYWwiOiAiQUtJQUlPU0ZP"
+    "RE5ON0VYQU1QTEUvMjAxNTEyMjkvdXMtZWFzdC0xL3MzL2F3czRfcmVxdWVzdCJ9LA0KICAgIHsieC1hbXotYWxnb3JpdGhtIjogIkFXUzQtSE1B"
+    "Qy1TSEEyNTYifSwNCiAgICB7IngtYW16LWRhdGUiOiAiMjAxNTEyMjlUMDAwMDAwWiIgfQ0KICBdDQp9")
+AWS_EXAMPLE_SIGNATURE = "8afdbf4008c03f22c2cd3cdb72e4afbb1f6a588f3255ac628749a66d7f09699e"
+AWS_EXAMPLE_FORM = [
+    ("key", "user/user1/${filename}"), ("acl", "public-read"),
+    ("success_action_redirect", "http://sigv4examplebucket.s3.amazonaws.com/successful_upload.html"),
+    ("Content-Type", "image/jpeg"), ("x-amz-meta-uuid", "14365123651274"), ("x-amz-server-side-encryption", "AES256"),
+    ("X-Amz-Credential", "AKIAIOSFODNN7EXAMPLE/20151229/us-east-1/s3/aws4_request"),
+    ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"), ("X-Amz-Date", "20151229T000000Z"), ("x-amz-meta-tag", ""),
+    ("Policy", AWS_EXAMPLE_POLICY), ("X-Amz-Signature", AWS_EXAMPLE_SIGNATURE),
+]
+
+
+def test_aws_documented_example_form_verifies() -> None:
+    example = Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    now = datetime(2015, 12, 29, tzinfo=timezone.utc)
+    identity = verify_post(AWS_EXAMPLE_FORM, {example.access_key_id: example}.get, now=now, bucket="sigv4examplebucket")
+    assert identity.expires_at == datetime(2015, 12, 30, 12, tzinfo=timezone.utc)
+    assert len(identity.policy.conditions) == 11 and identity.signature == AWS_EXAMPLE_SIGNATURE
+    with pytest.raises(VerificationError) as caught:
+        verify_post(AWS_EXAMPLE_FORM, {example.access_key_id: example}.get, now=datetime(2015, 12, 30, 12, 0, 1,
+                    tzinfo=timezone.utc), bucket="sigv4examplebucket")
+    assert caught.value.reason == "expired"
