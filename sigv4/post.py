@@ -268,7 +268,8 @@ def presign_post(
     the algorithm, credential, date and session-token fields with their
     conditions, the policy and the signature. `service="s3express"` signs for an
     S3 Express One Zone directory bucket (session token in `x-amz-s3session-token`).
-    `url` defaults to the bucket's virtual-hosted regional endpoint.
+    `url` defaults to the bucket's virtual-hosted endpoint as botocore picks it (global for us-east-1,
+    else regional; the zonal endpoint for s3express).
     Raises InvalidParameterError (or InvalidTimestampError) naming the field and rule.
     """
     _check_credentials(credentials)
