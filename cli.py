@@ -4,9 +4,9 @@ Strategy: this module parses arguments, runs the commands and prints. It
 reads files, the environment and the clock, hands plain values to the pure
 `sigv4` and `wire` packages, and moves bytes through the edge modules
 (`wire/transport/` for HTTP, `wire/service/app.py`, `sqlite_store.py` and
-`trail_log.py` for the local endpoint). Every
-failure the user can cause ends as one line on stderr and exit status 2
-(3 for network failures); secrets and tokens are masked in every output.
+`trail_log.py` for the local endpoint). Every failure the user can cause ends
+as one line on stderr and exit status 2 (3 for network failures); secrets and
+tokens are masked in every output. A signed request is written byte for byte.
 """
 
 from __future__ import annotations
@@ -16,35 +16,38 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
 import sigv4
 from sigv4.checksums import CHECKSUMS
-from sigv4.chunked_decode import ChunkData, Trailer, decoder_for
-from sigv4.explain import explain, visible
-from sigv4.raw import parse_request, render_request
-from sigv4.redact import redact, request_token
-from wire.export import body_text, curl_command, har_entry, render_response
-from wire.service.app import build_app
-from wire.transport.client import Connection, NetworkError, RequestError, TransportOptions, send_request
+from sigv4.chunked_decode import decoder_for
+from sigv4.errors import StreamDecodeError
+from sigv4.explain import explain, result_record, verification_report
+from sigv4.integrations.credentials import ResolvedCredentials, profile_setting, resolve_credentials
+from sigv4.post import parse_condition_text
+from sigv4.raw import parse_request
+from sigv4.redact import redact
+from wire.endpoints import infer_scope, service_endpoint, with_endpoint
+from wire.export import (body_bytes, body_text, curl_command, har_entry, http_message, json_default, render_response,
+                         service_error_line)
+from wire.service.app import build_app, load_accounts
+from wire.service.demo import run_demo
+from wire.service.identities import ConfigError
+from wire.service.trail_log import TrailError, read_trail
+from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions, send_request
 from wire.transport.server import LocalServer, ServeLimits
 
 EXIT_USAGE = 2
 EXIT_NETWORK = 3
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader left
 
 
 class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
 
-
-# One implementation, shared with the embedding adapters; its CredentialsError
-# is a SigningError, so main() prints it as a one-line exit-2 error.
-from sigv4.integrations.credentials import ResolvedCredentials, profile_setting, resolve_credentials  # noqa: E402
-
-
-# ------------------------------------------------------------------ input ---
 
 def read_input(path: str) -> bytes:
     try:
@@ -71,19 +74,6 @@ def parse_date(text: str | None) -> datetime:
         raise UsageError(f"--date {text!r}: expected YYYYMMDDTHHMMSSZ, e.g. 20150830T123600Z") from None
 
 
-def infer_scope(host: str | None) -> tuple[str | None, str | None]:
-    """(service, region) from an AWS host name such as `account.us-east-1.amazonaws.com`."""
-    if not host:
-        return None, None
-    labels = host.split(":")[0].lower().split(".")
-    if len(labels) >= 4 and labels[-2:] == ["amazonaws", "com"]:
-        return labels[0], labels[1]
-    if len(labels) == 3 and labels[-2:] == ["amazonaws", "com"]:
-        return labels[0], "us-east-1"
-    return None, None
-
-
-
 def _sign_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.algorithm == "v2":
         return {"algorithm": "v2"}
@@ -94,7 +84,11 @@ def _sign_options(args: argparse.Namespace) -> dict[str, Any]:
         "double_encode": False if args.no_double_encode else None,
         "payload": sigv4.UNSIGNED_PAYLOAD if args.unsigned_payload else None,
         "omit_session_token": args.omit_session_token,
+        # Without the header, a receiver cannot tell that the payload line is UNSIGNED-PAYLOAD: no replay verifies.
+        "content_sha256_header": args.unsigned_payload and not args.presign,
     }
+    if args.presign and args.unsigned_payload and not args.s3:
+        raise UsageError("--unsigned-payload: only S3 verifies a presigned URL against UNSIGNED-PAYLOAD (add --s3)")
     if args.chunked:
         if args.presign:
             raise UsageError("--chunked: a presigned URL cannot carry a chunk-signed body")
@@ -128,32 +122,28 @@ def sign_request(request: sigv4.Request, args: argparse.Namespace,
     return result, resolved, region, service
 
 
-def _post_conditions(texts: Sequence[str]) -> list[Any]:
-    """`--condition` JSON texts, e.g. '["starts-with", "$key", "uploads/"]' or '{"acl": "public-read"}'."""
-    try:
-        return [sigv4.post.parse_condition(json.loads(text)) for text in texts]
-    except json.JSONDecodeError as err:
-        raise UsageError(f"--condition: not JSON ({err.msg}); e.g. '[\"starts-with\", \"$key\", \"up/\"]'") from None
+def write(data: bytes, creds: sigv4.Credentials | None, *, show_token: bool = False, newline: bool = False) -> None:
+    """Write `data` to stdout exactly (token masked unless `show_token`); `newline` ends it with one for a terminal."""
+    data = redact(data.decode("latin-1"), creds, show_token=show_token).encode("latin-1")
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data + (b"\n" if newline and not data.endswith(b"\n") else b""))
+    sys.stdout.buffer.flush()
 
 
 def cmd_presign_post(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     """`sign --presign-post`: the URL and form fields of a browser upload (no request file is read)."""
     if not args.bucket or args.key is None:
         raise UsageError("--presign-post: --bucket and --key are required")
-    fields = [tuple(f.split("=", 1)) for f in args.field]
-    if bad := [f for f, pair in zip(args.field, fields) if len(pair) != 2]:
+    if bad := [f for f in args.field if "=" not in f]:
         raise UsageError(f"--field {bad[0]!r}: expected NAME=VALUE")
     resolved = resolve_credentials(args.profile, env)
     post = sigv4.presign_post(resolved.credentials, bucket=args.bucket, key=args.key, expires=args.expires,
                               region=args.region or resolved.region or "us-east-1", service=args.service or "s3",
-                              timestamp=parse_date(args.date), conditions=_post_conditions(args.condition),
-                              fields=fields, url=args.url)  # type: ignore[arg-type]
-    token = resolved.credentials.session_token
-    # The policy holds the session token too (base64): masked with it unless --show-secrets.
-    shown = [(n, "****" if token and n == "policy" and not args.show_secrets else v) for n, v in post.fields]
-    text = json.dumps({"url": post.url, "fields": dict(shown)}, indent=2) if args.json else \
-        "\n".join([post.url, *(f"{name}={value}" for name, value in shown)])
-    out(redact(text, resolved.credentials, show_token=args.show_secrets))
+                              timestamp=parse_date(args.date), url=args.url,
+                              conditions=[parse_condition_text(text) for text in args.condition],
+                              fields=[(f.partition("=")[0], f.partition("=")[2]) for f in args.field])
+    mask = None if args.show_secrets else resolved.credentials.session_token
+    out(redact(post.render(as_json=args.json, mask=mask), resolved.credentials, show_token=args.show_secrets))
     return 0
 
 
@@ -162,29 +152,21 @@ def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
         return cmd_presign_post(args, env, out)
     raw = parse_request(read_input(args.file))
     result, resolved, region, service = sign_request(raw.request, args, env)
-    creds = resolved.credentials
-    show = args.show_secrets
-    body = result.request.body
-    if not isinstance(body, bytes):  # an aws-chunked stream: render it whole, the output is text anyway
-        body = b"".join(sigv4.types.iter_body(body))
-    signed = render_request(result.request, raw, body).decode("utf-8", errors="backslashreplace")
+    creds, show = resolved.credentials, args.show_secrets
+    message = http_message(result.request, raw)
     if args.json:
-        record: dict[str, Any] = {"string_to_sign": result.string_to_sign, "signature": result.signature,
-                                  "signed_request": signed}
-        if isinstance(result, sigv4.SigningResult):
-            record.update(canonical_request=result.canonical_request, credential_scope=result.credential_scope,
-                          signed_headers=list(result.signed_headers))
-            record["authorization" if result.authorization else "url"] = result.authorization or result.url
-        else:
-            record["url"] = result.url
+        record = {**result_record(result), "signed_request": body_text(message)}
         out(redact(json.dumps(record, indent=2, ensure_ascii=False), creds, show_token=show))
     elif args.explain:
         out(explain(result, creds, region, service))
-        out("\n6. Signed request:\n" + redact(signed, creds, show_token=show))
+        out("\n6. Signed request:\n" + redact(body_text(message), creds, show_token=show))
+    elif args.presign:
+        out(redact(result.url, creds, show_token=show))
+        if extra := [name for name in result.signed_headers if name != "host"]:
+            _warn(f"sigv4: note: the URL is valid only with the signed headers {', '.join(extra)} sent as signed")
     else:
-        out(redact(signed, creds, show_token=show))
+        write(message, creds, show_token=show, newline=args.newline)
     return 0
-
 
 
 def _transport_options(args: argparse.Namespace) -> TransportOptions:
@@ -195,79 +177,50 @@ def _warn(text: str) -> None:
     print(text, file=sys.stderr)
 
 
-def with_endpoint(request: sigv4.Request, endpoint: str) -> sigv4.Request:
-    """Point `request` at another scheme://host[:port]; path, query and headers stay as built."""
-    target = sigv4.Request("GET", endpoint)
-    if not target.scheme:
-        raise UsageError(f"--endpoint {endpoint!r}: expected http(s)://host[:port]")
-    return request.with_url(f"{target.scheme}://{target.authority}{request.target}")
-
-
 STALE_AUTH_HEADERS = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
+
+
+def with_body_file(request: sigv4.Request, body_file: Any, *, chunked: bool) -> sigv4.Request:
+    """`request` with the file as its body: its size replaces any stale Content-Length (or, for an aws-chunked
+    upload, is the decoded length the signer frames)."""
+    size = str(os.fstat(body_file.fileno()).st_size)
+    request = request.with_body(body_file)
+    if chunked:
+        return request.with_header("X-Amz-Decoded-Content-Length", size)
+    return request if request.header("content-length") in (None, size) else request.with_header("Content-Length", size)
 
 
 def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     raw = parse_request(read_input(args.file), scheme=args.scheme)
-    request = raw.request
-    if args.endpoint:
-        request = with_endpoint(request, args.endpoint)
-    body_file = open_file(args.body_file, "rb") if args.body_file else None
-    try:
-        if body_file is not None:
-            # The file replaces the request file's body, so its size replaces any stale Content-Length.
-            size = str(os.fstat(body_file.fileno()).st_size)
-            request = request.with_body(body_file)
-            if request.header("content-length") not in (None, size):
-                request = request.with_header("Content-Length", size)
-        creds = None
+    request = with_endpoint(raw.request, args.endpoint) if args.endpoint else raw.request
+    creds, show = None, args.show_secrets
+    with ExitStack() as files:
+        if args.body_file:
+            body_file = files.enter_context(open_file(args.body_file, "rb"))
+            request = with_body_file(request, body_file, chunked=args.sign and args.chunked)
         if args.sign:
             result, resolved, _, _ = sign_request(request.without_headers(STALE_AUTH_HEADERS), args, env)
-            creds = resolved.credentials
-            request = result.request
-        body = request.body if isinstance(request.body, bytes) else b""
-        show = args.show_secrets
-        # Without --sign there are no credentials, but the request may still carry its own token.
-        creds = creds or sigv4.Credentials("", "", request_token(request))
+            creds, request = resolved.credentials, result.request
         if args.curl or args.har:
+            body = b"" if args.body_file else body_bytes(request)
             text = curl_command(request, body) if args.curl else json.dumps(har_entry(request, body), indent=2)
             out(redact(text, creds, show_token=show))
             return 0
-        sink = open_file(args.output, "wb") if args.output else None
-        try:
-            exchange = send_request(request, _transport_options(args), env, _warn, body_file=body_file, sink=sink)
-        finally:
-            if sink is not None:
-                sink.close()
-    finally:
-        if body_file is not None:
-            body_file.close()
+        sink = files.enter_context(open_file(args.output, "wb")) if args.output else None
+        exchange = send_request(request, _transport_options(args), env, _warn, sink=sink)
+    body = request.body if isinstance(request.body, bytes) else b""
     if args.verbose:
         for name, value in exchange.added_headers:
             _warn(f"* added {name}: {value}")
-        _warn(redact("> " + body_text(bytes(exchange.sent)).replace("\n", "\n> "), creds, show_token=show))
-        _warn("< " + body_text(bytes(exchange.received)).replace("\n", "\n< "))
+        for mark, data in ((">", exchange.sent), ("<", exchange.received)):
+            _warn(redact(f"{mark} " + body_text(bytes(data)).replace("\n", f"\n{mark} "), creds, show_token=show))
     if args.json:
         record = {"request": har_entry(request, body)["request"], "response": har_entry(request, body, exchange)["response"],
                   "timing": exchange.timing}
         out(redact(json.dumps(record, indent=2, ensure_ascii=False), creds, show_token=show))
     elif not args.verbose:
-        out(render_response(exchange))
+        out(redact(render_response(exchange), creds, show_token=show))
     return 0
-
-
-SERVICE_ENDPOINT_REGIONS = {"account": "us-east-1", "organizations": "us-east-1"}
-
-
-def service_endpoint(service: str, signing_name: str, region: str, env: Mapping[str, str],
-                     override: str | None, profile: str | None) -> tuple[str, str]:
-    """(endpoint URL, signing region) as the AWS CLI resolves them."""
-    global_region = SERVICE_ENDPOINT_REGIONS.get(service)
-    signing_region = global_region or region
-    env_name = "AWS_ENDPOINT_URL_" + service.upper().replace("-", "_").replace(" ", "_")
-    endpoint = (override or env.get(env_name) or env.get("AWS_ENDPOINT_URL")
-                or profile_setting(profile, "endpoint_url", env)
-                or f"https://{signing_name or service}.{signing_region}.amazonaws.com")
-    return endpoint, signing_region
 
 
 def call_params(args: argparse.Namespace) -> dict[str, Any]:
@@ -296,15 +249,6 @@ def call_params(args: argparse.Namespace) -> dict[str, Any]:
     return params
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        import base64
-        return base64.b64encode(value).decode()
-    raise TypeError(type(value).__name__)
-
-
 def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     import wire
     try:
@@ -318,26 +262,25 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
         resolved = resolve_credentials(args.profile, env)
         region = args.region or resolved.region or "us-east-1"
         endpoint, signing_region = service_endpoint(args.service, model.signing_name, region, env,
-                                                    args.endpoint_url, args.profile)
+                                                    args.endpoint_url, profile_setting(args.profile, "endpoint_url", env))
         request = wire.serialize(model, args.operation, params, endpoint=endpoint, method=args.method)
     except wire.WireError as err:
         raise UsageError(str(err)) from None
     algorithm = "v2" if args.sigv2 else "v4"
     result = sigv4.sign(request, resolved.credentials, region=signing_region,
                         service=model.signing_name or args.service, timestamp=parse_date(None), algorithm=algorithm)
-    body = result.request.body if isinstance(result.request.body, bytes) else b""
     if args.dry_run:
-        out(redact(render_request(result.request, body=body).decode("utf-8", "backslashreplace"), resolved.credentials))
+        write(http_message(result.request), resolved.credentials, newline=args.newline)
         return 0
     exchange = send_request(result.request, _transport_options(args), env, _warn)
     try:
         output = wire.parse_response(model, args.operation, exchange.status, exchange.headers, exchange.body)
     except wire.ServiceError as err:
-        print(f"{err.code}: {err.message}", file=sys.stderr)
+        _warn(redact(service_error_line(err, exchange.reason, exchange.body), resolved.credentials))
         return 1
     except wire.DecodeError as err:
         raise NetworkError(f"the response does not fit the model: {err}") from None
-    out(json.dumps(output, indent=2, default=_json_default, ensure_ascii=False))
+    out(json.dumps(output, indent=2, default=json_default, ensure_ascii=False))
     return 0
 
 
@@ -390,33 +333,19 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
     lookup = lambda key_id: creds if key_id == creds.access_key_id else None  # noqa: E731
     try:
         identity = sigv4.verify(raw.request, lookup, now=now, s3=args.s3)
+        if identity.payload_hash.startswith("STREAMING-"):  # every chunk signature and the trailer, too
+            decoder = decoder_for(identity, raw.request)
+            decoder.feed(body_bytes(raw.request))
+            decoder.close()
     except sigv4.VerificationError as err:
-        lines = [f"FAILED ({err.reason}): {err}"]
-        if err.canonical_request is not None:
-            lines += ["", "Expected canonical request:", visible(err.canonical_request)]
-        if err.string_to_sign is not None:
-            lines += ["", "Expected string-to-sign:", visible(err.string_to_sign)]
-        out(redact("\n".join(lines), creds))
+        out(redact(verification_report(err), creds))
+        return 1
+    except StreamDecodeError as err:
+        out(f"FAILED ({err.reason}): aws-chunked body: {err}")
         return 1
     scope = "/".join(filter(None, (identity.scope_date, ",".join(identity.regions), identity.service)))
     out(f"OK: {identity.algorithm} signature by {identity.access_key_id}" + (f" for {scope}" if scope else "")
         + (" (presigned)" if identity.presigned else ""))
-    if not identity.payload_hash.startswith("STREAMING-") or not isinstance(raw.request.body, bytes):
-        return 0
-    body, length = raw.request.body, raw.request.header("content-length")
-    if length and length.isdigit():  # a saved `sign` output ends in a newline past the body
-        body = body[:int(length)]
-    try:  # an aws-chunked body: every chunk signature and the trailing checksum
-        decoder = decoder_for(identity, raw.request)
-        events = decoder.feed(body)
-        decoder.close()
-    except sigv4.errors.StreamDecodeError as err:
-        out(f"FAILED ({err.reason}): body: {err}")
-        return 1
-    trailer = [f"{name}: {value}" for event in events if isinstance(event, Trailer) for name, value in event.headers]
-    size = sum(len(e.data) for e in events if isinstance(e, ChunkData))
-    out(f"OK: aws-chunked body, {size} bytes in {sum(isinstance(e, ChunkData) for e in events)} chunks"
-        + (f"; trailer {trailer[0]} matches the data" if trailer else ""))
     return 0
 
 
@@ -446,24 +375,6 @@ def state_dir(env: Mapping[str, str]) -> Path:
     base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
     return Path(base) / "sigv4-toolkit"
 
-def load_accounts(path: str | None) -> Any:
-    """The Directory from an --accounts file (or the documented default identity when None)."""
-    import wire
-    from wire.service import DEFAULT_ACCOUNTS, ConfigError, load_directory
-    from wire.service.policy import PolicyError
-    known_actions = tuple(wire.load_model("account").operations)
-    if path is None:
-        return load_directory(DEFAULT_ACCOUNTS, known_actions=known_actions)
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-        return load_directory(document, known_actions=known_actions)
-    except OSError as err:
-        raise UsageError(f"--accounts {path}: {err.strerror or err}") from None
-    except json.JSONDecodeError as err:
-        raise UsageError(f"--accounts {path}: not JSON: {err}") from None
-    except (ConfigError, PolicyError) as err:
-        raise UsageError(f"--accounts {path}: {err}") from None
-
 
 def _trail_path(args: argparse.Namespace, env: Mapping[str, str]) -> Path:
     return Path(args.log) if args.log else state_dir(env) / "account-trail.jsonl"
@@ -474,12 +385,22 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
     import threading
     from wire.service import DEFAULT_ACCOUNTS
 
+    broken = threading.Event()  # the log's reader left (`serve | head`): stop, quietly
+
     def log(line: str) -> None:
-        out(line)
-        sys.stdout.flush()
+        try:
+            if not broken.is_set():
+                out(line)
+                sys.stdout.flush()
+        except BrokenPipeError:
+            broken.set()
 
     state = args.state or str(state_dir(env) / "account.db")
-    app = build_app(load_accounts(args.accounts), state, _trail_path(args, env), args.region_delay, log)
+    try:
+        directory = load_accounts(args.accounts)
+    except ConfigError as err:
+        raise UsageError(f"--accounts {err}") from None
+    app = build_app(directory, state, _trail_path(args, env), args.region_delay, log)
     limits = ServeLimits(args.max_header_bytes, args.max_body_bytes, args.client_timeout)
     try:
         server = LocalServer(app, args.host, args.port, limits).start()
@@ -496,7 +417,7 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while not stop.wait(0.2):
+        while not stop.wait(0.2) and not broken.is_set():
             pass
     finally:
         for sig, handler in previous.items():
@@ -505,75 +426,24 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
         app.store.close()
         app.trail.close()
     log("stopped")
+    if broken.is_set():
+        raise BrokenPipeError
     return 0
 
 
 def cmd_trail(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    import time
     path = _trail_path(args, env)
     if not path.exists() and not args.follow:
         raise UsageError(f"trail {path}: no such file (has `serve` run with this --log?)")
-    while not path.exists():
-        time.sleep(0.2)
-    with open(path, encoding="utf-8") as trail:
-        while True:
-            position = trail.tell()
-            line = trail.readline()
-            if line.endswith("\n"):
-                try:
-                    record = json.loads(line)
-                    name = record.get("eventName")
-                except (ValueError, AttributeError):
-                    raise UsageError(f"trail {path}: a line is not a trail record (a JSON object)") from None
-                if args.event_name is None or name == args.event_name:
-                    out(line.rstrip("\n"))
-                    sys.stdout.flush()
-            elif not args.follow:
-                return 0
-            else:
-                trail.seek(position)  # a partly written line is read again once complete
-                time.sleep(0.2)
-
-
-DEMO_CALLS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("PutAlternateContact", {"AlternateContactType": "SECURITY", "Name": "Ana Lima", "Title": "CISO",
-                             "EmailAddress": "security@example.com", "PhoneNumber": "+1 555 0100"}),
-    ("GetAlternateContact", {"AlternateContactType": "SECURITY"}),
-    ("ListRegions", {"MaxResults": 5, "RegionOptStatusContains": ["ENABLED_BY_DEFAULT"]}),
-)
+    for line, record in read_trail(path, follow=args.follow):
+        if args.event_name is None or record.get("eventName") == args.event_name:
+            out(line)
+            sys.stdout.flush()
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    import tempfile
-
-    import wire
-    from wire.service import DEFAULT_ACCOUNTS
-    default = DEFAULT_ACCOUNTS["accounts"][0]
-    creds = sigv4.Credentials(default["access_key_id"], default["secret_access_key"])
-    region, service = "us-east-1", "account"
-    with tempfile.TemporaryDirectory(prefix="sigv4-demo-") as scratch:
-        app = build_app(load_accounts(None), ":memory:", Path(scratch) / "trail.jsonl", 60, out)
-        with LocalServer(app) as server:
-            out(f"Local AWS Account Management endpoint on {server.url} (in-process, loopback only, "
-                f"example credentials {creds.access_key_id})")
-            # No proxy settings: the demo never leaves the loopback interface.
-            connection = Connection("http", f"{server.host}:{server.port}", TransportOptions(), {})
-            try:
-                for number, (operation, params) in enumerate(DEMO_CALLS, 1):
-                    request = wire.serialize(app.endpoint.model, operation, params, endpoint=server.url)
-                    result = sigv4.sign(request, creds, region=region, service=service,
-                                        timestamp=datetime.now(timezone.utc))
-                    out(f"\n=== {number}. {operation} {json.dumps(params)}")
-                    out(explain(result, creds, region, service))
-                    exchange = connection.request(result.request)
-                    out(f"\n<- HTTP {exchange.status} {exchange.reason}")
-                    out(body_text(exchange.body) or "(empty body)")
-            finally:
-                connection.close()
-        records = app.trail.path.read_text(encoding="utf-8").splitlines()
-        app.store.close()
-        app.trail.close()
-    out(f"\n{len(records)} CloudTrail records written; events: {', '.join(json.loads(r)['eventName'] for r in records)}")
+    run_demo(out)
     return 0
 
 
@@ -642,8 +512,12 @@ def _capture_flags(parser: argparse.ArgumentParser, *, json_output: bool) -> Non
         parser.add_argument("--json", action="store_true")
 
 
+NEWLINE_HELP = "end the printed request with a newline, for a terminal (it then no longer replays byte for byte)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sigv4", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {sigv4.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sign = commands.add_parser("sign", help="sign a raw HTTP request and print it")
     sign.add_argument("file", nargs="?", default="-", help="raw request file, or - for stdin")
@@ -652,13 +526,13 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--json", action="store_true", help="print one JSON object with every intermediate")
     sign.add_argument("--show-secrets", action="store_true",
                       help="print the session token in the signed request (masked by default); never the secret key")
-    post = sign.add_argument_group("S3 presigned POST (--presign-post: print the upload URL and form fields)")
-    post.add_argument("--presign-post", action="store_true", help="build a browser upload form; reads no request")
+    sign.add_argument("--newline", action="store_true", help=NEWLINE_HELP)
+    post = sign.add_argument_group("S3 presigned POST: print the upload URL and form fields; reads no request")
+    post.add_argument("--presign-post", action="store_true", help="build a browser upload form (--json: {url, fields})")
     post.add_argument("--bucket", help="the bucket the form uploads to")
     post.add_argument("--key", help="the object key; ending in ${filename}: any key with that prefix")
-    post.add_argument("--condition", action="append", default=[], metavar="JSON",
-                      help='a policy condition, repeatable: \'{"acl": "private"}\', \'["starts-with", "$Content-Type", '
-                           '"image/"]\', \'["content-length-range", 1, 10485760]\'')
+    post.add_argument("--condition", action="append", default=[], metavar="JSON", help="a policy condition "
+                      """(repeatable): '{"acl": "private"}', '["content-length-range", 1, 1048576]'""")
     post.add_argument("--field", action="append", default=[], metavar="NAME=VALUE", help="a prefilled form field")
     post.add_argument("--url", help="the form's action URL (default: the bucket's virtual-hosted endpoint)")
     sign.set_defaults(handler=cmd_sign)
@@ -692,6 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--method", choices=["GET", "POST"], help="Query protocols: send as GET or POST")
     call.add_argument("--sigv2", action="store_true", help="sign with SigV2 (Query protocols)")
     call.add_argument("--dry-run", action="store_true", help="print the signed request instead of sending it")
+    call.add_argument("--newline", action="store_true", help=NEWLINE_HELP)
     _transport_flags(call)
     call.set_defaults(handler=cmd_call)
 
@@ -722,18 +597,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The parsed command line; `call` takes its options and Name=Value parameters in any order."""
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] != ["call"]:
+        return parser.parse_args(argv)
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    args = commands.choices["call"].parse_intermixed_args(argv[1:])
+    args.command = "call"
+    return args
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush does not fail again on a closed pipe."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # a captured stdout (tests) has no file descriptor
+        pass
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
-    out = lambda text: print(text)  # noqa: E731
     try:
-        args = build_parser().parse_args(argv)
-        return int(args.handler(args, env, out))
-    except (UsageError, RequestError, sigv4.SigningError) as err:
-        print(f"sigv4: error: {err}", file=sys.stderr)
+        args = parse_args(argv)
+        code = int(args.handler(args, env, print))
+        sys.stdout.flush()  # inside the try: a reader that left (`| head`) shows up here
+        return code
+    except (UsageError, RequestError, TrailError, sigv4.SigningError) as err:
+        _warn(f"sigv4: error: {err}")
         return EXIT_USAGE
-    except NetworkError as err:
-        print(f"sigv4: network error: {err}", file=sys.stderr)
+    except NotTLSError as err:
+        _warn(f"sigv4: network error: {err}; the server speaks plain HTTP: use --scheme http or an http:// endpoint")
         return EXIT_NETWORK
+    except NetworkError as err:
+        _warn(f"sigv4: network error: {err}")
+        return EXIT_NETWORK
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    except SystemExit:  # --help and --version print, then exit: flush here, where a closed pipe is caught
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+        raise
     except KeyboardInterrupt:
         return 130
 

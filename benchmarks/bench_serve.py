@@ -27,16 +27,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-# Run as a script, the repository root (where cli.py lives) is not on the path by itself.
+# Run as a script, the repository root (where sigv4/ and wire/ live) is not on the path by itself.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import cli  # noqa: E402
 import sigv4  # noqa: E402
 import wire  # noqa: E402
 import wire.service  # noqa: E402
 import wire.service.auth as service_auth  # noqa: E402
 from wire.service import DEFAULT_ACCOUNTS  # noqa: E402
-from wire.service.app import build_app  # noqa: E402
+from wire.service.app import build_app, load_accounts  # noqa: E402
 from wire.transport.server import LocalServer  # noqa: E402
 
 DEFAULT = DEFAULT_ACCOUNTS["accounts"][0]
@@ -112,7 +111,7 @@ def main() -> None:
     wire.service.handle = handling.wrap(wire.service.handle)  # type: ignore[assignment]
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as scratch:
         state = ":memory:" if args.memory_state else str(Path(scratch) / "account.db")
-        app = build_app(cli.load_accounts(None), state, Path(scratch) / "trail.jsonl", 60, lambda _: None)
+        app = build_app(load_accounts(None), state, Path(scratch) / "trail.jsonl", 60, lambda _: None)
         app.respond = responding.wrap(app.respond)  # type: ignore[method-assign]
         with LocalServer(app) as server:
             connection = http.client.HTTPConnection(server.host, server.port, timeout=30)

@@ -22,6 +22,9 @@ from .v2 import SigV2Result
 from .signed_auth import SignedAuth
 from .verify import REASONS, Identity, parse_auth, verify
 
+#: The toolkit's version (pyproject.toml reads it from here; `sigv4 --version` prints it).
+__version__ = "0.1.0"
+
 __all__ = [
     "DEFAULT_UNSIGNED_HEADERS", "CanonicalRequest", "CanonicalRules", "Credentials", "InvalidHeaderError",
     "InvalidParameterError", "InvalidTimestampError", "Request", "RequestParseError", "SigningError",

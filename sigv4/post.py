@@ -244,6 +244,29 @@ class PresignedPost:
         """The fields as botocore's `generate_presigned_post(...)["fields"]` holds them."""
         return dict(self.fields)
 
+    def render(self, *, as_json: bool = False, mask: str | None = None) -> str:
+        """The URL, then one `name=value` line per field; or JSON `{"url": ..., "fields": {...}}`.
+
+        `mask` (a session token): its field and the policy, which holds it in base64, are shown as `****`.
+        """
+        fields = [(n, "****" if mask and (v == mask or n == "policy") else v) for n, v in self.fields]
+        if as_json:
+            return json.dumps({"url": self.url, "fields": dict(fields)}, indent=2)
+        return "\n".join([self.url, *(f"{name}={value}" for name, value in fields)])
+
+
+def parse_condition_text(text: str) -> Condition:
+    """A condition from its JSON text, e.g. `["starts-with", "$key", "up/"]` (as `sign --condition` takes it).
+
+    Raises InvalidParameterError for text that is not JSON or not a condition (see `parse_condition`).
+    """
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InvalidParameterError(f"condition {text[:60]!r}: not JSON ({err.msg}); e.g. "
+                                    '\'["starts-with", "$key", "up/"]\' or \'{"acl": "private"}\'') from None
+    return parse_condition(raw)
+
 
 def _default_url(bucket: str, region: str, service: str) -> str:
     """The virtual-hosted endpoint botocore posts to: S3's global one for us-east-1, else the regional one."""

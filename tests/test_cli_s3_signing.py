@@ -14,6 +14,7 @@ import pytest
 import requests
 
 import cli
+from sigv4.checksums import checksum_value
 
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE/TOKEN=="
@@ -61,7 +62,7 @@ def test_presign_post_json_masks_the_token_and_policy_unless_asked(capsys: Any) 
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--condition", "[starts-with"], "--condition: not JSON"),
+    (["--condition", "[starts-with"], "condition '[starts-with': not JSON"),
     (["--condition", '["starts-with", "$bucket", "x"]'], "only an exact match"),
     (["--condition", '["content-length-range", 9, 1]'], "0 <= minimum <= maximum"),
     (["--field", "no-equals-sign"], "--field 'no-equals-sign': expected NAME=VALUE"),
@@ -78,24 +79,27 @@ def test_presign_post_needs_bucket_and_key(capsys: Any) -> None:
     assert code == 2 and "--bucket and --key are required" in err
 
 
-def test_crc64nvme_trailer_signed_then_verified_from_the_saved_file(capsys: Any, tmp_path: Path) -> None:
+def test_crc64nvme_trailer_signed_then_verified_from_the_saved_file(capsysbinary: Any, tmp_path: Path) -> None:
     data = b"hello world " * 9000
     request = tmp_path / "put.req"
     request.write_bytes(b"PUT /bucket/obj HTTP/1.1\r\nHost: localhost:5000\r\n"
                         b"x-amz-decoded-content-length: %d\r\n\r\n" % len(data) + data)
-    code, out, _ = run(capsys, ["sign", str(request), "--s3", "--service", "s3", "--chunked", "--trailer", "crc64nvme",
-                                "--date", WHEN])
-    assert code == 0 and "X-Amz-Trailer: x-amz-checksum-crc64nvme" in out
+    code = cli.main(["sign", str(request), "--s3", "--service", "s3", "--chunked", "--trailer", "crc64nvme",
+                     "--date", WHEN], ENV)
+    signed_bytes = capsysbinary.readouterr().out
+    assert code == 0 and b"X-Amz-Trailer: x-amz-checksum-crc64nvme" in signed_bytes
+    assert b"\r\nx-amz-checksum-crc64nvme:" + checksum_value("crc64nvme", data).encode() + b"\r\n" in signed_bytes
     signed = tmp_path / "signed.req"
-    signed.write_text(out)  # as a shell redirect saves it, print's newline included
+    signed.write_bytes(signed_bytes)
     verify = ["verify", str(signed), "--s3", "--now", WHEN, "--scheme", "http"]
-    code, out, _ = run(capsys, verify)
-    assert code == 0 and out.splitlines()[-1].startswith("OK: aws-chunked body, 108000 bytes in 2 chunks; trailer "
-                                                         "x-amz-checksum-crc64nvme: ")
-    # A flipped data byte breaks its chunk's signature; the report names the reason, exit status 1.
-    signed.write_bytes(signed.read_bytes().replace(b"hello world", b"jello world", 1))
-    code, out, _ = run(capsys, verify)
-    assert code == 1 and "FAILED (signature_mismatch): body: aws-chunked body, chunk 0 at byte 0" in out
+    code = cli.main(verify, ENV)
+    assert code == 0 and capsysbinary.readouterr().out.startswith(b"OK: AWS4-HMAC-SHA256 signature by AKIDEXAMPLE")
+    # Another trailing checksum: the trailer signature (which signs it) no longer verifies.
+    right, wrong = (checksum_value("crc64nvme", body).encode() for body in (data, b"other"))
+    signed.write_bytes(signed_bytes.replace(b"crc64nvme:" + right, b"crc64nvme:" + wrong))
+    code = cli.main(verify, ENV)
+    out = capsysbinary.readouterr().out
+    assert code == 1 and out.startswith(b"FAILED (signature_mismatch): aws-chunked body: ") and b"trailer" in out
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,8 @@ EDGE_MODULES: dict[str, str] = {
     "wire.transport.server": "HTTP server: listening socket, one thread per connection",
     "wire.service.sqlite_store": "the Account endpoint's state in SQLite",
     "wire.service.trail_log": "the CloudTrail file: append, fsync, torn-record repair",
-    "wire.service.app": "clock, entropy and the request lock around the pure handler",
+    "wire.service.app": "clock, entropy and the request lock around the pure handler; reads the accounts file",
+    "wire.service.demo": "`sigv4 demo`: the endpoint in-process, a scratch directory, calls over loopback",
 }
 #: Adapters for other libraries' I/O (requests, httpx, credential files): edge by design.
 EDGE_PACKAGES = ("sigv4.integrations",)

@@ -9,6 +9,7 @@ entropy, threads; `tests/test_purity.py` lists it).
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable
@@ -18,7 +19,8 @@ import sigv4
 import wire
 from wire.service.account import Settings
 from wire.service.handler import Endpoint, Reply, handle
-from wire.service.identities import Directory
+from wire.service.identities import DEFAULT_ACCOUNTS, ConfigError, Directory, load_directory
+from wire.service.policy import PolicyError
 from wire.service.sqlite_store import SqliteStore
 from wire.service.trail_log import TrailLog
 
@@ -47,3 +49,22 @@ def build_app(directory: Directory, state: str, trail: Path, region_delay: float
     """An `AccountApp` for `directory`, its state in the SQLite file `state` (`:memory:` allowed), its trail at `trail`."""
     endpoint = Endpoint(wire.load_model("account"), directory, Settings(region_delay=timedelta(seconds=region_delay)))
     return AccountApp(endpoint, SqliteStore(state), TrailLog(trail), log)
+
+
+def load_accounts(path: str | None) -> Directory:
+    """The identities of an accounts file (`sigv4 serve --accounts`), or the documented default identity when None.
+
+    Raises ConfigError, its message starting with the path, for a file that cannot be read, is not JSON, or breaks
+    a rule of the accounts document or of a policy in it.
+    """
+    known_actions = tuple(wire.load_model("account").operations)
+    if path is None:
+        return load_directory(DEFAULT_ACCOUNTS, known_actions=known_actions)
+    try:
+        return load_directory(json.loads(Path(path).read_text(encoding="utf-8")), known_actions=known_actions)
+    except OSError as err:
+        raise ConfigError(f"{path}: {err.strerror or err}") from None
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{path}: not JSON: {err}") from None
+    except (ConfigError, PolicyError) as err:
+        raise ConfigError(f"{path}: {err}") from None

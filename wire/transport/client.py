@@ -24,12 +24,20 @@ import h11
 import sigv4
 
 
-class RequestError(ValueError):
-    """The request cannot be sent as given (a bad authority, bytes HTTP/1.1 refuses): the caller's input is at fault."""
-
-
 class NetworkError(Exception):
     """Connecting, TLS or reading failed: printed as one line, exit status 3."""
+
+
+class NotTLSError(NetworkError):
+    """The TLS handshake met a reply that is not TLS: the server speaks plain HTTP on that port."""
+
+
+#: OpenSSL's reasons for a handshake answered with plain HTTP bytes (before and since OpenSSL 3.2).
+PLAIN_HTTP_REPLIES = frozenset({"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE"})
+
+
+class RequestError(ValueError):
+    """The request cannot be sent as given (a bad authority, bytes HTTP/1.1 refuses): the caller's input is at fault."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,7 @@ def proxy_for(scheme: str, host: str, env: Mapping[str, str]) -> str | None:
 
 
 def tls_context(options: TransportOptions, warn: Callable[[str], None]) -> ssl.SSLContext:
+    """The system's trust store (or `ca_bundle`); `insecure` turns checking off, with a warning."""
     context = ssl.create_default_context(cafile=options.ca_bundle)
     if options.insecure:
         warn("sigv4: warning: --insecure: the server's TLS certificate is not checked")
@@ -117,7 +126,8 @@ class Connection:
                 sock = tls_context(self.options, self._warn).wrap_socket(sock, server_hostname=self.host)
             except ssl.SSLError as err:
                 sock.close()
-                raise NetworkError(f"TLS with {self.host}:{self.port} failed: {err.reason or err}") from None
+                failure = NotTLSError if err.reason in PLAIN_HTTP_REPLIES else NetworkError
+                raise failure(f"TLS with {self.host}:{self.port} failed: {err.reason or err}") from None
             except OSError as err:
                 sock.close()
                 raise NetworkError(f"TLS with {self.host}:{self.port} failed: {err}") from None
@@ -148,10 +158,15 @@ class Connection:
             self._sock.close()
         self._sock = self._conn = None
 
-    def request(self, request: sigv4.Request, *, body_file: Any = None, sink: Any = None) -> Exchange:
-        """Send `request` (its body, or `body_file` streamed) and read the whole response.
+    def request(self, request: sigv4.Request, *, sink: Any = None) -> Exchange:
+        """Send `request` and read the whole response.
 
-        The body goes to `sink` (a binary file) when given, else into `Exchange.body`.
+        The body is streamed as it comes (bytes, a binary file, or an iterator
+        of bytes such as an aws-chunked stream); a missing Content-Length is the
+        length of bytes or the size of a file. The response body goes to `sink`
+        (a binary file) when given, else into `Exchange.body`. Raises
+        NetworkError (connecting, TLS, timeouts, a reply that is not HTTP/1.1)
+        or RequestError (the request cannot be sent as HTTP/1.1).
         """
         sent, received = bytearray(), bytearray()
         started = time.perf_counter()
@@ -162,15 +177,16 @@ class Connection:
         headers, added = list(request.headers), []
         if request.header("host") is None:
             added.append(("Host", self.authority))
-        body = request.body if isinstance(request.body, bytes) else b""
+        body = request.body
+        size = len(body) if isinstance(body, bytes) else os.fstat(body.fileno()).st_size if hasattr(body, "fileno") \
+            else None
         if request.header("content-length") is None and request.header("transfer-encoding") is None \
-                and (body or body_file is not None or request.method in ("POST", "PUT", "PATCH")):
-            size = os.fstat(body_file.fileno()).st_size if body_file is not None else len(body)
+                and size is not None and (size or request.method in ("POST", "PUT", "PATCH")):
             added.append(("Content-Length", str(size)))
         target = request.url if self.proxy and self.scheme == "http" else request.target
         try:
             self._send(h11.Request(method=request.method, target=target, headers=[*headers, *added]), sent)
-            for chunk in sigv4.types.iter_body(body_file if body_file is not None else body):
+            for chunk in sigv4.types.iter_body(body):
                 self._send(h11.Data(data=chunk), sent)
             self._send(h11.EndOfMessage(), sent)
             response, data = self._read_response(received, sink)
@@ -226,12 +242,13 @@ class Connection:
 
 
 def send_request(request: sigv4.Request, options: TransportOptions, env: Mapping[str, str],
-                 warn: Callable[[str], None], **kwargs: Any) -> Exchange:
+                 warn: Callable[[str], None], *, sink: Any = None) -> Exchange:
+    """One request on a fresh connection (`Connection.request`); RequestError for a URL that is not http(s)."""
     if request.scheme not in ("http", "https"):
         raise RequestError(f"URL {request.url!r}: needs an http:// or https:// endpoint (use --endpoint)")
     connection = Connection(request.scheme, request.authority, options, env, warn)
     try:
-        return connection.request(request, **kwargs)
+        return connection.request(request, sink=sink)
     finally:
         connection.close()
 
