@@ -6,18 +6,26 @@ CreateSession on the directory bucket (SigV4 for `s3express`, its own
 credentials, X-Amz-Security-Token), caches the session our fake answer hands
 it, then signs PutObject / GetObject / a presigned URL with the session as
 S3ExpressAuth and S3ExpressQueryAuth do. Our functions sign the same requests;
-the signatures must be equal, and `sigv4.verify` must accept both.
+the signatures must be equal, and `sigv4.verify` must accept both. Then
+botocore's S3ExpressAuth and S3ExpressQueryAuth themselves on
+hypothesis-generated directory-bucket requests (paths, queries, metadata
+headers, bodies, http and https, expiries).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
+from botocore.auth import S3ExpressAuth, S3ExpressQueryAuth
+from botocore.awsrequest import AWSRequest, AWSResponse
+from botocore.credentials import Credentials as BotoCredentials
 from freezegun import freeze_time
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sigv4 import Credentials, Request, VerificationError, verify
 from sigv4.s3express import (
@@ -136,3 +144,41 @@ def test_a_session_without_token_is_refused() -> None:
     with pytest.raises(ValueError, match="session token"):
         sign_directory_request(Request("GET", directory_bucket_url(BUCKET, REGION)), Credentials("A", "b"),
                                region=REGION, timestamp=T)
+
+
+# -- botocore's auth classes on generated requests -------------------------------
+
+segment = st.text(st.sampled_from("abcXYZ019-_.~ %+=&"), min_size=1, max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(method=st.sampled_from(["GET", "PUT", "HEAD", "DELETE"]), path=st.lists(segment, min_size=1, max_size=3),
+       query=st.lists(st.tuples(st.sampled_from(["versionId", "partNumber", "x-id", "uploads"]), segment), max_size=2,
+                      unique_by=lambda pair: pair[0]),
+       meta=st.dictionaries(st.sampled_from(["x-amz-meta-a", "x-amz-meta-b", "content-type"]), segment, max_size=2),
+       body=st.binary(max_size=64), secure=st.booleans())
+def test_directory_requests_match_s3express_auth(method: str, path: list[str], query: list[tuple[str, str]],
+                                                 meta: dict[str, str], body: bytes, secure: bool) -> None:
+    url = f"{'https' if secure else 'http'}://{BUCKET}.s3express-usw2-az1.{REGION}.amazonaws.com/" + "/".join(
+        quote(p, safe="") for p in path) + ("?" + urlencode(query, quote_via=quote) if query else "")
+    theirs = AWSRequest(method, url, headers=dict(meta), data=body)
+    with freeze_time(T):
+        S3ExpressAuth(BotoCredentials(SESSION.access_key_id, SESSION.secret_access_key, SESSION.session_token),
+                      "s3express", REGION, identity_cache=None).add_auth(theirs)
+    ours = sign_directory_request(Request(method, url, list(meta.items()), body), SESSION, region=REGION,
+                                  timestamp=T, payload=theirs.headers["X-Amz-Content-SHA256"])
+    assert ours.authorization == theirs.headers["Authorization"]
+    assert ours.request.header("x-amz-s3session-token") == theirs.headers["x-amz-s3session-token"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(path=st.lists(segment, min_size=1, max_size=3), expires=st.integers(1, 7 * 24 * 3600))
+def test_presigned_directory_urls_match_s3express_query_auth(path: list[str], expires: int) -> None:
+    url = f"https://{BUCKET}.s3express-usw2-az1.{REGION}.amazonaws.com/" + "/".join(quote(p, safe="") for p in path)
+    theirs = AWSRequest("GET", url)
+    with freeze_time(T):
+        S3ExpressQueryAuth(BotoCredentials(SESSION.access_key_id, SESSION.secret_access_key, SESSION.session_token),
+                           "s3express", REGION, identity_cache=None, expires=expires).add_auth(theirs)
+    ours = presign_directory_request(Request("GET", url), SESSION, region=REGION, timestamp=T, expires=expires)
+    assert ours.signature == parse_qs(urlsplit(theirs.url).query)["X-Amz-Signature"][0]
+    assert verify(ours.request, KEYS.get, now=T, s3=True).credentials == SESSION
