@@ -4,6 +4,7 @@ signed and then verified from the saved file, and a presigned POST form uploaded
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import socket
 from pathlib import Path
@@ -128,3 +129,18 @@ def test_presigned_post_form_uploads_to_moto(capsys: Any, moto_endpoint: str) ->
                              timeout=30)
     assert response.status_code in (200, 204), response.text
     assert s3.get_object(Bucket="forms", Key="up/note.txt")["Body"].read() == b"posted body"
+
+
+def test_20_mib_put_with_a_crc64nvme_trailer_to_moto(capsys: Any, moto_endpoint: str, tmp_path: Path) -> None:
+    """`send --sign --chunked --trailer crc64nvme --body-file`: streamed aws-chunked to moto's S3, read back identical."""
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1", aws_access_key_id="test",
+                      aws_secret_access_key="test")
+    s3.create_bucket(Bucket="chunked")
+    data = hashlib.shake_256(b"twenty mebibytes").digest(20 << 20)
+    (tmp_path / "big.bin").write_bytes(data)
+    (tmp_path / "put.req").write_text(f"PUT /chunked/big.bin HTTP/1.1\nHost: {moto_endpoint.partition('//')[2]}\n\n")
+    code, out, err = run(capsys, ["send", str(tmp_path / "put.req"), "--sign", "--s3", "--service", "s3", "--scheme",
+                                  "http", "--chunked", "--trailer", "crc64nvme", "--body-file", str(tmp_path / "big.bin")],
+                         {**ENV, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "testsecret"})
+    assert code == 0 and out.startswith("HTTP/1.1 200"), (out[:300], err)
+    assert s3.get_object(Bucket="chunked", Key="big.bin")["Body"].read() == data
