@@ -27,13 +27,14 @@ from sigv4.chunked_decode import decoder_for
 from sigv4.errors import StreamDecodeError
 from sigv4.explain import explain, result_record, verification_report
 from sigv4.integrations.credentials import ResolvedCredentials, profile_setting, resolve_credentials
+from sigv4.integrations.whoami import describe
 from sigv4.post import parse_condition_text
 from sigv4.raw import parse_request
 from sigv4.redact import redact
 from wire.endpoints import infer_scope, service_endpoint, with_endpoint
 from wire.export import (body_bytes, body_text, curl_command, har_entry, http_message, json_default, render_response,
                          service_error_line)
-from wire.service.app import build_app, load_accounts
+from wire.service.app import DEFAULT_IDENTITY_NOTICE, build_app, load_accounts, state_dir
 from wire.service.demo import run_demo
 from wire.service.identities import ConfigError
 from wire.service.trail_log import TrailError, read_trail
@@ -350,31 +351,12 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
 
 
 def cmd_whoami(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    resolved = resolve_credentials(args.profile, env)
-    creds = resolved.credentials
-    kind = {"AKIA": "long-term (IAM user)", "ASIA": "temporary (needs a session token)"}.get(
-        creds.access_key_id[:4], "unknown prefix (not an AWS-issued key id?)")
-    record = {
-        "source": resolved.source,
-        "access_key_id": creds.access_key_id[:4] + "…" + creds.access_key_id[-4:],
-        "key_type": kind,
-        "session_token": "present" if creds.session_token else "absent",
-        "expiration": resolved.expiration,
-        "region": resolved.region,
-    }
-    if creds.access_key_id.startswith("ASIA") and not creds.session_token:
-        record["warning"] = "temporary key id without a session token: AWS will reject its signatures"
+    record = describe(resolve_credentials(args.profile, env))
     out(json.dumps(record, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in record.items() if v))
     return 0
 
 
 # ------------------------------------------ serve (local Account endpoint) ---
-
-def state_dir(env: Mapping[str, str]) -> Path:
-    """The per-user state directory: $XDG_STATE_HOME/sigv4-toolkit (default ~/.local/state/sigv4-toolkit)."""
-    base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
-    return Path(base) / "sigv4-toolkit"
-
 
 def _trail_path(args: argparse.Namespace, env: Mapping[str, str]) -> Path:
     return Path(args.log) if args.log else state_dir(env) / "account-trail.jsonl"
@@ -383,8 +365,6 @@ def _trail_path(args: argparse.Namespace, env: Mapping[str, str]) -> Path:
 def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     import signal
     import threading
-    from wire.service import DEFAULT_ACCOUNTS
-
     broken = threading.Event()  # the log's reader left (`serve | head`): stop, quietly
 
     def log(line: str) -> None:
@@ -409,11 +389,7 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
     log(f"serving AWS Account Management (2021-02-01) on {server.url}")
     log(f"state {state}; trail {app.trail.path}")
     if args.accounts is None:
-        default = DEFAULT_ACCOUNTS["accounts"][0]
-        # AWS's published example key pair, created for local use only; printing it is the point.
-        log(f"default identity: account {default['account_id']} (management; member "
-            f"{', '.join(default['members'])}), AWS_ACCESS_KEY_ID={default['access_key_id']} "
-            f"AWS_SECRET_ACCESS_KEY={default['secret_access_key']}")
+        log(DEFAULT_IDENTITY_NOTICE)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -460,14 +436,11 @@ def add_server_commands(commands: Any) -> None:
     serve.add_argument("--max-header-bytes", type=int, default=ServeLimits.max_header_bytes)
     serve.add_argument("--client-timeout", type=float, default=ServeLimits.client_timeout,
                        help="seconds a request may take to arrive (slow clients get 408)")
-    serve.set_defaults(handler=cmd_serve)
     trail = commands.add_parser("trail", help="print the local endpoint's CloudTrail records (JSON lines)")
     trail.add_argument("--log", help="the trail file (default: the one `serve` writes by default)")
     trail.add_argument("--follow", "-f", action="store_true", help="keep printing records as they are appended")
     trail.add_argument("--event-name", help="only records of this operation")
-    trail.set_defaults(handler=cmd_trail)
-    demo = commands.add_parser("demo", help="start the endpoint in-process and make signed calls to it")
-    demo.set_defaults(handler=cmd_demo)
+    commands.add_parser("demo", help="start the endpoint in-process and make signed calls to it")
 
 
 # -------------------------------------------------------------- argparse ---
@@ -515,6 +488,14 @@ def _capture_flags(parser: argparse.ArgumentParser, *, json_output: bool) -> Non
 NEWLINE_HELP = "end the printed request with a newline, for a terminal (it then no longer replays byte for byte)"
 
 
+#: Each command's function: (arguments, environment, print) -> exit status. A command added elsewhere
+#: with `set_defaults(handler=...)` runs too: `main` calls `args.handler`.
+COMMANDS: dict[str, Callable[[argparse.Namespace, Mapping[str, str], Callable[[str], None]], int]] = {
+    "sign": cmd_sign, "send": cmd_send, "call": cmd_call, "diff": cmd_diff, "explain": cmd_explain,
+    "verify": cmd_verify, "whoami": cmd_whoami, "serve": cmd_serve, "trail": cmd_trail, "demo": cmd_demo,
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sigv4", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {sigv4.__version__}")
@@ -535,7 +516,6 @@ def build_parser() -> argparse.ArgumentParser:
                       """(repeatable): '{"acl": "private"}', '["content-length-range", 1, 1048576]'""")
     post.add_argument("--field", action="append", default=[], metavar="NAME=VALUE", help="a prefilled form field")
     post.add_argument("--url", help="the form's action URL (default: the bucket's virtual-hosted endpoint)")
-    sign.set_defaults(handler=cmd_sign)
 
     send = commands.add_parser("send", help="send a raw HTTP request (optionally re-signed) and print the response")
     send.add_argument("file", nargs="?", default="-", help="raw request file, or - for stdin")
@@ -551,7 +531,6 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--har", action="store_true", help="print the request as a HAR entry instead of sending")
     send.add_argument("--json", action="store_true", help="print a JSON record of request, response and timing")
     send.add_argument("--show-secrets", action="store_true", help="do not mask the session token")
-    send.set_defaults(handler=cmd_send)
 
     call = commands.add_parser("call", help="call an API operation from its model")
     call.add_argument("service", help="service name: 'account' (shipped) or any model in an installed botocore")
@@ -568,32 +547,29 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--dry-run", action="store_true", help="print the signed request instead of sending it")
     call.add_argument("--newline", action="store_true", help=NEWLINE_HELP)
     _transport_flags(call)
-    call.set_defaults(handler=cmd_call)
 
     diff = commands.add_parser("diff", help="explain a signature error: our canonical request vs the server's")
     diff.add_argument("sent", help="the signed request as sent (raw, curl -v, HAR, aws --debug, send --json)")
     diff.add_argument("response", help="the server's error response (body or whole raw response), - for stdin")
     diff.add_argument("--secret", action="store_true", help="also check the signature with your credentials")
     _capture_flags(diff, json_output=True)
-    diff.set_defaults(handler=cmd_diff)
 
     explain_cmd = commands.add_parser("explain", help="recompute a captured signed request and say what disagrees")
     explain_cmd.add_argument("file", nargs="?", default="-")
     _capture_flags(explain_cmd, json_output=True)
-    explain_cmd.set_defaults(handler=cmd_explain)
 
     verify = commands.add_parser("verify", help="verify a signed raw request with your credentials")
     verify.add_argument("file", nargs="?", default="-")
     _capture_flags(verify, json_output=False)
     verify.add_argument("--now", help="verification time YYYYMMDDTHHMMSSZ (default: now, UTC)")
     verify.add_argument("--s3", action="store_true", help="S3 canonicalization rules")
-    verify.set_defaults(handler=cmd_verify)
 
     whoami = commands.add_parser("whoami", help="which credentials would sign, from where (never the secret)")
     whoami.add_argument("--profile")
     whoami.add_argument("--json", action="store_true")
-    whoami.set_defaults(handler=cmd_whoami)
     add_server_commands(commands)
+    for name, handler in COMMANDS.items():
+        commands.choices[name].set_defaults(handler=handler)
     return parser
 
 

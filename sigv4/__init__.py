@@ -2,6 +2,8 @@
 
 Pure: no sockets, files, environment or clock. Time, credentials and bytes
 come in as arguments; a `SigningResult` with every intermediate comes out.
+The one edge is `sigv4.integrations` (HTTP-library adapters, credential
+files and processes); `tests/test_purity.py` enforces the rest.
 """
 
 from .canonical import DEFAULT_UNSIGNED_HEADERS, CanonicalRequest, CanonicalRules

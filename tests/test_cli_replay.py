@@ -7,8 +7,6 @@ Each test saves the output to a file the way a user would (`sigv4 sign req > sig
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import cli
+from cli_run import run_cli
 import sigv4
 from sigv4.raw import parse_request, render_request
 from local_http import http_server
@@ -28,13 +27,7 @@ POST = b"POST /items HTTP/1.1\r\nHost: example.amazonaws.com\r\nContent-Type: ap
 
 
 def run(args: list[str], env: dict[str, str] = ENV) -> tuple[int, bytes, str]:
-    """`sigv4 ARGS` in-process: (exit status, stdout bytes, stderr text)."""
-    out, err = io.BytesIO(), io.StringIO()
-    stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(err):
-        code = cli.main(args, env)
-        stdout.flush()
-    return code, out.getvalue(), err.getvalue()
+    return run_cli(args, env)
 
 
 def saved(tmp_path: Path, name: str, data: bytes) -> str:
@@ -133,14 +126,10 @@ def test_presign_prints_the_url_and_the_url_reads_back(tmp_path: Path) -> None:
     replays(tmp_path, out)
 
 
-def test_version() -> None:
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
-        run(["--version"])
-    assert exit_.value.code == 0
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
         cli.main(["--version"])
-    assert out.getvalue() == f"sigv4 {sigv4.__version__}\n"
+    assert exit_.value.code == 0 and capsys.readouterr().out == f"sigv4 {sigv4.__version__}\n"
 
 
 @pytest.mark.parametrize("order", [

@@ -9,8 +9,6 @@ has no presigning, streaming or S3 rules) are not in the matrix; `test_refused_c
 
 from __future__ import annotations
 
-import contextlib
-import io
 import itertools
 import json
 import tempfile
@@ -21,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import cli
+from cli_run import run_cli
 import sigv4
 from verifying_server import Server, verifying_server
 
@@ -71,12 +69,7 @@ def raw_requests(draw: st.DrawFn, flags: tuple[str, ...]) -> bytes:
 
 
 def run(args: list[str]) -> tuple[int, bytes, str]:
-    out, err = io.BytesIO(), io.StringIO()
-    stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(err):
-        code = cli.main(args, ENV)
-        stdout.flush()
-    return code, out.getvalue(), err.getvalue()
+    return run_cli(args, ENV)
 
 
 @pytest.fixture(scope="module")

@@ -6,15 +6,13 @@ which only masking by place can handle (a substring rule would eat every `test` 
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-import cli
+from cli_run import run_cli
 import sigv4
 from local_http import http_server
 from sigv4.raw import parse_request
@@ -31,12 +29,8 @@ TOKEN_PLACES = re.compile(r"(?i)(?:x-amz-security-token[ \t]*:[ \t]*|(?<![\w-])(
 
 
 def run(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
-    out, err = io.BytesIO(), io.StringIO()
-    stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(err):
-        code = cli.main(args, env)
-        stdout.flush()
-    return code, out.getvalue().decode("utf-8", "replace"), err.getvalue()
+    code, out, err = run_cli(args, env)
+    return code, out.decode("utf-8", "replace"), err
 
 
 def env_for(key: str, secret: str, token: str | None = None) -> dict[str, str]:

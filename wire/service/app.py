@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 import sigv4
@@ -68,3 +68,17 @@ def load_accounts(path: str | None) -> Directory:
         raise ConfigError(f"{path}: not JSON: {err}") from None
     except (ConfigError, PolicyError) as err:
         raise ConfigError(f"{path}: {err}") from None
+
+
+def state_dir(env: Mapping[str, str]) -> Path:
+    """The per-user state directory: $XDG_STATE_HOME/sigv4-toolkit (default ~/.local/state/sigv4-toolkit)."""
+    base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
+    return Path(base) / "sigv4-toolkit"
+
+
+_DEFAULT = DEFAULT_ACCOUNTS["accounts"][0]
+#: What `sigv4 serve` says about the default identity: AWS's published example key pair, created for local use
+#: only; printing it is the point.
+DEFAULT_IDENTITY_NOTICE = (
+    f"default identity: account {_DEFAULT['account_id']} (management; member {', '.join(_DEFAULT['members'])}), "
+    f"AWS_ACCESS_KEY_ID={_DEFAULT['access_key_id']} AWS_SECRET_ACCESS_KEY={_DEFAULT['secret_access_key']}")
