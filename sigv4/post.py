@@ -27,7 +27,7 @@ import hmac
 import json
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, fields as dataclass_fields, replace
+from dataclasses import dataclass, field, fields as dataclass_fields, replace
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
@@ -54,9 +54,15 @@ MATCH_TYPES: dict[str, frozenset[MatchType]] = {
     "redirect": _BOTH, "success_action_status": _EXACT, "x-amz-algorithm": _EXACT, "x-amz-credential": _EXACT,
     "x-amz-date": _EXACT, "x-amz-security-token": _EXACT, "x-amz-s3session-token": _EXACT,
 }
+_TOKEN_NAMES = frozenset(name.lower() for name in TOKEN_FIELDS.values())
 _META_PREFIX = "x-amz-meta-"
 _FIELD_NAME = re.compile(r"[!#-'*+.0-9A-Z^_`a-z|~-]+\Z")  # an HTTP token: what a multipart field name can be
 _EXPIRATION = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?Z\Z")
+
+
+def _secret(field: str) -> bool:
+    """Whether a form field holds a session token, which no message or repr may show."""
+    return field.lower() in _TOKEN_NAMES
 
 
 def _match_types(field: str) -> frozenset[MatchType]:
@@ -64,7 +70,7 @@ def _match_types(field: str) -> frozenset[MatchType]:
     return _BOTH if lower.startswith(_META_PREFIX) else MATCH_TYPES.get(lower, _EXACT)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Condition:
     """One policy condition. `field` is the form field as written, without `$` ("" for content-length-range);
     form field names compare case-insensitively.
@@ -88,9 +94,14 @@ class Condition:
             return {self.field: self.value}
         return [self.kind, "$" + self.field, self.value]
 
+    def __repr__(self) -> str:
+        shown = "****" if _secret(self.field) else self.value
+        return (f"Condition(kind={self.kind!r}, field={self.field!r}, value={shown!r}, minimum={self.minimum!r}, "
+                f"maximum={self.maximum!r}, listed={self.listed!r})")
+
     def describe(self) -> str:
-        """The condition as JSON text, for messages."""
-        return json.dumps(self.to_json())
+        """The condition as JSON text, for messages; a session token's value is shown as `****`."""
+        return json.dumps(replace(self, value="****").to_json() if _secret(self.field) else self.to_json())
 
 
 def _field_name(name: str, where: str) -> str:
@@ -229,8 +240,8 @@ class PresignedPost:
     """What a browser needs to upload: POST `fields` (in form order, before the file) as multipart/form-data to `url`."""
 
     url: str
-    fields: tuple[tuple[str, str], ...]
-    policy: PostPolicy
+    fields: tuple[tuple[str, str], ...] = field(repr=False)  # the session token among them, and in the policy
+    policy: PostPolicy = field(repr=False)
     credential_scope: str
     amz_date: str
     signature: str
@@ -342,9 +353,9 @@ class PostIdentity(SignedAuth):
     """
 
     credentials: Credentials
-    policy: PostPolicy
-    fields: tuple[tuple[str, str], ...]
-    content_length_range: tuple[int, int] | None
+    policy: PostPolicy = field(repr=False)  # both may hold the session token
+    fields: tuple[tuple[str, str], ...] = field(repr=False)
+    content_length_range: tuple[int, int] | None = None
 
 
 class ConditionNotMetError(VerificationError):
@@ -452,7 +463,7 @@ def _check_conditions(policy: PostPolicy, fields: Mapping[str, str], bucket: str
         covered.add(condition.field.lower())
         value = values.get(condition.field.lower())
         if value is None or not _met(condition, value):
-            shown = "absent" if value is None else f"{value[:80]!r}"
+            shown = "absent" if value is None else "****" if _secret(condition.field) else f"{value[:80]!r}"
             raise ConditionNotMetError(f"policy condition {condition.describe()}: form field {condition.field} is "
                                        f"{shown}", condition=condition, auth=auth)
     for name in fields:

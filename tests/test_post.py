@@ -277,3 +277,17 @@ def test_aws_documented_example_form_verifies() -> None:
         verify_post(AWS_EXAMPLE_FORM, {example.access_key_id: example}.get, now=datetime(2015, 12, 30, 12, 0, 1,
                     tzinfo=timezone.utc), bucket="sigv4examplebucket")
     assert caught.value.reason == "expired"
+
+
+def test_no_repr_or_message_shows_the_session_token() -> None:
+    post = presign_post(TEMP, bucket="b", key="k", region="us-east-1", timestamp=T)
+    identity = verify_post(post.fields, KEYS.get, now=T, bucket="b")
+    token = TEMP.session_token or ""
+    assert token not in repr(post) and token not in repr(identity) and token not in repr(post.policy)
+    other = presign_post(Credentials(TEMP.access_key_id, TEMP.secret_access_key, "another-token"), bucket="b", key="k",
+                         region="us-east-1", timestamp=T).field_dict()
+    forged = {**other, "x-amz-security-token": token}  # the policy names another token than the form carries
+    with pytest.raises(VerificationError) as caught:
+        verify_post(forged, KEYS.get, now=T, bucket="b")
+    assert caught.value.reason == "condition_not_met"  # signed by the same key, so only the condition fails
+    assert token not in str(caught.value) and "another-token" not in str(caught.value)
