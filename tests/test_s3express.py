@@ -28,6 +28,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sigv4 import Credentials, Request, VerificationError, verify
+from sigv4.redact import redact
 from sigv4.s3express import (
     create_session, directory_bucket_url, presign_directory_request, sign_directory_request, zone_id,
 )
@@ -182,3 +183,14 @@ def test_presigned_directory_urls_match_s3express_query_auth(path: list[str], ex
     ours = presign_directory_request(Request("GET", url), SESSION, region=REGION, timestamp=T, expires=expires)
     assert ours.signature == parse_qs(urlsplit(theirs.url).query)["X-Amz-Signature"][0]
     assert verify(ours.request, KEYS.get, now=T, s3=True).credentials == SESSION
+
+
+def test_the_session_token_is_masked_in_reprs_and_printed_text() -> None:
+    signed = sign_directory_request(Request("GET", directory_bucket_url(BUCKET, REGION, "k")), SESSION,
+                                    region=REGION, timestamp=T)
+    presigned = presign_directory_request(Request("GET", directory_bucket_url(BUCKET, REGION, "k")), SESSION,
+                                          region=REGION, timestamp=T)
+    token = SESSION.session_token or ""
+    for text in (repr(signed.request), repr(presigned.request), redact(signed.canonical_request),
+                 redact(presigned.url), redact(f"x-amz-s3session-token: {token}")):
+        assert token not in text and quote(token, safe="") not in text and "****" in text
