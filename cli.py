@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import sigv4
+from sigv4 import tokens
 from sigv4.checksums import CHECKSUMS
 from sigv4.chunked_decode import decoder_for
 from sigv4.errors import StreamDecodeError
@@ -317,6 +318,11 @@ def cmd_diff(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
 
 def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     from wire.diagnose import diagnose, read_error
+    if args.file != "-" and tokens.is_token(args.file) and not os.path.isfile(args.file):
+        # An IAM authentication token: decoded, its scope checked, when it stops working; exit 1 on a problem.
+        report = tokens.describe(args.file, now := datetime.now(timezone.utc))
+        out("\n".join(tokens.render_report(report, now)))
+        return 0 if report.ok else 1
     capture = _read_sent(args.file, args.scheme)
     complaint = None
     if capture.response_body is not None:
@@ -358,12 +364,56 @@ def cmd_whoami(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
 
 # ------------------------------------------ serve (local Account endpoint) ---
 
+def cmd_token(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    resolved = resolve_credentials(args.profile, env)
+    fields = {name: getattr(args, name) for name in tokens.FIELDS[args.kind]}
+    region = args.region or tokens.region_in_host(str(fields.get("host") or "")) or resolved.region or "us-east-1"
+    out(tokens.issue(args.kind, resolved.credentials, region, parse_date(args.date), **fields))
+    return 0
+
+
+def cmd_proxy(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    from sigv4.integrations.credentials import default_chain
+    from wire.transport.proxy import SigningProxy
+    provider = default_chain(args.profile, env)
+    first = provider()  # no credentials: fail now, not on the first request
+    region = args.region or infer_scope(sigv4.Request("GET", args.upstream).authority)[1] or first.region or "us-east-1"
+    limits = ServeLimits(args.max_header_bytes, args.max_body_bytes, args.client_timeout)
+    try:
+        app = SigningProxy(args.upstream, args.service, region, provider, env, _warn, _transport_options(args))
+        server = LocalServer(app, args.host, args.port, limits).start()
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    except OSError as err:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
+    _warn(f"sigv4 proxy: {server.url} -> {args.upstream} (service {args.service}, region {region}; "
+          f"credentials from {first.source}; bodies up to {limits.max_body_bytes} bytes, --max-body-bytes)")
+    try:
+        wait_for_signal()
+    finally:
+        server.stop()
+    return 0
+
+
 def _trail_path(args: argparse.Namespace, env: Mapping[str, str]) -> Path:
     return Path(args.log) if args.log else state_dir(env) / "account-trail.jsonl"
 
 
-def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+def wait_for_signal(done: Callable[[], bool] = lambda: False) -> None:
+    """Block until SIGINT or SIGTERM, or until `done()` (the handlers before are restored)."""
     import signal
+    import threading
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.wait(0.2) and not done():
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     import threading
     broken = threading.Event()  # the log's reader left (`serve | head`): stop, quietly
 
@@ -390,14 +440,9 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
     log(f"state {state}; trail {app.trail.path}")
     if args.accounts is None:
         log(DEFAULT_IDENTITY_NOTICE)
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while not stop.wait(0.2) and not broken.is_set():
-            pass
+        wait_for_signal(broken.is_set)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         server.stop()
         app.store.close()
         app.trail.close()
@@ -423,19 +468,48 @@ def cmd_demo(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     return 0
 
 
+def _listen_flags(parser: argparse.ArgumentParser) -> None:
+    """Where `serve` and `proxy` listen, and the limits they share."""
+    parser.add_argument("--host", default="127.0.0.1", help="listen address (default loopback only)")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
+    parser.add_argument("--max-body-bytes", type=int, default=ServeLimits.max_body_bytes)
+    parser.add_argument("--max-header-bytes", type=int, default=ServeLimits.max_header_bytes)
+    parser.add_argument("--client-timeout", type=float, default=ServeLimits.client_timeout,
+                        help="seconds a request may take to arrive (slow clients get 408)")
+
+
+def add_embedding_commands(commands: Any) -> None:
+    """`token` (IAM authentication tokens) and `proxy` (the signing reverse proxy)."""
+    token = commands.add_parser("token", help="print an IAM authentication token (rds, dsql, eks, ...)")
+    kinds = token.add_subparsers(dest="kind", required=True, parser_class=_Parser)
+    for kind in tokens.KINDS:
+        parser = kinds.add_parser(kind, help=f"a {kind} token ({tokens.RECIPES[kind].service})")
+        for name in tokens.FIELDS[kind]:
+            flag = "--" + name.replace("_", "-")
+            if name in ("admin", "serverless"):
+                parser.add_argument(flag, action="store_true")
+            else:
+                parser.add_argument(flag, required=True, type=int if name == "port" else str)
+        parser.add_argument("--region", help="default: the host's region, AWS_REGION, the profile's, us-east-1")
+        parser.add_argument("--profile")
+        parser.add_argument("--date", help="signing time YYYYMMDDTHHMMSSZ (default: now, UTC)")
+    proxy = commands.add_parser("proxy", help="a local reverse proxy that signs every request for an AWS endpoint")
+    proxy.add_argument("--upstream", required=True, help="https://host[:port][/path] of the AWS endpoint")
+    proxy.add_argument("--service", required=True, help="signing service name (s3 gets S3's rules)")
+    proxy.add_argument("--region", help="default: from the upstream host, AWS_REGION, the profile's, us-east-1")
+    proxy.add_argument("--profile")
+    _listen_flags(proxy)
+    _transport_flags(proxy)
+
+
 def add_server_commands(commands: Any) -> None:
     """`serve`, `trail` and `demo`: the local Account Management endpoint."""
     serve = commands.add_parser("serve", help="run the local AWS Account Management endpoint")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
+    _listen_flags(serve)
     serve.add_argument("--state", help="SQLite file (default $XDG_STATE_HOME/sigv4-toolkit/account.db); :memory: allowed")
     serve.add_argument("--accounts", help="identities JSON ({\"accounts\": [...]}); default: the example identity")
     serve.add_argument("--log", help="CloudTrail JSON-lines file (default next to the state)")
     serve.add_argument("--region-delay", type=float, default=60.0, help="seconds an EnableRegion/DisableRegion takes")
-    serve.add_argument("--max-body-bytes", type=int, default=ServeLimits.max_body_bytes)
-    serve.add_argument("--max-header-bytes", type=int, default=ServeLimits.max_header_bytes)
-    serve.add_argument("--client-timeout", type=float, default=ServeLimits.client_timeout,
-                       help="seconds a request may take to arrive (slow clients get 408)")
     trail = commands.add_parser("trail", help="print the local endpoint's CloudTrail records (JSON lines)")
     trail.add_argument("--log", help="the trail file (default: the one `serve` writes by default)")
     trail.add_argument("--follow", "-f", action="store_true", help="keep printing records as they are appended")
@@ -493,6 +567,7 @@ NEWLINE_HELP = "end the printed request with a newline, for a terminal (it then 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Mapping[str, str], Callable[[str], None]], int]] = {
     "sign": cmd_sign, "send": cmd_send, "call": cmd_call, "diff": cmd_diff, "explain": cmd_explain,
     "verify": cmd_verify, "whoami": cmd_whoami, "serve": cmd_serve, "trail": cmd_trail, "demo": cmd_demo,
+    "token": cmd_token, "proxy": cmd_proxy,
 }
 
 
@@ -554,8 +629,9 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--secret", action="store_true", help="also check the signature with your credentials")
     _capture_flags(diff, json_output=True)
 
-    explain_cmd = commands.add_parser("explain", help="recompute a captured signed request and say what disagrees")
-    explain_cmd.add_argument("file", nargs="?", default="-")
+    explain_cmd = commands.add_parser("explain", help="recompute a captured signed request and say what disagrees; "
+                                                      "or decode an IAM authentication token")
+    explain_cmd.add_argument("file", nargs="?", default="-", help="a capture file, - for stdin, or a token")
     _capture_flags(explain_cmd, json_output=True)
 
     verify = commands.add_parser("verify", help="verify a signed raw request with your credentials")
@@ -568,6 +644,7 @@ def build_parser() -> argparse.ArgumentParser:
     whoami.add_argument("--profile")
     whoami.add_argument("--json", action="store_true")
     add_server_commands(commands)
+    add_embedding_commands(commands)
     for name, handler in COMMANDS.items():
         commands.choices[name].set_defaults(handler=handler)
     return parser

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
@@ -23,22 +22,6 @@ def run(capsys, args, env=ENV):
     code = cli.main(args, env)
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    server_module = pytest.importorskip("moto.server", reason="moto is in the test extra")
-    port = _free_port()
-    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 def test_call_account_round_trip_against_moto(capsys, moto_endpoint) -> None:

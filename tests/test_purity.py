@@ -26,6 +26,7 @@ EDGE_MODULES: dict[str, str] = {
     "wire.service.trail_log": "the CloudTrail file: append, fsync, torn-record repair",
     "wire.service.app": "clock, entropy and the request lock around the pure handler; reads the accounts file",
     "wire.service.demo": "`sigv4 demo`: the endpoint in-process, a scratch directory, calls over loopback",
+    "wire.transport.proxy": "the signing proxy: the clock and the client/server modules around sigv4.sign",
 }
 #: Adapters for other libraries' I/O (requests, httpx, credential files): edge by design.
 EDGE_PACKAGES = ("sigv4.integrations",)

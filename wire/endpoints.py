@@ -33,8 +33,9 @@ def service_endpoint(service: str, signing_name: str, region: str, env: Mapping[
     AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's endpoint_url, then the AWS host name."""
     signing_region = SERVICE_ENDPOINT_REGIONS.get(service) or region
     env_name = "AWS_ENDPOINT_URL_" + service.upper().replace("-", "_").replace(" ", "_")
+    suffix = "amazonaws.com.cn" if signing_region.startswith("cn-") else "amazonaws.com"  # the China partition
     endpoint = (override or env.get(env_name) or env.get("AWS_ENDPOINT_URL") or profile_endpoint
-                or f"https://{signing_name or service}.{signing_region}.amazonaws.com")
+                or f"https://{signing_name or service}.{signing_region}.{suffix}")
     return endpoint, signing_region
 
 

@@ -15,7 +15,8 @@ import os
 import socket
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,6 +154,11 @@ class Connection:
                     raise NetworkError(f"proxy {self.proxy} refused CONNECT {origin}: HTTP {event.status_code}")
                 return sock
 
+    @property
+    def is_open(self) -> bool:
+        """Whether a socket is open (a kept-alive connection the next request reuses)."""
+        return self._sock is not None
+
     def close(self) -> None:
         if self._sock is not None:
             self._sock.close()
@@ -170,26 +176,48 @@ class Connection:
         """
         sent, received = bytearray(), bytearray()
         started = time.perf_counter()
-        if self._conn is None or self._conn.our_state is not h11.IDLE:
-            self.close()
-            self._open(sent, received)
-        connected = time.perf_counter()
-        headers, added = list(request.headers), []
-        if request.header("host") is None:
-            added.append(("Host", self.authority))
-        body = request.body
-        size = len(body) if isinstance(body, bytes) else os.fstat(body.fileno()).st_size if hasattr(body, "fileno") \
-            else None
-        if request.header("content-length") is None and request.header("transfer-encoding") is None \
-                and size is not None and (size or request.method in ("POST", "PUT", "PATCH")):
-            added.append(("Content-Length", str(size)))
-        target = request.url if self.proxy and self.scheme == "http" else request.target
-        try:
-            self._send(h11.Request(method=request.method, target=target, headers=[*headers, *added]), sent)
-            for chunk in sigv4.types.iter_body(body):
-                self._send(h11.Data(data=chunk), sent)
-            self._send(h11.EndOfMessage(), sent)
+        with self._failures():
+            added, connected = self._send_request(request, sent, received)
             response, data = self._read_response(received, sink)
+        done = time.perf_counter()
+        self._finish()
+        return Exchange(
+            status=response.status_code, reason=response.reason.decode("latin-1"),
+            headers=_headers(response), body=data, sent=sent, received=received, added_headers=added,
+            timing={"connect_s": connected - started, "total_s": done - started},
+        )
+
+    def stream(self, request: sigv4.Request) -> Streamed:
+        """Send `request` (its body streamed as for `request`) and read the response head; the response
+        body is read as `Streamed.chunks` is iterated.
+
+        Nothing is recorded (no `sent`/`received` copies), so bodies of any size pass in bounded memory.
+        Iterate `chunks` to its end (or close the connection) before the next request. Raises as `request`
+        does, from this call or from the iteration.
+        """
+        with self._failures():
+            self._send_request(request, None, None)
+            events = self._events(None)
+            response = next(e for e in events if isinstance(e, (h11.Response, h11.ConnectionClosed)))
+            if not isinstance(response, h11.Response):
+                raise NetworkError("the server closed the connection without a response")
+        return Streamed(response.status_code, response.reason.decode("latin-1"), _headers(response),
+                        self._body(events))
+
+    def _body(self, events: Iterator[Any]) -> Iterator[bytes]:
+        with self._failures():
+            for event in events:
+                if isinstance(event, h11.Data):
+                    yield bytes(event.data)
+                elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
+                    break
+        self._finish()
+
+    @contextmanager
+    def _failures(self) -> Iterator[None]:
+        """h11, socket and timeout failures as RequestError/NetworkError; the connection is closed after one."""
+        try:
+            yield
         except h11.LocalProtocolError as err:
             self.close()
             raise RequestError(f"request cannot be sent as HTTP/1.1: {err}") from None
@@ -202,33 +230,61 @@ class Connection:
         except OSError as err:
             self.close()
             raise NetworkError(f"connection to {self.host}:{self.port} failed: {err.strerror or err}") from None
-        done = time.perf_counter()
-        if self._conn.our_state is h11.DONE and self._conn.their_state is h11.DONE:
+
+    def _send_request(self, request: sigv4.Request, sent: bytearray | None,
+                      received: bytearray | None) -> tuple[list[tuple[str, str]], float]:
+        """Open the connection when needed and send the whole request; (headers added, time connected).
+        `sent`/`received` record the bytes (None: not kept)."""
+        if self._conn is None or self._conn.our_state is not h11.IDLE:
+            self.close()
+            self._open(bytearray() if sent is None else sent, bytearray() if received is None else received)
+        connected = time.perf_counter()
+        headers, added = list(request.headers), []
+        if request.header("host") is None:
+            added.append(("Host", self.authority))
+        body = request.body
+        size = len(body) if isinstance(body, bytes) else os.fstat(body.fileno()).st_size if hasattr(body, "fileno") \
+            else None
+        if request.header("content-length") is None and request.header("transfer-encoding") is None \
+                and size is not None and (size or request.method in ("POST", "PUT", "PATCH")):
+            added.append(("Content-Length", str(size)))
+        target = request.url if self.proxy and self.scheme == "http" else request.target
+        self._send(h11.Request(method=request.method, target=target, headers=[*headers, *added]), sent)
+        for chunk in sigv4.types.iter_body(body):
+            self._send(h11.Data(data=chunk), sent)
+        self._send(h11.EndOfMessage(), sent)
+        return added, connected
+
+    def _finish(self) -> None:
+        """Keep the connection for the next request when both sides are done with this one, else close it."""
+        if self._conn is not None and self._conn.our_state is h11.DONE and self._conn.their_state is h11.DONE:
             self._conn.start_next_cycle()
         else:
             self.close()
-        return Exchange(
-            status=response.status_code, reason=response.reason.decode("latin-1"),
-            headers=[(n.decode("latin-1"), v.decode("latin-1")) for n, v in response.headers.raw_items()],
-            body=data, sent=sent, received=received, added_headers=added,
-            timing={"connect_s": connected - started, "total_s": done - started},
-        )
 
-    def _send(self, event: Any, sent: bytearray) -> None:
+    def _send(self, event: Any, sent: bytearray | None) -> None:
         data = self._conn.send(event)
         if data:
-            sent += data
+            if sent is not None:
+                sent += data
             self._sock.sendall(data)
 
-    def _read_response(self, received: bytearray, sink: Any) -> tuple[Any, bytes]:
-        response, parts = None, []
+    def _events(self, received: bytearray | None) -> Iterator[Any]:
+        """The response's h11 events, reading from the socket as needed (and recording into `received`)."""
         while True:
             event = self._conn.next_event()
             if event is h11.NEED_DATA:
                 chunk = self._sock.recv(65536)
-                received += chunk
+                if received is not None:
+                    received += chunk
                 self._conn.receive_data(chunk)
-            elif isinstance(event, h11.Response):
+                continue
+            yield event
+
+    def _read_response(self, received: bytearray, sink: Any) -> tuple[Any, bytes]:
+        response, parts = None, []
+        for event in self._events(received):
+            if isinstance(event, h11.Response):
                 response = event
             elif isinstance(event, h11.Data):
                 if sink is not None:
@@ -239,6 +295,21 @@ class Connection:
                 if response is None:
                     raise NetworkError("the server closed the connection without a response")
                 return response, b"".join(parts)
+        raise NetworkError("the server closed the connection without a response")
+
+
+def _headers(response: Any) -> list[tuple[str, str]]:
+    return [(n.decode("latin-1"), v.decode("latin-1")) for n, v in response.headers.raw_items()]
+
+
+@dataclass
+class Streamed:
+    """A response whose body is read as `chunks` is iterated (see `Connection.stream`)."""
+
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    chunks: Iterator[bytes]
 
 
 def send_request(request: sigv4.Request, options: TransportOptions, env: Mapping[str, str],
