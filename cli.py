@@ -286,50 +286,51 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     return 0
 
 
-def _read_sent(path: str, scheme: str) -> Any:
-    """A signed request from a raw file, a capture (curl -v, HAR, aws --debug) or a `send --json` record."""
+def _read_sent(args: argparse.Namespace, path: str) -> Any:
+    """A signed request from a raw file, a capture (curl -v or --trace, HAR, aws --debug) or a `send --json` record."""
     from wire.capture import CaptureError, parse_capture
-    data = read_input(path)
     try:
-        record = json.loads(data)
-    except ValueError:
-        record = None
-    if isinstance(record, dict) and "request" in record and "timing" in record:
-        data = json.dumps({"request": record["request"]}).encode()
-    try:
-        return parse_capture(data, scheme=scheme)
+        return parse_capture(read_input(path), scheme=args.scheme, pick=args.pick)
     except CaptureError as err:
         raise UsageError(f"{path}: {err}") from None
 
 
 def _print_diagnosis(diagnosis: Any, as_json: bool, out: Callable[[str], None]) -> None:
-    from wire.diagnose import render_text
+    from wire.diagnosis_text import render_text
     out(json.dumps(diagnosis.to_json(), indent=2, ensure_ascii=False) if as_json else render_text(diagnosis))
 
 
 def cmd_diff(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    from wire.diagnose import diagnose, read_error
-    capture = _read_sent(args.sent, args.scheme)
-    complaint = read_error(None, [], read_input(args.response))
+    from wire.capture import CaptureError, read_response
+    from wire.diagnose import diagnose_answer
+    capture = _read_sent(args, args.sent)
+    try:
+        answer = read_response(read_input(args.response))
+    except CaptureError as err:
+        raise UsageError(f"{args.response}: {err}") from None
     secret = resolve_credentials(args.profile, env).credentials if args.secret else None
-    _print_diagnosis(diagnose(capture.request, complaint, secret=secret), args.json, out)
+    _print_diagnosis(diagnose_answer(capture.request, answer, secret=secret, body_known=capture.body_known,
+                                     notes=capture.notes), args.json, out)
     return 0
 
 
 def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    from wire.diagnose import diagnose, read_error
+    from wire.diagnose import diagnose_answer
     if args.file != "-" and tokens.is_token(args.file) and not os.path.isfile(args.file):
         # An IAM authentication token: decoded, its scope checked, when it stops working; exit 1 on a problem.
         report = tokens.describe(args.file, now := datetime.now(timezone.utc))
         out("\n".join(tokens.render_report(report, now)))
         return 0 if report.ok else 1
-    capture = _read_sent(args.file, args.scheme)
-    complaint = None
-    if capture.response_body is not None:
-        complaint = read_error(capture.response_status, list(capture.response_headers), capture.response_body)
-    creds = resolve_credentials(args.profile, env).credentials
-    _print_diagnosis(diagnose(capture.request, complaint, secret=creds, response_date=capture.response_date),
-                     args.json, out)
+    capture = _read_sent(args, args.file)
+    notes: list[str] = []
+    try:
+        secret = resolve_credentials(args.profile, env).credentials
+    except sigv4.SigningError:
+        secret = None
+        notes.append("no credentials found, so the signature is not checked (scope, time and headers are); "
+                     "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or --profile to check it")
+    _print_diagnosis(diagnose_answer(capture.request, capture.answer, secret=secret, body_known=capture.body_known,
+                                     notes=[*capture.notes, *notes]), args.json, out)
     return 0
 
 
@@ -552,10 +553,12 @@ def _transport_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _capture_flags(parser: argparse.ArgumentParser, *, json_output: bool) -> None:
-    """Flags of the commands that read an already signed request."""
+    """Flags of the commands that read an already signed request (diff and explain: a capture, with --json)."""
     parser.add_argument("--profile")
     parser.add_argument("--scheme", default="https", help="scheme for a request file with a Host header")
     if json_output:
+        parser.add_argument("--pick", type=int, help="a capture of several requests: read request N (default: "
+                                                      "the last that failed)")
         parser.add_argument("--json", action="store_true")
 
 

@@ -30,7 +30,8 @@ import sigv4
 from sigv4.integrations.resolved import CredentialProvider, resolved
 from sigv4.types import iter_body
 from wire.complaint import read_error
-from wire.diagnose import diagnose, render_text
+from wire.diagnose import diagnose
+from wire.diagnosis_text import render_text
 from wire.transport.client import Connection, NetworkError, RequestError, Streamed, TransportOptions
 
 #: Headers that belong to one hop (RFC 9110 section 7.6.1) and never cross the proxy.
