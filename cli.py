@@ -23,11 +23,13 @@ from typing import Any, NoReturn
 
 import sigv4
 from sigv4 import tokens
+from sigv4.checksums import CHECKSUMS
 from sigv4.chunked_decode import decoder_for
 from sigv4.errors import StreamDecodeError
 from sigv4.explain import explain, result_record, verification_report
 from sigv4.integrations.credentials import ResolvedCredentials, profile_setting, resolve_credentials
 from sigv4.integrations.whoami import describe
+from sigv4.post import parse_condition_text
 from sigv4.raw import parse_request
 from sigv4.redact import redact
 from wire import s3
@@ -132,7 +134,26 @@ def write(data: bytes, creds: sigv4.Credentials | None, *, show_token: bool = Fa
     sys.stdout.buffer.flush()
 
 
+def cmd_presign_post(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    """`sign --presign-post`: the URL and form fields of a browser upload (no request file is read)."""
+    if not args.bucket or args.key is None:
+        raise UsageError("--presign-post: --bucket and --key are required")
+    if bad := [f for f in args.field if "=" not in f]:
+        raise UsageError(f"--field {bad[0]!r}: expected NAME=VALUE")
+    resolved = resolve_credentials(args.profile, env)
+    post = sigv4.presign_post(resolved.credentials, bucket=args.bucket, key=args.key, expires=args.expires,
+                              region=args.region or resolved.region or "us-east-1", service=args.service or "s3",
+                              timestamp=parse_date(args.date), url=args.url,
+                              conditions=[parse_condition_text(text) for text in args.condition],
+                              fields=[(f.partition("=")[0], f.partition("=")[2]) for f in args.field])
+    mask = None if args.show_secrets else resolved.credentials.session_token
+    out(redact(post.render(as_json=args.json, mask=mask), resolved.credentials, show_token=args.show_secrets))
+    return 0
+
+
 def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    if args.presign_post:
+        return cmd_presign_post(args, env, out)
     raw = parse_request(read_input(args.file))
     result, resolved, region, service = sign_request(raw.request, args, env)
     creds, show = resolved.credentials, args.show_secrets
@@ -551,7 +572,7 @@ def _signing_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region-set", help="SigV4a region set, comma-separated or * (default: --region)")
     parser.add_argument("--chunked", action="store_true", help="sign the body as aws-chunked (streaming) upload")
     parser.add_argument("--chunk-size", type=int, default=65536, help="aws-chunked chunk size in bytes (default 65536)")
-    parser.add_argument("--trailer", choices=["crc32", "crc32c", "sha1", "sha256"],
+    parser.add_argument("--trailer", choices=list(CHECKSUMS),
                         help="with --chunked: a signed trailing checksum of this kind")
 
 
@@ -596,6 +617,14 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--show-secrets", action="store_true",
                       help="print the session token in the signed request (masked by default); never the secret key")
     sign.add_argument("--newline", action="store_true", help=NEWLINE_HELP)
+    post = sign.add_argument_group("S3 presigned POST: print the upload URL and form fields; reads no request")
+    post.add_argument("--presign-post", action="store_true", help="build a browser upload form (--json: {url, fields})")
+    post.add_argument("--bucket", help="the bucket the form uploads to")
+    post.add_argument("--key", help="the object key; ending in ${filename}: any key with that prefix")
+    post.add_argument("--condition", action="append", default=[], metavar="JSON", help="a policy condition "
+                      """(repeatable): '{"acl": "private"}', '["content-length-range", 1, 1048576]'""")
+    post.add_argument("--field", action="append", default=[], metavar="NAME=VALUE", help="a prefilled form field")
+    post.add_argument("--url", help="the form's action URL (default: the bucket's virtual-hosted endpoint)")
 
     send = commands.add_parser("send", help="send a raw HTTP request (optionally re-signed) and print the response")
     send.add_argument("file", nargs="?", default="-", help="raw request file, or - for stdin")
