@@ -236,3 +236,17 @@ def test_explain_does_not_blame_the_signature_for_an_error_that_is_not_about_it(
     assert report["causes"] == [], report["causes"]
     assert any("MalformedQueryString is not a signature error" in note for note in report["notes"]), report["notes"]
     assert not any("no canonical request" in note for note in report["notes"]), report["notes"]
+
+
+def test_diff_names_a_server_reading_the_path_differently_when_the_client_signed_right(capsys) -> None:
+    """requests-aws4auth `PUT /bucket/ü.txt` to moto: the signature verifies with the secret over our canonical
+    request, the server sent no strings. Besides a wrong secret, a server that reads `%C3%BC` differently
+    (S3-compatible stores, emulators) is named, as a likely cause."""
+    env = {"HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": "AKIARZPUZDIKO73EZUYU",
+           "AWS_SECRET_ACCESS_KEY": "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"}
+    sent, answer = (str(CAPTURES / f"raw-aws4auth-moto-s3-unicode-key.{ext}") for ext in ("req", "resp"))
+    code, out, err = run(capsys, ["diff", sent, answer, "--secret", "--scheme", "http", "--json"], env=env)
+    assert code == 0, err
+    causes = json.loads(out)["causes"]
+    assert [(c["kind"], c["evidence"]) for c in causes] == [("secret", "likely"), ("path-encoding", "likely")], causes
+    assert "emulators" in causes[1]["message"] and "`/qa-bucket/%C3%BC.txt`" in causes[1]["message"], causes[1]

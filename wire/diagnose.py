@@ -881,6 +881,13 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
                                             "strings: either the request changed after it was captured (a proxy) or "
                                             f"AWS holds another secret for {_key(ctx)}; the server's strings or a "
                                             "capture taken where the server receives would settle it", "likely"))
+        if ctx.view is not None and re.search(r"%[0-9A-Fa-f]{2}|\+", ctx.view.path):
+            # Right by SigV4, refused anyway: servers that decode the path their own way (moto refuses
+            # boto3's own `PUT` of a key with `+` or non-ASCII) compute another canonical request.
+            secret_found.append(Cause("path-encoding", f"not proved: the path `{ctx.view.path}` has %-escapes or "
+                                                       "`+`, which some servers (S3-compatible stores, emulators "
+                                                       "such as moto) decode and re-encode differently from "
+                                                       "SigV4; the server's strings would settle it", "likely"))
     causes["secret"] = secret_found
     causes["request"] += _request_causes(ctx)
     decided = any(c.evidence == "proved" for group in causes.values() for c in group)
