@@ -323,12 +323,18 @@ def _canonical(request: Request, rules: CanonicalRules, plan: HeaderPlan, when: 
 
 def _check_credentials(creds: Credentials) -> None:
     """The key id and token go into headers and URLs: refuse what would break or inject into them."""
+    if creds is _last_checked[0]:  # a client signs with one Credentials object call after call; it is frozen
+        return
     if not creds.access_key_id or not creds.secret_access_key:
         raise InvalidParameterError("credentials: access key id and secret access key must not be empty")
     if not _KEY_ID.match(creds.access_key_id):
         raise InvalidParameterError("credentials: the access key id must be printable ASCII without spaces or '/'")
     if creds.session_token is not None and not _TOKEN_TEXT.match(creds.session_token):
         raise InvalidParameterError("credentials: the session token must be printable ASCII without control bytes")
+    _last_checked[0] = creds
+
+
+_last_checked: list[Credentials | None] = [None]
 
 
 # The v2 overload exists because SigV2 has no canonical request or scope: it

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import IO, Union
 
 #: A body is bytes, or a stream the signer reads only when asked to hash it.
@@ -39,6 +40,8 @@ def mask_token_params(text: str) -> str:
 _ABSOLUTE_URL = re.compile(r"([^:/?#]*)://([^/?#]*)([^#]*)")
 
 
+# Clients send to the same few URLs over and over; requests are built fresh for each call.
+@lru_cache(maxsize=1024)
 def _split_url(url: str) -> tuple[str, str, str]:
     """(scheme, authority, target) of an absolute URL or an origin-form target."""
     absolute = _ABSOLUTE_URL.match(url)
@@ -73,7 +76,7 @@ class Request:
         headers: Iterable[tuple[str, str]] = (),
         body: Body = b"",
     ) -> None:
-        _fill(self, method, url, tuple([(str(n), str(v)) for n, v in headers]), body, *_split_url(url))
+        _fill(self, method, url, _header_pairs(headers), body, *_split_url(url))
 
     def _copy(self, url: str | None = None, headers: tuple[tuple[str, str], ...] | None = None,
               body: Body | None = None) -> Request:
@@ -133,6 +136,15 @@ class Request:
 
     def with_body(self, body: Body) -> Request:
         return self._copy(body=body)
+
+
+def _header_pairs(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """`headers` as a tuple of (str, str) pairs; pairs that already are exactly that are kept as they are."""
+    pairs = tuple(headers)
+    for pair in pairs:  # a plain loop: cheaper than building every pair anew, as almost all are str pairs already
+        if pair.__class__ is not tuple or len(pair) != 2 or pair[0].__class__ is not str or pair[1].__class__ is not str:
+            return tuple([(str(name), str(value)) for name, value in pairs])
+    return pairs
 
 
 # Each request is filled through its slots' descriptors: the frozen class
