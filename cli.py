@@ -1,8 +1,10 @@
 """`sigv4`: sign, explain, verify, send and debug AWS requests from raw HTTP text.
 
-Strategy: this module is the I/O edge of the toolkit. It reads files, the
-environment, the clock and credential sources, then hands plain values to
-the pure `sigv4` and `wire` packages and prints what comes back. Every
+Strategy: this module parses arguments, runs the commands and prints. It
+reads files, the environment and the clock, hands plain values to the pure
+`sigv4` and `wire` packages, and moves bytes through the edge modules
+(`wire/transport/` for HTTP, `wire/service/app.py`, `sqlite_store.py` and
+`trail_log.py` for the local endpoint). Every
 failure the user can cause ends as one line on stderr and exit status 2
 (3 for network failures); secrets and tokens are masked in every output.
 """
@@ -12,17 +14,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import ssl
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
 import sigv4
-from sigv4.keys import derive_steps
+from sigv4.explain import explain, visible
 from sigv4.raw import parse_request, render_request
+from sigv4.redact import redact, request_token
+from wire.export import body_text, curl_command, har_entry, render_response
+from wire.service.app import build_app
+from wire.transport.client import Connection, NetworkError, RequestError, TransportOptions, send_request
+from wire.transport.server import LocalServer, ServeLimits
 
 EXIT_USAGE = 2
 EXIT_NETWORK = 3
@@ -32,37 +37,6 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
 
 
-# ---------------------------------------------------------------- secrets ---
-
-def mask(secret: str | None) -> str:
-    """Show a secret's length class, never its content."""
-    return "(none)" if not secret else "****" + f"({len(secret)} chars)"
-
-
-def redact(text: str, creds: sigv4.Credentials | None, *, show_token: bool = False) -> str:
-    """Replace the secret key and (unless `show_token`) the session token wherever they appear in `text`."""
-    if creds is None:
-        return text
-    for secret in (creds.secret_access_key, None if show_token else creds.session_token):
-        if secret:
-            # A presigned URL or a SigV2 query carries the token percent-encoded (STS tokens hold `/`, `+`, `=`).
-            for form in (secret, sigv4.canonical.uri_encode(secret, keep_slash=False)):
-                text = text.replace(form, "****")
-    return text
-
-
-def request_token(request: sigv4.Request) -> str | None:
-    """The session token a request already carries: header, presigned query or SigV2 query."""
-    token = request.header("x-amz-security-token")
-    if token:
-        return token
-    for name, value in sigv4.canonical.query_pairs(request.query):
-        if name in ("X-Amz-Security-Token", "SecurityToken") and value:
-            return value
-    return None
-
-
-# ------------------------------------------------------------ credentials ---
 # One implementation, shared with the embedding adapters; its CredentialsError
 # is a SigningError, so main() prints it as a one-line exit-2 error.
 from sigv4.integrations.credentials import ResolvedCredentials, profile_setting, resolve_credentials  # noqa: E402
@@ -107,77 +81,6 @@ def infer_scope(host: str | None) -> tuple[str | None, str | None]:
     return None, None
 
 
-# ---------------------------------------------------------------- explain ---
-
-def visible(text: str) -> str:
-    """Make whitespace and line ends visible: `·` space, `→` tab, `↵` newline."""
-    lines = text.split("\n")
-    return "\n".join(
-        f"  {i:>2} │ " + line.replace(" ", "·").replace("\t", "→") + ("↵" if i < len(lines) else "")
-        for i, line in enumerate(lines, 1)
-    )
-
-
-def _key_steps(result: sigv4.SigningResult, creds: sigv4.Credentials, region: str, service: str) -> list[str]:
-    """How the signing key comes from the secret, derived keys shortened: they are secrets too."""
-    if result.algorithm == "AWS4-ECDSA-P256-SHA256":
-        x, y = sigv4.v4a.public_key(creds)
-        return [
-            "4. Signing key: ECDSA P-256 private key derived from the secret (NIST SP 800-108 KDF,",
-            '   HMAC-SHA256, input key "AWS4A" + secret, label "AWS4-ECDSA-P256-SHA256"); its public key:',
-            f"   x = {x:064x}", f"   y = {y:064x}",
-            "",
-            "5. Signature = hex(DER(ECDSA-SHA256(private key, string-to-sign))) = " + result.signature,
-        ]
-    date = result.amz_date[:8]
-    steps = derive_steps(creds.secret_access_key, date, region, service)
-    short = lambda key: key.hex()[:8] + "…"  # noqa: E731
-    return [
-        "4. Signing key derivation (HMAC-SHA256 chain; derived keys shortened):",
-        f'   kDate    = HMAC("AWS4" + secret, "{date}") = {short(steps.date_key)}',
-        f'   kRegion  = HMAC(kDate, "{region}") = {short(steps.region_key)}',
-        f'   kService = HMAC(kRegion, "{service}") = {short(steps.service_key)}',
-        f'   kSigning = HMAC(kService, "aws4_request") = {short(steps.signing_key)}',
-        "",
-        f"5. Signature = hex(HMAC(kSigning, string-to-sign)) = {result.signature}",
-    ]
-
-
-def explain(result: sigv4.SigningResult | sigv4.v2.SigV2Result, creds: sigv4.Credentials, region: str,
-            service: str) -> str:
-    """A step-by-step account of one signature, secrets masked."""
-    if isinstance(result, sigv4.v2.SigV2Result):
-        parts = [
-            "1. SigV2 string-to-sign (method, host, path, sorted encoded parameters):",
-            visible(result.string_to_sign),
-            "",
-            f"2. Signature = base64({result.signature_method}(secret, string-to-sign)) = {result.signature}",
-            f"   access key id {creds.access_key_id}, secret {mask(creds.secret_access_key)}",
-        ]
-        return redact("\n".join(parts), creds)
-    parts = [
-        "1. Canonical request (what the server rebuilds from the request it receives):",
-        visible(result.canonical_request),
-        "",
-        f"   signed headers: {';'.join(result.signed_headers)}",
-        f"   payload hash:   {result.payload_hash}",
-        "",
-        "2. String-to-sign (algorithm, date, credential scope, SHA-256 of the canonical request):",
-        visible(result.string_to_sign),
-        "",
-        f"3. Credential scope: {result.credential_scope}",
-        f"   access key id {creds.access_key_id}, secret {mask(creds.secret_access_key)}",
-        "",
-        *_key_steps(result, creds, region, service),
-    ]
-    if result.authorization:
-        parts.append(f"   Authorization: {result.authorization}")
-    else:
-        parts.append(f"   URL: {result.url}")
-    return redact("\n".join(parts), creds)
-
-
-# ------------------------------------------------------------------- sign ---
 
 def _sign_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.algorithm == "v2":
@@ -223,10 +126,6 @@ def sign_request(request: sigv4.Request, args: argparse.Namespace,
     return result, resolved, region, service
 
 
-def body_text(body: bytes) -> str:
-    return body.decode("utf-8", errors="backslashreplace")
-
-
 def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     raw = parse_request(read_input(args.file))
     result, resolved, region, service = sign_request(raw.request, args, env)
@@ -254,229 +153,6 @@ def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     return 0
 
 
-# -------------------------------------------------------------- transport ---
-# HTTP/1.1 over TCP or TLS with h11: h11 frames the bytes, this section owns
-# the sockets. The request goes out with exactly the user's headers, order and
-# casing; only a missing Host or Content-Length is added (and shown with -v).
-
-
-class NetworkError(Exception):
-    """Connecting, TLS or reading failed: printed as one line, exit status 3."""
-
-
-@dataclass(frozen=True)
-class TransportOptions:
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    ca_bundle: str | None = None
-    insecure: bool = False
-
-
-@dataclass
-class Exchange:
-    """One request/response on the wire, with timing (seconds) and the raw bytes seen."""
-
-    status: int
-    reason: str
-    headers: list[tuple[str, str]]
-    body: bytes
-    sent: bytearray
-    received: bytearray
-    timing: dict[str, float]
-    added_headers: list[tuple[str, str]]
-
-
-def split_authority(authority: str, scheme: str) -> tuple[str, int]:
-    """(host, port) of `host[:port]`, IPv6 literals in brackets, default port by scheme."""
-    authority = authority.rpartition("@")[2]
-    if authority.startswith("["):
-        host, _, rest = authority[1:].partition("]")
-        port = rest[1:] if rest.startswith(":") else ""
-    else:
-        host, _, port = authority.partition(":")
-    if port and not port.isdigit():
-        raise UsageError(f"URL authority {authority!r}: port {port!r} is not a number")
-    return host, int(port) if port else (443 if scheme == "https" else 80)
-
-
-def proxy_for(scheme: str, host: str, env: Mapping[str, str]) -> str | None:
-    """The proxy URL from HTTPS_PROXY/HTTP_PROXY unless NO_PROXY matches `host`."""
-    def get(name: str) -> str:
-        return env.get(name) or env.get(name.lower()) or ""
-    for entry in filter(None, (e.strip() for e in get("NO_PROXY").split(","))):
-        if entry == "*" or host == entry.lstrip(".") or host.endswith("." + entry.lstrip(".")):
-            return None
-    return get("HTTPS_PROXY" if scheme == "https" else "HTTP_PROXY") or None
-
-
-def _tls_context(options: TransportOptions, warn: Callable[[str], None]) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=options.ca_bundle)
-    if options.insecure:
-        warn("sigv4: warning: --insecure: the server's TLS certificate is not checked")
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-class Connection:
-    """A keep-alive HTTP/1.1 connection to one origin (through a proxy when the environment says so)."""
-
-    def __init__(self, scheme: str, authority: str, options: TransportOptions, env: Mapping[str, str],
-                 warn: Callable[[str], None] = lambda _: None) -> None:
-        import h11
-        self._h11 = h11
-        self.scheme, self.authority, self.options = scheme, authority, options
-        self.host, self.port = split_authority(authority, scheme)
-        self.proxy = proxy_for(scheme, self.host, env)
-        self._warn = warn
-        self._sock: Any = None
-        self._conn: Any = None
-
-    def _open(self, sent: bytearray, received: bytearray) -> None:
-        import socket
-        target_host, target_port = self.host, self.port
-        if self.proxy:
-            proxy = sigv4.Request("GET", self.proxy)
-            target_host, target_port = split_authority(proxy.authority, proxy.scheme or "http")
-        try:
-            sock = socket.create_connection((target_host, target_port), timeout=self.options.connect_timeout)
-        except OSError as err:
-            raise NetworkError(f"cannot connect to {target_host}:{target_port}: {err.strerror or err}") from None
-        sock.settimeout(self.options.read_timeout)
-        # Head and body go out in separate writes; without NODELAY, Nagle waits for the server's delayed ACK.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self.proxy and self.scheme == "https":
-            sock = self._tunnel(sock, sent, received)
-        if self.scheme == "https":
-            try:
-                sock = _tls_context(self.options, self._warn).wrap_socket(sock, server_hostname=self.host)
-            except ssl.SSLError as err:
-                sock.close()
-                raise NetworkError(f"TLS with {self.host}:{self.port} failed: {err.reason or err}") from None
-            except OSError as err:
-                sock.close()
-                raise NetworkError(f"TLS with {self.host}:{self.port} failed: {err}") from None
-        self._sock = sock
-        self._conn = self._h11.Connection(self._h11.CLIENT)
-
-    def _tunnel(self, sock: Any, sent: bytearray, received: bytearray) -> Any:
-        """CONNECT through the proxy, so TLS runs end to end with the origin."""
-        h11 = self._h11
-        conn = h11.Connection(h11.CLIENT)
-        origin = f"{self.host}:{self.port}" if ":" not in self.host else f"[{self.host}]:{self.port}"
-        data = conn.send(h11.Request(method="CONNECT", target=origin, headers=[("Host", origin)]))
-        sent += data
-        sock.sendall(data)
-        while True:
-            event = conn.next_event()
-            if event is h11.NEED_DATA:
-                chunk = sock.recv(65536)
-                received += chunk
-                conn.receive_data(chunk)
-                continue
-            if isinstance(event, h11.Response):
-                if event.status_code != 200:
-                    raise NetworkError(f"proxy {self.proxy} refused CONNECT {origin}: HTTP {event.status_code}")
-                return sock
-
-    def close(self) -> None:
-        if self._sock is not None:
-            self._sock.close()
-        self._sock = self._conn = None
-
-    def request(self, request: sigv4.Request, *, body_file: Any = None, sink: Any = None) -> Exchange:
-        """Send `request` (its body, or `body_file` streamed) and read the whole response.
-
-        The body goes to `sink` (a binary file) when given, else into `Exchange.body`.
-        """
-        import time
-        h11 = self._h11
-        sent, received = bytearray(), bytearray()
-        started = time.perf_counter()
-        if self._conn is None or self._conn.our_state is not h11.IDLE:
-            self.close()
-            self._open(sent, received)
-        connected = time.perf_counter()
-        headers, added = list(request.headers), []
-        if request.header("host") is None:
-            added.append(("Host", self.authority))
-        body = request.body if isinstance(request.body, bytes) else b""
-        if request.header("content-length") is None and request.header("transfer-encoding") is None \
-                and (body or body_file is not None or request.method in ("POST", "PUT", "PATCH")):
-            size = os.fstat(body_file.fileno()).st_size if body_file is not None else len(body)
-            added.append(("Content-Length", str(size)))
-        target = request.url if self.proxy and self.scheme == "http" else request.target
-        try:
-            self._send(h11.Request(method=request.method, target=target, headers=[*headers, *added]), sent)
-            for chunk in sigv4.types.iter_body(body_file if body_file is not None else body):
-                self._send(h11.Data(data=chunk), sent)
-            self._send(h11.EndOfMessage(), sent)
-            response, data = self._read_response(received, sink)
-        except h11.LocalProtocolError as err:
-            self.close()
-            raise UsageError(f"request cannot be sent as HTTP/1.1: {err}") from None
-        except h11.RemoteProtocolError as err:
-            self.close()
-            raise NetworkError(f"the server's response is not valid HTTP/1.1: {err}") from None
-        except TimeoutError:
-            self.close()
-            raise NetworkError(f"no response from {self.host}:{self.port} within {self.options.read_timeout:g} s") from None
-        except OSError as err:
-            self.close()
-            raise NetworkError(f"connection to {self.host}:{self.port} failed: {err.strerror or err}") from None
-        done = time.perf_counter()
-        if self._conn.our_state is h11.DONE and self._conn.their_state is h11.DONE:
-            self._conn.start_next_cycle()
-        else:
-            self.close()
-        return Exchange(
-            status=response.status_code, reason=response.reason.decode("latin-1"),
-            headers=[(n.decode("latin-1"), v.decode("latin-1")) for n, v in response.headers.raw_items()],
-            body=data, sent=sent, received=received, added_headers=added,
-            timing={"connect_s": connected - started, "total_s": done - started},
-        )
-
-    def _send(self, event: Any, sent: bytearray) -> None:
-        data = self._conn.send(event)
-        if data:
-            sent += data
-            self._sock.sendall(data)
-
-    def _read_response(self, received: bytearray, sink: Any) -> tuple[Any, bytes]:
-        h11 = self._h11
-        response, parts = None, []
-        while True:
-            event = self._conn.next_event()
-            if event is h11.NEED_DATA:
-                chunk = self._sock.recv(65536)
-                received += chunk
-                self._conn.receive_data(chunk)
-            elif isinstance(event, h11.Response):
-                response = event
-            elif isinstance(event, h11.Data):
-                if sink is not None:
-                    sink.write(event.data)
-                else:
-                    parts.append(bytes(event.data))
-            elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
-                if response is None:
-                    raise NetworkError("the server closed the connection without a response")
-                return response, b"".join(parts)
-
-
-def send_request(request: sigv4.Request, options: TransportOptions, env: Mapping[str, str],
-                 warn: Callable[[str], None], **kwargs: Any) -> Exchange:
-    if request.scheme not in ("http", "https"):
-        raise UsageError(f"URL {request.url!r}: needs an http:// or https:// endpoint (use --endpoint)")
-    connection = Connection(request.scheme, request.authority, options, env, warn)
-    try:
-        return connection.request(request, **kwargs)
-    finally:
-        connection.close()
-
-
-# ------------------------------------------------- send, call, diff, explain ---
-
 
 def _transport_options(args: argparse.Namespace) -> TransportOptions:
     return TransportOptions(args.connect_timeout, args.read_timeout, args.ca_bundle, args.insecure)
@@ -495,38 +171,6 @@ def with_endpoint(request: sigv4.Request, endpoint: str) -> sigv4.Request:
 
 
 STALE_AUTH_HEADERS = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
-
-
-def curl_command(request: sigv4.Request, body: bytes) -> str:
-    import shlex
-    parts = ["curl", "-sS", "--path-as-is", "-X", request.method, shlex.quote(request.url)]
-    for name, value in request.headers:
-        parts += ["-H", shlex.quote(f"{name}: {value}" if value else f"{name};")]
-    if body:
-        parts += ["--data-binary", shlex.quote(body_text(body))]
-    return " ".join(parts)
-
-
-def har_entry(request: sigv4.Request, body: bytes, exchange: Exchange | None = None) -> dict[str, Any]:
-    entry: dict[str, Any] = {"request": {
-        "method": request.method, "url": request.url, "httpVersion": "HTTP/1.1",
-        "headers": [{"name": n, "value": v} for n, v in request.headers],
-        "queryString": [{"name": n, "value": v} for n, v in sigv4.canonical.query_pairs(request.query)],
-        "bodySize": len(body),
-    }}
-    if body:
-        entry["request"]["postData"] = {"mimeType": request.header("content-type") or "", "text": body_text(body)}
-    if exchange is not None:
-        entry["response"] = {"status": exchange.status, "statusText": exchange.reason, "httpVersion": "HTTP/1.1",
-                             "headers": [{"name": n, "value": v} for n, v in exchange.headers],
-                             "content": {"size": len(exchange.body), "text": body_text(exchange.body)}}
-        entry["time"] = round(exchange.timing["total_s"] * 1000, 3)
-    return entry
-
-
-def render_response(exchange: Exchange) -> str:
-    head = [f"HTTP/1.1 {exchange.status} {exchange.reason}", *(f"{n}: {v}" for n, v in exchange.headers)]
-    return "\n".join(head) + "\n\n" + body_text(exchange.body)
 
 
 def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
@@ -747,359 +391,11 @@ def cmd_whoami(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
 
 
 # ------------------------------------------ serve (local Account endpoint) ---
-# The local Account Management endpoint's I/O: sockets framed by h11, SQLite
-# state, the trail file, the clock and entropy. `wire.service.handle` decides
-# everything else, so this section only moves bytes and commits.
-#
-# Threads, one per connection, rather than asyncio: the handler, sigv4 and
-# sqlite3 are synchronous and CPU-bound (an event loop would only add
-# executor hops around them), a local endpoint serves a handful of clients,
-# and blocking sockets with timeouts give slow-client protection directly.
-# The accept loop is ours (a listener with a short timeout so stop() is
-# noticed) because it also tracks live connections for a clean shutdown.
-
-
-@dataclass(frozen=True)
-class ServeLimits:
-    max_header_bytes: int = 16 * 1024
-    max_body_bytes: int = 1024 * 1024
-    #: A request (its head and body) must arrive within this many seconds of its first byte; idle
-    #: keep-alive connections are closed after it too.
-    client_timeout: float = 10.0
-
 
 def state_dir(env: Mapping[str, str]) -> Path:
     """The per-user state directory: $XDG_STATE_HOME/sigv4-toolkit (default ~/.local/state/sigv4-toolkit)."""
     base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
     return Path(base) / "sigv4-toolkit"
-
-
-class SqliteStore:
-    """`wire.service.Store` on SQLite: one connection; every request is one transaction, committed
-    before its response (the server's lock serializes requests; BEGIN IMMEDIATE guards other processes)."""
-
-    def __init__(self, path: str) -> None:
-        import sqlite3
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        #: Set inside a transaction to roll it back instead of committing it.
-        self.discard = False
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a commit is on disk before the response acknowledges it.
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS records (account_id TEXT NOT NULL, kind TEXT NOT NULL, "
-                         "key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (account_id, kind, key))")
-
-    def transaction(self) -> Any:
-        from contextlib import contextmanager
-
-        @contextmanager
-        def scope() -> Any:
-            self._db.execute("BEGIN IMMEDIATE")
-            self.discard = False
-            try:
-                yield self
-                self._db.execute("ROLLBACK" if self.discard else "COMMIT")
-            except BaseException:
-                # A failed COMMIT (full disk, I/O error) may leave the transaction open; SQLite may also
-                # have rolled it back already.
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-        return scope()
-
-    def get(self, account_id: str, kind: str, key: str) -> dict[str, Any] | None:
-        row = self._db.execute("SELECT value FROM records WHERE account_id=? AND kind=? AND key=?",
-                               (account_id, kind, key)).fetchone()
-        return json.loads(row[0]) if row else None
-
-    def put(self, account_id: str, kind: str, key: str, record: dict[str, Any]) -> None:
-        self._db.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
-                         (account_id, kind, key, json.dumps(record, sort_keys=True)))
-
-    def delete(self, account_id: str, kind: str, key: str) -> bool:
-        cursor = self._db.execute("DELETE FROM records WHERE account_id=? AND kind=? AND key=?",
-                                  (account_id, kind, key))
-        return cursor.rowcount > 0
-
-    def items(self, account_id: str, kind: str) -> dict[str, dict[str, Any]]:
-        rows = self._db.execute("SELECT key, value FROM records WHERE account_id=? AND kind=?", (account_id, kind))
-        return {key: json.loads(value) for key, value in rows}
-
-    def close(self) -> None:
-        self._db.close()
-
-
-class TrailLog:
-    """The CloudTrail JSON-lines file: each record appended, flushed and fsynced before the response."""
-
-    def __init__(self, path: Path) -> None:
-        import threading
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        _drop_torn_record(path)
-        self._file = open(path, "a", encoding="utf-8")
-        self._lock = threading.Lock()
-
-    def append(self, event: Mapping[str, Any]) -> None:
-        line = json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n"
-        with self._lock:
-            self._file.write(line)
-            self._file.flush()
-            os.fsync(self._file.fileno())
-
-    def close(self) -> None:
-        self._file.close()
-
-
-def _drop_torn_record(path: Path, chunk: int = 1 << 16) -> None:
-    """Cut a last line without its newline: an append that a crash or a full disk interrupted. Its call
-    was never answered (records are fsynced before responses), and left there it would swallow the next record."""
-    if not path.exists():
-        return
-    with open(path, "r+b") as trail:
-        end = trail.seek(0, os.SEEK_END)
-        cut = end
-        while cut > 0:
-            start = max(0, cut - chunk)
-            trail.seek(start)
-            newline = trail.read(cut - start).rfind(b"\n")
-            if newline >= 0:
-                cut = start + newline + 1
-                break
-            cut = start
-        if cut < end:
-            trail.truncate(cut)
-            os.fsync(trail.fileno())
-
-
-class AccountApp:
-    """One request in, one committed reply out: the clock, entropy, store transaction and trail around `handle`."""
-
-    def __init__(self, endpoint: Any, store: SqliteStore, trail: TrailLog, log: Callable[[str], None]) -> None:
-        import threading
-        self.endpoint, self.store, self.trail, self.log = endpoint, store, trail, log
-        self._lock = threading.Lock()
-
-    def respond(self, request: sigv4.Request, source_ip: str) -> Any:
-        from wire.service import handle
-        with self._lock:
-            with self.store.transaction() as transaction:
-                reply = handle(request, endpoint=self.endpoint, now=datetime.now(timezone.utc), store=self.store,
-                               entropy=os.urandom, source_ip=source_ip)
-                # As on AWS, a call answered with an error leaves no trace in the state.
-                transaction.discard = reply.status >= 400
-        self.trail.append(reply.event)
-        for notice in reply.notices:
-            self.log(f"serve: {notice}")
-        return reply
-
-
-class _Refusal(Exception):
-    """The HTTP layer refuses the request before it reaches the service (400, 408, 413, 431)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def _read_request(conn: Any, sock: Any, limits: ServeLimits) -> tuple[str, str, list[tuple[str, str]], bytes] | None:
-    """The next request's (method, target, headers, body); None when the client closed or idled out."""
-    import time
-
-    import h11
-    head: Any = None
-    body = bytearray()
-    deadline: float | None = None
-    while True:
-        event = conn.next_event()
-        if event is h11.NEED_DATA:
-            remaining = limits.client_timeout if deadline is None else deadline - time.monotonic()
-            if remaining <= 0:
-                raise _Refusal(408, f"the request did not arrive within {limits.client_timeout:g} s")
-            sock.settimeout(remaining)
-            try:
-                data = sock.recv(65536)
-            except TimeoutError:
-                if deadline is None:
-                    return None  # idle keep-alive connection: close quietly
-                raise _Refusal(408, f"the request did not arrive within {limits.client_timeout:g} s") from None
-            if deadline is None and data:
-                deadline = time.monotonic() + limits.client_timeout
-            conn.receive_data(data)
-        elif isinstance(event, h11.Request):
-            head = event
-            # h11 bounds a head that arrives in pieces; one that arrives whole is measured here.
-            size = len(event.target) + sum(len(n) + len(v) + 4 for n, v in event.headers.raw_items())
-            if size > limits.max_header_bytes:
-                raise _Refusal(431, f"the request head ({size} bytes) is over the {limits.max_header_bytes}-byte limit")
-            length = dict(event.headers).get(b"content-length")
-            if length is not None and int(length) > limits.max_body_bytes:
-                raise _Refusal(413, f"the body ({int(length)} bytes) is over the {limits.max_body_bytes}-byte limit")
-            if conn.they_are_waiting_for_100_continue:
-                sock.sendall(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
-        elif isinstance(event, h11.Data):
-            body += event.data
-            if len(body) > limits.max_body_bytes:
-                raise _Refusal(413, f"the body is over the {limits.max_body_bytes}-byte limit")
-        elif isinstance(event, h11.EndOfMessage):
-            headers = [(n.decode("latin-1"), v.decode("utf-8", "surrogateescape")) for n, v in head.headers.raw_items()]
-            return head.method.decode("ascii"), head.target.decode("utf-8", "surrogateescape"), headers, bytes(body)
-        elif isinstance(event, h11.ConnectionClosed):
-            return None
-
-
-def _send_response(conn: Any, sock: Any, status: int, headers: Sequence[tuple[str, str]], body: bytes, *,
-                   head: bool = False) -> None:
-    from email.utils import formatdate
-    from http import HTTPStatus
-
-    import h11
-    framing = [("Content-Length", str(len(body))), ("Date", formatdate(usegmt=True))]
-    reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
-    # One write per response: a head and body sent apart meet Nagle and delayed ACKs (+40 ms each).
-    data = conn.send(h11.Response(status_code=status, headers=[*headers, *framing], reason=reason))
-    # The answer to HEAD declares its body's length but carries no body (h11 refuses one).
-    payload = conn.send(h11.Data(data=body)) if body and not head else b""
-    sock.sendall(data + payload + conn.send(h11.EndOfMessage()))
-
-
-def _refuse(conn: Any, sock: Any, status: int, message: str, code: str | None = None, *, head: bool = False) -> None:
-    import h11
-    if conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
-        return
-    headers = [("Content-Type", "application/json"), ("Connection", "close")]
-    try:
-        _send_response(conn, sock, status, [*headers, *([("x-amzn-ErrorType", code)] if code else [])],
-                       json.dumps({"message": message}).encode(), head=head)
-        _linger(sock)
-    except (h11.LocalProtocolError, OSError):
-        pass
-
-
-def _linger(sock: Any, seconds: float = 0.5, most: int = 4 << 20) -> None:
-    """Read and drop what the client is still sending, briefly: closing with unread input makes
-    the kernel send a reset, which can destroy the refusal before the client reads it."""
-    import socket
-    import time
-    sock.shutdown(socket.SHUT_WR)
-    deadline, dropped = time.monotonic() + seconds, 0
-    while dropped < most and (remaining := deadline - time.monotonic()) > 0:
-        sock.settimeout(remaining)
-        try:
-            chunk = sock.recv(65536)
-        except TimeoutError:
-            return
-        if not chunk:
-            return
-        dropped += len(chunk)
-
-
-def serve_connection(sock: Any, peer: str, app: AccountApp, limits: ServeLimits, stopping: Any) -> None:
-    """Serve requests on one connection until it closes, errs, idles out or the server stops."""
-    import h11
-    conn = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_header_bytes)
-    try:
-        while not stopping.is_set():
-            try:
-                received = _read_request(conn, sock, limits)
-            except _Refusal as refusal:
-                _refuse(conn, sock, refusal.status, str(refusal))
-                return
-            except h11.RemoteProtocolError as err:
-                _refuse(conn, sock, err.error_status_hint, f"malformed HTTP/1.1 request: {err}")
-                return
-            if received is None:
-                return
-            method, target, headers, body = received
-            try:
-                reply = app.respond(sigv4.Request(method, target, headers, body), peer)
-            except Exception as err:  # a bug must cost one request, not the server
-                app.log(f"serve: internal error on {method} {target}: {err!r}")
-                _refuse(conn, sock, 500, "The local endpoint failed; the call may have been applied; see its log.",
-                        "InternalServerException", head=method == "HEAD")
-                return
-            _send_response(conn, sock, reply.status, reply.headers, reply.body, head=method == "HEAD")
-            if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
-                return
-            conn.start_next_cycle()
-    except OSError:
-        return  # the client went away
-    finally:
-        sock.close()
-
-
-class LocalServer:
-    """The accept loop: a listening socket and one thread per connection."""
-
-    def __init__(self, app: AccountApp, host: str = "127.0.0.1", port: int = 0,
-                 limits: ServeLimits = ServeLimits()) -> None:
-        import socket
-        import threading
-        self.app, self.limits = app, limits
-        self._listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
-        self._listener.settimeout(0.2)  # accept() wakes up this often to notice stop()
-        self.host, self.port = self._listener.getsockname()[:2]
-        self._stopping = threading.Event()
-        self._live: dict[Any, threading.Thread] = {}
-        self._lock = threading.Lock()
-        self._acceptor = threading.Thread(target=self._accept, name="serve-accept", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://[{self.host}]:{self.port}" if ":" in self.host else f"http://{self.host}:{self.port}"
-
-    def start(self) -> "LocalServer":
-        self._acceptor.start()
-        return self
-
-    def _accept(self) -> None:
-        import socket
-        import threading
-        while not self._stopping.is_set():
-            try:
-                sock, peer = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            thread = threading.Thread(target=self._run, args=(sock, peer[0]), daemon=True)
-            with self._lock:
-                self._live[sock] = thread
-            thread.start()
-
-    def _run(self, sock: Any, peer: str) -> None:
-        try:
-            serve_connection(sock, peer, self.app, self.limits, self._stopping)
-        finally:
-            with self._lock:
-                self._live.pop(sock, None)
-
-    def stop(self) -> None:
-        """Stop accepting, let in-flight requests finish, close idle connections."""
-        import socket
-        self._stopping.set()
-        self._acceptor.join()
-        self._listener.close()
-        with self._lock:
-            live = list(self._live.items())
-        for sock, _ in live:
-            try:
-                sock.shutdown(socket.SHUT_RD)  # wakes a recv() waiting for the next request
-            except OSError:
-                pass
-        for _, thread in live:
-            thread.join(self.limits.client_timeout + 1)
-
-    def __enter__(self) -> "LocalServer":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
 
 def load_accounts(path: str | None) -> Any:
     """The Directory from an --accounts file (or the documented default identity when None)."""
@@ -1118,15 +414,6 @@ def load_accounts(path: str | None) -> Any:
         raise UsageError(f"--accounts {path}: not JSON: {err}") from None
     except (ConfigError, PolicyError) as err:
         raise UsageError(f"--accounts {path}: {err}") from None
-
-
-def build_app(directory: Any, state: str, trail: Path, region_delay: float, log: Callable[[str], None]) -> AccountApp:
-    from datetime import timedelta
-
-    import wire
-    from wire.service import Endpoint, Settings
-    endpoint = Endpoint(wire.load_model("account"), directory, Settings(region_delay=timedelta(seconds=region_delay)))
-    return AccountApp(endpoint, SqliteStore(state), TrailLog(trail), log)
 
 
 def _trail_path(args: argparse.Namespace, env: Mapping[str, str]) -> Path:
@@ -1383,7 +670,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args, env, out))
-    except (UsageError, sigv4.SigningError) as err:
+    except (UsageError, RequestError, sigv4.SigningError) as err:
         print(f"sigv4: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except NetworkError as err:

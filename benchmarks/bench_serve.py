@@ -1,6 +1,6 @@
 """Local Account endpoint throughput: signed GetAlternateContact from N concurrent clients on loopback.
 
-Starts `cli.py serve`'s server in-process (state and trail in a temporary
+Starts `sigv4 serve`'s server (wire/transport/server.py) in-process (state and trail in a temporary
 directory, so every request pays the trail's fsync and a SQLite commit),
 stores one alternate contact, then runs N client threads, each on its own
 keep-alive `http.client` connection (which writes a small request in one
@@ -36,6 +36,8 @@ import wire  # noqa: E402
 import wire.service  # noqa: E402
 import wire.service.auth as service_auth  # noqa: E402
 from wire.service import DEFAULT_ACCOUNTS  # noqa: E402
+from wire.service.app import build_app  # noqa: E402
+from wire.transport.server import LocalServer  # noqa: E402
 
 DEFAULT = DEFAULT_ACCOUNTS["accounts"][0]
 CREDS = sigv4.Credentials(DEFAULT["access_key_id"], DEFAULT["secret_access_key"])
@@ -73,7 +75,7 @@ def call(connection: http.client.HTTPConnection, model: wire.Model, url: str, op
     return response.status
 
 
-def run(server: cli.LocalServer, clients: int, seconds: float) -> list[float]:
+def run(server: LocalServer, clients: int, seconds: float) -> list[float]:
     model = server.app.endpoint.model
     latencies: list[list[float]] = [[] for _ in range(clients)]
     deadline = time.perf_counter() + seconds
@@ -110,9 +112,9 @@ def main() -> None:
     wire.service.handle = handling.wrap(wire.service.handle)  # type: ignore[assignment]
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as scratch:
         state = ":memory:" if args.memory_state else str(Path(scratch) / "account.db")
-        app = cli.build_app(cli.load_accounts(None), state, Path(scratch) / "trail.jsonl", 60, lambda _: None)
+        app = build_app(cli.load_accounts(None), state, Path(scratch) / "trail.jsonl", 60, lambda _: None)
         app.respond = responding.wrap(app.respond)  # type: ignore[method-assign]
-        with cli.LocalServer(app) as server:
+        with LocalServer(app) as server:
             connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
             assert call(connection, app.endpoint.model, server.url, "PutAlternateContact", CONTACT) == 200
             connection.close()

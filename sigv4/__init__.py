@@ -18,7 +18,8 @@ from . import v2, v4a
 from .signer import Algorithm, SigningResult, presign, sign
 from .types import Credentials, Request
 from .v2 import SigV2Result
-from .verify import REASONS, Identity, SignedAuth, parse_auth, verify
+from .signed_auth import SignedAuth
+from .verify import REASONS, Identity, parse_auth, verify
 
 __all__ = [
     "DEFAULT_UNSIGNED_HEADERS", "CanonicalRequest", "CanonicalRules", "Credentials", "InvalidHeaderError",

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # the parsed authorization lives with the verifier that produces it
-    from .verify import SignedAuth
+from .signed_auth import SignedAuth
 
 
 class SigningError(ValueError):

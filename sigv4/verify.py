@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from fnmatch import fnmatchcase
@@ -38,6 +38,7 @@ from .canonical import (
 from .errors import InvalidTimestampError, SigningError, VerificationError
 from .keys import hmac_signer, signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
+from .signed_auth import FIELD_SETTERS, SignedAuth, Version
 from .signer import ALGORITHM, MAX_EXPIRES, host_from_url, string_to_sign
 from .types import Credentials, Request
 
@@ -61,7 +62,6 @@ Reason = Literal[
     "missing_auth", "malformed_auth", "unknown_key", "scope", "skew", "expired", "not_yet_valid",
     "missing_signed_header", "unsigned_header", "token", "payload_hash", "malformed_request", "signature_mismatch",
 ]
-Version = Literal["v4", "v4a", "v2"]
 
 _VERSIONS: dict[str, Version] = {ALGORITHM: "v4", v4a.ALGORITHM: "v4a"}
 _AMZ_DATE = re.compile(r"\d{8}T\d{6}Z\Z")
@@ -79,44 +79,6 @@ _PLAIN_VALUE = re.compile(r"[^,\s]+\Z")
 
 
 @dataclass(frozen=True, slots=True, init=False)
-class SignedAuth:
-    """What a request claims about its signature, parsed before any key lookup."""
-
-    version: Version
-    algorithm: str  # AWS4-HMAC-SHA256, AWS4-ECDSA-P256-SHA256, HmacSHA256 or HmacSHA1
-    presigned: bool  # signature in the URL query (SigV2 is always parameters, so False there)
-    access_key_id: str
-    scope_date: str  # YYYYMMDD; empty for SigV2
-    regions: tuple[str, ...]  # v4: (region,); v4a: the region set; v2: ()
-    service: str  # empty for SigV2
-    signed_headers: tuple[str, ...]  # lowercase, as listed; v2: ()
-    signature: str
-    signing_time: datetime
-    expires_at: datetime | None  # presigned expiry, or SigV2 Expires
-    credential_scope: str  # as written after the key id; empty for SigV2
-    amz_date: str  # the signing time as written in the request
-
-    # One is built per verified request (and an Identity after it): the slots are filled through their
-    # descriptors, a fraction of the cost of the frozen class's object.__setattr__ per field (as in sigv4.types).
-    def __init__(self, version: Version, algorithm: str, presigned: bool, access_key_id: str, scope_date: str,
-                 regions: tuple[str, ...], service: str, signed_headers: tuple[str, ...], signature: str,
-                 signing_time: datetime, expires_at: datetime | None, credential_scope: str, amz_date: str) -> None:
-        _SET[0](self, version)
-        _SET[1](self, algorithm)
-        _SET[2](self, presigned)
-        _SET[3](self, access_key_id)
-        _SET[4](self, scope_date)
-        _SET[5](self, regions)
-        _SET[6](self, service)
-        _SET[7](self, signed_headers)
-        _SET[8](self, signature)
-        _SET[9](self, signing_time)
-        _SET[10](self, expires_at)
-        _SET[11](self, credential_scope)
-        _SET[12](self, amz_date)
-
-
-@dataclass(frozen=True, slots=True, init=False)
 class Identity(SignedAuth):
     """A verified request: who signed it, with what scope, and the payload line it signed.
 
@@ -130,24 +92,23 @@ class Identity(SignedAuth):
                  regions: tuple[str, ...], service: str, signed_headers: tuple[str, ...], signature: str,
                  signing_time: datetime, expires_at: datetime | None, credential_scope: str, amz_date: str,
                  credentials: Credentials, payload_hash: str) -> None:
-        _SET[0](self, version)
-        _SET[1](self, algorithm)
-        _SET[2](self, presigned)
-        _SET[3](self, access_key_id)
-        _SET[4](self, scope_date)
-        _SET[5](self, regions)
-        _SET[6](self, service)
-        _SET[7](self, signed_headers)
-        _SET[8](self, signature)
-        _SET[9](self, signing_time)
-        _SET[10](self, expires_at)
-        _SET[11](self, credential_scope)
-        _SET[12](self, amz_date)
+        FIELD_SETTERS[0](self, version)
+        FIELD_SETTERS[1](self, algorithm)
+        FIELD_SETTERS[2](self, presigned)
+        FIELD_SETTERS[3](self, access_key_id)
+        FIELD_SETTERS[4](self, scope_date)
+        FIELD_SETTERS[5](self, regions)
+        FIELD_SETTERS[6](self, service)
+        FIELD_SETTERS[7](self, signed_headers)
+        FIELD_SETTERS[8](self, signature)
+        FIELD_SETTERS[9](self, signing_time)
+        FIELD_SETTERS[10](self, expires_at)
+        FIELD_SETTERS[11](self, credential_scope)
+        FIELD_SETTERS[12](self, amz_date)
         _SET_CREDENTIALS(self, credentials)
         _SET_PAYLOAD_HASH(self, payload_hash)
 
 
-_SET = [SignedAuth.__dict__[f.name].__set__ for f in fields(SignedAuth)]
 _SET_CREDENTIALS, _SET_PAYLOAD_HASH = Identity.__dict__["credentials"].__set__, Identity.__dict__["payload_hash"].__set__
 
 

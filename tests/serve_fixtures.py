@@ -10,14 +10,16 @@ import pytest
 
 import cli
 from wire.service import DEFAULT_ACCOUNTS
+from wire.service.app import AccountApp, build_app
+from wire.transport.server import LocalServer, ServeLimits
 
 DEFAULT = DEFAULT_ACCOUNTS["accounts"][0]
 
 
 @dataclass
 class Running:
-    server: cli.LocalServer
-    app: cli.AccountApp
+    server: LocalServer
+    app: AccountApp
     trail: Path
     state: Path
     log: list[str]
@@ -27,11 +29,11 @@ class Running:
         return self.server.url
 
 
-def start(tmp_path: Path, *, region_delay: float = 0.5, limits: cli.ServeLimits = cli.ServeLimits()) -> Running:
+def start(tmp_path: Path, *, region_delay: float = 0.5, limits: ServeLimits = ServeLimits()) -> Running:
     log: list[str] = []
     state, trail = tmp_path / "account.db", tmp_path / "trail.jsonl"
-    app = cli.build_app(cli.load_accounts(None), str(state), trail, region_delay, log.append)
-    return Running(cli.LocalServer(app, "127.0.0.1", 0, limits).start(), app, trail, state, log)
+    app = build_app(cli.load_accounts(None), str(state), trail, region_delay, log.append)
+    return Running(LocalServer(app, "127.0.0.1", 0, limits).start(), app, trail, state, log)
 
 
 def stop(running: Running) -> None:

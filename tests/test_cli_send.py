@@ -12,6 +12,7 @@ import pytest
 import cli
 import sigv4
 from local_http import connect_proxy, http_server, self_signed
+from wire.transport.client import Connection, TransportOptions
 
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 ENV = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_SESSION_TOKEN": "TOKEN123",
@@ -80,7 +81,7 @@ def test_streams_a_body_file_and_writes_the_response_to_a_file(capsys, tmp_path,
 def test_keep_alive_reuses_the_connection() -> None:
     with http_server() as (url, recorder):
         request = sigv4.Request("GET", url + "/", [("Host", "x")])
-        connection = cli.Connection("http", url.split("//")[1], cli.TransportOptions(), {})
+        connection = Connection("http", url.split("//")[1], TransportOptions(), {})
         try:
             assert [connection.request(request).status for _ in range(3)] == [200, 200, 200]
         finally:

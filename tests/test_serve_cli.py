@@ -9,6 +9,7 @@ import pytest
 
 import cli
 from tests.serve_fixtures import DEFAULT
+from wire.service.trail_log import TrailLog
 
 
 def test_demo_signs_calls_and_prints_each_exchange(capsys) -> None:
@@ -75,7 +76,7 @@ def test_a_record_torn_by_a_crash_does_not_swallow_the_next_one(tmp_path: Path, 
     # answered, so its fragment goes, and the next server's first record is a line of its own.
     log = tmp_path / "trail.jsonl"
     log.write_text('{"eventName": "ListRegions", "eventID": "0"}\n{"eventName": "PutAcc')
-    trail = cli.TrailLog(log)
+    trail = TrailLog(log)
     trail.append({"eventName": "GetPrimaryEmail", "eventID": "1"})
     trail.close()
     assert cli.main(["trail", "--log", str(log)], {}) == 0

@@ -18,9 +18,11 @@ import boto3
 import pytest
 from botocore.config import Config
 
-import cli
 from tests.serve_fixtures import DEFAULT, Running, endpoint, start, stop  # noqa: F401  (fixture)
 from wire.service import load_directory
+from wire.service.app import build_app
+from wire.service.sqlite_store import SqliteStore
+from wire.transport.server import LocalServer, ServeLimits
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,7 +72,7 @@ def test_keep_alive_serves_several_requests_on_one_connection(endpoint: Running)
 
 @pytest.fixture
 def impatient(tmp_path: Path) -> Iterator[Running]:
-    running = start(tmp_path, limits=cli.ServeLimits(client_timeout=0.5))
+    running = start(tmp_path, limits=ServeLimits(client_timeout=0.5))
     yield running
     stop(running)
 
@@ -100,7 +102,7 @@ CLIENTS, WRITES = 8, 200
 def test_concurrent_clients_lose_no_write(tmp_path: Path) -> None:
     accounts = {"accounts": [{"access_key_id": f"AKIDWRITER{n}", "secret_access_key": f"secret-{n}",
                               "account_id": f"{100000000000 + n}"} for n in range(CLIENTS)]}
-    app = cli.build_app(load_directory(accounts), str(tmp_path / "db"), tmp_path / "trail", 0, print)
+    app = build_app(load_directory(accounts), str(tmp_path / "db"), tmp_path / "trail", 0, print)
     acknowledged: dict[int, dict[str, int]] = {}
 
     def writer(n: int) -> None:
@@ -113,7 +115,7 @@ def test_concurrent_clients_lose_no_write(tmp_path: Path) -> None:
             last[kind] = i
         acknowledged[n] = last
 
-    with cli.LocalServer(app) as server:
+    with LocalServer(app) as server:
         url = server.url
         threads = [threading.Thread(target=writer, args=(n,)) for n in range(CLIENTS)]
         for thread in threads:
@@ -197,7 +199,7 @@ def test_undecodable_header_bytes_are_answered_and_recorded(endpoint: Running) -
 
 def test_a_failed_commit_is_rolled_back_and_the_store_keeps_working(tmp_path: Path) -> None:
     import sqlite3
-    store = cli.SqliteStore(str(tmp_path / "state.db"))
+    store = SqliteStore(str(tmp_path / "state.db"))
     real = store._db
 
     class CommitFailsOnce:

@@ -5,7 +5,8 @@ turns a received `sigv4.Request` into a `Reply` (status, headers, body, a
 CloudTrail record, operator notices). Everything that touches the world is
 an argument: the clock (`now`), the state (`Store`, one transaction per
 call, committed by the caller), randomness (`entropy(n) -> bytes`). The
-edge (`cli.py serve`) owns sockets, SQLite and the trail file.
+edge owns sockets (`wire/transport/server.py`), SQLite (`sqlite_store.py`), the
+trail file (`trail_log.py`) and the clock (`app.py`).
 
 Modules: `identities` (who may call), `auth` (signature failures as AWS
 words them), `authorization` (which account a call acts on, and may it), `account` (the 15

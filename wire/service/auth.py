@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sigv4.errors import VerificationError
+from sigv4.signed_auth import SignedAuth
 from sigv4.types import Request
-from sigv4.verify import SignedAuth, parse_auth, verify
+from sigv4.verify import parse_auth, verify
 from wire.errors import ServiceError
 from wire.service.identities import Directory, Principal
 

@@ -27,7 +27,7 @@ from urllib.parse import unquote, unquote_plus
 import wire
 from sigv4.canonical import uri_encode
 from sigv4.types import Request
-from sigv4.verify import SignedAuth
+from sigv4.signed_auth import SignedAuth
 from wire.errors import DecodeError, ServiceError, ValidationError
 from wire.http import Response
 from wire.model import Model

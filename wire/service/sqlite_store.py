@@ -1,0 +1,71 @@
+"""`wire.service.Store` on SQLite: the local Account endpoint's state on disk.
+
+Strategy: one connection, one table of JSON records keyed by (account, kind,
+key); every request is one transaction (BEGIN IMMEDIATE), committed before its
+response is sent, with WAL and synchronous=FULL so an acknowledged change is on
+disk. An edge module: it opens files (`tests/test_purity.py` lists it).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+class SqliteStore:
+    """`wire.service.Store` on SQLite: one connection; every request is one transaction, committed
+    before its response (the server's lock serializes requests; BEGIN IMMEDIATE guards other processes)."""
+
+    def __init__(self, path: str) -> None:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        #: Set inside a transaction to roll it back instead of committing it.
+        self.discard = False
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk before the response acknowledges it.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS records (account_id TEXT NOT NULL, kind TEXT NOT NULL, "
+                         "key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (account_id, kind, key))")
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqliteStore]:
+        """One transaction around the block: committed at its end, rolled back when `discard` was set or it raised."""
+        self._db.execute("BEGIN IMMEDIATE")
+        self.discard = False
+        try:
+            yield self
+            self._db.execute("ROLLBACK" if self.discard else "COMMIT")
+        except BaseException:
+            # A failed COMMIT (full disk, I/O error) may leave the transaction open; SQLite may also
+            # have rolled it back already.
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+
+    def get(self, account_id: str, kind: str, key: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT value FROM records WHERE account_id=? AND kind=? AND key=?",
+                               (account_id, kind, key)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, account_id: str, kind: str, key: str, record: dict[str, Any]) -> None:
+        self._db.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
+                         (account_id, kind, key, json.dumps(record, sort_keys=True)))
+
+    def delete(self, account_id: str, kind: str, key: str) -> bool:
+        cursor = self._db.execute("DELETE FROM records WHERE account_id=? AND kind=? AND key=?",
+                                  (account_id, kind, key))
+        return cursor.rowcount > 0
+
+    def items(self, account_id: str, kind: str) -> dict[str, dict[str, Any]]:
+        rows = self._db.execute("SELECT key, value FROM records WHERE account_id=? AND kind=?", (account_id, kind))
+        return {key: json.loads(value) for key, value in rows}
+
+    def close(self) -> None:
+        self._db.close()
+

@@ -1,0 +1,250 @@
+"""The HTTP/1.1 server of the edge: an accept loop, per-connection limits, keep-alive, refusals.
+
+Strategy: h11 frames the bytes, this module owns the sockets; an app decides
+everything else (`app.respond(request, source_ip)` returns a reply with
+status, headers and body; `app.log(line)` takes operator notices). The HTTP
+layer refuses what never reaches the app (400 malformed, 408 slow, 413 body,
+431 head) and lingers after a refusal so the client reads it.
+
+Threads, one per connection, rather than asyncio: the handler, sigv4 and
+sqlite3 are synchronous and CPU-bound (an event loop would only add
+executor hops around them), a local endpoint serves a handful of clients,
+and blocking sockets with timeouts give slow-client protection directly.
+The accept loop is ours (a listener with a short timeout so stop() is
+noticed) because it also tracks live connections for a clean shutdown.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from email.utils import formatdate
+from http import HTTPStatus
+from typing import Any, Protocol
+
+import h11
+
+import sigv4
+
+
+class Reply(Protocol):
+    """What an app answers: `wire.service.Reply` has these."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def headers(self) -> Sequence[tuple[str, str]]: ...
+
+    @property
+    def body(self) -> bytes: ...
+
+
+class App(Protocol):
+    """The server's view of an application: one request in, one reply out."""
+
+    log: Callable[[str], None]
+
+    def respond(self, request: sigv4.Request, source_ip: str) -> Reply: ...
+
+
+@dataclass(frozen=True)
+class ServeLimits:
+    max_header_bytes: int = 16 * 1024
+    max_body_bytes: int = 1024 * 1024
+    #: A request (its head and body) must arrive within this many seconds of its first byte; idle
+    #: keep-alive connections are closed after it too.
+    client_timeout: float = 10.0
+
+
+
+class _Refusal(Exception):
+    """The HTTP layer refuses the request before it reaches the service (400, 408, 413, 431)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _read_request(conn: Any, sock: Any, limits: ServeLimits) -> tuple[str, str, list[tuple[str, str]], bytes] | None:
+    """The next request's (method, target, headers, body); None when the client closed or idled out."""
+    head: Any = None
+    body = bytearray()
+    deadline: float | None = None
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            remaining = limits.client_timeout if deadline is None else deadline - time.monotonic()
+            if remaining <= 0:
+                raise _Refusal(408, f"the request did not arrive within {limits.client_timeout:g} s")
+            sock.settimeout(remaining)
+            try:
+                data = sock.recv(65536)
+            except TimeoutError:
+                if deadline is None:
+                    return None  # idle keep-alive connection: close quietly
+                raise _Refusal(408, f"the request did not arrive within {limits.client_timeout:g} s") from None
+            if deadline is None and data:
+                deadline = time.monotonic() + limits.client_timeout
+            conn.receive_data(data)
+        elif isinstance(event, h11.Request):
+            head = event
+            # h11 bounds a head that arrives in pieces; one that arrives whole is measured here.
+            size = len(event.target) + sum(len(n) + len(v) + 4 for n, v in event.headers.raw_items())
+            if size > limits.max_header_bytes:
+                raise _Refusal(431, f"the request head ({size} bytes) is over the {limits.max_header_bytes}-byte limit")
+            length = dict(event.headers).get(b"content-length")
+            if length is not None and int(length) > limits.max_body_bytes:
+                raise _Refusal(413, f"the body ({int(length)} bytes) is over the {limits.max_body_bytes}-byte limit")
+            if conn.they_are_waiting_for_100_continue:
+                sock.sendall(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
+        elif isinstance(event, h11.Data):
+            body += event.data
+            if len(body) > limits.max_body_bytes:
+                raise _Refusal(413, f"the body is over the {limits.max_body_bytes}-byte limit")
+        elif isinstance(event, h11.EndOfMessage):
+            headers = [(n.decode("latin-1"), v.decode("utf-8", "surrogateescape")) for n, v in head.headers.raw_items()]
+            return head.method.decode("ascii"), head.target.decode("utf-8", "surrogateescape"), headers, bytes(body)
+        elif isinstance(event, h11.ConnectionClosed):
+            return None
+
+
+def _send_response(conn: Any, sock: Any, status: int, headers: Sequence[tuple[str, str]], body: bytes, *,
+                   head: bool = False) -> None:
+    framing = [("Content-Length", str(len(body))), ("Date", formatdate(usegmt=True))]
+    reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+    # One write per response: a head and body sent apart meet Nagle and delayed ACKs (+40 ms each).
+    data = conn.send(h11.Response(status_code=status, headers=[*headers, *framing], reason=reason))
+    # The answer to HEAD declares its body's length but carries no body (h11 refuses one).
+    payload = conn.send(h11.Data(data=body)) if body and not head else b""
+    sock.sendall(data + payload + conn.send(h11.EndOfMessage()))
+
+
+def _refuse(conn: Any, sock: Any, status: int, message: str, code: str | None = None, *, head: bool = False) -> None:
+    if conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+        return
+    headers = [("Content-Type", "application/json"), ("Connection", "close")]
+    try:
+        _send_response(conn, sock, status, [*headers, *([("x-amzn-ErrorType", code)] if code else [])],
+                       json.dumps({"message": message}).encode(), head=head)
+        _linger(sock)
+    except (h11.LocalProtocolError, OSError):
+        pass
+
+
+def _linger(sock: Any, seconds: float = 0.5, most: int = 4 << 20) -> None:
+    """Read and drop what the client is still sending, briefly: closing with unread input makes
+    the kernel send a reset, which can destroy the refusal before the client reads it."""
+    sock.shutdown(socket.SHUT_WR)
+    deadline, dropped = time.monotonic() + seconds, 0
+    while dropped < most and (remaining := deadline - time.monotonic()) > 0:
+        sock.settimeout(remaining)
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            return
+        if not chunk:
+            return
+        dropped += len(chunk)
+
+
+def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stopping: Any) -> None:
+    """Serve requests on one connection until it closes, errs, idles out or the server stops."""
+    conn = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_header_bytes)
+    try:
+        while not stopping.is_set():
+            try:
+                received = _read_request(conn, sock, limits)
+            except _Refusal as refusal:
+                _refuse(conn, sock, refusal.status, str(refusal))
+                return
+            except h11.RemoteProtocolError as err:
+                _refuse(conn, sock, err.error_status_hint, f"malformed HTTP/1.1 request: {err}")
+                return
+            if received is None:
+                return
+            method, target, headers, body = received
+            try:
+                reply = app.respond(sigv4.Request(method, target, headers, body), peer)
+            except Exception as err:  # a bug must cost one request, not the server
+                app.log(f"serve: internal error on {method} {target}: {err!r}")
+                _refuse(conn, sock, 500, "The local endpoint failed; the call may have been applied; see its log.",
+                        "InternalServerException", head=method == "HEAD")
+                return
+            _send_response(conn, sock, reply.status, reply.headers, reply.body, head=method == "HEAD")
+            if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+                return
+            conn.start_next_cycle()
+    except OSError:
+        return  # the client went away
+    finally:
+        sock.close()
+
+
+class LocalServer:
+    """The accept loop: a listening socket and one thread per connection."""
+
+    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0,
+                 limits: ServeLimits = ServeLimits()) -> None:
+        self.app, self.limits = app, limits
+        self._listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+        self._listener.settimeout(0.2)  # accept() wakes up this often to notice stop()
+        self.host, self.port = self._listener.getsockname()[:2]
+        self._stopping = threading.Event()
+        self._live: dict[Any, threading.Thread] = {}
+        self._lock = threading.Lock()
+        self._acceptor = threading.Thread(target=self._accept, name="serve-accept", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://[{self.host}]:{self.port}" if ":" in self.host else f"http://{self.host}:{self.port}"
+
+    def start(self) -> "LocalServer":
+        self._acceptor.start()
+        return self
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                sock, peer = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            thread = threading.Thread(target=self._run, args=(sock, peer[0]), daemon=True)
+            with self._lock:
+                self._live[sock] = thread
+            thread.start()
+
+    def _run(self, sock: Any, peer: str) -> None:
+        try:
+            serve_connection(sock, peer, self.app, self.limits, self._stopping)
+        finally:
+            with self._lock:
+                self._live.pop(sock, None)
+
+    def stop(self) -> None:
+        """Stop accepting, let in-flight requests finish, close idle connections."""
+        self._stopping.set()
+        self._acceptor.join()
+        self._listener.close()
+        with self._lock:
+            live = list(self._live.items())
+        for sock, _ in live:
+            try:
+                sock.shutdown(socket.SHUT_RD)  # wakes a recv() waiting for the next request
+            except OSError:
+                pass
+        for _, thread in live:
+            thread.join(self.limits.client_timeout + 1)
+
+    def __enter__(self) -> "LocalServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
