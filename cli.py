@@ -429,9 +429,12 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
         out(line)
         sys.stdout.flush()
 
+    if args.max_connections < 1:
+        raise UsageError(f"--max-connections {args.max_connections}: must be at least 1")
     state = args.state or str(state_dir(env) / "account.db")
     app = build_app(load_accounts(args.accounts), state, _trail_path(args, env), args.region_delay, log)
-    limits = ServeLimits(args.max_header_bytes, args.max_body_bytes, args.client_timeout)
+    limits = ServeLimits(args.max_header_bytes, args.max_body_bytes, args.client_timeout, args.max_connections,
+                         args.max_buffered_bytes)
     try:
         server = LocalServer(app, args.host, args.port, limits).start()
     except OSError as err:
@@ -539,6 +542,10 @@ def add_server_commands(commands: Any) -> None:
     serve.add_argument("--region-delay", type=float, default=60.0, help="seconds an EnableRegion/DisableRegion takes")
     serve.add_argument("--max-body-bytes", type=int, default=ServeLimits.max_body_bytes)
     serve.add_argument("--max-header-bytes", type=int, default=ServeLimits.max_header_bytes)
+    serve.add_argument("--max-connections", type=int, default=ServeLimits.max_connections,
+                       help="connections served at once; beyond it new ones wait to be accepted")
+    serve.add_argument("--max-buffered-bytes", type=int, default=ServeLimits.max_buffered_bytes,
+                       help="request body bytes held across connections; beyond it 503 with Retry-After")
     serve.add_argument("--client-timeout", type=float, default=ServeLimits.client_timeout,
                        help="seconds a request may take to arrive (slow clients get 408)")
     serve.set_defaults(handler=cmd_serve)
