@@ -440,7 +440,8 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
     except OSError as err:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
     log(f"serving AWS Account Management (2021-02-01) on {server.url}")
-    log(f"state {state}; trail {app.trail.path}")
+    log(f"state {state}; trail {app.trail.path}" + (f" ({app.recovered} record(s) committed before a crash "
+                                                      "appended)" if app.recovered else ""))
     if args.accounts is None:
         default = DEFAULT_ACCOUNTS["accounts"][0]
         # AWS's published example key pair, created for local use only; printing it is the point.
