@@ -5,7 +5,8 @@ world it needs (now, os.urandom, a SQLite transaction), serializes requests
 with a lock, discards the state change of an answered error (as AWS does),
 commits the trail record in the same transaction as the change, and appends
 it to the trail file before the reply goes out (records a crash kept from the
-file are appended at start-up). An edge module (clock,
+file are appended at start-up). Calls that arrive together share one commit
+and one trail fsync (group commit). An edge module (clock,
 entropy, threads; `tests/test_purity.py` lists it).
 """
 
@@ -25,30 +26,69 @@ from wire.service.sqlite_store import SqliteStore
 from wire.service.trail_log import TrailLog, export_pending, record_line
 
 
+class _Batch:
+    """The calls of one transaction: committed together, then their records appended to the file together."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.last_seq = 0
+        self.done = False
+        self.error: BaseException | None = None
+
+
 class AccountApp:
-    """One request in, one committed reply out: the clock, entropy, store transaction and trail around `handle`."""
+    """One request in, one committed reply out: the clock, entropy, store transaction and trail around `handle`.
+
+    Group commit: each call runs under `_lock` as a savepoint of the open
+    transaction; the first of its callers to reach the commit commits the
+    transaction with every call in it (one fsync), appends their records to the
+    file (one fsync), and only then are those calls answered. Calls arriving
+    meanwhile gather in the next transaction.
+    """
 
     def __init__(self, endpoint: Endpoint, store: SqliteStore, trail: TrailLog, log: Callable[[str], None]) -> None:
         self.endpoint, self.store, self.trail, self.log = endpoint, store, trail, log
         #: Trail records committed before a crash and appended to the file at start-up (`build_app`).
         self.recovered = 0
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the store's connection: one call or commit at a time
+        self._commit_lock = threading.Lock()  # one committer at a time, so batches reach the file in order
+        self._batch = _Batch()
 
     def respond(self, request: sigv4.Request, source_ip: str) -> Reply:
         with self._lock:
-            with self.store.transaction() as transaction:
+            self.store.begin()
+            with self.store.change() as change:
                 reply = handle(request, endpoint=self.endpoint, now=datetime.now(timezone.utc), store=self.store,
                                entropy=os.urandom, source_ip=source_ip)
                 # As on AWS, a call answered with an error leaves no trace in the state (but one on the trail).
-                transaction.discard = reply.status >= 400
+                change.discard = reply.status >= 400
                 line = record_line(reply.event)
-                transaction.record(str(reply.event["eventID"]), line)
-            # Under the lock: the file takes the records in commit order (`export_pending` relies on it).
-            self.trail.append_line(line)
-            self.store.exported = self.store.last_seq
+                change.record(str(reply.event["eventID"]), line)
+            batch = self._batch
+            batch.lines.append(line)
+            batch.last_seq = self.store.last_seq
+        self._commit(batch)
         for notice in reply.notices:
             self.log(f"serve: {notice}")
         return reply
+
+    def _commit(self, batch: _Batch) -> None:
+        """Return once `batch` is committed and its records are in the file; raise if its commit failed."""
+        with self._commit_lock:
+            if not batch.done:
+                # Batches are committed in order, so an uncommitted one is the open one.
+                with self._lock:
+                    self._batch = _Batch()
+                    try:
+                        self.store.commit()
+                    except BaseException as err:  # every call of the batch is rolled back: none is acknowledged
+                        batch.error = err
+                if batch.error is None:
+                    self.trail.append_lines(batch.lines)
+                    self.store.exported = batch.last_seq  # the next transaction prunes them
+                batch.done = True
+        if batch.error is not None:
+            raise batch.error
 
 
 def build_app(directory: Directory, state: str, trail: Path, region_delay: float, log: Callable[[str], None]) -> AccountApp:

@@ -33,8 +33,12 @@ class TrailLog:
 
     def append_line(self, line: str) -> None:
         """Append one record's line (see `record_line`), flushed and fsynced."""
+        self.append_lines([line])
+
+    def append_lines(self, lines: list[str]) -> None:
+        """Append records' lines (see `record_line`), then flush and fsync once."""
         with self._lock:
-            self._file.write(line)
+            self._file.write("".join(lines))
             self._file.flush()
             os.fsync(self._file.fileno())
 
@@ -77,8 +81,7 @@ def export_pending(store: PendingRecords, trail: TrailLog) -> int:
         return 0
     present = trail.last_event_ids(len(rows))
     done = max((index for index, (_, event_id, _) in enumerate(rows) if event_id in present), default=-1)
-    for _, _, line in rows[done + 1:]:
-        trail.append_line(line)
+    trail.append_lines([line for _, _, line in rows[done + 1:]])
     store.exported = rows[-1][0]
     return len(rows) - done - 1
 
