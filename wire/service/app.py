@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -24,6 +25,10 @@ from wire.service.handler import Endpoint, Reply, handle
 from wire.service.identities import Directory
 from wire.service.sqlite_store import SqliteStore
 from wire.service.trail_log import TrailLog, export_pending, record_line
+
+
+#: How often the trail file is fsynced (its records are durable in the store from their commit on).
+TRAIL_SYNC_SECONDS = 0.1
 
 
 class _Batch:
@@ -41,9 +46,12 @@ class AccountApp:
 
     Group commit: each call runs under `_lock` as a savepoint of the open
     transaction; the first of its callers to reach the commit commits the
-    transaction with every call in it (one fsync), appends their records to the
-    file (one fsync), and only then are those calls answered. Calls arriving
-    meanwhile gather in the next transaction.
+    transaction with every call in it (one fsync: the changes and their trail
+    records are then durable), appends their records to the file, and only then
+    are those calls answered. Calls arriving meanwhile gather in the next
+    transaction. The file is fsynced every `TRAIL_SYNC_SECONDS` by a thread of
+    its own, off the calls' path; only then may the store prune the records
+    (until then, `export_pending` restores any the file lost at start-up).
     """
 
     def __init__(self, endpoint: Endpoint, store: SqliteStore, trail: TrailLog, log: Callable[[str], None]) -> None:
@@ -53,6 +61,19 @@ class AccountApp:
         self._lock = threading.Lock()  # the store's connection: one call or commit at a time
         self._commit_lock = threading.Lock()  # one committer at a time, so batches reach the file in order
         self._batch = _Batch()
+        self._appended = 0  # the seq of the last record appended to the file
+        threading.Thread(target=self._sync_trail, name="trail-sync", daemon=True).start()
+
+    def _sync_trail(self) -> None:
+        synced = 0
+        while True:
+            time.sleep(TRAIL_SYNC_SECONDS)
+            appended = self._appended
+            if appended == synced:
+                continue
+            if not self.trail.sync():
+                return  # closed
+            synced = self.store.exported = appended  # durable in the file: the store may prune them
 
     def respond(self, request: sigv4.Request, source_ip: str) -> Reply:
         with self._lock:
@@ -84,8 +105,8 @@ class AccountApp:
                     except BaseException as err:  # every call of the batch is rolled back: none is acknowledged
                         batch.error = err
                 if batch.error is None:
-                    self.trail.append_lines(batch.lines)
-                    self.store.exported = batch.last_seq  # the next transaction prunes them
+                    self.trail.append_lines(batch.lines, sync=False)
+                    self._appended = batch.last_seq
                 batch.done = True
         if batch.error is not None:
             raise batch.error

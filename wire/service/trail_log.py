@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 
 class TrailLog:
-    """The CloudTrail JSON-lines file: each record appended, flushed and fsynced before the response."""
+    """The CloudTrail JSON-lines file: records appended and flushed; fsynced by `sync` (and on close)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -35,12 +35,21 @@ class TrailLog:
         """Append one record's line (see `record_line`), flushed and fsynced."""
         self.append_lines([line])
 
-    def append_lines(self, lines: list[str]) -> None:
-        """Append records' lines (see `record_line`), then flush and fsync once."""
+    def append_lines(self, lines: list[str], *, sync: bool = True) -> None:
+        """Append records' lines (see `record_line`) and flush them to the OS; then fsync once if `sync`."""
         with self._lock:
             self._file.write("".join(lines))
             self._file.flush()
+            if sync:
+                os.fsync(self._file.fileno())
+
+    def sync(self) -> bool:
+        """fsync what has been appended; False once the file is closed."""
+        with self._lock:
+            if self._file.closed:
+                return False
             os.fsync(self._file.fileno())
+            return True
 
     def last_event_ids(self, n: int) -> set[str]:
         """The eventIDs of the file's last `n` records."""
@@ -53,7 +62,11 @@ class TrailLog:
         return ids
 
     def close(self) -> None:
-        self._file.close()
+        with self._lock:
+            if not self._file.closed:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+                self._file.close()
 
 
 def record_line(event: Mapping[str, Any]) -> str:
