@@ -4,9 +4,9 @@ Strategy: this module parses arguments, runs the commands and prints. It
 reads files, the environment and the clock, hands plain values to the pure
 `sigv4` and `wire` packages, and moves bytes through the edge modules
 (`wire/transport/` for HTTP, `wire/service/app.py`, `sqlite_store.py` and
-`trail_log.py` for the local endpoint). Every
-failure the user can cause ends as one line on stderr and exit status 2
-(3 for network failures); secrets and tokens are masked in every output.
+`trail_log.py` for the local endpoint). Every failure the user can cause ends
+as one line on stderr and exit status 2 (3 for network failures); secrets and
+tokens are masked in every output. A signed request is written byte for byte.
 """
 
 from __future__ import annotations
@@ -16,33 +16,38 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
 import sigv4
-from sigv4.explain import explain, visible
-from sigv4.raw import parse_request, render_request
-from sigv4.redact import redact, request_token
-from wire.export import body_text, curl_command, har_entry, render_response
-from wire.service.app import build_app
-from wire.transport.client import Connection, NetworkError, RequestError, TransportOptions, send_request
+from sigv4 import tokens
+from sigv4.chunked_decode import decoder_for
+from sigv4.errors import StreamDecodeError
+from sigv4.explain import explain, result_record, verification_report
+from sigv4.integrations.credentials import ResolvedCredentials, profile_setting, resolve_credentials
+from sigv4.integrations.whoami import describe
+from sigv4.raw import parse_request
+from sigv4.redact import redact
+from wire.endpoints import infer_scope, service_endpoint, with_endpoint
+from wire.export import (body_bytes, body_text, curl_command, har_entry, http_message, json_default, render_response,
+                         service_error_line)
+from wire.service.app import DEFAULT_IDENTITY_NOTICE, build_app, load_accounts, state_dir
+from wire.service.demo import run_demo
+from wire.service.identities import ConfigError
+from wire.service.trail_log import TrailError, read_trail
+from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions, send_request
 from wire.transport.server import LocalServer, ServeLimits
 
 EXIT_USAGE = 2
 EXIT_NETWORK = 3
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader left
 
 
 class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
 
-
-# One implementation, shared with the embedding adapters; its CredentialsError
-# is a SigningError, so main() prints it as a one-line exit-2 error.
-from sigv4.integrations.credentials import ResolvedCredentials, profile_setting, resolve_credentials  # noqa: E402
-
-
-# ------------------------------------------------------------------ input ---
 
 def read_input(path: str) -> bytes:
     try:
@@ -69,19 +74,6 @@ def parse_date(text: str | None) -> datetime:
         raise UsageError(f"--date {text!r}: expected YYYYMMDDTHHMMSSZ, e.g. 20150830T123600Z") from None
 
 
-def infer_scope(host: str | None) -> tuple[str | None, str | None]:
-    """(service, region) from an AWS host name such as `account.us-east-1.amazonaws.com`."""
-    if not host:
-        return None, None
-    labels = host.split(":")[0].lower().split(".")
-    if len(labels) >= 4 and labels[-2:] == ["amazonaws", "com"]:
-        return labels[0], labels[1]
-    if len(labels) == 3 and labels[-2:] == ["amazonaws", "com"]:
-        return labels[0], "us-east-1"
-    return None, None
-
-
-
 def _sign_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.algorithm == "v2":
         return {"algorithm": "v2"}
@@ -92,7 +84,11 @@ def _sign_options(args: argparse.Namespace) -> dict[str, Any]:
         "double_encode": False if args.no_double_encode else None,
         "payload": sigv4.UNSIGNED_PAYLOAD if args.unsigned_payload else None,
         "omit_session_token": args.omit_session_token,
+        # Without the header, a receiver cannot tell that the payload line is UNSIGNED-PAYLOAD: no replay verifies.
+        "content_sha256_header": args.unsigned_payload and not args.presign,
     }
+    if args.presign and args.unsigned_payload and not args.s3:
+        raise UsageError("--unsigned-payload: only S3 verifies a presigned URL against UNSIGNED-PAYLOAD (add --s3)")
     if args.chunked:
         if args.presign:
             raise UsageError("--chunked: a presigned URL cannot carry a chunk-signed body")
@@ -126,32 +122,32 @@ def sign_request(request: sigv4.Request, args: argparse.Namespace,
     return result, resolved, region, service
 
 
+def write(data: bytes, creds: sigv4.Credentials | None, *, show_token: bool = False, newline: bool = False) -> None:
+    """Write `data` to stdout exactly (token masked unless `show_token`); `newline` ends it with one for a terminal."""
+    data = redact(data.decode("latin-1"), creds, show_token=show_token).encode("latin-1")
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data + (b"\n" if newline and not data.endswith(b"\n") else b""))
+    sys.stdout.buffer.flush()
+
+
 def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     raw = parse_request(read_input(args.file))
     result, resolved, region, service = sign_request(raw.request, args, env)
-    creds = resolved.credentials
-    show = args.show_secrets
-    body = result.request.body
-    if not isinstance(body, bytes):  # an aws-chunked stream: render it whole, the output is text anyway
-        body = b"".join(sigv4.types.iter_body(body))
-    signed = render_request(result.request, raw, body).decode("utf-8", errors="backslashreplace")
+    creds, show = resolved.credentials, args.show_secrets
+    message = http_message(result.request, raw)
     if args.json:
-        record: dict[str, Any] = {"string_to_sign": result.string_to_sign, "signature": result.signature,
-                                  "signed_request": signed}
-        if isinstance(result, sigv4.SigningResult):
-            record.update(canonical_request=result.canonical_request, credential_scope=result.credential_scope,
-                          signed_headers=list(result.signed_headers))
-            record["authorization" if result.authorization else "url"] = result.authorization or result.url
-        else:
-            record["url"] = result.url
+        record = {**result_record(result), "signed_request": body_text(message)}
         out(redact(json.dumps(record, indent=2, ensure_ascii=False), creds, show_token=show))
     elif args.explain:
         out(explain(result, creds, region, service))
-        out("\n6. Signed request:\n" + redact(signed, creds, show_token=show))
+        out("\n6. Signed request:\n" + redact(body_text(message), creds, show_token=show))
+    elif args.presign:
+        out(redact(result.url, creds, show_token=show))
+        if extra := [name for name in result.signed_headers if name != "host"]:
+            _warn(f"sigv4: note: the URL is valid only with the signed headers {', '.join(extra)} sent as signed")
     else:
-        out(redact(signed, creds, show_token=show))
+        write(message, creds, show_token=show, newline=args.newline)
     return 0
-
 
 
 def _transport_options(args: argparse.Namespace) -> TransportOptions:
@@ -162,79 +158,50 @@ def _warn(text: str) -> None:
     print(text, file=sys.stderr)
 
 
-def with_endpoint(request: sigv4.Request, endpoint: str) -> sigv4.Request:
-    """Point `request` at another scheme://host[:port]; path, query and headers stay as built."""
-    target = sigv4.Request("GET", endpoint)
-    if not target.scheme:
-        raise UsageError(f"--endpoint {endpoint!r}: expected http(s)://host[:port]")
-    return request.with_url(f"{target.scheme}://{target.authority}{request.target}")
-
-
 STALE_AUTH_HEADERS = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
+
+
+def with_body_file(request: sigv4.Request, body_file: Any, *, chunked: bool) -> sigv4.Request:
+    """`request` with the file as its body: its size replaces any stale Content-Length (or, for an aws-chunked
+    upload, is the decoded length the signer frames)."""
+    size = str(os.fstat(body_file.fileno()).st_size)
+    request = request.with_body(body_file)
+    if chunked:
+        return request.with_header("X-Amz-Decoded-Content-Length", size)
+    return request if request.header("content-length") in (None, size) else request.with_header("Content-Length", size)
 
 
 def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     raw = parse_request(read_input(args.file), scheme=args.scheme)
-    request = raw.request
-    if args.endpoint:
-        request = with_endpoint(request, args.endpoint)
-    body_file = open_file(args.body_file, "rb") if args.body_file else None
-    try:
-        if body_file is not None:
-            # The file replaces the request file's body, so its size replaces any stale Content-Length.
-            size = str(os.fstat(body_file.fileno()).st_size)
-            request = request.with_body(body_file)
-            if request.header("content-length") not in (None, size):
-                request = request.with_header("Content-Length", size)
-        creds = None
+    request = with_endpoint(raw.request, args.endpoint) if args.endpoint else raw.request
+    creds, show = None, args.show_secrets
+    with ExitStack() as files:
+        if args.body_file:
+            body_file = files.enter_context(open_file(args.body_file, "rb"))
+            request = with_body_file(request, body_file, chunked=args.sign and args.chunked)
         if args.sign:
             result, resolved, _, _ = sign_request(request.without_headers(STALE_AUTH_HEADERS), args, env)
-            creds = resolved.credentials
-            request = result.request
-        body = request.body if isinstance(request.body, bytes) else b""
-        show = args.show_secrets
-        # Without --sign there are no credentials, but the request may still carry its own token.
-        creds = creds or sigv4.Credentials("", "", request_token(request))
+            creds, request = resolved.credentials, result.request
         if args.curl or args.har:
+            body = b"" if args.body_file else body_bytes(request)
             text = curl_command(request, body) if args.curl else json.dumps(har_entry(request, body), indent=2)
             out(redact(text, creds, show_token=show))
             return 0
-        sink = open_file(args.output, "wb") if args.output else None
-        try:
-            exchange = send_request(request, _transport_options(args), env, _warn, body_file=body_file, sink=sink)
-        finally:
-            if sink is not None:
-                sink.close()
-    finally:
-        if body_file is not None:
-            body_file.close()
+        sink = files.enter_context(open_file(args.output, "wb")) if args.output else None
+        exchange = send_request(request, _transport_options(args), env, _warn, sink=sink)
+    body = request.body if isinstance(request.body, bytes) else b""
     if args.verbose:
         for name, value in exchange.added_headers:
             _warn(f"* added {name}: {value}")
-        _warn(redact("> " + body_text(bytes(exchange.sent)).replace("\n", "\n> "), creds, show_token=show))
-        _warn("< " + body_text(bytes(exchange.received)).replace("\n", "\n< "))
+        for mark, data in ((">", exchange.sent), ("<", exchange.received)):
+            _warn(redact(f"{mark} " + body_text(bytes(data)).replace("\n", f"\n{mark} "), creds, show_token=show))
     if args.json:
         record = {"request": har_entry(request, body)["request"], "response": har_entry(request, body, exchange)["response"],
                   "timing": exchange.timing}
         out(redact(json.dumps(record, indent=2, ensure_ascii=False), creds, show_token=show))
     elif not args.verbose:
-        out(render_response(exchange))
+        out(redact(render_response(exchange), creds, show_token=show))
     return 0
-
-
-SERVICE_ENDPOINT_REGIONS = {"account": "us-east-1", "organizations": "us-east-1"}
-
-
-def service_endpoint(service: str, signing_name: str, region: str, env: Mapping[str, str],
-                     override: str | None, profile: str | None) -> tuple[str, str]:
-    """(endpoint URL, signing region) as the AWS CLI resolves them."""
-    global_region = SERVICE_ENDPOINT_REGIONS.get(service)
-    signing_region = global_region or region
-    env_name = "AWS_ENDPOINT_URL_" + service.upper().replace("-", "_").replace(" ", "_")
-    endpoint = (override or env.get(env_name) or env.get("AWS_ENDPOINT_URL")
-                or profile_setting(profile, "endpoint_url", env)
-                or f"https://{signing_name or service}.{signing_region}.amazonaws.com")
-    return endpoint, signing_region
 
 
 def call_params(args: argparse.Namespace) -> dict[str, Any]:
@@ -263,15 +230,6 @@ def call_params(args: argparse.Namespace) -> dict[str, Any]:
     return params
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        import base64
-        return base64.b64encode(value).decode()
-    raise TypeError(type(value).__name__)
-
-
 def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     import wire
     try:
@@ -285,68 +243,73 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
         resolved = resolve_credentials(args.profile, env)
         region = args.region or resolved.region or "us-east-1"
         endpoint, signing_region = service_endpoint(args.service, model.signing_name, region, env,
-                                                    args.endpoint_url, args.profile)
+                                                    args.endpoint_url, profile_setting(args.profile, "endpoint_url", env))
         request = wire.serialize(model, args.operation, params, endpoint=endpoint, method=args.method)
     except wire.WireError as err:
         raise UsageError(str(err)) from None
     algorithm = "v2" if args.sigv2 else "v4"
     result = sigv4.sign(request, resolved.credentials, region=signing_region,
                         service=model.signing_name or args.service, timestamp=parse_date(None), algorithm=algorithm)
-    body = result.request.body if isinstance(result.request.body, bytes) else b""
     if args.dry_run:
-        out(redact(render_request(result.request, body=body).decode("utf-8", "backslashreplace"), resolved.credentials))
+        write(http_message(result.request), resolved.credentials, newline=args.newline)
         return 0
     exchange = send_request(result.request, _transport_options(args), env, _warn)
     try:
         output = wire.parse_response(model, args.operation, exchange.status, exchange.headers, exchange.body)
     except wire.ServiceError as err:
-        print(f"{err.code}: {err.message}", file=sys.stderr)
+        _warn(redact(service_error_line(err, exchange.reason, exchange.body), resolved.credentials))
         return 1
     except wire.DecodeError as err:
         raise NetworkError(f"the response does not fit the model: {err}") from None
-    out(json.dumps(output, indent=2, default=_json_default, ensure_ascii=False))
+    out(json.dumps(output, indent=2, default=json_default, ensure_ascii=False))
     return 0
 
 
-def _read_sent(path: str, scheme: str) -> Any:
-    """A signed request from a raw file, a capture (curl -v, HAR, aws --debug) or a `send --json` record."""
+def _read_sent(args: argparse.Namespace, path: str) -> Any:
+    """A signed request from a raw file, a capture (curl -v or --trace, HAR, aws --debug) or a `send --json` record."""
     from wire.capture import CaptureError, parse_capture
-    data = read_input(path)
     try:
-        record = json.loads(data)
-    except ValueError:
-        record = None
-    if isinstance(record, dict) and "request" in record and "timing" in record:
-        data = json.dumps({"request": record["request"]}).encode()
-    try:
-        return parse_capture(data, scheme=scheme)
+        return parse_capture(read_input(path), scheme=args.scheme, pick=args.pick)
     except CaptureError as err:
         raise UsageError(f"{path}: {err}") from None
 
 
 def _print_diagnosis(diagnosis: Any, as_json: bool, out: Callable[[str], None]) -> None:
-    from wire.diagnose import render_text
+    from wire.diagnosis_text import render_text
     out(json.dumps(diagnosis.to_json(), indent=2, ensure_ascii=False) if as_json else render_text(diagnosis))
 
 
 def cmd_diff(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    from wire.diagnose import diagnose, read_error
-    capture = _read_sent(args.sent, args.scheme)
-    complaint = read_error(None, [], read_input(args.response))
+    from wire.capture import CaptureError, read_response
+    from wire.diagnose import diagnose_answer
+    capture = _read_sent(args, args.sent)
+    try:
+        answer = read_response(read_input(args.response))
+    except CaptureError as err:
+        raise UsageError(f"{args.response}: {err}") from None
     secret = resolve_credentials(args.profile, env).credentials if args.secret else None
-    _print_diagnosis(diagnose(capture.request, complaint, secret=secret), args.json, out)
+    _print_diagnosis(diagnose_answer(capture.request, answer, secret=secret, body_known=capture.body_known,
+                                     notes=capture.notes), args.json, out)
     return 0
 
 
 def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    from wire.diagnose import diagnose, read_error
-    capture = _read_sent(args.file, args.scheme)
-    complaint = None
-    if capture.response_body is not None:
-        complaint = read_error(capture.response_status, list(capture.response_headers), capture.response_body)
-    creds = resolve_credentials(args.profile, env).credentials
-    _print_diagnosis(diagnose(capture.request, complaint, secret=creds, response_date=capture.response_date),
-                     args.json, out)
+    from wire.diagnose import diagnose_answer
+    if args.file != "-" and tokens.is_token(args.file) and not os.path.isfile(args.file):
+        # An IAM authentication token: decoded, its scope checked, when it stops working; exit 1 on a problem.
+        report = tokens.describe(args.file, now := datetime.now(timezone.utc))
+        out("\n".join(tokens.render_report(report, now)))
+        return 0 if report.ok else 1
+    capture = _read_sent(args, args.file)
+    notes: list[str] = []
+    try:
+        secret = resolve_credentials(args.profile, env).credentials
+    except sigv4.SigningError:
+        secret = None
+        notes.append("no credentials found, so the signature is not checked (scope, time and headers are); "
+                     "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or --profile to check it")
+    _print_diagnosis(diagnose_answer(capture.request, capture.answer, secret=secret, body_known=capture.body_known,
+                                     notes=[*capture.notes, *notes]), args.json, out)
     return 0
 
 
@@ -357,13 +320,15 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
     lookup = lambda key_id: creds if key_id == creds.access_key_id else None  # noqa: E731
     try:
         identity = sigv4.verify(raw.request, lookup, now=now, s3=args.s3)
+        if identity.payload_hash.startswith("STREAMING-"):  # every chunk signature and the trailer, too
+            decoder = decoder_for(identity, raw.request)
+            decoder.feed(body_bytes(raw.request))
+            decoder.close()
     except sigv4.VerificationError as err:
-        lines = [f"FAILED ({err.reason}): {err}"]
-        if err.canonical_request is not None:
-            lines += ["", "Expected canonical request:", visible(err.canonical_request)]
-        if err.string_to_sign is not None:
-            lines += ["", "Expected string-to-sign:", visible(err.string_to_sign)]
-        out(redact("\n".join(lines), creds))
+        out(redact(verification_report(err), creds))
+        return 1
+    except StreamDecodeError as err:
+        out(f"FAILED ({err.reason}): aws-chunked body: {err}")
         return 1
     scope = "/".join(filter(None, (identity.scope_date, ",".join(identity.regions), identity.service)))
     out(f"OK: {identity.algorithm} signature by {identity.access_key_id}" + (f" for {scope}" if scope else "")
@@ -372,69 +337,81 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
 
 
 def cmd_whoami(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    resolved = resolve_credentials(args.profile, env)
-    creds = resolved.credentials
-    kind = {"AKIA": "long-term (IAM user)", "ASIA": "temporary (needs a session token)"}.get(
-        creds.access_key_id[:4], "unknown prefix (not an AWS-issued key id?)")
-    record = {
-        "source": resolved.source,
-        "access_key_id": creds.access_key_id[:4] + "…" + creds.access_key_id[-4:],
-        "key_type": kind,
-        "session_token": "present" if creds.session_token else "absent",
-        "expiration": resolved.expiration,
-        "region": resolved.region,
-    }
-    if creds.access_key_id.startswith("ASIA") and not creds.session_token:
-        record["warning"] = "temporary key id without a session token: AWS will reject its signatures"
+    record = describe(resolve_credentials(args.profile, env))
     out(json.dumps(record, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in record.items() if v))
     return 0
 
 
 # ------------------------------------------ serve (local Account endpoint) ---
 
-def state_dir(env: Mapping[str, str]) -> Path:
-    """The per-user state directory: $XDG_STATE_HOME/sigv4-toolkit (default ~/.local/state/sigv4-toolkit)."""
-    base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
-    return Path(base) / "sigv4-toolkit"
+def cmd_token(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    resolved = resolve_credentials(args.profile, env)
+    fields = {name: getattr(args, name) for name in tokens.FIELDS[args.kind]}
+    region = args.region or tokens.region_in_host(str(fields.get("host") or "")) or resolved.region or "us-east-1"
+    out(tokens.issue(args.kind, resolved.credentials, region, parse_date(args.date), **fields))
+    return 0
 
-def load_accounts(path: str | None) -> Any:
-    """The Directory from an --accounts file (or the documented default identity when None)."""
-    import wire
-    from wire.service import DEFAULT_ACCOUNTS, ConfigError, load_directory
-    from wire.service.policy import PolicyError
-    known_actions = tuple(wire.load_model("account").operations)
-    if path is None:
-        return load_directory(DEFAULT_ACCOUNTS, known_actions=known_actions)
+
+def cmd_proxy(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    from sigv4.integrations.credentials import default_chain
+    from wire.transport.proxy import SigningProxy
+    provider = default_chain(args.profile, env)
+    first = provider()  # no credentials: fail now, not on the first request
+    region = args.region or infer_scope(sigv4.Request("GET", args.upstream).authority)[1] or first.region or "us-east-1"
+    limits = _limits(args)
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-        return load_directory(document, known_actions=known_actions)
+        app = SigningProxy(args.upstream, args.service, region, provider, env, _warn, _transport_options(args))
+        server = LocalServer(app, args.host, args.port, limits).start()
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     except OSError as err:
-        raise UsageError(f"--accounts {path}: {err.strerror or err}") from None
-    except json.JSONDecodeError as err:
-        raise UsageError(f"--accounts {path}: not JSON: {err}") from None
-    except (ConfigError, PolicyError) as err:
-        raise UsageError(f"--accounts {path}: {err}") from None
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
+    _warn(f"sigv4 proxy: {server.url} -> {args.upstream} (service {args.service}, region {region}; "
+          f"credentials from {first.source}; bodies up to {limits.max_body_bytes} bytes, --max-body-bytes)")
+    try:
+        wait_for_signal()
+    finally:
+        server.stop()
+    return 0
 
 
 def _trail_path(args: argparse.Namespace, env: Mapping[str, str]) -> Path:
     return Path(args.log) if args.log else state_dir(env) / "account-trail.jsonl"
 
 
-def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+def wait_for_signal(done: Callable[[], bool] = lambda: False) -> None:
+    """Block until SIGINT or SIGTERM, or until `done()` (the handlers before are restored)."""
     import signal
     import threading
-    from wire.service import DEFAULT_ACCOUNTS
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.wait(0.2) and not done():
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    import threading
+    broken = threading.Event()  # the log's reader left (`serve | head`): stop, quietly
 
     def log(line: str) -> None:
-        out(line)
-        sys.stdout.flush()
+        try:
+            if not broken.is_set():
+                out(line)
+                sys.stdout.flush()
+        except BrokenPipeError:
+            broken.set()
 
-    if args.max_connections < 1:
-        raise UsageError(f"--max-connections {args.max_connections}: must be at least 1")
     state = args.state or str(state_dir(env) / "account.db")
-    app = build_app(load_accounts(args.accounts), state, _trail_path(args, env), args.region_delay, log)
-    limits = ServeLimits(args.max_header_bytes, args.max_body_bytes, args.client_timeout, args.max_connections,
-                         args.max_buffered_bytes)
+    limits = _limits(args)
+    try:
+        directory = load_accounts(args.accounts)
+    except ConfigError as err:
+        raise UsageError(f"--accounts {err}") from None
+    app = build_app(directory, state, _trail_path(args, env), args.region_delay, log)
     try:
         server = LocalServer(app, args.host, args.port, limits).start()
     except OSError as err:
@@ -443,120 +420,93 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
     log(f"state {state}; trail {app.trail.path}" + (f" ({app.recovered} record(s) committed before a crash "
                                                       "appended)" if app.recovered else ""))
     if args.accounts is None:
-        default = DEFAULT_ACCOUNTS["accounts"][0]
-        # AWS's published example key pair, created for local use only; printing it is the point.
-        log(f"default identity: account {default['account_id']} (management; member "
-            f"{', '.join(default['members'])}), AWS_ACCESS_KEY_ID={default['access_key_id']} "
-            f"AWS_SECRET_ACCESS_KEY={default['secret_access_key']}")
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        log(DEFAULT_IDENTITY_NOTICE)
     try:
-        while not stop.wait(0.2):
-            pass
+        wait_for_signal(broken.is_set)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         server.stop()
         app.store.close()
         app.trail.close()
     log("stopped")
+    if broken.is_set():
+        raise BrokenPipeError
     return 0
 
 
 def cmd_trail(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    import time
     path = _trail_path(args, env)
     if not path.exists() and not args.follow:
         raise UsageError(f"trail {path}: no such file (has `serve` run with this --log?)")
-    while not path.exists():
-        time.sleep(0.2)
-    with open(path, encoding="utf-8") as trail:
-        while True:
-            position = trail.tell()
-            line = trail.readline()
-            if line.endswith("\n"):
-                try:
-                    record = json.loads(line)
-                    name = record.get("eventName")
-                except (ValueError, AttributeError):
-                    raise UsageError(f"trail {path}: a line is not a trail record (a JSON object)") from None
-                if args.event_name is None or name == args.event_name:
-                    out(line.rstrip("\n"))
-                    sys.stdout.flush()
-            elif not args.follow:
-                return 0
-            else:
-                trail.seek(position)  # a partly written line is read again once complete
-                time.sleep(0.2)
-
-
-DEMO_CALLS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("PutAlternateContact", {"AlternateContactType": "SECURITY", "Name": "Ana Lima", "Title": "CISO",
-                             "EmailAddress": "security@example.com", "PhoneNumber": "+1 555 0100"}),
-    ("GetAlternateContact", {"AlternateContactType": "SECURITY"}),
-    ("ListRegions", {"MaxResults": 5, "RegionOptStatusContains": ["ENABLED_BY_DEFAULT"]}),
-)
+    for line, record in read_trail(path, follow=args.follow):
+        if args.event_name is None or record.get("eventName") == args.event_name:
+            out(line)
+            sys.stdout.flush()
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    import tempfile
-
-    import wire
-    from wire.service import DEFAULT_ACCOUNTS
-    default = DEFAULT_ACCOUNTS["accounts"][0]
-    creds = sigv4.Credentials(default["access_key_id"], default["secret_access_key"])
-    region, service = "us-east-1", "account"
-    with tempfile.TemporaryDirectory(prefix="sigv4-demo-") as scratch:
-        app = build_app(load_accounts(None), ":memory:", Path(scratch) / "trail.jsonl", 60, out)
-        with LocalServer(app) as server:
-            out(f"Local AWS Account Management endpoint on {server.url} (in-process, loopback only, "
-                f"example credentials {creds.access_key_id})")
-            # No proxy settings: the demo never leaves the loopback interface.
-            connection = Connection("http", f"{server.host}:{server.port}", TransportOptions(), {})
-            try:
-                for number, (operation, params) in enumerate(DEMO_CALLS, 1):
-                    request = wire.serialize(app.endpoint.model, operation, params, endpoint=server.url)
-                    result = sigv4.sign(request, creds, region=region, service=service,
-                                        timestamp=datetime.now(timezone.utc))
-                    out(f"\n=== {number}. {operation} {json.dumps(params)}")
-                    out(explain(result, creds, region, service))
-                    exchange = connection.request(result.request)
-                    out(f"\n<- HTTP {exchange.status} {exchange.reason}")
-                    out(body_text(exchange.body) or "(empty body)")
-            finally:
-                connection.close()
-        records = app.trail.path.read_text(encoding="utf-8").splitlines()
-        app.store.close()
-        app.trail.close()
-    out(f"\n{len(records)} CloudTrail records written; events: {', '.join(json.loads(r)['eventName'] for r in records)}")
+    run_demo(out)
     return 0
+
+
+def _listen_flags(parser: argparse.ArgumentParser) -> None:
+    """Where `serve` and `proxy` listen, and the limits they share."""
+    parser.add_argument("--host", default="127.0.0.1", help="listen address (default loopback only)")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
+    parser.add_argument("--max-body-bytes", type=int, default=ServeLimits.max_body_bytes)
+    parser.add_argument("--max-header-bytes", type=int, default=ServeLimits.max_header_bytes)
+    parser.add_argument("--client-timeout", type=float, default=ServeLimits.client_timeout,
+                        help="seconds a request may take to arrive (slow clients get 408)")
+    parser.add_argument("--max-connections", type=int, default=ServeLimits.max_connections,
+                        help="connections served at once; beyond it new ones wait to be accepted")
+    parser.add_argument("--max-buffered-bytes", type=int, default=ServeLimits.max_buffered_bytes,
+                        help="request body bytes held across connections; beyond it 503 with Retry-After")
+
+
+def _limits(args: argparse.Namespace) -> ServeLimits:
+    if args.max_connections < 1:
+        raise UsageError(f"--max-connections {args.max_connections}: must be at least 1")
+    return ServeLimits(args.max_header_bytes, args.max_body_bytes, args.client_timeout, args.max_connections,
+                       args.max_buffered_bytes)
+
+
+def add_embedding_commands(commands: Any) -> None:
+    """`token` (IAM authentication tokens) and `proxy` (the signing reverse proxy)."""
+    token = commands.add_parser("token", help="print an IAM authentication token (rds, dsql, eks, ...)")
+    kinds = token.add_subparsers(dest="kind", required=True, parser_class=_Parser)
+    for kind in tokens.KINDS:
+        parser = kinds.add_parser(kind, help=f"a {kind} token ({tokens.RECIPES[kind].service})")
+        for name in tokens.FIELDS[kind]:
+            flag = "--" + name.replace("_", "-")
+            if name in ("admin", "serverless"):
+                parser.add_argument(flag, action="store_true")
+            else:
+                parser.add_argument(flag, required=True, type=int if name == "port" else str)
+        parser.add_argument("--region", help="default: the host's region, AWS_REGION, the profile's, us-east-1")
+        parser.add_argument("--profile")
+        parser.add_argument("--date", help="signing time YYYYMMDDTHHMMSSZ (default: now, UTC)")
+    proxy = commands.add_parser("proxy", help="a local reverse proxy that signs every request for an AWS endpoint")
+    proxy.add_argument("--upstream", required=True, help="https://host[:port][/path] of the AWS endpoint")
+    proxy.add_argument("--service", required=True, help="signing service name (s3 gets S3's rules)")
+    proxy.add_argument("--region", help="default: from the upstream host, AWS_REGION, the profile's, us-east-1")
+    proxy.add_argument("--profile")
+    _listen_flags(proxy)
+    _transport_flags(proxy)
 
 
 def add_server_commands(commands: Any) -> None:
     """`serve`, `trail` and `demo`: the local Account Management endpoint."""
     serve = commands.add_parser("serve", help="run the local AWS Account Management endpoint")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
+    _listen_flags(serve)
     serve.add_argument("--state", help="SQLite file (default $XDG_STATE_HOME/sigv4-toolkit/account.db); :memory: allowed")
     serve.add_argument("--accounts", help="identities JSON ({\"accounts\": [...]}); default: the example identity")
     serve.add_argument("--log", help="CloudTrail JSON-lines file (default next to the state)")
     serve.add_argument("--region-delay", type=float, default=60.0, help="seconds an EnableRegion/DisableRegion takes")
-    serve.add_argument("--max-body-bytes", type=int, default=ServeLimits.max_body_bytes)
-    serve.add_argument("--max-header-bytes", type=int, default=ServeLimits.max_header_bytes)
-    serve.add_argument("--max-connections", type=int, default=ServeLimits.max_connections,
-                       help="connections served at once; beyond it new ones wait to be accepted")
-    serve.add_argument("--max-buffered-bytes", type=int, default=ServeLimits.max_buffered_bytes,
-                       help="request body bytes held across connections; beyond it 503 with Retry-After")
-    serve.add_argument("--client-timeout", type=float, default=ServeLimits.client_timeout,
-                       help="seconds a request may take to arrive (slow clients get 408)")
-    serve.set_defaults(handler=cmd_serve)
     trail = commands.add_parser("trail", help="print the local endpoint's CloudTrail records (JSON lines)")
     trail.add_argument("--log", help="the trail file (default: the one `serve` writes by default)")
     trail.add_argument("--follow", "-f", action="store_true", help="keep printing records as they are appended")
     trail.add_argument("--event-name", help="only records of this operation")
-    trail.set_defaults(handler=cmd_trail)
-    demo = commands.add_parser("demo", help="start the endpoint in-process and make signed calls to it")
-    demo.set_defaults(handler=cmd_demo)
+    commands.add_parser("demo", help="start the endpoint in-process and make signed calls to it")
 
 
 # -------------------------------------------------------------- argparse ---
@@ -594,15 +544,30 @@ def _transport_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _capture_flags(parser: argparse.ArgumentParser, *, json_output: bool) -> None:
-    """Flags of the commands that read an already signed request."""
+    """Flags of the commands that read an already signed request (diff and explain: a capture, with --json)."""
     parser.add_argument("--profile")
     parser.add_argument("--scheme", default="https", help="scheme for a request file with a Host header")
     if json_output:
+        parser.add_argument("--pick", type=int, help="a capture of several requests: read request N (default: "
+                                                      "the last that failed)")
         parser.add_argument("--json", action="store_true")
+
+
+NEWLINE_HELP = "end the printed request with a newline, for a terminal (it then no longer replays byte for byte)"
+
+
+#: Each command's function: (arguments, environment, print) -> exit status. A command added elsewhere
+#: with `set_defaults(handler=...)` runs too: `main` calls `args.handler`.
+COMMANDS: dict[str, Callable[[argparse.Namespace, Mapping[str, str], Callable[[str], None]], int]] = {
+    "sign": cmd_sign, "send": cmd_send, "call": cmd_call, "diff": cmd_diff, "explain": cmd_explain,
+    "verify": cmd_verify, "whoami": cmd_whoami, "serve": cmd_serve, "trail": cmd_trail, "demo": cmd_demo,
+    "token": cmd_token, "proxy": cmd_proxy,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sigv4", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {sigv4.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sign = commands.add_parser("sign", help="sign a raw HTTP request and print it")
     sign.add_argument("file", nargs="?", default="-", help="raw request file, or - for stdin")
@@ -611,7 +576,7 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--json", action="store_true", help="print one JSON object with every intermediate")
     sign.add_argument("--show-secrets", action="store_true",
                       help="print the session token in the signed request (masked by default); never the secret key")
-    sign.set_defaults(handler=cmd_sign)
+    sign.add_argument("--newline", action="store_true", help=NEWLINE_HELP)
 
     send = commands.add_parser("send", help="send a raw HTTP request (optionally re-signed) and print the response")
     send.add_argument("file", nargs="?", default="-", help="raw request file, or - for stdin")
@@ -627,7 +592,6 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--har", action="store_true", help="print the request as a HAR entry instead of sending")
     send.add_argument("--json", action="store_true", help="print a JSON record of request, response and timing")
     send.add_argument("--show-secrets", action="store_true", help="do not mask the session token")
-    send.set_defaults(handler=cmd_send)
 
     call = commands.add_parser("call", help="call an API operation from its model")
     call.add_argument("service", help="service name: 'account' (shipped) or any model in an installed botocore")
@@ -642,48 +606,81 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--method", choices=["GET", "POST"], help="Query protocols: send as GET or POST")
     call.add_argument("--sigv2", action="store_true", help="sign with SigV2 (Query protocols)")
     call.add_argument("--dry-run", action="store_true", help="print the signed request instead of sending it")
+    call.add_argument("--newline", action="store_true", help=NEWLINE_HELP)
     _transport_flags(call)
-    call.set_defaults(handler=cmd_call)
 
     diff = commands.add_parser("diff", help="explain a signature error: our canonical request vs the server's")
     diff.add_argument("sent", help="the signed request as sent (raw, curl -v, HAR, aws --debug, send --json)")
     diff.add_argument("response", help="the server's error response (body or whole raw response), - for stdin")
     diff.add_argument("--secret", action="store_true", help="also check the signature with your credentials")
     _capture_flags(diff, json_output=True)
-    diff.set_defaults(handler=cmd_diff)
 
-    explain_cmd = commands.add_parser("explain", help="recompute a captured signed request and say what disagrees")
-    explain_cmd.add_argument("file", nargs="?", default="-")
+    explain_cmd = commands.add_parser("explain", help="recompute a captured signed request and say what disagrees; "
+                                                      "or decode an IAM authentication token")
+    explain_cmd.add_argument("file", nargs="?", default="-", help="a capture file, - for stdin, or a token")
     _capture_flags(explain_cmd, json_output=True)
-    explain_cmd.set_defaults(handler=cmd_explain)
 
     verify = commands.add_parser("verify", help="verify a signed raw request with your credentials")
     verify.add_argument("file", nargs="?", default="-")
     _capture_flags(verify, json_output=False)
     verify.add_argument("--now", help="verification time YYYYMMDDTHHMMSSZ (default: now, UTC)")
     verify.add_argument("--s3", action="store_true", help="S3 canonicalization rules")
-    verify.set_defaults(handler=cmd_verify)
 
     whoami = commands.add_parser("whoami", help="which credentials would sign, from where (never the secret)")
     whoami.add_argument("--profile")
     whoami.add_argument("--json", action="store_true")
-    whoami.set_defaults(handler=cmd_whoami)
     add_server_commands(commands)
+    add_embedding_commands(commands)
+    for name, handler in COMMANDS.items():
+        commands.choices[name].set_defaults(handler=handler)
     return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The parsed command line; `call` takes its options and Name=Value parameters in any order."""
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] != ["call"]:
+        return parser.parse_args(argv)
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    args = commands.choices["call"].parse_intermixed_args(argv[1:])
+    args.command = "call"
+    return args
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush does not fail again on a closed pipe."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # a captured stdout (tests) has no file descriptor
+        pass
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
-    out = lambda text: print(text)  # noqa: E731
     try:
-        args = build_parser().parse_args(argv)
-        return int(args.handler(args, env, out))
-    except (UsageError, RequestError, sigv4.SigningError) as err:
-        print(f"sigv4: error: {err}", file=sys.stderr)
+        args = parse_args(argv)
+        code = int(args.handler(args, env, print))
+        sys.stdout.flush()  # inside the try: a reader that left (`| head`) shows up here
+        return code
+    except (UsageError, RequestError, TrailError, sigv4.SigningError) as err:
+        _warn(f"sigv4: error: {err}")
         return EXIT_USAGE
-    except NetworkError as err:
-        print(f"sigv4: network error: {err}", file=sys.stderr)
+    except NotTLSError as err:
+        _warn(f"sigv4: network error: {err}; the server speaks plain HTTP: use --scheme http or an http:// endpoint")
         return EXIT_NETWORK
+    except NetworkError as err:
+        _warn(f"sigv4: network error: {err}")
+        return EXIT_NETWORK
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    except SystemExit:  # --help and --version print, then exit: flush here, where a closed pipe is caught
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+        raise
     except KeyboardInterrupt:
         return 130
 

@@ -71,6 +71,29 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         {"Filters": [{"Name": "instance-state-name", "Values": ["running", "stopped"]}], "MaxResults": 50},
         {"Reservations": [{"ReservationId": f"r-{i}", "Instances": [{"InstanceId": f"i-{i}", "LaunchTime": NOW}]} for i in range(5)]},
     ),
+    (
+        # Smithy RPCv2 CBOR: CloudWatch's model names it first (its clients pick awsJson1_0 from the list).
+        "cloudwatch",
+        "PutMetricData",
+        {
+            "Namespace": "App",
+            "MetricData": [
+                {"MetricName": "Latency", "Dimensions": [{"Name": "Host", "Value": f"h-{i}"}], "Timestamp": NOW, "Value": 1.5 * i, "Unit": "Milliseconds"}
+                for i in range(5)
+            ],
+        },
+        {},
+    ),
+    (
+        "cloudwatch",
+        "GetMetricData",
+        {
+            "MetricDataQueries": [{"Id": "q", "MetricStat": {"Metric": {"Namespace": "App", "MetricName": "Latency"}, "Period": 60, "Stat": "Average"}}],
+            "StartTime": NOW,
+            "EndTime": NOW,
+        },
+        {"MetricDataResults": [{"Id": "q", "Label": "Latency", "Timestamps": [NOW] * 20, "Values": [float(i) for i in range(20)], "StatusCode": "Complete"}]},
+    ),
 ]
 
 
@@ -83,8 +106,8 @@ def main() -> None:
     unvalidated_ratios: list[float] = []
     for service, operation, params, output in CASES:
         raw = Loader().load_service_model(service, "service-2")
-        model = wire.load_model(raw)
         botocore_model = ServiceModel(raw, service)
+        model = wire.load_model(raw, protocol=botocore_model.metadata["protocol"])
         op_model = botocore_model.operation_model(operation)
         # A botocore client validates params as it serializes them (parameter_validation, on by default), as
         # wire.serialize does (types and required members; botocore also checks minimum lengths and values).

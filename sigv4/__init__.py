@@ -2,6 +2,8 @@
 
 Pure: no sockets, files, environment or clock. Time, credentials and bytes
 come in as arguments; a `SigningResult` with every intermediate comes out.
+The one edge is `sigv4.integrations` (HTTP-library adapters, credential
+files and processes); `tests/test_purity.py` enforces the rest.
 """
 
 from .canonical import DEFAULT_UNSIGNED_HEADERS, CanonicalRequest, CanonicalRules
@@ -20,6 +22,9 @@ from .types import Credentials, Request
 from .v2 import SigV2Result
 from .signed_auth import SignedAuth
 from .verify import REASONS, Identity, parse_auth, verify
+
+#: The toolkit's version (pyproject.toml reads it from here; `sigv4 --version` prints it).
+__version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_UNSIGNED_HEADERS", "CanonicalRequest", "CanonicalRules", "Credentials", "InvalidHeaderError",

@@ -19,7 +19,7 @@ from typing import NamedTuple
 from urllib.parse import quote, unquote, unquote_plus
 
 from .errors import InvalidHeaderError
-from .types import mask_token_params
+from .redact import mask_token_params
 
 #: Headers never signed by default: the signature itself, headers that proxies
 #: and HTTP libraries add or rewrite in transit, and hop-by-hop headers.

@@ -1,12 +1,13 @@
 """A step-by-step account of one signature (canonical request, string-to-sign, key derivation), secrets masked.
 
 Pure: a `SigningResult` (or `SigV2Result`) and the credentials in, text out.
-This is what `sigv4 sign --explain` and `sigv4 demo` print.
+This is what `sigv4 sign --explain`, `--json`, `sigv4 verify` and `sigv4 demo` print.
 """
 
 from __future__ import annotations
 
 from . import v4a
+from .errors import VerificationError
 from .keys import derive_steps
 from .redact import mask, redact
 from .signer import SigningResult
@@ -82,3 +83,25 @@ def explain(result: SigningResult | SigV2Result, creds: Credentials, region: str
     else:
         parts.append(f"   URL: {result.url}")
     return redact("\n".join(parts), creds)
+
+
+def result_record(result: SigningResult | SigV2Result) -> dict[str, object]:
+    """Every intermediate of a signature as a JSON-ready dict (`sign --json`), secrets not included."""
+    record: dict[str, object] = {"string_to_sign": result.string_to_sign, "signature": result.signature}
+    if isinstance(result, SigningResult):
+        record.update(canonical_request=result.canonical_request, credential_scope=result.credential_scope,
+                      signed_headers=list(result.signed_headers))
+        record["authorization" if result.authorization else "url"] = result.authorization or result.url
+    else:
+        record["url"] = result.url
+    return record
+
+
+def verification_report(err: VerificationError) -> str:
+    """Why verification failed, with the canonical request and string-to-sign the verifier expected."""
+    lines = [f"FAILED ({err.reason}): {err}"]
+    if err.canonical_request is not None:
+        lines += ["", "Expected canonical request:", visible(err.canonical_request)]
+    if err.string_to_sign is not None:
+        lines += ["", "Expected string-to-sign:", visible(err.string_to_sign)]
+    return "\n".join(lines)

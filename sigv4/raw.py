@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .canonical import check_header
 from .errors import InvalidHeaderError, RequestParseError
+from .redact import mask_tokens
 from .types import Request
 
 _METHOD = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
@@ -30,6 +31,12 @@ class RawRequest:
     newline: str
     header_lines: tuple[str, ...]  # one entry per header, folded continuation lines included
 
+    def __repr__(self) -> str:
+        # The header lines hold the session token as written; reprs end up in logs, so it is masked there.
+        lines = tuple(mask_tokens(line) for line in self.header_lines)
+        return (f"RawRequest(request={self.request!r}, version={self.version!r}, newline={self.newline!r}, "
+                f"header_lines={lines!r})")
+
     def render(self, signed: Request | None = None) -> bytes:
         """Render `signed` (default: the parsed request) in this request's style."""
         req = signed or self.request
@@ -41,8 +48,14 @@ def parse_request(data: bytes, *, scheme: str = "https") -> RawRequest:
     """Parse raw request bytes. The body is everything after the blank line.
 
     An origin-form target gets an absolute URL from the Host header
-    (`scheme://host/target`) so the request can be signed and sent.
+    (`scheme://host/target`) so the request can be signed and sent. A lone
+    absolute URL (what `sigv4 sign --presign` prints) is read as a GET of it,
+    with the Host header a client would send.
     """
+    url = data.strip() if isinstance(data, (bytes, bytearray)) else b""
+    if url.startswith((b"http://", b"https://")) and not any(c in b" \t\r\n" for c in url):
+        request = Request("GET", url.decode("latin-1"))
+        return RawRequest(request.with_header("Host", request.authority), "HTTP/1.1", "\r\n", (f"Host: {request.authority}",))
     head, body = _split_head(data)
     try:
         text = head.decode("utf-8")

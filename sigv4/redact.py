@@ -1,38 +1,75 @@
-"""Keeping secrets out of what the tools print: masks for the secret key and the session token.
+"""Keeping secrets out of what the tools print: masks for the session token and the secret key.
 
-Pure: text and credentials in, text out.
+Strategy: mask the places a secret can appear, not every substring that
+happens to equal it (with the dummy credentials local emulators use,
+`test`/`test`, a substring rule turned `/test-bucket/` into `/****-bucket/`).
+A session token travels in the `X-Amz-Security-Token` header, the
+`X-Amz-Security-Token` (SigV4 presigned) or `SecurityToken` (SigV2) query or
+form parameter, and in every echo of those: canonical requests, strings to
+sign, a server's 403 body, HAR name/value pairs. Those places are masked
+wherever they occur. The secret key has no legitimate place in any output; as
+a net under that rule, a secret long enough that a match cannot be a
+coincidence (real keys are 40 characters, real tokens hundreds) is also
+masked literally, raw and percent-encoded.
+
+Pure: text in, text out.
 """
 
 from __future__ import annotations
 
-from .canonical import query_pairs, uri_encode
-from .types import Credentials, Request
+import re
+from typing import Protocol
+from urllib.parse import quote
+
+MASK = "****"
+#: Shorter secrets are masked only in their places: a literal match could be any word.
+LITERAL_MIN = 16
+
+# A header line or `name: value` (raw request, canonical request, a server's echo): the value ends at white
+# space or at a delimiter of the text around it (a JSON string, an XML element, an escaped newline).
+_TOKEN_HEADER = re.compile(r"(?i)(x-amz-security-token[ \t]*:[ \t]*)([^\s\"'<\\,]+)")
+# A query or form parameter; `(?<![\w-])` keeps e.g. `MySecurityToken=` out.
+_TOKEN_PARAM = re.compile(r"(?i)((?<![\w-])(?:X-Amz-Security-Token|SecurityToken)=)([^&\s\"'<\\#]+)")
+# A HAR name/value pair (headers and queryString).
+_TOKEN_PAIR = re.compile(r'(?i)("name":\s*"(?:x-amz-security-token|SecurityToken)",\s*"value":\s*")([^"\\]+)')
+
+
+class Secrets(Protocol):
+    """What masking needs of `sigv4.Credentials`."""
+
+    @property
+    def secret_access_key(self) -> str: ...
+
+    @property
+    def session_token(self) -> str | None: ...
 
 
 def mask(secret: str | None) -> str:
-    """Show a secret's length class, never its content."""
-    return "(none)" if not secret else "****" + f"({len(secret)} chars)"
+    """A secret's length, never its content: `****(40 chars)`, or `(none)`."""
+    return "(none)" if not secret else MASK + f"({len(secret)} chars)"
 
 
-def redact(text: str, creds: Credentials | None, *, show_token: bool = False) -> str:
-    """Replace the secret key and (unless `show_token`) the session token wherever they appear in `text`."""
-    if creds is None:
-        return text
-    for secret in (creds.secret_access_key, None if show_token else creds.session_token):
-        if secret:
-            # A presigned URL or a SigV2 query carries the token percent-encoded (STS tokens hold `/`, `+`, `=`).
-            for form in (secret, uri_encode(secret, keep_slash=False)):
-                text = text.replace(form, "****")
+def mask_token_params(text: str) -> str:
+    """`text` with the values of session-token query or form parameters replaced by `****`."""
+    return _TOKEN_PARAM.sub(rf"\1{MASK}", text)
+
+
+def mask_tokens(text: str) -> str:
+    """`text` with every session token in a token header line, parameter or HAR pair replaced by `****`."""
+    for pattern in (_TOKEN_HEADER, _TOKEN_PARAM, _TOKEN_PAIR):
+        text = pattern.sub(rf"\1{MASK}", text)
     return text
 
 
-def request_token(request: Request) -> str | None:
-    """The session token a request already carries: header, presigned query or SigV2 query."""
-    token = request.header("x-amz-security-token")
-    if token:
-        return token
-    for name, value in query_pairs(request.query):
-        if name in ("X-Amz-Security-Token", "SecurityToken") and value:
-            return value
-    return None
-
+def redact(text: str, creds: Secrets | None = None, *, show_token: bool = False) -> str:
+    """`text` with session tokens masked in their places (unless `show_token`), and the secret key (and the
+    token) of `creds` masked literally when they are at least `LITERAL_MIN` characters long."""
+    if not show_token:
+        text = mask_tokens(text)
+    if creds is not None:
+        for secret in (creds.secret_access_key, None if show_token else creds.session_token):
+            if secret and len(secret) >= LITERAL_MIN:
+                # A presigned URL or a SigV2 query carries the token percent-encoded (STS tokens hold `/`, `+`, `=`).
+                for form in (secret, quote(secret, safe="-_.~")):
+                    text = text.replace(form, MASK)
+    return text

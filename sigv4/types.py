@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import IO, Union
 
+from .redact import mask_token_params
+
 #: A body is bytes, or a stream the signer reads only when asked to hash it.
 Body = Union[bytes, IO[bytes], Iterable[bytes]]
 
@@ -27,12 +29,6 @@ class Credentials:
     session_token: str | None = field(default=None, repr=False)
 
 
-_TOKEN_PARAM = re.compile(r"\b(X-Amz-Security-Token|SecurityToken)=[^&#\n]*")
-
-
-def mask_token_params(text: str) -> str:
-    """`text` with the values of session-token query parameters replaced by `****` (for reprs)."""
-    return _TOKEN_PARAM.sub(r"\1=****", text)
 
 
 # scheme "://" authority, then path and query up to any fragment (RFC 3986
@@ -94,7 +90,9 @@ class Request:
         # A session token rides in a header or the query; repr is for logs, so it is masked there.
         headers = tuple((n, "****" if n.lower() == "x-amz-security-token" else v) for n, v in self.headers)
         url = mask_token_params(self.url)
-        return f"Request(method={self.method!r}, url={url!r}, headers={headers!r}, body={self.body!r})"
+        # A SigV2 form body carries it as a parameter.
+        return (f"Request(method={self.method!r}, url={url!r}, headers={headers!r}, "
+                f"body={mask_token_params(repr(self.body))})")
 
     # -- URL parts -------------------------------------------------------
     @property

@@ -50,3 +50,24 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{suite:20} {counts.get('passed', 0)}/{total} passed, "
             f"{counts.get('xfailed', 0)} known failures, {counts.get('failed', 0)} failed"
         )
+
+
+# -- a moto server on loopback, shared by the tests that call AWS APIs ---------
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():  # type: ignore[no-untyped-def]
+    """The base URL of a ThreadedMotoServer on 127.0.0.1 and a free port (STS, Account, ...)."""
+    server_module = pytest.importorskip("moto.server", reason="moto is in the test extra")
+    port = _free_port()
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import cli
 from wire.service import DEFAULT_ACCOUNTS
-from wire.service.app import AccountApp, build_app
+from wire.service.app import AccountApp, build_app, load_accounts
 from wire.transport.server import LocalServer, ServeLimits
 
 DEFAULT = DEFAULT_ACCOUNTS["accounts"][0]
@@ -32,7 +31,7 @@ class Running:
 def start(tmp_path: Path, *, region_delay: float = 0.5, limits: ServeLimits = ServeLimits()) -> Running:
     log: list[str] = []
     state, trail = tmp_path / "account.db", tmp_path / "trail.jsonl"
-    app = build_app(cli.load_accounts(None), str(state), trail, region_delay, log.append)
+    app = build_app(load_accounts(None), str(state), trail, region_delay, log.append)
     return Running(LocalServer(app, "127.0.0.1", 0, limits).start(), app, trail, state, log)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
@@ -23,22 +22,6 @@ def run(capsys, args, env=ENV):
     code = cli.main(args, env)
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    server_module = pytest.importorskip("moto.server", reason="moto is in the test extra")
-    port = _free_port()
-    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 def test_call_account_round_trip_against_moto(capsys, moto_endpoint) -> None:
@@ -150,3 +133,71 @@ def test_a_saved_send_json_record_feeds_diff(capsys, tmp_path) -> None:
     code, out, err = run(capsys, ["diff", str(record), str(response)])
     assert code == 0, err
     assert "InvalidSignatureException" in out or "signature" in out.lower()
+
+
+# -- issue 12: explain without credentials, a capture as RESPONSE, --json shape, --pick ------------------------
+
+CAPTURES = Path(__file__).parent / "fixtures" / "capture"
+NO_CREDENTIALS = {"HOME": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent/c", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/k"}
+
+
+def test_explain_without_credentials_reports_what_it_can(capsys) -> None:
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "curl-v-progress-iam-unsorted.txt"), "--scheme", "http"],
+                         env=NO_CREDENTIALS)
+    assert code == 0, err
+    assert "Signed (Authorization header): AKIDEXAM…/20261129/us-east-1/iam/aws4_request" in out
+    assert "[query-order, likely]" in out and "no credentials found, so the signature is not checked" in out
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "curl-v-progress-iam-unsorted.txt"), "--scheme", "http",
+                                  "--json"], env=NO_CREDENTIALS)
+    data = json.loads(out)
+    assert data["causes"][0] == {"kind": "query-order", "message": data["causes"][0]["message"], "evidence": "likely",
+                                 "ours": None, "theirs": None}
+    assert any("no credentials found" in note for note in data["notes"])
+
+
+def test_explain_with_credentials_proves_the_cause_and_json_shape(capsys) -> None:
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "curl-v-progress-iam-unsorted.txt"), "--scheme", "http",
+                                  "--json"])
+    assert code == 0, err
+    data = json.loads(out)
+    assert [(c["kind"], c["evidence"]) for c in data["causes"]] == [("query-order", "proved")]
+    assert isinstance(data["notes"], list) and SECRET not in out
+
+
+def test_explain_picks_the_failed_request_and_pick_reads_another(capsys) -> None:
+    log = str(CAPTURES / "aws-debug-iam-two-pages.log")
+    code, out, err = run(capsys, ["explain", log])
+    assert code == 0, err
+    assert "[header-changed, proved]" in out and "read request 2 (POST /, 403)" in out and "--pick N" in out
+    code, out, err = run(capsys, ["explain", log, "--pick", "1"])
+    assert code == 0 and "the server answered 200: it accepted the request" in out and "Causes: none found" in out
+    code, _, err = run(capsys, ["explain", log, "--pick", "9"])
+    assert code == 2 and "request 9 does not exist" in err and err.count("\n") == 1
+
+
+def test_diff_reads_the_response_out_of_a_har_or_a_capture(capsys, tmp_path) -> None:
+    log = str(CAPTURES / "aws-debug-iam-two-pages.log")
+    code, out, err = run(capsys, ["diff", log, log])
+    assert code == 0, err
+    assert "Server said: 403 SignatureDoesNotMatch [query-xml, signature-mismatch]" in out
+    assert "[header-changed, proved]" in out
+    har = tmp_path / "empty.har"
+    har.write_text(json.dumps({"log": {"version": "1.2", "entries": [
+        {"request": {"method": "GET", "url": "https://a.example/", "headers": []}}]}}))
+    code, _, err = run(capsys, ["diff", log, str(har)])
+    assert code == 2 and "holds no response" in err
+
+
+def test_explain_reads_what_send_har_printed(capsys, tmp_path) -> None:
+    raw = tmp_path / "r.req"
+    raw.write_bytes(b"POST /?b=2&a=1 HTTP/1.1\nHost: sts.amazonaws.com\nContent-Type: application/x-www-form-urlencoded\n"
+                    b"\nAction=GetCallerIdentity&Version=2011-06-15")
+    code, out, err = run(capsys, ["send", str(raw), "--sign", "--har", "--region", "us-east-1", "--service", "sts"])
+    assert code == 0, err
+    har = tmp_path / "entry.har"
+    har.write_text(out)
+    code, out, err = run(capsys, ["explain", str(har), "--json"])
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["signature_check"]["ours_matches"] is True and data["causes"] == []
+    assert data["params"]["service"] == "sts"

@@ -2,7 +2,9 @@
 
 Walks every module of `sigv4/` and `wire/` with `ast` (nothing is imported or
 run) and fails on an import of an I/O module, or a call of the builtin `open`,
-outside `EDGE_MODULES` and `sigv4/integrations/`; it also fails on any import
+outside `EDGE_MODULES` and `sigv4/integrations/`, and on reaching files, the
+environment or the clock by call (`path.read_bytes()`, `os.environ`,
+`datetime.now()`) outside them and a short list of declared exceptions; it also fails on any import
 cycle among the repository's own modules (imports under `if TYPE_CHECKING:`
 count too: a cycle of annotations is still a knot a reader has to untie).
 """
@@ -22,12 +24,23 @@ EDGE_MODULES: dict[str, str] = {
     "wire.transport.server": "HTTP server: listening socket, one thread per connection",
     "wire.service.sqlite_store": "the Account endpoint's state in SQLite",
     "wire.service.trail_log": "the CloudTrail file: append, fsync, torn-record repair",
-    "wire.service.app": "clock, entropy and the request lock around the pure handler",
+    "wire.service.app": "clock, entropy and the request lock around the pure handler; reads the accounts file",
+    "wire.service.demo": "`sigv4 demo`: the endpoint in-process, a scratch directory, calls over loopback",
+    "wire.transport.proxy": "the signing proxy: the clock and the client/server modules around sigv4.sign",
 }
 #: Adapters for other libraries' I/O (requests, httpx, credential files): edge by design.
 EDGE_PACKAGES = ("sigv4.integrations",)
 
 FORBIDDEN = frozenset({"socket", "ssl", "sqlite3", "threading", "subprocess", "selectors", "asyncio"})
+
+#: The world reached through a module that is pure otherwise: files by path methods, the environment,
+#: the clock and entropy. (`open()` and the modules above are checked by name; these by call.)
+WORLD_CALLS = frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "getenv", "urandom", "now",
+                         "utcnow", "today", "time", "monotonic", "perf_counter", "sleep"})
+#: Pure modules with one declared reach into the world, and why.
+WORLD_EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("wire.model", "read_bytes"): "load_model reads the model file its caller names (documented in wire/__init__)",
+}
 
 
 def module_name(path: Path) -> str:
@@ -87,6 +100,22 @@ def test_only_edge_modules_touch_the_world() -> None:
                 offences.append(f"{path.relative_to(ROOT)}:{line}: imports {target}")
         offences += [f"{path.relative_to(ROOT)}:{line}: calls open()" for line in opens(path)]
     assert not offences, "I/O outside the edge modules (declare it in EDGE_MODULES or move it):\n" + "\n".join(offences)
+
+
+def world_calls(path: Path) -> Iterator[tuple[str, int]]:
+    """(name, line) of calls such as `path.read_bytes()`, `os.getenv()`, `datetime.now()`, and of `os.environ`."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in WORLD_CALLS:
+            yield node.func.attr, node.lineno
+        elif isinstance(node, ast.Attribute) and node.attr == "environ":
+            yield "environ", node.lineno
+
+
+def test_only_edge_modules_read_files_the_environment_or_the_clock() -> None:
+    offences = [f"{path.relative_to(ROOT)}:{line}: {call}"
+                for name, path in modules().items() if not is_edge(name)
+                for call, line in world_calls(path) if (name, call) not in WORLD_EXCEPTIONS]
+    assert not offences, "the world reached outside the edge modules:\n" + "\n".join(offences)
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:

@@ -2,10 +2,11 @@
 
 For the shipped Account model (restJson1) and real models of each protocol
 (organizations: awsJson1_1, dynamodb: awsJson1_0, sqs: awsJson1_0 with
-awsQueryCompatible, sts and sns: awsQuery, ec2: ec2Query), hypothesis draws
+awsQueryCompatible, sts and sns: awsQuery, ec2: ec2Query, cloudwatch and
+gamelift: Smithy RPCv2 CBOR, cloudwatch with awsQueryCompatible), hypothesis draws
 an operation and valid params; `wire.serialize` and botocore's serializer
 must produce the same request (method, URL path, query and form values as
-multisets, JSON bodies as values, headers), and a response built by
+multisets, JSON and CBOR bodies as values, headers), and a response built by
 `wire.serialize_response` must decode to the same value with
 `wire.parse_response` and with botocore's parser.
 """
@@ -28,10 +29,11 @@ from hypothesis import strategies as st
 from wire_strategies import structures
 
 import wire
+from wire import cbor
 
 ENDPOINT = "https://service.us-east-1.amazonaws.com"
 TOKEN = "00000000-0000-4000-8000-000000000000"
-SERVICES = ("account", "organizations", "dynamodb", "sqs", "sts", "sns", "ec2")
+SERVICES = ("account", "organizations", "dynamodb", "sqs", "sts", "sns", "ec2", "cloudwatch", "gamelift")
 #: ec2 has 765 operations; every 15th keeps the run short and still varied.
 SAMPLE_EVERY = {"ec2": 15}
 
@@ -55,9 +57,10 @@ def _usable(model: wire.Model, name: str) -> bool:
 class Service:
     def __init__(self, name: str) -> None:
         raw = Loader().load_service_model(name, "service-2")
-        self.model = wire.load_model(raw)
         self.botocore = ServiceModel(raw, name)
         protocol = self.botocore.metadata["protocol"]
+        # The protocol botocore's serializer is built for below (CloudWatch: CBOR, which a client would not pick).
+        self.model = wire.load_model(raw, protocol=protocol)
         self.serializer = create_serializer(protocol, include_validation=False)
         self.parser = create_parser(protocol)
         usable = sorted(n for n in self.model.operations if _usable(self.model, n))
@@ -106,6 +109,8 @@ def _body_value(body: bytes, content_type: str) -> Any:
         return None
     if "json" in content_type:
         return json.loads(body)
+    if content_type == "application/cbor":
+        return cbor.decode(body)
     if "x-www-form-urlencoded" in content_type:
         return sorted(parse_qsl(body.decode(), keep_blank_values=True))
     return body

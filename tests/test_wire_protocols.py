@@ -1,8 +1,10 @@
 """The official protocol tests (botocore sdist, `tests/unit/protocols/`) for
-awsJson1_0, awsJson1_1, awsQuery, ec2Query and restJson1, input and output.
+awsJson1_0 (with its query-compatible cases), awsJson1_1, awsQuery, ec2Query,
+restJson1 and Smithy RPCv2 CBOR, input and output.
 
-Compared as botocore's own `test_protocols.py` does: JSON bodies as values,
-headers and URIs exactly, with its normalizations of list headers and of
+Compared as botocore's own `test_protocols.py` does: JSON and CBOR bodies as
+values (CBOR bodies are base64 in the cases), headers and URIs exactly (and
+each header sent once), with its normalizations of list headers and of
 Content-Type; form bodies as parameter multisets (the issue's rule). Cases on
 botocore's ignore list run too. A case listed in
 `vectors/protocol-known-failures.json` (id -> reason) is a strict xfail, so
@@ -11,6 +13,7 @@ a fixed case fails until it is removed from the list.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import math
@@ -23,9 +26,11 @@ import pytest
 
 import fetch
 import wire
+from wire import cbor
 
-PROTOCOLS = ("json", "json_1_0", "query", "ec2", "rest-json")
-COUNTS = {"input": 255, "output": 248}
+CBOR = ("smithy-rpc-v2-cbor", "smithy-rpc-v2-cbor-query-compatible", "smithy-rpc-v2-cbor-non-query-compatible")
+PROTOCOLS = ("json", "json_1_0", "json_1_0-query-compatible", "query", "ec2", "rest-json", *CBOR)
+COUNTS = {"input": 273, "output": 287}
 TOKEN = "00000000-0000-4000-8000-000000000000"
 KNOWN_FAILURES: dict[str, str] = json.loads((Path(fetch.__file__).parent / "protocol-known-failures.json").read_text())
 
@@ -77,6 +82,7 @@ def _list_header_names(model: wire.Model, operation: str) -> dict[str, bool]:
 
 def _check_headers(request: Any, serialized: dict[str, Any], protocol: str, model: wire.Model, operation: str) -> None:
     actual = {name.lower(): value for name, value in request.headers}
+    assert len(actual) == len(request.headers), "a header sent twice"
     expected = {name.lower(): value for name, value in serialized.get("headers", {}).items()}
     # botocore's runner normalizations: list headers are compared without the
     # space after commas; form requests carry "; charset=utf-8"; rest-json
@@ -97,7 +103,9 @@ def _check_headers(request: Any, serialized: dict[str, Any], protocol: str, mode
 
 
 def _check_body(actual: bytes, expected: str, protocol: str) -> None:
-    if protocol in ("json", "json_1_0") or (protocol == "rest-json" and expected.startswith(("{", "["))):
+    if protocol in CBOR and expected:
+        assert _special_floats_out(cbor.decode(actual)) == _special_floats_out(cbor.decode(base64.b64decode(expected)))
+    elif protocol.startswith("json") or (protocol == "rest-json" and expected.startswith(("{", "["))):
         assert json.loads(actual) == json.loads(expected), "JSON body"
     elif protocol in ("query", "ec2"):
         as_set = sorted(parse_qsl(actual.decode(), keep_blank_values=True))
@@ -156,6 +164,8 @@ def test_output(protocol: str, suite: dict[str, Any], case: dict[str, Any], reco
     operation = case["given"]["name"]
     response = case["response"]
     body = response.get("body", "").encode("utf-8")
+    if protocol in CBOR:
+        body = base64.b64decode(body)
     args = (model, operation, response["status_code"], response.get("headers", {}), body)
     if "error" in case:
         with pytest.raises(wire.ServiceError) as caught:

@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from sigv4.types import Request
-from wire import jsonproto, query, restjson
+from wire import jsonproto, query, restjson, rpcv2
 from wire.errors import DecodeError, SerializationError, ServiceError, ValidationError
 from wire.http import Codec, Encoded, Params, Response, encode_query, normalize_headers
 from wire.model import Model, Operation
@@ -32,6 +32,7 @@ CODECS: dict[str, Codec] = {
     "rest-json": restjson.CODEC,
     "query": query.QUERY_CODEC,
     "ec2": query.EC2_CODEC,
+    "smithy-rpc-v2-cbor": rpcv2.CODEC,
 }
 
 #: Protocols whose requests may be sent as POST or GET.

@@ -1,26 +1,30 @@
-"""Read an already-signed request out of what the user saved: raw HTTP, `curl -v`, a HAR entry, `aws --debug`.
+"""Read an already-signed request out of what the user saved: raw HTTP, `curl -v`, `curl --trace[-ascii]`,
+a HAR log or entry (browsers, `send --har`, `send --json`), `aws --debug`.
 
 Strategy: a table of (format, detector, reader). The detectors look at
 cheap, unambiguous marks (a JSON object with `log`/`request`/`method`;
-botocore's "Sending http request: <AWSPreparedRequest" line; curl's `> `
-request lines; an HTTP request line), the first that fires picks the reader,
-and every reader builds the same `Capture`: the request exactly as it went
-out (header order and casing kept), plus the response when the capture holds
-one (its `Date` header is what clock skew is measured against) and, for
-`aws --debug`, the canonical request and string-to-sign botocore logged.
-Python literals in botocore's log (header dicts, body bytes) are read with
+botocore's "Sending http request: <AWSPreparedRequest" line; curl's
+`=> Send header` blocks or `> ` request lines; an HTTP request line), the
+first that fires picks the reader, and every reader returns one `Capture` per
+request it holds: the request exactly as it went out (header order and
+casing kept), plus the response when the capture holds one (its `Date`
+header is what clock skew is measured against) and, for `aws --debug`, the
+canonical request and string-to-sign botocore logged. `_choose` then takes
+the one asked for, or the last that failed, and notes which. Python literals
+in botocore's log (header dicts, body bytes) are read with
 `ast.literal_eval`, never `eval`. Every failure is a `CaptureError`.
 """
 
 from __future__ import annotations
 
 import ast
+import base64
+import binascii
 import json
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,7 +33,7 @@ from sigv4.errors import InvalidHeaderError, RequestParseError
 from sigv4.raw import parse_request
 from sigv4.signer import host_from_url
 from sigv4.types import Request
-from wire.complaint import split_response
+from wire.complaint import response_date, split_response
 from wire.errors import DecodeError
 
 
@@ -52,22 +56,19 @@ class Capture:
     #: What the client itself logged (aws --debug with botocore's Python signer).
     client_canonical_request: str | None = None
     client_string_to_sign: str | None = None
+    #: What the reader had to choose or could not read (which of several requests it picked...).
+    notes: tuple[str, ...] = ()
 
     @property
     def response_date(self) -> datetime | None:
         return response_date(self.response_headers)
 
-
-def response_date(headers: Iterable[tuple[str, str]]) -> datetime | None:
-    """The response's `Date` header as an aware UTC datetime; None when absent or unreadable."""
-    value = next((v for n, v in headers if n.lower() == "date"), None)
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+    @property
+    def answer(self) -> tuple[int | None, tuple[tuple[str, str], ...], bytes] | None:
+        """The response as (status, headers, body); None when the capture holds none."""
+        if self.response_body is None and self.response_status is None:
+            return None
+        return self.response_status, self.response_headers, self.response_body or b""
 
 
 def _logged_request(method: str, url: str, headers: list[tuple[str, str]], body: bytes, what: str) -> Request:
@@ -108,19 +109,30 @@ def _read_raw(data: bytes, scheme: str) -> Capture:
 
 # -- curl -v ----------------------------------------------------------------------------
 
+# curl's progress meter (without -s) shares stderr with -v: its two header lines, and
+# its rows, which may run into the next `*`/`>`/`<` line because they end in CR, not LF.
+_METER_HEAD = re.compile(r"\s*% Total\s+% Received|\s+Dload\s+Upload")
+_SIZE = r"[\d.]+[kMGTP]?"
+_CLOCK = r"(?:--:--:--|\d+:\d\d:\d\d|\d+d \d\dh)"
+_METER_ROW = re.compile(rf"\s*\d+\s+{_SIZE}\s+\d+\s+{_SIZE}\s+\d+\s+{_SIZE}\s+{_SIZE}\s+{_SIZE}\s+"
+                        rf"{_CLOCK}\s+{_CLOCK}\s+{_CLOCK}\s+{_SIZE}")
 
-def _read_curl(data: bytes, scheme: str) -> Capture:
-    """curl -v: `> ` lines are the request head, `< ` lines the response head, unprefixed lines its body."""
-    sent: list[str] = []
-    received: list[str] = []
-    body: list[str] = []
+
+def _curl_lines(data: bytes) -> list[str]:
+    lines = []
     for line in _text(data).splitlines():
-        if line.startswith("> ") or line == ">":
-            sent.append(line[2:])
-        elif line.startswith("< ") or line == "<":
-            received.append(line[2:])
-        elif received and not line.startswith(("*", "{ [", "} [")):
-            body.append(line)
+        if _METER_HEAD.match(line):
+            continue
+        meter = _METER_ROW.match(line)
+        if meter:
+            line = line[meter.end():]
+            if not line:
+                continue
+        lines.append(line)
+    return lines
+
+
+def _curl_exchange(sent: list[str], received: list[str], body: list[str], scheme: str) -> Capture:
     head = "\r\n".join(line for line in sent if line) + "\r\n\r\n"
     try:
         request = parse_request(head.encode("utf-8"), scheme=scheme).request
@@ -132,6 +144,107 @@ def _read_curl(data: bytes, scheme: str) -> Capture:
     status, headers, response_body = response if response else (None, [], None)
     return Capture("curl", request, body_known=length in (None, "0"), response_status=status,
                    response_headers=tuple(headers), response_body=response_body)
+
+
+def _read_curl(data: bytes, scheme: str) -> list[Capture]:
+    """curl -v: `> ` lines are a request head, `< ` lines its response head, unprefixed lines the response body;
+    each `> METHOD` line starts another exchange (redirects, retries, several URLs)."""
+    exchanges: list[tuple[list[str], list[str], list[str]]] = []
+    for line in _curl_lines(data):
+        if line.startswith("> ") and _REQUEST_LINE.match((line[2:] + "\n").encode("utf-8", "replace")):
+            exchanges.append(([], [], []))
+        if not exchanges:
+            continue
+        sent, received, body = exchanges[-1]
+        if line.startswith("> ") or line == ">":
+            sent.append(line[2:])
+        elif line.startswith("< ") or line == "<":
+            received.append(line[2:])
+        elif received and not line.startswith(("*", "{ [", "} [")):
+            body.append(line)
+    return [_curl_exchange(sent, received, body, scheme) for sent, received, body in exchanges]
+
+
+# -- curl --trace and --trace-ascii -------------------------------------------------------
+
+_TRACE_BLOCK = re.compile(r"(=>|<=) (Send|Recv) (header|data|SSL data), (\d+) bytes")
+_TRACE_LINE = re.compile(r"([0-9a-f]{4,8}): ?(.*)\Z", re.S)
+_TRACE_HEX = re.compile(r"((?:[0-9a-f]{2} ){1,16})")
+
+
+def _trace_block(lines: list[str], size: int, hex_mode: bool) -> bytes:
+    """The bytes of one trace block. --trace lines hold hex; --trace-ascii lines hold text cut at 64 characters
+    or at CR LF (which it does not print): the offsets say which, so the CR LF are put back."""
+    out = bytearray()
+    for line in lines:
+        match = _TRACE_LINE.match(line)
+        if match is None:
+            continue
+        offset, rest = int(match[1], 16), match[2]
+        if hex_mode:
+            hex_part = _TRACE_HEX.match(rest)
+            out += bytes.fromhex(hex_part[1]) if hex_part else b""
+            continue
+        if offset > len(out):
+            out += b"\r\n" if offset - len(out) == 2 else b"\n" * (offset - len(out))
+        out += rest.encode("latin-1", "replace")
+    if size - len(out) == 2:
+        out += b"\r\n"
+    return bytes(out)
+
+
+_HEX_ROW = re.compile(r"[0-9a-f]{4,8}: (?:[0-9a-f]{2} ){16}", re.M)
+
+
+def _read_trace(data: bytes, scheme: str) -> list[Capture]:
+    """curl --trace / --trace-ascii FILE: blocks of sent and received header and data bytes."""
+    exchanges: list[dict[str, bytearray]] = []
+    block: tuple[str, int] | None = None
+    lines: list[str] = []
+
+    text = _text(data)
+    hex_mode = _HEX_ROW.search(text) is not None
+
+    def flush() -> None:
+        if block is not None and exchanges:
+            exchanges[-1][block[0]] += _trace_block(lines, block[1], hex_mode)
+
+    for line in text.splitlines():
+        match = _TRACE_BLOCK.match(line)
+        if match or line.startswith("== Info"):
+            flush()
+            block, lines = None, []
+            if match and match[3] != "SSL data":
+                part = f"{match[2].lower()} {match[3]}"
+                if part == "send header":
+                    exchanges.append({"send header": bytearray(), "send data": bytearray(),
+                                      "recv header": bytearray(), "recv data": bytearray()})
+                block = (part, int(match[4]))
+            continue
+        lines.append(line)
+    flush()
+    captures = []
+    for exchange in exchanges:
+        raw = bytes(exchange["send header"] + exchange["send data"])
+        try:
+            request = parse_request(raw, scheme=scheme).request
+        except RequestParseError as err:
+            raise CaptureError(f"curl --trace request: {err}") from None
+        ascii_only = not hex_mode
+        received = bytes(exchange["recv data"])
+        if ascii_only:
+            # A `.` between XML elements was a line feed: put it back so the envelope parses.
+            received = re.sub(rb"(?<=>)\.(?=\s*(?:<|\Z))", b"\n", received)
+        response = split_response(bytes(exchange["recv header"]) + received)
+        status, headers, body = response if response else (None, [], None)
+        captures.append(Capture("curl-trace", request, response_status=status, response_headers=tuple(headers),
+                                response_body=body, notes=(
+                                    "curl --trace-ascii prints each line feed inside a body as `.`: multi-line "
+                                    "strings in the response body may not read; `--trace FILE` (hex) keeps every "
+                                    "byte",) if ascii_only and body else ()))
+    if not captures:
+        raise CaptureError("curl --trace: no '=> Send header' block")
+    return captures
 
 
 # -- HAR ----------------------------------------------------------------------------------
@@ -152,8 +265,9 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _har_entry(doc: Any) -> dict[str, Any]:
-    """The entry to read: a bare entry or request, or the last signed entry of a whole HAR log."""
+def _har_entries(doc: Any) -> list[dict[str, Any]]:
+    """The entries to choose from: the signed entries of a whole HAR log (all, if none is signed), or the
+    one bare entry or request."""
     if isinstance(doc, dict) and isinstance(doc.get("log"), dict):
         listed = doc["log"].get("entries")
         entries = [e for e in listed if isinstance(e, dict) and isinstance(e.get("request"), dict)] \
@@ -163,37 +277,57 @@ def _har_entry(doc: Any) -> dict[str, Any]:
         signed = [e for e in entries if any(isinstance(h, dict) and str(h.get("name", "")).lower() == "authorization"
                                             for h in _list(e["request"].get("headers")))
                   or "X-Amz-Signature=" in str(e["request"].get("url", ""))]
-        return (signed or entries)[-1]
+        return signed or entries
     if isinstance(doc, dict) and isinstance(doc.get("request"), dict):
-        return doc
+        return [doc]
     if isinstance(doc, dict) and "method" in doc and "url" in doc:
-        return {"request": doc}
+        return [{"request": doc}]
     raise CaptureError("HAR: expected a HAR log, an entry with `request`, or a request with `method` and `url`")
 
 
-def _read_har(data: bytes, scheme: str) -> Capture:
-    try:
-        doc = json.loads(data)
-    except (ValueError, RecursionError) as err:
-        raise CaptureError(f"HAR: not JSON ({err})") from None
-    entry = _har_entry(doc)
+def _har_text(content: Any, where: str) -> bytes | None:
+    """The text of a HAR postData or content object; browsers give binary content base64-encoded."""
+    if not isinstance(content, dict) or not isinstance(content.get("text"), str):
+        return None
+    text: str = content["text"]
+    if content.get("encoding") == "base64":
+        try:
+            return base64.b64decode(text, validate=True)
+        except (ValueError, binascii.Error):
+            raise CaptureError(f"HAR {where}: `encoding` is base64 but the text is not") from None
+    return text.encode("utf-8")
+
+
+def _har_capture(entry: dict[str, Any]) -> Capture:
     req = entry["request"]
     method, url = req.get("method"), req.get("url")
     if not isinstance(method, str) or not isinstance(url, str):
         raise CaptureError("HAR request: `method` and `url` must be strings")
+    # HTTP/2 pseudo-headers (`:authority`...) are not headers; the Host is taken from the URL.
     headers = [(n, v) for n, v in _har_pairs(req.get("headers", []), "request.headers") if not n.startswith(":")]
-    post = req.get("postData") or {}
-    text = post.get("text", "") if isinstance(post, dict) else ""
-    if not isinstance(text, str):
+    post = req.get("postData")
+    if post is not None and not isinstance(post, dict):
+        raise CaptureError("HAR request.postData: must be an object")
+    if isinstance(post, dict) and "text" in post and not isinstance(post["text"], str):
         raise CaptureError("HAR request.postData.text: must be a string")
-    body = text.encode("utf-8")
+    body = _har_text(post, "request.postData") or b""
+    # A browser leaves postData out when it did not keep the body; a declared length says there was one.
+    length = next((v for n, v in headers if n.lower() == "content-length"), "0")
+    body_known = post is not None or length.strip() in ("", "0")
     resp = entry.get("response") if isinstance(entry.get("response"), dict) else None
     status = resp.get("status") if resp and isinstance(resp.get("status"), int) else None
     resp_headers = tuple(_har_pairs(resp.get("headers", []), "response.headers")) if resp else ()
-    content = resp.get("content") if resp and isinstance(resp.get("content"), dict) else {}
-    resp_text = content.get("text") if isinstance(content.get("text"), str) else None
-    return Capture("har", _logged_request(method, url, headers, body, "HAR request"), response_status=status or None,
-                   response_headers=resp_headers, response_body=resp_text.encode("utf-8") if resp_text is not None else None)
+    resp_body = _har_text(resp.get("content"), "response.content") if resp else None
+    return Capture("har", _logged_request(method, url, headers, body, "HAR request"), body_known=body_known,
+                   response_status=status or None, response_headers=resp_headers, response_body=resp_body)
+
+
+def _read_har(data: bytes, scheme: str) -> list[Capture]:
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError) as err:
+        raise CaptureError(f"HAR: not JSON ({err})") from None
+    return [_har_capture(entry) for entry in _har_entries(doc)]
 
 
 # -- aws --debug (botocore's log) -----------------------------------------------------------
@@ -236,22 +370,17 @@ def _botocore_body(value: Any) -> bytes:
     return value if isinstance(value, bytes) else b""
 
 
-def _read_aws_debug(data: bytes, scheme: str) -> Capture:
-    log = _text(data)
-    sends = list(_SENDING.finditer(log))
-    if not sends:
-        raise CaptureError("aws --debug: no 'Sending http request' line")
-    send = sends[-1]
+def _aws_debug_exchange(log: str, send: re.Match[str], start: int, end: int) -> Capture:
+    """One request of a botocore log: the `Sending http request` line, its body from the `Making request`
+    line before it, and the response logged after it (up to `end`)."""
     headers = _literal(send["headers"], "request headers")
     if not isinstance(headers, dict):
         raise CaptureError("aws --debug request headers: expected a dict")
-    makings = [m for m in _MAKING.finditer(log[: send.start()])]
+    makings = list(_MAKING.finditer(log, start, send.start()))
     body = _botocore_body(_literal(makings[-1]["body"], "request body")) if makings else b""
     request = _logged_request(send["method"], send["url"], [(str(n), _as_text(v)) for n, v in headers.items()], body,
                               "aws --debug request")
-    after = log[send.end():]
-    next_send = _SENDING.search(after)
-    after = after[: next_send.start()] if next_send else after
+    after = log[send.end():end]
     status = _STATUS.search(after)
     resp_headers = _RESPONSE_HEADERS.search(after)
     resp_body = _RESPONSE_BODY.search(after)
@@ -261,32 +390,104 @@ def _read_aws_debug(data: bytes, scheme: str) -> Capture:
         response_status=int(status["status"]) if status else None,
         response_headers=tuple((str(n), _as_text(v)) for n, v in header_dict.items()) if isinstance(header_dict, dict) else (),
         response_body=_literal(resp_body["body"], "response body") if resp_body else None,
-        client_canonical_request=_logged_block(log, "CanonicalRequest", send.start()),
-        client_string_to_sign=_logged_block(log, "StringToSign", send.start()),
+        client_canonical_request=_logged_block(log[start:send.start()], "CanonicalRequest", send.start() - start),
+        client_string_to_sign=_logged_block(log[start:send.start()], "StringToSign", send.start() - start),
     )
 
 
-# -- detection ------------------------------------------------------------------------------
+def _read_aws_debug(data: bytes, scheme: str) -> list[Capture]:
+    """aws --debug (awscli v1 and v2 log the same botocore lines): one capture per `Sending http request`
+    (several operations, retries and paginated calls share one log)."""
+    log = _text(data)
+    sends = list(_SENDING.finditer(log))
+    if not sends:
+        raise CaptureError("aws --debug: no 'Sending http request' line")
+    bounds = [0, *(m.end() for m in sends[:-1])]
+    ends = [*(m.start() for m in sends[1:]), len(log)]
+    return [_aws_debug_exchange(log, send, start, end) for send, start, end in zip(sends, bounds, ends)]
+
+
+# -- detection and choice ------------------------------------------------------------------------
+
+Reader = Callable[[bytes, str], list[Capture]]
+
+
+def _read_raw_list(data: bytes, scheme: str) -> list[Capture]:
+    return [_read_raw(data, scheme)]
+
 
 #: (format, detector, reader), tried in order; the first detector that fires picks the reader.
-FORMATS: tuple[tuple[str, Callable[[bytes], bool], Callable[[bytes, str], Capture]], ...] = (
+FORMATS: tuple[tuple[str, Callable[[bytes], bool], Reader], ...] = (
     ("har", lambda d: d.lstrip().startswith(b"{"), _read_har),
     ("aws-debug", lambda d: b"Sending http request: <AWSPreparedRequest" in d, _read_aws_debug),
+    ("curl-trace", lambda d: re.search(rb"^=> Send header, \d+ bytes", d, re.M) is not None, _read_trace),
     ("curl", lambda d: re.search(rb"^> [A-Z]+ \S+ HTTP/", d, re.M) is not None, _read_curl),
-    ("raw", lambda d: _REQUEST_LINE.match(d) is not None, _read_raw),
+    ("raw", lambda d: _REQUEST_LINE.match(d) is not None, _read_raw_list),
 )
 
 
-def parse_capture(data: bytes, *, scheme: str = "https") -> Capture:
+def _failed(capture: Capture) -> bool:
+    return capture.response_status is not None and capture.response_status >= 400
+
+
+def _choose(captures: list[Capture], pick: int | None) -> Capture:
+    """The capture asked for (1-based `pick`), else the last one that failed, else the last; with a note
+    saying which was read and how to read another when there was a choice."""
+    if pick is not None and not 1 <= pick <= len(captures):
+        raise CaptureError(f"pick: request {pick} does not exist; the capture holds {len(captures)} (1..{len(captures)})")
+    if len(captures) == 1:
+        return captures[0]
+    failed = [i for i, c in enumerate(captures) if _failed(c)]
+    index = pick - 1 if pick is not None else failed[-1] if failed else len(captures) - 1
+    chosen = captures[index]
+    why = "as asked" if pick is not None else "the last that failed" if failed else "the last (none failed)"
+    status = chosen.response_status or "no response"
+    note = (f"the capture holds {len(captures)} requests; read request {index + 1} ({chosen.request.method} "
+            f"{chosen.request.path}, {status}), {why}; read another with --pick N (1..{len(captures)})")
+    return replace(chosen, notes=(*chosen.notes, note))
+
+
+def parse_capture(data: bytes, *, scheme: str = "https", pick: int | None = None) -> Capture:
     """Detect the capture's format and read the signed request (and response, if any) out of it.
 
-    `scheme` completes an origin-form target (`/path` plus a Host header) into
-    a URL. Raises `CaptureError` naming the format tried and what broke.
+    A capture of several requests (a HAR log, an `aws --debug` log of several
+    calls or retries, `curl -v` following redirects) gives request `pick`
+    (1-based) or, without it, the last one that failed; `Capture.notes` then
+    says which was read. `scheme` completes an origin-form target (`/path`
+    plus a Host header) into a URL. Raises `CaptureError` naming the format
+    tried and what broke.
     """
     if not isinstance(data, (bytes, bytearray)):
         raise CaptureError(f"capture: expected bytes, got {type(data).__name__}")
     for _name, detect, read in FORMATS:
         if detect(bytes(data)):
-            return read(bytes(data), scheme)
-    raise CaptureError("capture: not raw HTTP, curl -v output, a HAR entry or an aws --debug log "
+            return _choose(read(bytes(data), scheme), pick)
+    raise CaptureError("capture: not raw HTTP, curl -v or --trace output, a HAR entry or an aws --debug log "
                        "(no request line, no '> ' lines, no JSON object, no 'Sending http request')")
+
+
+def read_response(data: bytes, *, pick: int | None = None) -> tuple[int | None, tuple[tuple[str, str], ...], bytes]:
+    """The server's answer in what a user saved as a response: (status, headers, body).
+
+    A capture (HAR log or entry, `send --json` record, `curl -v` or
+    `--trace` output, `aws --debug` log) gives the response it holds (of
+    request `pick` when it holds several); anything else (a whole raw HTTP
+    response, a bare error body) is returned as the body, unread. Raises
+    `CaptureError` when a capture holds no response.
+    """
+    data = bytes(data)
+    if data.lstrip().startswith(b"HTTP/"):
+        return None, (), data
+    if data.lstrip().startswith(b"{"):
+        try:
+            doc = json.loads(data)
+        except (ValueError, RecursionError):
+            return None, (), data
+        if not (isinstance(doc, dict) and (isinstance(doc.get("log"), dict) or isinstance(doc.get("response"), dict))):
+            return None, (), data  # an error body in JSON
+    elif not any(detect(data) for name, detect, _ in FORMATS if name != "raw"):
+        return None, (), data
+    capture = parse_capture(data, pick=pick)
+    if capture.answer is None:
+        raise CaptureError(f"{capture.format} capture: it holds no response")
+    return capture.answer

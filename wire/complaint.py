@@ -19,11 +19,13 @@ bytes a signature mismatch is often about.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from wire import xml
@@ -62,6 +64,10 @@ class ServerComplaint:
     server_sha256: str | None = None
     #: IncompleteSignature: the parts the server says are missing.
     missing: tuple[str, ...] = ()
+    #: S3's HeadersNotSigned: headers the request carries that must be signed and were not.
+    unsigned_headers: tuple[str, ...] = ()
+    #: The server said the credential scope's region is not valid (IAM: "scoped to a valid region").
+    region_invalid: bool = False
     headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
 
@@ -71,6 +77,18 @@ class _Envelope:
     code: str
     message: str
     fields: Mapping[str, str]
+
+
+def response_date(headers: Iterable[tuple[str, str]]) -> datetime | None:
+    """The response's `Date` header as an aware UTC datetime; None when absent or unreadable."""
+    value = next((v for n, v in headers if n.lower() == "date"), None)
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
 # -- the raw HTTP response ---------------------------------------------------
@@ -119,12 +137,20 @@ def _dechunk(body: bytes) -> bytes | None:
 
 # -- envelopes -----------------------------------------------------------------
 
-#: XML root (local name) -> envelope name, and the path from the root to the element holding Code/Message.
-_XML_ROOTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "Error": ("s3-xml", ()),
-    "ErrorResponse": ("query-xml", ("Error",)),
-    "Response": ("ec2-xml", ("Errors", "Error")),
-}
+#: XML root (local name) -> envelope name. The element holding Code/Message is
+#: the first `Error` found breadth-first (S3: the root; Query: `ErrorResponse/Error`;
+#: EC2: `Response/Errors/Error`; moto: `ErrorResponse/Errors/Error`).
+_XML_ROOTS: dict[str, str] = {"Error": "s3-xml", "ErrorResponse": "query-xml", "Response": "ec2-xml"}
+
+
+def _error_node(root: xml.Node) -> xml.Node:
+    level = [root]
+    while level:
+        found = next((node for node in level if node.tag == "Error"), None)
+        if found is not None:
+            return found
+        level = [child for node in level for child in node.children]
+    return root
 
 
 def _read_xml(body: bytes, headers: Mapping[str, str]) -> _Envelope | None:
@@ -134,14 +160,10 @@ def _read_xml(body: bytes, headers: Mapping[str, str]) -> _Envelope | None:
         root = xml.parse(body)
     except DecodeError:
         return None
-    known = _XML_ROOTS.get(root.tag)
-    if known is None:
+    name = _XML_ROOTS.get(root.tag)
+    if name is None:
         return None
-    name, path = known
-    node: xml.Node | None = root
-    for tag in path:
-        node = node.child(tag) if node else None
-    fields = {child.tag: child.text for child in (node or root).children if not child.children}
+    fields = {child.tag: child.text for child in _error_node(root).children if not child.children}
     return _Envelope(name, fields.get("Code", ""), fields.get("Message", ""), fields)
 
 
@@ -174,6 +196,11 @@ def _read_json(body: bytes, headers: Mapping[str, str]) -> _Envelope | None:
 
 def _read_text(body: bytes, headers: Mapping[str, str]) -> _Envelope:
     text = body.decode("utf-8", errors="replace").strip()
+    if re.search(r"<[A-Za-z][^<>]*>", text):
+        # An XML body that did not parse (cut short, or with capture noise in it): its
+        # escapes still stand for characters, and `&amp;` read as text would invent a
+        # query parameter `amp;x` in the canonical request.
+        text = html.unescape(text)
     code = sanitize_error_code(headers.get("x-amzn-errortype", ""))
     return _Envelope("text" if text or code else "empty", code, text, {})
 
@@ -196,6 +223,7 @@ _SCOPE_DATE = re.compile(r"Date in Credential scope does not match YYYYMMDD from
                          r"'(?P<sent>[^']*)' != '(?P<expected>[^']*)'")
 _REQUIRES_PARAM = re.compile(r"requires '(?P<part>[^']+)' parameter")
 _REQUIRES_DATE = re.compile(r"requires existence of either a '(?P<part>[^']+)' or a 'Date' header")
+_NOT_SIGNED = re.compile(r"headers present in the request which were not signed", re.I)
 _HOST_SIGNED = re.compile(r"'Host' (?:or ':authority' )?must be a 'SignedHeader'")
 _HEX_DUMP = re.compile(r"[0-9a-fA-F]{2}(?:\s+[0-9a-fA-F]{2})*\Z")
 
@@ -276,6 +304,9 @@ def _facts(env: _Envelope) -> dict[str, Any]:
     if _HOST_SIGNED.search(msg):
         missing.append("host")
     facts["missing"] = tuple(missing)
+    unsigned = fields.get("HeadersNotSigned") or ""
+    facts["unsigned_headers"] = tuple(h.strip().lower() for h in unsigned.split(",") if h.strip())
+    facts["region_invalid"] = _SCOPE_REGION.search(msg) is not None
     return facts
 
 
@@ -292,6 +323,9 @@ KIND_RULES: tuple[tuple[str, frozenset[str], re.Pattern[str] | None], ...] = (
     ("wrong-region", frozenset({"AuthorizationHeaderMalformed"}), _REGION_WRONG),
     ("wrong-scope", frozenset(), re.compile(r"Credential should be scoped|Date in Credential scope", re.I)),
     ("payload-hash", frozenset({"XAmzContentSHA256Mismatch"}), re.compile(r"x-amz-content-sha256' header does not match")),
+    ("headers-not-signed", frozenset(), _NOT_SIGNED),
+    ("missing-authentication", frozenset({"MissingAuthenticationTokenException", "MissingAuthenticationToken"}),
+     re.compile(r"Missing Authentication Token", re.I)),
     ("incomplete-signature", frozenset({"IncompleteSignature", "IncompleteSignatureException"}),
      re.compile(r"requires '[^']+' parameter|requires existence of|must be a 'SignedHeader'")),
     ("token-expired", frozenset({"ExpiredToken", "ExpiredTokenException"}),

@@ -1,19 +1,27 @@
-"""Why a signature was refused: recompute ours from the signed request, compare with the server's.
+"""Why a signature was refused: the causes, each with the evidence it rests on.
 
-Strategy: no secret is needed for the comparison. The signed request carries
-everything our side of it needs (algorithm, credential scope, signed-header
-list, request time, payload hash), so `signature_params` reads it back and a
-`_View` (the request reduced to what the canonical request is built from,
-plus the rule knobs) renders our canonical request and string-to-sign. The
-server's side comes from `wire.complaint`. Causes are found by small rule
-functions run from a table: each compares one component (method, path,
-query, each header, payload hash, date, scope) or reads one fact of the
-complaint (time window, expected region...). When the server sent only its
-string-to-sign, its fourth line is the SHA-256 of its canonical request, so
-we search a table of known alternative rules (and pairs of them) for the
-variant of our view whose hash reproduces it. With a secret, the same search
-finds the variant the *client* must have signed. Rendering (text and JSON)
-redacts session tokens; the secret is only ever an HMAC key here.
+Strategy: the signed request carries everything our side needs (algorithm,
+credential scope, signed-header list, request time, payload hash), so
+`signature_params` reads it back and a `wire.mistakes.View` renders our
+canonical request and string-to-sign without any secret. Evidence then comes
+from three places, and every cause says which ("proved" or "likely"):
+
+- the server's own words (`wire.complaint`): its time window, expected
+  region, missing parts; and its canonical request or string-to-sign, which
+  prove what the server computed. When it sent only the string-to-sign, the
+  known-mistake search (`wire.mistakes.search`) looks for the variant of our
+  view whose SHA-256 is its fourth line;
+- the secret: the sent signature is a fingerprint of exactly what the client
+  canonicalized, so the same search, accepting a variant only when it
+  reproduces the signature sent, proves what the client signed;
+- neither: what the request itself shows (an unsorted query, a `+`, a port)
+  makes a cause likely, and the cause then says what would settle it.
+
+Causes are ordered proved first, then by where the evidence came from;
+informational lines go to `notes`. `Diagnosis.to_json` and the text report
+(`wire.diagnosis_text`) redact session tokens; the secret is only ever an
+HMAC or ECDSA key here. The declared parameters are read by
+`wire.signature_params`, the mistakes searched by `wire.mistakes`.
 """
 
 from __future__ import annotations
@@ -23,186 +31,81 @@ import hashlib
 import hmac
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote
 
-from sigv4.canonical import (
-    CanonicalRequest,
-    CanonicalRules,
-    canonical_header_value,
-    canonical_query,
-    canonical_uri,
-    normalize_path,
-    query_pairs,
-    uri_encode,
-)
-from sigv4.keys import signing_key
+from sigv4 import v4a
+from sigv4.canonical import CanonicalRules, normalize_path, query_pairs, uri_encode
+from sigv4.keys import signature_hex, signing_key
 from sigv4.payload import EMPTY_SHA256, UNSIGNED_PAYLOAD, payload_hash
 from sigv4.types import Credentials, Request
-from wire.complaint import ServerComplaint, read_error, split_response
-from wire.errors import WireError
+from wire.complaint import ServerComplaint, read_error, response_date, split_response
+from wire.mistakes import CHARSET, Match, View, search, split_port
+from wire.signature_params import DiagnoseError, SignatureParams, signature_params
 
 __all__ = [
-    "Cause", "Diagnosis", "DiagnoseError", "DiffRow", "ServerComplaint", "SignatureCheck", "SignatureParams",
-    "diagnose", "line_diff", "read_error", "render_text", "signature_params", "split_response",
+    "CAUSE_KINDS", "Cause", "Diagnosis", "DiagnoseError", "DiffRow", "ServerComplaint", "SignatureCheck",
+    "SignatureParams", "diagnose", "diagnose_answer", "line_diff", "read_error", "redact", "signature_params",
+    "split_response",
 ]
+
+#: The fixed vocabulary of `Cause.kind` (stable API, documented in the README).
+CAUSE_KINDS = frozenset({
+    "secret", "access-key", "token", "clock-skew", "expired", "scope-region", "scope-service", "scope-date",
+    "header-changed", "header-dropped", "header-unsigned", "host-port", "path-encoding", "path-normalization",
+    "trailing-slash", "query-encoding", "plus-space", "query-order", "query-empty-value", "payload-hash", "method",
+    "algorithm",
+})
 
 #: Services whose signer neither normalizes nor double-encodes the path.
 S3_SERVICES = frozenset({"s3", "s3-object-lambda", "s3-outposts", "s3express"})
 
+#: Services signed for us-east-1 whatever the caller's region.
+_GLOBAL_SERVICES = frozenset({"iam", "route53", "cloudfront", "organizations", "globalaccelerator", "shield"})
 
-class DiagnoseError(WireError, ValueError):
-    """The sent request carries no readable SigV4 signature (the message names the missing part)."""
-
-
-# -- reading the signature back out of the request --------------------------------
+Evidence = Literal["proved", "likely"]
 
 
-@dataclass(frozen=True, slots=True)
-class SignatureParams:
-    """What the client declared when it signed: from the Authorization header or a presigned query."""
-
-    algorithm: str
-    access_key_id: str
-    scope_date: str
-    region: str
-    service: str
-    terminator: str
-    signed_headers: tuple[str, ...]
-    signature: str
-    amz_date: str
-    presigned: bool
-    expires: int | None
-
-    @property
-    def scope(self) -> str:
-        return f"{self.scope_date}/{self.region}/{self.service}/{self.terminator}"
-
-
-def _authorization_fields(value: str) -> tuple[str, dict[str, str]]:
-    algorithm, _, rest = value.strip().partition(" ")
-    fields: dict[str, str] = {}
-    for part in rest.split(","):
-        key, sep, item = part.strip().partition("=")
-        if sep:
-            fields[key.strip()] = item.strip()
-    return algorithm, fields
-
-
-def _basic_date(http_date: str) -> str | None:
-    try:
-        return parsedate_to_datetime(http_date).strftime("%Y%m%dT%H%M%SZ")
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def signature_params(request: Request) -> SignatureParams:
-    """Read the SigV4 parameters a signed request carries; raise `DiagnoseError` naming what is missing."""
-    authorization = request.header("authorization")
-    query = dict(query_pairs(request.query))
-    if authorization is not None:
-        algorithm, fields = _authorization_fields(authorization)
-        where = "Authorization header"
-        credential, signed, signature = (fields.get(k) for k in ("Credential", "SignedHeaders", "Signature"))
-        amz_date = request.header("x-amz-date") or _basic_date(request.header("date") or "")
-        expires = None
-    elif "X-Amz-Signature" in query:
-        where = "presigned query"
-        algorithm = query.get("X-Amz-Algorithm", "")
-        credential, signed, signature = (query.get(k) for k in
-                                         ("X-Amz-Credential", "X-Amz-SignedHeaders", "X-Amz-Signature"))
-        amz_date = query.get("X-Amz-Date")
-        expires_text = query.get("X-Amz-Expires", "")
-        expires = int(expires_text) if expires_text.isdigit() else None
-    else:
-        raise DiagnoseError("request: no Authorization header and no X-Amz-Signature query parameter (not signed)")
-    for name, value in (("Credential", credential), ("SignedHeaders", signed), ("Signature", signature),
-                        ("X-Amz-Date (or Date)", amz_date)):
-        if not value:
-            raise DiagnoseError(f"{where}: {name} is missing or empty")
-    assert credential and signed and signature and amz_date  # narrowed by the loop above
-    parts = credential.split("/")
-    if len(parts) < 5:
-        raise DiagnoseError(f"{where}: Credential {credential!r} must be KEY/date/region/service/aws4_request")
-    scope_date, region, service, terminator = parts[-4:]
-    return SignatureParams(algorithm, "/".join(parts[:-4]), scope_date, region, service, terminator,
-                           signed_headers=tuple(signed.split(";")), signature=signature, amz_date=amz_date,
-                           presigned=authorization is None, expires=expires)
-
-
-# -- our canonical request, and the variants of it ------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _View:
-    """The request reduced to what its canonical request is built from, plus the rule knobs."""
-
-    method: str
-    path: str
-    query: str
-    headers: tuple[tuple[str, str], ...]  # (lowercase name, value), request order
-    signed: tuple[str, ...]
-    payload_hash: str
-    rules: CanonicalRules
-    bare_empty_values: bool = False  # render `?x` as `x` (some clients) instead of SigV4's `x=`
-    raw_header_values: bool = False  # sign header values untrimmed (some clients)
-
-    def canonical(self) -> str:
-        pairs = query_pairs(self.query, plus_is_space=self.rules.plus_is_space)
-        query = canonical_query(pairs)
-        if self.bare_empty_values:
-            query = "&".join(p.removesuffix("=") for p in query.split("&"))
-        values: dict[str, list[str]] = {}
-        for name, value in self.headers:
-            values.setdefault(name, []).append(value.strip() if self.raw_header_values else canonical_header_value(value))
-        headers = tuple((n, ",".join(values.get(n, []))) for n in self.signed)
-        return CanonicalRequest(self.method, canonical_uri(self.path, self.rules), query, headers,
-                                ";".join(self.signed), self.payload_hash).render()
-
-    def header(self, name: str) -> str | None:
-        return next((v for n, v in self.headers if n == name), None)
-
-    def with_header(self, name: str, value: str | None) -> _View:
-        """Replace header `name` (None: drop it)."""
-        kept = tuple(h for h in self.headers if h[0] != name)
-        return replace(self, headers=kept if value is None else ((name, value), *kept))
+# -- our canonical request ------------------------------------------------------------------
 
 
 def _without_signature_param(query: str) -> str:
     return "&".join(p for p in query.split("&") if p and unquote(p.partition("=")[0]) != "X-Amz-Signature")
 
 
-def _our_payload_hash(request: Request, params: SignatureParams) -> str:
+def _our_payload_hash(request: Request, params: SignatureParams, body_known: bool) -> str | None:
+    """The payload line our side signs; None when the capture does not show the body and nothing declares it."""
     declared = request.header("x-amz-content-sha256")
     if declared:
         return declared
     if params.presigned and params.service in S3_SERVICES:
         return UNSIGNED_PAYLOAD
+    if not body_known:
+        return None
     return payload_hash(request.body)
 
 
-def _view(request: Request, params: SignatureParams) -> _View:
+#: Stands for a payload hash the capture cannot give (never equal to a real one).
+_UNKNOWN_PAYLOAD = "<body not in the capture>"
+
+
+def _view(request: Request, params: SignatureParams, payload: str | None) -> View:
     s3 = params.service in S3_SERVICES
-    return _View(
+    return View(
         method=request.method, path=request.path, query=_without_signature_param(request.query),
         headers=tuple((n.lower(), v) for n, v in request.headers), signed=params.signed_headers,
-        payload_hash=_our_payload_hash(request, params),
+        payload_hash=payload or _UNKNOWN_PAYLOAD,
         rules=CanonicalRules(normalize_path=not s3, double_encode=not s3),
+        body=request.body if isinstance(request.body, bytes) and payload is not None else None,
     )
 
 
-def _string_to_sign(params: SignatureParams, canonical: str) -> str:
+def _string_to_sign(params: SignatureParams, canonical: str, scope: str | None = None) -> str:
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-    return f"{params.algorithm}\n{params.amz_date}\n{params.scope}\n{digest}"
-
-
-def _signature(secret: str, params: SignatureParams, string_to_sign: str) -> str:
-    key = signing_key(secret, params.scope_date, params.region, params.service)
-    return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"{params.algorithm}\n{params.amz_date}\n{scope or params.scope}\n{digest}"
 
 
 def _same_signature(computed: str, sent: str) -> bool:
@@ -211,184 +114,21 @@ def _same_signature(computed: str, sent: str) -> bool:
     return hmac.compare_digest(computed.encode("utf-8"), sent.encode("utf-8"))
 
 
-#: A variant: the view as some other rule or some change in transit would make
-#: it, and the words for it; None when the rule cannot apply to this request.
-Variant = Callable[[_View], tuple[_View, str] | None]
+SignatureTest = Callable[[str], bool]
 
 
-def _toggle_double_encode(v: _View) -> tuple[_View, str]:
-    words = ("the path is encoded once (as S3 does), not twice" if v.rules.double_encode
-             else "the path is encoded twice (as every service but S3 does), not once")
-    return replace(v, rules=v.rules._replace(double_encode=not v.rules.double_encode)), words
+def _signature_test(secret: str, params: SignatureParams, date: str | None = None, region: str | None = None,
+                    service: str | None = None) -> SignatureTest:
+    """A predicate: does this string-to-sign, signed with the secret, give the signature sent?
 
-
-def _toggle_normalize(v: _View) -> tuple[_View, str]:
-    words = ("the path is left raw (`//`, `.` and `..` segments kept)" if v.rules.normalize_path
-             else "the path is normalized (`//`, `.` and `..` segments removed)")
-    return replace(v, rules=v.rules._replace(normalize_path=not v.rules.normalize_path)), words
-
-
-def _toggle_plus(v: _View) -> tuple[_View, str] | None:
-    if "+" not in v.query:
-        return None
-    words = ("a `+` in the query is read as a literal plus (`%2B`), not a space" if v.rules.plus_is_space
-             else "a `+` in the query is read as a space (`%20`), not a literal plus (`%2B`)")
-    return replace(v, rules=v.rules._replace(plus_is_space=not v.rules.plus_is_space)), words
-
-
-def _bare_empty_values(v: _View) -> tuple[_View, str] | None:
-    if not any(not value for _, value in query_pairs(v.query)):
-        return None
-    return replace(v, bare_empty_values=True), "a query parameter without a value is signed as `x`, not `x=`"
-
-
-def _raw_header_values(v: _View) -> tuple[_View, str] | None:
-    if all(canonical_header_value(value) == value.strip() for _, value in v.headers):
-        return None
-    return replace(v, raw_header_values=True), "header values are signed without collapsing inner spaces"
-
-
-def _path_slash_decoded(v: _View) -> tuple[_View, str] | None:
-    if "%2f" not in v.path.lower():
-        return None
-    return replace(v, path=re.sub("%2[fF]", "/", v.path)), "an encoded slash `%2F` in the path arrives as `/`"
-
-
-def _path_decoded(v: _View) -> tuple[_View, str] | None:
-    if "%" not in v.path:
-        return None
-    return replace(v, path=unquote(v.path)), "the path arrives percent-decoded (a proxy decoded it)"
-
-
-def _path_encoded(v: _View) -> tuple[_View, str]:
-    return replace(v, path=uri_encode(v.path, keep_slash=True)), "the path arrives encoded once more (`%` became `%25`)"
-
-
-def _path_plus_space(v: _View) -> tuple[_View, str] | None:
-    if "+" in v.path:
-        return replace(v, path=v.path.replace("+", "%20")), "a `+` in the path is read as a space (`%20`)"
-    if "%20" in v.path:
-        return replace(v, path=v.path.replace("%20", "+")), "a space in the path is sent as `+`, not `%20`"
-    return None
-
-
-def _split_port(host: str) -> tuple[str, str]:
-    """(host, port) of a Host value; IPv6 literals keep their brackets."""
-    if host.startswith("["):
-        end = host.find("]")
-        rest = host[end + 1:]
-        return host[:end + 1], rest[1:] if rest.startswith(":") else ""
-    name, sep, port = host.rpartition(":")
-    return (name, port) if sep and port.isdigit() and ":" not in name else (host, "")
-
-
-def _host_port(v: _View) -> tuple[_View, str] | None:
-    host = v.header("host")
-    if host is None or "host" not in v.signed:
-        return None
-    name, port = _split_port(host)
-    if port:
-        return v.with_header("host", name), f"the Host header arrives without its port (`{name}`, not `{host}`)"
-    with_port = f"{name}:443"
-    return v.with_header("host", with_port), f"the Host header arrives with a port (`{with_port}`, not `{host}`)"
-
-
-def _host_default_http_port(v: _View) -> tuple[_View, str] | None:
-    host = v.header("host")
-    if host is None or "host" not in v.signed or _split_port(host)[1]:
-        return None
-    return v.with_header("host", f"{host}:80"), f"the Host header arrives with port 80 (`{host}:80`)"
-
-
-def _host_brackets(v: _View) -> tuple[_View, str] | None:
-    host = v.header("host")
-    if host is None or "host" not in v.signed:
-        return None
-    name, port = _split_port(host)
-    suffix = f":{port}" if port else ""
-    if name.startswith("["):
-        bare = name[1:-1] + suffix
-        return v.with_header("host", bare), f"the IPv6 Host arrives without brackets (`{bare}`)"
-    if name.count(":") >= 2:
-        bracketed = f"[{host}]"
-        return v.with_header("host", bracketed), f"the IPv6 Host arrives with brackets (`{bracketed}`)"
-    return None
-
-
-_CHARSET = re.compile(r"\s*;\s*charset=[^;]*", re.I)
-
-
-def _content_type_charset(v: _View) -> tuple[_View, str] | None:
-    value = v.header("content-type")
-    if value is None or "content-type" not in v.signed:
-        return None
-    if _CHARSET.search(value):
-        bare = _CHARSET.sub("", value)
-        return v.with_header("content-type", bare), f"content-type arrives without its charset (`{bare}`)"
-    full = f"{value}; charset=utf-8"
-    return v.with_header("content-type", full), f"content-type arrives with `; charset=utf-8` (`{full}`)"
-
-
-def _empty_body(v: _View) -> tuple[_View, str] | None:
-    if v.payload_hash in (EMPTY_SHA256, UNSIGNED_PAYLOAD) or v.payload_hash.startswith("STREAMING-"):
-        return None
-    return replace(v, payload_hash=EMPTY_SHA256), "the body arrives empty (payload hash of no bytes)"
-
-
-def _unsigned_payload(v: _View) -> tuple[_View, str] | None:
-    if v.payload_hash == UNSIGNED_PAYLOAD:
-        return None
-    return replace(v, payload_hash=UNSIGNED_PAYLOAD), "the payload is signed as `UNSIGNED-PAYLOAD`"
-
-
-def _header_dropped(name: str) -> Variant:
-    def variant(v: _View) -> tuple[_View, str] | None:
-        if v.header(name) is None:
-            return None
-        return v.with_header(name, None), f"the signed header `{name}` does not reach the server (dropped in transit)"
-    return variant
-
-
-#: Rules and transit changes tried, in order, against the server's hash.
-_FIXED_VARIANTS: tuple[Variant, ...] = (
-    _toggle_double_encode, _toggle_normalize, _path_slash_decoded, _path_decoded, _path_encoded, _path_plus_space,
-    _toggle_plus, _bare_empty_values, _host_port, _host_default_http_port, _host_brackets, _content_type_charset,
-    _raw_header_values, _empty_body, _unsigned_payload,
-)
-
-
-def _variants(view: _View) -> tuple[Variant, ...]:
-    droppable = (_header_dropped(n) for n in view.signed if n != "host")
-    return (*_FIXED_VARIANTS, *droppable)
-
-
-@dataclass(frozen=True, slots=True)
-class _Match:
-    words: tuple[str, ...]
-    canonical: str
-
-
-def _search(view: _View, accept: Callable[[str], bool]) -> _Match | None:
-    """The first single variant, else pair, of `view` whose canonical request `accept`s."""
-    base = view.canonical()
-    variants = _variants(view)
-    singles: list[tuple[_View, str]] = []
-    for variant in variants:
-        made = variant(view)
-        if made is None or made[0].canonical() == base:
-            continue
-        if accept(made[0].canonical()):
-            return _Match((made[1],), made[0].canonical())
-        singles.append(made)
-    for (first, first_words), variant in itertools.product(singles, variants):
-        made = variant(first)
-        if made is not None and made[1] != first_words and accept(made[0].canonical()):
-            return _Match((first_words, made[1]), made[0].canonical())
-    return None
-
-
-def _sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    SigV4 derives its key from the scope (overridable, for the scope mistakes);
+    SigV4a signatures are random, so they are verified with the derived public key.
+    """
+    if params.v4a:
+        public = v4a.private_key(Credentials(params.access_key_id, secret)).public_key()
+        return lambda text: v4a.verify_string(public, text, params.signature)
+    key = signing_key(secret, date or params.scope_date, region or params.region, service or params.service)
+    return lambda text: _same_signature(signature_hex(key, text), params.signature)
 
 
 # -- diffs ----------------------------------------------------------------------
@@ -422,17 +162,23 @@ def line_diff(ours: str, theirs: str) -> tuple[DiffRow, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Cause:
-    """One reason, in words. `kind` is a fixed vocabulary word (path, query, header, clock-skew, ...)."""
+    """One reason, in words. `kind` is a word of `CAUSE_KINDS`; `evidence` is "proved" (the server's
+    strings or facts, or the signature sent, show it) or "likely" (the request makes it plausible)."""
 
     kind: str
     message: str
+    evidence: Evidence = "proved"
     ours: str | None = None
     theirs: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SignatureCheck:
-    """With a secret: the signatures our and the server's string-to-sign give, against the one sent."""
+    """With a secret: whether the signature sent is reproduced over our and the server's string-to-sign.
+
+    `ours`/`theirs` hold the HMAC signatures for SigV4; for SigV4a (random
+    signatures) they hold "verified" or "not verified".
+    """
 
     provided: str
     ours: str
@@ -446,13 +192,14 @@ class _Context:
     sent: Request
     complaint: ServerComplaint | None
     params: SignatureParams | None
-    view: _View | None
+    view: View | None
     ours_canonical: str | None
     ours_sts: str | None
     theirs_canonical: str | None
     theirs_sts: str | None
     secret: str | None
     response_date: datetime | None
+    payload_known: bool
 
 
 def _duration(delta: timedelta) -> str:
@@ -467,14 +214,15 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _skew_cause(request_time: datetime, server_time: datetime, window: timedelta | None, source: str) -> Cause:
+def _skew_cause(request_time: datetime, server_time: datetime, window: timedelta | None, source: str,
+                evidence: Evidence = "proved") -> Cause:
     skew = request_time - server_time
     direction = "behind" if skew < timedelta(0) else "ahead of"
     allowed = f"; allowed ±{_duration(window)}" if window else ""
     return Cause("clock-skew",
                  f"clock skew: the request time {_iso(request_time)} is {_duration(skew)} {direction} the server's "
                  f"clock {_iso(server_time)} ({source}{allowed}); sign with the current time (sync the clock, NTP)",
-                 _iso(request_time), _iso(server_time))
+                 evidence, _iso(request_time), _iso(server_time))
 
 
 def _parse_amz_date(text: str) -> datetime | None:
@@ -484,10 +232,18 @@ def _parse_amz_date(text: str) -> datetime | None:
         return None
 
 
+def _key(ctx: _Context) -> str:
+    return f"{ctx.params.access_key_id[:8]}…" if ctx.params else "the key"
+
+
+# -- what the complaint itself says ----------------------------------------------------------
+
+
 def _time_causes(ctx: _Context) -> list[Cause]:
     c = ctx.complaint
     if c is None or c.request_time is None or c.server_time is None:
-        return []
+        return [Cause("clock-skew", "the server says the request time is outside its window; sign with the current "
+                                    "time (sync the clock, NTP)")]
     return [_skew_cause(c.request_time, c.server_time, c.allowed_skew, f"server said {c.code or c.kind}")]
 
 
@@ -501,25 +257,36 @@ def _expired_causes(ctx: _Context) -> list[Cause]:
     return [Cause("expired", f"the presigned request expired at {_iso(expires_at)}; the server's clock read "
                              f"{_iso(c.server_time)} ({_duration(c.server_time - expires_at)} later)"
                              + (f"; it was signed at {p.amz_date} for X-Amz-Expires={p.expires}" if p else ""),
-                  _iso(expires_at), _iso(c.server_time))]
+                  "proved", _iso(expires_at), _iso(c.server_time))]
 
 
 def _scope_causes(ctx: _Context) -> list[Cause]:
     c, p = ctx.complaint, ctx.params
     assert c is not None
     causes = []
-    if c.region_expected or c.region_sent:
+    if c.region_expected or c.region_sent or c.region_invalid:
         sent = c.region_sent or (p.region if p else "?")
-        expected = f"; the endpoint expects `{c.region_expected}`" if c.region_expected else ""
-        causes.append(Cause("scope-region", f"region in the credential scope is `{sent}`{expected}: sign for the "
-                                            "endpoint's region", sent, c.region_expected))
+        if c.region_expected:
+            advice = f"the endpoint expects `{c.region_expected}`: sign for the endpoint's region"
+        elif p and p.service in _GLOBAL_SERVICES:
+            advice = f"{p.service} is a global service: sign it for `us-east-1`"
+        else:
+            advice = "the endpoint does not accept it: sign for the region in the endpoint's host name"
+        causes.append(Cause("scope-region", f"the region in the credential scope is `{sent}`; {advice}", "proved",
+                            sent, c.region_expected))
     if c.service_expected:
         sent = p.service if p else "?"
-        causes.append(Cause("scope-service", f"service in the credential scope is `{sent}`; the endpoint expects "
-                                             f"`{c.service_expected}`", sent, c.service_expected))
-    if c.scope_date_sent or c.scope_date_expected:
-        causes.append(Cause("scope-date", f"date in the credential scope `{c.scope_date_sent}` is not the date of the "
-                                          f"request time `{c.scope_date_expected}` (X-Amz-Date)",
+        causes.append(Cause("scope-service", f"the service in the credential scope is `{sent}`; the endpoint expects "
+                                             f"`{c.service_expected}`", "proved", sent, c.service_expected))
+    if p and c.scope_date_expected and p.amz_date[:8] == c.scope_date_sent != c.scope_date_expected:
+        # The request as sent agrees with itself: the server read another X-Amz-Date than was signed.
+        causes.append(Cause("header-changed", f"X-Amz-Date was changed between signing and the server: the request "
+                                              f"sent {p.amz_date}, the server read a time on {c.scope_date_expected} "
+                                              "(a proxy or a later edit rewrote it)", "proved",
+                            p.amz_date, c.scope_date_expected))
+    elif c.scope_date_sent or c.scope_date_expected:
+        causes.append(Cause("scope-date", f"the date in the credential scope `{c.scope_date_sent}` is not the date of "
+                                          f"the request time `{c.scope_date_expected}` (X-Amz-Date)", "proved",
                             c.scope_date_sent, c.scope_date_expected))
     return causes
 
@@ -527,7 +294,7 @@ def _scope_causes(ctx: _Context) -> list[Cause]:
 def _payload_complaint_causes(ctx: _Context) -> list[Cause]:
     c = ctx.complaint
     assert c is not None
-    body = ctx.sent.body if isinstance(ctx.sent.body, bytes) else None
+    body = ctx.sent.body if isinstance(ctx.sent.body, bytes) and ctx.payload_known else None
     body_hash = hashlib.sha256(body).hexdigest() if body is not None else None
     if body_hash is not None and body_hash == c.client_sha256:
         hint = "the body we have hashes to the header's value, so the body changed in transit"
@@ -535,43 +302,53 @@ def _payload_complaint_causes(ctx: _Context) -> list[Cause]:
         hint = "the body we have hashes to the server's value, so x-amz-content-sha256 was computed over other bytes"
     else:
         hint = "x-amz-content-sha256 must be the SHA-256 of the exact bytes sent"
-    return [Cause("payload-hash", f"body hash: ours (x-amz-content-sha256) {c.client_sha256}, the server's "
-                                  f"{c.server_sha256}; {hint}", c.client_sha256, c.server_sha256)]
+    return [Cause("payload-hash", f"body hash: the request's x-amz-content-sha256 is {c.client_sha256}, the "
+                                  f"server's {c.server_sha256}; {hint}", "proved", c.client_sha256, c.server_sha256)]
 
 
 def _incomplete_causes(ctx: _Context) -> list[Cause]:
     c = ctx.complaint
     assert c is not None
-    parts = ", ".join(c.missing) or "a part the server did not name"
-    return [Cause("incomplete-signature", f"the signature is incomplete: the server found no {parts}; the "
-                                          "Authorization header needs Credential=, SignedHeaders= and Signature=, "
-                                          "X-Amz-Date (or Date) must be present, and host must be signed")]
+    if "host" in c.missing:
+        return [Cause("header-unsigned", "`host` must be a signed header: add it to SignedHeaders and sign it")]
+    parts = ", ".join(c.missing)
+    found = f"the server did not find {parts}" if parts else "the server did not say which part is missing"
+    return [Cause("algorithm", f"the signature is incomplete ({found}): an AWS4-HMAC-SHA256 Authorization header "
+                               "needs Credential=, SignedHeaders= and Signature=, and X-Amz-Date (or Date) must be "
+                               "present")]
 
 
-def _token_causes(ctx: _Context) -> list[Cause]:
+def _unsigned_causes(ctx: _Context) -> list[Cause]:
     c = ctx.complaint
     assert c is not None
-    token = ctx.sent.header("x-amz-security-token") or dict(query_pairs(ctx.sent.query)).get("X-Amz-Security-Token")
+    names = ", ".join(f"`{n}`" for n in c.unsigned_headers) or "some headers"
+    return [Cause("header-unsigned", f"the request carries {names} without signing them; S3 requires every "
+                                     "x-amz-* header it sends to be in SignedHeaders")]
+
+
+def _sent_token(request: Request) -> str | None:
+    return request.header("x-amz-security-token") or dict(query_pairs(request.query)).get("X-Amz-Security-Token")
+
+
+def _credential_causes(ctx: _Context) -> list[Cause]:
+    """Token and unknown-key complaints. AWS says "the security token included in the request is invalid"
+    for an unknown access key id too; without a token in the request, that is what it means."""
+    c = ctx.complaint
+    assert c is not None
     key = ctx.params.access_key_id if ctx.params else ""
+    token = _sent_token(ctx.sent)
     if c.kind == "token-expired":
         return [Cause("token", "the session token has expired: fetch fresh temporary credentials")]
     if not token and key.startswith("ASIA"):
-        return [Cause("token", f"temporary key {key[:8]}… is used without X-Amz-Security-Token: send its session token")]
-    return [Cause("token", "the session token is invalid for this key (wrong token for the key, a long-term AKIA key "
-                           "sent with a token, or a token from another partition/region)")]
-
-
-def _access_key_causes(ctx: _Context) -> list[Cause]:
-    key = ctx.params.access_key_id if ctx.params else "(unknown)"
-    return [Cause("access-key", f"the access key id {key[:8]}… is not known to this endpoint (wrong key, deleted "
-                                "key, or an endpoint in another partition)")]
-
-
-def _mismatch_causes(ctx: _Context) -> list[Cause]:
-    if ctx.theirs_sts is not None or ctx.secret is not None:
-        return []
-    return [Cause("no-server-strings", "the server sent neither its canonical request nor its string-to-sign, so "
-                                       "nothing can be compared without the secret: give it to check the signature")]
+        return [Cause("token", f"temporary key {key[:8]}… is used without X-Amz-Security-Token: send its session "
+                               "token")]
+    if token and c.kind == "token-invalid":
+        return [Cause("token", "the session token is invalid for this key (a token from other credentials, a "
+                               "long-term AKIA key sent with a token, or a token from another partition)", "likely"),
+                Cause("access-key", f"or the access key id {key[:8]}… is not known to this endpoint", "likely")]
+    return [Cause("access-key", f"the access key id {key[:8]}… is not known to this endpoint (no session token was "
+                                "sent, so the key id itself is unknown: a wrong, deleted or mistyped key, or an "
+                                "endpoint in another partition)")]
 
 
 #: Complaint kind -> the rule that reads its facts.
@@ -584,16 +361,22 @@ _COMPLAINT_RULES: dict[str, Callable[[_Context], list[Cause]]] = {
     "wrong-scope": _scope_causes,
     "payload-hash": _payload_complaint_causes,
     "incomplete-signature": _incomplete_causes,
-    "token-expired": _token_causes,
-    "token-invalid": _token_causes,
-    "unknown-access-key": _access_key_causes,
-    "signature-mismatch": _mismatch_causes,
+    "headers-not-signed": _unsigned_causes,
+    "token-expired": _credential_causes,
+    "token-invalid": _credential_causes,
+    "unknown-access-key": _credential_causes,
 }
+
+#: Complaints about the signature itself, where comparing the strings is the diagnosis.
+_MISMATCH_KINDS = frozenset({"signature-mismatch", "missing-authentication", "other"})  # "other": only for a 4xx
 
 
 def _complaint_causes(ctx: _Context) -> list[Cause]:
     rule = _COMPLAINT_RULES.get(ctx.complaint.kind) if ctx.complaint else None
     return rule(ctx) if rule else []
+
+
+# -- what the server's strings say -------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -616,28 +399,31 @@ def _parts(canonical: str) -> _Parts | None:
     return _Parts(lines[0], lines[1], lines[2], headers, lines[-2], lines[-1])
 
 
-def _path_words(ours: str, theirs: str) -> str:
-    #: (transform, words when theirs == transform(ours), words when ours == transform(theirs))
-    rules: tuple[tuple[Callable[[str], str], str, str], ...] = (
-        (lambda p: uri_encode(p, keep_slash=True),
-         "the server's path is ours encoded once more (double encoding on its side, single on ours)",
-         "our path is the server's encoded once more (we double-encode, the server encoded once, as for S3)"),
-        (lambda p: re.sub("%(25)?2[fF]", "/", p),
-         "our encoded slash `%2F` is a plain `/` on the server's side (decoded in transit)",
-         "the server's path has an encoded slash `%2F` where ours has `/`"),
-        (normalize_path,
-         "the server normalized the path (removed `//`, `.` or `..`) and we did not",
-         "we normalized the path (removed `//`, `.` or `..`) and the server did not"),
-        (lambda p: re.sub("%(25)?2[bB]", "%20", p),
-         "`+` vs `%20`: a `+` in our path is a space on the server's side",
-         "`+` vs `%20`: the server kept a `+` where ours has a space"),
-    )
-    for transform, theirs_is_more, ours_is_more in rules:
+#: (kind, transform, words when theirs == transform(ours), words when ours == transform(theirs))
+_PATH_RULES: tuple[tuple[str, Callable[[str], str], str, str], ...] = (
+    ("path-encoding", lambda p: uri_encode(p, keep_slash=True),
+     "the server's path is ours encoded once more (it encodes twice, we once)",
+     "our path is the server's encoded once more (we encode twice; the server encodes once, as S3 does)"),
+    ("path-encoding", lambda p: re.sub("%(25)?2[fF]", "/", p),
+     "our encoded slash `%2F` is a plain `/` on the server's side (decoded in transit)",
+     "the server's path has an encoded slash `%2F` where ours has `/`"),
+    ("path-normalization", normalize_path,
+     "the server normalized the path (removed `//`, `.` or `..`) and we did not",
+     "we normalized the path (removed `//`, `.` or `..`) and the server did not"),
+    ("trailing-slash", lambda p: p + "/", "the server's path has a trailing slash ours lacks",
+     "our path has a trailing slash the server's lacks"),
+    ("path-encoding", lambda p: re.sub("%(25)?2[bB]", "%20", p),
+     "a `+` in our path is a space on the server's side", "the server kept a `+` where ours has a space"),
+)
+
+
+def _path_cause(ours: str, theirs: str) -> Cause:
+    for kind, transform, theirs_is_more, ours_is_more in _PATH_RULES:
         if transform(ours) == theirs:
-            return theirs_is_more
+            return Cause(kind, f"path: {theirs_is_more}", "proved", ours, theirs)
         if transform(theirs) == ours:
-            return ours_is_more
-    return "the path differs"
+            return Cause(kind, f"path: {ours_is_more}", "proved", ours, theirs)
+    return Cause("path-encoding", f"path: ours `{ours}`, the server's `{theirs}`", "proved", ours, theirs)
 
 
 def _query_params(query: str) -> dict[str, list[str]]:
@@ -648,109 +434,290 @@ def _query_params(query: str) -> dict[str, list[str]]:
     return params
 
 
-def _query_words(ours: list[str] | None, theirs: list[str] | None) -> str:
+def _query_cause(name: str, ours: list[str] | None, theirs: list[str] | None) -> Cause:
+    shown = ("&".join(ours) if ours is not None else None, "&".join(theirs) if theirs is not None else None)
     if ours is None:
-        return "only in the server's canonical query"
+        return Cause("query-encoding", f"query parameter `{name}` is only in the server's canonical query", "proved",
+                     *shown)
     if theirs is None:
-        return "only in ours (the server did not see it)"
+        return Cause("query-encoding", f"query parameter `{name}` is only in ours (the server did not see it)",
+                     "proved", *shown)
     if [v.replace("%2B", "%20") for v in ours] == theirs:
-        return "`+` vs `%20`: the server read a `+` as a space"
+        return Cause("plus-space", f"query parameter `{name}`: the server read a `+` as a space (`%20`)", "proved",
+                     *shown)
     if [v.replace("%20", "%2B") for v in ours] == theirs:
-        return "`+` vs `%20`: the server read a space as a literal `+`"
-    return "value differs"
+        return Cause("plus-space", f"query parameter `{name}`: the server read a space as a literal `+`", "proved",
+                     *shown)
+    return Cause("query-encoding", f"query parameter `{name}`: ours `{shown[0]}`, the server's `{shown[1]}`", "proved",
+                 *shown)
 
 
-def _header_words(name: str, ours: str | None, theirs: str | None) -> str:
+def _header_cause(name: str, ours: str | None, theirs: str | None) -> Cause:
+    shown = f"header `{name}`: ours `{ours}`, the server's `{theirs}`"
     if ours is None:
-        return "only the server signed it"
+        return Cause("header-unsigned", f"header `{name}` is signed by the server, not by us", "proved", ours, theirs)
     if theirs is None:
-        return "only we signed it"
+        return Cause("header-unsigned", f"header `{name}` is signed by us, not by the server", "proved", ours, theirs)
     if not theirs and ours:
-        return "it arrived empty or not at all (dropped in transit)"
-    if _CHARSET.sub("", ours) == _CHARSET.sub("", theirs):
-        return "the charset parameter was added or removed in transit"
-    if name == "host" and _split_port(ours)[0] == _split_port(theirs)[0]:
-        return "the port was added or removed (proxy or HTTP library rewrote Host)"
-    if name == "host" and ours.replace("[", "").replace("]", "") == theirs.replace("[", "").replace("]", ""):
-        return "IPv6 brackets differ"
+        return Cause("header-dropped", f"header `{name}` did not reach the server (dropped in transit)", "proved",
+                     ours, theirs)
+    if CHARSET.sub("", ours) == CHARSET.sub("", theirs):
+        how = "added" if CHARSET.search(theirs) else "removed"
+        return Cause("header-changed", f"{shown}: the charset was {how} in transit", "proved", ours, theirs)
+    if name == "host" and split_port(ours)[0].strip("[]") == split_port(theirs)[0].strip("[]"):
+        how = "added" if split_port(theirs)[1] else "dropped" if split_port(ours)[1] else "rewritten"
+        return Cause("host-port", f"{shown}: the port was {how} between signing and the server", "proved",
+                     ours, theirs)
     if " ".join(ours.split()) == " ".join(theirs.split()):
-        return "whitespace differs"
-    return "changed after signing (proxy, HTTP library or a later edit)"
+        return Cause("header-changed", f"{shown}: whitespace differs", "proved", ours, theirs)
+    return Cause("header-changed", f"{shown}: changed after signing (proxy, HTTP library or a later edit)", "proved",
+                 ours, theirs)
 
 
-def _canonical_causes(ctx: _Context) -> list[Cause]:
-    if ctx.ours_canonical is None or ctx.theirs_canonical is None:
-        return []
-    ours, theirs = _parts(ctx.ours_canonical), _parts(ctx.theirs_canonical)
+def _diff_causes(ours_text: str, theirs_text: str) -> list[Cause]:
+    """Causes read off the two canonical requests, component by component."""
+    ours, theirs = _parts(ours_text), _parts(theirs_text)
     if ours is None or theirs is None:
-        return [] if ctx.ours_canonical == ctx.theirs_canonical else \
-            [Cause("canonical-request", "the canonical requests differ (see the diff)")]
+        return [Cause("header-changed", "the server's canonical request has another shape than ours (see the diff)")]
     causes = []
     if ours.method != theirs.method:
-        causes.append(Cause("method", f"method: ours {ours.method}, the server's {theirs.method}", ours.method, theirs.method))
+        causes.append(Cause("method", f"method: ours {ours.method}, the server's {theirs.method}", "proved",
+                            ours.method, theirs.method))
     if ours.uri != theirs.uri:
-        causes.append(Cause("path", f"path encoding: {_path_words(ours.uri, theirs.uri)}", ours.uri, theirs.uri))
+        causes.append(_path_cause(ours.uri, theirs.uri))
     our_query, their_query = _query_params(ours.query), _query_params(theirs.query)
     for name in sorted(our_query.keys() | their_query.keys()):
-        a, b = our_query.get(name), their_query.get(name)
-        if a != b:
-            causes.append(Cause("query", f"query parameter `{name}`: {_query_words(a, b)}",
-                                "&".join(a) if a is not None else None, "&".join(b) if b is not None else None))
+        if our_query.get(name) != their_query.get(name):
+            causes.append(_query_cause(name, our_query.get(name), their_query.get(name)))
     for name in sorted(ours.headers.keys() | theirs.headers.keys()):
-        ours_value, theirs_value = ours.headers.get(name), theirs.headers.get(name)
-        if ours_value != theirs_value:
-            causes.append(Cause("header", f"header `{name}`: {_header_words(name, ours_value, theirs_value)}",
-                                ours_value, theirs_value))
-    if ours.signed != theirs.signed:
-        causes.append(Cause("signed-headers", "the signed-header lists differ", ours.signed, theirs.signed))
+        if ours.headers.get(name) != theirs.headers.get(name):
+            causes.append(_header_cause(name, ours.headers.get(name), theirs.headers.get(name)))
     if ours.payload != theirs.payload:
         causes.append(Cause("payload-hash", f"body hash: ours {ours.payload}, the server's {theirs.payload}"
-                                            + ("; the server received an empty body" if theirs.payload == EMPTY_SHA256 else ""),
-                            ours.payload, theirs.payload))
+                                            + ("; the server received an empty body" if theirs.payload == EMPTY_SHA256
+                                               else ""), "proved", ours.payload, theirs.payload))
     return causes
 
 
-def _sts_causes(ctx: _Context) -> list[Cause]:
-    if ctx.ours_sts is None or ctx.theirs_sts is None:
-        return []
-    ours, theirs = ctx.ours_sts.split("\n"), ctx.theirs_sts.split("\n")
+def _sts_causes(ours_sts: str, theirs_sts: str) -> list[Cause]:
+    """Causes read off the first three lines of the two strings-to-sign."""
+    ours, theirs = ours_sts.split("\n"), theirs_sts.split("\n")
     if len(ours) != 4 or len(theirs) != 4:
-        return [] if ours == theirs else [Cause("string-to-sign", "the strings-to-sign differ (see the diff)")]
+        return [Cause("algorithm", "the server's string-to-sign has another shape than ours (see the diff)")]
     causes = []
     if ours[0] != theirs[0]:
-        causes.append(Cause("algorithm", f"algorithm: ours {ours[0]}, the server's {theirs[0]}", ours[0], theirs[0]))
+        causes.append(Cause("algorithm", f"algorithm: ours {ours[0]}, the server's {theirs[0]}", "proved",
+                            ours[0], theirs[0]))
     if ours[1] != theirs[1]:
-        causes.append(Cause("request-date", f"request time: ours {ours[1]}, the server's {theirs[1]} (X-Amz-Date "
-                                            "changed, or Date and X-Amz-Date disagree)", ours[1], theirs[1]))
-    for kind, a, b in zip(("scope-date", "scope-region", "scope-service", "scope-terminator"),
-                          ours[2].split("/"), theirs[2].split("/")):
-        if a != b:
-            causes.append(Cause(kind, f"credential scope {kind.removeprefix('scope-')}: ours `{a}`, the server's `{b}`", a, b))
+        causes.append(Cause("header-changed", f"request time: ours {ours[1]}, the server's {theirs[1]} (X-Amz-Date "
+                                              "changed, or Date and X-Amz-Date disagree)", "proved", ours[1], theirs[1]))
+    names = ("scope-date", "scope-region", "scope-service", "algorithm")
+    our_scope, their_scope = ours[2].split("/"), theirs[2].split("/")
+    if len(our_scope) == len(their_scope) == 4:
+        for kind, a, b in zip(names, our_scope, their_scope):
+            if a != b:
+                causes.append(Cause(kind, f"credential scope {kind.removeprefix('scope-')}: ours `{a}`, the "
+                                          f"server's `{b}`", "proved", a, b))
+    elif ours[2] != theirs[2]:
+        causes.append(Cause("scope-region", f"credential scope: ours `{ours[2]}`, the server's `{theirs[2]}`", "proved",
+                            ours[2], theirs[2]))
     return causes
 
 
-def _missing_header_causes(ctx: _Context) -> list[Cause]:
-    if ctx.view is None:
+def _mistake_causes(match: Match, signed: bool) -> list[Cause]:
+    return [Cause(m.kind, ("reproduces the signature you sent: " if signed else
+                           "reproduces the server's canonical request: ")
+                  + (m.as_signed() if signed else m.as_received())) for m in match.mistakes]
+
+
+@dataclass(frozen=True, slots=True)
+class _ServerSide:
+    """What the server's strings gave: its canonical request (sent or reconstructed) and the causes."""
+
+    canonical: str | None
+    reconstructed: bool
+    causes: list[Cause]
+    notes: list[str]
+
+
+def _server_side(ctx: _Context) -> _ServerSide:
+    view, ours, theirs_sts = ctx.view, ctx.ours_canonical, ctx.theirs_sts
+    theirs = ctx.theirs_canonical
+    if view is None or ours is None or ctx.ours_sts is None:
+        return _ServerSide(theirs, False, [], [])
+    causes = _sts_causes(ctx.ours_sts, theirs_sts) if theirs_sts else []
+    if theirs is not None:
+        if theirs == ours:
+            return _ServerSide(theirs, False, causes, [])
+        match = search(view, lambda text: text == theirs)
+        return _ServerSide(theirs, False, causes + (_mistake_causes(match, False) if match else
+                                                    _diff_causes(ours, theirs)), [])
+    if not theirs_sts:
+        return _ServerSide(None, False, [], [])
+    their_hash = theirs_sts.split("\n")[-1].strip()
+    if ctx.ours_sts.split("\n")[-1] == their_hash:
+        return _ServerSide(ours, False, causes, [])
+    match = search(view, lambda text: _sha256_hex(text) == their_hash)
+    if match:
+        return _ServerSide(match.canonical, True, causes + _mistake_causes(match, False),
+                           ["the server's canonical request is reconstructed: a known variant of ours hashes to "
+                            "the last line of its string-to-sign"])
+    return _ServerSide(None, False, causes + [Cause(
+        "header-changed", f"the server's canonical request differs from ours (its hash {their_hash[:16]}… is not "
+                          "ours) and no known mistake reproduces it: most often a signed header value or the body "
+                          "changed in a way the capture does not show; the server's full canonical request (S3's "
+                          "CanonicalRequest, a JSON service's message) or --secret would settle it", "likely")], [])
+
+
+def _sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# -- what the secret proves ---------------------------------------------------------------------
+
+
+def _host_labels(host: str) -> list[str]:
+    return [label for label in split_port(host)[0].split(".") if label and not label.isdigit()]
+
+
+def _scope_alternatives(ctx: _Context) -> list[tuple[str, str, str, str]]:
+    """(kind, date, region, service) scopes a signer plausibly used instead of the one it declared."""
+    p = ctx.params
+    assert p is not None
+    labels = _host_labels(ctx.sent.header("host") or "")
+    regions = [r for r in ("us-east-1", *(lb for lb in labels if re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", lb)))
+               if r != p.region]
+    services = [s for s in labels[:3] if s != p.service and re.fullmatch(r"[a-z][a-z0-9-]*", s)
+                and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", s)]
+    day = datetime.strptime(p.scope_date, "%Y%m%d") if re.fullmatch(r"\d{8}", p.scope_date) else None
+    dates = [(day + timedelta(days=d)).strftime("%Y%m%d") for d in (-1, 1)] if day else []
+    return ([("scope-region", p.scope_date, r, p.service) for r in dict.fromkeys(regions)]
+            + [("scope-service", p.scope_date, p.region, s) for s in dict.fromkeys(services)]
+            + [("scope-date", d, p.region, p.service) for d in dates])
+
+
+def _scope_search(ctx: _Context) -> Cause | None:
+    """A scope the client derived its key (and maybe its string-to-sign) from instead of the declared one."""
+    p, ours = ctx.params, ctx.ours_canonical
+    assert p is not None and ours is not None and ctx.secret is not None
+    if p.v4a:
+        return None
+    for kind, date, region, service in _scope_alternatives(ctx):
+        test = _signature_test(ctx.secret, p, date, region, service)
+        scope = f"{date}/{region}/{service}/{p.terminator}"
+        for text, where in ((_string_to_sign(p, ours), "its key"), (_string_to_sign(p, ours, scope), "its key and "
+                                                                                                     "string-to-sign")):
+            if test(text):
+                return Cause(kind, f"reproduces the signature you sent: the client derived {where} for "
+                                   f"`{scope}` but declared `{p.scope}` in the Credential")
+    return None
+
+
+def _secret_causes(ctx: _Context) -> tuple[list[Cause], list[str], SignatureCheck | None]:
+    """The key's share of the story: what a secret proves about what the client signed."""
+    p, view = ctx.params, ctx.view
+    if p is None or view is None or ctx.ours_sts is None or ctx.secret is None:
+        return [], [], None
+    if not ctx.payload_known:
+        return [], ["the signature cannot be checked with the secret: the capture does not show the body and the "
+                    "request has no x-amz-content-sha256 (capture with the body, e.g. HAR or `curl --trace-ascii`)"], None
+    test = _signature_test(ctx.secret, p)
+    ours_ok = test(ctx.ours_sts)
+    theirs_ok = test(ctx.theirs_sts) if ctx.theirs_sts else None
+    secret = ctx.secret
+
+    def shown(text: str) -> str:
+        if p.v4a:
+            return "verified" if test(text) else "not verified"
+        return signature_hex(signing_key(secret, p.scope_date, p.region, p.service), text)
+
+    check = SignatureCheck(p.signature, shown(ctx.ours_sts), ours_ok,
+                           shown(ctx.theirs_sts) if ctx.theirs_sts else None, theirs_ok)
+    if ours_ok:
+        return [], ["with the given secret the signature sent verifies over our canonical request: the client "
+                    "signed exactly what the capture shows"], check
+    match = search(view, lambda text: test(_string_to_sign(p, text)))
+    if match:
+        return _mistake_causes(match, True), [], check
+    scoped = _scope_search(ctx)
+    if scoped:
+        return [scoped], [], check
+    return [Cause("secret", f"the signature sent does not verify with the given secret over our canonical request or "
+                            "any known signer mistake: the client signed with another secret than the one given "
+                            f"for {_key(ctx)} (check the profile), or over content the capture does not show",
+                  "likely")], [], check
+
+
+# -- what the request alone makes likely --------------------------------------------------------
+
+#: What would settle a likely cause: the secret; with the secret given, the body it could not be checked without.
+_SETTLE = {False: "--secret (or the server's canonical request) would settle it",
+           True: "the body (a HAR or `curl --trace-ascii` capture) would let the given secret settle it"}
+
+
+def _likely_causes(ctx: _Context, strings_agree: bool) -> list[Cause]:
+    """Causes the request makes plausible when neither the server's strings nor a secret decide."""
+    view = ctx.view
+    if view is None:
         return []
-    present = {n for n, _ in ctx.view.headers}
-    return [Cause("missing-signed-header", f"`{name}` is listed in SignedHeaders but the request does not carry it")
-            for name in ctx.view.signed if name not in present]
+    known = ("the server computed the same canonical request and string-to-sign as we do, so the server read the "
+             "request as SigV4 says; what differs is what the client signed or the key"
+             if strings_agree else "the server sent no canonical request or string-to-sign to compare")
+    suspects: list[tuple[str, str]] = []
+    # A presigned URL's own X-Amz-* parameters say nothing about the signer: they are left out.
+    pairs = [(n, v) for n, v in query_pairs(view.query) if not n.startswith("X-Amz-")]
+    encoded = [(uri_encode(n, keep_slash=False), uri_encode(v, keep_slash=False)) for n, v in pairs]
+    if encoded != sorted(encoded):
+        suspects.append(("query-order", "the query is not in sorted order as sent, and signers that do not sort "
+                                        "(curl 7.88 `--aws-sigv4`, hand-rolled ones) sign it in that order"))
+    if "+" in view.query:
+        suspects.append(("plus-space", "the query holds a `+`, which signers read as a space, a plus or leave as is"))
+    if any(not value for _, value in pairs):
+        suspects.append(("query-empty-value", "the query has a parameter without a value (`x` vs `x=`)"))
+    if any(re.search(r"%[0-9A-Fa-f]{2}", part) for part in view.query.split("&") if not part.startswith("X-Amz-")):
+        suspects.append(("query-encoding", "the query holds %-escapes some signers encode again"))
+    if view.path != normalize_path(view.path):
+        suspects.append(("path-normalization", "the path has `//`, `.` or `..` segments signers treat differently"))
+    if "%" in view.path or "+" in view.path:
+        suspects.append(("path-encoding", "the path has %-escapes or `+`, which S3 and other services encode "
+                                          "differently"))
+    if view.path.endswith("/") and view.path.strip("/"):
+        suspects.append(("trailing-slash", "the path ends in `/`, which HTTP libraries and frameworks add or drop"))
+    if any(re.search(r"\S\s{2,}\S", value) for name, value in view.headers if name in view.signed):
+        suspects.append(("header-changed", "a signed header value has runs of spaces, which SigV4 collapses and "
+                                           "some signers do not"))
+    host = view.header("host") or ""
+    port = split_port(host)[1]
+    if port in ("443", "80"):
+        suspects.append(("host-port", f"Host `{host}` names the default port, which signers and proxies drop"))
+    content_type = view.header("content-type") or ""
+    if CHARSET.search(content_type) and "content-type" in view.signed:
+        suspects.append(("header-changed", "Content-Type has a charset, which HTTP libraries and proxies add or "
+                                           "drop"))
+    if not strings_agree and ctx.payload_known and view.body:
+        suspects.append(("payload-hash", "the request has a body, which proxies and libraries re-encode"))
+    suspects.append(("secret", f"the secret access key may not be the one AWS holds for {_key(ctx)}, the most "
+                               "common cause (rotated key, wrong profile, key id and secret from different pairs)"))
+    if port not in ("", "443", "80"):
+        suspects.append(("host-port", f"Host `{host}` has a port, which hand-rolled signers drop"))
+    settle = _SETTLE[ctx.secret is not None]
+    return [Cause(kind, f"not proved: {known + '; ' if i == 0 else ''}{why}; {settle}", "likely")
+            for i, (kind, why) in enumerate(suspects)]
 
 
-def _response_date_causes(ctx: _Context) -> list[Cause]:
+def _request_causes(ctx: _Context) -> list[Cause]:
+    """What the request itself proves: signed headers it does not carry; skew against the response's Date."""
+    causes = []
+    if ctx.view is not None:
+        present = {n for n, _ in ctx.view.headers}
+        causes += [Cause("header-dropped", f"`{name}` is listed in SignedHeaders but the request does not carry it")
+                   for name in ctx.view.signed if name not in present]
     signed_at = _parse_amz_date(ctx.params.amz_date) if ctx.params else None
-    if ctx.response_date is None or signed_at is None:
-        return []
-    if ctx.complaint and ctx.complaint.server_time is not None:
-        return []  # the complaint's own times are more precise than the Date header
-    if abs(signed_at - ctx.response_date) < timedelta(minutes=1):
-        return []
-    return [_skew_cause(signed_at, ctx.response_date, None, "against the response Date header")]
-
-
-_CAUSE_RULES: tuple[Callable[[_Context], list[Cause]], ...] = (
-    _complaint_causes, _canonical_causes, _sts_causes, _missing_header_causes, _response_date_causes,
-)
+    has_times = ctx.complaint is not None and ctx.complaint.server_time is not None
+    if ctx.response_date is not None and signed_at is not None and not has_times \
+            and abs(signed_at - ctx.response_date) >= timedelta(minutes=5):
+        causes.append(_skew_cause(signed_at, ctx.response_date, None, "against the response Date header", "likely"))
+    return causes
 
 
 # -- the diagnosis ------------------------------------------------------------------
@@ -758,7 +725,7 @@ _CAUSE_RULES: tuple[Callable[[_Context], list[Cause]], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Diagnosis:
-    """Our side, the server's side, their line diffs and the causes found."""
+    """Our side, the server's side, their line diffs, the causes (most likely first) and notes."""
 
     complaint: ServerComplaint | None
     params: SignatureParams | None
@@ -772,9 +739,11 @@ class Diagnosis:
     string_to_sign_diff: tuple[DiffRow, ...]
     causes: tuple[Cause, ...]
     signature_check: SignatureCheck | None
+    #: Informational lines that are not causes (what the server did not send, what was assumed).
+    notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict; session tokens are redacted, the secret was never here."""
+        """A JSON-ready dict (`causes`: kind, message, evidence...; `notes`); session tokens redacted."""
         redacted: dict[str, Any] = _redact_tree(_as_json(self))
         return redacted
 
@@ -791,104 +760,151 @@ def _as_json(value: Any) -> Any:
     return value
 
 
-def _secret_causes(ctx: _Context) -> tuple[list[Cause], SignatureCheck | None]:
-    """The key's share of the story: what is left when both strings agree, and what a secret proves."""
-    p, view = ctx.params, ctx.view
-    if p is None or view is None or ctx.ours_sts is None:
-        return [], None
-    same = ctx.theirs_sts == ctx.ours_sts and ctx.theirs_canonical in (None, ctx.ours_canonical)
-    mismatch = ctx.complaint is not None and ctx.complaint.kind == "signature-mismatch"
-    causes: list[Cause] = []
-    if ctx.secret is None:
-        if same and mismatch:
-            causes.append(Cause("secret", "the server computed the same canonical request and string-to-sign as we "
-                                          "do, so what differs is the key: the secret access key used to sign is not "
-                                          f"the one AWS holds for {p.access_key_id[:8]}… (or the client signed "
-                                          "something other than what it sent; give the secret to tell which)"))
-        return causes, None
-    ours_sig = _signature(ctx.secret, p, ctx.ours_sts)
-    ours_ok = _same_signature(ours_sig, p.signature)
-    theirs_sig = _signature(ctx.secret, p, ctx.theirs_sts) if ctx.theirs_sts else None
-    theirs_ok = _same_signature(theirs_sig, p.signature) if theirs_sig else None
-    check = SignatureCheck(p.signature, ours_sig, ours_ok, theirs_sig, theirs_ok)
-    if ours_ok and mismatch and ctx.theirs_sts is None:
-        causes.append(Cause("signature", "with the given secret our signature equals the one sent, but the server "
-                                         "sent no string-to-sign to compare: either the request changed in transit "
-                                         f"or AWS holds a different secret for {p.access_key_id[:8]}…"))
-    elif ours_ok and same and mismatch:
-        causes.append(Cause("secret", "with the given secret our signature equals the one sent, and the server "
-                                      "computed the same string-to-sign: AWS holds a different secret for "
-                                      f"{p.access_key_id[:8]}… (rotated key, wrong profile, or key id and secret "
-                                      "from different pairs)"))
-    elif ours_ok:
-        causes.append(Cause("signature", "with the given secret the signature in the request verifies against our "
-                                         "recomputation: the client signed exactly what it sent"))
-    else:
-        found = _search(view, lambda canonical: _same_signature(
-            _signature(ctx.secret or "", p, _string_to_sign(p, canonical)), p.signature))
-        if found:
-            causes.append(Cause("client-rule", "the client signed a different canonical request than the one the "
-                                               "request implies: " + "; and ".join(found.words)))
-        else:
-            causes.append(Cause("signature", "with the given secret the signature in the request does not verify: "
-                                             "the client signed with another secret, or over content that differs "
-                                             "from what was captured"))
-    return causes, check
+def _complaint_notes(complaint: ServerComplaint | None, has_strings: bool, secret_given: bool,
+                     params: SignatureParams | None) -> list[str]:
+    if complaint is None:
+        return []
+    notes = []
+    # S3 echoes what it received: when that is not what the capture holds, the two are different requests.
+    if params and complaint.signature_provided and complaint.signature_provided != params.signature:
+        notes.append(f"the server received signature {complaint.signature_provided[:16]}…, the capture holds "
+                     f"{params.signature[:16]}…: the response is not about this request (a retry signed again, or "
+                     "another request of the capture: --pick)")
+    if params and complaint.access_key_id and complaint.access_key_id != params.access_key_id:
+        notes.append(f"the server received access key id {complaint.access_key_id[:8]}…, the capture holds "
+                     f"{params.access_key_id[:8]}…: the response is not about this request")
+    if not has_strings and complaint.kind in _MISMATCH_KINDS:
+        what = f"{complaint.code or 'no error code'}, {complaint.envelope} envelope"
+        settle = ("" if secret_given else "; --secret (checks what the client signed) or a response with the "
+                  "server's strings (S3's CanonicalRequest, a JSON service's message) would settle it")
+        notes.append(f"the server sent no canonical request and no string-to-sign ({what}): what it computed cannot "
+                     f"be compared{settle}")
+    if complaint.kind == "missing-authentication":
+        notes.append("MissingAuthenticationToken: the server found no signature it reads; API Gateway also answers "
+                     "this for a resource path, stage or method that does not exist")
+    if complaint.kind == "other" and complaint.envelope in ("text", "empty"):
+        notes.append("the response is not an AWS error envelope (no error code found)")
+    return notes
+
+
+#: Rank of a cause's source: the server's facts, then the signature proof, then its strings, then the request.
+_ORDER = ("complaint", "secret", "strings", "request", "likely")
 
 
 def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret: Credentials | str | None = None,
-             response_date: datetime | None = None) -> Diagnosis:
-    """Compare the signed request `sent` with the server's `complaint` and name the causes.
+             response_date: datetime | None = None, body_known: bool = True,
+             notes: Sequence[str] = ()) -> Diagnosis:
+    """Compare the signed request `sent` with the server's `complaint` and name the causes, most likely first.
 
     No secret is needed: our canonical request and string-to-sign are rebuilt
     from `sent` itself. With `secret` (a secret access key or `Credentials`),
-    the diagnosis also says whether the signature sent verifies. With
-    `complaint` None it explains `sent` alone (signature check, skew against
-    `response_date`, missing signed headers). Never prints or returns the secret.
+    the signature sent is checked, and when it does not verify the known
+    signer mistakes are searched for the one that reproduces it. With
+    `complaint` None it explains `sent` alone. `body_known=False` says the
+    capture does not show the body (then x-amz-content-sha256 or the server's
+    payload line stands in for it). `notes` (say, from the capture reader) are
+    passed through. Never prints or returns the secret.
     """
     secret_key = secret.secret_access_key if isinstance(secret, Credentials) else secret
+    all_notes = list(notes)
+    causes: dict[str, list[Cause]] = {name: [] for name in _ORDER}
     try:
         params: SignatureParams | None = signature_params(sent)
-        unreadable = None
     except DiagnoseError as err:
-        params, unreadable = None, Cause("unreadable", f"our side cannot be recomputed: {err}")
-    view = _view(sent, params) if params else None
-    ours_canonical = view.canonical() if view else None
-    ours_sts = _string_to_sign(params, ours_canonical) if params and ours_canonical is not None else None
+        params = None
+        all_notes.append(f"our side cannot be recomputed: {err}")
+        if complaint is None or complaint.kind != "incomplete-signature":
+            causes["request"].append(Cause("algorithm", f"the request's signature is not readable: {err}"))
+    if isinstance(secret, Credentials) and params and secret.access_key_id != params.access_key_id:
+        # Another key's secret would "prove" that every signature is wrong: it is not used.
+        secret_key = None
+        all_notes.append(f"the credentials given are for {secret.access_key_id[:8]}…, the request is signed by "
+                         f"{params.access_key_id[:8]}…: the signature is not checked (give that key's credentials)")
     theirs_canonical = complaint.canonical_request if complaint else None
     theirs_sts = complaint.string_to_sign if complaint else None
-    match: _Match | None = None
-    search_causes: list[Cause] = []
-    if view and theirs_sts and theirs_canonical is None and ours_sts != theirs_sts:
-        their_hash = theirs_sts.split("\n")[-1].strip()
-        if ours_sts and ours_sts.split("\n")[-1] != their_hash:
-            match = _search(view, lambda canonical: _sha256_hex(canonical) == their_hash)
-            search_causes.append(
-                Cause("alternative-rule", "the server's canonical-request hash is reproduced when "
-                                          + "; and ".join(match.words)) if match else
-                Cause("canonical-request", "the server's canonical request differs from ours (its hash "
-                                           f"{their_hash[:16]}… is not ours), and no known rule or transit change "
-                                           "reproduces it: a header value or the body changed in a way we cannot see"))
-            theirs_canonical = match.canonical if match else None
+    payload = _our_payload_hash(sent, params, body_known) if params else None
+    if params and payload is None:
+        their_payload = theirs_canonical.rsplit("\n", 1)[-1] if theirs_canonical else None
+        payload = their_payload
+        all_notes.append("the capture does not show the body and the request has no x-amz-content-sha256: "
+                         + ("the server's payload hash is used for ours" if their_payload else
+                            "body-dependent checks are skipped (capture the body: HAR, `curl --trace-ascii`)"))
+    view = _view(sent, params, payload) if params else None
+    ours_canonical = view.canonical() if view else None
+    ours_sts = _string_to_sign(params, ours_canonical) if params and ours_canonical is not None else None
     ctx = _Context(sent, complaint, params, view, ours_canonical, ours_sts, theirs_canonical, theirs_sts,
-                   secret_key, response_date)
-    causes = [unreadable] if unreadable else []
-    causes += search_causes
-    for rule in _CAUSE_RULES:
-        causes += rule(ctx)
-    secret_causes, check = _secret_causes(ctx)
-    causes += secret_causes
+                   secret_key, response_date, payload is not None)
+    causes["complaint"] = _complaint_causes(ctx)
+    server = _server_side(ctx)
+    causes["strings"] = server.causes
+    all_notes += server.notes
+    secret_found, secret_notes, check = _secret_causes(ctx)
+    all_notes += secret_notes
+    has_strings = theirs_sts is not None or theirs_canonical is not None
+    strings_agree = has_strings and not server.causes and (server.canonical in (None, ours_canonical))
+    mismatch = complaint is not None and (complaint.kind in _MISMATCH_KINDS and
+                                          (complaint.status is None or complaint.status >= 400))
+    if check is not None and check.ours_matches and mismatch and strings_agree:
+        secret_found.append(Cause("secret", f"the signature sent verifies with the given secret and the "
+                                            "server computed the same string-to-sign, so AWS holds a different "
+                                            f"secret for {_key(ctx)} than the one given (rotated key, wrong profile, "
+                                            "or key id and secret from different pairs)"))
+    elif check is not None and check.ours_matches and mismatch and not has_strings:
+        secret_found.append(Cause("secret", "not proved: the client signed exactly what the capture shows "
+                                            "(the signature verifies with the given secret), and the server sent no "
+                                            "strings: either the request changed after it was captured (a proxy) or "
+                                            f"AWS holds another secret for {_key(ctx)}; the server's strings or a "
+                                            "capture taken where the server receives would settle it", "likely"))
+    causes["secret"] = secret_found
+    causes["request"] += _request_causes(ctx)
+    decided = any(c.evidence == "proved" for group in causes.values() for c in group)
+    if mismatch and check is None and not decided and (strings_agree or not has_strings):
+        causes["likely"] = _likely_causes(ctx, strings_agree)
+    all_notes += _complaint_notes(complaint, has_strings, secret_key is not None, params)
+    ordered = [c for name in _ORDER for c in causes[name] if c.evidence == "proved"] + \
+              [c for name in _ORDER for c in causes[name] if c.evidence == "likely"]
+    their_shown = theirs_canonical or (server.canonical if server.reconstructed else None)
     return Diagnosis(
         complaint=complaint, params=params, ours_canonical_request=ours_canonical, ours_string_to_sign=ours_sts,
-        theirs_canonical_request=theirs_canonical, theirs_string_to_sign=theirs_sts,
-        theirs_reconstructed=match is not None,
-        canonical_diff=line_diff(ours_canonical, theirs_canonical) if ours_canonical and theirs_canonical else (),
+        theirs_canonical_request=their_shown, theirs_string_to_sign=theirs_sts,
+        theirs_reconstructed=server.reconstructed,
+        canonical_diff=line_diff(ours_canonical, their_shown) if ours_canonical and their_shown else (),
         string_to_sign_diff=line_diff(ours_sts, theirs_sts) if ours_sts and theirs_sts else (),
-        causes=tuple(causes), signature_check=check,
+        causes=tuple(_dedup(ordered)), signature_check=check, notes=tuple(dict.fromkeys(redact(n) for n in all_notes)),
     )
 
 
-# -- rendering ------------------------------------------------------------------------
+#: The server's answer as (status, headers, body): what a capture or a saved response holds.
+Answer = tuple[int | None, Sequence[tuple[str, str]], bytes]
+
+
+def diagnose_answer(sent: Request, answer: Answer | None, *, secret: Credentials | str | None = None,
+                    body_known: bool = True, notes: Sequence[str] = ()) -> Diagnosis:
+    """`diagnose` for a request and the server's whole answer (None: no answer was captured).
+
+    A 4xx/5xx answer (or one without a status) is read as the complaint; a
+    2xx/3xx answer is noted as accepted. The answer's Date header is what
+    clock skew is measured against when the complaint gives no times.
+    """
+    status, headers, body = answer if answer is not None else (None, (), b"")
+    complaint = read_error(status, headers, body) if answer is not None and (status is None or status >= 400) else None
+    accepted = [f"the server answered {status}: it accepted the request"] if answer is not None and complaint is None \
+        else []
+    return diagnose(sent, complaint, secret=secret, response_date=response_date(headers), body_known=body_known,
+                    notes=[*notes, *accepted])
+
+
+def _dedup(causes: list[Cause]) -> list[Cause]:
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for cause in causes:
+        if (cause.kind, cause.message) not in seen:
+            seen.add((cause.kind, cause.message))
+            kept.append(cause)
+    return kept
+
+
+# -- redaction ------------------------------------------------------------------------
 
 _TOKEN_LINE = re.compile(r"(?im)^(x-amz-security-token:)(.*)$")
 _TOKEN_PARAM = re.compile(r"(?i)(X-Amz-Security-Token=)([^&\s']*)")
@@ -913,75 +929,3 @@ def _redact_tree(value: Any) -> Any:
     if isinstance(value, list):
         return [_redact_tree(item) for item in value]
     return value
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def _visible(line: str | None) -> str:
-    """Control bytes as escapes, a tab as `\\t`, trailing spaces as `·`."""
-    if line is None:
-        return ""
-    shown = _CONTROL.sub(lambda m: "\\r" if m.group() == "\r" else f"\\x{ord(m.group()):02x}",
-                         redact(line).replace("\t", "\\t"))
-    stripped = shown.rstrip(" ")
-    return stripped + "·" * (len(shown) - len(stripped))
-
-
-_MARKS = {"same": " ", "changed": "!", "ours-only": "-", "theirs-only": "+"}
-
-
-def _first_difference(a: str, b: str) -> int:
-    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-
-
-def render_diff(rows: tuple[DiffRow, ...], left_title: str = "ours", right_title: str = "server's") -> list[str]:
-    """Side-by-side lines: `!` changed, `-` only ours, `+` only theirs; `¶` marks each line end."""
-    cells = []
-    for index, row in enumerate(rows):
-        end = "" if index == len(rows) - 1 else "¶"
-        cells.append((row, _visible(row.ours) + (end if row.ours is not None else ""),
-                      _visible(row.theirs) + (end if row.theirs is not None else "")))
-    width = min(max([len(left_title)] + [len(left) for _, left, _ in cells]), 88)
-    out = [f"  {left_title:<{width}} | {right_title}"]
-    for row, left, right in cells:
-        out.append(f"{_MARKS[row.status]} {left:<{width}} | {right}")
-        if row.status == "changed":
-            at = _first_difference(left, right)
-            out.append(f"  {' ' * at + '^':<{width}} | {' ' * at}^")
-    return out
-
-
-def render_text(diagnosis: Diagnosis) -> str:
-    """The human report: complaint, side-by-side diffs with visible whitespace, then causes. Tokens redacted."""
-    lines: list[str] = []
-    c, p = diagnosis.complaint, diagnosis.params
-    if c is not None:
-        first = redact(c.message.strip().split("\n")[0]) if c.message else ""
-        lines.append(f"Server said: {c.status or '-'} {c.code or '(no code)'} [{c.envelope}, {c.kind}] {first}")
-    if p is not None:
-        how = "presigned URL" if p.presigned else "Authorization header"
-        lines.append(f"Signed ({how}): {p.access_key_id[:8]}…/{p.scope}, request time {p.amz_date}, "
-                     f"signed headers {';'.join(p.signed_headers)}")
-    for title, rows in (("Canonical request", diagnosis.canonical_diff), ("String-to-sign", diagnosis.string_to_sign_diff)):
-        if rows:
-            note = " (server's side reconstructed from its hash)" if title == "Canonical request" and \
-                diagnosis.theirs_reconstructed else ""
-            lines += ["", f"{title}{note}:", *render_diff(rows)]
-    for title, text, rows in (("canonical request", diagnosis.ours_canonical_request, diagnosis.canonical_diff),
-                              ("string-to-sign", diagnosis.ours_string_to_sign, diagnosis.string_to_sign_diff)):
-        if text and not rows:
-            shown = [_visible(line) for line in text.split("\n")]
-            lines += ["", f"Our {title} (the server sent none):", *(f"  {line}¶" for line in shown[:-1]), f"  {shown[-1]}"]
-    check = diagnosis.signature_check
-    if check is not None:
-        lines += ["", f"Signature sent:                          {check.provided}",
-                  f"Given secret over our string-to-sign:    {check.ours} "
-                  f"({'matches' if check.ours_matches else 'differs'})"]
-        if check.theirs is not None:
-            lines.append(f"Given secret over server's string-to-sign: {check.theirs} "
-                         f"({'matches' if check.theirs_matches else 'differs'})")
-    lines += ["", "Causes:" if diagnosis.causes else "Causes: none found (the strings agree)"]
-    lines += [f"  {i}. [{cause.kind}] {redact(cause.message)}" for i, cause in enumerate(diagnosis.causes, 1)]
-    return "\n".join(lines) + "\n"
-

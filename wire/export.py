@@ -1,4 +1,5 @@
-"""Rendering a request (and its exchange) for other tools: a curl command line, a HAR entry, a raw response.
+"""Rendering requests and responses for people and other tools: the exact HTTP bytes of a request, a curl
+command line, a HAR entry, a raw response, a one-line service error, decoded output as JSON.
 
 Pure: text and values in, text and dicts out. Bodies that are not UTF-8 show
 their bytes as `\\xNN` escapes. The session token is not masked here; the
@@ -7,10 +8,15 @@ caller redacts what it prints.
 
 from __future__ import annotations
 
+import base64
 import shlex
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sigv4
+from sigv4.raw import RawRequest, render_request
+from sigv4.types import iter_body
+from wire.errors import ServiceError
 
 if TYPE_CHECKING:  # only the shape of a finished exchange; no I/O is imported
     from wire.transport.client import Exchange
@@ -51,3 +57,33 @@ def render_response(exchange: Exchange) -> str:
     head = [f"HTTP/1.1 {exchange.status} {exchange.reason}", *(f"{n}: {v}" for n, v in exchange.headers)]
     return "\n".join(head) + "\n\n" + body_text(exchange.body)
 
+
+def body_bytes(request: sigv4.Request) -> bytes:
+    """The request's body whole (an aws-chunked stream or a file read out)."""
+    return request.body if isinstance(request.body, bytes) else b"".join(iter_body(request.body))
+
+
+def http_message(request: sigv4.Request, raw: RawRequest | None = None) -> bytes:
+    """The request's bytes as sent: head (in `raw`'s style when given), blank line, body. Reads a streamed body."""
+    body = body_bytes(request)
+    message = render_request(request, raw, body)
+    return message if body else message + ((raw.newline if raw else "\r\n") * 2).encode()
+
+
+def service_error_line(err: ServiceError, reason: str, body: bytes, *, cap: int = 500) -> str:
+    """One line for a service error: its code and message, or, when the body could not be decoded (no code),
+    the status, the request id and the body as text (its first `cap` characters), line ends escaped."""
+    if err.code:
+        return f"{err.code}: {err.message}" if err.message else f"{err.code} (HTTP {err.status})"
+    text = body_text(body).replace("\r", "\\r").replace("\n", "\\n")
+    text, more = text[:cap], f" … ({len(body)} bytes)" if len(text) > cap else ""
+    return f"HTTP {err.status} {reason}, request id {err.request_id or '(none)'}: {text + more if text else '(empty body)'}"
+
+
+def json_default(value: Any) -> Any:
+    """`json.dumps(default=)` for decoded output: timestamps as ISO 8601, blobs as base64."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(type(value).__name__)

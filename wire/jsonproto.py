@@ -1,27 +1,24 @@
 """awsJson1_0 / awsJson1_1: JSON documents POSTed to `/`, and the JSON value
 rules restJson1 shares.
 
-Strategy: each shape's encoder and decoder is compiled once into a closure
-(cached per shape identity) from builder tables keyed by shape type; a
-structure's closure holds its members' conversions directly, and values JSON
-carries unchanged (strings, integers, booleans) skip the call. A timestamp's
-format is a trait of the member reference, not of the shape, so it is fixed
-when the member's encoder is built. Absent and `None` members are omitted on output; JSON `null` is
-skipped on input. Error codes follow the Smithy rules: take the
-`X-Amzn-Errortype` header, else the body's `code`, else `__type`; drop
-whatever follows `:`, keep whatever follows `#`.
+Strategy: the shape-directed conversions are `wire.values`' compiled
+closures with `JSON_RULES`, the table of how JSON carries scalars (base64
+blobs, formatted timestamps, non-finite floats as strings). Error codes
+follow the Smithy rules: take the `X-Amzn-Errortype` header, else the
+body's `code`, else `__type`; drop whatever follows `:`, keep whatever
+follows `#`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache
 from typing import Any
 
+from wire import values
 from wire.errors import DecodeError, ServiceError
 from wire.http import Codec, Encoded, Headers, Params, Response, request_id_header
-from wire.model import CompileMemo, Member, Model, Operation, Shape, compile_once
+from wire.model import Member, Model, Operation, Shape
 from wire.scalars import (
     decode_blob,
     encode_blob,
@@ -32,198 +29,53 @@ from wire.scalars import (
     parse_int,
     parse_timestamp,
 )
+from wire.values import expect, structure_members
 
-#: A compiled conversion of one shape's values; None where JSON carries the value as it is.
-_Convert = Callable[[Any], Any]
-_Memo = CompileMemo
-
-
-def _compile(shape: Shape, memo: _Memo, build: Callable[[Shape, _Memo], _Convert | None]) -> _Convert | None:
-    converter: _Convert | None = compile_once(shape, memo, lambda: build(shape, memo))
-    return converter
-
-
-# -- encoding: params -> JSON-ready values ----------------------------------------
-
-
-def _member_encoder(member: Member, memo: _Memo) -> _Convert | None:
-    shape = member.shape
-    if shape.type == "timestamp":
-        # The format is a trait of the member reference, so it is not memoized with the shape.
-        fmt = member.timestamp_format or shape.timestamp_format or "unixTimestamp"
-        return lambda value: format_timestamp(value, fmt)
-    return _compile(shape, memo, _build_encoder)
-
-
-def _members_encoder(members: Iterable[Member], memo: _Memo) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    plan = {m.name: (m.wire_name, _member_encoder(m, memo)) for m in members}
-
-    def encode(value: Mapping[str, Any]) -> dict[str, Any]:
-        # Walk the keys the caller set, not every member (a union such as
-        # DynamoDB's AttributeValue has ten, one set), so keys keep the caller's
-        # order. Keys that are not members (bound elsewhere, or unknown and
-        # already refused by validation) are skipped.
-        out: dict[str, Any] = {}
-        for name, item in value.items():
-            entry = plan.get(name)
-            if entry is not None and item is not None:
-                encoder = entry[1]
-                out[entry[0]] = item if encoder is None else encoder(item)
-        return out
-
-    return encode
+#: How JSON carries scalars: blobs as base64 text, timestamps formatted per
+#: member (epoch seconds by default), non-finite floats as strings.
+JSON_RULES = values.Rules(
+    encoders={
+        "timestamp": lambda shape, fmt: lambda value: format_timestamp(value, fmt or "unixTimestamp"),
+        "blob": lambda shape, fmt: encode_blob,
+        "float": lambda shape, fmt: encode_float,
+        "double": lambda shape, fmt: encode_float,
+    },
+    decoders={
+        "string": lambda shape: lambda v: expect(str, v, shape),
+        "timestamp": lambda shape: lambda v: parse_timestamp(expect((int, float, str), v, shape)),
+        "blob": lambda shape: lambda v: decode_blob(expect(str, v, shape)),
+        "boolean": lambda shape: lambda v: parse_bool(expect(bool, v, shape)),
+        "integer": lambda shape: parse_int,
+        "long": lambda shape: parse_int,
+        "short": lambda shape: parse_int,
+        "byte": lambda shape: parse_int,
+        "float": lambda shape: parse_float,
+        "double": lambda shape: parse_float,
+    },
+    decoded_as_is={"string": str, "boolean": bool, "integer": int, "long": int, "short": int, "byte": int},
+)
 
 
-def _encode_list(shape: Shape, memo: _Memo) -> _Convert:
-    encoder = _member_encoder(shape.member, memo)
-    if encoder is None:
-        return list
-    return lambda value: [encoder(item) for item in value]
-
-
-def _encode_map(shape: Shape, memo: _Memo) -> _Convert:
-    encoder = _member_encoder(shape.members["value"], memo)
-    if encoder is None:
-        return dict
-    return lambda value: {key: encoder(item) for key, item in value.items()}
-
-
-_ENCODER_BUILDERS: dict[str, Callable[[Shape, _Memo], _Convert]] = {
-    "structure": lambda shape, memo: _members_encoder(shape.members.values(), memo),
-    "list": _encode_list,
-    "map": _encode_map,
-    "timestamp": lambda shape, memo: lambda value: format_timestamp(value, shape.timestamp_format or "unixTimestamp"),
-    "blob": lambda shape, memo: encode_blob,
-    "float": lambda shape, memo: encode_float,
-    "double": lambda shape, memo: encode_float,
-}
-
-
-def _build_encoder(shape: Shape, memo: _Memo) -> _Convert | None:
-    if shape.document:
-        return None
-    builder = _ENCODER_BUILDERS.get(shape.type)
-    return None if builder is None else builder(shape, memo)
-
-
-@lru_cache(maxsize=4096)
 def members_encoder(members: tuple[Member, ...]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     """The encoder of a JSON object holding those of `members` set in a value, built once."""
-    return _members_encoder(members, {})
-
-
-@lru_cache(maxsize=4096)
-def _value_encoder(shape: Shape, fmt: str | None) -> _Convert | None:
-    return _member_encoder(Member("", shape, timestamp_format=fmt), {})
+    return values.members_encoder(JSON_RULES, members)
 
 
 def encode_value(shape: Shape, value: Any, fmt: str | None = None) -> Any:
     """`value` as a JSON-ready Python value for `shape` (timestamp format `fmt`)."""
-    encoder = _value_encoder(shape, fmt)
+    encoder = values.value_encoder(JSON_RULES, shape, fmt)
     return value if encoder is None else encoder(value)
-
-
-# -- decoding: JSON values -> values ---------------------------------------------
-
-
-def _expect(kind: type | tuple[type, ...], value: Any, shape: Shape) -> Any:
-    if not isinstance(value, kind):
-        raise DecodeError(f"{shape.name}: expected {shape.type}, got {type(value).__name__}")
-    return value
-
-
-#: The exact JSON type a decoder returns unchanged: a structure skips the call for it.
-_DECODED_AS_IS: dict[str, type] = {
-    "string": str,
-    "boolean": bool,
-    "integer": int,
-    "long": int,
-    "short": int,
-    "byte": int,
-}
-
-
-def _members_decoder(members: Iterable[Member], memo: _Memo) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    plan = tuple(
-        (m.wire_name, m.name, _DECODED_AS_IS.get(m.shape.type), _compile(m.shape, memo, _build_decoder)) for m in members
-    )
-
-    def decode(data: Mapping[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for wire_name, name, as_is, decoder in plan:
-            item = data.get(wire_name)
-            if item is not None:
-                out[name] = item if type(item) is as_is or decoder is None else decoder(item)
-        return out
-
-    return decode
-
-
-def _decode_structure(shape: Shape, memo: _Memo) -> _Convert:
-    decode = _members_decoder(shape.members.values(), memo)
-    return lambda data: decode(_expect(dict, data, shape))
-
-
-def _decode_list(shape: Shape, memo: _Memo) -> _Convert:
-    decoder = _compile(shape.member.shape, memo, _build_decoder) or (lambda item: item)
-    return lambda data: [decoder(item) for item in _expect(list, data, shape) if item is not None]
-
-
-def _decode_map(shape: Shape, memo: _Memo) -> _Convert:
-    decoder = _compile(shape.members["value"].shape, memo, _build_decoder) or (lambda item: item)
-    return lambda data: {key: decoder(item) for key, item in _expect(dict, data, shape).items() if item is not None}
-
-
-_DECODER_BUILDERS: dict[str, Callable[[Shape, _Memo], _Convert]] = {
-    "structure": _decode_structure,
-    "list": _decode_list,
-    "map": _decode_map,
-    "string": lambda shape, memo: lambda v: _expect(str, v, shape),
-    "timestamp": lambda shape, memo: lambda v: parse_timestamp(_expect((int, float, str), v, shape)),
-    "blob": lambda shape, memo: lambda v: decode_blob(_expect(str, v, shape)),
-    "boolean": lambda shape, memo: lambda v: parse_bool(_expect(bool, v, shape)),
-    "integer": lambda shape, memo: parse_int,
-    "long": lambda shape, memo: parse_int,
-    "short": lambda shape, memo: parse_int,
-    "byte": lambda shape, memo: parse_int,
-    "float": lambda shape, memo: parse_float,
-    "double": lambda shape, memo: parse_float,
-}
-
-
-def _build_decoder(shape: Shape, memo: _Memo) -> _Convert | None:
-    if shape.document:
-        return None
-    builder = _DECODER_BUILDERS.get(shape.type)
-    return None if builder is None else builder(shape, memo)
-
-
-@lru_cache(maxsize=4096)
-def members_decoder(members: tuple[Member, ...]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    """The decoder of those of `members` present (and not null) in a JSON object, built once."""
-    return _members_decoder(members, {})
 
 
 def decode_members(members: tuple[Member, ...], data: Mapping[str, Any]) -> dict[str, Any]:
     """Those of `members` present (and not null) in JSON object `data`, decoded."""
-    return members_decoder(members)(data)
-
-
-@lru_cache(maxsize=4096)
-def structure_members(shape: Shape) -> tuple[Member, ...]:
-    """A structure's members as the hashable key `members_encoder` / `members_decoder` are built for."""
-    return tuple(shape.members.values())
-
-
-@lru_cache(maxsize=4096)
-def _value_decoder(shape: Shape) -> _Convert | None:
-    return _compile(shape, {}, _build_decoder)
+    return values.members_decoder(JSON_RULES, members)(data)
 
 
 def decode_value(shape: Shape, data: Any, fmt: str | None = None) -> Any:
     """A JSON value decoded with `shape`: timestamps become aware datetimes,
     blobs bytes, special float strings floats. Raises `DecodeError`."""
-    decoder = _value_decoder(shape)
+    decoder = values.value_decoder(JSON_RULES, shape)
     return data if decoder is None else decoder(data)
 
 
@@ -280,18 +132,30 @@ def error_message(body: Mapping[str, Any]) -> str:
     return ""
 
 
+def query_error_code(headers: Headers, code: str) -> str:
+    """The code an `x-amzn-query-error: Code;Type` header gives a query-compatible
+    service's error (botocore's rule: exactly two parts, the first not empty), else `code`."""
+    parts = headers.get("x-amzn-query-error", "").split(";")
+    return parts[0] if len(parts) == 2 and parts[0] else code
+
+
+def query_mode_header(model: Model) -> tuple[tuple[str, str], ...]:
+    """Smithy awsQueryCompatible: a request asks for Query-style error codes."""
+    return (("x-amzn-query-mode", "true"),) if model.query_compatible else ()
+
+
 def service_error(
     model: Model,
     status: int,
     headers: Headers,
     body: Mapping[str, Any],
     decode_data: Callable[[Shape], dict[str, Any]],
+    code: str | None = None,
 ) -> ServiceError:
-    """The `ServiceError` a JSON error response describes; `decode_data`
-    decodes the modelled error shape's members (protocols bind them differently)."""
-    code = error_code(headers, body)
-    if model.query_compatible and "x-amzn-query-error" in headers:
-        code = headers["x-amzn-query-error"].split(";", 1)[0] or code
+    """The `ServiceError` a JSON or CBOR error response describes; `decode_data`
+    decodes the modelled error shape's members (protocols bind them
+    differently). `code` is the raw error code, by default the JSON rule's."""
+    code = query_error_code(headers, sanitize_error_code(code) if code is not None else error_code(headers, body))
     shape = model.error_shapes.get(code)
     data = decode_data(shape) if shape is not None else {}
     request_id = headers.get("x-amzn-requestid") or headers.get("x-amz-request-id")
@@ -307,13 +171,10 @@ def _content_type(model: Model) -> str:
 
 def _encode_request(model: Model, op: Operation, params: Params, method: str | None) -> Encoded:
     body = encode_value(op.input, params) if op.input is not None else {}
-    headers: tuple[tuple[str, str], ...] = (
+    headers = (
         ("X-Amz-Target", f"{model.target_prefix}.{op.name}"),
         ("Content-Type", _content_type(model)),
-    )
-    if model.query_compatible:
-        # Smithy awsQueryCompatible: ask for Query-style error codes.
-        headers += (("x-amzn-query-mode", "true"),)
+    ) + query_mode_header(model)
     return Encoded("POST", "/", (), headers, dumps(body))
 
 

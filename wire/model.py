@@ -27,8 +27,10 @@ from typing import Any
 
 from wire.errors import ModelError
 
-#: Protocols with a codec, in the preference order used for the `protocols` list.
-SUPPORTED_PROTOCOLS = ("rest-json", "json", "query", "ec2")
+#: Protocols with a codec, in botocore's priority order: a model listing
+#: several (`protocols`) is read with the first of these it lists, as botocore
+#: clients choose (CloudWatch lists smithy-rpc-v2-cbor, json and query: json).
+SUPPORTED_PROTOCOLS = ("json", "rest-json", "smithy-rpc-v2-cbor", "query", "ec2")
 
 _SHIPPED = Path(__file__).parent / "models"
 
@@ -122,8 +124,12 @@ class Model:
             raise ModelError(f"unknown operation {name!r}; the model has: {known}") from None
 
 
-def _choose_protocol(metadata: Mapping[str, Any]) -> str:
+def _choose_protocol(metadata: Mapping[str, Any], wanted: str | None) -> str:
     offered = list(metadata.get("protocols") or [metadata.get("protocol")])
+    if wanted is not None:
+        if wanted not in offered or wanted not in SUPPORTED_PROTOCOLS:
+            raise ModelError(f"protocol {wanted!r} is not one the model offers ({offered!r}) and we support")
+        return wanted
     for protocol in SUPPORTED_PROTOCOLS:
         if protocol in offered:
             return protocol
@@ -182,15 +188,16 @@ def _new_member(name: str, ref: Mapping[str, Any], target: Shape, raw_target: Ma
     )
 
 
-def build_model(raw: Mapping[str, Any]) -> Model:
-    """Resolve a botocore-format model dict; raises `ModelError` listing every problem."""
+def build_model(raw: Mapping[str, Any], protocol: str | None = None) -> Model:
+    """Resolve a botocore-format model dict, read with `protocol` (by default
+    botocore's choice); raises `ModelError` listing every problem."""
     try:
         metadata = raw["metadata"]
         raw_shapes: Mapping[str, Mapping[str, Any]] = raw.get("shapes", {})
         raw_operations: Mapping[str, Mapping[str, Any]] = raw.get("operations", {})
     except (KeyError, TypeError) as err:
         raise ModelError(f"not a service model: missing {err}") from err
-    protocol = _choose_protocol(metadata)
+    protocol = _choose_protocol(metadata, protocol)
 
     tables: dict[str, dict[str, Member]] = {name: {} for name in raw_shapes}
     try:
@@ -270,25 +277,27 @@ def _botocore_model(service: str) -> Any:
         raise ModelError(f"unknown service {service!r}") from err
 
 
-def load_model(source: str | Path | Mapping[str, Any]) -> Model:
+def load_model(source: str | Path | Mapping[str, Any], *, protocol: str | None = None) -> Model:
     """Load a service model.
 
     `source` is a model dict, a path to a `.json` / `.json.gz` file, the name
     of a shipped model (`"account"`), or the name of a service in an installed
-    botocore. Returns a `Model`; raises `ModelError`.
+    botocore. `protocol` picks one of the protocols the model lists
+    (`"smithy-rpc-v2-cbor"` for CloudWatch); by default the one botocore
+    clients pick. Returns a `Model`; raises `ModelError`.
     """
     if isinstance(source, Mapping):
-        return build_model(source)
+        return build_model(source, protocol)
     path = Path(source)
     if path.suffix not in (".json", ".gz"):
         path = _SHIPPED / f"{source}.json"
         if not path.is_file():
-            return build_model(_botocore_model(str(source)))
+            return build_model(_botocore_model(str(source)), protocol)
     try:
         raw = _read_model_file(path)
     except (OSError, ValueError) as err:
         raise ModelError(f"cannot read model {str(path)!r}: {err}") from err
-    return build_model(raw)
+    return build_model(raw, protocol)
 
 
 #: Shapes of one compiled graph -> what was built for each (see `compile_once`).

@@ -175,6 +175,12 @@ def _body(shape: Shape, values: Params) -> tuple[bytes, str | None]:
     return dumps(bindings.encode_body(values)), "application/json"
 
 
+def _add_content_type(headers: list[tuple[str, str]], content_type: str | None) -> None:
+    """The body's default Content-Type, unless a member bound to the header set one (it wins)."""
+    if content_type is not None and not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", content_type))
+
+
 @dataclass(frozen=True, slots=True)
 class _Bindings:
     """A structure's members grouped by where they travel, with its body encoder."""
@@ -211,8 +217,7 @@ def _encode_request(model: Model, op: Operation, params: Params, method: str | N
     query = _query_pairs(bindings.query, params)
     headers = _header_fields(bindings.headers, params)
     body, content_type = _body(shape, params) if shape is not None else (b"", None)
-    if content_type is not None:
-        headers.append(("Content-Type", content_type))
+    _add_content_type(headers, content_type)
     return Encoded(op.method, path, tuple(query), tuple(headers), body)
 
 
@@ -223,8 +228,7 @@ def _encode_bound(shape: Shape | None, values: Params, status: int) -> Response:
             status = int(values[member.name])
     headers = _header_fields(bindings.headers, values)
     body, content_type = _body(shape, values) if shape is not None else (b"", None)
-    if content_type is not None:
-        headers.append(("Content-Type", content_type))
+    _add_content_type(headers, content_type)
     return status, tuple(headers), body
 
 

@@ -29,9 +29,12 @@ from .credentials import (
     CachingProvider,
     CredentialProvider,
     CredentialsError,
+    NoCredentialsError,
     ResolvedCredentials,
     default_chain,
+    from_container,
     from_environment,
+    from_imds,
     from_process,
     from_profile,
     resolve_credentials,
@@ -39,8 +42,9 @@ from .credentials import (
 )
 
 __all__ = [
-    "CachingProvider", "CredentialProvider", "CredentialsError", "ResolvedCredentials", "default_chain",
-    "from_environment", "from_process", "from_profile", "headers_for", "resolve_credentials", "static",
+    "CachingProvider", "CredentialProvider", "CredentialsError", "NoCredentialsError", "ResolvedCredentials",
+    "default_chain", "from_container", "from_environment", "from_imds", "from_process", "from_profile",
+    "headers_for", "resolve_credentials", "static",
 ]
 
 

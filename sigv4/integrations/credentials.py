@@ -1,21 +1,32 @@
-"""Credential providers: plain callables that find credentials, and a thread-safe cache.
+"""Credential providers: plain callables that find credentials, the chain that walks them, and a thread-safe cache.
 
 Strategy: a provider is any zero-argument callable returning `Credentials`
 or a `ResolvedCredentials` (credentials plus where they came from, when they
-expire and the profile's region). The sources are the AWS CLI's: a static
-pair, the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION), the shared files
-(~/.aws/credentials and ~/.aws/config, moved by AWS_SHARED_CREDENTIALS_FILE
-and AWS_CONFIG_FILE, profile chosen by AWS_PROFILE) and a profile's
-`credential_process`. `resolve_credentials` walks them in the CLI's order.
-`CachingProvider` calls a provider once and again only when its credentials
-come within `refresh_ahead` of their expiry; while they are still valid, a
-failed refresh keeps serving them rather than failing requests.
+expire and the profile's region). `resolve_credentials` walks botocore's
+chain, with its environment variables and config keys:
 
-This module is I/O by design (environment, files, subprocess, the clock in
-`CachingProvider`); it lives in `sigv4.integrations`, which the pure core
-never imports. The environment is a `Mapping` argument where it matters, so
-tests pass a dict.
+1. the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+   AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION), unless a profile is named;
+2. the profile (AWS_PROFILE, else `default`) of the shared files
+   (~/.aws/config and ~/.aws/credentials, moved by AWS_CONFIG_FILE and
+   AWS_SHARED_CREDENTIALS_FILE): `role_arn` with `source_profile` or
+   `credential_source` (AssumeRole, chained; `external_id`,
+   `duration_seconds`, `role_session_name`; `mfa_serial` refused, there is
+   no prompt), web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, or
+   the profile's `web_identity_token_file`), SSO (`sso_session` or the legacy
+   keys), the credentials file's keys, `credential_process`, the config
+   file's keys;
+3. container credentials (`.container`), then EC2 instance metadata (`.imds`).
+
+The STS and SSO calls (`.sts`, `.sso`) are built and decoded by `wire`, signed
+by `sigv4` and sent by the project's client (`.http`). `CachingProvider` calls
+a provider once and again only when its credentials come within
+`refresh_ahead` of their expiry; while they are still valid, a failed refresh
+keeps serving them rather than failing requests.
+
+This module is I/O by design (environment, files, subprocess, network, the
+clock); it lives in `sigv4.integrations`, which the pure core never imports.
+The environment is a `Mapping` argument where it matters, so tests pass a dict.
 """
 
 from __future__ import annotations
@@ -34,57 +45,22 @@ from typing import Union
 
 from ..errors import SigningError
 from ..types import Credentials
+from . import container, sso, sts
+from .container import from_container
+from .http import is_true
+from .imds import from_imds
+from .resolved import (
+    CredentialProvider,
+    CredentialsError,
+    NoCredentialsError,
+    ProviderResult,
+    ResolvedCredentials,
+    parse_expiry,
+    resolved,
+)
 
 #: How long a `credential_process` may run before it is abandoned.
 PROCESS_TIMEOUT_SECONDS = 60
-
-
-class CredentialsError(SigningError):
-    """No usable credentials: a source is missing, malformed, or its command failed.
-
-    A SigningError, so callers that catch signing failures (the CLI's one-line
-    errors among them) catch this too. Messages name the source, never a secret.
-    """
-
-
-@dataclass(frozen=True, slots=True)
-class ResolvedCredentials:
-    """Credentials with where they came from, when they expire (None: never) and the profile's region."""
-
-    credentials: Credentials
-    source: str  # "static", "env", "profile <name> (<file>)", "credential_process (profile <name>)"
-    expiry: datetime | None = None
-    region: str | None = None
-
-    @property
-    def expiration(self) -> str | None:
-        """The expiry as ISO 8601 UTC text (`2030-01-01T00:00:00Z`), as credential_process writes it."""
-        return None if self.expiry is None else self.expiry.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-#: What a provider may return; `resolved()` turns either into ResolvedCredentials.
-ProviderResult = Union[Credentials, ResolvedCredentials]
-CredentialProvider = Callable[[], ProviderResult]
-
-
-def resolved(result: ProviderResult) -> ResolvedCredentials:
-    """A provider's result as ResolvedCredentials (plain Credentials never expire)."""
-    if isinstance(result, ResolvedCredentials):
-        return result
-    if isinstance(result, Credentials):
-        return ResolvedCredentials(result, "static")
-    raise CredentialsError(f"credential provider: returned {type(result).__name__}, expected Credentials "
-                           "or ResolvedCredentials")
-
-
-def parse_expiry(text: str, where: str) -> datetime:
-    """An ISO 8601 expiry (`2030-01-01T00:00:00Z`) as an aware UTC datetime."""
-    try:
-        parsed = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise CredentialsError(f"{where}: expiration {text!r} is not an ISO 8601 time") from None
-    # An expiry without an offset is UTC, as the AWS SDKs read it.
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
 # -- sources ----------------------------------------------------------------
@@ -179,47 +155,223 @@ def from_process(command: str, *, profile: str = "(none)") -> ResolvedCredential
     return ResolvedCredentials(creds, f"credential_process (profile {profile})", expiry)
 
 
+@dataclass(frozen=True, slots=True)
+class SharedFiles:
+    """The two shared files of one resolution, read once: `~/.aws/config` and `~/.aws/credentials`."""
+
+    config_path: Path
+    credentials_path: Path
+    config: configparser.RawConfigParser
+    credentials: configparser.RawConfigParser
+    home: Path
+
+    @classmethod
+    def read(cls, env: Mapping[str, str]) -> SharedFiles:
+        """Read the files named by AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE (default under ~/.aws)."""
+        conf, cred = _aws_file(env, "AWS_CONFIG_FILE", "config"), _aws_file(env, "AWS_SHARED_CREDENTIALS_FILE",
+                                                                              "credentials")
+        home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+        return cls(conf, cred, _read_ini(conf), _read_ini(cred), home)
+
+    def profile(self, name: str) -> dict[str, str]:
+        """The profile's config section."""
+        return _profile_section(self.config, name)
+
+    def shared(self, name: str) -> dict[str, str]:
+        """The profile's section of the credentials file."""
+        return _profile_section(self.credentials, name)
+
+    def merged(self, name: str) -> dict[str, str]:
+        """Both sections, the credentials file winning, as botocore merges them."""
+        return {**self.profile(name), **self.shared(name)}
+
+    def exists(self, name: str) -> bool:
+        return bool(self.merged(name)) or any(
+            f.has_section(n) for f in (self.config, self.credentials) for n in (name, f"profile {name}"))
+
+    def sso_session(self, name: str) -> dict[str, str] | None:
+        section = f"sso-session {name}"
+        return dict(self.config.items(section)) if self.config.has_section(section) else None
+
+
+def _keys(section: Mapping[str, str], source: str, region: str | None) -> ResolvedCredentials | None:
+    if section.get("aws_access_key_id") and section.get("aws_secret_access_key"):
+        return ResolvedCredentials(Credentials(section["aws_access_key_id"], section["aws_secret_access_key"],
+                                               section.get("aws_session_token") or None), source, None, region)
+    return None
+
+
+def _session_name(configured: str | None) -> str:
+    # botocore names its sessions botocore-session-<epoch seconds>; ours say who made them.
+    return configured or f"sigv4-toolkit-{int(datetime.now(timezone.utc).timestamp())}"
+
+
+def _duration(section: Mapping[str, str], profile: str) -> int | None:
+    text = section.get("duration_seconds")
+    if not text:
+        return None
+    if not text.strip().isdigit():
+        raise CredentialsError(f"profile {profile!r}: duration_seconds {text!r} is not a whole number of seconds")
+    return int(text)
+
+
+def _sts_region(env: Mapping[str, str], section: Mapping[str, str]) -> str:
+    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or section.get("region") or "us-east-1"
+
+
+#: `credential_source` values of a role profile -> where its source credentials come from.
+CREDENTIAL_SOURCES: dict[str, Callable[[Mapping[str, str], Mapping[str, str]], ResolvedCredentials]] = {
+    "Environment": lambda env, section: from_environment(env),
+    "Ec2InstanceMetadata": lambda env, section: from_imds(env, section),
+    "EcsContainer": lambda env, section: from_container(env),
+}
+
+
+class _Resolution:
+    """One walk of botocore's chain over one reading of the files (profiles may refer to each other)."""
+
+    def __init__(self, env: Mapping[str, str], files: SharedFiles) -> None:
+        self.env, self.files = env, files
+
+    def assume_role(self, name: str, section: Mapping[str, str], seen: tuple[str, ...]) -> ResolvedCredentials:
+        """A role profile: its source credentials, then AssumeRole (chained through role source profiles)."""
+        role_arn = section["role_arn"]
+        if section.get("mfa_serial"):
+            raise CredentialsError(
+                f"profile {name!r}: role {role_arn} requires an MFA code (mfa_serial {section['mfa_serial']}), and "
+                "this tool cannot prompt for one; get session credentials with `aws sts get-session-token "
+                "--serial-number ... --token-code ...` or `aws configure export-credentials`, and use those")
+        source_profile, credential_source = section.get("source_profile"), section.get("credential_source")
+        if bool(source_profile) == bool(credential_source):
+            raise CredentialsError(f"profile {name!r}: a role profile needs exactly one of source_profile and "
+                                   "credential_source")
+        if credential_source:
+            if credential_source not in CREDENTIAL_SOURCES:
+                raise CredentialsError(f"profile {name!r}: credential_source {credential_source!r} is not one of "
+                                       f"{', '.join(CREDENTIAL_SOURCES)}")
+            source = CREDENTIAL_SOURCES[credential_source](self.env, section)
+        elif source_profile == name:
+            # A profile may name itself: its own keys are the source of its role.
+            found = _keys(self.files.merged(name), f"profile {name}", None)
+            if found is None:
+                raise CredentialsError(f"profile {name!r}: source_profile is itself, but it has no keys")
+            source = found
+        else:
+            source = self.profile(str(source_profile), seen + (name,))
+        region = _sts_region(self.env, section)
+        return sts.assume_role(source.credentials, role_arn, _session_name(section.get("role_session_name")),
+                               region=region, env=self.env, profile_endpoint=section.get("endpoint_url"),
+                               external_id=section.get("external_id"), duration_seconds=_duration(section, name),
+                               label=f"assume-role (profile {name})")
+
+    def web_identity(self, section: Mapping[str, str]) -> ResolvedCredentials | None:
+        """AssumeRoleWithWebIdentity when the environment or the profile names a token file and a role."""
+        token_file = self.env.get("AWS_WEB_IDENTITY_TOKEN_FILE") or section.get("web_identity_token_file")
+        role_arn = self.env.get("AWS_ROLE_ARN") or section.get("role_arn")
+        if not token_file or not role_arn:
+            return None
+        try:
+            # Read at every call: the token is rotated on disk (EKS IRSA, GitHub Actions).
+            token = Path(token_file).expanduser().read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as err:
+            raise CredentialsError(f"web identity token file {token_file}: unreadable "
+                                   f"({err.__class__.__name__})") from None
+        session = self.env.get("AWS_ROLE_SESSION_NAME") or section.get("role_session_name")
+        return sts.assume_role_with_web_identity(token, role_arn, _session_name(session),
+                                                 region=_sts_region(self.env, section), env=self.env,
+                                                 profile_endpoint=section.get("endpoint_url"))
+
+    def profile(self, name: str, seen: tuple[str, ...] = ()) -> ResolvedCredentials:
+        """A profile's credentials, by botocore's profile providers in order: assume-role, web identity, SSO,
+        the credentials file's keys, credential_process, the config file's keys."""
+        if name in seen:
+            raise CredentialsError(f"profile {name!r}: source_profile loops ({' -> '.join(seen + (name,))})")
+        section, shared = self.files.merged(name), self.files.shared(name)
+        if section.get("role_arn") and not section.get("web_identity_token_file"):
+            return self.assume_role(name, section, seen)
+        found = self.web_identity(section)
+        if found is None and sso.is_sso_profile(section):
+            session = section.get("sso_session")
+            found = sso.sso_credentials(name, section, self.files.sso_session(session) if session else None,
+                                        self.env, self.files.home)
+        found = found or _keys(shared, f"profile {name} ({self.files.credentials_path})", None)
+        if found is None and section.get("credential_process"):
+            found = from_process(section["credential_process"], profile=name)
+        found = found or _keys(self.files.profile(name), f"profile {name} ({self.files.config_path})", None)
+        if found is None:
+            raise NoCredentialsError(
+                f"no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give a profile in "
+                f"{self.files.credentials_path} / {self.files.config_path} (profile {name!r} has none)")
+        return found
+
+
+def _with_region(found: ResolvedCredentials, region: str | None) -> ResolvedCredentials:
+    return ResolvedCredentials(found.credentials, found.source, found.expiry, region)
+
+
+def _region(env: Mapping[str, str], files: SharedFiles, name: str) -> str | None:
+    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or files.profile(name).get("region")
+
+
 def from_profile(profile: str | None = None, env: Mapping[str, str] | None = None) -> ResolvedCredentials:
-    """Credentials of a profile in the shared files: its key pair (credentials file
-    first, then config file), else its `credential_process`.
+    """Credentials of a profile in the shared files, by botocore's profile providers in order:
+    role_arn (AssumeRole, chained), web identity, SSO, the credentials file's
+    keys, credential_process, the config file's keys.
 
     The profile is `profile`, else AWS_PROFILE, else `default`. Raises
-    CredentialsError when the profile has neither.
+    CredentialsError when the profile yields none.
     """
     env = _environ(env)
     name = _profile_name(profile, env)
-    cred_file = _aws_file(env, "AWS_SHARED_CREDENTIALS_FILE", "credentials")
-    conf_file = _aws_file(env, "AWS_CONFIG_FILE", "config")
-    config = _profile_section(_read_ini(conf_file), name)
-    shared = _profile_section(_read_ini(cred_file), name)
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or config.get("region")
-    for section, path in ((shared, cred_file), (config, conf_file)):
-        if section.get("aws_access_key_id") and section.get("aws_secret_access_key"):
-            creds = Credentials(section["aws_access_key_id"], section["aws_secret_access_key"],
-                                section.get("aws_session_token") or None)
-            return ResolvedCredentials(creds, f"profile {name} ({path})", None, region)
-    command = config.get("credential_process") or shared.get("credential_process")
-    if command:
-        found = from_process(command, profile=name)
-        return ResolvedCredentials(found.credentials, found.source, found.expiry, region)
-    raise CredentialsError(
-        f"no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give a profile in "
-        f"{cred_file} / {conf_file} (profile {name!r} has none)"
-    )
+    files = SharedFiles.read(env)
+    return _with_region(_Resolution(env, files).profile(name), _region(env, files, name))
+
+
+#: Sources after the profile, in botocore's order, and when each applies.
+_AFTER_PROFILE: tuple[tuple[Callable[[Mapping[str, str]], bool],
+                            Callable[[Mapping[str, str], Mapping[str, str]], ResolvedCredentials]], ...] = (
+    (container.is_configured, lambda env, section: from_container(env)),
+    (lambda env: not is_true(env.get("AWS_EC2_METADATA_DISABLED")), from_imds),
+)
 
 
 def resolve_credentials(profile: str | None, env: Mapping[str, str] | None = None) -> ResolvedCredentials:
-    """Find credentials as the AWS CLI does: an explicit profile, else the
-    environment, else the AWS_PROFILE or default profile of the shared files."""
+    """Find credentials in botocore's order.
+
+    Environment (unless a profile is named), then the profile (`profile`,
+    AWS_PROFILE or `default`: assume-role, web identity from
+    AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN or the profile, SSO, keys,
+    credential_process), then container credentials, then EC2 instance
+    metadata. A source that is configured but fails raises its error; when
+    none is configured, raises the profile's "no credentials" error.
+    """
     env = _environ(env)
     if profile is None and env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
         return from_environment(env)
-    return from_profile(profile, env)
+    name = _profile_name(profile, env)
+    files = SharedFiles.read(env)
+    region = _region(env, files, name)
+    if profile is not None and not files.exists(name):
+        raise CredentialsError(f"profile {name!r}: not found in {files.config_path} or {files.credentials_path}")
+    try:
+        return _with_region(_Resolution(env, files).profile(name), region)
+    except NoCredentialsError as err:
+        missing = err
+    section = files.profile(name)
+    for applies, source in _AFTER_PROFILE:
+        if applies(env):
+            try:
+                return _with_region(source(env, section), region)
+            except CredentialsError as err:
+                if source is not from_imds:  # a configured container endpoint that fails is an error to show
+                    raise
+                raise NoCredentialsError(f"{missing}; {err}") from None
+    raise missing
 
 
-def default_chain(profile: str | None = None, env: Mapping[str, str] | None = None) -> CredentialProvider:
-    """A provider running `resolve_credentials(profile, env)` at each call (wrap it in CachingProvider)."""
-    return lambda: resolve_credentials(profile, env)
+def default_chain(profile: str | None = None, env: Mapping[str, str] | None = None) -> CachingProvider:
+    """`resolve_credentials(profile, env)` as a provider, cached until shortly before expiry (thread-safe)."""
+    return CachingProvider(lambda: resolve_credentials(profile, env))
 
 
 def profile_setting(profile: str | None, key: str, env: Mapping[str, str] | None = None) -> str | None:
@@ -277,3 +429,11 @@ class CachingProvider:
                 return current
             self._current = refreshed
             return refreshed
+
+
+__all__ = [
+    "CREDENTIAL_SOURCES", "CachingProvider", "CredentialProvider", "CredentialsError", "NoCredentialsError",
+    "ProviderResult", "ResolvedCredentials", "SharedFiles", "default_chain", "from_container", "from_environment",
+    "from_imds", "from_process", "from_profile", "parse_expiry", "profile_setting", "resolve_credentials", "resolved",
+    "static",
+]

@@ -9,8 +9,9 @@ sent, complaint)` rebuilds our canonical request from the request we sent
 the server gave only a string-to-sign, it searches known rule variants
 (double encoding, path normalization, header values...) for the one whose
 hash the server used; given the secret, it finds what the client signed.
-`render_text` prints the report, tokens redacted.
-The CLI does the same: `sigv4 debug`.
+Each cause has a `kind` from a fixed vocabulary and its `evidence`
+("proved" or "likely"). `render_text` prints the report, tokens redacted.
+The CLI does the same: `sigv4 diff SENT RESPONSE`, `sigv4 explain CAPTURE`.
 
 Here a key containing a space is signed with the generic rules (paths
 double-encoded) and sent to a server that, like S3, encodes once.
@@ -21,7 +22,8 @@ from xml.sax.saxutils import escape
 
 import sigv4
 from wire.complaint import read_error
-from wire.diagnose import diagnose, render_text
+from wire.diagnose import diagnose
+from wire.diagnosis_text import render_text
 
 creds = sigv4.Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 when = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
@@ -40,4 +42,5 @@ except sigv4.VerificationError as err:
 # Both sides agree on the server's rules; with the secret, the diagnosis finds what the client signed instead.
 diagnosis = diagnose(sent, read_error(403, [("Content-Type", "application/xml")], body), secret=creds)
 print(render_text(diagnosis))
-assert any("encod" in cause.message for cause in diagnosis.causes), diagnosis.causes
+first = diagnosis.causes[0]
+assert (first.kind, first.evidence) == ("path-encoding", "proved"), diagnosis.causes

@@ -12,17 +12,19 @@ entropy, threads; `tests/test_purity.py` lists it).
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 import sigv4
 import wire
 from wire.service.account import Settings
 from wire.service.handler import Endpoint, Reply, handle
-from wire.service.identities import Directory
+from wire.service.identities import DEFAULT_ACCOUNTS, ConfigError, Directory, load_directory
+from wire.service.policy import PolicyError
 from wire.service.sqlite_store import SqliteStore
 from wire.service.trail_log import TrailLog, export_pending, record_line
 
@@ -119,3 +121,36 @@ def build_app(directory: Directory, state: str, trail: Path, region_delay: float
     app = AccountApp(endpoint, store, trail_log, log)
     app.recovered = export_pending(store, trail_log)
     return app
+
+
+def load_accounts(path: str | None) -> Directory:
+    """The identities of an accounts file (`sigv4 serve --accounts`), or the documented default identity when None.
+
+    Raises ConfigError, its message starting with the path, for a file that cannot be read, is not JSON, or breaks
+    a rule of the accounts document or of a policy in it.
+    """
+    known_actions = tuple(wire.load_model("account").operations)
+    if path is None:
+        return load_directory(DEFAULT_ACCOUNTS, known_actions=known_actions)
+    try:
+        return load_directory(json.loads(Path(path).read_text(encoding="utf-8")), known_actions=known_actions)
+    except OSError as err:
+        raise ConfigError(f"{path}: {err.strerror or err}") from None
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{path}: not JSON: {err}") from None
+    except (ConfigError, PolicyError) as err:
+        raise ConfigError(f"{path}: {err}") from None
+
+
+def state_dir(env: Mapping[str, str]) -> Path:
+    """The per-user state directory: $XDG_STATE_HOME/sigv4-toolkit (default ~/.local/state/sigv4-toolkit)."""
+    base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
+    return Path(base) / "sigv4-toolkit"
+
+
+_DEFAULT = DEFAULT_ACCOUNTS["accounts"][0]
+#: What `sigv4 serve` says about the default identity: AWS's published example key pair, created for local use
+#: only; printing it is the point.
+DEFAULT_IDENTITY_NOTICE = (
+    f"default identity: account {_DEFAULT['account_id']} (management; member {', '.join(_DEFAULT['members'])}), "
+    f"AWS_ACCESS_KEY_ID={_DEFAULT['access_key_id']} AWS_SECRET_ACCESS_KEY={_DEFAULT['secret_access_key']}")

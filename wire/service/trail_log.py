@@ -1,4 +1,4 @@
-"""The CloudTrail JSON-lines file the local endpoint writes: one record per call, fsynced before the response.
+"""The CloudTrail JSON-lines file of the local endpoint: written one record per call, fsynced before the response; read back (`sigv4 trail`).
 
 Strategy: append-only; on open, a last line without its newline (a torn append)
 is cut, so the next record starts on its own line. The file is an export: each
@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -131,3 +132,31 @@ def _drop_torn_record(path: Path, chunk: int = 1 << 16) -> None:
             trail.truncate(cut)
             os.fsync(trail.fileno())
 
+
+class TrailError(ValueError):
+    """A line of the trail file is not a trail record (a JSON object)."""
+
+
+def read_trail(path: Path, *, follow: bool, poll: float = 0.2) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(line, record) for each complete line of the trail file. With `follow`, wait for the file to appear and
+    then for more records, forever; a partly written last line is read again once complete.
+    Raises TrailError for a line that is not a JSON object."""
+    while not path.exists():
+        time.sleep(poll)
+    with open(path, encoding="utf-8") as trail:
+        while True:
+            position = trail.tell()
+            line = trail.readline()
+            if line.endswith("\n"):
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    record = None
+                if not isinstance(record, dict):
+                    raise TrailError(f"trail {path}: a line is not a trail record (a JSON object)")
+                yield line.rstrip("\n"), record
+            elif not follow:
+                return
+            else:
+                trail.seek(position)
+                time.sleep(poll)

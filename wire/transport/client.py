@@ -15,7 +15,8 @@ import os
 import socket
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,12 +25,20 @@ import h11
 import sigv4
 
 
-class RequestError(ValueError):
-    """The request cannot be sent as given (a bad authority, bytes HTTP/1.1 refuses): the caller's input is at fault."""
-
-
 class NetworkError(Exception):
     """Connecting, TLS or reading failed: printed as one line, exit status 3."""
+
+
+class NotTLSError(NetworkError):
+    """The TLS handshake met a reply that is not TLS: the server speaks plain HTTP on that port."""
+
+
+#: OpenSSL's reasons for a handshake answered with plain HTTP bytes (before and since OpenSSL 3.2).
+PLAIN_HTTP_REPLIES = frozenset({"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE"})
+
+
+class RequestError(ValueError):
+    """The request cannot be sent as given (a bad authority, bytes HTTP/1.1 refuses): the caller's input is at fault."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,7 @@ def proxy_for(scheme: str, host: str, env: Mapping[str, str]) -> str | None:
 
 
 def tls_context(options: TransportOptions, warn: Callable[[str], None]) -> ssl.SSLContext:
+    """The system's trust store (or `ca_bundle`); `insecure` turns checking off, with a warning."""
     context = ssl.create_default_context(cafile=options.ca_bundle)
     if options.insecure:
         warn("sigv4: warning: --insecure: the server's TLS certificate is not checked")
@@ -117,7 +127,8 @@ class Connection:
                 sock = tls_context(self.options, self._warn).wrap_socket(sock, server_hostname=self.host)
             except ssl.SSLError as err:
                 sock.close()
-                raise NetworkError(f"TLS with {self.host}:{self.port} failed: {err.reason or err}") from None
+                failure = NotTLSError if err.reason in PLAIN_HTTP_REPLIES else NetworkError
+                raise failure(f"TLS with {self.host}:{self.port} failed: {err.reason or err}") from None
             except OSError as err:
                 sock.close()
                 raise NetworkError(f"TLS with {self.host}:{self.port} failed: {err}") from None
@@ -143,37 +154,70 @@ class Connection:
                     raise NetworkError(f"proxy {self.proxy} refused CONNECT {origin}: HTTP {event.status_code}")
                 return sock
 
+    @property
+    def is_open(self) -> bool:
+        """Whether a socket is open (a kept-alive connection the next request reuses)."""
+        return self._sock is not None
+
     def close(self) -> None:
         if self._sock is not None:
             self._sock.close()
         self._sock = self._conn = None
 
-    def request(self, request: sigv4.Request, *, body_file: Any = None, sink: Any = None) -> Exchange:
-        """Send `request` (its body, or `body_file` streamed) and read the whole response.
+    def request(self, request: sigv4.Request, *, sink: Any = None) -> Exchange:
+        """Send `request` and read the whole response.
 
-        The body goes to `sink` (a binary file) when given, else into `Exchange.body`.
+        The body is streamed as it comes (bytes, a binary file, or an iterator
+        of bytes such as an aws-chunked stream); a missing Content-Length is the
+        length of bytes or the size of a file. The response body goes to `sink`
+        (a binary file) when given, else into `Exchange.body`. Raises
+        NetworkError (connecting, TLS, timeouts, a reply that is not HTTP/1.1)
+        or RequestError (the request cannot be sent as HTTP/1.1).
         """
         sent, received = bytearray(), bytearray()
         started = time.perf_counter()
-        if self._conn is None or self._conn.our_state is not h11.IDLE:
-            self.close()
-            self._open(sent, received)
-        connected = time.perf_counter()
-        headers, added = list(request.headers), []
-        if request.header("host") is None:
-            added.append(("Host", self.authority))
-        body = request.body if isinstance(request.body, bytes) else b""
-        if request.header("content-length") is None and request.header("transfer-encoding") is None \
-                and (body or body_file is not None or request.method in ("POST", "PUT", "PATCH")):
-            size = os.fstat(body_file.fileno()).st_size if body_file is not None else len(body)
-            added.append(("Content-Length", str(size)))
-        target = request.url if self.proxy and self.scheme == "http" else request.target
-        try:
-            self._send(h11.Request(method=request.method, target=target, headers=[*headers, *added]), sent)
-            for chunk in sigv4.types.iter_body(body_file if body_file is not None else body):
-                self._send(h11.Data(data=chunk), sent)
-            self._send(h11.EndOfMessage(), sent)
+        with self._failures():
+            added, connected = self._send_request(request, sent, received)
             response, data = self._read_response(received, sink)
+        done = time.perf_counter()
+        self._finish()
+        return Exchange(
+            status=response.status_code, reason=response.reason.decode("latin-1"),
+            headers=_headers(response), body=data, sent=sent, received=received, added_headers=added,
+            timing={"connect_s": connected - started, "total_s": done - started},
+        )
+
+    def stream(self, request: sigv4.Request) -> Streamed:
+        """Send `request` (its body streamed as for `request`) and read the response head; the response
+        body is read as `Streamed.chunks` is iterated.
+
+        Nothing is recorded (no `sent`/`received` copies), so bodies of any size pass in bounded memory.
+        Iterate `chunks` to its end (or close the connection) before the next request. Raises as `request`
+        does, from this call or from the iteration.
+        """
+        with self._failures():
+            self._send_request(request, None, None)
+            events = self._events(None)
+            response = next(e for e in events if isinstance(e, (h11.Response, h11.ConnectionClosed)))
+            if not isinstance(response, h11.Response):
+                raise NetworkError("the server closed the connection without a response")
+        return Streamed(response.status_code, response.reason.decode("latin-1"), _headers(response),
+                        self._body(events))
+
+    def _body(self, events: Iterator[Any]) -> Iterator[bytes]:
+        with self._failures():
+            for event in events:
+                if isinstance(event, h11.Data):
+                    yield bytes(event.data)
+                elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
+                    break
+        self._finish()
+
+    @contextmanager
+    def _failures(self) -> Iterator[None]:
+        """h11, socket and timeout failures as RequestError/NetworkError; the connection is closed after one."""
+        try:
+            yield
         except h11.LocalProtocolError as err:
             self.close()
             raise RequestError(f"request cannot be sent as HTTP/1.1: {err}") from None
@@ -186,33 +230,61 @@ class Connection:
         except OSError as err:
             self.close()
             raise NetworkError(f"connection to {self.host}:{self.port} failed: {err.strerror or err}") from None
-        done = time.perf_counter()
-        if self._conn.our_state is h11.DONE and self._conn.their_state is h11.DONE:
+
+    def _send_request(self, request: sigv4.Request, sent: bytearray | None,
+                      received: bytearray | None) -> tuple[list[tuple[str, str]], float]:
+        """Open the connection when needed and send the whole request; (headers added, time connected).
+        `sent`/`received` record the bytes (None: not kept)."""
+        if self._conn is None or self._conn.our_state is not h11.IDLE:
+            self.close()
+            self._open(bytearray() if sent is None else sent, bytearray() if received is None else received)
+        connected = time.perf_counter()
+        headers, added = list(request.headers), []
+        if request.header("host") is None:
+            added.append(("Host", self.authority))
+        body = request.body
+        size = len(body) if isinstance(body, bytes) else os.fstat(body.fileno()).st_size if hasattr(body, "fileno") \
+            else None
+        if request.header("content-length") is None and request.header("transfer-encoding") is None \
+                and size is not None and (size or request.method in ("POST", "PUT", "PATCH")):
+            added.append(("Content-Length", str(size)))
+        target = request.url if self.proxy and self.scheme == "http" else request.target
+        self._send(h11.Request(method=request.method, target=target, headers=[*headers, *added]), sent)
+        for chunk in sigv4.types.iter_body(body):
+            self._send(h11.Data(data=chunk), sent)
+        self._send(h11.EndOfMessage(), sent)
+        return added, connected
+
+    def _finish(self) -> None:
+        """Keep the connection for the next request when both sides are done with this one, else close it."""
+        if self._conn is not None and self._conn.our_state is h11.DONE and self._conn.their_state is h11.DONE:
             self._conn.start_next_cycle()
         else:
             self.close()
-        return Exchange(
-            status=response.status_code, reason=response.reason.decode("latin-1"),
-            headers=[(n.decode("latin-1"), v.decode("latin-1")) for n, v in response.headers.raw_items()],
-            body=data, sent=sent, received=received, added_headers=added,
-            timing={"connect_s": connected - started, "total_s": done - started},
-        )
 
-    def _send(self, event: Any, sent: bytearray) -> None:
+    def _send(self, event: Any, sent: bytearray | None) -> None:
         data = self._conn.send(event)
         if data:
-            sent += data
+            if sent is not None:
+                sent += data
             self._sock.sendall(data)
 
-    def _read_response(self, received: bytearray, sink: Any) -> tuple[Any, bytes]:
-        response, parts = None, []
+    def _events(self, received: bytearray | None) -> Iterator[Any]:
+        """The response's h11 events, reading from the socket as needed (and recording into `received`)."""
         while True:
             event = self._conn.next_event()
             if event is h11.NEED_DATA:
                 chunk = self._sock.recv(65536)
-                received += chunk
+                if received is not None:
+                    received += chunk
                 self._conn.receive_data(chunk)
-            elif isinstance(event, h11.Response):
+                continue
+            yield event
+
+    def _read_response(self, received: bytearray, sink: Any) -> tuple[Any, bytes]:
+        response, parts = None, []
+        for event in self._events(received):
+            if isinstance(event, h11.Response):
                 response = event
             elif isinstance(event, h11.Data):
                 if sink is not None:
@@ -223,15 +295,31 @@ class Connection:
                 if response is None:
                     raise NetworkError("the server closed the connection without a response")
                 return response, b"".join(parts)
+        raise NetworkError("the server closed the connection without a response")
+
+
+def _headers(response: Any) -> list[tuple[str, str]]:
+    return [(n.decode("latin-1"), v.decode("latin-1")) for n, v in response.headers.raw_items()]
+
+
+@dataclass
+class Streamed:
+    """A response whose body is read as `chunks` is iterated (see `Connection.stream`)."""
+
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    chunks: Iterator[bytes]
 
 
 def send_request(request: sigv4.Request, options: TransportOptions, env: Mapping[str, str],
-                 warn: Callable[[str], None], **kwargs: Any) -> Exchange:
+                 warn: Callable[[str], None], *, sink: Any = None) -> Exchange:
+    """One request on a fresh connection (`Connection.request`); RequestError for a URL that is not http(s)."""
     if request.scheme not in ("http", "https"):
         raise RequestError(f"URL {request.url!r}: needs an http:// or https:// endpoint (use --endpoint)")
     connection = Connection(request.scheme, request.authority, options, env, warn)
     try:
-        return connection.request(request, **kwargs)
+        return connection.request(request, sink=sink)
     finally:
         connection.close()
 

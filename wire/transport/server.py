@@ -2,7 +2,9 @@
 
 Strategy: h11 frames the bytes, this module owns the sockets; an app decides
 everything else (`app.respond(request, source_ip)` returns a reply with
-status, headers and body; `app.log(line)` takes operator notices). The HTTP
+status, headers and body; `app.log(line)` takes operator notices). A
+streaming app (the signing proxy) reads the request body as it arrives and
+answers with a body that is sent as it is produced, under the same limits. The HTTP
 layer refuses what never reaches the app (400 malformed, 408 slow, 413 body,
 431 head) and lingers after a refusal so the client reads it.
 
@@ -21,7 +23,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
@@ -33,7 +35,12 @@ import sigv4
 
 
 class Reply(Protocol):
-    """What an app answers: `wire.service.Reply` has these."""
+    """What an app answers: `wire.service.Reply` has these.
+
+    A `body` of bytes goes out with its Content-Length; an iterable of bytes
+    is sent piece by piece as the app produces it (with the app's
+    Content-Length header when it gives one, else chunked).
+    """
 
     @property
     def status(self) -> int: ...
@@ -42,11 +49,16 @@ class Reply(Protocol):
     def headers(self) -> Sequence[tuple[str, str]]: ...
 
     @property
-    def body(self) -> bytes: ...
+    def body(self) -> bytes | Iterable[bytes]: ...
 
 
 class App(Protocol):
-    """The server's view of an application: one request in, one reply out."""
+    """The server's view of an application: one request in, one reply out.
+
+    An app with a true `streaming` attribute gets the request body as an
+    iterator of bytes, read from the socket (limits enforced) as the app
+    consumes it; others get it whole, as bytes.
+    """
 
     log: Callable[[str], None]
 
@@ -123,15 +135,12 @@ class _Held:
         self.n = 0
 
 
-def _read_request(conn: Any, sock: Any, limits: ServeLimits,
-                  held: _Held) -> tuple[str, str, list[tuple[str, str]], bytes] | None:
-    """The next request's (method, target, headers, body); None when the client closed or idled out.
-
-    The body's bytes are reserved in `held` as they arrive.
-    """
-    head: Any = None
-    body = bytearray()
+def _request_events(conn: Any, sock: Any, limits: ServeLimits, held: _Held) -> Iterator[Any]:
+    """One request's h11 events as they arrive (Request, Data..., EndOfMessage), the limits enforced
+    (raises _Refusal); none when the client closes or idles out before sending a request. The body's
+    bytes are reserved in `held` as they arrive."""
     deadline: float | None = None
+    size = 0
     while True:
         event = conn.next_event()
         if event is h11.NEED_DATA:
@@ -143,17 +152,17 @@ def _read_request(conn: Any, sock: Any, limits: ServeLimits,
                 data = sock.recv(65536)
             except TimeoutError:
                 if deadline is None:
-                    return None  # idle keep-alive connection: close quietly
+                    return  # idle keep-alive connection: close quietly
                 raise _Refusal(408, f"the request did not arrive within {limits.client_timeout:g} s") from None
             if deadline is None and data:
                 deadline = time.monotonic() + limits.client_timeout
             conn.receive_data(data)
         elif isinstance(event, h11.Request):
-            head = event
             # h11 bounds a head that arrives in pieces; one that arrives whole is measured here.
-            size = len(event.target) + sum(len(n) + len(v) + 4 for n, v in event.headers.raw_items())
-            if size > limits.max_header_bytes:
-                raise _Refusal(431, f"the request head ({size} bytes) is over the {limits.max_header_bytes}-byte limit")
+            head_size = len(event.target) + sum(len(n) + len(v) + 4 for n, v in event.headers.raw_items())
+            if head_size > limits.max_header_bytes:
+                raise _Refusal(431, f"the request head ({head_size} bytes) is over the "
+                                    f"{limits.max_header_bytes}-byte limit")
             fields = dict(event.headers)
             if b"content-length" in fields and b"transfer-encoding" in fields:
                 # RFC 9112 6.1: a request with both may be an attempt at request smuggling; answer it as an
@@ -164,27 +173,61 @@ def _read_request(conn: Any, sock: Any, limits: ServeLimits,
                 raise _Refusal(413, f"the body ({int(length)} bytes) is over the {limits.max_body_bytes}-byte limit")
             if conn.they_are_waiting_for_100_continue:
                 sock.sendall(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
+            yield event
         elif isinstance(event, h11.Data):
             held.take(len(event.data), limits)
-            body += event.data
-            if len(body) > limits.max_body_bytes:
+            size += len(event.data)
+            if size > limits.max_body_bytes:
                 raise _Refusal(413, f"the body is over the {limits.max_body_bytes}-byte limit")
+            yield event
         elif isinstance(event, h11.EndOfMessage):
-            headers = [(n.decode("latin-1"), v.decode("utf-8", "surrogateescape")) for n, v in head.headers.raw_items()]
-            return head.method.decode("ascii"), head.target.decode("utf-8", "surrogateescape"), headers, bytes(body)
+            yield event
+            return
         elif isinstance(event, h11.ConnectionClosed):
-            return None
+            return
+
+
+def _read_request(conn: Any, sock: Any, limits: ServeLimits, held: _Held, streaming: bool = False
+                  ) -> tuple[str, str, list[tuple[str, str]], bytes | Iterator[bytes]] | None:
+    """The next request's (method, target, headers, body); None when the client closed or idled out.
+
+    The body is bytes, or with `streaming` an iterator that reads it as it is consumed; its bytes are
+    reserved in `held` as they arrive.
+    """
+    events = _request_events(conn, sock, limits, held)
+    head = next(events, None)
+    if not isinstance(head, h11.Request):
+        return None
+    chunks = (bytes(event.data) for event in events if isinstance(event, h11.Data))
+    headers = [(n.decode("latin-1"), v.decode("utf-8", "surrogateescape")) for n, v in head.headers.raw_items()]
+    return (head.method.decode("ascii"), head.target.decode("utf-8", "surrogateescape"), headers,
+            chunks if streaming else b"".join(chunks))
+
+
+def _reason(status: int) -> str:
+    return HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
 
 
 def _send_response(conn: Any, sock: Any, status: int, headers: Sequence[tuple[str, str]], body: bytes, *,
                    head: bool = False) -> None:
     framing = [("Content-Length", str(len(body))), ("Date", formatdate(usegmt=True))]
-    reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
     # One write per response: a head and body sent apart meet Nagle and delayed ACKs (+40 ms each).
-    data = conn.send(h11.Response(status_code=status, headers=[*headers, *framing], reason=reason))
+    data = conn.send(h11.Response(status_code=status, headers=[*headers, *framing], reason=_reason(status)))
     # The answer to HEAD declares its body's length but carries no body (h11 refuses one).
     payload = conn.send(h11.Data(data=body)) if body and not head else b""
     sock.sendall(data + payload + conn.send(h11.EndOfMessage()))
+
+
+def _send_streamed(conn: Any, sock: Any, status: int, headers: Sequence[tuple[str, str]], chunks: Iterable[bytes],
+                   *, head: bool = False) -> None:
+    """Send a reply whose body arrives in pieces: framed by the app's Content-Length, else chunked."""
+    response = h11.Response(status_code=status, headers=[*headers, ("Date", formatdate(usegmt=True))],
+                            reason=_reason(status))
+    sock.sendall(conn.send(response))
+    for chunk in chunks:
+        if chunk and not head:
+            sock.sendall(conn.send(h11.Data(data=chunk)))
+    sock.sendall(conn.send(h11.EndOfMessage()))
 
 
 def _refuse(conn: Any, sock: Any, status: int, message: str, code: str | None = None, *, head: bool = False,
@@ -223,29 +266,44 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
     `budget`: the request-body bytes shared with other connections (default: this connection's own).
     """
     conn = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_header_bytes)
+    streaming = bool(getattr(app, "streaming", False))
     held = _Held(budget or _Budget(limits.max_buffered_bytes))
     try:
         while not stopping.is_set():
             held.release()  # the previous request has been answered: its body is no longer held
             try:
-                received = _read_request(conn, sock, limits, held)
+                received = _read_request(conn, sock, limits, held, streaming)
+                if received is None:
+                    return
+                method, target, headers, body = received
+                try:
+                    reply = app.respond(sigv4.Request(method, target, headers, body), peer)
+                    if not isinstance(body, bytes):
+                        for _ in body:  # what a streaming app left unread
+                            pass
+                except (_Refusal, h11.RemoteProtocolError):
+                    raise  # the body broke a limit or the protocol while the app read it
+                except Exception as err:  # a bug must cost one request, not the server
+                    app.log(f"serve: internal error on {method} {target}: {err!r}")
+                    _refuse(conn, sock, 500, "The local endpoint failed; the call may have been applied; see its log.",
+                            "InternalServerException", head=method == "HEAD")
+                    return
             except _Refusal as refusal:
                 _refuse(conn, sock, refusal.status, str(refusal), extra=refusal.headers)
                 return
             except h11.RemoteProtocolError as err:
                 _refuse(conn, sock, err.error_status_hint, f"malformed HTTP/1.1 request: {err}")
                 return
-            if received is None:
-                return
-            method, target, headers, body = received
-            try:
-                reply = app.respond(sigv4.Request(method, target, headers, body), peer)
-            except Exception as err:  # a bug must cost one request, not the server
-                app.log(f"serve: internal error on {method} {target}: {err!r}")
-                _refuse(conn, sock, 500, "The local endpoint failed; the call may have been applied; see its log.",
-                        "InternalServerException", head=method == "HEAD")
-                return
-            _send_response(conn, sock, reply.status, reply.headers, reply.body, head=method == "HEAD")
+            if isinstance(reply.body, bytes):
+                _send_response(conn, sock, reply.status, reply.headers, reply.body, head=method == "HEAD")
+            else:
+                try:
+                    _send_streamed(conn, sock, reply.status, reply.headers, reply.body, head=method == "HEAD")
+                except OSError:
+                    raise
+                except Exception as err:  # the app's body failed half-way: the client sees the connection close
+                    app.log(f"serve: reply to {method} {target} cut short: {err}")
+                    return
             if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                 return
             conn.start_next_cycle()

@@ -1,0 +1,170 @@
+"""Replay correctness: what `sigv4 sign` and `call --dry-run` print is the request, byte for byte, and reads back.
+
+Each test saves the output to a file the way a user would (`sigv4 sign req > signed.req`) and hands that file to
+`verify` and to `send`, which sends it to a loopback server that verifies every signature and chunk
+(tests/verifying_server.py).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+import cli
+from cli_run import run_cli
+import sigv4
+from sigv4.raw import parse_request, render_request
+from local_http import http_server
+from verifying_server import verifying_server
+
+SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+CREDS = sigv4.Credentials("AKIDEXAMPLE", SECRET)
+ENV = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": SECRET, "HOME": "/nonexistent"}
+POST = b"POST /items HTTP/1.1\r\nHost: example.amazonaws.com\r\nContent-Type: application/json\r\n\r\n{}"
+
+
+def run(args: list[str], env: dict[str, str] = ENV) -> tuple[int, bytes, str]:
+    return run_cli(args, env)
+
+
+def saved(tmp_path: Path, name: str, data: bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def replays(tmp_path: Path, signed: bytes, *, s3: bool = False) -> dict[str, object]:
+    """`verify` accepts the saved output and `send` of it gets 200 from the verifying server: the server's record."""
+    path = saved(tmp_path, "signed.req", signed)
+    code, out, err = run(["verify", path, *(["--s3"] if s3 else [])])
+    assert code == 0 and out.startswith(b"OK: "), (out, err)
+    with verifying_server({"AKIDEXAMPLE": CREDS}, s3=s3) as server:
+        code, out, err = run(["send", path, "--endpoint", server.url])
+    assert code == 0 and out.startswith(b"HTTP/1.1 200 "), (out, err)
+    return dict(json.loads(out.partition(b"\n\n")[2]))
+
+
+def test_sign_writes_exactly_the_requests_bytes_and_they_replay(tmp_path: Path) -> None:
+    code, signed, err = run(["sign", saved(tmp_path, "post.req", POST), "--service", "service"])
+    assert code == 0 and err == ""
+    when = datetime.strptime(parse_request(signed).request.header("x-amz-date") or "", "%Y%m%dT%H%M%SZ")
+    result = sigv4.sign(parse_request(POST).request, CREDS, region="us-east-1", service="service",
+                        timestamp=when.replace(tzinfo=timezone.utc))
+    # The body is the last thing written: no newline after it, or the server would hash `{}\n`.
+    assert signed == render_request(result.request, parse_request(POST), b"{}")
+    assert signed.endswith(b"\r\n\r\n{}")
+    assert replays(tmp_path, signed)["body"] == "{}"
+
+
+def test_newline_is_an_explicit_terminal_form(tmp_path: Path) -> None:
+    _, signed, _ = run(["sign", saved(tmp_path, "post.req", POST), "--service", "service", "--newline"])
+    assert signed.endswith(b"{}\n")
+
+
+def test_a_request_without_body_ends_with_its_blank_line(tmp_path: Path) -> None:
+    get = b"GET /?a=1 HTTP/1.1\nHost: example.amazonaws.com\n\n"
+    _, signed, _ = run(["sign", saved(tmp_path, "get.req", get), "--service", "service"])
+    assert signed.endswith(b"\n\n") and not signed.endswith(b"\n\n\n")
+    replays(tmp_path, signed)
+
+
+def test_call_dry_run_output_replays(tmp_path: Path) -> None:
+    with verifying_server({"AKIDEXAMPLE": CREDS}) as server:
+        code, signed, err = run(["call", "account", "PutAccountName", "AccountName=Replay", "--dry-run",
+                                 "--endpoint-url", server.url])
+        head, _, body = signed.partition(b"\r\n\r\n")
+        assert code == 0 and json.loads(body) == {"AccountName": "Replay"} and signed.endswith(b"}"), (signed, err)
+        code, out, err = run(["send", saved(tmp_path, "call.req", signed), "--scheme", "http"])
+    assert code == 0 and out.startswith(b"HTTP/1.1 200 "), (out, err)
+    assert json.loads(out.partition(b"\n\n")[2])["body"] == signed.partition(b"\r\n\r\n")[2].decode()
+
+
+@pytest.mark.parametrize("trailer", [None, "crc32c"])
+def test_sign_chunked_output_reads_back_in_verify_and_send(tmp_path: Path, trailer: str | None) -> None:
+    body = bytes(range(256)) * 80  # 20 KiB: three 8 KiB chunks, binary
+    request = b"PUT /bucket/key HTTP/1.1\r\nHost: bucket.s3.amazonaws.com\r\n\r\n" + body
+    flags = ["--service", "s3", "--s3", "--chunked", "--chunk-size", "8192", *(["--trailer", trailer] if trailer else [])]
+    code, signed, err = run(["sign", saved(tmp_path, "put.req", request), *flags])
+    assert code == 0 and b"Content-Encoding: aws-chunked" in signed, err
+    record = replays(tmp_path, signed, s3=True)
+    assert record["body"] == body.decode("latin-1") and str(record["payload_hash"]).startswith("STREAMING-")
+    # A flipped byte in a chunk fails verification with the chunk's reason.
+    broken = saved(tmp_path, "broken.req", signed.replace(bytes(range(16)), b"X" * 16, 1))
+    code, out, _ = run(["verify", broken, "--s3"])
+    assert code == 1 and out.startswith(b"FAILED (signature_mismatch): aws-chunked body")
+
+
+def test_send_sign_chunked_sends_the_chunk_stream(tmp_path: Path) -> None:
+    request = b"PUT /bucket/key HTTP/1.1\r\nHost: bucket.s3.amazonaws.com\r\n\r\n" + b"x" * 10000
+    with verifying_server({"AKIDEXAMPLE": CREDS}, s3=True) as server:
+        code, out, err = run(["send", saved(tmp_path, "put.req", request), "--sign", "--chunked", "--s3",
+                              "--service", "s3", "--chunk-size", "8192", "--trailer", "sha256",
+                              "--endpoint", server.url])
+        assert code == 0 and out.startswith(b"HTTP/1.1 200 "), (out, err)
+        assert json.loads(out.partition(b"\n\n")[2])["body"] == "x" * 10000
+        # --body-file: the decoded length is the file's size, the stream is read from the file.
+        body_file = saved(tmp_path, "body.bin", b"y" * 20000)
+        head = saved(tmp_path, "head.req", b"PUT /bucket/key HTTP/1.1\r\nHost: bucket.s3.amazonaws.com\r\n\r\n")
+        code, out, err = run(["send", head, "--body-file", body_file, "--sign", "--chunked", "--s3",
+                              "--service", "s3", "--chunk-size", "8192", "--endpoint", server.url])
+        assert code == 0 and out.startswith(b"HTTP/1.1 200 "), (out, err)
+        assert json.loads(out.partition(b"\n\n")[2])["body"] == "y" * 20000
+        sent = server.received[-1]
+        assert dict((n.lower(), v) for n, v in sent.headers)["x-amz-decoded-content-length"] == "20000"
+
+
+def test_presign_prints_the_url_and_the_url_reads_back(tmp_path: Path) -> None:
+    get = b"GET /report?page=2 HTTP/1.1\nHost: example.amazonaws.com\n\n"
+    code, out, err = run(["sign", saved(tmp_path, "get.req", get), "--service", "service", "--presign",
+                          "--expires", "300"])
+    url = out.decode()
+    assert code == 0 and url.startswith("https://example.amazonaws.com/report?page=2&X-Amz-Algorithm=") \
+        and url.count("\n") == 1 and "X-Amz-Expires=300" in url and "X-Amz-Signature=" in url
+    replays(tmp_path, out)
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out == f"sigv4 {sigv4.__version__}\n"
+
+
+@pytest.mark.parametrize("order", [
+    ["GetAlternateContact", "AlternateContactType=BILLING", "--dry-run", "--region", "eu-west-1"],
+    ["GetAlternateContact", "--dry-run", "AlternateContactType=BILLING", "--region", "eu-west-1"],
+    ["--region", "eu-west-1", "GetAlternateContact", "--dry-run", "AlternateContactType=BILLING"],
+    ["GetAlternateContact", "--region", "eu-west-1", "AlternateContactType=BILLING", "--dry-run"],
+])
+def test_call_takes_options_and_parameters_in_any_order(order: list[str]) -> None:
+    code, out, err = run(["call", "account", *order])
+    assert code == 0 and err == "", err
+    assert out.startswith(b"POST /getAlternateContact HTTP/1.1\r\n") and out.endswith(b'"BILLING"}'), out
+
+
+@pytest.mark.parametrize("body", [b"<html><body>502 Bad Gateway</body></html>\n", b"", b"\xff\xfe" * 400],
+                         ids=["html", "empty", "binary-long"])
+def test_call_with_an_undecodable_error_body_prints_status_request_id_and_body(body: bytes) -> None:
+    def gateway(request, data):  # type: ignore[no-untyped-def]
+        return 502, [("Content-Type", "text/html"), ("x-amzn-RequestId", "req-7f3a")], body
+
+    with http_server(gateway) as (url, _):
+        code, out, err = run(["call", "account", "ListRegions", "--endpoint-url", url])
+    assert code == 1 and out == b"" and err.count("\n") == 1, err
+    assert err.startswith("HTTP 502 ") and "request id req-7f3a" in err and not err.startswith(":")
+    assert ("502 Bad Gateway" in err) if body.startswith(b"<html>") else True
+    assert "(empty body)" in err if not body else len(err) < 700
+
+
+def test_a_request_without_scheme_sent_to_plain_http_gets_a_hint(tmp_path: Path) -> None:
+    # http.server answers the TLS hello with an HTTP 400, as plain-HTTP servers do: OpenSSL's WRONG_VERSION_NUMBER.
+    with verifying_server({"AKIDEXAMPLE": CREDS}) as server:
+        authority = server.url.partition("//")[2]
+        path = saved(tmp_path, "plain.req", f"GET / HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode())
+        code, out, err = run(["send", path])
+        assert code == 3 and out == b"" and err.count("\n") == 1, err
+        assert "TLS" in err and "--scheme http" in err and "http://" in err
+        code, out, _ = run(["send", path, "--scheme", "http", "--sign", "--service", "service"])
+        assert code == 0 and out.startswith(b"HTTP/1.1 200 ")

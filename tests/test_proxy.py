@@ -1,0 +1,291 @@
+"""`sigv4 proxy`: unsigned requests (curl, http.client) reach signed endpoints through it.
+
+Upstreams: the local Account endpoint (`sigv4 serve`, which verifies every
+signature), moto's server (STS and S3), and the verifying server of the
+adapter tests with S3 rules (checks the S3 canonicalization and
+UNSIGNED-PAYLOAD). The CLI test runs `sigv4 proxy` as a user would, in a
+subprocess, and stops it with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+import sigv4
+from serve_fixtures import DEFAULT, start, stop
+from sigv4.integrations import static
+from verifying_server import verifying_server
+from wire.transport.proxy import SigningProxy
+from wire.transport.server import LocalServer, ServeLimits
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCOUNT_CREDS = sigv4.Credentials(DEFAULT["access_key_id"], DEFAULT["secret_access_key"])
+
+
+@contextmanager
+def proxy(upstream: str, service: str, creds: sigv4.Credentials, *, region: str = "us-east-1",
+          limits: ServeLimits = ServeLimits()) -> Iterator[tuple[str, list[str]]]:
+    log: list[str] = []
+    app = SigningProxy(upstream, service, region, static(creds), {}, log.append)
+    server = LocalServer(app, "127.0.0.1", 0, limits).start()
+    try:
+        yield server.url, log
+    finally:
+        server.stop()
+
+
+def curl(*args: str) -> tuple[int, bytes]:
+    """curl's exit status and output (-s, and -w with the status code on the last line)."""
+    done = subprocess.run(["curl", "-s", "-w", "\n%{http_code}", *args], capture_output=True, timeout=60)
+    return done.returncode, done.stdout
+
+
+def fetch(url: str, method: str = "GET", body: bytes | None = None,
+          headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """An unsigned request with http.client (curl's stand-in where curl is missing)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), body, headers or {})
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    return response.status, data
+
+
+needs_curl = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+
+
+@needs_curl
+def test_unsigned_curl_reaches_the_account_endpoint(tmp_path: Path) -> None:
+    running = start(tmp_path)
+    try:
+        with proxy(running.url, "account", ACCOUNT_CREDS) as (url, log):
+            code, out = curl("-X", "POST", f"{url}/putAlternateContact", "-H", "Content-Type: application/json",
+                             "-d", json.dumps({"AlternateContactType": "BILLING", "EmailAddress": "b@example.com",
+                                               "Name": "Bill", "PhoneNumber": "+1-555-0100", "Title": "CFO"}))
+            assert code == 0 and out.endswith(b"\n200"), out
+            code, out = curl("-X", "POST", f"{url}/getAlternateContact", "-H", "Content-Type: application/json",
+                             "-d", '{"AlternateContactType": "BILLING"}')
+            body, _, status = out.rpartition(b"\n")
+            assert status == b"200" and json.loads(body)["AlternateContact"]["Name"] == "Bill"
+    finally:
+        stop(running)
+    assert [line.split(" ")[:3] for line in log] == [["POST", "/putAlternateContact", "200"],
+                                                     ["POST", "/getAlternateContact", "200"]]
+    assert all(line.endswith(" ms") for line in log)
+
+
+def test_a_signature_error_upstream_is_logged_with_its_diagnosis(tmp_path: Path) -> None:
+    running = start(tmp_path)
+    wrong = sigv4.Credentials(DEFAULT["access_key_id"], "not-the-secret")
+    try:
+        with proxy(running.url, "account", wrong) as (url, log):
+            status, body = fetch(f"{url}/listRegions", "POST", b"{}", {"Content-Type": "application/json"})
+    finally:
+        stop(running)
+    assert status == 403 and b"signature" in body.lower()
+    assert log[0].startswith("POST /listRegions 403 ")
+    diagnosis = "\n".join(log[1:])
+    assert "canonical request" in diagnosis.lower() and "not-the-secret" not in diagnosis
+
+
+@needs_curl
+def test_unsigned_curl_reaches_moto_sts_and_s3(moto_endpoint: str) -> None:
+    creds = sigv4.Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    with proxy(moto_endpoint, "sts", creds) as (url, log):
+        code, out = curl("-d", "Action=GetCallerIdentity&Version=2011-06-15", url + "/")
+        assert out.endswith(b"\n200") and b"<Arn>arn:aws:" in out, out
+    with proxy(moto_endpoint, "s3", creds) as (url, log):
+        assert curl("-X", "PUT", f"{url}/proxied-bucket")[1].endswith(b"\n200")
+        data = os.urandom(200_000)
+        assert fetch(f"{url}/proxied-bucket/dir/a%20b~c.bin", "PUT", data)[0] == 200
+        assert fetch(f"{url}/proxied-bucket/dir/a%20b~c.bin") == (200, data)
+    assert [line.split(" ")[2] for line in log] == ["200", "200", "200"]
+
+
+def test_s3_rules_and_unsigned_payload_verified(tmp_path: Path) -> None:
+    creds = sigv4.Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    with verifying_server({"AKIDEXAMPLE": creds}, s3=True) as upstream:
+        with proxy(upstream.url, "s3", creds) as (url, _):
+            status, body = fetch(f"{url}/bucket/a//b/../c%2Fd?list-type=2&prefix=x%20y", "PUT", b"hello",
+                                 {"Connection": "keep-alive, X-Hop", "X-Hop": "dropped", "X-Amz-Meta-Kept": "1"})
+    assert status == 200, body
+    record = json.loads(body)
+    assert record["payload_hash"] == "UNSIGNED-PAYLOAD" and record["body"] == "hello"
+    assert record["path"] == "/bucket/a//b/../c%2Fd"
+    sent = dict((name.lower(), value) for name, value in upstream.received[0].headers)
+    assert "x-hop" not in sent and sent["x-amz-meta-kept"] == "1"
+
+
+def test_the_server_limits_apply(tmp_path: Path) -> None:
+    creds = sigv4.Credentials("AKIDEXAMPLE", "secret")
+    with verifying_server({"AKIDEXAMPLE": creds}) as upstream:
+        with proxy(upstream.url, "execute-api", creds, limits=ServeLimits(max_body_bytes=1000)) as (url, log):
+            assert fetch(url + "/big", "POST", b"x" * 1001)[0] == 413
+            assert fetch(url + "/small", "POST", b"x" * 1000)[0] == 200
+    assert upstream.received[-1].body == b"x" * 1000 and len(upstream.received) == 1
+
+
+def test_an_unreachable_upstream_is_a_502() -> None:
+    with proxy("http://127.0.0.1:9", "execute-api", sigv4.Credentials("AKID", "secret")) as (url, log):
+        status, body = fetch(url + "/x")
+    assert status == 502 and b"upstream http://127.0.0.1:9" in body
+    assert log[0].startswith("GET /x 502 ")
+
+
+def test_sigv4_proxy_on_the_command_line(tmp_path: Path) -> None:
+    running = start(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "AWS_ACCESS_KEY_ID": DEFAULT["access_key_id"],
+           "AWS_SECRET_ACCESS_KEY": DEFAULT["secret_access_key"], "AWS_EC2_METADATA_DISABLED": "true"}
+    process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "proxy", "--upstream", running.url,
+                                "--service", "account", "--port", "0"], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        banner = process.stderr.readline()
+        assert banner.startswith("sigv4 proxy: http://127.0.0.1:") and "credentials from env" in banner, banner
+        url = banner.split()[2]
+        status, body = fetch(f"{url}/listRegions", "POST", b"{}", {"Content-Type": "application/json"})
+        assert status == 200 and b"us-east-1" in body
+        assert process.stderr.readline().startswith("POST /listRegions 200 ")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        stop(running)
+
+
+def test_sigv4_proxy_refuses_a_bad_upstream_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    import cli
+    env = {"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"}
+    assert cli.main(["proxy", "--upstream", "ftp://example.com", "--service", "s3"], env) == 2
+    assert capsys.readouterr().err.startswith("sigv4: error: --upstream 'ftp://example.com'")
+
+
+@contextmanager
+def staged_upstream(half: int) -> Iterator[tuple[str, dict[str, threading.Event]]]:
+    """An upstream that proves streaming by ordering, not timing: it reads the first half of a PUT body and
+    says so, and answers a GET with half a body, then waits for the test to have read it before the rest."""
+    events = {name: threading.Event() for name in ("got_first_half", "client_read_first_half", "second_half_came")}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_PUT(self) -> None:
+            self.rfile.read(half)
+            events["got_first_half"].set()
+            self.rfile.read(int(self.headers["Content-Length"]) - half)
+            events["second_half_came"].set()
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(2 * half))
+            self.end_headers()
+            self.wfile.write(b"a" * half)
+            self.wfile.flush()
+            if events["client_read_first_half"].wait(30):
+                self.wfile.write(b"b" * half)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", events
+    finally:
+        for event in events.values():
+            event.set()
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_bodies_stream_both_ways_for_s3() -> None:
+    half = 256 * 1024
+    with staged_upstream(half) as (upstream, events), \
+            proxy(upstream, "s3", sigv4.Credentials("AKID", "secret"),
+                  limits=ServeLimits(max_body_bytes=4 * half)) as (url, log):
+        parts = urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        connection.putrequest("PUT", "/bucket/key")
+        connection.putheader("Content-Length", str(2 * half))
+        connection.endheaders()
+        connection.send(b"x" * half)
+        # The proxy passed the first half on while the client still holds the second.
+        assert events["got_first_half"].wait(30) and not events["second_half_came"].is_set()
+        connection.send(b"y" * half)
+        assert connection.getresponse().status == 200
+        connection.close()
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        connection.request("GET", "/bucket/key")
+        response = connection.getresponse()
+        # The first half arrives while the upstream still holds the second.
+        assert response.status == 200 and response.read(half) == b"a" * half
+        events["client_read_first_half"].set()
+        assert response.read() == b"b" * half
+        connection.close()
+    assert [line.split(" ")[:3] for line in log] == [["PUT", "/bucket/key", "200"], ["GET", "/bucket/key", "200"]]
+
+
+def test_one_upstream_connection_per_client_connection_and_a_stale_one_is_replaced() -> None:
+    from local_http import http_server
+    creds = sigv4.Credentials("AKID", "secret")
+    with http_server() as (upstream, recorder), proxy(upstream, "execute-api", creds) as (url, log):
+        parts = urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        for path in ("/one", "/two", "/three"):
+            connection.request("POST", path, b"abc")
+            response = connection.getresponse()
+            assert (response.status, response.read()) == (200, b"got 3")
+        connection.close()
+    assert recorder.connections == 1 and len(recorder.requests) == 3
+    assert all(dict(request.headers)[b"authorization"].startswith(b"AWS4-HMAC-SHA256 ")
+               for request, _ in recorder.requests)
+
+    # An upstream that answers once per connection, then closes it without saying so.
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[int] = []
+
+    def answer_once() -> None:
+        while True:
+            try:
+                sock, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            with sock:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += sock.recv(65536)
+                sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    threading.Thread(target=answer_once, daemon=True).start()
+    try:
+        with proxy(f"http://127.0.0.1:{listener.getsockname()[1]}", "execute-api", creds) as (url, log):
+            parts = urlsplit(url)
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+            for path in ("/a", "/b"):
+                connection.request("GET", path)
+                response = connection.getresponse()
+                assert (response.status, response.read()) == (200, b"ok"), log
+            connection.close()
+    finally:
+        listener.close()
+    assert len(accepted) == 2 and [line.split(" ")[2] for line in log] == ["200", "200"]

@@ -1,0 +1,164 @@
+"""The signing proxy behind `sigv4 proxy`: a local reverse proxy that re-signs every request for one upstream.
+
+Strategy: the proxy is a streaming app for the edge's server
+(`wire.transport.server`: its accept loop, connection handling and limits,
+the same as `sigv4 serve`). Each request it is handed loses what must not
+cross (hop-by-hop headers, any old signature, the client's Host), is pointed
+at the upstream, signed now with the credentials the provider gives (cached
+until shortly before they expire), and sent with the edge's client
+(`wire.transport.client.Connection.stream`, one kept-alive connection to the
+upstream per client connection, a request on a connection the upstream had
+closed while idle sent once more); the answer goes back without its
+hop-by-hop headers, its body relayed as it arrives. Bodies: S3
+(`service="s3"`) is signed by S3's rules with `UNSIGNED-PAYLOAD`, so a body
+with a Content-Length streams through unhashed; every other service signs the
+body's SHA-256, which needs the whole body first (it is bounded by the
+server's body limit). One line per request goes to `log` (method, path,
+status, milliseconds until the answer was relayed); when the upstream refuses
+the signature, `wire.diagnose`'s analysis of the request we sent follows it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import sigv4
+from sigv4.integrations.resolved import CredentialProvider, resolved
+from sigv4.types import iter_body
+from wire.complaint import read_error
+from wire.diagnose import diagnose
+from wire.diagnosis_text import render_text
+from wire.transport.client import Connection, NetworkError, RequestError, Streamed, TransportOptions
+
+#: Headers that belong to one hop (RFC 9110 section 7.6.1) and never cross the proxy.
+HOP_BY_HOP = frozenset({
+    "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+    "transfer-encoding", "upgrade", "expect",
+})
+#: Headers the proxy replaces: the old signature, the client's Host (the upstream's goes out) and the framing.
+REPLACED = frozenset({"authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256", "host",
+                      "content-length"})
+#: Complaint kinds (see `wire.complaint.KIND_RULES`) for which the log shows the signature diagnosis.
+SIGNATURE_KINDS = frozenset({
+    "signature-mismatch", "signature-expired", "signature-not-yet-current", "clock-skew", "request-expired",
+    "wrong-region", "wrong-scope", "payload-hash", "incomplete-signature",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyReply:
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes | Iterator[bytes]
+
+
+def _upstream_url(upstream: str, target: str) -> str:
+    base = upstream.rstrip("/")
+    return base + (target if target.startswith("/") else "/" + target)
+
+
+def forwarded_headers(headers: tuple[tuple[str, str], ...], dropped: frozenset[str]) -> list[tuple[str, str]]:
+    """`headers` without the `dropped` names and without the ones the Connection header names."""
+    named = {n.strip().lower() for name, value in headers if name.lower() == "connection" for n in value.split(",")}
+    return [(name, value) for name, value in headers if name.lower() not in dropped and name.lower() not in named]
+
+
+@dataclass
+class SigningProxy:
+    """The app: `respond(request, peer)` forwards one request, signed, and relays the upstream's answer."""
+
+    upstream: str  # scheme://host[:port][/base path]
+    service: str
+    region: str
+    credentials: CredentialProvider
+    env: Mapping[str, str]
+    log: Callable[[str], None]
+    options: TransportOptions = field(default_factory=TransportOptions)
+    #: The server hands the request body over as it arrives (see `wire.transport.server.App`).
+    streaming: bool = True
+    _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        target = sigv4.Request("GET", self.upstream)
+        if target.scheme not in ("http", "https") or not target.authority:
+            raise ValueError(f"--upstream {self.upstream!r}: expected http(s)://host[:port][/path]")
+
+    def sign(self, request: sigv4.Request) -> sigv4.Request:
+        """`request` (as received) pointed at the upstream and signed now."""
+        headers = forwarded_headers(request.headers, HOP_BY_HOP | REPLACED)
+        s3, length = self.service == "s3", request.header("content-length")
+        body: sigv4.types.Body
+        if s3 and length is not None:
+            # UNSIGNED-PAYLOAD: the body streams through, unread until the head has gone out.
+            body = iter_body(request.body)
+            headers.append(("Content-Length", length))
+        else:
+            body = b"".join(iter_body(request.body))
+        outgoing = sigv4.Request(request.method, _upstream_url(self.upstream, request.target), headers, body)
+        return sigv4.sign(outgoing, resolved(self.credentials()).credentials, region=self.region,
+                          service=self.service, timestamp=datetime.now(timezone.utc), s3=s3,
+                          payload=sigv4.UNSIGNED_PAYLOAD if s3 else None, content_sha256_header=s3).request
+
+    def respond(self, request: sigv4.Request, source_ip: str) -> ProxyReply:
+        started = time.perf_counter()
+        try:
+            signed = self.sign(request)
+        except sigv4.SigningError as err:
+            return self._failed(request, started, 400, f"the proxy cannot sign this request: {err}")
+        connection = self._connection(signed)
+        try:
+            response = self._stream(connection, signed)
+            headers = tuple(forwarded_headers(tuple(response.headers), HOP_BY_HOP | {"date"}))
+            if response.status not in (400, 401, 403):
+                return ProxyReply(response.status, headers, self._relay(request, response, connection, started))
+            body = b"".join(response.chunks)  # an error: small, and read whole for the diagnosis
+        except (NetworkError, RequestError) as err:
+            connection.close()
+            return self._failed(request, started, 502, f"upstream {self.upstream}: {err}")
+        self.log(f"{request.method} {request.target} {response.status} {_ms(started)} ms")
+        complaint = read_error(response.status, response.headers, body)
+        if complaint.kind in SIGNATURE_KINDS:
+            self.log(render_text(diagnose(signed, complaint)))
+        return ProxyReply(response.status, headers, body)
+
+    def _connection(self, signed: sigv4.Request) -> Connection:
+        """This thread's connection to the upstream: one per client connection, kept alive between requests."""
+        kept: Connection | None = getattr(self._local, "connection", None)
+        if kept is None:
+            kept = self._local.connection = Connection(signed.scheme, signed.authority, self.options, self.env,
+                                                       self.log)
+        return kept
+
+    def _stream(self, connection: Connection, signed: sigv4.Request) -> Streamed:
+        reused = connection.is_open
+        try:
+            return connection.stream(signed)
+        except NetworkError:
+            if not reused or not isinstance(signed.body, bytes):
+                raise
+            # The upstream closed the idle connection we kept: the request goes once more, on a new one.
+            connection.close()
+            return connection.stream(signed)
+
+    def _relay(self, request: sigv4.Request, response: Streamed, connection: Connection,
+               started: float) -> Iterator[bytes]:
+        relayed = False
+        try:
+            yield from response.chunks
+            relayed = True
+        finally:
+            if not relayed:  # the client left, or the upstream failed, half-way: the connection is unusable
+                connection.close()
+            self.log(f"{request.method} {request.target} {response.status} {_ms(started)} ms")
+
+    def _failed(self, request: sigv4.Request, started: float, status: int, message: str) -> ProxyReply:
+        self.log(f"{request.method} {request.target} {status} {_ms(started)} ms: {message}")
+        return ProxyReply(status, (("Content-Type", "text/plain; charset=utf-8"),), message.encode("utf-8") + b"\n")
+
+
+def _ms(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)

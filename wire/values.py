@@ -1,0 +1,213 @@
+"""Shape-directed conversion between params and document values, for the
+protocols whose bodies are documents of plain values: awsJson and restJson1
+bodies (JSON) and Smithy RPCv2 (CBOR).
+
+Strategy: each shape's encoder and decoder is compiled once into a closure
+(cached per shape identity and `Rules`) from builder tables keyed by shape
+type; a structure's closure holds its members' conversions directly, and
+values the document carries unchanged (strings, integers, booleans) skip the
+call. What differs between the formats is only how scalars travel (a blob is
+base64 text in JSON and a byte string in CBOR; a timestamp is a formatted
+number or text in JSON and a tag-1 item in CBOR; non-finite floats are
+strings in JSON), so a format is a `Rules` value holding its scalar tables,
+and the structure, list and map builders here are shared. A timestamp's
+format is a trait of the member reference, not of the shape, so it is fixed
+when the member's encoder is built. Absent and `None` members are omitted on
+output; `null` is skipped on input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from wire.errors import DecodeError
+from wire.model import CompileMemo, Member, Shape, compile_once
+
+#: A compiled conversion of one shape's values; None where the document carries the value as it is.
+Convert = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Rules:
+    """How one document format carries scalars (compared by identity)."""
+
+    #: shape type -> (shape, timestamp format of the member reference) -> encoder
+    encoders: Mapping[str, Callable[[Shape, str | None], Convert]]
+    #: shape type -> shape -> decoder
+    decoders: Mapping[str, Callable[[Shape], Convert]]
+    #: shape type -> the exact document type its decoder returns unchanged (the call is skipped)
+    decoded_as_is: Mapping[str, type]
+
+
+def expect(kind: type | tuple[type, ...], value: Any, shape: Shape) -> Any:
+    """`value` when it is a `kind`; else `DecodeError` naming the shape."""
+    if not isinstance(value, kind):
+        raise DecodeError(f"{shape.name}: expected {shape.type}, got {type(value).__name__}")
+    return value
+
+
+def _compile(shape: Shape, memo: CompileMemo, build: Callable[[Shape, CompileMemo], Convert | None]) -> Convert | None:
+    converter: Convert | None = compile_once(shape, memo, lambda: build(shape, memo))
+    return converter
+
+
+class _Compiler:
+    """What the encoder and decoder compilers share: documents travel as they
+    are, containers are built by `structural`, scalars by the `Rules` table."""
+
+    structural: dict[str, Callable[[Shape, CompileMemo], Convert]]
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+
+    def scalar(self, shape: Shape) -> Convert | None:
+        raise NotImplementedError
+
+    def build(self, shape: Shape, memo: CompileMemo) -> Convert | None:
+        if shape.document:
+            return None
+        structural = self.structural.get(shape.type)
+        return structural(shape, memo) if structural is not None else self.scalar(shape)
+
+
+# -- encoding: params -> document values -------------------------------------------
+
+
+class _Encoders(_Compiler):
+    """The encoder compiler of one `Rules`."""
+
+    def __init__(self, rules: Rules) -> None:
+        super().__init__(rules)
+        self.structural = {
+            "structure": lambda shape, memo: self.members(shape.members.values(), memo),
+            "list": self.list,
+            "map": self.map,
+        }
+
+    def scalar(self, shape: Shape) -> Convert | None:
+        encoder = self.rules.encoders.get(shape.type)
+        return None if encoder is None else encoder(shape, shape.timestamp_format)
+
+    def member(self, member: Member, memo: CompileMemo) -> Convert | None:
+        shape = member.shape
+        if shape.type == "timestamp":
+            # The format is a trait of the member reference, so it is not memoized with the shape.
+            return self.rules.encoders["timestamp"](shape, member.timestamp_format or shape.timestamp_format)
+        return _compile(shape, memo, self.build)
+
+    def members(self, members: Iterable[Member], memo: CompileMemo) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+        plan = {m.name: (m.wire_name, self.member(m, memo)) for m in members}
+
+        def encode(value: Mapping[str, Any]) -> dict[str, Any]:
+            # Walk the keys the caller set, not every member (a union such as
+            # DynamoDB's AttributeValue has ten, one set), so keys keep the caller's
+            # order. Keys that are not members (bound elsewhere, or unknown and
+            # already refused by validation) are skipped.
+            out: dict[str, Any] = {}
+            for name, item in value.items():
+                entry = plan.get(name)
+                if entry is not None and item is not None:
+                    encoder = entry[1]
+                    out[entry[0]] = item if encoder is None else encoder(item)
+            return out
+
+        return encode
+
+    def list(self, shape: Shape, memo: CompileMemo) -> Convert:
+        encoder = self.member(shape.member, memo)
+        if encoder is None:
+            return list
+        return lambda value: [encoder(item) for item in value]
+
+    def map(self, shape: Shape, memo: CompileMemo) -> Convert:
+        encoder = self.member(shape.members["value"], memo)
+        if encoder is None:
+            return dict
+        return lambda value: {key: encoder(item) for key, item in value.items()}
+
+
+# -- decoding: document values -> values ---------------------------------------------
+
+
+class _Decoders(_Compiler):
+    """The decoder compiler of one `Rules`."""
+
+    def __init__(self, rules: Rules) -> None:
+        super().__init__(rules)
+        self.structural = {"structure": self.structure, "list": self.list, "map": self.map}
+
+    def scalar(self, shape: Shape) -> Convert | None:
+        decoder = self.rules.decoders.get(shape.type)
+        return None if decoder is None else decoder(shape)
+
+    def members(self, members: Iterable[Member], memo: CompileMemo) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+        as_is = self.rules.decoded_as_is
+        plan = tuple((m.wire_name, m.name, as_is.get(m.shape.type), _compile(m.shape, memo, self.build)) for m in members)
+
+        def decode(data: Mapping[str, Any]) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for wire_name, name, kind, decoder in plan:
+                item = data.get(wire_name)
+                if item is not None:
+                    out[name] = item if type(item) is kind or decoder is None else decoder(item)
+            return out
+
+        return decode
+
+    def structure(self, shape: Shape, memo: CompileMemo) -> Convert:
+        decode = self.members(shape.members.values(), memo)
+        return lambda data: decode(expect(dict, data, shape))
+
+    def list(self, shape: Shape, memo: CompileMemo) -> Convert:
+        decoder = _compile(shape.member.shape, memo, self.build) or (lambda item: item)
+        return lambda data: [decoder(item) for item in expect(list, data, shape) if item is not None]
+
+    def map(self, shape: Shape, memo: CompileMemo) -> Convert:
+        decoder = _compile(shape.members["value"].shape, memo, self.build) or (lambda item: item)
+        return lambda data: {key: decoder(item) for key, item in expect(dict, data, shape).items() if item is not None}
+
+
+@lru_cache(maxsize=64)
+def _encoders(rules: Rules) -> _Encoders:
+    return _Encoders(rules)
+
+
+@lru_cache(maxsize=64)
+def _decoders(rules: Rules) -> _Decoders:
+    return _Decoders(rules)
+
+
+# -- the cached entry points -----------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def members_encoder(rules: Rules, members: tuple[Member, ...]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """The encoder of a document object holding those of `members` set in a value, built once."""
+    return _encoders(rules).members(members, {})
+
+
+@lru_cache(maxsize=4096)
+def value_encoder(rules: Rules, shape: Shape, fmt: str | None) -> Convert | None:
+    """The encoder of `shape`'s values (timestamp format `fmt`), built once; None when values travel as they are."""
+    return _encoders(rules).member(Member("", shape, timestamp_format=fmt), {})
+
+
+@lru_cache(maxsize=4096)
+def members_decoder(rules: Rules, members: tuple[Member, ...]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """The decoder of those of `members` present (and not null) in a document object, built once."""
+    return _decoders(rules).members(members, {})
+
+
+@lru_cache(maxsize=4096)
+def value_decoder(rules: Rules, shape: Shape) -> Convert | None:
+    """The decoder of `shape`'s document values, built once; None when values are taken as they are."""
+    return _compile(shape, {}, _decoders(rules).build)
+
+
+@lru_cache(maxsize=4096)
+def structure_members(shape: Shape) -> tuple[Member, ...]:
+    """A structure's members as the hashable key `members_encoder` / `members_decoder` are built for."""
+    return tuple(shape.members.values())
