@@ -208,7 +208,7 @@ def canonical_header_value(value: str) -> str:
 # within one second) on request after request: each (name, value) is checked
 # and canonicalized once. Only successes are cached; a bad header raises every time.
 @lru_cache(maxsize=1024)
-def _canonical_header(name: str, value: str) -> tuple[str, str]:
+def canonical_header(name: str, value: str) -> tuple[str, str]:
     """(lowercase name, canonical value) of one header, checked as by `check_header`."""
     key = _header_key(name)
     bad = _CONTROL.search(value)
@@ -227,7 +227,7 @@ def canonical_headers(
     """
     merged: dict[str, str] = {}
     for name, value in headers:
-        key, value = _canonical_header(name, value)
+        key, value = canonical_header(name, value)
         if key not in unsigned:
             merged[key] = f"{merged[key]},{value}" if key in merged else value
     # Names are unique keys, so sorting the pairs sorts by name alone.

@@ -28,12 +28,12 @@ from email.utils import parsedate_to_datetime
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from itertools import product
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from . import v2, v4a
 from .canonical import (
-    CanonicalRequest, CanonicalRules, canonical_headers, canonical_query, canonical_query_string, canonical_uri,
-    query_pairs,
+    CanonicalRequest, CanonicalRules, canonical_header, canonical_headers, canonical_query, canonical_query_string,
+    canonical_uri, query_pairs,
 )
 from .errors import InvalidTimestampError, SigningError, VerificationError
 from .keys import hmac_signer, signing_key
@@ -452,15 +452,19 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
     headers = request.headers
     if "host" not in first and request.scheme:
         headers = (*headers, ("Host", host_from_url(request)))
-    picked, problem = _signed_pick(tuple([name for name, _ in headers]), auth.signed_headers, auth.presigned,
-                                   auth.version == "v4a")
-    if problem is not None:
-        raise _fail(*problem, auth)
+    pick = _signed_pick(tuple([name for name, _ in headers]), auth.signed_headers, auth.presigned,
+                        auth.version == "v4a")
+    if pick.problem is not None:
+        raise _fail(*pick.problem, auth)
     payload = _payload_line(request, first, auth, s3)
     path = request.target.partition("#")[0].partition("?")[0]
     try:
         # Only the headers the client listed are canonicalized, and with its own names; all of them are signed.
-        header_pairs, signed_text = canonical_headers([headers[index] for index in picked], _ALL_SIGNED)
+        if pick.order is not None:  # no name repeats: each header canonicalized alone, in the planned order
+            header_pairs = tuple([canonical_header(*headers[index]) for index in pick.order])
+            signed_text = pick.signed_text
+        else:
+            header_pairs, signed_text = canonical_headers([headers[index] for index in pick.indices], _ALL_SIGNED)
         uri = canonical_uri(path, rules)
     except SigningError as err:
         raise _fail("malformed_request", str(err), auth) from None
@@ -480,22 +484,39 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
 _Problem = tuple[Reason, str]
 
 
+class _SignedPick(NamedTuple):
+    """Which of a header shape's headers are signed, and how they canonicalize (see `_signed_pick`)."""
+
+    #: Indices of the signed headers, in request order.
+    indices: tuple[int, ...]
+    #: The same, in canonical (sorted by lowercase name) order; None when a name repeats (values are merged).
+    order: tuple[int, ...] | None
+    signed_text: str
+    #: The reason and message to refuse the list, or None.
+    problem: _Problem | None
+
+
 # A client sends the same header names in the same order, signing the same list, request after request:
-# which headers to canonicalize, and whether the list is acceptable at all, is worked out once per such shape.
+# which headers to canonicalize, in what order, and whether the list is acceptable at all, is worked out once
+# per such shape.
 @lru_cache(maxsize=256)
-def _signed_pick(names: tuple[str, ...], signed_names: tuple[str, ...], presigned: bool,
-                 v4a_header: bool) -> tuple[tuple[int, ...], _Problem | None]:
-    """(indices of the signed headers among `names`, in order; the reason and message to refuse the list, or None)."""
+def _signed_pick(names: tuple[str, ...], signed_names: tuple[str, ...], presigned: bool, v4a_header: bool) -> _SignedPick:
     lower = [name.lower() for name in names]
     signed = {name.lower() for name in signed_names}
     required = {"host"} if presigned else {"host", "x-amz-date" if "x-amz-date" in lower else "date"}
     if v4a_header and not presigned:
         required.add("x-amz-region-set")
     if unsigned := sorted(required - signed):
-        return (), ("unsigned_header", f"SignedHeaders: {', '.join(unsigned)} must be signed")
+        return _SignedPick((), None, "", ("unsigned_header", f"SignedHeaders: {', '.join(unsigned)} must be signed"))
     if missing := [name for name in signed_names if name.lower() not in lower]:
-        return (), ("missing_signed_header", f"SignedHeaders: {', '.join(missing)} listed but absent from the request")
-    return tuple([index for index, name in enumerate(lower) if name in signed]), None
+        return _SignedPick((), None, "", ("missing_signed_header",
+                                          f"SignedHeaders: {', '.join(missing)} listed but absent from the request"))
+    indices = tuple([index for index, name in enumerate(lower) if name in signed])
+    picked = [lower[index] for index in indices]
+    if len(set(picked)) < len(picked):
+        return _SignedPick(indices, None, "", None)
+    order = tuple(sorted(indices, key=lower.__getitem__))
+    return _SignedPick(indices, order, ";".join([lower[index] for index in order]), None)
 
 
 def _verify_v2(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules, s3: bool,
@@ -541,7 +562,7 @@ def verify(
     first = _first_values(request)
     auth = _parse_auth(request, first, plus_is_space)
     _check_scope(auth, expected_service, allowed_regions)
-    _check_time(auth, now.astimezone(timezone.utc), max_skew)
+    _check_time(auth, now if now.tzinfo is timezone.utc else now.astimezone(timezone.utc), max_skew)
     creds = lookup(auth.access_key_id)
     if creds is None:
         raise _fail("unknown_key", f"access key id {auth.access_key_id!r}: not known to this server", auth)
