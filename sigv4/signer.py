@@ -214,6 +214,9 @@ def _options(
 
     Positional, in `_settled_options`' order: this runs on every signature, and keywords cost more to pass.
     """
+    if unsigned_headers is None and isinstance(region, str):  # the usual call: nothing to convert
+        return _settled_options(algorithm, deterministic, region, service, date, s3, normalize_path,
+                                double_encode, payload, omit_session_token, content_sha256_header, None, plus_is_space)
     if not isinstance(region, str):
         if algorithm != "v4a":
             raise InvalidParameterError("region: a list of regions is a SigV4a region set; pass algorithm='v4a'")
@@ -314,11 +317,47 @@ def _canonical(request: Request, rules: CanonicalRules, plan: HeaderPlan, when: 
                payload_hash: str) -> tuple[tuple[tuple[str, str], ...], CanonicalRequest]:
     """The signed request's headers (before Authorization) and its canonical request."""
     headers, pairs = plan.fill(when, payload_hash)
-    path, _, query = request.target.partition("?")
-    canonical = CanonicalRequest(request.method, canonical_uri(path, rules),
-                                 canonical_query_string(query, rules.plus_is_space), pairs, plan.signed_headers,
-                                 payload_hash)
-    return headers, canonical
+    if not plan.canonical_holes:  # a one-off plan: rendered when asked, as any canonical request
+        path, _, query = request.target.partition("?")
+        return headers, CanonicalRequest(request.method, canonical_uri(path, rules),
+                                         canonical_query_string(query, rules.plus_is_space), pairs,
+                                         plan.signed_headers, payload_hash)
+    # A shape that comes back is mostly sent to the same few targets: its text is kept around the holes.
+    key = (request.method, request.target, rules)
+    text = plan.texts.get(key)
+    if text is None:
+        text = _text_template(request, rules, plan)
+        if len(plan.texts) >= _TEXTS_PER_PLAN:
+            plan.texts.clear()
+        plan.texts[key] = text
+    uri, query, pieces, kinds = text
+    if kinds == _DATE_ONLY:  # the usual shape: only the X-Amz-Date value changes
+        rendered = pieces[0] + when + pieces[1] + payload_hash
+    else:
+        values = (when, payload_hash)
+        rendered = "".join([piece + values[kind] for piece, kind in zip(pieces, kinds)]) + pieces[-1] + payload_hash
+    return headers, CanonicalRequest(request.method, uri, query, pairs, plan.signed_headers, payload_hash, rendered)
+
+
+_TEXTS_PER_PLAN = 64
+_DATE_ONLY = (DATE,)
+# Stand-ins for the holes while the template is rendered: control bytes, which no canonical value holds.
+_HOLE_MARKS = ("\x00", "\x01")
+_HOLE_SPLIT = re.compile("([\x00\x01])")
+
+
+def _text_template(request: Request, rules: CanonicalRules,
+                   plan: HeaderPlan) -> tuple[str, str, tuple[str, ...], tuple[int, ...]]:
+    """(canonical URI, canonical query, the canonical text's pieces before the payload hash, the hole kind
+    (DATE or PAYLOAD) between each two pieces)."""
+    path, _, raw_query = request.target.partition("?")
+    uri, query = canonical_uri(path, rules), canonical_query_string(raw_query, rules.plus_is_space)
+    pairs = [*plan.canonical]
+    for index, kind in plan.canonical_holes:
+        pairs[index] = (pairs[index][0], _HOLE_MARKS[kind])
+    template = CanonicalRequest(request.method, uri, query, tuple(pairs), plan.signed_headers, "").render()
+    parts = _HOLE_SPLIT.split(template)
+    return uri, query, tuple(parts[0::2]), tuple([_HOLE_MARKS.index(mark) for mark in parts[1::2]])
 
 
 def _check_credentials(creds: Credentials) -> None:
@@ -401,7 +440,7 @@ def sign(
     body = request.body
     if upload is not None:
         body = upload.encode(chunked.ChunkScope(opts.scheme.name, when, opts.scope), signer, signature)
-    req = request._copy(headers=(*headers, ("Authorization", authorization)), body=body)
+    req = request._copy(None, (*headers, ("Authorization", authorization)), body)
     return SigningResult(req, opts.scheme.name, when, opts.scope, canonical, to_sign, signature,
                          authorization)
 

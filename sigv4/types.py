@@ -72,7 +72,15 @@ class Request:
         headers: Iterable[tuple[str, str]] = (),
         body: Body = b"",
     ) -> None:
-        _fill(self, method, url, _header_pairs(headers), body, *_split_url(url))
+        # Filled here rather than through `_fill`: requests are built fresh for every call, and a call costs.
+        scheme, authority, target = _split_url(url)
+        _SET_METHOD(self, method)
+        _SET_URL(self, url)
+        _SET_HEADERS(self, _header_pairs(headers))
+        _SET_BODY(self, body)
+        _SET_SCHEME(self, scheme)
+        _SET_AUTHORITY(self, authority)
+        _SET_TARGET(self, target)
 
     def _copy(self, url: str | None = None, headers: tuple[tuple[str, str], ...] | None = None,
               body: Body | None = None) -> Request:
