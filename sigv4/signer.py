@@ -81,6 +81,10 @@ class SigningResult(NamedTuple):
         return self.request.url
 
 
+#: SigningResult from a tuple of its fields, in C: the generated __new__ is a Python call with keywords.
+_signing_result: Callable[[tuple[object, ...]], SigningResult] = partial(tuple.__new__, SigningResult)
+
+
 def amz_date(timestamp: datetime) -> str:
     """`YYYYMMDDTHHMMSSZ` in UTC; a naive datetime is refused rather than guessed."""
     if not isinstance(timestamp, datetime):
@@ -441,8 +445,7 @@ def sign(
     if upload is not None:
         body = upload.encode(chunked.ChunkScope(opts.scheme.name, when, opts.scope), signer, signature)
     req = request._copy(None, (*headers, ("Authorization", authorization)), body)
-    return SigningResult(req, opts.scheme.name, when, opts.scope, canonical, to_sign, signature,
-                         authorization)
+    return _signing_result((req, opts.scheme.name, when, opts.scope, canonical, to_sign, signature, authorization))
 
 
 def presign(
