@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -30,6 +30,7 @@ from sigv4.integrations.credentials import ResolvedCredentials, profile_setting,
 from sigv4.integrations.whoami import describe
 from sigv4.raw import parse_request
 from sigv4.redact import redact
+from wire import s3
 from wire.endpoints import infer_scope, service_endpoint, with_endpoint
 from wire.export import (body_bytes, body_text, curl_command, har_entry, http_message, json_default, render_response,
                          service_error_line)
@@ -37,6 +38,7 @@ from wire.service.app import DEFAULT_IDENTITY_NOTICE, build_app, load_accounts, 
 from wire.service.demo import run_demo
 from wire.service.identities import ConfigError
 from wire.service.trail_log import TrailError, read_trail
+from wire.skew import retry_offset
 from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions, send_request
 from wire.transport.server import LocalServer, ServeLimits
 
@@ -108,13 +110,13 @@ def _scope_args(args: argparse.Namespace, request: sigv4.Request, resolved: Reso
     return region, service
 
 
-def sign_request(request: sigv4.Request, args: argparse.Namespace,
-                 env: Mapping[str, str]) -> tuple[Any, ResolvedCredentials, str, str]:
-    """Sign (or presign) `request` with the signing flags: (result, credentials, region, service)."""
+def sign_request(request: sigv4.Request, args: argparse.Namespace, env: Mapping[str, str],
+                 skew: timedelta = timedelta(0)) -> tuple[Any, ResolvedCredentials, str, str]:
+    """Sign (or presign) `request` with the signing flags, `skew` from our clock: (result, credentials, region, service)."""
     resolved = resolve_credentials(args.profile, env)
     region, service = _scope_args(args, request, resolved)
     signing_region: str | list[str] = args.region_set.split(",") if args.region_set else region
-    options = dict(region=signing_region, service=service, timestamp=parse_date(args.date), **_sign_options(args))
+    options = dict(region=signing_region, service=service, timestamp=parse_date(args.date) + skew, **_sign_options(args))
     if args.presign:
         result = sigv4.presign(request, resolved.credentials, expires=args.expires, **options)
     else:
@@ -158,6 +160,14 @@ def _warn(text: str) -> None:
     print(text, file=sys.stderr)
 
 
+def server_skew(exchange: Any) -> timedelta | None:
+    """The server's clock minus ours when `exchange` is a clock-skew error worth one more try (`wire.skew`)."""
+    body = exchange.body or bytes(exchange.received)  # the raw bytes when the body went to a file
+    if offset := retry_offset(exchange.status, exchange.headers, body, parse_date(None)):
+        _warn(f"* the server's clock is {offset.total_seconds():+.0f} s from ours: signed again for its time, sent again")
+    return offset
+
+
 STALE_AUTH_HEADERS = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
 
 
@@ -176,11 +186,11 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     request = with_endpoint(raw.request, args.endpoint) if args.endpoint else raw.request
     creds, show = None, args.show_secrets
     with ExitStack() as files:
-        if args.body_file:
-            body_file = files.enter_context(open_file(args.body_file, "rb"))
+        if body_file := files.enter_context(open_file(args.body_file, "rb")) if args.body_file else None:
             request = with_body_file(request, body_file, chunked=args.sign and args.chunked)
+        unsigned = request.without_headers(STALE_AUTH_HEADERS)
         if args.sign:
-            result, resolved, _, _ = sign_request(request.without_headers(STALE_AUTH_HEADERS), args, env)
+            result, resolved, _, _ = sign_request(unsigned, args, env)
             creds, request = resolved.credentials, result.request
         if args.curl or args.har:
             body = b"" if args.body_file else body_bytes(request)
@@ -189,6 +199,13 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
             return 0
         sink = files.enter_context(open_file(args.output, "wb")) if args.output else None
         exchange = send_request(request, _transport_options(args), env, _warn, sink=sink)
+        if args.sign and not args.date and (skew := server_skew(exchange)) is not None:
+            for rewound in filter(None, (body_file, sink)):
+                rewound.seek(0)
+            request = sign_request(unsigned, args, env, skew)[0].request
+            exchange = send_request(request, _transport_options(args), env, _warn, sink=sink)
+            if sink is not None:
+                sink.truncate()  # the first answer may have been the longer one
     body = request.body if isinstance(request.body, bytes) else b""
     if args.verbose:
         for name, value in exchange.added_headers:
@@ -204,63 +221,77 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     return 0
 
 
-def call_params(args: argparse.Namespace) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if args.input:
-        text = args.input
-        if args.input.startswith("@"):
-            try:
-                text = read_input(args.input[1:]).decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise UsageError(f"{args.input[1:]}: --input file is not UTF-8 (byte offset {err.start})") from None
-        try:
-            params = json.loads(text)
-        except ValueError as err:
-            raise UsageError(f"--input: not valid JSON ({err})") from None
-        if not isinstance(params, dict):
-            raise UsageError("--input: must be a JSON object of operation parameters")
-    for item in args.params:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise UsageError(f"parameter {item!r}: expected Name=Value")
-        try:
-            params[name] = json.loads(value)
-        except ValueError:
-            params[name] = value
-    return params
+def call_params(args: argparse.Namespace, model: Any) -> dict[str, Any]:
+    """--input (JSON, or @file) as is, then each Name=Value read by its member's type (`wire.params`)."""
+    from wire.params import read_params
+    return read_params(model, args.operation, args.params, read_input, args.input)
 
 
 def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     import wire
+    with ExitStack() as files:
+        try:
+            model = wire.load_model(args.model or args.service)
+            if args.protocol == "query":
+                # The Account API also answers its Query form (Action=...&Version=...), from the same model.
+                from wire.service.queryform import query_model
+                model = query_model(model)
+            # A streaming payload named as a file (S3's Body=@path) is streamed from disk, not read.
+            streamed = s3.streamed_file(model.operation(args.operation), dict(p.partition("=")[::2] for p in args.params))
+            if streamed:
+                args.params = [p for p in args.params if p.partition("=")[0] != streamed[0]]
+            params = call_params(args, model)
+            params = {**params, streamed[0]: b""} if streamed else params
+            wire.validate(model, args.operation, params)
+            resolved = resolve_credentials(args.profile, env)
+            region = args.region or resolved.region or "us-east-1"
+            endpoint, signing_region = service_endpoint(args.service, model.signing_name, region, env, args.endpoint_url,
+                                                        profile_setting(args.profile, "endpoint_url", env))
+            request = wire.serialize(model, args.operation, params, endpoint=endpoint, method=args.method)
+            body_file = files.enter_context(open_file(streamed[1], "rb")) if streamed else None
+            if body_file is not None:
+                request = with_body_file(request, body_file, chunked=True)
+            if model.service_id == "S3":  # not S3 Control: its host carries the account id
+                path_style = endpoint != service_endpoint(args.service, "s3", region, {}, None, None)[0]
+                request = s3.prepare(model.operation(args.operation), request, params.get("Bucket"), path_style=path_style)
+        except wire.WireError as err:
+            raise UsageError(str(err)) from None
+        options: dict[str, Any] = {"algorithm": "v2" if args.sigv2 else "v4"}
+        if model.signing_name == "s3":
+            options.update(s3=True, payload=s3.STREAMING_PAYLOAD if streamed else None,
+                           trailer_checksum=s3.DEFAULT_CHECKSUM if streamed else None)
+
+        def signed(skew: timedelta) -> sigv4.Request:
+            if body_file is not None:
+                body_file.seek(0)  # a retry streams the file again
+            return sigv4.sign(request, resolved.credentials, region=signing_region, service=model.signing_name
+                              or args.service, timestamp=parse_date(None) + skew, **options).request
+        first = signed(timedelta(0))
+        if args.dry_run:
+            write(http_message(first), resolved.credentials, newline=args.newline)
+            return 0
+        sink = files.enter_context(open_file(args.output, "wb")) if args.output else None
+        exchange = send_request(first, _transport_options(args), env, _warn, sink=sink)
+        if (skew := server_skew(exchange)) is not None:
+            if sink is not None:
+                sink.seek(0)
+                sink.truncate()
+            exchange = send_request(signed(skew), _transport_options(args), env, _warn, sink=sink)
+    body = exchange.body
+    if sink is not None and exchange.status >= 300:  # an error document, not the payload: out of the file
+        body = Path(args.output).read_bytes()
+        Path(args.output).unlink()
     try:
-        model = wire.load_model(args.model or args.service)
-        if args.protocol == "query":
-            # The Account API also answers its Query form (Action=...&Version=...), from the same model.
-            from wire.service.queryform import query_model
-            model = query_model(model)
-        params = call_params(args)
-        wire.validate(model, args.operation, params)
-        resolved = resolve_credentials(args.profile, env)
-        region = args.region or resolved.region or "us-east-1"
-        endpoint, signing_region = service_endpoint(args.service, model.signing_name, region, env,
-                                                    args.endpoint_url, profile_setting(args.profile, "endpoint_url", env))
-        request = wire.serialize(model, args.operation, params, endpoint=endpoint, method=args.method)
-    except wire.WireError as err:
-        raise UsageError(str(err)) from None
-    algorithm = "v2" if args.sigv2 else "v4"
-    result = sigv4.sign(request, resolved.credentials, region=signing_region,
-                        service=model.signing_name or args.service, timestamp=parse_date(None), algorithm=algorithm)
-    if args.dry_run:
-        write(http_message(result.request), resolved.credentials, newline=args.newline)
-        return 0
-    exchange = send_request(result.request, _transport_options(args), env, _warn)
-    try:
-        output = wire.parse_response(model, args.operation, exchange.status, exchange.headers, exchange.body)
+        output = wire.parse_response(model, args.operation, exchange.status, exchange.headers, body)
     except wire.ServiceError as err:
-        _warn(redact(service_error_line(err, exchange.reason, exchange.body), resolved.credentials))
+        _warn(redact(service_error_line(err, exchange.reason, body), resolved.credentials))
+        if found := s3.redirect_region(exchange.status, exchange.headers, body):
+            _warn(f"sigv4: the bucket is in {found}: call again with --region {found}")
         return 1
     except wire.DecodeError as err:
         raise NetworkError(f"the response does not fit the model: {err}") from None
+    if sink is not None:  # the payload went to the file
+        output = {name: value for name, value in output.items() if not isinstance(value, bytes)}
     out(json.dumps(output, indent=2, default=json_default, ensure_ascii=False))
     return 0
 
@@ -596,7 +627,7 @@ def build_parser() -> argparse.ArgumentParser:
     call = commands.add_parser("call", help="call an API operation from its model")
     call.add_argument("service", help="service name: 'account' (shipped) or any model in an installed botocore")
     call.add_argument("operation")
-    call.add_argument("params", nargs="*", help="Name=Value (Value parsed as JSON when it is JSON)")
+    call.add_argument("params", nargs="*", help="Name=Value, read by the member's type (JSON or the aws CLI's shorthand for structures, lists, maps)")
     call.add_argument("--input", help="operation parameters as JSON, or @file")
     call.add_argument("--model", help="a botocore-format service model file (.json or .json.gz)")
     call.add_argument("--profile")
@@ -606,6 +637,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--method", choices=["GET", "POST"], help="Query protocols: send as GET or POST")
     call.add_argument("--sigv2", action="store_true", help="sign with SigV2 (Query protocols)")
     call.add_argument("--dry-run", action="store_true", help="print the signed request instead of sending it")
+    call.add_argument("-o", "--output", help="write a streamed response payload (S3 GetObject's Body) to this file")
     call.add_argument("--newline", action="store_true", help=NEWLINE_HELP)
     _transport_flags(call)
 

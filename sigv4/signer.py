@@ -44,7 +44,8 @@ PRESIGN_PARAMS = (
     "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
     "X-Amz-SignedHeaders", "X-Amz-Security-Token", "X-Amz-Signature", "X-Amz-Region-Set",
 )
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
+#: scheme -> the port a Host header leaves out; WebSocket URLs (RFC 6455 section 3) as their HTTP twins.
+DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
 _KEY_ID = re.compile(r"[!-.0-~]+\Z")  # printable ASCII except space and '/'
 _TOKEN_TEXT = re.compile(r"[ -~]*\Z")
 
@@ -116,7 +117,7 @@ def host_from_url(request: Request) -> str:
 def _host_value(scheme: str, authority: str) -> str:
     authority = authority.rpartition("@")[2]
     host, sep, port = authority.rpartition(":")
-    if sep and "]" not in port and _DEFAULT_PORTS.get(scheme) == port:
+    if sep and "]" not in port and DEFAULT_PORTS.get(scheme) == port:
         return host
     return authority
 

@@ -3,9 +3,12 @@
 Oracles: requests-aws4auth's `AWS4Auth` and botocore's `SigV4Auth` /
 `S3SigV4Auth` / `SigV4QueryAuth` / `S3SigV4QueryAuth`, all at one frozen
 time. Where they are correct the Authorization header (or presigned
-signature) must be identical; our adapter is configured to sign the same
-header set (requests-aws4auth signs host, content-type, date and x-amz-*;
-it always sends x-amz-content-sha256). Where a peer is wrong, a test below
+signature) must be identical. requests-aws4auth signs host, content-type,
+date and x-amz-*, and always sends x-amz-content-sha256: our adapter's
+default header rule (host, content-type, content-md5, x-amz-*) signs the
+same set, and `service="s3"` implies S3 rules in both. botocore signs every
+header but a few; our adapter does too when given botocore's
+`unsigned_headers` list. Where a peer is wrong, a test below
 shows the canonical request it builds, the one SigV4 prescribes, and that a
 server verifying by the spec accepts ours.
 """
@@ -66,9 +69,9 @@ def with_aws4auth(request: requests.PreparedRequest, creds: sigv4.Credentials, s
 
 def aws4auth_like(request: requests.PreparedRequest, creds: sigv4.Credentials, service: str) -> \
         requests.PreparedRequest:
-    # requests-aws4auth leaves Content-Length unsigned and always sends x-amz-content-sha256.
-    return ours(request, creds, service, s3=service == "s3", content_sha256_header=True,
-                unsigned_headers=[*sigv4.DEFAULT_UNSIGNED_HEADERS, "content-length"])
+    # The adapter's defaults (S3 rules from the service name, the signed-header rule); requests-aws4auth
+    # always sends x-amz-content-sha256.
+    return ours(request, creds, service, content_sha256_header=True)
 
 
 def with_botocore(request: requests.PreparedRequest, creds: sigv4.Credentials, service: str, *,
@@ -102,7 +105,7 @@ def test_identical_to_requests_aws4auth(method, target, body, creds, service) ->
 @pytest.mark.parametrize("method, target, body", [*AGREED, ("GET", "/a//b", None)])
 def test_identical_to_botocore(method, target, body, creds, service) -> None:
     request = prepared(method, target, body)
-    mine = ours(request, creds, service, s3=service == "s3")
+    mine = ours(request, creds, service, unsigned_headers=sigv4.DEFAULT_UNSIGNED_HEADERS)
     assert mine.headers["Authorization"] == with_botocore(request, creds, service).headers["Authorization"]
 
 
@@ -113,6 +116,27 @@ def test_presigned_identical_to_botocore(target, service) -> None:
     mine = ours(request, TEMP, service, s3=service == "s3", presign=True)
     theirs = with_botocore(request, TEMP, service, presign=True)
     assert query_param(mine.url or "", "X-Amz-Signature") == query_param(theirs.url, "X-Amz-Signature")
+
+
+@pytest.mark.parametrize("service", ["svc", "s3"])
+def test_default_signed_headers_are_requests_aws4auths_on_a_sessions_request(service) -> None:
+    """A Session adds Accept-Encoding, Connection, User-Agent and Accept, which proxies rewrite: neither signs them."""
+    session = requests.Session()
+    request = session.prepare_request(requests.Request("PUT", HOST + "/b/k", data=b"x", headers={
+        "Content-Type": "text/plain", "Content-MD5": "nZ+sZE6Wr3pLZI2Kk9dMVg==", "X-Amz-Meta-A": "1", "X-Other": "2"}))
+    assert {"Accept-Encoding", "Connection", "User-Agent", "Accept"} <= set(request.headers)
+    theirs = with_aws4auth(request, KEY, service)
+    mine = aws4auth_like(request, KEY, service)
+    assert "SignedHeaders=content-md5;content-type;host;x-amz-content-sha256;x-amz-date;x-amz-meta-a," in \
+        mine.headers["Authorization"]
+    # requests-aws4auth leaves Content-MD5 unsigned; told to sign the same set, the signatures agree.
+    trimmed = request.copy()
+    del trimmed.headers["Content-MD5"]
+    assert aws4auth_like(trimmed, KEY, service).headers["Authorization"] == \
+        with_aws4auth(trimmed, KEY, service).headers["Authorization"]
+    assert "content-md5" not in theirs.headers["Authorization"]
+    named = ours(request, KEY, service, content_sha256_header=True, signed_headers=["X-Other"])
+    assert ";x-other," in named.headers["Authorization"]
 
 
 def test_str_bodies_with_the_content_type_requests_aws4auth_sets() -> None:

@@ -5,7 +5,11 @@ target exactly as sent, headers in order, the body de-chunked when sent with
 Transfer-Encoding: chunked), verified, and for aws-chunked uploads decoded
 with `sigv4.chunked_decode`, which checks every chunk signature. The reply is
 200 with JSON {"key", "algorithm", "presigned", "payload_hash", "body"} or
-403 with {"reason", "message"}. Paths starting with `/redirect/` answer 307
+403 with {"reason", "message"}; a request time more than 15 minutes from the
+server's clock gets AWS's own clock-skew answer instead (S3's XML
+`RequestTimeTooSkewed` with `ServerTime`, else JSON `InvalidSignatureException`
+"Signature expired" / "Signature not yet current"), with a `Date` header and,
+when `age` is set, an `Age` header as a cache would add. Paths starting with `/redirect/` answer 307
 with the Location given in the `to` query parameter, unverified.
 """
 
@@ -16,7 +20,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -39,6 +43,29 @@ class Server:
     keys: dict[str, sigv4.Credentials]
     s3: bool = False
     received: list[Received] = field(default_factory=list)
+    #: Add `Age: <n>` to clock-skew answers, as a cache in front of the server would.
+    age: int | None = None
+
+
+_AMZ = "%Y%m%dT%H%M%SZ"
+
+
+def skew_answer(signing_time: datetime, now: datetime, s3: bool) -> tuple[int, str, bytes]:
+    """(status, content type, body) of AWS's answer to a request signed at `signing_time`, 15 minutes off."""
+    if s3:
+        body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>RequestTimeTooSkewed</Code><Message>The "
+                "difference between the request time and the current time is too large.</Message><RequestTime>"
+                f"{signing_time:{_AMZ}}</RequestTime><ServerTime>{now:%Y-%m-%dT%H:%M:%SZ}</ServerTime>"
+                "<MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds><RequestId>R</RequestId></Error>")
+        return 403, "application/xml", body.encode()
+    if signing_time < now:
+        message = (f"Signature expired: {signing_time:{_AMZ}} is now earlier than "
+                   f"{now - timedelta(minutes=15):{_AMZ}} ({now:{_AMZ}} - 15 min.)")
+    else:
+        message = (f"Signature not yet current: {signing_time:{_AMZ}} is still later than "
+                   f"{now + timedelta(minutes=15):{_AMZ}} ({now:{_AMZ}} + 15 min.)")
+    body = json.dumps({"__type": "InvalidSignatureException", "message": message})
+    return 400, "application/x-amz-json-1.0", body.encode()
 
 
 def _read_chunked(rfile) -> bytes:  # type: ignore[no-untyped-def]
@@ -61,12 +88,14 @@ def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _reply(self, status: int, record: dict[str, object], location: str | None = None) -> None:
-            data = json.dumps(record).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self._send(status, "application/json", json.dumps(record).encode(), [("Location", location)] if location else [])
+
+        def _send(self, status: int, content_type: str, data: bytes, extra: list[tuple[str, str]]) -> None:
+            self.send_response(status)  # adds Date
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
-            if location:
-                self.send_header("Location", location)
+            for name, value in extra:
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 
@@ -82,9 +111,14 @@ def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
                 self._reply(307, {}, location=to)
                 return
             request = sigv4.Request(self.command, self.path, headers, body)
+            now = datetime.now(timezone.utc)
             try:
-                identity = sigv4.verify(request, server.keys.get, now=datetime.now(timezone.utc), s3=server.s3)
+                identity = sigv4.verify(request, server.keys.get, now=now, s3=server.s3)
             except sigv4.VerificationError as err:
+                if err.reason in ("skew", "not_yet_valid") and err.auth is not None:
+                    status, content_type, data = skew_answer(err.auth.signing_time, now, server.s3)
+                    self._send(status, content_type, data, [] if server.age is None else [("Age", str(server.age))])
+                    return
                 self._reply(403, {"reason": err.reason, "message": str(err)})
                 return
             if identity.payload_hash.startswith("STREAMING-"):

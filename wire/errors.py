@@ -27,6 +27,10 @@ class SerializationError(WireError, ValueError):
     """Params cannot be encoded as a request (e.g. a GET URL over the size limit)."""
 
 
+class ParamError(WireError, ValueError):
+    """A `Name=Value` parameter's text cannot be read as its member's type; the message is one line."""
+
+
 class DecodeError(WireError, ValueError):
     """Response (or request) bytes cannot be decoded with the model."""
 

@@ -8,12 +8,17 @@ their own module is imported:
 
 - `sigv4.integrations.requests.SigV4Auth`: a `requests` auth (extra `requests`)
 - `sigv4.integrations.httpx.SigV4Auth`: an `httpx.Auth` for sync and async clients (extra `httpx`)
+- `sigv4.integrations.aiohttp.SigV4Auth`: an aiohttp client middleware (extra `aiohttp`)
 - `headers_for(...)`: the headers to add, for urllib3, `http.client` or anything else
 
-Example (urllib3):
+Example (urllib3), retrying once when the server says our clock is off:
 
-    headers = headers_for("GET", url, {}, b"", credentials, region="us-east-1", service="sts")
-    urllib3.request("GET", url, headers=headers)
+    skew = ClockSkew()  # keep it: the offset serves every later request too
+    for attempt in range(2):
+        headers = headers_for("GET", url, {}, b"", credentials, region="us-east-1", service="sts", clock_skew=skew)
+        response = urllib3.request("GET", url, headers=headers)
+        if not skew.learn(response.status, response.headers.items(), response.data):
+            break
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any
 
 from ..errors import InvalidParameterError
 from ..types import Body, Request
-from .auth import CredentialsOrProvider, RequestSigner
+from .auth import ClockSkew, CredentialsOrProvider, RequestSigner
 from .credentials import (
     CachingProvider,
     CredentialProvider,
@@ -42,16 +47,16 @@ from .credentials import (
 )
 
 __all__ = [
-    "CachingProvider", "CredentialProvider", "CredentialsError", "NoCredentialsError", "ResolvedCredentials",
-    "default_chain", "from_container", "from_environment", "from_imds", "from_process", "from_profile",
-    "headers_for", "resolve_credentials", "static",
+    "CachingProvider", "ClockSkew", "CredentialProvider", "CredentialsError", "NoCredentialsError",
+    "ResolvedCredentials", "default_chain", "from_container", "from_environment", "from_imds", "from_process",
+    "from_profile", "headers_for", "resolve_credentials", "static",
 ]
 
 
 def headers_for(
     method: str, url: str, headers: Mapping[str, str] | Iterable[tuple[str, str]], body: Body,
     credentials: CredentialsOrProvider, *, region: str | list[str], service: str,
-    timestamp: datetime | None = None, **sign_options: Any,
+    timestamp: datetime | None = None, clock_skew: ClockSkew | None = None, **sign_options: Any,
 ) -> dict[str, str]:
     """The headers to add to (or replace in) a request so that it is signed.
 
@@ -59,14 +64,20 @@ def headers_for(
     are signed, so send them unchanged); `body` is bytes or a seekable file
     (hashed in pieces and rewound; for a one-shot stream pass
     `payload="UNSIGNED-PAYLOAD"` or its precomputed SHA-256). `credentials`
-    are Credentials or a provider. `timestamp` defaults to now (UTC);
-    `sign_options` are those of `sigv4.sign` (`algorithm="v4a"`, `s3=True`...).
+    are Credentials or a provider. `timestamp` defaults to now (UTC),
+    corrected by `clock_skew` when given (a `ClockSkew` the caller keeps and
+    shows each answer to: its `learn` says when to re-sign and retry once).
+    `signed_headers` and `sign_options` are as for the adapters: by default
+    `host`, `content-type`, `content-md5` and `x-amz-*` are signed, and
+    `service="s3"` implies `s3=True`.
     The result holds `Host` too: send it as given, it is signed.
     Raises a SigningError subclass; InvalidParameterError for aws-chunked
     payloads, whose re-encoded body a headers-only result cannot carry.
     """
     pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
     signer = RequestSigner(credentials, region=region, service=service, **sign_options)
+    if timestamp is None and clock_skew is not None:
+        timestamp = clock_skew.now()
     if signer.streaming:
         raise InvalidParameterError("payload: aws-chunked (STREAMING-*) uploads re-encode the body; use "
                                     "sigv4.sign() and send its .request.body")

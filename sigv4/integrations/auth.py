@@ -9,6 +9,20 @@ for the signing time, and checks the sign options once, at construction,
 against the signature of `sigv4.sign` or `sigv4.presign`, so a misspelt
 option fails when the adapter is built rather than on the first request.
 
+Signed headers: by default an adapter signs `host`, `content-type`,
+`content-md5`, every `x-amz-*` header and the headers the caller names
+(`signed_headers=`), and leaves the rest unsigned: proxies and the HTTP
+library itself rewrite `accept-encoding`, `connection`, `user-agent`...,
+and a signed header that changes on the way is a `SignatureDoesNotMatch`.
+`unsigned_headers=` (a `sigv4.sign` option) replaces this rule with its own
+list. `service="s3"` (and S3's `s3-object-lambda`, `s3-outposts`) implies
+S3's canonicalization unless `s3=False` is passed.
+
+Clock skew: each signer signs with its clock corrected by a `ClockSkew`
+offset. When a server answers a clock-skew error (see `wire.skew`), the
+adapter has it `learn` the server's time, re-signs and retries once; the
+offset stays for later requests.
+
 Redirects: a signature is only ever sent to the origin (scheme, host, port)
 it was made for, or to another origin when the caller opted in. When a
 redirect leaves the origin, `SIGNATURE_HEADERS` (and with them the session
@@ -18,13 +32,15 @@ token) are removed from what the library will copy.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta, timezone
 from typing import Any, Union
 from urllib.parse import urlsplit
 
+from wire.skew import SKEW_STATUSES, clock_offset, correction
+
 from ..errors import InvalidParameterError
-from ..signer import presign as presign_request, sign as sign_request
+from ..signer import DEFAULT_PORTS, presign as presign_request, sign as sign_request
 from ..types import Credentials, Request
 from .credentials import CachingProvider, CredentialProvider, ResolvedCredentials, static
 
@@ -34,7 +50,10 @@ SIGNATURE_HEADERS = frozenset({
 })
 #: Arguments the signer fills in itself; everything else in `sign`/`presign` is a sign option.
 _FIXED = frozenset({"request", "credentials", "region", "service", "timestamp"})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+#: Headers an adapter signs by default, besides `x-amz-*` and the ones the caller names.
+SIGNED_BY_DEFAULT = frozenset({"host", "content-type", "content-md5"})
+#: Services signed with S3's rules unless the caller passes `s3=False`.
+S3_SERVICES = frozenset({"s3", "s3-object-lambda", "s3-outposts"})
 
 CredentialsOrProvider = Union[Credentials, CredentialProvider]
 
@@ -43,11 +62,16 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _default_port(scheme: str) -> int | None:
+    port = DEFAULT_PORTS.get(scheme)
+    return None if port is None else int(port)
+
+
 def origin(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) of an absolute URL, the default port filled in."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme)
+    return scheme, (parts.hostname or "").lower(), parts.port or _default_port(scheme)
 
 
 def as_provider(credentials_or_provider: CredentialsOrProvider) -> CredentialProvider:
@@ -62,27 +86,66 @@ def as_provider(credentials_or_provider: CredentialsOrProvider) -> CredentialPro
                                 "Credentials nor a callable returning them")
 
 
+class ClockSkew:
+    """Our clock corrected by the offset a server's clock-skew errors revealed.
+
+    `now()` is the signing time. Shared by the requests one signer makes;
+    the offset is one attribute, replaced whole, so threads may share it.
+    """
+
+    def __init__(self, clock: Callable[[], datetime] = _utc_now) -> None:
+        self.clock = clock
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return self.clock() + self.offset
+
+    def learn(self, status: int, headers: Iterable[tuple[str, str]], body: bytes) -> bool:
+        """Whether the response was a clock-skew error that moved the offset (then re-sign and
+        retry, once); the new offset is kept for the requests that follow."""
+        if status not in SKEW_STATUSES:
+            return False
+        new = correction(self.offset, clock_offset(status, headers, body, self.clock()))
+        if new is None:
+            return False
+        self.offset = new
+        return True
+
+
+def unsigned_names(headers: Iterable[tuple[str, str]], signed: frozenset[str]) -> frozenset[str]:
+    """The names (lowercase) of `headers` left unsigned by the adapters' rule: all but `x-amz-*`,
+    `SIGNED_BY_DEFAULT` and `signed`."""
+    names = {name.lower() for name, _ in headers}
+    return frozenset(n for n in names if not n.startswith("x-amz-") and n not in SIGNED_BY_DEFAULT and n not in signed)
+
+
 class RequestSigner:
     """Signs `sigv4.Request`s for an adapter: header signing, or presigning when `presign=True`.
 
     `sign_options` are the keyword options of `sigv4.sign` (or of
     `sigv4.presign`, `expires` included): `algorithm`, `s3`, `payload`,
     `unsigned_headers`... Raises InvalidParameterError for an unknown one.
+    `signed_headers` names headers to sign besides the default ones (see the
+    module docstring); `service` in `S3_SERVICES` implies `s3=True`.
     """
 
     def __init__(self, credentials_or_provider: CredentialsOrProvider, *, region: str | list[str], service: str,
-                 presign: bool = False, clock: Callable[[], datetime] = _utc_now, **sign_options: Any) -> None:
+                 presign: bool = False, clock: Callable[[], datetime] = _utc_now,
+                 signed_headers: Iterable[str] = (), **sign_options: Any) -> None:
         target = presign_request if presign else sign_request
         allowed = set(inspect.signature(target).parameters) - _FIXED
         if unknown := sorted(set(sign_options) - allowed):
             raise InvalidParameterError(
                 f"sign option(s) {', '.join(unknown)}: not options of sigv4.{target.__name__}; "
                 f"expected some of {', '.join(sorted(allowed))}")
+        if service in S3_SERVICES:
+            sign_options.setdefault("s3", True)
         self.provider = as_provider(credentials_or_provider)
         self.region = region
         self.service = service
         self.presign = presign
-        self.clock = clock
+        self.skew = ClockSkew(clock)
+        self.signed_headers = frozenset(name.lower() for name in signed_headers)
         self.options = sign_options
 
     def credentials(self) -> Credentials:
@@ -95,11 +158,14 @@ class RequestSigner:
         return str(self.options.get("payload") or "").startswith("STREAMING-")
 
     def sign(self, request: Request, timestamp: datetime | None = None) -> Request:
-        """The signed copy of `request`, at `timestamp` (default: the clock);
+        """The signed copy of `request`, at `timestamp` (default: the clock, corrected for skew);
         raises the signer's SigningError subclasses."""
         sign = presign_request if self.presign else sign_request
+        options = self.options
+        if "unsigned_headers" not in options:
+            options = {**options, "unsigned_headers": unsigned_names(request.headers, self.signed_headers)}
         result = sign(request, self.credentials(), region=self.region, service=self.service,
-                      timestamp=self.clock() if timestamp is None else timestamp, **self.options)
+                      timestamp=self.skew.now() if timestamp is None else timestamp, **options)
         return result.request
 
 
@@ -108,7 +174,8 @@ class AdapterSettings:
 
     def __init__(self, credentials_or_provider: CredentialsOrProvider, *, region: str | list[str], service: str,
                  presign: bool = False, resign_redirects: bool = False,
-                 clock: Callable[[], datetime] = _utc_now, **sign_options: Any) -> None:
+                 clock: Callable[[], datetime] = _utc_now, signed_headers: Iterable[str] = (),
+                 **sign_options: Any) -> None:
         self.signer = RequestSigner(credentials_or_provider, region=region, service=service, presign=presign,
-                                    clock=clock, **sign_options)
+                                    clock=clock, signed_headers=signed_headers, **sign_options)
         self.resign_redirects = resign_redirects

@@ -10,6 +10,11 @@ a STREAMING-* payload, in which case the stream is re-framed lazily as
 aws-chunked while httpx sends it (sync streams; an async stream can be sent
 unsigned or with a precomputed hash).
 
+Clock skew: the sync and async flows read the body of a 400/401/403 answer
+(and no other); when it is a clock-skew error the signer's `ClockSkew`
+learns the server's time and a request whose body is in memory is re-signed
+and sent once more (httpx keeps the first answer in `.history`).
+
 Redirects: httpx does not consult the auth when it follows redirects itself
 (`follow_redirects=True`); it drops Authorization on leaving the origin but
 keeps the other headers. With httpx's default `follow_redirects=False` and
@@ -19,13 +24,15 @@ for each redirect (up to `MAX_REDIRECTS`), within the origin or not.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 
 import httpx
 
+from wire.skew import SKEW_STATUSES
+
 from ..errors import InvalidParameterError
 from ..types import Body, Request, iter_body
-from .auth import AdapterSettings
+from .auth import SIGNATURE_HEADERS, AdapterSettings
 
 #: As httpx's own default (`Client.max_redirects`).
 MAX_REDIRECTS = 20
@@ -58,10 +65,52 @@ class SigV4Auth(AdapterSettings, httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         response = yield self.sign(request)
+        if self._skewed(request, response):
+            for name in SIGNATURE_HEADERS:
+                request.headers.pop(name, None)
+            response = yield self.sign(request)
         hops = 0
         while self.resign_redirects and response.next_request is not None and hops < MAX_REDIRECTS:
             response = yield self.sign(response.next_request)
             hops += 1
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """`auth_flow`, with the body of a possible clock-skew answer read first (httpx's own
+        flow reads every body or none)."""
+        flow = self.auth_flow(request)
+        following = next(flow)
+        while True:
+            response = yield following
+            if response.status_code in SKEW_STATUSES:
+                response.read()
+            try:
+                following = flow.send(response)
+            except StopIteration:
+                return
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """As `sync_auth_flow`, for `httpx.AsyncClient`."""
+        flow = self.auth_flow(request)
+        following = next(flow)
+        while True:
+            response = yield following
+            if response.status_code in SKEW_STATUSES:
+                await response.aread()
+            try:
+                following = flow.send(response)
+            except StopIteration:
+                return
+
+    def _skewed(self, request: httpx.Request, response: httpx.Response) -> bool:
+        """Whether `response` is a clock-skew error worth one retry of `request` (whose body must be in memory)."""
+        if response.status_code not in SKEW_STATUSES:
+            return False
+        try:
+            body = response.content
+        except httpx.ResponseNotRead:  # driven by a flow other than ours: the body is not ours to read
+            return False
+        learnt = self.signer.skew.learn(response.status_code, response.headers.multi_items(), body)
+        return learnt and isinstance(request.stream, httpx.ByteStream) and not self.signer.streaming
 
     def _body(self, request: httpx.Request) -> Body:
         if isinstance(request.stream, httpx.ByteStream):

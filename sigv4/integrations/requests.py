@@ -9,6 +9,11 @@ and rewound (never read into memory); a one-shot iterator needs
 `payload="UNSIGNED-PAYLOAD"`, a precomputed hash, or a STREAMING-* payload,
 in which case the body is replaced by its lazily encoded aws-chunked form.
 
+Clock skew: a response hook reads a 400/401/403 answer; when it is a
+clock-skew error the signer's `ClockSkew` learns the server's time, and a
+request whose body can be sent again (bytes, or a file requests can rewind)
+is re-signed and sent once more; the first answer goes to `.history`.
+
 Redirects: requests follows them without asking the auth again, so a
 response hook handles them first. A redirect within the same origin is
 re-signed and followed by the hook (a stale signature is never accepted).
@@ -27,6 +32,8 @@ from requests.auth import AuthBase
 from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
 from requests.utils import requote_uri, rewind_body
+
+from wire.skew import SKEW_STATUSES
 
 from ..types import Body, Request
 from .auth import SIGNATURE_HEADERS, AdapterSettings, origin
@@ -69,8 +76,11 @@ class SigV4Auth(AdapterSettings, AuthBase):
 
     def __call__(self, r: PreparedRequest) -> PreparedRequest:
         self.sign(r)
-        r.hooks["response"].append(self._follow_redirect)
+        r.hooks["response"].append(self._on_response)
         return r
+
+    def _on_response(self, response: Response, **send_options: Any) -> Response:
+        return self._follow_redirect(self._retry_on_skew(response, **send_options), **send_options)
 
     def sign(self, prepared: PreparedRequest) -> None:
         """Sign `prepared` in place: its headers, and for presigning its URL; for aws-chunked, its body."""
@@ -85,6 +95,26 @@ class SigV4Auth(AdapterSettings, AuthBase):
             # The encoded length is known (Content-Length), so the body is not sent chunked by HTTP.
             prepared.headers.pop("Transfer-Encoding", None)
             prepared.body = signed.body  # type: ignore[assignment]  # requests streams any iterable body
+
+    def _retry_on_skew(self, response: Response, **send_options: Any) -> Response:
+        if response.status_code not in SKEW_STATUSES:
+            return response
+        if not self.signer.skew.learn(response.status_code, response.headers.items(), response.content):
+            return response
+        sent = response.request
+        rewindable = isinstance(sent._body_position, int)  # type: ignore[attr-defined]  # requests' rewind marker
+        if self.signer.streaming or not (isinstance(sent.body, (bytes, type(None))) or rewindable):
+            return response  # a one-shot body cannot be sent again; the offset still serves later requests
+        retry = sent.copy()
+        if rewindable:
+            rewind_body(retry)
+        for name in SIGNATURE_HEADERS:
+            retry.headers.pop(name, None)
+        self.sign(retry)
+        response.close()
+        answer: Response = response.connection.send(retry, **send_options)
+        answer.history = [*response.history, response]
+        return answer
 
     def _follow_redirect(self, response: Response, **send_options: Any) -> Response:
         hops = 0

@@ -1,0 +1,157 @@
+"""`sigv4 call` read by the model's member types, as typed by a user; `call` and `send --sign` retry a clock-skew error once."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import cli
+from tests.serve_fixtures import DEFAULT, start, stop
+from verifying_server import verifying_server
+
+ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "HOME": "/nonexistent"}
+
+
+def run(capsys, args: list[str], env: dict[str, str] = ENV) -> tuple[int, str, str]:
+    code = cli.main(args, env)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_sqs_message_body_42_is_a_string(capsys) -> None:
+    code, out, err = run(capsys, ["call", "sqs", "SendMessage", "QueueUrl=https://sqs.us-east-1.amazonaws.com/1/q",
+                                  "MessageBody=42", "--dry-run"])
+    assert code == 0, err
+    assert '"MessageBody":"42"' in out
+
+
+def test_account_strings_that_look_like_json(capsys) -> None:
+    code, out, err = run(capsys, ["call", "account", "PutAlternateContact", "AlternateContactType=BILLING", "Name=123",
+                                  "Title=true", "EmailAddress=a@example.com", "PhoneNumber=1", "--dry-run"])
+    assert code == 0, err
+    body = json.loads(out.rstrip().rpartition("\r\n\r\n")[2])
+    assert body == {"AlternateContactType": "BILLING", "Name": "123", "Title": "true", "EmailAddress": "a@example.com",
+                    "PhoneNumber": "1"}
+
+
+def test_shorthand_on_the_wire(capsys) -> None:
+    code, out, err = run(capsys, ["call", "ec2", "DescribeInstances",
+                                  "Filters=[{Name=instance-state-name,Values=[running,stopped]}]",
+                                  "InstanceIds=i-1,i-2", "MaxResults=5", "DryRun=true", "--dry-run"])
+    assert code == 0, err
+    assert out.rstrip().endswith("Action=DescribeInstances&Version=2016-11-15&Filter.1.Name=instance-state-name"
+                                 "&Filter.1.Value.1=running&Filter.1.Value.2=stopped&InstanceId.1=i-1&InstanceId.2=i-2"
+                                 "&MaxResults=5&DryRun=true")
+
+
+def test_blob_from_a_file_and_from_stdin(capsys, tmp_path: Path, monkeypatch) -> None:
+    blob = tmp_path / "b.bin"
+    blob.write_bytes(b"\x00\xff")
+    code, out, _ = run(capsys, ["call", "kms", "Encrypt", "KeyId=k", f"Plaintext=fileb://{blob}", "--dry-run"])
+    assert code == 0 and '"Plaintext":"AP8="' in out
+    code, out, _ = run(capsys, ["call", "kms", "Encrypt", "KeyId=k", "Plaintext=text", "--dry-run"])
+    assert code == 0 and '"Plaintext":"dGV4dA=="' in out
+
+
+#: (argv after `call`, member, shape type): each refused in one line, exit 2.
+REFUSED = [
+    (["ec2", "DescribeInstances", "MaxResults=five"], "MaxResults", "integer"),
+    (["dynamodb", "UpdateGlobalTableSettings", "GlobalTableName=g", "GlobalTableProvisionedWriteCapacityUnits=1.5"],
+     "GlobalTableProvisionedWriteCapacityUnits", "long"),
+    (["cloudwatch", "PutMetricAlarm", "AlarmName=a", "Threshold=high"], "Threshold", "double"),
+    (["ec2", "DescribeInstances", "DryRun=yes"], "DryRun", "boolean"),
+    (["cloudwatch", "DescribeAlarmHistory", "StartDate=yesterday"], "StartDate", "timestamp"),
+    (["ec2", "DescribeInstances", "Filters=[{Name=a"], "Filters", None),
+]
+
+
+@pytest.mark.parametrize("argv, member, kind", REFUSED)
+def test_refusals_are_one_line_exit_2(capsys, argv, member, kind) -> None:
+    code, out, err = run(capsys, ["call", *argv, "--dry-run"])
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"sigv4: error: {member}: ")
+    if kind:
+        assert f"({kind}), got '" in err
+
+
+def test_every_scalar_type_refuses_in_one_line_exit_2(capsys, tmp_path: Path) -> None:
+    """A model (`--model`) with one member of each scalar type, each given text it must refuse."""
+    from test_params import SCALAR_REFUSALS
+    model = {"metadata": {"protocol": "json", "apiVersion": "1", "targetPrefix": "T", "endpointPrefix": "svc"},
+             "operations": {"Op": {"name": "Op", "input": {"shape": "In"}}},
+             "shapes": {"In": {"type": "structure",
+                               "members": {f"The{kind.title()}": {"shape": kind} for kind in SCALAR_REFUSALS}},
+                        **{kind: {"type": kind} for kind in SCALAR_REFUSALS}}}
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(model))
+    for kind, texts in SCALAR_REFUSALS.items():
+        for text in texts:
+            code, out, err = run(capsys, ["call", "svc", "Op", f"The{kind.title()}={text}", "--model", str(path),
+                                          "--dry-run"])
+            assert code == 2 and out == "" and err.count("\n") == 1, err
+            assert err.startswith(f"sigv4: error: The{kind.title()}: expected "), err
+            shown = repr(text if len(text) <= 60 else text[:60] + "...")
+            assert err.rstrip().endswith(f"({kind}), got {shown}"), err
+    code, out, err = run(capsys, ["call", "svc", "Op", "TheInteger=7", "TheTimestamp=0", "TheBoolean=FALSE",
+                                  "--model", str(path), "--dry-run"])
+    assert code == 0 and out.rstrip().endswith('{"TheInteger":7,"TheTimestamp":0,"TheBoolean":false}'), out + err
+
+
+def test_a_missing_file_is_one_line(capsys) -> None:
+    code, _, err = run(capsys, ["call", "kms", "Encrypt", "KeyId=k", "Plaintext=@/nonexistent/x", "--dry-run"])
+    assert code == 2 and err == "sigv4: error: /nonexistent/x: cannot read (No such file or directory)\n"
+
+
+# -- clock skew ---------------------------------------------------------------------
+
+@pytest.fixture
+def late_clock(monkeypatch) -> None:
+    """The CLI's clock 20 minutes behind the servers'."""
+    real = cli.parse_date
+    monkeypatch.setattr(cli, "parse_date", lambda text: real(text) - timedelta(minutes=20) if text is None else real(text))
+
+
+def test_call_retries_once_on_a_skew_error(capsys, tmp_path: Path, late_clock) -> None:
+    running = start(tmp_path)
+    env = {"AWS_ACCESS_KEY_ID": DEFAULT["access_key_id"], "AWS_SECRET_ACCESS_KEY": DEFAULT["secret_access_key"],
+           "HOME": str(tmp_path)}
+    try:
+        code, out, err = run(capsys, ["call", "account", "ListRegions", "--endpoint-url", running.url], env)
+    finally:
+        stop(running)
+    assert code == 0, err
+    assert "RegionName" in out
+    assert re.match(r"\* the server's clock is \+1(19[5-9]|20[0-5]) s from ours", err) and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("s3", [True, False])
+def test_send_sign_retries_once_on_a_skew_error(capsys, tmp_path: Path, late_clock, s3) -> None:
+    import sigv4
+    keys = {"test": sigv4.Credentials("test", "test")}
+    request = tmp_path / "r.req"
+    request.write_bytes(b"PUT /b/k HTTP/1.1\r\nHost: example.com\r\nContent-Length: 5\r\n\r\nhello")
+    output = tmp_path / "out.json"
+    with verifying_server(keys, s3=s3) as server:
+        extra = ["--s3"] if s3 else []
+        code, out, err = run(capsys, ["send", str(request), "--sign", "--endpoint", server.url, "--region", "us-east-1",
+                                      "--service", "s3" if s3 else "svc", "-o", str(output), *extra])
+        assert len(server.received) == 2
+    assert code == 0, err
+    assert re.match(r"\* the server's clock is \+1(19[5-9]|20[0-5]) s from ours", err), err
+    assert json.loads(output.read_text())["body"] == "hello"  # the retry's answer only
+
+
+def test_no_retry_with_a_fixed_date(capsys, tmp_path: Path) -> None:
+    import sigv4
+    request = tmp_path / "r.req"
+    request.write_bytes(b"GET /b/k HTTP/1.1\r\nHost: example.com\r\n\r\n")
+    with verifying_server({"test": sigv4.Credentials("test", "test")}) as server:
+        code, out, err = run(capsys, ["send", str(request), "--sign", "--endpoint", server.url, "--region", "us-east-1",
+                                      "--service", "svc", "--date", f"{datetime(2020, 1, 1):%Y%m%dT%H%M%SZ}"])
+        assert len(server.received) == 1
+    assert code == 0 and out.startswith("HTTP/1.1 400") and err == ""
