@@ -51,5 +51,5 @@ class SignedAuth:
         FIELD_SETTERS[12](self, amz_date)
 
 
-#: The slot setters of SignedAuth's fields, in field order: for constructors of subclasses (`verify.Identity`).
+#: The slot setters of SignedAuth's fields, in field order.
 FIELD_SETTERS = [SignedAuth.__dict__[f.name].__set__ for f in fields(SignedAuth)]

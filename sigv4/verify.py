@@ -38,7 +38,7 @@ from .canonical import (
 from .errors import InvalidTimestampError, SigningError, VerificationError
 from .keys import hmac_signer, signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
-from .signed_auth import FIELD_SETTERS, SignedAuth, Version
+from .signed_auth import SignedAuth, Version
 from .signer import ALGORITHM, MAX_EXPIRES, host_from_url, string_to_sign
 from .types import Credentials, Request
 
@@ -92,19 +92,8 @@ class Identity(SignedAuth):
                  regions: tuple[str, ...], service: str, signed_headers: tuple[str, ...], signature: str,
                  signing_time: datetime, expires_at: datetime | None, credential_scope: str, amz_date: str,
                  credentials: Credentials, payload_hash: str) -> None:
-        FIELD_SETTERS[0](self, version)
-        FIELD_SETTERS[1](self, algorithm)
-        FIELD_SETTERS[2](self, presigned)
-        FIELD_SETTERS[3](self, access_key_id)
-        FIELD_SETTERS[4](self, scope_date)
-        FIELD_SETTERS[5](self, regions)
-        FIELD_SETTERS[6](self, service)
-        FIELD_SETTERS[7](self, signed_headers)
-        FIELD_SETTERS[8](self, signature)
-        FIELD_SETTERS[9](self, signing_time)
-        FIELD_SETTERS[10](self, expires_at)
-        FIELD_SETTERS[11](self, credential_scope)
-        FIELD_SETTERS[12](self, amz_date)
+        SignedAuth.__init__(self, version, algorithm, presigned, access_key_id, scope_date, regions, service,
+                            signed_headers, signature, signing_time, expires_at, credential_scope, amz_date)
         _SET_CREDENTIALS(self, credentials)
         _SET_PAYLOAD_HASH(self, payload_hash)
 

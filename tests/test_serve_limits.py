@@ -10,12 +10,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.serve_fixtures import Running, start, stop
+from tests.serve_fixtures import Running, serving
 from tests.test_serve_robustness import ROOT, account_client, exchange, still_serving
 from wire.transport.server import ServeLimits
 
@@ -56,13 +55,6 @@ def still_serving_url(url: str) -> bool:
     return len(account_client(url).list_regions(MaxResults=2)["Regions"]) == 2
 
 
-@pytest.fixture
-def two_connections(tmp_path: Path) -> Iterator[Running]:
-    running = start(tmp_path, limits=ServeLimits(max_connections=2))
-    yield running
-    stop(running)
-
-
 UNSIGNED = b"POST /listRegions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
 
 
@@ -76,8 +68,13 @@ def _response(sock: socket.socket) -> bytes:
     return received
 
 
-def test_beyond_max_connections_new_clients_wait_and_admitted_ones_are_served(two_connections: Running) -> None:
-    address = (two_connections.server.host, two_connections.server.port)
+def test_beyond_max_connections_new_clients_wait_and_admitted_ones_are_served(tmp_path: Path) -> None:
+    with serving(tmp_path, limits=ServeLimits(max_connections=2)) as running:
+        _two_admitted_one_waiting(running)
+
+
+def _two_admitted_one_waiting(running: Running) -> None:
+    address = (running.server.host, running.server.port)
     first, second = (socket.create_connection(address, timeout=5) for _ in range(2))
     for sock in (first, second):  # both admitted
         sock.sendall(UNSIGNED)
@@ -96,14 +93,12 @@ def test_beyond_max_connections_new_clients_wait_and_admitted_ones_are_served(tw
     third.close()
 
 
-@pytest.fixture
-def small_budget(tmp_path: Path) -> Iterator[Running]:
-    running = start(tmp_path, limits=ServeLimits(max_buffered_bytes=100_000))
-    yield running
-    stop(running)
+def test_beyond_the_buffered_bytes_budget_requests_get_503_with_retry_after(tmp_path: Path) -> None:
+    with serving(tmp_path, limits=ServeLimits(max_buffered_bytes=100_000)) as running:
+        _one_holding_one_refused(running)
 
 
-def test_beyond_the_buffered_bytes_budget_requests_get_503_with_retry_after(small_budget: Running) -> None:
+def _one_holding_one_refused(small_budget: Running) -> None:
     address = (small_budget.server.host, small_budget.server.port)
     holder = socket.create_connection(address, timeout=5)
     holder.sendall(b"POST /listRegions HTTP/1.1\r\nHost: x\r\nContent-Length: 90000\r\n\r\n" + b"x" * 80_000)
@@ -119,13 +114,10 @@ def test_beyond_the_buffered_bytes_budget_requests_get_503_with_retry_after(smal
 
 
 def test_content_length_with_transfer_encoding_is_refused_and_the_connection_closed(tmp_path: Path) -> None:
-    running = start(tmp_path)
-    try:
+    with serving(tmp_path) as running:
         smuggled = (b"POST /listRegions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
                     b"2\r\n{}\r\n0\r\n\r\n")
         response = exchange(running, smuggled + UNSIGNED)  # a pipelined second request must not be served
         assert response.startswith(b"HTTP/1.1 400 "), response[:200]
         assert response.count(b"HTTP/1.1 ") == 1 and b"Connection: close" in response
         assert b"Transfer-Encoding" in response
-    finally:
-        stop(running)
