@@ -412,7 +412,7 @@ def cmd_proxy(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
     provider = default_chain(args.profile, env)
     first = provider()  # no credentials: fail now, not on the first request
     region = args.region or infer_scope(sigv4.Request("GET", args.upstream).authority)[1] or first.region or "us-east-1"
-    limits = ServeLimits(args.max_header_bytes, args.max_body_bytes, args.client_timeout)
+    limits = _limits(args)
     try:
         app = SigningProxy(args.upstream, args.service, region, provider, env, _warn, _transport_options(args))
         server = LocalServer(app, args.host, args.port, limits).start()
@@ -460,18 +460,19 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
             broken.set()
 
     state = args.state or str(state_dir(env) / "account.db")
+    limits = _limits(args)
     try:
         directory = load_accounts(args.accounts)
     except ConfigError as err:
         raise UsageError(f"--accounts {err}") from None
     app = build_app(directory, state, _trail_path(args, env), args.region_delay, log)
-    limits = ServeLimits(args.max_header_bytes, args.max_body_bytes, args.client_timeout)
     try:
         server = LocalServer(app, args.host, args.port, limits).start()
     except OSError as err:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
     log(f"serving AWS Account Management (2021-02-01) on {server.url}")
-    log(f"state {state}; trail {app.trail.path}")
+    log(f"state {state}; trail {app.trail.path}" + (f" ({app.recovered} record(s) committed before a crash "
+                                                      "appended)" if app.recovered else ""))
     if args.accounts is None:
         log(DEFAULT_IDENTITY_NOTICE)
     try:
@@ -516,6 +517,17 @@ def _listen_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-header-bytes", type=int, default=ServeLimits.max_header_bytes)
     parser.add_argument("--client-timeout", type=float, default=ServeLimits.client_timeout,
                         help="seconds a request may take to arrive (slow clients get 408)")
+    parser.add_argument("--max-connections", type=int, default=ServeLimits.max_connections,
+                        help="connections served at once; beyond it new ones wait to be accepted")
+    parser.add_argument("--max-buffered-bytes", type=int, default=ServeLimits.max_buffered_bytes,
+                        help="request body bytes held across connections; beyond it 503 with Retry-After")
+
+
+def _limits(args: argparse.Namespace) -> ServeLimits:
+    if args.max_connections < 1:
+        raise UsageError(f"--max-connections {args.max_connections}: must be at least 1")
+    return ServeLimits(args.max_header_bytes, args.max_body_bytes, args.client_timeout, args.max_connections,
+                       args.max_buffered_bytes)
 
 
 def add_embedding_commands(commands: Any) -> None:

@@ -114,6 +114,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{suite:20} {counts.get('passed', 0)}/{total} passed, "
             f"{counts.get('xfailed', 0)} known failures, {counts.get('failed', 0)} failed"
         )
+    totals = {k: sum(c.get(k, 0) for c in _PROTOCOL_OUTCOMES.values()) for k in ("passed", "xfailed", "failed")}
+    terminalreporter.write_line(
+        f"{'all':20} {totals['passed']}/{sum(sum(c.values()) for c in _PROTOCOL_OUTCOMES.values())} passed, "
+        f"{totals['xfailed']} known failures, {totals['failed']} failed"
+    )
 
 
 # -- a moto server on loopback, shared by the tests that call AWS APIs ---------
