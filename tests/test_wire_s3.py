@@ -10,6 +10,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 import wire
+from sigv4.checksums import checksum_value
 from sigv4.types import Request
 from wire import s3
 
@@ -74,6 +75,26 @@ def test_required_checksum_matches_botocore(botocore_s3: Any, operation: str, pa
     assert ours.header("x-amz-checksum-crc32") == theirs["x-amz-checksum-crc32"]
     assert ours.header("x-amz-sdk-checksum-algorithm") == theirs["x-amz-sdk-checksum-algorithm"] == "CRC32"
     assert ours.url == sent[-1].url
+
+
+@pytest.mark.parametrize("algorithm", ["SHA256", "SHA1", "CRC32C", "CRC64NVME"])
+def test_named_checksum_algorithm_is_the_one_sent(botocore_s3: Any, algorithm: str) -> None:
+    # `ChecksumAlgorithm=SHA256` once sent `x-amz-sdk-checksum-algorithm: SHA256` with an
+    # `x-amz-checksum-crc32` header: the checksum named must be the one computed, as botocore does.
+    client, sent = botocore_s3
+    params = {"Bucket": "bkt", "Key": "k", "Body": b"hello", "ChecksumAlgorithm": algorithm}
+    client.put_object(**params)
+    theirs = {k.lower(): v.decode() if isinstance(v, bytes) else v for k, v in sent[-1].headers.items()}
+    header = f"x-amz-checksum-{algorithm.lower()}"
+    assert theirs.get("x-amz-trailer", header) == header  # botocore sends it as an unsigned trailer over https
+    assert theirs["x-amz-sdk-checksum-algorithm"] == algorithm
+    ours = _ours("PutObject", params)
+    assert ours.header(header) == checksum_value(algorithm.lower(), b"hello")
+    assert ours.header("x-amz-sdk-checksum-algorithm") == algorithm
+    assert [n for n, _ in ours.headers if n.lower().startswith("x-amz-checksum-")] == [header]
+    assert s3.chosen_checksum(ours) == algorithm.lower()
+    plain = wire.serialize(MODEL, "PutObject", {"Bucket": "bkt", "Key": "k"}, endpoint=ENDPOINT)
+    assert s3.chosen_checksum(plain) == s3.DEFAULT_CHECKSUM
 
 
 def test_checksum_rules() -> None:

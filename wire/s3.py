@@ -74,16 +74,26 @@ def virtual_hosted(request: Request, bucket: str) -> Request:
     return request.with_url(f"{request.scheme}://{bucket}.{request.authority}{path}")
 
 
+def chosen_checksum(request: Request, default: str = DEFAULT_CHECKSUM) -> str:
+    """The flexible checksum `request` is to carry (as a header or an aws-chunked
+    trailer): the one its caller named in the operation's algorithm member
+    (`ChecksumAlgorithm=SHA256` travels as `x-amz-sdk-checksum-algorithm`), else
+    `default`. Raises `InvalidParameterError` for an algorithm we do not know."""
+    named = request.header("x-amz-sdk-checksum-algorithm")
+    return checksum_algorithm(named.strip().lower() if named else default).name
+
+
 def with_checksum(op: Operation, request: Request, algorithm: str = DEFAULT_CHECKSUM) -> Request:
     """`request` with a flexible checksum header when `op` takes one and none is
     there yet (a caller's own `x-amz-checksum-*` or `Content-MD5` wins); only over
-    a bytes body (a stream carries it as a trailer). Raises `InvalidParameterError`
-    for an unknown algorithm."""
+    a bytes body (a stream carries it as a trailer). The algorithm is the one the
+    caller named in the request (`chosen_checksum`), else `algorithm`. Raises
+    `InvalidParameterError` for an unknown algorithm."""
     if not (op.request_checksum_required or op.request_algorithm_member) or not isinstance(request.body, bytes):
         return request
     if any(name.lower().startswith("x-amz-checksum-") or name.lower() == "content-md5" for name, _ in request.headers):
         return request
-    chosen = checksum_algorithm(algorithm)
+    chosen = checksum_algorithm(chosen_checksum(request, algorithm))
     request = request.with_header(chosen.header, checksum_value(chosen.name, request.body))
     if request.header("x-amz-sdk-checksum-algorithm") is None:
         request = request.with_header("x-amz-sdk-checksum-algorithm", chosen.name.upper())
