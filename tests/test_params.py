@@ -215,6 +215,13 @@ def test_top_level_files() -> None:
     assert _read("kms", "Encrypt", "KeyId=k", "Plaintext=hello")["Plaintext"] == b"hello"
 
 
+
+@pytest.mark.parametrize("text", ["fileb://", "@"])
+def test_blob_file_prefix_without_a_path_is_refused(text: str) -> None:
+    # `Plaintext=fileb://` once read the current directory: ": cannot read (Is a directory)", no member named.
+    with pytest.raises(ParamError, match=f"^Plaintext: expected a file path after {text} \\(blob\\)"):
+        _read("kms", "Encrypt", "KeyId=k", f"Plaintext={text}", load=lambda path: pytest.fail(f"read {path!r}"))
+
 def test_timestamps() -> None:
     read = _read("cloudwatch", "GetMetricStatistics", "StartTime=2024-05-01T12:00:00Z", "EndTime=1714564800",
                  "Period=60")

@@ -106,6 +106,8 @@ def _read_timestamp(text: str, load: Loader) -> datetime:
 def _read_blob(text: str, load: Loader) -> bytes:
     for prefix in _BLOB_FILE_PREFIXES:
         if text.startswith(prefix):
+            if text == prefix:  # no path: the loader would name the current directory, not the member
+                raise _Refused(f"a file path after {prefix}")
             return load(text[len(prefix):])
     return text.encode("utf-8")
 
