@@ -21,6 +21,10 @@ from urllib.parse import quote, unquote, unquote_plus
 from .errors import InvalidHeaderError
 from .redact import mask_token_params
 
+#: Signing names whose requests AWS canonicalizes with S3's rules (no path
+#: normalization, single URI encoding, `x-amz-content-sha256`).
+S3_SERVICES = frozenset({"s3", "s3express", "s3-object-lambda", "s3-outposts"})
+
 #: Headers never signed by default: the signature itself, headers that proxies
 #: and HTTP libraries add or rewrite in transit, and hop-by-hop headers.
 DEFAULT_UNSIGNED_HEADERS = frozenset({

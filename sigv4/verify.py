@@ -32,7 +32,7 @@ from typing import Literal, NamedTuple
 
 from . import v2, v4a
 from .canonical import (
-    CanonicalRequest, CanonicalRules, canonical_header, canonical_headers, canonical_query, canonical_query_string,
+    S3_SERVICES, CanonicalRequest, CanonicalRules, canonical_header, canonical_headers, canonical_query, canonical_query_string,
     canonical_uri, query_pairs,
 )
 from .checksums import checksum_for_header, encoded
@@ -570,7 +570,7 @@ _VERIFIERS: dict[str, Callable[[Request, dict[str, str], SignedAuth, Credentials
 def verify(
     request: Request, lookup: Callable[[str], Credentials | None], *, now: datetime,
     max_skew: timedelta = timedelta(minutes=15), expected_service: str | None = None,
-    allowed_regions: Collection[str] | None = None, s3: bool = False, normalize_path: bool | None = None,
+    allowed_regions: Collection[str] | None = None, s3: bool | None = None, normalize_path: bool | None = None,
     double_encode: bool | None = None, plus_is_space: bool = False, omit_session_token: bool = False,
 ) -> Identity:
     """Verify a received request signed with SigV4, SigV4a (header or presigned) or SigV2.
@@ -578,7 +578,9 @@ def verify(
     `lookup(access_key_id)` returns the key's Credentials or None.
     `expected_service` and `allowed_regions` (None: any) restrict the credential
     scope; `s3=True` canonicalizes as S3 does (no path normalization, single
-    URI encoding) and requires `x-amz-content-sha256` on header-signed requests.
+    URI encoding) and requires `x-amz-content-sha256` on header-signed requests;
+    `s3=None` does so when the scope's service is one of `S3_SERVICES` (S3 itself
+    never signs by the other rules).
     `omit_session_token=True` accepts presigned URLs whose X-Amz-Security-Token
     was added after signing (as `presign(omit_session_token=True)` does); the
     token is still checked against the credentials.
@@ -594,6 +596,8 @@ def verify(
     creds = lookup(auth.access_key_id)
     if creds is None:
         raise _fail("unknown_key", f"access key id {auth.access_key_id!r}: not known to this server", auth)
+    if s3 is None:
+        s3 = auth.service in S3_SERVICES
     rules = _RULES[(not s3) if normalize_path is None else normalize_path,
                    (not s3) if double_encode is None else double_encode, plus_is_space]
     payload = _VERIFIERS[auth.version](request, first, auth, creds, rules, s3, omit_session_token)

@@ -196,6 +196,20 @@ def _signed(**options: object) -> Request:
     return sign(PLAIN, CREDS, **{**SCOPE, **options}).request  # type: ignore[arg-type]
 
 
+
+@pytest.mark.parametrize("presigned", [False, True])
+@pytest.mark.parametrize("service", ["s3", "s3express"])
+def test_s3_scope_is_verified_by_s3_rules_unless_told(presigned: bool, service: str) -> None:
+    # `sigv4 verify url.txt` of a presigned S3 URL once answered signature_mismatch: without `s3=True`
+    # the generic rules hashed an empty body where S3 signs UNSIGNED-PAYLOAD, and normalized the path.
+    request = Request("GET", "https://b.s3.amazonaws.com/a//b/../k%20x", [], b"")
+    signer = presign if presigned else sign
+    signed = signer(request, CREDS, s3=True, region="us-east-1", service=service, timestamp=T).request
+    assert verify(signed, lookup, now=T).service == service
+    assert _reason(signed, s3=False) == "signature_mismatch"  # told otherwise, the caller's word holds
+    generic = signer(request, CREDS, s3=False, region="us-east-1", service="svc", timestamp=T).request
+    assert verify(generic, lookup, now=T).service == "svc"
+
 def test_missing_auth() -> None:
     assert _reason(PLAIN) == "missing_auth"
 

@@ -38,7 +38,7 @@ from typing import Any, Literal
 from urllib.parse import unquote
 
 from sigv4 import v4a
-from sigv4.canonical import CanonicalRules, normalize_path, query_pairs, uri_encode
+from sigv4.canonical import S3_SERVICES, CanonicalRules, normalize_path, query_pairs, uri_encode
 from sigv4.keys import signature_hex, signing_key
 from sigv4.payload import EMPTY_SHA256, UNSIGNED_PAYLOAD, payload_hash
 from sigv4.types import Credentials, Request
@@ -59,9 +59,6 @@ CAUSE_KINDS = frozenset({
     "trailing-slash", "query-encoding", "plus-space", "query-order", "query-empty-value", "payload-hash", "method",
     "algorithm",
 })
-
-#: Services whose signer neither normalizes nor double-encodes the path.
-S3_SERVICES = frozenset({"s3", "s3-object-lambda", "s3-outposts", "s3express"})
 
 #: Services signed for us-east-1 whatever the caller's region.
 _GLOBAL_SERVICES = frozenset({"iam", "route53", "cloudfront", "organizations", "globalaccelerator", "shield"})

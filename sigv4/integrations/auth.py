@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 from wire.skew import SKEW_STATUSES, clock_offset, correction
 
+from ..canonical import S3_SERVICES
 from ..errors import InvalidParameterError
 from ..signer import DEFAULT_PORTS, presign as presign_request, sign as sign_request
 from ..types import Credentials, Request
@@ -52,8 +53,6 @@ SIGNATURE_HEADERS = frozenset({
 _FIXED = frozenset({"request", "credentials", "region", "service", "timestamp"})
 #: Headers an adapter signs by default, besides `x-amz-*` and the ones the caller names.
 SIGNED_BY_DEFAULT = frozenset({"host", "content-type", "content-md5"})
-#: Services signed with S3's rules unless the caller passes `s3=False`.
-S3_SERVICES = frozenset({"s3", "s3-object-lambda", "s3-outposts"})
 
 CredentialsOrProvider = Union[Credentials, CredentialProvider]
 
