@@ -206,3 +206,14 @@ def test_xml_with_entities_is_refused() -> None:
     external = b'<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><ListBucketResult><Name>&x;</Name></ListBucketResult>'
     with pytest.raises(wire.DecodeError):
         wire.parse_response(MODEL, "ListObjectsV2", 200, {}, external)
+
+
+@pytest.mark.parametrize("model, operation", [(MODEL, "ListObjectsV2"), (wire.load_model("route53"), "ListHostedZones")])
+def test_error_xml_with_entities_says_why_it_was_not_read(model: Any, operation: str) -> None:
+    # A 403 whose XML declares entities once read as `403: Forbidden`, saying nothing of the refusal
+    # (the Query protocols already said why); the status and request id stay.
+    body = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><Error><Code>&a;</Code><Message>m</Message></Error>'
+    with pytest.raises(wire.ServiceError) as caught:
+        wire.parse_response(model, operation, 403, {"x-amz-request-id": "R1"}, body)
+    assert (caught.value.code, caught.value.status, caught.value.request_id) == ("403", 403, "R1")
+    assert str(caught.value.message).startswith("error response body not read: XML with a DTD")

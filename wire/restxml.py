@@ -153,13 +153,23 @@ def error_envelope(body: bytes) -> tuple[xml.Node, xml.Node] | None:
         root = xml.parse(body)
     except DecodeError:
         return None
+    return _envelope_of(root)
+
+
+def _envelope_of(root: xml.Node) -> tuple[xml.Node, xml.Node] | None:
     error = root if root.tag == "Error" else root.child("Error")
     return None if error is None else (root, error)
 
 
 def _service_error(model: Model, status: int, headers: Headers, body: bytes) -> ServiceError:
     request_id = headers.get("x-amz-request-id") or headers.get("x-amzn-requestid")
-    envelope = error_envelope(body)
+    try:
+        envelope = _envelope_of(xml.parse(body))
+    except xml.RefusedXmlError as err:
+        # The status tells what failed; the message says why its body was not read.
+        return ServiceError(str(status), f"error response body not read: {err}", status, request_id)
+    except DecodeError:
+        envelope = None
     if envelope is None:
         # HEAD responses and front ends' HTML pages: the status is all there is.
         return ServiceError(str(status), _PHRASES.get(status, ""), status, request_id)
