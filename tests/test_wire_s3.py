@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import botocore.exceptions
 import botocore.session
 import pytest
 from botocore.awsrequest import AWSResponse
@@ -13,6 +14,7 @@ import wire
 from sigv4.checksums import checksum_value
 from sigv4.types import Request
 from wire import s3
+from wire.errors import ParamError
 
 MODEL = wire.load_model("s3")
 REGION = "us-west-2"
@@ -217,3 +219,18 @@ def test_error_xml_with_entities_says_why_it_was_not_read(model: Any, operation:
         wire.parse_response(model, operation, 403, {"x-amz-request-id": "R1"}, body)
     assert (caught.value.code, caught.value.status, caught.value.request_id) == ("403", 403, "R1")
     assert str(caught.value.message).startswith("error response body not read: XML with a DTD")
+
+
+@pytest.mark.parametrize("metadata", [{"a": "é"}, {"ключ": "v"}])
+def test_non_ascii_metadata_is_refused_as_botocore_does(botocore_s3: Any, metadata: dict[str, str]) -> None:
+    # `Metadata={a=é}` was once sent as a raw UTF-8 header; S3 keeps REST metadata as US-ASCII and
+    # botocore refuses it before sending (`validate_ascii_metadata`).
+    client, _ = botocore_s3
+    params = {"Bucket": "bkt", "Key": "k", "Body": b"x", "Metadata": metadata}
+    with pytest.raises(botocore.exceptions.ParamValidationError, match="ASCII"):
+        client.put_object(**params)
+    request = wire.serialize(MODEL, "PutObject", params, endpoint=ENDPOINT)
+    with pytest.raises(ParamError, match="^Metadata: .*US-ASCII"):
+        s3.prepare(MODEL.operation("PutObject"), request, "bkt", path_style=False)
+    fine = wire.serialize(MODEL, "PutObject", {**params, "Metadata": {"a": "b c"}}, endpoint=ENDPOINT)
+    assert s3.prepare(MODEL.operation("PutObject"), fine, "bkt", path_style=False).header("x-amz-meta-a") == "b c"

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping
 
 from sigv4.checksums import checksum_algorithm, checksum_value
 from sigv4.types import Request
+from wire.errors import ParamError
 from wire.http import normalize_headers, percent_encode
 from wire.model import Operation
 from wire.restxml import error_envelope
@@ -157,11 +158,24 @@ def streamed_file(op: Operation, params: Mapping[str, object]) -> tuple[str, str
     return None
 
 
+def check_ascii_metadata(request: Request) -> None:
+    """Raises `ParamError` when a user metadata header (`x-amz-meta-*`, the
+    `Metadata` member) holds a non-ASCII name or value: S3 keeps metadata sent
+    over REST as US-ASCII, so botocore refuses it before sending (encode other
+    text, e.g. per RFC 2047, yourself)."""
+    for name, value in request.headers:
+        if name.lower().startswith("x-amz-meta-") and not (name.isascii() and value.isascii()):
+            raise ParamError(f"Metadata: {name[len('x-amz-meta-'):]!r}={value!r}: S3 metadata is US-ASCII only "
+                             "(encode other text yourself, e.g. as RFC 2047 does)")
+
+
 def prepare(op: Operation, request: Request, bucket: str | None, *, path_style: bool,
             checksum: str = DEFAULT_CHECKSUM) -> Request:
     """`request` as an S3 client sends it: virtual-hosted unless `path_style`
     (an explicit endpoint URL) or the bucket cannot be a host label, with the
-    checksum the operation takes and `Expect: 100-continue` for a large body."""
+    checksum the operation takes and `Expect: 100-continue` for a large body.
+    Raises `ParamError` for non-ASCII metadata (`check_ascii_metadata`)."""
+    check_ascii_metadata(request)
     if bucket and not path_style:
         request = virtual_hosted(request, bucket)
     return with_expect_continue(with_checksum(op, request, checksum)) if request.body != b"" else request
