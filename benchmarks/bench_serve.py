@@ -132,8 +132,7 @@ def main() -> None:
                 print(f"{clients:>7}{len(latencies):>10}{len(latencies) / elapsed:>9.0f}{quantiles[49] * 1e3:>9.2f}"
                       f"{quantiles[98] * 1e3:>9.2f}{verifying.total / handling.total * 100:>14.1f}%"
                       f"{verifying.total / responding.total * 100:>14.1f}%")
-        app.store.close()
-        app.trail.close()
+        app.close()
 
 
 if __name__ == "__main__":
