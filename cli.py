@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 
 import sigv4
 from sigv4 import tokens
+from sigv4.checksums import CHECKSUMS
 from sigv4.chunked_decode import verify_message
 from sigv4.errors import StreamDecodeError
 from sigv4.explain import explain, result_record, verification_report
@@ -38,10 +39,10 @@ from wire.service.identities import ConfigError
 from wire.service.trail_log import TrailError, read_trail
 from wire.transport import signing
 from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions
-from wire.transport.files import InputError, open_file, read_answer, read_capture, read_input
+from wire.transport.files import InputError, open_file, read_answer, read_capture, read_input, take_file
 from wire.transport.resend import STALE_AUTH_HEADERS, send_signed, with_body_file
 from wire.transport.server import ListenError, ServeLimits, serve_until_signal, start_server
-from wire.transport.signing import FlagError, flag_signer, parse_date
+from wire.transport.signing import FlagError, flag_signer, parse_date, presign_post_with_flags
 
 EXIT_USAGE = 2
 EXIT_NETWORK = 3
@@ -61,7 +62,17 @@ def write(data: bytes, creds: sigv4.Credentials | None, *, show_token: bool = Fa
     sys.stdout.buffer.flush()
 
 
+def cmd_presign_post(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    """`sign --presign-post`: the URL and form fields of a browser upload (no request file is read)."""
+    post, resolved = presign_post_with_flags(args, env)
+    mask = None if args.show_secrets else resolved.credentials.session_token
+    out(redact(post.render(as_json=args.json, mask=mask), resolved.credentials, show_token=args.show_secrets))
+    return 0
+
+
 def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    if args.presign_post:
+        return cmd_presign_post(args, env, out)
     raw = parse_request(read_input(args.file))
     signer = flag_signer(raw.request, args, env)
     result, creds, show = signer.sign(raw.request), signer.resolved.credentials, args.show_secrets
@@ -120,23 +131,32 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
 
 def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     import wire
+    from wire import s3
     from wire.transport.calls import prepare_call
+    with ExitStack() as files:
+        try:
+            call = prepare_call(args, env, files)
+        except wire.WireError as err:
+            raise UsageError(str(err)) from None
+        first = call.signed()
+        if args.dry_run:
+            write(http_message(first), call.credentials, newline=args.newline)
+            return 0
+        sink = files.enter_context(open_file(args.output, "wb")) if args.output else None
+        _, exchange = send_signed(first, _transport_options(args), env, _warn, resign=call.signed, sink=sink)
+    # An error document, not the payload: out of the file.
+    body = take_file(args.output) if sink is not None and exchange.status >= 300 else exchange.body
     try:
-        call = prepare_call(args, env)
-    except wire.WireError as err:
-        raise UsageError(str(err)) from None
-    first = call.signed()
-    if args.dry_run:
-        write(http_message(first), call.credentials, newline=args.newline)
-        return 0
-    _, exchange = send_signed(first, _transport_options(args), env, _warn, resign=call.signed)
-    try:
-        output = wire.parse_response(call.model, call.operation, exchange.status, exchange.headers, exchange.body)
+        output = wire.parse_response(call.model, call.operation, exchange.status, exchange.headers, body)
     except wire.ServiceError as err:
-        _warn(redact(service_error_line(err, exchange.reason, exchange.body), call.credentials))
+        _warn(redact(service_error_line(err, exchange.reason, body), call.credentials))
+        if found := s3.redirect_region(exchange.status, exchange.headers, body):
+            _warn(f"sigv4: the bucket is in {found}: call again with --region {found}")
         return 1
     except wire.DecodeError as err:
         raise NetworkError(f"the response does not fit the model: {err}") from None
+    if sink is not None:  # the payload went to the file
+        output = {name: value for name, value in output.items() if not isinstance(value, bytes)}
     out(json.dumps(output, indent=2, default=json_default, ensure_ascii=False))
     return 0
 
@@ -345,7 +365,7 @@ def _signing_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region-set", help="SigV4a region set, comma-separated or * (default: --region)")
     parser.add_argument("--chunked", action="store_true", help="sign the body as aws-chunked (streaming) upload")
     parser.add_argument("--chunk-size", type=int, default=65536, help="aws-chunked chunk size in bytes (default 65536)")
-    parser.add_argument("--trailer", choices=["crc32", "crc32c", "sha1", "sha256"],
+    parser.add_argument("--trailer", choices=list(CHECKSUMS),
                         help="with --chunked: a signed trailing checksum of this kind")
 
 
@@ -390,6 +410,14 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--show-secrets", action="store_true",
                       help="print the session token in the signed request (masked by default); never the secret key")
     sign.add_argument("--newline", action="store_true", help=NEWLINE_HELP)
+    post = sign.add_argument_group("S3 presigned POST: print the upload URL and form fields; reads no request")
+    post.add_argument("--presign-post", action="store_true", help="build a browser upload form (--json: {url, fields})")
+    post.add_argument("--bucket", help="the bucket the form uploads to")
+    post.add_argument("--key", help="the object key; ending in ${filename}: any key with that prefix")
+    post.add_argument("--condition", action="append", default=[], metavar="JSON", help="a policy condition "
+                      """(repeatable): '{"acl": "private"}', '["content-length-range", 1, 1048576]'""")
+    post.add_argument("--field", action="append", default=[], metavar="NAME=VALUE", help="a prefilled form field")
+    post.add_argument("--url", help="the form's action URL (default: the bucket's virtual-hosted endpoint)")
 
     send = commands.add_parser("send", help="send a raw HTTP request (optionally re-signed) and print the response")
     send.add_argument("file", nargs="?", default="-", help="raw request file, or - for stdin")
@@ -420,6 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--method", choices=["GET", "POST"], help="Query protocols: send as GET or POST")
     call.add_argument("--sigv2", action="store_true", help="sign with SigV2 (Query protocols)")
     call.add_argument("--dry-run", action="store_true", help="print the signed request instead of sending it")
+    call.add_argument("-o", "--output", help="write a streamed response payload (S3 GetObject's Body) to this file")
     call.add_argument("--newline", action="store_true", help=NEWLINE_HELP)
     _transport_flags(call)
 

@@ -72,6 +72,22 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         {"Reservations": [{"ReservationId": f"r-{i}", "Instances": [{"InstanceId": f"i-{i}", "LaunchTime": NOW}]} for i in range(5)]},
     ),
     (
+        "s3",
+        "ListObjectsV2",
+        {"Bucket": "my-bucket", "Prefix": "logs/", "MaxKeys": 20},
+        {"Name": "my-bucket", "Prefix": "logs/", "KeyCount": 20, "IsTruncated": False,
+         "Contents": [{"Key": f"logs/{i}.gz", "LastModified": NOW, "ETag": '"e"', "Size": 1024 * i, "StorageClass": "STANDARD"}
+                      for i in range(20)]},
+    ),
+    (
+        "route53",
+        "ChangeResourceRecordSets",
+        {"HostedZoneId": "Z1", "ChangeBatch": {"Changes": [
+            {"Action": "UPSERT", "ResourceRecordSet": {"Name": f"h{i}.example.com", "Type": "A", "TTL": 60,
+                                                       "ResourceRecords": [{"Value": f"192.0.2.{i}"}]}} for i in range(5)]}},
+        {"ChangeInfo": {"Id": "C1", "Status": "PENDING", "SubmittedAt": NOW}},
+    ),
+    (
         # Smithy RPCv2 CBOR: CloudWatch's model names it first (its clients pick awsJson1_0 from the list).
         "cloudwatch",
         "PutMetricData",

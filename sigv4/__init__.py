@@ -1,4 +1,4 @@
-"""Inspectable AWS request signing: SigV4, SigV4a and SigV2, headers and presigned URLs, and verification.
+"""Inspectable AWS request signing (SigV4, SigV4a, SigV2): headers, presigned URLs, S3 POST forms, verification.
 
 Pure: no sockets, files, environment or clock. Time, credentials and bytes
 come in as arguments; a `SigningResult` with every intermediate comes out.
@@ -16,7 +16,8 @@ from .errors import (
     VerificationError,
 )
 from .payload import UNSIGNED_PAYLOAD, payload_hash
-from . import v2, v4a
+from . import s3express, v2, v4a
+from .post import ConditionNotMetError, PostIdentity, PostPolicy, PresignedPost, presign_post, verify_post
 from .signer import Algorithm, SigningResult, presign, sign
 from .types import Credentials, Request
 from .v2 import SigV2Result
@@ -31,5 +32,6 @@ __all__ = [
     "InvalidParameterError", "InvalidTimestampError", "Request", "RequestParseError", "SigningError",
     "SigningResult", "UNSIGNED_PAYLOAD", "payload_hash", "presign", "sign",
     "REASONS", "Algorithm", "Identity", "SigV2Result", "SignedAuth", "VerificationError", "parse_auth", "v2", "v4a",
-    "verify",
+    "verify", "ConditionNotMetError", "PostIdentity", "PostPolicy", "PresignedPost", "presign_post", "verify_post",
+    "s3express",
 ]

@@ -27,12 +27,11 @@ previous signature, SHA-256 of the canonical trailer (`name:value\\n` lines).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from .checksums import ChecksumAlgorithm, checksum_algorithm
+from .checksums import CHECKSUMS, ChecksumAlgorithm, checksum_algorithm, encoded
 from .errors import InvalidParameterError
 from .payload import EMPTY_SHA256
 from .types import Body, Request, iter_body
@@ -244,7 +243,7 @@ def encode_body(body: Body, signer: ChunkSigner, seed_signature: str, *, chunk_s
     if seen != decoded_length:
         raise InvalidParameterError(
             f"x-amz-decoded-content-length: the body held {seen} bytes, not the declared {decoded_length}")
-    trailer = ((checksum.header, base64.b64encode(summer.digest()).decode("ascii")),) \
+    trailer = ((checksum.header, encoded(summer)),) \
         if checksum is not None and summer is not None else ()
     yield separator + signer.finish(previous, trailer)[1]
 
@@ -312,7 +311,7 @@ def _check_options(framing: Framing | None, payload: str | None, algorithm: str,
             f"chunk_size: {chunk_size!r} must be an integer of at least {MIN_CHUNK_SIZE} bytes (S3's minimum chunk)")
     if framing.trailer and trailer_checksum is None:
         raise InvalidParameterError(
-            f"trailer_checksum: required with payload={framing.payload} (crc32, crc32c, sha1 or sha256)")
+            f"trailer_checksum: required with payload={framing.payload} ({', '.join(CHECKSUMS)})")
     if not framing.trailer and trailer_checksum is not None:
         raise InvalidParameterError(
             f"trailer_checksum: payload={framing.payload} carries no trailer; use its -TRAILER form")

@@ -20,7 +20,6 @@ SigV4a (whose signatures are randomized, so they can only be verified).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
@@ -32,7 +31,7 @@ from typing import Literal, Union
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from . import v4a
-from .checksums import Checksum, ChecksumAlgorithm, checksum_for_header
+from .checksums import CHECKSUMS, Checksum, ChecksumAlgorithm, checksum_for_header, encoded
 from .chunked import (
     FRAMINGS,
     TRAILER_SIGNATURE_HEADER,
@@ -117,8 +116,8 @@ class ChunkedDecoder:
             checksum = checksum_for_header(trailer or "")
             if checksum is None:
                 raise InvalidParameterError(
-                    f"x-amz-trailer: {trailer!r} is not a supported trailing checksum header (x-amz-checksum-crc32, "
-                    "-crc32c, -sha1, -sha256)")
+                    f"x-amz-trailer: {trailer!r} is not a supported trailing checksum header "
+                    f"({', '.join(c.header for c in CHECKSUMS.values())})")
         self._framing: Framing = framing
         self._scope, self._verify = scope, verify
         self._checksum = checksum
@@ -314,7 +313,7 @@ class ChunkedDecoder:
             self._previous = signature
         elif wire_signature is not None:
             raise self._fault("malformed", f"unsigned trailer carries {TRAILER_SIGNATURE_HEADER}")
-        expected = base64.b64encode(self._summer.digest()).decode("ascii")
+        expected = encoded(self._summer)
         if headers[0][1] != expected:
             raise self._fault("checksum_mismatch", f"{self._checksum.header} is {headers[0][1]!r} but the "
                               f"received data gives {expected!r}")

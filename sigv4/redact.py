@@ -5,7 +5,8 @@ happens to equal it (with the dummy credentials local emulators use,
 `test`/`test`, a substring rule turned `/test-bucket/` into `/****-bucket/`).
 A session token travels in the `X-Amz-Security-Token` header, the
 `X-Amz-Security-Token` (SigV4 presigned) or `SecurityToken` (SigV2) query or
-form parameter, and in every echo of those: canonical requests, strings to
+form parameter (an S3 Express One Zone session token in `x-amz-s3session-token`
+and `X-Amz-S3session-Token`), and in every echo of those: canonical requests, strings to
 sign, a server's 403 body, HAR name/value pairs. Those places are masked
 wherever they occur. The secret key has no legitimate place in any output; as
 a net under that rule, a secret long enough that a match cannot be a
@@ -27,11 +28,11 @@ LITERAL_MIN = 16
 
 # A header line or `name: value` (raw request, canonical request, a server's echo): the value ends at white
 # space or at a delimiter of the text around it (a JSON string, an XML element, an escaped newline).
-_TOKEN_HEADER = re.compile(r"(?i)(x-amz-security-token[ \t]*:[ \t]*)([^\s\"'<\\,]+)")
+_TOKEN_HEADER = re.compile(r"(?i)(x-amz-(?:security|s3session)-token[ \t]*:[ \t]*)([^\s\"'<\\,]+)")
 # A query or form parameter; `(?<![\w-])` keeps e.g. `MySecurityToken=` out.
-_TOKEN_PARAM = re.compile(r"(?i)((?<![\w-])(?:X-Amz-Security-Token|SecurityToken)=)([^&\s\"'<\\#]+)")
+_TOKEN_PARAM = re.compile(r"(?i)((?<![\w-])(?:X-Amz-(?:Security|S3session)-Token|SecurityToken)=)([^&\s\"'<\\#]+)")
 # A HAR name/value pair (headers and queryString).
-_TOKEN_PAIR = re.compile(r'(?i)("name":\s*"(?:x-amz-security-token|SecurityToken)",\s*"value":\s*")([^"\\]+)')
+_TOKEN_PAIR = re.compile(r'(?i)("name":\s*"(?:x-amz-(?:security|s3session)-token|SecurityToken)",\s*"value":\s*")([^"\\]+)')
 
 
 class Secrets(Protocol):

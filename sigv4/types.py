@@ -44,6 +44,10 @@ def _split_url(url: str) -> tuple[str, str, str]:
     return scheme.lower(), authority, target if target.startswith("/") else "/" + target
 
 
+#: Headers that carry a session token (S3 Express One Zone directory buckets have their own): masked in reprs.
+_TOKEN_HEADERS = frozenset({"x-amz-security-token", "x-amz-s3session-token"})
+
+
 @dataclass(frozen=True, slots=True, init=False)
 class Request:
     """An HTTP request as the user built it.
@@ -85,7 +89,7 @@ class Request:
 
     def __repr__(self) -> str:
         # A session token rides in a header or the query; repr is for logs, so it is masked there.
-        headers = tuple((n, "****" if n.lower() == "x-amz-security-token" else v) for n, v in self.headers)
+        headers = tuple((n, "****" if n.lower() in _TOKEN_HEADERS else v) for n, v in self.headers)
         url = mask_token_params(self.url)
         # A SigV2 form body carries it as a parameter.
         return (f"Request(method={self.method!r}, url={url!r}, headers={headers!r}, "

@@ -30,6 +30,7 @@ from typing import Literal
 
 from . import v2, v4a
 from .canonical import CanonicalRules, canonical_query, query_pairs
+from .checksums import checksum_for_header, encoded
 from .errors import InvalidTimestampError, SigningError, VerificationError
 from .keys import hmac_sha256, signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
@@ -50,12 +51,15 @@ REASONS: dict[str, str] = {
     "unsigned_header": "a header that must be signed (host, the date header, x-amz-region-set) is not in SignedHeaders",
     "token": "the session token is missing, unexpected, or not the one issued with the key",
     "payload_hash": "x-amz-content-sha256 is missing where required, ill-formed, or does not match the body",
+    "checksum": "an x-amz-checksum-<algorithm> header (crc32, crc32c, crc64nvme, sha1, sha256) does not match the body",
     "malformed_request": "the request itself cannot be canonicalized (bad header bytes, unreadable body)",
     "signature_mismatch": "the signature does not match what the verifier computed",
+    "condition_not_met": "a POST upload form breaks a condition of its policy, or has a field no condition covers",
 }
 Reason = Literal[
     "missing_auth", "malformed_auth", "unknown_key", "scope", "skew", "expired", "not_yet_valid",
-    "missing_signed_header", "unsigned_header", "token", "payload_hash", "malformed_request", "signature_mismatch",
+    "missing_signed_header", "unsigned_header", "token", "payload_hash", "checksum", "malformed_request",
+    "signature_mismatch", "condition_not_met",
 ]
 
 _VERSIONS: dict[str, Version] = {ALGORITHM: "v4", v4a.ALGORITHM: "v4a"}
@@ -324,6 +328,22 @@ def _payload_line(request: Request, auth: SignedAuth, s3: bool) -> str:
     return declared
 
 
+def _check_checksum_headers(request: Request, auth: SignedAuth, payload: str) -> None:
+    """S3 flexible checksums sent as headers, checked against a body at hand (an aws-chunked body carries
+    its checksum in the trailer instead, which the chunk decoder checks)."""
+    if payload.startswith("STREAMING-") or not isinstance(request.body, (bytes, bytearray, memoryview)):
+        return
+    for name, value in request.headers:
+        algorithm = checksum_for_header(name)
+        if algorithm is None:
+            continue
+        summer = algorithm.new()
+        summer.update(request.body)
+        if value.strip() != (actual := encoded(summer)):
+            raise _fail("checksum", f"{algorithm.header} header: {value.strip()[:80]!r} does not match the body's "
+                                    f"{algorithm.name} {actual} ({len(request.body)} bytes)", auth)
+
+
 def _body_hash(request: Request, auth: SignedAuth) -> str:
     try:
         return resolve_payload(request.body, None)
@@ -355,13 +375,30 @@ _SIGNATURE_CHECKS: dict[str, Callable[[SignedAuth, Credentials, str], bool]] = {
 }
 
 
+#: Signing name -> (query parameter, header) of a session token of its own: S3 Express One Zone requests to a
+#: directory bucket carry the CreateSession token there (CreateSession itself carries X-Amz-Security-Token).
+_SESSION_TOKEN_NAMES: dict[str, tuple[str, str]] = {"s3express": ("X-Amz-S3session-Token", "x-amz-s3session-token")}
+
+
+def _token_names(request: Request, auth: SignedAuth, pairs: list[tuple[str, str]]) -> tuple[str, str]:
+    """(query parameter, header) that carry this request's session token."""
+    names = _SESSION_TOKEN_NAMES.get(auth.service)
+    if names is not None and (any(n == names[0] for n, _ in pairs) or request.header(names[1]) is not None):
+        if request.header("x-amz-security-token") is not None or any(n == "X-Amz-Security-Token" for n, _ in pairs):
+            raise _fail("token", f"{names[1]}: sent together with X-Amz-Security-Token; a directory bucket request "
+                                 "carries its session token in one place only", auth)
+        return names
+    return "X-Amz-Security-Token", "x-amz-security-token"
+
+
 def _verify_v4(request: Request, auth: SignedAuth, creds: Credentials, rules: CanonicalRules, s3: bool,
                omit_session_token: bool) -> str:
     """Recompute a SigV4/SigV4a signature; return the signed payload line."""
-    token_where = "X-Amz-Security-Token " + ("query parameter" if auth.presigned else "header")
     pairs = query_pairs(request.query, plus_is_space=rules.plus_is_space)
-    tokens = [v for n, v in pairs if n == "X-Amz-Security-Token"] if auth.presigned else []
-    _check_token(tokens[0] if tokens else request.header("x-amz-security-token") if not auth.presigned else None,
+    param, header = _token_names(request, auth, pairs)
+    token_where = f"{param} query parameter" if auth.presigned else f"{header} header"
+    tokens = [v for n, v in pairs if n == param] if auth.presigned else []
+    _check_token(tokens[0] if tokens else request.header(header) if not auth.presigned else None,
                  creds, token_where, auth)
     if request.header("host") is None and request.scheme:
         request = request.with_header("Host", host_from_url(request))
@@ -391,6 +428,7 @@ def _verify_v4(request: Request, auth: SignedAuth, creds: Credentials, rules: Ca
     text = string_to_sign(auth.algorithm, auth.amz_date, auth.credential_scope, canonical)
     if not _SIGNATURE_CHECKS[auth.version](auth, creds, text):
         raise _mismatch(auth, canonical.render(), text)
+    _check_checksum_headers(request, auth, payload)
     return payload
 
 

@@ -43,7 +43,7 @@ def crt_seed_signature(signed: Request, payload: str) -> str:
 
 @settings(max_examples=40, deadline=None)
 @given(payload=st.sampled_from(HMAC_PAYLOADS), length=st.integers(0, 200_000),
-       chunk_size=st.integers(MIN_CHUNK_SIZE, 1 << 17), checksum=st.sampled_from(["crc32", "crc32c", "sha1", "sha256"]),
+       chunk_size=st.integers(MIN_CHUNK_SIZE, 1 << 17), checksum=st.sampled_from(["crc32", "crc32c", "crc64nvme", "sha1", "sha256"]),
        encoding=st.sampled_from([None, "gzip"]))
 def test_seed_signature_matches_awscrt(payload: str, length: int, chunk_size: int, checksum: str,
                                        encoding: str | None) -> None:

@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "tests" / "examples").glob("*.py"))
 TASKS = {"sign_a_request", "presign_a_url", "stream_an_upload", "verify_on_a_server", "debug_a_mismatch",
-         "call_an_operation"}
+         "call_an_operation", "upload_from_a_browser"}
 
 
 def test_every_task_has_a_page() -> None:

@@ -23,6 +23,7 @@ from sigv4 import (
     presign, sign, verify,
 )
 from sigv4.canonical import CanonicalRules
+from sigv4.checksums import checksum_value
 from sigv4.keys import hmac_sha256, signing_key
 from sigv4.raw import parse_request
 from sigv4.signer import canonicalize, string_to_sign
@@ -290,6 +291,20 @@ def test_payload_hash_reasons() -> None:
     assert _reason(_signed(), s3=True) == "payload_hash"  # S3 requires the header on header-signed requests
     unsigned = _signed(s3=True, payload="UNSIGNED-PAYLOAD")
     assert verify(unsigned.with_body(b"anything"), lookup, now=T, s3=True).payload_hash == "UNSIGNED-PAYLOAD"
+
+
+@pytest.mark.parametrize("name", ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"])
+def test_checksum_header_reasons(name: str) -> None:
+    """A flexible checksum sent as a header (signed or not) is checked against the body at hand."""
+    good = PLAIN.with_header(f"x-amz-checksum-{name}", checksum_value(name, PLAIN.body))  # type: ignore[arg-type]
+    bad = PLAIN.with_header(f"x-amz-checksum-{name}", checksum_value(name, b"other"))
+    for unsigned in (None, {f"x-amz-checksum-{name}"}):
+        signed = sign(good, CREDS, s3=True, unsigned_headers=unsigned, **SCOPE).request  # type: ignore[arg-type]
+        assert verify(signed, lookup, now=T, s3=True).payload_hash == hashlib.sha256(b"body").hexdigest()
+        tampered = sign(bad, CREDS, s3=True, unsigned_headers=unsigned, **SCOPE).request  # type: ignore[arg-type]
+        assert _reason(tampered, s3=True) == "checksum"
+    unsigned_body = sign(bad, CREDS, s3=True, payload="UNSIGNED-PAYLOAD", **SCOPE).request  # type: ignore[arg-type]
+    assert _reason(unsigned_body, s3=True) == "checksum"
 
 
 def test_mismatch_carries_what_the_verifier_computed() -> None:

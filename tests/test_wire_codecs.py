@@ -205,7 +205,7 @@ def test_load_model_reports_problems_by_name(tmp_path: Path) -> None:
     with pytest.raises(wire.ModelError, match="Op.input -> 'Missing'"):
         wire.load_model({"metadata": {"protocol": "json"}, "operations": {"Op": {"input": {"shape": "Missing"}}}, "shapes": {}})
     with pytest.raises(wire.ModelError, match="unsupported protocol"):
-        wire.load_model({"metadata": {"protocol": "rest-xml"}, "operations": {}, "shapes": {}})
+        wire.load_model({"metadata": {"protocol": "carrier-pigeon"}, "operations": {}, "shapes": {}})
     with pytest.raises(wire.ModelError, match="unknown operation 'Nope'"):
         MODELS["account"].operation("Nope")
     path = tmp_path / "account.json.gz"

@@ -1,11 +1,11 @@
 """The official protocol tests (botocore sdist, `tests/unit/protocols/`) for
 awsJson1_0 (with its query-compatible cases), awsJson1_1, awsQuery, ec2Query,
-restJson1 and Smithy RPCv2 CBOR, input and output.
+restJson1, restXml and Smithy RPCv2 CBOR, input and output.
 
 Compared as botocore's own `test_protocols.py` does: JSON and CBOR bodies as
-values (CBOR bodies are base64 in the cases), headers and URIs exactly (and
-each header sent once), with its normalizations of list headers and of
-Content-Type; form bodies as parameter multisets (the issue's rule). Cases on
+values (CBOR bodies are base64 in the cases), XML bodies in canonical form,
+headers and URIs exactly (and each header sent once), with its normalizations
+of list headers and of Content-Type; form bodies as parameter multisets (the issue's rule). Cases on
 botocore's ignore list run too. A case listed in
 `vectors/protocol-known-failures.json` (id -> reason) is a strict xfail, so
 a fixed case fails until it is removed from the list.
@@ -17,6 +17,7 @@ import base64
 import copy
 import json
 import math
+import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,8 @@ import wire
 from wire import cbor
 
 CBOR = ("smithy-rpc-v2-cbor", "smithy-rpc-v2-cbor-query-compatible", "smithy-rpc-v2-cbor-non-query-compatible")
-PROTOCOLS = ("json", "json_1_0", "json_1_0-query-compatible", "query", "ec2", "rest-json", *CBOR)
-COUNTS = {"input": 273, "output": 287}
+PROTOCOLS = ("json", "json_1_0", "json_1_0-query-compatible", "query", "ec2", "rest-json", "rest-xml", *CBOR)
+COUNTS = {"input": 367, "output": 365}
 TOKEN = "00000000-0000-4000-8000-000000000000"
 KNOWN_FAILURES: dict[str, str] = json.loads((Path(fetch.__file__).parent / "protocol-known-failures.json").read_text())
 
@@ -96,6 +97,8 @@ def _check_headers(request: Any, serialized: dict[str, Any], protocol: str, mode
         expected["content-type"] += "; charset=utf-8"
     if protocol == "rest-json" and expected.get("content-type", "application/json") != "application/json":
         del expected["content-type"]
+    if protocol == "rest-xml":
+        expected.pop("content-type", None)
     for name, value in expected.items():
         assert actual.get(name) == value, f"header {name}"
     for name in serialized.get("forbidHeaders", ()):
@@ -107,6 +110,14 @@ def _check_body(actual: bytes, expected: str, protocol: str) -> None:
         assert _special_floats_out(cbor.decode(actual)) == _special_floats_out(cbor.decode(base64.b64decode(expected)))
     elif protocol.startswith("json") or (protocol == "rest-json" and expected.startswith(("{", "["))):
         assert json.loads(actual) == json.loads(expected), "JSON body"
+    elif protocol == "rest-xml" and expected:
+        # botocore's rule: both documents canonicalized (C14N 2.0, whitespace-only text dropped).
+        try:
+            canonical = ET.canonicalize(expected, strip_text=True)
+        except ET.ParseError:
+            assert actual == expected.encode(), "body"
+        else:
+            assert ET.canonicalize(actual.decode("utf-8"), strip_text=True) == canonical, "XML body"
     elif protocol in ("query", "ec2"):
         as_set = sorted(parse_qsl(actual.decode(), keep_blank_values=True))
         assert as_set == sorted(parse_qsl(expected, keep_blank_values=True)), "form body"

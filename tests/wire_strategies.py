@@ -14,7 +14,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from wire.model import Shape
+from wire.model import Member, Shape
 
 _MAX_DEPTH = 3
 
@@ -106,10 +106,16 @@ def values(shape: Shape, depth: int = 0) -> st.SearchStrategy[Any]:
     return _SCALARS[shape.type](shape)  # type: ignore[no-any-return]
 
 
+def _member_values(member: Member, depth: int) -> st.SearchStrategy[Any]:
+    drawn = values(member.shape, depth)
+    # A URI or host label cannot be empty (the path would lose a segment, the host a label).
+    return drawn.filter(lambda v: v != "") if member.location == "uri" or member.host_label else drawn
+
+
 def structures(shape: Shape, depth: int = 0) -> st.SearchStrategy[dict[str, Any]]:
-    required = {n: values(m.shape, depth + 1) for n, m in shape.members.items() if n in shape.required}
+    required = {n: _member_values(m, depth + 1) for n, m in shape.members.items() if n in shape.required}
     optional = {
-        n: values(m.shape, depth + 1)
+        n: _member_values(m, depth + 1)
         for n, m in shape.members.items()
         if n not in shape.required and (depth < _MAX_DEPTH or m.shape.type not in ("structure", "list", "map"))
     }

@@ -1,4 +1,5 @@
-"""Pure AWS wire-protocol codecs: awsJson1_0/1_1, restJson1, awsQuery, ec2Query.
+"""Pure AWS wire-protocol codecs: awsJson1_0/1_1, restJson1, restXml, awsQuery,
+ec2Query, Smithy RPCv2 CBOR; S3's client-side customizations in `wire.s3`.
 
 `serialize` turns params into a `sigv4.types.Request` ready to sign;
 `parse_response` turns status, headers and body into a dict or raises

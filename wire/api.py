@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from sigv4.types import Request
-from wire import jsonproto, query, restjson, rpcv2
+from wire import jsonproto, query, restjson, restxml, rpcv2
 from wire.errors import DecodeError, SerializationError, ServiceError, ValidationError
 from wire.http import Codec, Encoded, Params, Response, encode_query, normalize_headers
 from wire.model import Model, Operation
@@ -32,6 +32,7 @@ CODECS: dict[str, Codec] = {
     "rest-json": restjson.CODEC,
     "query": query.QUERY_CODEC,
     "ec2": query.EC2_CODEC,
+    "rest-xml": restxml.CODEC,
     "smithy-rpc-v2-cbor": rpcv2.CODEC,
 }
 
@@ -72,7 +73,7 @@ def _host_prefix(op: Operation, params: Params) -> str:
     prefix = op.host_prefix
     for member in op.input.members.values() if op.input else ():
         if member.host_label:
-            prefix = prefix.replace("{" + member.wire_name + "}", str(params.get(member.name, "")))
+            prefix = prefix.replace("{" + member.name + "}", str(params.get(member.name, "")))
     for label in prefix.rstrip(".").split("."):
         if not _HOST_LABEL.fullmatch(label):
             raise SerializationError(f"host prefix {op.host_prefix!r} gives an invalid host label {label!r}")
@@ -138,7 +139,7 @@ def serialize(
     params = _fill_tokens(op, params, token_factory)
     encoded = CODECS[model.protocol].encode_request(model, op, params, method)
     encoded = _compress(op, encoded, min_compression_size)
-    if op.checksum_required and encoded.body:
+    if op.checksum_required and isinstance(encoded.body, bytes) and encoded.body:  # a stream: see wire.s3
         digest = base64.b64encode(hashlib.md5(encoded.body).digest()).decode("ascii")
         encoded = replace(encoded, headers=encoded.headers + (("Content-MD5", digest),))
     url = _url(endpoint, _host_prefix(op, params), encoded)

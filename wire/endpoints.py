@@ -12,7 +12,10 @@ from sigv4.errors import InvalidParameterError
 from sigv4.types import Request
 
 #: Global services: one endpoint, signed for this region whatever the caller's region.
-SERVICE_ENDPOINT_REGIONS = {"account": "us-east-1", "organizations": "us-east-1"}
+SERVICE_ENDPOINT_REGIONS = {"account": "us-east-1", "organizations": "us-east-1", "route53": "us-east-1",
+                            "cloudfront": "us-east-1"}
+#: Global services whose one host name carries no region.
+GLOBAL_HOSTS = {"route53": "route53.amazonaws.com", "cloudfront": "cloudfront.amazonaws.com"}
 
 
 def infer_scope(host: str | None) -> tuple[str | None, str | None]:
@@ -35,7 +38,7 @@ def service_endpoint(service: str, signing_name: str, region: str, env: Mapping[
     env_name = "AWS_ENDPOINT_URL_" + service.upper().replace("-", "_").replace(" ", "_")
     suffix = "amazonaws.com.cn" if signing_region.startswith("cn-") else "amazonaws.com"  # the China partition
     endpoint = (override or env.get(env_name) or env.get("AWS_ENDPOINT_URL") or profile_endpoint
-                or f"https://{signing_name or service}.{signing_region}.{suffix}")
+                or f"https://{GLOBAL_HOSTS.get(service) or f'{signing_name or service}.{signing_region}.{suffix}'}")
     return endpoint, signing_region
 
 

@@ -30,7 +30,7 @@ from wire.errors import ModelError
 #: Protocols with a codec, in botocore's priority order: a model listing
 #: several (`protocols`) is read with the first of these it lists, as botocore
 #: clients choose (CloudWatch lists smithy-rpc-v2-cbor, json and query: json).
-SUPPORTED_PROTOCOLS = ("json", "rest-json", "smithy-rpc-v2-cbor", "query", "ec2")
+SUPPORTED_PROTOCOLS = ("json", "rest-json", "rest-xml", "smithy-rpc-v2-cbor", "query", "ec2")
 
 _SHIPPED = Path(__file__).parent / "models"
 
@@ -58,6 +58,10 @@ class Shape:
     sender_fault: bool = True
     #: The model marks the value as sensitive: never echoed in messages.
     sensitive: bool = False
+    #: The shape's own `locationName` (restXml: the element name wherever it is the root).
+    location_name: str | None = None
+    #: The shape's own `xmlNamespace` as (prefix, uri), before any member reference overrides it.
+    xml_namespace: tuple[str, str] | None = None
 
     @property
     def member(self) -> Member:
@@ -79,6 +83,14 @@ class Member:
     idempotency_token: bool = False
     host_label: bool = False
     json_value: bool = False
+    #: restXml `xmlNamespace` as (prefix, uri); prefix "" for a default namespace.
+    xml_namespace: tuple[str, str] | None = None
+    #: restXml: the member is an attribute of its structure's element, named `location_name`.
+    xml_attribute: bool = False
+    #: The reference's own `locationName`: a structure's `locationName` names it only as a document root.
+    ref_location_name: str | None = None
+    #: A streaming payload (the trait sits on the reference in S3's model, or on the shape).
+    streaming: bool = False
 
     @property
     def wire_name(self) -> str:
@@ -99,6 +111,12 @@ class Operation:
     result_wrapper: str | None = None
     compression: tuple[str, ...] = ()
     checksum_required: bool = False
+    #: The input reference with its traits (restXml: the body's root name and namespace).
+    input_member: Member | None = None
+    #: `httpChecksum.requestChecksumRequired`: a checksum must travel, MD5 or a flexible one.
+    request_checksum_required: bool = False
+    #: `httpChecksum.requestAlgorithmMember`: the input member naming the flexible checksum algorithm.
+    request_algorithm_member: str | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -157,6 +175,8 @@ def _new_shape(name: str, raw: Mapping[str, Any], members: Mapping[str, Member])
         error_status=error.get("httpStatusCode"),
         sender_fault=bool(error.get("senderFault", not raw.get("fault"))),
         sensitive=bool(raw.get("sensitive")),
+        location_name=raw.get("locationName"),
+        xml_namespace=_xml_namespace(raw.get("xmlNamespace")),
     )
 
 
@@ -185,7 +205,20 @@ def _new_member(name: str, ref: Mapping[str, Any], target: Shape, raw_target: Ma
         idempotency_token=bool(traits.get("idempotencyToken")),
         host_label=bool(traits.get("hostLabel")),
         json_value=bool(traits.get("jsonvalue")),
+        xml_namespace=_xml_namespace(traits.get("xmlNamespace")),
+        xml_attribute=bool(traits.get("xmlAttribute")),
+        ref_location_name=ref.get("locationName"),
+        streaming=bool(traits.get("streaming")),
     )
+
+
+def _xml_namespace(raw: Any) -> tuple[str, str] | None:
+    """`xmlNamespace` is a URI string or {"prefix", "uri"}."""
+    if isinstance(raw, str):
+        return ("", raw)
+    if isinstance(raw, Mapping) and raw.get("uri"):
+        return (str(raw.get("prefix") or ""), str(raw["uri"]))
+    return None
 
 
 def build_model(raw: Mapping[str, Any], protocol: str | None = None) -> Model:
@@ -237,6 +270,10 @@ def build_model(raw: Mapping[str, Any], protocol: str | None = None) -> Model:
             result_wrapper=(spec.get("output") or {}).get("resultWrapper"),
             compression=tuple((spec.get("requestcompression") or {}).get("encodings", ())),
             checksum_required=bool(spec.get("httpChecksumRequired")),
+            input_member=_new_member("", spec["input"], shapes[spec["input"]["shape"]], raw_shapes[spec["input"]["shape"]])
+            if spec.get("input") and spec["input"].get("shape") in shapes else None,
+            request_checksum_required=bool((spec.get("httpChecksum") or {}).get("requestChecksumRequired")),
+            request_algorithm_member=(spec.get("httpChecksum") or {}).get("requestAlgorithmMember"),
         )
     if missing:
         raise ModelError("unknown shape references: " + ", ".join(missing))

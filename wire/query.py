@@ -8,7 +8,7 @@ pairs: `Action`, `Version`, then members (`Name.member.N`, `Name.N` when
 flattened, `Name.entry.N.key/value` for maps), as a POST form body or, on
 request, in the URL of a GET. Each input shape's pairs come from closures
 compiled once per shape and style, holding wire names and text functions. Responses are read from the safe XML tree of
-`wire.xml`: `{Operation}Result` inside `{Operation}Response` for awsQuery,
+`wire.xml` by `wire.xmlshapes`: `{Operation}Result` inside `{Operation}Response` for awsQuery,
 the root itself for ec2Query; errors from `ErrorResponse/Error` or
 `Response/Errors/Error`.
 """
@@ -21,11 +21,11 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
-from wire import xml
+from wire import xml, xmlshapes
 from wire.errors import DecodeError, SerializationError, ServiceError
 from wire.http import Codec, Encoded, Headers, Params, Response, encode_query
 from wire.model import CompileMemo, Member, Model, Operation, Shape, compile_once
-from wire.text import from_text, renderer, to_text
+from wire.text import from_text, renderer
 
 _FORM = "application/x-www-form-urlencoded; charset=utf-8"
 
@@ -192,43 +192,6 @@ def _encoder(style: QueryStyle) -> Callable[[Model, Operation, Params, str | Non
 # -- XML -> values ----------------------------------------------------------------
 
 
-def _xml_name(member: Member) -> str:
-    """The element name of a structure member. A flattened list's items take
-    this name too: Smithy ignores the element's own name there (botocore does not)."""
-    return member.location_name or member.name
-
-
-def _decode_nodes(member: Member, nodes: list[xml.Node], style: QueryStyle) -> Any:
-    """The value of `member` held by `nodes` (several only for flattened collections)."""
-    kind = member.shape.type
-    if kind == "list":
-        element = member.shape.member
-        items = nodes if member.flattened else nodes[0].all(element.location_name or "member")
-        return [_decode_nodes(element, [item], style) for item in items]
-    if kind == "map":
-        key_member, value_member = member.shape.members["key"], member.shape.members["value"]
-        entries = nodes if member.flattened else nodes[0].all("entry")
-        out: dict[str, Any] = {}
-        for entry in entries:
-            key = entry.child(key_member.location_name or "key")
-            value = entry.child(value_member.location_name or "value")
-            if key is not None and value is not None:
-                out[key.text] = _decode_nodes(value_member, [value], style)
-        return out
-    if kind == "structure":
-        return decode_structure(member.shape, nodes[0], style)
-    return from_text(member, nodes[0].text)
-
-
-def decode_structure(shape: Shape, node: xml.Node, style: QueryStyle) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for member in shape.members.values():
-        found = node.all(_xml_name(member))
-        if found:
-            out[member.name] = _decode_nodes(member, found, style)
-    return out
-
-
 def _service_error(model: Model, status: int, body: bytes, style: QueryStyle) -> ServiceError:
     try:
         root = xml.parse(body)
@@ -241,7 +204,7 @@ def _service_error(model: Model, status: int, body: bytes, style: QueryStyle) ->
     code = getattr(error.child("Code"), "text", "")
     message = getattr(error.child("Message"), "text", "")
     shape = model.error_shapes.get(code)
-    data = decode_structure(shape, error, style) if shape is not None else {}
+    data = xmlshapes.read_members(shape.members.values(), error) if shape is not None else {}
     request_id = getattr(root.child(style.request_id_tag), "text", None)
     return ServiceError(code, message, status, request_id, data)
 
@@ -252,7 +215,7 @@ def _decoder(style: QueryStyle) -> Callable[[Model, Operation, int, Headers, byt
             raise _service_error(model, status, body, style)
         if op.output is None or not op.output.members:
             return {}
-        return decode_structure(op.output, style.result(xml.parse(body), op), style)
+        return xmlshapes.read_members(op.output.members.values(), style.result(xml.parse(body), op))
 
     return decode
 
@@ -327,39 +290,6 @@ def _request_decoder(style: QueryStyle) -> Callable[[Model, str, str, Headers, b
     return decode
 
 
-def _to_xml(member: Member, value: Any) -> str:
-    kind = member.shape.type
-    if kind == "structure":
-        return "".join(
-            _member_xml(child, value[child.name]) for child in member.shape.members.values() if value.get(child.name) is not None
-        )
-    if kind == "list":
-        element = member.shape.member
-        return "".join(xml.element(element.location_name or "member", _to_xml(element, item)) for item in value)
-    if kind == "map":
-        key_member, value_member = member.shape.members["key"], member.shape.members["value"]
-        return "".join(
-            xml.element(
-                "entry",
-                xml.element(key_member.location_name or "key", xml.text(str(key)))
-                + xml.element(value_member.location_name or "value", _to_xml(value_member, item)),
-            )
-            for key, item in value.items()
-        )
-    return xml.text(to_text(member, value, "iso8601"))
-
-
-def _member_xml(member: Member, value: Any) -> str:
-    """`member` as the element(s) of its enclosing structure."""
-    if member.flattened and member.shape.type == "list":
-        element = member.shape.member
-        return "".join(xml.element(_xml_name(member), _to_xml(element, item)) for item in value)
-    if member.flattened and member.shape.type == "map":
-        inner = _to_xml(member, value)
-        return inner.replace("<entry>", f"<{_xml_name(member)}>").replace("</entry>", f"</{_xml_name(member)}>")
-    return xml.element(_xml_name(member), _to_xml(member, value))
-
-
 def _namespace(model: Model) -> str:
     return f"https://{model.signing_name}.amazonaws.com/doc/{model.api_version}/"
 
@@ -370,7 +300,7 @@ def _request_id_xml(tag: str, request_id: str | None) -> str:
 
 def _response_encoder(style: QueryStyle) -> Callable[[Model, Operation, Params, str | None], Response]:
     def encode(model: Model, op: Operation, output: Params, request_id: str | None) -> Response:
-        members = _to_xml(Member("", op.output), output) if op.output is not None else ""
+        members = xmlshapes.structure_content(op.output, output) if op.output is not None else ""
         if style is QUERY:
             members = xml.element(op.result_wrapper or f"{op.name}Result", members)
             if request_id:
@@ -387,7 +317,7 @@ def _error_encoder(style: QueryStyle) -> Callable[[Model, str, str, int, Params,
     def encode(model: Model, code: str, message: str, status: int, extra: Params, request_id: str | None) -> Response:
         shape = model.error_shapes.get(code)
         fault = "Sender" if shape is None or shape.sender_fault else "Receiver"
-        members = _to_xml(Member("", shape), extra) if shape is not None else ""
+        members = xmlshapes.structure_content(shape, extra) if shape is not None else ""
         error = xml.element(
             "Error",
             xml.element("Type", fault) + xml.element("Code", xml.text(code)) + xml.element("Message", xml.text(message)) + members,

@@ -285,13 +285,23 @@ def _read_body(shape: Shape, body: bytes) -> dict[str, Any]:
     return decode_members(body_members, loads_object(body))
 
 
-def _read_bound(shape: Shape | None, status: int, headers: Headers, body: bytes) -> dict[str, Any]:
+#: Reads a structure's header bindings, or its body.
+_Reader = Callable[[Shape, Any], dict[str, Any]]
+
+
+def read_bound(shape: Shape | None, status: int, headers: Headers, body: bytes,
+               read_headers: _Reader, read_body: _Reader) -> dict[str, Any]:
+    """A response's members: headers and status code as bound, the body as `read_body` reads it."""
     if shape is None:
         return {}
-    out = _read_headers(shape, headers)
+    out = read_headers(shape, headers)
     out.update({m.name: status for m in _bindings(shape).status})
-    out.update(_read_body(shape, body))
+    out.update(read_body(shape, body))
     return out
+
+
+def _read_bound(shape: Shape | None, status: int, headers: Headers, body: bytes) -> dict[str, Any]:
+    return read_bound(shape, status, headers, body, _read_headers, _read_body)
 
 
 def _error_body(body: bytes) -> dict[str, Any]:
@@ -329,10 +339,37 @@ def _path_pattern(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
     return re.compile("".join(parts) + "/?"), tuple(names)
 
 
-def _match(model: Model, method: str, path: str) -> tuple[Operation, dict[str, str]]:
+@lru_cache(maxsize=1024)
+def _query_literals(template: str) -> tuple[tuple[str, str], ...]:
+    """The query a template fixes (S3's `/{Bucket}?delete`, `?list-type=2`): (name, value or "")."""
+    return tuple(parse_qsl(template.partition("?")[2], keep_blank_values=True))
+
+
+@lru_cache(maxsize=4096)
+def _required_bindings(op: Operation) -> tuple[tuple[str, str], ...]:
+    """(location, lower-cased wire name) of the required header and query members."""
+    shape = op.input
+    if shape is None:
+        return ()
+    return tuple(
+        (m.location, m.wire_name.lower()) for name, m in shape.members.items()
+        if name in shape.required and m.location in ("header", "querystring")
+    )
+
+
+def _match(model: Model, method: str, path: str, query: str = "", headers: Headers | None = None) -> tuple[Operation, dict[str, str]]:
+    """The operation a request calls: method, path template and the query it fixes
+    must fit, and its required header and query members be there (S3's PutObject,
+    CopyObject and UploadPart share `PUT /{Bucket}/{Key+}`); the most literal template wins."""
     best: tuple[int, Operation, dict[str, str]] | None = None
+    given = dict(parse_qsl(query, keep_blank_values=True))
+    present = {"header": set(headers or {}), "querystring": {name.lower() for name in given}}
     for op in model.operations.values():
         if op.method != method.upper():
+            continue
+        if any(name not in given or (value and given[name] != value) for name, value in _query_literals(op.request_uri)):
+            continue
+        if any(name not in present[location] for location, name in _required_bindings(op)):
             continue
         pattern, names = _path_pattern(op.request_uri)
         found = pattern.fullmatch(path)
@@ -380,9 +417,13 @@ def _read_query(members: Iterable[Member], query: str) -> dict[str, Any]:
     return out
 
 
-def _decode_request(model: Model, method: str, target: str, headers: Headers, body: bytes) -> tuple[str, dict[str, Any]]:
+def decode_bound_request(
+    model: Model, method: str, target: str, headers: Headers, body: bytes, read_body: Callable[[Shape, bytes], dict[str, Any]]
+) -> tuple[str, dict[str, Any]]:
+    """Server side of an HTTP-bound protocol: (operation, params) from the
+    labels, query string, headers, and the body as `read_body` reads it."""
     path, _, query = target.partition("?")
-    op, labels = _match(model, method, path)
+    op, labels = _match(model, method, path, query, headers)
     shape = op.input
     if shape is None:
         return op.name, {}
@@ -390,8 +431,12 @@ def _decode_request(model: Model, method: str, target: str, headers: Headers, bo
     params = {m.name: from_text(m, label) for name, m in bindings.labels.items() if (label := labels.get(name)) is not None}
     params.update(_read_query(bindings.query, query))
     params.update(_read_headers(shape, headers))
-    params.update(_read_body(shape, body))
+    params.update(read_body(shape, body))
     return op.name, params
+
+
+def _decode_request(model: Model, method: str, target: str, headers: Headers, body: bytes) -> tuple[str, dict[str, Any]]:
+    return decode_bound_request(model, method, target, headers, body, _read_body)
 
 
 CODEC = Codec(_encode_request, _decode_response, _decode_request, _encode_response, _encode_error)

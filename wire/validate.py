@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -193,10 +193,28 @@ def _check_scalar(shape: Shape, constraints: bool, memo: _Memo) -> Check:
     return check
 
 
+def _is_stream(value: object) -> bool:
+    return hasattr(value, "read") or (isinstance(value, Iterable) and not isinstance(value, (str, Mapping)))
+
+
+def _check_stream(shape: Shape) -> Check:
+    """A streaming blob (S3's `Body`) may also be a binary file or an iterable of bytes, sent as it is."""
+    check_blob = _check_scalar(shape, False, {})
+
+    def check(value: Any, path: Path, out: list[Violation]) -> None:
+        if not _is_stream(value):
+            check_blob(value, path, out)
+
+    return check
+
+
 def _check_structure(shape: Shape, constraints: bool, memo: _Memo) -> Check:
     required = tuple(sorted(shape.required))
     plan = {
-        name: (_accepted_without_check(m.shape, constraints), _compile(m.shape, constraints, memo))
+        name: (
+            _accepted_without_check(m.shape, constraints),
+            _check_stream(m.shape) if m.streaming and m.shape.type == "blob" else _compile(m.shape, constraints, memo),
+        )
         for name, m in shape.members.items()
     }
     unknown_rule = f"is not a member of {shape.name} (members: {', '.join(shape.members) or 'none'})"

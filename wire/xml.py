@@ -1,11 +1,11 @@
-"""A safe XML reader and a minimal writer for the Query protocols.
+"""A safe XML reader and a minimal writer for the Query and restXml protocols.
 
 Strategy: expat with handlers that raise on any document type declaration,
 entity declaration or external entity reference, so no DTD is ever processed
 (no entity expansion, no external fetch); undefined entities are then a
 plain parse error. Namespaces are processed and dropped: a tag is its local
-name. The result is a tree of frozen `Node` values (tag, text, children),
-which is all the Query and EC2 decoders need. Every failure is `DecodeError`.
+name, and so is an attribute's. The result is a tree of frozen `Node` values
+(tag, text, children, attributes). Every failure is `DecodeError`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,11 @@ class Node:
     tag: str
     text: str
     children: tuple[Node, ...]
+    attributes: tuple[tuple[str, str], ...] = ()
+
+    def attribute(self, name: str) -> str | None:
+        """The value of the attribute with local name `name`, or None."""
+        return next((value for key, value in self.attributes if key == name), None)
 
     def child(self, tag: str) -> Node | None:
         return next((c for c in self.children if c.tag == tag), None)
@@ -45,15 +50,16 @@ def parse(body: bytes) -> Node:
     parser.EntityDeclHandler = _refuse
     parser.UnparsedEntityDeclHandler = _refuse
     parser.ExternalEntityRefHandler = _refuse
-    # Each open element: (tag, text parts, finished children).
-    stack: list[tuple[str, list[str], list[Node]]] = [("", [], [])]
+    # Each open element: (tag, text parts, finished children, attributes).
+    stack: list[tuple[str, list[str], list[Node], tuple[tuple[str, str], ...]]] = [("", [], [], ())]
 
-    def start(name: str, attrs: object) -> None:
-        stack.append((name.rpartition(" ")[2], [], []))
+    def start(name: str, attrs: dict[str, str]) -> None:
+        attributes = tuple((key.rpartition(" ")[2], value) for key, value in attrs.items())
+        stack.append((name.rpartition(" ")[2], [], [], attributes))
 
     def end(name: str) -> None:
-        tag, text, children = stack.pop()
-        stack[-1][2].append(Node(tag, "".join(text), tuple(children)))
+        tag, text, children, attributes = stack.pop()
+        stack[-1][2].append(Node(tag, "".join(text), tuple(children), attributes))
 
     def data(text: str) -> None:
         stack[-1][1].append(text)
@@ -73,13 +79,23 @@ def parse(body: bytes) -> Node:
     return roots[0]
 
 
-def element(tag: str, content: str) -> str:
-    """`<tag>content</tag>`; `content` is already XML (use `text` for strings)."""
-    return f"<{tag}>{content}</{tag}>"
+def element(tag: str, content: str, attributes: str = "") -> str:
+    """`<tag attributes>content</tag>`; `content` and `attributes` (from
+    `attribute`) are already XML (use `text` for strings)."""
+    return f"<{tag}{attributes}>{content}</{tag}>"
+
+
+def attribute(name: str, value: str) -> str:
+    """` name="value"`, escaped, to put in a start tag."""
+    # A parser normalizes raw tabs and newlines in attribute values to spaces: escape them.
+    return f' {name}="{escape(_NOT_XML.sub(chr(0xFFFD), value), _ATTRIBUTE_ESCAPES)}"'
 
 
 # Characters XML 1.0 cannot carry at all, even escaped: written as U+FFFD so the document stays well-formed.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+_ATTRIBUTE_ESCAPES = {'"': "&quot;", "\r": "&#xD;", "\n": "&#xA;", "\t": "&#x9;"}
 
 
 def text(value: str) -> str:

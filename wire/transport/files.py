@@ -36,6 +36,13 @@ def open_file(path: str, mode: str) -> Any:
         raise InputError(f"{path}: cannot open ({err.strerror})") from None
 
 
+def take_file(path: str) -> bytes:
+    """The bytes of the file `path`, which is then removed (a download that turned out to be an error document)."""
+    data = Path(path).read_bytes()
+    Path(path).unlink()
+    return data
+
+
 def read_capture(path: str, *, scheme: str, pick: int | None) -> Capture:
     """The signed request in the file `path`: raw, a capture (curl -v or --trace, HAR, aws --debug) or a
     `send --json` record (`wire.capture.parse_capture`); raises `InputError`."""

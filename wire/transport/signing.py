@@ -19,6 +19,7 @@ from typing import Any
 
 import sigv4
 from sigv4.integrations.credentials import ResolvedCredentials, resolve_credentials
+from sigv4.post import PresignedPost, parse_condition_text
 from wire.endpoints import infer_scope
 
 
@@ -109,3 +110,21 @@ def flag_signer(request: sigv4.Request, flags: Any, env: Mapping[str, str]) -> F
     resolved = resolve_credentials(flags.profile, env)
     region, service = signing_scope(flags, request, resolved)
     return FlagSigner(flags, resolved, region, service)
+
+
+def presign_post_with_flags(flags: Any, env: Mapping[str, str]) -> tuple[PresignedPost, ResolvedCredentials]:
+    """`sign --presign-post`: the S3 browser-upload form the flags describe (--bucket, --key, --condition,
+    --field, --url, --expires, --date), and the credentials that signed it. Raises `FlagError`,
+    `sigv4.SigningError`.
+    """
+    if not flags.bucket or flags.key is None:
+        raise FlagError("--presign-post: --bucket and --key are required")
+    if bad := [f for f in flags.field if "=" not in f]:
+        raise FlagError(f"--field {bad[0]!r}: expected NAME=VALUE")
+    resolved = resolve_credentials(flags.profile, env)
+    post = sigv4.presign_post(resolved.credentials, bucket=flags.bucket, key=flags.key, expires=flags.expires,
+                              region=flags.region or resolved.region or "us-east-1", service=flags.service or "s3",
+                              timestamp=parse_date(flags.date), url=flags.url,
+                              conditions=[parse_condition_text(text) for text in flags.condition],
+                              fields=[(f.partition("=")[0], f.partition("=")[2]) for f in flags.field])
+    return post, resolved

@@ -1,0 +1,146 @@
+"""The CLI's S3 signing: `sign --presign-post` (text, JSON, masking, bad input), a crc64nvme-trailer upload
+signed and then verified from the saved file, and a presigned POST form uploaded to moto's S3 server."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+import cli
+from sigv4.checksums import checksum_value
+
+SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE/TOKEN=="
+ENV = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": SECRET, "HOME": "/nonexistent"}
+WHEN = "20240304T050607Z"
+
+
+def run(capsys: Any, args: list[str], env: dict[str, str] = ENV) -> tuple[int, str, str]:
+    code = cli.main(args, env)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_presign_post_prints_url_then_fields(capsys: Any) -> None:
+    code, out, _ = run(capsys, ["sign", "--presign-post", "--bucket", "photos", "--key", "up/${filename}",
+                                "--condition", '["starts-with", "$Content-Type", "image/"]',
+                                "--condition", '["content-length-range", 1, 1048576]',
+                                "--field", "Content-Type=image/png", "--region", "eu-west-3", "--date", WHEN,
+                                "--expires", "600"])
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "https://photos.s3.eu-west-3.amazonaws.com/"
+    fields = dict(line.split("=", 1) for line in lines[1:])
+    assert list(fields) == ["Content-Type", "key", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "policy",
+                            "x-amz-signature"]
+    assert fields["x-amz-credential"] == "AKIDEXAMPLE/20240304/eu-west-3/s3/aws4_request"
+    policy = json.loads(base64.b64decode(fields["policy"]))
+    assert policy["expiration"] == "2024-03-04T05:16:07Z"
+    assert ["content-length-range", 1, 1048576] in policy["conditions"]
+    assert SECRET not in out
+
+
+def test_presign_post_json_masks_the_token_and_policy_unless_asked(capsys: Any) -> None:
+    env = {**ENV, "AWS_SESSION_TOKEN": TOKEN}
+    args = ["sign", "--presign-post", "--bucket", "b", "--key", "k", "--date", WHEN, "--json"]
+    code, out, _ = run(capsys, args, env)
+    record = json.loads(out)
+    assert code == 0 and set(record) == {"url", "fields"}
+    assert record["fields"]["x-amz-security-token"] == "****" and record["fields"]["policy"] == "****"
+    assert TOKEN not in out and SECRET not in out
+    code, out, _ = run(capsys, [*args, "--show-secrets"], env)
+    fields = json.loads(out)["fields"]
+    assert fields["x-amz-security-token"] == TOKEN and TOKEN in base64.b64decode(fields["policy"]).decode()
+    assert SECRET not in out
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--condition", "[starts-with"], "condition '[starts-with': not JSON"),
+    (["--condition", '["starts-with", "$bucket", "x"]'], "only an exact match"),
+    (["--condition", '["content-length-range", 9, 1]'], "0 <= minimum <= maximum"),
+    (["--field", "no-equals-sign"], "--field 'no-equals-sign': expected NAME=VALUE"),
+    (["--expires", "0"], "expires"),
+    (["--service", "sqs"], "service"),
+])
+def test_presign_post_bad_input_is_one_line_and_exit_2(capsys: Any, extra: list[str], message: str) -> None:
+    code, out, err = run(capsys, ["sign", "--presign-post", "--bucket", "b", "--key", "k", *extra])
+    assert code == 2 and out == "" and message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_presign_post_needs_bucket_and_key(capsys: Any) -> None:
+    code, _, err = run(capsys, ["sign", "--presign-post", "--bucket", "b"])
+    assert code == 2 and "--bucket and --key are required" in err
+
+
+def test_crc64nvme_trailer_signed_then_verified_from_the_saved_file(capsysbinary: Any, tmp_path: Path) -> None:
+    data = b"hello world " * 9000
+    request = tmp_path / "put.req"
+    request.write_bytes(b"PUT /bucket/obj HTTP/1.1\r\nHost: localhost:5000\r\n"
+                        b"x-amz-decoded-content-length: %d\r\n\r\n" % len(data) + data)
+    code = cli.main(["sign", str(request), "--s3", "--service", "s3", "--chunked", "--trailer", "crc64nvme",
+                     "--date", WHEN], ENV)
+    signed_bytes = capsysbinary.readouterr().out
+    assert code == 0 and b"X-Amz-Trailer: x-amz-checksum-crc64nvme" in signed_bytes
+    assert b"\r\nx-amz-checksum-crc64nvme:" + checksum_value("crc64nvme", data).encode() + b"\r\n" in signed_bytes
+    signed = tmp_path / "signed.req"
+    signed.write_bytes(signed_bytes)
+    verify = ["verify", str(signed), "--s3", "--now", WHEN, "--scheme", "http"]
+    code = cli.main(verify, ENV)
+    assert code == 0 and capsysbinary.readouterr().out.startswith(b"OK: AWS4-HMAC-SHA256 signature by AKIDEXAMPLE")
+    # Another trailing checksum: the trailer signature (which signs it) no longer verifies.
+    right, wrong = (checksum_value("crc64nvme", body).encode() for body in (data, b"other"))
+    signed.write_bytes(signed_bytes.replace(b"crc64nvme:" + right, b"crc64nvme:" + wrong))
+    code = cli.main(verify, ENV)
+    out = capsysbinary.readouterr().out
+    assert code == 1 and out.startswith(b"FAILED (signature_mismatch): aws-chunked body: ") and b"trailer" in out
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Any:
+    server_module = pytest.importorskip("moto.server", reason="moto is in the test extra")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def test_presigned_post_form_uploads_to_moto(capsys: Any, moto_endpoint: str) -> None:
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1", aws_access_key_id="test",
+                      aws_secret_access_key="test")
+    s3.create_bucket(Bucket="forms")
+    code, out, _ = run(capsys, ["sign", "--presign-post", "--bucket", "forms", "--key", "up/${filename}",
+                                "--url", f"{moto_endpoint}/forms", "--json",
+                                "--condition", '["content-length-range", 1, 1024]'],
+                       {**ENV, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "testsecret"})
+    form = json.loads(out)
+    assert code == 0 and form["url"] == f"{moto_endpoint}/forms"
+    response = requests.post(form["url"], data=form["fields"], files={"file": ("note.txt", b"posted body")},
+                             timeout=30)
+    assert response.status_code in (200, 204), response.text
+    assert s3.get_object(Bucket="forms", Key="up/note.txt")["Body"].read() == b"posted body"
+
+
+def test_20_mib_put_with_a_crc64nvme_trailer_to_moto(capsys: Any, moto_endpoint: str, tmp_path: Path) -> None:
+    """`send --sign --chunked --trailer crc64nvme --body-file`: streamed aws-chunked to moto's S3, read back identical."""
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1", aws_access_key_id="test",
+                      aws_secret_access_key="test")
+    s3.create_bucket(Bucket="chunked")
+    data = hashlib.shake_256(b"twenty mebibytes").digest(20 << 20)
+    (tmp_path / "big.bin").write_bytes(data)
+    (tmp_path / "put.req").write_text(f"PUT /chunked/big.bin HTTP/1.1\nHost: {moto_endpoint.partition('//')[2]}\n\n")
+    code, out, err = run(capsys, ["send", str(tmp_path / "put.req"), "--sign", "--s3", "--service", "s3", "--scheme",
+                                  "http", "--chunked", "--trailer", "crc64nvme", "--body-file", str(tmp_path / "big.bin")],
+                         {**ENV, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "testsecret"})
+    assert code == 0 and out.startswith("HTTP/1.1 200"), (out[:300], err)
+    assert s3.get_object(Bucket="chunked", Key="big.bin")["Body"].read() == data
