@@ -226,18 +226,15 @@ def cmd_token(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
     return 0
 
 
-def _serve_limits(args: argparse.Namespace) -> ServeLimits:
-    return ServeLimits(args.max_header_bytes, args.max_body_bytes, args.client_timeout)
-
-
 def cmd_proxy(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     from wire.transport.proxy import UpstreamError, proxy_for
+    limits = _limits(args)
     try:
         app, first = proxy_for(args.upstream, args.service, args.region, args.profile, env, _warn,
                                _transport_options(args))
     except UpstreamError as err:
         raise UsageError(str(err)) from None
-    server = start_server(app, args.host, args.port, _serve_limits(args))
+    server = start_server(app, args.host, args.port, limits)
     _warn(f"sigv4 proxy: {server.url} -> {args.upstream} (service {args.service}, region {app.region}; "
           f"credentials from {first.source}; bodies up to {args.max_body_bytes} bytes, --max-body-bytes)")
     serve_until_signal(server)
@@ -257,14 +254,16 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
             broken.set()
 
     state = state_path(args.state, env)
+    limits = _limits(args)
     try:
         directory = load_accounts(args.accounts)
     except ConfigError as err:
         raise UsageError(f"--accounts {err}") from None
     app = build_app(directory, state, trail_path(args.log, env), args.region_delay, log)
-    server = start_server(app, args.host, args.port, _serve_limits(args))
+    server = start_server(app, args.host, args.port, limits)
     log(f"serving AWS Account Management (2021-02-01) on {server.url}")
-    log(f"state {state}; trail {app.trail.path}")
+    log(f"state {state}; trail {app.trail.path}" + (f" ({app.recovered} record(s) committed before a crash "
+                                                      "appended)" if app.recovered else ""))
     if args.accounts is None:
         log(DEFAULT_IDENTITY_NOTICE)
     try:
@@ -301,6 +300,17 @@ def _listen_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-header-bytes", type=int, default=ServeLimits.max_header_bytes)
     parser.add_argument("--client-timeout", type=float, default=ServeLimits.client_timeout,
                         help="seconds a request may take to arrive (slow clients get 408)")
+    parser.add_argument("--max-connections", type=int, default=ServeLimits.max_connections,
+                        help="connections served at once; beyond it new ones wait to be accepted")
+    parser.add_argument("--max-buffered-bytes", type=int, default=ServeLimits.max_buffered_bytes,
+                        help="request body bytes held across connections; beyond it 503 with Retry-After")
+
+
+def _limits(args: argparse.Namespace) -> ServeLimits:
+    if args.max_connections < 1:
+        raise UsageError(f"--max-connections {args.max_connections}: must be at least 1")
+    return ServeLimits(args.max_header_bytes, args.max_body_bytes, args.client_timeout, args.max_connections,
+                       args.max_buffered_bytes)
 
 
 def add_embedding_commands(commands: Any) -> None:

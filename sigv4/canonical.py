@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote, unquote, unquote_plus
@@ -56,17 +56,21 @@ class CanonicalRequest:
     headers: tuple[tuple[str, str], ...]  # lowercase name, canonical value; sorted
     signed_headers: str
     payload_hash: str
+    _rendered: str | None = field(default=None, init=False, repr=False, compare=False)
 
     # One is built per signature: the slots are filled through their descriptors,
     # which costs a fraction of the frozen class's object.__setattr__ per field.
     def __init__(self, method: str, uri: str, query: str, headers: tuple[tuple[str, str], ...],
-                 signed_headers: str, payload_hash: str) -> None:
+                 signed_headers: str, payload_hash: str, rendered: str | None = None) -> None:
+        """`rendered`: the text `render()` returns, when the caller has built it already (the signer
+        does, from a template per request shape); it must equal what render() would build."""
         _SET_METHOD(self, method)
         _SET_URI(self, uri)
         _SET_QUERY(self, query)
         _SET_HEADERS(self, headers)
         _SET_SIGNED_HEADERS(self, signed_headers)
         _SET_PAYLOAD_HASH(self, payload_hash)
+        _SET_RENDERED(self, rendered)
 
     def __repr__(self) -> str:
         # The session token is a signed header or query parameter; reprs end up in logs, so mask it.
@@ -75,14 +79,16 @@ class CanonicalRequest:
                 f"headers={headers!r}, signed_headers={self.signed_headers!r}, payload_hash={self.payload_hash!r})")
 
     def render(self) -> str:
+        if self._rendered is not None:
+            return self._rendered
         # One join: each `name:value` is a line, and the empty line ends the header block.
         return "\n".join((self.method, self.uri, self.query, *map(":".join, self.headers), "",
                           self.signed_headers, self.payload_hash))
 
 
-(_SET_METHOD, _SET_URI, _SET_QUERY, _SET_HEADERS, _SET_SIGNED_HEADERS, _SET_PAYLOAD_HASH) = (
+(_SET_METHOD, _SET_URI, _SET_QUERY, _SET_HEADERS, _SET_SIGNED_HEADERS, _SET_PAYLOAD_HASH, _SET_RENDERED) = (
     CanonicalRequest.__dict__[name].__set__
-    for name in ("method", "uri", "query", "headers", "signed_headers", "payload_hash"))
+    for name in ("method", "uri", "query", "headers", "signed_headers", "payload_hash", "_rendered"))
 
 
 _UNRESERVED = {False: re.compile(r"[A-Za-z0-9\-._~]*\Z"), True: re.compile(r"[A-Za-z0-9\-._~/]*\Z")}
@@ -208,7 +214,7 @@ def canonical_header_value(value: str) -> str:
 # within one second) on request after request: each (name, value) is checked
 # and canonicalized once. Only successes are cached; a bad header raises every time.
 @lru_cache(maxsize=1024)
-def _canonical_header(name: str, value: str) -> tuple[str, str]:
+def canonical_header(name: str, value: str) -> tuple[str, str]:
     """(lowercase name, canonical value) of one header, checked as by `check_header`."""
     key = _header_key(name)
     bad = _CONTROL.search(value)
@@ -227,7 +233,7 @@ def canonical_headers(
     """
     merged: dict[str, str] = {}
     for name, value in headers:
-        key, value = _canonical_header(name, value)
+        key, value = canonical_header(name, value)
         if key not in unsigned:
             merged[key] = f"{merged[key]},{value}" if key in merged else value
     # Names are unique keys, so sorting the pairs sorts by name alone.

@@ -82,6 +82,10 @@ class SigningResult(NamedTuple):
         return self.request.url
 
 
+#: SigningResult from a tuple of its fields, in C: the generated __new__ is a Python call with keywords.
+_signing_result: Callable[[tuple[object, ...]], SigningResult] = partial(tuple.__new__, SigningResult)
+
+
 def amz_date(timestamp: datetime) -> str:
     """`YYYYMMDDTHHMMSSZ` in UTC; a naive datetime is refused rather than guessed."""
     if not isinstance(timestamp, datetime):
@@ -215,6 +219,9 @@ def _options(
 
     Positional, in `_settled_options`' order: this runs on every signature, and keywords cost more to pass.
     """
+    if unsigned_headers is None and isinstance(region, str):  # the usual call: nothing to convert
+        return _settled_options(algorithm, deterministic, region, service, date, s3, normalize_path,
+                                double_encode, payload, omit_session_token, content_sha256_header, None, plus_is_space)
     if not isinstance(region, str):
         if algorithm != "v4a":
             raise InvalidParameterError("region: a list of regions is a SigV4a region set; pass algorithm='v4a'")
@@ -315,21 +322,63 @@ def _canonical(request: Request, rules: CanonicalRules, plan: HeaderPlan, when: 
                payload_hash: str) -> tuple[tuple[tuple[str, str], ...], CanonicalRequest]:
     """The signed request's headers (before Authorization) and its canonical request."""
     headers, pairs = plan.fill(when, payload_hash)
-    path, _, query = request.target.partition("?")
-    canonical = CanonicalRequest(request.method, canonical_uri(path, rules),
-                                 canonical_query_string(query, rules.plus_is_space), pairs, plan.signed_headers,
-                                 payload_hash)
-    return headers, canonical
+    if not plan.canonical_holes:  # a one-off plan: rendered when asked, as any canonical request
+        path, _, query = request.target.partition("?")
+        return headers, CanonicalRequest(request.method, canonical_uri(path, rules),
+                                         canonical_query_string(query, rules.plus_is_space), pairs,
+                                         plan.signed_headers, payload_hash)
+    # A shape that comes back is mostly sent to the same few targets: its text is kept around the holes.
+    key = (request.method, request.target, rules)
+    text = plan.texts.get(key)
+    if text is None:
+        text = _text_template(request, rules, plan)
+        if len(plan.texts) >= _TEXTS_PER_PLAN:
+            plan.texts.clear()
+        plan.texts[key] = text
+    uri, query, pieces, kinds = text
+    if kinds == _DATE_ONLY:  # the usual shape: only the X-Amz-Date value changes
+        rendered = pieces[0] + when + pieces[1] + payload_hash
+    else:
+        values = (when, payload_hash)
+        rendered = "".join([piece + values[kind] for piece, kind in zip(pieces, kinds)]) + pieces[-1] + payload_hash
+    return headers, CanonicalRequest(request.method, uri, query, pairs, plan.signed_headers, payload_hash, rendered)
+
+
+_TEXTS_PER_PLAN = 64
+_DATE_ONLY = (DATE,)
+# Stand-ins for the holes while the template is rendered: control bytes, which no canonical value holds.
+_HOLE_MARKS = ("\x00", "\x01")
+_HOLE_SPLIT = re.compile("([\x00\x01])")
+
+
+def _text_template(request: Request, rules: CanonicalRules,
+                   plan: HeaderPlan) -> tuple[str, str, tuple[str, ...], tuple[int, ...]]:
+    """(canonical URI, canonical query, the canonical text's pieces before the payload hash, the hole kind
+    (DATE or PAYLOAD) between each two pieces)."""
+    path, _, raw_query = request.target.partition("?")
+    uri, query = canonical_uri(path, rules), canonical_query_string(raw_query, rules.plus_is_space)
+    pairs = [*plan.canonical]
+    for index, kind in plan.canonical_holes:
+        pairs[index] = (pairs[index][0], _HOLE_MARKS[kind])
+    template = CanonicalRequest(request.method, uri, query, tuple(pairs), plan.signed_headers, "").render()
+    parts = _HOLE_SPLIT.split(template)
+    return uri, query, tuple(parts[0::2]), tuple([_HOLE_MARKS.index(mark) for mark in parts[1::2]])
 
 
 def _check_credentials(creds: Credentials) -> None:
     """The key id and token go into headers and URLs: refuse what would break or inject into them."""
+    if creds is _last_checked[0]:  # a client signs with one Credentials object call after call; it is frozen
+        return
     if not creds.access_key_id or not creds.secret_access_key:
         raise InvalidParameterError("credentials: access key id and secret access key must not be empty")
     if not _KEY_ID.match(creds.access_key_id):
         raise InvalidParameterError("credentials: the access key id must be printable ASCII without spaces or '/'")
     if creds.session_token is not None and not _TOKEN_TEXT.match(creds.session_token):
         raise InvalidParameterError("credentials: the session token must be printable ASCII without control bytes")
+    _last_checked[0] = creds
+
+
+_last_checked: list[Credentials | None] = [None]
 
 
 # The v2 overload exists because SigV2 has no canonical request or scope: it
@@ -396,9 +445,8 @@ def sign(
     body = request.body
     if upload is not None:
         body = upload.encode(chunked.ChunkScope(opts.scheme.name, when, opts.scope), signer, signature)
-    req = request._copy(headers=(*headers, ("Authorization", authorization)), body=body)
-    return SigningResult(req, opts.scheme.name, when, opts.scope, canonical, to_sign, signature,
-                         authorization)
+    req = request._copy(None, (*headers, ("Authorization", authorization)), body)
+    return _signing_result((req, opts.scheme.name, when, opts.scope, canonical, to_sign, signature, authorization))
 
 
 def presign(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import IO, Union
 
 from .redact import mask_token_params
@@ -35,6 +36,8 @@ class Credentials:
 _ABSOLUTE_URL = re.compile(r"([^:/?#]*)://([^/?#]*)([^#]*)")
 
 
+# Clients send to the same few URLs over and over; requests are built fresh for each call.
+@lru_cache(maxsize=1024)
 def _split_url(url: str) -> tuple[str, str, str]:
     """(scheme, authority, target) of an absolute URL or an origin-form target."""
     absolute = _ABSOLUTE_URL.match(url)
@@ -73,7 +76,15 @@ class Request:
         headers: Iterable[tuple[str, str]] = (),
         body: Body = b"",
     ) -> None:
-        _fill(self, method, url, tuple([(str(n), str(v)) for n, v in headers]), body, *_split_url(url))
+        # Filled here rather than through `_fill`: requests are built fresh for every call, and a call costs.
+        scheme, authority, target = _split_url(url)
+        _SET_METHOD(self, method)
+        _SET_URL(self, url)
+        _SET_HEADERS(self, _header_pairs(headers))
+        _SET_BODY(self, body)
+        _SET_SCHEME(self, scheme)
+        _SET_AUTHORITY(self, authority)
+        _SET_TARGET(self, target)
 
     def _copy(self, url: str | None = None, headers: tuple[tuple[str, str], ...] | None = None,
               body: Body | None = None) -> Request:
@@ -135,6 +146,15 @@ class Request:
 
     def with_body(self, body: Body) -> Request:
         return self._copy(body=body)
+
+
+def _header_pairs(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """`headers` as a tuple of (str, str) pairs; pairs that already are exactly that are kept as they are."""
+    pairs = tuple(headers)
+    for pair in pairs:  # a plain loop: cheaper than building every pair anew, as almost all are str pairs already
+        if pair.__class__ is not tuple or len(pair) != 2 or pair[0].__class__ is not str or pair[1].__class__ is not str:
+            return tuple([(str(name), str(value)) for name, value in pairs])
+    return pairs
 
 
 # Each request is filled through its slots' descriptors: the frozen class

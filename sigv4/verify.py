@@ -22,20 +22,25 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from fnmatch import fnmatchcase
-from typing import Literal
+from functools import lru_cache
+from itertools import product
+from typing import Literal, NamedTuple
 
 from . import v2, v4a
-from .canonical import CanonicalRules, canonical_query, query_pairs
+from .canonical import (
+    CanonicalRequest, CanonicalRules, canonical_header, canonical_headers, canonical_query, canonical_query_string,
+    canonical_uri, query_pairs,
+)
 from .checksums import checksum_for_header, encoded
 from .errors import InvalidTimestampError, SigningError, VerificationError
-from .keys import hmac_sha256, signing_key
+from .keys import hmac_signer, signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
 from .signed_auth import SignedAuth, Version
-from .signer import ALGORITHM, MAX_EXPIRES, canonicalize, host_from_url, string_to_sign
+from .signer import ALGORITHM, MAX_EXPIRES, host_from_url, string_to_sign
 from .types import Credentials, Request
 
 #: The `.reason` vocabulary of VerificationError: reason -> what it means.
@@ -70,9 +75,14 @@ _SIGNATURE_HEX = re.compile(r"[0-9a-f]+\Z")
 # SigV2 timestamps are ISO 8601, with or without `Z`, fraction or offset.
 _V2_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?\Z")
 _AUTH_PART = re.compile(r"\s*([A-Za-z]+)=([^,\s]*)\s*\Z")
+# `<scheme> Credential=..., SignedHeaders=...` exactly, before `, Signature=...`: what `_authorization_parts` would
+# read from it.
+_COMMON_AUTHORIZATION = re.compile(r"(AWS4-HMAC-SHA256|AWS4-ECDSA-P256-SHA256) Credential=([^,\s]+), ?"
+                                   r"SignedHeaders=([^,\s]+)\Z")
+_PLAIN_VALUE = re.compile(r"[^,\s]+\Z")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Identity(SignedAuth):
     """A verified request: who signed it, with what scope, and the payload line it signed.
 
@@ -82,6 +92,18 @@ class Identity(SignedAuth):
     credentials: Credentials
     payload_hash: str  # UNSIGNED-PAYLOAD, a STREAMING-* value, the hex SHA-256 that was signed; "" for SigV2
 
+    def __init__(self, version: Version, algorithm: str, presigned: bool, access_key_id: str, scope_date: str,
+                 regions: tuple[str, ...], service: str, signed_headers: tuple[str, ...], signature: str,
+                 signing_time: datetime, expires_at: datetime | None, credential_scope: str, amz_date: str,
+                 credentials: Credentials, payload_hash: str) -> None:
+        SignedAuth.__init__(self, version, algorithm, presigned, access_key_id, scope_date, regions, service,
+                            signed_headers, signature, signing_time, expires_at, credential_scope, amz_date)
+        _SET_CREDENTIALS(self, credentials)
+        _SET_PAYLOAD_HASH(self, payload_hash)
+
+
+_SET_CREDENTIALS, _SET_PAYLOAD_HASH = Identity.__dict__["credentials"].__set__, Identity.__dict__["payload_hash"].__set__
+
 
 def _fail(reason: Reason, message: str, auth: SignedAuth | None = None) -> VerificationError:
     return VerificationError(reason, message, auth=auth)
@@ -89,6 +111,14 @@ def _fail(reason: Reason, message: str, auth: SignedAuth | None = None) -> Verif
 
 # -- parsing ----------------------------------------------------------------
 
+def _first_values(request: Request) -> dict[str, str]:
+    """Each header's first value by lowercase name: one pass answers every lookup verification makes."""
+    # dict() keeps the last value for a repeated key, so the reversed pairs leave the first.
+    return dict(reversed([(name.lower(), value) for name, value in request.headers]))
+
+
+# A client signs many requests within one second; the parse of each time text is kept (bounded).
+@lru_cache(maxsize=256)
 def _parse_amz_date(text: str, where: str) -> datetime:
     if not _AMZ_DATE.match(text):
         raise _fail("malformed_auth", f"{where}: {text!r} is not a date of the form YYYYMMDDTHHMMSSZ")
@@ -99,12 +129,12 @@ def _parse_amz_date(text: str, where: str) -> datetime:
         raise _fail("malformed_auth", f"{where}: {text!r} is not a valid calendar date and time") from None
 
 
-def _header_signing_time(request: Request) -> tuple[str, datetime, str]:
-    """(amz date, time, header name) from X-Amz-Date, else from an RFC 7231 Date header."""
-    amz = request.header("x-amz-date")
+def _header_signing_time(first: dict[str, str]) -> tuple[str, datetime, str]:
+    """(amz date, time, header name) from X-Amz-Date, else from an RFC 7231 Date header (`first`: see `_first_values`)."""
+    amz = first.get("x-amz-date")
     if amz is not None:
         return amz, _parse_amz_date(amz, "X-Amz-Date header"), "x-amz-date"
-    date = request.header("date")
+    date = first.get("date")
     if date is None:
         raise _fail("malformed_auth", "X-Amz-Date header: missing (and no Date header either)")
     try:
@@ -142,7 +172,43 @@ def _region_set(value: str | None, where: str) -> tuple[str, ...]:
     return regions
 
 
-def _parse_authorization_header(request: Request, header: str) -> SignedAuth:
+def _parse_authorization_header(first: dict[str, str], header: str) -> SignedAuth:
+    head, sep, signature = header.rpartition(", Signature=")
+    claim = _common_claim(head) if sep and _PLAIN_VALUE.match(signature) else None
+    if claim is None:
+        scheme, version, credential, signed_headers, signature = _authorization_parts(header)
+        claim = _claim(scheme, version, credential, signed_headers)
+    scheme, version, key_id, date, regions, service, scope, names = claim
+    text, when, _ = _header_signing_time(first)
+    if version == "v4a":
+        regions = _region_set(first.get(v4a.REGION_SET_HEADER.lower()), "X-Amz-Region-Set header")
+    return SignedAuth(version, scheme, False, key_id, date, regions, service, names, signature, when, None,
+                            scope, text)
+
+
+_Claim = tuple[str, Version, str, str, tuple[str, ...], str, str, tuple[str, ...]]
+
+
+# Every request of a client repeats the Authorization header up to its signature: that part is parsed once.
+@lru_cache(maxsize=256)
+def _common_claim(head: str) -> _Claim | None:
+    """The claim of `<scheme> Credential=..., SignedHeaders=...` exactly (what `_authorization_parts` reads
+    from it), or None for any other form."""
+    common = _COMMON_AUTHORIZATION.match(head)
+    if common is None:
+        return None
+    scheme, credential, signed_headers = common.groups()
+    return _claim(scheme, _VERSIONS[scheme], credential, signed_headers)
+
+
+def _claim(scheme: str, version: Version, credential: str, signed_headers: str) -> _Claim:
+    """(scheme, version, key id, date, regions, service, scope, signed header names)."""
+    key_id, date, regions, service, scope = _split_credential(credential, version, "Authorization Credential")
+    return scheme, version, key_id, date, regions, service, scope, tuple(signed_headers.split(";"))
+
+
+def _authorization_parts(header: str) -> tuple[str, Version, str, str, str]:
+    """(scheme, version, Credential, SignedHeaders, Signature) of any Authorization header the parts rules allow."""
     scheme, _, rest = header.strip().partition(" ")
     version = _VERSIONS.get(scheme)
     if version is None:
@@ -162,12 +228,7 @@ def _parse_authorization_header(request: Request, header: str) -> SignedAuth:
             raise _fail("malformed_auth", f"Authorization header: the {name}= part is missing or empty")
     if unknown := set(parts) - {"Credential", "SignedHeaders", "Signature"}:
         raise _fail("malformed_auth", f"Authorization header: unknown part(s) {', '.join(sorted(unknown))}")
-    key_id, date, regions, service, scope = _split_credential(parts["Credential"], version, "Authorization Credential")
-    text, when, _ = _header_signing_time(request)
-    if version == "v4a":
-        regions = _region_set(request.header(v4a.REGION_SET_HEADER), "X-Amz-Region-Set header")
-    return SignedAuth(version, scheme, False, key_id, date, regions, service,
-                      tuple(parts["SignedHeaders"].split(";")), parts["Signature"], when, None, scope, text)
+    return scheme, version, parts["Credential"], parts["SignedHeaders"], parts["Signature"]
 
 
 def _single(params: dict[str, list[str]], name: str) -> str:
@@ -239,13 +300,18 @@ def parse_auth(request: Request, *, plus_is_space: bool = False) -> SignedAuth:
 
     Raises VerificationError (`missing_auth` or `malformed_auth`).
     """
-    header = request.header("authorization")
-    query = _grouped(query_pairs(request.query, plus_is_space=plus_is_space))
+    return _parse_auth(request, _first_values(request), plus_is_space)
+
+
+def _parse_auth(request: Request, first: dict[str, str], plus_is_space: bool) -> SignedAuth:
+    header = first.get("authorization")
+    raw_query = request.query
+    query = _grouped(query_pairs(raw_query, plus_is_space=plus_is_space)) if raw_query else {}
     presigned = "X-Amz-Algorithm" in query or "X-Amz-Signature" in query or "X-Amz-Credential" in query
     if header is not None:
         if presigned:
             raise _fail("malformed_auth", "request: signed twice, with an Authorization header and a presigned query")
-        return _parse_authorization_header(request, header)
+        return _parse_authorization_header(first, header)
     if presigned:
         return _parse_presigned(query)
     try:
@@ -263,7 +329,7 @@ def parse_auth(request: Request, *, plus_is_space: bool = False) -> SignedAuth:
 def _check_scope(auth: SignedAuth, expected_service: str | None, allowed_regions: Collection[str] | None) -> None:
     if auth.version == "v2":
         return
-    if auth.scope_date != auth.signing_time.strftime("%Y%m%d"):
+    if auth.scope_date != auth.amz_date[:8]:  # amz_date is YYYYMMDDTHHMMSSZ, whichever header held the time
         raise _fail("scope", f"credential scope: date {auth.scope_date} is not the request date "
                              f"{auth.signing_time:%Y%m%d} ({auth.amz_date})", auth)
     if expected_service is not None and auth.service != expected_service:
@@ -306,8 +372,8 @@ def _check_token(presented: str | None, creds: Credentials, where: str, auth: Si
         raise _fail("token", f"{where}: not the session token issued with the access key {auth.access_key_id}", auth)
 
 
-def _payload_line(request: Request, auth: SignedAuth, s3: bool) -> str:
-    declared = request.header("x-amz-content-sha256")
+def _payload_line(request: Request, first: dict[str, str], auth: SignedAuth, s3: bool) -> str:
+    declared = first.get("x-amz-content-sha256")
     if declared is None:
         if auth.presigned:
             return UNSIGNED_PAYLOAD if s3 else _body_hash(request, auth)
@@ -361,8 +427,13 @@ def _mismatch(auth: SignedAuth, canonical_request: str | None, text: str) -> Ver
 
 
 def _hmac_matches(auth: SignedAuth, creds: Credentials, text: str) -> bool:
-    key = signing_key(creds.secret_access_key, auth.scope_date, auth.regions[0], auth.service)
-    return hmac.compare_digest(hmac_sha256(key, text).hex().encode(), auth.signature.encode("utf-8"))
+    signer = _scope_signer(creds.secret_access_key, auth.scope_date, auth.regions[0], auth.service)
+    return hmac.compare_digest(signer(text).encode(), auth.signature.encode("utf-8"))
+
+
+@lru_cache(maxsize=512)
+def _scope_signer(secret: str, date: str, region: str, service: str) -> Callable[[str], str]:
+    return hmac_signer(signing_key(secret, date, region, service))
 
 
 def _ecdsa_matches(auth: SignedAuth, creds: Credentials, text: str) -> bool:
@@ -375,56 +446,62 @@ _SIGNATURE_CHECKS: dict[str, Callable[[SignedAuth, Credentials, str], bool]] = {
 }
 
 
+_ALL_SIGNED: frozenset[str] = frozenset()  # no header is left unsigned: the client's list is taken as it stands
+
 #: Signing name -> (query parameter, header) of a session token of its own: S3 Express One Zone requests to a
 #: directory bucket carry the CreateSession token there (CreateSession itself carries X-Amz-Security-Token).
 _SESSION_TOKEN_NAMES: dict[str, tuple[str, str]] = {"s3express": ("X-Amz-S3session-Token", "x-amz-s3session-token")}
 
 
-def _token_names(request: Request, auth: SignedAuth, pairs: list[tuple[str, str]]) -> tuple[str, str]:
+def _token_names(first: dict[str, str], auth: SignedAuth, pairs: list[tuple[str, str]]) -> tuple[str, str]:
     """(query parameter, header) that carry this request's session token."""
     names = _SESSION_TOKEN_NAMES.get(auth.service)
-    if names is not None and (any(n == names[0] for n, _ in pairs) or request.header(names[1]) is not None):
-        if request.header("x-amz-security-token") is not None or any(n == "X-Amz-Security-Token" for n, _ in pairs):
+    if names is not None and (any(n == names[0] for n, _ in pairs) or names[1] in first):
+        if "x-amz-security-token" in first or any(n == "X-Amz-Security-Token" for n, _ in pairs):
             raise _fail("token", f"{names[1]}: sent together with X-Amz-Security-Token; a directory bucket request "
                                  "carries its session token in one place only", auth)
         return names
     return "X-Amz-Security-Token", "x-amz-security-token"
 
 
-def _verify_v4(request: Request, auth: SignedAuth, creds: Credentials, rules: CanonicalRules, s3: bool,
-               omit_session_token: bool) -> str:
+def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules,
+               s3: bool, omit_session_token: bool) -> str:
     """Recompute a SigV4/SigV4a signature; return the signed payload line."""
-    pairs = query_pairs(request.query, plus_is_space=rules.plus_is_space)
-    param, header = _token_names(request, auth, pairs)
-    token_where = f"{param} query parameter" if auth.presigned else f"{header} header"
-    tokens = [v for n, v in pairs if n == param] if auth.presigned else []
-    _check_token(tokens[0] if tokens else request.header(header) if not auth.presigned else None,
-                 creds, token_where, auth)
-    if request.header("host") is None and request.scheme:
-        request = request.with_header("Host", host_from_url(request))
-    signed = {name.lower() for name in auth.signed_headers}
-    date_header = "x-amz-date" if request.header("x-amz-date") is not None else "date"
-    required = {"host"} | (set() if auth.presigned else {date_header})
-    if auth.version == "v4a" and not auth.presigned:
-        required.add("x-amz-region-set")
-    if unsigned := sorted(required - signed):
-        raise _fail("unsigned_header", f"SignedHeaders: {', '.join(unsigned)} must be signed", auth)
-    present = {name.lower() for name, _ in request.headers}
-    if missing := [name for name in auth.signed_headers if name.lower() not in present]:
-        raise _fail("missing_signed_header", f"SignedHeaders: {', '.join(missing)} listed but absent from the request",
-                    auth)
-    payload = _payload_line(request, auth, s3)
-    # The query is canonicalized from the pairs parsed above; the rest from the signed headers only.
-    only_signed = Request(request.method, request.url.partition("#")[0].partition("?")[0],
-                          [h for h in request.headers if h[0].lower() in signed])
+    # A header-signed request's query is canonicalized from its text; its pairs are parsed only where a token may be.
+    pairs = query_pairs(request.query, plus_is_space=rules.plus_is_space) \
+        if auth.presigned or auth.service in _SESSION_TOKEN_NAMES else []
+    param, header = _token_names(first, auth, pairs)
+    if auth.presigned:
+        tokens = [v for n, v in pairs if n == param]
+        _check_token(tokens[0] if tokens else None, creds, f"{param} query parameter", auth)
+    else:
+        _check_token(first.get(header), creds, f"{header} header", auth)
+    headers = request.headers
+    if "host" not in first and request.scheme:
+        headers = (*headers, ("Host", host_from_url(request)))
+    pick = _signed_pick(tuple([name for name, _ in headers]), auth.signed_headers, auth.presigned,
+                        auth.version == "v4a")
+    if pick.problem is not None:
+        raise _fail(*pick.problem, auth)
+    payload = _payload_line(request, first, auth, s3)
+    path = request.target.partition("#")[0].partition("?")[0]
     try:
-        canonical = canonicalize(only_signed, rules, payload, unsigned=frozenset())
+        # Only the headers the client listed are canonicalized, and with its own names; all of them are signed.
+        if pick.order is not None:  # no name repeats: each header canonicalized alone, in the planned order
+            header_pairs = tuple([canonical_header(*headers[index]) for index in pick.order])
+            signed_text = pick.signed_text
+        else:
+            header_pairs, signed_text = canonical_headers([headers[index] for index in pick.indices], _ALL_SIGNED)
+        uri = canonical_uri(path, rules)
     except SigningError as err:
         raise _fail("malformed_request", str(err), auth) from None
-    # Header signing shows an unsigned token by SignedHeaders; a presigned query cannot, hence the option.
-    dropped = ({"X-Amz-Signature", "X-Amz-Security-Token"} if omit_session_token else {"X-Amz-Signature"}) \
-        if auth.presigned else set()
-    canonical = replace(canonical, query=canonical_query(p for p in pairs if p[0] not in dropped))
+    if auth.presigned:
+        # Header signing shows an unsigned token by SignedHeaders; a presigned query cannot, hence the option.
+        dropped = {"X-Amz-Signature", "X-Amz-Security-Token"} if omit_session_token else {"X-Amz-Signature"}
+        query = canonical_query(p for p in pairs if p[0] not in dropped)
+    else:
+        query = canonical_query_string(request.query, rules.plus_is_space)
+    canonical = CanonicalRequest(request.method, uri, query, header_pairs, signed_text, payload)
     text = string_to_sign(auth.algorithm, auth.amz_date, auth.credential_scope, canonical)
     if not _SIGNATURE_CHECKS[auth.version](auth, creds, text):
         raise _mismatch(auth, canonical.render(), text)
@@ -432,7 +509,45 @@ def _verify_v4(request: Request, auth: SignedAuth, creds: Credentials, rules: Ca
     return payload
 
 
-def _verify_v2(request: Request, auth: SignedAuth, creds: Credentials, rules: CanonicalRules, s3: bool,
+_Problem = tuple[Reason, str]
+
+
+class _SignedPick(NamedTuple):
+    """Which of a header shape's headers are signed, and how they canonicalize (see `_signed_pick`)."""
+
+    #: Indices of the signed headers, in request order.
+    indices: tuple[int, ...]
+    #: The same, in canonical (sorted by lowercase name) order; None when a name repeats (values are merged).
+    order: tuple[int, ...] | None
+    signed_text: str
+    #: The reason and message to refuse the list, or None.
+    problem: _Problem | None
+
+
+# A client sends the same header names in the same order, signing the same list, request after request:
+# which headers to canonicalize, in what order, and whether the list is acceptable at all, is worked out once
+# per such shape.
+@lru_cache(maxsize=256)
+def _signed_pick(names: tuple[str, ...], signed_names: tuple[str, ...], presigned: bool, v4a_header: bool) -> _SignedPick:
+    lower = [name.lower() for name in names]
+    signed = {name.lower() for name in signed_names}
+    required = {"host"} if presigned else {"host", "x-amz-date" if "x-amz-date" in lower else "date"}
+    if v4a_header and not presigned:
+        required.add("x-amz-region-set")
+    if unsigned := sorted(required - signed):
+        return _SignedPick((), None, "", ("unsigned_header", f"SignedHeaders: {', '.join(unsigned)} must be signed"))
+    if missing := [name for name in signed_names if name.lower() not in lower]:
+        return _SignedPick((), None, "", ("missing_signed_header",
+                                          f"SignedHeaders: {', '.join(missing)} listed but absent from the request"))
+    indices = tuple([index for index, name in enumerate(lower) if name in signed])
+    picked = [lower[index] for index in indices]
+    if len(set(picked)) < len(picked):
+        return _SignedPick(indices, None, "", None)
+    order = tuple(sorted(indices, key=lower.__getitem__))
+    return _SignedPick(indices, order, ";".join([lower[index] for index in order]), None)
+
+
+def _verify_v2(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules, s3: bool,
                omit_session_token: bool) -> str:
     params = v2.decode_params(request, plus_is_space=rules.plus_is_space)
     tokens = [v for n, v in params if n == "SecurityToken"]
@@ -447,7 +562,7 @@ def _verify_v2(request: Request, auth: SignedAuth, creds: Credentials, rules: Ca
     return ""  # SigV2 signs the parameters themselves, not a payload hash
 
 
-_VERIFIERS: dict[str, Callable[[Request, SignedAuth, Credentials, CanonicalRules, bool, bool], str]] = {
+_VERIFIERS: dict[str, Callable[[Request, dict[str, str], SignedAuth, Credentials, CanonicalRules, bool, bool], str]] = {
     "v4": _verify_v4, "v4a": _verify_v4, "v2": _verify_v2,
 }
 
@@ -472,16 +587,20 @@ def verify(
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise InvalidTimestampError("now: naive datetime; pass a timezone-aware one (e.g. tzinfo=timezone.utc)")
-    auth = parse_auth(request, plus_is_space=plus_is_space)
+    first = _first_values(request)
+    auth = _parse_auth(request, first, plus_is_space)
     _check_scope(auth, expected_service, allowed_regions)
-    _check_time(auth, now.astimezone(timezone.utc), max_skew)
+    _check_time(auth, now if now.tzinfo is timezone.utc else now.astimezone(timezone.utc), max_skew)
     creds = lookup(auth.access_key_id)
     if creds is None:
         raise _fail("unknown_key", f"access key id {auth.access_key_id!r}: not known to this server", auth)
-    rules = CanonicalRules(
-        normalize_path=(not s3) if normalize_path is None else normalize_path,
-        double_encode=(not s3) if double_encode is None else double_encode,
-        plus_is_space=plus_is_space,
-    )
-    payload = _VERIFIERS[auth.version](request, auth, creds, rules, s3, omit_session_token)
-    return Identity(**{f.name: getattr(auth, f.name) for f in fields(auth)}, credentials=creds, payload_hash=payload)
+    rules = _RULES[(not s3) if normalize_path is None else normalize_path,
+                   (not s3) if double_encode is None else double_encode, plus_is_space]
+    payload = _VERIFIERS[auth.version](request, first, auth, creds, rules, s3, omit_session_token)
+    return Identity(auth.version, auth.algorithm, auth.presigned, auth.access_key_id, auth.scope_date, auth.regions,
+                    auth.service, auth.signed_headers, auth.signature, auth.signing_time, auth.expires_at,
+                    auth.credential_scope, auth.amz_date, creds, payload)
+
+
+#: Every CanonicalRules by its three knobs, built once.
+_RULES = {tuple(knobs): CanonicalRules(*knobs) for knobs in product((False, True), repeat=3)}

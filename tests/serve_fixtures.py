@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +40,16 @@ def start(tmp_path: Path, *, region_delay: float = 0.5, limits: ServeLimits = Se
 def stop(running: Running) -> None:
     running.server.stop()
     running.app.close()
+
+
+@contextmanager
+def serving(tmp_path: Path, **options: Any) -> Iterator[Running]:
+    """`start` with `options`, stopped when the block ends."""
+    running = start(tmp_path, **options)
+    try:
+        yield running
+    finally:
+        stop(running)
 
 
 @pytest.fixture

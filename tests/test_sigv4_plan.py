@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sigv4 import Credentials, InvalidHeaderError, InvalidParameterError, Request, sign
-from sigv4.canonical import DEFAULT_UNSIGNED_HEADERS, canonical_headers
+from sigv4.canonical import DEFAULT_UNSIGNED_HEADERS, CanonicalRequest, canonical_headers
 from sigv4.plan import DATE, PAYLOAD, make_plan
 from sigv4.types import edited_headers
 
@@ -72,5 +72,9 @@ def test_a_shape_signs_the_same_whether_seen_once_or_again(original, s3, with_to
     second = sign(request.with_body(body + b"!"), creds, region="us-east-1", service="s3", timestamp=later, s3=s3)
     again = sign(request, creds, region="us-east-1", service="s3", timestamp=NOW, s3=s3)
     assert again == first
+    # A shape seen again renders its canonical request from a template (sigv4.signer._canonical): the same text.
+    fields = again.canonical
+    assert again.canonical_request == CanonicalRequest(fields.method, fields.uri, fields.query, fields.headers,
+                                                       fields.signed_headers, fields.payload_hash).render()
     assert second.canonical_request == first.canonical_request.replace(first.amz_date, second.amz_date).replace(
         first.payload_hash, second.payload_hash)

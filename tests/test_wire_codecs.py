@@ -86,6 +86,16 @@ def test_xml_with_dtd_or_entities_is_refused(body: bytes) -> None:
         wire.parse_response(MODELS["sts"], "GetCallerIdentity", 200, {}, body)
 
 
+@pytest.mark.parametrize("status", [400, 503])
+def test_an_error_response_with_a_dtd_says_why_it_was_not_read(status: int) -> None:
+    body = (b'<?xml version="1.0"?><!DOCTYPE ErrorResponse [<!ENTITY x "SignatureDoesNotMatch">]>'
+            b"<ErrorResponse><Error><Code>&x;</Code><Message>m</Message></Error></ErrorResponse>")
+    with pytest.raises(wire.ServiceError) as raised:
+        wire.parse_response(MODELS["sts"], "GetCallerIdentity", status, {}, body)
+    assert raised.value.status == status
+    assert "DTD or entity declarations is refused" in raised.value.message  # before the fix: an empty message
+
+
 def test_codecs_are_pure(monkeypatch: pytest.MonkeyPatch) -> None:
     models = {name: wire.load_model(name) for name in ("account", "sts")}
 

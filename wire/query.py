@@ -195,6 +195,9 @@ def _encoder(style: QueryStyle) -> Callable[[Model, Operation, Params, str | Non
 def _service_error(model: Model, status: int, body: bytes, style: QueryStyle) -> ServiceError:
     try:
         root = xml.parse(body)
+    except xml.RefusedXmlError as err:
+        # The status tells what failed; the message says why its body was not read.
+        return ServiceError(str(status), f"error response body not read: {err}", status)
     except DecodeError:
         # A front end's HTML or empty error page: the status still tells.
         return ServiceError(str(status), "", status)

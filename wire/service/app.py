@@ -2,8 +2,11 @@
 
 Strategy: `wire.service.handle` is pure; `AccountApp.respond` supplies the
 world it needs (now, os.urandom, a SQLite transaction), serializes requests
-with a lock, discards the state change of an answered error (as AWS does) and
-appends the trail record before the reply goes out. An edge module (clock,
+with a lock, discards the state change of an answered error (as AWS does),
+commits the trail record in the same transaction as the change, and appends
+it to the trail file before the reply goes out (records a crash kept from the
+file are appended at start-up). Calls that arrive together share one commit
+and one trail fsync (group commit). An edge module (clock,
 entropy, threads; `tests/test_purity.py` lists it).
 """
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -22,15 +26,56 @@ from wire.service.handler import Endpoint, Reply, handle
 from wire.service.identities import DEFAULT_ACCOUNTS, ConfigError, Directory, load_directory
 from wire.service.policy import PolicyError
 from wire.service.sqlite_store import SqliteStore
-from wire.service.trail_log import TrailLog
+from wire.service.trail_log import TrailLog, export_pending, record_line
+
+
+#: How often the trail file is fsynced (its records are durable in the store from their commit on).
+TRAIL_SYNC_SECONDS = 0.1
+
+
+class _Batch:
+    """The calls of one transaction: committed together, then their records appended to the file together."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.last_seq = 0
+        self.done = False
+        self.error: BaseException | None = None
 
 
 class AccountApp:
-    """One request in, one committed reply out: the clock, entropy, store transaction and trail around `handle`."""
+    """One request in, one committed reply out: the clock, entropy, store transaction and trail around `handle`.
+
+    Group commit: each call runs under `_lock` as a savepoint of the open
+    transaction; the first of its callers to reach the commit commits the
+    transaction with every call in it (one fsync: the changes and their trail
+    records are then durable), appends their records to the file, and only then
+    are those calls answered. Calls arriving meanwhile gather in the next
+    transaction. The file is fsynced every `TRAIL_SYNC_SECONDS` by a thread of
+    its own, off the calls' path; only then may the store prune the records
+    (until then, `export_pending` restores any the file lost at start-up).
+    """
 
     def __init__(self, endpoint: Endpoint, store: SqliteStore, trail: TrailLog, log: Callable[[str], None]) -> None:
         self.endpoint, self.store, self.trail, self.log = endpoint, store, trail, log
-        self._lock = threading.Lock()
+        #: Trail records committed before a crash and appended to the file at start-up (`build_app`).
+        self.recovered = 0
+        self._lock = threading.Lock()  # the store's connection: one call or commit at a time
+        self._commit_lock = threading.Lock()  # one committer at a time, so batches reach the file in order
+        self._batch = _Batch()
+        self._appended = 0  # the seq of the last record appended to the file
+        threading.Thread(target=self._sync_trail, name="trail-sync", daemon=True).start()
+
+    def _sync_trail(self) -> None:
+        synced = 0
+        while True:
+            time.sleep(TRAIL_SYNC_SECONDS)
+            appended = self._appended
+            if appended == synced:
+                continue
+            if not self.trail.sync():
+                return  # closed
+            synced = self.store.exported = appended  # durable in the file: the store may prune them
 
     def close(self) -> None:
         """Close the store and the trail (after the server that calls `respond` has stopped)."""
@@ -39,21 +84,48 @@ class AccountApp:
 
     def respond(self, request: sigv4.Request, source_ip: str) -> Reply:
         with self._lock:
-            with self.store.transaction() as transaction:
+            self.store.begin()
+            with self.store.change() as change:
                 reply = handle(request, endpoint=self.endpoint, now=datetime.now(timezone.utc), store=self.store,
                                entropy=os.urandom, source_ip=source_ip)
-                # As on AWS, a call answered with an error leaves no trace in the state.
-                transaction.discard = reply.status >= 400
-        self.trail.append(reply.event)
+                # As on AWS, a call answered with an error leaves no trace in the state (but one on the trail).
+                change.discard = reply.status >= 400
+                line = record_line(reply.event)
+                change.record(str(reply.event["eventID"]), line)
+            batch = self._batch
+            batch.lines.append(line)
+            batch.last_seq = self.store.last_seq
+        self._commit(batch)
         for notice in reply.notices:
             self.log(f"serve: {notice}")
         return reply
+
+    def _commit(self, batch: _Batch) -> None:
+        """Return once `batch` is committed and its records are in the file; raise if its commit failed."""
+        with self._commit_lock:
+            if not batch.done:
+                # Batches are committed in order, so an uncommitted one is the open one.
+                with self._lock:
+                    self._batch = _Batch()
+                    try:
+                        self.store.commit()
+                    except BaseException as err:  # every call of the batch is rolled back: none is acknowledged
+                        batch.error = err
+                if batch.error is None:
+                    self.trail.append_lines(batch.lines, sync=False)
+                    self._appended = batch.last_seq
+                batch.done = True
+        if batch.error is not None:
+            raise batch.error
 
 
 def build_app(directory: Directory, state: str, trail: Path, region_delay: float, log: Callable[[str], None]) -> AccountApp:
     """An `AccountApp` for `directory`, its state in the SQLite file `state` (`:memory:` allowed), its trail at `trail`."""
     endpoint = Endpoint(wire.load_model("account"), directory, Settings(region_delay=timedelta(seconds=region_delay)))
-    return AccountApp(endpoint, SqliteStore(state), TrailLog(trail), log)
+    store, trail_log = SqliteStore(state), TrailLog(trail)
+    app = AccountApp(endpoint, store, trail_log, log)
+    app.recovered = export_pending(store, trail_log)
+    return app
 
 
 def load_accounts(path: str | None) -> Directory:

@@ -1,9 +1,15 @@
 """`wire.service.Store` on SQLite: the local Account endpoint's state on disk.
 
 Strategy: one connection, one table of JSON records keyed by (account, kind,
-key); every request is one transaction (BEGIN IMMEDIATE), committed before its
-response is sent, with WAL and synchronous=FULL so an acknowledged change is on
-disk. An edge module: it opens files (`tests/test_purity.py` lists it).
+key); every request is a savepoint in a transaction (BEGIN IMMEDIATE) committed
+before its response is sent, with WAL and synchronous=FULL so an acknowledged
+change is on disk; the requests that arrive during one commit share the next
+(group commit: one fsync for all of them). The call's trail record is written in that same transaction (table
+`trail`), so a state change and its record are one atomic unit whatever the
+moment of a crash; the JSON-lines file is an export of that table
+(`wire.service.trail_log.export_pending`), and rows already exported are pruned
+by the next transaction. An edge module: it opens files (`tests/test_purity.py`
+lists it).
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ from typing import Any
 
 
 class SqliteStore:
-    """`wire.service.Store` on SQLite: one connection; every request is one transaction, committed
-    before its response (the server's lock serializes requests; BEGIN IMMEDIATE guards other processes)."""
+    """`wire.service.Store` on SQLite: one connection; every request is committed before its response
+    (the app's lock serializes requests; BEGIN IMMEDIATE guards other processes)."""
 
     def __init__(self, path: str) -> None:
         if path != ":memory:":
@@ -32,21 +38,81 @@ class SqliteStore:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("CREATE TABLE IF NOT EXISTS records (account_id TEXT NOT NULL, kind TEXT NOT NULL, "
                          "key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (account_id, kind, key))")
+        self._db.execute("CREATE TABLE IF NOT EXISTS trail (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+                         "event_id TEXT NOT NULL, record TEXT NOT NULL)")
+        #: The highest trail seq known to be in the exported file: the next transaction prunes rows up to it.
+        self.exported = 0
+        #: The seq of the trail record the last committed transaction wrote (0: none).
+        self.last_seq = 0
+        self._record: tuple[str, str] | None = None
+
+    # A transaction holds one or more calls (group commit: the calls that arrive during one commit's
+    # fsync share the next one). Each call is a savepoint within it, so a failed call's change can be
+    # rolled back alone; a failed COMMIT rolls back every call of the transaction.
+    def begin(self) -> None:
+        """Open a transaction unless one is open; it first prunes the trail rows known to be exported."""
+        if self._db.in_transaction:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        if self.exported:
+            self._db.execute("DELETE FROM trail WHERE seq <= ?", (self.exported,))
 
     @contextmanager
-    def transaction(self) -> Iterator[SqliteStore]:
-        """One transaction around the block: committed at its end, rolled back when `discard` was set or it raised."""
-        self._db.execute("BEGIN IMMEDIATE")
-        self.discard = False
+    def change(self) -> Iterator[SqliteStore]:
+        """One call inside the open transaction: its state changes, then the trail record given to `record`.
+
+        When `discard` was set, the block's state changes are rolled back but the record is still
+        written (a failed call leaves no trace in the state, but is on the trail); when the block
+        raised, both are rolled back. `last_seq` is then the record's seq (0: none).
+        """
+        self._db.execute("SAVEPOINT change")
+        self.discard, self._record, self.last_seq = False, None, 0
         try:
             yield self
-            self._db.execute("ROLLBACK" if self.discard else "COMMIT")
+            if self.discard:
+                self._db.execute("ROLLBACK TO change")
+            seq = 0
+            if self._record is not None:
+                seq = self._db.execute("INSERT INTO trail (event_id, record) VALUES (?, ?)", self._record).lastrowid
+            self._db.execute("RELEASE change")
+            self.last_seq = seq or 0
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK TO change")
+                self._db.execute("RELEASE change")
+            raise
+
+    def commit(self) -> None:
+        """Commit the open transaction (on disk when this returns); on failure roll it all back and raise."""
+        try:
+            self._db.execute("COMMIT")
         except BaseException:
             # A failed COMMIT (full disk, I/O error) may leave the transaction open; SQLite may also
             # have rolled it back already.
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqliteStore]:
+        """One call in a transaction of its own (`begin`, `change`, `commit`), rolled back if the block raises."""
+        self.begin()
+        try:
+            with self.change():
+                yield self
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        self.commit()
+
+    def record(self, event_id: str, line: str) -> None:
+        """The trail record (its eventID and JSON line) to commit with the current transaction."""
+        self._record = (event_id, line)
+
+    def trail_rows(self) -> list[tuple[int, str, str]]:
+        """The committed trail records not yet pruned: (seq, eventID, line), oldest first."""
+        return list(self._db.execute("SELECT seq, event_id, record FROM trail ORDER BY seq"))
 
     def get(self, account_id: str, kind: str, key: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT value FROM records WHERE account_id=? AND kind=? AND key=?",

@@ -1,8 +1,11 @@
 """The CloudTrail JSON-lines file of the local endpoint: written one record per call, fsynced before the response; read back (`sigv4 trail`).
 
 Strategy: append-only; on open, a last line without its newline (a torn append)
-is cut, so the next record starts on its own line. An edge module: it opens
-files and locks (`tests/test_purity.py` lists it).
+is cut, so the next record starts on its own line. The file is an export: each
+record is first committed with its call's state change (`SqliteStore.record`),
+then appended here; `export_pending` appends at start-up the committed records a
+crash kept from the file, found by their eventIDs at the file's end. An edge
+module: it opens files and locks (`tests/test_purity.py` lists it).
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 
 class TrailLog:
-    """The CloudTrail JSON-lines file: each record appended, flushed and fsynced before the response."""
+    """The CloudTrail JSON-lines file: records appended and flushed; fsynced by `sync` (and on close)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -27,14 +30,86 @@ class TrailLog:
         self._lock = threading.Lock()
 
     def append(self, event: Mapping[str, Any]) -> None:
-        line = json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n"
+        self.append_line(record_line(event))
+
+    def append_line(self, line: str) -> None:
+        """Append one record's line (see `record_line`), flushed and fsynced."""
+        self.append_lines([line])
+
+    def append_lines(self, lines: list[str], *, sync: bool = True) -> None:
+        """Append records' lines (see `record_line`) and flush them to the OS; then fsync once if `sync`."""
         with self._lock:
-            self._file.write(line)
+            self._file.write("".join(lines))
             self._file.flush()
+            if sync:
+                os.fsync(self._file.fileno())
+
+    def sync(self) -> bool:
+        """fsync what has been appended; False once the file is closed."""
+        with self._lock:
+            if self._file.closed:
+                return False
             os.fsync(self._file.fileno())
+            return True
+
+    def last_event_ids(self, n: int) -> set[str]:
+        """The eventIDs of the file's last `n` records."""
+        ids = set()
+        for line in _last_lines(self.path, n):
+            try:
+                ids.add(str(json.loads(line).get("eventID")))
+            except (ValueError, AttributeError):
+                continue  # not a record of ours: it matches no eventID
+        return ids
 
     def close(self) -> None:
-        self._file.close()
+        with self._lock:
+            if not self._file.closed:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+                self._file.close()
+
+
+def record_line(event: Mapping[str, Any]) -> str:
+    """One record as the file holds it: compact JSON and a newline."""
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+class PendingRecords(Protocol):
+    """The store's side of the export (`wire.service.sqlite_store.SqliteStore`)."""
+
+    exported: int
+
+    def trail_rows(self) -> list[tuple[int, str, str]]: ...
+
+
+def export_pending(store: PendingRecords, trail: TrailLog) -> int:
+    """Append the committed records a crash kept from the file; return how many.
+
+    Records reach the file in commit order, so those already there are a
+    prefix of the store's unpruned rows: every row after the last one whose
+    eventID is among the file's last lines is appended.
+    """
+    rows = store.trail_rows()
+    if not rows:
+        return 0
+    present = trail.last_event_ids(len(rows))
+    done = max((index for index, (_, event_id, _) in enumerate(rows) if event_id in present), default=-1)
+    trail.append_lines([line for _, _, line in rows[done + 1:]])
+    store.exported = rows[-1][0]
+    return len(rows) - done - 1
+
+
+def _last_lines(path: Path, n: int, chunk: int = 1 << 16) -> list[str]:
+    """The last `n` lines of a text file, read from its end."""
+    with open(path, "rb") as trail:
+        end = trail.seek(0, os.SEEK_END)
+        data, start = b"", end
+        while start > 0 and data.count(b"\n") <= n:
+            start = max(0, start - chunk)
+            trail.seek(start)
+            data = trail.read(end - start)
+    return data.decode("utf-8", "replace").splitlines()[-n:]
 
 
 def _drop_torn_record(path: Path, chunk: int = 1 << 16) -> None:

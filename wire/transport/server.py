@@ -18,6 +18,7 @@ noticed) because it also tracks live connections for a clean shutdown.
 
 from __future__ import annotations
 
+import errno
 import json
 import signal
 import socket
@@ -72,20 +73,73 @@ class ServeLimits:
     #: A request (its head and body) must arrive within this many seconds of its first byte; idle
     #: keep-alive connections are closed after it too.
     client_timeout: float = 10.0
+    #: Connections served at once; at the limit the server stops accepting (new clients wait in the
+    #: listen backlog) until one closes, so the connections already admitted are never starved.
+    max_connections: int = 128
+    #: Request bodies held in memory across all connections; a body that would go over it is
+    #: refused with 503 and Retry-After.
+    max_buffered_bytes: int = 32 * 1024 * 1024
+    #: Seconds a client is asked to wait (Retry-After) when the buffered-bytes budget is spent.
+    retry_after: int = 1
+
+
+#: accept() errors that mean "out of descriptors, buffers or memory for now" or "that one client
+#: gave up": the listener is fine, so the loop backs off briefly and goes on.
+_TRANSIENT_ACCEPT_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.EAGAIN,
+                                      errno.ECONNABORTED, errno.EPROTO, errno.EPERM})
+_ACCEPT_BACKOFF = 0.05  # seconds: long enough not to spin, short enough that freed descriptors are used at once
+
+
+class _Budget:
+    """The bytes of request bodies held in memory, across connections, against `ServeLimits.max_buffered_bytes`."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.held = limit, 0
+        self._lock = threading.Lock()
+
+    def take(self, n: int) -> bool:
+        """Reserve `n` bytes; False (nothing reserved) when that would go over the limit."""
+        with self._lock:
+            if self.held + n > self.limit:
+                return False
+            self.held += n
+            return True
+
+    def give(self, n: int) -> None:
+        with self._lock:
+            self.held -= n
 
 
 
 class _Refusal(Exception):
-    """The HTTP layer refuses the request before it reaches the service (400, 408, 413, 431)."""
+    """The HTTP layer refuses the request before it reaches the service (400, 408, 413, 431, 503)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: Sequence[tuple[str, str]] = ()) -> None:
         super().__init__(message)
-        self.status = status
+        self.status, self.headers = status, headers
 
 
-def _request_events(conn: Any, sock: Any, limits: ServeLimits) -> Iterator[Any]:
+class _Held:
+    """What one connection holds of the shared `_Budget`: returned when its request has been answered."""
+
+    def __init__(self, budget: _Budget) -> None:
+        self.budget, self.n = budget, 0
+
+    def take(self, n: int, limits: ServeLimits) -> None:
+        if not self.budget.take(n):
+            raise _Refusal(503, f"the server holds {limits.max_buffered_bytes} bytes of request bodies already; "
+                                f"retry in {limits.retry_after} s", [("Retry-After", str(limits.retry_after))])
+        self.n += n
+
+    def release(self) -> None:
+        self.budget.give(self.n)
+        self.n = 0
+
+
+def _request_events(conn: Any, sock: Any, limits: ServeLimits, held: _Held) -> Iterator[Any]:
     """One request's h11 events as they arrive (Request, Data..., EndOfMessage), the limits enforced
-    (raises _Refusal); none when the client closes or idles out before sending a request."""
+    (raises _Refusal); none when the client closes or idles out before sending a request. The body's
+    bytes are reserved in `held` as they arrive."""
     deadline: float | None = None
     size = 0
     while True:
@@ -110,13 +164,19 @@ def _request_events(conn: Any, sock: Any, limits: ServeLimits) -> Iterator[Any]:
             if head_size > limits.max_header_bytes:
                 raise _Refusal(431, f"the request head ({head_size} bytes) is over the "
                                     f"{limits.max_header_bytes}-byte limit")
-            length = dict(event.headers).get(b"content-length")
+            fields = dict(event.headers)
+            if b"content-length" in fields and b"transfer-encoding" in fields:
+                # RFC 9112 6.1: a request with both may be an attempt at request smuggling; answer it as an
+                # error and close, so nothing after it on this connection is read as a request of its own.
+                raise _Refusal(400, "the request has both Content-Length and Transfer-Encoding (RFC 9112 6.1)")
+            length = fields.get(b"content-length")
             if length is not None and int(length) > limits.max_body_bytes:
                 raise _Refusal(413, f"the body ({int(length)} bytes) is over the {limits.max_body_bytes}-byte limit")
             if conn.they_are_waiting_for_100_continue:
                 sock.sendall(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
             yield event
         elif isinstance(event, h11.Data):
+            held.take(len(event.data), limits)
             size += len(event.data)
             if size > limits.max_body_bytes:
                 raise _Refusal(413, f"the body is over the {limits.max_body_bytes}-byte limit")
@@ -128,13 +188,14 @@ def _request_events(conn: Any, sock: Any, limits: ServeLimits) -> Iterator[Any]:
             return
 
 
-def _read_request(conn: Any, sock: Any, limits: ServeLimits, streaming: bool = False
+def _read_request(conn: Any, sock: Any, limits: ServeLimits, held: _Held, streaming: bool = False
                   ) -> tuple[str, str, list[tuple[str, str]], bytes | Iterator[bytes]] | None:
     """The next request's (method, target, headers, body); None when the client closed or idled out.
 
-    The body is bytes, or with `streaming` an iterator that reads it as it is consumed.
+    The body is bytes, or with `streaming` an iterator that reads it as it is consumed; its bytes are
+    reserved in `held` as they arrive.
     """
-    events = _request_events(conn, sock, limits)
+    events = _request_events(conn, sock, limits, held)
     head = next(events, None)
     if not isinstance(head, h11.Request):
         return None
@@ -170,10 +231,11 @@ def _send_streamed(conn: Any, sock: Any, status: int, headers: Sequence[tuple[st
     sock.sendall(conn.send(h11.EndOfMessage()))
 
 
-def _refuse(conn: Any, sock: Any, status: int, message: str, code: str | None = None, *, head: bool = False) -> None:
+def _refuse(conn: Any, sock: Any, status: int, message: str, code: str | None = None, *, head: bool = False,
+            extra: Sequence[tuple[str, str]] = ()) -> None:
     if conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
         return
-    headers = [("Content-Type", "application/json"), ("Connection", "close")]
+    headers = [("Content-Type", "application/json"), ("Connection", "close"), *extra]
     try:
         _send_response(conn, sock, status, [*headers, *([("x-amzn-ErrorType", code)] if code else [])],
                        json.dumps({"message": message}).encode(), head=head)
@@ -198,14 +260,20 @@ def _linger(sock: Any, seconds: float = 0.5, most: int = 4 << 20) -> None:
         dropped += len(chunk)
 
 
-def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stopping: Any) -> None:
-    """Serve requests on one connection until it closes, errs, idles out or the server stops."""
+def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stopping: Any,
+                     budget: _Budget | None = None) -> None:
+    """Serve requests on one connection until it closes, errs, idles out or the server stops.
+
+    `budget`: the request-body bytes shared with other connections (default: this connection's own).
+    """
     conn = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_header_bytes)
     streaming = bool(getattr(app, "streaming", False))
+    held = _Held(budget or _Budget(limits.max_buffered_bytes))
     try:
         while not stopping.is_set():
+            held.release()  # the previous request has been answered: its body is no longer held
             try:
-                received = _read_request(conn, sock, limits, streaming)
+                received = _read_request(conn, sock, limits, held, streaming)
                 if received is None:
                     return
                 method, target, headers, body = received
@@ -222,7 +290,7 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
                             "InternalServerException", head=method == "HEAD")
                     return
             except _Refusal as refusal:
-                _refuse(conn, sock, refusal.status, str(refusal))
+                _refuse(conn, sock, refusal.status, str(refusal), extra=refusal.headers)
                 return
             except h11.RemoteProtocolError as err:
                 _refuse(conn, sock, err.error_status_hint, f"malformed HTTP/1.1 request: {err}")
@@ -243,11 +311,16 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
     except OSError:
         return  # the client went away
     finally:
+        held.release()
         sock.close()
 
 
 class LocalServer:
-    """The accept loop: a listening socket and one thread per connection."""
+    """The accept loop: a listening socket and one thread per connection, at most `limits.max_connections`.
+
+    Memory is bounded by max_connections x (max_header_bytes + 64 KiB read buffer + a thread)
+    + max_buffered_bytes of request bodies.
+    """
 
     def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0,
                  limits: ServeLimits = ServeLimits()) -> None:
@@ -258,6 +331,9 @@ class LocalServer:
         self._stopping = threading.Event()
         self._live: dict[Any, threading.Thread] = {}
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(limits.max_connections)
+        self._budget = _Budget(limits.max_buffered_bytes)
+        self._accept_trouble: int | None = None  # the errno last logged, so a run of failures logs once
         self._acceptor = threading.Thread(target=self._accept, name="serve-accept", daemon=True)
 
     @property
@@ -270,24 +346,61 @@ class LocalServer:
 
     def _accept(self) -> None:
         while not self._stopping.is_set():
+            # At the connection limit, stop accepting until a connection closes: new clients wait in
+            # the kernel's backlog, and the admitted ones keep their threads and their share of the budget.
+            if not self._slots.acquire(timeout=0.2):
+                continue
             try:
                 sock, peer = self._listener.accept()
             except TimeoutError:
+                self._slots.release()
                 continue
-            except OSError:
-                return
+            except OSError as err:
+                self._slots.release()
+                if self._stopping.is_set():
+                    return
+                self._accept_failed(err)
+                continue
+            self._accept_trouble = None
+            if not self._start(sock, peer[0]):
+                self._slots.release()
+
+    def _accept_failed(self, err: OSError) -> None:
+        """Log a run of accept() failures once, back off briefly, and go on: the listener itself is fine
+        (descriptors, buffers or memory ran out for now, or one client gave up)."""
+        if err.errno == errno.ECONNABORTED:  # that client is gone; the next one is waiting
+            return
+        if err.errno != self._accept_trouble:
+            self._accept_trouble = err.errno
+            name = errno.errorcode.get(err.errno or 0, str(err.errno))
+            transient = "" if err.errno in _TRANSIENT_ACCEPT_ERRORS else " (unexpected)"
+            self.app.log(f"serve: accept failed{transient}: {name} ({err.strerror}); backing off and retrying; "
+                         "connections are served again once resources are free")
+        time.sleep(_ACCEPT_BACKOFF)
+
+    def _start(self, sock: Any, peer: str) -> bool:
+        """Serve `sock` on a thread of its own; False (the socket closed) when no thread can be started."""
+        try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            thread = threading.Thread(target=self._run, args=(sock, peer[0]), daemon=True)
+            thread = threading.Thread(target=self._run, args=(sock, peer), daemon=True)
             with self._lock:
                 self._live[sock] = thread
             thread.start()
+            return True
+        except (OSError, RuntimeError) as err:  # RuntimeError: "can't start new thread"
+            with self._lock:
+                self._live.pop(sock, None)
+            sock.close()
+            self._accept_failed(err if isinstance(err, OSError) else OSError(errno.EAGAIN, str(err)))
+            return False
 
     def _run(self, sock: Any, peer: str) -> None:
         try:
-            serve_connection(sock, peer, self.app, self.limits, self._stopping)
+            serve_connection(sock, peer, self.app, self.limits, self._stopping, self._budget)
         finally:
             with self._lock:
                 self._live.pop(sock, None)
+            self._slots.release()
 
     def stop(self) -> None:
         """Stop accepting, let in-flight requests finish, close idle connections."""
