@@ -43,12 +43,12 @@ def take_file(path: str) -> bytes:
     return data
 
 
-def read_capture(path: str, *, scheme: str, pick: int | None) -> Capture:
-    """The signed request in the file `path`: raw, a capture (curl -v or --trace, HAR, aws --debug) or a
-    `send --json` record (`wire.capture.parse_capture`); raises `InputError`."""
+def read_capture(path: str, *, scheme: str, pick: int | None, data: bytes | None = None) -> Capture:
+    """The signed request in the file `path` (or in `data`, already read from it): raw, a capture (curl -v or
+    --trace, HAR, aws --debug) or a `send --json` record (`wire.capture.parse_capture`); raises `InputError`."""
     from wire.capture import CaptureError, parse_capture  # only the commands that read captures pay its import
     try:
-        return parse_capture(read_input(path), scheme=scheme, pick=pick)
+        return parse_capture(read_input(path) if data is None else data, scheme=scheme, pick=pick)
     except CaptureError as err:
         raise InputError(f"{path}: {err}") from None
 
