@@ -95,6 +95,22 @@ def test_signed_chunked_upload_verifies(big_file: Path, tmp_path: Path) -> None:
     assert verified.returncode == 0 and verified.stdout.startswith("OK: AWS4-HMAC-SHA256"), verified.stdout
 
 
+
+def test_named_checksum_algorithm_is_the_trailer_of_a_streamed_upload(capsys, tmp_path: Path) -> None:
+    # `ChecksumAlgorithm=CRC64NVME Body=@file` once sent `x-amz-sdk-checksum-algorithm: CRC64NVME` with an
+    # `x-amz-checksum-crc32` trailer (S3 refuses the pair); the trailer is the algorithm named, as the aws CLI sends.
+    from sigv4.checksums import checksum_value
+    body = tmp_path / "small.bin"
+    body.write_bytes(b"0123456789" * 1000)
+    code, out, err = run(capsys, "call", "s3", "PutObject", "ChecksumAlgorithm=CRC64NVME", "Bucket=b", "Key=k",
+                         f"Body=@{body}", "--endpoint-url", "http://127.0.0.1:9", "--dry-run")
+    assert code == 0, err
+    assert "X-Amz-Trailer: x-amz-checksum-crc64nvme\r\n" in out and "x-amz-checksum-crc32" not in out
+    assert f"x-amz-checksum-crc64nvme:{checksum_value('crc64nvme', body.read_bytes())}\r\n" in out
+    signed = tmp_path / "put.http"
+    signed.write_bytes(out.encode("latin-1"))
+    assert run(capsys, "verify", str(signed), "--scheme", "http")[0] == 0
+
 def test_s3_requests_as_sdks_address_them(capsys) -> None:
     code, out, _ = run(capsys, "call", "s3", "ListObjectsV2", "Bucket=my-bucket", "Prefix=a/", "--region", "eu-west-1",
                        "--dry-run")

@@ -84,6 +84,6 @@ def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack) -> Operat
     options: dict[str, Any] = {"algorithm": "v2" if flags.sigv2 else "v4"}
     if model.signing_name == "s3":
         options.update(s3=True, payload=s3.STREAMING_PAYLOAD if streamed else None,
-                       trailer_checksum=s3.DEFAULT_CHECKSUM if streamed else None)
+                       trailer_checksum=s3.chosen_checksum(request) if streamed else None)
     return OperationCall(model, flags.operation, request, resolved.credentials, signing_region,
                          model.signing_name or flags.service, options, body_file)
