@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 
 import sigv4
 from sigv4 import tokens
+from sigv4.canonical import S3_SERVICES
 from sigv4.checksums import CHECKSUMS
 from sigv4.chunked_decode import verify_message
 from sigv4.errors import StreamDecodeError
@@ -204,9 +205,11 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
         identity = verify_message(raw.request, body_bytes(raw.request), lookup, now=now, s3=args.s3)
     except sigv4.VerificationError as err:
         out(redact(verification_report(err), creds))
+        if err.reason == "signature_mismatch" and not args.s3 and err.auth and err.auth.service in S3_SERVICES:
+            out(f"hint: the scope names {err.auth.service}, which signs by S3's rules: try --s3")
         return 1
     except StreamDecodeError as err:
-        out(f"FAILED ({err.reason}): aws-chunked body: {err}")
+        out(f"FAILED ({err.reason}): {err}")  # the decoder's message names the aws-chunked body
         return 1
     scope = "/".join(filter(None, (identity.scope_date, ",".join(identity.regions), identity.service)))
     out(f"OK: {identity.algorithm} signature by {identity.access_key_id}" + (f" for {scope}" if scope else "")

@@ -353,8 +353,9 @@ def decoder_for(identity: Identity, request: Request, *,
 
 
 def verify_message(request: Request, body: bytes, lookup: Callable[[str], Credentials | None], *, now: datetime,
-                   s3: bool = False) -> Identity:
-    """`sigv4.verify` of `request` at `now`, and for an aws-chunked upload every chunk signature of `body` (its
+                   s3: bool | None = None) -> Identity:
+    """`sigv4.verify` of `request` at `now` (`s3=None`: S3's rules for an S3 scope), and for an aws-chunked
+    upload every chunk signature of `body` (its
     bytes as received) and the trailer's too. Returns the `Identity`; raises `VerificationError` for the
     signature, `StreamDecodeError` for the body.
     """

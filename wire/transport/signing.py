@@ -58,6 +58,8 @@ def signing_options(flags: Any) -> dict[str, Any]:
     }
     if flags.presign and flags.unsigned_payload and not flags.s3:
         raise FlagError("--unsigned-payload: only S3 verifies a presigned URL against UNSIGNED-PAYLOAD (add --s3)")
+    if flags.trailer and not flags.chunked:
+        raise FlagError("--trailer: a trailing checksum follows an aws-chunked body; add --chunked")
     if flags.chunked:
         if flags.presign:
             raise FlagError("--chunked: a presigned URL cannot carry a chunk-signed body")
