@@ -1,8 +1,9 @@
 """The local Account endpoint's glue: the clock, entropy, a store transaction and the trail around `handle`.
 
 Strategy: `wire.service.handle` is pure; `AccountApp.respond` supplies the
-world it needs (now, os.urandom, a SQLite transaction), serializes requests
-with a lock, discards the state change of an answered error (as AWS does),
+world it needs (now, os.urandom, a SQLite transaction), runs its `check`
+half (signature, decoding, authorization) outside the store's lock and its
+`complete` half under it, discards the state change of an answered error (as AWS does),
 commits the trail record in the same transaction as the change, and appends
 it to the trail file before the reply goes out (records a crash kept from the
 file are appended at start-up). Calls that arrive together share one commit
@@ -23,7 +24,7 @@ from pathlib import Path
 import sigv4
 import wire
 from wire.service.account import Settings
-from wire.service.handler import Endpoint, Reply, handle
+from wire.service.handler import Endpoint, Reply, check, complete
 from wire.service.identities import DEFAULT_ACCOUNTS, ConfigError, Directory, load_directory
 from wire.service.policy import PolicyError
 from wire.service.sqlite_store import SqliteStore
@@ -93,11 +94,13 @@ class AccountApp:
             synced = self.store.exported = appended  # durable in the file: the store may prune them
 
     def respond(self, request: sigv4.Request, source_ip: str) -> Reply:
+        # Signature, decoding and authorization need no state: other calls use the store meanwhile.
+        checked = check(request, endpoint=self.endpoint, now=datetime.now(timezone.utc), entropy=os.urandom,
+                        source_ip=source_ip)
         with self._lock:
             self.store.begin()
             with self.store.change() as change:
-                reply = handle(request, endpoint=self.endpoint, now=datetime.now(timezone.utc), store=self.store,
-                               entropy=os.urandom, source_ip=source_ip)
+                reply = complete(checked, endpoint=self.endpoint, store=self.store, entropy=os.urandom)
                 # As on AWS, a call answered with an error leaves no trace in the state (but one on the trail).
                 change.discard = reply.status >= 400
                 line = record_line(reply.event)
