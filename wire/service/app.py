@@ -92,6 +92,7 @@ class AccountApp:
             if not self.trail.sync():
                 return  # closed
             synced = self.store.exported = appended  # durable in the file: the store may prune them
+            self.store.checkpoint()
 
     def respond(self, request: sigv4.Request, source_ip: str) -> Reply:
         # Signature, decoding and authorization need no state: other calls use the store meanwhile.

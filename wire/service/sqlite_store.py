@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +42,10 @@ class SqliteStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL: COMMIT does not fsync; `sync` does, off the connection (FULL would hold it during the fsync).
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # No checkpoint inside a COMMIT (two fsyncs with the connection held): `checkpoint` runs them apart.
+        self._db.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer: sqlite3.Connection | None = None
+        self._closing = threading.Lock()  # a checkpoint or close at a time
         self._db.execute("CREATE TABLE IF NOT EXISTS records (account_id TEXT NOT NULL, kind TEXT NOT NULL, "
                          "key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (account_id, kind, key))")
         self._db.execute("CREATE TABLE IF NOT EXISTS trail (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
@@ -129,6 +134,16 @@ class SqliteStore:
         if self._wal is not None:
             os.fsync(self._wal)
 
+    def checkpoint(self) -> None:
+        """Copy the WAL's committed transactions into the database (synced), on a connection of its own so
+        calls go on meanwhile; the WAL then starts over instead of growing. Call from one thread only."""
+        with self._closing:
+            if self._wal is None:
+                return  # in memory, or closed
+            if self._checkpointer is None:
+                self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def record(self, event_id: str, line: str) -> None:
         """The trail record (its eventID and JSON line) to commit with the current transaction."""
         self._record = (event_id, line)
@@ -158,8 +173,11 @@ class SqliteStore:
         return {key: json.loads(value) for key, value in rows}
 
     def close(self) -> None:
-        self._db.close()  # the last connection checkpoints the WAL into the database, synced
-        if self._wal is not None:
-            os.close(self._wal)
-            self._wal = None
+        with self._closing:
+            if self._checkpointer is not None:
+                self._checkpointer.close()
+            self._db.close()  # the last connection checkpoints the WAL into the database, synced
+            if self._wal is not None:
+                os.close(self._wal)
+                self._wal = None
 
