@@ -52,6 +52,7 @@ class SqliteStore:
                          "event_id TEXT NOT NULL, record TEXT NOT NULL)")
         #: The highest trail seq known to be in the exported file: the next transaction prunes rows up to it.
         self.exported = 0
+        self._pruned = 0  # the `exported` of the last prune (it is redone after a rollback: harmless)
         #: The seq of the trail record the last committed transaction wrote (0: none).
         self.last_seq = 0
         self._record: tuple[str, str] | None = None
@@ -70,8 +71,10 @@ class SqliteStore:
             return
         self._db.execute("BEGIN IMMEDIATE")
         self.changed = False
-        if self.exported:
-            self._db.execute("DELETE FROM trail WHERE seq <= ?", (self.exported,))
+        exported = self.exported
+        if exported > self._pruned:
+            self._db.execute("DELETE FROM trail WHERE seq <= ?", (exported,))
+            self._pruned = exported
 
     @contextmanager
     def change(self) -> Iterator[SqliteStore]:
