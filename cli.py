@@ -317,11 +317,11 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     return 0
 
 
-def _read_sent(args: argparse.Namespace, path: str) -> Any:
+def _read_sent(args: argparse.Namespace, path: str, data: bytes | None = None) -> Any:
     """A signed request from a raw file, a capture (curl -v or --trace, HAR, aws --debug) or a `send --json` record."""
     from wire.capture import CaptureError, parse_capture
     try:
-        return parse_capture(read_input(path), scheme=args.scheme, pick=args.pick)
+        return parse_capture(read_input(path) if data is None else data, scheme=args.scheme, pick=args.pick)
     except CaptureError as err:
         raise UsageError(f"{path}: {err}") from None
 
@@ -347,12 +347,14 @@ def cmd_diff(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
 
 def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     from wire.diagnose import diagnose_answer
-    if args.file != "-" and tokens.is_token(args.file) and not os.path.isfile(args.file):
+    data = None if args.file != "-" and not os.path.isfile(args.file) else read_input(args.file)
+    text = args.file if data is None else data.decode("utf-8", "replace").strip()  # `sigv4 token ... | explain -`
+    if "\n" not in text and tokens.looks_like_token(text):
         # An IAM authentication token: decoded, its scope checked, when it stops working; exit 1 on a problem.
-        report = tokens.describe(args.file, now := datetime.now(timezone.utc))
+        report = tokens.describe(text, now := datetime.now(timezone.utc))
         out("\n".join(tokens.render_report(report, now)))
         return 0 if report.ok else 1
-    capture = _read_sent(args, args.file)
+    capture = _read_sent(args, args.file, data)
     notes: list[str] = []
     try:
         secret = resolve_credentials(args.profile, env).credentials
@@ -501,10 +503,16 @@ def cmd_demo(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     return 0
 
 
+def _port(text: str) -> int:
+    if not text.lstrip("-").isdigit() or not 0 <= int(text) <= 65535:
+        raise UsageError(f"--port: {text} is not 0..65535")
+    return int(text)
+
+
 def _listen_flags(parser: argparse.ArgumentParser) -> None:
     """Where `serve` and `proxy` listen, and the limits they share."""
     parser.add_argument("--host", default="127.0.0.1", help="listen address (default loopback only)")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
+    parser.add_argument("--port", type=_port, default=0, help="0 picks a free port (printed)")
     parser.add_argument("--max-body-bytes", type=int, default=ServeLimits.max_body_bytes)
     parser.add_argument("--max-header-bytes", type=int, default=ServeLimits.max_header_bytes)
     parser.add_argument("--client-timeout", type=float, default=ServeLimits.client_timeout,

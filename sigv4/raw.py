@@ -102,10 +102,12 @@ def _check_header_line(name: str, value: str) -> None:
 def _split_head(data: bytes) -> tuple[bytes, bytes]:
     if not isinstance(data, (bytes, bytearray)):
         raise RequestParseError(f"request: expected bytes, got {type(data).__name__}")
-    for sep in (b"\r\n\r\n", b"\n\n"):
-        index = data.find(sep)
-        if index != -1:
-            return bytes(data[:index]), bytes(data[index + len(sep):])
+    # The head ends at the first blank line, whichever its style: an LF head may carry a body with CRLF CRLF
+    # in it (an aws-chunked stream), and a CRLF head never holds LF LF.
+    found = [(index, sep) for sep in (b"\r\n\r\n", b"\n\n") if (index := data.find(sep)) != -1]
+    if found:
+        index, sep = min(found)
+        return bytes(data[:index]), bytes(data[index + len(sep):])
     return bytes(data).rstrip(b"\r\n"), b""
 
 

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from .canonical import query_pairs, uri_encode
-from .errors import InvalidParameterError
+from .errors import InvalidParameterError, VerificationError
 from .signer import presign, sign
 from .redact import mask_tokens
 from .types import Credentials, Request
@@ -318,6 +318,15 @@ def is_token(text: str) -> bool:
     return True
 
 
+def looks_like_token(text: str) -> bool:
+    """Whether `text` has a token's shape (`k8s-aws-v1.`, Neptune JSON, a URL with `Action=`) even if it is broken.
+
+    A broken token given to `sigv4 explain` should be reported as a token, not as a file that cannot be read.
+    """
+    text = text.strip()
+    return text.startswith((EKS_PREFIX, "{")) or (" " not in text and "?" in text and "Action=" in text) or is_token(text)
+
+
 @dataclass(frozen=True, slots=True)
 class TokenReport:
     """What `describe` found: the decoded token, its parsed signature, and when it stops working."""
@@ -352,11 +361,14 @@ def _scope_problems(kind: TokenKind, request: Request, auth: SignedAuth) -> list
 def describe(token: str, now: datetime) -> TokenReport:
     """Decode `token`, check its credential scope against its recipe, and say when it stops working at `now`.
 
-    Raises InvalidParameterError when `token` is no token, VerificationError
-    (`malformed_auth`) when its signature parameters do not parse.
+    Raises InvalidParameterError when `token` is no token or its signature
+    parameters are missing or do not parse.
     """
     decoded = decode(token)
-    auth = parse_auth(decoded.request)
+    try:
+        auth = parse_auth(decoded.request)
+    except VerificationError as err:  # a token cut short (a shell ate what follows `&`) is bad input
+        raise InvalidParameterError(f"token: {str(err).removeprefix('request: ')}") from None
     # A presigned URL ends at its X-Amz-Expires, except EKS's, which the cluster honours for its own 15 minutes.
     expires_at = (auth.expires_at if auth.expires_at is not None and decoded.kind != "eks"
                   else auth.signing_time + RECIPES[decoded.kind].lifetime)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import socket
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,6 +16,65 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "vectors"))
 
 import fetch  # noqa: E402  (vectors/fetch.py)
+
+# -- never instance metadata ---------------------------------------------------
+# A credential chain that finds nothing else asks IMDS (169.254.169.254). The
+# suite must never reach it, nor any other link-local agent: the variable below
+# is inherited by every subprocess (a test that wants IMDS sets its own, with a
+# loopback AWS_EC2_METADATA_SERVICE_ENDPOINT), and in this process a connect to
+# a link-local address is refused and fails the test that tried it, which
+# catches tests that pass `cli.main(env=...)` or `resolve_credentials(env=...)`
+# an explicit environment without the variable.
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
+_LINK_LOCAL = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"),
+               ipaddress.ip_network("fd00:ec2::/32"))
+_refused: list[str] = []
+_connect = socket.socket.connect
+_connect_ex = socket.socket.connect_ex
+
+
+def _link_local(address: Any) -> str | None:
+    """The host of `address` when it is link-local (instance metadata, container agents), else None."""
+    if not isinstance(address, tuple) or not address or not isinstance(address[0], str):
+        return None
+    try:
+        ip = ipaddress.ip_address(address[0].split("%")[0])
+    except ValueError:
+        return None
+    return address[0] if any(ip in net for net in _LINK_LOCAL) else None
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> None:
+    host = _link_local(address)
+    if host is not None:
+        _refused.append(host)
+        raise ConnectionRefusedError(f"test suite guard: no connection to link-local {host}")
+    _connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
+    host = _link_local(address)
+    if host is not None:
+        _refused.append(host)
+        return 111  # ECONNREFUSED
+    return _connect_ex(self, address)
+
+
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _no_instance_metadata() -> Iterator[None]:
+    """Fails a test that tried to connect to a link-local address (instance metadata)."""
+    _refused.clear()
+    yield
+    if _refused:
+        tried = sorted(set(_refused))
+        _refused.clear()
+        pytest.fail(f"the test tried to reach link-local {tried}: give its env AWS_EC2_METADATA_DISABLED=true",
+                    pytrace=False)
 
 SIGV4A_SUITE = ROOT.parent / "shared" / "vectors" / "aws-signing-test-suite" / "v4a"
 
@@ -50,6 +114,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{suite:20} {counts.get('passed', 0)}/{total} passed, "
             f"{counts.get('xfailed', 0)} known failures, {counts.get('failed', 0)} failed"
         )
+    totals = {k: sum(c.get(k, 0) for c in _PROTOCOL_OUTCOMES.values()) for k in ("passed", "xfailed", "failed")}
+    terminalreporter.write_line(
+        f"{'all':20} {totals['passed']}/{sum(sum(c.values()) for c in _PROTOCOL_OUTCOMES.values())} passed, "
+        f"{totals['xfailed']} known failures, {totals['failed']} failed"
+    )
 
 
 # -- a moto server on loopback, shared by the tests that call AWS APIs ---------

@@ -138,7 +138,7 @@ def test_a_saved_send_json_record_feeds_diff(capsys, tmp_path) -> None:
 # -- issue 12: explain without credentials, a capture as RESPONSE, --json shape, --pick ------------------------
 
 CAPTURES = Path(__file__).parent / "fixtures" / "capture"
-NO_CREDENTIALS = {"HOME": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent/c", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/k"}
+NO_CREDENTIALS = {"HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent/c", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/k"}
 
 
 def test_explain_without_credentials_reports_what_it_can(capsys) -> None:
@@ -201,3 +201,52 @@ def test_explain_reads_what_send_har_printed(capsys, tmp_path) -> None:
     data = json.loads(out)
     assert data["signature_check"]["ours_matches"] is True and data["causes"] == []
     assert data["params"]["service"] == "sts"
+
+
+def test_explain_without_the_secret_when_the_server_strings_agree(capsys) -> None:
+    """A body edited after signing, before it was sent (`sign > f; sed ... f; send --json`): the server's
+    canonical request agrees with the capture, so only the secret can tell the key from the body; the
+    report lists both and does not ask for the server's canonical request, which it has."""
+    env = {"HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"}
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "send-json-serve-body-edited-after-signing.json"),
+                                  "--json"], env=env)
+    assert code == 0, err
+    causes = json.loads(out)["causes"]
+    assert causes[0]["evidence"] == "likely" and "payload-hash" in [c["kind"] for c in causes]
+    assert not any("or the server's canonical request" in c["message"] for c in causes), causes
+    assert all(c["message"].endswith("--secret would settle it") for c in causes), causes
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "send-json-serve-body-edited-after-signing.json"),
+                                  "--json"], env={**env, "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+                                                  "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"})
+    first = json.loads(out)["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("payload-hash", "proved")
+
+
+@pytest.mark.parametrize("with_secret", [False, True])
+def test_explain_does_not_blame_the_signature_for_an_error_that_is_not_about_it(capsys, with_secret: bool) -> None:
+    """curl --aws-sigv4 against `sigv4 serve`, answered 400 MalformedQueryString: no signature cause is named
+    (it was a `secret` cause, first), and a note says the error is not a signature error."""
+    env = {"HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"}
+    if with_secret:
+        env.update(AWS_ACCESS_KEY_ID="AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "curl-trace-ascii-serve-malformed-query.txt"), "--scheme",
+                                  "http", "--json"], env=env)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["causes"] == [], report["causes"]
+    assert any("MalformedQueryString is not a signature error" in note for note in report["notes"]), report["notes"]
+    assert not any("no canonical request" in note for note in report["notes"]), report["notes"]
+
+
+def test_diff_names_a_server_reading_the_path_differently_when_the_client_signed_right(capsys) -> None:
+    """requests-aws4auth `PUT /bucket/ü.txt` to moto: the signature verifies with the secret over our canonical
+    request, the server sent no strings. Besides a wrong secret, a server that reads `%C3%BC` differently
+    (S3-compatible stores, emulators) is named, as a likely cause."""
+    env = {"HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": "AKIARZPUZDIKO73EZUYU",
+           "AWS_SECRET_ACCESS_KEY": "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"}
+    sent, answer = (str(CAPTURES / f"raw-aws4auth-moto-s3-unicode-key.{ext}") for ext in ("req", "resp"))
+    code, out, err = run(capsys, ["diff", sent, answer, "--secret", "--scheme", "http", "--json"], env=env)
+    assert code == 0, err
+    causes = json.loads(out)["causes"]
+    assert [(c["kind"], c["evidence"]) for c in causes] == [("secret", "likely"), ("path-encoding", "likely")], causes
+    assert "emulators" in causes[1]["message"] and "`/qa-bucket/%C3%BC.txt`" in causes[1]["message"], causes[1]

@@ -23,7 +23,7 @@ from verifying_server import verifying_server
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 ENV = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": SECRET, "HOME": "/nonexistent",
-       "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)}
+       "AWS_EC2_METADATA_DISABLED": "true", "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)}
 
 
 def into_closed_pipe(args: list[str], env: dict[str, str] = ENV) -> subprocess.CompletedProcess[str]:

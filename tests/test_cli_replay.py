@@ -97,6 +97,17 @@ def test_sign_chunked_output_reads_back_in_verify_and_send(tmp_path: Path, trail
     assert code == 1 and out.startswith(b"FAILED (signature_mismatch): aws-chunked body")
 
 
+@pytest.mark.parametrize("trailer", [None, "crc32"])
+def test_sign_chunked_of_a_request_written_with_lf_reads_back(tmp_path: Path, trailer: str | None) -> None:
+    """A request typed with `printf '...\\n'` (LF lines, as the README's examples) signed `--chunked`: its head keeps
+    LF, the chunk stream has CRLF (and ends in CRLF CRLF); the file must still split at the head's blank line."""
+    request = b"PUT /bucket/key HTTP/1.1\nHost: bucket.s3.amazonaws.com\nContent-Type: text/plain\n\nhello chunked world"
+    flags = ["--service", "s3", "--s3", "--chunked", *(["--trailer", trailer] if trailer else [])]
+    code, signed, err = run(["sign", saved(tmp_path, "put.req", request), *flags])
+    assert code == 0 and b"\n\n" in signed, err
+    assert replays(tmp_path, signed, s3=True)["body"] == "hello chunked world"
+
+
 def test_send_sign_chunked_sends_the_chunk_stream(tmp_path: Path) -> None:
     request = b"PUT /bucket/key HTTP/1.1\r\nHost: bucket.s3.amazonaws.com\r\n\r\n" + b"x" * 10000
     with verifying_server({"AKIDEXAMPLE": CREDS}, s3=True) as server:

@@ -99,7 +99,8 @@ def test_profiles_and_credential_process(capsys, req_file, tmp_path) -> None:
 @pytest.mark.parametrize("args, env, message", [
     (["sign", "/no/such/file"], ENV, "/no/such/file: cannot read"),
     (["sign", "{req}", "--service", "s", "--date", "yesterday"], ENV, "--date 'yesterday': expected YYYYMMDDTHHMMSSZ"),
-    (["sign", "{req}", "--service", "s"], {"HOME": "/nonexistent"}, "no credentials"),
+    (["sign", "{req}", "--service", "s"], {"HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"},
+     "no credentials"),
     (["sign", "{bad}"], ENV, "request line"),
     (["sign", "{req}", "--service", "s", "--presign", "--expires", "0"], ENV, "expires: 0 is out of range"),
     (["frobnicate"], ENV, "invalid choice"),

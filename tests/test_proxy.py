@@ -289,3 +289,15 @@ def test_one_upstream_connection_per_client_connection_and_a_stale_one_is_replac
     finally:
         listener.close()
     assert len(accepted) == 2 and [line.split(" ")[2] for line in log] == ["200", "200"]
+
+
+def test_a_plus_in_the_query_goes_upstream_as_the_plus_it_was_signed_as() -> None:
+    """curl `...?prefix=my+file` through the proxy: signed as a literal plus (`%2B`, as `sigv4.sign` reads `+`),
+    so it must go out as `%2B`; sent raw, servers that read `+` form-style as a space (moto, AWS's
+    front ends) compute another canonical query and answer SignatureDoesNotMatch."""
+    creds = sigv4.Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    with verifying_server({"AKIDEXAMPLE": creds}, s3=True) as upstream:
+        with proxy(upstream.url, "s3", creds) as (url, _):
+            status, body = fetch(f"{url}/bucket?list-type=2&prefix=my+file&x=a%2Bb")
+    assert status == 200, body
+    assert upstream.received[0].target == "/bucket?list-type=2&prefix=my%2Bfile&x=a%2Bb"

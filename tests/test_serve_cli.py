@@ -107,3 +107,36 @@ def test_trail_refuses_a_file_that_is_not_a_trail(tmp_path: Path, capsys) -> Non
     assert cli.main(["trail", "--log", str(log)], {}) == 2
     err = capsys.readouterr().err
     assert "not a trail record" in err and err.count("\n") == 1
+
+
+def _one_line_error(capsys, argv: list[str]) -> str:
+    code = cli.main(argv, {"AWS_EC2_METADATA_DISABLED": "true"})
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("sigv4: error: ") and err.count("\n") == 1, (code, err)
+    return err
+
+
+def test_serve_refuses_an_accounts_file_that_is_not_text(tmp_path: Path, capsys) -> None:
+    accounts = tmp_path / "accounts.json"
+    accounts.write_bytes(b"\xec\x00\xff binary")
+    err = _one_line_error(capsys, ["serve", "--accounts", str(accounts), "--state", ":memory:"])
+    assert f"{accounts}: not UTF-8" in err
+
+
+@pytest.mark.parametrize("content", [None, b"\xec\x00\xff binary\n"], ids=["a directory", "binary"])
+def test_trail_refuses_a_directory_or_a_binary_file(tmp_path: Path, capsys, content: bytes | None) -> None:
+    log = tmp_path / "log"
+    if content is None:
+        log.mkdir()
+    else:
+        log.write_bytes(content)
+    err = _one_line_error(capsys, ["trail", "--log", str(log)])
+    assert str(log) in err
+
+
+@pytest.mark.parametrize("command", [["serve", "--state", ":memory:"],
+                                     ["proxy", "--upstream", "http://127.0.0.1:9", "--service", "s3"]])
+@pytest.mark.parametrize("port", ["-1", "65536", "99999"])
+def test_a_port_out_of_range_is_refused_in_one_line(capsys, command: list[str], port: str) -> None:
+    err = _one_line_error(capsys, [*command, "--port", port])
+    assert f"--port: {port} is not 0..65535" in err

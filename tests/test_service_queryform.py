@@ -109,6 +109,16 @@ def test_a_form_that_breaks_the_query_rules_is_malformed() -> None:
     assert refusal(lambda: queryform.decode(MODEL, request)).code == "MalformedQueryString"
 
 
+def test_a_list_given_as_repeated_plain_fields_is_refused_by_name() -> None:
+    """`?RegionOptStatusContains=ENABLED&RegionOptStatusContains=DISABLED` (as requests writes a list of values): the
+    refusal names the field and the Query form of a list, not a Python `AttributeError`."""
+    request = Request("GET", f"{URL}/?Action=ListRegions&Version=2021-02-01&RegionOptStatusContains=ENABLED"
+                             "&RegionOptStatusContains=DISABLED")
+    error = refusal(lambda: queryform.decode(MODEL, request))
+    assert error.code == "MalformedQueryString" and "Error" not in error.message, error.message
+    assert "RegionOptStatusContains.member.1" in error.message, error.message
+
+
 def test_success_is_query_xml_with_result_and_request_id() -> None:
     status, headers, body = queryform.encode(MODEL, "GetAlternateContact", {"AlternateContact": {
         "AlternateContactType": "BILLING", "Name": "Ana & Co"}}, request_id="req-1")

@@ -15,6 +15,7 @@ import base64
 import json
 import os
 import re
+from pathlib import Path
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from unittest import mock
@@ -286,3 +287,33 @@ def test_rds_and_dsql_equal_botocore_for_any_input(host: str, port: int, user: s
         expected_dsql = dsql_client.generate_db_connect_admin_auth_token(host, region)
     assert tokens.rds(host, port, user, _creds(token), region, when) == expected
     assert tokens.dsql(host, _creds(token), region, when, admin=True) == expected_dsql
+
+
+@pytest.mark.parametrize("text, message", [
+    # a token pasted without its signature (cut at the first `&` by a shell, or a URL of the recipe unsigned)
+    ("mydb.x.us-east-1.rds.amazonaws.com:5432/?Action=connect&DBUser=u", "token: no Authorization header"),
+    # an EKS token whose base64 was mangled in a copy: a token error, not "cannot read (No such file)"
+    ("k8s-aws-v1.!!!!", "token: does not decode to a presigned URL"),
+])
+def test_cli_explain_of_a_broken_token_is_one_line(capsys: pytest.CaptureFixture[str], text: str,
+                                                    message: str) -> None:
+    import cli
+    assert cli.main(["explain", text], CLI_ENV) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sigv4: error: ") and message in err and err.count("\n") == 1, err
+
+
+def test_cli_explain_reads_a_token_from_stdin_or_a_file(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path) -> None:
+    """`sigv4 token msk | sigv4 explain -` and `sigv4 token eks > t; sigv4 explain t`, as people chain them."""
+    import io
+
+    import cli
+    fresh = tokens.msk(_creds(TOKEN), "us-east-1", datetime.now(timezone.utc))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(fresh.encode() + b"\n")))
+    assert cli.main(["explain", "-"], CLI_ENV) == 0
+    assert capsys.readouterr().out.startswith("token: msk (kafka-cluster)\n")
+    saved = tmp_path / "eks.tok"
+    saved.write_text(tokens.eks("prod", _creds(None), "us-east-1", datetime.now(timezone.utc)) + "\n")
+    assert cli.main(["explain", str(saved)], CLI_ENV) == 0
+    assert capsys.readouterr().out.startswith("token: eks (sts)\n")

@@ -65,6 +65,21 @@ def _model(suite: dict[str, Any], case: dict[str, Any]) -> wire.Model:
     return wire.load_model(description)
 
 
+XML_PROTOCOLS = ("query", "ec2", "rest-xml")
+
+
+def _stated_error_message(protocol: str, case: dict[str, Any]) -> str:
+    """The message a case expects: its `errorMessage`, else the `<Message>` its XML error body carries, else ''.
+    botocore's runner expects '' whenever `errorMessage` is absent, which the two ComplexError bodies (carrying
+    `<Message>Hi</Message>`) contradict; Smithy's originals leave the message to the body."""
+    if "errorMessage" in case:
+        return str(case["errorMessage"])
+    if protocol not in XML_PROTOCOLS or not case["response"].get("body"):
+        return ""
+    found = ET.fromstring(case["response"]["body"]).find(".//Error/Message")
+    return found.text or "" if found is not None else ""
+
+
 def _special_floats_in(params: dict[str, Any]) -> dict[str, Any]:
     specials = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
     return {k: specials.get(v, v) if isinstance(v, str) else v for k, v in params.items()}
@@ -183,7 +198,8 @@ def test_output(protocol: str, suite: dict[str, Any], case: dict[str, Any], reco
             wire.parse_response(*args)
         error = caught.value
         actual = {"Error": {"Code": error.code, "Message": error.message}, **error.data}
-        expected = {"Error": {"Code": case.get("errorCode", ""), "Message": case.get("errorMessage", "")}, **case["error"]}
+        expected = {"Error": {"Code": case.get("errorCode", ""), "Message": _stated_error_message(protocol, case)},
+                    **case["error"]}
     else:
         actual = wire.parse_response(*args)
         expected = case["result"]

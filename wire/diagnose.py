@@ -369,6 +369,21 @@ _COMPLAINT_RULES: dict[str, Callable[[_Context], list[Cause]]] = {
 
 #: Complaints about the signature itself, where comparing the strings is the diagnosis.
 _MISMATCH_KINDS = frozenset({"signature-mismatch", "missing-authentication", "other"})  # "other": only for a 4xx
+#: Statuses a signature refusal comes with (EC2's AuthFailure is 401); a named error with another status
+#: (400 MalformedQueryString, 404 NoSuchKey, 400 ValidationException) is about something else.
+_AUTH_STATUSES = frozenset({None, 401, 403})
+#: An IAM denial: the signature was accepted, the policy refused (moto, STS, IAM: "... is not authorized to perform").
+_NOT_AUTHORIZED = re.compile(r"is not authorized to perform")
+
+
+def _not_about_signing(complaint: ServerComplaint) -> bool:
+    """Whether the server named an error that is no signature refusal (see `_AUTH_STATUSES`, `_NOT_AUTHORIZED`)."""
+    return complaint.kind == "other" and bool(complaint.code) and (
+        complaint.status not in _AUTH_STATUSES or bool(_NOT_AUTHORIZED.search(complaint.message or "")))
+
+
+def _may_be_mismatch(complaint: ServerComplaint) -> bool:
+    return complaint.kind in _MISMATCH_KINDS and not _not_about_signing(complaint)
 
 
 def _complaint_causes(ctx: _Context) -> list[Cause]:
@@ -650,9 +665,11 @@ def _secret_causes(ctx: _Context) -> tuple[list[Cause], list[str], SignatureChec
 
 # -- what the request alone makes likely --------------------------------------------------------
 
-#: What would settle a likely cause: the secret; with the secret given, the body it could not be checked without.
-_SETTLE = {False: "--secret (or the server's canonical request) would settle it",
-           True: "the body (a HAR or `curl --trace-ascii` capture) would let the given secret settle it"}
+#: What would settle a likely cause: the secret, or the server's canonical request when it sent none (not when
+#: its strings agree with ours: it sent them); with the secret given, the body it could not be checked without.
+_SETTLE = {"no secret": "--secret (or the server's canonical request) would settle it",
+           "no secret, strings agree": "--secret would settle it",
+           "secret": "the body (a HAR or `curl --trace-ascii` capture) would let the given secret settle it"}
 
 
 def _likely_causes(ctx: _Context, strings_agree: bool) -> list[Cause]:
@@ -698,9 +715,14 @@ def _likely_causes(ctx: _Context, strings_agree: bool) -> list[Cause]:
         suspects.append(("payload-hash", "the request has a body, which proxies and libraries re-encode"))
     suspects.append(("secret", f"the secret access key may not be the one AWS holds for {_key(ctx)}, the most "
                                "common cause (rotated key, wrong profile, key id and secret from different pairs)"))
+    if strings_agree and view.body:
+        # The server hashed the body it received, as we did; a body changed after signing but before the
+        # capture (the client's own code, a file edited between `sign` and `send`) agrees too.
+        suspects.append(("payload-hash", "the body may have changed after signing, before it was captured"))
     if port not in ("", "443", "80"):
         suspects.append(("host-port", f"Host `{host}` has a port, which hand-rolled signers drop"))
-    settle = _SETTLE[ctx.secret is not None]
+    settle = _SETTLE["secret" if ctx.secret is not None else "no secret, strings agree" if strings_agree
+                     else "no secret"]
     return [Cause(kind, f"not proved: {known + '; ' if i == 0 else ''}{why}; {settle}", "likely")
             for i, (kind, why) in enumerate(suspects)]
 
@@ -773,7 +795,11 @@ def _complaint_notes(complaint: ServerComplaint | None, has_strings: bool, secre
     if params and complaint.access_key_id and complaint.access_key_id != params.access_key_id:
         notes.append(f"the server received access key id {complaint.access_key_id[:8]}…, the capture holds "
                      f"{params.access_key_id[:8]}…: the response is not about this request")
-    if not has_strings and complaint.kind in _MISMATCH_KINDS:
+    if _not_about_signing(complaint):
+        notes.append(f"the server answered {complaint.status or ''} {complaint.code}: "
+                     f"{complaint.code} is not a signature error; the server did not refuse the signature, so no "
+                     "signing cause is named (read its message)")
+    elif not has_strings and _may_be_mismatch(complaint):
         what = f"{complaint.code or 'no error code'}, {complaint.envelope} envelope"
         settle = ("" if secret_given else "; --secret (checks what the client signed) or a response with the "
                   "server's strings (S3's CanonicalRequest, a JSON service's message) would settle it")
@@ -842,7 +868,7 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
     all_notes += secret_notes
     has_strings = theirs_sts is not None or theirs_canonical is not None
     strings_agree = has_strings and not server.causes and (server.canonical in (None, ours_canonical))
-    mismatch = complaint is not None and (complaint.kind in _MISMATCH_KINDS and
+    mismatch = complaint is not None and (_may_be_mismatch(complaint) and
                                           (complaint.status is None or complaint.status >= 400))
     if check is not None and check.ours_matches and mismatch and strings_agree:
         secret_found.append(Cause("secret", f"the signature sent verifies with the given secret and the "
@@ -855,6 +881,13 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
                                             "strings: either the request changed after it was captured (a proxy) or "
                                             f"AWS holds another secret for {_key(ctx)}; the server's strings or a "
                                             "capture taken where the server receives would settle it", "likely"))
+        if ctx.view is not None and re.search(r"%[0-9A-Fa-f]{2}|\+", ctx.view.path):
+            # Right by SigV4, refused anyway: servers that decode the path their own way (moto refuses
+            # boto3's own `PUT` of a key with `+` or non-ASCII) compute another canonical request.
+            secret_found.append(Cause("path-encoding", f"not proved: the path `{ctx.view.path}` has %-escapes or "
+                                                       "`+`, which some servers (S3-compatible stores, emulators "
+                                                       "such as moto) decode and re-encode differently from "
+                                                       "SigV4; the server's strings would settle it", "likely"))
     causes["secret"] = secret_found
     causes["request"] += _request_causes(ctx)
     decided = any(c.evidence == "proved" for group in causes.values() for c in group)

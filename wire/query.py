@@ -262,6 +262,13 @@ def _from_tree(member: Member, tree: Any, style: QueryStyle, name: str) -> Any:
             if key in tree:
                 out[child.name] = _from_tree(child, tree[key], style, f"{name}.{key}")
         return out
+    if kind in ("list", "map") and not isinstance(tree, dict) and tree != "":
+        # `Name=a&Name=b` (how HTML forms and `requests` write several values) is no Query list.
+        field_name = name.lstrip(".")
+        numbered = "" if style.always_flattened or member.flattened else (
+            ".entry" if kind == "map" else f".{member.shape.member.location_name or 'member'}")
+        raise DecodeError(f"form field {field_name!r} is a {kind}: write it {field_name}{numbered}.1=..., "
+                          f"{field_name}{numbered}.2=...")
     if kind == "list":
         element = member.shape.member
         flat = style.always_flattened or member.flattened

@@ -174,6 +174,8 @@ def load_accounts(path: str | None) -> Directory:
         return load_directory(json.loads(Path(path).read_text(encoding="utf-8")), known_actions=known_actions)
     except OSError as err:
         raise ConfigError(f"{path}: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 (byte 0x{err.object[err.start]:02x} at offset {err.start})") from None
     except json.JSONDecodeError as err:
         raise ConfigError(f"{path}: not JSON: {err}") from None
     except (ConfigError, PolicyError) as err:

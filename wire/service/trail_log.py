@@ -140,13 +140,20 @@ class TrailError(ValueError):
 def read_trail(path: Path, *, follow: bool, poll: float = 0.2) -> Iterator[tuple[str, dict[str, Any]]]:
     """(line, record) for each complete line of the trail file. With `follow`, wait for the file to appear and
     then for more records, forever; a partly written last line is read again once complete.
-    Raises TrailError for a line that is not a JSON object."""
+    Raises TrailError for a path that is not a readable text file or a line that is not a JSON object."""
     while not path.exists():
         time.sleep(poll)
-    with open(path, encoding="utf-8") as trail:
+    try:
+        trail = open(path, encoding="utf-8")  # noqa: SIM115  closed below
+    except OSError as err:
+        raise TrailError(f"trail {path}: cannot read ({err.strerror or err})") from None
+    with trail:
         while True:
             position = trail.tell()
-            line = trail.readline()
+            try:
+                line = trail.readline()
+            except UnicodeDecodeError:
+                raise TrailError(f"trail {path}: not UTF-8 text (not a trail file)") from None
             if line.endswith("\n"):
                 try:
                     record = json.loads(line)

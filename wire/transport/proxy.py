@@ -57,8 +57,15 @@ class ProxyReply:
 
 
 def _upstream_url(upstream: str, target: str) -> str:
+    """The upstream URL for `target`, a `+` in its query written `%2B`.
+
+    `sigv4.sign` reads a raw `+` as the literal plus (RFC 3986) and signs `%2B`;
+    servers that read the query form-style (moto, AWS's front ends) would take
+    it for a space and compute another signature, so it goes out as signed.
+    """
     base = upstream.rstrip("/")
-    return base + (target if target.startswith("/") else "/" + target)
+    path, mark, query = target.partition("?")
+    return base + (path if path.startswith("/") else "/" + path) + mark + query.replace("+", "%2B")
 
 
 def forwarded_headers(headers: tuple[tuple[str, str], ...], dropped: frozenset[str]) -> list[tuple[str, str]]:
