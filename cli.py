@@ -1,10 +1,10 @@
 """`sigv4`: sign, explain, verify, send and debug AWS requests from raw HTTP text.
 
-Strategy: this module parses arguments, runs the commands and prints. It
-reads files, the environment and the clock, hands plain values to the pure
-`sigv4` and `wire` packages, and moves bytes through the edge modules
-(`wire/transport/` for HTTP, `wire/service/app.py`, `sqlite_store.py` and
-`trail_log.py` for the local endpoint). Every failure the user can cause ends
+Strategy: this module parses arguments, runs the commands and prints; the
+rest is in the edge modules (`wire/transport/`: files, signing from the
+flags, the HTTP client and server, the clock-skew retry, `call`'s request;
+`wire/service/app.py`, `sqlite_store.py` and `trail_log.py` for the local
+endpoint), which hand plain values to the pure `sigv4` and `wire` packages. Every failure the user can cause ends
 as one line on stderr and exit status 2 (3 for network failures); secrets and
 tokens are masked in every output. A signed request is written byte for byte.
 """
@@ -17,113 +17,41 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import datetime, timezone
 from typing import Any, NoReturn
 
 import sigv4
 from sigv4 import tokens
 from sigv4.checksums import CHECKSUMS
-from sigv4.chunked_decode import decoder_for
+from sigv4.chunked_decode import verify_message
 from sigv4.errors import StreamDecodeError
 from sigv4.explain import explain, result_record, verification_report
-from sigv4.integrations.credentials import ResolvedCredentials, profile_setting, resolve_credentials
+from sigv4.integrations.credentials import resolve_credentials
 from sigv4.integrations.whoami import describe
-from sigv4.post import parse_condition_text
 from sigv4.raw import parse_request
 from sigv4.redact import redact
-from wire import s3
-from wire.endpoints import infer_scope, service_endpoint, with_endpoint
+from wire.endpoints import with_endpoint
 from wire.export import (body_bytes, body_text, curl_command, har_entry, http_message, json_default, render_response,
-                         service_error_line)
-from wire.service.app import DEFAULT_IDENTITY_NOTICE, build_app, load_accounts, state_dir
+                         send_record, service_error_line, transcript)
+from wire.service.app import DEFAULT_IDENTITY_NOTICE, build_app, load_accounts, state_path, trail_path
 from wire.service.demo import run_demo
 from wire.service.identities import ConfigError
 from wire.service.trail_log import TrailError, read_trail
-from wire.skew import retry_offset
-from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions, send_request
-from wire.transport.server import LocalServer, ServeLimits
+from wire.transport import signing
+from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions
+from wire.transport.files import InputError, open_file, read_answer, read_capture, read_input, take_file
+from wire.transport.resend import STALE_AUTH_HEADERS, send_signed, with_body_file
+from wire.transport.server import ListenError, ServeLimits, serve_until_signal, start_server
+from wire.transport.signing import FlagError, flag_signer, parse_date, presign_post_with_flags
 
 EXIT_USAGE = 2
 EXIT_NETWORK = 3
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader left
+NOT_TLS_HINT = "; the server speaks plain HTTP: use --scheme http or an http:// endpoint"
 
 
 class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
-
-
-def read_input(path: str) -> bytes:
-    try:
-        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    except OSError as err:
-        raise UsageError(f"{path}: cannot read ({err.strerror})") from None
-
-
-def open_file(path: str, mode: str) -> Any:
-    """`open(path, mode)`; the OS's refusal is a one-line usage error, like `read_input`'s."""
-    try:
-        return open(path, mode)  # noqa: SIM115  the caller closes it
-    except OSError as err:
-        raise UsageError(f"{path}: cannot open ({err.strerror})") from None
-
-
-def parse_date(text: str | None) -> datetime:
-    """`--date YYYYMMDDTHHMMSSZ`, or now (UTC) when absent."""
-    if text is None:
-        return datetime.now(timezone.utc).replace(microsecond=0)
-    try:
-        return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
-    except ValueError:
-        raise UsageError(f"--date {text!r}: expected YYYYMMDDTHHMMSSZ, e.g. 20150830T123600Z") from None
-
-
-def _sign_options(args: argparse.Namespace) -> dict[str, Any]:
-    if args.algorithm == "v2":
-        return {"algorithm": "v2"}
-    options: dict[str, Any] = {
-        "algorithm": args.algorithm,
-        "s3": args.s3,
-        "normalize_path": False if args.no_normalize_path else None,
-        "double_encode": False if args.no_double_encode else None,
-        "payload": sigv4.UNSIGNED_PAYLOAD if args.unsigned_payload else None,
-        "omit_session_token": args.omit_session_token,
-        # Without the header, a receiver cannot tell that the payload line is UNSIGNED-PAYLOAD: no replay verifies.
-        "content_sha256_header": args.unsigned_payload and not args.presign,
-    }
-    if args.presign and args.unsigned_payload and not args.s3:
-        raise UsageError("--unsigned-payload: only S3 verifies a presigned URL against UNSIGNED-PAYLOAD (add --s3)")
-    if args.chunked:
-        if args.presign:
-            raise UsageError("--chunked: a presigned URL cannot carry a chunk-signed body")
-        ecdsa = "ECDSA-P256-SHA256" if args.algorithm == "v4a" else "HMAC-SHA256"
-        options["payload"] = f"STREAMING-AWS4-{ecdsa}-PAYLOAD" + ("-TRAILER" if args.trailer else "")
-        options["chunk_size"] = args.chunk_size
-        options["trailer_checksum"] = args.trailer
-    return options
-
-
-def _scope_args(args: argparse.Namespace, request: sigv4.Request, resolved: ResolvedCredentials) -> tuple[str, str]:
-    service, region = infer_scope(request.header("host"))
-    region = args.region or resolved.region or region or "us-east-1"
-    service = args.service or service
-    if not service:
-        raise UsageError("--service: required (the host name does not say which service this is)")
-    return region, service
-
-
-def sign_request(request: sigv4.Request, args: argparse.Namespace, env: Mapping[str, str],
-                 skew: timedelta = timedelta(0)) -> tuple[Any, ResolvedCredentials, str, str]:
-    """Sign (or presign) `request` with the signing flags, `skew` from our clock: (result, credentials, region, service)."""
-    resolved = resolve_credentials(args.profile, env)
-    region, service = _scope_args(args, request, resolved)
-    signing_region: str | list[str] = args.region_set.split(",") if args.region_set else region
-    options = dict(region=signing_region, service=service, timestamp=parse_date(args.date) + skew, **_sign_options(args))
-    if args.presign:
-        result = sigv4.presign(request, resolved.credentials, expires=args.expires, **options)
-    else:
-        result = sigv4.sign(request, resolved.credentials, **options)
-    return result, resolved, region, service
 
 
 def write(data: bytes, creds: sigv4.Credentials | None, *, show_token: bool = False, newline: bool = False) -> None:
@@ -136,16 +64,7 @@ def write(data: bytes, creds: sigv4.Credentials | None, *, show_token: bool = Fa
 
 def cmd_presign_post(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     """`sign --presign-post`: the URL and form fields of a browser upload (no request file is read)."""
-    if not args.bucket or args.key is None:
-        raise UsageError("--presign-post: --bucket and --key are required")
-    if bad := [f for f in args.field if "=" not in f]:
-        raise UsageError(f"--field {bad[0]!r}: expected NAME=VALUE")
-    resolved = resolve_credentials(args.profile, env)
-    post = sigv4.presign_post(resolved.credentials, bucket=args.bucket, key=args.key, expires=args.expires,
-                              region=args.region or resolved.region or "us-east-1", service=args.service or "s3",
-                              timestamp=parse_date(args.date), url=args.url,
-                              conditions=[parse_condition_text(text) for text in args.condition],
-                              fields=[(f.partition("=")[0], f.partition("=")[2]) for f in args.field])
+    post, resolved = presign_post_with_flags(args, env)
     mask = None if args.show_secrets else resolved.credentials.session_token
     out(redact(post.render(as_json=args.json, mask=mask), resolved.credentials, show_token=args.show_secrets))
     return 0
@@ -155,14 +74,14 @@ def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     if args.presign_post:
         return cmd_presign_post(args, env, out)
     raw = parse_request(read_input(args.file))
-    result, resolved, region, service = sign_request(raw.request, args, env)
-    creds, show = resolved.credentials, args.show_secrets
+    signer = flag_signer(raw.request, args, env)
+    result, creds, show = signer.sign(raw.request), signer.resolved.credentials, args.show_secrets
     message = http_message(result.request, raw)
     if args.json:
         record = {**result_record(result), "signed_request": body_text(message)}
         out(redact(json.dumps(record, indent=2, ensure_ascii=False), creds, show_token=show))
     elif args.explain:
-        out(explain(result, creds, region, service))
+        out(explain(result, creds, signer.region, signer.service))
         out("\n6. Signed request:\n" + redact(body_text(message), creds, show_token=show))
     elif args.presign:
         out(redact(result.url, creds, show_token=show))
@@ -181,27 +100,6 @@ def _warn(text: str) -> None:
     print(text, file=sys.stderr)
 
 
-def server_skew(exchange: Any) -> timedelta | None:
-    """The server's clock minus ours when `exchange` is a clock-skew error worth one more try (`wire.skew`)."""
-    body = exchange.body or bytes(exchange.received)  # the raw bytes when the body went to a file
-    if offset := retry_offset(exchange.status, exchange.headers, body, parse_date(None)):
-        _warn(f"* the server's clock is {offset.total_seconds():+.0f} s from ours: signed again for its time, sent again")
-    return offset
-
-
-STALE_AUTH_HEADERS = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
-
-
-def with_body_file(request: sigv4.Request, body_file: Any, *, chunked: bool) -> sigv4.Request:
-    """`request` with the file as its body: its size replaces any stale Content-Length (or, for an aws-chunked
-    upload, is the decoded length the signer frames)."""
-    size = str(os.fstat(body_file.fileno()).st_size)
-    request = request.with_body(body_file)
-    if chunked:
-        return request.with_header("X-Amz-Decoded-Content-Length", size)
-    return request if request.header("content-length") in (None, size) else request.with_header("Content-Length", size)
-
-
 def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     raw = parse_request(read_input(args.file), scheme=args.scheme)
     request = with_endpoint(raw.request, args.endpoint) if args.endpoint else raw.request
@@ -210,102 +108,48 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
         if body_file := files.enter_context(open_file(args.body_file, "rb")) if args.body_file else None:
             request = with_body_file(request, body_file, chunked=args.sign and args.chunked)
         unsigned = request.without_headers(STALE_AUTH_HEADERS)
-        if args.sign:
-            result, resolved, _, _ = sign_request(unsigned, args, env)
-            creds, request = resolved.credentials, result.request
+        if signer := flag_signer(unsigned, args, env) if args.sign else None:
+            request, creds = signer.sign(unsigned).request, signer.resolved.credentials
         if args.curl or args.har:
             body = b"" if args.body_file else body_bytes(request)
             text = curl_command(request, body) if args.curl else json.dumps(har_entry(request, body), indent=2)
             out(redact(text, creds, show_token=show))
             return 0
         sink = files.enter_context(open_file(args.output, "wb")) if args.output else None
-        exchange = send_request(request, _transport_options(args), env, _warn, sink=sink)
-        if args.sign and not args.date and (skew := server_skew(exchange)) is not None:
-            for rewound in filter(None, (body_file, sink)):
-                rewound.seek(0)
-            request = sign_request(unsigned, args, env, skew)[0].request
-            exchange = send_request(request, _transport_options(args), env, _warn, sink=sink)
-            if sink is not None:
-                sink.truncate()  # the first answer may have been the longer one
-    body = request.body if isinstance(request.body, bytes) else b""
-    if args.verbose:
-        for name, value in exchange.added_headers:
-            _warn(f"* added {name}: {value}")
-        for mark, data in ((">", exchange.sent), ("<", exchange.received)):
-            _warn(redact(f"{mark} " + body_text(bytes(data)).replace("\n", f"\n{mark} "), creds, show_token=show))
+        request, exchange = send_signed(request, _transport_options(args), env, _warn, sink=sink,
+                                        resign=(lambda skew: signer.sign(unsigned, skew).request)
+                                        if signer and not args.date else None,
+                                        rewind=filter(None, (body_file,)))
+    for line in transcript(exchange) if args.verbose else ():
+        _warn(redact(line, creds, show_token=show))
     if args.json:
-        record = {"request": har_entry(request, body)["request"], "response": har_entry(request, body, exchange)["response"],
-                  "timing": exchange.timing}
-        out(redact(json.dumps(record, indent=2, ensure_ascii=False), creds, show_token=show))
+        out(redact(json.dumps(send_record(request, exchange), indent=2, ensure_ascii=False), creds, show_token=show))
     elif not args.verbose:
         out(redact(render_response(exchange), creds, show_token=show))
     return 0
 
 
-def call_params(args: argparse.Namespace, model: Any) -> dict[str, Any]:
-    """--input (JSON, or @file) as is, then each Name=Value read by its member's type (`wire.params`)."""
-    from wire.params import read_params
-    return read_params(model, args.operation, args.params, read_input, args.input)
-
-
 def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     import wire
+    from wire import s3
+    from wire.transport.calls import prepare_call
     with ExitStack() as files:
         try:
-            model = wire.load_model(args.model or args.service)
-            if args.protocol == "query":
-                # The Account API also answers its Query form (Action=...&Version=...), from the same model.
-                from wire.service.queryform import query_model
-                model = query_model(model)
-            # A streaming payload named as a file (S3's Body=@path) is streamed from disk, not read.
-            streamed = s3.streamed_file(model.operation(args.operation), dict(p.partition("=")[::2] for p in args.params))
-            if streamed:
-                args.params = [p for p in args.params if p.partition("=")[0] != streamed[0]]
-            params = call_params(args, model)
-            params = {**params, streamed[0]: b""} if streamed else params
-            wire.validate(model, args.operation, params)
-            resolved = resolve_credentials(args.profile, env)
-            region = args.region or resolved.region or "us-east-1"
-            endpoint, signing_region = service_endpoint(args.service, model.signing_name, region, env, args.endpoint_url,
-                                                        profile_setting(args.profile, "endpoint_url", env))
-            request = wire.serialize(model, args.operation, params, endpoint=endpoint, method=args.method)
-            body_file = files.enter_context(open_file(streamed[1], "rb")) if streamed else None
-            if body_file is not None:
-                request = with_body_file(request, body_file, chunked=True)
-            if model.service_id == "S3":  # not S3 Control: its host carries the account id
-                path_style = endpoint != service_endpoint(args.service, "s3", region, {}, None, None)[0]
-                request = s3.prepare(model.operation(args.operation), request, params.get("Bucket"), path_style=path_style)
+            call = prepare_call(args, env, files)
         except wire.WireError as err:
             raise UsageError(str(err)) from None
-        options: dict[str, Any] = {"algorithm": "v2" if args.sigv2 else "v4"}
-        if model.signing_name == "s3":
-            options.update(s3=True, payload=s3.STREAMING_PAYLOAD if streamed else None,
-                           trailer_checksum=s3.DEFAULT_CHECKSUM if streamed else None)
-
-        def signed(skew: timedelta) -> sigv4.Request:
-            if body_file is not None:
-                body_file.seek(0)  # a retry streams the file again
-            return sigv4.sign(request, resolved.credentials, region=signing_region, service=model.signing_name
-                              or args.service, timestamp=parse_date(None) + skew, **options).request
-        first = signed(timedelta(0))
+        first = call.signed()
         if args.dry_run:
-            write(http_message(first), resolved.credentials, newline=args.newline)
+            write(http_message(first), call.credentials, newline=args.newline)
             return 0
         sink = files.enter_context(open_file(args.output, "wb")) if args.output else None
-        exchange = send_request(first, _transport_options(args), env, _warn, sink=sink)
-        if (skew := server_skew(exchange)) is not None:
-            if sink is not None:
-                sink.seek(0)
-                sink.truncate()
-            exchange = send_request(signed(skew), _transport_options(args), env, _warn, sink=sink)
-    body = exchange.body
-    if sink is not None and exchange.status >= 300:  # an error document, not the payload: out of the file
-        body = Path(args.output).read_bytes()
-        Path(args.output).unlink()
+        _, exchange = send_signed(first, _transport_options(args), env, _warn, resign=call.signed, sink=sink)
+    # An error document, not the payload: out of the file.
+    body = take_file(args.output) if sink is not None and exchange.status >= 300 else exchange.body
     try:
-        output = wire.parse_response(model, args.operation, exchange.status, exchange.headers, body)
+        output = wire.parse_response(call.model, call.operation, exchange.status, exchange.headers, body)
     except wire.ServiceError as err:
-        _warn(redact(service_error_line(err, exchange.reason, body), resolved.credentials))
+        _warn(redact(service_error_line(err, exchange.reason, body), call.credentials))
         if found := s3.redirect_region(exchange.status, exchange.headers, body):
             _warn(f"sigv4: the bucket is in {found}: call again with --region {found}")
         return 1
@@ -317,36 +161,23 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     return 0
 
 
-def _read_sent(args: argparse.Namespace, path: str, data: bytes | None = None) -> Any:
-    """A signed request from a raw file, a capture (curl -v or --trace, HAR, aws --debug) or a `send --json` record."""
-    from wire.capture import CaptureError, parse_capture
-    try:
-        return parse_capture(read_input(path) if data is None else data, scheme=args.scheme, pick=args.pick)
-    except CaptureError as err:
-        raise UsageError(f"{path}: {err}") from None
-
-
-def _print_diagnosis(diagnosis: Any, as_json: bool, out: Callable[[str], None]) -> None:
+def _print_diagnosis(capture: Any, answer: Any, secret: sigv4.Credentials | None, notes: Sequence[str], as_json: bool,
+                     out: Callable[[str], None]) -> None:
+    """What `wire.diagnose` makes of `capture`'s signed request and the `answer` to it, as text or JSON."""
+    from wire.diagnose import diagnose_answer
     from wire.diagnosis_text import render_text
+    diagnosis = diagnose_answer(capture.request, answer, secret=secret, body_known=capture.body_known, notes=notes)
     out(json.dumps(diagnosis.to_json(), indent=2, ensure_ascii=False) if as_json else render_text(diagnosis))
 
 
 def cmd_diff(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    from wire.capture import CaptureError, read_response
-    from wire.diagnose import diagnose_answer
-    capture = _read_sent(args, args.sent)
-    try:
-        answer = read_response(read_input(args.response))
-    except CaptureError as err:
-        raise UsageError(f"{args.response}: {err}") from None
+    capture, answer = read_capture(args.sent, scheme=args.scheme, pick=args.pick), read_answer(args.response)
     secret = resolve_credentials(args.profile, env).credentials if args.secret else None
-    _print_diagnosis(diagnose_answer(capture.request, answer, secret=secret, body_known=capture.body_known,
-                                     notes=capture.notes), args.json, out)
+    _print_diagnosis(capture, answer, secret, capture.notes, args.json, out)
     return 0
 
 
 def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    from wire.diagnose import diagnose_answer
     data = None if args.file != "-" and not os.path.isfile(args.file) else read_input(args.file)
     text = args.file if data is None else data.decode("utf-8", "replace").strip()  # `sigv4 token ... | explain -`
     if "\n" not in text and tokens.looks_like_token(text):
@@ -354,16 +185,13 @@ def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[
         report = tokens.describe(text, now := datetime.now(timezone.utc))
         out("\n".join(tokens.render_report(report, now)))
         return 0 if report.ok else 1
-    capture = _read_sent(args, args.file, data)
-    notes: list[str] = []
+    capture = read_capture(args.file, scheme=args.scheme, pick=args.pick, data=data)
     try:
-        secret = resolve_credentials(args.profile, env).credentials
+        secret, notes = resolve_credentials(args.profile, env).credentials, []
     except sigv4.SigningError:
-        secret = None
-        notes.append("no credentials found, so the signature is not checked (scope, time and headers are); "
-                     "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or --profile to check it")
-    _print_diagnosis(diagnose_answer(capture.request, capture.answer, secret=secret, body_known=capture.body_known,
-                                     notes=[*capture.notes, *notes]), args.json, out)
+        secret, notes = None, ["no credentials found, so the signature is not checked (scope, time and headers are); "
+                               "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or --profile to check it"]
+    _print_diagnosis(capture, capture.answer, secret, [*capture.notes, *notes], args.json, out)
     return 0
 
 
@@ -373,11 +201,7 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
     now = parse_date(args.now)
     lookup = lambda key_id: creds if key_id == creds.access_key_id else None  # noqa: E731
     try:
-        identity = sigv4.verify(raw.request, lookup, now=now, s3=args.s3)
-        if identity.payload_hash.startswith("STREAMING-"):  # every chunk signature and the trailer, too
-            decoder = decoder_for(identity, raw.request)
-            decoder.feed(body_bytes(raw.request))
-            decoder.close()
+        identity = verify_message(raw.request, body_bytes(raw.request), lookup, now=now, s3=args.s3)
     except sigv4.VerificationError as err:
         out(redact(verification_report(err), creds))
         return 1
@@ -396,8 +220,6 @@ def cmd_whoami(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
     return 0
 
 
-# ------------------------------------------ serve (local Account endpoint) ---
-
 def cmd_token(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     resolved = resolve_credentials(args.profile, env)
     fields = {name: getattr(args, name) for name in tokens.FIELDS[args.kind]}
@@ -407,44 +229,18 @@ def cmd_token(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
 
 
 def cmd_proxy(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    from sigv4.integrations.credentials import default_chain
-    from wire.transport.proxy import SigningProxy
-    provider = default_chain(args.profile, env)
-    first = provider()  # no credentials: fail now, not on the first request
-    region = args.region or infer_scope(sigv4.Request("GET", args.upstream).authority)[1] or first.region or "us-east-1"
+    from wire.transport.proxy import UpstreamError, proxy_for
     limits = _limits(args)
     try:
-        app = SigningProxy(args.upstream, args.service, region, provider, env, _warn, _transport_options(args))
-        server = LocalServer(app, args.host, args.port, limits).start()
-    except ValueError as err:
+        app, first = proxy_for(args.upstream, args.service, args.region, args.profile, env, _warn,
+                               _transport_options(args))
+    except UpstreamError as err:
         raise UsageError(str(err)) from None
-    except OSError as err:
-        raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
-    _warn(f"sigv4 proxy: {server.url} -> {args.upstream} (service {args.service}, region {region}; "
-          f"credentials from {first.source}; bodies up to {limits.max_body_bytes} bytes, --max-body-bytes)")
-    try:
-        wait_for_signal()
-    finally:
-        server.stop()
+    server = start_server(app, args.host, args.port, limits)
+    _warn(f"sigv4 proxy: {server.url} -> {args.upstream} (service {args.service}, region {app.region}; "
+          f"credentials from {first.source}; bodies up to {args.max_body_bytes} bytes, --max-body-bytes)")
+    serve_until_signal(server)
     return 0
-
-
-def _trail_path(args: argparse.Namespace, env: Mapping[str, str]) -> Path:
-    return Path(args.log) if args.log else state_dir(env) / "account-trail.jsonl"
-
-
-def wait_for_signal(done: Callable[[], bool] = lambda: False) -> None:
-    """Block until SIGINT or SIGTERM, or until `done()` (the handlers before are restored)."""
-    import signal
-    import threading
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        while not stop.wait(0.2) and not done():
-            pass
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
@@ -459,28 +255,23 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
         except BrokenPipeError:
             broken.set()
 
-    state = args.state or str(state_dir(env) / "account.db")
+    state = state_path(args.state, env)
     limits = _limits(args)
     try:
         directory = load_accounts(args.accounts)
     except ConfigError as err:
         raise UsageError(f"--accounts {err}") from None
-    app = build_app(directory, state, _trail_path(args, env), args.region_delay, log)
-    try:
-        server = LocalServer(app, args.host, args.port, limits).start()
-    except OSError as err:
-        raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
+    app = build_app(directory, state, trail_path(args.log, env), args.region_delay, log)
+    server = start_server(app, args.host, args.port, limits)
     log(f"serving AWS Account Management (2021-02-01) on {server.url}")
     log(f"state {state}; trail {app.trail.path}" + (f" ({app.recovered} record(s) committed before a crash "
                                                       "appended)" if app.recovered else ""))
     if args.accounts is None:
         log(DEFAULT_IDENTITY_NOTICE)
     try:
-        wait_for_signal(broken.is_set)
+        serve_until_signal(server, broken.is_set)
     finally:
-        server.stop()
-        app.store.close()
-        app.trail.close()
+        app.close()
     log("stopped")
     if broken.is_set():
         raise BrokenPipeError
@@ -488,7 +279,7 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
 
 
 def cmd_trail(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    path = _trail_path(args, env)
+    path = trail_path(args.log, env)
     if not path.exists() and not args.follow:
         raise UsageError(f"trail {path}: no such file (has `serve` run with this --log?)")
     for line, record in read_trail(path, follow=args.follow):
@@ -670,7 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--profile")
     call.add_argument("--region")
     call.add_argument("--endpoint-url")
-    call.add_argument("--protocol", choices=["query"], help="call the operation through the Query API form")
+    call.add_argument("--protocol", metavar="NAME", help="call over another protocol the model lists (cloudwatch: "
+                      "smithy-rpc-v2-cbor); query also calls the Account API through its Query form")
     call.add_argument("--method", choices=["GET", "POST"], help="Query protocols: send as GET or POST")
     call.add_argument("--sigv2", action="store_true", help="sign with SigV2 (Query protocols)")
     call.add_argument("--dry-run", action="store_true", help="print the signed request instead of sending it")
@@ -732,14 +524,11 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         code = int(args.handler(args, env, print))
         sys.stdout.flush()  # inside the try: a reader that left (`| head`) shows up here
         return code
-    except (UsageError, RequestError, TrailError, sigv4.SigningError) as err:
+    except (UsageError, InputError, FlagError, ListenError, RequestError, TrailError, sigv4.SigningError) as err:
         _warn(f"sigv4: error: {err}")
         return EXIT_USAGE
-    except NotTLSError as err:
-        _warn(f"sigv4: network error: {err}; the server speaks plain HTTP: use --scheme http or an http:// endpoint")
-        return EXIT_NETWORK
     except NetworkError as err:
-        _warn(f"sigv4: network error: {err}")
+        _warn(f"sigv4: network error: {err}" + (NOT_TLS_HINT if isinstance(err, NotTLSError) else ""))
         return EXIT_NETWORK
     except BrokenPipeError:
         _quiet_stdout()

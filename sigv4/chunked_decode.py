@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable
+from datetime import datetime
 from dataclasses import dataclass
 from typing import Literal, Union
 
@@ -41,8 +42,8 @@ from .chunked import (
 )
 from .errors import InvalidParameterError, StreamDecodeError, StreamSignatureError
 from .keys import signature_hex, signing_key
-from .types import Request
-from .verify import Identity
+from .types import Credentials, Request
+from .verify import Identity, verify
 
 #: (string-to-sign, signature as sent, padding removed) -> whether it verifies
 Verifier = Callable[[str, str], bool]
@@ -349,3 +350,17 @@ def decoder_for(identity: Identity, request: Request, *,
                           scope=ChunkScope(identity.algorithm, identity.amz_date, identity.credential_scope),
                           verify=verify, trailer=request.header("x-amz-trailer"), decoded_length=int(declared),
                           max_chunk_size=max_chunk_size)
+
+
+def verify_message(request: Request, body: bytes, lookup: Callable[[str], Credentials | None], *, now: datetime,
+                   s3: bool = False) -> Identity:
+    """`sigv4.verify` of `request` at `now`, and for an aws-chunked upload every chunk signature of `body` (its
+    bytes as received) and the trailer's too. Returns the `Identity`; raises `VerificationError` for the
+    signature, `StreamDecodeError` for the body.
+    """
+    identity = verify(request, lookup, now=now, s3=s3)
+    if identity.payload_hash.startswith("STREAMING-"):
+        decoder = decoder_for(identity, request)
+        decoder.feed(body)
+        decoder.close()
+    return identity

@@ -39,8 +39,7 @@ def start(tmp_path: Path, *, region_delay: float = 0.5, limits: ServeLimits = Se
 
 def stop(running: Running) -> None:
     running.server.stop()
-    running.app.store.close()
-    running.app.trail.close()
+    running.app.close()
 
 
 @contextmanager

@@ -112,8 +112,9 @@ def test_a_missing_file_is_one_line(capsys) -> None:
 @pytest.fixture
 def late_clock(monkeypatch) -> None:
     """The CLI's clock 20 minutes behind the servers'."""
-    real = cli.parse_date
-    monkeypatch.setattr(cli, "parse_date", lambda text: real(text) - timedelta(minutes=20) if text is None else real(text))
+    from wire.transport import signing
+    real = signing.now
+    monkeypatch.setattr(signing, "now", lambda: real() - timedelta(minutes=20))
 
 
 def test_call_retries_once_on_a_skew_error(capsys, tmp_path: Path, late_clock) -> None:

@@ -27,6 +27,10 @@ EDGE_MODULES: dict[str, str] = {
     "wire.service.app": "clock, entropy and the request lock around the pure handler; reads the accounts file",
     "wire.service.demo": "`sigv4 demo`: the endpoint in-process, a scratch directory, calls over loopback",
     "wire.transport.proxy": "the signing proxy: the clock and the client/server modules around sigv4.sign",
+    "wire.transport.files": "the files and stdin a command names, read whole or opened for streaming",
+    "wire.transport.signing": "signing as the command line's flags say: credentials from the chain, the clock",
+    "wire.transport.resend": "sending through the client, once more signed for the server's clock; body files' sizes",
+    "wire.transport.calls": "`sigv4 call`: model and @file parameters, credentials and endpoint_url, signed now",
 }
 #: Adapters for other libraries' I/O (requests, httpx, credential files): edge by design.
 EDGE_PACKAGES = ("sigv4.integrations",)

@@ -130,8 +130,7 @@ def test_concurrent_clients_lose_no_write(tmp_path: Path) -> None:
                 # Every field from the same write: nothing lost, nothing torn.
                 assert (contact["Name"], contact["Title"], contact["EmailAddress"], contact["PhoneNumber"]) == (
                     f"w{n}-{i}", f"t{i}", f"w{n}.{i}@example.com", f"+1 {i}")
-    app.store.close()
-    app.trail.close()
+    app.close()
     records = [json.loads(line) for line in (tmp_path / "trail").read_text().splitlines()]
     assert sum(r["eventName"] == "PutAlternateContact" and "errorCode" not in r for r in records) == CLIENTS * WRITES
 

@@ -1,5 +1,6 @@
 """Rendering requests and responses for people and other tools: the exact HTTP bytes of a request, a curl
-command line, a HAR entry, a raw response, a one-line service error, decoded output as JSON.
+command line, a HAR entry, a `send --json` record, a `send -v` transcript, a raw response, a one-line service
+error, decoded output as JSON.
 
 Pure: text and values in, text and dicts out. Bodies that are not UTF-8 show
 their bytes as `\\xNN` escapes. The session token is not masked here; the
@@ -51,6 +52,20 @@ def har_entry(request: sigv4.Request, body: bytes, exchange: Exchange | None = N
                              "content": {"size": len(exchange.body), "text": body_text(exchange.body)}}
         entry["time"] = round(exchange.timing["total_s"] * 1000, 3)
     return entry
+
+
+def send_record(request: sigv4.Request, exchange: Exchange) -> dict[str, Any]:
+    """The `sigv4 send --json` record: the HAR request (a streamed body, not kept, as empty) and response, and the
+    exchange's timing."""
+    entry = har_entry(request, request.body if isinstance(request.body, bytes) else b"", exchange)
+    return {"request": entry["request"], "response": entry["response"], "timing": exchange.timing}
+
+
+def transcript(exchange: Exchange) -> list[str]:
+    """`sigv4 send -v`: the headers the client added, then the bytes sent (`> ` lines) and received (`< ` lines)."""
+    added = [f"* added {name}: {value}" for name, value in exchange.added_headers]
+    return added + [f"{mark} " + body_text(bytes(data)).replace("\n", f"\n{mark} ")
+                    for mark, data in ((">", exchange.sent), ("<", exchange.received))]
 
 
 def render_response(exchange: Exchange) -> str:

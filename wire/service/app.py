@@ -94,6 +94,11 @@ class AccountApp:
             synced = self.store.exported = appended  # durable in the file: the store may prune them
             self.store.checkpoint()
 
+    def close(self) -> None:
+        """Close the store and the trail (after the server that calls `respond` has stopped)."""
+        self.store.close()
+        self.trail.close()
+
     def respond(self, request: sigv4.Request, source_ip: str) -> Reply:
         # Signature, decoding and authorization need no state: other calls use the store meanwhile.
         checked = check(request, endpoint=self.endpoint, now=datetime.now(timezone.utc), entropy=os.urandom,
@@ -186,6 +191,16 @@ def state_dir(env: Mapping[str, str]) -> Path:
     """The per-user state directory: $XDG_STATE_HOME/sigv4-toolkit (default ~/.local/state/sigv4-toolkit)."""
     base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
     return Path(base) / "sigv4-toolkit"
+
+
+def state_path(given: str | None, env: Mapping[str, str]) -> str:
+    """The SQLite state `sigv4 serve` keeps: `given` (--state), else account.db in `state_dir(env)`."""
+    return given or str(state_dir(env) / "account.db")
+
+
+def trail_path(given: str | None, env: Mapping[str, str]) -> Path:
+    """The trail `sigv4 serve` writes and `sigv4 trail` reads: `given` (--log), else next to the default state."""
+    return Path(given) if given else state_dir(env) / "account-trail.jsonl"
 
 
 _DEFAULT = DEFAULT_ACCOUNTS["accounts"][0]

@@ -56,7 +56,6 @@ def run_demo(out: Callable[[str], None]) -> None:
             finally:
                 connection.close()
         records = app.trail.path.read_text(encoding="utf-8").splitlines()
-        app.store.close()
-        app.trail.close()
+        app.close()
     events = ", ".join(json.loads(r)["eventName"] for r in records)
     out(f"\n{len(records)} CloudTrail records written; events: {events}")

@@ -50,6 +50,17 @@ def query_model(model: Model) -> Model:
     return replace(model, protocol="query")
 
 
+def load_call_model(source: str, protocol: str | None) -> Model:
+    """`wire.load_model(source, protocol=protocol)` (`sigv4 call --protocol`), except that "query" asked of a model
+    that offers no Query protocol (the Account model) gives its Query form (`query_model`). Raises `ModelError`."""
+    try:
+        return wire.load_model(source, protocol=protocol)
+    except wire.ModelError:
+        if protocol != "query":
+            raise
+    return query_model(wire.load_model(source))
+
+
 def _media_type(request: Request) -> str:
     return (request.header("content-type") or "").split(";")[0].strip().lower()
 

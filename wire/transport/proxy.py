@@ -27,11 +27,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import sigv4
+from sigv4.integrations.credentials import ResolvedCredentials, default_chain
 from sigv4.integrations.resolved import CredentialProvider, resolved
 from sigv4.types import iter_body
 from wire.complaint import read_error
 from wire.diagnose import diagnose
 from wire.diagnosis_text import render_text
+from wire.endpoints import infer_scope
 from wire.transport.client import Connection, NetworkError, RequestError, Streamed, TransportOptions
 
 #: Headers that belong to one hop (RFC 9110 section 7.6.1) and never cross the proxy.
@@ -47,6 +49,10 @@ SIGNATURE_KINDS = frozenset({
     "signature-mismatch", "signature-expired", "signature-not-yet-current", "clock-skew", "request-expired",
     "wrong-region", "wrong-scope", "payload-hash", "incomplete-signature",
 })
+
+
+class UpstreamError(ValueError):
+    """The upstream is not an http(s)://host[:port][/path] URL."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +98,7 @@ class SigningProxy:
     def __post_init__(self) -> None:
         target = sigv4.Request("GET", self.upstream)
         if target.scheme not in ("http", "https") or not target.authority:
-            raise ValueError(f"--upstream {self.upstream!r}: expected http(s)://host[:port][/path]")
+            raise UpstreamError(f"--upstream {self.upstream!r}: expected http(s)://host[:port][/path]")
 
     def sign(self, request: sigv4.Request) -> sigv4.Request:
         """`request` (as received) pointed at the upstream and signed now."""
@@ -165,6 +171,18 @@ class SigningProxy:
     def _failed(self, request: sigv4.Request, started: float, status: int, message: str) -> ProxyReply:
         self.log(f"{request.method} {request.target} {status} {_ms(started)} ms: {message}")
         return ProxyReply(status, (("Content-Type", "text/plain; charset=utf-8"),), message.encode("utf-8") + b"\n")
+
+
+def proxy_for(upstream: str, service: str, region: str | None, profile: str | None, env: Mapping[str, str],
+              log: Callable[[str], None], options: TransportOptions) -> tuple[SigningProxy, ResolvedCredentials]:
+    """The proxy `sigv4 proxy` runs, and the credentials it starts with: from the default chain, resolved now
+    so that none fail at start rather than on the first request. The region is `region`, else the upstream
+    host's, the credentials', us-east-1. Raises `sigv4.SigningError` (no credentials), `UpstreamError`.
+    """
+    provider = default_chain(profile, env)
+    first = provider()
+    region = region or infer_scope(sigv4.Request("GET", upstream).authority)[1] or first.region or "us-east-1"
+    return SigningProxy(upstream, service, region, provider, env, log, options), first
 
 
 def _ms(started: float) -> int:

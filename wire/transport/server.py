@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import json
+import signal
 import socket
 import threading
 import time
@@ -421,3 +422,35 @@ class LocalServer:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+class ListenError(Exception):
+    """The address cannot be listened on (in use, not ours, no permission): the message names it."""
+
+
+def start_server(app: App, host: str, port: int, limits: ServeLimits) -> LocalServer:
+    """A started `LocalServer` for `app` on `host`:`port` (0: a free port); raises `ListenError`."""
+    try:
+        return LocalServer(app, host, port, limits).start()
+    except OSError as err:
+        raise ListenError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+
+
+def serve_until_signal(server: LocalServer, done: Callable[[], bool] = lambda: False) -> None:
+    """Let `server` serve until SIGINT or SIGTERM, or until `done()`; then stop it."""
+    try:
+        wait_for_signal(done)
+    finally:
+        server.stop()
+
+
+def wait_for_signal(done: Callable[[], bool] = lambda: False) -> None:
+    """Block until SIGINT or SIGTERM, or until `done()` (the handlers before are restored)."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.wait(0.2) and not done():
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,57 @@
+"""`sigv4 call --protocol NAME`: a model that lists several protocols is called over the one asked for."""
+
+from __future__ import annotations
+
+import cbor2
+import pytest
+
+from cli_run import run_cli
+
+ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1", "HOME": "/nonexistent"}
+
+
+def split(message: bytes) -> tuple[list[str], bytes]:
+    head, _, body = message.partition(b"\r\n\r\n")
+    return head.decode("latin-1").split("\r\n"), body
+
+
+@pytest.mark.parametrize("args", [
+    ["call", "cloudwatch", "ListMetrics", "Namespace=AWS/EC2", "--protocol", "smithy-rpc-v2-cbor", "--dry-run"],
+    ["call", "--protocol", "smithy-rpc-v2-cbor", "cloudwatch", "--dry-run", "ListMetrics", "Namespace=AWS/EC2"],
+])
+def test_cloudwatch_over_rpc_v2_cbor(args: list[str]) -> None:
+    code, out, err = run_cli(args, ENV)
+    assert code == 0 and err == "", err
+    head, body = split(out)
+    assert head[0] == "POST /service/GraniteServiceVersion20100801/operation/ListMetrics HTTP/1.1"
+    headers = {line.partition(":")[0].lower(): line.partition(":")[2].strip() for line in head[1:]}
+    assert headers["smithy-protocol"] == "rpc-v2-cbor"
+    assert headers["content-type"] == "application/cbor"
+    assert "x-amz-target" not in headers
+    assert cbor2.loads(body) == {"Namespace": "AWS/EC2"}  # cbor2 is the oracle for the body
+
+
+def test_without_the_flag_botocores_choice_json() -> None:
+    code, out, err = run_cli(["call", "cloudwatch", "ListMetrics", "Namespace=AWS/EC2", "--dry-run"], ENV)
+    head, body = split(out)
+    assert code == 0 and head[0] == "POST / HTTP/1.1", err
+    assert "Content-Type: application/x-amz-json-1.0" in head and b'"Namespace":"AWS/EC2"' in body
+
+
+@pytest.mark.parametrize("service,protocol,offered", [
+    ("cloudwatch", "bogus", "['smithy-rpc-v2-cbor', 'json', 'query']"),  # unknown
+    ("kms", "smithy-rpc-v2-cbor", "['json']"),  # known, but not listed by the model
+])
+def test_an_unknown_or_unlisted_protocol_is_one_line(service: str, protocol: str, offered: str) -> None:
+    code, out, err = run_cli(["call", service, "ListKeys" if service == "kms" else "ListMetrics",
+                              "--protocol", protocol, "--dry-run"], ENV)
+    assert code == 2 and out == b""
+    assert err == f"sigv4: error: protocol {protocol!r} is not one the model offers ({offered}) and we support\n"
+
+
+def test_query_still_gives_the_account_apis_query_form() -> None:
+    code, out, err = run_cli(["call", "account", "ListRegions", "--protocol", "query", "--dry-run"], ENV)
+    head, body = split(out)
+    assert code == 0, err
+    assert "Content-Type: application/x-www-form-urlencoded; charset=utf-8" in head
+    assert body.startswith(b"Action=ListRegions&Version=2021-02-01")

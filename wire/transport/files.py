@@ -1,0 +1,62 @@
+"""The files a command names: read whole (`-` is stdin), opened for streaming, or read as a capture.
+
+Strategy: the command line names files the user typed; the OS's refusal (no
+such file, a directory, no permission) and a capture that does not read as one
+are the user's mistakes, so they become an `InputError` whose one-line message
+starts with the path, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wire.capture import Capture
+
+
+class InputError(Exception):
+    """A file the user named cannot be read or opened: the message starts with its path."""
+
+
+def read_input(path: str) -> bytes:
+    """The bytes of the file `path` (all of stdin for `-`); raises `InputError`."""
+    try:
+        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as err:
+        raise InputError(f"{path}: cannot read ({err.strerror})") from None
+
+
+def open_file(path: str, mode: str) -> Any:
+    """`open(path, mode)` (the caller closes it); raises `InputError`, like `read_input`."""
+    try:
+        return open(path, mode)  # noqa: SIM115  the caller closes it
+    except OSError as err:
+        raise InputError(f"{path}: cannot open ({err.strerror})") from None
+
+
+def take_file(path: str) -> bytes:
+    """The bytes of the file `path`, which is then removed (a download that turned out to be an error document)."""
+    data = Path(path).read_bytes()
+    Path(path).unlink()
+    return data
+
+
+def read_capture(path: str, *, scheme: str, pick: int | None, data: bytes | None = None) -> Capture:
+    """The signed request in the file `path` (or in `data`, already read from it): raw, a capture (curl -v or
+    --trace, HAR, aws --debug) or a `send --json` record (`wire.capture.parse_capture`); raises `InputError`."""
+    from wire.capture import CaptureError, parse_capture  # only the commands that read captures pay its import
+    try:
+        return parse_capture(read_input(path) if data is None else data, scheme=scheme, pick=pick)
+    except CaptureError as err:
+        raise InputError(f"{path}: {err}") from None
+
+
+def read_answer(path: str) -> tuple[int | None, tuple[tuple[str, str], ...], bytes]:
+    """(status, headers, body) of the response in the file `path` (`wire.capture.read_response`); raises `InputError`."""
+    from wire.capture import CaptureError, read_response
+    try:
+        return read_response(read_input(path))
+    except CaptureError as err:
+        raise InputError(f"{path}: {err}") from None
