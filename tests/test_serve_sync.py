@@ -21,8 +21,7 @@ CONTACT = {"AlternateContactType": "BILLING", "Name": "Ana", "Title": "CFO", "Em
 def app(tmp_path: Path) -> Iterator[AccountApp]:
     app = build_app(load_accounts(None), str(tmp_path / "state.db"), tmp_path / "trail.jsonl", 0, lambda _: None)
     yield app
-    app.store.close()
-    app.trail.close()
+    app.close()
 
 
 def _steps(app: AccountApp, operation: str, params: dict[str, str]) -> list[str]:
