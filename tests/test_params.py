@@ -92,6 +92,9 @@ def test_shorthand_examples(text: str, expected: Any) -> None:
 
 def test_quoted_keys_are_our_extension() -> None:
     assert parse_value("{'my key'=v,\"k=2\"=[w]}") == {"my key": "v", "k=2": ["w"]}
+    # A quoted key after a list value's comma, holding a comma itself (hypothesis found the step back wrong).
+    assert parse_shorthand("a=b,c,','=''") == {"a": ["b", "c"], ",": ""}
+    assert parse_shorthand("''='',','=''") == {"": "", ",": ""}
     assert _awscli("a='my key'") == {"a": "my key"}
 
 

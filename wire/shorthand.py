@@ -158,26 +158,23 @@ class _Reader:
     def csv_value(self) -> Value:
         first = self.first_value()
         self.skip_whitespace()
-        if self.current() != ",":
-            return first
-        self.expect(",", skip_whitespace=True)
         items = [first]
-        while True:
+        while self.current() == "," and not self.at_eof():
+            comma = self.index
+            self.expect(",", skip_whitespace=True)
             try:
                 item = self.second_value()
                 self.skip_whitespace()
-                if self.at_eof():
-                    items.append(item)
-                    break
-                self.expect(",", skip_whitespace=True)
-                items.append(item)
+                if not self.at_eof() and self.current() != ",":
+                    raise self.fail("','")
             except ShorthandError:
-                # `a=b,c,d=e`: `d` was the next key, not a value; step back to its comma.
+                # `a=b,c,d=e` or `a=b,'k,1'=e`: what followed this comma was the next key, not a value; step
+                # back to the comma itself (a quoted key may hold commas of its own).
                 if self.at_eof():
                     raise
-                while self.index >= 0 and self.text[self.index] != ",":
-                    self.index -= 1
+                self.index = comma
                 break
+            items.append(item)
         return first if len(items) == 1 else items
 
     def explicit_list(self) -> list[Value]:
