@@ -1,8 +1,8 @@
 """Local Account endpoint throughput against moto's server, in one run, interleaved.
 
 Starts `cli.py serve` (state and trail in a temporary directory, so every call
-is committed with its trail record, fsynced, before it is answered; every
-signature is verified) and moto's server (`python -m moto.server`, which checks
+is committed with its trail record before it is answered, and a write is
+fsynced first; every signature is verified) and moto's server (`python -m moto.server`, which checks
 no signature, and closes the connection after each response, so its clients
 reconnect for every call), each as its own process. Both get the same pre-signed
 GetAlternateContact requests (600 distinct signing times, so no two requests of
@@ -217,7 +217,7 @@ def main() -> None:
 
     print(f"GetAlternateContact, pre-signed, {args.rounds} interleaved rounds of {args.seconds:g} s; "
           f"load from a separate process; ours: every signature verified, every call committed with its "
-          f"trail record (fsync) before the answer")
+          f"trail record before the answer, every write fsynced before it")
     print(f"{'server':<8}{'clients':>8}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}")
     summary: dict[tuple[str, int], tuple[float, float]] = {}
     for (name, clients), runs in sorted(results.items(), key=lambda item: (item[0][1], item[0][0] != "ours")):

@@ -357,29 +357,50 @@ def _required_bindings(op: Operation) -> tuple[tuple[str, str], ...]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """What `_match` checks of one operation, computed once per model."""
+
+    op: Operation
+    query_literals: tuple[tuple[str, str], ...]
+    required: tuple[tuple[str, str], ...]
+    pattern: re.Pattern[str]
+    names: tuple[str, ...]
+    #: The template's literal characters: the most literal template wins.
+    literal: int
+
+
+@lru_cache(maxsize=64)
+def _routes(model: Model, method: str) -> tuple[_Route, ...]:
+    """The routes of the operations of `model` called with the (upper-case) `method`."""
+    routes = []
+    for op in model.operations.values():
+        if op.method == method:
+            pattern, names = _path_pattern(op.request_uri)
+            routes.append(_Route(op, _query_literals(op.request_uri), _required_bindings(op), pattern, names,
+                                 len(op.request_uri) - sum(len(name) + 2 for name in names)))
+    return tuple(routes)
+
+
 def _match(model: Model, method: str, path: str, query: str = "", headers: Headers | None = None) -> tuple[Operation, dict[str, str]]:
     """The operation a request calls: method, path template and the query it fixes
     must fit, and its required header and query members be there (S3's PutObject,
     CopyObject and UploadPart share `PUT /{Bucket}/{Key+}`); the most literal template wins."""
     best: tuple[int, Operation, dict[str, str]] | None = None
-    given = dict(parse_qsl(query, keep_blank_values=True))
+    given = dict(parse_qsl(query, keep_blank_values=True)) if query else {}
     present = {"header": set(headers or {}), "querystring": {name.lower() for name in given}}
-    for op in model.operations.values():
-        if op.method != method.upper():
-            continue
-        if any(name not in given or (value and given[name] != value) for name, value in _query_literals(op.request_uri)):
-            continue
-        if any(name not in present[location] for location, name in _required_bindings(op)):
-            continue
-        pattern, names = _path_pattern(op.request_uri)
-        found = pattern.fullmatch(path)
+    for route in _routes(model, method.upper()):
+        if best is not None and route.literal <= best[0]:
+            continue  # it could not win
+        found = route.pattern.fullmatch(path)
         if found is None:
             continue
-        labels = {name: unquote(found.group(f"g{i}")) for i, name in enumerate(names, 1)}
-        # Prefer the most specific template: the most literal characters.
-        literal = len(op.request_uri) - sum(len(name) + 2 for name in names)
-        if best is None or literal > best[0]:
-            best = (literal, op, labels)
+        if any(name not in given or (value and given[name] != value) for name, value in route.query_literals):
+            continue
+        if any(name not in present[location] for location, name in route.required):
+            continue
+        labels = {name: unquote(found.group(f"g{i}")) for i, name in enumerate(route.names, 1)}
+        best = (route.literal, route.op, labels)
     if best is None:
         raise DecodeError(f"no operation matches {method} {path}")
     return best[1], best[2]

@@ -1,12 +1,14 @@
 """The local Account endpoint's glue: the clock, entropy, a store transaction and the trail around `handle`.
 
 Strategy: `wire.service.handle` is pure; `AccountApp.respond` supplies the
-world it needs (now, os.urandom, a SQLite transaction), serializes requests
-with a lock, discards the state change of an answered error (as AWS does),
+world it needs (now, os.urandom, a SQLite transaction), runs its `check`
+half (signature, decoding, authorization) outside the store's lock and its
+`complete` half under it, discards the state change of an answered error (as AWS does),
 commits the trail record in the same transaction as the change, and appends
 it to the trail file before the reply goes out (records a crash kept from the
 file are appended at start-up). Calls that arrive together share one commit
-and one trail fsync (group commit). An edge module (clock,
+(group commit); a state change is synced before it is acknowledged, by one
+fsync shared by the calls waiting for it and made while others run. An edge module (clock,
 entropy, threads; `tests/test_purity.py` lists it).
 """
 
@@ -22,7 +24,7 @@ from pathlib import Path
 import sigv4
 import wire
 from wire.service.account import Settings
-from wire.service.handler import Endpoint, Reply, handle
+from wire.service.handler import Endpoint, Reply, check, complete
 from wire.service.identities import DEFAULT_ACCOUNTS, ConfigError, Directory, load_directory
 from wire.service.policy import PolicyError
 from wire.service.sqlite_store import SqliteStore
@@ -36,7 +38,8 @@ TRAIL_SYNC_SECONDS = 0.1
 class _Batch:
     """The calls of one transaction: committed together, then their records appended to the file together."""
 
-    def __init__(self) -> None:
+    def __init__(self, number: int) -> None:
+        self.number = number
         self.lines: list[str] = []
         self.last_seq = 0
         self.done = False
@@ -48,12 +51,19 @@ class AccountApp:
 
     Group commit: each call runs under `_lock` as a savepoint of the open
     transaction; the first of its callers to reach the commit commits the
-    transaction with every call in it (one fsync: the changes and their trail
-    records are then durable), appends their records to the file, and only then
-    are those calls answered. Calls arriving meanwhile gather in the next
-    transaction. The file is fsynced every `TRAIL_SYNC_SECONDS` by a thread of
-    its own, off the calls' path; only then may the store prune the records
-    (until then, `export_pending` restores any the file lost at start-up).
+    transaction with every call in it (no fsync: that takes a moment), appends
+    their records to the file, and only then are those calls answered. Calls
+    arriving meanwhile gather in the next transaction. A call whose answer
+    depends on a state change (it made one, or it ran after one) then waits
+    until the store is synced past that change: one fsync of the WAL, made
+    without holding `_lock`, for every call waiting at that moment, while new
+    calls run. A call that saw only synced state (reads and refusals, when no
+    change is in flight) is answered without waiting for the disk; its record
+    is committed, so it survives a crash of the process, and is on disk with
+    the next sync (at most `TRAIL_SYNC_SECONDS` later). The file is fsynced
+    every `TRAIL_SYNC_SECONDS` by a thread of its own, after the store; only
+    then may the store prune the records (until then, `export_pending`
+    restores any the file lost at start-up).
     """
 
     def __init__(self, endpoint: Endpoint, store: SqliteStore, trail: TrailLog, log: Callable[[str], None]) -> None:
@@ -62,7 +72,11 @@ class AccountApp:
         self.recovered = 0
         self._lock = threading.Lock()  # the store's connection: one call or commit at a time
         self._commit_lock = threading.Lock()  # one committer at a time, so batches reach the file in order
-        self._batch = _Batch()
+        self._sync_lock = threading.Lock()  # one fsync of the store at a time
+        self._batch = _Batch(1)
+        self._changed = 0  # the number of the last batch holding a state change (open or committed)
+        self._committed = 0  # the number of the last committed batch
+        self._synced = 0  # every batch up to this number is on disk
         self._appended = 0  # the seq of the last record appended to the file
         threading.Thread(target=self._sync_trail, name="trail-sync", daemon=True).start()
 
@@ -73,9 +87,12 @@ class AccountApp:
             appended = self._appended
             if appended == synced:
                 continue
+            # The store first: the file never holds a record whose change a power loss could undo.
+            self._sync_store(self._committed)
             if not self.trail.sync():
                 return  # closed
             synced = self.store.exported = appended  # durable in the file: the store may prune them
+            self.store.checkpoint()
 
     def close(self) -> None:
         """Close the store and the trail (after the server that calls `respond` has stopped)."""
@@ -83,11 +100,13 @@ class AccountApp:
         self.trail.close()
 
     def respond(self, request: sigv4.Request, source_ip: str) -> Reply:
+        # Signature, decoding and authorization need no state: other calls use the store meanwhile.
+        checked = check(request, endpoint=self.endpoint, now=datetime.now(timezone.utc), entropy=os.urandom,
+                        source_ip=source_ip)
         with self._lock:
             self.store.begin()
             with self.store.change() as change:
-                reply = handle(request, endpoint=self.endpoint, now=datetime.now(timezone.utc), store=self.store,
-                               entropy=os.urandom, source_ip=source_ip)
+                reply = complete(checked, endpoint=self.endpoint, store=self.store, entropy=os.urandom)
                 # As on AWS, a call answered with an error leaves no trace in the state (but one on the trail).
                 change.discard = reply.status >= 400
                 line = record_line(reply.event)
@@ -95,7 +114,12 @@ class AccountApp:
             batch = self._batch
             batch.lines.append(line)
             batch.last_seq = self.store.last_seq
+            if self.store.changed:
+                self._changed = batch.number
+            # What this answer depends on: every change this call saw or made.
+            depends_on = self._changed
         self._commit(batch)
+        self._sync_store(depends_on)
         for notice in reply.notices:
             self.log(f"serve: {notice}")
         return reply
@@ -106,17 +130,31 @@ class AccountApp:
             if not batch.done:
                 # Batches are committed in order, so an uncommitted one is the open one.
                 with self._lock:
-                    self._batch = _Batch()
+                    self._batch = _Batch(batch.number + 1)
                     try:
-                        self.store.commit()
+                        self.store.commit(sync=False)
+                        self._committed = batch.number
                     except BaseException as err:  # every call of the batch is rolled back: none is acknowledged
                         batch.error = err
+                        # Its changes are gone: later calls no longer depend on them.
+                        self._changed = min(self._changed, self._committed)
                 if batch.error is None:
                     self.trail.append_lines(batch.lines, sync=False)
                     self._appended = batch.last_seq
                 batch.done = True
         if batch.error is not None:
             raise batch.error
+
+    def _sync_store(self, number: int) -> None:
+        """Return once every batch up to `number` (committed) is on disk: one fsync serves every waiting caller."""
+        if self._synced >= number:
+            return
+        with self._sync_lock:
+            if self._synced >= number:
+                return  # the fsync that ran while this call waited covered it
+            committed = self._committed  # read before the fsync: the fsync covers at least these
+            self.store.sync()
+            self._synced = committed
 
 
 def build_app(directory: Directory, state: str, trail: Path, region_delay: float, log: Callable[[str], None]) -> AccountApp:

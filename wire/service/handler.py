@@ -11,7 +11,9 @@ The wire protocol is picked per request from `PROTOCOLS`, a table of
 (matcher, codec) pairs; restJson1 is the Account API's protocol, and the
 Query form (`wire.service.queryform`: Action=... by GET or form POST) is the
 row tried first. Whatever happens, the reply carries a request
-id and the trail record describing the call.
+id and the trail record describing the call. `handle` is `check` (every
+step before the state, which a server runs outside its store's lock) then
+`complete` (the operation on the state, the reply and the record).
 """
 
 from __future__ import annotations
@@ -169,8 +171,8 @@ class _Progress:
     result: account.Result = field(default_factory=account.Result)
 
 
-def _run(request: Request, protocol: Protocol, endpoint: Endpoint, now: datetime, store: Store, entropy: Entropy,
-         progress: _Progress) -> None:
+def _check(request: Request, protocol: Protocol, endpoint: Endpoint, now: datetime, progress: _Progress) -> None:
+    """The steps before the state: route, authenticate, decode, validate, authorize (into `progress`)."""
     model = endpoint.model
     progress.operation = protocol.route(model, request)
     if progress.operation is None:
@@ -188,36 +190,75 @@ def _run(request: Request, protocol: Protocol, endpoint: Endpoint, now: datetime
                       organization=endpoint.directory.organization_of(principal.account_id),
                       operation=progress.operation, params=progress.params)
     progress.target = grant.target.account_id
-    call = account.Call(progress.target, now, store, endpoint.settings, entropy, endpoint.directory.accounts())
-    progress.result = account.OPERATIONS[progress.operation](call, progress.params)
 
 
-def handle(request: Request, *, endpoint: Endpoint, now: datetime, store: Store, entropy: Entropy,
-           source_ip: str = "127.0.0.1") -> Reply:
-    """Serve one request.
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A request taken through the steps that need no state (`check`): `complete` applies it to the state."""
 
-    `request.body` must be bytes. `store` calls made here belong to one
-    transaction that the caller commits before sending the reply. Never
-    raises for anything the client sent: every refusal is a reply.
-    """
+    request: Request
+    protocol: Protocol
+    now: datetime
+    source_ip: str
+    request_id: str
+    progress: _Progress
+    #: The refusal of a step, if one refused: the call then reads and writes no state.
+    error: ServiceError | None
+    secrets: tuple[str, ...]
+
+
+def check(request: Request, *, endpoint: Endpoint, now: datetime, entropy: Entropy,
+          source_ip: str = "127.0.0.1") -> Checked:
+    """Route, authenticate, decode, validate and authorize `request` (`request.body` bytes); touches no state,
+    so a server runs it outside its store's lock. Never raises for anything the client sent."""
     protocol = protocol_for(request)
     request_id = _uuid(entropy)
     progress = _Progress()
     error: ServiceError | None = None
     try:
-        _run(request, protocol, endpoint, now, store, entropy, progress)
-        status, headers, body = protocol.encode(endpoint.model, progress.operation or "", progress.result.output,
-                                                request_id)
+        _check(request, protocol, endpoint, now, progress)
     except ServiceError as err:
         error = err
-        status, headers, body = protocol.encode_error(endpoint.model, err, request_id)
+    return Checked(request, protocol, now, source_ip, request_id, progress, error, _presented_secrets(request))
+
+
+def complete(checked: Checked, *, endpoint: Endpoint, store: Store, entropy: Entropy) -> Reply:
+    """Apply a checked request to the state, unless a step refused it: the reply and its trail record.
+
+    `store` calls made here belong to one transaction that the caller commits before sending the
+    reply. Never raises for anything the client sent: every refusal is a reply.
+    """
+    request, protocol, progress, error = checked.request, checked.protocol, checked.progress, checked.error
+    if error is None:
+        try:
+            call = account.Call(progress.target or "", checked.now, store, endpoint.settings, entropy,
+                                endpoint.directory.accounts())
+            progress.result = account.OPERATIONS[progress.operation or ""](call, progress.params or {})
+            status, headers, body = protocol.encode(endpoint.model, progress.operation or "",
+                                                    progress.result.output, checked.request_id)
+        except ServiceError as err:
+            error = err
+    if error is not None:
+        status, headers, body = protocol.encode_error(endpoint.model, error, checked.request_id)
     claimed = progress.claimed
     event = trail.event(
-        event_id=_uuid(entropy), request_id=request_id, now=now,
+        event_id=_uuid(entropy), request_id=checked.request_id, now=checked.now,
         event_name=progress.operation or f"{request.method} {request.path}",
         region=claimed.regions[0] if claimed and claimed.regions and "*" not in claimed.regions[0] else "us-east-1",
-        source_ip=source_ip, user_agent=request.header("user-agent"), principal=progress.principal,
+        source_ip=checked.source_ip, user_agent=request.header("user-agent"), principal=progress.principal,
         access_key_id=claimed.access_key_id if claimed else None,
         recipient_account=progress.target or (progress.principal.account_id if progress.principal else None),
-        params=progress.params, output=progress.result.output, error=error, secrets=_presented_secrets(request))
-    return Reply(status, (*headers, ("x-amzn-RequestId", request_id)), body, event, progress.result.notices)
+        params=progress.params, output=progress.result.output, error=error, secrets=checked.secrets)
+    return Reply(status, (*headers, ("x-amzn-RequestId", checked.request_id)), body, event, progress.result.notices)
+
+
+def handle(request: Request, *, endpoint: Endpoint, now: datetime, store: Store, entropy: Entropy,
+           source_ip: str = "127.0.0.1") -> Reply:
+    """Serve one request: `check`, then `complete`.
+
+    `request.body` must be bytes. `store` calls made here belong to one
+    transaction that the caller commits before sending the reply. Never
+    raises for anything the client sent: every refusal is a reply.
+    """
+    checked = check(request, endpoint=endpoint, now=now, entropy=entropy, source_ip=source_ip)
+    return complete(checked, endpoint=endpoint, store=store, entropy=entropy)

@@ -2,9 +2,13 @@
 
 Strategy: one connection, one table of JSON records keyed by (account, kind,
 key); every request is a savepoint in a transaction (BEGIN IMMEDIATE) committed
-before its response is sent, with WAL and synchronous=FULL so an acknowledged
-change is on disk; the requests that arrive during one commit share the next
-(group commit: one fsync for all of them). The call's trail record is written in that same transaction (table
+before its response is sent; the requests that arrive during one commit share
+the next (group commit). WAL with synchronous=NORMAL, so COMMIT itself never
+waits for the disk; `sync` fsyncs the WAL file, which makes every transaction
+committed so far durable (SQLite's FULL does the same, inside COMMIT). The
+caller syncs before acknowledging a state change, and may do so without holding
+the connection, so calls run while the disk works; a transaction that changed
+no state (reads, refusals: only trail records) needs no sync of its own. The call's trail record is written in that same transaction (table
 `trail`), so a state change and its record are one atomic unit whatever the
 moment of a crash; the JSON-lines file is an export of that table
 (`wire.service.trail_log.export_pending`), and rows already exported are pruned
@@ -15,7 +19,9 @@ lists it).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,17 +40,27 @@ class SqliteStore:
         self.discard = False
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a commit is on disk before the response acknowledges it.
-        self._db.execute("PRAGMA synchronous=FULL")
+        # NORMAL: COMMIT does not fsync; `sync` does, off the connection (FULL would hold it during the fsync).
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        # No checkpoint inside a COMMIT (two fsyncs with the connection held): `checkpoint` runs them apart.
+        self._db.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer: sqlite3.Connection | None = None
+        self._closing = threading.Lock()  # a checkpoint or close at a time
         self._db.execute("CREATE TABLE IF NOT EXISTS records (account_id TEXT NOT NULL, kind TEXT NOT NULL, "
                          "key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (account_id, kind, key))")
         self._db.execute("CREATE TABLE IF NOT EXISTS trail (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
                          "event_id TEXT NOT NULL, record TEXT NOT NULL)")
         #: The highest trail seq known to be in the exported file: the next transaction prunes rows up to it.
         self.exported = 0
+        self._pruned = 0  # the `exported` of the last prune (it is redone after a rollback: harmless)
         #: The seq of the trail record the last committed transaction wrote (0: none).
         self.last_seq = 0
         self._record: tuple[str, str] | None = None
+        #: Whether the current call / the open transaction changed state (a record put or deleted).
+        self._call_changed = self.changed = False
+        # The WAL file exists once the connection has read the database in WAL mode (above); an fsync through
+        # any descriptor of a file flushes all of its data. None: an in-memory database, nothing to sync.
+        self._wal = os.open(path + "-wal", os.O_RDONLY) if path != ":memory:" else None
 
     # A transaction holds one or more calls (group commit: the calls that arrive during one commit's
     # fsync share the next one). Each call is a savepoint within it, so a failed call's change can be
@@ -54,8 +70,11 @@ class SqliteStore:
         if self._db.in_transaction:
             return
         self._db.execute("BEGIN IMMEDIATE")
-        if self.exported:
-            self._db.execute("DELETE FROM trail WHERE seq <= ?", (self.exported,))
+        self.changed = False
+        exported = self.exported
+        if exported > self._pruned:
+            self._db.execute("DELETE FROM trail WHERE seq <= ?", (exported,))
+            self._pruned = exported
 
     @contextmanager
     def change(self) -> Iterator[SqliteStore]:
@@ -63,14 +82,17 @@ class SqliteStore:
 
         When `discard` was set, the block's state changes are rolled back but the record is still
         written (a failed call leaves no trace in the state, but is on the trail); when the block
-        raised, both are rolled back. `last_seq` is then the record's seq (0: none).
+        raised, both are rolled back. `last_seq` is then the record's seq (0: none); `changed`
+        becomes True when the block's state changes were kept.
         """
         self._db.execute("SAVEPOINT change")
-        self.discard, self._record, self.last_seq = False, None, 0
+        self.discard, self._record, self.last_seq, self._call_changed = False, None, 0, False
         try:
             yield self
             if self.discard:
                 self._db.execute("ROLLBACK TO change")
+            else:
+                self.changed = self.changed or self._call_changed
             seq = 0
             if self._record is not None:
                 seq = self._db.execute("INSERT INTO trail (event_id, record) VALUES (?, ?)", self._record).lastrowid
@@ -82,10 +104,13 @@ class SqliteStore:
                 self._db.execute("RELEASE change")
             raise
 
-    def commit(self) -> None:
-        """Commit the open transaction (on disk when this returns); on failure roll it all back and raise."""
+    def commit(self, *, sync: bool = True) -> None:
+        """Commit the open transaction, on disk when this returns if `sync` (else once `sync()` has run);
+        on failure roll it all back and raise."""
         try:
             self._db.execute("COMMIT")
+            if sync and self.changed:
+                self.sync()
         except BaseException:
             # A failed COMMIT (full disk, I/O error) may leave the transaction open; SQLite may also
             # have rolled it back already.
@@ -106,6 +131,22 @@ class SqliteStore:
             raise
         self.commit()
 
+    def sync(self) -> None:
+        """fsync the WAL file: every transaction committed before this call is then on disk. Safe to call
+        from any thread while others use the connection (it does not touch it)."""
+        if self._wal is not None:
+            os.fsync(self._wal)
+
+    def checkpoint(self) -> None:
+        """Copy the WAL's committed transactions into the database (synced), on a connection of its own so
+        calls go on meanwhile; the WAL then starts over instead of growing. Call from one thread only."""
+        with self._closing:
+            if self._wal is None:
+                return  # in memory, or closed
+            if self._checkpointer is None:
+                self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def record(self, event_id: str, line: str) -> None:
         """The trail record (its eventID and JSON line) to commit with the current transaction."""
         self._record = (event_id, line)
@@ -120,12 +161,14 @@ class SqliteStore:
         return json.loads(row[0]) if row else None
 
     def put(self, account_id: str, kind: str, key: str, record: dict[str, Any]) -> None:
+        self._call_changed = True
         self._db.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
                          (account_id, kind, key, json.dumps(record, sort_keys=True)))
 
     def delete(self, account_id: str, kind: str, key: str) -> bool:
         cursor = self._db.execute("DELETE FROM records WHERE account_id=? AND kind=? AND key=?",
                                   (account_id, kind, key))
+        self._call_changed = self._call_changed or cursor.rowcount > 0
         return cursor.rowcount > 0
 
     def items(self, account_id: str, kind: str) -> dict[str, dict[str, Any]]:
@@ -133,5 +176,11 @@ class SqliteStore:
         return {key: json.loads(value) for key, value in rows}
 
     def close(self) -> None:
-        self._db.close()
+        with self._closing:
+            if self._checkpointer is not None:
+                self._checkpointer.close()
+            self._db.close()  # the last connection checkpoints the WAL into the database, synced
+            if self._wal is not None:
+                os.close(self._wal)
+                self._wal = None
 

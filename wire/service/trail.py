@@ -39,15 +39,22 @@ def _time(value: datetime) -> str:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+#: Types `_jsonable` returns as they are (checked by identity first: a record is mostly these).
+_PLAIN = frozenset({int, float, bool, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
+    kind = type(value)
     if isinstance(value, str):
         return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
-    if isinstance(value, datetime):
-        return _time(value)
-    if isinstance(value, Mapping):
+    if kind in _PLAIN:
+        return value
+    if kind is dict or isinstance(value, Mapping):
         return {k: HIDDEN if k in SECRET_MEMBERS else _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return _time(value)
     if isinstance(value, (bytes, bytearray)):
         return HIDDEN
     return value

@@ -1,0 +1,72 @@
+"""When the endpoint waits for the disk: a call that changed state is answered only after an fsync that
+follows its commit; a call that saw only synced state (a read, a refusal) is answered without one."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from tests.service_helpers import Service
+from wire.service.app import AccountApp, build_app, load_accounts
+
+CONTACT = {"AlternateContactType": "BILLING", "Name": "Ana", "Title": "CFO", "EmailAddress": "ana@example.com",
+           "PhoneNumber": "+1 555 0100"}
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[AccountApp]:
+    app = build_app(load_accounts(None), str(tmp_path / "state.db"), tmp_path / "trail.jsonl", 0, lambda _: None)
+    yield app
+    app.close()
+
+
+def _steps(app: AccountApp, operation: str, params: dict[str, str]) -> list[str]:
+    """The store's commits and syncs made by the calling thread while serving one call, in order."""
+    steps: list[str] = []
+    store, caller = app.store, threading.current_thread()
+    commit, sync = store.commit, store.sync
+
+    def spy_commit(*, sync: bool = True) -> None:
+        commit(sync=sync)
+        if threading.current_thread() is caller:
+            steps.append("commit")
+
+    def spy_sync() -> None:
+        sync()
+        if threading.current_thread() is caller:  # not the trail's background flush
+            steps.append("sync")
+
+    store.commit, store.sync = spy_commit, spy_sync  # type: ignore[method-assign]
+    try:
+        request = Service().signed(operation, params, at=datetime.now(timezone.utc))
+        app.respond(request, "127.0.0.1")
+    finally:
+        del store.commit, store.sync
+    return steps
+
+
+def test_a_write_is_synced_after_its_commit_before_its_answer(app: AccountApp) -> None:
+    assert _steps(app, "PutAlternateContact", CONTACT) == ["commit", "sync"]
+
+
+def test_a_read_of_synced_state_is_answered_without_a_sync(app: AccountApp) -> None:
+    _steps(app, "PutAlternateContact", CONTACT)
+    assert _steps(app, "GetAlternateContact", {"AlternateContactType": "BILLING"}) == ["commit"]
+
+
+def test_a_refused_write_changes_nothing_and_waits_for_no_sync(app: AccountApp) -> None:
+    refused = dict(CONTACT, EmailAddress="not an address")
+    assert _steps(app, "PutAlternateContact", refused) == ["commit"]
+
+
+def test_a_read_committed_with_an_unsynced_change_waits_for_its_sync(app: AccountApp) -> None:
+    # A change is in the open transaction (not yet committed nor synced): the read commits it with its own
+    # record and may answer with it, so it must not be answered before the change is on disk.
+    app.store.begin()
+    with app.store.change() as change:
+        change.put("111122223333", "alternate_contact", "BILLING", dict(CONTACT))
+    assert _steps(app, "GetAlternateContact", {"AlternateContactType": "BILLING"}) == ["commit", "sync"]
