@@ -205,8 +205,8 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
         identity = verify_message(raw.request, body_bytes(raw.request), lookup, now=now, s3=args.s3)
     except sigv4.VerificationError as err:
         out(redact(verification_report(err), creds))
-        if err.reason == "signature_mismatch" and not args.s3 and err.auth and err.auth.service in S3_SERVICES:
-            out(f"hint: the scope names {err.auth.service}, which signs by S3's rules: try --s3")
+        if err.reason == "signature_mismatch" and args.s3 is False and err.auth and err.auth.service in S3_SERVICES:
+            out(f"hint: the scope names {err.auth.service}, which signs by S3's rules: try without --no-s3")
         return 1
     except StreamDecodeError as err:
         out(f"FAILED ({err.reason}): {err}")  # the decoder's message names the aws-chunked body
@@ -378,7 +378,7 @@ def _signing_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--presign", action="store_true", help="sign into the URL's query instead of headers")
     parser.add_argument("--expires", type=int, default=3600, help="presigned URL lifetime in seconds (1..604800)")
     parser.add_argument("--unsigned-payload", action="store_true", help="sign UNSIGNED-PAYLOAD instead of the body hash")
-    parser.add_argument("--s3", action="store_true", help="S3 rules: no path normalization, single encoding, x-amz-content-sha256")
+    _s3_flags(parser)
     parser.add_argument("--no-normalize-path", action="store_true")
     parser.add_argument("--no-double-encode", action="store_true")
     parser.add_argument("--omit-session-token", action="store_true", help="send the token but leave it out of the signature")
@@ -388,6 +388,14 @@ def _signing_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk-size", type=int, default=65536, help="aws-chunked chunk size in bytes (default 65536)")
     parser.add_argument("--trailer", choices=list(CHECKSUMS),
                         help="with --chunked: a signed trailing checksum of this kind")
+
+
+def _s3_flags(parser: argparse.ArgumentParser) -> None:
+    """`--s3`/`--no-s3` (`args.s3`: True, False, or None: S3's rules when the scope's service is S3-like)."""
+    rules = parser.add_mutually_exclusive_group()
+    rules.add_argument("--s3", action="store_true", default=None, help="S3 rules: no path normalization, single "
+                       "encoding, x-amz-content-sha256 (the default for s3, s3express, s3-outposts, ...)")
+    rules.add_argument("--no-s3", dest="s3", action="store_false", help="generic rules even for an S3 service")
 
 
 def _transport_flags(parser: argparse.ArgumentParser) -> None:
@@ -488,7 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("file", nargs="?", default="-")
     _capture_flags(verify, json_output=False)
     verify.add_argument("--now", help="verification time YYYYMMDDTHHMMSSZ (default: now, UTC)")
-    verify.add_argument("--s3", action="store_true", help="S3 canonicalization rules")
+    _s3_flags(verify)
 
     whoami = commands.add_parser("whoami", help="which credentials would sign, from where (never the secret)")
     whoami.add_argument("--profile")

@@ -105,20 +105,23 @@ def test_crc64nvme_trailer_signed_then_verified_from_the_saved_file(capsysbinary
 
 
 
-def test_presigned_s3_url_verified_without_the_s3_flag_says_try_s3(capsys: Any, tmp_path: Path) -> None:
-    # `sigv4 verify url.txt` of a URL from `sign --presign --s3` once answered a bare FAILED (signature_mismatch)
-    # without --s3; it now says why (verify, like sign, keeps the generic rules unless told: --s3).
+def test_presigned_s3_url_verified_without_the_s3_flag(capsys: Any, tmp_path: Path) -> None:
+    # `sigv4 verify url.txt` of a URL from `sign --presign --service s3` once failed (signature_mismatch) without
+    # --s3: an S3 scope now implies S3's rules in sign and verify alike; --no-s3 opts out, and then says why.
     request = tmp_path / "get.req"
     request.write_bytes(b"GET http://127.0.0.1:9/bkt/a//k%20x HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n")
-    code, url, err = run(capsys, ["sign", str(request), "--presign", "--s3", "--service", "s3", "--date", WHEN])
-    assert code == 0, err
+    code, url, err = run(capsys, ["sign", str(request), "--presign", "--service", "s3", "--date", WHEN])
+    assert code == 0 and "/bkt/a//k%20x?" in url, err
     saved = tmp_path / "url.txt"
     saved.write_text(url)
     code, out, err = run(capsys, ["verify", str(saved), "--now", WHEN])
-    assert code == 1 and out.startswith("FAILED (signature_mismatch)")
-    assert out.rstrip().endswith("hint: the scope names s3, which signs by S3's rules: try --s3"), out
+    assert code == 0 and out.startswith("OK: AWS4-HMAC-SHA256 signature by AKIDEXAMPLE") and "(presigned)" in out
     code, out, err = run(capsys, ["verify", str(saved), "--now", WHEN, "--s3"])
     assert code == 0 and out.startswith("OK: AWS4-HMAC-SHA256 signature by AKIDEXAMPLE"), out + err
+    code, out, err = run(capsys, ["verify", str(saved), "--now", WHEN, "--no-s3"])
+    assert code == 1 and out.startswith("FAILED (signature_mismatch)")
+    assert out.rstrip().endswith("hint: the scope names s3, which signs by S3's rules: try without --no-s3"), out
+
 
 def test_trailer_without_chunked_is_refused(capsys: Any, tmp_path: Path) -> None:
     # `sign --trailer crc64nvme` without `--chunked` once signed a plain request, no trailer, exit 0.
@@ -169,3 +172,43 @@ def test_20_mib_put_with_a_crc64nvme_trailer_to_moto(capsys: Any, moto_endpoint:
                          {**ENV, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "testsecret"})
     assert code == 0 and out.startswith("HTTP/1.1 200"), (out[:300], err)
     assert s3.get_object(Bucket="chunked", Key="big.bin")["Body"].read() == data
+
+
+def _write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_bytes(text.encode())
+    return str(path)
+
+
+@pytest.mark.parametrize("service", ["s3", "s3express", "s3-outposts"])
+def test_sign_for_an_s3_service_signs_by_s3_rules_without_the_flag(capsys: Any, tmp_path: Path, service: str) -> None:
+    # S3 rules: the path kept as written (no // folding, no double encoding) and x-amz-content-sha256 sent.
+    req = _write(tmp_path, "r.req", "GET /a//b/k%20x HTTP/1.1\r\nHost: bucket.example.com\r\n\r\n")
+    args = ["sign", req, "--service", service, "--region", "us-east-1", "--date", WHEN, "--json"]
+    code, out, _ = run(capsys, args)
+    implied = json.loads(out)
+    assert code == 0 and implied["canonical_request"].startswith("GET\n/a//b/k%20x\n")
+    assert "x-amz-content-sha256:" in implied["canonical_request"]
+    code, out, _ = run(capsys, [*args, "--s3"])
+    assert code == 0 and json.loads(out)["signature"] == implied["signature"]
+    code, out, _ = run(capsys, [*args, "--no-s3"])
+    generic = json.loads(out)
+    assert code == 0 and generic["canonical_request"].startswith("GET\n/a/b/k%2520x\n")
+    assert generic["signature"] != implied["signature"]
+
+
+def test_sign_no_s3_and_s3_together_is_a_usage_error(capsys: Any, tmp_path: Path) -> None:
+    req = _write(tmp_path, "r.req", "GET / HTTP/1.1\r\nHost: bucket.example.com\r\n\r\n")
+    code, _, err = run(capsys, ["sign", req, "--service", "s3", "--s3", "--no-s3"])
+    assert code == 2 and err.count("\n") == 1 and "--no-s3" in err
+
+
+
+def test_send_sign_for_s3_signs_by_s3_rules(capsys: Any, tmp_path: Path) -> None:
+    req = _write(tmp_path, "r.req", "PUT /bkt/a//k HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\nhi")
+    args = ["send", req, "--sign", "--service", "s3", "--date", WHEN, "--scheme", "http", "--curl"]
+    code, out, _ = run(capsys, args)
+    assert code == 0 and "X-Amz-Content-SHA256: 8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4" in out
+    assert "http://127.0.0.1:9/bkt/a//k" in out
+    code, out, _ = run(capsys, [*args, "--no-s3"])
+    assert code == 0 and "x-amz-content-sha256" not in out.lower()

@@ -1,6 +1,6 @@
 """Signing at the edge: a request signed as the command line's signing flags say, at our clock's time.
 
-Strategy: the flags (`sigv4 sign`/`send --sign`: --algorithm, --s3, --presign,
+Strategy: the flags (`sigv4 sign`/`send --sign`: --algorithm, --s3/--no-s3, --presign,
 --chunked, --date, ...) arrive as one namespace; `signing_options` turns them
 into `sigv4.sign`/`sigv4.presign` keywords (a table of flag -> keyword, and
 the flag combinations no receiver could verify refused with `FlagError`).
@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sigv4
+from sigv4.canonical import S3_SERVICES
 from sigv4.integrations.credentials import ResolvedCredentials, resolve_credentials
 from sigv4.post import PresignedPost, parse_condition_text
 from wire.endpoints import infer_scope
@@ -42,13 +43,16 @@ def parse_date(text: str | None) -> datetime:
         raise FlagError(f"--date {text!r}: expected YYYYMMDDTHHMMSSZ, e.g. 20150830T123600Z") from None
 
 
-def signing_options(flags: Any) -> dict[str, Any]:
-    """The `sigv4.sign` keywords the signing flags ask for (no scope, time or credentials); raises `FlagError`."""
+def signing_options(flags: Any, service: str) -> dict[str, Any]:
+    """The `sigv4.sign` keywords the signing flags ask for signing for `service` (no scope, time or
+    credentials); S3's rules unless --no-s3 when `service` is one of `S3_SERVICES`. Raises `FlagError`."""
     if flags.algorithm == "v2":
         return {"algorithm": "v2"}
+    # As the library's adapters do: an S3 scope implies S3's rules (--s3 forces them, --no-s3 opts out).
+    s3 = service in S3_SERVICES if flags.s3 is None else flags.s3
     options: dict[str, Any] = {
         "algorithm": flags.algorithm,
-        "s3": flags.s3,
+        "s3": s3,
         "normalize_path": False if flags.no_normalize_path else None,
         "double_encode": False if flags.no_double_encode else None,
         "payload": sigv4.UNSIGNED_PAYLOAD if flags.unsigned_payload else None,
@@ -56,7 +60,7 @@ def signing_options(flags: Any) -> dict[str, Any]:
         # Without the header, a receiver cannot tell that the payload line is UNSIGNED-PAYLOAD: no replay verifies.
         "content_sha256_header": flags.unsigned_payload and not flags.presign,
     }
-    if flags.presign and flags.unsigned_payload and not flags.s3:
+    if flags.presign and flags.unsigned_payload and not s3:
         raise FlagError("--unsigned-payload: only S3 verifies a presigned URL against UNSIGNED-PAYLOAD (add --s3)")
     if flags.trailer and not flags.chunked:
         raise FlagError("--trailer: a trailing checksum follows an aws-chunked body; add --chunked")
@@ -100,7 +104,7 @@ class FlagSigner:
         flags = self.flags
         region: str | list[str] = flags.region_set.split(",") if flags.region_set else self.region
         options = dict(region=region, service=self.service, timestamp=parse_date(flags.date) + skew,
-                       **signing_options(flags))
+                       **signing_options(flags, self.service))
         if flags.presign:
             return sigv4.presign(request, self.resolved.credentials, expires=flags.expires, **options)
         return sigv4.sign(request, self.resolved.credentials, **options)
