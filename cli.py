@@ -74,7 +74,7 @@ def cmd_presign_post(args: argparse.Namespace, env: Mapping[str, str], out: Call
 def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     if args.presign_post:
         return cmd_presign_post(args, env, out)
-    raw = parse_request(read_input(args.file))
+    raw = parse_request(read_input(args.file), scheme=args.scheme)
     signer = flag_signer(raw.request, args, env)
     result, creds, show = signer.sign(raw.request), signer.resolved.credentials, args.show_secrets
     message = http_message(result.request, raw)
@@ -405,10 +405,15 @@ def _transport_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--insecure", action="store_true", help="do not check the TLS certificate (warns)")
 
 
+def _scheme_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scheme", choices=["https", "http"], default="https",
+                        help="scheme for a request file with a Host header (default https)")
+
+
 def _capture_flags(parser: argparse.ArgumentParser, *, json_output: bool) -> None:
     """Flags of the commands that read an already signed request (diff and explain: a capture, with --json)."""
     parser.add_argument("--profile")
-    parser.add_argument("--scheme", default="https", help="scheme for a request file with a Host header")
+    _scheme_flag(parser)
     if json_output:
         parser.add_argument("--pick", type=int, help="a capture of several requests: read request N (default: "
                                                       "the last that failed)")
@@ -439,6 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--show-secrets", action="store_true",
                       help="print the session token in the signed request (masked by default); never the secret key")
     sign.add_argument("--newline", action="store_true", help=NEWLINE_HELP)
+    _scheme_flag(sign)
     post = sign.add_argument_group("S3 presigned POST: print the upload URL and form fields; reads no request")
     post.add_argument("--presign-post", action="store_true", help="build a browser upload form (--json: {url, fields})")
     post.add_argument("--bucket", help="the bucket the form uploads to")
@@ -453,7 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
     _signing_flags(send)
     _transport_flags(send)
     send.add_argument("--sign", action="store_true", help="strip old auth headers and sign now")
-    send.add_argument("--scheme", default="https", help="scheme for a request file with a Host header")
+    _scheme_flag(send)
     send.add_argument("--endpoint", help="send to this http(s)://host[:port] instead of the Host header's")
     send.add_argument("--body-file", help="stream the body from this file instead of the request file's body")
     send.add_argument("-o", "--output", help="write the response body to this file")

@@ -158,3 +158,16 @@ def test_sign_chunked_with_trailer_and_v2(capsys, tmp_path, monkeypatch) -> None
     get = b"GET /?Action=DescribeJobFlows&Version=2009-03-31 HTTP/1.1\nHost:elasticmapreduce.amazonaws.com\n\n"
     code, out, _ = run(capsys, ["sign", "-", "--algorithm", "v2", "--explain"], stdin=get, monkeypatch=monkeypatch)
     assert code == 0 and "SigV2 string-to-sign" in out and "SignatureVersion=2" in out
+
+
+def test_sign_presign_scheme_http_prints_an_http_url(capsys, tmp_path) -> None:
+    # `sign --presign` of a request with only a Host header once printed https:// with no way to ask for http.
+    req = tmp_path / "local.req"
+    req.write_bytes(b"GET /bkt/k HTTP/1.1\r\nHost: 127.0.0.1:9000\r\n\r\n")
+    args = ["sign", str(req), "--presign", "--service", "s3", "--date", "20150830T123600Z"]
+    code, out, _ = run(capsys, [*args, "--scheme", "http"])
+    assert code == 0 and out.startswith("http://127.0.0.1:9000/bkt/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&")
+    code, https, _ = run(capsys, args)
+    assert code == 0 and https == "https" + out[4:]  # the scheme is not signed: the same signature
+    code, _, err = run(capsys, [*args, "--scheme", "ftp"])
+    assert code == 2 and err.count("\n") == 1 and "--scheme" in err
