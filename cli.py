@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import select
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
@@ -285,10 +286,12 @@ def cmd_trail(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
     path = trail_path(args.log, env)
     if not path.exists() and not args.follow:
         raise UsageError(f"trail {path}: no such file (has `serve` run with this --log?)")
-    for line, record in read_trail(path, follow=args.follow):
+    for line, record in read_trail(path, follow=args.follow, stop=_reader_gone):
         if args.event_name is None or record.get("eventName") == args.event_name:
             out(line)
             sys.stdout.flush()
+    if args.follow:  # a follow ends only when the reader has gone (`trail --follow | head`)
+        raise BrokenPipeError
     return 0
 
 
@@ -524,6 +527,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = commands.choices["call"].parse_intermixed_args(argv[1:])
     args.command = "call"
     return args
+
+
+def _reader_gone() -> bool:
+    """Whether stdout is a pipe whose reader has left (`| head` done): a waiting command ends then, not at its
+    next write, which may never come."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), 0)  # no events asked: only POLLERR/POLLHUP, a pipe with no reader
+        return bool(poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no file descriptor (captured in tests), no poll (Windows)
+        return False
 
 
 def _quiet_stdout() -> None:

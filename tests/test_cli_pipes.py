@@ -89,3 +89,22 @@ def test_send_and_call_over_the_network_end_quietly(files: dict[str, str], endpo
     env = {**ENV, "AWS_ACCESS_KEY_ID": DEFAULT["access_key_id"], "AWS_SECRET_ACCESS_KEY": DEFAULT["secret_access_key"]}
     done = into_closed_pipe(["call", "account", "ListRegions", "--endpoint-url", endpoint.url], env)
     assert done.returncode == 141 and done.stderr == "", done.stderr
+
+
+@pytest.mark.parametrize("records", [3, 100])
+def test_trail_follow_ends_with_141_once_head_has_gone(files: dict[str, str], tmp_path: Path, records: int) -> None:
+    # `sigv4 trail --follow | head -n 2`: once head has its lines and leaves, trail --follow ends with 141, also
+    # when it has printed every record and is waiting for more (it once waited on, for ever, then exited 0).
+    trail = tmp_path / f"trail{records}.jsonl"
+    trail.write_text("".join(json.dumps({"eventName": f"Op{i}"}) + "\n" for i in range(records)))
+    args = [sys.executable, str(ROOT / "cli.py"), "trail", "--follow", "--log", str(trail)]
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                          env=ENV) as process:
+        assert process.stdout is not None and process.stderr is not None
+        assert [process.stdout.readline() for _ in range(2)] == [b'{"eventName": "Op0"}\n', b'{"eventName": "Op1"}\n']
+        process.stdout.close()  # what head does once it has its lines
+        try:
+            code = process.wait(timeout=30)  # not a timing check: without the fix it never ends
+        finally:
+            process.kill()
+        assert (code, process.stderr.read()) == (141, b"")

@@ -14,7 +14,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -137,11 +137,15 @@ class TrailError(ValueError):
     """A line of the trail file is not a trail record (a JSON object)."""
 
 
-def read_trail(path: Path, *, follow: bool, poll: float = 0.2) -> Iterator[tuple[str, dict[str, Any]]]:
+def read_trail(path: Path, *, follow: bool, poll: float = 0.2,
+               stop: Callable[[], bool] = lambda: False) -> Iterator[tuple[str, dict[str, Any]]]:
     """(line, record) for each complete line of the trail file. With `follow`, wait for the file to appear and
-    then for more records, forever; a partly written last line is read again once complete.
+    then for more records until `stop()` says to end (checked while waiting); a partly written last line is
+    read again once complete.
     Raises TrailError for a path that is not a readable text file or a line that is not a JSON object."""
     while not path.exists():
+        if stop():
+            return
         time.sleep(poll)
     try:
         trail = open(path, encoding="utf-8")  # noqa: SIM115  closed below
@@ -162,7 +166,7 @@ def read_trail(path: Path, *, follow: bool, poll: float = 0.2) -> Iterator[tuple
                 if not isinstance(record, dict):
                     raise TrailError(f"trail {path}: a line is not a trail record (a JSON object)")
                 yield line.rstrip("\n"), record
-            elif not follow:
+            elif not follow or stop():
                 return
             else:
                 trail.seek(position)
