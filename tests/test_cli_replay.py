@@ -179,3 +179,24 @@ def test_a_request_without_scheme_sent_to_plain_http_gets_a_hint(tmp_path: Path)
         assert "TLS" in err and "--scheme http" in err and "http://" in err
         code, out, _ = run(["send", path, "--scheme", "http", "--sign", "--service", "service"])
         assert code == 0 and out.startswith(b"HTTP/1.1 200 ")
+
+
+SQS_DENIED = (b'<?xml version="1.0"?><ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><Error>'
+              b'<Type>Sender</Type><Code>AccessDenied</Code><Message>Access to the resource is denied.</Message>'
+              b'<Detail/></Error><RequestId>5f1e9a7c-sqs</RequestId></ErrorResponse>')
+
+
+@pytest.mark.parametrize("body, line", [
+    (SQS_DENIED, "AccessDenied: Access to the resource is denied.\n"),
+    # (no reason phrase after the status: the test server sends none)
+    (b"\x89PNG\r\nnot an envelope", "HTTP 403 , request id req-9b2c: \\x89PNG\\r\\nnot an envelope\n"),
+], ids=["xml-envelope", "unreadable"])
+def test_call_to_a_json_service_answered_with_another_protocols_error(body: bytes, line: str) -> None:
+    # SQS speaks awsJson1_0; a 403 with an XML body was once "network error: the response does not fit the
+    # model", exit 3: it is a service error (exit 1), read from the XML envelope or, unreadable, shown as is.
+    def denied(request, data):  # type: ignore[no-untyped-def]
+        return 403, [("Content-Type", "text/xml"), ("x-amzn-RequestId", "req-9b2c")], body
+
+    with http_server(denied) as (url, _):
+        code, out, err = run(["call", "sqs", "ListQueues", "--endpoint-url", url, "--region", "us-east-1"])
+    assert (code, out, err) == (1, b"", line)

@@ -204,3 +204,33 @@ def test_output(protocol: str, suite: dict[str, Any], case: dict[str, Any], reco
         actual = wire.parse_response(*args)
         expected = case["result"]
     assert _special_floats_out(_comparable(actual)) == expected
+
+
+@pytest.mark.parametrize("body, code, message, request_id", [
+    (b"<ErrorResponse><Error><Code>AccessDenied</Code><Message>no</Message></Error><RequestId>q1</RequestId>"
+     b"</ErrorResponse>", "AccessDenied", "no", "q1"),
+    (b"<Error><Code>AccessDenied</Code><Message>no</Message><RequestId>s3</RequestId></Error>",
+     "AccessDenied", "no", "s3"),
+    (b"<Response><Errors><Error><Code>AuthFailure</Code><Message>m</Message></Error></Errors>"
+     b"<RequestID>e1</RequestID></Response>", "AuthFailure", "m", "e1"),
+    (b"<html><body>403 Forbidden</body></html>", "", "", "hdr"),
+    (b"\xff\xfe\x00", "", "", "hdr"),
+    (b'<!DOCTYPE e [<!ENTITY x "y">]><Error><Code>&x;</Code></Error>', "", "", "hdr"),
+])
+@pytest.mark.parametrize("protocol", ["json", "smithy-rpc-v2-cbor"])
+def test_an_error_in_another_protocols_envelope_is_a_service_error(protocol: str, body: bytes, code: str,
+                                                                    message: str, request_id: str) -> None:
+    # A front end answering a JSON or CBOR service in XML (or HTML, or bytes) once made parse_response raise
+    # DecodeError, which the CLI reported as a network failure.
+    import wire
+    from wire.model import load_model
+    model = load_model({"metadata": {"protocol": protocol, "apiVersion": "2020-01-01", "targetPrefix": "T",
+                                          "jsonVersion": "1.0", "endpointPrefix": "svc", "signingName": "svc"},
+                             "operations": {"Op": {"name": "Op", "http": {"method": "POST", "requestUri": "/"}}},
+                             "shapes": {}})
+    with pytest.raises(wire.ServiceError) as caught:
+        wire.parse_response(model, "Op", 403, [("X-Amzn-RequestId", "hdr")], body)
+    err = caught.value
+    assert (err.code, err.message, err.status, err.request_id) == (code, message, 403, request_id)
+    with pytest.raises(wire.DecodeError):  # a success that does not fit stays a decode failure
+        wire.parse_response(model, "Op", 200, [], b"<not-json/>")

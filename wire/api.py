@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from sigv4.types import Request
-from wire import jsonproto, query, restjson, restxml, rpcv2
+from wire import jsonproto, query, restjson, restxml, rpcv2, xml
 from wire.errors import DecodeError, SerializationError, ServiceError, ValidationError
 from wire.http import Codec, Encoded, Params, Response, encode_query, normalize_headers
 from wire.model import Model, Operation
@@ -155,16 +155,50 @@ def parse_response(model: Model, operation: str, status: int, headers: Headers, 
     """Decode a response to `operation`.
 
     Returns the output members as a dict (timestamps as aware datetimes, blobs
-    as bytes). Raises `ServiceError` for an error response and `DecodeError`
-    when the bytes do not fit the model; never anything else.
+    as bytes). Raises `ServiceError` for an error response (status 300 and
+    up), whatever its body, and `DecodeError` when a success's bytes do not
+    fit the model; never anything else.
     """
     op = model.operation(operation)
+    headers = normalize_headers(headers)
     try:
-        return CODECS[model.protocol].decode_response(model, op, status, normalize_headers(headers), bytes(body))
-    except (ServiceError, DecodeError):
-        raise
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as err:
-        raise DecodeError(f"cannot decode {operation} response: {err!r}") from err
+        try:
+            return CODECS[model.protocol].decode_response(model, op, status, headers, bytes(body))
+        except (ServiceError, DecodeError):
+            raise
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as err:
+            raise DecodeError(f"cannot decode {operation} response: {err!r}") from err
+    except DecodeError:
+        if status < 300:
+            raise
+        # A front end (a gateway, an auth layer) answered in another protocol's envelope, or in none.
+        raise foreign_error(status, headers, bytes(body)) from None
+
+
+def foreign_error(status: int, headers: Mapping[str, str], body: bytes) -> ServiceError:
+    """The `ServiceError` of an error response whose body its protocol's codec could not read: the code and
+    message of another protocol's envelope (XML `<Error>`, `<ErrorResponse><Error>`, EC2's `<Response><Errors>
+    <Error>`; a JSON object's `__type`/`code` and `message`), else one with no code, only the status and the
+    request id (`headers` lower-cased). Never raises."""
+    request_id = headers.get("x-amzn-requestid") or headers.get("x-amz-request-id")
+    try:
+        root = xml.parse(body)
+    except DecodeError:
+        try:
+            data = jsonproto.loads_object(body)
+        except DecodeError:
+            data = {}
+        code = jsonproto.error_code(headers, data)
+        return ServiceError(code, jsonproto.error_message(data) if code else "", status, request_id)
+    errors = root.child("Errors")
+    error = root if root.tag == "Error" else root.child("Error") or (errors and errors.child("Error"))
+    code = _text(error and error.child("Code"))
+    request_id = _text(root.child("RequestId") or root.child("RequestID")) or request_id
+    return ServiceError(code, _text(error and error.child("Message")) if code else "", status, request_id or None)
+
+
+def _text(node: xml.Node | None) -> str:
+    return node.text if node is not None else ""
 
 
 def parse_request(
