@@ -324,6 +324,7 @@ def presign_post(
         raise InvalidParameterError(f"fields: {reserved[0]!r} is written by the signer (policy, x-amz-signature) "
                                     "or is the upload itself (file)")
     built = [_condition(c) for c in conditions]
+    _check_key_conditions(built, key)
     built.append(eq("bucket", bucket))
     built.append(starts_with("key", key.removesuffix("${filename}")) if key.endswith("${filename}") else eq("key", key))
     signed = [("x-amz-algorithm", ALGORITHM), ("x-amz-credential", credential), ("x-amz-date", when)]
@@ -340,6 +341,23 @@ def presign_post(
     signature = signature_hex(signing_key(credentials.secret_access_key, when[:8], region, service), encoded)
     form_fields = (*ordered.values(), ("policy", encoded), ("x-amz-signature", signature))
     return PresignedPost(url or _default_url(bucket, region, service), form_fields, policy, scope, when, signature)
+
+
+def _check_key_conditions(conditions: Iterable[Condition], key: str) -> None:
+    """Refuse a key the form's own conditions on `key` rule out, so that no upload could succeed (a key
+    ending in `${filename}` only when no file name could make it fit). Raises InvalidParameterError naming
+    the key and the condition."""
+    prefix = key.removesuffix("${filename}") if key.endswith("${filename}") else None  # S3 puts the file name
+    for condition in conditions:
+        if condition.field.lower() != "key":
+            continue
+        if prefix is None:
+            fits = _met(condition, key)
+        else:  # some file name fits when the prefixes agree as far as both go (eq: the value extends the prefix)
+            fits = condition.value.startswith(prefix) or condition.kind == "starts-with" and prefix.startswith(
+                condition.value)
+        if not fits:
+            raise InvalidParameterError(f"key {key!r}: ruled out by its own condition {condition.describe()}")
 
 
 # -- verification -------------------------------------------------------------

@@ -212,3 +212,29 @@ def test_send_sign_for_s3_signs_by_s3_rules(capsys: Any, tmp_path: Path) -> None
     assert "http://127.0.0.1:9/bkt/a//k" in out
     code, out, _ = run(capsys, [*args, "--no-s3"])
     assert code == 0 and "x-amz-content-sha256" not in out.lower()
+
+
+@pytest.mark.parametrize("key, condition", [
+    ("photos/cat.png", '["starts-with", "$key", "uploads/"]'),
+    ("photos/${filename}", '["starts-with", "$key", "uploads/"]'),
+    ("photos/cat.png", '{"key": "photos/dog.png"}'),
+])
+def test_presign_post_refuses_a_key_its_own_condition_rules_out(capsys: Any, key: str, condition: str) -> None:
+    # Such a form was once printed, exit 0: every upload with it fails at S3 (AccessDenied, policy condition).
+    code, out, err = run(capsys, ["sign", "--presign-post", "--bucket", "b", "--key", key, "--condition", condition,
+                                  "--date", WHEN])
+    assert (code, out) == (2, "") and err.count("\n") == 1, err
+    assert key in err and json.dumps(json.loads(condition)) in err and "ruled out" in err
+
+
+@pytest.mark.parametrize("key, condition", [
+    ("uploads/cat.png", '["starts-with", "$key", "uploads/"]'),
+    ("uploads/${filename}", '["starts-with", "$key", "uploads/"]'),
+    ("${filename}", '["starts-with", "$key", "uploads/"]'),  # a file named uploads/... fits
+    ("uploads/${filename}", '["starts-with", "$key", "uploads/2024-"]'),
+    ("any", '["starts-with", "$key", ""]'),
+])
+def test_presign_post_keeps_a_key_its_conditions_admit(capsys: Any, key: str, condition: str) -> None:
+    code, out, err = run(capsys, ["sign", "--presign-post", "--bucket", "b", "--key", key, "--condition", condition,
+                                  "--date", WHEN])
+    assert code == 0 and err == "" and f"key={key}\n" in out
