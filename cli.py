@@ -242,7 +242,8 @@ def cmd_proxy(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
         raise UsageError(str(err)) from None
     server = start_server(app, args.host, args.port, limits)
     _warn(f"sigv4 proxy: {server.url} -> {args.upstream} (service {args.service}, region {app.region}; "
-          f"credentials from {first.source}; bodies up to {args.max_body_bytes} bytes, --max-body-bytes)")
+          f"credentials from {first.source}; bodies up to {args.max_body_bytes} bytes, --max-body-bytes"
+          + (", except uploads with a Content-Length, streamed)" if args.service == "s3" else ")"))
     serve_until_signal(server)
     return 0
 

@@ -141,6 +141,23 @@ def test_the_server_limits_apply(tmp_path: Path) -> None:
     assert upstream.received[-1].body == b"x" * 1000 and len(upstream.received) == 1
 
 
+def test_a_streamed_s3_upload_is_not_bounded_by_the_body_limit() -> None:
+    # `sigv4 proxy --service s3` once answered 413 to uploads over --max-body-bytes though their bodies stream
+    # through (UNSIGNED-PAYLOAD) and never sit in memory: only bodies the proxy holds are bounded.
+    creds = sigv4.Credentials("AKIDEXAMPLE", "secret")
+    limits = ServeLimits(max_body_bytes=1000, max_buffered_bytes=1500)
+    with verifying_server({"AKIDEXAMPLE": creds}, s3=True) as upstream:
+        with proxy(upstream.url, "s3", creds, limits=limits) as (url, log):
+            assert fetch(url + "/bucket/big", "PUT", b"x" * 5000)[0] == 200
+            # Without a Content-Length the body cannot stream unsigned: the proxy holds it, so the limit holds.
+            parts = urlsplit(url)
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+            connection.request("PUT", "/bucket/chunked", iter([b"y" * 600, b"y" * 600]), encode_chunked=True)
+            assert connection.getresponse().status == 413
+            connection.close()
+    assert [(r.target, r.body) for r in upstream.received] == [("/bucket/big", b"x" * 5000)]
+
+
 def test_an_unreachable_upstream_is_a_502() -> None:
     with proxy("http://127.0.0.1:9", "execute-api", sigv4.Credentials("AKID", "secret")) as (url, log):
         status, body = fetch(url + "/x")

@@ -13,7 +13,7 @@ hop-by-hop headers, its body relayed as it arrives. Bodies: S3
 (`service="s3"`) is signed by S3's rules with `UNSIGNED-PAYLOAD`, so a body
 with a Content-Length streams through unhashed; every other service signs the
 body's SHA-256, which needs the whole body first (it is bounded by the
-server's body limit). One line per request goes to `log` (method, path,
+server's body limit; a streamed S3 body is not, see `relays_body`). One line per request goes to `log` (method, path,
 status, milliseconds until the answer was relayed); when the upstream refuses
 the signature, `wire.diagnose`'s analysis of the request we sent follows it.
 """
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -100,12 +100,17 @@ class SigningProxy:
         if target.scheme not in ("http", "https") or not target.authority:
             raise UpstreamError(f"--upstream {self.upstream!r}: expected http(s)://host[:port][/path]")
 
+    def relays_body(self, headers: Sequence[tuple[str, str]]) -> bool:
+        """Whether a request with `headers` has its body streamed through as it arrives, none of it held (so
+        the server's body limits do not bound it): S3's, signed UNSIGNED-PAYLOAD, with a Content-Length."""
+        return self.service == "s3" and any(name.lower() == "content-length" for name, _ in headers)
+
     def sign(self, request: sigv4.Request) -> sigv4.Request:
         """`request` (as received) pointed at the upstream and signed now."""
         headers = forwarded_headers(request.headers, HOP_BY_HOP | REPLACED)
         s3, length = self.service == "s3", request.header("content-length")
         body: sigv4.types.Body
-        if s3 and length is not None:
+        if self.relays_body(request.headers) and length is not None:
             # UNSIGNED-PAYLOAD: the body streams through, unread until the head has gone out.
             body = iter_body(request.body)
             headers.append(("Content-Length", length))

@@ -58,7 +58,10 @@ class App(Protocol):
 
     An app with a true `streaming` attribute gets the request body as an
     iterator of bytes, read from the socket (limits enforced) as the app
-    consumes it; others get it whole, as bytes.
+    consumes it; others get it whole, as bytes. A streaming app may also have
+    `relays_body(headers) -> bool`: true for a request whose body it passes on
+    as it arrives, holding none of it, so that neither `max_body_bytes` nor
+    `max_buffered_bytes` bounds that body (memory is bounded by the streaming).
     """
 
     log: Callable[[str], None]
@@ -136,12 +139,15 @@ class _Held:
         self.n = 0
 
 
-def _request_events(conn: Any, sock: Any, limits: ServeLimits, held: _Held) -> Iterator[Any]:
+def _request_events(conn: Any, sock: Any, limits: ServeLimits, held: _Held,
+                    relayed: Callable[[list[tuple[str, str]]], bool]) -> Iterator[Any]:
     """One request's h11 events as they arrive (Request, Data..., EndOfMessage), the limits enforced
     (raises _Refusal); none when the client closes or idles out before sending a request. The body's
-    bytes are reserved in `held` as they arrive."""
+    bytes are reserved in `held` as they arrive, unless `relayed(headers)` says the app holds none of them:
+    such a body is bounded by neither the body limit nor the buffered-bytes budget."""
     deadline: float | None = None
     size = 0
+    bounded = True
     while True:
         event = conn.next_event()
         if event is h11.NEED_DATA:
@@ -170,10 +176,13 @@ def _request_events(conn: Any, sock: Any, limits: ServeLimits, held: _Held) -> I
                 # error and close, so nothing after it on this connection is read as a request of its own.
                 raise _Refusal(400, "the request has both Content-Length and Transfer-Encoding (RFC 9112 6.1)")
             length = fields.get(b"content-length")
-            if length is not None and int(length) > limits.max_body_bytes:
+            bounded = not relayed(_text_headers(event))
+            if bounded and length is not None and int(length) > limits.max_body_bytes:
                 raise _Refusal(413, f"the body ({int(length)} bytes) is over the {limits.max_body_bytes}-byte limit")
             if conn.they_are_waiting_for_100_continue:
                 sock.sendall(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
+            yield event
+        elif isinstance(event, h11.Data) and not bounded:
             yield event
         elif isinstance(event, h11.Data):
             held.take(len(event.data), limits)
@@ -188,20 +197,28 @@ def _request_events(conn: Any, sock: Any, limits: ServeLimits, held: _Held) -> I
             return
 
 
-def _read_request(conn: Any, sock: Any, limits: ServeLimits, held: _Held, streaming: bool = False
+def _text_headers(head: h11.Request) -> list[tuple[str, str]]:
+    return [(n.decode("latin-1"), v.decode("utf-8", "surrogateescape")) for n, v in head.headers.raw_items()]
+
+
+def _held_body(headers: list[tuple[str, str]]) -> bool:
+    return False
+
+
+def _read_request(conn: Any, sock: Any, limits: ServeLimits, held: _Held, streaming: bool = False,
+                  relayed: Callable[[list[tuple[str, str]]], bool] = _held_body,
                   ) -> tuple[str, str, list[tuple[str, str]], bytes | Iterator[bytes]] | None:
     """The next request's (method, target, headers, body); None when the client closed or idled out.
 
     The body is bytes, or with `streaming` an iterator that reads it as it is consumed; its bytes are
-    reserved in `held` as they arrive.
+    reserved in `held` as they arrive, unless `relayed(headers)` (see `App`).
     """
-    events = _request_events(conn, sock, limits, held)
+    events = _request_events(conn, sock, limits, held, relayed if streaming else _held_body)
     head = next(events, None)
     if not isinstance(head, h11.Request):
         return None
     chunks = (bytes(event.data) for event in events if isinstance(event, h11.Data))
-    headers = [(n.decode("latin-1"), v.decode("utf-8", "surrogateescape")) for n, v in head.headers.raw_items()]
-    return (head.method.decode("ascii"), head.target.decode("utf-8", "surrogateescape"), headers,
+    return (head.method.decode("ascii"), head.target.decode("utf-8", "surrogateescape"), _text_headers(head),
             chunks if streaming else b"".join(chunks))
 
 
@@ -273,7 +290,7 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
         while not stopping.is_set():
             held.release()  # the previous request has been answered: its body is no longer held
             try:
-                received = _read_request(conn, sock, limits, held, streaming)
+                received = _read_request(conn, sock, limits, held, streaming, getattr(app, "relays_body", _held_body))
                 if received is None:
                     return
                 method, target, headers, body = received
