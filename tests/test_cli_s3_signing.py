@@ -238,3 +238,30 @@ def test_presign_post_keeps_a_key_its_conditions_admit(capsys: Any, key: str, co
     code, out, err = run(capsys, ["sign", "--presign-post", "--bucket", "b", "--key", key, "--condition", condition,
                                   "--date", WHEN])
     assert code == 0 and err == "" and f"key={key}\n" in out
+
+
+@pytest.mark.parametrize("host, scope", [
+    ("examplebucket.s3.amazonaws.com", ("s3", "us-east-1")),
+    ("my.dotted.bucket.s3.eu-west-3.amazonaws.com", ("s3", "eu-west-3")),
+    ("b.s3-us-west-2.amazonaws.com", ("s3", "us-west-2")),
+    ("b.s3.dualstack.ap-southeast-2.amazonaws.com:443", ("s3", "ap-southeast-2")),
+    ("s3.amazonaws.com", ("s3", "us-east-1")),
+    ("s3.us-gov-west-1.amazonaws.com", ("s3", "us-gov-west-1")),
+    ("account.us-east-1.amazonaws.com", ("account", "us-east-1")),
+    ("sts.amazonaws.com", ("sts", "us-east-1")),
+    ("example.com", (None, None)),
+])
+def test_the_scope_of_an_aws_host_name(host: str, scope: tuple[str | None, str | None]) -> None:
+    # A virtual-hosted bucket's host was once read as service "examplebucket", region "s3".
+    from wire.endpoints import infer_scope
+    assert infer_scope(host) == scope
+
+
+def test_sign_presign_of_a_virtual_hosted_bucket_needs_no_service(capsys: Any, tmp_path: Path) -> None:
+    req = _write(tmp_path, "r.req", "GET /a//cat%201.jpg HTTP/1.1\r\nHost: examplebucket.s3.amazonaws.com\r\n\r\n")
+    code, url, _ = run(capsys, ["sign", req, "--presign", "--date", WHEN])
+    assert code == 0 and "X-Amz-Credential=AKIDEXAMPLE%2F20240304%2Fus-east-1%2Fs3%2Faws4_request" in url
+    signed = _write(tmp_path, "p.req", f"GET {url.strip().split('amazonaws.com', 1)[1]} HTTP/1.1\r\n"
+                                       "Host: examplebucket.s3.amazonaws.com\r\n\r\n")
+    code, out, _ = run(capsys, ["verify", signed, "--now", WHEN])
+    assert code == 0 and out.startswith("OK: AWS4-HMAC-SHA256 signature by AKIDEXAMPLE for 20240304/us-east-1/s3")

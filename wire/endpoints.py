@@ -6,6 +6,7 @@ mapping, `profile_endpoint` the profile's `endpoint_url` already read).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from sigv4.errors import InvalidParameterError
@@ -14,6 +15,8 @@ from sigv4.types import Request
 #: Global services: one endpoint, signed for this region whatever the caller's region.
 SERVICE_ENDPOINT_REGIONS = {"account": "us-east-1", "organizations": "us-east-1", "route53": "us-east-1",
                             "cloudfront": "us-east-1"}
+#: S3's hosts, a bucket's virtual-hosted ones too: [bucket.]s3[.dualstack].REGION, s3-REGION (legacy), s3.
+S3_HOST = re.compile(r"(?:^|\.)s3(?:[.-](?:dualstack\.)?([a-z]{2}(?:-[a-z]+)+-\d+))?\.amazonaws\.com$")
 #: Global services whose one host name carries no region.
 GLOBAL_HOSTS = {"route53": "route53.amazonaws.com", "cloudfront": "cloudfront.amazonaws.com"}
 
@@ -22,7 +25,10 @@ def infer_scope(host: str | None) -> tuple[str | None, str | None]:
     """(service, region) from an AWS host name such as `account.us-east-1.amazonaws.com`; (None, None) otherwise."""
     if not host:
         return None, None
-    labels = host.split(":")[0].lower().split(".")
+    name = host.split(":")[0].lower()
+    if s3 := S3_HOST.search(name):  # virtual-hosted buckets: the bucket's labels come first
+        return "s3", s3.group(1) or "us-east-1"
+    labels = name.split(".")
     if len(labels) >= 4 and labels[-2:] == ["amazonaws", "com"]:
         return labels[0], labels[1]
     if len(labels) == 3 and labels[-2:] == ["amazonaws", "com"]:
