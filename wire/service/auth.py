@@ -175,7 +175,7 @@ def authenticate(request: Request, auth: SignedAuth, directory: Directory, *, no
     """
     now = now.astimezone(timezone.utc)
     try:
-        identity = verify(request, directory.lookup, now=now, max_skew=MAX_SKEW)
+        identity = verify(request, directory.lookup, now=now, max_skew=MAX_SKEW, claimed=auth)
     except VerificationError as err:
         raise _FAULTS[err.reason](err, now) from None
     principal = directory.principals[identity.access_key_id]
