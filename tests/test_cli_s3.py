@@ -1,7 +1,8 @@
 """S3 end to end from the command line, against moto's S3 server, as a user types it:
 create a bucket, put a 20 MiB object from a file in signed aws-chunked encoding
-with a checksum trailer, get it back identical with `-o`, list it, fetch it with
-a URL from `sign --presign`, delete it. The signed upload is also written with
+with a CRC64NVME trailer, get it back identical with `-o`, list it, fetch it with
+a URL from `sign --presign`, upload another with a `sign --presign-post` form,
+delete both. The signed upload is also written with
 `--dry-run` and read back by `verify --s3`, which checks every chunk signature
 and the trailer (moto does not)."""
 
@@ -16,8 +17,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import requests
 
 import cli
+from sigv4.checksums import checksum_value
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "HOME": "/nonexistent"}
@@ -43,8 +46,9 @@ def test_s3_round_trip(capsys, moto_endpoint: str, big_file: Path, tmp_path: Pat
     code, out, err = run(capsys, "call", "s3", "CreateBucket", "Bucket=toolkit-bucket", *at)
     assert code == 0, err
     code, out, err = run(capsys, "call", "s3", "PutObject", "Bucket=toolkit-bucket", "Key=dir/big object.bin",
-                         f"Body=@{big_file}", *at)
+                         f"Body=@{big_file}", "ChecksumAlgorithm=CRC64NVME", *at)
     assert code == 0, err
+    assert json.loads(out)["ChecksumCRC64NVME"] == checksum_value("crc64nvme", big_file.read_bytes())
     assert json.loads(out)["ETag"].strip('"') == hashlib.md5(big_file.read_bytes()).hexdigest()
 
     got = tmp_path / "got.bin"
@@ -68,8 +72,20 @@ def test_s3_round_trip(capsys, moto_endpoint: str, big_file: Path, tmp_path: Pat
     with urllib.request.urlopen(url) as response:  # noqa: S310  a local moto server
         assert response.read() == big_file.read_bytes()
 
-    code, out, err = run(capsys, "call", "s3", "DeleteObject", "Bucket=toolkit-bucket", "Key=dir/big object.bin", *at)
+    code, out, err = run(capsys, "sign", "--presign-post", "--bucket", "toolkit-bucket", "--key", "posted/${filename}",
+                         "--url", f"{moto_endpoint}/toolkit-bucket", "--json",
+                         "--condition", '["content-length-range", 1, 1024]')
     assert code == 0, err
+    form = json.loads(out)
+    posted = requests.post(form["url"], data=form["fields"], files={"file": ("note.txt", b"posted body")}, timeout=30)
+    assert posted.status_code in (200, 204), posted.text
+    code, out, err = run(capsys, "call", "s3", "ListObjectsV2", "Bucket=toolkit-bucket", *at)
+    assert code == 0, err
+    assert sorted(o["Key"] for o in json.loads(out)["Contents"]) == ["dir/big object.bin", "posted/note.txt"]
+
+    for key in ("dir/big object.bin", "posted/note.txt"):
+        code, out, err = run(capsys, "call", "s3", "DeleteObject", "Bucket=toolkit-bucket", f"Key={key}", *at)
+        assert code == 0, err
     code, out, err = run(capsys, "call", "s3", "ListObjectsV2", "Bucket=toolkit-bucket", *at)
     assert code == 0 and "Contents" not in json.loads(out)
     code, out, err = run(capsys, "call", "s3", "GetObject", "Bucket=toolkit-bucket", "Key=dir/big object.bin",
