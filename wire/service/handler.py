@@ -209,7 +209,6 @@ class Checked:
     progress: _Progress
     #: The refusal of a step, if one refused: the call then reads and writes no state.
     error: ServiceError | None
-    secrets: tuple[str, ...]
 
 
 def check(request: Request, *, endpoint: Endpoint, now: datetime, entropy: Entropy,
@@ -224,7 +223,7 @@ def check(request: Request, *, endpoint: Endpoint, now: datetime, entropy: Entro
         _check(request, protocol, endpoint, now, progress)
     except ServiceError as err:
         error = err
-    return Checked(request, protocol, now, source_ip, request_id, progress, error, _presented_secrets(request))
+    return Checked(request, protocol, now, source_ip, request_id, progress, error)
 
 
 def complete(checked: Checked, *, endpoint: Endpoint, store: Store, entropy: Entropy) -> Reply:
@@ -253,7 +252,9 @@ def complete(checked: Checked, *, endpoint: Endpoint, store: Store, entropy: Ent
         source_ip=checked.source_ip, user_agent=request.header("user-agent"), principal=progress.principal,
         access_key_id=claimed.access_key_id if claimed else None,
         recipient_account=progress.target or (progress.principal.account_id if progress.principal else None),
-        params=progress.params, output=progress.result.output, error=error, secrets=checked.secrets)
+        params=progress.params, output=progress.result.output, error=error,
+        # Only an error's message may quote what the client sent: the secrets are looked for then.
+        secrets=_presented_secrets(request) if error is not None else ())
     return Reply(status, (*headers, ("x-amzn-RequestId", checked.request_id)), body, event, progress.result.notices)
 
 
