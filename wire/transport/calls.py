@@ -13,7 +13,7 @@ A directory bucket (S3 Express One Zone) is addressed on its zonal endpoint
 and signed with a session, as boto3 does: `ExpressSession` sends CreateSession
 (signed for `s3express` with the caller's credentials) the first time the
 operation is signed, keeps the session it returns in a small per-process cache
-(by CreateSession URL and caller) until shortly before it expires, and the
+(by bucket, endpoint and caller) until shortly before it expires, and the
 operation is signed with it (`sigv4.s3express.sign_directory_request`).
 """
 
@@ -41,8 +41,8 @@ from wire.transport.resend import send_signed, with_body_file
 
 #: At most this many sessions are kept per process (botocore's S3ExpressIdentityCache keeps 100); oldest go first.
 SESSION_CACHE_SIZE = 100
-#: Sessions by (CreateSession URL, caller's credentials): (session credentials, expiry).
-_SESSIONS: dict[tuple[str, sigv4.Credentials], tuple[sigv4.Credentials, datetime]] = {}
+#: Sessions by (bucket, region, endpoint URL or None, caller's credentials): (session credentials, expiry).
+_SESSIONS: dict[tuple[str, str, str | None, sigv4.Credentials], tuple[sigv4.Credentials, datetime]] = {}
 
 
 def _ignore(_: str) -> None:
@@ -73,7 +73,7 @@ class ExpressSession:
 
         Raises `NetworkError` when CreateSession cannot be sent or is refused, or its answer does not decode.
         """
-        key = (self.create_request(caller).url, caller)
+        key = (self.bucket, self.region, self.url, caller)
         cached = _SESSIONS.get(key)
         if cached is not None and s3.session_fresh(cached[1], signing.now()):
             return cached[0]
