@@ -137,13 +137,15 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     from wire.transport.calls import prepare_call
     with ExitStack() as files:
         try:
-            call = prepare_call(args, env, files)
+            call = prepare_call(args, env, files, _transport_options(args), _warn)
         except wire.WireError as err:
             raise UsageError(str(err)) from None
-        first = call.signed()
         if args.dry_run:
-            write(http_message(first), call.credentials, newline=args.newline)
+            if call.express is not None:
+                _warn("sigv4: a directory bucket: the CreateSession request; the operation is signed with its session")
+            write(http_message(call.preview()), call.credentials, newline=args.newline)
             return 0
+        first = call.signed()
         sink = files.enter_context(open_file(args.output, "wb")) if args.output else None
         _, exchange = send_signed(first, _transport_options(args), env, _warn, resign=call.signed, sink=sink)
     # An error document, not the payload: out of the file.

@@ -572,6 +572,7 @@ def verify(
     max_skew: timedelta = timedelta(minutes=15), expected_service: str | None = None,
     allowed_regions: Collection[str] | None = None, s3: bool | None = None, normalize_path: bool | None = None,
     double_encode: bool | None = None, plus_is_space: bool = False, omit_session_token: bool = False,
+    claimed: SignedAuth | None = None,
 ) -> Identity:
     """Verify a received request signed with SigV4, SigV4a (header or presigned) or SigV2.
 
@@ -584,13 +585,15 @@ def verify(
     `omit_session_token=True` accepts presigned URLs whose X-Amz-Security-Token
     was added after signing (as `presign(omit_session_token=True)` does); the
     token is still checked against the credentials.
+    `claimed`: what `parse_auth(request, plus_is_space=...)` returned for this same request, when the
+    caller has it already (a server that checks the claimed scope first); it is not parsed again.
     Returns the verified Identity; raises VerificationError whose `.reason` is
     one of REASONS (InvalidTimestampError for a naive `now`).
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise InvalidTimestampError("now: naive datetime; pass a timezone-aware one (e.g. tzinfo=timezone.utc)")
     first = _first_values(request)
-    auth = _parse_auth(request, first, plus_is_space)
+    auth = claimed if claimed is not None else _parse_auth(request, first, plus_is_space)
     _check_scope(auth, expected_service, allowed_regions)
     _check_time(auth, now if now.tzinfo is timezone.utc else now.astimezone(timezone.utc), max_skew)
     creds = lookup(auth.access_key_id)

@@ -79,6 +79,7 @@ def test_shorthand_reads_as_awscli_does(text: str) -> None:
     ("Key=env,Value=prod", {"Key": "env", "Value": "prod"}),
     ("a=b,c", {"a": ["b", "c"]}),
     ("a=b,c,d=e", {"a": ["b", "c"], "d": "e"}),
+    ("a=,,=", {"a": "", "": ""}),
     ("a=[b, c],d={e=f}", {"a": ["b", "c"], "d": {"e": "f"}}),
     ("a = 'x, y' , b=\"q\\\"\"", {"a": "x, y", "b": 'q"'}),
     ("a=x\\,y", {"a": "x,y"}),

@@ -20,17 +20,25 @@ Strategy: small pure functions over a serialized `Request` (from
   is a file to stream (`streamed_file`; the caller opens it);
 - the region-redirect error: S3 names the bucket's region in the
   `x-amz-bucket-region` header, or in `<Region>` of the error XML
-  (`AuthorizationHeaderMalformed`, `PermanentRedirect`, `IllegalLocationConstraintException`).
+  (`AuthorizationHeaderMalformed`, `PermanentRedirect`, `IllegalLocationConstraintException`);
+- directory buckets (S3 Express One Zone, `<base>--<zone id>--x-s3`): the
+  zonal endpoint `s3express-<zone id>.<region>.amazonaws.com`, and the session
+  CreateSession returns (decoded by the restXml codec) as credentials with an
+  expiry, as botocore's S3ExpressIdentityResolver and endpoint rules do.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import TypeGuard
 
 from sigv4.checksums import checksum_algorithm, checksum_value
-from sigv4.types import Request
-from wire.errors import ParamError
+from sigv4.errors import InvalidParameterError
+from sigv4.s3express import zone_id
+from sigv4.types import Credentials, Request
+from wire.errors import DecodeError, ParamError
 from wire.http import normalize_headers, percent_encode
 from wire.model import Operation
 from wire.restxml import error_envelope
@@ -179,3 +187,45 @@ def prepare(op: Operation, request: Request, bucket: str | None, *, path_style: 
     if bucket and not path_style:
         request = virtual_hosted(request, bucket)
     return with_expect_continue(with_checksum(op, request, checksum)) if request.body != b"" else request
+
+
+#: A session is asked for again when fewer than this many seconds of it are left (botocore's advisory window).
+SESSION_REFRESH_BEFORE = timedelta(seconds=45)
+
+
+def directory_bucket(bucket: object) -> TypeGuard[str]:
+    """Whether `bucket` names an S3 Express One Zone directory bucket (`<base>--<zone id>--x-s3`)."""
+    if not isinstance(bucket, str):
+        return False
+    try:
+        zone_id(bucket)
+    except InvalidParameterError:
+        return False
+    return True
+
+
+def zonal_endpoint(bucket: str, region: str) -> str:
+    """The zonal endpoint of directory bucket `bucket` in `region`, without the bucket
+    (`https://s3express-use1-az4.us-east-1.amazonaws.com`): requests address the bucket
+    virtual-hosted on it. Raises InvalidParameterError for a name that is not a directory bucket's."""
+    return f"https://s3express-{zone_id(bucket)}.{region}.amazonaws.com"
+
+
+def session_credentials(output: Mapping[str, object]) -> tuple[Credentials, datetime]:
+    """The session credentials and their expiry in a decoded CreateSession `output`
+    (`Credentials`: AccessKeyId, SecretAccessKey, SessionToken, Expiration).
+    Raises DecodeError when a member is missing."""
+    found = output.get("Credentials")
+    creds: Mapping[str, object] = found if isinstance(found, Mapping) else {}
+    key, secret, token, expiry = (creds.get(name) for name in
+                                  ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"))
+    if not (isinstance(key, str) and isinstance(secret, str) and isinstance(token, str)
+            and isinstance(expiry, datetime)):
+        raise DecodeError("Credentials: a CreateSession answer carries AccessKeyId, SecretAccessKey, SessionToken "
+                         "and Expiration")
+    return Credentials(key, secret, token), expiry
+
+
+def session_fresh(expiry: datetime, now: datetime, margin: timedelta = SESSION_REFRESH_BEFORE) -> bool:
+    """Whether a session expiring at `expiry` may still sign at `now` (more than `margin` left)."""
+    return expiry - now > margin

@@ -162,17 +162,23 @@ class _Reader:
         while self.current() == "," and not self.at_eof():
             comma = self.index
             self.expect(",", skip_whitespace=True)
+            item_start = self.index
             try:
                 item = self.second_value()
                 self.skip_whitespace()
                 if not self.at_eof() and self.current() != ",":
                     raise self.fail("','")
             except ShorthandError:
-                # `a=b,c,d=e` or `a=b,'k,1'=e`: what followed this comma was the next key, not a value; step
-                # back to the comma itself (a quoted key may hold commas of its own).
+                # `a=b,c,d=e`: `d` was the next key, not a value. Step back to the last comma before the failure,
+                # as the aws CLI does (`a=,,=` is {a: '', '': ''}); a quoted item, our quoted-key extension, may
+                # hold commas of its own (`a=b,','=c`), so it steps back to the comma before it.
                 if self.at_eof():
                     raise
-                self.index = comma
+                if self.text[item_start] in _QUOTED:
+                    self.index = comma
+                else:
+                    while self.index >= 0 and self.text[self.index] != ",":
+                        self.index -= 1
                 break
             items.append(item)
         return first if len(items) == 1 else items

@@ -86,7 +86,8 @@ def _check_scope(auth: SignedAuth) -> None:
         # A SigV4a region set may hold patterns ("*", "us-*"); those name regions, whatever they match.
         if "*" not in region and not _REGION.match(region):
             raise _denied("InvalidSignatureException", f"Credential should be scoped to a valid region, not '{region}'.")
-    date = auth.signing_time.strftime("%Y%m%d")
+    when = auth.signing_time
+    date = f"{when.year:04d}{when.month:02d}{when.day:02d}"  # strftime("%Y%m%d"), a few times faster
     if auth.scope_date != date:
         raise _denied("InvalidSignatureException",
                       "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
@@ -174,7 +175,7 @@ def authenticate(request: Request, auth: SignedAuth, directory: Directory, *, no
     """
     now = now.astimezone(timezone.utc)
     try:
-        identity = verify(request, directory.lookup, now=now, max_skew=MAX_SKEW)
+        identity = verify(request, directory.lookup, now=now, max_skew=MAX_SKEW, claimed=auth)
     except VerificationError as err:
         raise _FAULTS[err.reason](err, now) from None
     principal = directory.principals[identity.access_key_id]

@@ -18,7 +18,6 @@ step before the state, which a server runs outside its store's lock) then
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -156,7 +155,13 @@ def _presented_secrets(request: Request) -> tuple[str, ...]:
 
 
 def _uuid(entropy: Entropy) -> str:
-    return str(uuid.UUID(bytes=entropy(16), version=4))
+    """A random (version 4) UUID in its usual text form, as `str(uuid.UUID(bytes=..., version=4))` spells it
+    (formatted here directly: the UUID object costs more than the rest of a request id)."""
+    raw = bytearray(entropy(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 @dataclass(slots=True)
@@ -204,7 +209,6 @@ class Checked:
     progress: _Progress
     #: The refusal of a step, if one refused: the call then reads and writes no state.
     error: ServiceError | None
-    secrets: tuple[str, ...]
 
 
 def check(request: Request, *, endpoint: Endpoint, now: datetime, entropy: Entropy,
@@ -219,7 +223,7 @@ def check(request: Request, *, endpoint: Endpoint, now: datetime, entropy: Entro
         _check(request, protocol, endpoint, now, progress)
     except ServiceError as err:
         error = err
-    return Checked(request, protocol, now, source_ip, request_id, progress, error, _presented_secrets(request))
+    return Checked(request, protocol, now, source_ip, request_id, progress, error)
 
 
 def complete(checked: Checked, *, endpoint: Endpoint, store: Store, entropy: Entropy) -> Reply:
@@ -248,7 +252,9 @@ def complete(checked: Checked, *, endpoint: Endpoint, store: Store, entropy: Ent
         source_ip=checked.source_ip, user_agent=request.header("user-agent"), principal=progress.principal,
         access_key_id=claimed.access_key_id if claimed else None,
         recipient_account=progress.target or (progress.principal.account_id if progress.principal else None),
-        params=progress.params, output=progress.result.output, error=error, secrets=checked.secrets)
+        params=progress.params, output=progress.result.output, error=error,
+        # Only an error's message may quote what the client sent: the secrets are looked for then.
+        secrets=_presented_secrets(request) if error is not None else ())
     return Reply(status, (*headers, ("x-amzn-RequestId", checked.request_id)), body, event, progress.result.notices)
 
 

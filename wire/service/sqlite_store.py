@@ -58,6 +58,7 @@ class SqliteStore:
         self._record: tuple[str, str] | None = None
         #: Whether the current call / the open transaction changed state (a record put or deleted).
         self._call_changed = self.changed = False
+        self._savepoint = False  # whether the current call has opened its savepoint (at its first write)
         # The WAL file exists once the connection has read the database in WAL mode (above); an fsync through
         # any descriptor of a file flushes all of its data. None: an in-memory database, nothing to sync.
         self._wal = os.open(path + "-wal", os.O_RDONLY) if path != ":memory:" else None
@@ -85,24 +86,40 @@ class SqliteStore:
         raised, both are rolled back. `last_seq` is then the record's seq (0: none); `changed`
         becomes True when the block's state changes were kept.
         """
-        self._db.execute("SAVEPOINT change")
+        # The savepoint is opened by the call's first write (`_writing`): a call that only reads (most do)
+        # has nothing to roll back, and saves three statements.
         self.discard, self._record, self.last_seq, self._call_changed = False, None, 0, False
+        self._savepoint = False
         try:
             yield self
             if self.discard:
-                self._db.execute("ROLLBACK TO change")
+                self._rollback_call()
             else:
                 self.changed = self.changed or self._call_changed
             seq = 0
             if self._record is not None:
                 seq = self._db.execute("INSERT INTO trail (event_id, record) VALUES (?, ?)", self._record).lastrowid
-            self._db.execute("RELEASE change")
+            if self._savepoint:
+                self._db.execute("RELEASE change")
+                self._savepoint = False
             self.last_seq = seq or 0
         except BaseException:
             if self._db.in_transaction:
-                self._db.execute("ROLLBACK TO change")
-                self._db.execute("RELEASE change")
+                self._rollback_call()
             raise
+
+    def _writing(self) -> None:
+        """Open the current call's savepoint before its first write, so `change` can roll the call back alone."""
+        if not self._savepoint:
+            self._db.execute("SAVEPOINT change")
+            self._savepoint = True
+
+    def _rollback_call(self) -> None:
+        """Undo the current call's writes (none when it opened no savepoint)."""
+        if self._savepoint:
+            self._db.execute("ROLLBACK TO change")
+            self._db.execute("RELEASE change")
+            self._savepoint = False
 
     def commit(self, *, sync: bool = True) -> None:
         """Commit the open transaction, on disk when this returns if `sync` (else once `sync()` has run);
@@ -162,10 +179,12 @@ class SqliteStore:
 
     def put(self, account_id: str, kind: str, key: str, record: dict[str, Any]) -> None:
         self._call_changed = True
+        self._writing()
         self._db.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
                          (account_id, kind, key, json.dumps(record, sort_keys=True)))
 
     def delete(self, account_id: str, kind: str, key: str) -> bool:
+        self._writing()
         cursor = self._db.execute("DELETE FROM records WHERE account_id=? AND kind=? AND key=?",
                                   (account_id, kind, key))
         self._call_changed = self._call_changed or cursor.rowcount > 0

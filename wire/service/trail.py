@@ -31,7 +31,8 @@ _READ_ONLY_PREFIXES = ("Get", "List")
 
 
 def _time(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = value.astimezone(timezone.utc)  # strftime("%Y-%m-%dT%H:%M:%SZ"), a few times faster:
+    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
 
 
 #: UTF-16 surrogates: a string holds them alone only when undecodable header bytes or a JSON `\udXXX`

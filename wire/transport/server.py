@@ -226,9 +226,23 @@ def _reason(status: int) -> str:
     return HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
 
 
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _date() -> str:
+    """The Date header's value now: formatted once a second, not per response."""
+    global _date_cache
+    now = int(time.time())
+    second, text = _date_cache
+    if second != now:
+        text = formatdate(now, usegmt=True)
+        _date_cache = (now, text)  # one assignment: threads see either the old pair or the new one
+    return text
+
+
 def _send_response(conn: Any, sock: Any, status: int, headers: Sequence[tuple[str, str]], body: bytes, *,
                    head: bool = False) -> None:
-    framing = [("Content-Length", str(len(body))), ("Date", formatdate(usegmt=True))]
+    framing = [("Content-Length", str(len(body))), ("Date", _date())]
     # One write per response: a head and body sent apart meet Nagle and delayed ACKs (+40 ms each).
     data = conn.send(h11.Response(status_code=status, headers=[*headers, *framing], reason=_reason(status)))
     # The answer to HEAD declares its body's length but carries no body (h11 refuses one).
@@ -239,7 +253,7 @@ def _send_response(conn: Any, sock: Any, status: int, headers: Sequence[tuple[st
 def _send_streamed(conn: Any, sock: Any, status: int, headers: Sequence[tuple[str, str]], chunks: Iterable[bytes],
                    *, head: bool = False) -> None:
     """Send a reply whose body arrives in pieces: framed by the app's Content-Length, else chunked."""
-    response = h11.Response(status_code=status, headers=[*headers, ("Date", formatdate(usegmt=True))],
+    response = h11.Response(status_code=status, headers=[*headers, ("Date", _date())],
                             reason=_reason(status))
     sock.sendall(conn.send(response))
     for chunk in chunks:
