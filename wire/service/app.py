@@ -18,8 +18,9 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 import sigv4
 import wire
@@ -78,7 +79,12 @@ class AccountApp:
         self._committed = 0  # the number of the last committed batch
         self._synced = 0  # every batch up to this number is on disk
         self._appended = 0  # the seq of the last record appended to the file
+        #: Answers of `respond_group` waiting for an fsync: (batch number, deliver, fail).
+        self._due: list[tuple[int, Callable[[], None], Callable[[BaseException], None]]] = []
+        self._due_changed = threading.Condition()
+        self._closed = False
         threading.Thread(target=self._sync_trail, name="trail-sync", daemon=True).start()
+        threading.Thread(target=self._answer_after_sync, name="answer-after-sync", daemon=True).start()
 
     def _sync_trail(self) -> None:
         synced = 0
@@ -96,10 +102,69 @@ class AccountApp:
 
     def close(self) -> None:
         """Close the store and the trail (after the server that calls `respond` has stopped)."""
+        with self._due_changed:
+            self._closed = True
+            self._due_changed.notify()
         self.store.close()
         self.trail.close()
 
     def respond(self, request: sigv4.Request, source_ip: str) -> Reply:
+        reply, batch, depends_on = self._apply(request, source_ip)
+        self._commit(batch)
+        self._sync_store(depends_on)
+        self._log_notices(reply)
+        return reply
+
+    def respond_group(self, calls: Sequence[tuple[sigv4.Request, str]],
+                      answer: Callable[[int, Reply | BaseException], None]) -> None:
+        """Answer calls that arrived together (the server's event loop): one transaction for all of them,
+        then `answer(i, reply)` for each, at once for a call whose answer depends on no unsynced change,
+        else from the sync thread once an fsync covers it. A call that fails is answered with its exception."""
+        applied: list[tuple[int, Reply, _Batch, int]] = []
+        for i, (request, source_ip) in enumerate(calls):
+            try:
+                applied.append((i, *self._apply(request, source_ip)))
+            except Exception as err:  # a bug must cost one call, not the group
+                answer(i, err)
+        try:
+            for batch in {id(batch): batch for _, _, batch, _ in applied}.values():
+                self._commit(batch)
+        except Exception as err:  # rolled back: none of them is acknowledged
+            for i, *_ in applied:
+                answer(i, err)
+            return
+        later = []
+        for i, reply, _, depends_on in applied:
+            self._log_notices(reply)
+            if depends_on <= self._synced:
+                answer(i, reply)
+            else:
+                later.append((depends_on, partial(answer, i, reply), partial(answer, i)))
+        if later:
+            with self._due_changed:
+                self._due.extend(later)
+                self._due_changed.notify()
+
+    def _answer_after_sync(self) -> None:
+        """The sync thread: one fsync for every answer waiting for one, then those answers (or the failure)."""
+        while True:
+            with self._due_changed:
+                while not self._due and not self._closed:
+                    self._due_changed.wait()
+                if self._closed:
+                    return
+                due, self._due = self._due, []
+            try:
+                self._sync_store(max(number for number, _, _ in due))
+            except Exception as err:
+                for _, _, fail in due:
+                    fail(err)
+                continue
+            for _, deliver, _ in due:
+                deliver()
+
+    def _apply(self, request: sigv4.Request, source_ip: str) -> tuple[Reply, _Batch, int]:
+        """Run one call in the open transaction: its reply, its batch, and the batch its answer depends on."""
         # Signature, decoding and authorization need no state: other calls use the store meanwhile.
         checked = check(request, endpoint=self.endpoint, now=datetime.now(timezone.utc), entropy=os.urandom,
                         source_ip=source_ip)
@@ -117,12 +182,11 @@ class AccountApp:
             if self.store.changed:
                 self._changed = batch.number
             # What this answer depends on: every change this call saw or made.
-            depends_on = self._changed
-        self._commit(batch)
-        self._sync_store(depends_on)
+            return reply, batch, self._changed
+
+    def _log_notices(self, reply: Reply) -> None:
         for notice in reply.notices:
             self.log(f"serve: {notice}")
-        return reply
 
     def _commit(self, batch: _Batch) -> None:
         """Return once `batch` is committed and its records are in the file; raise if its commit failed."""
