@@ -376,6 +376,10 @@ class LocalServer:
                 self._flush(connection)
                 if connection.state is _READING and not connection.out:
                     self._advance(connection)  # a pipelined request may be in already
+            elif connection.state is _WAITING:
+                # More input (pipelined) while the app has the request: it waits in the socket until the
+                # answer is out (unwatched only now: most clients send nothing meanwhile, saving two syscalls).
+                self._watch(connection, 0)
             elif connection.state is _LINGERING:
                 self._drop_input(connection)
             else:
@@ -556,8 +560,7 @@ class LocalServer:
                 elif kind is h11.Request:
                     connection.head, connection.chunks, connection.started = event, [], True
                 elif kind is h11.EndOfMessage:
-                    connection.state = _WAITING
-                    self._watch(connection, 0)  # nothing more is read until this request is answered
+                    connection.state = _WAITING  # nothing more is read until this request is answered
                     self._ready.append(connection)
                     return
                 elif kind is h11.ConnectionClosed:
