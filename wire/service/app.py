@@ -7,9 +7,11 @@ half (signature, decoding, authorization) outside the store's lock and its
 commits the trail record in the same transaction as the change, and appends
 it to the trail file before the reply goes out (records a crash kept from the
 file are appended at start-up). Calls that arrive together share one commit
-(group commit); a state change is synced before it is acknowledged, by one
-fsync shared by the calls waiting for it and made while others run. An edge module (clock,
-entropy, threads; `tests/test_purity.py` lists it).
+(group commit: the server's event loop hands them over in one
+`respond_group`); a state change is synced before it is acknowledged, by one
+fsync shared by the calls waiting for it, made by a thread of its own while
+the loop serves others. An edge module (clock, entropy, threads;
+`tests/test_purity.py` lists it).
 """
 
 from __future__ import annotations
@@ -51,14 +53,15 @@ class AccountApp:
     """One request in, one committed reply out: the clock, entropy, store transaction and trail around `handle`.
 
     Group commit: each call runs under `_lock` as a savepoint of the open
-    transaction; the first of its callers to reach the commit commits the
-    transaction with every call in it (no fsync: that takes a moment), appends
-    their records to the file, and only then are those calls answered. Calls
+    transaction; the calls of one `respond_group` (or, called from threads,
+    the first caller of `respond` to reach the commit) commit the transaction
+    with every call in it (no fsync: that takes a moment), append their
+    records to the file, and only then are those calls answered. Calls
     arriving meanwhile gather in the next transaction. A call whose answer
     depends on a state change (it made one, or it ran after one) then waits
     until the store is synced past that change: one fsync of the WAL, made
     without holding `_lock`, for every call waiting at that moment, while new
-    calls run. A call that saw only synced state (reads and refusals, when no
+    calls run (`respond_group` hands such answers to the sync thread). A call that saw only synced state (reads and refusals, when no
     change is in flight) is answered without waiting for the disk; its record
     is committed, so it survives a crash of the process, and is on disk with
     the next sync (at most `TRAIL_SYNC_SECONDS` later). The file is fsynced
