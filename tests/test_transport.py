@@ -115,6 +115,8 @@ class FailingApp(EchoApp):
     def respond(self, request: sigv4.Request, source_ip: str) -> Reply:
         if request.target == "/fail":
             raise RuntimeError("a bug")
+        if request.target == "/inject":  # a header value h11 refuses to send (CR LF)
+            return Reply(200, (("X-Echo", "a\r\nSet-Cookie: x=1"),), b"")
         return super().respond(request, source_ip)
 
 
@@ -124,5 +126,20 @@ def test_an_app_that_fails_costs_one_request_not_the_server() -> None:
         failed = exchange(server, b"GET /fail HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n")
         assert failed.startswith(b"HTTP/1.1 500 ") and failed.count(b"HTTP/1.1") == 1
         assert b"InternalServerException" in failed and b"Connection: close" in failed
+        injected = exchange(server, b"GET /inject HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert injected.startswith(b"HTTP/1.1 500 ") and b"Set-Cookie" not in injected
         assert exchange(server, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n").endswith(b"GET /a 0")
     assert any("internal error on GET /fail" in line and "a bug" in line for line in app.lines)
+
+
+class GroupFailingApp(EchoApp):
+    def respond_group(self, calls: list[tuple[sigv4.Request, str]], answer: object) -> None:
+        raise RuntimeError("the app failed outside its calls")
+
+
+def test_an_app_that_fails_with_a_whole_group_answers_each_call_500_and_serves_on() -> None:
+    app = GroupFailingApp()
+    with LocalServer(app) as server:
+        for _ in range(2):
+            assert exchange(server, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 500 ")
+    assert sum("outside its calls" in line for line in app.lines) == 2

@@ -308,7 +308,8 @@ class LocalServer:
         self._accept_trouble: int | None = None  # the errno last logged, so a run of failures logs once
         self._connections: set[_Connection] = set()
         self._ready: list[_Connection] = []  # complete requests not yet handed to the app
-        self._soon: deque[Callable[[], None]] = deque()  # work for the loop from other threads
+        #: Work for the loop from any thread: (the connection it is for or None, function, arguments).
+        self._soon: deque[tuple[_Connection | None, Callable[..., None], tuple[Any, ...]]] = deque()
         self._threads: dict[socket.socket, threading.Thread] = {}  # streaming connections (the loop's to change)
         self._thread_lock = threading.Lock()  # stop() reads `_threads` from another thread
         self._loop = threading.Thread(target=self._run, name="serve-loop", daemon=True)
@@ -372,18 +373,8 @@ class LocalServer:
                 self._drain_wakeups()
             elif connection is self:
                 accept = True
-            elif mask & selectors.EVENT_WRITE:
-                self._flush(connection)
-                if connection.state is _READING and not connection.out:
-                    self._advance(connection)  # a pipelined request may be in already
-            elif connection.state is _WAITING:
-                # More input (pipelined) while the app has the request: it waits in the socket until the
-                # answer is out (unwatched only now: most clients send nothing meanwhile, saving two syscalls).
-                self._watch(connection, 0)
-            elif connection.state is _LINGERING:
-                self._drop_input(connection)
             else:
-                self._receive(connection)
+                self._guarded(connection, self._ready_for, connection, mask)
         self._run_soon()
         if self._ready:
             calls, self._ready = self._ready, []
@@ -391,6 +382,30 @@ class LocalServer:
             self._run_soon()
         if accept:  # after the closes of this turn, so their descriptors and slots are free again
             self._accept()
+
+    def _ready_for(self, connection: _Connection, mask: int) -> None:
+        """The socket of `connection` is ready for what `mask` says."""
+        if mask & selectors.EVENT_WRITE:
+            self._flush(connection)
+            if connection.state is _READING and not connection.out:
+                self._advance(connection)  # a pipelined request may be in already
+        elif connection.state is _WAITING:
+            # More input (pipelined) while the app has the request: it waits in the socket until the
+            # answer is out (unwatched only now: most clients send nothing meanwhile, saving two syscalls).
+            self._watch(connection, 0)
+        elif connection.state is _LINGERING:
+            self._drop_input(connection)
+        else:
+            self._receive(connection)
+
+    def _guarded(self, connection: _Connection | None, work: Callable[..., None], *args: Any) -> None:
+        """Run `work(*args)`; a bug it meets costs its connection (closed), never the loop."""
+        try:
+            work(*args)
+        except Exception as err:
+            self.app.log(f"serve: internal error in the event loop: {err!r}")
+            if connection is not None:
+                self._close(connection)
 
     def _drain(self) -> None:
         """Stopping: close the connections with no request in the app; finish answering the others."""
@@ -417,16 +432,17 @@ class LocalServer:
         except OSError:
             pass
 
-    def _call_soon(self, work: Callable[[], None]) -> None:
-        """Run `work` on the loop's thread (callable from any thread)."""
-        self._soon.append(work)
+    def _call_soon(self, connection: _Connection | None, work: Callable[..., None], *args: Any) -> None:
+        """Run `work(*args)` on the loop's thread (callable from any thread); `connection`: the one it is for."""
+        self._soon.append((connection, work, args))
         if threading.current_thread() is not self._loop:
             self._wake()
 
     def _run_soon(self) -> None:
         soon = self._soon
         while soon:
-            soon.popleft()()
+            connection, work, args = soon.popleft()
+            self._guarded(connection, work, *args)
 
     def _watch(self, connection: _Connection, mask: int) -> None:
         if mask == connection.mask:
@@ -508,7 +524,7 @@ class LocalServer:
         try:
             serve_streaming(sock, peer, self.app, self.limits, self._stopping, self._budget)
         finally:
-            self._call_soon(partial(self._thread_done, sock))
+            self._call_soon(None, self._thread_done, sock)
 
     def _thread_done(self, sock: socket.socket) -> None:
         with self._thread_lock:
@@ -574,20 +590,24 @@ class LocalServer:
             self._refuse(connection, Refusal(err.error_status_hint, f"malformed HTTP/1.1 request: {err}"))
 
     def _dispatch(self, connections: list[_Connection]) -> None:
-        calls = []
+        calls, taken = [], []
         for connection in connections:
             head = connection.head
             assert head is not None
             connection.exchange += 1
-            body = b"".join(connection.chunks)
-            connection.chunks = []
-            calls.append((sigv4.Request(head.method.decode("ascii"), head.target.decode("utf-8", "surrogateescape"),
-                                        text_headers(head), body), connection.peer))
-
-        exchanges = [connection.exchange for connection in connections]
+            body, connection.chunks = b"".join(connection.chunks), []
+            try:
+                request = sigv4.Request(head.method.decode("ascii"), head.target.decode("utf-8", "surrogateescape"),
+                                        text_headers(head), body)
+            except ValueError as err:  # h11 took it, the toolkit's Request does not: the client's to fix
+                self._refuse(connection, Refusal(400, f"malformed request: {err}"))
+                continue
+            calls.append((request, connection.peer))
+            taken.append((connection, connection.exchange))
 
         def answer(i: int, reply: Reply | BaseException) -> None:
-            self._call_soon(partial(self._answer, connections[i], exchanges[i], calls[i][0], reply))
+            connection, exchange = taken[i]
+            self._call_soon(connection, self._answer, connection, exchange, calls[i][0], reply)
 
         try:
             self._respond_group(calls, answer)
