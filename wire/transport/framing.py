@@ -100,13 +100,12 @@ class RequestFraming:
 
     def next_event(self) -> Any:
         event = self.conn.next_event()
-        kind = type(event)
-        if kind is h11.Data and self._bounded:
+        if isinstance(event, h11.Data) and self._bounded:
             self.held.take(len(event.data), self.limits)
             self._size += len(event.data)
             if self._size > self.limits.max_body_bytes:
                 raise Refusal(413, f"the body is over the {self.limits.max_body_bytes}-byte limit")
-        elif kind is h11.Request:
+        elif isinstance(event, h11.Request):
             self._check_head(event)
         return event
 
