@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from functools import partial
@@ -86,28 +85,32 @@ class AccountApp:
         self._due: list[tuple[int, Callable[[], None], Callable[[BaseException], None]]] = []
         self._due_changed = threading.Condition()
         self._closed = False
-        threading.Thread(target=self._sync_trail, name="trail-sync", daemon=True).start()
-        threading.Thread(target=self._answer_after_sync, name="answer-after-sync", daemon=True).start()
+        self._closing = threading.Event()
+        self._threads = [threading.Thread(target=self._sync_trail, name="trail-sync", daemon=True),
+                         threading.Thread(target=self._answer_after_sync, name="answer-after-sync", daemon=True)]
+        for thread in self._threads:
+            thread.start()
 
     def _sync_trail(self) -> None:
         synced = 0
-        while True:
-            time.sleep(TRAIL_SYNC_SECONDS)
+        while not self._closing.wait(TRAIL_SYNC_SECONDS):
             appended = self._appended
             if appended == synced:
                 continue
             # The store first: the file never holds a record whose change a power loss could undo.
             self._sync_store(self._committed)
-            if not self.trail.sync():
-                return  # closed
+            self.trail.sync()
             synced = self.store.exported = appended  # durable in the file: the store may prune them
             self.store.checkpoint()
 
     def close(self) -> None:
         """Close the store and the trail (after the server that calls `respond` has stopped)."""
+        self._closing.set()
         with self._due_changed:
             self._closed = True
             self._due_changed.notify()
+        for thread in self._threads:  # their syncs are over before the files close
+            thread.join()
         self.store.close()
         self.trail.close()
 
