@@ -21,7 +21,7 @@ PACKAGES = ("sigv4", "wire")
 #: The I/O edge: every module allowed to touch the world, and what for.
 EDGE_MODULES: dict[str, str] = {
     "wire.transport.client": "HTTP client: sockets, TLS, proxies",
-    "wire.transport.server": "HTTP server: listening socket, one thread per connection",
+    "wire.transport.server": "HTTP server: listening socket, an event loop over the connections, threads for streaming apps",
     "wire.service.sqlite_store": "the Account endpoint's state in SQLite",
     "wire.service.trail_log": "the CloudTrail file: append, fsync, torn-record repair",
     "wire.service.app": "clock, entropy and the request lock around the pure handler; reads the accounts file",

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+import sigv4
+
 from tests.service_helpers import Service
 from wire.service.app import AccountApp, build_app, load_accounts
 
@@ -70,3 +72,68 @@ def test_a_read_committed_with_an_unsynced_change_waits_for_its_sync(app: Accoun
     with app.store.change() as change:
         change.put("111122223333", "alternate_contact", "BILLING", dict(CONTACT))
     assert _steps(app, "GetAlternateContact", {"AlternateContactType": "BILLING"}) == ["commit", "sync"]
+
+
+def _group_steps(app: AccountApp, calls: list[tuple[str, dict[str, str]]]) -> list[str]:
+    """`respond_group` (the server's event loop) with `calls`: the store's commits and syncs and the answers,
+    in the order they happened, whatever thread they happened on."""
+    steps: list[str] = []
+    answered = threading.Event()
+    store = app.store
+    commit, sync = store.commit, store.sync
+
+    def spy_commit(*, sync: bool = True) -> None:
+        commit(sync=sync)
+        steps.append("commit")
+
+    def spy_sync() -> None:
+        sync()
+        steps.append("sync")
+
+    def answer(i: int, reply: object) -> None:
+        steps.append(f"answer {calls[i][0]} {getattr(reply, 'status', reply)}")
+        if sum(step.startswith("answer") for step in steps) == len(calls):
+            answered.set()
+
+    store.commit, store.sync = spy_commit, spy_sync  # type: ignore[method-assign]
+    try:
+        now = datetime.now(timezone.utc)
+        app.respond_group([(Service().signed(operation, params, at=now), "127.0.0.1") for operation, params in calls],
+                          answer)
+        assert answered.wait(5)
+    finally:
+        del store.commit, store.sync
+    return steps
+
+
+def test_calls_arriving_together_share_one_commit_and_a_write_is_answered_after_its_sync(app: AccountApp) -> None:
+    get = ("GetAlternateContact", {"AlternateContactType": "BILLING"})
+    # The first read ran before the write: it depends on no unsynced change and is answered after the commit.
+    assert _group_steps(app, [get, ("PutAlternateContact", CONTACT), get]) == [
+        "commit", "answer GetAlternateContact 404", "sync", "answer PutAlternateContact 200",
+        "answer GetAlternateContact 200"]
+    # A read of synced state is answered at once, after the commit of its record, without a sync.
+    assert _group_steps(app, [get, get]) == ["commit", "answer GetAlternateContact 200",
+                                             "answer GetAlternateContact 200"]
+
+
+def test_a_call_that_fails_in_a_group_costs_that_call_alone(app: AccountApp) -> None:
+    broken = sigv4.Request("POST", "/getAlternateContact", [("Host", "x")], b"{}")
+    replies: dict[int, object] = {}
+    app.respond_group([(broken, "127.0.0.1")], lambda i, reply: replies.__setitem__(i, reply))
+    assert getattr(replies[0], "status", None) == 403  # a refusal is a reply, not a failure
+
+    def check_fails(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    import wire.service.app as app_module
+    real_check = app_module.check
+    now = datetime.now(timezone.utc)
+    get = Service().signed("GetAlternateContact", {"AlternateContactType": "BILLING"}, at=now)
+    calls = iter([check_fails, real_check])
+    app_module.check = lambda *args, **kwargs: next(calls)(*args, **kwargs)  # type: ignore[assignment]
+    try:
+        app.respond_group([(get, "127.0.0.1"), (get, "127.0.0.1")], lambda i, reply: replies.__setitem__(i, reply))
+    finally:
+        app_module.check = real_check
+    assert isinstance(replies[0], RuntimeError) and getattr(replies[1], "status", None) == 404

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import re
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,3 +88,58 @@ def test_server_serves_any_app_and_refuses_at_the_http_layer() -> None:
         assert ok.startswith(b"HTTP/1.1 200 ") and ok.endswith(b"POST /a?b=1 3")
         assert exchange(server, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n").startswith(b"HTTP/1.1 413 ")
         assert exchange(server, b"NOT HTTP\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+
+
+def test_idle_connections_cost_no_thread_and_do_not_delay_others() -> None:
+    with LocalServer(EchoApp()) as server:
+        threads = threading.active_count()
+        idle = [socket.create_connection((server.host, server.port), timeout=5) for _ in range(50)]
+        # A client that sent half a request and one that never reads its answers hold nothing up.
+        idle[0].sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab")
+        idle[1].sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n" * 2000)
+        ok = exchange(server, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert ok.startswith(b"HTTP/1.1 200 ") and ok.endswith(b"GET /a 0")
+        assert threading.active_count() == threads
+        for sock in idle:
+            sock.close()
+
+
+def test_pipelined_requests_are_answered_in_order() -> None:
+    with LocalServer(EchoApp()) as server:
+        answers = exchange(server, b"".join(b"POST /%d HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nz" % n
+                                            for n in range(20)))
+        assert re.findall(rb"POST /\d+ 1", answers) == [b"POST /%d 1" % n for n in range(20)]
+
+
+class FailingApp(EchoApp):
+    def respond(self, request: sigv4.Request, source_ip: str) -> Reply:
+        if request.target == "/fail":
+            raise RuntimeError("a bug")
+        if request.target == "/inject":  # a header value h11 refuses to send (CR LF)
+            return Reply(200, (("X-Echo", "a\r\nSet-Cookie: x=1"),), b"")
+        return super().respond(request, source_ip)
+
+
+def test_an_app_that_fails_costs_one_request_not_the_server() -> None:
+    app = FailingApp()
+    with LocalServer(app) as server:
+        failed = exchange(server, b"GET /fail HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert failed.startswith(b"HTTP/1.1 500 ") and failed.count(b"HTTP/1.1") == 1
+        assert b"InternalServerException" in failed and b"Connection: close" in failed
+        injected = exchange(server, b"GET /inject HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert injected.startswith(b"HTTP/1.1 500 ") and b"Set-Cookie" not in injected
+        assert exchange(server, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n").endswith(b"GET /a 0")
+    assert any("internal error on GET /fail" in line and "a bug" in line for line in app.lines)
+
+
+class GroupFailingApp(EchoApp):
+    def respond_group(self, calls: list[tuple[sigv4.Request, str]], answer: object) -> None:
+        raise RuntimeError("the app failed outside its calls")
+
+
+def test_an_app_that_fails_with_a_whole_group_answers_each_call_500_and_serves_on() -> None:
+    app = GroupFailingApp()
+    with LocalServer(app) as server:
+        for _ in range(2):
+            assert exchange(server, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 500 ")
+    assert sum("outside its calls" in line for line in app.lines) == 2

@@ -7,9 +7,11 @@ half (signature, decoding, authorization) outside the store's lock and its
 commits the trail record in the same transaction as the change, and appends
 it to the trail file before the reply goes out (records a crash kept from the
 file are appended at start-up). Calls that arrive together share one commit
-(group commit); a state change is synced before it is acknowledged, by one
-fsync shared by the calls waiting for it and made while others run. An edge module (clock,
-entropy, threads; `tests/test_purity.py` lists it).
+(group commit: the server's event loop hands them over in one
+`respond_group`); a state change is synced before it is acknowledged, by one
+fsync shared by the calls waiting for it, made by a thread of its own while
+the loop serves others. An edge module (clock, entropy, threads;
+`tests/test_purity.py` lists it).
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 import sigv4
 import wire
@@ -50,14 +52,15 @@ class AccountApp:
     """One request in, one committed reply out: the clock, entropy, store transaction and trail around `handle`.
 
     Group commit: each call runs under `_lock` as a savepoint of the open
-    transaction; the first of its callers to reach the commit commits the
-    transaction with every call in it (no fsync: that takes a moment), appends
-    their records to the file, and only then are those calls answered. Calls
+    transaction; the calls of one `respond_group` (or, called from threads,
+    the first caller of `respond` to reach the commit) commit the transaction
+    with every call in it (no fsync: that takes a moment), append their
+    records to the file, and only then are those calls answered. Calls
     arriving meanwhile gather in the next transaction. A call whose answer
     depends on a state change (it made one, or it ran after one) then waits
     until the store is synced past that change: one fsync of the WAL, made
     without holding `_lock`, for every call waiting at that moment, while new
-    calls run. A call that saw only synced state (reads and refusals, when no
+    calls run (`respond_group` hands such answers to the sync thread). A call that saw only synced state (reads and refusals, when no
     change is in flight) is answered without waiting for the disk; its record
     is committed, so it survives a crash of the process, and is on disk with
     the next sync (at most `TRAIL_SYNC_SECONDS` later). The file is fsynced
@@ -78,28 +81,96 @@ class AccountApp:
         self._committed = 0  # the number of the last committed batch
         self._synced = 0  # every batch up to this number is on disk
         self._appended = 0  # the seq of the last record appended to the file
-        threading.Thread(target=self._sync_trail, name="trail-sync", daemon=True).start()
+        #: Answers of `respond_group` waiting for an fsync: (batch number, deliver, fail).
+        self._due: list[tuple[int, Callable[[], None], Callable[[BaseException], None]]] = []
+        self._due_changed = threading.Condition()
+        self._closed = False
+        self._closing = threading.Event()
+        self._threads = [threading.Thread(target=self._sync_trail, name="trail-sync", daemon=True),
+                         threading.Thread(target=self._answer_after_sync, name="answer-after-sync", daemon=True)]
+        for thread in self._threads:
+            thread.start()
 
     def _sync_trail(self) -> None:
         synced = 0
-        while True:
-            time.sleep(TRAIL_SYNC_SECONDS)
+        while not self._closing.wait(TRAIL_SYNC_SECONDS):
             appended = self._appended
             if appended == synced:
                 continue
             # The store first: the file never holds a record whose change a power loss could undo.
             self._sync_store(self._committed)
-            if not self.trail.sync():
-                return  # closed
+            self.trail.sync()
             synced = self.store.exported = appended  # durable in the file: the store may prune them
             self.store.checkpoint()
 
     def close(self) -> None:
         """Close the store and the trail (after the server that calls `respond` has stopped)."""
+        self._closing.set()
+        with self._due_changed:
+            self._closed = True
+            self._due_changed.notify()
+        for thread in self._threads:  # their syncs are over before the files close
+            thread.join()
         self.store.close()
         self.trail.close()
 
     def respond(self, request: sigv4.Request, source_ip: str) -> Reply:
+        reply, batch, depends_on = self._apply(request, source_ip)
+        self._commit(batch)
+        self._sync_store(depends_on)
+        self._log_notices(reply)
+        return reply
+
+    def respond_group(self, calls: Sequence[tuple[sigv4.Request, str]],
+                      answer: Callable[[int, Reply | BaseException], None]) -> None:
+        """Answer calls that arrived together (the server's event loop): one transaction for all of them,
+        then `answer(i, reply)` for each, at once for a call whose answer depends on no unsynced change,
+        else from the sync thread once an fsync covers it. A call that fails is answered with its exception."""
+        applied: list[tuple[int, Reply, _Batch, int]] = []
+        for i, (request, source_ip) in enumerate(calls):
+            try:
+                applied.append((i, *self._apply(request, source_ip)))
+            except Exception as err:  # a bug must cost one call, not the group
+                answer(i, err)
+        try:
+            for batch in {id(batch): batch for _, _, batch, _ in applied}.values():
+                self._commit(batch)
+        except Exception as err:  # rolled back: none of them is acknowledged
+            for i, *_ in applied:
+                answer(i, err)
+            return
+        later = []
+        for i, reply, _, depends_on in applied:
+            self._log_notices(reply)
+            if depends_on <= self._synced:
+                answer(i, reply)
+            else:
+                later.append((depends_on, partial(answer, i, reply), partial(answer, i)))
+        if later:
+            with self._due_changed:
+                self._due.extend(later)
+                self._due_changed.notify()
+
+    def _answer_after_sync(self) -> None:
+        """The sync thread: one fsync for every answer waiting for one, then those answers (or the failure)."""
+        while True:
+            with self._due_changed:
+                while not self._due and not self._closed:
+                    self._due_changed.wait()
+                if self._closed:
+                    return
+                due, self._due = self._due, []
+            try:
+                self._sync_store(max(number for number, _, _ in due))
+            except Exception as err:
+                for _, _, fail in due:
+                    fail(err)
+                continue
+            for _, deliver, _ in due:
+                deliver()
+
+    def _apply(self, request: sigv4.Request, source_ip: str) -> tuple[Reply, _Batch, int]:
+        """Run one call in the open transaction: its reply, its batch, and the batch its answer depends on."""
         # Signature, decoding and authorization need no state: other calls use the store meanwhile.
         checked = check(request, endpoint=self.endpoint, now=datetime.now(timezone.utc), entropy=os.urandom,
                         source_ip=source_ip)
@@ -117,12 +188,11 @@ class AccountApp:
             if self.store.changed:
                 self._changed = batch.number
             # What this answer depends on: every change this call saw or made.
-            depends_on = self._changed
-        self._commit(batch)
-        self._sync_store(depends_on)
+            return reply, batch, self._changed
+
+    def _log_notices(self, reply: Reply) -> None:
         for notice in reply.notices:
             self.log(f"serve: {notice}")
-        return reply
 
     def _commit(self, batch: _Batch) -> None:
         """Return once `batch` is committed and its records are in the file; raise if its commit failed."""

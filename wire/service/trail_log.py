@@ -44,11 +44,11 @@ class TrailLog:
             if sync:
                 os.fsync(self._file.fileno())
 
-    def sync(self) -> bool:
-        """fsync what has been appended; False once the file is closed."""
+    def sync(self) -> None:
+        """fsync what has been appended (nothing once the file is closed)."""
         with self._lock:
             if self._file.closed:
-                return False
+                return
             # Through a descriptor of its own (an fsync through any descriptor syncs the file), so the
             # fsync runs without the lock: appends, which answers wait for, go on meanwhile.
             fd = os.dup(self._file.fileno())
@@ -56,7 +56,6 @@ class TrailLog:
             os.fsync(fd)
         finally:
             os.close(fd)
-        return True
 
     def last_event_ids(self, n: int) -> set[str]:
         """The eventIDs of the file's last `n` records."""

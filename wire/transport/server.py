@@ -1,45 +1,52 @@
-"""The HTTP/1.1 server of the edge: an accept loop, per-connection limits, keep-alive, refusals.
+"""The HTTP/1.1 server of the edge: an event loop owning the sockets, limits, keep-alive, refusals.
 
-Strategy: h11 frames the bytes, this module owns the sockets; an app decides
-everything else (`app.respond(request, source_ip)` returns a reply with
-status, headers and body; `app.log(line)` takes operator notices). A
-streaming app (the signing proxy) reads the request body as it arrives and
-answers with a body that is sent as it is produced, under the same limits. The HTTP
-layer refuses what never reaches the app (400 malformed, 408 slow, 413 body,
-431 head) and lingers after a refusal so the client reads it.
-
-Threads, one per connection, rather than asyncio: the handler, sigv4 and
-sqlite3 are synchronous and CPU-bound (an event loop would only add
-executor hops around them), a local endpoint serves a handful of clients,
-and blocking sockets with timeouts give slow-client protection directly.
-The accept loop is ours (a listener with a short timeout so stop() is
-noticed) because it also tracks live connections for a clean shutdown.
+Strategy: `wire.transport.framing` applies h11 and the limits to the bytes;
+this module owns the sockets; an app decides everything else. One thread
+runs a `selectors` loop that accepts, reads, answers and closes every
+connection, so an idle or slow client costs a socket and a small buffer,
+not a thread, and no call waits for a thread handoff under the GIL. Requests
+that complete in the same turn of the loop are handed to the app together
+(`app.respond_group(calls, answer)`; an app without it is called with
+`respond` one request at a time), so an app can commit them as one
+transaction; `answer` may be called later from another thread (a write
+waiting for its fsync) and wakes the loop. A streaming app (the signing
+proxy) reads the request body as it arrives and blocks on its upstream:
+each of its connections is served by a thread of its own, under the same
+limits. The HTTP layer refuses what never reaches the app (400 malformed,
+408 slow, 413 body, 431 head, 503 budget) and lingers after a refusal so the
+client reads it.
 """
 
 from __future__ import annotations
 
 import errno
-import json
+import selectors
 import signal
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from email.utils import formatdate
-from http import HTTPStatus
+from functools import partial
 from typing import Any, Protocol
 
 import h11
 
 import sigv4
+from wire.transport.framing import (
+    Held, Refusal, RequestFraming, ServeLimits, held_body, http_date, refusal_bytes, response_bytes, response_head,
+    text_headers,
+)
+
+__all__ = ["App", "ListenError", "LocalServer", "Reply", "ServeLimits", "serve_until_signal", "start_server",
+           "wait_for_signal"]
 
 
 class Reply(Protocol):
     """What an app answers: `wire.service.Reply` has these.
 
     A `body` of bytes goes out with its Content-Length; an iterable of bytes
-    is sent piece by piece as the app produces it (with the app's
+    is sent piece by piece as a streaming app produces it (with the app's
     Content-Length header when it gives one, else chunked).
     """
 
@@ -53,14 +60,19 @@ class Reply(Protocol):
     def body(self) -> bytes | Iterable[bytes]: ...
 
 
+#: How the server hands an app the requests that arrived together: `answer(i, reply)` once for each
+#: call `i`, from within or later from any thread; an exception in place of the reply is answered 500.
+Answer = Callable[[int, "Reply | BaseException"], None]
+
+
 class App(Protocol):
     """The server's view of an application: one request in, one reply out.
 
-    An app with a true `streaming` attribute gets the request body as an
-    iterator of bytes, read from the socket (limits enforced) as the app
-    consumes it; others get it whole, as bytes. A streaming app may also have
-    `relays_body(headers) -> bool`: true for a request whose body it passes on
-    as it arrives, holding none of it, so that neither `max_body_bytes` nor
+    An app may also have `respond_group(calls, answer)`, taking a list of (request, source_ip) that
+    arrived together (see `Answer`). An app with a true `streaming` attribute gets the request body as an
+    iterator of bytes, read from the socket (limits enforced) as the app consumes it; others get it
+    whole, as bytes. A streaming app may also have `relays_body(headers) -> bool`: true for a request
+    whose body it passes on as it arrives, holding none of it, so that neither `max_body_bytes` nor
     `max_buffered_bytes` bounds that body (memory is bounded by the streaming).
     """
 
@@ -69,28 +81,14 @@ class App(Protocol):
     def respond(self, request: sigv4.Request, source_ip: str) -> Reply: ...
 
 
-@dataclass(frozen=True)
-class ServeLimits:
-    max_header_bytes: int = 16 * 1024
-    max_body_bytes: int = 1024 * 1024
-    #: A request (its head and body) must arrive within this many seconds of its first byte; idle
-    #: keep-alive connections are closed after it too.
-    client_timeout: float = 10.0
-    #: Connections served at once; at the limit the server stops accepting (new clients wait in the
-    #: listen backlog) until one closes, so the connections already admitted are never starved.
-    max_connections: int = 128
-    #: Request bodies held in memory across all connections; a body that would go over it is
-    #: refused with 503 and Retry-After.
-    max_buffered_bytes: int = 32 * 1024 * 1024
-    #: Seconds a client is asked to wait (Retry-After) when the buffered-bytes budget is spent.
-    retry_after: int = 1
-
-
 #: accept() errors that mean "out of descriptors, buffers or memory for now" or "that one client
 #: gave up": the listener is fine, so the loop backs off briefly and goes on.
 _TRANSIENT_ACCEPT_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.EAGAIN,
                                       errno.ECONNABORTED, errno.EPROTO, errno.EPERM})
 _ACCEPT_BACKOFF = 0.05  # seconds: long enough not to spin, short enough that freed descriptors are used at once
+_LINGER_SECONDS, _LINGER_BYTES = 0.5, 4 << 20
+_TICK = 0.1  # seconds between checks of the connections' deadlines
+_READ_SIZE = 65536
 
 
 class _Budget:
@@ -98,7 +96,7 @@ class _Budget:
 
     def __init__(self, limit: int) -> None:
         self.limit, self.held = limit, 0
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the threads of streaming connections share it with the loop
 
     def take(self, n: int) -> bool:
         """Reserve `n` bytes; False (nothing reserved) when that would go over the limit."""
@@ -113,291 +111,382 @@ class _Budget:
             self.held -= n
 
 
-
-class _Refusal(Exception):
-    """The HTTP layer refuses the request before it reaches the service (400, 408, 413, 431, 503)."""
-
-    def __init__(self, status: int, message: str, headers: Sequence[tuple[str, str]] = ()) -> None:
-        super().__init__(message)
-        self.status, self.headers = status, headers
+def _late(limits: ServeLimits) -> Refusal:
+    return Refusal(408, f"the request did not arrive within {limits.client_timeout:g} s")
 
 
-class _Held:
-    """What one connection holds of the shared `_Budget`: returned when its request has been answered."""
-
-    def __init__(self, budget: _Budget) -> None:
-        self.budget, self.n = budget, 0
-
-    def take(self, n: int, limits: ServeLimits) -> None:
-        if not self.budget.take(n):
-            raise _Refusal(503, f"the server holds {limits.max_buffered_bytes} bytes of request bodies already; "
-                                f"retry in {limits.retry_after} s", [("Retry-After", str(limits.retry_after))])
-        self.n += n
-
-    def release(self) -> None:
-        self.budget.give(self.n)
-        self.n = 0
+def _internal_error(app: App, method: str, target: str, err: BaseException) -> str:
+    """Log a failure of the app (a bug must cost one request, not the server); the message its client gets."""
+    app.log(f"serve: internal error on {method} {target}: {err!r}")
+    return "The local endpoint failed; the call may have been applied; see its log."
 
 
-def _request_events(conn: Any, sock: Any, limits: ServeLimits, held: _Held,
-                    relayed: Callable[[list[tuple[str, str]]], bool]) -> Iterator[Any]:
+# -- a streaming app's connection: a thread of its own, blocking sockets --------------------------------------
+
+
+def _request_events(framing: RequestFraming, sock: Any) -> Iterator[Any]:
     """One request's h11 events as they arrive (Request, Data..., EndOfMessage), the limits enforced
-    (raises _Refusal); none when the client closes or idles out before sending a request. The body's
-    bytes are reserved in `held` as they arrive, unless `relayed(headers)` says the app holds none of them:
-    such a body is bounded by neither the body limit nor the buffered-bytes budget."""
+    (raises Refusal); none when the client closes or idles out before sending a request."""
+    limits = framing.limits
     deadline: float | None = None
-    size = 0
-    bounded = True
     while True:
-        event = conn.next_event()
+        event = framing.next_event()
         if event is h11.NEED_DATA:
             remaining = limits.client_timeout if deadline is None else deadline - time.monotonic()
             if remaining <= 0:
-                raise _Refusal(408, f"the request did not arrive within {limits.client_timeout:g} s")
+                raise _late(limits)
             sock.settimeout(remaining)
             try:
-                data = sock.recv(65536)
+                data = sock.recv(_READ_SIZE)
             except TimeoutError:
                 if deadline is None:
                     return  # idle keep-alive connection: close quietly
-                raise _Refusal(408, f"the request did not arrive within {limits.client_timeout:g} s") from None
+                raise _late(limits) from None
             if deadline is None and data:
                 deadline = time.monotonic() + limits.client_timeout
-            conn.receive_data(data)
-        elif isinstance(event, h11.Request):
-            # h11 bounds a head that arrives in pieces; one that arrives whole is measured here.
-            head_size = len(event.target) + sum(len(n) + len(v) + 4 for n, v in event.headers.raw_items())
-            if head_size > limits.max_header_bytes:
-                raise _Refusal(431, f"the request head ({head_size} bytes) is over the "
-                                    f"{limits.max_header_bytes}-byte limit")
-            fields = dict(event.headers)
-            if b"content-length" in fields and b"transfer-encoding" in fields:
-                # RFC 9112 6.1: a request with both may be an attempt at request smuggling; answer it as an
-                # error and close, so nothing after it on this connection is read as a request of its own.
-                raise _Refusal(400, "the request has both Content-Length and Transfer-Encoding (RFC 9112 6.1)")
-            length = fields.get(b"content-length")
-            bounded = not relayed(_text_headers(event))
-            if bounded and length is not None and int(length) > limits.max_body_bytes:
-                raise _Refusal(413, f"the body ({int(length)} bytes) is over the {limits.max_body_bytes}-byte limit")
-            if conn.they_are_waiting_for_100_continue:
-                sock.sendall(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
-            yield event
-        elif isinstance(event, h11.Data) and not bounded:
-            yield event
-        elif isinstance(event, h11.Data):
-            held.take(len(event.data), limits)
-            size += len(event.data)
-            if size > limits.max_body_bytes:
-                raise _Refusal(413, f"the body is over the {limits.max_body_bytes}-byte limit")
-            yield event
-        elif isinstance(event, h11.EndOfMessage):
-            yield event
+            framing.receive(data)
+            continue
+        if framing.interim:
+            sock.sendall(framing.take_interim())
+        if isinstance(event, h11.ConnectionClosed):
             return
-        elif isinstance(event, h11.ConnectionClosed):
+        yield event
+        if isinstance(event, h11.EndOfMessage):
             return
 
 
-def _text_headers(head: h11.Request) -> list[tuple[str, str]]:
-    return [(n.decode("latin-1"), v.decode("utf-8", "surrogateescape")) for n, v in head.headers.raw_items()]
-
-
-def _held_body(headers: list[tuple[str, str]]) -> bool:
-    return False
-
-
-def _read_request(conn: Any, sock: Any, limits: ServeLimits, held: _Held, streaming: bool = False,
-                  relayed: Callable[[list[tuple[str, str]]], bool] = _held_body,
-                  ) -> tuple[str, str, list[tuple[str, str]], bytes | Iterator[bytes]] | None:
-    """The next request's (method, target, headers, body); None when the client closed or idled out.
-
-    The body is bytes, or with `streaming` an iterator that reads it as it is consumed; its bytes are
-    reserved in `held` as they arrive, unless `relayed(headers)` (see `App`).
-    """
-    events = _request_events(conn, sock, limits, held, relayed if streaming else _held_body)
+def _read_request(framing: RequestFraming, sock: Any) -> tuple[str, str, list[tuple[str, str]], Iterator[bytes]] | None:
+    """The next request's (method, target, headers, body read as it is consumed); None when the client
+    closed or idled out."""
+    events = _request_events(framing, sock)
     head = next(events, None)
     if not isinstance(head, h11.Request):
         return None
     chunks = (bytes(event.data) for event in events if isinstance(event, h11.Data))
-    return (head.method.decode("ascii"), head.target.decode("utf-8", "surrogateescape"), _text_headers(head),
-            chunks if streaming else b"".join(chunks))
+    return head.method.decode("ascii"), head.target.decode("utf-8", "surrogateescape"), text_headers(head), chunks
 
 
-def _reason(status: int) -> str:
-    return HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
-
-
-_date_cache: tuple[int, str] = (0, "")
-
-
-def _date() -> str:
-    """The Date header's value now: formatted once a second, not per response."""
-    global _date_cache
-    now = int(time.time())
-    second, text = _date_cache
-    if second != now:
-        text = formatdate(now, usegmt=True)
-        _date_cache = (now, text)  # one assignment: threads see either the old pair or the new one
-    return text
-
-
-def _send_response(conn: Any, sock: Any, status: int, headers: Sequence[tuple[str, str]], body: bytes, *,
-                   head: bool = False) -> None:
-    framing = [("Content-Length", str(len(body))), ("Date", _date())]
-    # One write per response: a head and body sent apart meet Nagle and delayed ACKs (+40 ms each).
-    data = conn.send(h11.Response(status_code=status, headers=[*headers, *framing], reason=_reason(status)))
-    # The answer to HEAD declares its body's length but carries no body (h11 refuses one).
-    payload = conn.send(h11.Data(data=body)) if body and not head else b""
-    sock.sendall(data + payload + conn.send(h11.EndOfMessage()))
-
-
-def _send_streamed(conn: Any, sock: Any, status: int, headers: Sequence[tuple[str, str]], chunks: Iterable[bytes],
-                   *, head: bool = False) -> None:
-    """Send a reply whose body arrives in pieces: framed by the app's Content-Length, else chunked."""
-    response = h11.Response(status_code=status, headers=[*headers, ("Date", _date())],
-                            reason=_reason(status))
-    sock.sendall(conn.send(response))
+def _send_streamed(conn: h11.Connection, sock: Any, status: int, headers: Sequence[tuple[str, str]],
+                   chunks: Iterable[bytes] | bytes, *, head: bool = False) -> None:
+    if isinstance(chunks, bytes):
+        sock.sendall(response_bytes(conn, status, headers, chunks, http_date(time.time()), head=head))
+        return
+    sock.sendall(response_head(conn, status, headers, http_date(time.time())))
     for chunk in chunks:
         if chunk and not head:
             sock.sendall(conn.send(h11.Data(data=chunk)))
     sock.sendall(conn.send(h11.EndOfMessage()))
 
 
-def _refuse(conn: Any, sock: Any, status: int, message: str, code: str | None = None, *, head: bool = False,
-            extra: Sequence[tuple[str, str]] = ()) -> None:
-    if conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+def _refuse_blocking(framing: RequestFraming, sock: Any, status: int, message: str, code: str | None = None, *,
+                     head: bool = False, extra: Sequence[tuple[str, str]] = ()) -> None:
+    data = refusal_bytes(framing.conn, status, message, http_date(time.time()), code, head=head, extra=extra)
+    if not data:
         return
-    headers = [("Content-Type", "application/json"), ("Connection", "close"), *extra]
     try:
-        _send_response(conn, sock, status, [*headers, *([("x-amzn-ErrorType", code)] if code else [])],
-                       json.dumps({"message": message}).encode(), head=head)
-        _linger(sock)
-    except (h11.LocalProtocolError, OSError):
+        sock.sendall(data)
+        # Read and drop what the client is still sending, briefly: closing with unread input makes
+        # the kernel send a reset, which can destroy the refusal before the client reads it.
+        sock.shutdown(socket.SHUT_WR)
+        deadline, dropped = time.monotonic() + _LINGER_SECONDS, 0
+        while dropped < _LINGER_BYTES and (remaining := deadline - time.monotonic()) > 0:
+            sock.settimeout(remaining)
+            chunk = sock.recv(_READ_SIZE)
+            if not chunk:
+                return
+            dropped += len(chunk)
+    except (TimeoutError, OSError):
         pass
 
 
-def _linger(sock: Any, seconds: float = 0.5, most: int = 4 << 20) -> None:
-    """Read and drop what the client is still sending, briefly: closing with unread input makes
-    the kernel send a reset, which can destroy the refusal before the client reads it."""
-    sock.shutdown(socket.SHUT_WR)
-    deadline, dropped = time.monotonic() + seconds, 0
-    while dropped < most and (remaining := deadline - time.monotonic()) > 0:
-        sock.settimeout(remaining)
-        try:
-            chunk = sock.recv(65536)
-        except TimeoutError:
-            return
-        if not chunk:
-            return
-        dropped += len(chunk)
-
-
-def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stopping: Any,
-                     budget: _Budget | None = None) -> None:
-    """Serve requests on one connection until it closes, errs, idles out or the server stops.
-
-    `budget`: the request-body bytes shared with other connections (default: this connection's own).
-    """
-    conn = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_header_bytes)
-    streaming = bool(getattr(app, "streaming", False))
-    held = _Held(budget or _Budget(limits.max_buffered_bytes))
+def serve_streaming(sock: Any, peer: str, app: App, limits: ServeLimits, stopping: threading.Event,
+                    budget: _Budget) -> None:
+    """Serve a streaming app's requests on one connection until it closes, errs, idles out or the server stops."""
+    framing = RequestFraming(limits, Held(budget), getattr(app, "relays_body", held_body))
     try:
         while not stopping.is_set():
-            held.release()  # the previous request has been answered: its body is no longer held
+            framing.held.release()  # the previous request has been answered: its body is no longer held
             try:
-                received = _read_request(conn, sock, limits, held, streaming, getattr(app, "relays_body", _held_body))
+                received = _read_request(framing, sock)
                 if received is None:
                     return
                 method, target, headers, body = received
                 try:
                     reply = app.respond(sigv4.Request(method, target, headers, body), peer)
-                    if not isinstance(body, bytes):
-                        for _ in body:  # what a streaming app left unread
-                            pass
-                except (_Refusal, h11.RemoteProtocolError):
+                    for _ in body:  # what the app left unread
+                        pass
+                except (Refusal, h11.RemoteProtocolError):
                     raise  # the body broke a limit or the protocol while the app read it
-                except Exception as err:  # a bug must cost one request, not the server
-                    app.log(f"serve: internal error on {method} {target}: {err!r}")
-                    _refuse(conn, sock, 500, "The local endpoint failed; the call may have been applied; see its log.",
-                            "InternalServerException", head=method == "HEAD")
+                except Exception as err:
+                    _refuse_blocking(framing, sock, 500, _internal_error(app, method, target, err),
+                                     "InternalServerException", head=method == "HEAD")
                     return
-            except _Refusal as refusal:
-                _refuse(conn, sock, refusal.status, str(refusal), extra=refusal.headers)
+            except Refusal as refusal:
+                _refuse_blocking(framing, sock, refusal.status, str(refusal), extra=refusal.headers)
                 return
             except h11.RemoteProtocolError as err:
-                _refuse(conn, sock, err.error_status_hint, f"malformed HTTP/1.1 request: {err}")
+                _refuse_blocking(framing, sock, err.error_status_hint, f"malformed HTTP/1.1 request: {err}")
                 return
-            if isinstance(reply.body, bytes):
-                _send_response(conn, sock, reply.status, reply.headers, reply.body, head=method == "HEAD")
-            else:
-                try:
-                    _send_streamed(conn, sock, reply.status, reply.headers, reply.body, head=method == "HEAD")
-                except OSError:
-                    raise
-                except Exception as err:  # the app's body failed half-way: the client sees the connection close
-                    app.log(f"serve: reply to {method} {target} cut short: {err}")
-                    return
-            if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+            try:
+                _send_streamed(framing.conn, sock, reply.status, reply.headers, reply.body, head=method == "HEAD")
+            except OSError:
+                raise
+            except Exception as err:  # the app's body failed half-way: the client sees the connection close
+                app.log(f"serve: reply to {method} {target} cut short: {err}")
                 return
-            conn.start_next_cycle()
+            if not framing.answered():
+                return
     except OSError:
         return  # the client went away
     finally:
-        held.release()
+        framing.held.release()
         sock.close()
 
 
-class LocalServer:
-    """The accept loop: a listening socket and one thread per connection, at most `limits.max_connections`.
+# -- every other app: the event loop --------------------------------------------------------------------------
 
-    Memory is bounded by max_connections x (max_header_bytes + 64 KiB read buffer + a thread)
-    + max_buffered_bytes of request bodies.
+_READING, _WAITING, _CLOSING, _LINGERING = "reading", "waiting", "closing", "lingering"
+
+
+class _Connection:
+    """One connection of the loop: its framing, the request being read, the bytes not yet sent."""
+
+    __slots__ = ("sock", "peer", "framing", "state", "started", "deadline", "head", "chunks", "out", "mask",
+                 "exchange", "linger", "dropped")
+
+    def __init__(self, sock: socket.socket, peer: str, framing: RequestFraming, deadline: float) -> None:
+        self.sock, self.peer, self.framing = sock, peer, framing
+        #: _READING a request (`started`: its first byte is in), _WAITING for the app's answer, _CLOSING
+        #: (the last answer is being sent), _LINGERING (after a refusal: dropping input until the client closes).
+        self.state = _READING
+        self.started = False
+        self.deadline = deadline  # when the current state times out (monotonic)
+        self.head: h11.Request | None = None
+        self.chunks: list[bytes] = []
+        self.out = b""  # what the socket did not take yet
+        self.mask = 0  # the events the selector watches for
+        self.exchange = 0  # counts the requests handed to the app, so a late answer finds its own request
+        self.linger = False  # whether to linger once the last answer is out (it is a refusal)
+        self.dropped = 0  # the bytes dropped while lingering
+
+
+def _respond_each(app: App, calls: Sequence[tuple[sigv4.Request, str]], answer: Answer) -> None:
+    """`respond_group` for an app that answers one request at a time."""
+    for i, (request, source_ip) in enumerate(calls):
+        try:
+            reply: Reply | BaseException = app.respond(request, source_ip)
+        except Exception as err:
+            reply = err
+        answer(i, reply)
+
+
+class LocalServer:
+    """The listening socket and the connections: an event loop, plus a thread per connection of a streaming
+    app; at most `limits.max_connections` connections.
+
+    Memory is bounded by max_connections x (max_header_bytes + 64 KiB read buffer + the answer being sent)
+    + max_buffered_bytes of request bodies (+ a thread per connection of a streaming app).
     """
 
     def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0,
                  limits: ServeLimits = ServeLimits()) -> None:
         self.app, self.limits = app, limits
         self._listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
-        self._listener.settimeout(0.2)  # accept() wakes up this often to notice stop()
+        self._listener.setblocking(False)
         self.host, self.port = self._listener.getsockname()[:2]
-        self._stopping = threading.Event()
-        self._live: dict[Any, threading.Thread] = {}
-        self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(limits.max_connections)
+        self._streaming = bool(getattr(app, "streaming", False))
+        self._respond_group = getattr(app, "respond_group", None) or partial(_respond_each, app)
         self._budget = _Budget(limits.max_buffered_bytes)
+        self._stopping = threading.Event()
+        self._selector = selectors.DefaultSelector()
+        self._waker, self._wake_end = socket.socketpair()
+        self._waker.setblocking(False)
+        self._wake_end.setblocking(False)
+        self._selector.register(self._wake_end, selectors.EVENT_READ, None)
+        self._listening = False
+        self._resume_at = 0.0  # when an accept failure's back-off ends (monotonic)
         self._accept_trouble: int | None = None  # the errno last logged, so a run of failures logs once
-        self._acceptor = threading.Thread(target=self._accept, name="serve-accept", daemon=True)
+        self._connections: set[_Connection] = set()
+        self._ready: list[_Connection] = []  # complete requests not yet handed to the app
+        #: Work for the loop from any thread: (the connection it is for or None, function, arguments).
+        self._soon: deque[tuple[_Connection | None, Callable[..., None], tuple[Any, ...]]] = deque()
+        self._threads: dict[socket.socket, threading.Thread] = {}  # streaming connections (the loop's to change)
+        self._thread_lock = threading.Lock()  # stop() reads `_threads` from another thread
+        self._loop = threading.Thread(target=self._run, name="serve-loop", daemon=True)
 
     @property
     def url(self) -> str:
         return f"http://[{self.host}]:{self.port}" if ":" in self.host else f"http://{self.host}:{self.port}"
 
     def start(self) -> "LocalServer":
-        self._acceptor.start()
+        self._listen(True)
+        self._loop.start()
         return self
 
+    def stop(self) -> None:
+        """Stop accepting, let in-flight requests finish, close idle connections."""
+        self._stopping.set()
+        self._wake()
+        self._loop.join()
+        with self._thread_lock:
+            threads = list(self._threads.items())
+        for sock, _ in threads:
+            try:
+                sock.shutdown(socket.SHUT_RD)  # wakes a recv() waiting for the next request
+            except OSError:
+                pass
+        for _, thread in threads:
+            thread.join(self.limits.client_timeout + 1)
+
+    def __enter__(self) -> "LocalServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- the loop ------------------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            next_tick = time.monotonic() + _TICK
+            while not self._stopping.is_set():
+                self._turn(0 if self._ready else _TICK)
+                now = time.monotonic()
+                if now >= next_tick:
+                    self._expire(now)
+                    next_tick = now + _TICK
+            self._drain()
+        finally:
+            self._listener.close()
+            for connection in list(self._connections):
+                self._close(connection)
+            self._selector.close()
+            self._waker.close()
+            self._wake_end.close()
+
+    def _turn(self, timeout: float) -> None:
+        """One turn: read what arrived, hand the complete requests to the app, send what is answered."""
+        accept = False
+        for key, mask in self._selector.select(timeout):
+            connection = key.data
+            if connection is None:
+                self._drain_wakeups()
+            elif connection is self:
+                accept = True
+            else:
+                self._guarded(connection, self._ready_for, connection, mask)
+        self._run_soon()
+        if self._ready:
+            calls, self._ready = self._ready, []
+            self._dispatch(calls)
+            self._run_soon()
+        if accept:  # after the closes of this turn, so their descriptors and slots are free again
+            self._accept()
+
+    def _ready_for(self, connection: _Connection, mask: int) -> None:
+        """The socket of `connection` is ready for what `mask` says."""
+        if mask & selectors.EVENT_WRITE:
+            self._flush(connection)
+            if connection.state is _READING and not connection.out:
+                self._advance(connection)  # a pipelined request may be in already
+        elif connection.state is _WAITING:
+            # More input (pipelined) while the app has the request: it waits in the socket until the
+            # answer is out (unwatched only now: most clients send nothing meanwhile, saving two syscalls).
+            self._watch(connection, 0)
+        elif connection.state is _LINGERING:
+            self._drop_input(connection)
+        else:
+            self._receive(connection)
+
+    def _guarded(self, connection: _Connection | None, work: Callable[..., None], *args: Any) -> None:
+        """Run `work(*args)`; a bug it meets costs its connection (closed), never the loop."""
+        try:
+            work(*args)
+        except Exception as err:
+            self.app.log(f"serve: internal error in the event loop: {err!r}")
+            if connection is not None:
+                self._close(connection)
+
+    def _drain(self) -> None:
+        """Stopping: close the connections with no request in the app; finish answering the others."""
+        self._listen(False)
+        deadline = time.monotonic() + self.limits.client_timeout + 1
+        while time.monotonic() < deadline:
+            for connection in list(self._connections):
+                if connection.state in (_READING, _LINGERING):
+                    self._close(connection)
+            if not self._connections:
+                return
+            self._turn(_TICK)
+
+    def _wake(self) -> None:
+        try:
+            self._waker.send(b"\0")
+        except OSError:  # the pipe is full (the loop will wake anyway) or the server has stopped
+            pass
+
+    def _drain_wakeups(self) -> None:
+        try:
+            while self._wake_end.recv(4096):
+                pass
+        except OSError:
+            pass
+
+    def _call_soon(self, connection: _Connection | None, work: Callable[..., None], *args: Any) -> None:
+        """Run `work(*args)` on the loop's thread (callable from any thread); `connection`: the one it is for."""
+        self._soon.append((connection, work, args))
+        if threading.current_thread() is not self._loop:
+            self._wake()
+
+    def _run_soon(self) -> None:
+        soon = self._soon
+        while soon:
+            connection, work, args = soon.popleft()
+            self._guarded(connection, work, *args)
+
+    def _watch(self, connection: _Connection, mask: int) -> None:
+        if mask == connection.mask:
+            return
+        if not connection.mask:
+            self._selector.register(connection.sock, mask, connection)
+        elif not mask:
+            self._selector.unregister(connection.sock)
+        else:
+            self._selector.modify(connection.sock, mask, connection)
+        connection.mask = mask
+
+    # -- accepting ------------------------------------------------------------------------------------------
+
+    def _listen(self, on: bool) -> None:
+        if on != self._listening:
+            if on:
+                self._selector.register(self._listener, selectors.EVENT_READ, self)
+            else:
+                self._selector.unregister(self._listener)
+            self._listening = on
+
+    def _room(self) -> bool:
+        return len(self._connections) + len(self._threads) < self.limits.max_connections
+
     def _accept(self) -> None:
-        while not self._stopping.is_set():
-            # At the connection limit, stop accepting until a connection closes: new clients wait in
-            # the kernel's backlog, and the admitted ones keep their threads and their share of the budget.
-            if not self._slots.acquire(timeout=0.2):
-                continue
+        for _ in range(64):  # then serve the admitted ones before accepting more
+            if not self._room():
+                # At the connection limit, stop accepting until a connection closes: new clients wait in
+                # the kernel's backlog, and the admitted ones keep their share of the loop and the budget.
+                self._listen(False)
+                return
             try:
                 sock, peer = self._listener.accept()
-            except TimeoutError:
-                self._slots.release()
-                continue
+            except BlockingIOError:
+                return
             except OSError as err:
-                self._slots.release()
-                if self._stopping.is_set():
-                    return
                 self._accept_failed(err)
-                continue
+                return
             self._accept_trouble = None
-            if not self._start(sock, peer[0]):
-                self._slots.release()
+            self._admit(sock, peer[0])
 
     def _accept_failed(self, err: OSError) -> None:
-        """Log a run of accept() failures once, back off briefly, and go on: the listener itself is fine
+        """Log a run of accept() failures once, stop accepting briefly, and go on: the listener itself is fine
         (descriptors, buffers or memory ran out for now, or one client gave up)."""
         if err.errno == errno.ECONNABORTED:  # that client is gone; the next one is waiting
             return
@@ -407,52 +496,221 @@ class LocalServer:
             transient = "" if err.errno in _TRANSIENT_ACCEPT_ERRORS else " (unexpected)"
             self.app.log(f"serve: accept failed{transient}: {name} ({err.strerror}); backing off and retrying; "
                          "connections are served again once resources are free")
-        time.sleep(_ACCEPT_BACKOFF)
+        self._listen(False)
+        self._resume_at = time.monotonic() + _ACCEPT_BACKOFF
 
-    def _start(self, sock: Any, peer: str) -> bool:
-        """Serve `sock` on a thread of its own; False (the socket closed) when no thread can be started."""
+    def _admit(self, sock: socket.socket, peer: str) -> None:
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            thread = threading.Thread(target=self._run, args=(sock, peer), daemon=True)
-            with self._lock:
-                self._live[sock] = thread
-            thread.start()
-            return True
+            if self._streaming:
+                sock.settimeout(None)
+                thread = threading.Thread(target=self._serve_thread, args=(sock, peer), daemon=True)
+                with self._thread_lock:
+                    self._threads[sock] = thread
+                thread.start()
+                return
+            sock.setblocking(False)
+            connection = _Connection(sock, peer, RequestFraming(self.limits, Held(self._budget)),
+                                     time.monotonic() + self.limits.client_timeout)
+            self._connections.add(connection)
+            self._watch(connection, selectors.EVENT_READ)
         except (OSError, RuntimeError) as err:  # RuntimeError: "can't start new thread"
-            with self._lock:
-                self._live.pop(sock, None)
+            with self._thread_lock:
+                self._threads.pop(sock, None)
             sock.close()
             self._accept_failed(err if isinstance(err, OSError) else OSError(errno.EAGAIN, str(err)))
-            return False
 
-    def _run(self, sock: Any, peer: str) -> None:
+    def _serve_thread(self, sock: socket.socket, peer: str) -> None:
         try:
-            serve_connection(sock, peer, self.app, self.limits, self._stopping, self._budget)
+            serve_streaming(sock, peer, self.app, self.limits, self._stopping, self._budget)
         finally:
-            with self._lock:
-                self._live.pop(sock, None)
-            self._slots.release()
+            self._call_soon(None, self._thread_done, sock)
 
-    def stop(self) -> None:
-        """Stop accepting, let in-flight requests finish, close idle connections."""
-        self._stopping.set()
-        self._acceptor.join()
-        self._listener.close()
-        with self._lock:
-            live = list(self._live.items())
-        for sock, _ in live:
+    def _thread_done(self, sock: socket.socket) -> None:
+        with self._thread_lock:
+            self._threads.pop(sock, None)
+        self._resume()
+
+    def _resume(self) -> None:
+        """Accept again if accepting was paused and there is room (and any back-off is over)."""
+        if not self._listening and not self._stopping.is_set() and self._room() \
+                and time.monotonic() >= self._resume_at:
+            self._listen(True)
+
+    def _expire(self, now: float) -> None:
+        """Time out what waited too long: idle connections close, slow requests get 408."""
+        self._resume()
+        for connection in [c for c in self._connections if c.deadline <= now]:
+            if connection.state is _READING and connection.started:
+                self._refuse(connection, _late(self.limits))
+            elif connection.state is not _WAITING:
+                self._close(connection)  # idle, or a client that will not read its answer or close
+
+    # -- reading and answering ------------------------------------------------------------------------------
+
+    def _receive(self, connection: _Connection) -> None:
+        try:
+            data = connection.sock.recv(_READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            self._close(connection)
+            return
+        if data and not connection.started:
+            connection.started = True
+            connection.deadline = time.monotonic() + self.limits.client_timeout
+        connection.framing.receive(data)
+        self._advance(connection)
+
+    def _advance(self, connection: _Connection) -> None:
+        """Take the events of what has arrived: a complete request goes to `_ready`."""
+        framing = connection.framing
+        try:
+            while True:
+                event = framing.next_event()
+                kind = type(event)
+                if framing.interim:
+                    self._send(connection, framing.take_interim())
+                if kind is h11.Data:
+                    connection.chunks.append(event.data)
+                elif kind is h11.Request:
+                    connection.head, connection.chunks, connection.started = event, [], True
+                elif kind is h11.EndOfMessage:
+                    connection.state = _WAITING  # nothing more is read until this request is answered
+                    self._ready.append(connection)
+                    return
+                elif kind is h11.ConnectionClosed:
+                    self._close(connection)
+                    return
+                else:  # NEED_DATA
+                    return
+        except Refusal as refusal:
+            self._refuse(connection, refusal)
+        except h11.RemoteProtocolError as err:
+            self._refuse(connection, Refusal(err.error_status_hint, f"malformed HTTP/1.1 request: {err}"))
+
+    def _dispatch(self, connections: list[_Connection]) -> None:
+        calls, taken = [], []
+        for connection in connections:
+            head = connection.head
+            assert head is not None
+            connection.exchange += 1
+            body, connection.chunks = b"".join(connection.chunks), []
             try:
-                sock.shutdown(socket.SHUT_RD)  # wakes a recv() waiting for the next request
+                request = sigv4.Request(head.method.decode("ascii"), head.target.decode("utf-8", "surrogateescape"),
+                                        text_headers(head), body)
+            except ValueError as err:  # h11 took it, the toolkit's Request does not: the client's to fix
+                self._refuse(connection, Refusal(400, f"malformed request: {err}"))
+                continue
+            calls.append((request, connection.peer))
+            taken.append((connection, connection.exchange))
+
+        def answer(i: int, reply: Reply | BaseException) -> None:
+            connection, exchange = taken[i]
+            self._call_soon(connection, self._answer, connection, exchange, calls[i][0], reply)
+
+        try:
+            self._respond_group(calls, answer)
+        except Exception as err:  # the app failed outside its calls: each unanswered call gets a 500
+            for i in range(len(calls)):
+                answer(i, err)
+
+    def _answer(self, connection: _Connection, exchange: int, request: sigv4.Request,
+                reply: Reply | BaseException) -> None:
+        if connection.state is not _WAITING or connection.exchange != exchange:
+            return  # answered already (an app that failed after answering some calls), or closed
+        connection.framing.held.release()
+        head = request.method == "HEAD"
+        if not isinstance(reply, BaseException):
+            try:
+                body = reply.body if isinstance(reply.body, bytes) else b"".join(reply.body)
+                data = response_bytes(connection.framing.conn, reply.status, reply.headers, body,
+                                      http_date(time.time()), head=head)
+            except Exception as err:  # an app's body that failed, or headers h11 cannot send
+                reply = err
+        if isinstance(reply, BaseException):
+            message = _internal_error(self.app, request.method, request.target, reply)
+            self._refuse(connection, Refusal(500, message), code="InternalServerException", head=head)
+            return
+        keep = not self._stopping.is_set() and connection.framing.answered()
+        connection.state, connection.head = (_READING if keep else _CLOSING), None
+        connection.started = False
+        connection.deadline = time.monotonic() + self.limits.client_timeout
+        self._send(connection, data)
+        if connection.state is _READING and not connection.out:
+            self._advance(connection)  # a pipelined request may be in already
+
+    def _refuse(self, connection: _Connection, refusal: Refusal, *, code: str | None = None,
+                head: bool = False) -> None:
+        """Answer with a refusal and close, after lingering so that the client reads it."""
+        connection.framing.held.release()
+        data = refusal_bytes(connection.framing.conn, refusal.status, str(refusal), http_date(time.time()), code,
+                             head=head, extra=refusal.headers)
+        if not data:
+            self._close(connection)
+            return
+        connection.state, connection.deadline = _CLOSING, time.monotonic() + self.limits.client_timeout
+        connection.linger = True
+        self._send(connection, data)
+
+    def _send(self, connection: _Connection, data: bytes) -> None:
+        connection.out += data
+        self._flush(connection)
+
+    def _flush(self, connection: _Connection) -> None:
+        out = connection.out
+        if out:
+            try:
+                sent = connection.sock.send(out)
+            except BlockingIOError:
+                sent = 0
             except OSError:
-                pass
-        for _, thread in live:
-            thread.join(self.limits.client_timeout + 1)
+                self._close(connection)
+                return
+            connection.out = out = out[sent:]
+        if out:
+            self._watch(connection, selectors.EVENT_WRITE)
+        elif connection.state is _CLOSING:
+            if connection.linger:
+                self._linger(connection)
+            else:
+                self._close(connection)
+        elif connection.state is _READING:
+            self._watch(connection, selectors.EVENT_READ)
 
-    def __enter__(self) -> "LocalServer":
-        return self.start()
+    def _linger(self, connection: _Connection) -> None:
+        """Read and drop what the client is still sending, briefly: closing with unread input makes the
+        kernel send a reset, which can destroy the refusal before the client reads it."""
+        try:
+            connection.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self._close(connection)
+            return
+        connection.state, connection.dropped = _LINGERING, 0
+        connection.deadline = time.monotonic() + _LINGER_SECONDS
+        self._watch(connection, selectors.EVENT_READ)
 
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
+    def _drop_input(self, connection: _Connection) -> None:
+        try:
+            data = connection.sock.recv(_READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        connection.dropped += len(data)
+        if not data or connection.dropped >= _LINGER_BYTES:
+            self._close(connection)
+
+    def _close(self, connection: _Connection) -> None:
+        if connection not in self._connections:
+            return
+        self._connections.discard(connection)
+        self._watch(connection, 0)
+        connection.framing.held.release()
+        connection.state = _CLOSING
+        connection.exchange += 1  # an answer still to come has nowhere to go
+        connection.sock.close()
+        self._resume()
 
 
 class ListenError(Exception):

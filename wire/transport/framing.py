@@ -1,0 +1,186 @@
+"""What the local server reads and writes on a connection, as bytes: h11 plus the limits. No I/O.
+
+Strategy: `RequestFraming` wraps one connection's `h11.Connection` and
+applies `ServeLimits` to the events it yields (raising `Refusal` for what
+must never reach an app: a head too large, a body too large, one framed two
+ways, a body the shared budget cannot hold); `response_bytes` and
+`refusal_bytes` render answers. The server's two drivers (the event loop and
+the thread per streaming connection, `wire.transport.server`) feed it bytes
+and send what it renders, so both apply exactly the same rules.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from email.utils import formatdate
+from http import HTTPStatus
+from typing import Any
+
+import h11
+
+
+@dataclass(frozen=True)
+class ServeLimits:
+    max_header_bytes: int = 16 * 1024
+    max_body_bytes: int = 1024 * 1024
+    #: A request (its head and body) must arrive within this many seconds of its first byte; idle
+    #: keep-alive connections are closed after it too.
+    client_timeout: float = 10.0
+    #: Connections served at once; at the limit the server stops accepting (new clients wait in the
+    #: listen backlog) until one closes, so the connections already admitted are never starved.
+    max_connections: int = 128
+    #: Request bodies held in memory across all connections; a body that would go over it is
+    #: refused with 503 and Retry-After.
+    max_buffered_bytes: int = 32 * 1024 * 1024
+    #: Seconds a client is asked to wait (Retry-After) when the buffered-bytes budget is spent.
+    retry_after: int = 1
+
+
+class Refusal(Exception):
+    """The HTTP layer refuses the request before it reaches the service (400, 408, 413, 431, 503)."""
+
+    def __init__(self, status: int, message: str, headers: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__(message)
+        self.status, self.headers = status, headers
+
+
+class Held:
+    """What one connection holds of a shared budget of request-body bytes, returned once its request is answered.
+
+    `budget` is anything with `take(n) -> bool` (False: nothing reserved, the limit would be passed) and
+    `give(n)`: the server's, locked when threads share it.
+    """
+
+    def __init__(self, budget: Any) -> None:
+        self.budget, self.n = budget, 0
+
+    def take(self, n: int, limits: ServeLimits) -> None:
+        if not self.budget.take(n):
+            raise Refusal(503, f"the server holds {limits.max_buffered_bytes} bytes of request bodies already; "
+                               f"retry in {limits.retry_after} s", [("Retry-After", str(limits.retry_after))])
+        self.n += n
+
+    def release(self) -> None:
+        self.budget.give(self.n)
+        self.n = 0
+
+
+def text_headers(head: h11.Request) -> list[tuple[str, str]]:
+    return [(n.decode("latin-1"), v.decode("utf-8", "surrogateescape")) for n, v in head.headers.raw_items()]
+
+
+def held_body(headers: list[tuple[str, str]]) -> bool:
+    """The default `relayed` predicate: every body is held in memory, so the limits bound all of them."""
+    return False
+
+
+class RequestFraming:
+    """One server connection's h11 state and the limits on what it receives.
+
+    `next_event()` returns h11's events (NEED_DATA, PAUSED, Request, Data, EndOfMessage,
+    ConnectionClosed) after checking each against the limits (raises `Refusal`, or h11's
+    RemoteProtocolError for bytes that are not HTTP/1.1). A body's bytes are reserved in `held` as they
+    arrive, unless `relayed(headers)` says the app passes the body on holding none of it: such a body is
+    bounded by neither the body limit nor the budget. `interim` holds bytes to send before reading on
+    (a 100 Continue) until the driver takes them.
+    """
+
+    def __init__(self, limits: ServeLimits, held: Held,
+                 relayed: Callable[[list[tuple[str, str]]], bool] = held_body) -> None:
+        self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_header_bytes)
+        self.limits, self.held, self.relayed = limits, held, relayed
+        self.interim = b""
+        self._size = 0
+        self._bounded = True
+
+    def receive(self, data: bytes) -> None:
+        self.conn.receive_data(data)
+
+    def next_event(self) -> Any:
+        event = self.conn.next_event()
+        if isinstance(event, h11.Data) and self._bounded:
+            self.held.take(len(event.data), self.limits)
+            self._size += len(event.data)
+            if self._size > self.limits.max_body_bytes:
+                raise Refusal(413, f"the body is over the {self.limits.max_body_bytes}-byte limit")
+        elif isinstance(event, h11.Request):
+            self._check_head(event)
+        return event
+
+    def _check_head(self, head: h11.Request) -> None:
+        limits = self.limits
+        # h11 bounds a head that arrives in pieces; one that arrives whole is measured here.
+        head_size = len(head.target) + sum(len(n) + len(v) + 4 for n, v in head.headers.raw_items())
+        if head_size > limits.max_header_bytes:
+            raise Refusal(431, f"the request head ({head_size} bytes) is over the {limits.max_header_bytes}-byte limit")
+        fields = dict(head.headers)
+        if b"content-length" in fields and b"transfer-encoding" in fields:
+            # RFC 9112 6.1: a request with both may be an attempt at request smuggling; answer it as an
+            # error and close, so nothing after it on this connection is read as a request of its own.
+            raise Refusal(400, "the request has both Content-Length and Transfer-Encoding (RFC 9112 6.1)")
+        self._size = 0
+        self._bounded = self.relayed is held_body or not self.relayed(text_headers(head))
+        length = fields.get(b"content-length")
+        if self._bounded and length is not None and int(length) > limits.max_body_bytes:
+            raise Refusal(413, f"the body ({int(length)} bytes) is over the {limits.max_body_bytes}-byte limit")
+        if self.conn.they_are_waiting_for_100_continue:
+            self.interim = self.conn.send(h11.InformationalResponse(status_code=100, headers=[]))
+
+    def take_interim(self) -> bytes:
+        interim, self.interim = self.interim, b""
+        return interim
+
+    def answered(self) -> bool:
+        """Whether the exchange is over with the connection kept alive; if so, the next request may be read."""
+        conn = self.conn
+        if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+            return False
+        conn.start_next_cycle()
+        return True
+
+
+def _reason(status: int) -> str:
+    return HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+
+
+def http_date(now: float) -> str:
+    """The Date header's value for the Unix time `now`: formatted once a second, not per response."""
+    global _date_cache
+    second, text = _date_cache
+    if second != int(now):
+        text = formatdate(int(now), usegmt=True)
+        _date_cache = (int(now), text)  # one assignment: threads see either the old pair or the new one
+    return text
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def response_bytes(conn: h11.Connection, status: int, headers: Sequence[tuple[str, str]], body: bytes, date: str,
+                   *, head: bool = False) -> bytes:
+    """A whole response with its Content-Length, as one write: a head and body sent apart meet Nagle and
+    delayed ACKs (+40 ms each). The answer to HEAD declares its body's length but carries none (h11 refuses one)."""
+    framing = [("Content-Length", str(len(body))), ("Date", date)]
+    data = conn.send(h11.Response(status_code=status, headers=[*headers, *framing], reason=_reason(status)))
+    payload = conn.send(h11.Data(data=body)) if body and not head else b""
+    return data + payload + conn.send(h11.EndOfMessage())
+
+
+def response_head(conn: h11.Connection, status: int, headers: Sequence[tuple[str, str]], date: str) -> bytes:
+    """The head of a response whose body follows in pieces: framed by the app's Content-Length, else chunked."""
+    return conn.send(h11.Response(status_code=status, headers=[*headers, ("Date", date)], reason=_reason(status)))
+
+
+def refusal_bytes(conn: h11.Connection, status: int, message: str, date: str, code: str | None = None, *,
+                  head: bool = False, extra: Sequence[tuple[str, str]] = ()) -> bytes:
+    """A refusal (JSON message, `Connection: close`), or b"" when a response has already begun on `conn`."""
+    if conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+        return b""
+    headers = [("Content-Type", "application/json"), ("Connection", "close"), *extra,
+               *([("x-amzn-ErrorType", code)] if code else [])]
+    try:
+        return response_bytes(conn, status, headers, json.dumps({"message": message}).encode(), date, head=head)
+    except h11.LocalProtocolError:
+        return b""
