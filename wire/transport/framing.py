@@ -112,17 +112,22 @@ class RequestFraming:
     def _check_head(self, head: h11.Request) -> None:
         limits = self.limits
         # h11 bounds a head that arrives in pieces; one that arrives whole is measured here.
-        head_size = len(head.target) + sum(len(n) + len(v) + 4 for n, v in head.headers.raw_items())
+        head_size, length, chunked = len(head.target), None, False
+        for name, value in head.headers.raw_items():  # one pass: iterating h11's Headers itself costs more
+            head_size += len(name) + len(value) + 4
+            lower = name.lower()
+            if lower == b"content-length":
+                length = value
+            elif lower == b"transfer-encoding":
+                chunked = True
         if head_size > limits.max_header_bytes:
             raise Refusal(431, f"the request head ({head_size} bytes) is over the {limits.max_header_bytes}-byte limit")
-        fields = dict(head.headers)
-        if b"content-length" in fields and b"transfer-encoding" in fields:
+        if length is not None and chunked:
             # RFC 9112 6.1: a request with both may be an attempt at request smuggling; answer it as an
             # error and close, so nothing after it on this connection is read as a request of its own.
             raise Refusal(400, "the request has both Content-Length and Transfer-Encoding (RFC 9112 6.1)")
         self._size = 0
         self._bounded = self.relayed is held_body or not self.relayed(text_headers(head))
-        length = fields.get(b"content-length")
         if self._bounded and length is not None and int(length) > limits.max_body_bytes:
             raise Refusal(413, f"the body ({int(length)} bytes) is over the {limits.max_body_bytes}-byte limit")
         if self.conn.they_are_waiting_for_100_continue:
