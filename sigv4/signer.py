@@ -255,9 +255,11 @@ def _settled_options(
                     _SCHEMES[algorithm], scope)
 
 
-def string_to_sign(algorithm: str, amz_date: str, scope: str, canonical: CanonicalRequest) -> str:
-    """The four-line string-to-sign: algorithm, date, credential scope, hex SHA-256 of the canonical request."""
-    digest = hashlib.sha256(canonical.render().encode("utf-8")).hexdigest()
+def string_to_sign(algorithm: str, amz_date: str, scope: str, canonical: CanonicalRequest | str) -> str:
+    """The four-line string-to-sign: algorithm, date, credential scope, hex SHA-256 of the canonical request
+    (or of its text, as rendered)."""
+    text = canonical if isinstance(canonical, str) else canonical.render()
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return f"{algorithm}\n{amz_date}\n{scope}\n{digest}"
 
 
