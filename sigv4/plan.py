@@ -42,26 +42,14 @@ class HeaderPlan(NamedTuple):
     #: The canonical request's text around the holes, per (method, target, rules) this shape was signed
     #: with (see `signer._canonical`); empty and unused in a one-off plan.
     texts: dict[tuple[Any, ...], Any]
-    #: Filled (headers, canonical pairs) by date, when the date is the only hole (else None): a client signs
-    #: many requests within one second, and only the date changes between seconds.
-    by_date: dict[str, tuple[Pairs, Pairs]] | None
+    #: When the date is the only hole (else None): what `signer._canonical` keeps per (method, target, rules, date),
+    #: as only the date changes between requests of such a shape, once a second.
+    dated: dict[tuple[Any, ...], Any] | None
 
     def fill(self, date: str, payload_hash: str) -> tuple[Pairs, Pairs]:
         """(headers, canonical pairs) for one call."""
         if not self.header_holes:  # a one-off plan, made with the call's values in (see `PlanCache`)
             return self.headers, self.canonical
-        by_date = self.by_date
-        if by_date is None:
-            return self._filled(date, payload_hash)
-        filled = by_date.get(date)
-        if filled is None:
-            filled = self._filled(date, payload_hash)
-            if len(by_date) >= _DATES_PER_PLAN:
-                by_date.clear()
-            by_date[date] = filled
-        return filled
-
-    def _filled(self, date: str, payload_hash: str) -> tuple[Pairs, Pairs]:
         values = (date, payload_hash)
         headers = [*self.headers]
         for index, kind in self.header_holes:
@@ -87,10 +75,6 @@ def make_plan(headers: Pairs, sets: Sequence[tuple[str, str]], holes: Mapping[st
     canonical_holes = tuple([(index, holes[name]) for index, (name, _) in enumerate(pairs) if name in holes])
     return HeaderPlan(edited + appended, tuple([(landed[name], kind) for name, kind in holes.items()]), pairs,
                       canonical_holes, signed, {}, {} if set(holes.values()) == {DATE} else None)
-
-
-#: Dates kept per plan: the current second's, and a few before it for requests signed with a slightly older time.
-_DATES_PER_PLAN = 4
 
 
 class PlanCache:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache, partial
-from typing import Literal, NamedTuple, overload
+from typing import Any, Literal, NamedTuple, overload
 
 from .canonical import (
     DEFAULT_UNSIGNED_HEADERS,
@@ -323,31 +323,55 @@ _PRESIGN_PLANS = PlanCache(_presign_plan)
 def _canonical(request: Request, rules: CanonicalRules, plan: HeaderPlan, when: str,
                payload_hash: str) -> tuple[tuple[tuple[str, str], ...], CanonicalRequest]:
     """The signed request's headers (before Authorization) and its canonical request."""
-    headers, pairs = plan.fill(when, payload_hash)
     if not plan.canonical_holes:  # a one-off plan: rendered when asked, as any canonical request
+        headers, pairs = plan.fill(when, payload_hash)
         path, _, query = request.target.partition("?")
         return headers, CanonicalRequest(request.method, canonical_uri(path, rules),
                                          canonical_query_string(query, rules.plus_is_space), pairs,
                                          plan.signed_headers, payload_hash)
-    # A shape that comes back is mostly sent to the same few targets: its text is kept around the holes.
+    dated = plan.dated
+    if dated is None:  # the payload hash is a header value too: filled in on every call
+        uri, query, pieces, kinds = _template(request, rules, plan)
+        headers, pairs = plan.fill(when, payload_hash)
+        values = (when, payload_hash)
+        rendered = "".join([piece + values[kind] for piece, kind in zip(pieces, kinds)]) + pieces[-1] + payload_hash
+        return headers, CanonicalRequest(request.method, uri, query, pairs, plan.signed_headers, payload_hash, rendered)
+    # The usual shape: only the date changes, once a second, so everything but the payload hash is kept per target
+    # and date (a client sends many requests a second).
+    key = (request.method, request.target, rules, when)
+    entry = dated.get(key)
+    if entry is None:
+        uri, query, pieces, _ = _template(request, rules, plan)
+        entry = (*plan.fill(when, payload_hash), uri, query, pieces[0] + when + pieces[1])
+        _keep(dated, key, entry)
+    headers, pairs, uri, query, head = entry
+    return headers, CanonicalRequest(request.method, uri, query, pairs, plan.signed_headers, payload_hash,
+                                     head + payload_hash)
+
+
+_ENTRIES_PER_PLAN = 64
+
+
+def _keep(table: dict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) -> None:
+    """Put `value` in a plan's table, emptied first when it holds _ENTRIES_PER_PLAN (bounded, and old entries
+    are mostly stale: past seconds, targets no longer sent)."""
+    if len(table) >= _ENTRIES_PER_PLAN:
+        table.clear()
+    table[key] = value
+
+
+def _template(request: Request, rules: CanonicalRules,
+              plan: HeaderPlan) -> tuple[str, str, tuple[str, ...], tuple[int, ...]]:
+    """`_text_template` of this target, kept in the plan: a shape that comes back is mostly sent to the same few
+    targets."""
     key = (request.method, request.target, rules)
     text = plan.texts.get(key)
     if text is None:
         text = _text_template(request, rules, plan)
-        if len(plan.texts) >= _TEXTS_PER_PLAN:
-            plan.texts.clear()
-        plan.texts[key] = text
-    uri, query, pieces, kinds = text
-    if kinds == _DATE_ONLY:  # the usual shape: only the X-Amz-Date value changes
-        rendered = pieces[0] + when + pieces[1] + payload_hash
-    else:
-        values = (when, payload_hash)
-        rendered = "".join([piece + values[kind] for piece, kind in zip(pieces, kinds)]) + pieces[-1] + payload_hash
-    return headers, CanonicalRequest(request.method, uri, query, pairs, plan.signed_headers, payload_hash, rendered)
+        _keep(plan.texts, key, text)
+    return text
 
 
-_TEXTS_PER_PLAN = 64
-_DATE_ONLY = (DATE,)
 # Stand-ins for the holes while the template is rendered: control bytes, which no canonical value holds.
 _HOLE_MARKS = ("\x00", "\x01")
 _HOLE_SPLIT = re.compile("([\x00\x01])")

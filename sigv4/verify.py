@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -448,12 +448,17 @@ def _mismatch(auth: SignedAuth, canonical_request: str | None, text: str) -> Ver
 
 
 def _hmac_matches(auth: SignedAuth, creds: Credentials, text: str) -> bool:
-    signer = _scope_signer(creds.secret_access_key, auth.scope_date, auth.regions[0], auth.service)
-    return hmac.compare_digest(signer(text).encode(), auth.signature.encode("utf-8"))
+    expected = _scope_signer(creds.secret_access_key, auth.credential_scope)(text)
+    try:  # str against str, spared encoding both; compare_digest refuses a non-ASCII one, which cannot match
+        return hmac.compare_digest(expected, auth.signature)
+    except TypeError:
+        return False
 
 
 @lru_cache(maxsize=512)
-def _scope_signer(secret: str, date: str, region: str, service: str) -> Callable[[str], str]:
+def _scope_signer(secret: str, scope: str) -> Callable[[str], str]:
+    """The signer of a SigV4 credential scope, `date/region/service/aws4_request`."""
+    date, region, service, _ = scope.split("/")
     return hmac_signer(signing_key(secret, date, region, service))
 
 
@@ -503,9 +508,12 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
     else:
         _check_token(first.get(header), creds, f"{header} header", auth)
     headers = request.headers
+    # The lowercase names, in order: the keys of `first` unless a name repeats.
+    names = tuple(first) if len(first) == len(headers) else tuple([name.lower() for name, _ in headers])
     if "host" not in first and request.scheme:
         headers = (*headers, ("Host", host_from_url(request)))
-    pick = _signed_pick(tuple([name for name, _ in headers]), auth.signed_headers, presigned, auth.version == "v4a")
+        names = (*names, "host")
+    pick = _signed_pick(names, auth.signed_headers, presigned, auth.version == "v4a")
     if pick.problem is not None:
         raise _fail(*pick.problem, auth)
     payload = _payload_line(request, first, auth, s3)
@@ -513,10 +521,11 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
     try:
         # Only the headers the client listed are canonicalized, and with its own names; all of them are signed.
         if pick.order is not None:  # no name repeats: each header canonicalized alone, in the planned order
-            header_pairs: Sequence[tuple[str, str]] = [canonical_header(*headers[index]) for index in pick.order]
+            lines: Iterable[str] = [_header_line(*headers[index]) for index in pick.order]
             signed_text = pick.signed_text
         else:
             header_pairs, signed_text = canonical_headers([headers[index] for index in pick.indices], _ALL_SIGNED)
+            lines = map(":".join, header_pairs)
         uri = canonical_uri(path, rules)
     except SigningError as err:
         raise _fail("malformed_request", str(err), auth) from None
@@ -527,7 +536,7 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
     else:
         query = canonical_query_string(raw_query, rules.plus_is_space)
     # The text alone: a CanonicalRequest would be built only to be rendered once.
-    canonical = render_canonical(request.method, uri, query, header_pairs, signed_text, payload)
+    canonical = render_canonical(request.method, uri, query, lines, signed_text, payload)
     text = string_to_sign(auth.algorithm, auth.amz_date, auth.credential_scope, canonical)
     if not _SIGNATURE_CHECKS[auth.version](auth, creds, text):
         raise _mismatch(auth, canonical, text)
@@ -536,6 +545,13 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
 
 
 _Problem = tuple[Reason, str]
+
+
+# Each (name, value) is checked and canonicalized once (`canonical_header`, which caches the same way), and kept
+# as the line it is in the canonical request.
+@lru_cache(maxsize=1024)
+def _header_line(name: str, value: str) -> str:
+    return ":".join(canonical_header(name, value))
 
 
 #: (index, algorithm) of each flexible-checksum header (`x-amz-checksum-*`) among a request's headers.
@@ -560,8 +576,9 @@ class _SignedPick(NamedTuple):
 # which headers to canonicalize, in what order, and whether the list is acceptable at all, is worked out once
 # per such shape.
 @lru_cache(maxsize=256)
-def _signed_pick(names: tuple[str, ...], signed_names: tuple[str, ...], presigned: bool, v4a_header: bool) -> _SignedPick:
-    lower = [name.lower() for name in names]
+def _signed_pick(lower: tuple[str, ...], signed_names: tuple[str, ...], presigned: bool,
+                 v4a_header: bool) -> _SignedPick:
+    """`lower`: the request's header names, lowercase."""
     signed = {name.lower() for name in signed_names}
     required = {"host"} if presigned else {"host", "x-amz-date" if "x-amz-date" in lower else "date"}
     if v4a_header and not presigned:
@@ -573,7 +590,7 @@ def _signed_pick(names: tuple[str, ...], signed_names: tuple[str, ...], presigne
                                           f"SignedHeaders: {', '.join(missing)} listed but absent from the request"))
     indices = tuple([index for index, name in enumerate(lower) if name in signed])
     picked = [lower[index] for index in indices]
-    checksums = tuple([(index, algorithm) for index, name in enumerate(names)
+    checksums = tuple([(index, algorithm) for index, name in enumerate(lower)
                        if (algorithm := checksum_for_header(name)) is not None])
     if len(set(picked)) < len(picked):
         return _SignedPick(indices, None, "", None, checksums)
