@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache, partial
-from typing import Any, Literal, NamedTuple, overload
+from typing import Literal, NamedTuple, overload
 
 from .canonical import (
     DEFAULT_UNSIGNED_HEADERS,
@@ -329,47 +329,34 @@ def _canonical(request: Request, rules: CanonicalRules, plan: HeaderPlan, when: 
         return headers, CanonicalRequest(request.method, canonical_uri(path, rules),
                                          canonical_query_string(query, rules.plus_is_space), pairs,
                                          plan.signed_headers, payload_hash)
-    dated = plan.dated
-    if dated is None:  # the payload hash is a header value too: filled in on every call
-        uri, query, pieces, kinds = _template(request, rules, plan)
-        headers, pairs = plan.fill(when, payload_hash)
-        values = (when, payload_hash)
-        rendered = "".join([piece + values[kind] for piece, kind in zip(pieces, kinds)]) + pieces[-1] + payload_hash
-        return headers, CanonicalRequest(request.method, uri, query, pairs, plan.signed_headers, payload_hash, rendered)
-    # The usual shape: only the date changes, once a second, so everything but the payload hash is kept per target
-    # and date (a client sends many requests a second).
-    key = (request.method, request.target, rules, when)
-    entry = dated.get(key)
-    if entry is None:
-        uri, query, pieces, _ = _template(request, rules, plan)
-        entry = (*plan.fill(when, payload_hash), uri, query, pieces[0] + when + pieces[1])
-        _keep(dated, key, entry)
-    headers, pairs, uri, query, head = entry
-    return headers, CanonicalRequest(request.method, uri, query, pairs, plan.signed_headers, payload_hash,
-                                     head + payload_hash)
-
-
-_ENTRIES_PER_PLAN = 64
-
-
-def _keep(table: dict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) -> None:
-    """Put `value` in a plan's table, emptied first when it holds _ENTRIES_PER_PLAN (bounded, and old entries
-    are mostly stale: past seconds, targets no longer sent)."""
-    if len(table) >= _ENTRIES_PER_PLAN:
-        table.clear()
-    table[key] = value
-
-
-def _template(request: Request, rules: CanonicalRules,
-              plan: HeaderPlan) -> tuple[str, str, tuple[str, ...], tuple[int, ...]]:
-    """`_text_template` of this target, kept in the plan: a shape that comes back is mostly sent to the same few
-    targets."""
+    # A shape that comes back is mostly sent to the same few targets: its text is kept around the holes.
     key = (request.method, request.target, rules)
     text = plan.texts.get(key)
     if text is None:
         text = _text_template(request, rules, plan)
-        _keep(plan.texts, key, text)
-    return text
+        if len(plan.texts) >= _TEXTS_PER_PLAN:
+            plan.texts.clear()
+        plan.texts[key] = text
+    uri, query, pieces, kinds, latest = text
+    if plan.date_only:
+        # The usual shape: only the date changes, once a second, while a client sends many requests a second.
+        # The latest date's headers and text (up to the payload hash) are kept with the target's template, in a
+        # one-item list: replaced whole, so a racing thread reads one date's or the other's.
+        dated = latest[0]
+        if dated is None or dated[0] != when:
+            dated = latest[0] = (when, plan.fill(when, payload_hash), pieces[0] + when + pieces[1])
+        _, (headers, pairs), head = dated
+        rendered = head + payload_hash
+    else:
+        headers, pairs = plan.fill(when, payload_hash)
+        values = (when, payload_hash)
+        rendered = "".join([piece + values[kind] for piece, kind in zip(pieces, kinds)]) + pieces[-1] + payload_hash
+    return headers, CanonicalRequest(request.method, uri, query, pairs, plan.signed_headers, payload_hash, rendered)
+
+
+_TEXTS_PER_PLAN = 64
+#: (date, filled headers and canonical pairs, canonical text up to the payload hash) of a date-only plan.
+_Dated = tuple[str, tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]], str]
 
 
 # Stand-ins for the holes while the template is rendered: control bytes, which no canonical value holds.
@@ -378,9 +365,9 @@ _HOLE_SPLIT = re.compile("([\x00\x01])")
 
 
 def _text_template(request: Request, rules: CanonicalRules,
-                   plan: HeaderPlan) -> tuple[str, str, tuple[str, ...], tuple[int, ...]]:
+                   plan: HeaderPlan) -> tuple[str, str, tuple[str, ...], tuple[int, ...], list[_Dated | None]]:
     """(canonical URI, canonical query, the canonical text's pieces before the payload hash, the hole kind
-    (DATE or PAYLOAD) between each two pieces)."""
+    (DATE or PAYLOAD) between each two pieces, a place for the latest date's values (see `_canonical`))."""
     path, _, raw_query = request.target.partition("?")
     uri, query = canonical_uri(path, rules), canonical_query_string(raw_query, rules.plus_is_space)
     pairs = [*plan.canonical]
@@ -388,7 +375,7 @@ def _text_template(request: Request, rules: CanonicalRules,
         pairs[index] = (pairs[index][0], _HOLE_MARKS[kind])
     template = CanonicalRequest(request.method, uri, query, tuple(pairs), plan.signed_headers, "").render()
     parts = _HOLE_SPLIT.split(template)
-    return uri, query, tuple(parts[0::2]), tuple([_HOLE_MARKS.index(mark) for mark in parts[1::2]])
+    return uri, query, tuple(parts[0::2]), tuple([_HOLE_MARKS.index(mark) for mark in parts[1::2]]), [None]
 
 
 def _check_credentials(creds: Credentials) -> None:
@@ -471,7 +458,7 @@ def sign(
     body = request.body
     if upload is not None:
         body = upload.encode(chunked.ChunkScope(opts.scheme.name, when, opts.scope), signer, signature)
-    req = request._copy(None, (*headers, ("Authorization", authorization)), body)
+    req = request._copy(None, headers + (("Authorization", authorization),), body)
     return _signing_result((req, opts.scheme.name, when, opts.scope, canonical, to_sign, signature, authorization))
 
 

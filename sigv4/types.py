@@ -152,9 +152,14 @@ def _header_pairs(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], 
     """`headers` as a tuple of (str, str) pairs; pairs that already are exactly that are kept as they are."""
     pairs = tuple(headers)
     for pair in pairs:  # a plain loop: cheaper than building every pair anew, as almost all are str pairs already
-        if pair.__class__ is not tuple or len(pair) != 2 or pair[0].__class__ is not str or pair[1].__class__ is not str:
-            return tuple([(str(name), str(value)) for name, value in pairs])
-    return pairs
+        if pair.__class__ is not tuple:
+            break
+        name, value = pair  # a pair of another length fails here as it would below
+        if name.__class__ is not str or value.__class__ is not str:
+            break
+    else:
+        return pairs
+    return tuple([(str(name), str(value)) for name, value in pairs])
 
 
 # Each request is filled through its slots' descriptors: the frozen class
