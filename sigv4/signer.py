@@ -330,7 +330,7 @@ def _canonical(request: Request, rules: CanonicalRules, plan: HeaderPlan, when: 
                                          canonical_query_string(query, rules.plus_is_space), pairs,
                                          plan.signed_headers, payload_hash)
     # A shape that comes back is mostly sent to the same few targets: its text is kept around the holes.
-    key = (request.method, request.target, rules)
+    key = (request.method, request._parts.target, rules)
     text = plan.texts.get(key)
     if text is None:
         text = _text_template(request, rules, plan)
@@ -447,7 +447,8 @@ def sign(
     upload = None if payload is None and trailer_checksum is None else chunked.prepare_upload(
         request, payload, algorithm=opts.scheme.name, chunk_size=chunk_size, trailer_checksum=trailer_checksum)
     payload_hash = resolve_payload(request.body, payload)
-    plan = _SIGN_PLANS.get((request.scheme, request.authority, request.headers, opts, credentials.session_token,
+    scheme, authority, _ = request._parts
+    plan = _SIGN_PLANS.get((scheme, authority, request.headers, opts, credentials.session_token,
                             () if upload is None else upload.headers), when, payload_hash)
     headers, canonical = _canonical(request, opts.rules, plan, when, payload_hash)
     to_sign = string_to_sign(opts.scheme.name, when, opts.scope, canonical)
@@ -484,7 +485,8 @@ def presign(
                     omit_session_token, content_sha256_header, unsigned_headers, plus_is_space)
     req = _drop_query_params(request, PRESIGN_PARAMS)
     payload_hash = resolve_payload(req.body, UNSIGNED_PAYLOAD if s3 and payload is None else payload)
-    plan = _PRESIGN_PLANS.get((req.scheme, req.authority, req.headers, opts), when, payload_hash)
+    scheme, authority, _ = req._parts
+    plan = _PRESIGN_PLANS.get((scheme, authority, req.headers, opts), when, payload_hash)
     token = credentials.session_token
     params = [
         ("X-Amz-Algorithm", opts.scheme.name),

@@ -497,7 +497,8 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
                s3: bool, omit_session_token: bool) -> str:
     """Recompute a SigV4/SigV4a signature; return the signed payload line."""
     presigned = auth.presigned
-    raw_query = request.query
+    target = request._parts.target
+    raw_query = target.partition("?")[2]
     own_token = _SESSION_TOKEN_NAMES.get(auth.service)
     # A header-signed request's query is canonicalized from its text; its pairs are parsed only where a token may be.
     pairs = query_pairs(raw_query, plus_is_space=rules.plus_is_space) if presigned or own_token else []
@@ -517,7 +518,7 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
     if pick.problem is not None:
         raise _fail(*pick.problem, auth)
     payload = _payload_line(request, first, auth, s3)
-    path = request.target.partition("#")[0].partition("?")[0]
+    path = target.partition("#")[0].partition("?")[0]
     try:
         # Only the headers the client listed are canonicalized, and with its own names; all of them are signed.
         if pick.order is not None:  # no name repeats: each header canonicalized alone, in the planned order
