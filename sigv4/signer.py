@@ -446,21 +446,22 @@ def sign(
                     omit_session_token, content_sha256_header, unsigned_headers, plus_is_space)
     upload = None if payload is None and trailer_checksum is None else chunked.prepare_upload(
         request, payload, algorithm=opts.scheme.name, chunk_size=chunk_size, trailer_checksum=trailer_checksum)
-    payload_hash = resolve_payload(request.body, payload)
+    body = request.body
+    payload_hash = resolve_payload(body, payload)
     scheme, authority, _ = request._parts
     plan = _SIGN_PLANS.get((scheme, authority, request.headers, opts, credentials.session_token,
                             () if upload is None else upload.headers), when, payload_hash)
     headers, canonical = _canonical(request, opts.rules, plan, when, payload_hash)
-    to_sign = string_to_sign(opts.scheme.name, when, opts.scope, canonical)
+    name, scope = opts.scheme.name, opts.scope
+    to_sign = string_to_sign(name, when, scope, canonical)
     signer = opts.scheme.signer(credentials, opts)
     signature = signer(to_sign)
-    authorization = (f"{opts.scheme.name} Credential={credentials.access_key_id}/{opts.scope}, "
+    authorization = (f"{name} Credential={credentials.access_key_id}/{scope}, "
                      f"SignedHeaders={plan.signed_headers}, Signature={signature}")
-    body = request.body
     if upload is not None:
-        body = upload.encode(chunked.ChunkScope(opts.scheme.name, when, opts.scope), signer, signature)
+        body = upload.encode(chunked.ChunkScope(name, when, scope), signer, signature)
     req = request._copy(None, headers + (("Authorization", authorization),), body)
-    return _signing_result((req, opts.scheme.name, when, opts.scope, canonical, to_sign, signature, authorization))
+    return _signing_result((req, name, when, scope, canonical, to_sign, signature, authorization))
 
 
 def presign(
