@@ -85,9 +85,15 @@ class CanonicalRequest:
     def render(self) -> str:
         if self._rendered is not None:
             return self._rendered
-        # One join: each `name:value` is a line, and the empty line ends the header block.
-        return "\n".join((self.method, self.uri, self.query, *map(":".join, self.headers), "",
-                          self.signed_headers, self.payload_hash))
+        return render_canonical(self.method, self.uri, self.query, map(":".join, self.headers), self.signed_headers,
+                                self.payload_hash)
+
+
+def render_canonical(method: str, uri: str, query: str, header_lines: Iterable[str], signed_headers: str,
+                     payload_hash: str) -> str:
+    """The canonical request text of these parts (`CanonicalRequest.render`); `header_lines` are `name:value`."""
+    # One join: the empty line ends the header block.
+    return "\n".join((method, uri, query, *header_lines, "", signed_headers, payload_hash))
 
 
 (_SET_METHOD, _SET_URI, _SET_QUERY, _SET_HEADERS, _SET_SIGNED_HEADERS, _SET_PAYLOAD_HASH, _SET_RENDERED) = (

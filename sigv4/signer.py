@@ -255,9 +255,11 @@ def _settled_options(
                     _SCHEMES[algorithm], scope)
 
 
-def string_to_sign(algorithm: str, amz_date: str, scope: str, canonical: CanonicalRequest) -> str:
-    """The four-line string-to-sign: algorithm, date, credential scope, hex SHA-256 of the canonical request."""
-    digest = hashlib.sha256(canonical.render().encode("utf-8")).hexdigest()
+def string_to_sign(algorithm: str, amz_date: str, scope: str, canonical: CanonicalRequest | str) -> str:
+    """The four-line string-to-sign: algorithm, date, credential scope, hex SHA-256 of the canonical request
+    (or of its text, as rendered)."""
+    text = canonical if isinstance(canonical, str) else canonical.render()
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return f"{algorithm}\n{amz_date}\n{scope}\n{digest}"
 
 
@@ -321,40 +323,51 @@ _PRESIGN_PLANS = PlanCache(_presign_plan)
 def _canonical(request: Request, rules: CanonicalRules, plan: HeaderPlan, when: str,
                payload_hash: str) -> tuple[tuple[tuple[str, str], ...], CanonicalRequest]:
     """The signed request's headers (before Authorization) and its canonical request."""
-    headers, pairs = plan.fill(when, payload_hash)
     if not plan.canonical_holes:  # a one-off plan: rendered when asked, as any canonical request
+        headers, pairs = plan.fill(when, payload_hash)
         path, _, query = request.target.partition("?")
         return headers, CanonicalRequest(request.method, canonical_uri(path, rules),
                                          canonical_query_string(query, rules.plus_is_space), pairs,
                                          plan.signed_headers, payload_hash)
     # A shape that comes back is mostly sent to the same few targets: its text is kept around the holes.
-    key = (request.method, request.target, rules)
+    key = (request.method, request._parts.target, rules)
     text = plan.texts.get(key)
     if text is None:
         text = _text_template(request, rules, plan)
         if len(plan.texts) >= _TEXTS_PER_PLAN:
             plan.texts.clear()
         plan.texts[key] = text
-    uri, query, pieces, kinds = text
-    if kinds == _DATE_ONLY:  # the usual shape: only the X-Amz-Date value changes
-        rendered = pieces[0] + when + pieces[1] + payload_hash
+    uri, query, pieces, kinds, latest = text
+    if plan.date_only:
+        # The usual shape: only the date changes, once a second, while a client sends many requests a second.
+        # The latest date's headers and text (up to the payload hash) are kept with the target's template, in a
+        # one-item list: replaced whole, so a racing thread reads one date's or the other's.
+        dated = latest[0]
+        if dated is None or dated[0] != when:
+            dated = latest[0] = (when, plan.fill(when, payload_hash), pieces[0] + when + pieces[1])
+        _, (headers, pairs), head = dated
+        rendered = head + payload_hash
     else:
+        headers, pairs = plan.fill(when, payload_hash)
         values = (when, payload_hash)
         rendered = "".join([piece + values[kind] for piece, kind in zip(pieces, kinds)]) + pieces[-1] + payload_hash
     return headers, CanonicalRequest(request.method, uri, query, pairs, plan.signed_headers, payload_hash, rendered)
 
 
 _TEXTS_PER_PLAN = 64
-_DATE_ONLY = (DATE,)
+#: (date, filled headers and canonical pairs, canonical text up to the payload hash) of a date-only plan.
+_Dated = tuple[str, tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]], str]
+
+
 # Stand-ins for the holes while the template is rendered: control bytes, which no canonical value holds.
 _HOLE_MARKS = ("\x00", "\x01")
 _HOLE_SPLIT = re.compile("([\x00\x01])")
 
 
 def _text_template(request: Request, rules: CanonicalRules,
-                   plan: HeaderPlan) -> tuple[str, str, tuple[str, ...], tuple[int, ...]]:
+                   plan: HeaderPlan) -> tuple[str, str, tuple[str, ...], tuple[int, ...], list[_Dated | None]]:
     """(canonical URI, canonical query, the canonical text's pieces before the payload hash, the hole kind
-    (DATE or PAYLOAD) between each two pieces)."""
+    (DATE or PAYLOAD) between each two pieces, a place for the latest date's values (see `_canonical`))."""
     path, _, raw_query = request.target.partition("?")
     uri, query = canonical_uri(path, rules), canonical_query_string(raw_query, rules.plus_is_space)
     pairs = [*plan.canonical]
@@ -362,7 +375,7 @@ def _text_template(request: Request, rules: CanonicalRules,
         pairs[index] = (pairs[index][0], _HOLE_MARKS[kind])
     template = CanonicalRequest(request.method, uri, query, tuple(pairs), plan.signed_headers, "").render()
     parts = _HOLE_SPLIT.split(template)
-    return uri, query, tuple(parts[0::2]), tuple([_HOLE_MARKS.index(mark) for mark in parts[1::2]])
+    return uri, query, tuple(parts[0::2]), tuple([_HOLE_MARKS.index(mark) for mark in parts[1::2]]), [None]
 
 
 def _check_credentials(creds: Credentials) -> None:
@@ -433,20 +446,22 @@ def sign(
                     omit_session_token, content_sha256_header, unsigned_headers, plus_is_space)
     upload = None if payload is None and trailer_checksum is None else chunked.prepare_upload(
         request, payload, algorithm=opts.scheme.name, chunk_size=chunk_size, trailer_checksum=trailer_checksum)
-    payload_hash = resolve_payload(request.body, payload)
-    plan = _SIGN_PLANS.get((request.scheme, request.authority, request.headers, opts, credentials.session_token,
+    body = request.body
+    payload_hash = resolve_payload(body, payload)
+    scheme, authority, _ = request._parts
+    plan = _SIGN_PLANS.get((scheme, authority, request.headers, opts, credentials.session_token,
                             () if upload is None else upload.headers), when, payload_hash)
     headers, canonical = _canonical(request, opts.rules, plan, when, payload_hash)
-    to_sign = string_to_sign(opts.scheme.name, when, opts.scope, canonical)
+    name, scope = opts.scheme.name, opts.scope
+    to_sign = string_to_sign(name, when, scope, canonical)
     signer = opts.scheme.signer(credentials, opts)
     signature = signer(to_sign)
-    authorization = (f"{opts.scheme.name} Credential={credentials.access_key_id}/{opts.scope}, "
+    authorization = (f"{name} Credential={credentials.access_key_id}/{scope}, "
                      f"SignedHeaders={plan.signed_headers}, Signature={signature}")
-    body = request.body
     if upload is not None:
-        body = upload.encode(chunked.ChunkScope(opts.scheme.name, when, opts.scope), signer, signature)
-    req = request._copy(None, (*headers, ("Authorization", authorization)), body)
-    return _signing_result((req, opts.scheme.name, when, opts.scope, canonical, to_sign, signature, authorization))
+        body = upload.encode(chunked.ChunkScope(name, when, scope), signer, signature)
+    req = request._copy(None, headers + (("Authorization", authorization),), body)
+    return _signing_result((req, name, when, scope, canonical, to_sign, signature, authorization))
 
 
 def presign(
@@ -471,7 +486,8 @@ def presign(
                     omit_session_token, content_sha256_header, unsigned_headers, plus_is_space)
     req = _drop_query_params(request, PRESIGN_PARAMS)
     payload_hash = resolve_payload(req.body, UNSIGNED_PAYLOAD if s3 and payload is None else payload)
-    plan = _PRESIGN_PLANS.get((req.scheme, req.authority, req.headers, opts), when, payload_hash)
+    scheme, authority, _ = req._parts
+    plan = _PRESIGN_PLANS.get((scheme, authority, req.headers, opts), when, payload_hash)
     token = credentials.session_token
     params = [
         ("X-Amz-Algorithm", opts.scheme.name),

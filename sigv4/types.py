@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import IO, Union
+from typing import IO, NamedTuple, Union
 
 from .redact import mask_token_params
 
@@ -36,15 +36,23 @@ class Credentials:
 _ABSOLUTE_URL = re.compile(r"([^:/?#]*)://([^/?#]*)([^#]*)")
 
 
+class _URLParts(NamedTuple):
+    """An absolute URL's parts; an origin-form target has an empty scheme and authority."""
+
+    scheme: str  # lowercase
+    authority: str
+    target: str  # path and query, up to any fragment
+
+
 # Clients send to the same few URLs over and over; requests are built fresh for each call.
 @lru_cache(maxsize=1024)
-def _split_url(url: str) -> tuple[str, str, str]:
-    """(scheme, authority, target) of an absolute URL or an origin-form target."""
+def _split_url(url: str) -> _URLParts:
+    """The parts of an absolute URL or an origin-form target."""
     absolute = _ABSOLUTE_URL.match(url)
     if absolute is None:
-        return "", "", url
+        return _URLParts("", "", url)
     scheme, authority, target = absolute.groups()
-    return scheme.lower(), authority, target if target.startswith("/") else "/" + target
+    return _URLParts(scheme.lower(), authority, target if target.startswith("/") else "/" + target)
 
 
 #: Headers that carry a session token (S3 Express One Zone directory buckets have their own): masked in reprs.
@@ -64,10 +72,9 @@ class Request:
     url: str
     headers: tuple[tuple[str, str], ...]
     body: Body
-    #: URL parts, split once at construction (derived from `url`, so not compared).
-    scheme: str = field(repr=False, compare=False)
-    authority: str = field(repr=False, compare=False)
-    target: str = field(repr=False, compare=False)
+    #: The URL's parts, split once at construction (derived from `url`, so not compared). One field rather than
+    #: three: requests are built, and copied by signing, on every call; `scheme`, `authority` and `target` read it.
+    _parts: _URLParts = field(repr=False, compare=False)
 
     def __init__(
         self,
@@ -77,14 +84,11 @@ class Request:
         body: Body = b"",
     ) -> None:
         # Filled here rather than through `_fill`: requests are built fresh for every call, and a call costs.
-        scheme, authority, target = _split_url(url)
         _SET_METHOD(self, method)
         _SET_URL(self, url)
         _SET_HEADERS(self, _header_pairs(headers))
         _SET_BODY(self, body)
-        _SET_SCHEME(self, scheme)
-        _SET_AUTHORITY(self, authority)
-        _SET_TARGET(self, target)
+        _SET_PARTS(self, _split_url(url))
 
     def _copy(self, url: str | None = None, headers: tuple[tuple[str, str], ...] | None = None,
               body: Body | None = None) -> Request:
@@ -92,10 +96,10 @@ class Request:
         new = object.__new__(Request)
         if url is None or url == self.url:
             _fill(new, self.method, self.url, self.headers if headers is None else headers,
-                  self.body if body is None else body, self.scheme, self.authority, self.target)
+                  self.body if body is None else body, self._parts)
         else:
             _fill(new, self.method, url, self.headers if headers is None else headers,
-                  self.body if body is None else body, *_split_url(url))
+                  self.body if body is None else body, _split_url(url))
         return new
 
     def __repr__(self) -> str:
@@ -108,13 +112,28 @@ class Request:
 
     # -- URL parts -------------------------------------------------------
     @property
+    def scheme(self) -> str:
+        """Lowercase; empty for an origin-form target."""
+        return self._parts.scheme
+
+    @property
+    def authority(self) -> str:
+        """Empty for an origin-form target."""
+        return self._parts.authority
+
+    @property
+    def target(self) -> str:
+        """The path and query, as given, up to any fragment of an absolute URL."""
+        return self._parts.target
+
+    @property
     def path(self) -> str:
-        return self.target.partition("?")[0]
+        return self._parts.target.partition("?")[0]
 
     @property
     def query(self) -> str:
         """The raw query string (without `?`); empty when there is none."""
-        return self.target.partition("?")[2]
+        return self._parts.target.partition("?")[2]
 
     # -- headers ---------------------------------------------------------
     def header(self, name: str) -> str | None:
@@ -152,27 +171,30 @@ def _header_pairs(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], 
     """`headers` as a tuple of (str, str) pairs; pairs that already are exactly that are kept as they are."""
     pairs = tuple(headers)
     for pair in pairs:  # a plain loop: cheaper than building every pair anew, as almost all are str pairs already
-        if pair.__class__ is not tuple or len(pair) != 2 or pair[0].__class__ is not str or pair[1].__class__ is not str:
-            return tuple([(str(name), str(value)) for name, value in pairs])
-    return pairs
+        if pair.__class__ is not tuple:
+            break
+        name, value = pair  # a pair of another length fails here as it would below
+        if name.__class__ is not str or value.__class__ is not str:
+            break
+    else:
+        return pairs
+    return tuple([(str(name), str(value)) for name, value in pairs])
 
 
 # Each request is filled through its slots' descriptors: the frozen class
 # refuses plain assignment, and calling a descriptor directly costs about two
 # thirds of object.__setattr__'s generic lookup (signing copies a request twice).
-(_SET_METHOD, _SET_URL, _SET_HEADERS, _SET_BODY, _SET_SCHEME, _SET_AUTHORITY, _SET_TARGET) = (
-    Request.__dict__[name].__set__ for name in ("method", "url", "headers", "body", "scheme", "authority", "target"))
+(_SET_METHOD, _SET_URL, _SET_HEADERS, _SET_BODY, _SET_PARTS) = (
+    Request.__dict__[name].__set__ for name in ("method", "url", "headers", "body", "_parts"))
 
 
 def _fill(request: Request, method: str, url: str, headers: tuple[tuple[str, str], ...], body: Body,
-          scheme: str, authority: str, target: str) -> None:
+          parts: _URLParts) -> None:
     _SET_METHOD(request, method)
     _SET_URL(request, url)
     _SET_HEADERS(request, headers)
     _SET_BODY(request, body)
-    _SET_SCHEME(request, scheme)
-    _SET_AUTHORITY(request, authority)
-    _SET_TARGET(request, target)
+    _SET_PARTS(request, parts)
 
 
 def edited_headers(headers: tuple[tuple[str, str], ...], sets: Iterable[tuple[str, str]] = (),

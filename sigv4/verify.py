@@ -21,27 +21,28 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from itertools import product
-from typing import Literal, NamedTuple
+from operator import attrgetter
+from typing import Literal, NamedTuple, TypeVar
 
 from . import v2, v4a
 from .canonical import (
-    S3_SERVICES, CanonicalRequest, CanonicalRules, canonical_header, canonical_headers, canonical_query, canonical_query_string,
-    canonical_uri, query_pairs,
+    S3_SERVICES, CanonicalRules, canonical_header, canonical_headers, canonical_query, canonical_query_string,
+    canonical_uri, query_pairs, render_canonical,
 )
-from .checksums import checksum_for_header, encoded
+from .checksums import ChecksumAlgorithm, checksum_for_header, encoded
 from .errors import InvalidTimestampError, SigningError, VerificationError
 from .keys import hmac_signer, signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
 from .signed_auth import SignedAuth, Version
 from .signer import ALGORITHM, MAX_EXPIRES, host_from_url, string_to_sign
-from .types import Credentials, Request
+from .types import Body, Credentials, Request
 
 #: The `.reason` vocabulary of VerificationError: reason -> what it means.
 REASONS: dict[str, str] = {
@@ -106,15 +107,39 @@ _SET_CREDENTIALS, _SET_PAYLOAD_HASH = Identity.__dict__["credentials"].__set__, 
 
 
 def _fail(reason: Reason, message: str, auth: SignedAuth | None = None) -> VerificationError:
-    return VerificationError(reason, message, auth=auth)
+    return VerificationError(reason, message, auth=_reported(auth))
+
+
+#: A claim's fields, in SignedAuth's field order.
+_Fields = tuple[Version, str, bool, str, str, tuple[str, ...], str, tuple[str, ...], str, datetime, datetime | None,
+                str, str]
+_fields_of: Callable[[SignedAuth], _Fields] = attrgetter(*[field.name for field in fields(SignedAuth)])
+_Auth = TypeVar("_Auth", bound=SignedAuth)
+
+
+def _auth_of(kind: type[_Auth], values: _Fields) -> _Auth:
+    """A `kind` with SignedAuth's fields set: a SignedAuth, or in `verify` the Identity the claim becomes once
+    verified (its own two fields set last), so that its thirteen fields are not copied into a new one then."""
+    auth = object.__new__(kind)
+    SignedAuth.__init__(auth, *values)
+    return auth
+
+
+def _reported(auth: SignedAuth | None) -> SignedAuth | None:
+    """The `.auth` of a failure: the claim, never an Identity that `verify` has not completed."""
+    return _auth_of(SignedAuth, _fields_of(auth)) if type(auth) is Identity else auth
 
 
 # -- parsing ----------------------------------------------------------------
 
 def _first_values(request: Request) -> dict[str, str]:
     """Each header's first value by lowercase name: one pass answers every lookup verification makes."""
-    # dict() keeps the last value for a repeated key, so the reversed pairs leave the first.
-    return dict(reversed([(name.lower(), value) for name, value in request.headers]))
+    first: dict[str, str] = {}
+    for name, value in request.headers:  # a plain loop: half the time of building every pair and a dict of them
+        key = name.lower()
+        if key not in first:
+            first[key] = value
+    return first
 
 
 # A client signs many requests within one second; the parse of each time text is kept (bounded).
@@ -172,9 +197,10 @@ def _region_set(value: str | None, where: str) -> tuple[str, ...]:
     return regions
 
 
-def _parse_authorization_header(first: dict[str, str], header: str) -> SignedAuth:
+def _parse_authorization_header(first: dict[str, str], header: str, kind: type[_Auth]) -> _Auth:
     head, sep, signature = header.rpartition(", Signature=")
-    claim = _common_claim(head) if sep and _PLAIN_VALUE.match(signature) else None
+    # isalnum() first: a hex signature passes it in a fraction of the regex's time.
+    claim = _common_claim(head) if sep and (signature.isalnum() or _PLAIN_VALUE.match(signature)) else None
     if claim is None:
         scheme, version, credential, signed_headers, signature = _authorization_parts(header)
         claim = _claim(scheme, version, credential, signed_headers)
@@ -182,8 +208,8 @@ def _parse_authorization_header(first: dict[str, str], header: str) -> SignedAut
     text, when, _ = _header_signing_time(first)
     if version == "v4a":
         regions = _region_set(first.get(v4a.REGION_SET_HEADER.lower()), "X-Amz-Region-Set header")
-    return SignedAuth(version, scheme, False, key_id, date, regions, service, names, signature, when, None,
-                            scope, text)
+    return _auth_of(kind, (version, scheme, False, key_id, date, regions, service, names, signature, when, None,
+                         scope, text))
 
 
 _Claim = tuple[str, Version, str, str, tuple[str, ...], str, str, tuple[str, ...]]
@@ -239,7 +265,7 @@ def _single(params: dict[str, list[str]], name: str) -> str:
     return values[0]
 
 
-def _parse_presigned(params: dict[str, list[str]]) -> SignedAuth:
+def _parse_presigned(params: dict[str, list[str]], kind: type[_Auth]) -> _Auth:
     algorithm = _single(params, "X-Amz-Algorithm")
     version = _VERSIONS.get(algorithm)
     if version is None:
@@ -254,9 +280,9 @@ def _parse_presigned(params: dict[str, list[str]]) -> SignedAuth:
         raise _fail("malformed_auth", f"X-Amz-Expires query parameter: {expires!r} is not 1..{MAX_EXPIRES} seconds")
     if version == "v4a":
         regions = _region_set(_single(params, v4a.REGION_SET_HEADER), "X-Amz-Region-Set query parameter")
-    return SignedAuth(version, algorithm, True, key_id, date, regions, service,
-                      tuple(_single(params, "X-Amz-SignedHeaders").split(";")), _single(params, "X-Amz-Signature"),
-                      when, when + timedelta(seconds=int(expires)), scope, text)
+    return _auth_of(kind, (version, algorithm, True, key_id, date, regions, service,
+                         tuple(_single(params, "X-Amz-SignedHeaders").split(";")), _single(params, "X-Amz-Signature"),
+                         when, when + timedelta(seconds=int(expires)), scope, text))
 
 
 def _parse_v2_time(name: str, text: str) -> datetime:
@@ -270,7 +296,7 @@ def _parse_v2_time(name: str, text: str) -> datetime:
     return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
-def _parse_v2(params: dict[str, list[str]]) -> SignedAuth:
+def _parse_v2(params: dict[str, list[str]], kind: type[_Auth]) -> _Auth:
     version = _single(params, "SignatureVersion")
     if version != "2":
         raise _fail("malformed_auth", f"SignatureVersion parameter: {version!r} is not supported; only 2 is")
@@ -281,11 +307,11 @@ def _parse_v2(params: dict[str, list[str]]) -> SignedAuth:
     key_id, signature = _single(params, "AWSAccessKeyId"), _single(params, "Signature")
     if "Timestamp" in params:
         text = _single(params, "Timestamp")
-        return SignedAuth("v2", method, False, key_id, "", (), "", (), signature,
-                          _parse_v2_time("Timestamp", text), None, "", text)
+        return _auth_of(kind, ("v2", method, False, key_id, "", (), "", (), signature,
+                             _parse_v2_time("Timestamp", text), None, "", text))
     text = _single(params, "Expires")
     expires = _parse_v2_time("Expires", text)
-    return SignedAuth("v2", method, False, key_id, "", (), "", (), signature, expires, expires, "", text)
+    return _auth_of(kind, ("v2", method, False, key_id, "", (), "", (), signature, expires, expires, "", text))
 
 
 def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -300,10 +326,10 @@ def parse_auth(request: Request, *, plus_is_space: bool = False) -> SignedAuth:
 
     Raises VerificationError (`missing_auth` or `malformed_auth`).
     """
-    return _parse_auth(request, _first_values(request), plus_is_space)
+    return _parse_auth(request, _first_values(request), plus_is_space, SignedAuth)
 
 
-def _parse_auth(request: Request, first: dict[str, str], plus_is_space: bool) -> SignedAuth:
+def _parse_auth(request: Request, first: dict[str, str], plus_is_space: bool, kind: type[_Auth]) -> _Auth:
     header = first.get("authorization")
     raw_query = request.query
     query = _grouped(query_pairs(raw_query, plus_is_space=plus_is_space)) if raw_query else {}
@@ -311,15 +337,15 @@ def _parse_auth(request: Request, first: dict[str, str], plus_is_space: bool) ->
     if header is not None:
         if presigned:
             raise _fail("malformed_auth", "request: signed twice, with an Authorization header and a presigned query")
-        return _parse_authorization_header(first, header)
+        return _parse_authorization_header(first, header, kind)
     if presigned:
-        return _parse_presigned(query)
+        return _parse_presigned(query, kind)
     try:
         params = _grouped(v2.decode_params(request, plus_is_space=plus_is_space))
     except SigningError as err:
         raise _fail("malformed_request", str(err)) from None
     if "Signature" in params or "AWSAccessKeyId" in params or "SignatureVersion" in params:
-        return _parse_v2(params)
+        return _parse_v2(params, kind)
     raise _fail("missing_auth", "request: no Authorization header, presigned query (X-Amz-Signature) "
                                 "or SigV2 Signature parameter")
 
@@ -375,12 +401,15 @@ def _check_token(presented: str | None, creds: Credentials, where: str, auth: Si
 def _payload_line(request: Request, first: dict[str, str], auth: SignedAuth, s3: bool) -> str:
     declared = first.get("x-amz-content-sha256")
     if declared is None:
-        if auth.presigned:
-            return UNSIGNED_PAYLOAD if s3 else _body_hash(request, auth)
         if s3:
+            if auth.presigned:
+                return UNSIGNED_PAYLOAD
             raise _fail("payload_hash", "x-amz-content-sha256 header: missing; S3 requires it on header-signed "
                                         "requests", auth)
-        return _body_hash(request, auth)
+        try:
+            return resolve_payload(request.body, None)
+        except SigningError as err:
+            raise _fail("malformed_request", str(err), auth) from None
     if declared == UNSIGNED_PAYLOAD or declared.startswith("STREAMING-"):
         return declared
     if not _HEX_SHA256.match(declared):
@@ -394,27 +423,19 @@ def _payload_line(request: Request, first: dict[str, str], auth: SignedAuth, s3:
     return declared
 
 
-def _check_checksum_headers(request: Request, auth: SignedAuth, payload: str) -> None:
-    """S3 flexible checksums sent as headers, checked against a body at hand (an aws-chunked body carries
-    its checksum in the trailer instead, which the chunk decoder checks)."""
-    if payload.startswith("STREAMING-") or not isinstance(request.body, (bytes, bytearray, memoryview)):
+def _check_checksum_headers(headers: tuple[tuple[str, str], ...], body: Body, checksums: _Checksums,
+                            auth: SignedAuth, payload: str) -> None:
+    """S3 flexible checksums sent as headers (`checksums`: which, see `_signed_pick`), checked against a body
+    at hand (an aws-chunked body carries its checksum in the trailer instead, which the chunk decoder checks)."""
+    if not checksums or payload.startswith("STREAMING-") or not isinstance(body, (bytes, bytearray, memoryview)):
         return
-    for name, value in request.headers:
-        algorithm = checksum_for_header(name)
-        if algorithm is None:
-            continue
+    for index, algorithm in checksums:
+        value = headers[index][1]
         summer = algorithm.new()
-        summer.update(request.body)
+        summer.update(body)
         if value.strip() != (actual := encoded(summer)):
             raise _fail("checksum", f"{algorithm.header} header: {value.strip()[:80]!r} does not match the body's "
-                                    f"{algorithm.name} {actual} ({len(request.body)} bytes)", auth)
-
-
-def _body_hash(request: Request, auth: SignedAuth) -> str:
-    try:
-        return resolve_payload(request.body, None)
-    except SigningError as err:
-        raise _fail("malformed_request", str(err), auth) from None
+                                    f"{algorithm.name} {actual} ({len(body)} bytes)", auth)
 
 
 def _mismatch(auth: SignedAuth, canonical_request: str | None, text: str) -> VerificationError:
@@ -423,16 +444,21 @@ def _mismatch(auth: SignedAuth, canonical_request: str | None, text: str) -> Ver
         "signature_mismatch",
         f"signature: {auth.signature[:16]}... does not match the one computed for the request "
         "(compare .canonical_request and .string_to_sign with the client's)",
-        auth=auth, canonical_request=canonical_request, string_to_sign=text)
+        auth=_reported(auth), canonical_request=canonical_request, string_to_sign=text)
 
 
 def _hmac_matches(auth: SignedAuth, creds: Credentials, text: str) -> bool:
-    signer = _scope_signer(creds.secret_access_key, auth.scope_date, auth.regions[0], auth.service)
-    return hmac.compare_digest(signer(text).encode(), auth.signature.encode("utf-8"))
+    expected = _scope_signer(creds.secret_access_key, auth.credential_scope)(text)
+    try:  # str against str, spared encoding both; compare_digest refuses a non-ASCII one, which cannot match
+        return hmac.compare_digest(expected, auth.signature)
+    except TypeError:
+        return False
 
 
 @lru_cache(maxsize=512)
-def _scope_signer(secret: str, date: str, region: str, service: str) -> Callable[[str], str]:
+def _scope_signer(secret: str, scope: str) -> Callable[[str], str]:
+    """The signer of a SigV4 credential scope, `date/region/service/aws4_request`."""
+    date, region, service, _ = scope.split("/")
     return hmac_signer(signing_key(secret, date, region, service))
 
 
@@ -453,63 +479,84 @@ _ALL_SIGNED: frozenset[str] = frozenset()  # no header is left unsigned: the cli
 _SESSION_TOKEN_NAMES: dict[str, tuple[str, str]] = {"s3express": ("X-Amz-S3session-Token", "x-amz-s3session-token")}
 
 
-def _token_names(first: dict[str, str], auth: SignedAuth, pairs: list[tuple[str, str]]) -> tuple[str, str]:
-    """(query parameter, header) that carry this request's session token."""
-    names = _SESSION_TOKEN_NAMES.get(auth.service)
-    if names is not None and (any(n == names[0] for n, _ in pairs) or names[1] in first):
+_SECURITY_TOKEN = ("X-Amz-Security-Token", "x-amz-security-token")
+
+
+def _token_names(first: dict[str, str], auth: SignedAuth, pairs: list[tuple[str, str]],
+                 names: tuple[str, str]) -> tuple[str, str]:
+    """(query parameter, header) that carry the session token of a request whose service has `names` of its own."""
+    if any(n == names[0] for n, _ in pairs) or names[1] in first:
         if "x-amz-security-token" in first or any(n == "X-Amz-Security-Token" for n, _ in pairs):
             raise _fail("token", f"{names[1]}: sent together with X-Amz-Security-Token; a directory bucket request "
                                  "carries its session token in one place only", auth)
         return names
-    return "X-Amz-Security-Token", "x-amz-security-token"
+    return _SECURITY_TOKEN
 
 
 def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules,
                s3: bool, omit_session_token: bool) -> str:
     """Recompute a SigV4/SigV4a signature; return the signed payload line."""
+    presigned = auth.presigned
+    target = request._parts.target
+    raw_query = target.partition("?")[2]
+    own_token = _SESSION_TOKEN_NAMES.get(auth.service)
     # A header-signed request's query is canonicalized from its text; its pairs are parsed only where a token may be.
-    pairs = query_pairs(request.query, plus_is_space=rules.plus_is_space) \
-        if auth.presigned or auth.service in _SESSION_TOKEN_NAMES else []
-    param, header = _token_names(first, auth, pairs)
-    if auth.presigned:
+    pairs = query_pairs(raw_query, plus_is_space=rules.plus_is_space) if presigned or own_token else []
+    param, header = _SECURITY_TOKEN if own_token is None else _token_names(first, auth, pairs, own_token)
+    if presigned:
         tokens = [v for n, v in pairs if n == param]
         _check_token(tokens[0] if tokens else None, creds, f"{param} query parameter", auth)
     else:
         _check_token(first.get(header), creds, f"{header} header", auth)
     headers = request.headers
+    # The lowercase names, in order: the keys of `first` unless a name repeats.
+    names = tuple(first) if len(first) == len(headers) else tuple([name.lower() for name, _ in headers])
     if "host" not in first and request.scheme:
         headers = (*headers, ("Host", host_from_url(request)))
-    pick = _signed_pick(tuple([name for name, _ in headers]), auth.signed_headers, auth.presigned,
-                        auth.version == "v4a")
+        names = (*names, "host")
+    pick = _signed_pick(names, auth.signed_headers, presigned, auth.version == "v4a")
     if pick.problem is not None:
         raise _fail(*pick.problem, auth)
     payload = _payload_line(request, first, auth, s3)
-    path = request.target.partition("#")[0].partition("?")[0]
+    path = target.partition("#")[0].partition("?")[0]
     try:
         # Only the headers the client listed are canonicalized, and with its own names; all of them are signed.
         if pick.order is not None:  # no name repeats: each header canonicalized alone, in the planned order
-            header_pairs = tuple([canonical_header(*headers[index]) for index in pick.order])
+            lines: Iterable[str] = [_header_line(*headers[index]) for index in pick.order]
             signed_text = pick.signed_text
         else:
             header_pairs, signed_text = canonical_headers([headers[index] for index in pick.indices], _ALL_SIGNED)
+            lines = map(":".join, header_pairs)
         uri = canonical_uri(path, rules)
     except SigningError as err:
         raise _fail("malformed_request", str(err), auth) from None
-    if auth.presigned:
+    if presigned:
         # Header signing shows an unsigned token by SignedHeaders; a presigned query cannot, hence the option.
         dropped = {"X-Amz-Signature", "X-Amz-Security-Token"} if omit_session_token else {"X-Amz-Signature"}
         query = canonical_query(p for p in pairs if p[0] not in dropped)
     else:
-        query = canonical_query_string(request.query, rules.plus_is_space)
-    canonical = CanonicalRequest(request.method, uri, query, header_pairs, signed_text, payload)
+        query = canonical_query_string(raw_query, rules.plus_is_space)
+    # The text alone: a CanonicalRequest would be built only to be rendered once.
+    canonical = render_canonical(request.method, uri, query, lines, signed_text, payload)
     text = string_to_sign(auth.algorithm, auth.amz_date, auth.credential_scope, canonical)
     if not _SIGNATURE_CHECKS[auth.version](auth, creds, text):
-        raise _mismatch(auth, canonical.render(), text)
-    _check_checksum_headers(request, auth, payload)
+        raise _mismatch(auth, canonical, text)
+    _check_checksum_headers(headers, request.body, pick.checksums, auth, payload)
     return payload
 
 
 _Problem = tuple[Reason, str]
+
+
+# Each (name, value) is checked and canonicalized once (`canonical_header`, which caches the same way), and kept
+# as the line it is in the canonical request.
+@lru_cache(maxsize=1024)
+def _header_line(name: str, value: str) -> str:
+    return ":".join(canonical_header(name, value))
+
+
+#: (index, algorithm) of each flexible-checksum header (`x-amz-checksum-*`) among a request's headers.
+_Checksums = tuple[tuple[int, ChecksumAlgorithm], ...]
 
 
 class _SignedPick(NamedTuple):
@@ -522,14 +569,17 @@ class _SignedPick(NamedTuple):
     signed_text: str
     #: The reason and message to refuse the list, or None.
     problem: _Problem | None
+    #: The checksum headers to check against the body, signed or not.
+    checksums: _Checksums = ()
 
 
 # A client sends the same header names in the same order, signing the same list, request after request:
 # which headers to canonicalize, in what order, and whether the list is acceptable at all, is worked out once
 # per such shape.
 @lru_cache(maxsize=256)
-def _signed_pick(names: tuple[str, ...], signed_names: tuple[str, ...], presigned: bool, v4a_header: bool) -> _SignedPick:
-    lower = [name.lower() for name in names]
+def _signed_pick(lower: tuple[str, ...], signed_names: tuple[str, ...], presigned: bool,
+                 v4a_header: bool) -> _SignedPick:
+    """`lower`: the request's header names, lowercase."""
     signed = {name.lower() for name in signed_names}
     required = {"host"} if presigned else {"host", "x-amz-date" if "x-amz-date" in lower else "date"}
     if v4a_header and not presigned:
@@ -541,10 +591,12 @@ def _signed_pick(names: tuple[str, ...], signed_names: tuple[str, ...], presigne
                                           f"SignedHeaders: {', '.join(missing)} listed but absent from the request"))
     indices = tuple([index for index, name in enumerate(lower) if name in signed])
     picked = [lower[index] for index in indices]
+    checksums = tuple([(index, algorithm) for index, name in enumerate(lower)
+                       if (algorithm := checksum_for_header(name)) is not None])
     if len(set(picked)) < len(picked):
-        return _SignedPick(indices, None, "", None)
+        return _SignedPick(indices, None, "", None, checksums)
     order = tuple(sorted(indices, key=lower.__getitem__))
-    return _SignedPick(indices, order, ";".join([lower[index] for index in order]), None)
+    return _SignedPick(indices, order, ";".join([lower[index] for index in order]), None, checksums)
 
 
 def _verify_v2(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules, s3: bool,
@@ -593,7 +645,8 @@ def verify(
     if now.tzinfo is None or now.utcoffset() is None:
         raise InvalidTimestampError("now: naive datetime; pass a timezone-aware one (e.g. tzinfo=timezone.utc)")
     first = _first_values(request)
-    auth = claimed if claimed is not None else _parse_auth(request, first, plus_is_space)
+    auth = (_parse_auth(request, first, plus_is_space, Identity) if claimed is None
+            else _auth_of(Identity, _fields_of(claimed)))
     _check_scope(auth, expected_service, allowed_regions)
     _check_time(auth, now if now.tzinfo is timezone.utc else now.astimezone(timezone.utc), max_skew)
     creds = lookup(auth.access_key_id)
@@ -604,9 +657,9 @@ def verify(
     rules = _RULES[(not s3) if normalize_path is None else normalize_path,
                    (not s3) if double_encode is None else double_encode, plus_is_space]
     payload = _VERIFIERS[auth.version](request, first, auth, creds, rules, s3, omit_session_token)
-    return Identity(auth.version, auth.algorithm, auth.presigned, auth.access_key_id, auth.scope_date, auth.regions,
-                    auth.service, auth.signed_headers, auth.signature, auth.signing_time, auth.expires_at,
-                    auth.credential_scope, auth.amz_date, creds, payload)
+    _SET_CREDENTIALS(auth, creds)
+    _SET_PAYLOAD_HASH(auth, payload)
+    return auth
 
 
 #: Every CanonicalRules by its three knobs, built once.
