@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote, unquote, unquote_plus
 
-from .errors import InvalidHeaderError
+from .errors import InvalidHeaderError, InvalidParameterError
 from .redact import mask_token_params
 
 #: Signing names whose requests AWS canonicalizes with S3's rules (no path
@@ -198,6 +198,12 @@ def _header_key(name: str) -> str:
     if _TOKEN.match(name) is None:
         raise InvalidHeaderError(f"header name {name!r}: must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)")
     return name.lower()
+
+
+def check_method(method: str) -> None:
+    """InvalidParameterError unless `method` is an HTTP token (RFC 9110 9.1), as every method on the wire is."""
+    if _TOKEN.match(method) is None:
+        raise InvalidParameterError(f"method {method!r}: must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)")
 
 
 def _control_byte_error(name: str, bad: re.Match[str]) -> InvalidHeaderError:

@@ -25,6 +25,7 @@ from .canonical import (
     canonical_headers,
     canonical_query_string,
     canonical_uri,
+    check_method,
     query_pairs,
     uri_encode,
 )
@@ -324,6 +325,7 @@ def _canonical(request: Request, rules: CanonicalRules, plan: HeaderPlan, when: 
                payload_hash: str) -> tuple[tuple[tuple[str, str], ...], CanonicalRequest]:
     """The signed request's headers (before Authorization) and its canonical request."""
     if not plan.canonical_holes:  # a one-off plan: rendered when asked, as any canonical request
+        check_method(request.method)
         headers, pairs = plan.fill(when, payload_hash)
         path, _, query = request.target.partition("?")
         return headers, CanonicalRequest(request.method, canonical_uri(path, rules),
@@ -333,6 +335,7 @@ def _canonical(request: Request, rules: CanonicalRules, plan: HeaderPlan, when: 
     key = (request.method, request._parts.target, rules)
     text = plan.texts.get(key)
     if text is None:
+        check_method(request.method)  # before its text is kept for the method (a control byte would pass for a hole)
         text = _text_template(request, rules, plan)
         if len(plan.texts) >= _TEXTS_PER_PLAN:
             plan.texts.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -56,3 +57,17 @@ def test_a_sigv2_mismatch_has_no_canonical_request() -> None:
         sigv4.verify(signed, lambda _: wrong, now=NOW)
     assert caught.value.reason == "signature_mismatch"
     assert caught.value.canonical_request is None and caught.value.string_to_sign
+
+
+@pytest.mark.parametrize("method", ["G\x00ET", "G\x01ET", "GE T", "G\nET", ""])
+@pytest.mark.parametrize("sign", [
+    lambda request: sigv4.sign(request, sigv4.Credentials("AKID", "secret"), region="us-east-1", service="s3", timestamp=NOW),
+    lambda request: sigv4.sign(request, sigv4.Credentials("AKID", "secret"), region="us-east-1", service="s3", timestamp=NOW, algorithm="v4a"),
+    lambda request: sigv4.presign(request, sigv4.Credentials("AKID", "secret"), region="us-east-1", service="s3", timestamp=NOW, expires=60),
+], ids=["v4", "v4a", "presign"])
+def test_a_method_that_is_not_an_http_token_is_refused_by_name(method: str, sign: Any) -> None:
+    # Before: a control byte in the method stood for a hole of the kept canonical text ("G\x00ET" signed as
+    # "G20260101T000000ZET"); now every signing path refuses it, whether or not the shape's text is kept.
+    sign(sigv4.Request("GET", "https://example.com/"))  # the shape's text is kept now
+    with pytest.raises(sigv4.InvalidParameterError, match="method .*: must be an HTTP token"):
+        sign(sigv4.Request(method, "https://example.com/"))
