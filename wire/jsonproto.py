@@ -61,6 +61,11 @@ def members_encoder(members: tuple[Member, ...]) -> Callable[[Mapping[str, Any]]
     return values.members_encoder(JSON_RULES, members)
 
 
+def members_decoder(members: tuple[Member, ...]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """The decoder of those of `members` present (and not null) in a JSON object, built once."""
+    return values.members_decoder(JSON_RULES, members)
+
+
 def encode_value(shape: Shape, value: Any, fmt: str | None = None) -> Any:
     """`value` as a JSON-ready Python value for `shape` (timestamp format `fmt`)."""
     encoder = values.value_encoder(JSON_RULES, shape, fmt)
@@ -69,7 +74,7 @@ def encode_value(shape: Shape, value: Any, fmt: str | None = None) -> Any:
 
 def decode_members(members: tuple[Member, ...], data: Mapping[str, Any]) -> dict[str, Any]:
     """Those of `members` present (and not null) in JSON object `data`, decoded."""
-    return values.members_decoder(JSON_RULES, members)(data)
+    return members_decoder(members)(data)
 
 
 def decode_value(shape: Shape, data: Any, fmt: str | None = None) -> Any:

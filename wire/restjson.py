@@ -29,9 +29,9 @@ from urllib.parse import parse_qsl, unquote
 from wire.errors import DecodeError, SerializationError
 from wire.http import Codec, Encoded, Headers, Params, Response, percent_encode, request_id_header
 from wire.jsonproto import (
-    decode_members,
     decode_value,
     dumps,
+    members_decoder,
     members_encoder,
     encode_value,
     loads,
@@ -183,7 +183,7 @@ def _add_content_type(headers: list[tuple[str, str]], content_type: str | None) 
 
 @dataclass(frozen=True, slots=True)
 class _Bindings:
-    """A structure's members grouped by where they travel, with its body encoder."""
+    """A structure's members grouped by where they travel, with its body encoder and decoder."""
 
     labels: Mapping[str, Member]  # by label name
     query: tuple[Member, ...]
@@ -191,6 +191,7 @@ class _Bindings:
     status: tuple[Member, ...]
     body: tuple[Member, ...]
     encode_body: Callable[[Params], dict[str, Any]]
+    decode_body: Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
 @lru_cache(maxsize=4096)
@@ -207,6 +208,7 @@ def _bindings(shape: Shape | None) -> _Bindings:
         status=tuple(groups.get("statusCode", ())),
         body=body,
         encode_body=members_encoder(body),
+        decode_body=members_decoder(body),
     )
 
 
@@ -279,10 +281,10 @@ def _read_body(shape: Shape, body: bytes) -> dict[str, Any]:
             return {member.name: body.decode("utf-8", "replace")}
         data = loads(body)
         return {member.name: decode_value(member.shape, data)} if data is not None else {}
-    body_members = _bindings(shape).body
-    if not body_members:
+    bindings = _bindings(shape)
+    if not bindings.body:
         return {}
-    return decode_members(body_members, loads_object(body))
+    return bindings.decode_body(loads_object(body))
 
 
 #: Reads a structure's header bindings, or its body.
@@ -453,10 +455,13 @@ def decode_bound_request(
     if shape is None:
         return op.name, {}
     bindings = _bindings(shape)
-    params = {m.name: from_text(m, label) for name, m in bindings.labels.items() if (label := labels.get(name)) is not None}
+    # Most operations bind nothing to the URI, query or headers: their readers are not called.
+    params = ({m.name: from_text(m, label) for name, m in bindings.labels.items() if (label := labels.get(name)) is not None}
+              if bindings.labels else {})
     if bindings.query:
         params.update(_read_query(bindings.query, query))
-    params.update(_read_headers(shape, headers))
+    if bindings.headers:
+        params.update(_read_headers(shape, headers))
     params.update(read_body(shape, body))
     return op.name, params
 
