@@ -376,10 +376,20 @@ class _Route:
     literal: int
 
 
+@dataclass(frozen=True, slots=True)
+class _RouteTable:
+    """The routes of one model's operations called with one method, computed once."""
+
+    #: The most literal template first (equally literal ones in the model's order): the first that fits wins.
+    routes: tuple[_Route, ...]
+    #: A path that picks its operation outright: the path of a template with no labels, query or required
+    #: members (so it fits whatever the query and headers) when no route ahead of it could fit that path.
+    exact: Mapping[str, Operation]
+
+
 @lru_cache(maxsize=64)
-def _routes(model: Model, method: str) -> tuple[_Route, ...]:
-    """The routes of the operations of `model` called with the (upper-case) `method`, the most literal
-    template first (equally literal ones in the model's order)."""
+def _route_table(model: Model, method: str) -> _RouteTable:
+    """The routes of the operations of `model` called with the (upper-case) `method`."""
     routes = []
     for op in model.operations.values():
         if op.method == method:
@@ -387,15 +397,25 @@ def _routes(model: Model, method: str) -> tuple[_Route, ...]:
             prefix = _uri_parts(op.request_uri.partition("?")[0])[0][0]
             routes.append(_Route(op, _query_literals(op.request_uri), _required_bindings(op), prefix, pattern, names,
                                  len(op.request_uri) - sum(len(name) + 2 for name in names)))
-    return tuple(sorted(routes, key=lambda route: -route.literal))
+    routes.sort(key=lambda route: -route.literal)
+    exact: dict[str, Operation] = {}
+    for index, route in enumerate(routes):
+        path = route.op.request_uri
+        if not (route.names or "?" in path or route.required or any(r.pattern.fullmatch(path) for r in routes[:index])):
+            exact[path] = route.op
+    return _RouteTable(tuple(routes), exact)
 
 
 def _match(model: Model, method: str, path: str, query: str = "", headers: Headers | None = None) -> tuple[Operation, dict[str, str]]:
     """The operation a request calls: method, path template and the query it fixes
     must fit, and its required header and query members be there (S3's PutObject,
     CopyObject and UploadPart share `PUT /{Bucket}/{Key+}`); the most literal template wins."""
+    table = _route_table(model, method.upper())
+    op = table.exact.get(path)
+    if op is not None:
+        return op, {}
     given = dict(parse_qsl(query, keep_blank_values=True)) if query else {}
-    for route in _routes(model, method.upper()):  # the most literal first: the first route that fits wins
+    for route in table.routes:
         if not path.startswith(route.prefix):
             continue
         found = route.pattern.fullmatch(path)
