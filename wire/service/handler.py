@@ -173,7 +173,6 @@ class _Progress:
     principal: Principal | None = None
     target: str | None = None
     params: dict[str, Any] | None = None
-    result: account.Result = field(default_factory=account.Result)
 
 
 def _check(request: Request, protocol: Protocol, endpoint: Endpoint, now: datetime, progress: _Progress) -> None:
@@ -233,13 +232,14 @@ def complete(checked: Checked, *, endpoint: Endpoint, store: Store, entropy: Ent
     reply. Never raises for anything the client sent: every refusal is a reply.
     """
     request, protocol, progress, error = checked.request, checked.protocol, checked.progress, checked.error
+    result: account.Result | None = None
     if error is None:
         try:
             call = account.Call(progress.target or "", checked.now, store, endpoint.settings, entropy,
                                 endpoint.directory.accounts())
-            progress.result = account.OPERATIONS[progress.operation or ""](call, progress.params or {})
-            status, headers, body = protocol.encode(endpoint.model, progress.operation or "",
-                                                    progress.result.output, checked.request_id)
+            result = account.OPERATIONS[progress.operation or ""](call, progress.params or {})
+            status, headers, body = protocol.encode(endpoint.model, progress.operation or "", result.output,
+                                                    checked.request_id)
         except ServiceError as err:
             error = err
     if error is not None:
@@ -252,10 +252,11 @@ def complete(checked: Checked, *, endpoint: Endpoint, store: Store, entropy: Ent
         source_ip=checked.source_ip, user_agent=request.header("user-agent"), principal=progress.principal,
         access_key_id=claimed.access_key_id if claimed else None,
         recipient_account=progress.target or (progress.principal.account_id if progress.principal else None),
-        params=progress.params, output=progress.result.output, error=error,
+        params=progress.params, output=result.output if result else None, error=error,
         # Only an error's message may quote what the client sent: the secrets are looked for then.
         secrets=_presented_secrets(request) if error is not None else ())
-    return Reply(status, (*headers, ("x-amzn-RequestId", checked.request_id)), body, event, progress.result.notices)
+    return Reply(status, (*headers, ("x-amzn-RequestId", checked.request_id)), body, event,
+                 result.notices if result else ())
 
 
 def handle(request: Request, *, endpoint: Endpoint, now: datetime, store: Store, entropy: Entropy,

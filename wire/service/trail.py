@@ -31,8 +31,9 @@ _READ_ONLY_PREFIXES = ("Get", "List")
 
 
 def _time(value: datetime) -> str:
-    utc = value.astimezone(timezone.utc)  # strftime("%Y-%m-%dT%H:%M:%SZ"), a few times faster:
-    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+    utc = value.astimezone(timezone.utc)
+    # strftime("%Y-%m-%dT%H:%M:%SZ"), a few times faster (and twice as fast as an f-string's six format specs):
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)
 
 
 #: UTF-16 surrogates: a string holds them alone only when undecodable header bytes or a JSON `\udXXX`
