@@ -12,7 +12,7 @@ follows `#`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from wire import values
@@ -61,6 +61,11 @@ def members_encoder(members: tuple[Member, ...]) -> Callable[[Mapping[str, Any]]
     return values.members_encoder(JSON_RULES, members)
 
 
+def members_decoder(members: tuple[Member, ...]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """The decoder of those of `members` present (and not null) in a JSON object, built once."""
+    return values.members_decoder(JSON_RULES, members)
+
+
 def encode_value(shape: Shape, value: Any, fmt: str | None = None) -> Any:
     """`value` as a JSON-ready Python value for `shape` (timestamp format `fmt`)."""
     encoder = values.value_encoder(JSON_RULES, shape, fmt)
@@ -69,7 +74,7 @@ def encode_value(shape: Shape, value: Any, fmt: str | None = None) -> Any:
 
 def decode_members(members: tuple[Member, ...], data: Mapping[str, Any]) -> dict[str, Any]:
     """Those of `members` present (and not null) in JSON object `data`, decoded."""
-    return values.members_decoder(JSON_RULES, members)(data)
+    return members_decoder(members)(data)
 
 
 def decode_value(shape: Shape, data: Any, fmt: str | None = None) -> Any:
@@ -79,20 +84,24 @@ def decode_value(shape: Shape, data: Any, fmt: str | None = None) -> Any:
     return data if decoder is None else decoder(data)
 
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
-#: `_ENCODER`'s one-shot C encoder, built once: `JSONEncoder.encode` builds it
-#: on every call, a third of a small body's cost. The pure-Python
-#: `iterencode` stands in where the C accelerator is missing.
-_C_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)
-_ITERENCODE: Callable[[Any, int], Iterable[str]] = (
-    _C_MAKE_ENCODER(None, _ENCODER.default, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, False)
-    if _C_MAKE_ENCODER is not None
-    else lambda value, level: _ENCODER.iterencode(value)
-)
+def compact_encoder(*, ensure_ascii: bool, allow_nan: bool) -> Callable[[Any], str]:
+    """`json.dumps(value, separators=(",", ":"), ensure_ascii=..., allow_nan=...)` as a function built once:
+    `JSONEncoder.encode` builds its C encoder on every call, a third of a small value's cost. The
+    pure-Python encoder stands in where the C accelerator is missing."""
+    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=ensure_ascii, allow_nan=allow_nan)
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:
+        return encoder.encode
+    quote = json.encoder.encode_basestring_ascii if ensure_ascii else json.encoder.encode_basestring
+    iterencode = make_encoder(None, encoder.default, quote, None, ":", ",", False, False, allow_nan)
+    return lambda value: "".join(iterencode(value, 0))
+
+
+_DUMPS = compact_encoder(ensure_ascii=True, allow_nan=False)
 
 
 def dumps(value: Any) -> bytes:
-    return "".join(_ITERENCODE(value, 0)).encode("utf-8")
+    return _DUMPS(value).encode("utf-8")
 
 
 def loads(body: bytes) -> Any:

@@ -100,20 +100,19 @@ def _shown(shape: Shape, value: Any) -> str:
 
 
 def _constraints(shape: Shape, value: Any, at: Path, out: list[Violation]) -> None:
-    path = path_text(at)
     if shape.enum and isinstance(value, str) and value not in shape.enum:
-        out.append(Violation(path, f"{_shown(shape, value)} is not one of {', '.join(shape.enum)}"))
-    measured = _size(shape, value)
+        out.append(Violation(path_text(at), f"{_shown(shape, value)} is not one of {', '.join(shape.enum)}"))
+    measured = _size(shape, value) if shape.min is not None or shape.max is not None else None
     if measured is not None:
         size, unit = measured
         if shape.min is not None and size < shape.min:
-            out.append(Violation(path, f"{unit} {size:g} is below the minimum {shape.min:g}"))
+            out.append(Violation(path_text(at), f"{unit} {size:g} is below the minimum {shape.min:g}"))
         if shape.max is not None and size > shape.max:
-            out.append(Violation(path, f"{unit} {size:g} is above the maximum {shape.max:g}"))
+            out.append(Violation(path_text(at), f"{unit} {size:g} is above the maximum {shape.max:g}"))
     if shape.pattern and isinstance(value, str):
         regex = _compiled(shape.pattern)
         if regex is not None and not regex.search(value):
-            out.append(Violation(path, f"{_shown(shape, value)} does not match the pattern {shape.pattern}"))
+            out.append(Violation(path_text(at), f"{_shown(shape, value)} does not match the pattern {shape.pattern}"))
 
 
 #: Where a value sits, built as cheap nested tuples and rendered as text only

@@ -154,10 +154,10 @@ def _presented_secrets(request: Request) -> tuple[str, ...]:
     return tuple(sorted(spellings, key=len, reverse=True))  # longest first: no secret is half-replaced
 
 
-def _uuid(entropy: Entropy) -> str:
-    """A random (version 4) UUID in its usual text form, as `str(uuid.UUID(bytes=..., version=4))` spells it
-    (formatted here directly: the UUID object costs more than the rest of a request id)."""
-    raw = bytearray(entropy(16))
+def _uuid(drawn: bytes) -> str:
+    """The random (version 4) UUID of 16 random bytes in its usual text form, as `str(uuid.UUID(bytes=...,
+    version=4))` spells it (formatted here directly: the UUID object costs more than the rest of a request id)."""
+    raw = bytearray(drawn)
     raw[6] = raw[6] & 0x0F | 0x40  # version 4
     raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
     text = raw.hex()
@@ -173,7 +173,6 @@ class _Progress:
     principal: Principal | None = None
     target: str | None = None
     params: dict[str, Any] | None = None
-    result: account.Result = field(default_factory=account.Result)
 
 
 def _check(request: Request, protocol: Protocol, endpoint: Endpoint, now: datetime, progress: _Progress) -> None:
@@ -206,6 +205,8 @@ class Checked:
     now: datetime
     source_ip: str
     request_id: str
+    #: The id of the call's trail record.
+    event_id: str
     progress: _Progress
     #: The refusal of a step, if one refused: the call then reads and writes no state.
     error: ServiceError | None
@@ -216,14 +217,15 @@ def check(request: Request, *, endpoint: Endpoint, now: datetime, entropy: Entro
     """Route, authenticate, decode, validate and authorize `request` (`request.body` bytes); touches no state,
     so a server runs it outside its store's lock. Never raises for anything the client sent."""
     protocol = protocol_for(request)
-    request_id = _uuid(entropy)
+    drawn = entropy(32)  # both ids in one draw: a draw from the OS is a system call
+    request_id, event_id = _uuid(drawn[:16]), _uuid(drawn[16:])
     progress = _Progress()
     error: ServiceError | None = None
     try:
         _check(request, protocol, endpoint, now, progress)
     except ServiceError as err:
         error = err
-    return Checked(request, protocol, now, source_ip, request_id, progress, error)
+    return Checked(request, protocol, now, source_ip, request_id, event_id, progress, error)
 
 
 def complete(checked: Checked, *, endpoint: Endpoint, store: Store, entropy: Entropy) -> Reply:
@@ -233,29 +235,31 @@ def complete(checked: Checked, *, endpoint: Endpoint, store: Store, entropy: Ent
     reply. Never raises for anything the client sent: every refusal is a reply.
     """
     request, protocol, progress, error = checked.request, checked.protocol, checked.progress, checked.error
+    result: account.Result | None = None
     if error is None:
         try:
             call = account.Call(progress.target or "", checked.now, store, endpoint.settings, entropy,
                                 endpoint.directory.accounts())
-            progress.result = account.OPERATIONS[progress.operation or ""](call, progress.params or {})
-            status, headers, body = protocol.encode(endpoint.model, progress.operation or "",
-                                                    progress.result.output, checked.request_id)
+            result = account.OPERATIONS[progress.operation or ""](call, progress.params or {})
+            status, headers, body = protocol.encode(endpoint.model, progress.operation or "", result.output,
+                                                    checked.request_id)
         except ServiceError as err:
             error = err
     if error is not None:
         status, headers, body = protocol.encode_error(endpoint.model, error, checked.request_id)
     claimed = progress.claimed
     event = trail.event(
-        event_id=_uuid(entropy), request_id=checked.request_id, now=checked.now,
+        event_id=checked.event_id, request_id=checked.request_id, now=checked.now,
         event_name=progress.operation or f"{request.method} {request.path}",
         region=claimed.regions[0] if claimed and claimed.regions and "*" not in claimed.regions[0] else "us-east-1",
         source_ip=checked.source_ip, user_agent=request.header("user-agent"), principal=progress.principal,
         access_key_id=claimed.access_key_id if claimed else None,
         recipient_account=progress.target or (progress.principal.account_id if progress.principal else None),
-        params=progress.params, output=progress.result.output, error=error,
+        params=progress.params, output=result.output if result else None, error=error,
         # Only an error's message may quote what the client sent: the secrets are looked for then.
         secrets=_presented_secrets(request) if error is not None else ())
-    return Reply(status, (*headers, ("x-amzn-RequestId", checked.request_id)), body, event, progress.result.notices)
+    return Reply(status, (*headers, ("x-amzn-RequestId", checked.request_id)), body, event,
+                 result.notices if result else ())
 
 
 def handle(request: Request, *, endpoint: Endpoint, now: datetime, store: Store, entropy: Entropy,

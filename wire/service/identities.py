@@ -88,6 +88,18 @@ class Directory:
 
     principals: Mapping[str, Principal]
     organizations: Mapping[str, Organization] = field(default_factory=lambda: MappingProxyType({}))
+    _accounts: frozenset[str] = field(init=False, repr=False, compare=False)
+    _organization_of: Mapping[str, Organization] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Every call asks for both; a directory does not change, so they are worked out once.
+        own = {p.account_id for p in self.principals.values()}
+        object.__setattr__(self, "_accounts", frozenset(own.union(*(o.members for o in self.organizations.values()))))
+        organization_of: dict[str, Organization] = {}
+        for organization in self.organizations.values():
+            for account_id in (organization.management_account_id, *organization.members):
+                organization_of.setdefault(account_id, organization)  # the first organization holding it
+        object.__setattr__(self, "_organization_of", organization_of)
 
     def lookup(self, access_key_id: str) -> Credentials | None:
         """The `sigv4.verify` lookup: credentials of a known key, else None."""
@@ -96,12 +108,11 @@ class Directory:
 
     def organization_of(self, account_id: str) -> Organization | None:
         """The organization `account_id` belongs to (as management account or member), or None."""
-        return next((o for o in self.organizations.values() if o.contains(account_id)), None)
+        return self._organization_of.get(account_id)
 
     def accounts(self) -> frozenset[str]:
         """Every account id this endpoint knows: callers' accounts and organization members."""
-        own = {p.account_id for p in self.principals.values()}
-        return frozenset(own.union(*(o.members for o in self.organizations.values())))
+        return self._accounts
 
 
 #: key -> (accepted types, required?)

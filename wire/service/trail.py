@@ -31,13 +31,19 @@ _READ_ONLY_PREFIXES = ("Get", "List")
 
 
 def _time(value: datetime) -> str:
-    utc = value.astimezone(timezone.utc)  # strftime("%Y-%m-%dT%H:%M:%SZ"), a few times faster:
-    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+    utc = value.astimezone(timezone.utc)
+    # strftime("%Y-%m-%dT%H:%M:%SZ"), a few times faster (and twice as fast as an f-string's six format specs):
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)
 
 
 #: UTF-16 surrogates: a string holds them alone only when undecodable header bytes or a JSON `\udXXX`
 #: escape brought them in, and UTF-8 cannot encode them.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text(value: str) -> str:
+    """`value` encodable as UTF-8: lone surrogates replaced by U+FFFD (an ASCII string, the usual case, as it is)."""
+    return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
 
 
 #: Types `_jsonable` returns as they are (checked by identity first: a record is mostly these).
@@ -46,12 +52,14 @@ _PLAIN = frozenset({int, float, bool, type(None)})
 
 def _jsonable(value: Any) -> Any:
     kind = type(value)
-    if isinstance(value, str):
-        return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
+    if kind is str:
+        return _text(value)
     if kind in _PLAIN:
         return value
     if kind is dict or isinstance(value, Mapping):
         return {k: HIDDEN if k in SECRET_MEMBERS else _jsonable(v) for k, v in value.items()}
+    if isinstance(value, str):
+        return _text(value)
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if isinstance(value, datetime):
@@ -62,12 +70,13 @@ def _jsonable(value: Any) -> Any:
 
 
 def user_identity(principal: Principal | None, access_key_id: str | None) -> dict[str, Any]:
-    """CloudTrail's `userIdentity`: who signed, as far as the request got."""
+    """CloudTrail's `userIdentity`: who signed, as far as the request got (JSON-ready)."""
     if principal is None:
-        return {"type": "Unknown", **({"accessKeyId": access_key_id} if access_key_id else {})}
+        return {"type": "Unknown", **({"accessKeyId": _text(access_key_id)} if access_key_id else {})}
     kind = next(k for marker, k in _IDENTITY_TYPES if marker in principal.arn)
-    return {"type": kind, "principalId": principal.account_id if kind == "Root" else principal.access_key_id,
-            "arn": principal.arn, "accountId": principal.account_id, "accessKeyId": principal.access_key_id}
+    return {"type": kind, "principalId": _text(principal.account_id if kind == "Root" else principal.access_key_id),
+            "arn": _text(principal.arn), "accountId": _text(principal.account_id),
+            "accessKeyId": _text(principal.access_key_id)}
 
 
 #: (ARN fragment, CloudTrail userIdentity type), first match wins.
@@ -88,27 +97,27 @@ def event(
     secrets: Iterable[str] = (),
 ) -> dict[str, Any]:
     """One CloudTrail record (a JSON-ready dict) for a call; `secrets` are scrubbed from the error message."""
+    # Only what the caller or the state supplied is made JSON-ready; the rest is plain text already.
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
         "userIdentity": user_identity(principal, access_key_id),
         "eventTime": _time(now),
         "eventSource": EVENT_SOURCE,
-        "eventName": event_name,
-        "awsRegion": region,
-        "sourceIPAddress": source_ip,
-        "userAgent": user_agent or "",
-        "requestParameters": params or None,
-        "responseElements": output or None,
+        "eventName": _text(event_name),
+        "awsRegion": _text(region),
+        "sourceIPAddress": _text(source_ip),
+        "userAgent": _text(user_agent) if user_agent else "",
+        "requestParameters": _jsonable(params) if params else None,
+        "responseElements": _jsonable(output) if output else None,
         "requestID": request_id,
         "eventID": event_id,
         "readOnly": event_name.startswith(_READ_ONLY_PREFIXES),
         "eventType": "AwsApiCall",
         "managementEvent": True,
-        "recipientAccountId": recipient_account,
+        "recipientAccountId": _text(recipient_account) if recipient_account is not None else None,
         "eventCategory": "Management",
     }
     if error is not None:
-        record["errorCode"] = error.code
-        record["errorMessage"] = _scrub(error.message, secrets)
-    ready: dict[str, Any] = _jsonable(record)
-    return ready
+        record["errorCode"] = _text(error.code)
+        record["errorMessage"] = _text(_scrub(error.message, secrets))
+    return record

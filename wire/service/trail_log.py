@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from wire.jsonproto import compact_encoder
+
 
 class TrailLog:
     """The CloudTrail JSON-lines file: records appended and flushed; fsynced by `sync` (and on close)."""
@@ -75,9 +77,12 @@ class TrailLog:
                 self._file.close()
 
 
+_RECORD_JSON = compact_encoder(ensure_ascii=False, allow_nan=True)
+
+
 def record_line(event: Mapping[str, Any]) -> str:
     """One record as the file holds it: compact JSON and a newline."""
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return _RECORD_JSON(event) + "\n"
 
 
 class PendingRecords(Protocol):
