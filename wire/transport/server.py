@@ -85,6 +85,7 @@ class App(Protocol):
 #: gave up": the listener is fine, so the loop backs off briefly and goes on.
 _TRANSIENT_ACCEPT_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.EAGAIN,
                                       errno.ECONNABORTED, errno.EPROTO, errno.EPERM})
+_TROUBLE_LOG_SECONDS = 60.0  # an accept failure that persists is logged again after this long
 _ACCEPT_BACKOFF = 0.05  # seconds: long enough not to spin, short enough that freed descriptors are used at once
 _LINGER_SECONDS, _LINGER_BYTES = 0.5, 4 << 20
 _TICK = 0.1  # seconds between checks of the connections' deadlines
@@ -305,7 +306,8 @@ class LocalServer:
         self._selector.register(self._wake_end, selectors.EVENT_READ, None)
         self._listening = False
         self._resume_at = 0.0  # when an accept failure's back-off ends (monotonic)
-        self._accept_trouble: int | None = None  # the errno last logged, so a run of failures logs once
+        #: (errno, when) of the last accept failure logged: a run of failures logs once (once a minute at most).
+        self._accept_trouble: tuple[int | None, float] = (None, 0.0)
         self._connections: set[_Connection] = set()
         self._ready: list[_Connection] = []  # complete requests not yet handed to the app
         #: Work for the loop from any thread: (the connection it is for or None, function, arguments).
@@ -482,7 +484,6 @@ class LocalServer:
             except OSError as err:
                 self._accept_failed(err)
                 return
-            self._accept_trouble = None
             self._admit(sock, peer[0])
 
     def _accept_failed(self, err: OSError) -> None:
@@ -490,8 +491,11 @@ class LocalServer:
         (descriptors, buffers or memory ran out for now, or one client gave up)."""
         if err.errno == errno.ECONNABORTED:  # that client is gone; the next one is waiting
             return
-        if err.errno != self._accept_trouble:
-            self._accept_trouble = err.errno
+        now = time.monotonic()
+        logged, logged_at = self._accept_trouble
+        # A run of failures is not ended by one accept that works (a descriptor freed and taken at once).
+        if err.errno != logged or now - logged_at > _TROUBLE_LOG_SECONDS:
+            self._accept_trouble = (err.errno, now)
             name = errno.errorcode.get(err.errno or 0, str(err.errno))
             transient = "" if err.errno in _TRANSIENT_ACCEPT_ERRORS else " (unexpected)"
             self.app.log(f"serve: accept failed{transient}: {name} ({err.strerror}); backing off and retrying; "
