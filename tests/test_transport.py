@@ -16,7 +16,7 @@ from local_http import http_server
 from verifying_server import verifying_server
 from wire.transport.client import (Connection, NotTLSError, RequestError, TransportOptions, proxy_for, send_request,
                                    split_authority)
-from wire.transport.server import LocalServer, ServeLimits
+from wire.transport.server import LocalServer, ServeLimits, serve_connection
 
 
 def test_client_streams_an_iterator_body_and_sizes_a_file_body(tmp_path: Path) -> None:
@@ -143,3 +143,11 @@ def test_an_app_that_fails_with_a_whole_group_answers_each_call_500_and_serves_o
         for _ in range(2):
             assert exchange(server, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 500 ")
     assert sum("outside its calls" in line for line in app.lines) == 2
+
+
+def test_serve_connection_serves_one_blocking_socket_for_any_app() -> None:
+    server_side, client_side = socket.socketpair()
+    with client_side:
+        client_side.sendall(b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc")
+        serve_connection(server_side, "peer", EchoApp(), ServeLimits(), threading.Event())
+        assert client_side.recv(65536).endswith(b"POST /x 3")  # the body reached the app whole

@@ -38,8 +38,8 @@ from wire.transport.framing import (
     text_headers,
 )
 
-__all__ = ["App", "ListenError", "LocalServer", "Reply", "ServeLimits", "serve_until_signal", "start_server",
-           "wait_for_signal"]
+__all__ = ["App", "ListenError", "LocalServer", "Reply", "ServeLimits", "serve_connection", "serve_until_signal",
+           "start_server", "wait_for_signal"]
 
 
 class Reply(Protocol):
@@ -200,10 +200,15 @@ def _refuse_blocking(framing: RequestFraming, sock: Any, status: int, message: s
         pass
 
 
-def serve_streaming(sock: Any, peer: str, app: App, limits: ServeLimits, stopping: threading.Event,
-                    budget: _Budget) -> None:
-    """Serve a streaming app's requests on one connection until it closes, errs, idles out or the server stops."""
-    framing = RequestFraming(limits, Held(budget), getattr(app, "relays_body", held_body))
+def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stopping: threading.Event,
+                     budget: _Budget | None = None) -> None:
+    """Serve requests on one blocking socket until it closes, errs, idles out or `stopping` is set: how
+    `LocalServer` serves a streaming app's connection, on a thread of its own (a body arrives as it is
+    read; any other app gets it whole). `budget`: the request-body bytes shared with other connections
+    (default: this connection's own)."""
+    streaming = bool(getattr(app, "streaming", False))
+    framing = RequestFraming(limits, Held(budget or _Budget(limits.max_buffered_bytes)),
+                             getattr(app, "relays_body", held_body) if streaming else held_body)
     try:
         while not stopping.is_set():
             framing.held.release()  # the previous request has been answered: its body is no longer held
@@ -213,7 +218,8 @@ def serve_streaming(sock: Any, peer: str, app: App, limits: ServeLimits, stoppin
                     return
                 method, target, headers, body = received
                 try:
-                    reply = app.respond(sigv4.Request(method, target, headers, body), peer)
+                    reply = app.respond(sigv4.Request(method, target, headers, body if streaming else b"".join(body)),
+                                        peer)
                     for _ in body:  # what the app left unread
                         pass
                 except (Refusal, h11.RemoteProtocolError):
@@ -526,7 +532,7 @@ class LocalServer:
 
     def _serve_thread(self, sock: socket.socket, peer: str) -> None:
         try:
-            serve_streaming(sock, peer, self.app, self.limits, self._stopping, self._budget)
+            serve_connection(sock, peer, self.app, self.limits, self._stopping, self._budget)
         finally:
             self._call_soon(None, self._thread_done, sock)
 
