@@ -189,7 +189,7 @@ SQS_DENIED = (b'<?xml version="1.0"?><ErrorResponse xmlns="http://queue.amazonaw
 @pytest.mark.parametrize("body, line", [
     (SQS_DENIED, "AccessDenied: Access to the resource is denied.\n"),
     # (no reason phrase after the status: the test server sends none)
-    (b"\x89PNG\r\nnot an envelope", "HTTP 403 , request id req-9b2c: \\x89PNG\\r\\nnot an envelope\n"),
+    (b"\x89PNG\r\nnot an envelope", "HTTP 403, request id req-9b2c: \\x89PNG\\r\\nnot an envelope\n"),
 ], ids=["xml-envelope", "unreadable"])
 def test_call_to_a_json_service_answered_with_another_protocols_error(body: bytes, line: str) -> None:
     # SQS speaks awsJson1_0; a 403 with an XML body was once "network error: the response does not fit the

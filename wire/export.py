@@ -92,7 +92,8 @@ def service_error_line(err: ServiceError, reason: str, body: bytes, *, cap: int 
         return f"{err.code}: {err.message}" if err.message else f"{err.code} (HTTP {err.status})"
     text = body_text(body).replace("\r", "\\r").replace("\n", "\\n")
     text, more = text[:cap], f" … ({len(body)} bytes)" if len(text) > cap else ""
-    return f"HTTP {err.status} {reason}, request id {err.request_id or '(none)'}: {text + more if text else '(empty body)'}"
+    status = f"{err.status} {reason}" if reason else str(err.status)  # a server may send no reason phrase
+    return f"HTTP {status}, request id {err.request_id or '(none)'}: {text + more if text else '(empty body)'}"
 
 
 def json_default(value: Any) -> Any:
