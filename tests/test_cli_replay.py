@@ -164,7 +164,7 @@ def test_call_with_an_undecodable_error_body_prints_status_request_id_and_body(b
     with http_server(gateway) as (url, _):
         code, out, err = run(["call", "account", "ListRegions", "--endpoint-url", url])
     assert code == 1 and out == b"" and err.count("\n") == 1, err
-    assert err.startswith("HTTP 502 ") and "request id req-7f3a" in err and not err.startswith(":")
+    assert err.startswith("HTTP 502, ") and "request id req-7f3a" in err and not err.startswith(":")
     assert ("502 Bad Gateway" in err) if body.startswith(b"<html>") else True
     assert "(empty body)" in err if not body else len(err) < 700
 
