@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,3 +144,19 @@ def test_an_app_that_fails_with_a_whole_group_answers_each_call_500_and_serves_o
         for _ in range(2):
             assert exchange(server, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 500 ")
     assert sum("outside its calls" in line for line in app.lines) == 2
+
+
+class AnswersThenFailsApp(EchoApp):
+    def respond_group(self, calls: list[tuple[sigv4.Request, str]], answer: Callable[[int, object], None]) -> None:
+        for i, (request, source_ip) in enumerate(calls):
+            answer(i, self.respond(request, source_ip))
+        raise RuntimeError("the app failed after answering")
+
+
+def test_a_late_failure_of_an_answered_group_does_not_answer_the_next_pipelined_request() -> None:
+    # Before the fix the failure's 500 went to the pipelined request read after the answer (it had not been
+    # handed to the app yet, so it shared the answered request's exchange number); that request was then
+    # handed to the app anyway, its answer going nowhere.
+    with LocalServer(AnswersThenFailsApp()) as server:
+        answers = exchange(server, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answers.count(b"HTTP/1.1 200 ") == 2 and b"GET /b 0" in answers, answers

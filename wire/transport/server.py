@@ -266,7 +266,9 @@ class _Connection:
         self.chunks: list[bytes] = []
         self.out = b""  # what the socket did not take yet
         self.mask = 0  # the events the selector watches for
-        self.exchange = 0  # counts the requests handed to the app, so a late answer finds its own request
+        #: Counts the requests read whole (and closes), so an answer finds its own request: not one read
+        #: since (a pipelined request may be read before the app has handed back all of the group's answers).
+        self.exchange = 0
         self.linger = False  # whether to linger once the last answer is out (it is a refusal)
         self.dropped = 0  # the bytes dropped while lingering
 
@@ -581,6 +583,7 @@ class LocalServer:
                     connection.head, connection.chunks, connection.started = event, [], True
                 elif kind is h11.EndOfMessage:
                     connection.state = _WAITING  # nothing more is read until this request is answered
+                    connection.exchange += 1
                     self._ready.append(connection)
                     return
                 elif kind is h11.ConnectionClosed:
@@ -598,7 +601,6 @@ class LocalServer:
         for connection in connections:
             head = connection.head
             assert head is not None
-            connection.exchange += 1
             body, connection.chunks = b"".join(connection.chunks), []
             try:
                 request = sigv4.Request(head.method.decode("ascii"), head.target.decode("utf-8", "surrogateescape"),
