@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,3 +162,25 @@ def test_a_late_failure_of_an_answered_group_does_not_answer_the_next_pipelined_
     with LocalServer(AnswersThenFailsApp()) as server:
         answers = exchange(server, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
     assert answers.count(b"HTTP/1.1 200 ") == 2 and b"GET /b 0" in answers, answers
+
+
+def test_a_body_in_tiny_chunks_costs_its_bytes_not_an_object_per_chunk() -> None:
+    # Before the fix each chunk of a chunked body was kept as an object of its own (~70 bytes for 1 byte):
+    # the buffered-bytes budget bounded the payload, not the memory, which a 1-byte-chunk body multiplied by 70.
+    size = 50_000
+    with LocalServer(EchoApp(), limits=ServeLimits(client_timeout=60)) as server:
+        with socket.create_connection((server.host, server.port), timeout=5) as sock:
+            tracemalloc.start()
+            try:
+                before = tracemalloc.get_traced_memory()[0]
+                sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + b"1\r\nx\r\n" * size)
+                for _ in range(3000):  # until the whole body is in, held while its end is awaited
+                    if server._budget.held >= size:
+                        break
+                    time.sleep(0.01)
+                grown = tracemalloc.get_traced_memory()[0] - before
+            finally:
+                tracemalloc.stop()
+            sock.sendall(b"0\r\n\r\n")
+            assert sock.recv(65536).endswith(b"POST / %d" % size)
+    assert grown < 10 * size, grown

@@ -252,7 +252,7 @@ _READING, _WAITING, _CLOSING, _LINGERING = "reading", "waiting", "closing", "lin
 class _Connection:
     """One connection of the loop: its framing, the request being read, the bytes not yet sent."""
 
-    __slots__ = ("sock", "peer", "framing", "state", "started", "deadline", "head", "chunks", "out", "mask",
+    __slots__ = ("sock", "peer", "framing", "state", "started", "deadline", "head", "body", "out", "mask",
                  "exchange", "linger", "dropped")
 
     def __init__(self, sock: socket.socket, peer: str, framing: RequestFraming, deadline: float) -> None:
@@ -263,7 +263,9 @@ class _Connection:
         self.started = False
         self.deadline = deadline  # when the current state times out (monotonic)
         self.head: h11.Request | None = None
-        self.chunks: list[bytes] = []
+        #: The body read so far, in one buffer: an object per h11 event (a chunk of one byte costs ~70) would
+        #: make memory many times the buffered-bytes budget, which counts the body's bytes.
+        self.body = bytearray()
         self.out = b""  # what the socket did not take yet
         self.mask = 0  # the events the selector watches for
         #: Counts the requests read whole (and closes), so an answer finds its own request: not one read
@@ -578,9 +580,9 @@ class LocalServer:
                 if framing.interim:
                     self._send(connection, framing.take_interim())
                 if kind is h11.Data:
-                    connection.chunks.append(event.data)
+                    connection.body += event.data
                 elif kind is h11.Request:
-                    connection.head, connection.chunks, connection.started = event, [], True
+                    connection.head, connection.body, connection.started = event, bytearray(), True
                 elif kind is h11.EndOfMessage:
                     connection.state = _WAITING  # nothing more is read until this request is answered
                     connection.exchange += 1
@@ -601,7 +603,7 @@ class LocalServer:
         for connection in connections:
             head = connection.head
             assert head is not None
-            body, connection.chunks = b"".join(connection.chunks), []
+            body, connection.body = bytes(connection.body), bytearray()
             try:
                 request = sigv4.Request(head.method.decode("ascii"), head.target.decode("utf-8", "surrogateescape"),
                                         text_headers(head), body)
@@ -650,6 +652,7 @@ class LocalServer:
                 head: bool = False) -> None:
         """Answer with a refusal and close, after lingering so that the client reads it."""
         connection.framing.held.release()
+        connection.body = bytearray()  # the budget no longer counts it: nor may memory, while the client lingers
         data = refusal_bytes(connection.framing.conn, refusal.status, str(refusal), http_date(time.time()), code,
                              head=head, extra=refusal.headers)
         if not data:
