@@ -184,3 +184,49 @@ def test_a_body_in_tiny_chunks_costs_its_bytes_not_an_object_per_chunk() -> None
             sock.sendall(b"0\r\n\r\n")
             assert sock.recv(65536).endswith(b"POST / %d" % size)
     assert grown < 10 * size, grown
+
+
+class StuckStreamingApp(EchoApp):
+    """A streaming app whose calls wait (as on a slow upstream) until the test releases them."""
+    streaming = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered, self.release = threading.Semaphore(0), threading.Event()
+
+    def respond(self, request: sigv4.Request, source_ip: str) -> Reply:
+        self.entered.release()
+        self.release.wait(10)
+        return super().respond(request, source_ip)
+
+
+class _Joins:
+    """A connection's thread, recording how long stop() offers to wait for it."""
+
+    def __init__(self, thread: threading.Thread, waited: list[float]) -> None:
+        self.thread, self.waited = thread, waited
+
+    def join(self, timeout: float | None = None) -> None:
+        self.waited.append(timeout if timeout is not None else float("inf"))
+        self.thread.join(timeout)
+
+
+def test_stop_waits_for_busy_streaming_connections_once_not_once_each() -> None:
+    # Before the fix stop() gave each busy connection's thread client_timeout + 1 s of its own: with many
+    # connections busy on a slow upstream, SIGTERM took that many times longer.
+    app, timeout = StuckStreamingApp(), 0.2
+    server = LocalServer(app, limits=ServeLimits(client_timeout=timeout)).start()
+    clients = [socket.create_connection((server.host, server.port), timeout=5) for _ in range(4)]
+    try:
+        for sock in clients:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        for _ in clients:
+            assert app.entered.acquire(timeout=5)
+        waited: list[float] = []
+        server._threads = {sock: _Joins(thread, waited) for sock, thread in server._threads.items()}  # type: ignore[misc]
+        server.stop()
+        assert len(waited) == len(clients) and sum(waited) <= timeout + 1, waited
+    finally:
+        app.release.set()
+        for sock in clients:
+            sock.close()

@@ -341,8 +341,9 @@ class LocalServer:
                 sock.shutdown(socket.SHUT_RD)  # wakes a recv() waiting for the next request
             except OSError:
                 pass
+        deadline = time.monotonic() + self.limits.client_timeout + 1  # for all of them: they finish together
         for _, thread in threads:
-            thread.join(self.limits.client_timeout + 1)
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def __enter__(self) -> "LocalServer":
         return self.start()
