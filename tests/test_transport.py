@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
+import tracemalloc
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,3 +154,87 @@ def test_serve_connection_serves_one_blocking_socket_for_any_app() -> None:
         client_side.sendall(b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc")
         serve_connection(server_side, "peer", EchoApp(), ServeLimits(), threading.Event())
         assert client_side.recv(65536).endswith(b"POST /x 3")  # the body reached the app whole
+
+
+class AnswersThenFailsApp(EchoApp):
+    def respond_group(self, calls: list[tuple[sigv4.Request, str]], answer: Callable[[int, object], None]) -> None:
+        for i, (request, source_ip) in enumerate(calls):
+            answer(i, self.respond(request, source_ip))
+        raise RuntimeError("the app failed after answering")
+
+
+def test_a_late_failure_of_an_answered_group_does_not_answer_the_next_pipelined_request() -> None:
+    # Before the fix the failure's 500 went to the pipelined request read after the answer (it had not been
+    # handed to the app yet, so it shared the answered request's exchange number); that request was then
+    # handed to the app anyway, its answer going nowhere.
+    with LocalServer(AnswersThenFailsApp()) as server:
+        answers = exchange(server, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answers.count(b"HTTP/1.1 200 ") == 2 and b"GET /b 0" in answers, answers
+
+
+def test_a_body_in_tiny_chunks_costs_its_bytes_not_an_object_per_chunk() -> None:
+    # Before the fix each chunk of a chunked body was kept as an object of its own (~70 bytes for 1 byte):
+    # the buffered-bytes budget bounded the payload, not the memory, which a 1-byte-chunk body multiplied by 70.
+    size = 50_000
+    with LocalServer(EchoApp(), limits=ServeLimits(client_timeout=60)) as server:
+        with socket.create_connection((server.host, server.port), timeout=5) as sock:
+            tracemalloc.start()
+            try:
+                before = tracemalloc.get_traced_memory()[0]
+                sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + b"1\r\nx\r\n" * size)
+                for _ in range(3000):  # until the whole body is in, held while its end is awaited
+                    if server._budget.held >= size:
+                        break
+                    time.sleep(0.01)
+                grown = tracemalloc.get_traced_memory()[0] - before
+            finally:
+                tracemalloc.stop()
+            sock.sendall(b"0\r\n\r\n")
+            assert sock.recv(65536).endswith(b"POST / %d" % size)
+    assert grown < 10 * size, grown
+
+
+class StuckStreamingApp(EchoApp):
+    """A streaming app whose calls wait (as on a slow upstream) until the test releases them."""
+    streaming = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered, self.release = threading.Semaphore(0), threading.Event()
+
+    def respond(self, request: sigv4.Request, source_ip: str) -> Reply:
+        self.entered.release()
+        self.release.wait(10)
+        return super().respond(request, source_ip)
+
+
+class _Joins:
+    """A connection's thread, recording how long stop() offers to wait for it."""
+
+    def __init__(self, thread: threading.Thread, waited: list[float]) -> None:
+        self.thread, self.waited = thread, waited
+
+    def join(self, timeout: float | None = None) -> None:
+        self.waited.append(timeout if timeout is not None else float("inf"))
+        self.thread.join(timeout)
+
+
+def test_stop_waits_for_busy_streaming_connections_once_not_once_each() -> None:
+    # Before the fix stop() gave each busy connection's thread client_timeout + 1 s of its own: with many
+    # connections busy on a slow upstream, SIGTERM took that many times longer.
+    app, timeout = StuckStreamingApp(), 0.2
+    server = LocalServer(app, limits=ServeLimits(client_timeout=timeout)).start()
+    clients = [socket.create_connection((server.host, server.port), timeout=5) for _ in range(4)]
+    try:
+        for sock in clients:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        for _ in clients:
+            assert app.entered.acquire(timeout=5)
+        waited: list[float] = []
+        server._threads = {sock: _Joins(thread, waited) for sock, thread in server._threads.items()}  # type: ignore[misc]
+        server.stop()
+        assert len(waited) == len(clients) and sum(waited) <= timeout + 1, waited
+    finally:
+        app.release.set()
+        for sock in clients:
+            sock.close()

@@ -258,7 +258,7 @@ _READING, _WAITING, _CLOSING, _LINGERING = "reading", "waiting", "closing", "lin
 class _Connection:
     """One connection of the loop: its framing, the request being read, the bytes not yet sent."""
 
-    __slots__ = ("sock", "peer", "framing", "state", "started", "deadline", "head", "chunks", "out", "mask",
+    __slots__ = ("sock", "peer", "framing", "state", "started", "deadline", "head", "body", "out", "mask",
                  "exchange", "linger", "dropped")
 
     def __init__(self, sock: socket.socket, peer: str, framing: RequestFraming, deadline: float) -> None:
@@ -269,10 +269,14 @@ class _Connection:
         self.started = False
         self.deadline = deadline  # when the current state times out (monotonic)
         self.head: h11.Request | None = None
-        self.chunks: list[bytes] = []
+        #: The body read so far, in one buffer: an object per h11 event (a chunk of one byte costs ~70) would
+        #: make memory many times the buffered-bytes budget, which counts the body's bytes.
+        self.body = bytearray()
         self.out = b""  # what the socket did not take yet
         self.mask = 0  # the events the selector watches for
-        self.exchange = 0  # counts the requests handed to the app, so a late answer finds its own request
+        #: Counts the requests read whole (and closes), so an answer finds its own request: not one read
+        #: since (a pipelined request may be read before the app has handed back all of the group's answers).
+        self.exchange = 0
         self.linger = False  # whether to linger once the last answer is out (it is a refusal)
         self.dropped = 0  # the bytes dropped while lingering
 
@@ -343,8 +347,9 @@ class LocalServer:
                 sock.shutdown(socket.SHUT_RD)  # wakes a recv() waiting for the next request
             except OSError:
                 pass
+        deadline = time.monotonic() + self.limits.client_timeout + 1  # for all of them: they finish together
         for _, thread in threads:
-            thread.join(self.limits.client_timeout + 1)
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def __enter__(self) -> "LocalServer":
         return self.start()
@@ -582,11 +587,12 @@ class LocalServer:
                 if framing.interim:
                     self._send(connection, framing.take_interim())
                 if kind is h11.Data:
-                    connection.chunks.append(event.data)
+                    connection.body += event.data
                 elif kind is h11.Request:
-                    connection.head, connection.chunks, connection.started = event, [], True
+                    connection.head, connection.body, connection.started = event, bytearray(), True
                 elif kind is h11.EndOfMessage:
                     connection.state = _WAITING  # nothing more is read until this request is answered
+                    connection.exchange += 1
                     self._ready.append(connection)
                     return
                 elif kind is h11.ConnectionClosed:
@@ -604,8 +610,7 @@ class LocalServer:
         for connection in connections:
             head = connection.head
             assert head is not None
-            connection.exchange += 1
-            body, connection.chunks = b"".join(connection.chunks), []
+            body, connection.body = bytes(connection.body), bytearray()
             try:
                 request = sigv4.Request(head.method.decode("ascii"), head.target.decode("utf-8", "surrogateescape"),
                                         text_headers(head), body)
@@ -654,6 +659,7 @@ class LocalServer:
                 head: bool = False) -> None:
         """Answer with a refusal and close, after lingering so that the client reads it."""
         connection.framing.held.release()
+        connection.body = bytearray()  # the budget no longer counts it: nor may memory, while the client lingers
         data = refusal_bytes(connection.framing.conn, refusal.status, str(refusal), http_date(time.time()), code,
                              head=head, extra=refusal.headers)
         if not data:
