@@ -4,6 +4,7 @@ follows its commit; a call that saw only synced state (a read, a refusal) is ans
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -137,3 +138,28 @@ def test_a_call_that_fails_in_a_group_costs_that_call_alone(app: AccountApp) -> 
     finally:
         app_module.check = real_check
     assert isinstance(replies[0], RuntimeError) and getattr(replies[1], "status", None) == 404
+
+
+def test_a_failing_trail_sync_is_logged_once_and_retried(tmp_path: Path) -> None:
+    # Before: an exception ended the trail's sync thread silently: the file was never synced or pruned again.
+    log: list[str] = []
+    app = build_app(load_accounts(None), str(tmp_path / "state.db"), tmp_path / "trail.jsonl", 0, log.append)
+    real_sync, failures = app.trail.sync, iter([OSError(28, "No space left on device")] * 3)
+
+    def flaky_sync() -> None:
+        failure = next(failures, None)
+        if failure:
+            raise failure
+        real_sync()
+
+    app.trail.sync = flaky_sync  # type: ignore[method-assign]
+    try:
+        app.respond(Service().signed("PutAlternateContact", CONTACT, at=datetime.now(timezone.utc)), "127.0.0.1")
+        for _ in range(100):  # the fourth attempt (0.4 s) succeeds
+            if app.store.exported:
+                break
+            time.sleep(0.05)
+        assert app.store.exported == app.store.last_seq > 0
+    finally:
+        app.close()
+    assert [line for line in log if "syncing the trail failed" in line and "No space left" in line] == [log[0]]

@@ -238,3 +238,72 @@ def test_stop_waits_for_busy_streaming_connections_once_not_once_each() -> None:
         app.release.set()
         for sock in clients:
             sock.close()
+
+
+@pytest.mark.parametrize("streaming", [False, True], ids=["loop", "thread"])
+def test_a_head_request_refused_at_the_http_layer_gets_the_head_of_its_refusal(streaming: bool) -> None:
+    # Before: the refusal was rendered with a body, which h11 will not send in answer to HEAD: no answer at all.
+    app = EchoApp()
+    app.streaming = streaming  # type: ignore[attr-defined]
+    with LocalServer(app, limits=ServeLimits(max_body_bytes=10)) as server:
+        answer = exchange(server, b"HEAD / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413 ") and b"Content-Length: " in head and body == b"", answer
+
+
+class RelayingApp(EchoApp):
+    """A streaming app that passes every body on as it arrives (as the proxy does with S3 uploads)."""
+    streaming = True
+
+    def relays_body(self, headers: object) -> bool:
+        return True
+
+    def respond(self, request: sigv4.Request, source_ip: str) -> Reply:
+        size = sum(len(chunk) for chunk in request.body)  # type: ignore[union-attr]
+        return Reply(200, (), f"relayed {size}".encode())
+
+
+def test_a_relayed_body_must_make_progress_not_arrive_within_the_timeout() -> None:
+    # Before: a relayed upload had to arrive whole within client_timeout (the proxy's large S3 uploads got 408).
+    with LocalServer(RelayingApp(), limits=ServeLimits(client_timeout=0.5)) as server:
+        with socket.create_connection((server.host, server.port), timeout=5) as sock:
+            sock.sendall(b"PUT /big HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n")
+            for _ in range(6):  # 1.2 s in all, a byte every 0.2 s
+                time.sleep(0.2)
+                sock.sendall(b"x")
+            assert sock.recv(65536).endswith(b"relayed 6")
+            sock.sendall(b"PUT /stalled HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nx")  # then no progress
+            assert sock.recv(65536).startswith(b"HTTP/1.1 408 ")
+
+
+class AnswersLaterApp(EchoApp):
+    """Answers from another thread a moment later, as a write waiting for its fsync is answered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.handed = threading.Event()
+
+    def respond_group(self, calls: list[tuple[sigv4.Request, str]], answer: Callable[[int, object], None]) -> None:
+        def later() -> None:
+            time.sleep(0.3)
+            for i, (request, source_ip) in enumerate(calls):
+                answer(i, self.respond(request, source_ip))
+
+        threading.Thread(target=later).start()
+        self.handed.set()
+
+
+def test_stop_lets_a_waiting_answer_out_and_says_the_connection_closes() -> None:
+    app = AnswersLaterApp()
+    server = LocalServer(app).start()
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(b"GET /w HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert app.handed.wait(5)
+        stopping = threading.Thread(target=server.stop)
+        stopping.start()
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        stopping.join()
+    assert received.startswith(b"HTTP/1.1 200 ") and b"Connection: close\r\n" in received
+    assert received.endswith(b"GET /w 0")

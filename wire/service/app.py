@@ -92,16 +92,21 @@ class AccountApp:
             thread.start()
 
     def _sync_trail(self) -> None:
-        synced = 0
+        synced, failure = 0, ""
         while not self._closing.wait(TRAIL_SYNC_SECONDS):
             appended = self._appended
             if appended == synced:
                 continue
-            # The store first: the file never holds a record whose change a power loss could undo.
-            self._sync_store(self._committed)
-            self.trail.sync()
-            synced = self.store.exported = appended  # durable in the file: the store may prune them
-            self.store.checkpoint()
+            try:
+                # The store first: the file never holds a record whose change a power loss could undo.
+                self._sync_store(self._committed)
+                self.trail.sync()
+                synced = self.store.exported = appended  # durable in the file: the store may prune them
+                self.store.checkpoint()
+            except Exception as err:  # a full or failing disk: say so once and keep trying (the store keeps the records)
+                if repr(err) != failure:
+                    failure = repr(err)
+                    self.log(f"serve: syncing the trail failed: {err!r}; retrying every {TRAIL_SYNC_SECONDS} s")
 
     def close(self) -> None:
         """Close the store and the trail (after the server that calls `respond` has stopped)."""

@@ -25,8 +25,9 @@ import h11
 class ServeLimits:
     max_header_bytes: int = 16 * 1024
     max_body_bytes: int = 1024 * 1024
-    #: A request (its head and body) must arrive within this many seconds of its first byte; idle
-    #: keep-alive connections are closed after it too.
+    #: A request (its head and body) must arrive within this many seconds of its first byte (a body a
+    #: streaming app relays as it arrives must instead make progress within it); idle keep-alive
+    #: connections are closed after it too, and an answer must be taken within it.
     client_timeout: float = 10.0
     #: Connections served at once; at the limit the server stops accepting (new clients wait in the
     #: listen backlog) until one closes, so the connections already admitted are never starved.
@@ -83,8 +84,9 @@ class RequestFraming:
     ConnectionClosed) after checking each against the limits (raises `Refusal`, or h11's
     RemoteProtocolError for bytes that are not HTTP/1.1). A body's bytes are reserved in `held` as they
     arrive, unless `relayed(headers)` says the app passes the body on holding none of it: such a body is
-    bounded by neither the body limit nor the budget. `interim` holds bytes to send before reading on
-    (a 100 Continue) until the driver takes them.
+    bounded by neither the body limit nor the budget (`relaying` is then true). `interim` holds bytes to
+    send before reading on (a 100 Continue) until the driver takes them. `method`: the request's, until
+    it is answered.
     """
 
     def __init__(self, limits: ServeLimits, held: Held,
@@ -92,20 +94,22 @@ class RequestFraming:
         self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_header_bytes)
         self.limits, self.held, self.relayed = limits, held, relayed
         self.interim = b""
+        self.method: bytes | None = None
+        self.relaying = False
         self._size = 0
-        self._bounded = True
 
     def receive(self, data: bytes) -> None:
         self.conn.receive_data(data)
 
     def next_event(self) -> Any:
         event = self.conn.next_event()
-        if isinstance(event, h11.Data) and self._bounded:
+        if isinstance(event, h11.Data) and not self.relaying:
             self.held.take(len(event.data), self.limits)
             self._size += len(event.data)
             if self._size > self.limits.max_body_bytes:
                 raise Refusal(413, f"the body is over the {self.limits.max_body_bytes}-byte limit")
         elif isinstance(event, h11.Request):
+            self.method = event.method
             self._check_head(event)
         return event
 
@@ -127,8 +131,8 @@ class RequestFraming:
             # error and close, so nothing after it on this connection is read as a request of its own.
             raise Refusal(400, "the request has both Content-Length and Transfer-Encoding (RFC 9112 6.1)")
         self._size = 0
-        self._bounded = self.relayed is held_body or not self.relayed(text_headers(head))
-        if self._bounded and length is not None and int(length) > limits.max_body_bytes:
+        self.relaying = self.relayed is not held_body and self.relayed(text_headers(head))
+        if not self.relaying and length is not None and int(length) > limits.max_body_bytes:
             raise Refusal(413, f"the body ({int(length)} bytes) is over the {limits.max_body_bytes}-byte limit")
         if self.conn.they_are_waiting_for_100_continue:
             self.interim = self.conn.send(h11.InformationalResponse(status_code=100, headers=[]))
@@ -143,7 +147,19 @@ class RequestFraming:
         if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
             return False
         conn.start_next_cycle()
+        self.method = None
         return True
+
+    def refusal(self, status: int, message: str, date: str, code: str | None = None,
+                extra: Sequence[tuple[str, str]] = ()) -> bytes:
+        """A refusal (JSON message, `Connection: close`; the head alone for HEAD), or b"" when a response
+        has already begun."""
+        if self.conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+            return b""
+        headers = [("Content-Type", "application/json"), ("Connection", "close"), *extra,
+                   *([("x-amzn-ErrorType", code)] if code else [])]
+        return response_bytes(self.conn, status, headers, json.dumps({"message": message}).encode(), date,
+                              head=self.method == b"HEAD")
 
 
 def _reason(status: int) -> str:
@@ -176,16 +192,3 @@ def response_bytes(conn: h11.Connection, status: int, headers: Sequence[tuple[st
 def response_head(conn: h11.Connection, status: int, headers: Sequence[tuple[str, str]], date: str) -> bytes:
     """The head of a response whose body follows in pieces: framed by the app's Content-Length, else chunked."""
     return conn.send(h11.Response(status_code=status, headers=[*headers, ("Date", date)], reason=_reason(status)))
-
-
-def refusal_bytes(conn: h11.Connection, status: int, message: str, date: str, code: str | None = None, *,
-                  head: bool = False, extra: Sequence[tuple[str, str]] = ()) -> bytes:
-    """A refusal (JSON message, `Connection: close`), or b"" when a response has already begun on `conn`."""
-    if conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
-        return b""
-    headers = [("Content-Type", "application/json"), ("Connection", "close"), *extra,
-               *([("x-amzn-ErrorType", code)] if code else [])]
-    try:
-        return response_bytes(conn, status, headers, json.dumps({"message": message}).encode(), date, head=head)
-    except h11.LocalProtocolError:
-        return b""

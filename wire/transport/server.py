@@ -34,7 +34,7 @@ import h11
 
 import sigv4
 from wire.transport.framing import (
-    Held, Refusal, RequestFraming, ServeLimits, held_body, http_date, refusal_bytes, response_bytes, response_head,
+    Held, Refusal, RequestFraming, ServeLimits, held_body, http_date, response_bytes, response_head,
     text_headers,
 )
 
@@ -143,7 +143,7 @@ def _request_events(framing: RequestFraming, sock: Any) -> Iterator[Any]:
                 if deadline is None:
                     return  # idle keep-alive connection: close quietly
                 raise _late(limits) from None
-            if deadline is None and data:
+            if data and (deadline is None or framing.relaying):  # a relayed body: progress within the timeout
                 deadline = time.monotonic() + limits.client_timeout
             framing.receive(data)
             continue
@@ -179,12 +179,13 @@ def _send_streamed(conn: h11.Connection, sock: Any, status: int, headers: Sequen
     sock.sendall(conn.send(h11.EndOfMessage()))
 
 
-def _refuse_blocking(framing: RequestFraming, sock: Any, status: int, message: str, code: str | None = None, *,
-                     head: bool = False, extra: Sequence[tuple[str, str]] = ()) -> None:
-    data = refusal_bytes(framing.conn, status, message, http_date(time.time()), code, head=head, extra=extra)
-    if not data:
-        return
+def _refuse_blocking(framing: RequestFraming, sock: Any, status: int, message: str, code: str | None = None,
+                     extra: Sequence[tuple[str, str]] = ()) -> None:
     try:
+        data = framing.refusal(status, message, http_date(time.time()), code, extra)
+        if not data:
+            return
+        sock.settimeout(framing.limits.client_timeout)
         sock.sendall(data)
         # Read and drop what the client is still sending, briefly: closing with unread input makes
         # the kernel send a reset, which can destroy the refusal before the client reads it.
@@ -196,7 +197,7 @@ def _refuse_blocking(framing: RequestFraming, sock: Any, status: int, message: s
             if not chunk:
                 return
             dropped += len(chunk)
-    except (TimeoutError, OSError):
+    except (TimeoutError, OSError, h11.LocalProtocolError):
         pass
 
 
@@ -226,7 +227,7 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
                     raise  # the body broke a limit or the protocol while the app read it
                 except Exception as err:
                     _refuse_blocking(framing, sock, 500, _internal_error(app, method, target, err),
-                                     "InternalServerException", head=method == "HEAD")
+                                     "InternalServerException")
                     return
             except Refusal as refusal:
                 _refuse_blocking(framing, sock, refusal.status, str(refusal), extra=refusal.headers)
@@ -235,6 +236,7 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
                 _refuse_blocking(framing, sock, err.error_status_hint, f"malformed HTTP/1.1 request: {err}")
                 return
             try:
+                sock.settimeout(limits.client_timeout)  # for the answer, not what was left of reading the request
                 _send_streamed(framing.conn, sock, reply.status, reply.headers, reply.body, head=method == "HEAD")
             except OSError:
                 raise
@@ -426,11 +428,12 @@ class LocalServer:
         deadline = time.monotonic() + self.limits.client_timeout + 1
         while time.monotonic() < deadline:
             for connection in list(self._connections):
-                if connection.state in (_READING, _LINGERING):
-                    self._close(connection)
+                if connection.state is _READING and not connection.started:
+                    self._close(connection)  # idle: a request begun may still be answered
             if not self._connections:
                 return
             self._turn(_TICK)
+            self._expire(time.monotonic())  # lingering and slow connections keep their deadlines
 
     def _wake(self) -> None:
         try:
@@ -586,6 +589,8 @@ class LocalServer:
                 kind = type(event)
                 if framing.interim:
                     self._send(connection, framing.take_interim())
+                    if connection.state is not _READING:
+                        return  # the client went away
                 if kind is h11.Data:
                     connection.body += event.data
                 elif kind is h11.Request:
@@ -635,33 +640,38 @@ class LocalServer:
         if connection.state is not _WAITING or connection.exchange != exchange:
             return  # answered already (an app that failed after answering some calls), or closed
         connection.framing.held.release()
-        head = request.method == "HEAD"
+        stopping = self._stopping.is_set()
         if not isinstance(reply, BaseException):
             try:
                 body = reply.body if isinstance(reply.body, bytes) else b"".join(reply.body)
-                data = response_bytes(connection.framing.conn, reply.status, reply.headers, body,
-                                      http_date(time.time()), head=head)
+                # Stopping: the last answer on this connection says so, and is lingered after like a refusal.
+                headers = [*reply.headers, ("Connection", "close")] if stopping else reply.headers
+                data = response_bytes(connection.framing.conn, reply.status, headers, body, http_date(time.time()),
+                                      head=request.method == "HEAD")
             except Exception as err:  # an app's body that failed, or headers h11 cannot send
                 reply = err
         if isinstance(reply, BaseException):
             message = _internal_error(self.app, request.method, request.target, reply)
-            self._refuse(connection, Refusal(500, message), code="InternalServerException", head=head)
+            self._refuse(connection, Refusal(500, message), code="InternalServerException")
             return
-        keep = not self._stopping.is_set() and connection.framing.answered()
+        keep = connection.framing.answered()
         connection.state, connection.head = (_READING if keep else _CLOSING), None
+        connection.linger = stopping
         connection.started = False
         connection.deadline = time.monotonic() + self.limits.client_timeout
         self._send(connection, data)
         if connection.state is _READING and not connection.out:
             self._advance(connection)  # a pipelined request may be in already
 
-    def _refuse(self, connection: _Connection, refusal: Refusal, *, code: str | None = None,
-                head: bool = False) -> None:
+    def _refuse(self, connection: _Connection, refusal: Refusal, *, code: str | None = None) -> None:
         """Answer with a refusal and close, after lingering so that the client reads it."""
         connection.framing.held.release()
         connection.body = bytearray()  # the budget no longer counts it: nor may memory, while the client lingers
-        data = refusal_bytes(connection.framing.conn, refusal.status, str(refusal), http_date(time.time()), code,
-                             head=head, extra=refusal.headers)
+        try:
+            data = connection.framing.refusal(refusal.status, str(refusal), http_date(time.time()), code,
+                                              refusal.headers)
+        except h11.LocalProtocolError:
+            data = b""
         if not data:
             self._close(connection)
             return
@@ -693,6 +703,8 @@ class LocalServer:
                 self._close(connection)
         elif connection.state is _READING:
             self._watch(connection, selectors.EVENT_READ)
+        elif connection.state is _WAITING:  # a 100 Continue went out late: nothing to watch until the answer
+            self._watch(connection, 0)
 
     def _linger(self, connection: _Connection) -> None:
         """Read and drop what the client is still sending, briefly: closing with unread input makes the
