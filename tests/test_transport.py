@@ -307,3 +307,37 @@ def test_stop_lets_a_waiting_answer_out_and_says_the_connection_closes() -> None
         stopping.join()
     assert received.startswith(b"HTTP/1.1 200 ") and b"Connection: close\r\n" in received
     assert received.endswith(b"GET /w 0")
+
+
+def test_a_connection_takes_at_most_a_turns_share_of_events() -> None:
+    # Before: the loop parsed all of a read's 1-byte chunks (over 10,000 in 64 KiB) before serving anyone else;
+    # ~100 such clients held every other client up for seconds. Now a connection takes at most a turn's share
+    # of events, its socket unwatched until the rest is taken in the next turns. The loop is turned by hand.
+    from wire.transport.server import _EVENTS_PER_TURN
+    size = 10_000
+    server = LocalServer(EchoApp(), limits=ServeLimits(client_timeout=60))  # not started
+    theirs = socket.create_connection((server.host, server.port), timeout=5)
+    server._listener.settimeout(5)
+    ours, _ = server._listener.accept()
+    try:
+        server._admit(ours, "peer")
+        (connection,) = server._connections
+        theirs.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + b"1\r\nx\r\n" * size)
+        server._turn(0)
+        assert connection.framing.held.n < _EVENTS_PER_TURN and server._backlog == [connection]
+        assert connection.mask == 0  # nothing more is read while h11 holds untaken events
+        turns = 1
+        while connection.framing.held.n < size:
+            server._turn(0)
+            turns += 1
+        assert turns >= size // _EVENTS_PER_TURN and not server._backlog and connection.mask
+        theirs.sendall(b"0\r\n\r\n")
+        for _ in range(50):  # the end of the body arrives, the request is answered
+            server._turn(0.1)
+            if connection.framing.held.n == 0:
+                break
+        assert theirs.recv(65536).endswith(b"POST / %d" % size)
+    finally:
+        for sock in (ours, theirs, server._listener, server._waker, server._wake_end):
+            sock.close()
+        server._selector.close()

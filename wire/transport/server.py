@@ -89,6 +89,9 @@ _TROUBLE_LOG_SECONDS = 60.0  # an accept failure that persists is logged again a
 _ACCEPT_BACKOFF = 0.05  # seconds: long enough not to spin, short enough that freed descriptors are used at once
 _LINGER_SECONDS, _LINGER_BYTES = 0.5, 4 << 20
 _TICK = 0.1  # seconds between checks of the connections' deadlines
+#: h11 events one connection may take per turn: a body sent in tiny chunks (h11 parses ~250k a second) then
+#: waits for the next turn instead of holding every other client up for as long as its bytes take.
+_EVENTS_PER_TURN = 256
 _READ_SIZE = 65536
 
 
@@ -322,6 +325,7 @@ class LocalServer:
         self._accept_trouble: tuple[int | None, float] = (None, 0.0)
         self._connections: set[_Connection] = set()
         self._ready: list[_Connection] = []  # complete requests not yet handed to the app
+        self._backlog: list[_Connection] = []  # connections with more events than one turn takes
         #: Work for the loop from any thread: (the connection it is for or None, function, arguments).
         self._soon: deque[tuple[_Connection | None, Callable[..., None], tuple[Any, ...]]] = deque()
         self._threads: dict[socket.socket, threading.Thread] = {}  # streaming connections (the loop's to change)
@@ -365,7 +369,7 @@ class LocalServer:
         try:
             next_tick = time.monotonic() + _TICK
             while not self._stopping.is_set():
-                self._turn(0 if self._ready else _TICK)
+                self._turn(0 if self._ready or self._backlog else _TICK)
                 now = time.monotonic()
                 if now >= next_tick:
                     self._expire(now)
@@ -382,6 +386,7 @@ class LocalServer:
     def _turn(self, timeout: float) -> None:
         """One turn: read what arrived, hand the complete requests to the app, send what is answered."""
         accept = False
+        backlog, self._backlog = self._backlog, []  # from earlier turns: a connection's share is one a turn
         for key, mask in self._selector.select(timeout):
             connection = key.data
             if connection is None:
@@ -390,6 +395,9 @@ class LocalServer:
                 accept = True
             else:
                 self._guarded(connection, self._ready_for, connection, mask)
+        for connection in backlog:
+            if connection.state is _READING:
+                self._guarded(connection, self._advance, connection)
         self._run_soon()
         if self._ready:
             calls, self._ready = self._ready, []
@@ -581,10 +589,11 @@ class LocalServer:
         self._advance(connection)
 
     def _advance(self, connection: _Connection) -> None:
-        """Take the events of what has arrived: a complete request goes to `_ready`."""
+        """Take the events of what has arrived: a complete request goes to `_ready`; a connection with more
+        than a turn's events goes to `_backlog`, its socket unwatched until they are taken."""
         framing = connection.framing
         try:
-            while True:
+            for _ in range(_EVENTS_PER_TURN):
                 event = framing.next_event()
                 kind = type(event)
                 if framing.interim:
@@ -604,7 +613,11 @@ class LocalServer:
                     self._close(connection)
                     return
                 else:  # NEED_DATA
+                    if connection.mask == 0 and not connection.out:  # back from the backlog
+                        self._watch(connection, selectors.EVENT_READ)
                     return
+            self._watch(connection, 0)  # read no more until what h11 holds has been taken
+            self._backlog.append(connection)
         except Refusal as refusal:
             self._refuse(connection, refusal)
         except h11.RemoteProtocolError as err:
