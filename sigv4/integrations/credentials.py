@@ -293,7 +293,7 @@ class _Resolution:
         if found is None and sso.is_sso_profile(section):
             session = section.get("sso_session")
             found = sso.sso_credentials(name, section, self.files.sso_session(session) if session else None,
-                                        self.env, self.files.home)
+                                        self.env, self.files.home, now=datetime.now(timezone.utc))
         found = found or _keys(shared, f"profile {name} ({self.files.credentials_path})", None)
         if found is None and section.get("credential_process"):
             found = from_process(section["credential_process"], profile=name)

@@ -3,20 +3,31 @@
 Strategy: `aws sso login` leaves an access token in
 `~/.aws/sso/cache/<sha1>.json`, keyed by the `sso_session` name (or, for
 profiles written before sso-session sections, by `sso_start_url`). This module
-reads that token, refuses it when expired (refreshing it is `aws sso login`'s
-job), and trades it for role credentials with GetRoleCredentials: a restJson1
-`GET /federation/credentials` carrying the token in `x-amz-sso_bearer_token`,
-unsigned, built and decoded by `wire` from the shipped SSO model subset.
+reads that token and trades it for role credentials with GetRoleCredentials: a
+restJson1 `GET /federation/credentials` carrying the token in
+`x-amz-sso_bearer_token`, unsigned, built and decoded by `wire` from the
+shipped SSO model subset.
+
+For an `[sso-session NAME]` profile the token is refreshed as botocore's
+`SSOTokenProvider` does: when it expires within 15 minutes and the cache holds
+a refresh token and a client registration that has not expired, SSO OIDC
+CreateToken (unsigned `POST /token`, from the shipped `sso-oidc-token` subset)
+trades the refresh token for a new access token, written back to the same cache
+file. A failed refresh leaves the old token in use while it is valid. Legacy
+profiles (no sso_session) are never refreshed, as in botocore.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from datetime import datetime, timezone
-from functools import lru_cache
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from functools import lru_cache, partial
 from pathlib import Path
+from typing import Any
 
 import wire
 from wire.endpoints import service_endpoint
@@ -26,6 +37,11 @@ from .resolved import CredentialsError, ResolvedCredentials, from_json_fields, p
 
 SSO_TIMEOUT_SECONDS = 10.0
 MODEL_NAME = "sso-credentials"
+OIDC_MODEL_NAME = "sso-oidc-token"
+#: botocore's SSOTokenProvider._REFRESH_WINDOW: a token expiring sooner than this is refreshed.
+REFRESH_WINDOW = timedelta(minutes=15)
+#: The cache fields a refresh needs (botocore's list); `aws sso login` writes them for sso-session profiles.
+REFRESH_FIELDS = ("refreshToken", "clientId", "clientSecret", "registrationExpiresAt")
 #: Profile keys of the legacy form (no sso_session): all four are needed.
 LEGACY_KEYS = ("sso_start_url", "sso_region", "sso_account_id", "sso_role_name")
 
@@ -34,6 +50,12 @@ LEGACY_KEYS = ("sso_start_url", "sso_region", "sso_account_id", "sso_role_name")
 def model() -> wire.Model:
     """The shipped SSO portal model subset (GetRoleCredentials)."""
     return wire.load_model(MODEL_NAME)
+
+
+@lru_cache(maxsize=1)
+def oidc_model() -> wire.Model:
+    """The shipped SSO OIDC model subset (CreateToken)."""
+    return wire.load_model(OIDC_MODEL_NAME)
 
 
 def is_sso_profile(section: Mapping[str, str]) -> bool:
@@ -55,12 +77,12 @@ def _setting(name: str, profile: str, section: Mapping[str, str], session: Mappi
     return value
 
 
-def access_token(path: Path, now: datetime, login_hint: str) -> str:
-    """The cached SSO access token at `path`, checked for expiry at `now`.
+#: Trades a cache entry (with REFRESH_FIELDS) for the entry to write back; raises CredentialsError on failure.
+Refresher = Callable[[Mapping[str, Any]], dict[str, Any]]
 
-    Raises CredentialsError (missing, unreadable or expired cache; the message
-    says which `aws sso login` to run), never showing the token.
-    """
+
+def _read_cache(path: Path, login_hint: str) -> dict[str, Any]:
+    """The cache entry at `path`, checked to hold an accessToken and an expiresAt as text."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -70,19 +92,93 @@ def access_token(path: Path, now: datetime, login_hint: str) -> str:
     token, expires = (data.get("accessToken"), data.get("expiresAt")) if isinstance(data, dict) else (None, None)
     if not isinstance(token, str) or not token or not isinstance(expires, str):
         raise CredentialsError(f"SSO token cache {path}: no accessToken and expiresAt")
-    if parse_expiry(expires, f"SSO token cache {path}") <= now:
-        raise CredentialsError(f"SSO token cache {path}: the SSO session expired at {expires}; run {login_hint}")
-    return token
+    return dict(data)
+
+
+def _write_cache(path: Path, data: Mapping[str, Any]) -> None:
+    """Replace the cache file whole (temp file + rename), so a reader never sees half a token, as botocore does."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps(data))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except OSError as err:
+        Path(temp).unlink(missing_ok=True)
+        raise CredentialsError(f"SSO token cache {path}: the refreshed token cannot be written "
+                               f"({err.__class__.__name__})") from None
+
+
+def _refreshable(data: Mapping[str, Any], path: Path, now: datetime) -> bool:
+    """Whether the entry carries a refresh token and a client registration still valid at `now`."""
+    if not all(isinstance(data.get(name), str) and data[name] for name in REFRESH_FIELDS):
+        return False
+    return parse_expiry(data["registrationExpiresAt"], f"SSO token cache {path} registration") > now
+
+
+def access_token(path: Path, now: datetime, login_hint: str, refresh: Refresher | None = None) -> str:
+    """The cached SSO access token at `path`, checked for expiry at `now`.
+
+    With `refresh` (sso-session profiles), a token expiring within
+    REFRESH_WINDOW is refreshed when the cache allows it and the new entry is
+    written back to `path`; if the refresh fails, the old token serves while it
+    is valid. Raises CredentialsError (missing, unreadable or expired cache; the
+    message says which `aws sso login` to run), never showing a token or secret.
+    """
+    data = _read_cache(path, login_hint)
+    expires: str = data["expiresAt"]
+    expiry = parse_expiry(expires, f"SSO token cache {path}")
+    failure = ""
+    if refresh is not None and expiry - now < REFRESH_WINDOW and _refreshable(data, path, now):
+        try:
+            fresh = refresh(data)
+        except CredentialsError as err:
+            failure = f" and refreshing it failed ({err})"
+        else:
+            _write_cache(path, fresh)
+            return str(fresh["accessToken"])
+    if expiry <= now:
+        raise CredentialsError(f"SSO token cache {path}: the SSO session expired at {expires}{failure}; "
+                               f"run {login_hint}")
+    return str(data["accessToken"])
+
+
+def create_token(cached: Mapping[str, Any], *, session_name: str, sso_region: str, start_url: str,
+                 env: Mapping[str, str], now: datetime) -> dict[str, Any]:
+    """SSO OIDC CreateToken with the cached refresh token: the cache entry botocore writes for the answer.
+
+    The entry holds botocore's fields in its order (startUrl, region,
+    accessToken, expiresAt = `now` + expiresIn, the client registration, and the
+    refresh token when the answer has a new one). Raises CredentialsError.
+    """
+    where = f"SSO OIDC CreateToken (sso-session {session_name})"
+    # OIDC is oidc.<region>; AWS_ENDPOINT_URL_SSO_OIDC or AWS_ENDPOINT_URL override it.
+    endpoint = service_endpoint("sso-oidc", "oidc", sso_region, env, None, None)[0]
+    output = call_operation(oidc_model(), "CreateToken",
+                            {"grantType": "refresh_token", "clientId": cached["clientId"],
+                             "clientSecret": cached["clientSecret"], "refreshToken": cached["refreshToken"]},
+                            endpoint=endpoint, env=env, timeout=SSO_TIMEOUT_SECONDS, where=where)
+    token, expires_in = output.get("accessToken"), output.get("expiresIn")
+    if not isinstance(token, str) or not token or not isinstance(expires_in, int):
+        raise CredentialsError(f"{where}: the answer lacks accessToken and expiresIn")
+    fresh = {"startUrl": start_url, "region": sso_region, "accessToken": token,
+             "expiresAt": (now + timedelta(seconds=expires_in)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+             **{name: cached[name] for name in ("clientId", "clientSecret", "registrationExpiresAt")}}
+    if isinstance(output.get("refreshToken"), str):
+        fresh["refreshToken"] = output["refreshToken"]
+    return fresh
 
 
 def sso_credentials(profile: str, section: Mapping[str, str], session: Mapping[str, str] | None,
-                    env: Mapping[str, str], home: Path, region: str | None = None) -> ResolvedCredentials:
-    """Role credentials for an SSO profile.
+                    env: Mapping[str, str], home: Path, region: str | None = None, *,
+                    now: datetime) -> ResolvedCredentials:
+    """Role credentials for an SSO profile, at time `now`.
 
     `section` is the profile's config section; `session` its `[sso-session
-    NAME]` section when it names one (None for the legacy form). Raises
-    CredentialsError for missing settings, a missing or expired token, or an
-    SSO error.
+    NAME]` section when it names one (None for the legacy form; only that form's
+    token is refreshed). Raises CredentialsError for missing settings, a missing
+    or expired token that could not be refreshed, or an SSO error.
     """
     session_name = section.get("sso_session")
     if session_name and session is None:
@@ -94,7 +190,10 @@ def sso_credentials(profile: str, section: Mapping[str, str], session: Mapping[s
     role = _setting("sso_role_name", profile, section, None)
     key = session_name or start_url
     hint = f"aws sso login {f'--sso-session {session_name}' if session_name else f'--profile {profile}'}"
-    token = access_token(cache_path(home, key), datetime.now(timezone.utc), hint)
+    # As botocore: only sso-session tokens are refreshed; a legacy profile keeps needing `aws sso login`.
+    refresh: Refresher | None = partial(create_token, session_name=session_name, sso_region=sso_region,
+                                        start_url=start_url, env=env, now=now) if session_name else None
+    token = access_token(cache_path(home, key), now, hint, refresh)
     where = f"SSO GetRoleCredentials ({account}/{role})"
     # The portal is portal.sso.<region>; AWS_ENDPOINT_URL_SSO or AWS_ENDPOINT_URL override it.
     endpoint = service_endpoint("sso", "portal.sso", sso_region, env, None, None)[0]
