@@ -282,7 +282,7 @@ class _Connection:
         #: Counts the requests read whole (and closes), so an answer finds its own request: not one read
         #: since (a pipelined request may be read before the app has handed back all of the group's answers).
         self.exchange = 0
-        self.linger = False  # whether to linger once the last answer is out (it is a refusal)
+        self.linger = False  # whether to linger once the last answer is out (a refusal, or an answer while stopping)
         self.dropped = 0  # the bytes dropped while lingering
 
 
