@@ -84,7 +84,6 @@ class AccountApp:
         #: Answers of `respond_group` waiting for an fsync: (batch number, deliver, fail).
         self._due: list[tuple[int, Callable[[], None], Callable[[BaseException], None]]] = []
         self._due_changed = threading.Condition()
-        self._closed = False
         self._closing = threading.Event()
         self._threads = [threading.Thread(target=self._sync_trail, name="trail-sync", daemon=True),
                          threading.Thread(target=self._answer_after_sync, name="answer-after-sync", daemon=True)]
@@ -111,8 +110,7 @@ class AccountApp:
     def close(self) -> None:
         """Close the store and the trail (after the server that calls `respond` has stopped)."""
         self._closing.set()
-        with self._due_changed:
-            self._closed = True
+        with self._due_changed:  # wakes the answer-after-sync thread to see it
             self._due_changed.notify()
         for thread in self._threads:  # their syncs are over before the files close
             thread.join()
@@ -160,9 +158,9 @@ class AccountApp:
         """The sync thread: one fsync for every answer waiting for one, then those answers (or the failure)."""
         while True:
             with self._due_changed:
-                while not self._due and not self._closed:
+                while not self._due and not self._closing.is_set():
                     self._due_changed.wait()
-                if self._closed:
+                if self._closing.is_set():
                     return
                 due, self._due = self._due, []
             try:

@@ -574,13 +574,19 @@ class LocalServer:
 
     # -- reading and answering ------------------------------------------------------------------------------
 
-    def _receive(self, connection: _Connection) -> None:
+    def _read(self, connection: _Connection) -> bytes | None:
+        """What the socket has (b"": the client closed); None when nothing yet or the socket failed (closed)."""
         try:
-            data = connection.sock.recv(_READ_SIZE)
+            return connection.sock.recv(_READ_SIZE)
         except BlockingIOError:
-            return
+            return None
         except OSError:
             self._close(connection)
+            return None
+
+    def _receive(self, connection: _Connection) -> None:
+        data = self._read(connection)
+        if data is None:
             return
         if data and not connection.started:
             connection.started = True
@@ -732,12 +738,9 @@ class LocalServer:
         self._watch(connection, selectors.EVENT_READ)
 
     def _drop_input(self, connection: _Connection) -> None:
-        try:
-            data = connection.sock.recv(_READ_SIZE)
-        except BlockingIOError:
+        data = self._read(connection)
+        if data is None:
             return
-        except OSError:
-            data = b""
         connection.dropped += len(data)
         if not data or connection.dropped >= _LINGER_BYTES:
             self._close(connection)
