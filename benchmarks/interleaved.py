@@ -15,10 +15,17 @@ from typing import TypeVar
 Key = TypeVar("Key", bound=Hashable)
 
 
-def best_us(calls: Mapping[Key, Callable[[], object]], number: int, rounds: int) -> dict[Key, float]:
-    """Best microseconds per call of each of `calls`, over `rounds` rounds of `number` calls each."""
-    best = dict.fromkeys(calls, float("inf"))
+def best_us(calls: Mapping[Key, Callable[[], object]], number: int, rounds: int,
+            external: Mapping[Key, Callable[[], float]] | None = None) -> dict[Key, float]:
+    """Best microseconds per call of each of `calls`, over `rounds` rounds of `number` calls each.
+
+    `external`: rounds timed elsewhere (another process, another language), each call running one round and
+    returning its microseconds per call; they take their turn in every round like the rest."""
+    external = external or {}
+    best = dict.fromkeys([*calls, *external], float("inf"))
     for _ in range(rounds):
         for key, fn in calls.items():
             best[key] = min(best[key], timeit.timeit(fn, number=number) / number * 1e6)
+        for key, timed_round in external.items():
+            best[key] = min(best[key], timed_round())
     return best
