@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from sigv4 import Credentials, Request, VerificationError, sign, verify
 from sigv4.raw import render_request
-from wire.capture import CaptureError, parse_capture, response_date
-from wire.diagnose import diagnose, read_error
-from wire.diagnosis_text import render_text
+from wire.debugger.capture import CaptureError, parse_capture, response_date
+from wire.debugger.diagnose import diagnose, read_error
+from wire.debugger.diagnosis_text import render_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "capture"
 CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
@@ -276,5 +276,5 @@ def test_browser_har_with_several_entries() -> None:
 
 
 def signature_params_of(capture: Any) -> Any:
-    from wire.diagnose import signature_params
+    from wire.debugger.diagnose import signature_params
     return signature_params(capture.request)

@@ -1,4 +1,4 @@
-"""Clock-skew correction: `wire.skew` reads the server's time from its answer; the adapters re-sign and retry once.
+"""Clock-skew correction: `wire.debugger.skew` reads the server's time from its answer; the adapters re-sign and retry once.
 
 The adapters run against the loopback verifying server, which answers a request signed more than 15
 minutes off its clock as AWS does (S3's XML `RequestTimeTooSkewed` with `ServerTime`, JSON
@@ -26,7 +26,7 @@ from sigv4.integrations.aiohttp import SigV4Auth as AiohttpAuth
 from sigv4.integrations.httpx import SigV4Auth as HttpxAuth
 from sigv4.integrations.requests import SigV4Auth as RequestsAuth
 from verifying_server import verifying_server
-from wire.skew import MIN_CORRECTION, clock_offset, correction
+from wire.debugger.skew import MIN_CORRECTION, clock_offset, correction
 
 KEY = sigv4.Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 KEYS = {"AKIDEXAMPLE": KEY}

@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 from sigv4 import Credentials, Request, presign, sign
 from sigv4.keys import signing_key
 from sigv4.signer import SigningResult
-from wire.diagnose import CAUSE_KINDS, Diagnosis, ServerComplaint, diagnose, line_diff, read_error, signature_params
-from wire.diagnosis_text import render_text
+from wire.debugger.diagnose import CAUSE_KINDS, Diagnosis, ServerComplaint, diagnose, line_diff, read_error, signature_params
+from wire.debugger.diagnosis_text import render_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "errors"
 CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")

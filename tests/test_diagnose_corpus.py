@@ -40,9 +40,9 @@ from sigv4 import Credentials, Request, VerificationError, presign, sign, verify
 from sigv4 import v4a as sigv4a
 from sigv4.keys import signing_key
 from sigv4.signer import SigningResult
-from wire.complaint import read_error
-from wire.diagnose import CAUSE_KINDS, Diagnosis, diagnose
-from wire.diagnosis_text import render_text
+from wire.debugger.complaint import read_error
+from wire.debugger.diagnose import CAUSE_KINDS, Diagnosis, diagnose
+from wire.debugger.diagnosis_text import render_text
 
 botocore_auth = pytest.importorskip("botocore.auth", reason="botocore is in the test extra")
 from botocore.awsrequest import AWSRequest  # noqa: E402

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from sigv4 import Credentials, Request, sign
-from wire.diagnose import Diagnosis, diagnose_answer
-from wire.diagnosis_text import render_text
+from wire.debugger.diagnose import Diagnosis, diagnose_answer
+from wire.debugger.diagnosis_text import render_text
 
 moto_server = pytest.importorskip("moto.server", reason="moto is in the test extra")
 boto3 = pytest.importorskip("boto3", reason="boto3 is in the test extra")

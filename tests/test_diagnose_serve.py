@@ -21,8 +21,8 @@ from botocore.exceptions import ClientError
 
 from sigv4 import Credentials, Request
 from tests.serve_fixtures import DEFAULT, Running, endpoint  # noqa: F401  (fixture)
-from wire.diagnose import Diagnosis, diagnose_answer
-from wire.diagnosis_text import render_text
+from wire.debugger.diagnose import Diagnosis, diagnose_answer
+from wire.debugger.diagnosis_text import render_text
 
 CREDS = Credentials(DEFAULT["access_key_id"], DEFAULT["secret_access_key"])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sigv4 import Credentials, Request, sign
-from wire.diagnose import diagnose, read_error
+from wire.debugger.diagnose import diagnose, read_error
 
 CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 WHEN = datetime(2015, 8, 30, 12, 36, tzinfo=timezone.utc)
@@ -80,7 +80,7 @@ def test_har_and_aws_debug_captures_refuse_control_bytes_in_headers() -> None:
 
     import pytest
 
-    from wire.capture import CaptureError, parse_capture
+    from wire.debugger.capture import CaptureError, parse_capture
 
     def har(headers: list[tuple[str, str]], method: str = "GET") -> bytes:
         return json.dumps({"request": {"method": method, "url": "https://example.amazonaws.com/",

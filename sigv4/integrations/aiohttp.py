@@ -31,7 +31,7 @@ from aiohttp.client_middlewares import ClientHandlerType
 from multidict import CIMultiDict
 from yarl import URL
 
-from wire.skew import SKEW_STATUSES
+from wire.debugger.skew import SKEW_STATUSES
 
 from ..errors import InvalidParameterError
 from ..types import Request

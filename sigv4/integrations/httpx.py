@@ -28,7 +28,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 
 import httpx
 
-from wire.skew import SKEW_STATUSES
+from wire.debugger.skew import SKEW_STATUSES
 
 from ..errors import InvalidParameterError
 from ..types import Body, Request, iter_body

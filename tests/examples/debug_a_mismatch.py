@@ -2,8 +2,8 @@
 
 When AWS answers SignatureDoesNotMatch, it usually says what it computed:
 S3 returns its CanonicalRequest and StringToSign, other services the
-string-to-sign or just a message. `wire.complaint.read_error(status,
-headers, body)` reads any of those envelopes, and `wire.diagnose.diagnose(
+string-to-sign or just a message. `wire.debugger.complaint.read_error(status,
+headers, body)` reads any of those envelopes, and `wire.debugger.diagnose.diagnose(
 sent, complaint)` rebuilds our canonical request from the request we sent
 (no secret needed), diffs the two line by line and names the causes. When
 the server gave only a string-to-sign, it searches known rule variants
@@ -21,9 +21,9 @@ from datetime import datetime, timezone
 from xml.sax.saxutils import escape
 
 import sigv4
-from wire.complaint import read_error
-from wire.diagnose import diagnose
-from wire.diagnosis_text import render_text
+from wire.debugger.complaint import read_error
+from wire.debugger.diagnose import diagnose
+from wire.debugger.diagnosis_text import render_text
 
 creds = sigv4.Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 when = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)

@@ -7,7 +7,7 @@ checks the credential scope against what this endpoint serves (service
 `sigv4.verify` against the directory. Two steps, so the caller knows the
 claimed key id and region even when verification fails. Each
 `VerificationError.reason` maps through `_FAULTS` to the exception type and
-message text AWS sends, so SDKs, the aws CLI and our own `wire.diagnose`
+message text AWS sends, so SDKs, the aws CLI and our own `wire.debugger.diagnose`
 recognise them: a mismatch carries the canonical request and
 string-to-sign the server computed, skew errors quote the three times.
 """

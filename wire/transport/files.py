@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from wire.capture import Capture
+    from wire.debugger.capture import Capture
 
 
 class InputError(Exception):
@@ -45,8 +45,8 @@ def take_file(path: str) -> bytes:
 
 def read_capture(path: str, *, scheme: str, pick: int | None, data: bytes | None = None) -> Capture:
     """The signed request in the file `path` (or in `data`, already read from it): raw, a capture (curl -v or
-    --trace, HAR, aws --debug) or a `send --json` record (`wire.capture.parse_capture`); raises `InputError`."""
-    from wire.capture import CaptureError, parse_capture  # only the commands that read captures pay its import
+    --trace, HAR, aws --debug) or a `send --json` record (`wire.debugger.capture.parse_capture`); raises `InputError`."""
+    from wire.debugger.capture import CaptureError, parse_capture  # only the commands that read captures pay its import
     try:
         return parse_capture(read_input(path) if data is None else data, scheme=scheme, pick=pick)
     except CaptureError as err:
@@ -54,8 +54,8 @@ def read_capture(path: str, *, scheme: str, pick: int | None, data: bytes | None
 
 
 def read_answer(path: str) -> tuple[int | None, tuple[tuple[str, str], ...], bytes]:
-    """(status, headers, body) of the response in the file `path` (`wire.capture.read_response`); raises `InputError`."""
-    from wire.capture import CaptureError, read_response
+    """(status, headers, body) of the response in the file `path` (`wire.debugger.capture.read_response`); raises `InputError`."""
+    from wire.debugger.capture import CaptureError, read_response
     try:
         return read_response(read_input(path))
     except CaptureError as err:

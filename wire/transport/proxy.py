@@ -15,7 +15,7 @@ with a Content-Length streams through unhashed; every other service signs the
 body's SHA-256, which needs the whole body first (it is bounded by the
 server's body limit; a streamed S3 body is not, see `relays_body`). One line per request goes to `log` (method, path,
 status, milliseconds until the answer was relayed); when the upstream refuses
-the signature, `wire.diagnose`'s analysis of the request we sent follows it.
+the signature, `wire.debugger.diagnose`'s analysis of the request we sent follows it.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ import sigv4
 from sigv4.integrations.credentials import ResolvedCredentials, default_chain
 from sigv4.integrations.resolved import CredentialProvider, resolved
 from sigv4.types import iter_body
-from wire.complaint import read_error
-from wire.diagnose import diagnose
-from wire.diagnosis_text import render_text
+from wire.debugger.complaint import read_error
+from wire.debugger.diagnose import diagnose
+from wire.debugger.diagnosis_text import render_text
 from wire.endpoints import infer_scope
 from wire.transport.client import Connection, NetworkError, RequestError, Streamed, TransportOptions
 
@@ -44,7 +44,7 @@ HOP_BY_HOP = frozenset({
 #: Headers the proxy replaces: the old signature, the client's Host (the upstream's goes out) and the framing.
 REPLACED = frozenset({"authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256", "host",
                       "content-length"})
-#: Complaint kinds (see `wire.complaint.KIND_RULES`) for which the log shows the signature diagnosis.
+#: Complaint kinds (see `wire.debugger.complaint.KIND_RULES`) for which the log shows the signature diagnosis.
 SIGNATURE_KINDS = frozenset({
     "signature-mismatch", "signature-expired", "signature-not-yet-current", "clock-skew", "request-expired",
     "wrong-region", "wrong-scope", "payload-hash", "incomplete-signature",

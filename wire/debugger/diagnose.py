@@ -2,14 +2,14 @@
 
 Strategy: the signed request carries everything our side needs (algorithm,
 credential scope, signed-header list, request time, payload hash), so
-`signature_params` reads it back and a `wire.mistakes.View` renders our
+`signature_params` reads it back and a `wire.debugger.mistakes.View` renders our
 canonical request and string-to-sign without any secret. Evidence then comes
 from three places, and every cause says which ("proved" or "likely"):
 
-- the server's own words (`wire.complaint`): its time window, expected
+- the server's own words (`wire.debugger.complaint`): its time window, expected
   region, missing parts; and its canonical request or string-to-sign, which
   prove what the server computed. When it sent only the string-to-sign, the
-  known-mistake search (`wire.mistakes.search`) looks for the variant of our
+  known-mistake search (`wire.debugger.mistakes.search`) looks for the variant of our
   view whose SHA-256 is its fourth line;
 - the secret: the sent signature is a fingerprint of exactly what the client
   canonicalized, so the same search, accepting a variant only when it
@@ -19,9 +19,9 @@ from three places, and every cause says which ("proved" or "likely"):
 
 Causes are ordered proved first, then by where the evidence came from;
 informational lines go to `notes`. `Diagnosis.to_json` and the text report
-(`wire.diagnosis_text`) redact session tokens; the secret is only ever an
+(`wire.debugger.diagnosis_text`) redact session tokens; the secret is only ever an
 HMAC or ECDSA key here. The declared parameters are read by
-`wire.signature_params`, the mistakes searched by `wire.mistakes`.
+`wire.debugger.signature_params`, the mistakes searched by `wire.debugger.mistakes`.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ from sigv4.canonical import S3_SERVICES, CanonicalRules, normalize_path, query_p
 from sigv4.keys import signature_hex, signing_key
 from sigv4.payload import EMPTY_SHA256, UNSIGNED_PAYLOAD, payload_hash
 from sigv4.types import Credentials, Request
-from wire.complaint import ServerComplaint, read_error, response_date, split_response
-from wire.mistakes import CHARSET, Match, View, search, split_port
-from wire.signature_params import DiagnoseError, SignatureParams, signature_params
+from wire.debugger.complaint import ServerComplaint, read_error, response_date, split_response
+from wire.debugger.mistakes import CHARSET, Match, View, search, split_port
+from wire.debugger.signature_params import DiagnoseError, SignatureParams, signature_params
 
 __all__ = [
     "CAUSE_KINDS", "Cause", "Diagnosis", "DiagnoseError", "DiffRow", "ServerComplaint", "SignatureCheck",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from wire.diagnose import Diagnosis, DiffRow, redact
+from wire.debugger.diagnose import Diagnosis, DiffRow, redact
 
 __all__ = ["render_diff", "render_text"]
 

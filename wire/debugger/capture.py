@@ -33,7 +33,7 @@ from sigv4.errors import InvalidHeaderError, RequestParseError
 from sigv4.raw import parse_request
 from sigv4.signer import host_from_url
 from sigv4.types import Request
-from wire.complaint import response_date, split_response
+from wire.debugger.complaint import response_date, split_response
 from wire.errors import DecodeError
 
 

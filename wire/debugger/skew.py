@@ -1,6 +1,6 @@
 """Clock-skew errors: how far the server's clock is from ours, read from its answer.
 
-Strategy: `wire.complaint.read_error` reads the error in whatever envelope it
+Strategy: `wire.debugger.complaint.read_error` reads the error in whatever envelope it
 came (S3 XML, Query XML, EC2 XML, JSON, a bare `x-amzn-ErrorType`); the
 complaint kinds in `SKEW_KINDS` are the answers a wrong client clock gets
 (S3's `RequestTimeTooSkewed`, `InvalidSignatureException` or
@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from wire.complaint import read_error
+from wire.debugger.complaint import read_error
 from wire.errors import DecodeError
 from wire.scalars import parse_timestamp
 
-#: Complaint kinds (see `wire.complaint.KIND_RULES`) that a client clock off by minutes causes.
+#: Complaint kinds (see `wire.debugger.complaint.KIND_RULES`) that a client clock off by minutes causes.
 SKEW_KINDS = frozenset({"clock-skew", "signature-expired", "signature-not-yet-current", "request-expired"})
 #: Statuses a clock-skew error comes with (400 JSON and EC2, 403 S3 and Query): only these bodies are read.
 SKEW_STATUSES = frozenset({400, 401, 403})
