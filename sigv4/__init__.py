@@ -16,7 +16,7 @@ from .errors import (
     VerificationError,
 )
 from .payload import UNSIGNED_PAYLOAD, payload_hash
-from . import s3express, v2, v4a
+from . import s3express, v2, v4a, websocket
 from .post import ConditionNotMetError, PostIdentity, PostPolicy, PresignedPost, presign_post, verify_post
 from .signer import Algorithm, SigningResult, presign, sign
 from .types import Credentials, Request
@@ -33,5 +33,5 @@ __all__ = [
     "SigningResult", "UNSIGNED_PAYLOAD", "payload_hash", "presign", "sign",
     "REASONS", "Algorithm", "Identity", "SigV2Result", "SignedAuth", "VerificationError", "parse_auth", "v2", "v4a",
     "verify", "ConditionNotMetError", "PostIdentity", "PostPolicy", "PresignedPost", "presign_post", "verify_post",
-    "s3express",
+    "s3express", "websocket",
 ]

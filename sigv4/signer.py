@@ -469,7 +469,7 @@ def sign(
 
 def presign(
     request: Request, credentials: Credentials, *, region: str | Sequence[str], service: str, timestamp: datetime,
-    expires: int = 3600, algorithm: Algorithm = "v4", deterministic: bool = False, s3: bool = False,
+    expires: int | None = 3600, algorithm: Algorithm = "v4", deterministic: bool = False, s3: bool = False,
     normalize_path: bool | None = None, double_encode: bool | None = None,
     payload: str | None = None, omit_session_token: bool = False, content_sha256_header: bool = False,
     unsigned_headers: Iterable[str] | None = None, plus_is_space: bool = False,
@@ -479,10 +479,13 @@ def presign(
     Existing query parameters, repeated ones included, are kept in place. S3
     presigning signs `UNSIGNED-PAYLOAD` unless `payload` says otherwise.
     `algorithm` and `deterministic` are as for `sign`; SigV4a puts the region
-    set in `X-Amz-Region-Set`.
+    set in `X-Amz-Region-Set`. `expires=None` leaves `X-Amz-Expires` out, as
+    AWS IoT's WebSocket handshake wants (the service then bounds the URL's life itself).
+    Raises a `SigningError` subclass naming the field and rule for unusable input.
     """
     _check_credentials(credentials)
-    if isinstance(expires, bool) or not isinstance(expires, int) or not 1 <= expires <= MAX_EXPIRES:
+    if expires is not None and (isinstance(expires, bool) or not isinstance(expires, int)
+                                or not 1 <= expires <= MAX_EXPIRES):
         raise InvalidParameterError(f"expires: {expires!r} is out of range; must be an integer 1..{MAX_EXPIRES} seconds")
     when = amz_date(timestamp)
     opts = _options(algorithm, deterministic, region, service, when[:8], s3, normalize_path, double_encode, payload,
@@ -496,7 +499,7 @@ def presign(
         ("X-Amz-Algorithm", opts.scheme.name),
         ("X-Amz-Credential", f"{credentials.access_key_id}/{opts.scope}"),
         ("X-Amz-Date", when),
-        ("X-Amz-Expires", str(expires)),
+        *([] if expires is None else [("X-Amz-Expires", str(expires))]),
         ("X-Amz-SignedHeaders", plan.signed_headers),
     ]
     if token and not omit_session_token:

@@ -275,14 +275,15 @@ def _parse_presigned(params: dict[str, list[str]], kind: type[_Auth]) -> _Auth:
         _single(params, "X-Amz-Credential"), version, "X-Amz-Credential query parameter")
     text = _single(params, "X-Amz-Date")
     when = _parse_amz_date(text, "X-Amz-Date query parameter")
-    expires = _single(params, "X-Amz-Expires")
-    if not expires.isdigit() or not 1 <= int(expires) <= MAX_EXPIRES:
+    # AWS IoT's WebSocket handshake is presigned without X-Amz-Expires: such a URL is held to max_skew, as a header is.
+    expires = _single(params, "X-Amz-Expires") if "X-Amz-Expires" in params else None
+    if expires is not None and (not expires.isdigit() or not 1 <= int(expires) <= MAX_EXPIRES):
         raise _fail("malformed_auth", f"X-Amz-Expires query parameter: {expires!r} is not 1..{MAX_EXPIRES} seconds")
     if version == "v4a":
         regions = _region_set(_single(params, v4a.REGION_SET_HEADER), "X-Amz-Region-Set query parameter")
     return _auth_of(kind, (version, algorithm, True, key_id, date, regions, service,
                          tuple(_single(params, "X-Amz-SignedHeaders").split(";")), _single(params, "X-Amz-Signature"),
-                         when, when + timedelta(seconds=int(expires)), scope, text))
+                         when, None if expires is None else when + timedelta(seconds=int(expires)), scope, text))
 
 
 def _parse_v2_time(name: str, text: str) -> datetime:
