@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from typing import Any, NoReturn
 
 import sigv4
-from sigv4 import tokens
+from sigv4 import tokens, websocket
 from sigv4.canonical import S3_SERVICES
 from sigv4.checksums import CHECKSUMS
 from sigv4.chunked_decode import verify_message
@@ -44,7 +44,7 @@ from wire.transport.client import NetworkError, NotTLSError, RequestError, Trans
 from wire.transport.files import InputError, open_file, read_answer, read_capture, read_input, take_file
 from wire.transport.resend import STALE_AUTH_HEADERS, send_signed, with_body_file
 from wire.transport.server import ListenError, ServeLimits, serve_until_signal, start_server
-from wire.transport.signing import FlagError, flag_signer, parse_date, presign_post_with_flags
+from wire.transport.signing import FlagError, flag_signer, parse_date, presign_post_with_flags, presign_wss_with_flags
 
 EXIT_USAGE = 2
 EXIT_NETWORK = 3
@@ -75,6 +75,8 @@ def cmd_presign_post(args: argparse.Namespace, env: Mapping[str, str], out: Call
 def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     if args.presign_post:
         return cmd_presign_post(args, env, out)
+    if args.wss:
+        return out(presign_wss_with_flags(args, env)) or 0
     raw = parse_request(read_input(args.file), scheme=args.scheme)
     signer = flag_signer(raw.request, args, env)
     result, creds, show = signer.sign(raw.request), signer.resolved.credentials, args.show_secrets
@@ -184,10 +186,11 @@ def cmd_diff(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
 def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     data = None if args.file != "-" and not os.path.isfile(args.file) else read_input(args.file)
     text = args.file if data is None else data.decode("utf-8", "replace").strip()  # `sigv4 token ... | explain -`
-    if "\n" not in text and tokens.looks_like_token(text):
-        # An IAM authentication token: decoded, its scope checked, when it stops working; exit 1 on a problem.
-        report = tokens.describe(text, now := datetime.now(timezone.utc))
-        out("\n".join(tokens.render_report(report, now)))
+    # An IAM authentication token or a presigned WebSocket URL: decoded, its scope checked, when it stops working.
+    reader = tokens if tokens.looks_like_token(text) else websocket if websocket.looks_like_url(text) else None
+    if "\n" not in text and reader is not None:
+        report = reader.describe(text, now := datetime.now(timezone.utc))
+        out("\n".join(reader.render_report(report, now)))
         return 0 if report.ok else 1
     capture = read_capture(args.file, scheme=args.scheme, pick=args.pick, data=data)
     try:
@@ -382,7 +385,7 @@ def _signing_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--service", help="signing service name (default: from the host name)")
     parser.add_argument("--date", help="signing time YYYYMMDDTHHMMSSZ (default: now, UTC)")
     parser.add_argument("--presign", action="store_true", help="sign into the URL's query instead of headers")
-    parser.add_argument("--expires", type=int, default=3600, help="presigned URL lifetime in seconds (1..604800)")
+    parser.add_argument("--expires", type=int, help="presigned URL lifetime in seconds (1..604800; default 3600)")
     parser.add_argument("--unsigned-payload", action="store_true", help="sign UNSIGNED-PAYLOAD instead of the body hash")
     _s3_flags(parser)
     parser.add_argument("--no-normalize-path", action="store_true")
@@ -443,8 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {sigv4.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sign = commands.add_parser("sign", help="sign a raw HTTP request and print it")
-    sign.add_argument("file", nargs="?", default="-", help="raw request file, or - for stdin")
+    sign.add_argument("file", nargs="?", default="-", help="raw request file, or - for stdin (--wss: the endpoint)")
     _signing_flags(sign)
+    sign.add_argument("--wss", choices=websocket.PRESET_NAMES, help="presign this service's WebSocket handshake")
     sign.add_argument("--explain", action="store_true", help="walk through every signing step")
     sign.add_argument("--json", action="store_true", help="print one JSON object with every intermediate")
     sign.add_argument("--show-secrets", action="store_true",
@@ -457,7 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     post.add_argument("--key", help="the object key; ending in ${filename}: any key with that prefix")
     post.add_argument("--condition", action="append", default=[], metavar="JSON", help="a policy condition "
                       """(repeatable): '{"acl": "private"}', '["content-length-range", 1, 1048576]'""")
-    post.add_argument("--field", action="append", default=[], metavar="NAME=VALUE", help="a prefilled form field")
+    post.add_argument("--field", action="append", default=[], metavar="NAME=VALUE", help="a prefilled form field (--wss: a query parameter)")
     post.add_argument("--url", help="the form's action URL (default: the bucket's virtual-hosted endpoint)")
 
     send = commands.add_parser("send", help="send a raw HTTP request (optionally re-signed) and print the response")

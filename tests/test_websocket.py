@@ -17,7 +17,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import freezegun
 import pytest
@@ -27,6 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sigv4 import Credentials, InvalidParameterError, Request, VerificationError, verify, websocket
+from tests.cli_run import run_cli
 
 JS_VECTORS = [json.loads(line) for line in
               (Path(__file__).parent / "fixtures" / "websocket_js.jsonl").read_text().splitlines()]
@@ -267,3 +268,58 @@ def test_describe_refuses_what_is_no_presigned_url() -> None:
         websocket.describe("wss://h/mqtt?X-Amz-Signature=ab", WHEN)
     with pytest.raises(InvalidParameterError, match="url: its header parameter is not base64"):
         websocket.describe("wss://h/graphql?header=%%%&payload=e30=", WHEN)
+
+
+# -- the command line: `sigv4 sign --wss PRESET ENDPOINT`, `sigv4 explain URL` ----------------------------
+
+ENV = {"AWS_ACCESS_KEY_ID": TEMP.access_key_id, "AWS_SECRET_ACCESS_KEY": TEMP.secret_access_key,
+       "AWS_SESSION_TOKEN": TEMP.session_token or "", "HOME": "/nonexistent"}
+
+
+def test_cli_sign_wss_prints_the_url_as_the_library_makes_it() -> None:
+    code, out, err = run_cli(["sign", "--wss", "iot", "abc-ats.iot.eu-west-1.amazonaws.com", "--date",
+                              "20240501T120000Z", "--show-secrets"], ENV)
+    expected = websocket.presign("iot", TEMP, region="eu-west-1", timestamp=WHEN,
+                                 endpoint="abc-ats.iot.eu-west-1.amazonaws.com")
+    assert (code, err) == (0, "") and out.decode() == expected.url + "\n"
+    # Without --show-secrets the token is masked, AppSync's inside its base64 header object too.
+    code, out, _ = run_cli(["sign", "--wss", "iot", "abc-ats.iot.eu-west-1.amazonaws.com"], ENV)
+    assert code == 0 and "&X-Amz-Security-Token=****&" in out.decode()
+    code, out, _ = run_cli(["sign", "--wss", "appsync", "abc.appsync-api.eu-west-1.amazonaws.com"], ENV)
+    header = json.loads(base64.b64decode(unquote(out.decode().partition("header=")[2].partition("&")[0])))
+    assert code == 0 and header["x-amz-security-token"] == "****"
+
+
+def test_cli_sign_wss_fields_expires_and_explain() -> None:
+    code, out, _ = run_cli(["sign", "--wss", "transcribe", "--region", "us-west-2", "--date", "20240501T120000Z",
+                            "--field", "language-code=en-US", "--field", "media-encoding=pcm",
+                            "--field", "sample-rate=16000", "--expires", "120", "--explain"], ENV)
+    text = out.decode()
+    assert code == 0 and "X-Amz-Expires=120" in text and "host:transcribestreaming.us-west-2.amazonaws.com:8443↵" in text
+    assert TEMP.secret_access_key not in text and "FwoGZX" not in text
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--wss", "transcribe", "--field", "language-code"], "--field 'language-code': expected NAME=VALUE"),
+    (["--wss", "iot"], "endpoint: iot has no default endpoint"),
+    (["--wss", "transcribe", "--expires", "900", "--field", "language-code=en-US", "--field", "media-encoding=pcm",
+      "--field", "sample-rate=8000"], "expires: 900 s; transcribe accepts at most 300 s"),
+    (["--wss", "mqtt"], "argument --wss: invalid choice: 'mqtt'"),
+])
+def test_cli_sign_wss_errors_are_one_line(args: list[str], message: str) -> None:
+    code, out, err = run_cli(["sign", *args], ENV)
+    assert (code, out) == (2, b"") and err.startswith("sigv4: error: ") and message in err and err.count("\n") == 1
+
+
+def test_cli_explain_reads_a_presigned_websocket_url() -> None:
+    url = websocket.presign("kinesisvideo", TEMP, region="us-east-1", timestamp=WHEN, **PRESIGNS["kinesisvideo"]).url
+    code, out, _ = run_cli(["explain", url], ENV)
+    text = out.decode()
+    assert code == 1  # signed in 2024: expired now
+    assert text.startswith("websocket: kinesisvideo (Kinesis Video Streams WebRTC signaling)\n")
+    assert "credential scope: 20240501/us-east-1/kinesisvideo/aws4_request" in text and "problem: expired" in text
+    assert "X-Amz-Security-Token=****" in text and quote(TEMP.session_token or "", safe="") not in text
+    fresh = websocket.presign("iot", TEMP, region="us-east-1", timestamp=datetime.now(timezone.utc),
+                              **PRESIGNS["iot"]).url
+    code, out, _ = run_cli(["explain", fresh], ENV)
+    assert code == 0 and "no X-Amz-Expires: the service allows its clock skew" in out.decode()

@@ -18,14 +18,33 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sigv4
+from sigv4 import websocket
 from sigv4.canonical import S3_SERVICES
+from sigv4.explain import explain
 from sigv4.integrations.credentials import ResolvedCredentials, resolve_credentials
 from sigv4.post import PresignedPost, parse_condition_text
+from sigv4.redact import redact
+from sigv4.tokens import region_in_host
 from wire.endpoints import infer_scope
 
 
 class FlagError(Exception):
     """A signing flag, or a combination of them, that cannot be used: the message names the flag."""
+
+
+#: `--expires` when not given (`sign --wss` then takes its preset's).
+DEFAULT_EXPIRES = 3600
+
+
+def _expires(flags: Any) -> int:
+    return DEFAULT_EXPIRES if flags.expires is None else int(flags.expires)
+
+
+def _field_pairs(flags: Any) -> list[tuple[str, str]]:
+    """--field NAME=VALUE, repeated, as pairs; raises `FlagError` for one without `=`."""
+    if bad := [f for f in flags.field if "=" not in f]:
+        raise FlagError(f"--field {bad[0]!r}: expected NAME=VALUE")
+    return [(f.partition("=")[0], f.partition("=")[2]) for f in flags.field]
 
 
 def now() -> datetime:
@@ -106,7 +125,7 @@ class FlagSigner:
         options = dict(region=region, service=self.service, timestamp=parse_date(flags.date) + skew,
                        **signing_options(flags, self.service))
         if flags.presign:
-            return sigv4.presign(request, self.resolved.credentials, expires=flags.expires, **options)
+            return sigv4.presign(request, self.resolved.credentials, expires=_expires(flags), **options)
         return sigv4.sign(request, self.resolved.credentials, **options)
 
 
@@ -125,12 +144,31 @@ def presign_post_with_flags(flags: Any, env: Mapping[str, str]) -> tuple[Presign
     """
     if not flags.bucket or flags.key is None:
         raise FlagError("--presign-post: --bucket and --key are required")
-    if bad := [f for f in flags.field if "=" not in f]:
-        raise FlagError(f"--field {bad[0]!r}: expected NAME=VALUE")
+    fields = _field_pairs(flags)
     resolved = resolve_credentials(flags.profile, env)
-    post = sigv4.presign_post(resolved.credentials, bucket=flags.bucket, key=flags.key, expires=flags.expires,
+    post = sigv4.presign_post(resolved.credentials, bucket=flags.bucket, key=flags.key, expires=_expires(flags),
                               region=flags.region or resolved.region or "us-east-1", service=flags.service or "s3",
                               timestamp=parse_date(flags.date), url=flags.url,
                               conditions=[parse_condition_text(text) for text in flags.condition],
-                              fields=[(f.partition("=")[0], f.partition("=")[2]) for f in flags.field])
+                              fields=fields)
     return post, resolved
+
+
+def presign_wss_with_flags(flags: Any, env: Mapping[str, str]) -> str:
+    """`sign --wss PRESET [ENDPOINT]`: the presigned WebSocket URL to print (--field NAME=VALUE: its query
+    parameters; --region, else the profile's or the endpoint's; --expires, --date, --explain), the session
+    token masked unless --show-secrets. Raises `FlagError`, `sigv4.SigningError`.
+    """
+    params = _field_pairs(flags)
+    resolved = resolve_credentials(flags.profile, env)
+    endpoint = None if flags.file == "-" else flags.file
+    region = flags.region or resolved.region or region_in_host(endpoint or "") or "us-east-1"
+    presigned = websocket.presign(flags.wss, resolved.credentials, region=region, timestamp=parse_date(flags.date),
+                                  endpoint=endpoint, params=params, expires=flags.expires)
+    url = redact(presigned.url if flags.show_secrets else presigned.masked_url, resolved.credentials,
+                 show_token=flags.show_secrets)
+    if not flags.explain:
+        return url
+    steps = explain(presigned.signing, resolved.credentials, region, websocket.PRESETS[flags.wss].service)
+    # A presign's steps end with its URL; AppSync's signed POST travels inside the URL instead.
+    return steps if presigned.signing.authorization is None else f"{steps}\n\n6. WebSocket URL:\n{url}"
