@@ -16,6 +16,7 @@ with the Location given in the `to` query parameter, unverified.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +46,10 @@ class Server:
     received: list[Received] = field(default_factory=list)
     #: Add `Age: <n>` to clock-skew answers, as a cache in front of the server would.
     age: int | None = None
+    #: Answer a verified request 200 with no body, as S3 answers a PUT (an SDK reads S3's bodies as XML).
+    empty_ok: bool = False
+    #: Each verified (200) or refused (403) answer's record, in order.
+    verdicts: list[dict[str, object]] = field(default_factory=list)
 
 
 _AMZ = "%Y%m%dT%H%M%SZ"
@@ -88,7 +93,10 @@ def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _reply(self, status: int, record: dict[str, object], location: str | None = None) -> None:
-            self._send(status, "application/json", json.dumps(record).encode(), [("Location", location)] if location else [])
+            if status in (200, 403):
+                server.verdicts.append(record)
+            data = b"" if status == 200 and server.empty_ok else json.dumps(record).encode()
+            self._send(status, "application/json", data, [("Location", location)] if location else [])
 
         def _send(self, status: int, content_type: str, data: bytes, extra: list[tuple[str, str]]) -> None:
             self.send_response(status)  # adds Date
@@ -140,10 +148,15 @@ def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def verifying_server(keys: dict[str, sigv4.Credentials], *, s3: bool = False) -> Iterator[Server]:
-    """Serve on 127.0.0.1 at a free port until the block ends."""
+def verifying_server(keys: dict[str, sigv4.Credentials], *, s3: bool = False, tls: ssl.SSLContext | None = None,
+                     empty_ok: bool = False) -> Iterator[Server]:
+    """Serve on 127.0.0.1 at a free port until the block ends; over HTTPS with `tls` (SDKs send trailing
+    checksums, STREAMING-UNSIGNED-PAYLOAD-TRAILER, only over TLS)."""
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    server = Server(f"http://127.0.0.1:{httpd.server_address[1]}", keys, s3)
+    if tls is not None:
+        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
+    server = Server(f"{'https' if tls else 'http'}://127.0.0.1:{httpd.server_address[1]}", keys, s3,
+                    empty_ok=empty_ok)
     httpd.RequestHandlerClass = _handler(server)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
