@@ -134,7 +134,7 @@ def presign(service: str, credentials: Credentials, *, region: str, timestamp: d
     if preset is None:
         raise InvalidParameterError(f"service: {service!r} is not one of {', '.join(PRESET_NAMES)}")
     host, path, query = _endpoint(preset, endpoint, region)
-    pairs = [*query, *_param_pairs(params)]
+    pairs = _checked_pairs([*query, *(params.items() if isinstance(params, Mapping) else params)])
     if missing := [name for name in preset.required if name not in {n for n, _ in pairs}]:
         raise InvalidParameterError(f"params: {preset.name} needs {', '.join(missing)}")
     if preset.name == "appsync":
@@ -171,12 +171,12 @@ def _endpoint(preset: Preset, endpoint: str | None, region: str) -> tuple[str, s
     return authority, path or preset.path, query_pairs(query) if query else []
 
 
-def _param_pairs(params: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    pairs = list(params.items() if isinstance(params, Mapping) else params)
+def _checked_pairs(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The query parameters of the endpoint and the caller; raises InvalidParameterError for one signing sets."""
     for name, value in pairs:
         if not isinstance(name, str) or not isinstance(value, str) or not name:
             raise InvalidParameterError(f"params: {name!r}={value!r} must be a non-empty name and a text value")
-        if name.startswith("X-Amz-") and name in _CRT_ORDER:
+        if name in _CRT_ORDER:
             raise InvalidParameterError(f"params: {name} is set by signing")
     return pairs
 

@@ -2,13 +2,16 @@
 
 Oracles: smithy-rs `aws-sigv4` event_stream.rs `string_to_sign` test (the
 framing, the `:date` header encoding and the string-to-sign, byte for byte),
-and botocore's `EventStreamBuffer` decoding what we encode (differential).
+botocore's `EventStreamBuffer` decoding what we encode (differential), and the
+JS SDK's `signMessage` signatures of messages and empty end frames (replayed).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -227,3 +230,21 @@ def test_seed_from_a_signed_events_request() -> None:
     wire = b"".join(sign_events([Message(payload=b"audio")], SIGNER, seed.signature, [T0, T0]))
     events = SignedEventStreamDecoder(SIGNER, seed.signature).feed(wire)
     assert isinstance(events[0], SignedEvent) and events[0].message.payload == b"audio"
+
+
+JS_SIGNED = [case for line in (Path(__file__).parent / "fixtures" / "websocket_js.jsonl").read_text().splitlines()
+             if (case := json.loads(line))["preset"] == "eventstream"]
+
+
+@pytest.mark.parametrize("case", JS_SIGNED, ids=lambda c: f"{len(c['body']) // 2}-bytes")
+def test_message_and_end_frame_signatures_equal_the_js_sdk(case: dict[str, str]) -> None:
+    """@smithy/signature-v4's `signMessage` (the JS SDK's event-stream signer), replayed: see
+    vectors/websocket_js/generate.py. An empty body is the end frame that closes a signed stream."""
+    when = datetime.fromisoformat(case["time"].replace("Z", "+00:00"))
+    signer = EventSigner(case["secret"], case["region"], "transcribe")
+    body = bytes.fromhex(case["body"])
+    assert signer.signature(case["prior"], when, body) == case["signature"]
+    signature, envelope = signer.envelope(case["prior"], when, body)
+    (decoded,) = EventStreamDecoder().feed(envelope)
+    assert decoded.header(":chunk-signature").value == bytes.fromhex(case["signature"])  # type: ignore[union-attr]
+    assert decoded.payload == body and signature == case["signature"]
