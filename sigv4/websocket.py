@@ -337,8 +337,8 @@ def render_report(report: WebSocketReport, now: datetime) -> list[str]:
         f"websocket: {report.preset or 'unknown service'}"
         + (f" ({spec.purpose})" if spec else f" (signed for {auth.service!r}, which no preset names)"),
         f"url: {masked_url(report.url)}",
-        "signature: " + ("presigned query" if auth.presigned
-                         else "IAM authorization object in the header parameter (a signed POST /graphql/connect)"),
+        "signature: " + ("presigned query" if auth.presigned else "IAM authorization object in the header "
+                         f"parameter: it signs POST {handshake_request(report.url).url} with body {{}}"),
         f"access key: {auth.access_key_id}",
         f"credential scope: {auth.credential_scope}",
         f"signed headers: {';'.join(auth.signed_headers)}",

@@ -323,3 +323,15 @@ def test_cli_explain_reads_a_presigned_websocket_url() -> None:
                               **PRESIGNS["iot"]).url
     code, out, _ = run_cli(["explain", fresh], ENV)
     assert code == 0 and "no X-Amz-Expires: the service allows its clock skew" in out.decode()
+
+
+@settings(max_examples=200, deadline=None)
+@given(preset=st.sampled_from(websocket.PRESET_NAMES), cut=st.integers(0, 4000), junk=st.text(max_size=8))
+def test_describe_of_a_damaged_url_reports_or_raises_its_own_error(preset: str, cut: int, junk: str) -> None:
+    url = websocket.presign(preset, TEMP, region="us-east-1", timestamp=WHEN, **PRESIGNS[preset]).url
+    damaged = url[:cut] + junk + url[cut + len(junk):]
+    try:
+        report = websocket.describe(damaged, WHEN)
+    except InvalidParameterError:
+        return
+    assert "\n".join(websocket.render_report(report, WHEN))
