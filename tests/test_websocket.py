@@ -305,6 +305,7 @@ def test_cli_sign_wss_fields_expires_and_explain() -> None:
     (["--wss", "transcribe", "--expires", "900", "--field", "language-code=en-US", "--field", "media-encoding=pcm",
       "--field", "sample-rate=8000"], "expires: 900 s; transcribe accepts at most 300 s"),
     (["--wss", "mqtt"], "argument --wss: invalid choice: 'mqtt'"),
+    (["--wss", "iot", "h", "--json", "--algorithm", "v4a"], "--wss: not with --json, --algorithm v4a"),
 ])
 def test_cli_sign_wss_errors_are_one_line(args: list[str], message: str) -> None:
     code, out, err = run_cli(["sign", *args], ENV)
