@@ -232,14 +232,14 @@ def test_seed_from_a_signed_events_request() -> None:
     assert isinstance(events[0], SignedEvent) and events[0].message.payload == b"audio"
 
 
-JS_SIGNED = [case for line in (Path(__file__).parent / "fixtures" / "websocket_js.jsonl").read_text().splitlines()
+JS_SIGNED = [case for line in (Path(__file__).parent / "fixtures" / "js_oracles.jsonl").read_text().splitlines()
              if (case := json.loads(line))["preset"] == "eventstream"]
 
 
 @pytest.mark.parametrize("case", JS_SIGNED, ids=lambda c: f"{len(c['body']) // 2}-bytes")
 def test_message_and_end_frame_signatures_equal_the_js_sdk(case: dict[str, str]) -> None:
     """@smithy/signature-v4's `signMessage` (the JS SDK's event-stream signer), replayed: see
-    vectors/websocket_js/generate.py. An empty body is the end frame that closes a signed stream."""
+    vectors/js_oracles/generate.py. An empty body is the end frame that closes a signed stream."""
     when = datetime.fromisoformat(case["time"].replace("Z", "+00:00"))
     signer = EventSigner(case["secret"], case["region"], "transcribe")
     body = bytes.fromhex(case["body"])

@@ -3,7 +3,7 @@
 Oracles: awsiotsdk's own WebSocket handshake transform (awscrt query signing, run at a frozen time) for IoT;
 awscrt's query presigning for API Gateway; the Transcribe developer guide's recipe, written out step by step, for
 Transcribe; the KVS WebRTC JS SDK and Amplify's AppSync real-time signing, replayed from
-tests/fixtures/websocket_js.jsonl (made by vectors/websocket_js/generate.py: the suite does not run npm).
+tests/fixtures/js_oracles.jsonl (made by vectors/js_oracles/generate.py: the suite does not run npm).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from sigv4 import Credentials, InvalidParameterError, Request, VerificationError
 from tests.cli_run import run_cli
 
 JS_VECTORS = [json.loads(line) for line in
-              (Path(__file__).parent / "fixtures" / "websocket_js.jsonl").read_text().splitlines()]
+              (Path(__file__).parent / "fixtures" / "js_oracles.jsonl").read_text().splitlines()]
 REGIONS = st.sampled_from(["us-east-1", "us-west-2", "eu-west-1", "ap-northeast-1"])
 TIMES = st.datetimes(datetime(2015, 1, 1), datetime(2035, 1, 1), timezones=st.just(timezone.utc)).map(
     lambda t: t.replace(microsecond=0))
