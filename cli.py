@@ -461,7 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
     post.add_argument("--key", help="the object key; ending in ${filename}: any key with that prefix")
     post.add_argument("--condition", action="append", default=[], metavar="JSON", help="a policy condition "
                       """(repeatable): '{"acl": "private"}', '["content-length-range", 1, 1048576]'""")
-    post.add_argument("--field", action="append", default=[], metavar="NAME=VALUE", help="a prefilled form field (--wss: a query parameter)")
+    post.add_argument("--field", action="append", default=[], metavar="NAME=VALUE",
+                      help="a prefilled form field (--wss: a query parameter)")
     post.add_argument("--url", help="the form's action URL (default: the bucket's virtual-hosted endpoint)")
 
     send = commands.add_parser("send", help="send a raw HTTP request (optionally re-signed) and print the response")

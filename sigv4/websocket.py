@@ -156,9 +156,8 @@ def _endpoint(preset: Preset, endpoint: str | None, region: str) -> tuple[str, s
     """(host[:port], path, the endpoint's own query pairs), the preset's defaults filled in."""
     text = endpoint or preset.endpoint.format(region=region)
     if not text:
-        raise InvalidParameterError(f"endpoint: {preset.name} has no default endpoint; pass the host "
-                                    + ("(aws iot describe-endpoint --endpoint-type iot:Data-ATS)" if preset.name == "iot"
-                                       else "or wss:// URL"))
+        hint = "(aws iot describe-endpoint --endpoint-type iot:Data-ATS)" if preset.name == "iot" else "or wss:// URL"
+        raise InvalidParameterError(f"endpoint: {preset.name} has no default endpoint; pass the host {hint}")
     scheme, sep, rest = text.rpartition("://")
     if sep and scheme.lower() not in ("wss", "https"):
         raise InvalidParameterError(f"endpoint: {text!r} must be a wss:// URL or a host")

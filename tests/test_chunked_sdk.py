@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import os
+import ssl
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -64,24 +65,24 @@ def test_unsigned_trailer_framing_equals_botocore(data: bytes, chunk_size: int, 
 
 
 @pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, Path]:
+def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, Path]:
     return self_signed(tmp_path_factory.mktemp("tls"), "127.0.0.1")
 
 
-def _s3_client(url: str, cert: Path, creds: Credentials) -> object:
+def _s3_client(url: str, cert: Path, creds: Credentials) -> Any:
     return boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id=creds.access_key_id,
                         aws_secret_access_key=creds.secret_access_key, aws_session_token=creds.session_token,
                         verify=str(cert), config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 0}))
 
 
-def test_boto3_upload_sends_the_unsigned_trailer_and_it_verifies(tls: tuple[object, Path]) -> None:
+def test_boto3_upload_sends_the_unsigned_trailer_and_it_verifies(tls: tuple[ssl.SSLContext, Path]) -> None:
     context, cert = tls
     data = os.urandom(200_000)
-    with verifying_server({TEMP.access_key_id: TEMP}, s3=True, tls=context, empty_ok=True) as server:  # type: ignore[arg-type]
-        _s3_client(server.url, cert, TEMP).put_object(Bucket="bucket", Key="k", Body=data)  # type: ignore[attr-defined]
+    with verifying_server({TEMP.access_key_id: TEMP}, s3=True, tls=context, empty_ok=True) as server:
+        _s3_client(server.url, cert, TEMP).put_object(Bucket="bucket", Key="k", Body=data)
         wrong = Credentials(TEMP.access_key_id, "not-the-secret", TEMP.session_token)
         with pytest.raises(ClientError):
-            _s3_client(server.url, cert, wrong).put_object(Bucket="bucket", Key="k", Body=data)  # type: ignore[attr-defined]
+            _s3_client(server.url, cert, wrong).put_object(Bucket="bucket", Key="k", Body=data)
     ok, refused = server.verdicts
     assert ok["payload_hash"] == UNSIGNED_TRAILER and ok["body"] == data.decode("latin-1")
     assert refused["reason"] == "signature_mismatch"
@@ -89,14 +90,15 @@ def test_boto3_upload_sends_the_unsigned_trailer_and_it_verifies(tls: tuple[obje
     assert headers["x-amz-trailer"] == "x-amz-checksum-crc32" and headers["content-encoding"] == "aws-chunked"
 
 
-def test_aws_cli_cp_sends_the_unsigned_trailer_and_it_verifies(tls: tuple[object, Path], tmp_path: Path) -> None:
+def test_aws_cli_cp_sends_the_unsigned_trailer_and_it_verifies(tls: tuple[ssl.SSLContext, Path],
+                                                              tmp_path: Path) -> None:
     context, cert = tls
     source = tmp_path / "upload.bin"
     source.write_bytes(data := os.urandom(300_000))
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "AWS_ACCESS_KEY_ID": TEMP.access_key_id,
            "AWS_SECRET_ACCESS_KEY": TEMP.secret_access_key, "AWS_SESSION_TOKEN": TEMP.session_token or "",
            "AWS_DEFAULT_REGION": "us-east-1"}
-    with verifying_server({TEMP.access_key_id: TEMP}, s3=True, tls=context, empty_ok=True) as server:  # type: ignore[arg-type]
+    with verifying_server({TEMP.access_key_id: TEMP}, s3=True, tls=context, empty_ok=True) as server:
         done = subprocess.run([sys.executable, "-m", "awscli", "s3", "cp", str(source), "s3://bucket/upload.bin",
                                "--endpoint-url", server.url, "--ca-bundle", str(cert)],
                               env=env, capture_output=True, text=True, timeout=120)

@@ -77,8 +77,9 @@ def _handler(connection: ServerConnection) -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     context, cert = self_signed(tmp_path_factory.mktemp("wss"))
     # MQTT clients ask for the "mqtt" subprotocol; Transcribe and API Gateway clients ask for none.
+    mqtt_if_asked = lambda _, offered: "mqtt" if "mqtt" in offered else None  # noqa: E731
     with serve(_handler, "127.0.0.1", 0, ssl=context, process_request=_process_request,
-               select_subprotocol=lambda _, offered: "mqtt" if "mqtt" in offered else None) as wss:  # type: ignore[arg-type,return-value]
+               select_subprotocol=mqtt_if_asked) as wss:
         thread = threading.Thread(target=wss.serve_forever, daemon=True)
         thread.start()
         yield f"localhost:{wss.socket.getsockname()[1]}", cert

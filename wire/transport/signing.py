@@ -160,7 +160,8 @@ def presign_wss_with_flags(flags: Any, env: Mapping[str, str]) -> str:
     token masked unless --show-secrets. Raises `FlagError`, `sigv4.SigningError`.
     """
     clashes = (("--json", flags.json), ("--presign", flags.presign), ("--chunked", flags.chunked),
-               ("--unsigned-payload", flags.unsigned_payload), (f"--algorithm {flags.algorithm}", flags.algorithm != "v4"))
+               ("--unsigned-payload", flags.unsigned_payload),
+               (f"--algorithm {flags.algorithm}", flags.algorithm != "v4"))
     if clash := [name for name, given in clashes if given]:
         raise FlagError(f"--wss: not with {', '.join(clash)} (each preset signs as its service's own client does)")
     params = _field_pairs(flags)
