@@ -482,6 +482,10 @@ _SESSION_TOKEN_NAMES: dict[str, tuple[str, str]] = {"s3express": ("X-Amz-S3sessi
 
 _SECURITY_TOKEN = ("X-Amz-Security-Token", "x-amz-security-token")
 
+#: Signing names whose presigned URLs carry X-Amz-Security-Token added after signing, never signed: AWS IoT's
+#: WebSocket handshake (as awsiotsdk and the IoT device SDKs sign it). The token is still checked.
+UNSIGNED_TOKEN_SERVICES = frozenset({"iotdevicegateway"})
+
 
 def _token_names(first: dict[str, str], auth: SignedAuth, pairs: list[tuple[str, str]],
                  names: tuple[str, str]) -> tuple[str, str]:
@@ -533,7 +537,8 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
         raise _fail("malformed_request", str(err), auth) from None
     if presigned:
         # Header signing shows an unsigned token by SignedHeaders; a presigned query cannot, hence the option.
-        dropped = {"X-Amz-Signature", "X-Amz-Security-Token"} if omit_session_token else {"X-Amz-Signature"}
+        unsigned_token = omit_session_token or auth.service in UNSIGNED_TOKEN_SERVICES
+        dropped = {"X-Amz-Signature", "X-Amz-Security-Token"} if unsigned_token else {"X-Amz-Signature"}
         query = canonical_query(p for p in pairs if p[0] not in dropped)
     else:
         query = canonical_query_string(raw_query, rules.plus_is_space)
@@ -637,7 +642,8 @@ def verify(
     never signs by the other rules).
     `omit_session_token=True` accepts presigned URLs whose X-Amz-Security-Token
     was added after signing (as `presign(omit_session_token=True)` does); the
-    token is still checked against the credentials.
+    token is still checked against the credentials. A presigned URL for a service
+    in `UNSIGNED_TOKEN_SERVICES` (AWS IoT's `iotdevicegateway`) is always read so.
     `claimed`: what `parse_auth(request, plus_is_space=...)` returned for this same request, when the
     caller has it already (a server that checks the claimed scope first); it is not parsed again.
     Returns the verified Identity; raises VerificationError whose `.reason` is

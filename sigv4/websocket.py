@@ -4,9 +4,10 @@ Strategy: a WebSocket handshake is a GET with no body, so every preset is a
 SigV4 query presign (`sigv4.presign`) of `wss://host[:port]/path?params`
 with the empty body's SHA-256 and only `host` signed. What differs per service
 is a row of `PRESETS`: the signing name, the default endpoint and path, the
-`X-Amz-Expires` (none for IoT), whether the session token is signed or added
-after signing (IoT), and the order the client lays the query out in (the
-signature does not depend on it, but the URL's bytes do):
+`X-Amz-Expires` (none for IoT), and the order the client lays the query out in
+(the signature does not depend on it, but the URL's bytes do). The session token
+is signed, except for the services `sigv4.verify` names in `UNSIGNED_TOKEN_SERVICES`
+(IoT), whose clients add it after signing:
 
 - `iot`: AWS IoT Core MQTT over WebSocket, as awsiotsdk's handshake transform
   (awscrt query signing, service `iotdevicegateway`, no expiry, token appended).
@@ -41,13 +42,11 @@ from .redact import MASK, mask_tokens
 from .signed_auth import SignedAuth
 from .signer import SigningResult, presign as _presign, sign
 from .types import Credentials, Request
-from .verify import parse_auth
+from .verify import UNSIGNED_TOKEN_SERVICES, parse_auth
 
 #: How a client lays out the query: `crt` (the caller's parameters, then awscrt's order), `sorted` (by name,
 #: the signature too), `signature-last` (sorted, the signature appended).
 Layout = Literal["crt", "sorted", "signature-last"]
-#: `signed`: in the canonical query; `appended`: added after signing (the service checks it but does not sign it).
-TokenMode = Literal["signed", "appended"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,27 +60,25 @@ class Preset:
     path: str  # the default path
     expires: int | None  # X-Amz-Expires; None: left out
     max_expires: int | None  # what the service accepts, when less than SigV4's week
-    token: TokenMode
     layout: Layout
     subprotocol: str | None  # the Sec-WebSocket-Protocol the client asks for
     required: tuple[str, ...] = ()  # query parameters the service needs
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (
-    Preset("iot", "iotdevicegateway", "AWS IoT Core MQTT over WebSocket", "", "/mqtt", None, None, "appended",
-           "crt", "mqtt"),
+    Preset("iot", "iotdevicegateway", "AWS IoT Core MQTT over WebSocket", "", "/mqtt", None, None, "crt", "mqtt"),
     Preset("transcribe", "transcribe", "Amazon Transcribe streaming (StartStreamTranscriptionWebSocket)",
-           "transcribestreaming.{region}.amazonaws.com:8443", "/stream-transcription-websocket", 300, 300, "signed",
+           "transcribestreaming.{region}.amazonaws.com:8443", "/stream-transcription-websocket", 300, 300,
            "signature-last", None, ("language-code", "media-encoding", "sample-rate")),
     Preset("transcribe-medical", "transcribe", "Amazon Transcribe Medical streaming "
            "(StartMedicalStreamTranscriptionWebSocket)", "transcribestreaming.{region}.amazonaws.com:8443",
-           "/medical-stream-transcription-websocket", 300, 300, "signed", "signature-last", None,
+           "/medical-stream-transcription-websocket", 300, 300, "signature-last", None,
            ("language-code", "media-encoding", "sample-rate", "specialty", "type")),
-    Preset("kinesisvideo", "kinesisvideo", "Kinesis Video Streams WebRTC signaling", "", "/", 299, None, "signed",
-           "sorted", None, ("X-Amz-ChannelARN",)),
-    Preset("execute-api", "execute-api", "an API Gateway WebSocket API", "", "/", 300, None, "signed", "crt", None),
+    Preset("kinesisvideo", "kinesisvideo", "Kinesis Video Streams WebRTC signaling", "", "/", 299, None, "sorted",
+           None, ("X-Amz-ChannelARN",)),
+    Preset("execute-api", "execute-api", "an API Gateway WebSocket API", "", "/", 300, None, "crt", None),
     Preset("appsync", "appsync", "AWS AppSync real-time subscriptions (GraphQL over WebSocket)", "", "/graphql",
-           None, None, "signed", "crt", "graphql-ws"),
+           None, None, "crt", "graphql-ws"),
 )}
 PRESET_NAMES = tuple(PRESETS)
 
@@ -146,7 +143,8 @@ def presign(service: str, credentials: Credentials, *, region: str, timestamp: d
                                     for n, v in pairs) if pairs else "")
     request = Request("GET", f"wss://{host}{target}", [("Host", host), *headers])
     result = _presign(request, credentials, region=region, service=preset.service, timestamp=timestamp,
-                      expires=lifetime, omit_session_token=preset.token == "appended", unsigned_headers=())
+                      expires=lifetime, omit_session_token=preset.service in UNSIGNED_TOKEN_SERVICES,
+                      unsigned_headers=())
     url = _arranged(result.url, preset.layout)
     return PresignedWebSocket(preset.name, url, result._replace(request=result.request.with_url(url)),
                               preset.subprotocol)

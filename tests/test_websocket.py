@@ -26,7 +26,7 @@ from awsiot import mqtt_connection_builder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigv4 import Credentials, InvalidParameterError, Request, VerificationError, verify, websocket
+from sigv4 import Credentials, InvalidParameterError, Request, VerificationError, presign, verify, websocket
 from tests.cli_run import run_cli
 
 JS_VECTORS = [json.loads(line) for line in
@@ -213,9 +213,8 @@ PRESIGNS = {
 @pytest.mark.parametrize("preset", websocket.PRESET_NAMES)
 def test_each_url_verifies_and_reads_back(preset: str) -> None:
     url = websocket.presign(preset, TEMP, region="us-east-1", timestamp=WHEN, **PRESIGNS[preset]).url
-    appended = websocket.PRESETS[preset].token == "appended"
     identity = verify(websocket.handshake_request(url), _lookup, now=WHEN + timedelta(minutes=4),
-                      expected_service=websocket.PRESETS[preset].service, omit_session_token=appended)
+                      expected_service=websocket.PRESETS[preset].service)
     assert identity.access_key_id == TEMP.access_key_id
     report = websocket.describe(url, WHEN)
     assert report.preset == preset and report.ok
@@ -225,7 +224,7 @@ def test_each_url_verifies_and_reads_back(preset: str) -> None:
     if preset != "appsync":
         with pytest.raises(VerificationError) as err:
             verify(Request("GET", url.replace("/mqtt?", "/other?").replace("us-east-1%2F", "us-east-2%2F")), _lookup,
-                   now=WHEN, omit_session_token=appended)
+                   now=WHEN)
         assert err.value.reason in ("signature_mismatch", "scope")
 
 
@@ -233,12 +232,18 @@ def test_iot_url_without_expiry_is_held_to_the_skew() -> None:
     url = websocket.presign("iot", TEMP, region="us-east-1", timestamp=WHEN, **PRESIGNS["iot"]).url
     assert "X-Amz-Expires" not in url and url.index("X-Amz-Security-Token") < url.index("X-Amz-Signature")
     with pytest.raises(VerificationError) as err:
-        verify(Request("GET", url), _lookup, now=WHEN + timedelta(minutes=16), omit_session_token=True)
+        verify(Request("GET", url), _lookup, now=WHEN + timedelta(minutes=16))
     assert err.value.reason == "skew"
-    # The token is not signed: a verifier that expects it signed refuses the URL.
+    # IoT reads the token as added after signing: a URL that signed it is not the one IoT accepts.
+    signed_token = presign(Request("GET", url.partition("?")[0]), TEMP, region="us-east-1",
+                           service="iotdevicegateway", timestamp=WHEN, expires=None).url
     with pytest.raises(VerificationError) as err:
-        verify(Request("GET", url), _lookup, now=WHEN)
+        verify(Request("GET", signed_token), _lookup, now=WHEN)
     assert err.value.reason == "signature_mismatch"
+    # The token is still checked.
+    with pytest.raises(VerificationError) as err:
+        verify(Request("GET", url.replace("X-Amz-Security-Token=", "X-Amz-Security-Token=x")), _lookup, now=WHEN)
+    assert err.value.reason == "token"
     report = websocket.describe(url, WHEN + timedelta(minutes=16))
     assert not report.ok and report.problems[0].startswith("expired")
 
@@ -337,3 +342,14 @@ def test_describe_of_a_damaged_url_reports_or_raises_its_own_error(preset: str, 
     except InvalidParameterError:
         return
     assert "\n".join(websocket.render_report(report, WHEN))
+
+
+def test_cli_verify_reads_an_iot_handshake_as_iot_does(tmp_path: Path) -> None:
+    """`sigv4 verify` of the handshake a client sends with our URL: the appended token is checked, not signed."""
+    url = websocket.presign("iot", TEMP, region="us-east-1", timestamp=WHEN, **PRESIGNS["iot"]).url
+    request = tmp_path / "handshake.req"
+    request.write_bytes(f"GET {url.partition('.com')[2]} HTTP/1.1\r\nHost: abc-ats.iot.us-east-1.amazonaws.com\r\n"
+                        "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n".encode())
+    code, out, _ = run_cli(["verify", str(request), "--now", "20240501T120500Z"], ENV)
+    assert (code, out.decode()) == (0, "OK: AWS4-HMAC-SHA256 signature by AKIDEXAMPLE for "
+                                       "20240501/us-east-1/iotdevicegateway (presigned)\n")

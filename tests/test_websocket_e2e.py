@@ -30,19 +30,17 @@ from tests.local_http import self_signed
 
 CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "FwoGZXIvYXdzE/session+token=")
 REGION = "us-west-2"
-#: path -> (signing name, whether the session token rides unsigned), as each service checks it.
-SERVICES = {"/mqtt": ("iotdevicegateway", True), "/stream-transcription-websocket": ("transcribe", False),
-            "/prod": ("execute-api", False)}
+#: path -> the signing name each service checks.
+SERVICES = {"/mqtt": "iotdevicegateway", "/stream-transcription-websocket": "transcribe", "/prod": "execute-api"}
 CONNACK = b"\x20\x02\x00\x00"  # MQTT 3.1.1: connection accepted
 
 
 def _verified(request: WsRequest) -> tuple[str, str]:
     """(service, seed signature) of a handshake that verifies; raises VerificationError otherwise."""
-    service, appended = SERVICES.get(request.path.partition("?")[0], ("unknown", False))
+    service = SERVICES.get(request.path.partition("?")[0], "unknown")
     signed = Request("GET", request.path, list(request.headers.raw_items()))
     identity = verify(signed, lambda key: CREDS if key == CREDS.access_key_id else None,
-                      now=datetime.now(timezone.utc), expected_service=service, allowed_regions={REGION},
-                      omit_session_token=appended)
+                      now=datetime.now(timezone.utc), expected_service=service, allowed_regions={REGION})
     return service, identity.signature
 
 
