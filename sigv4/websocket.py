@@ -225,9 +225,14 @@ def _appsync(preset: Preset, credentials: Credentials, region: str, timestamp: d
     return PresignedWebSocket(preset.name, _appsync_url(host, header), result, preset.subprotocol)
 
 
+def _is_appsync(url: str) -> bool:
+    """Whether `url` carries AppSync's header object rather than a presigned query."""
+    return "X-Amz-Signature=" not in url and "header=" in url
+
+
 def masked_url(url: str) -> str:
     """A presigned WebSocket URL with its session token masked, in the query or in AppSync's header object."""
-    if "X-Amz-Signature=" in url or "header=" not in url:
+    if not _is_appsync(url):
         return mask_tokens(url)
     try:
         header = _appsync_header(url)
@@ -279,7 +284,7 @@ def handshake_request(url: str) -> Request:
     """The request whose signature a presigned WebSocket URL carries: the GET itself, or for AppSync the
     `POST /graphql/connect` (body `{}`) its header object signs. Raises InvalidParameterError for a broken
     AppSync header parameter."""
-    if "X-Amz-Signature=" in url or "header=" not in url:
+    if not _is_appsync(url):
         return Request("GET", url)
     header = _appsync_header(url)
     return Request("POST", f"https://{header['host']}/graphql/connect", list(header.items()), b"{}")
