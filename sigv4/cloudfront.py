@@ -397,8 +397,16 @@ def looks_signed(text: str) -> bool:
             and "Signature=" in text)
 
 
-def render(access: SignedAccess, now: datetime) -> list[str]:
-    """`access` as lines for a terminal: key pair id, policy kind, resource, validity window, the policy."""
+def explain(url: str, now: datetime) -> tuple[list[str], bool]:
+    """(lines for a terminal, whether the time window holds `now`) of a signed URL: key pair id, policy kind,
+    resource, validity window, the policy. The signature is not checked (that needs the public key: `verify`).
+
+    Raises InvalidParameterError when `url` is not a decodable CloudFront signed URL.
+    """
+    try:
+        access = decode(url)
+    except VerificationError as err:
+        raise InvalidParameterError(f"CloudFront signed URL: {err}") from None
     left = int((access.expires - now).total_seconds())
     state = f"valid for {left} s more" if left > 0 else f"EXPIRED {-left} s ago"
     lines = [
@@ -413,5 +421,5 @@ def render(access: SignedAccess, now: datetime) -> list[str]:
     if access.ip_range is not None:
         lines.append(f"source IP: {access.ip_range}")
     lines.append(f"policy: {access.policy}")
-    lines.append("signature: not checked (needs the public key: sigv4.cloudfront.verify)")
-    return lines
+    lines.append("signature: not checked (needs the public key: sigv4 cloudfront verify --public-key ID=FILE)")
+    return lines, left > 0 and (access.starts is None or access.starts < now)

@@ -25,7 +25,7 @@ import binascii
 import hashlib
 import json
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Union
@@ -321,22 +321,8 @@ def _body(request: Request) -> bytes:
     return bytes(body)
 
 
-def session_credentials(document: Mapping[str, object]) -> dict[str, str]:
-    """The first credential set of a CreateSession answer: accessKeyId, secretAccessKey, sessionToken and
-    expiration. Raises InvalidParameterError when the answer has none."""
-    try:
-        credentials = document["credentialSet"][0]["credentials"]  # type: ignore[index]
-        found = {name: credentials[name] for name in ("accessKeyId", "secretAccessKey", "sessionToken", "expiration")}
-        if not all(isinstance(value, str) and value for value in found.values()):
-            raise TypeError
-    except (KeyError, IndexError, TypeError):
-        raise InvalidParameterError("CreateSession answer: no credentialSet[0].credentials with accessKeyId, "
-                                    "secretAccessKey, sessionToken and expiration") from None
-    return found
-
-
 __all__ = [
     "CERTIFICATE_REASON", "CHAIN_HEADER", "CONTENT_TYPE", "ECDSA_ALGORITHM", "RSA_ALGORITHM", "SERVICE",
     "SigningCertificate", "X509Identity", "X509_HEADER", "create_session_request", "der_base64",
-    "session_credentials", "sign", "verify",
+    "sign", "verify",
 ]
