@@ -208,8 +208,13 @@ def sign_cookies(resource: str, key_pair_id: str, private_key: PrivateKey, *, ex
     """Signed cookies (`CloudFront-Expires` or `CloudFront-Policy`, `CloudFront-Signature`,
     `CloudFront-Key-Pair-Id`) for `resource` (the URL of the canned policy; a custom `policy` names its own).
 
-    The values are the signed URL's parameters. Raises as `sign_url`.
+    The values are the signed URL's parameters. Raises as `sign_url`, and InvalidParameterError for a canned
+    policy on a resource with a `*` (CloudFront rebuilds a canned policy from the URL asked for, which never
+    equals a pattern: wildcards need a custom policy).
     """
+    if expires is not None and "*" in resource:
+        raise InvalidParameterError(f"resource: {resource!r} has a wildcard, which only a custom policy can carry "
+                                    "(policy=policy(resource, expires))")
     signed = _signed(resource, key_pair_id, private_key, expires, policy, hash_algorithm)
     return {COOKIE_PREFIX + name: value for name, value in signed.pairs()}
 

@@ -77,7 +77,7 @@ def parse_when(text: str, flag: str) -> datetime:
 
 def _signing_arguments(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     """(resource for a canned policy, the `expires`/`policy` keyword) the flags ask for."""
-    custom = args.starts or args.ip or args.resource
+    custom = args.starts or args.ip or args.resource or "*" in args.url  # a wildcard needs a custom policy
     if args.policy is not None:
         if custom or args.expires:
             raise FlagError("--policy: the policy file says everything; leave out --expires, --starts, --ip, "
