@@ -198,10 +198,14 @@ def _fail(reason: str, message: str) -> VerificationError:
 
 def _header_certificates(value: str, where: str) -> list[x509.Certificate]:
     try:
-        return [x509.load_der_x509_certificate(base64.b64decode(part.strip(), validate=True))
-                for part in value.split(",")]
-    except (ValueError, binascii.Error):
+        certificates = [x509.load_der_x509_certificate(base64.b64decode(part.strip(), validate=True))
+                        for part in value.split(",")]
+        for certificate in certificates:  # parsed lazily: reach every part verification reads, here
+            certificate.public_key(), certificate.serial_number, certificate.not_valid_after_utc
+            certificate.subject.rfc4514_string(), certificate.issuer.rfc4514_string()
+    except (ValueError, binascii.Error, UnsupportedAlgorithm):
         raise _fail("malformed_auth", f"{where}: not base64 DER certificate(s), comma-separated") from None
+    return certificates
 
 
 def _check_public_key_signature(certificate: x509.Certificate, algorithm: str, signature: str, data: bytes) -> None:
@@ -231,7 +235,7 @@ def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
         certificate.verify_directly_issued_by(issuer)
         return True
-    except (ValueError, TypeError, InvalidSignature):
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
         return False
 
 

@@ -11,18 +11,18 @@ A failure answers 403 `AccessDeniedException` (400 `ValidationException` for a b
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography import x509 as cx509
 
 import sigv4
 from sigv4 import x509
+from verifying_server import serve_http
 
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"
@@ -109,15 +109,6 @@ def _handler(fake: FakeRolesAnywhere) -> type[BaseHTTPRequestHandler]:
 def fake_rolesanywhere(trust_anchor: cx509.Certificate, issued: dict[str, sigv4.Credentials] | None = None,
                        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Iterator[FakeRolesAnywhere]:
     """Serve on 127.0.0.1 at a free port until the block ends."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    fake = FakeRolesAnywhere(f"http://127.0.0.1:{httpd.server_address[1]}", trust_anchor,
-                             {} if issued is None else issued, clock)
-    httpd.RequestHandlerClass = _handler(fake)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    fake = FakeRolesAnywhere("", trust_anchor, {} if issued is None else issued, clock)
+    with serve_http(lambda url: _handler(fake)) as fake.url:
         yield fake
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()

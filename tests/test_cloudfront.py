@@ -13,12 +13,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from http.cookies import SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,7 @@ from hypothesis import strategies as st
 from cli_run import run_cli
 from pki import ec_key, pem, public_pem, rsa_key
 from sigv4 import InvalidParameterError, InvalidTimestampError, VerificationError, cloudfront
+from verifying_server import serve_http
 
 signers = pytest.importorskip("botocore.signers", reason="botocore is in the test extra")
 from cryptography.hazmat.primitives import hashes  # noqa: E402
@@ -256,15 +256,8 @@ def cloudfront_edge(public_keys: dict[str, bytes]) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(data)
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+    with serve_http(lambda url: Handler) as url:
+        yield url
 
 
 def test_requests_fetches_signed_urls_and_cookies_from_a_verifying_edge() -> None:
@@ -353,3 +346,16 @@ def test_cli_errors_are_one_line(tmp_path: Path, args: list[str], words: str) ->
 def test_canned_cookies_for_a_wildcard_are_refused() -> None:
     with pytest.raises(InvalidParameterError, match="wildcard"):
         cloudfront.sign_cookies("https://d1.cloudfront.net/*", KEY_PAIR_ID, pem(KEY), expires=EXPIRES)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["Expires=", "Policy=", "Signature=", "Key-Pair-Id=", "Hash-Algorithm=", "&", "?",
+                                 "1767290400", "e30_", "eyJTdGF0ZW1lbnQiOltdfQ__", "AAAA", "K1", "SHA256", "~", "-",
+                                 "_", "%", "*"]), max_size=14),
+       st.dictionaries(st.sampled_from(["CloudFront-Policy", "CloudFront-Expires", "CloudFront-Signature",
+                                        "CloudFront-Key-Pair-Id"]), st.text(max_size=12)))
+def test_verify_of_any_url_either_accepts_or_says_why(parts: list[str], cookies: dict[str, str]) -> None:
+    try:
+        cloudfront.verify("https://d1.cloudfront.net/a?" + "".join(parts), PUBLIC, NOW, cookies=cookies)
+    except VerificationError as err:
+        assert err.reason in cloudfront.REASONS

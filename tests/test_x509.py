@@ -286,3 +286,18 @@ def test_cli_errors_are_one_line(args: list[str], words: str) -> None:
     code, out, err = run_cli(["credential-process", "rolesanywhere", *args], {})
     assert (code, out) == (2, b"")
     assert err.count("\n") == 1 and words in err, err
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["Authorization", "X-Amz-Date", "X-Amz-X509", "X-Amz-X509-Chain", "Host", "Content-Type"]),
+       st.integers(0, 400), st.text(alphabet="AZaz09+/=,; -_.", max_size=6))
+def test_a_mangled_request_is_refused_with_a_reason(name: str, at: int, insert: str) -> None:
+    good = _ours("ec", True, REGION, 3600, None, NOW).request
+    value = good.header(name) or ""
+    mangled = good.with_header(name, value[:at] + insert + value[at + len(insert):])
+    try:
+        x509.verify(mangled, NOW, trust_anchors=[pki("ec").root])
+    except VerificationError as err:
+        assert err.reason in sigv4.REASONS or err.reason == x509.CERTIFICATE_REASON
+    else:  # only white space that HTTP and the canonical form drop changed
+        assert " ".join((mangled.header(name) or "").split()) == value

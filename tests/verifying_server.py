@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -140,16 +140,24 @@ def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def verifying_server(keys: dict[str, sigv4.Credentials], *, s3: bool = False) -> Iterator[Server]:
-    """Serve on 127.0.0.1 at a free port until the block ends."""
+def serve_http(handler: Callable[[str], type[BaseHTTPRequestHandler]]) -> Iterator[str]:
+    """Serve `handler(url)` on 127.0.0.1 at a free port, in a thread, until the block ends; yields the URL."""
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    server = Server(f"http://127.0.0.1:{httpd.server_address[1]}", keys, s3)
-    httpd.RequestHandlerClass = _handler(server)
+    url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.RequestHandlerClass = handler(url)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield server
+        yield url
     finally:
         httpd.shutdown()
         httpd.server_close()
         thread.join()
+
+
+@contextmanager
+def verifying_server(keys: dict[str, sigv4.Credentials], *, s3: bool = False) -> Iterator[Server]:
+    """Serve on 127.0.0.1 at a free port until the block ends."""
+    server = Server("", keys, s3)
+    with serve_http(lambda url: _handler(server)) as server.url:
+        yield server
