@@ -504,7 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
     _capture_flags(diff, json_output=True)
 
     explain_cmd = commands.add_parser("explain", help="recompute a captured signed request and say what disagrees; "
-                                                      "or decode an IAM authentication token")
+                                                      "or decode an IAM authentication token or a CloudFront signed URL")
     explain_cmd.add_argument("file", nargs="?", default="-", help="a capture file, - for stdin, or a token")
     _capture_flags(explain_cmd, json_output=True)
 

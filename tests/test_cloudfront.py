@@ -59,7 +59,7 @@ moments = st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2099, 
 addresses = st.one_of(st.none(), st.ip_addresses(v=4).map(str), st.ip_addresses(v=4).map(lambda ip: f"{ip}/24"))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(resources, moments)
 def test_canned_url_equals_botocore(url: str, expires: datetime) -> None:
     ours = cloudfront.sign_url(url, KEY_PAIR_ID, pem(KEY), expires=expires)
@@ -67,7 +67,7 @@ def test_canned_url_equals_botocore(url: str, expires: datetime) -> None:
     assert cloudfront.sign_url(url, KEY_PAIR_ID, KEY, expires=int(expires.timestamp())) == ours
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(resources, moments, st.one_of(st.none(), moments), addresses)
 def test_custom_policy_url_and_cookies_equal_botocore(url: str, expires: datetime, starts: datetime | None,
                                                       ip: str | None) -> None:
