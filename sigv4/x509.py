@@ -279,7 +279,9 @@ def verify(request: Request, now: datetime, *, trust_anchors: Sequence[x509.Cert
                                       "<date>/<region>/<service>/aws4_request, SignedHeaders=..., Signature=<hex>'")
     algorithm, serial, date, region, scope_service, names, signature = match.groups()
     signed = tuple(names.split(";"))
-    if missing := [name for name in _REQUIRED_SIGNED if name not in signed]:
+    # The chain decides trust: when sent, it must be what was signed too.
+    required = _REQUIRED_SIGNED + ((CHAIN_HEADER.lower(),) if request.header(CHAIN_HEADER) is not None else ())
+    if missing := [name for name in required if name not in signed]:
         raise _fail("unsigned_header", f"SignedHeaders: {', '.join(missing)} must be signed")
     if list(signed) != sorted(set(signed)):
         raise _fail("malformed_auth", "SignedHeaders: not sorted, or a name repeated")

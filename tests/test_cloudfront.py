@@ -1,7 +1,7 @@
 """CloudFront signed URLs and cookies against botocore's `CloudFrontSigner`, their verification, and end to end.
 
-Oracle: botocore's `CloudFrontSigner` with an RSA-SHA1 signer from `cryptography` (as its docstring shows
-with `rsa`). AWS's developer guide publishes example signed URLs, but their signatures are redacted
+Oracles: botocore's `CloudFrontSigner` with an RSA-SHA1 signer from `cryptography` (as its docstring shows
+with `rsa`), and for the command line `aws cloudfront sign` (awscli). AWS's developer guide publishes example signed URLs, but their signatures are redacted
 ("...EXAMPLE...") and no key is published, so the example is reproduced up to the signature value and
 decoded by `sigv4 explain`; every signature byte is compared with botocore's instead.
 End to end: a loopback server that answers only what `sigv4.cloudfront.verify` accepts, fetched with
@@ -11,8 +11,10 @@ requests and curl, by signed URL and by signed cookies.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -359,3 +361,27 @@ def test_verify_of_any_url_either_accepts_or_says_why(parts: list[str], cookies:
         cloudfront.verify("https://d1.cloudfront.net/a?" + "".join(parts), PUBLIC, NOW, cookies=cookies)
     except VerificationError as err:
         assert err.reason in cloudfront.REASONS
+
+
+@pytest.mark.parametrize("extra, theirs_extra", [
+    ([], []),
+    (["--ip", "192.0.2.0/24", "--starts", "2025-01-01T00:00:00Z"],
+     ["--ip-address", "192.0.2.0/24", "--date-greater-than", "2025-01-01T00:00:00Z"]),
+], ids=["canned", "custom"])
+def test_cli_sign_url_equals_the_aws_cli(tmp_path: Path, extra: list[str], theirs_extra: list[str]) -> None:
+    from cryptography.hazmat.primitives import serialization
+    key_file = tmp_path / "key.pem"  # PKCS#1: what `aws cloudfront sign` (the `rsa` package) reads
+    key_file.write_bytes(KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                           serialization.NoEncryption()))
+    url = "https://d111111abcdef8.cloudfront.net/videos/a.mp4?quality=hd"
+    theirs = subprocess.run(
+        [sys.executable, "-m", "awscli", "cloudfront", "sign", "--url", url, "--key-pair-id", KEY_PAIR_ID,
+         "--private-key", f"file://{key_file}", "--date-less-than", "2030-01-01T00:00:00Z", *theirs_extra],
+        capture_output=True, text=True, timeout=120,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "AWS_ACCESS_KEY_ID": "x",
+             "AWS_SECRET_ACCESS_KEY": "y", "AWS_DEFAULT_REGION": "us-east-1"})
+    assert theirs.returncode == 0, theirs.stderr
+    code, ours, err = run_cli(["cloudfront", "sign-url", url, "--key-pair-id", KEY_PAIR_ID, "--private-key",
+                               str(key_file), "--expires", "2030-01-01T00:00:00Z", *extra], {})
+    assert (code, err) == (0, "")
+    assert ours.decode().strip() == theirs.stdout.strip()
