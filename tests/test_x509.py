@@ -4,7 +4,9 @@ Oracle: `iam_rolesanywhere_session.IAMRolesAnywhereSigner` (AWS's Python package
 request its `IAMRolesAnywhereSession` builds, at a frozen time. RSA (PKCS#1 v1.5) signatures are
 deterministic: the signed requests are equal byte for byte. ECDSA signatures are randomized: everything
 signed (headers, canonical request, string-to-sign) is equal, our verifier accepts the oracle's signature,
-and the oracle's string-to-sign verifies ours with the certificate's public key.
+and the oracle's string-to-sign verifies ours with the certificate's public key. The AWS signing helper (Go,
+not installed here) is matched through its algorithm restated from its source (`_helper_signature`), on a
+request shaped as it sends one.
 End to end: a fake Roles Anywhere endpoint (`fake_rolesanywhere`) verifies the signature and the chain to
 its trust anchor and issues credentials, which the credential chain (profile `rolesanywhere_*` keys, and
 `credential_process` running `sigv4 credential-process rolesanywhere`) hands to a signer whose request a
@@ -13,10 +15,13 @@ verifying server accepts.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlencode
 
 import pytest
 from hypothesis import given, settings
@@ -114,6 +119,47 @@ def test_rsa_signature_is_pkcs1_sha256_over_the_documented_string_to_sign() -> N
     public = pki("rsa").leaf.public_key()
     assert isinstance(public, rsa.RSAPublicKey)
     public.verify(bytes.fromhex(ours.signature), ours.string_to_sign.encode(), padding.PKCS1v15(), hashes.SHA256())
+
+
+def _helper_signature(request: Request, signer: x509.SigningCertificate, region: str, when: datetime) -> str:
+    """The AWS signing helper's algorithm (aws_signing_helper/signer.go, `signRequest`), restated: every header but
+    Authorization, User-Agent and X-Amzn-Trace-Id, lowercased, sorted, repeated values joined by `,`, runs of
+    spaces collapsed; the query as Go's `url.Values.Encode()` with `+` as `%20`; path `/sessions`; SHA-256 of
+    the body; the Authorization header it builds (RSA: PKCS#1 v1.5 over SHA-256 of the string-to-sign)."""
+    values: dict[str, list[str]] = {}
+    for name, value in request.headers:
+        if name.lower() not in ("authorization", "user-agent", "x-amzn-trace-id"):
+            values.setdefault(name.lower(), []).append(value)
+    names = sorted(values)
+    lines = [re.sub(" +", " ", f"{name}:{','.join(values[name])}".strip(" ")) for name in names]
+    pairs: dict[str, list[str]] = {}
+    for key, value in parse_qsl(request.query, keep_blank_values=True):
+        pairs.setdefault(key, []).append(value)
+    query = "&".join(f"{quote(key, safe='-_.~')}={quote(value, safe='-_.~')}" for key in sorted(pairs)
+                     for value in pairs[key])
+    body = request.body if isinstance(request.body, bytes) else b""
+    canonical = "\n".join(["POST", "/sessions", query, "\n".join(lines), "", ";".join(names),
+                           hashlib.sha256(body).hexdigest()])
+    scope = f"{when:%Y%m%d}/{region}/rolesanywhere/aws4_request"
+    to_sign = "\n".join([signer.algorithm, f"{when:%Y%m%dT%H%M%SZ}", scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    assert isinstance(signer.private_key, rsa.RSAPrivateKey)
+    signature = signer.private_key.sign(to_sign.encode(), padding.PKCS1v15(), hashes.SHA256()).hex()
+    return (f"{signer.algorithm} Credential={signer.certificate.serial_number}/{scope}, "
+            f"SignedHeaders={';'.join(names)}, Signature={signature}")
+
+
+def test_signing_equals_the_signing_helpers_algorithm() -> None:
+    """As the helper sends CreateSession: the ARNs in the query, `application/json`, the SDK's own headers."""
+    p = pki("rsa")
+    signer = x509.SigningCertificate(p.leaf, p.leaf_key, (p.intermediate,))
+    query = urlencode([("profileArn", PROFILE_ARN), ("roleArn", ROLE_ARN), ("trustAnchorArn", TRUST_ANCHOR_ARN)],
+                      quote_via=quote)
+    request = Request("POST", f"https://rolesanywhere.{REGION}.amazonaws.com/sessions?{query}",
+                      [("Content-Type", "application/json"), ("Amz-Sdk-Invocation-Id", "3f1c  5d2e"),
+                       ("User-Agent", "CredHelper/1.4.0 (go1.22; linux; amd64)")], b'{"durationSeconds":3600}')
+    ours = x509.sign(request, signer, region=REGION, timestamp=NOW)
+    assert ours.authorization == _helper_signature(ours.request, signer, REGION, NOW)
 
 
 def test_the_signing_helpers_layout_verifies_too() -> None:
