@@ -49,6 +49,8 @@ CONTENT_TYPE = "application/x-amz-json-1.0"
 MIN_DURATION, MAX_DURATION = 900, 43200
 #: Roles Anywhere, like SigV4, accepts a request time this far from its clock.
 MAX_SKEW = timedelta(minutes=15)
+#: Intermediates a verifier follows (Roles Anywhere chains are a CA or two deep).
+MAX_CHAIN = 8
 
 #: The `.reason` vocabulary of a failed `verify`, beyond `sigv4.verify.REASONS` (`missing_auth`,
 #: `malformed_auth`, `scope`, `skew`, `missing_signed_header`, `unsigned_header`, `signature_mismatch`).
@@ -299,6 +301,8 @@ def verify(request: Request, now: datetime, *, trust_anchors: Sequence[x509.Cert
     leaf = _header_certificates(request.header(X509_HEADER) or "", X509_HEADER + " header")[0]
     chain_value = request.header(CHAIN_HEADER)
     chain = _header_certificates(chain_value, CHAIN_HEADER + " header") if chain_value else []
+    if len(chain) > MAX_CHAIN:  # path building tries each pair: a bound keeps a hostile header cheap
+        raise _fail("malformed_auth", f"{CHAIN_HEADER} header: {len(chain)} certificates; at most {MAX_CHAIN}")
     if str(leaf.serial_number) != serial:
         raise _fail("malformed_auth", f"Authorization Credential: serial {serial} is not the X-Amz-X509 "
                                       f"certificate's ({leaf.serial_number})")

@@ -202,6 +202,8 @@ def test_verify_checks_signature_chain_validity_time_and_scope() -> None:
     assert _reason(good.with_header("Authorization", auth.replace("RSA", "ECDSA"))) == "malformed_auth"
     assert _reason(good.with_header("Authorization", auth.replace("x-amz-x509;", ""))) == "unsigned_header"
     assert _reason(good.with_header("Authorization", auth.replace(";x-amz-x509-chain", ""))) == "unsigned_header"
+    chain = good.header("X-Amz-X509-Chain") or ""
+    assert _reason(good.with_header("X-Amz-X509-Chain", ",".join([chain] * 9))) == "malformed_auth"
     # Without the chain header the leaf does not reach the root; its issuer as the anchor it does.
     alone = x509.sign(x509.create_session_request("https://rolesanywhere.eu-west-1.amazonaws.com", **ARNS),
                       x509.SigningCertificate(pki("rsa").leaf, pki("rsa").leaf_key), region=REGION, timestamp=NOW)
