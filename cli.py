@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from typing import Any, NoReturn
 
 import sigv4
-from sigv4 import tokens, websocket
+from sigv4 import cloudfront, tokens, websocket
 from sigv4.canonical import S3_SERVICES
 from sigv4.checksums import CHECKSUMS
 from sigv4.chunked_decode import verify_message
@@ -39,7 +39,7 @@ from wire.service.app import DEFAULT_IDENTITY_NOTICE, build_app, load_accounts, 
 from wire.service.demo import run_demo
 from wire.service.identities import ConfigError
 from wire.service.trail_log import TrailError, read_trail
-from wire.transport import signing
+from wire.transport import cloudfront_cli, rolesanywhere_cli, signing
 from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions
 from wire.transport.files import InputError, open_file, read_answer, read_capture, read_input, take_file
 from wire.transport.resend import STALE_AUTH_HEADERS, send_signed, with_body_file
@@ -192,6 +192,10 @@ def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[
         report = reader.describe(text, now := datetime.now(timezone.utc))
         out("\n".join(reader.render_report(report, now)))
         return 0 if report.ok else 1
+    if cloudfront.looks_signed(text):  # a CloudFront signed URL: its policy, expiry and key pair id
+        lines, valid = cloudfront.explain(text, datetime.now(timezone.utc))
+        out("\n".join(lines))
+        return 0 if valid else 1
     capture = read_capture(args.file, scheme=args.scheme, pick=args.pick, data=data)
     try:
         secret, notes = resolve_credentials(args.profile, env).credentials, []
@@ -505,7 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
     _capture_flags(diff, json_output=True)
 
     explain_cmd = commands.add_parser("explain", help="recompute a captured signed request and say what disagrees; "
-                                                      "or decode an IAM authentication token")
+                                                      "or decode an IAM authentication token or a CloudFront signed URL")
     explain_cmd.add_argument("file", nargs="?", default="-", help="a capture file, - for stdin, or a token")
     _capture_flags(explain_cmd, json_output=True)
 
@@ -520,6 +524,8 @@ def build_parser() -> argparse.ArgumentParser:
     whoami.add_argument("--json", action="store_true")
     add_server_commands(commands)
     add_embedding_commands(commands)
+    for module in (cloudfront_cli, rolesanywhere_cli):
+        module.add_parser(commands, _Parser)
     for name, handler in COMMANDS.items():
         commands.choices[name].set_defaults(handler=handler)
     return parser

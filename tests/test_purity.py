@@ -31,6 +31,8 @@ EDGE_MODULES: dict[str, str] = {
     "wire.transport.signing": "signing as the command line's flags say: credentials from the chain, the clock",
     "wire.transport.resend": "sending through the client, once more signed for the server's clock; body files' sizes",
     "wire.transport.calls": "`sigv4 call`: model and @file parameters, credentials and endpoint_url, signed now",
+    "wire.transport.cloudfront_cli": "`sigv4 cloudfront`: the key files it names and the clock (expiry, verify time)",
+    "wire.transport.rolesanywhere_cli": "`sigv4 credential-process rolesanywhere`: a profile's settings, CreateSession",
 }
 #: Adapters for other libraries' I/O (requests, httpx, credential files): edge by design.
 EDGE_PACKAGES = ("sigv4.integrations",)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -148,21 +148,30 @@ def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def verifying_server(keys: dict[str, sigv4.Credentials], *, s3: bool = False, tls: ssl.SSLContext | None = None,
-                     empty_ok: bool = False) -> Iterator[Server]:
-    """Serve on 127.0.0.1 at a free port until the block ends; over HTTPS with `tls` (SDKs send trailing
-    checksums, STREAMING-UNSIGNED-PAYLOAD-TRAILER, only over TLS)."""
+def serve_http(handler: Callable[[str], type[BaseHTTPRequestHandler]], *,
+               tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Serve `handler(url)` on 127.0.0.1 at a free port, in a thread, until the block ends; yields the URL
+    (https with `tls`)."""
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     if tls is not None:
         httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
-    server = Server(f"{'https' if tls else 'http'}://127.0.0.1:{httpd.server_address[1]}", keys, s3,
-                    empty_ok=empty_ok)
-    httpd.RequestHandlerClass = _handler(server)
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{httpd.server_address[1]}"
+    httpd.RequestHandlerClass = handler(url)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield server
+        yield url
     finally:
         httpd.shutdown()
         httpd.server_close()
         thread.join()
+
+
+@contextmanager
+def verifying_server(keys: dict[str, sigv4.Credentials], *, s3: bool = False, tls: ssl.SSLContext | None = None,
+                     empty_ok: bool = False) -> Iterator[Server]:
+    """Serve on 127.0.0.1 at a free port until the block ends; over HTTPS with `tls` (SDKs send trailing
+    checksums, STREAMING-UNSIGNED-PAYLOAD-TRAILER, only over TLS)."""
+    server = Server("", keys, s3, empty_ok=empty_ok)
+    with serve_http(lambda url: _handler(server), tls=tls) as server.url:
+        yield server

@@ -14,8 +14,8 @@ chain, with its environment variables and config keys:
    `duration_seconds`, `role_session_name`; `mfa_serial` refused, there is
    no prompt), web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, or
    the profile's `web_identity_token_file`), SSO (`sso_session` or the legacy
-   keys), the credentials file's keys, `credential_process`, the config
-   file's keys;
+   keys), the credentials file's keys, IAM Roles Anywhere (`rolesanywhere_*`
+   keys: `.rolesanywhere`), `credential_process`, the config file's keys;
 3. container credentials (`.container`), then EC2 instance metadata (`.imds`).
 
 The STS and SSO calls (`.sts`, `.sso`) are built and decoded by `wire`, signed
@@ -49,6 +49,7 @@ from . import container, sso, sts
 from .container import from_container
 from .http import is_true
 from .imds import from_imds
+from .rolesanywhere import RolesAnywhereSettings, from_rolesanywhere
 from .resolved import (
     CredentialProvider,
     CredentialsError,
@@ -283,7 +284,7 @@ class _Resolution:
 
     def profile(self, name: str, seen: tuple[str, ...] = ()) -> ResolvedCredentials:
         """A profile's credentials, by botocore's profile providers in order: assume-role, web identity, SSO,
-        the credentials file's keys, credential_process, the config file's keys."""
+        the credentials file's keys, (ours) Roles Anywhere, credential_process, the config file's keys."""
         if name in seen:
             raise CredentialsError(f"profile {name!r}: source_profile loops ({' -> '.join(seen + (name,))})")
         section, shared = self.files.merged(name), self.files.shared(name)
@@ -295,6 +296,8 @@ class _Resolution:
             found = sso.sso_credentials(name, section, self.files.sso_session(session) if session else None,
                                         self.env, self.files.home, now=datetime.now(timezone.utc))
         found = found or _keys(shared, f"profile {name} ({self.files.credentials_path})", None)
+        if found is None and (anywhere := RolesAnywhereSettings.from_profile(section, name)) is not None:
+            found = from_rolesanywhere(anywhere, self.env, source=f"rolesanywhere (profile {name})")
         if found is None and section.get("credential_process"):
             found = from_process(section["credential_process"], profile=name)
         found = found or _keys(self.files.profile(name), f"profile {name} ({self.files.config_path})", None)
