@@ -39,7 +39,7 @@ from wire.service.app import DEFAULT_IDENTITY_NOTICE, build_app, load_accounts, 
 from wire.service.demo import run_demo
 from wire.service.identities import ConfigError
 from wire.service.trail_log import TrailError, read_trail
-from wire.transport import cloudfront_cli, rolesanywhere_cli, signing
+from wire.transport import cloudfront_cli, proxy_cli, rolesanywhere_cli, signing
 from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions
 from wire.transport.files import InputError, open_file, read_answer, read_capture, read_input, take_file
 from wire.transport.resend import STALE_AUTH_HEADERS, send_signed, with_body_file
@@ -242,17 +242,13 @@ def cmd_token(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
 
 
 def cmd_proxy(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    from wire.transport.proxy import UpstreamError, proxy_for
     limits = _limits(args)
     try:
-        app, first = proxy_for(args.upstream, args.service, args.region, args.profile, env, _warn,
-                               _transport_options(args))
-    except UpstreamError as err:
+        app, banner = proxy_cli.build(args, env, _warn, _transport_options(args))
+    except ValueError as err:  # a flag's value, UpstreamError among them
         raise UsageError(str(err)) from None
     server = start_server(app, args.host, args.port, limits)
-    _warn(f"sigv4 proxy: {server.url} -> {args.upstream} (service {args.service}, region {app.region}; "
-          f"credentials from {first.source}; bodies up to {args.max_body_bytes} bytes, --max-body-bytes"
-          + (", except uploads with a Content-Length, streamed)" if args.service == "s3" else ")"))
+    _warn(banner(server.url))
     serve_until_signal(server)
     return 0
 
@@ -353,10 +349,7 @@ def add_embedding_commands(commands: Any) -> None:
         parser.add_argument("--profile")
         parser.add_argument("--date", help="signing time YYYYMMDDTHHMMSSZ (default: now, UTC)")
     proxy = commands.add_parser("proxy", help="a local reverse proxy that signs every request for an AWS endpoint")
-    proxy.add_argument("--upstream", required=True, help="https://host[:port][/path] of the AWS endpoint")
-    proxy.add_argument("--service", required=True, help="signing service name (s3 gets S3's rules)")
-    proxy.add_argument("--region", help="default: from the upstream host, AWS_REGION, the profile's, us-east-1")
-    proxy.add_argument("--profile")
+    proxy_cli.add_flags(proxy)
     _listen_flags(proxy)
     _transport_flags(proxy)
 

@@ -21,6 +21,22 @@ S3_HOST = re.compile(r"(?:^|\.)s3(?:[.-](?:dualstack\.)?([a-z]{2}(?:-[a-z]+)+-\d
 GLOBAL_HOSTS = {"route53": "route53.amazonaws.com", "cloudfront": "cloudfront.amazonaws.com"}
 
 
+#: AWS's host names: the commercial and China partitions' and the dual-stack `api.aws` ones.
+AWS_HOST = re.compile(r"^(?:[a-z0-9-]+\.)+(?:amazonaws\.com|amazonaws\.com\.cn|api\.aws)$")
+
+
+def is_aws_host(host: str) -> bool:
+    """Whether `host` (a name, no port) is an AWS endpoint's host name."""
+    return bool(AWS_HOST.match(host.lower()))
+
+
+def s3_bucket_of(host: str) -> str | None:
+    """The bucket of an S3 virtual-hosted host name (`bucket.s3.us-west-2.amazonaws.com`); None otherwise."""
+    name = host.split(":")[0].lower()
+    s3 = S3_HOST.search(name)
+    return name[:s3.start()] if s3 and s3.start() > 0 else None
+
+
 def infer_scope(host: str | None) -> tuple[str | None, str | None]:
     """(service, region) from an AWS host name such as `account.us-east-1.amazonaws.com`; (None, None) otherwise."""
     if not host:

@@ -136,6 +136,12 @@ class SigningProxy:
             signed = self.sign(request, credentials)
         except sigv4.SigningError as err:
             return self._failed(request, started, 400, f"the proxy cannot sign this request: {err}")
+        return self.forward(request, signed, credentials, started)
+
+    def forward(self, request: sigv4.Request, signed: sigv4.Request, credentials: sigv4.Credentials,
+                started: float) -> ProxyReply:
+        """Send `signed` (`request` as the proxy signed it with `credentials`) on this thread's connection to its
+        host and relay the answer, `credentials` masked in it; a refused signature's diagnosis is logged."""
         mask = CredentialMask.of(credentials)  # the client never sees the proxy's credentials echoed
         connection = self._connection(signed)
         try:
@@ -148,7 +154,7 @@ class SigningProxy:
             body = b"".join(response.chunks)  # an error: small, and read whole for the diagnosis
         except (NetworkError, RequestError) as err:
             connection.close()
-            return self._failed(request, started, 502, f"upstream {self.upstream}: {err}")
+            return self._failed(request, started, 502, f"upstream {signed.scheme}://{signed.authority}: {err}")
         self.log(f"{request.method} {request.target} {response.status} {_ms(started)} ms")
         complaint = read_error(response.status, response.headers, body)
         if complaint.kind in SIGNATURE_KINDS:

@@ -262,6 +262,12 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
             except h11.RemoteProtocolError as err:
                 _refuse_blocking(framing, sock, err.error_status_hint, f"malformed HTTP/1.1 request: {err}")
                 return
+            upgrade = getattr(reply, "upgrade", None)
+            if upgrade is not None:  # a CONNECT the app terminates itself: the rest of the connection is its
+                sock.settimeout(limits.client_timeout)
+                sock.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                serve_connection(upgrade(sock), peer, app, limits, stopping, budget)
+                return
             try:
                 sock.settimeout(limits.client_timeout)  # for the answer, not what was left of reading the request
                 _send_streamed(framing.conn, sock, reply.status, reply.headers, reply.body, head=method == "HEAD")

@@ -1,0 +1,141 @@
+"""Re-signing: a request signed with one identity, signed again with another, as its sender signed it.
+
+Strategy: what the sender chose is read from the request itself and kept;
+only the credentials (and the time, for header signatures) change. The
+parsed claim (`sigv4.parse_auth`) says the algorithm (SigV4, SigV4a with its
+region set, SigV2 with its signature method) and where the signature sits
+(a header, or the query of a presigned URL, which is presigned again with the
+same signing time and `X-Amz-Expires`, so it expires when it did). The
+`x-amz-content-sha256` the sender declared says the payload mode, one row of
+`PayloadMode`:
+- a SHA-256 in hex or `UNSIGNED-PAYLOAD`: signed as declared, the body passed
+  through unread (the upstream checks a hash against the bytes);
+- an aws-chunked form (`STREAMING-...`): the body is decoded as it streams
+  (`sigv4.chunked_decode`, one chunk held, its frames checked with the
+  decoder's verifier) and encoded again by `sigv4.sign` in the same form, new
+  seed, chunk and trailer signatures, the trailer's checksum recomputed;
+- none (services other than S3): the body's SHA-256, from the whole body.
+The identity that signed is not checked here: the caller decides which
+placeholders it accepts (and verifies their signatures) before re-signing.
+
+Pure: time, credentials and bytes are arguments.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Literal
+
+from .canonical import S3_SERVICES
+from .chunked import FRAMINGS
+from .chunked_decode import ChunkData, ChunkedDecoder
+from .checksums import checksum_for_header
+from .errors import InvalidParameterError
+from .signed_auth import SignedAuth
+from .signer import presign, sign
+from .types import Credentials, Request, iter_body
+from . import v2
+
+__all__ = ["PayloadMode", "decoded_body", "payload_mode", "resign", "RESIGNED_HEADERS"]
+
+#: What the sender's `x-amz-content-sha256` says about its body (see the strategy above).
+PayloadMode = Literal["hash", "unsigned", "chunked", "whole"]
+#: Headers the re-signed request does not keep: the old signature and what the signer sets anew.
+RESIGNED_HEADERS = frozenset({"authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256",
+                              "x-amz-region-set", "x-amz-decoded-content-length", "x-amz-trailer",
+                              "content-length", "content-encoding"})
+#: Query parameters of a presigned URL that belong to its signature.
+_PRESIGN_PARAMS = frozenset({"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
+                             "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token", "X-Amz-Region-Set"})
+_HEX_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def payload_mode(headers: Iterable[tuple[str, str]]) -> PayloadMode:
+    """The payload mode of a request with `headers` (its declared `x-amz-content-sha256`)."""
+    declared = next((value.strip() for name, value in headers if name.lower() == "x-amz-content-sha256"), None)
+    if declared is None:
+        return "whole"
+    if declared in FRAMINGS:
+        return "chunked"
+    if declared == "UNSIGNED-PAYLOAD":
+        return "unsigned"
+    if _HEX_SHA256.match(declared):
+        return "hash"
+    raise InvalidParameterError(f"x-amz-content-sha256: {declared[:80]!r} is not a SHA-256, UNSIGNED-PAYLOAD or "
+                                "an aws-chunked form")
+
+
+def decoded_body(chunks: Iterable[bytes], decoder: ChunkedDecoder) -> Iterator[bytes]:
+    """The data of an aws-chunked body as `decoder` releases it, chunk by chunk; raises `StreamDecodeError`
+    (from the decoder) on a bad frame, signature, checksum, or a body cut short."""
+    for piece in chunks:
+        for event in decoder.feed(piece):
+            if isinstance(event, ChunkData) and event.data:
+                yield event.data
+    decoder.close()
+
+
+def _without_presign(target: str) -> str:
+    path, mark, query = target.partition("?")
+    kept = [part for part in query.split("&") if part and part.split("=", 1)[0] not in _PRESIGN_PARAMS]
+    return path + ("?" + "&".join(kept) if kept else "")
+
+
+def resign(request: Request, auth: SignedAuth, credentials: Credentials, *, url: str, service: str,
+           region: str | tuple[str, ...], now: datetime, decoder: ChunkedDecoder | None = None,
+           chunk_size: int = 64 * 1024) -> Request:
+    """`request` (as received, signed as `auth` says) at `url` (the upstream's scheme://host/path?query,
+    the presigned parameters dropped), signed with `credentials` the same way: same algorithm and payload
+    mode; a presigned URL with the same signing time and expiry; a header signature at `now`. `region` is
+    a region, or (SigV4a) a region set. An aws-chunked body is decoded by `decoder` (required then).
+    Returns the signed request, its body lazy where the mode streams. Raises `SigningError` subclasses.
+    """
+    headers = [(n, v) for n, v in request.headers if n.lower() not in RESIGNED_HEADERS]
+    kept_encoding = [c.strip() for c in (request.header("content-encoding") or "").split(",")
+                     if c.strip() and c.strip().lower() != "aws-chunked"]
+    if kept_encoding:
+        headers.append(("Content-Encoding", ",".join(kept_encoding)))
+    s3 = service in S3_SERVICES
+    algorithm = "v4a" if auth.version == "v4a" else "v4"
+    regions = region if isinstance(region, str) else ",".join(region)
+    if auth.version == "v2":
+        body = b"".join(iter_body(request.body))
+        unsigned = Request(request.method, url, [*headers, ("Content-Length", str(len(body)))] if body else headers,
+                           body)
+        method = auth.algorithm if auth.algorithm in v2.SIGNATURE_METHODS else "HmacSHA256"
+        return v2.sign(unsigned, credentials, timestamp=now, signature_method=method).request  # type: ignore[arg-type]
+    if auth.presigned:
+        expires = int((auth.expires_at - auth.signing_time).total_seconds()) if auth.expires_at else None
+        outgoing = Request(request.method, _without_presign(url), headers, request.body)
+        return presign(outgoing, credentials, region=regions, service=service, timestamp=auth.signing_time,
+                       expires=expires, algorithm=algorithm, s3=s3).request
+    mode = payload_mode(request.headers)
+    length = request.header("content-length")
+    if mode == "chunked":
+        if decoder is None:
+            raise InvalidParameterError("decoder: required to re-sign an aws-chunked body")
+        declared = request.header("x-amz-content-sha256") or ""
+        framing = FRAMINGS[declared.strip()]
+        payload = framing.payload
+        if framing.signed:  # the chunks are signed by the new seed's algorithm
+            payload = payload.replace("ECDSA-P256-SHA256" if algorithm == "v4" else "HMAC-SHA256",
+                                      "HMAC-SHA256" if algorithm == "v4" else "ECDSA-P256-SHA256")
+        trailer = checksum_for_header(request.header("x-amz-trailer") or "")
+        headers.append(("X-Amz-Decoded-Content-Length", request.header("x-amz-decoded-content-length") or ""))
+        outgoing = Request(request.method, url, headers, decoded_body(iter_body(request.body), decoder))
+        return sign(outgoing, credentials, region=regions, service=service, timestamp=now, algorithm=algorithm,
+                    s3=s3, payload=payload, chunk_size=chunk_size,
+                    trailer_checksum=trailer.name if framing.trailer and trailer else None).request
+    if mode == "whole":
+        body: bytes | Iterable[bytes] = b"".join(iter_body(request.body))
+        payload_hash = None
+    else:
+        body = request.body
+        payload_hash = "UNSIGNED-PAYLOAD" if mode == "unsigned" else (request.header("x-amz-content-sha256") or "")
+    if length is not None:
+        headers.append(("Content-Length", length))
+    outgoing = Request(request.method, url, headers, body)
+    return sign(outgoing, credentials, region=regions, service=service, timestamp=now, algorithm=algorithm, s3=s3,
+                payload=payload_hash, content_sha256_header=mode != "whole" or s3).request

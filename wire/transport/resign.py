@@ -1,0 +1,254 @@
+"""`sigv4 proxy --resign`: a credential boundary that re-signs placeholder-signed requests with real credentials.
+
+Strategy: code that must not hold credentials signs with placeholders
+(`--accept KEY_ID[:SECRET]`); this app, outside its sandbox, checks each
+request in a fixed order and only then signs it with the proxy's credentials
+(the default chain, refreshed before they expire):
+1. the claim (`sigv4.parse_auth`): a request signed with a key that is not a
+   placeholder, or with a placeholder's secret that does not verify
+   (`sigv4.verify`, and each chunk of an aws-chunked body as it streams), is
+   refused: the proxy is no signing oracle for whoever can reach it;
+2. the action (`wire.actions`): calls whose answers carry credentials are
+   refused, and with `--allow` anything the allow-list does not name; refusals
+   are AWS's errors in the request's protocol (`wire.refusals`);
+3. the route: service and region from `--service`/`--region`, else from the
+   request's credential scope; the upstream from `--upstream`, else
+   `AWS_ENDPOINT_URL_<SERVICE>`/`AWS_ENDPOINT_URL`, else the AWS host the
+   request names (an intercepted one, see `wire.transport.intercept`), else
+   the service's standard endpoint (`wire.endpoints`);
+4. the re-signing itself (`sigv4.resign`: same algorithm, payload mode,
+   presigned expiry), then `SigningProxy.forward` of the route's upstream
+   (`wire.transport.proxy`): kept-alive upstream connections, the answer
+   relayed as it arrives with the proxy's credentials masked.
+Bodies that stream (a declared hash, UNSIGNED-PAYLOAD, aws-chunked) are not
+held (`relays_body`); the others are bounded by the server's body limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import sigv4
+from sigv4.chunked import ChunkScope
+from sigv4.chunked_decode import ChunkedDecoder, decoder_for
+from sigv4.integrations.credentials import default_chain
+from sigv4.integrations.resolved import CredentialProvider, ResolvedCredentials, resolved
+from sigv4.resign import payload_mode, resign
+from sigv4.types import iter_body
+from wire.actions import allowed, is_credential_action, operation_name, rest_routes, Route
+from wire.endpoints import infer_scope, is_aws_host, s3_bucket_of, service_endpoint
+from wire.model import ModelError, load_model
+from wire.refusals import RefusalKind, protocol_of, refusal
+from wire.transport.client import TransportOptions
+from wire.transport.intercept import CertificateAuthority, connect_host
+from wire.transport.proxy import ProxyReply, SigningProxy, _ms, _upstream_url, tunnel_refusal
+
+__all__ = ["Placeholder", "ResigningProxy", "parse_accept", "resigning_proxy"]
+
+_ROUTES_KEPT = 64  # upstream hosts with a route (their kept-alive connections) at once
+
+
+@dataclass(frozen=True, slots=True)
+class Placeholder:
+    """A placeholder identity: requests signed with its key id are re-signed; with a `secret`, only once
+    their signature verifies with it."""
+
+    access_key_id: str
+    secret: str | None = field(default=None, repr=False)
+
+
+def parse_accept(text: str) -> Placeholder:
+    """`KEY_ID[:SECRET]` as given to `--accept`; raises ValueError naming the rule."""
+    key, _, secret = text.partition(":")
+    if not key or not key.isalnum():
+        raise ValueError(f"--accept {key!r}: a placeholder key id is letters and digits (KEY_ID[:SECRET])")
+    return Placeholder(key, secret or None)
+
+
+@dataclass(frozen=True, slots=True)
+class _TunnelReply:
+    """CONNECT accepted: the server answers 200 and hands the connection to `upgrade` (TLS terminated)."""
+
+    upgrade: Callable[[Any], Any]
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+
+@lru_cache(maxsize=32)
+def _routes(service: str) -> tuple[Route, ...]:
+    """The REST routes of `service`'s botocore model (none for an unknown service)."""
+    try:
+        return rest_routes(load_model(service))
+    except ModelError:
+        return ()
+
+
+@dataclass
+class ResigningProxy:
+    """The app: `respond(request, peer)` checks, re-signs and forwards one request (see the strategy)."""
+
+    accept: Mapping[str, Placeholder]
+    allow: tuple[str, ...]
+    upstream: str | None
+    service: str | None
+    region: str | None
+    credentials: CredentialProvider
+    env: Mapping[str, str]
+    log: Callable[[str], None]
+    options: TransportOptions = field(default_factory=TransportOptions)
+    authority: CertificateAuthority | None = None  # --intercept
+    client_timeout: float = 60.0
+    streaming: bool = True
+    _routes: dict[str, SigningProxy] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.upstream is not None:
+            SigningProxy(self.upstream, "", "", self.credentials, self.env, self.log)  # raises UpstreamError
+
+    def relays_body(self, headers: Iterable[tuple[str, str]]) -> bool:
+        """Whether a request's body streams through unheld: a declared hash, UNSIGNED-PAYLOAD or aws-chunked."""
+        try:
+            return payload_mode(headers) != "whole"
+        except sigv4.SigningError:
+            return False
+
+    def respond(self, request: sigv4.Request, source_ip: str) -> ProxyReply | _TunnelReply:
+        started = time.perf_counter()
+        if request.method == "CONNECT":
+            return self._connect(request, started)
+        try:
+            auth = sigv4.parse_auth(request)
+        except sigv4.VerificationError as err:
+            return self._refuse(request, started, "unsigned", self.service or "", str(err))
+        service = self.service or auth.service or infer_scope(request.header("host"))[0] or ""
+        placeholder = self.accept.get(auth.access_key_id)
+        if placeholder is None:
+            return self._refuse(request, started, "unknown-key", service,
+                                f"access key id {auth.access_key_id!r} is not a placeholder this proxy accepts")
+        mode = "whole" if auth.version == "v2" or auth.presigned else payload_mode(request.headers)
+        if mode == "whole":
+            request = request.with_body(b"".join(iter_body(request.body)))
+        try:
+            decoder = self._check(request, auth, placeholder, service, mode)
+        except (sigv4.VerificationError, sigv4.SigningError) as err:
+            return self._refuse(request, started, "bad-signature", service, f"placeholder signature: {err}")
+        path, _, query = request.target.partition("?")
+        host = request.header("host") or ""
+        if bucket := s3_bucket_of(host):
+            path = f"/{bucket}{path}"
+        form = request.body if isinstance(request.body, bytes) else None
+        operation = operation_name(request.method, path, query, request.headers, form,
+                                   _routes(service) if service else ())
+        action = f"{service}:{operation or '?'}"
+        if is_credential_action(action):
+            return self._refuse(request, started, "denied", service,
+                                f"{action}: its answer carries credentials; the credential boundary does not pass it")
+        if self.allow and not allowed(self.allow, action):
+            return self._refuse(request, started, "denied", service, f"{action}: not in the proxy's --allow list")
+        region: str | tuple[str, ...] = self.region or (auth.regions if auth.version == "v4a" else
+                                                        (auth.regions or ("us-east-1",))[0])
+        try:
+            url = self._url(request, service, region if isinstance(region, str) else region[0], bucket)
+            credentials = resolved(self.credentials()).credentials
+            signed = resign(request, auth, credentials, url=url, service=service, region=region,
+                            now=datetime.now(timezone.utc), decoder=decoder)
+        except sigv4.SigningError as err:
+            return self._plain(request, started, 400, f"the proxy cannot re-sign this request: {err}")
+        return self._route(signed).forward(request, signed, credentials, started)
+
+    def _check(self, request: sigv4.Request, auth: sigv4.SignedAuth, placeholder: Placeholder, service: str,
+               mode: str) -> ChunkedDecoder | None:
+        """Verify the placeholder's signature when its secret is known; the decoder of an aws-chunked body
+        (checking each chunk's signature with the secret, else only its framing)."""
+        if placeholder.secret is not None:
+            creds = sigv4.Credentials(placeholder.access_key_id, placeholder.secret,
+                                      request.header("x-amz-security-token"))
+            identity = sigv4.verify(request, lambda key: creds if key == creds.access_key_id else None,
+                                    now=datetime.now(timezone.utc), s3=service == "s3" or None)
+            return decoder_for(identity, request) if mode == "chunked" else None
+        if mode != "chunked":
+            return None
+        declared = (request.header("x-amz-decoded-content-length") or "").strip()
+        return ChunkedDecoder((request.header("x-amz-content-sha256") or "").strip(), seed_signature=auth.signature,
+                              scope=ChunkScope(auth.algorithm, auth.amz_date, auth.credential_scope),
+                              verify=lambda text, signature: True, trailer=request.header("x-amz-trailer"),
+                              decoded_length=int(declared) if declared.isdigit() else None)
+
+    def _url(self, request: sigv4.Request, service: str, region: str, bucket: str | None) -> str:
+        """Where the request goes (see the strategy, step 3), its target included."""
+        host = (request.header("host") or "").split(":")[0]
+        endpoint = service_endpoint(service, service, region, self.env, self.upstream, None)[0]
+        if is_aws_host(host) and endpoint == service_endpoint(service, service, region, {}, None, None)[0]:
+            return _upstream_url(f"https://{host}", request.target)  # the AWS host the request names
+        # Path-style at an endpoint of the operator's: a virtual-hosted bucket goes into the path.
+        return _upstream_url(endpoint, f"/{bucket}{request.target}" if bucket else request.target)
+
+    def _route(self, signed: sigv4.Request) -> SigningProxy:
+        """The forwarding half for `signed`'s host: one per upstream host, each with its kept-alive connections."""
+        key = f"{signed.scheme}://{signed.authority}"
+        route = self._routes.get(key)
+        if route is None:
+            if len(self._routes) >= _ROUTES_KEPT:
+                self._routes.pop(next(iter(self._routes)))
+            route = self._routes[key] = SigningProxy(key, "", "", self.credentials, self.env, self.log, self.options)
+        return route
+
+    def _connect(self, request: sigv4.Request, started: float) -> ProxyReply | _TunnelReply:
+        if self.authority is None:
+            return self._plain(request, started, 501, tunnel_refusal(self.upstream or "AWS", request.target)
+                               + " (or run it with --intercept)")
+        host = connect_host(request.target)
+        if host is None:
+            return self._plain(request, started, 403, f"CONNECT {request.target}: not an AWS host name on port 443; "
+                                                      "sigv4 proxy --intercept tunnels nothing blind")
+        authority, timeout = self.authority, self.client_timeout
+        self.log(f"CONNECT {request.target} 200 {_ms(started)} ms: TLS terminated as {host}")
+        return _TunnelReply(lambda sock: authority.wrap(sock, host, timeout))
+
+    def _refuse(self, request: sigv4.Request, started: float, kind: RefusalKind, service: str,
+                message: str) -> ProxyReply:
+        form = request.body if isinstance(request.body, bytes) else b""
+        has_action = any(k == "Action" for k, _ in parse_qsl(request.query or "")) or b"Action=" in form[:4096]
+        status, headers, body = refusal(kind, protocol_of(service, request.headers, has_action), message,
+                                        str(uuid.uuid4()))
+        self.log(f"{request.method} {request.target} {status} {_ms(started)} ms: refused: {message}")
+        return ProxyReply(status, headers, body)
+
+    def _plain(self, request: sigv4.Request, started: float, status: int, message: str) -> ProxyReply:
+        self.log(f"{request.method} {request.target} {status} {_ms(started)} ms: {message}")
+        return ProxyReply(status, (("Content-Type", "text/plain; charset=utf-8"),), message.encode("utf-8") + b"\n")
+
+
+def resigning_proxy(args: argparse.Namespace, env: Mapping[str, str], log: Callable[[str], None],
+                    options: TransportOptions) -> tuple[ResigningProxy, ResolvedCredentials, list[str]]:
+    """The `--resign` app from the parsed flags, its starting credentials (resolved now, so that a missing
+    chain fails at start) and the lines to print at start. Raises ValueError (a bad flag), `wire.transport.proxy.UpstreamError`,
+    `sigv4.SigningError` (no credentials)."""
+    if not args.accept:
+        raise ValueError("--resign: name the placeholder identities with --accept KEY_ID[:SECRET] (at least one)")
+    accept = {p.access_key_id: p for p in map(parse_accept, args.accept)}
+    provider = default_chain(args.profile, env)
+    first = provider()
+    authority = None
+    if args.intercept:
+        from wire.service.app import state_dir
+        authority = CertificateAuthority(Path(args.ca_dir) if args.ca_dir else state_dir(env) / "proxy-ca",
+                                         lambda: datetime.now(timezone.utc))
+    app = ResigningProxy(accept, tuple(args.allow), args.upstream, args.service, args.region, provider, env, log,
+                         options, authority, args.client_timeout)
+    lines = [f"re-signing requests signed by {', '.join(accept)} with credentials from {first.source}"
+             + (f"; allowed: {', '.join(args.allow)}" if args.allow else "")
+             + f"; upstream {args.upstream or 'the standard AWS endpoint of each request'}"]
+    if authority is not None:
+        lines.append(f"HTTPS_PROXY mode: CA certificate {authority.certificate_path} (set AWS_CA_BUNDLE to it)")
+    return app, first, lines
