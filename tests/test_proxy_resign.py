@@ -14,11 +14,14 @@ import os
 import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -26,6 +29,7 @@ import sigv4
 from sigv4.integrations import static
 from wire.transport.resign import Placeholder, ResigningProxy
 from wire.transport.server import LocalServer, ServeLimits
+from verifying_server import verifying_server
 
 moto_server = pytest.importorskip("moto.server", reason="moto is in the test extra")
 boto3 = pytest.importorskip("boto3", reason="boto3 is in the test extra")
@@ -106,3 +110,85 @@ def test_boto3_with_placeholders_reaches_sqs_dynamodb_sts_through_the_proxy(
         dynamodb.put_item(TableName="t", Item={"k": {"S": "v"}})
         assert dynamodb.get_item(TableName="t", Key={"k": {"S": "v"}})["Item"] == {"k": {"S": "v"}}
     assert all(real.secret_access_key not in line and real.access_key_id not in line for line in log)
+
+
+def awscli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "awscli", *args], capture_output=True, text=True, timeout=300,
+                          env={"PATH": os.environ.get("PATH", ""), "HOME": env.get("HOME", "/nonexistent"),
+                               "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+                               "AWS_ACCESS_KEY_ID": PLACEHOLDER.access_key_id,
+                               "AWS_SECRET_ACCESS_KEY": PLACEHOLDER.secret_access_key,
+                               "AWS_DEFAULT_REGION": "us-east-1", **env})
+
+
+def test_aws_cli_copies_64_mib_up_and_down(
+        moto_checked: tuple[str, sigv4.Credentials], tmp_path: Path) -> None:
+    upstream, real = moto_checked
+    data = os.urandom(1 << 20) * 64
+    (tmp_path / "up.bin").write_bytes(data)
+    with resigning(upstream, real) as (url, log):
+        client("s3", url).create_bucket(Bucket="boundary")
+        env = {"HOME": str(tmp_path)}
+        done = awscli("s3", "cp", str(tmp_path / "up.bin"), "s3://boundary/big.bin", "--endpoint-url", url, env=env)
+        assert done.returncode == 0, done.stderr
+        done = awscli("s3", "cp", "s3://boundary/big.bin", str(tmp_path / "down.bin"), "--endpoint-url", url, env=env)
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / "down.bin").read_bytes() == data
+    assert any("UploadPart" in line or "partNumber=" in line for line in log), log
+
+
+def test_a_presigned_get_is_presigned_again_with_the_same_expiry() -> None:
+    """moto cannot check presigned URLs (its checker reads only the Authorization header): the upstream is the
+    verifying server, which knows only the real key."""
+    real = sigv4.Credentials("AKIDREALREALREAL", "real-secret-real-secret")
+    with verifying_server({real.access_key_id: real}, s3=True) as upstream, \
+            resigning(upstream.url, real) as (url, log):
+        presigned = client("s3", url, signature_version="s3v4").generate_presigned_url(
+            "get_object", Params={"Bucket": "boundary", "Key": "small.txt"}, ExpiresIn=300)
+        status, body = send(sigv4.Request("GET", presigned))
+        assert status == 200, (body, log)
+        assert json.loads(body)["key"] == "*" * len(real.access_key_id)  # the echo of the real key: masked
+        sent = dict(parse_qsl(urlsplit(presigned).query))
+        received = dict(parse_qsl(urlsplit(upstream.received[-1].target).query))
+        assert received["X-Amz-Credential"].startswith(real.access_key_id + "/")
+        assert (received["X-Amz-Date"], received["X-Amz-Expires"]) == (sent["X-Amz-Date"], "300")
+
+
+def test_a_chunk_signed_upload_with_a_trailer_is_rechunked_with_new_signatures(
+        moto_checked: tuple[str, sigv4.Credentials]) -> None:
+    upstream, real = moto_checked
+    data = os.urandom(300_000)
+    secret = Placeholder(PLACEHOLDER.access_key_id, PLACEHOLDER.secret_access_key)
+    with resigning(upstream, real, secret) as (url, _):
+        client("s3", url).create_bucket(Bucket="chunked")
+        for payload in ("STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+                        "STREAMING-UNSIGNED-PAYLOAD-TRAILER"):
+            request = sigv4.Request("PUT", f"{url}/chunked/{payload}", [("Content-Type", "application/octet-stream")],
+                                    data)
+            signed = sigv4.sign(request, PLACEHOLDER, region="us-east-1", service="s3", s3=True, payload=payload,
+                                timestamp=datetime.now(timezone.utc), chunk_size=16 * 1024,
+                                trailer_checksum="crc32" if payload.endswith("TRAILER") else None).request
+            status, body = send(signed)
+            assert status == 200, body
+            assert client("s3", url).get_object(Bucket="chunked", Key=payload)["Body"].read() == data
+        # A chunk whose signature the placeholder's secret does not give is refused, not re-signed.
+        signed = sigv4.sign(sigv4.Request("PUT", f"{url}/chunked/forged", [], data), PLACEHOLDER, region="us-east-1",
+                            service="s3", s3=True, payload="STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+                            timestamp=datetime.now(timezone.utc), chunk_size=16 * 1024).request
+        encoded = b"".join(sigv4.types.iter_body(signed.body))
+        forged = encoded.replace(encoded[encoded.index(b"\r\n") + 2:][:8], b"XXXXXXXX", 1)
+        status, _ = send(signed.with_body(forged))
+        assert status != 200
+        with pytest.raises(ClientError):
+            client("s3", url).head_object(Bucket="chunked", Key="forged")
+
+
+def send(request: sigv4.Request) -> tuple[int, bytes]:
+    sent = urllib.request.Request(request.url, data=b"".join(sigv4.types.iter_body(request.body)) or None,
+                                  method=request.method,
+                                  headers={n: v for n, v in request.headers if n.lower() != "host"})
+    try:
+        with urllib.request.urlopen(sent) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
