@@ -192,3 +192,61 @@ def send(request: sigv4.Request) -> tuple[int, bytes]:
             return answer.status, answer.read()
     except urllib.error.HTTPError as err:
         return err.code, err.read()
+
+
+def test_a_request_signed_with_another_key_is_refused_in_the_services_protocol(
+        moto_checked: tuple[str, sigv4.Credentials]) -> None:
+    upstream, real = moto_checked
+    other = sigv4.Credentials("SOMEONEELSE", "whatever")
+    with resigning(upstream, real, Placeholder(PLACEHOLDER.access_key_id, PLACEHOLDER.secret_access_key)) \
+            as (url, log):
+        cases = [("sts", lambda c: c.get_caller_identity(), "InvalidClientTokenId"),
+                 ("dynamodb", lambda c: c.list_tables(), "UnrecognizedClientException"),
+                 ("s3", lambda c: c.list_buckets(), "InvalidAccessKeyId")]
+        for service, call, code in cases:
+            with pytest.raises(ClientError) as refused:
+                call(client(service, url, other))
+            assert refused.value.response["Error"]["Code"] == code
+            assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        # The placeholder's key with a wrong secret: its signature does not verify, nothing is re-signed.
+        with pytest.raises(ClientError) as refused:
+            client("sts", url, sigv4.Credentials(PLACEHOLDER.access_key_id, "not-the-secret")).get_caller_identity()
+        assert refused.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+        with pytest.raises(ClientError) as refused:
+            client("dynamodb", url, sigv4.Credentials(PLACEHOLDER.access_key_id, "wrong")).list_tables()
+        assert refused.value.response["Error"]["Code"] == "InvalidSignatureException"
+    assert sum("refused" in line for line in log) == 5, log
+
+
+def test_an_assume_role_answer_never_reaches_the_client(moto_checked: tuple[str, sigv4.Credentials]) -> None:
+    upstream, real = moto_checked
+    with resigning(upstream, real) as (url, log):
+        sts = client("sts", url)
+        for call in (lambda: sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/r", RoleSessionName="ss"),
+                     lambda: sts.get_session_token(), lambda: sts.get_federation_token(Name="fed")):
+            with pytest.raises(ClientError) as refused:
+                call()
+            assert refused.value.response["Error"]["Code"] == "AccessDenied"
+            assert "carries credentials" in refused.value.response["Error"]["Message"]
+        with pytest.raises(ClientError) as refused:
+            client("iam", url).create_access_key(UserName="real")
+        assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert not any("AssumeRole" in line and " 200 " in line for line in log)
+
+
+def test_the_allow_list_is_checked_before_signing(moto_checked: tuple[str, sigv4.Credentials]) -> None:
+    upstream, real = moto_checked
+    with resigning(upstream, real, allow=("sts:GetCallerIdentity", "s3:Get*", "s3:ListBuckets", "sqs:*")) \
+            as (url, log):
+        assert client("sts", url).get_caller_identity()["Account"]
+        client("s3", url).list_buckets()
+        client("sqs", url).list_queues()
+        refusals = [("dynamodb", lambda c: c.list_tables(), "AccessDeniedException", "dynamodb:ListTables"),
+                    ("s3", lambda c: c.put_object(Bucket="boundary", Key="x", Body=b"x"), "AccessDenied",
+                     "s3:PutObject"),
+                    ("iam", lambda c: c.list_users(), "AccessDenied", "iam:ListUsers")]
+        for service, call, code, action in refusals:
+            with pytest.raises(ClientError) as refused:
+                call(client(service, url))
+            assert refused.value.response["Error"]["Code"] == code
+            assert action in refused.value.response["Error"]["Message"]

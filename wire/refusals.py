@@ -54,7 +54,8 @@ _CONTENT_TYPES = {"s3": "application/xml", "query": "text/xml", "ec2": "text/xml
 
 
 def protocol_of(service: str, headers: Iterable[tuple[str, str]], has_action: bool) -> Protocol:
-    """The protocol a request to `service` with `headers` speaks (`has_action`: an `Action` parameter)."""
+    """The protocol a request to `service` with `headers` speaks (`has_action`: an `Action` parameter, or a
+    form-encoded body that holds one)."""
     if service in S3_SERVICES:
         return "s3"
     if any(name.lower() == "x-amz-target" for name, _ in headers):

@@ -217,8 +217,8 @@ class ResigningProxy:
 
     def _refuse(self, request: sigv4.Request, started: float, kind: RefusalKind, service: str,
                 message: str) -> ProxyReply:
-        form = request.body if isinstance(request.body, bytes) else b""
-        has_action = any(k == "Action" for k, _ in parse_qsl(request.query or "")) or b"Action=" in form[:4096]
+        form = (request.header("content-type") or "").startswith("application/x-www-form-urlencoded")
+        has_action = form or any(k == "Action" for k, _ in parse_qsl(request.query or ""))
         status, headers, body = refusal(kind, protocol_of(service, request.headers, has_action), message,
                                         str(uuid.uuid4()))
         self.log(f"{request.method} {request.target} {status} {_ms(started)} ms: refused: {message}")
