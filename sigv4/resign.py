@@ -42,8 +42,9 @@ __all__ = ["PayloadMode", "decoded_body", "payload_mode", "resign", "RESIGNED_HE
 
 #: What the sender's `x-amz-content-sha256` says about its body (see the strategy above).
 PayloadMode = Literal["hash", "unsigned", "chunked", "whole"]
-#: Headers the re-signed request does not keep: the old signature and what the signer sets anew.
-RESIGNED_HEADERS = frozenset({"authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256",
+#: Headers the re-signed request does not keep: the old signature and what the signer sets anew (Host: the
+#: URL's).
+RESIGNED_HEADERS = frozenset({"host", "authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256",
                               "x-amz-region-set", "x-amz-decoded-content-length", "x-amz-trailer",
                               "content-length", "content-encoding"})
 #: Query parameters of a presigned URL that belong to its signature.

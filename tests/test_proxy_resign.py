@@ -9,9 +9,11 @@ reaches moto carries the real key's signatures, or is refused by moto.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import urllib.error
@@ -27,6 +29,7 @@ import pytest
 
 import sigv4
 from sigv4.integrations import static
+from wire.transport.intercept import CertificateAuthority
 from wire.transport.resign import Placeholder, ResigningProxy
 from wire.transport.server import LocalServer, ServeLimits
 from verifying_server import verifying_server
@@ -137,19 +140,35 @@ def test_aws_cli_copies_64_mib_up_and_down(
     assert any("UploadPart" in line or "partNumber=" in line for line in log), log
 
 
-def test_a_presigned_get_is_presigned_again_with_the_same_expiry() -> None:
+@pytest.mark.parametrize("mode", ["reverse", "https-proxy"])
+def test_a_presigned_get_is_presigned_again_with_the_same_expiry(mode: str, tmp_path: Path) -> None:
     """moto cannot check presigned URLs (its checker reads only the Authorization header): the upstream is the
     verifying server, which knows only the real key."""
     real = sigv4.Credentials("AKIDREALREALREAL", "real-secret-real-secret")
+    authority = CertificateAuthority(tmp_path, lambda: datetime.now(timezone.utc)) if mode == "https-proxy" else None
     with verifying_server({real.access_key_id: real}, s3=True) as upstream, \
-            resigning(upstream.url, real) as (url, log):
-        presigned = client("s3", url, signature_version="s3v4").generate_presigned_url(
-            "get_object", Params={"Bucket": "boundary", "Key": "small.txt"}, ExpiresIn=300)
-        status, body = send(sigv4.Request("GET", presigned))
+            resigning(upstream.url, real, authority=authority) as (url, log):
+        s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=None if authority else url,
+                          aws_access_key_id=PLACEHOLDER.access_key_id,
+                          aws_secret_access_key=PLACEHOLDER.secret_access_key,
+                          config=Config(signature_version="s3v4"))
+        presigned = s3.generate_presigned_url("get_object", Params={"Bucket": "boundary", "Key": "small.txt"},
+                                              ExpiresIn=300)
+        if authority is None:
+            status, body = send(sigv4.Request("GET", presigned))
+        else:
+            assert presigned.startswith("https://boundary.s3.amazonaws.com/small.txt?")
+            opener = urllib.request.build_opener(
+                urllib.request.ProxyHandler({"https": url}),
+                urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=authority.certificate_path)))
+            with opener.open(presigned, timeout=30) as answer:
+                status, body = answer.status, answer.read()
         assert status == 200, (body, log)
         assert json.loads(body)["key"] == "*" * len(real.access_key_id)  # the echo of the real key: masked
         sent = dict(parse_qsl(urlsplit(presigned).query))
-        received = dict(parse_qsl(urlsplit(upstream.received[-1].target).query))
+        target = urlsplit(upstream.received[-1].target)
+        received = dict(parse_qsl(target.query))
+        assert target.path == "/boundary/small.txt"
         assert received["X-Amz-Credential"].startswith(real.access_key_id + "/")
         assert (received["X-Amz-Date"], received["X-Amz-Expires"]) == (sent["X-Amz-Date"], "300")
 
@@ -250,3 +269,54 @@ def test_the_allow_list_is_checked_before_signing(moto_checked: tuple[str, sigv4
                 call(client(service, url))
             assert refused.value.response["Error"]["Code"] == code
             assert action in refused.value.response["Error"]["Message"]
+
+
+@pytest.fixture()
+def intercepting(moto_checked: tuple[str, sigv4.Credentials], tmp_path: Path,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, str], list[str]]]:
+    """The proxy in HTTPS_PROXY mode, every AWS host mapped to moto; the environment a client needs."""
+    upstream, real = moto_checked
+    authority = CertificateAuthority(tmp_path / "ca", lambda: datetime.now(timezone.utc))
+    with resigning(upstream, real, authority=authority) as (url, log):
+        env = {"HTTPS_PROXY": url, "AWS_CA_BUNDLE": str(authority.certificate_path)}
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        for name in ("NO_PROXY", "no_proxy", "https_proxy", "AWS_ENDPOINT_URL"):
+            monkeypatch.delenv(name, raising=False)
+        yield env, log
+
+
+def test_https_proxy_mode_with_boto3_and_the_aws_cli(intercepting: tuple[dict[str, str], list[str]],
+                                                     tmp_path: Path) -> None:
+    env, log = intercepting
+    aws = {"region_name": "us-east-1", "aws_access_key_id": PLACEHOLDER.access_key_id,
+           "aws_secret_access_key": PLACEHOLDER.secret_access_key}
+    assert boto3.client("sts", **aws).get_caller_identity()["Arn"].endswith(":user/real")
+    queue = boto3.client("sqs", **aws).create_queue(QueueName="intercepted")["QueueUrl"]
+    assert boto3.client("sqs", **aws).get_queue_url(QueueName="intercepted")["QueueUrl"] == queue
+    assert "TableNames" in boto3.client("dynamodb", **aws).list_tables()
+    s3 = boto3.client("s3", **aws)
+    s3.create_bucket(Bucket="intercepted")  # virtual-hosted: intercepted.s3.amazonaws.com, path-style to moto
+    data = os.urandom(1 << 20) * 64
+    (tmp_path / "up.bin").write_bytes(data)
+    done = awscli("s3", "cp", str(tmp_path / "up.bin"), "s3://intercepted/big.bin", env=env)
+    assert done.returncode == 0, done.stderr
+    done = awscli("s3", "cp", "s3://intercepted/big.bin", str(tmp_path / "down.bin"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "down.bin").read_bytes() == data
+    for host in ("sts.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com", "dynamodb.us-east-1.amazonaws.com",
+                 "intercepted.s3.amazonaws.com"):
+        assert any(line.startswith(f"CONNECT {host}:443 200") for line in log), host
+
+
+def test_https_proxy_mode_refuses_other_hosts_and_tunnels_nothing(
+        intercepting: tuple[dict[str, str], list[str]]) -> None:
+    env, log = intercepting
+    proxy = urlsplit(env["HTTPS_PROXY"])
+    for target in ("example.com:443", "sqs.us-east-1.amazonaws.com:22", "amazonaws.com.example.org:443"):
+        connection = http.client.HTTPConnection(proxy.hostname, proxy.port, timeout=10)
+        connection.request("CONNECT", target)
+        answer = connection.getresponse()
+        assert answer.status == 403, target
+        assert b"tunnels nothing blind" in answer.read()
+        connection.close()

@@ -50,7 +50,7 @@ from wire.model import ModelError, load_model
 from wire.refusals import RefusalKind, protocol_of, refusal
 from wire.transport.client import TransportOptions
 from wire.transport.intercept import CertificateAuthority, connect_host
-from wire.transport.proxy import ProxyReply, SigningProxy, _ms, _upstream_url, tunnel_refusal
+from wire.transport.proxy import HOP_BY_HOP, ProxyReply, SigningProxy, _ms, forwarded_headers, _upstream_url, tunnel_refusal
 
 __all__ = ["Placeholder", "ResigningProxy", "parse_accept", "resigning_proxy"]
 
@@ -160,7 +160,12 @@ class ResigningProxy:
         try:
             url = self._url(request, service, region if isinstance(region, str) else region[0], bucket)
             credentials = resolved(self.credentials()).credentials
-            signed = resign(request, auth, credentials, url=url, service=service, region=region,
+            # Hop-by-hop headers stay on this hop; an answer that echoes the credentials comes uncompressed
+            # to be masked (as `SigningProxy.sign` does).
+            headers = forwarded_headers(request.headers, HOP_BY_HOP | {"accept-encoding"})
+            outgoing = sigv4.Request(request.method, request.target, [*headers, ("Accept-Encoding", "identity")],
+                                     request.body)
+            signed = resign(outgoing, auth, credentials, url=url, service=service, region=region,
                             now=datetime.now(timezone.utc), decoder=decoder)
         except sigv4.SigningError as err:
             return self._plain(request, started, 400, f"the proxy cannot re-sign this request: {err}")
