@@ -34,8 +34,8 @@ from .chunked_decode import ChunkData, ChunkedDecoder
 from .checksums import checksum_for_header
 from .errors import InvalidParameterError
 from .signed_auth import SignedAuth
-from .signer import presign, sign
-from .types import Credentials, Request, iter_body
+from .signer import Algorithm, presign, sign
+from .types import Body, Credentials, Request, iter_body
 from . import v2
 
 __all__ = ["PayloadMode", "decoded_body", "payload_mode", "resign", "RESIGNED_HEADERS"]
@@ -99,14 +99,14 @@ def resign(request: Request, auth: SignedAuth, credentials: Credentials, *, url:
     if kept_encoding:
         headers.append(("Content-Encoding", ",".join(kept_encoding)))
     s3 = service in S3_SERVICES
-    algorithm = "v4a" if auth.version == "v4a" else "v4"
+    algorithm: Algorithm = "v4a" if auth.version == "v4a" else "v4"
     regions = region if isinstance(region, str) else ",".join(region)
     if auth.version == "v2":
         body = b"".join(iter_body(request.body))
         unsigned = Request(request.method, url, [*headers, ("Content-Length", str(len(body)))] if body else headers,
                            body)
-        method = auth.algorithm if auth.algorithm in v2.SIGNATURE_METHODS else "HmacSHA256"
-        return v2.sign(unsigned, credentials, timestamp=now, signature_method=method).request  # type: ignore[arg-type]
+        method: v2.SignatureMethod = "HmacSHA1" if auth.algorithm == "HmacSHA1" else "HmacSHA256"
+        return v2.sign(unsigned, credentials, timestamp=now, signature_method=method).request
     if auth.presigned:
         expires = int((auth.expires_at - auth.signing_time).total_seconds()) if auth.expires_at else None
         outgoing = Request(request.method, _without_presign(url), headers, request.body)
@@ -130,13 +130,13 @@ def resign(request: Request, auth: SignedAuth, credentials: Credentials, *, url:
                     s3=s3, payload=payload, chunk_size=chunk_size,
                     trailer_checksum=trailer.name if framing.trailer and trailer else None).request
     if mode == "whole":
-        body: bytes | Iterable[bytes] = b"".join(iter_body(request.body))
+        whole: Body = b"".join(iter_body(request.body))
         payload_hash = None
     else:
-        body = request.body
+        whole = request.body
         payload_hash = "UNSIGNED-PAYLOAD" if mode == "unsigned" else (request.header("x-amz-content-sha256") or "")
     if length is not None:
         headers.append(("Content-Length", length))
-    outgoing = Request(request.method, url, headers, body)
+    outgoing = Request(request.method, url, headers, whole)
     return sign(outgoing, credentials, region=regions, service=service, timestamp=now, algorithm=algorithm, s3=s3,
                 payload=payload_hash, content_sha256_header=mode != "whole" or s3).request

@@ -234,7 +234,11 @@ def test_a_request_signed_with_another_key_is_refused_in_the_services_protocol(
         with pytest.raises(ClientError) as refused:
             client("dynamodb", url, sigv4.Credentials(PLACEHOLDER.access_key_id, "wrong")).list_tables()
         assert refused.value.response["Error"]["Code"] == "InvalidSignatureException"
-    assert sum("refused" in line for line in log) == 5, log
+        # Not signed at all: refused as AWS refuses it.
+        status, body = send(sigv4.Request("POST", url + "/", [("Content-Type", "application/x-www-form-urlencoded")],
+                                          b"Action=GetCallerIdentity&Version=2011-06-15"))
+        assert (status, b"<Code>MissingAuthenticationToken</Code>" in body) == (403, True)
+    assert sum("refused" in line for line in log) == 6, log
 
 
 def test_an_assume_role_answer_never_reaches_the_client(moto_checked: tuple[str, sigv4.Credentials]) -> None:
@@ -320,3 +324,29 @@ def test_https_proxy_mode_refuses_other_hosts_and_tunnels_nothing(
         assert answer.status == 403, target
         assert b"tunnels nothing blind" in answer.read()
         connection.close()
+
+
+def test_sigv4a_and_sigv2_are_resigned_as_they_came_and_every_chunk_verifies_upstream() -> None:
+    """The verifying server (sigv4.verify, and every chunk and trailer signature of an aws-chunked body)
+    knows only the real key: what it accepts was re-signed with it, in the algorithm the client chose."""
+    real = sigv4.Credentials("AKIDREALREALREAL", "real-secret-real-secret")
+    now = datetime.now(timezone.utc)
+    data = os.urandom(100_000)
+    with verifying_server({real.access_key_id: real}, s3=True) as upstream, \
+            resigning(upstream.url, real) as (url, log):
+        for payload in ("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER", "UNSIGNED-PAYLOAD"):
+            signed = sigv4.sign(sigv4.Request("PUT", f"{url}/b/{payload}", [], data), PLACEHOLDER, region="*",
+                                service="s3", s3=True, algorithm="v4a", payload=payload, timestamp=now,
+                                chunk_size=16 * 1024, trailer_checksum="crc32c" if "TRAILER" in payload else None)
+            status, body = send(signed.request)
+            assert status == 200, (body, log)
+            verdict = json.loads(body)
+            assert (verdict["algorithm"], verdict["payload_hash"]) == ("AWS4-ECDSA-P256-SHA256", payload)
+            # Sent in 16 KiB chunks, re-chunked in the proxy's 64 KiB ones: two with data, the final empty one.
+            assert upstream.received[-1].body.count(b"chunk-signature=") == (3 if "STREAMING" in payload else 0)
+    with verifying_server({real.access_key_id: real}) as upstream, resigning(upstream.url, real) as (url, log):
+        form = sigv4.Request("POST", url + "/", [("Content-Type", "application/x-www-form-urlencoded")],
+                             b"Action=ListQueues&Version=2012-11-05")
+        status, body = send(sigv4.v2.sign(form, PLACEHOLDER, timestamp=now, signature_method="HmacSHA1").request)
+        assert status == 200, (body, log)
+        assert json.loads(body)["algorithm"] == "HmacSHA1"

@@ -34,6 +34,8 @@ EDGE_MODULES: dict[str, str] = {
     "wire.transport.calls": "`sigv4 call`: model and @file parameters, credentials and endpoint_url, signed now",
     "wire.transport.cloudfront_cli": "`sigv4 cloudfront`: the key files it names and the clock (expiry, verify time)",
     "wire.transport.rolesanywhere_cli": "`sigv4 credential-process rolesanywhere`: a profile's settings, CreateSession",
+    "wire.transport.resign": "`sigv4 proxy --resign`: the credential chain, the clock, request ids, botocore models",
+    "wire.transport.intercept": "`sigv4 proxy --intercept`: the local CA's files, TLS contexts minted per host (a lock)",
 }
 #: Adapters for other libraries' I/O (requests, httpx, credential files): edge by design.
 EDGE_PACKAGES = ("sigv4.integrations",)

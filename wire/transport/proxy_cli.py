@@ -52,8 +52,8 @@ def build(args: argparse.Namespace, env: Mapping[str, str], log: Callable[[str],
             raise ValueError(f"proxy: --{flag} is required (optional with --resign only)")
     if args.accept or args.allow or args.intercept:
         raise ValueError("proxy: --accept, --allow and --intercept belong to --resign")
-    app, first = proxy_for(args.upstream, args.service, args.region, args.profile, env, log, options)
-    return app, lambda url: (
-        f"sigv4 proxy: {url} -> {args.upstream} (service {args.service}, region {app.region}; credentials from "
+    plain, first = proxy_for(args.upstream, args.service, args.region, args.profile, env, log, options)
+    return plain, lambda url: (
+        f"sigv4 proxy: {url} -> {args.upstream} (service {args.service}, region {plain.region}; credentials from "
         f"{first.source}; bodies up to {args.max_body_bytes} bytes, --max-body-bytes"
         + (", except uploads with a Content-Length, streamed)" if args.service == "s3" else ")"))

@@ -46,7 +46,8 @@ from sigv4.resign import payload_mode, resign
 from sigv4.types import iter_body
 from wire.actions import allowed, is_credential_action, operation_name, rest_routes, Route
 from wire.endpoints import infer_scope, is_aws_host, s3_bucket_of, service_endpoint
-from wire.model import ModelError, load_model
+from wire.errors import ModelError
+from wire.model import load_model
 from wire.refusals import RefusalKind, protocol_of, refusal
 from wire.transport.client import TransportOptions
 from wire.transport.intercept import CertificateAuthority, connect_host
@@ -127,17 +128,17 @@ class ResigningProxy:
         if request.method == "CONNECT":
             return self._connect(request, started)
         try:
+            mode = payload_mode(request.headers)
+            if mode == "whole":  # bounded by the server's body limit (see relays_body); SigV2 signs a form body
+                request = request.with_body(b"".join(iter_body(request.body)))
             auth = sigv4.parse_auth(request)
-        except sigv4.VerificationError as err:
+        except (sigv4.SigningError, sigv4.VerificationError) as err:  # no signature, or a malformed one
             return self._refuse(request, started, "unsigned", self.service or "", str(err))
         service = self.service or auth.service or infer_scope(request.header("host"))[0] or ""
         placeholder = self.accept.get(auth.access_key_id)
         if placeholder is None:
             return self._refuse(request, started, "unknown-key", service,
                                 f"access key id {auth.access_key_id!r} is not a placeholder this proxy accepts")
-        mode = "whole" if auth.version == "v2" or auth.presigned else payload_mode(request.headers)
-        if mode == "whole":
-            request = request.with_body(b"".join(iter_body(request.body)))
         try:
             decoder = self._check(request, auth, placeholder, service, mode)
         except (sigv4.VerificationError, sigv4.SigningError) as err:
