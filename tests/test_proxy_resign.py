@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -350,3 +351,30 @@ def test_sigv4a_and_sigv2_are_resigned_as_they_came_and_every_chunk_verifies_ups
         status, body = send(sigv4.v2.sign(form, PLACEHOLDER, timestamp=now, signature_method="HmacSHA1").request)
         assert status == 200, (body, log)
         assert json.loads(body)["algorithm"] == "HmacSHA1"
+
+
+def test_sigv4_proxy_resign_on_the_command_line(moto_checked: tuple[str, sigv4.Credentials], tmp_path: Path) -> None:
+    upstream, real = moto_checked
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "HOME": str(tmp_path),
+           "XDG_STATE_HOME": str(tmp_path / "state"), "AWS_ACCESS_KEY_ID": real.access_key_id,
+           "AWS_SECRET_ACCESS_KEY": real.secret_access_key, "AWS_EC2_METADATA_DISABLED": "true"}
+    process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "proxy", "--resign", "--accept",
+                                f"{PLACEHOLDER.access_key_id}:{PLACEHOLDER.secret_access_key}", "--allow", "sts:Get*",
+                                "--intercept", "--upstream", upstream], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        banner = process.stderr.readline()
+        assert banner.startswith("sigv4 proxy --resign: http://127.0.0.1:"), banner
+        assert "re-signing requests signed by PLACEHOLDERKEY with credentials from env; allowed: sts:Get*" in banner
+        ca = process.stderr.readline().split("CA certificate ")[1].split()[0]
+        assert ca == str(tmp_path / "state" / "sigv4-toolkit" / "proxy-ca" / "ca.pem") and Path(ca).is_file()
+        url = banner.split()[3].rstrip(";")
+        assert client("sts", url).get_caller_identity()["Arn"].endswith(":user/real")
+        assert process.stderr.readline().startswith("POST / 200 ")
+        with pytest.raises(ClientError):
+            client("sqs", url).list_queues()
+        assert "refused: sqs:ListQueues: not in the proxy's --allow list" in process.stderr.readline()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    assert oct((Path(ca).parent / "ca-key.pem").stat().st_mode & 0o777) == "0o600"
