@@ -53,6 +53,12 @@ _MAX_TRAILER = 16 * 1024
 _HEX_SIZE = re.compile(rb"[0-9a-fA-F]{1,16}\Z")
 
 
+def unchecked(text: str, signature: str) -> bool:
+    """The verifier of a reader that checks the framing only (a re-signing proxy that trusts the sender's key
+    id): the decoder then skips each chunk's SHA-256, the one cost of a chunk signature."""
+    return True
+
+
 def hmac_verifier(key: bytes) -> Verifier:
     """SigV4: recompute the HMAC with the signing key; compare in constant time."""
     def verify(text: str, signature: str) -> bool:
@@ -240,6 +246,9 @@ class ChunkedDecoder:
     def _verify_chunk(self, data: bytes) -> str:
         if not self._framing.signed:
             return ""
+        if self._verify is unchecked:
+            self._previous = self._wire_signature.rstrip("*")
+            return self._previous
         assert self._scope is not None
         text = chunk_string_to_sign(self._scope, self._previous, hashlib.sha256(data).hexdigest())
         self._previous = self._check(text, self._wire_signature, "chunk")

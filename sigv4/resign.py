@@ -86,7 +86,7 @@ def _without_presign(target: str) -> str:
 
 def resign(request: Request, auth: SignedAuth, credentials: Credentials, *, url: str, service: str,
            region: str | tuple[str, ...], now: datetime, decoder: ChunkedDecoder | None = None,
-           chunk_size: int = 64 * 1024) -> Request:
+           chunk_size: int = 1 << 20) -> Request:
     """`request` (as received, signed as `auth` says) at `url` (the upstream's scheme://host/path?query,
     the presigned parameters dropped), signed with `credentials` the same way: same algorithm and payload
     mode; a presigned URL with the same signing time and expiry; a header signature at `now`. `region` is

@@ -96,6 +96,7 @@ def allowed(patterns: Iterable[str], action: str) -> bool:
     return any(fnmatchcase(action.lower(), pattern.lower()) for pattern in patterns)
 
 
+@lru_cache(maxsize=4096)
 def is_credential_action(action: str) -> bool:
     """Whether `action`'s answers carry credentials (`CREDENTIAL_ACTIONS`)."""
     return allowed(CREDENTIAL_ACTIONS, action)

@@ -251,10 +251,14 @@ class Connection:
                 and size is not None and (size or request.method in ("POST", "PUT", "PATCH")):
             added.append(("Content-Length", str(size)))
         target = request.url if self.proxy and self.scheme == "http" else request.target
-        self._send(h11.Request(method=request.method, target=target, headers=[*headers, *added]), sent)
+        head = h11.Request(method=request.method, target=target, headers=[*headers, *added])
+        if isinstance(body, bytes):  # one write for the whole request: one syscall and one wake-up of the server
+            self._send(sent, head, *([h11.Data(data=body)] if body else []), h11.EndOfMessage())
+            return added, connected
+        self._send(sent, head)
         for chunk in sigv4.types.iter_body(body):
-            self._send(h11.Data(data=chunk), sent)
-        self._send(h11.EndOfMessage(), sent)
+            self._send(sent, h11.Data(data=chunk))
+        self._send(sent, h11.EndOfMessage())
         return added, connected
 
     def _finish(self) -> None:
@@ -264,8 +268,8 @@ class Connection:
         else:
             self.close()
 
-    def _send(self, event: Any, sent: bytearray | None) -> None:
-        data = self._conn.send(event)
+    def _send(self, sent: bytearray | None, *events: Any) -> None:
+        data = b"".join(self._conn.send(event) or b"" for event in events)
         if data:
             if sent is not None:
                 sent += data

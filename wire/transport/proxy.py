@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 
 import sigv4
 from sigv4.integrations.credentials import ResolvedCredentials, default_chain
@@ -142,7 +143,7 @@ class SigningProxy:
                 started: float) -> ProxyReply:
         """Send `signed` (`request` as the proxy signed it with `credentials`) on this thread's connection to its
         host and relay the answer, `credentials` masked in it; a refused signature's diagnosis is logged."""
-        mask = CredentialMask.of(credentials)  # the client never sees the proxy's credentials echoed
+        mask = _mask_of(credentials)  # the client never sees the proxy's credentials echoed
         connection = self._connection(signed)
         try:
             response = self._stream(connection, signed)
@@ -196,6 +197,10 @@ class SigningProxy:
     def _failed(self, request: sigv4.Request, started: float, status: int, message: str) -> ProxyReply:
         self.log(f"{request.method} {request.target} {status} {_ms(started)} ms: {message}")
         return ProxyReply(status, (("Content-Type", "text/plain; charset=utf-8"),), message.encode("utf-8") + b"\n")
+
+
+#: The mask of the credentials signing now (they change only on a refresh): built once, not per request.
+_mask_of = lru_cache(maxsize=4)(CredentialMask.of)
 
 
 def tunnel_refusal(upstream: str, target: str) -> str:

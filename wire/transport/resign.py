@@ -39,7 +39,7 @@ from urllib.parse import parse_qsl
 
 import sigv4
 from sigv4.chunked import ChunkScope
-from sigv4.chunked_decode import ChunkedDecoder, decoder_for
+from sigv4.chunked_decode import ChunkedDecoder, decoder_for, unchecked
 from sigv4.integrations.credentials import default_chain
 from sigv4.integrations.resolved import CredentialProvider, ResolvedCredentials, resolved
 from sigv4.resign import payload_mode, resign
@@ -187,7 +187,7 @@ class ResigningProxy:
         declared = (request.header("x-amz-decoded-content-length") or "").strip()
         return ChunkedDecoder((request.header("x-amz-content-sha256") or "").strip(), seed_signature=auth.signature,
                               scope=ChunkScope(auth.algorithm, auth.amz_date, auth.credential_scope),
-                              verify=lambda text, signature: True, trailer=request.header("x-amz-trailer"),
+                              verify=unchecked, trailer=request.header("x-amz-trailer"),
                               decoded_length=int(declared) if declared.isdigit() else None)
 
     def _url(self, request: sigv4.Request, service: str, region: str, bucket: str | None) -> str:

@@ -1,0 +1,193 @@
+"""`sigv4 proxy --resign` against the same upstream reached directly: upload throughput, small requests/s, memory.
+
+    python3 benchmarks/bench_resign.py [--mib 1024] [--requests 4000] [--clients 16]
+
+One run of each, in this order:
+- a `--mib` MiB S3 upload signed `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER` in 64 KiB chunks (as our signer and
+  the SDKs' signed forms send it), sent directly with the real key, then through the proxy with the placeholder
+  key (the proxy decodes it and encodes it again with new seed, chunk and trailer signatures); MiB/s and ratio;
+- `--requests` small JSON requests (DynamoDB-style, X-Amz-Target) from `--clients` threads on kept-alive
+  connections, each request signed by its client, directly and through the proxy; requests/s and ratio;
+- the proxy's peak resident memory (VmHWM) after a 64 MiB upload and after the `--mib` one: flat in the body size.
+The upstream is a sink on loopback (its own process: reads each body, answers 200), so what is measured is the
+proxy, not an emulator; the proxy runs as users run it (`python3 cli.py proxy --resign ...`, its own process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sigv4  # noqa: E402
+
+REAL = sigv4.Credentials("AKIDREALBENCHMARK000", "real-benchmark-secret-real-benchmark-secret")
+PLACEHOLDER = sigv4.Credentials("PLACEHOLDER", "placeholder-secret")
+BLOCK = os.urandom(1 << 20)
+
+
+def sink(port_file: str) -> None:
+    """The upstream: reads each request's body (Content-Length) and answers 200, keep-alive, a thread a connection."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    Path(port_file).write_text(str(listener.getsockname()[1]))
+
+    def serve(conn: socket.socket) -> None:
+        view = memoryview(bytearray(1 << 20))
+        pending = b""
+        with conn:
+            while True:
+                while b"\r\n\r\n" not in pending:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    pending += data
+                head, _, pending = pending.partition(b"\r\n\r\n")
+                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), 0)
+                left = length - len(pending)
+                pending = pending[length:] if left <= 0 else b""
+                while left > 0:
+                    got = conn.recv_into(view, min(left, len(view)))
+                    if not got:
+                        return
+                    left -= got
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}")
+
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+
+def _start_sink(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port_file = tmp / "sink.port"
+    process = subprocess.Popen([sys.executable, __file__, "--sink", str(port_file)])
+    while not port_file.exists() or not port_file.read_text():
+        time.sleep(0.05)
+    return process, f"http://127.0.0.1:{port_file.read_text()}"
+
+
+def _start_proxy(upstream: str, tmp: Path) -> tuple[subprocess.Popen[str], str]:
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": REAL.access_key_id, "AWS_SECRET_ACCESS_KEY": REAL.secret_access_key,
+           "AWS_EC2_METADATA_DISABLED": "true", "XDG_STATE_HOME": str(tmp)}
+    process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "proxy", "--resign", "--accept",
+                                PLACEHOLDER.access_key_id, "--upstream", upstream, "--max-connections", "64"],
+                               env=env, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    banner = process.stderr.readline()
+    threading.Thread(target=lambda: [None for _ in process.stderr or ()], daemon=True).start()  # drain the log
+    return process, banner.split()[3].rstrip(";")
+
+
+def _blocks(mib: int) -> Iterator[bytes]:
+    for _ in range(mib):
+        yield BLOCK
+
+
+def _send(url: str, request: sigv4.Request, connection: http.client.HTTPConnection | None = None) -> int:
+    parts = urlsplit(url)
+    conn = connection or http.client.HTTPConnection(parts.hostname, parts.port, timeout=600)
+    conn.request(request.method, request.target, body=sigv4.types.iter_body(request.body)
+                 if not isinstance(request.body, bytes) else request.body,
+                 headers={n: v for n, v in request.headers if n.lower() != "host"}, encode_chunked=False)
+    answer = conn.getresponse()
+    answer.read()
+    if connection is None:
+        conn.close()
+    return answer.status
+
+
+def upload(url: str, creds: sigv4.Credentials, mib: int) -> float:
+    """Seconds for one `mib` MiB chunk-signed upload to `url`."""
+    request = sigv4.Request("PUT", f"{url}/bench/object", [("X-Amz-Decoded-Content-Length", str(mib << 20))],
+                            _blocks(mib))
+    signed = sigv4.sign(request, creds, region="us-east-1", service="s3", s3=True,
+                        payload="STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER", trailer_checksum="crc32",
+                        timestamp=datetime.now(timezone.utc)).request
+    started = time.perf_counter()
+    status = _send(url, signed)
+    assert status == 200, status
+    return time.perf_counter() - started
+
+
+def small_requests(url: str, creds: sigv4.Credentials, total: int, clients: int) -> float:
+    """Requests per second of `total` small signed JSON requests from `clients` threads."""
+    parts = urlsplit(url)
+    each = total // clients
+
+    def run() -> None:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        for _ in range(each):
+            request = sigv4.Request("POST", url + "/", [("Content-Type", "application/x-amz-json-1.0"),
+                                                        ("X-Amz-Target", "DynamoDB_20120810.GetItem")],
+                                    b'{"TableName":"t","Key":{"k":{"S":"v"}}}')
+            signed = sigv4.sign(request, creds, region="us-east-1", service="dynamodb",
+                                timestamp=datetime.now(timezone.utc)).request
+            assert _send(url, signed, conn) == 200
+        conn.close()
+
+    threads = [threading.Thread(target=run) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return each * clients / (time.perf_counter() - started)
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mib", type=int, default=1024)
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--sink", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.sink:
+        sink(args.sink)
+        return
+    import tempfile
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = Path(scratch)
+        sink_process, upstream = _start_sink(tmp)
+        proxy_process, proxy = _start_proxy(upstream, tmp)
+        try:
+            upload(proxy, PLACEHOLDER, 64)
+            small_rss = peak_rss_mib(proxy_process.pid)
+            direct = upload(upstream, REAL, args.mib)
+            through = upload(proxy, PLACEHOLDER, args.mib)
+            large_rss = peak_rss_mib(proxy_process.pid)
+            print(f"upload {args.mib} MiB chunk-signed with a trailer: direct {args.mib / direct:.0f} MiB/s, "
+                  f"through --resign {args.mib / through:.0f} MiB/s: {direct / through:.0%} of direct")
+            direct_rps = small_requests(upstream, REAL, args.requests, args.clients)
+            through_rps = small_requests(proxy, PLACEHOLDER, args.requests, args.clients)
+            print(f"small requests, {args.clients} clients: direct {direct_rps:.0f}/s, through --resign "
+                  f"{through_rps:.0f}/s: {through_rps / direct_rps:.0%} of direct")
+            print(f"proxy peak RSS: {small_rss:.0f} MiB after a 64 MiB upload, {large_rss:.0f} MiB after "
+                  f"{args.mib} MiB")
+        finally:
+            proxy_process.terminate()
+            proxy_process.wait(timeout=30)
+            sink_process.kill()
+            sink_process.wait()
+
+
+if __name__ == "__main__":
+    main()
