@@ -1,6 +1,6 @@
 """`sigv4 proxy --resign` against the same upstream reached directly: upload throughput, small requests/s, memory.
 
-    python3 benchmarks/bench_resign.py [--mib 1024] [--requests 4000] [--clients 16]
+    python3 benchmarks/bench_resign.py [--mib 1024] [--requests 4000] [--clients 16] [--upstream sink|moto]
 
 One run of each, in this order:
 - a `--mib` MiB S3 upload signed `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER` in 64 KiB chunks (as our signer and
@@ -9,8 +9,10 @@ One run of each, in this order:
 - `--requests` small JSON requests (DynamoDB-style, X-Amz-Target) from `--clients` threads on kept-alive
   connections, each request signed by its client, directly and through the proxy; requests/s and ratio;
 - the proxy's peak resident memory (VmHWM) after a 64 MiB upload and after the `--mib` one: flat in the body size.
-The upstream is a sink on loopback (its own process: reads each body, answers 200), so what is measured is the
-proxy, not an emulator; the proxy runs as users run it (`python3 cli.py proxy --resign ...`, its own process).
+The upstream (its own process, on loopback) is by default a sink that reads each body and answers 200, so that
+what is measured is the proxy's own cost; `--upstream moto` is moto's server instead (signature checks off), the
+emulator of the end-to-end tests. The proxy runs as users run it (`python3 cli.py proxy --resign ...`, its own
+process).
 """
 
 from __future__ import annotations
@@ -76,6 +78,32 @@ def _start_sink(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
     while not port_file.exists() or not port_file.read_text():
         time.sleep(0.05)
     return process, f"http://127.0.0.1:{port_file.read_text()}"
+
+
+def _start_moto() -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    bucket = sigv4.sign(sigv4.Request("PUT", f"{url}/bench"), REAL, region="us-east-1", service="s3", s3=True,
+                        timestamp=datetime.now(timezone.utc)).request
+    table = sigv4.Request("POST", url + "/", [("Content-Type", "application/x-amz-json-1.0"),
+                                              ("X-Amz-Target", "DynamoDB_20120810.CreateTable")],
+                          b'{"TableName":"t","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],'
+                          b'"AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],'
+                          b'"BillingMode":"PAY_PER_REQUEST"}')
+    for request in (bucket, sigv4.sign(table, REAL, region="us-east-1", service="dynamodb",
+                                       timestamp=datetime.now(timezone.utc)).request):
+        assert _send(url, request) == 200
+    return process, url
 
 
 def _start_proxy(upstream: str, tmp: Path) -> tuple[subprocess.Popen[str], str]:
@@ -158,6 +186,7 @@ def main() -> None:
     parser.add_argument("--mib", type=int, default=1024)
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--upstream", choices=("sink", "moto"), default="sink")
     parser.add_argument("--sink", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sink:
@@ -166,7 +195,7 @@ def main() -> None:
     import tempfile
     with tempfile.TemporaryDirectory() as scratch:
         tmp = Path(scratch)
-        sink_process, upstream = _start_sink(tmp)
+        sink_process, upstream = _start_sink(tmp) if args.upstream == "sink" else _start_moto()
         proxy_process, proxy = _start_proxy(upstream, tmp)
         try:
             upload(proxy, PLACEHOLDER, 64)
@@ -174,7 +203,7 @@ def main() -> None:
             direct = upload(upstream, REAL, args.mib)
             through = upload(proxy, PLACEHOLDER, args.mib)
             large_rss = peak_rss_mib(proxy_process.pid)
-            print(f"upload {args.mib} MiB chunk-signed with a trailer: direct {args.mib / direct:.0f} MiB/s, "
+            print(f"upstream {args.upstream}; upload {args.mib} MiB chunk-signed with a trailer: direct {args.mib / direct:.0f} MiB/s, "
                   f"through --resign {args.mib / through:.0f} MiB/s: {direct / through:.0%} of direct")
             direct_rps = small_requests(upstream, REAL, args.requests, args.clients)
             through_rps = small_requests(proxy, PLACEHOLDER, args.requests, args.clients)
