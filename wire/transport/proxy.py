@@ -123,6 +123,8 @@ class SigningProxy:
 
     def respond(self, request: sigv4.Request, source_ip: str) -> ProxyReply:
         started = time.perf_counter()
+        if request.method == "CONNECT":
+            return self._failed(request, started, 501, tunnel_refusal(self.upstream, request.target))
         try:
             signed = self.sign(request)
         except sigv4.SigningError as err:
@@ -176,6 +178,13 @@ class SigningProxy:
     def _failed(self, request: sigv4.Request, started: float, status: int, message: str) -> ProxyReply:
         self.log(f"{request.method} {request.target} {status} {_ms(started)} ms: {message}")
         return ProxyReply(status, (("Content-Type", "text/plain; charset=utf-8"),), message.encode("utf-8") + b"\n")
+
+
+def tunnel_refusal(upstream: str, target: str) -> str:
+    """What CONNECT is answered (501): the proxy forwards requests to one upstream; it opens no tunnels (a
+    tunnel's 2xx would leave nothing for the proxy to sign, and the connection no longer HTTP)."""
+    return (f"CONNECT {target}: sigv4 proxy opens no tunnels; it is a reverse proxy that signs requests for "
+            f"{upstream}: use its URL as the client's endpoint (e.g. --endpoint-url), not as HTTPS_PROXY")
 
 
 def proxy_for(upstream: str, service: str, region: str | None, profile: str | None, env: Mapping[str, str],
