@@ -318,3 +318,23 @@ def test_a_plus_in_the_query_goes_upstream_as_the_plus_it_was_signed_as() -> Non
             status, body = fetch(f"{url}/bucket?list-type=2&prefix=my+file&x=a%2Bb")
     assert status == 200, body
     assert upstream.received[0].target == "/bucket?list-type=2&prefix=my%2Bfile&x=a%2Bb"
+
+
+def test_connect_is_refused_with_501_and_never_forwarded() -> None:
+    """`CONNECT host:443` (a client told to use the proxy as HTTPS_PROXY) was signed and forwarded; an upstream's
+    2xx left the proxy's thread spinning on h11's PAUSED forever. A reverse proxy opens no tunnels."""
+    from local_http import http_server
+    with http_server() as (upstream, recorder), \
+            proxy(upstream, "execute-api", sigv4.Credentials("AKID", "secret")) as (url, log):
+        parts = urlsplit(url)
+        with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+            sock.sendall(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"
+                         b"GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+    refused, _, after = received.partition(b"HTTP/1.1 200 ")
+    assert refused.startswith(b"HTTP/1.1 501 ") and b"CONNECT example.com:443: sigv4 proxy opens no tunnels" in refused
+    assert b"not as HTTPS_PROXY" in refused and after.endswith(b"got 0")  # the connection serves on
+    assert [request.method for request, _ in recorder.requests] == [b"GET"]
+    assert log[0].startswith("CONNECT example.com:443 501 ")
