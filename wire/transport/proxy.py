@@ -131,8 +131,8 @@ class SigningProxy:
         started = time.perf_counter()
         if request.method == "CONNECT":
             return self._failed(request, started, 501, tunnel_refusal(self.upstream, request.target))
-        credentials = resolved(self.credentials()).credentials
         try:
+            credentials = resolved(self.credentials()).credentials
             signed = self.sign(request, credentials)
         except sigv4.SigningError as err:
             return self._failed(request, started, 400, f"the proxy cannot sign this request: {err}")

@@ -722,9 +722,6 @@ class LocalServer:
         connection.linger = stopping
         connection.started = False
         connection.deadline = time.monotonic() + self.limits.client_timeout
-        if keep:
-            self._free.free(connection.sock)
-            self._resume()
         self._send(connection, data)
         if connection.state is _READING and not connection.out:
             self._advance(connection)  # a pipelined request may be in already
@@ -769,6 +766,9 @@ class LocalServer:
             else:
                 self._close(connection)
         elif connection.state is _READING:
+            if connection.head is None:  # the answer is out (not a 100 Continue): free until the next head is in
+                self._free.free(connection.sock)
+                self._resume()
             self._watch(connection, selectors.EVENT_READ)
         elif connection.state is _WAITING:  # a 100 Continue went out late: nothing to watch until the answer
             self._watch(connection, 0)
