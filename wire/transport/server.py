@@ -94,6 +94,10 @@ _TICK = 0.1  # seconds between checks of the connections' deadlines
 #: waits for the next turn instead of holding every other client up for as long as its bytes take.
 _EVENTS_PER_TURN = 256
 _READ_SIZE = 65536
+#: Connections the kernel completes before they are accepted (Python's default is 128). A burst larger than the
+#: backlog has SYNs dropped, and each client so dropped waits a 1 s retransmission; the loop accepts (reclaiming
+#: free slots) as fast as connections come, so a deep backlog is drained, not filled.
+_BACKLOG = 1024
 
 
 class _Budget:
@@ -331,7 +335,8 @@ class LocalServer:
     def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0,
                  limits: ServeLimits = ServeLimits()) -> None:
         self.app, self.limits = app, limits
-        self._listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+        self._listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET,
+                                              backlog=_BACKLOG)
         self._listener.setblocking(False)
         self.host, self.port = self._listener.getsockname()[:2]
         self._streaming = bool(getattr(app, "streaming", False))
