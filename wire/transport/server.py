@@ -14,7 +14,9 @@ proxy) reads the request body as it arrives and blocks on its upstream:
 each of its connections is served by a thread of its own, under the same
 limits. The HTTP layer refuses what never reaches the app (400 malformed,
 408 slow, 413 body, 431 head, 503 budget) and lingers after a refusal so the
-client reads it.
+client reads it. At the connection limit, the connection that has been free
+longest (idle, or its request head still arriving) is closed for the new
+client (`wire.transport.slots`), so idle and slow clients keep no one out.
 """
 
 from __future__ import annotations
