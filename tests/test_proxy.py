@@ -378,7 +378,8 @@ def echoing_upstream() -> Iterator[str]:
                 body = (f"<Error><Code>SignatureDoesNotMatch</Code><AWSAccessKeyId>{akid}</AWSAccessKeyId>"
                         f"<CanonicalRequest>{canonical}</CanonicalRequest>"
                         f"<CanonicalRequestBytes>{hexdump}</CanonicalRequestBytes></Error>").encode()
-                self._answer(403, body, [("X-Echo-Token", token), ("Content-Length", str(len(body)))])
+                self._answer(403, body, [("X-Echo-Token", token), ("X-Amz-Security-Token", token),
+                                         ("Content-Length", str(len(body)))])
             elif self.path == "/redirect":
                 self._answer(307, b"", [("Location", f"https://b.s3.amazonaws.com/k?X-Amz-Security-Token="
                                                      f"{quote(token, safe='')}&X-Amz-Credential={akid}%2F"),
@@ -466,3 +467,20 @@ def test_a_secret_split_anywhere_between_relayed_chunks_is_masked_and_nothing_el
     for cut in range(len(text) + 1):
         assert b"".join(mask.stream(iter([text[:cut], text[cut:]]))) == expected, cut
     assert b"".join(mask.stream(text[i:i + 1] for i in range(len(text)))) == expected  # a byte at a time
+
+
+def test_short_dummy_credentials_are_masked_in_their_places_only() -> None:
+    """`test`-style credentials are masked where an answer echoes them (token header, token line, access key
+    id element), not wherever their text occurs (a literal rule would turn `/test-bucket/` into `/****-bucket/`)."""
+    with echoing_upstream() as upstream, \
+            proxy(upstream, "s3", sigv4.Credentials("AKIDEXAMPLE", "secret", "dummy")) as (url, log):
+        parts = urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        connection.request("GET", "/denied")
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+    assert response.status == 403 and response.getheader("X-Amz-Security-Token") == "****"
+    assert b"x-amz-security-token:****" in body and b"<AWSAccessKeyId>****</AWSAccessKeyId>" in body
+    assert b"dummy" not in body and b"AKIDEXAMPLE" not in body
+    assert _echoes("dummy")[2] not in body and b" 3a 2a 2a 2a 2a 0a" in body  # the hex dump's token line: ":****\n"

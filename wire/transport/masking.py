@@ -6,9 +6,10 @@ S3's also its bytes in hex, and the access key id), and an echo service or a
 redirect may carry the token in a header or a body of any status. The proxy
 signs with credentials its client must not learn, so every relayed answer is
 masked, by two rules (`sigv4.redact`'s):
-- the places: a session token in its header, parameter and HAR places, and the
-  proxy's access key id in `Credential=<id>/` and `<AWSAccessKeyId>`, in
-  headers and in error bodies (read whole, small, text);
+- the places: a session token in its header, parameter and HAR places (also
+  inside S3's hex dump), and the proxy's access key id in `Credential=<id>/`
+  and `<AWSAccessKeyId>`, in headers and in error bodies (read whole, small,
+  text);
 - the literal forms of the proxy's own secrets long enough that a match cannot
   be a coincidence (`LITERAL_MIN`; real access key ids are 20 characters,
   tokens hundreds): raw, percent-encoded and as S3's hex dump, in every
@@ -59,8 +60,8 @@ class CredentialMask:
         return cls(credentials.access_key_id, tuple(sorted(forms, key=len, reverse=True)))
 
     def headers(self, headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-        """`headers` with the credentials masked in their values."""
-        return tuple((name, self._text(value)) for name, value in headers)
+        """`headers` with the credentials masked in their values (a token header's value whole)."""
+        return tuple((name, MASK if name.lower() in _TOKEN_HEADERS else self._text(value)) for name, value in headers)
 
     def body(self, body: bytes) -> bytes:
         """A whole body (an error: small, text) with the credentials masked, by place and literally."""
@@ -83,14 +84,31 @@ class CredentialMask:
             yield carry
 
     def _text(self, text: str) -> str:
-        text = _ACCESS_KEY_PLACES.sub(lambda m: m[1] + MASK if m[2] == self.access_key_id else m[0], mask_tokens(text))
+        text = _HEX_DUMP.sub(lambda m: m[1] + _hex(self._places(_unhex(m[2]))) + m[3], text)
+        text = self._places(text)
         return self._literal(text.encode("latin-1")).decode("latin-1") if self.forms else text
+
+    def _places(self, text: str) -> str:
+        return _ACCESS_KEY_PLACES.sub(lambda m: m[1] + MASK if m[2] == self.access_key_id else m[0], mask_tokens(text))
 
     def _literal(self, data: bytes) -> bytes:
         for form in self.forms:
             if form in data:
                 data = data.replace(form, b"*" * len(form))
         return data
+
+
+_TOKEN_HEADERS = frozenset({"x-amz-security-token", "x-amz-s3session-token"})
+# S3's hex dump of the canonical request it expected, masked by place as the text is.
+_HEX_DUMP = re.compile(r"(<CanonicalRequestBytes>)((?:[0-9a-fA-F]{2} ?)+)(</CanonicalRequestBytes>)")
+
+
+def _unhex(dump: str) -> str:
+    return bytes.fromhex(dump).decode("latin-1")
+
+
+def _hex(text: str) -> str:
+    return " ".join(f"{byte:02x}" for byte in text.encode("latin-1"))
 
 
 # An access key id where answers echo one: an echoed Authorization header, S3's error XML.
