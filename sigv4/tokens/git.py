@@ -2,7 +2,8 @@
 
 Strategy: as `git-remote-codecommit` and `aws codecommit credential-helper`
 do, sign by hand the canonical request `GIT /v1/repos/<repo>` with only
-`host` signed and an empty payload hash line, for `codecommit`; the password
+`host` signed and an empty payload hash line, for `codecommit` (the
+string-to-sign's time has no `Z`); the password
 is the signing time without its `Z` + `Z` + the signature, the user name the
 access key id (and `%<session token>` with temporary credentials). The token
 is the URL git-remote-codecommit hands to git, with both in its user info.
@@ -45,6 +46,8 @@ def codecommit(repository: str, credentials: Credentials, region: str, timestamp
     if not _REPOSITORY.match(check_text("repository", repository)):
         raise InvalidParameterError(f"repository: {repository!r} must be 1..100 letters, digits, '.', '_' or '-'")
     host, path, when = codecommit_host(check_text("region", region)), f"/v1/repos/{repository}", amz_date(timestamp)
-    _, signature = sign_text(codecommit_canonical(path, host), credentials, region, CODECOMMIT_SERVICE, when[:8], when)
+    # The string-to-sign writes the time without its `Z` (botocore's SigV4Auth over the helper's own timestamp).
+    _, signature = sign_text(codecommit_canonical(path, host), credentials, region, CODECOMMIT_SERVICE, when[:8],
+                             when[:-1])
     user = credentials.access_key_id + (f"%{credentials.session_token}" if credentials.session_token else "")
     return f"https://{quote(user, safe='')}:{when}{signature}@{host}{path}"
