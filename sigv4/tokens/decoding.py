@@ -207,7 +207,7 @@ def looks_like_token(text: str) -> bool:
     A broken token given to `sigv4 explain` should be reported as a token, not as a file that cannot be read.
     """
     text = text.strip()
-    return (text.startswith((EKS_PREFIX, BEDROCK_PREFIX, "{", "signature="))
+    return (text.startswith((EKS_PREFIX, BEDROCK_PREFIX, "{", "signature=")) or "@git-codecommit." in text
             or (" " not in text and "?" in text and "Action=" in text) or is_token(text))
 
 
