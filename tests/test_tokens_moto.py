@@ -46,11 +46,11 @@ def moto_sts() -> Iterator[tuple[int, dict[str, Credentials]]]:
         setup = dict(endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
                      aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="unchecked")
         iam = boto3.client("iam", **setup)
-        iam.create_user(UserName="alice")
-        iam.put_user_policy(UserName="alice", PolicyName="all", PolicyDocument=ADMIN)
-        key = iam.create_access_key(UserName="alice")["AccessKey"]
-        role = iam.create_role(RoleName="mongo-app", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
-        iam.put_role_policy(RoleName="mongo-app", PolicyName="all", PolicyDocument=ADMIN)
+        iam.create_user(UserName="tokens-alice")
+        iam.put_user_policy(UserName="tokens-alice", PolicyName="all", PolicyDocument=ADMIN)
+        key = iam.create_access_key(UserName="tokens-alice")["AccessKey"]
+        role = iam.create_role(RoleName="tokens-app", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+        iam.put_role_policy(RoleName="tokens-app", PolicyName="all", PolicyDocument=ADMIN)
         alice = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
         sts = boto3.client("sts", **{**setup, "aws_access_key_id": alice.access_key_id,
                                      "aws_secret_access_key": alice.secret_access_key})
@@ -79,7 +79,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
-@pytest.mark.parametrize("who, arn", [("long-term", ":user/alice"), ("session", ":assumed-role/mongo-app/s1")])
+@pytest.mark.parametrize("who, arn", [("long-term", ":user/tokens-alice"), ("session", ":assumed-role/tokens-app/s1")])
 def test_mongodb_payload_is_accepted_by_sts(moto_sts: tuple[int, dict[str, Credentials]], who: str,
                                             arn: str) -> None:
     port, creds = moto_sts
@@ -92,7 +92,7 @@ def test_mongodb_payload_is_accepted_by_sts(moto_sts: tuple[int, dict[str, Crede
     assert status == 403 and "SignatureDoesNotMatch" in body, body
 
 
-@pytest.mark.parametrize("who, arn", [("long-term", ":user/alice"), ("session", ":assumed-role/mongo-app/s1")])
+@pytest.mark.parametrize("who, arn", [("long-term", ":user/tokens-alice"), ("session", ":assumed-role/tokens-app/s1")])
 @pytest.mark.parametrize("server_id", [None, "vault.example.com"])
 def test_vault_login_body_is_accepted_by_sts(moto_sts: tuple[int, dict[str, Credentials]], who: str, arn: str,
                                              server_id: str | None) -> None:
