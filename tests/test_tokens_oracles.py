@@ -26,7 +26,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigv4 import Credentials, InvalidParameterError, tokens, verify
+from sigv4 import Credentials, InvalidParameterError, SigningError, tokens, verify
 
 pytest.importorskip("botocore", reason="botocore is in the test extra")
 from botocore.auth import SigV4QueryAuth  # noqa: E402
@@ -99,6 +99,15 @@ def test_keyspaces_equals_cassandra_sigv4(creds: Credentials, region: str, when:
     report = tokens.describe(expected, when)
     assert report.ok and report.expires_at == report.auth.signing_time + timedelta(seconds=900)  # type: ignore[union-attr]
     assert (creds.session_token is not None) == expected.endswith(f",session_token={creds.session_token}")
+
+
+def test_keyspaces_time_is_milliseconds_never_1000() -> None:
+    # cassandra-sigv4 would write `.1000Z` here (round(999.7)); the answer keeps a well-formed time instead.
+    assert tokens.keyspaces_timestamp(NOW.replace(microsecond=999700)) == "2024-02-29T23:59:58.999Z"
+    assert tokens.keyspaces_timestamp(NOW.replace(microsecond=1600)) == "2024-02-29T23:59:58.002Z"
+    with pytest.raises(SigningError, match="^timestamp: naive"):
+        tokens.keyspaces("0123456789abcdefghijklmnopqrstuv", Credentials(KEY_ID, SECRET), "us-east-1",
+                         NOW.replace(tzinfo=None))
 
 
 def test_keyspaces_bad_nonce_names_the_field() -> None:

@@ -242,18 +242,18 @@ _MUST_SIGN: dict[str, tuple[str, str]] = {
 def _scope_problems(token: DecodedToken, auth: SignedAuth) -> list[str]:
     problems = []
     kind, expected = token.kind, RECIPES[token.kind].service
+    authority = token.request.authority if token.request else ""
     if auth.service != expected:
         problems.append(f"scope: service {auth.service!r}, but a {kind} token is signed for {expected!r}")
     if auth.scope_date != auth.signing_time.strftime("%Y%m%d"):
         problems.append(f"scope: date {auth.scope_date} is not the signing date {auth.signing_time:%Y%m%d}")
-    host_region = region_in_host(token.request.authority) if token.request else None
+    host_region = region_in_host(authority)
     if host_region and auth.regions and host_region != auth.regions[0]:
-        problems.append(f"scope: region {auth.regions[0]!r}, but the host {token.request.authority} "  # type: ignore[union-attr]
-                        f"is in {host_region!r}")
+        problems.append(f"scope: region {auth.regions[0]!r}, but the host {authority} is in {host_region!r}")
     header, why = _MUST_SIGN.get(kind, ("", ""))
     if header and header not in auth.signed_headers:
         problems.append(f"signed headers: {header} is not signed; {why}")
-    if kind == "neptune" and token.request and ":" not in token.request.authority:
+    if kind == "neptune" and ":" not in authority:
         problems.append("Host: no port; Neptune signs host:port (usually :8182)")
     return problems
 
