@@ -27,6 +27,5 @@ __all__ = ["DSQL_EXPIRES", "EKS_CLUSTER_HEADER", "EKS_EXPIRES", "EKS_PREFIX", "E
            "KEYSPACES_INITIAL_RESPONSE", "KINDS", "MAKERS", "MSK_EXPIRES", "MSK_USER_AGENT", "RDS_EXPIRES", "RECIPES",
            "STS_API_VERSION", "Arg", "DecodedToken", "Recipe", "TokenKind", "TokenReport", "bedrock", "codecommit",
            "decode", "describe", "dsql", "eks", "elasticache", "is_token", "issue", "keyspaces", "keyspaces_timestamp",
-           "looks_like_token",
-           "memorydb", "mongodb", "mongodb_region", "mongodb_sts_request", "msk", "neptune", "rds", "region_in_host",
-           "render_report", "ses_smtp", "sts_host", "vault", "vault_sts_request"]
+           "looks_like_token", "memorydb", "mongodb", "mongodb_region", "mongodb_sts_request", "msk", "neptune", "rds",
+           "region_in_host", "render_report", "ses_smtp", "sts_host", "vault", "vault_sts_request"]

@@ -32,7 +32,7 @@ EKS_CLUSTER_HEADER = "x-k8s-aws-id"
 MONGODB_STS_HOST = "sts.amazonaws.com"
 MONGODB_NONCE_HEADER = "X-MongoDB-Server-Nonce"
 MONGODB_NONCE_BYTES = 64  # the client's 32 random bytes, then the server's 32
-#: hvac (and Vault's own CLI without a region) sign for the global STS endpoint.
+#: hvac signs for the global STS endpoint, whatever the region of the scope.
 VAULT_STS_HOST = "sts.amazonaws.com"
 VAULT_SERVER_ID_HEADER = "X-Vault-AWS-IAM-Server-ID"
 _VAULT_CONTENT_TYPE = FORM_CONTENT_TYPE + "; charset=utf-8"
