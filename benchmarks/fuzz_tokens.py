@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
-import hmac
 import json
 import random
 import string
@@ -28,10 +26,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the repository, and the oracles' glue the suite uses
 
-import bson  # noqa: E402
-import pymongo_auth_aws  # noqa: E402
 from aws_bedrock_token_generator import token_generator  # noqa: E402
 from botocore.auth import SigV4QueryAuth  # noqa: E402
 from botocore.awsrequest import AWSRequest  # noqa: E402
@@ -42,24 +39,12 @@ from git_remote_codecommit import git_url  # noqa: E402
 from hvac.api.auth_methods.aws import Aws  # noqa: E402
 
 from sigv4 import Credentials, tokens  # noqa: E402
+from token_oracles import documented_smtp_password, mongodb_context, mongodb_final_payload  # noqa: E402
 
 # Kept in a tuple: freezegun stops time.perf_counter, and swaps any module global that names it.
 _CLOCK = (time.perf_counter,)
 REGIONS = ["us-east-1", "us-west-2", "eu-west-3", "ap-northeast-2", "sa-east-1", "us-gov-west-1", "cn-north-1"]
 B64 = string.ascii_letters + string.digits + "+/"
-
-
-class MongoContext(pymongo_auth_aws.AwsSaslContext):  # type: ignore[misc]
-    """pymongo-auth-aws with the BSON pieces pymongo injects (pymongo/synchronous/auth_aws.py)."""
-
-    def binary_type(self):  # type: ignore[no-untyped-def]
-        return bson.binary.Binary
-
-    def bson_encode(self, doc):  # type: ignore[no-untyped-def]
-        return bson.encode(doc)
-
-    def bson_decode(self, data):  # type: ignore[no-untyped-def]
-        return bson.decode(data)
 
 
 def _text(rng: random.Random, alphabet: str, low: int, high: int) -> str:
@@ -99,11 +84,9 @@ def keyspaces(rng: random.Random, clock: object) -> tuple[object, object]:
 def mongodb(rng: random.Random, clock: object) -> tuple[object, object]:
     creds, region, when = _case(rng)
     host = rng.choice(["sts.amazonaws.com", f"sts.{region}.amazonaws.com", "localhost"])
-    context = MongoContext(pymongo_auth_aws.AwsCredential(creds.access_key_id, creds.secret_access_key,
-                                                          creds.session_token))
+    context = mongodb_context(creds.access_key_id, creds.secret_access_key, creds.session_token)
     clock.move_to(when)  # type: ignore[attr-defined]
-    nonce = bson.decode(context.step(None))["r"] + rng.randbytes(32)
-    theirs = bytes(context.step(bson.encode({"s": bson.binary.Binary(nonce), "h": host})))
+    nonce, theirs = mongodb_final_payload(context, rng.randbytes(32), host)
     return base64.b64decode(tokens.mongodb(nonce, creds, when, host)), theirs
 
 
@@ -126,18 +109,10 @@ def codecommit(rng: random.Random, clock: object) -> tuple[object, object]:
     return tokens.codecommit(repository, creds, region, when), git_url(repository, "v1", region, _boto(creds))
 
 
-def _documented_smtp_password(secret: str, region: str) -> str:
-    """smtp_credentials_generate.py's calculate_key, from the Amazon SES developer guide."""
-    signature = hmac.new(("AWS4" + secret).encode("utf-8"), b"11111111", hashlib.sha256).digest()
-    for part in (region, "ses", "aws4_request", "SendRawEmail"):
-        signature = hmac.new(signature, part.encode("utf-8"), hashlib.sha256).digest()
-    return base64.b64encode(bytes([0x04]) + signature).decode("utf-8")
-
-
 def ses_smtp(rng: random.Random, clock: object) -> tuple[object, object]:
     creds, region, _ = _case(rng)
     secret = _text(rng, B64 + string.punctuation + "é€", 1, 80)
-    return tokens.ses_smtp(Credentials(creds.access_key_id, secret), region), _documented_smtp_password(secret, region)
+    return tokens.ses_smtp(Credentials(creds.access_key_id, secret), region), documented_smtp_password(secret, region)
 
 
 def memorydb(rng: random.Random, clock: object) -> tuple[object, object]:

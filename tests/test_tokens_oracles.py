@@ -27,6 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sigv4 import Credentials, InvalidParameterError, SigningError, tokens, verify
+from token_oracles import documented_smtp_password, mongodb_context, mongodb_final_payload
 
 pytest.importorskip("botocore", reason="botocore is in the test extra")
 from botocore.auth import SigV4QueryAuth  # noqa: E402
@@ -117,24 +118,6 @@ def test_keyspaces_bad_nonce_names_the_field() -> None:
 
 # -- MONGODB-AWS ---------------------------------------------------------------------------------------------------
 
-def _pymongo_context(creds: Credentials):  # type: ignore[no-untyped-def]
-    """pymongo-auth-aws's context with the BSON pieces pymongo itself injects (pymongo/synchronous/auth_aws.py)."""
-    pymongo_auth_aws = pytest.importorskip("pymongo_auth_aws", reason="pymongo-auth-aws is in the test extra")
-    bson = pytest.importorskip("bson", reason="pymongo (bson) is in the test extra")
-
-    class Context(pymongo_auth_aws.AwsSaslContext):  # type: ignore[misc]
-        def binary_type(self):  # type: ignore[no-untyped-def]
-            return bson.binary.Binary
-
-        def bson_encode(self, doc):  # type: ignore[no-untyped-def]
-            return bson.encode(doc)
-
-        def bson_decode(self, data):  # type: ignore[no-untyped-def]
-            return bson.decode(data)
-
-    return Context(pymongo_auth_aws.AwsCredential(creds.access_key_id, creds.secret_access_key, creds.session_token)), bson
-
-
 _sts_hosts = st.sampled_from(["sts.amazonaws.com", "sts.us-west-2.amazonaws.com", "sts.eu-central-1.amazonaws.com",
                               "localhost", "sts.cn-north-1.amazonaws.com.cn"])
 
@@ -142,16 +125,15 @@ _sts_hosts = st.sampled_from(["sts.amazonaws.com", "sts.us-west-2.amazonaws.com"
 @FEW
 @given(creds=_credentials, when=_times, host=_sts_hosts, server_half=st.binary(min_size=32, max_size=32))
 def test_mongodb_equals_pymongo_auth_aws(creds: Credentials, when: datetime, host: str, server_half: bytes) -> None:
-    context, bson = _pymongo_context(creds)
+    pytest.importorskip("pymongo_auth_aws", reason="pymongo-auth-aws is in the test extra")
+    pytest.importorskip("bson", reason="pymongo (bson) is in the test extra")
     with freeze_time(when):
-        first = bson.decode(context.step(None))
-        server_nonce = first["r"] + server_half
-        expected = context.step(bson.encode({"s": bson.binary.Binary(server_nonce), "h": host}))
+        context = mongodb_context(creds.access_key_id, creds.secret_access_key, creds.session_token)
+        server_nonce, expected = mongodb_final_payload(context, server_half, host)
     ours = tokens.mongodb(server_nonce, creds, when, host)
-    assert base64.b64decode(ours) == bytes(expected)
+    assert base64.b64decode(ours) == expected
     assert tokens.mongodb(base64.b64encode(server_nonce).decode(), creds, when, host) == ours
-    fields = bson.decode(bytes(expected))
-    assert fields.get("t") == creds.session_token
+    assert context.bson_decode(expected).get("t") == creds.session_token
     report = tokens.describe(ours, when)
     assert report.ok and report.auth is not None and report.auth.regions == (tokens.mongodb_region(host),)
     assert "x-mongodb-server-nonce" in report.auth.signed_headers
@@ -241,21 +223,11 @@ def test_ses_smtp_reproduces_aws_published_example() -> None:
     assert tokens.ses_smtp(creds, "us-east-2") == "BMPPgbAHoFVbze1Ud0oA5uNdXRwUXUZ+qOwphGJbl/cS"
 
 
-def _documented_smtp_password(secret: str, region: str) -> str:
-    """`calculate_key` from smtp_credentials_generate.py in the Amazon SES developer guide, as published."""
-    def sign(key: bytes, msg: str) -> bytes:
-        return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
-    signature = sign(("AWS4" + secret).encode("utf-8"), "11111111")
-    for part in (region, "ses", "aws4_request", "SendRawEmail"):
-        signature = sign(signature, part)
-    return base64.b64encode(bytes([0x04]) + signature).decode("utf-8")
-
-
 @FEW
 @given(secret=_secrets | st.text(min_size=1, max_size=60), region=_regions)
 def test_ses_smtp_equals_the_documented_algorithm(secret: str, region: str) -> None:
     password = tokens.ses_smtp(Credentials(KEY_ID, secret), region)
-    assert password == _documented_smtp_password(secret, region)
+    assert password == documented_smtp_password(secret, region)
     report = tokens.describe(password, NOW)
     assert report.token.kind == "ses_smtp" and report.ok and report.expires_at is None
 
