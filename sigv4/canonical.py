@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
-from urllib.parse import quote, unquote, unquote_plus
+from urllib.parse import quote, unquote_to_bytes
 
-from .errors import InvalidHeaderError, InvalidParameterError
+from .errors import InvalidHeaderError, InvalidParameterError, SigningError
 from .redact import mask_token_params
 
 #: Signing names whose requests AWS canonicalizes with S3's rules (no path
@@ -112,7 +112,22 @@ def uri_encode(text: str, *, keep_slash: bool) -> str:
 
 @lru_cache(maxsize=4096)
 def _quote(text: str, keep_slash: bool) -> str:
-    return quote(text, safe="/~" if keep_slash else "~")
+    # A lone surrogate \udc80-\udcff stands for a byte that is not UTF-8 (a server reads the wire that way,
+    # `surrogateescape`, and so does `query_pairs`): it encodes back to that byte.
+    return quote(wire_bytes(text, "URI component"), safe="/~" if keep_slash else "~")
+
+
+def wire_bytes(text: str, where: str, error: type[SigningError] = InvalidParameterError) -> bytes:
+    """The bytes `text` stands for: UTF-8, a lone surrogate \udc80-\udcff being the byte it escapes (how a
+    server reads bytes that are not UTF-8: `surrogateescape`).
+
+    Raises `error` (naming `where`) for any other lone surrogate: no byte string reads as it.
+    """
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as err:
+        raise error(f"{where} {text[:80]!r}: lone surrogate U+{ord(text[err.start]):04X} at offset {err.start} "
+                    "is not text and stands for no byte") from None
 
 
 def normalize_path(path: str) -> str:
@@ -166,15 +181,35 @@ def canonical_uri(path: str, rules: CanonicalRules) -> str:
 def query_pairs(query: str, *, plus_is_space: bool = False) -> list[tuple[str, str]]:
     """Decode a raw query string into (name, value) pairs, order and repeats kept.
 
-    `?x` and `?x=` both give `("x", "")`; empty `&&` parts are dropped.
+    `?x` and `?x=` both give `("x", "")`; empty `&&` parts are dropped. The decoding loses nothing: each
+    `%XX` becomes its byte (an invalid escape such as `%ZZ` stays as written), `+` becomes a space only
+    when `plus_is_space`, and the bytes read as UTF-8 with any byte that is not UTF-8 kept as a lone
+    surrogate (`surrogateescape`, see `query_bytes`). So two queries whose decoded bytes differ never
+    give equal pairs, and the canonical query (`canonical_query`) tells them apart too. This is the one
+    reading of a query that verification canonicalizes: a server acts on these pairs and no other.
+    Raises InvalidParameterError for a lone surrogate other than \udc80-\udcff in `query`.
     """
-    decode = unquote_plus if plus_is_space else unquote
     pairs = []
     for part in query.split("&"):
         if part:
             name, _, value = part.partition("=")
-            pairs.append((decode(name), decode(value)))
+            pairs.append((_decode_component(name, plus_is_space), _decode_component(value, plus_is_space)))
     return pairs
+
+
+def query_bytes(query: str, *, plus_is_space: bool = False) -> list[tuple[bytes, bytes]]:
+    """`query_pairs` as the bytes each name and value stands for (what a server that reads bytes acts on)."""
+    return [(wire_bytes(n, "query"), wire_bytes(v, "query")) for n, v in query_pairs(query, plus_is_space=plus_is_space)]
+
+
+def _decode_component(text: str, plus_is_space: bool) -> str:
+    if "%" not in text and text.isascii():  # nothing to decode, and ASCII is its own canonical text
+        return text.replace("+", " ") if plus_is_space else text
+    raw = wire_bytes(text, "query")
+    if plus_is_space:
+        raw = raw.replace(b"+", b" ")
+    # Not errors="replace": it read every invalid byte as U+FFFD, so `%FF` and `%FE` verified as one.
+    return unquote_to_bytes(raw).decode("utf-8", "surrogateescape")
 
 
 @lru_cache(maxsize=1024)
@@ -222,8 +257,14 @@ def check_header(name: str, value: str) -> None:
 
 
 def canonical_header_value(value: str) -> str:
-    """Trim, and collapse inner runs of whitespace to one space."""
-    return " ".join(value.split())
+    """Trim, and collapse inner runs of spaces and tabs to one space (AWS's rule, over ASCII whitespace only).
+
+    str.split() alone would also fold Unicode spaces (U+00A0, U+2003, U+0085...), which are bytes of the
+    value on the wire: `a\u00a0b` would verify as `a b`.
+    """
+    if value.isascii():  # ASCII whitespace other than space and tab is a control byte, refused before this
+        return " ".join(value.split())
+    return " ".join([word for word in value.replace("\t", " ").split(" ") if word])
 
 
 # Services send the same few headers (content type, target, host, the date
@@ -236,7 +277,9 @@ def canonical_header(name: str, value: str) -> tuple[str, str]:
     bad = _CONTROL.search(value)
     if bad:
         raise _control_byte_error(name, bad)
-    return key, " ".join(value.split())
+    if not value.isascii():
+        wire_bytes(value, f"header {name!r}: value", InvalidHeaderError)
+    return key, canonical_header_value(value)
 
 
 def canonical_headers(

@@ -330,10 +330,17 @@ def parse_auth(request: Request, *, plus_is_space: bool = False) -> SignedAuth:
     return _parse_auth(request, _first_values(request), plus_is_space, SignedAuth)
 
 
+def _query_pairs(raw_query: str, plus_is_space: bool, auth: SignedAuth | None = None) -> list[tuple[str, str]]:
+    try:
+        return query_pairs(raw_query, plus_is_space=plus_is_space)
+    except SigningError as err:
+        raise _fail("malformed_request", str(err), auth) from None
+
+
 def _parse_auth(request: Request, first: dict[str, str], plus_is_space: bool, kind: type[_Auth]) -> _Auth:
     header = first.get("authorization")
     raw_query = request.query
-    query = _grouped(query_pairs(raw_query, plus_is_space=plus_is_space)) if raw_query else {}
+    query = _grouped(_query_pairs(raw_query, plus_is_space)) if raw_query else {}
     presigned = "X-Amz-Algorithm" in query or "X-Amz-Signature" in query or "X-Amz-Credential" in query
     if header is not None:
         if presigned:
@@ -395,7 +402,8 @@ def _check_token(presented: str | None, creds: Credentials, where: str, auth: Si
     if presented is None:
         raise _fail("token", f"{where}: missing; the access key {auth.access_key_id} is temporary and needs its "
                              "session token", auth)
-    if not hmac.compare_digest(presented.encode("utf-8"), creds.session_token.encode("utf-8")):
+    # surrogateescape: a token byte that is not UTF-8 (read so by a server) cannot match, but must not raise.
+    if not hmac.compare_digest(presented.encode("utf-8", "surrogateescape"), creds.session_token.encode("utf-8")):
         raise _fail("token", f"{where}: not the session token issued with the access key {auth.access_key_id}", auth)
 
 
@@ -506,7 +514,7 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
     raw_query = target.partition("?")[2]
     own_token = _SESSION_TOKEN_NAMES.get(auth.service)
     # A header-signed request's query is canonicalized from its text; its pairs are parsed only where a token may be.
-    pairs = query_pairs(raw_query, plus_is_space=rules.plus_is_space) if presigned or own_token else []
+    pairs = _query_pairs(raw_query, rules.plus_is_space, auth) if presigned or own_token else []
     param, header = _SECURITY_TOKEN if own_token is None else _token_names(first, auth, pairs, own_token)
     if presigned:
         tokens = [v for n, v in pairs if n == param]
@@ -515,7 +523,7 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
         _check_token(first.get(header), creds, f"{header} header", auth)
     headers = request.headers
     # The lowercase names, in order: the keys of `first` unless a name repeats.
-    names = tuple(first) if len(first) == len(headers) else tuple([name.lower() for name, _ in headers])
+    names = tuple(first) if len(first) == len(headers) else _repeated_names(headers, auth)
     if "host" not in first and request.scheme:
         headers = (*headers, ("Host", host_from_url(request)))
         names = (*names, "host")
@@ -533,15 +541,15 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
             header_pairs, signed_text = canonical_headers([headers[index] for index in pick.indices], _ALL_SIGNED)
             lines = map(":".join, header_pairs)
         uri = canonical_uri(path, rules)
+        if presigned:
+            # Header signing shows an unsigned token by SignedHeaders; a presigned query cannot, hence the option.
+            unsigned_token = omit_session_token or auth.service in UNSIGNED_TOKEN_SERVICES
+            dropped = {"X-Amz-Signature", "X-Amz-Security-Token"} if unsigned_token else {"X-Amz-Signature"}
+            query = canonical_query(p for p in pairs if p[0] not in dropped)
+        else:
+            query = canonical_query_string(raw_query, rules.plus_is_space)
     except SigningError as err:
         raise _fail("malformed_request", str(err), auth) from None
-    if presigned:
-        # Header signing shows an unsigned token by SignedHeaders; a presigned query cannot, hence the option.
-        unsigned_token = omit_session_token or auth.service in UNSIGNED_TOKEN_SERVICES
-        dropped = {"X-Amz-Signature", "X-Amz-Security-Token"} if unsigned_token else {"X-Amz-Signature"}
-        query = canonical_query(p for p in pairs if p[0] not in dropped)
-    else:
-        query = canonical_query_string(raw_query, rules.plus_is_space)
     # The text alone: a CanonicalRequest would be built only to be rendered once.
     canonical = render_canonical(request.method, uri, query, lines, signed_text, payload)
     text = string_to_sign(auth.algorithm, auth.amz_date, auth.credential_scope, canonical)
@@ -552,6 +560,15 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
 
 
 _Problem = tuple[Reason, str]
+
+
+def _repeated_names(headers: tuple[tuple[str, str], ...], auth: SignedAuth) -> tuple[str, ...]:
+    """The lowercase names of headers among which a name repeats; two Host headers are refused (RFC 9112
+    3.2: a server answers 400), as the one a server routes by would be a guess."""
+    names = tuple([name.lower() for name, _ in headers])
+    if names.count("host") > 1:
+        raise _fail("malformed_request", "Host header: sent more than once", auth)
+    return names
 
 
 # Each (name, value) is checked and canonicalized once (`canonical_header`, which caches the same way), and kept
@@ -607,15 +624,18 @@ def _signed_pick(lower: tuple[str, ...], signed_names: tuple[str, ...], presigne
 
 def _verify_v2(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules, s3: bool,
                omit_session_token: bool) -> str:
-    params = v2.decode_params(request, plus_is_space=rules.plus_is_space)
+    try:
+        params = v2.decode_params(request, plus_is_space=rules.plus_is_space)
+    except SigningError as err:
+        raise _fail("malformed_request", str(err), auth) from None
     tokens = [v for n, v in params if n == "SecurityToken"]
     _check_token(tokens[0] if tokens else None, creds, "SecurityToken parameter", auth)
     try:
         text = v2.string_to_sign(request.method, v2.request_host(request), request.path, params)
+        expected = v2.signature(creds.secret_access_key, text, auth.algorithm)
     except SigningError as err:
         raise _fail("malformed_request", str(err), auth) from None
-    expected = v2.signature(creds.secret_access_key, text, auth.algorithm)
-    if not hmac.compare_digest(expected.encode(), auth.signature.encode("utf-8")):
+    if not hmac.compare_digest(expected.encode(), auth.signature.encode("utf-8", "surrogateescape")):
         raise _mismatch(auth, None, text)
     return ""  # SigV2 signs the parameters themselves, not a payload hash
 
