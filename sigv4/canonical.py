@@ -184,7 +184,7 @@ def query_pairs(query: str, *, plus_is_space: bool = False) -> list[tuple[str, s
     `?x` and `?x=` both give `("x", "")`; empty `&&` parts are dropped. The decoding loses nothing: each
     `%XX` becomes its byte (an invalid escape such as `%ZZ` stays as written), `+` becomes a space only
     when `plus_is_space`, and the bytes read as UTF-8 with any byte that is not UTF-8 kept as a lone
-    surrogate (`surrogateescape`, see `query_bytes`). So two queries whose decoded bytes differ never
+    surrogate (`surrogateescape`, see `wire_bytes`). So two queries whose decoded bytes differ never
     give equal pairs, and the canonical query (`canonical_query`) tells them apart too. This is the one
     reading of a query that verification canonicalizes: a server acts on these pairs and no other.
     Raises InvalidParameterError for a lone surrogate other than \udc80-\udcff in `query`.
@@ -197,9 +197,20 @@ def query_pairs(query: str, *, plus_is_space: bool = False) -> list[tuple[str, s
     return pairs
 
 
-def query_bytes(query: str, *, plus_is_space: bool = False) -> list[tuple[bytes, bytes]]:
-    """`query_pairs` as the bytes each name and value stands for (what a server that reads bytes acts on)."""
-    return [(wire_bytes(n, "query"), wire_bytes(v, "query")) for n, v in query_pairs(query, plus_is_space=plus_is_space)]
+def query_text_pairs(query: str, *, plus_is_space: bool = False) -> list[tuple[str, str]]:
+    """`query_pairs` for a server that acts on text: the very pairs verification canonicalized, or
+    InvalidParameterError naming the first name or value whose bytes are not UTF-8 (refused, never replaced:
+    a replacement character would stand for every invalid byte at once)."""
+    pairs = query_pairs(query, plus_is_space=plus_is_space)
+    for name, value in pairs:
+        for part, what in ((name, "name"), (value, f"value of {name!r}")):
+            if not part.isascii():
+                try:
+                    part.encode("utf-8")
+                except UnicodeEncodeError as err:
+                    raise InvalidParameterError(f"query {what}: byte 0x{ord(part[err.start]) - 0xDC00:02x} at "
+                                                f"offset {err.start} is not UTF-8") from None
+    return pairs
 
 
 def _decode_component(text: str, plus_is_space: bool) -> str:

@@ -23,9 +23,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl
-
 import wire
+import wire.query
+from sigv4.canonical import query_pairs
 from sigv4.types import Request
 from wire.api import MAX_GET_URL
 from wire.errors import DecodeError, ServiceError
@@ -66,16 +66,13 @@ def _media_type(request: Request) -> str:
 
 
 def _form(request: Request) -> list[tuple[str, str]]:
-    """The Query parameters: the URL's query for GET, the form body for POST."""
-    if request.method.upper() == "GET":
-        text = request.query
-    else:
-        body = request.body if isinstance(request.body, bytes) else b""
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ServiceError("MalformedQueryString", "The form body is not UTF-8 text.", 400) from None
-    return parse_qsl(text, keep_blank_values=True)
+    """The Query parameters: the URL's query for GET, the form body for POST, read as `wire.query` reads them
+    (`form_pairs`: exactly the pairs the signature was verified over)."""
+    body = request.body if isinstance(request.body, bytes) else b""
+    try:
+        return wire.query.form_pairs(request.method, request.target, body)
+    except DecodeError as err:
+        raise ServiceError("MalformedQueryString", f"{err}.", 400) from None
 
 
 def matches(request: Request) -> bool:
@@ -84,7 +81,7 @@ def matches(request: Request) -> bool:
         return False
     method = request.method.upper()
     if method == "GET":
-        return any(name == "Action" for name, _ in parse_qsl(request.query, keep_blank_values=True))
+        return any(name == "Action" for name, _ in query_pairs(request.query))
     return method == "POST" and _media_type(request) == FORM_MEDIA_TYPE
 
 
