@@ -289,15 +289,23 @@ def form_pairs(method: str, target: str, body: bytes) -> list[tuple[str, str]]:
     """A Query request's parameters, in order: the URL query of a GET (`+` a literal plus, as SigV4 and SigV2
     sign a query), else the form body (`+` a space, as forms write it and SigV2 signs a form body).
 
-    Read by `wire.http.decode_query`: the reading verification canonicalizes. Raises DecodeError for a body,
-    name or value that is not UTF-8.
+    Read by `wire.http.decode_query`: the reading verification canonicalizes. A name given twice is refused:
+    a signature covers the pairs sorted, not the order a first-wins or last-wins reader would pick by. Raises
+    DecodeError for that, and for a body, name or value that is not UTF-8.
     """
     if method.upper() == "GET":
-        return decode_query(target.partition("?")[2])
-    try:
-        return decode_query(body.decode("utf-8"), plus_is_space=True)
-    except UnicodeDecodeError as err:
-        raise DecodeError(f"form body: byte 0x{body[err.start]:02x} at offset {err.start} is not UTF-8") from None
+        pairs = decode_query(target.partition("?")[2])
+    else:
+        try:
+            pairs = decode_query(body.decode("utf-8"), plus_is_space=True)
+        except UnicodeDecodeError as err:
+            raise DecodeError(f"form body: byte 0x{body[err.start]:02x} at offset {err.start} is not UTF-8") from None
+    names = [name for name, _ in pairs]
+    if len(set(names)) < len(names):
+        repeated = next(name for name in names if names.count(name) > 1)
+        raise DecodeError(f"form field {repeated!r}: given more than once; a list is written {repeated}.member.1=..., "
+                          f"{repeated}.member.2=... ({repeated}.1=... when flattened)")
+    return pairs
 
 
 def _request_decoder(style: QueryStyle) -> Callable[[Model, str, str, Headers, bytes], tuple[str, dict[str, Any]]]:

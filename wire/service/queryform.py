@@ -96,7 +96,7 @@ def route(model: Model, request: Request) -> str:
         raise ServiceError("RequestURITooLong", f"The request URL is {len(request.url)} bytes, over the "
                            f"{MAX_GET_URL}-byte limit for GET requests. Send the same parameters as a POST "
                            f"request with Content-Type: {FORM_MEDIA_TYPE}.", 414)
-    fields = dict(reversed(_form(request)))  # the first occurrence of a name wins
+    fields = dict(_form(request))  # names are unique: `form_pairs` refuses a repeated one
     action = fields.get("Action")
     if not action:
         raise ServiceError("MissingAction", "The request must contain the parameter Action.", 400)
