@@ -93,8 +93,9 @@ def chunk_string_to_sign(scope: ChunkScope, previous: str, chunk_sha256: str) ->
 
 
 def canonical_trailer(headers: Sequence[tuple[str, str]]) -> str:
-    """Trailing headers as signed: lowercase names, trimmed values, sorted, `name:value\\n` each."""
-    return "".join(f"{name}:{value}\n" for name, value in sorted((n.strip().lower(), v.strip()) for n, v in headers))
+    """Trailing headers as signed: lowercase names, values trimmed of spaces and tabs, sorted, `name:value\\n` each."""
+    return "".join(f"{name}:{value}\n"
+                   for name, value in sorted((n.strip(" \t").lower(), v.strip(" \t")) for n, v in headers))
 
 
 def trailer_string_to_sign(scope: ChunkScope, previous: str, headers: Sequence[tuple[str, str]]) -> str:

@@ -51,6 +51,7 @@ DEFAULT_MAX_CHUNK_SIZE = 16 * 1024 * 1024
 _MAX_LINE = 4096  # a chunk-size line is ~90 bytes (SigV4a ~170); a longer one is garbage
 _MAX_TRAILER = 16 * 1024
 _HEX_SIZE = re.compile(rb"[0-9a-fA-F]{1,16}\Z")
+_OWS = " \t"
 
 
 def hmac_verifier(key: bytes) -> Verifier:
@@ -285,19 +286,25 @@ class ChunkedDecoder:
             if len(self._buffer) - self._pos > _MAX_TRAILER:
                 raise self._fault("malformed", f"trailer longer than {_MAX_TRAILER} bytes")
             return None
-        block = bytes(self._buffer[self._pos:end]).decode("utf-8", "replace")
+        try:  # not errors="replace": every invalid byte would read as one U+FFFD
+            block = bytes(self._buffer[self._pos:end]).decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise self._fault("malformed", f"trailer byte 0x{self._buffer[self._pos + err.start]:02x} at offset "
+                              f"{err.start} is not UTF-8") from None
         self._pos = end + 4
         self._check_length()
         headers: list[tuple[str, str]] = []
         wire_signature = None
         for line in block.split("\r\n"):
             name, sep, value = line.partition(":")
-            if not sep or not name.strip():
+            # Only HTTP's optional whitespace (space, tab) is trimmed: str.strip() would also take U+00A0 and kin.
+            name, value = name.strip(_OWS), value.strip(_OWS)
+            if not sep or not name:
                 raise self._fault("malformed", f"trailer line {line[:80]!r} is not 'name:value'")
-            if name.strip().lower() == TRAILER_SIGNATURE_HEADER:
-                wire_signature = value.strip()
+            if name.lower() == TRAILER_SIGNATURE_HEADER:
+                wire_signature = value
             else:
-                headers.append((name.strip(), value.strip()))
+                headers.append((name, value))
         assert self._checksum is not None and self._summer is not None  # trailer forms always have both
         names = [n.lower() for n, _ in headers]
         if names != [self._checksum.header]:
