@@ -405,7 +405,8 @@ def _met(condition: Condition, value: str) -> bool:
     if condition.kind == "eq":
         return value == condition.value
     if condition.field.lower() == "content-type":  # S3: a comma-separated Content-Type list must match item by item
-        return all(item.strip().startswith(condition.value) for item in value.split(","))
+        # Items are trimmed of spaces and tabs only: str.strip() also took U+00A0 and kin, bytes of the value.
+        return all(item.strip(" \t").startswith(condition.value) for item in value.split(","))
     return value.startswith(condition.value)
 
 
@@ -447,7 +448,7 @@ def verify_post(
     token_field = TOKEN_FIELDS[service].lower()
     _check_token(fields.get(token_field), creds, f"form field {token_field}", auth)
     expected = signature_hex(signing_key(creds.secret_access_key, date, regions[0], service), encoded)
-    if not hmac.compare_digest(expected.encode("ascii"), auth.signature.encode("utf-8")):
+    if not hmac.compare_digest(expected.encode("ascii"), auth.signature.encode("utf-8", "surrogateescape")):
         raise VerificationError(
             "signature_mismatch", f"form field x-amz-signature: {auth.signature[:16]}... does not match the HMAC "
             "of the policy field (.string_to_sign) with the signing key of the credential scope",
