@@ -197,22 +197,6 @@ def query_pairs(query: str, *, plus_is_space: bool = False) -> list[tuple[str, s
     return pairs
 
 
-def query_text_pairs(query: str, *, plus_is_space: bool = False) -> list[tuple[str, str]]:
-    """`query_pairs` for a server that acts on text: the very pairs verification canonicalized, or
-    InvalidParameterError naming the first name or value whose bytes are not UTF-8 (refused, never replaced:
-    a replacement character would stand for every invalid byte at once)."""
-    pairs = query_pairs(query, plus_is_space=plus_is_space)
-    for name, value in pairs:
-        for part, what in ((name, "name"), (value, f"value of {name!r}")):
-            if not part.isascii():
-                try:
-                    part.encode("utf-8")
-                except UnicodeEncodeError as err:
-                    raise InvalidParameterError(f"query {what}: byte 0x{ord(part[err.start]) - 0xDC00:02x} at "
-                                                f"offset {err.start} is not UTF-8") from None
-    return pairs
-
-
 def _decode_component(text: str, plus_is_space: bool) -> str:
     if "%" not in text and text.isascii():  # nothing to decode, and ASCII is its own canonical text
         return text.replace("+", " ") if plus_is_space else text

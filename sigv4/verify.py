@@ -69,12 +69,12 @@ Reason = Literal[
 ]
 
 _VERSIONS: dict[str, Version] = {ALGORITHM: "v4", v4a.ALGORITHM: "v4a"}
-_AMZ_DATE = re.compile(r"\d{8}T\d{6}Z\Z")
-_SCOPE_DATE = re.compile(r"\d{8}\Z")
+_AMZ_DATE = re.compile(r"\d{8}T\d{6}Z\Z", re.ASCII)
+_SCOPE_DATE = re.compile(r"\d{8}\Z", re.ASCII)
 _HEX_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 _SIGNATURE_HEX = re.compile(r"[0-9a-f]+\Z")
 # SigV2 timestamps are ISO 8601, with or without `Z`, fraction or offset.
-_V2_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?\Z")
+_V2_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?\Z", re.ASCII)
 _AUTH_PART = re.compile(r"\s*([A-Za-z]+)=([^,\s]*)\s*\Z")
 # `<scheme> Credential=..., SignedHeaders=...` exactly, before `, Signature=...`: what `_authorization_parts` would
 # read from it.
@@ -176,6 +176,8 @@ def _header_signing_time(first: dict[str, str]) -> tuple[str, datetime, str]:
 def _split_credential(credential: str, version: Version, where: str) -> tuple[str, str, tuple[str, ...], str, str]:
     """(key id, date, regions, service, scope) from `AKID/date[/region]/service/aws4_request`."""
     parts = 3 if version == "v4a" else 4
+    if not credential.isascii():  # the key is derived from the scope's UTF-8; a byte that is not cannot sign
+        raise _fail("malformed_auth", f"{where}: {credential!r} is not ASCII")
     pieces = credential.rsplit("/", parts)
     shape = "<key id>/<YYYYMMDD>/" + ("" if version == "v4a" else "<region>/") + "<service>/aws4_request"
     if len(pieces) != parts + 1 or not all(pieces):
@@ -531,7 +533,11 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
     if pick.problem is not None:
         raise _fail(*pick.problem, auth)
     payload = _payload_line(request, first, auth, s3)
-    path = target.partition("#")[0].partition("?")[0]
+    if "#" in target:  # an absolute URL's fragment is split off already: this is an origin-form target's
+        # A server routes by the whole path; canonicalizing only what precedes `#` let `/a#anything` verify as `/a`.
+        raise _fail("malformed_request", "request target: holds '#', which no request target may (RFC 9112 3.2)",
+                    auth)
+    path = target.partition("?")[0]
     try:
         # Only the headers the client listed are canonicalized, and with its own names; all of them are signed.
         if pick.order is not None:  # no name repeats: each header canonicalized alone, in the planned order

@@ -1,0 +1,117 @@
+"""What a server acts on once `verify` has accepted a request: the request decoded from its bytes.
+
+Strategy: this is the reading a server applies, written plainly and apart from the verifier's
+canonicalization so that the two can be held against each other: RFC 3986 percent-decoding to bytes
+(an invalid escape stays as written), `+` a space only in a form body, header values trimmed of spaces
+and tabs. `form_bytes` is that reading of a query or form; the Account endpoint reads its Query form
+through it (`wire.http.decode_query`). `verified_request(request, identity)` gathers what the signature
+covers, as bytes: a canonical request must be a one-to-one function of it, so that a mutant `verify`
+accepts has the signed request's value (`tests/test_verify_exact.py`, `benchmarks/fuzz_false_accept.py`).
+What SigV4 leaves unsigned on purpose is left out: the order of query pairs (the canonical query sorts
+them), header name case and order, runs of spaces and tabs inside a header value, `.`, `..` and empty
+path segments where the rules normalize the path, the body under UNSIGNED-PAYLOAD or a streaming
+payload (`chunked_decode` verifies that one chunk by chunk), and for SigV2 all but the method, Host,
+path and parameters. Repeated headers are joined with `,`, as HTTP combines field lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from urllib.parse import unquote_to_bytes
+
+from . import canonical, v2
+from .canonical import S3_SERVICES, wire_bytes
+from .types import Request
+from .verify import Identity
+
+_HEX_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+_RUNS = re.compile(rb"[ \t]+")
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedRequest:
+    """The decoded request a server acts on, as far as a signature covers it (see the module docstring)."""
+
+    method: str
+    #: The path's bytes, percent-escapes decoded (normalized first where the rules normalize).
+    path: bytes
+    #: (name, value) bytes, sorted; SigV2: its parameters, from the query or the form body, Signature left out.
+    query: tuple[tuple[bytes, bytes], ...]
+    #: The signed headers: (lowercase name, value bytes as `_header_values` reads them), sorted. SigV2: Host,
+    #: lowercased.
+    headers: tuple[tuple[str, bytes], ...]
+    #: The body, or None when the signature does not cover it.
+    body: bytes | None
+
+
+def form_bytes(text: str, *, plus_is_space: bool = False) -> list[tuple[bytes, bytes]]:
+    """The (name, value) pairs of a query or form as the bytes they stand for, in order: `&`-separated
+    parts (empty ones dropped), split at the first `=`, each `%XX` decoded (an invalid escape kept as
+    written), `+` a space only when `plus_is_space` (a form body). `text` is what a server read from the
+    wire, a byte that is not UTF-8 being a lone surrogate (`surrogateescape`).
+
+    Raises InvalidParameterError for a lone surrogate that stands for no byte.
+    """
+    raw = wire_bytes(text, "query")
+    if plus_is_space:
+        raw = raw.replace(b"+", b" ")
+    pairs = []
+    for part in raw.split(b"&"):
+        if part:
+            name, _, value = part.partition(b"=")
+            pairs.append((unquote_to_bytes(name), unquote_to_bytes(value)))
+    return pairs
+
+
+def verified_request(request: Request, identity: Identity, *, s3: bool | None = None,
+                     normalize_path: bool | None = None, plus_is_space: bool = False,
+                     omit_session_token: bool = False) -> VerifiedRequest:
+    """The `VerifiedRequest` of a request `verify` accepted as `identity`, read with the options `verify` was
+    given (the same defaults). Raises SigningError for a lone surrogate that stands for no byte.
+    """
+    if identity.version == "v2":
+        return _v2(request)
+    s3 = identity.service in S3_SERVICES if s3 is None else s3
+    path, _, query = request.target.partition("?")
+    if (not s3) if normalize_path is None else normalize_path:
+        path = canonical.normalize_path(path)
+    dropped = {b"X-Amz-Signature", b"X-Amz-Security-Token"} if omit_session_token else {b"X-Amz-Signature"}
+    pairs = [p for p in form_bytes(query, plus_is_space=plus_is_space) if not (identity.presigned and p[0] in dropped)]
+    headers = request.headers
+    if request.header("host") is None and request.scheme:
+        headers = (*headers, ("Host", request.authority))
+    signed = {name.lower() for name in identity.signed_headers}
+    body = request.body
+    signed_body = (bytes(body) if isinstance(body, (bytes, bytearray, memoryview))
+                   and _HEX_SHA256.match(identity.payload_hash) else None)
+    return VerifiedRequest(request.method, _path_bytes(path), tuple(sorted(pairs)), _header_values(headers, signed),
+                           signed_body)
+
+
+def _header_values(headers: Iterable[tuple[str, str]], names: Collection[str]) -> tuple[tuple[str, bytes], ...]:
+    """(lowercase name, value) of the headers named in `names`: each value trimmed of spaces and tabs and
+    their inner runs made one space, repeats joined with `,`, sorted by name."""
+    values: dict[str, list[bytes]] = {}
+    for name, value in headers:
+        if name.lower() in names:
+            values.setdefault(name.lower(), []).append(_RUNS.sub(b" ", wire_bytes(value, name).strip(b" \t")))
+    return tuple(sorted((name, b",".join(parts)) for name, parts in values.items()))
+
+
+def _v2(request: Request) -> VerifiedRequest:
+    if v2.params_in_body(request):
+        body = request.body
+        form = bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else b""
+        params = form_bytes(form.decode("utf-8", "surrogateescape"), plus_is_space=True)
+    else:
+        params = form_bytes(request.query)
+    hosts = tuple([(name, value.lower()) for name, value in _header_values(request.headers, {"host"})])
+    return VerifiedRequest(request.method, _path_bytes(request.path), tuple(sorted(p for p in params
+                                                                                  if p[0] != b"Signature")),
+                           hosts, None)
+
+
+def _path_bytes(path: str) -> bytes:
+    return unquote_to_bytes(wire_bytes(path or "/", "path"))
