@@ -293,7 +293,7 @@ def mutate_wire(rng: random.Random, wire: bytes) -> bytes:
     elif choice < 0.9 and data:
         del data[at]
     elif data:
-        data[at] = ord(chr(data[at]).swapcase()) if chr(data[at]).isalpha() else data[at] ^ 1
+        data[at] = bytes([data[at]]).swapcase()[0] if bytes([data[at]]).isalpha() else data[at] ^ 1
     return bytes(data)
 
 
