@@ -23,10 +23,10 @@ from urllib.parse import unquote_to_bytes
 
 from . import canonical, v2
 from .canonical import S3_SERVICES, wire_bytes
+from .payload import UNSIGNED_PAYLOAD
 from .types import Request
 from .verify import Identity
 
-_HEX_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 _RUNS = re.compile(rb"[ \t]+")
 
 
@@ -84,8 +84,9 @@ def verified_request(request: Request, identity: Identity, *, s3: bool | None = 
         headers = (*headers, ("Host", request.authority))
     signed = {name.lower() for name in identity.signed_headers}
     body = request.body
-    signed_body = (bytes(body) if isinstance(body, (bytes, bytearray, memoryview))
-                   and _HEX_SHA256.match(identity.payload_hash) else None)
+    # The payload line verify returned is a body hash unless it says the body is unsigned or streamed.
+    hashed = identity.payload_hash != UNSIGNED_PAYLOAD and not identity.payload_hash.startswith("STREAMING-")
+    signed_body = bytes(body) if hashed and isinstance(body, (bytes, bytearray, memoryview)) else None
     return VerifiedRequest(request.method, _path_bytes(path), tuple(sorted(pairs)), _header_values(headers, signed),
                            signed_body)
 
