@@ -17,6 +17,7 @@ import pytest
 
 import cli
 from sigv4 import Credentials, Request, VerificationError, presign, sign, v2, verify
+from sigv4.checksums import checksum_value
 from sigv4.chunked_decode import decoder_for
 from sigv4.errors import StreamDecodeError
 from sigv4.post import ConditionNotMetError, presign_post, starts_with, verify_post
@@ -118,6 +119,15 @@ def test_scope_and_dates_are_ascii(where: str, text: str) -> None:
     old = dict(form_bytes(signed.query))[field.encode()].decode()
     resent = signed.with_url(signed.url.replace(f"{field}={old.replace('/', '%2F')}", f"{field}={text}"))
     assert _reason(resent) == "malformed_auth"
+
+
+def test_an_unsigned_checksum_header_is_trimmed_of_spaces_and_tabs_only() -> None:
+    body = b"checked body"
+    crc = checksum_value("crc32", body)
+    signed = sign(Request("PUT", "https://svc.example.com/k", [("x-amz-checksum-crc32", crc)], body), CREDS,
+                  unsigned_headers=["x-amz-checksum-crc32"], **SCOPE).request
+    assert _accepted(signed.with_header("x-amz-checksum-crc32", f" {crc}\t"))
+    assert _reason(signed.with_header("x-amz-checksum-crc32", f"\u00a0{crc}")) == "checksum"
 
 
 # -- 2. SigV2 --------------------------------------------------------------------------------------
