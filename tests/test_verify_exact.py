@@ -24,6 +24,8 @@ from sigv4.post import ConditionNotMetError, presign_post, starts_with, verify_p
 from sigv4.verified import form_bytes, verified_request
 from tests import false_accept
 from tests.serve_fixtures import DEFAULT, Running, serving
+from tests import test_diagnose as diag
+from wire.debugger.diagnose import diagnose
 
 T = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
 CREDS = Credentials("AKIDEXACT", "exact/secret")
@@ -242,6 +244,14 @@ def test_a_post_content_type_item_is_trimmed_of_spaces_and_tabs_only() -> None:
                        bucket="b")
     with pytest.raises(ConditionNotMetError):
         verify_post({**form, "Content-Type": "\u00a0image/png"}, {CREDS.access_key_id: CREDS}.get, now=T, bucket="b")
+
+
+def test_the_debugger_hashes_a_query_byte_that_is_not_utf8() -> None:
+    """The lossless query reading gives `%FF` as a lone surrogate: the mistake search hashes it as the byte
+    (it raised UnicodeEncodeError once U+FFFD was gone)."""
+    request = diag.sts_request(url=diag.STS_URL + "?Filter=%FF")
+    server = diag.signed(request.with_url(diag.STS_URL + "?Filter=%FE"))
+    assert diagnose(diag.signed(request).request, diag.server_says("rest-json-sts-only.http", server)).causes
 
 
 # -- 3. the property ----------------------------------------------------------------------------------

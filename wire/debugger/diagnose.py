@@ -101,7 +101,8 @@ def _view(request: Request, params: SignatureParams, payload: str | None) -> Vie
 
 
 def _string_to_sign(params: SignatureParams, canonical: str, scope: str | None = None) -> str:
-    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    # surrogateescape: a query byte that is not UTF-8 decodes to a lone surrogate (sigv4.canonical.query_pairs).
+    digest = hashlib.sha256(canonical.encode("utf-8", "surrogateescape")).hexdigest()
     return f"{params.algorithm}\n{params.amz_date}\n{scope or params.scope}\n{digest}"
 
 
@@ -582,7 +583,7 @@ def _server_side(ctx: _Context) -> _ServerSide:
 
 
 def _sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()  # see _string_to_sign
 
 
 # -- what the secret proves ---------------------------------------------------------------------
