@@ -104,7 +104,7 @@ def decode_query(text: str, *, plus_is_space: bool = False) -> list[tuple[str, s
     for a name or value that is not UTF-8 (refused, never replaced).
     """
     try:
-        return [(_utf8(name, "name"), _utf8(value, f"value of {name!r}"))
+        return [(_utf8(name, "name"), _utf8(value, f"value of {name.decode('utf-8', 'replace')!r}"))
                 for name, value in form_bytes(text, plus_is_space=plus_is_space)]
     except SigningError as err:
         raise DecodeError(str(err)) from None
