@@ -185,9 +185,9 @@ def query_pairs(query: str, *, plus_is_space: bool = False) -> list[tuple[str, s
     `%XX` becomes its byte (an invalid escape such as `%ZZ` stays as written), `+` becomes a space only
     when `plus_is_space`, and the bytes read as UTF-8 with any byte that is not UTF-8 kept as a lone
     surrogate (`surrogateescape`, see `wire_bytes`). So two queries whose decoded bytes differ never
-    give equal pairs, and the canonical query (`canonical_query`) tells them apart too. This is the one
-    reading of a query that verification canonicalizes: a server acts on these pairs and no other.
-    Raises InvalidParameterError for a lone surrogate other than \udc80-\udcff in `query`.
+    give equal pairs, and the canonical query (`canonical_query`) tells them apart too. This is the
+    verifier's reading; `sigv4.verified.form_bytes` is a server's, written apart, and the false-accept
+    tests hold the two to agree. Raises InvalidParameterError for a lone surrogate other than \udc80-\udcff in `query`.
     """
     pairs = []
     for part in query.split("&"):

@@ -108,10 +108,9 @@ def _v2(request: Request) -> VerifiedRequest:
         params = form_bytes(form.decode("utf-8", "surrogateescape"), plus_is_space=True)
     else:
         params = form_bytes(request.query)
+    signed = tuple(sorted(p for p in params if p[0] != b"Signature"))
     hosts = tuple([(name, value.lower()) for name, value in _header_values(request.headers, {"host"})])
-    return VerifiedRequest(request.method, _path_bytes(request.path), tuple(sorted(p for p in params
-                                                                                  if p[0] != b"Signature")),
-                           hosts, None)
+    return VerifiedRequest(request.method, _path_bytes(request.path), signed, hosts, None)
 
 
 def _path_bytes(path: str) -> bytes:

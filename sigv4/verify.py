@@ -534,7 +534,7 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
     if pick.problem is not None:
         raise _fail(*pick.problem, auth)
     payload = _payload_line(request, first, auth, s3)
-    if "#" in target:  # an absolute URL's fragment is split off already: this is an origin-form target's
+    if "#" in target:  # only an origin-form target can hold one: an absolute URL's fragment is split off
         # A server routes by the whole path; canonicalizing only what precedes `#` let `/a#anything` verify as `/a`.
         raise _fail("malformed_request", "request target: holds '#', which no request target may (RFC 9112 3.2)",
                     auth)
