@@ -178,33 +178,35 @@ def canonical_uri(path: str, rules: CanonicalRules) -> str:
     return _encode_keeping_escapes(path)
 
 
-def query_pairs(query: str, *, plus_is_space: bool = False) -> list[tuple[str, str]]:
-    """Decode a raw query string into (name, value) pairs, order and repeats kept.
+def query_bytes(query: str, *, plus_is_space: bool = False) -> list[tuple[bytes, bytes]]:
+    """The (name, value) pairs of a raw query or form as the bytes they stand for, order and repeats kept.
 
-    `?x` and `?x=` both give `("x", "")`; empty `&&` parts are dropped. The decoding loses nothing: each
-    `%XX` becomes its byte (an invalid escape such as `%ZZ` stays as written), `+` becomes a space only
-    when `plus_is_space`, and the bytes read as UTF-8 with any byte that is not UTF-8 kept as a lone
-    surrogate (`surrogateescape`, see `wire_bytes`). So two queries whose decoded bytes differ never
-    give equal pairs, and the canonical query (`canonical_query`) tells them apart too. This is the
-    verifier's reading; `sigv4.verified.form_bytes` is a server's, written apart, and the false-accept
-    tests hold the two to agree. Raises InvalidParameterError for a lone surrogate other than \udc80-\udcff in `query`.
+    `&`-separated parts, empty ones dropped (`?x` and `?x=` both give `(b"x", b"")`), split at the first `=`;
+    each `%XX` becomes its byte (an invalid escape such as `%ZZ` stays as written), `+` a space only when
+    `plus_is_space`. `query` is text as a server reads the wire: a byte that is not UTF-8 is a lone
+    surrogate (`surrogateescape`, see `wire_bytes`). Nothing is lost (errors="replace" once read every
+    invalid byte as U+FFFD, so `%FF` verified as `%FE`). This is the one reading of a query: verification
+    canonicalizes it (`query_pairs`) and a server acts on it (`wire.http.decode_query`, `sigv4.verified`).
+    Raises InvalidParameterError for a lone surrogate other than \udc80-\udcff.
     """
+    raw = wire_bytes(query, "query")
+    if plus_is_space:
+        raw = raw.replace(b"+", b" ")
     pairs = []
-    for part in query.split("&"):
+    for part in raw.split(b"&"):
         if part:
-            name, _, value = part.partition("=")
-            pairs.append((_decode_component(name, plus_is_space), _decode_component(value, plus_is_space)))
+            name, _, value = part.partition(b"=")
+            pairs.append((unquote_to_bytes(name), unquote_to_bytes(value)))
     return pairs
 
 
-def _decode_component(text: str, plus_is_space: bool) -> str:
-    if "%" not in text and text.isascii():  # nothing to decode, and ASCII is its own canonical text
-        return text.replace("+", " ") if plus_is_space else text
-    raw = wire_bytes(text, "query")
-    if plus_is_space:
-        raw = raw.replace(b"+", b" ")
-    # Not errors="replace": it read every invalid byte as U+FFFD, so `%FF` and `%FE` verified as one.
-    return unquote_to_bytes(raw).decode("utf-8", "surrogateescape")
+def query_pairs(query: str, *, plus_is_space: bool = False) -> list[tuple[str, str]]:
+    """`query_bytes` as text: each name and value read as UTF-8, a byte that is not UTF-8 kept as a lone
+    surrogate, so that pairs are equal exactly when their bytes are (and so are their canonical forms,
+    `canonical_query`). Raises InvalidParameterError as `query_bytes` does.
+    """
+    return [(name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
+            for name, value in query_bytes(query, plus_is_space=plus_is_space)]
 
 
 @lru_cache(maxsize=1024)

@@ -1,17 +1,16 @@
-"""What a server acts on once `verify` has accepted a request: the request decoded from its bytes.
+"""What a server acts on once `verify` has accepted a request: the request decoded as bytes.
 
-Strategy: this is the reading a server applies, written plainly and apart from the verifier's
-canonicalization so that the two can be held against each other: RFC 3986 percent-decoding to bytes
-(an invalid escape stays as written), `+` a space only in a form body, header values trimmed of spaces
-and tabs. `form_bytes` is that reading of a query or form; the Account endpoint reads its Query form
-through it (`wire.http.decode_query`). `verified_request(request, identity)` gathers what the signature
-covers, as bytes: a canonical request must be a one-to-one function of it, so that a mutant `verify`
-accepts has the signed request's value (`tests/test_verify_exact.py`, `benchmarks/fuzz_false_accept.py`).
-What SigV4 leaves unsigned on purpose is left out: the order of query pairs (the canonical query sorts
-them), header name case and order, runs of spaces and tabs inside a header value, `.`, `..` and empty
-path segments where the rules normalize the path, the body under UNSIGNED-PAYLOAD or a streaming
-payload (`chunked_decode` verifies that one chunk by chunk), and for SigV2 all but the method, Host,
-path and parameters. Repeated headers are joined with `,`, as HTTP combines field lines.
+Strategy: `verified_request(request, identity)` gathers what the signature covers, decoded as a server
+decodes it: the query or form by `canonical.query_bytes` (the one reading of a query, which the verifier
+canonicalizes and the Account endpoint acts on through `wire.http.decode_query`), the path by RFC 3986
+percent-decoding to bytes, header values trimmed of spaces and tabs. A canonical request must be a
+one-to-one function of this value, so that a mutant `verify` accepts has the signed request's value
+(`tests/test_verify_exact.py`, `benchmarks/fuzz_false_accept.py`). What SigV4 leaves unsigned on purpose
+is left out: the order of query pairs (the canonical query sorts them), header name case and order, runs
+of spaces and tabs inside a header value, `.`, `..` and empty path segments where the rules normalize
+the path, the body under UNSIGNED-PAYLOAD or a streaming payload (`chunked_decode` verifies that one
+chunk by chunk), and for SigV2 all but the method, Host, path and parameters. Repeated headers are
+joined with `,`, as HTTP combines field lines.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
 from . import canonical, v2
-from .canonical import S3_SERVICES, wire_bytes
+from .canonical import S3_SERVICES, query_bytes, wire_bytes
 from .payload import UNSIGNED_PAYLOAD
 from .types import Request
 from .verify import Identity
@@ -46,25 +45,6 @@ class VerifiedRequest:
     body: bytes | None
 
 
-def form_bytes(text: str, *, plus_is_space: bool = False) -> list[tuple[bytes, bytes]]:
-    """The (name, value) pairs of a query or form as the bytes they stand for, in order: `&`-separated
-    parts (empty ones dropped), split at the first `=`, each `%XX` decoded (an invalid escape kept as
-    written), `+` a space only when `plus_is_space` (a form body). `text` is what a server read from the
-    wire, a byte that is not UTF-8 being a lone surrogate (`surrogateescape`).
-
-    Raises InvalidParameterError for a lone surrogate that stands for no byte.
-    """
-    raw = wire_bytes(text, "query")
-    if plus_is_space:
-        raw = raw.replace(b"+", b" ")
-    pairs = []
-    for part in raw.split(b"&"):
-        if part:
-            name, _, value = part.partition(b"=")
-            pairs.append((unquote_to_bytes(name), unquote_to_bytes(value)))
-    return pairs
-
-
 def verified_request(request: Request, identity: Identity, *, s3: bool | None = None,
                      normalize_path: bool | None = None, plus_is_space: bool = False,
                      omit_session_token: bool = False) -> VerifiedRequest:
@@ -78,7 +58,7 @@ def verified_request(request: Request, identity: Identity, *, s3: bool | None = 
     if (not s3) if normalize_path is None else normalize_path:
         path = canonical.normalize_path(path)
     dropped = {b"X-Amz-Signature", b"X-Amz-Security-Token"} if omit_session_token else {b"X-Amz-Signature"}
-    pairs = [p for p in form_bytes(query, plus_is_space=plus_is_space) if not (identity.presigned and p[0] in dropped)]
+    pairs = [p for p in query_bytes(query, plus_is_space=plus_is_space) if not (identity.presigned and p[0] in dropped)]
     headers = request.headers
     if request.header("host") is None and request.scheme:
         headers = (*headers, ("Host", request.authority))
@@ -105,9 +85,9 @@ def _v2(request: Request) -> VerifiedRequest:
     if v2.params_in_body(request):
         body = request.body
         form = bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else b""
-        params = form_bytes(form.decode("utf-8", "surrogateescape"), plus_is_space=True)
+        params = query_bytes(form.decode("utf-8", "surrogateescape"), plus_is_space=True)
     else:
-        params = form_bytes(request.query)
+        params = query_bytes(request.query)
     signed = tuple(sorted(p for p in params if p[0] != b"Signature"))
     hosts = tuple([(name, value.lower()) for name, value in _header_values(request.headers, {"host"})])
     return VerifiedRequest(request.method, _path_bytes(request.path), signed, hosts, None)

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cli
 from sigv4 import Credentials, Request, VerificationError, presign, sign, v2, verify
@@ -21,7 +23,8 @@ from sigv4.checksums import checksum_value
 from sigv4.chunked_decode import decoder_for
 from sigv4.errors import StreamDecodeError
 from sigv4.post import ConditionNotMetError, presign_post, starts_with, verify_post
-from sigv4.verified import form_bytes, verified_request
+from sigv4.canonical import canonical_query, query_bytes, query_pairs
+from sigv4.verified import verified_request
 from tests import false_accept
 from tests.serve_fixtures import DEFAULT, Running, serving
 from tests import test_diagnose as diag
@@ -63,6 +66,44 @@ def test_a_query_byte_that_is_not_utf8_verifies_only_as_itself(algorithm: str, p
                     **SCOPE).request  # type: ignore[operator]
     assert _accepted(signed)
     assert _reason(signed.with_url(signed.url.replace(signed_text, resent, 1))) == "signature_mismatch"
+
+
+byte_pairs = st.lists(st.tuples(st.binary(max_size=6), st.binary(max_size=6)), max_size=4)
+
+
+def _written(data: bytes, draw: st.DrawFn) -> str:
+    """`data` as a query component some client may send: each byte escaped (either case) or, where it may
+    stand for itself, raw; a byte that is not ASCII raw is the lone surrogate a server reads it as."""
+    out = []
+    for byte in data:
+        raw = chr(byte) if byte < 0x80 else chr(0xDC00 + byte)
+        escaped = f"%{byte:02X}" if draw(st.booleans()) else f"%{byte:02x}"
+        out.append(raw if chr(byte) not in "&=+%#" and byte > 0x20 and draw(st.booleans()) else escaped)
+    return "".join(out)
+
+
+@settings(max_examples=100, deadline=None)
+@given(byte_pairs, st.data())
+def test_the_query_reading_is_lossless_and_its_canonical_form_one_to_one(pairs: list[tuple[bytes, bytes]],
+                                                                         data: st.DataObject) -> None:
+    """`query_bytes` gives back exactly the bytes a query was written from, however written; two queries
+    share a canonical form exactly when their pairs are the same bytes, in any order."""
+    def query(items: list[tuple[bytes, bytes]]) -> str:
+        return "&".join(f"{_written(n, data.draw)}={_written(v, data.draw)}" for n, v in items)
+
+    text = query(pairs)
+    assert query_bytes(text) == pairs
+    shuffled = data.draw(st.permutations(pairs))
+    assert canonical_query(query_pairs(query(shuffled))) == canonical_query(query_pairs(text))
+    flat = bytearray(b"".join(n + v for n, v in pairs))
+    if flat:  # one byte of one name or value replaced by another (`%FF` by `%FE` was the bug)
+        at = data.draw(st.integers(0, len(flat) - 1))
+        flat[at] ^= data.draw(st.integers(1, 255))
+        changed, start = [], 0
+        for name, value in pairs:
+            changed.append((bytes(flat[start:start + len(name)]), bytes(flat[start + len(name):start + len(name) + len(value)])))
+            start += len(name) + len(value)
+        assert canonical_query(query_pairs(query(changed))) != canonical_query(query_pairs(text))
 
 
 def test_the_same_byte_written_two_ways_still_verifies() -> None:
@@ -118,7 +159,7 @@ def test_scope_and_dates_are_ascii(where: str, text: str) -> None:
     """Unicode digits parsed as the same date; a non-ASCII scope ended in UnicodeEncodeError."""
     signed = presign(Request("GET", "https://svc.example.com/"), CREDS, **SCOPE).request
     field = "X-Amz-Credential" if where == "Credential" else "X-Amz-Date"
-    old = dict(form_bytes(signed.query))[field.encode()].decode()
+    old = dict(query_bytes(signed.query))[field.encode()].decode()
     resent = signed.with_url(signed.url.replace(f"{field}={old.replace('/', '%2F')}", f"{field}={text}"))
     assert _reason(resent) == "malformed_auth"
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
-from sigv4.verified import form_bytes
+from sigv4.canonical import query_bytes
 from sigv4.errors import SigningError
 from wire.errors import DecodeError
 from wire.model import Model, Operation
@@ -95,17 +95,16 @@ def encode_query(pairs: Iterable[tuple[str, str]]) -> str:
 
 
 def decode_query(text: str, *, plus_is_space: bool = False) -> list[tuple[str, str]]:
-    """The (name, value) pairs of a received query or form, in order, read as `sigv4.verified.form_bytes`
-    reads them: the reading the verifier's canonical query is held to (`parse_qsl` read `+` as a space where
-    a query's signature reads a plus, and every invalid byte as one U+FFFD, so a server acted on what the
-    client had not signed).
+    """The (name, value) pairs of a received query or form, in order, read by `sigv4.canonical.query_bytes`:
+    the reading the verifier canonicalizes (`parse_qsl` read `+` as a space where a query's signature reads
+    a plus, and every invalid byte as one U+FFFD, so a server acted on what the client had not signed).
 
     `plus_is_space`: a form body's `+` (SigV2 signs a form so); a URL query's `+` is a plus. Raises DecodeError
     for a name or value that is not UTF-8 (refused, never replaced).
     """
     try:
         return [(_utf8(name, "name"), _utf8(value, f"value of {name.decode('utf-8', 'replace')!r}"))
-                for name, value in form_bytes(text, plus_is_space=plus_is_space)]
+                for name, value in query_bytes(text, plus_is_space=plus_is_space)]
     except SigningError as err:
         raise DecodeError(str(err)) from None
 

@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 import wire
 import wire.query
-from sigv4.verified import form_bytes
+from sigv4.canonical import query_bytes
 from sigv4.types import Request
 from wire.api import MAX_GET_URL
 from wire.errors import DecodeError, ServiceError
@@ -81,7 +81,7 @@ def matches(request: Request) -> bool:
         return False
     method = request.method.upper()
     if method == "GET":
-        return any(name == b"Action" for name, _ in form_bytes(request.query))
+        return any(name == b"Action" for name, _ in query_bytes(request.query))
     return method == "POST" and _media_type(request) == FORM_MEDIA_TYPE
 
 
