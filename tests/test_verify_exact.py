@@ -2,8 +2,9 @@
 the CLI or `sigv4 serve`, then the property over generated mutants (tests/false_accept.py) for v4, v4a,
 presigned, v2 and aws-chunked: an accepted mutant has the signed request's `verified_request`.
 
-Oracles: `sigv4.verified` reads a request as a server does (bytes, RFC 3986 decoding), apart from the
-verifier's canonicalization; the Account endpoint's stored state for what `serve` acted on.
+Oracles: `sigv4.verified` decodes a request as a server does, as bytes (header values, path and SigV2
+host apart from the verifier's code; the query by the one reading both share, held lossless by its own
+property below); the Account endpoint's stored state for what `serve` acted on.
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ from hypothesis import strategies as st
 
 import cli
 from sigv4 import Credentials, Request, VerificationError, presign, sign, v2, verify
+from sigv4.canonical import canonical_query, query_bytes, query_pairs
 from sigv4.checksums import checksum_value
 from sigv4.chunked_decode import decoder_for
 from sigv4.errors import StreamDecodeError
 from sigv4.post import ConditionNotMetError, presign_post, starts_with, verify_post
-from sigv4.canonical import canonical_query, query_bytes, query_pairs
 from sigv4.verified import verified_request
 from tests import false_accept
-from tests.serve_fixtures import DEFAULT, Running, serving
 from tests import test_diagnose as diag
+from tests.serve_fixtures import DEFAULT, Running, serving
 from wire.debugger.diagnose import diagnose
 
 T = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
