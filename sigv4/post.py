@@ -387,7 +387,9 @@ class ConditionNotMetError(VerificationError):
 def _form(form: Iterable[tuple[str, str]] | Mapping[str, str]) -> dict[str, str]:
     fields: dict[str, str] = {}
     for name, value in (form.items() if isinstance(form, Mapping) else form):
-        lower = str(name).lower()
+        name = str(name)
+        # ASCII letters only: str.lower() maps U+212A KELVIN SIGN to `k`, so `\u212aey` would stand in for `key`.
+        lower = "".join([c.lower() if c.isascii() else c for c in name])
         if lower in fields:
             raise VerificationError("malformed_auth", f"form field {name}: given twice")
         fields[lower] = str(value)

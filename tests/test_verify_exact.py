@@ -302,6 +302,16 @@ def test_the_debugger_hashes_a_query_byte_that_is_not_utf8() -> None:
     assert diagnose(diag.signed(request).request, diag.server_says("rest-json-sts-only.http", server)).causes
 
 
+def test_a_post_field_name_is_lowercased_in_ascii_only() -> None:
+    """`\u212aey`.lower() is `key`: the form verified with a field a server does not read as `key`."""
+    post = presign_post(CREDS, bucket="b", key="k", region="us-east-1", timestamp=T)
+    form = dict(post.fields)
+    key = form.pop("key")
+    assert verify_post({**form, "KEY": key}, {CREDS.access_key_id: CREDS}.get, now=T, bucket="b")
+    with pytest.raises(ConditionNotMetError):
+        verify_post({**form, "\u212aey": "k"}, {CREDS.access_key_id: CREDS}.get, now=T, bucket="b")
+
+
 # -- 3. the property ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("variant", false_accept.VARIANTS)
