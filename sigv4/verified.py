@@ -24,7 +24,7 @@ from . import canonical, v2
 from .canonical import S3_SERVICES, query_bytes, wire_bytes
 from .payload import UNSIGNED_PAYLOAD
 from .types import Request
-from .verify import Identity
+from .verify import UNSIGNED_TOKEN_SERVICES, Identity
 
 _RUNS = re.compile(rb"[ \t]+")
 
@@ -57,7 +57,8 @@ def verified_request(request: Request, identity: Identity, *, s3: bool | None = 
     path, _, query = request.target.partition("?")
     if (not s3) if normalize_path is None else normalize_path:
         path = canonical.normalize_path(path)
-    dropped = {b"X-Amz-Signature", b"X-Amz-Security-Token"} if omit_session_token else {b"X-Amz-Signature"}
+    unsigned_token = omit_session_token or identity.service in UNSIGNED_TOKEN_SERVICES  # as verify reads it
+    dropped = {b"X-Amz-Signature", b"X-Amz-Security-Token"} if unsigned_token else {b"X-Amz-Signature"}
     pairs = [p for p in query_bytes(query, plus_is_space=plus_is_space) if not (identity.presigned and p[0] in dropped)]
     headers = request.headers
     if request.header("host") is None and request.scheme:
