@@ -16,13 +16,13 @@ line naming the member path, the shape type and the text.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any
 
+from sigv4.bounded import json_loads
 from wire.errors import ParamError, Violation
 from wire.model import Model, Shape
 from wire.shorthand import FILE_PREFIXES, FileRef, ShorthandError, Value, parse_shorthand, parse_value
@@ -211,7 +211,7 @@ def _json_value(shape: Shape, text: str) -> tuple[bool, Any]:
     if start not in ("[", "{"):
         return False, None
     try:
-        value = json.loads(text)
+        value = json_loads(text)
     except ValueError:
         return False, None
     return (isinstance(value, list) if shape.type == "list" else isinstance(value, dict)), value
@@ -249,7 +249,7 @@ def read_value(name: str, shape: Shape, text: str, load: Loader) -> Any:
     path: tuple[Any, ...] = ((), name)
     if shape.document:
         try:
-            return json.loads(text)
+            return json_loads(text)
         except ValueError as err:
             raise ParamError(f"{name}: a document ({shape.name}) is JSON: {err}") from None
     if shape.type in _CONTAINER_FORMS:
@@ -271,7 +271,7 @@ def _input_document(given: str, load: Loader) -> dict[str, Any]:
         except UnicodeDecodeError as err:
             raise ParamError(f"{given[1:]}: --input file is not UTF-8 (byte offset {err.start})") from None
     try:
-        params = json.loads(given)
+        params = json_loads(given)
     except ValueError as err:
         raise ParamError(f"--input: not valid JSON ({err})") from None
     if not isinstance(params, dict):

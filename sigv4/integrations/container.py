@@ -12,12 +12,12 @@ call: the agent rotates it) or `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..types import Request
+from ..bounded import json_loads
 from .http import fetch
 from .resolved import CredentialsError, ResolvedCredentials, from_json_fields
 
@@ -94,7 +94,7 @@ def from_container(env: Mapping[str, str]) -> ResolvedCredentials:
         raise CredentialsError(f"{where}: HTTP {reply.status} "
                                f"{reply.body[:200].decode('utf-8', 'replace').strip()!r}")
     try:
-        data = json.loads(reply.body)
+        data = json_loads(reply.body)
     except ValueError:
         raise CredentialsError(f"{where}: the answer is not JSON") from None
     return from_json_fields(data, _FIELDS, where, "container-role")

@@ -32,7 +32,6 @@ The environment is a `Mapping` argument where it matters, so tests pass a dict.
 from __future__ import annotations
 
 import configparser
-import json
 import os
 import shlex
 import subprocess
@@ -44,6 +43,7 @@ from pathlib import Path
 from typing import Union
 
 from ..errors import SigningError
+from ..bounded import json_loads
 from ..types import Credentials
 from . import container, sso, sts
 from .container import from_container
@@ -144,7 +144,7 @@ def from_process(command: str, *, profile: str = "(none)") -> ResolvedCredential
     if done.returncode != 0:
         raise CredentialsError(f"{where}: exited with status {done.returncode}")
     try:
-        data = json.loads(done.stdout)
+        data = json_loads(done.stdout)
         key_id, secret, token = data["AccessKeyId"], data["SecretAccessKey"], data.get("SessionToken")
         if not (isinstance(key_id, str) and isinstance(secret, str) and isinstance(token, (str, type(None)))):
             raise TypeError("credential fields must be strings")

@@ -15,10 +15,10 @@ case the error says to raise the hop limit.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from ..types import Request
+from ..bounded import json_loads
 from .http import Reply, fetch, is_true
 from .resolved import CredentialsError, ResolvedCredentials, from_json_fields
 
@@ -109,7 +109,7 @@ def from_imds(env: Mapping[str, str], config: Mapping[str, str] | None = None) -
     name = role[0].strip()
     reply = _get(client, ROLES_PATH + name, token)
     try:
-        data = json.loads(reply.body)
+        data = json_loads(reply.body)
     except ValueError:
         raise CredentialsError(f"{WHERE}: the credentials of role {name!r} are not JSON") from None
     if isinstance(data, dict) and data.get("Code", "Success") != "Success":

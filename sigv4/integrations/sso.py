@@ -32,6 +32,7 @@ from typing import Any
 import wire
 from wire.endpoints import service_endpoint
 
+from ..bounded import json_loads
 from .http import call_operation
 from .resolved import CredentialsError, ResolvedCredentials, from_json_fields, parse_expiry
 
@@ -84,7 +85,7 @@ Refresher = Callable[[Mapping[str, Any]], dict[str, Any]]
 def _read_cache(path: Path, login_hint: str) -> dict[str, Any]:
     """The cache entry at `path`, checked to hold an accessToken and an expiresAt as text."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json_loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CredentialsError(f"SSO token cache {path}: not found; run {login_hint}") from None
     except (OSError, ValueError) as err:

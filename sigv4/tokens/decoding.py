@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote, urlsplit
 
+from ..bounded import json_loads
 from ..canonical import query_pairs
 from ..errors import InvalidParameterError, VerificationError
 from ..redact import MASK, mask_tokens
@@ -61,7 +61,7 @@ def _text(data: bytes) -> str:
 
 def _decode_json(token: str) -> DecodedToken:
     try:
-        fields = json.loads(token)
+        fields = json_loads(token)
     except ValueError as err:
         raise InvalidParameterError(f"token: looks like Neptune or Vault JSON but does not parse ({err})") from None
     if isinstance(fields, dict) and "iam_http_request_method" in fields:
