@@ -1,4 +1,4 @@
-"""Bounded readers of outside text: decimal integers and JSON.
+"""Bounded readers of outside text: decimal integers, JSON and times.
 
 Strategy: Python's own readers fail on outside text in ways a caller does not
 expect. `str.isdigit` takes '²' and other Unicode digits that `int()` then
@@ -8,25 +8,27 @@ nested a few hundred deep parses but then exhausts the recursion of whatever
 walks the value (validation, serialization). So `decimal` takes ASCII digits
 only, and few of them, and `json_loads` refuses nesting deeper than
 `MAX_JSON_DEPTH` with a ValueError, the error its callers already handle.
+A time near year 1 or 9999 with an offset falls outside `datetime` once
+moved to UTC (OverflowError): `utc` says so with a ValueError too.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 from typing import Any
 
 #: JSON nesting accepted from outside: far beyond any AWS shape or credential answer, far below the recursion limit.
 MAX_JSON_DEPTH = 100
 
-_DECIMAL = re.compile(r"\s*([0-9]+)\s*\Z")
+_DECIMAL = re.compile(r"[0-9]+\Z")
 
 
 def decimal(text: str | None, max_digits: int = 18) -> int | None:
-    """The integer of `text` when it is ASCII digits (surrounding whitespace allowed), at most `max_digits` of
-    them; None otherwise (None, empty, a sign, '²', too many digits). Never raises."""
-    match = _DECIMAL.match(text or "")
-    return int(match[1]) if match and len(match[1]) <= max_digits else None
+    """The integer of `text` when it is ASCII digits only, at most `max_digits` of them; None otherwise (None,
+    empty, a sign, whitespace, '²', too many digits). Never raises."""
+    return int(text) if text and len(text) <= max_digits and _DECIMAL.match(text) else None
 
 
 def _too_deep(value: Any, limit: int) -> bool:
@@ -56,3 +58,16 @@ def json_loads(data: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
     if _too_deep(value, max_depth):
         raise ValueError(refusal)
     return value
+
+
+def utc(when: datetime) -> datetime:
+    """`when` as an aware UTC datetime (a naive one is taken as UTC, as AWS reads a time without an offset).
+
+    Raises ValueError (not OverflowError) when the instant falls outside years 1..9999 in UTC.
+    """
+    if when.tzinfo is None:
+        return when.replace(tzinfo=timezone.utc)
+    try:
+        return when.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{when.isoformat()} is outside years 1..9999 in UTC") from None

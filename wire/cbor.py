@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from sigv4.bounded import utc
 from wire.errors import DecodeError, SerializationError
 
 #: Nesting (arrays, maps, tags) accepted by default: far beyond any AWS shape,
@@ -400,7 +401,10 @@ def _rfc3339(reader: _Reader, value: Any, start: int) -> datetime:
         except ValueError:
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
-            return parsed.astimezone(timezone.utc)
+            try:
+                return utc(parsed)
+            except ValueError:
+                raise reader.fail(f"tag 0 time {_preview(value)} is outside years 1..9999 in UTC", start) from None
     raise reader.fail(f"tag 0 needs RFC 3339 text with an offset, got {_preview(value)}", start)
 
 

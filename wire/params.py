@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from sigv4.bounded import json_loads
+from sigv4.bounded import json_loads, utc
 from wire.errors import ParamError, Violation
 from wire.model import Model, Shape
 from wire.shorthand import FILE_PREFIXES, FileRef, ShorthandError, Value, parse_shorthand, parse_value
@@ -96,11 +96,10 @@ def _read_timestamp(text: str, load: Loader) -> datetime:
     try:
         if _EPOCH.fullmatch(text):
             return datetime.fromtimestamp(float(text), timezone.utc)
-        parsed = datetime.fromisoformat(text)
+        # Without an offset the time is UTC, never the local zone: the same text means the same instant anywhere.
+        return utc(datetime.fromisoformat(text))
     except (ValueError, OverflowError, OSError):
-        raise _Refused(expected) from None
-    # Without an offset the time is UTC, never the local zone: the same text means the same instant anywhere.
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+        raise _Refused(expected + ", within years 1..9999") from None
 
 
 def _read_blob(text: str, load: Loader) -> bytes:

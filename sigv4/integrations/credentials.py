@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Union
 
 from ..errors import SigningError
-from ..bounded import json_loads
+from ..bounded import decimal, json_loads
 from ..types import Credentials
 from . import container, sso, sts
 from .container import from_container
@@ -211,9 +211,10 @@ def _duration(section: Mapping[str, str], profile: str) -> int | None:
     text = section.get("duration_seconds")
     if not text:
         return None
-    if not text.strip().isdigit():
-        raise CredentialsError(f"profile {profile!r}: duration_seconds {text!r} is not a whole number of seconds")
-    return int(text)
+    seconds = decimal(text.strip())
+    if seconds is None:
+        raise CredentialsError(f"profile {profile!r}: duration_seconds {text[:40]!r} is not a whole number of seconds")
+    return seconds
 
 
 def _sts_region(env: Mapping[str, str], section: Mapping[str, str]) -> str:
