@@ -15,6 +15,7 @@ case the error says to raise the hop limit.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from ..types import Request
@@ -48,8 +49,8 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(text) if text else default
     except ValueError:
         raise CredentialsError(f"{name}: {text!r} is not a number") from None
-    if value <= 0:
-        raise CredentialsError(f"{name}: {text!r} must be positive")
+    if not 0 < value < math.inf:  # NaN fails both comparisons
+        raise CredentialsError(f"{name}: {text!r} must be a positive number of seconds")
     return value
 
 

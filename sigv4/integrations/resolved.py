@@ -65,8 +65,8 @@ def parse_expiry(text: str, where: str) -> datetime:
         # An expiry without an offset is UTC, as the AWS SDKs read it.
         return utc(datetime.fromisoformat(text.strip()))
     except ValueError:
-        raise CredentialsError(f"{where}: expiration {text[:40]!r} is not an ISO 8601 time within years "
-                               "1..9999") from None
+        # The text is not repeated: it comes from an answer that holds secrets.
+        raise CredentialsError(f"{where}: the expiration is not an ISO 8601 time within years 1..9999") from None
 
 
 def from_json_fields(data: Any, names: tuple[str, str, str, str], where: str, source: str,
@@ -90,7 +90,7 @@ def from_json_fields(data: Any, names: tuple[str, str, str, str], where: str, so
         try:
             expiry = datetime.fromtimestamp(expiry_value / 1000, timezone.utc)
         except (OverflowError, OSError, ValueError):
-            raise CredentialsError(f"{where}: expiration {expiry_value} ms is not a time within years "
+            raise CredentialsError(f"{where}: the expiration (epoch milliseconds) is not a time within years "
                                    "1..9999") from None
     elif isinstance(expiry_value, str):
         expiry = parse_expiry(expiry_value, where)
