@@ -337,7 +337,10 @@ def presign_post(
     for name, value in [("key", key), *signed]:
         ordered[name.lower()] = (ordered.get(name.lower(), (name, ""))[0], value)
     start = timestamp.astimezone(timezone.utc).replace(microsecond=0)
-    policy = PostPolicy(start + timedelta(seconds=expires), tuple(built))
+    try:
+        policy = PostPolicy(start + timedelta(seconds=expires), tuple(built))
+    except OverflowError:
+        raise InvalidTimestampError(f"timestamp: {when} plus expires={expires} seconds is past year 9999") from None
     encoded = policy.encoded()
     signature = signature_hex(signing_key(credentials.secret_access_key, when[:8], region, service), encoded)
     form_fields = (*ordered.values(), ("policy", encoded), ("x-amz-signature", signature))

@@ -261,8 +261,11 @@ def _scope_problems(token: DecodedToken, auth: SignedAuth) -> list[str]:
 def _expiry(token: DecodedToken, auth: SignedAuth, now: datetime) -> tuple[datetime, list[str]]:
     # A presigned URL ends at its X-Amz-Expires, except EKS's, which the cluster honours for its own 15 minutes.
     lifetime = RECIPES[token.kind].lifetime or timedelta(0)
-    expires_at = (auth.expires_at if auth.expires_at is not None and token.kind != "eks"
-                  else auth.signing_time + lifetime)
+    try:
+        expires_at = (auth.expires_at if auth.expires_at is not None and token.kind != "eks"
+                      else auth.signing_time + lifetime)
+    except OverflowError:
+        raise InvalidParameterError(f"token: signed at {auth.amz_date}, so its lifetime ends past year 9999") from None
     if now >= expires_at:
         return expires_at, [f"expired: stopped working at {expires_at:%Y-%m-%dT%H:%M:%SZ}, "
                             f"{int((now - expires_at).total_seconds())} s before {now:%Y-%m-%dT%H:%M:%SZ}"]
