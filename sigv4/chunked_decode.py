@@ -340,9 +340,9 @@ def decoder_for(identity: Identity, request: Request, *,
     declared = request.header("x-amz-decoded-content-length")
     decoded_length = decimal(declared.strip()) if declared is not None else None
     if decoded_length is None:
-        raise InvalidParameterError(
-            f"x-amz-decoded-content-length: {declared if declared is None else declared[:40]!r}; an aws-chunked request "
-            "must declare its decoded length (at most 18 ASCII digits)")
+        shown = repr(declared if declared is None else declared[:40])
+        raise InvalidParameterError(f"x-amz-decoded-content-length: {shown}; an aws-chunked request must declare "
+                                    "its decoded length (at most 18 ASCII digits)")
     verify: Verifier
     if identity.version == "v4a":
         verify = ecdsa_verifier(v4a.private_key(identity.credentials).public_key())

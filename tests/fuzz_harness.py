@@ -197,7 +197,8 @@ def _v2_seeds() -> tuple[bytes, ...]:
 
 def _token_seeds() -> tuple[bytes, ...]:
     made = [tokens.rds("db.example.com", 5432, "me", CREDS, "us-east-1", NOW),
-            tokens.eks("cluster", CREDS, "us-east-1", NOW), tokens.neptune("db.example.com", 8182, CREDS, "us-east-1", NOW),
+            tokens.eks("cluster", CREDS, "us-east-1", NOW),
+            tokens.neptune("db.example.com", 8182, CREDS, "us-east-1", NOW),
             tokens.dsql("abc.dsql.us-east-1.on.aws", CREDS, "us-east-1", NOW, admin=True)]
     return tuple(token.encode("latin-1") for token in made)
 

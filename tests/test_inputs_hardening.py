@@ -53,7 +53,8 @@ def one_line_error(code: int, err: str) -> str:
 PRESIGNED_9999 = ("https://example.amazonaws.com/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F"
                   "99991231%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=99991231T235959Z&X-Amz-Expires=3600"
                   "&X-Amz-SignedHeaders=host&X-Amz-Signature=" + "0" * 64)
-V2 = "https://example.amazonaws.com/?AWSAccessKeyId=AKIDEXAMPLE&SignatureVersion=2&SignatureMethod=HmacSHA256&Signature=x"
+V2 = ("https://example.amazonaws.com/?AWSAccessKeyId=AKIDEXAMPLE&SignatureVersion=2&SignatureMethod=HmacSHA256"
+      "&Signature=x")
 
 
 @pytest.mark.parametrize("url, headers", [
@@ -286,8 +287,8 @@ def test_a_non_ascii_header_is_a_request_error_not_a_traceback() -> None:
 def test_a_response_of_two_million_one_byte_chunks_is_read_in_linear_time() -> None:
     # A watchdog, not a timing assertion: linear reading takes about a second, the quadratic one took hours.
     program = ("from wire.complaint import split_response\n"
-               "data = b'HTTP/1.1 403 Forbidden\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n' + b'1\\r\\nx\\r\\n' * 2_000_000"
-               " + b'0\\r\\n\\r\\n'\n"
+               "data = (b'HTTP/1.1 403 Forbidden\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n'\n"
+               "        + b'1\\r\\nx\\r\\n' * 2_000_000 + b'0\\r\\n\\r\\n')\n"
                "assert split_response(data)[2] == b'x' * 2_000_000\n")
     done = subprocess.run([sys.executable, "-c", program], cwd=Path(__file__).parent.parent, timeout=120,
                           capture_output=True, text=True)
