@@ -27,7 +27,7 @@ from sigv4.integrations import CredentialsError, from_container, resolve_credent
 from sigv4.integrations import container
 from sigv4.post import parse_policy
 from wire import cbor
-from wire.complaint import response_date, split_response
+from wire.debugger.complaint import response_date, split_response
 from wire.scalars import parse_timestamp
 from wire.transport.client import RequestError, TransportOptions, send_request
 
@@ -286,7 +286,7 @@ def test_a_non_ascii_header_is_a_request_error_not_a_traceback() -> None:
 
 def test_a_response_of_two_million_one_byte_chunks_is_read_in_linear_time() -> None:
     # A watchdog, not a timing assertion: linear reading takes about a second, the quadratic one took hours.
-    program = ("from wire.complaint import split_response\n"
+    program = ("from wire.debugger.complaint import split_response\n"
                "data = (b'HTTP/1.1 403 Forbidden\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n'\n"
                "        + b'1\\r\\nx\\r\\n' * 2_000_000 + b'0\\r\\n\\r\\n')\n"
                "assert split_response(data)[2] == b'x' * 2_000_000\n")
