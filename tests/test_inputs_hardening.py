@@ -23,7 +23,7 @@ from serve_fixtures import DEFAULT, serving
 from sigv4 import Credentials, Request, VerificationError
 from sigv4.chunked_decode import decoder_for, verify_message
 from sigv4.errors import InvalidParameterError, StreamDecodeError
-from sigv4.integrations import CredentialsError, from_container, resolve_credentials
+from sigv4.integrations import CredentialsError, from_container, from_imds, resolve_credentials
 from sigv4.integrations import container
 from sigv4.post import parse_policy
 from wire import cbor
@@ -274,6 +274,13 @@ def test_container_token_and_duration_seconds_that_cannot_be_used_are_credential
            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"), "AWS_EC2_METADATA_DISABLED": "true"}
     with pytest.raises(CredentialsError, match="duration_seconds"):
         resolve_credentials("m", env)
+
+
+@pytest.mark.parametrize("name, text", [("AWS_METADATA_SERVICE_TIMEOUT", "nan"),
+                                        ("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "1e400")])
+def test_instance_metadata_settings_that_are_no_usable_number_are_credentials_errors(name: str, text: str) -> None:
+    with pytest.raises(CredentialsError, match=name):
+        from_imds({name: text})
 
 
 def test_a_non_ascii_header_is_a_request_error_not_a_traceback() -> None:
