@@ -226,6 +226,14 @@ def test_parse_response_keeps_its_contract_for_xml_in_unreadable_encodings(encod
             wire.parse_response(model, operation, 200, [], body)
 
 
+def test_call_answered_with_xml_in_an_unreadable_encoding_prints_the_service_error() -> None:
+    body = b'<?xml version="1.0" encoding="utf-32"?><ErrorResponse><Error><Code>X</Code></Error></ErrorResponse>'
+    with http_server(_answering(400, body)) as (url, _):
+        code, out, err = run_cli(["call", "account", "GetContactInformation", "--endpoint-url", url,
+                                  "--protocol", "query"], ENV)
+    assert (code, out, err) == (1, b"", "400 (HTTP 400)\n")
+
+
 def test_sts_answering_xml_in_an_unknown_encoding_is_a_credentials_error(tmp_path: Path) -> None:
     body = b'<?xml version="1.0" encoding="no-such-encoding"?><AssumeRoleResponse/>'
     with http_server(_answering(200, body)) as (url, _):
