@@ -118,6 +118,19 @@ def test_explain_of_a_token_signed_in_year_9999_is_one_line(kind: str, flags: li
     assert "past year 9999" in one_line_error(code, err)
 
 
+@pytest.mark.parametrize("head", [
+    f"GET {PRESIGNED_9999.partition('.com')[2]} HTTP/1.1\r\nHost: example.amazonaws.com\r\n",
+    "GET / HTTP/1.1\r\nHost: example.amazonaws.com\r\nDate: Fri, 31 Dec 9999 23:59:59 -0100\r\nAuthorization: "
+    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/99991231/us-east-1/service/aws4_request, SignedHeaders=date;host, "
+    "Signature=00\r\n",
+], ids=["presigned", "date-header"])
+def test_explain_of_a_capture_signed_in_year_9999_diagnoses_it(tmp_path: Path, head: str) -> None:
+    capture = tmp_path / "request.txt"
+    capture.write_text(head + "\r\n")
+    code, out, err = run_cli(["explain", str(capture)], ENV)
+    assert (code, err) == (0, "") and b"Causes (most likely first):" in out
+
+
 def test_presign_post_whose_expiry_is_past_the_calendar_is_one_line() -> None:
     code, out, err = run_cli(["sign", "--presign-post", "--bucket", "b", "--key", "k", "--date", "99991231T235959Z"],
                              ENV)
