@@ -25,6 +25,7 @@ from sigv4.chunked_decode import decoder_for, verify_message
 from sigv4.errors import InvalidParameterError, StreamDecodeError
 from sigv4.integrations import CredentialsError, from_container, from_imds, resolve_credentials
 from sigv4.integrations import container
+from sigv4.integrations.rolesanywhere import RolesAnywhereSettings
 from sigv4.post import parse_policy
 from wire import cbor
 from wire.debugger.complaint import response_date, split_response
@@ -302,6 +303,14 @@ def test_container_token_and_duration_seconds_that_cannot_be_used_are_credential
 def test_instance_metadata_settings_that_are_no_usable_number_are_credentials_errors(name: str, text: str) -> None:
     with pytest.raises(CredentialsError, match=name):
         from_imds({name: text})
+
+
+@pytest.mark.parametrize("duration", ["\u00b2", "9" * 5000])
+def test_a_roles_anywhere_session_duration_that_is_no_number_is_a_credentials_error(duration: str) -> None:
+    values = {"certificate": "c.pem", "private-key": "k.pem", "trust-anchor-arn": "arn:t", "profile-arn": "arn:p",
+              "role-arn": "arn:r", "session-duration": duration}
+    with pytest.raises(CredentialsError, match="session-duration"):
+        RolesAnywhereSettings.from_values(values, "test")
 
 
 def test_a_non_ascii_header_is_a_request_error_not_a_traceback() -> None:

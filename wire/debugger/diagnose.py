@@ -606,10 +606,10 @@ def _scope_alternatives(ctx: _Context) -> list[tuple[str, str, str, str]]:
     services = [s for s in labels[:3] if s != p.service and re.fullmatch(r"[a-z][a-z0-9-]*", s)
                 and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", s)]
     day = datetime.strptime(p.scope_date, "%Y%m%d") if re.fullmatch(r"\d{8}", p.scope_date) else None
-    dates = []
-    for shift in (-1, 1) if day else ():
+    dates: list[str] = []
+    for shift in (-1, 1):
         try:
-            dates.append((day + timedelta(days=shift)).strftime("%Y%m%d"))
+            dates += [(day + timedelta(days=shift)).strftime("%Y%m%d")] if day else []
         except OverflowError:  # a scope date of 00010101 or 99991231 has one neighbour
             pass
     return ([("scope-region", p.scope_date, r, p.service) for r in dict.fromkeys(regions)]
