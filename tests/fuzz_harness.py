@@ -42,6 +42,7 @@ from sigv4.raw import parse_request, render_request
 from wire import cbor, xml
 from wire.errors import DecodeError, ParamError, ServiceError, WireError
 from wire.params import read_params
+from wire.service import DEFAULT_ACCOUNTS, Endpoint, MemoryStore, Settings, handle, load_directory, queryform
 from wire.shorthand import parse_shorthand, parse_value
 
 CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
@@ -324,6 +325,38 @@ def _read_post(data: bytes) -> None:
     verify_post(fields, _lookup, now=NOW, bucket="bucket", content_length=10)
 
 
+def _serve_reader() -> Reader:
+    """The local Account endpoint's pure handler over raw requests: it never raises, and answers below 500."""
+    accounts = DEFAULT_ACCOUNTS["accounts"][0]
+    caller = Credentials(accounts["access_key_id"], accounts["secret_access_key"])
+    model = wire.load_model("account")
+    endpoint = Endpoint(model, load_directory(DEFAULT_ACCOUNTS), Settings())
+    query = queryform.query_model(model)
+    url = "http://127.0.0.1:8080"
+    contact = {"AlternateContactType": "BILLING", "Name": "Ana", "Title": "CFO", "EmailAddress": "a@example.com",
+               "PhoneNumber": "+1"}
+    unsigned = [wire.serialize(model, "PutAlternateContact", contact, endpoint=url),
+                wire.serialize(query, "PutAlternateContact", contact, endpoint=url),
+                wire.serialize(query, "ListRegions", {}, endpoint=url, method="GET")]
+    seeds = [render_request(sigv4.sign(request, caller, region="us-east-1", service="account", timestamp=NOW)
+                            .request, None, request.body if isinstance(request.body, bytes) else b"")
+             for request in unsigned]
+    presigned = sigv4.presign(unsigned[2], caller, region="us-east-1", service="account", timestamp=NOW,
+                              expires=300).url
+    v2 = sigv4.v2.sign(unsigned[2].with_header("Host", "127.0.0.1:8080"), caller, timestamp=NOW).request
+    seeds += [presigned.encode(), render_request(v2, None, b"")]
+
+    def read(data: bytes) -> None:
+        request = parse_request(data, scheme="http").request
+        body = request.body if isinstance(request.body, bytes) else b""
+        reply = handle(request.with_body(body), endpoint=endpoint, now=NOW, store=MemoryStore(),
+                       entropy=lambda n: bytes(n))
+        if reply.status >= 500:
+            raise AssertionError(f"answered {reply.status}: {reply.body[:200]!r}")
+
+    return Reader("serve", read, (SigningError,), tuple(seeds))
+
+
 # -- credential files and answers -----------------------------------------------------------------------------
 
 def _scratch(prefix: str) -> Path:
@@ -423,6 +456,7 @@ def readers() -> dict[str, Reader]:
         Reader("shorthand", _read_shorthand, (ParamError, WireError), _shorthand_seeds()),
         _chunked_reader(),
         Reader("post", _read_post, (VerificationError,), _post_seeds()),
+        _serve_reader(),
         _files_reader(),
         _answers_reader(),
     ]
