@@ -248,6 +248,15 @@ def test_call_answered_with_xml_in_an_unreadable_encoding_prints_the_service_err
     assert (code, out, err) == (1, b"", "400 (HTTP 400)\n")
 
 
+def test_the_proxy_relays_an_error_in_an_unreadable_encoding_and_keeps_serving() -> None:
+    from test_proxy import fetch, proxy
+    body = b'<?xml version="1.0" encoding="nope"?><Error><Code>RequestTimeTooSkewed</Code></Error>'
+    with http_server(_answering(403, body)) as (upstream, _), proxy(upstream, "s3", CREDS) as (url, log):
+        assert fetch(url + "/b/k") == (403, body)
+        assert fetch(url + "/b/k")[0] == 403
+    assert not any("Traceback" in line or "LookupError" in line for line in log)
+
+
 def test_sts_answering_xml_in_an_unknown_encoding_is_a_credentials_error(tmp_path: Path) -> None:
     body = b'<?xml version="1.0" encoding="no-such-encoding"?><AssumeRoleResponse/>'
     with http_server(_answering(200, body)) as (url, _):
