@@ -14,6 +14,7 @@ path from the answer's bytes to `CredentialsError` is the providers' own code.
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import re
@@ -196,11 +197,19 @@ def _v2_seeds() -> tuple[bytes, ...]:
     return tuple(seeds)
 
 
+#: A value for every field a token recipe takes (sigv4.tokens.FIELDS).
+_TOKEN_FIELDS: dict[str, object] = {
+    "host": "db.example.com", "port": 5432, "user": "me", "admin": True, "cluster": "c", "cache_name": "c",
+    "serverless": False, "cluster_name": "c", "expires": 3600, "nonce": "0" * 32, "server_nonce": base64.b64encode(
+        b"n" * 64).decode(), "sts_host": "sts.amazonaws.com", "server_id": "vault.example.com", "role": "r",
+    "repository": "repo",
+}
+
+
 def _token_seeds() -> tuple[bytes, ...]:
-    made = [tokens.rds("db.example.com", 5432, "me", CREDS, "us-east-1", NOW),
-            tokens.eks("cluster", CREDS, "us-east-1", NOW),
-            tokens.neptune("db.example.com", 8182, CREDS, "us-east-1", NOW),
-            tokens.dsql("abc.dsql.us-east-1.on.aws", CREDS, "us-east-1", NOW, admin=True)]
+    """A token of every kind, as `sigv4 token KIND` prints it."""
+    made = [tokens.issue(kind, CREDS, "us-east-1", NOW, **{name: _TOKEN_FIELDS[name] for name in tokens.FIELDS[kind]})
+            for kind in tokens.KINDS]
     return tuple(token.encode("latin-1") for token in made)
 
 

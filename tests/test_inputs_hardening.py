@@ -132,6 +132,13 @@ def test_explain_of_a_capture_signed_in_year_9999_diagnoses_it(tmp_path: Path, h
     assert (code, err) == (0, "") and b"Causes (most likely first):" in out
 
 
+def test_a_codecommit_url_with_an_unbalanced_bracket_is_no_token() -> None:
+    # Found by tests/fuzz_harness.py: urllib's "Invalid IPv6 URL" ValueError escaped `describe`.
+    with pytest.raises(InvalidParameterError, match="CodeCommit URL"):
+        sigv4.tokens.describe("https://AKIDEXAMPLE:20240501T120000Z" + "0" * 64 + "@[git-codecommit.us-east-1."
+                              "amazonaws.com/v1/repos/repo", NOW)
+
+
 def test_presign_post_whose_expiry_is_past_the_calendar_is_one_line() -> None:
     code, out, err = run_cli(["sign", "--presign-post", "--bucket", "b", "--key", "k", "--date", "99991231T235959Z"],
                              ENV)

@@ -95,13 +95,19 @@ def _decode_keyspaces(token: str) -> DecodedToken:
     return DecodedToken("keyspaces", None, auth, tuple(facts))
 
 
+_CODECOMMIT_SHAPE = ("token: a CodeCommit URL is https://<key id>:<YYYYMMDDTHHMMSSZ><signature>"
+                     "@git-codecommit.<region>.amazonaws.com/v1/repos/<name>")
+
+
 def _decode_codecommit(token: str) -> DecodedToken:
-    parts = urlsplit(token)
+    try:
+        parts = urlsplit(token)
+    except ValueError:  # an unbalanced '[' (urllib reads it as an IPv6 address)
+        raise InvalidParameterError(_CODECOMMIT_SHAPE) from None
     password, user, host = parts.password or "", unquote(parts.username or ""), parts.hostname or ""
     region = region_in_host(host)
     if len(password) != 80 or password[15] != "Z" or not region or not parts.path.startswith("/v1/repos/"):
-        raise InvalidParameterError("token: a CodeCommit URL is https://<key id>:<YYYYMMDDTHHMMSSZ><signature>"
-                                    "@git-codecommit.<region>.amazonaws.com/v1/repos/<name>")
+        raise InvalidParameterError(_CODECOMMIT_SHAPE)
     key_id, _, session = user.partition("%")
     stamp, signature = password[:16], password[16:]
     authorization = (f"{ALGORITHM} Credential={key_id}/{stamp[:8]}/{region}/{CODECOMMIT_SERVICE}/aws4_request, "
