@@ -31,6 +31,7 @@ from typing import Literal, Union
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from . import v4a
+from .bounded import decimal
 from .checksums import CHECKSUMS, Checksum, ChecksumAlgorithm, checksum_for_header, encoded
 from .chunked import (
     FRAMINGS,
@@ -344,9 +345,11 @@ def decoder_for(identity: Identity, request: Request, *,
     or declares no usable decoded length.
     """
     declared = request.header("x-amz-decoded-content-length")
-    if declared is None or not declared.strip().isdigit():
-        raise InvalidParameterError(
-            f"x-amz-decoded-content-length: {declared!r}; an aws-chunked request must declare its decoded length")
+    decoded_length = decimal(declared.strip()) if declared is not None else None
+    if decoded_length is None:
+        shown = repr(declared if declared is None else declared[:40])
+        raise InvalidParameterError(f"x-amz-decoded-content-length: {shown}; an aws-chunked request must declare "
+                                    "its decoded length (at most 18 ASCII digits)")
     verify: Verifier
     if identity.version == "v4a":
         verify = ecdsa_verifier(v4a.private_key(identity.credentials).public_key())
@@ -355,7 +358,7 @@ def decoder_for(identity: Identity, request: Request, *,
                                            identity.regions[0], identity.service))
     return ChunkedDecoder(identity.payload_hash, seed_signature=identity.signature,
                           scope=ChunkScope(identity.algorithm, identity.amz_date, identity.credential_scope),
-                          verify=verify, trailer=request.header("x-amz-trailer"), decoded_length=int(declared),
+                          verify=verify, trailer=request.header("x-amz-trailer"), decoded_length=decoded_length,
                           max_chunk_size=max_chunk_size)
 
 
@@ -364,11 +367,14 @@ def verify_message(request: Request, body: bytes, lookup: Callable[[str], Creden
     """`sigv4.verify` of `request` at `now` (`s3=None`: S3's rules for an S3 scope), and for an aws-chunked
     upload every chunk signature of `body` (its
     bytes as received) and the trailer's too. Returns the `Identity`; raises `VerificationError` for the
-    signature, `StreamDecodeError` for the body.
+    signature, `StreamDecodeError` for the body (`malformed` at offset 0 when its declared length is unusable).
     """
     identity = verify(request, lookup, now=now, s3=s3)
     if identity.payload_hash.startswith("STREAMING-"):
-        decoder = decoder_for(identity, request)
+        try:
+            decoder = decoder_for(identity, request)
+        except InvalidParameterError as err:  # the peer's header, not our input: a fault of the received body
+            raise StreamDecodeError("malformed", str(err), offset=0) from None
         decoder.feed(body)
         decoder.close()
     return identity

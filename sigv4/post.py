@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, fields as dataclass_fields, replace
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
+from .bounded import json_loads
 from .errors import InvalidParameterError, InvalidTimestampError, VerificationError
 from .keys import signature_hex, signing_key
 from .s3express import directory_bucket_url
@@ -216,7 +217,7 @@ def parse_policy(encoded: str) -> PostPolicy:
     Raises InvalidParameterError naming what is wrong (base64, JSON, expiration, a condition).
     """
     try:
-        document = json.loads(base64.b64decode(encoded.encode("ascii"), validate=True))
+        document = json_loads(base64.b64decode(encoded.encode("ascii"), validate=True))
     except (binascii.Error, UnicodeError, ValueError) as err:
         raise InvalidParameterError(f"policy: not base64 of a JSON document ({err})") from None
     if not isinstance(document, dict) or not isinstance(document.get("expiration"), str) \
@@ -272,9 +273,9 @@ def parse_condition_text(text: str) -> Condition:
     Raises InvalidParameterError for text that is not JSON or not a condition (see `parse_condition`).
     """
     try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InvalidParameterError(f"condition {text[:60]!r}: not JSON ({err.msg}); e.g. "
+        raw = json_loads(text)
+    except ValueError as err:
+        raise InvalidParameterError(f"condition {text[:60]!r}: not JSON ({getattr(err, 'msg', err)}); e.g. "
                                     '\'["starts-with", "$key", "up/"]\' or \'{"acl": "private"}\'') from None
     return parse_condition(raw)
 
@@ -336,7 +337,10 @@ def presign_post(
     for name, value in [("key", key), *signed]:
         ordered[name.lower()] = (ordered.get(name.lower(), (name, ""))[0], value)
     start = timestamp.astimezone(timezone.utc).replace(microsecond=0)
-    policy = PostPolicy(start + timedelta(seconds=expires), tuple(built))
+    try:
+        policy = PostPolicy(start + timedelta(seconds=expires), tuple(built))
+    except OverflowError:
+        raise InvalidTimestampError(f"timestamp: {when} plus expires={expires} seconds is past year 9999") from None
     encoded = policy.encoded()
     signature = signature_hex(signing_key(credentials.secret_access_key, when[:8], region, service), encoded)
     form_fields = (*ordered.values(), ("policy", encoded), ("x-amz-signature", signature))

@@ -36,6 +36,7 @@ from .canonical import (
     S3_SERVICES, CanonicalRules, canonical_header, canonical_headers, canonical_query, canonical_query_string,
     canonical_uri, query_pairs, render_canonical,
 )
+from .bounded import decimal, utc
 from .checksums import ChecksumAlgorithm, checksum_for_header, encoded
 from .errors import InvalidTimestampError, SigningError, VerificationError
 from .keys import hmac_signer, signing_key
@@ -164,12 +165,12 @@ def _header_signing_time(first: dict[str, str]) -> tuple[str, datetime, str]:
         raise _fail("malformed_auth", "X-Amz-Date header: missing (and no Date header either)")
     try:
         parsed = parsedate_to_datetime(date)
-    except (TypeError, ValueError):
-        raise _fail("malformed_auth", f"Date header: {date!r} is not an HTTP date") from None
-    if parsed.tzinfo is None:
-        raise _fail("malformed_auth", f"Date header: {date!r} has no time zone (HTTP dates are GMT)")
+        if parsed.tzinfo is None:
+            raise _fail("malformed_auth", f"Date header: {date!r} has no time zone (HTTP dates are GMT)")
+        when = utc(parsed)
+    except (TypeError, ValueError):  # VerificationError is neither: the refusal above passes through
+        raise _fail("malformed_auth", f"Date header: {date!r} is not an HTTP date within years 1..9999") from None
     # The string-to-sign always carries the time as YYYYMMDDTHHMMSSZ, whichever header held it.
-    when = parsed.astimezone(timezone.utc)
     return when.strftime("%Y%m%dT%H%M%SZ"), when, "date"
 
 
@@ -279,24 +280,30 @@ def _parse_presigned(params: dict[str, list[str]], kind: type[_Auth]) -> _Auth:
     when = _parse_amz_date(text, "X-Amz-Date query parameter")
     # AWS IoT's WebSocket handshake is presigned without X-Amz-Expires: such a URL is held to max_skew, as a header is.
     expires = _single(params, "X-Amz-Expires") if "X-Amz-Expires" in params else None
-    if expires is not None and (not expires.isdigit() or not 1 <= int(expires) <= MAX_EXPIRES):
+    seconds = None if expires is None else decimal(expires)
+    if expires is not None and (seconds is None or not 1 <= seconds <= MAX_EXPIRES):
         raise _fail("malformed_auth", f"X-Amz-Expires query parameter: {expires!r} is not 1..{MAX_EXPIRES} seconds")
+    try:
+        expires_at = None if seconds is None else when + timedelta(seconds=seconds)
+    except OverflowError:
+        raise _fail("malformed_auth", f"X-Amz-Date query parameter: {text} plus X-Amz-Expires={seconds} seconds is "
+                                      "past year 9999") from None
     if version == "v4a":
         regions = _region_set(_single(params, v4a.REGION_SET_HEADER), "X-Amz-Region-Set query parameter")
     return _auth_of(kind, (version, algorithm, True, key_id, date, regions, service,
                          tuple(_single(params, "X-Amz-SignedHeaders").split(";")), _single(params, "X-Amz-Signature"),
-                         when, None if expires is None else when + timedelta(seconds=int(expires)), scope, text))
+                         when, expires_at, scope, text))
 
 
 def _parse_v2_time(name: str, text: str) -> datetime:
     if not _V2_TIME.match(text):
         raise _fail("malformed_auth", f"{name} parameter: {text!r} is not an ISO 8601 time (YYYY-MM-DDTHH:MM:SSZ)")
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        # A time without an offset is UTC, as AWS's own documented example writes it.
+        return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError:
-        raise _fail("malformed_auth", f"{name} parameter: {text!r} is not a valid calendar time") from None
-    # A time without an offset is UTC, as AWS's own documented example writes it.
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+        raise _fail("malformed_auth", f"{name} parameter: {text!r} is not a valid calendar time within years "
+                                      "1..9999") from None
 
 
 def _parse_v2(params: dict[str, list[str]], kind: type[_Auth]) -> _Auth:
