@@ -262,6 +262,21 @@ def test_serve_refuses_a_form_it_could_read_two_ways(tmp_path: Path, query: str,
         assert status == 400 and b"MalformedQueryString" in body and message in body, body
 
 
+def test_serve_refuses_a_header_it_acts_on_given_twice(tmp_path: Path) -> None:
+    """Two Content-Type headers, both signed: SigV4 covers them joined (`application/json,text/plain`), the
+    endpoint read the first and applied the call."""
+    creds = Credentials(DEFAULT["access_key_id"], DEFAULT["secret_access_key"])
+    with serving(tmp_path) as running:
+        host = f"{running.server.host}:{running.server.port}"
+        body = b'{"AccountName": "Twice"}'
+        request = Request("POST", f"http://{host}/putAccountName", [
+            ("Host", host), ("Content-Type", "application/json"), ("Content-Type", "text/plain")], body)
+        signed = sign(request, creds, region="us-east-1", service="account", timestamp=datetime.now(timezone.utc))
+        status, answer = _send(running, signed.request)
+        assert status == 400 and b"content-type header is given more than once" in answer, answer
+        assert _account_name(running, "v4") != b"Twice"
+
+
 # -- chunked and POST forms ----------------------------------------------------------------------------
 
 def test_a_chunked_trailer_is_read_byte_for_byte() -> None:

@@ -175,8 +175,22 @@ class _Progress:
     params: dict[str, Any] | None = None
 
 
+#: Headers the endpoint acts on as one value. SigV4 signs a repeated header as its values joined with commas,
+#: so a request repeating one of these verifies for the joined value while the endpoint would act on the first.
+_ONE_VALUE_HEADERS = frozenset({"content-type", "x-amz-target"})
+
+
+def _refuse_repeated_headers(request: Request) -> None:
+    names = [name.lower() for name, _ in request.headers if name.lower() in _ONE_VALUE_HEADERS]
+    for name in set(names):
+        if names.count(name) > 1:
+            raise ServiceError("ValidationException", f"The {name} header is given more than once; send it once.",
+                               400)
+
+
 def _check(request: Request, protocol: Protocol, endpoint: Endpoint, now: datetime, progress: _Progress) -> None:
     """The steps before the state: route, authenticate, decode, validate, authorize (into `progress`)."""
+    _refuse_repeated_headers(request)
     model = endpoint.model
     progress.operation = protocol.route(model, request)
     if progress.operation is None:
