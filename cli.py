@@ -325,7 +325,7 @@ def _listen_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--client-timeout", type=float, default=ServeLimits.client_timeout,
                         help="seconds a request may take to arrive (slow clients get 408)")
     parser.add_argument("--max-connections", type=int, default=ServeLimits.max_connections,
-                        help="connections served at once; beyond it new ones wait to be accepted")
+                        help="connections served at once; beyond it the idle or slowest makes room")
     parser.add_argument("--max-buffered-bytes", type=int, default=ServeLimits.max_buffered_bytes,
                         help="request body bytes held across connections; beyond it 503 with Retry-After")
 

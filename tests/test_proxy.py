@@ -18,11 +18,12 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -318,3 +319,168 @@ def test_a_plus_in_the_query_goes_upstream_as_the_plus_it_was_signed_as() -> Non
             status, body = fetch(f"{url}/bucket?list-type=2&prefix=my+file&x=a%2Bb")
     assert status == 200, body
     assert upstream.received[0].target == "/bucket?list-type=2&prefix=my%2Bfile&x=a%2Bb"
+
+
+def test_connect_is_refused_with_501_and_never_forwarded() -> None:
+    """`CONNECT host:443` (a client told to use the proxy as HTTPS_PROXY) was signed and forwarded; an upstream's
+    2xx left the proxy's thread spinning on h11's PAUSED forever. A reverse proxy opens no tunnels."""
+    from local_http import http_server
+    with http_server() as (upstream, recorder), \
+            proxy(upstream, "execute-api", sigv4.Credentials("AKID", "secret")) as (url, log):
+        parts = urlsplit(url)
+        with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+            sock.sendall(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"
+                         b"GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+    refused, _, after = received.partition(b"HTTP/1.1 200 ")
+    assert refused.startswith(b"HTTP/1.1 501 ") and b"CONNECT example.com:443: sigv4 proxy opens no tunnels" in refused
+    assert b"not as HTTPS_PROXY" in refused and after.endswith(b"got 0")  # the connection serves on
+    assert [request.method for request, _ in recorder.requests] == [b"GET"]
+    assert log[0].startswith("CONNECT example.com:443 501 ")
+
+
+TEMPORARY = sigv4.Credentials("ASIAQXAMPLE234567890", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                              "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD+abc=" + "Zm9v" * 80)
+
+
+def _echoes(secret: str) -> list[bytes]:
+    """`secret` as answers echo it: raw, percent-encoded, as S3's hex dump."""
+    raw = secret.encode()
+    return [raw, quote(secret, safe="-_.~").encode(), " ".join(f"{b:02x}" for b in raw).encode()]
+
+
+def _leaks(data: bytes) -> list[bytes]:
+    creds = TEMPORARY
+    return [form for secret in (creds.access_key_id, creds.secret_access_key, creds.session_token or "")
+            for form in _echoes(secret) if form in data]
+
+
+@contextmanager
+def echoing_upstream() -> Iterator[str]:
+    """An upstream that echoes the credentials it was signed with, as AWS and echo services do: S3's
+    SignatureDoesNotMatch XML (canonical request, its hex dump, the access key id), a header, a redirect to a
+    presigned URL, and a 200 body (chunked, a token split between chunks; or with a Content-Length)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            token = self.headers["X-Amz-Security-Token"]
+            akid = self.headers["Authorization"].split("Credential=")[1].split("/")[0]
+            canonical = f"GET\n{self.path}\n\nhost:{self.headers['Host']}\nx-amz-security-token:{token}\n"
+            if self.path == "/denied":
+                hexdump = " ".join(f"{b:02x}" for b in canonical.encode())
+                body = (f"<Error><Code>SignatureDoesNotMatch</Code><AWSAccessKeyId>{akid}</AWSAccessKeyId>"
+                        f"<CanonicalRequest>{canonical}</CanonicalRequest>"
+                        f"<CanonicalRequestBytes>{hexdump}</CanonicalRequestBytes></Error>").encode()
+                self._answer(403, body, [("X-Echo-Token", token), ("X-Amz-Security-Token", token),
+                                         ("Content-Length", str(len(body)))])
+            elif self.path == "/redirect":
+                self._answer(307, b"", [("Location", f"https://b.s3.amazonaws.com/k?X-Amz-Security-Token="
+                                                     f"{quote(token, safe='')}&X-Amz-Credential={akid}%2F"),
+                                        ("Content-Length", "0")])
+            elif self.path == "/sized":
+                body = f"token {quote(token, safe='-_.~')} id {akid} end".encode()
+                self._answer(200, body, [("Content-Length", str(len(body)))])
+            else:  # chunked, every secret split between two chunks
+                self._answer(200, None, [("Transfer-Encoding", "chunked")])
+                text = f"x-amz-security-token:{token}\nCredential={akid}/20260101\n" + canonical + "end"
+                for piece in (text[:30], text[30:200], text[200:421], text[421:433], text[433:]):
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece.encode()))
+                    self.wfile.flush()
+                    time.sleep(0.02)  # likelier to arrive as pieces (the mask does not depend on it)
+                self.wfile.write(b"0\r\n\r\n")
+
+        def _answer(self, status: int, body: bytes | None, headers: list[tuple[str, str]]) -> None:
+            self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.end_headers()
+            if body:
+                self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_the_proxys_credentials_never_reach_its_client() -> None:
+    """An upstream's refusal echoes the canonical request, `x-amz-security-token:<token>` included: the proxy
+    relayed it as it came, handing its session token to its client. Masked in headers and bodies, whole or
+    streamed (a secret split between chunks too), raw, percent-encoded or hex-dumped."""
+    with echoing_upstream() as upstream, proxy(upstream, "s3", TEMPORARY) as (url, log):
+        parts = urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        bodies = {}
+        for path, status, kept in [("/denied", 403, b"<Code>SignatureDoesNotMatch</Code>"),
+                                   ("/redirect", 307, b""), ("/sized", 200, b" end"), ("/chunked", 200, b"end")]:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            body = response.read()
+            head = "\n".join(f"{name}: {value}" for name, value in response.getheaders()).encode()
+            assert (response.status, _leaks(head + b"\n" + body)) == (status, []), (path, head, body)
+            assert kept in body
+            bodies[path] = body
+            if path == "/sized":  # masked in place: the upstream's Content-Length still holds
+                assert int(response.getheader("Content-Length")) == len(body) and b"token ***" in body
+        connection.close()
+    assert b"<AWSAccessKeyId>****</AWSAccessKeyId>" in bodies["/denied"]
+    assert b"x-amz-security-token:****" in bodies["/chunked"]
+    assert log[0].startswith("GET /denied 403 ")
+
+
+def test_the_token_echoed_by_a_refusing_account_endpoint_is_masked(tmp_path: Path) -> None:
+    """End to end with temporary credentials and the wrong secret: `sigv4 serve` refuses the signature and echoes
+    the canonical request it expected; the proxy's client reads the refusal, never the token."""
+    from wire.service import load_directory
+    from wire.service.app import build_app
+    token = TEMPORARY.session_token or ""
+    accounts = {"accounts": [{"access_key_id": TEMPORARY.access_key_id, "secret_access_key": "the-right-secret",
+                              "session_token": token, "account_id": "111122223333"}]}
+    app = build_app(load_directory(accounts), str(tmp_path / "db"), tmp_path / "trail", 0, lambda line: None)
+    with LocalServer(app) as upstream, proxy(upstream.url, "account", TEMPORARY) as (url, log):
+        status, body = fetch(f"{url}/listRegions", "POST", b"{}", {"Content-Type": "application/json"})
+    app.close()
+    assert status == 403 and b"The Canonical String for this request should have been" in body
+    assert b"x-amz-security-token:****" in body and _leaks(body) == []
+
+
+def test_a_secret_split_anywhere_between_relayed_chunks_is_masked_and_nothing_else_changes() -> None:
+    from wire.transport.masking import CredentialMask
+    mask = CredentialMask.of(TEMPORARY)
+    token, akid = (TEMPORARY.session_token or "").encode(), TEMPORARY.access_key_id.encode()
+    hexdump = _echoes(token.decode())[2]
+    text = b"IQ" + token + b" ASI " + hexdump + b" 4" + akid + b"," + _echoes(token.decode())[1] + b" IQoJ end"
+    expected = text
+    for form in sorted((f for s in (token.decode(), akid.decode()) for f in _echoes(s)), key=len, reverse=True):
+        expected = expected.replace(form, b"*" * len(form))
+    assert _leaks(expected) == [] and len(expected) == len(text) and expected.endswith(b" IQoJ end")
+    for cut in range(len(text) + 1):
+        assert b"".join(mask.stream(iter([text[:cut], text[cut:]]))) == expected, cut
+    assert b"".join(mask.stream(text[i:i + 1] for i in range(len(text)))) == expected  # a byte at a time
+
+
+def test_short_dummy_credentials_are_masked_in_their_places_only() -> None:
+    """`test`-style credentials are masked where an answer echoes them (token header, token line, access key
+    id element), not wherever their text occurs (a literal rule would turn `/test-bucket/` into `/****-bucket/`)."""
+    with echoing_upstream() as upstream, \
+            proxy(upstream, "s3", sigv4.Credentials("AKIDEXAMPLE", "secret", "dummy")) as (url, log):
+        parts = urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        connection.request("GET", "/denied")
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+    assert response.status == 403 and response.getheader("X-Amz-Security-Token") == "****"
+    assert b"x-amz-security-token:****" in body and b"<AWSAccessKeyId>****</AWSAccessKeyId>" in body
+    assert b"dummy" not in body and b"AKIDEXAMPLE" not in body
+    assert _echoes("dummy")[2] not in body and b" 3a 2a 2a 2a 2a 0a" in body  # the hex dump's token line: ":****\n"

@@ -22,6 +22,7 @@ PACKAGES = ("sigv4", "wire")
 EDGE_MODULES: dict[str, str] = {
     "wire.transport.client": "HTTP client: sockets, TLS, proxies",
     "wire.transport.server": "HTTP server: listening socket, an event loop over the connections, threads for streaming apps",
+    "wire.transport.slots": "the server's free connection slots: a lock shared with the connections' threads, a poll",
     "wire.service.sqlite_store": "the Account endpoint's state in SQLite",
     "wire.service.trail_log": "the CloudTrail file: append, fsync, torn-record repair",
     "wire.service.app": "clock, entropy and the request lock around the pure handler; reads the accounts file",

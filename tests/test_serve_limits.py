@@ -68,29 +68,29 @@ def _response(sock: socket.socket) -> bytes:
     return received
 
 
-def test_beyond_max_connections_new_clients_wait_and_admitted_ones_are_served(tmp_path: Path) -> None:
+def test_with_every_slot_busy_new_clients_wait_and_admitted_ones_are_served(tmp_path: Path) -> None:
     with serving(tmp_path, limits=ServeLimits(max_connections=2)) as running:
-        _two_admitted_one_waiting(running)
-
-
-def _two_admitted_one_waiting(running: Running) -> None:
-    address = (running.server.host, running.server.port)
-    first, second = (socket.create_connection(address, timeout=5) for _ in range(2))
-    for sock in (first, second):  # both admitted
-        sock.sendall(UNSIGNED)
-        assert _response(sock).startswith(b"HTTP/1.1 403 ")
-    third = socket.create_connection(address, timeout=5)  # waits in the backlog: not accepted, not answered
-    third.sendall(UNSIGNED)
-    third.settimeout(0.5)
-    with pytest.raises(TimeoutError):
-        third.recv(1)
-    first.sendall(UNSIGNED)  # the admitted connections are not starved
-    assert _response(first).startswith(b"HTTP/1.1 403 ")
-    second.close()  # room again: the waiting client is accepted and answered
-    third.settimeout(5)
-    assert _response(third).startswith(b"HTTP/1.1 403 ")
-    first.close()
-    third.close()
+        address = (running.server.host, running.server.port)
+        first, second = (socket.create_connection(address, timeout=5) for _ in range(2))
+        for sock in (first, second):  # both admitted, each with a request in progress (its body half in)
+            sock.sendall(UNSIGNED[:-1])
+        time.sleep(0.3)  # both heads read: neither connection is free to reclaim
+        third = socket.create_connection(address, timeout=5)  # waits in the backlog: not accepted, not answered
+        third.sendall(UNSIGNED)
+        third.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            third.recv(1)
+        first.sendall(UNSIGNED[-1:])  # the admitted connections are not starved
+        assert _response(first).startswith(b"HTTP/1.1 403 ")
+        # First is idle now: its slot goes to the waiting client (the connection free longest is reclaimed).
+        third.settimeout(5)
+        assert _response(third).startswith(b"HTTP/1.1 403 ")
+        first.settimeout(5)
+        assert first.recv(1) == b""
+        second.sendall(UNSIGNED[-1:])
+        assert _response(second).startswith(b"HTTP/1.1 403 ")
+        for sock in (first, second, third):
+            sock.close()
 
 
 def test_beyond_the_buffered_bytes_budget_requests_get_503_with_retry_after(tmp_path: Path) -> None:

@@ -341,3 +341,31 @@ def test_a_connection_takes_at_most_a_turns_share_of_events() -> None:
         for sock in (ours, theirs, server._listener, server._waker, server._wake_end):
             sock.close()
         server._selector.close()
+
+
+def test_a_switch_of_protocols_ends_the_response_instead_of_spinning() -> None:
+    """A 2xx to CONNECT switches protocols: h11 answers PAUSED from then on, and a reader waiting for the end of
+    the body spun at 100% CPU forever (the signing proxy's thread did)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def tunnel() -> None:
+        sock, _ = listener.accept()
+        with sock:
+            sock.recv(65536)
+            sock.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            sock.recv(65536)  # holds the tunnel open until the client closes it
+
+    threading.Thread(target=tunnel, daemon=True).start()
+    port = listener.getsockname()[1]
+    connection = Connection("http", f"127.0.0.1:{port}", TransportOptions(read_timeout=5), {})
+    outcome: list[object] = []
+
+    def read() -> None:
+        response = connection.stream(sigv4.Request("CONNECT", f"http://127.0.0.1:{port}/example.com:443"))
+        outcome.append((response.status, b"".join(response.chunks), connection.is_open))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(10)
+    listener.close()
+    assert outcome == [(200, b"", False)]  # the body ends; the connection, no longer HTTP, is closed

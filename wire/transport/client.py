@@ -153,6 +153,8 @@ class Connection:
                 if event.status_code != 200:
                     raise NetworkError(f"proxy {self.proxy} refused CONNECT {origin}: HTTP {event.status_code}")
                 return sock
+            if event is h11.PAUSED or isinstance(event, h11.ConnectionClosed):  # would be answered again and again
+                raise NetworkError(f"proxy {self.proxy} closed the connection before answering CONNECT {origin}")
 
     @property
     def is_open(self) -> bool:
@@ -198,7 +200,7 @@ class Connection:
         with self._failures():
             self._send_request(request, None, None)
             events = self._events(None)
-            response = next(e for e in events if isinstance(e, (h11.Response, h11.ConnectionClosed)))
+            response = next((e for e in events if isinstance(e, (h11.Response, h11.ConnectionClosed))), None)
             if not isinstance(response, h11.Response):
                 raise NetworkError("the server closed the connection without a response")
         return Streamed(response.status_code, response.reason.decode("latin-1"), _headers(response),
@@ -270,7 +272,11 @@ class Connection:
             self._sock.sendall(data)
 
     def _events(self, received: bytearray | None) -> Iterator[Any]:
-        """The response's h11 events, reading from the socket as needed (and recording into `received`)."""
+        """The response's h11 events, reading from the socket as needed (and recording into `received`).
+
+        They end where h11 pauses: the server switched protocols (a 2xx to CONNECT, a 101), so what follows
+        is not HTTP, and h11 would answer PAUSED forever (a caller waiting for the end of the body would spin).
+        """
         while True:
             event = self._conn.next_event()
             if event is h11.NEED_DATA:
@@ -279,6 +285,8 @@ class Connection:
                     received += chunk
                 self._conn.receive_data(chunk)
                 continue
+            if event is h11.PAUSED:
+                return
             yield event
 
     def _read_response(self, received: bytearray, sink: Any) -> tuple[Any, bytes]:
@@ -292,10 +300,10 @@ class Connection:
                 else:
                     parts.append(bytes(event.data))
             elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
-                if response is None:
-                    raise NetworkError("the server closed the connection without a response")
-                return response, b"".join(parts)
-        raise NetworkError("the server closed the connection without a response")
+                break
+        if response is None:
+            raise NetworkError("the server closed the connection without a response")
+        return response, b"".join(parts)
 
 
 def _headers(response: Any) -> list[tuple[str, str]]:

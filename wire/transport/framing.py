@@ -29,14 +29,18 @@ class ServeLimits:
     #: streaming app relays as it arrives must instead make progress within it); idle keep-alive
     #: connections are closed after it too, and an answer must be taken within it.
     client_timeout: float = 10.0
-    #: Connections served at once; at the limit the server stops accepting (new clients wait in the
-    #: listen backlog) until one closes, so the connections already admitted are never starved.
+    #: Connections served at once. At the limit a new client takes the slot of the connection that has held
+    #: one longest with no request in progress (idle, or its request head still arriving); only while
+    #: every slot has a request in progress do new clients wait in the listen backlog.
     max_connections: int = 128
     #: Request bodies held in memory across all connections; a body that would go over it is
     #: refused with 503 and Retry-After.
     max_buffered_bytes: int = 32 * 1024 * 1024
     #: Seconds a client is asked to wait (Retry-After) when the buffered-bytes budget is spent.
     retry_after: int = 1
+    #: A request head must arrive within this many seconds of its first byte (and within `client_timeout`):
+    #: a head sent a byte at a time (slowloris) gets 408 instead of holding its slot for the whole timeout.
+    head_timeout: float = 5.0
 
 
 class Refusal(Exception):

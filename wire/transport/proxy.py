@@ -9,7 +9,9 @@ until shortly before they expire), and sent with the edge's client
 (`wire.transport.client.Connection.stream`, one kept-alive connection to the
 upstream per client connection, a request on a connection the upstream had
 closed while idle sent once more); the answer goes back without its
-hop-by-hop headers, its body relayed as it arrives. Bodies: S3
+hop-by-hop headers, its body relayed as it arrives, the proxy's credentials
+masked in both (`wire.transport.masking`; the upstream is asked for
+uncompressed answers so that an echo is never hidden in gzip). Bodies: S3
 (`service="s3"`) is signed by S3's rules with `UNSIGNED-PAYLOAD`, so a body
 with a Content-Length streams through unhashed; every other service signs the
 body's SHA-256, which needs the whole body first (it is bounded by the
@@ -35,15 +37,17 @@ from wire.debugger.diagnose import diagnose
 from wire.debugger.diagnosis_text import render_text
 from wire.endpoints import infer_scope
 from wire.transport.client import Connection, NetworkError, RequestError, Streamed, TransportOptions
+from wire.transport.masking import CredentialMask
 
 #: Headers that belong to one hop (RFC 9110 section 7.6.1) and never cross the proxy.
 HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
     "transfer-encoding", "upgrade", "expect",
 })
-#: Headers the proxy replaces: the old signature, the client's Host (the upstream's goes out) and the framing.
+#: Headers the proxy replaces: the old signature, the client's Host (the upstream's goes out), the framing, and
+#: Accept-Encoding (identity: an answer that echoes the credentials must come uncompressed to be masked).
 REPLACED = frozenset({"authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256", "host",
-                      "content-length"})
+                      "content-length", "accept-encoding"})
 #: Complaint kinds (see `wire.debugger.complaint.KIND_RULES`) for which the log shows the signature diagnosis.
 SIGNATURE_KINDS = frozenset({
     "signature-mismatch", "signature-expired", "signature-not-yet-current", "clock-skew", "request-expired",
@@ -105,9 +109,11 @@ class SigningProxy:
         the server's body limits do not bound it): S3's, signed UNSIGNED-PAYLOAD, with a Content-Length."""
         return self.service == "s3" and any(name.lower() == "content-length" for name, _ in headers)
 
-    def sign(self, request: sigv4.Request) -> sigv4.Request:
-        """`request` (as received) pointed at the upstream and signed now."""
+    def sign(self, request: sigv4.Request, credentials: sigv4.Credentials | None = None) -> sigv4.Request:
+        """`request` (as received) pointed at the upstream and signed now, with `credentials` (default: the
+        provider's now)."""
         headers = forwarded_headers(request.headers, HOP_BY_HOP | REPLACED)
+        headers.append(("Accept-Encoding", "identity"))
         s3, length = self.service == "s3", request.header("content-length")
         body: sigv4.types.Body
         if self.relays_body(request.headers) and length is not None:
@@ -117,22 +123,28 @@ class SigningProxy:
         else:
             body = b"".join(iter_body(request.body))
         outgoing = sigv4.Request(request.method, _upstream_url(self.upstream, request.target), headers, body)
-        return sigv4.sign(outgoing, resolved(self.credentials()).credentials, region=self.region,
+        return sigv4.sign(outgoing, credentials or resolved(self.credentials()).credentials, region=self.region,
                           service=self.service, timestamp=datetime.now(timezone.utc), s3=s3,
                           payload=sigv4.UNSIGNED_PAYLOAD if s3 else None, content_sha256_header=s3).request
 
     def respond(self, request: sigv4.Request, source_ip: str) -> ProxyReply:
         started = time.perf_counter()
+        if request.method == "CONNECT":
+            return self._failed(request, started, 501, tunnel_refusal(self.upstream, request.target))
         try:
-            signed = self.sign(request)
+            credentials = resolved(self.credentials()).credentials
+            signed = self.sign(request, credentials)
         except sigv4.SigningError as err:
             return self._failed(request, started, 400, f"the proxy cannot sign this request: {err}")
+        mask = CredentialMask.of(credentials)  # the client never sees the proxy's credentials echoed
         connection = self._connection(signed)
         try:
             response = self._stream(connection, signed)
-            headers = tuple(forwarded_headers(tuple(response.headers), HOP_BY_HOP | {"date"}))
+            headers = mask.headers(forwarded_headers(tuple(response.headers), HOP_BY_HOP | {"date"}))
             if response.status not in (400, 401, 403):
-                return ProxyReply(response.status, headers, self._relay(request, response, connection, started))
+                return ProxyReply(response.status, headers,
+                                  self._relay(request, response.status, mask.stream(response.chunks), connection,
+                                              started))
             body = b"".join(response.chunks)  # an error: small, and read whole for the diagnosis
         except (NetworkError, RequestError) as err:
             connection.close()
@@ -141,7 +153,9 @@ class SigningProxy:
         complaint = read_error(response.status, response.headers, body)
         if complaint.kind in SIGNATURE_KINDS:
             self.log(render_text(diagnose(signed, complaint)))
-        return ProxyReply(response.status, headers, body)
+        # Masking by place may change the body's length: the server sends the new one.
+        return ProxyReply(response.status, tuple(h for h in headers if h[0].lower() != "content-length"),
+                          mask.body(body))
 
     def _connection(self, signed: sigv4.Request) -> Connection:
         """This thread's connection to the upstream: one per client connection, kept alive between requests."""
@@ -162,20 +176,27 @@ class SigningProxy:
             connection.close()
             return connection.stream(signed)
 
-    def _relay(self, request: sigv4.Request, response: Streamed, connection: Connection,
+    def _relay(self, request: sigv4.Request, status: int, chunks: Iterator[bytes], connection: Connection,
                started: float) -> Iterator[bytes]:
         relayed = False
         try:
-            yield from response.chunks
+            yield from chunks
             relayed = True
         finally:
             if not relayed:  # the client left, or the upstream failed, half-way: the connection is unusable
                 connection.close()
-            self.log(f"{request.method} {request.target} {response.status} {_ms(started)} ms")
+            self.log(f"{request.method} {request.target} {status} {_ms(started)} ms")
 
     def _failed(self, request: sigv4.Request, started: float, status: int, message: str) -> ProxyReply:
         self.log(f"{request.method} {request.target} {status} {_ms(started)} ms: {message}")
         return ProxyReply(status, (("Content-Type", "text/plain; charset=utf-8"),), message.encode("utf-8") + b"\n")
+
+
+def tunnel_refusal(upstream: str, target: str) -> str:
+    """What CONNECT is answered (501): the proxy forwards requests to one upstream; it opens no tunnels (a
+    tunnel's 2xx would leave nothing for the proxy to sign, and the connection no longer HTTP)."""
+    return (f"CONNECT {target}: sigv4 proxy opens no tunnels; it is a reverse proxy that signs requests for "
+            f"{upstream}: use its URL as the client's endpoint (e.g. --endpoint-url), not as HTTPS_PROXY")
 
 
 def proxy_for(upstream: str, service: str, region: str | None, profile: str | None, env: Mapping[str, str],

@@ -14,7 +14,9 @@ proxy) reads the request body as it arrives and blocks on its upstream:
 each of its connections is served by a thread of its own, under the same
 limits. The HTTP layer refuses what never reaches the app (400 malformed,
 408 slow, 413 body, 431 head, 503 budget) and lingers after a refusal so the
-client reads it.
+client reads it. At the connection limit, the connection that has been free
+longest (idle, or its request head still arriving) is closed for the new
+client (`wire.transport.slots`), so idle and slow clients keep no one out.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from wire.transport.framing import (
     Held, Refusal, RequestFraming, ServeLimits, held_body, http_date, response_bytes, response_head,
     text_headers,
 )
+from wire.transport.slots import FreeSlots
 
 __all__ = ["App", "ListenError", "LocalServer", "Reply", "ServeLimits", "serve_connection", "serve_until_signal",
            "start_server", "wait_for_signal"]
@@ -93,6 +96,10 @@ _TICK = 0.1  # seconds between checks of the connections' deadlines
 #: waits for the next turn instead of holding every other client up for as long as its bytes take.
 _EVENTS_PER_TURN = 256
 _READ_SIZE = 65536
+#: Connections the kernel completes before they are accepted (Python's default is 128). A burst larger than the
+#: backlog has SYNs dropped, and each client so dropped waits a 1 s retransmission; the loop accepts (reclaiming
+#: free slots) as fast as connections come, so a deep backlog is drained, not filled.
+_BACKLOG = 1024
 
 
 class _Budget:
@@ -115,8 +122,16 @@ class _Budget:
             self.held -= n
 
 
-def _late(limits: ServeLimits) -> Refusal:
+def _late(limits: ServeLimits, head: bool) -> Refusal:
+    """The 408 for a request (`head`: its head) that did not arrive in time."""
+    if head:
+        return Refusal(408, f"the request head did not arrive within {_head_window(limits):g} s")
     return Refusal(408, f"the request did not arrive within {limits.client_timeout:g} s")
+
+
+def _head_window(limits: ServeLimits) -> float:
+    """Seconds a request head may take to arrive, from its first byte."""
+    return min(limits.head_timeout, limits.client_timeout)
 
 
 def _internal_error(app: App, method: str, target: str, err: BaseException) -> str:
@@ -132,28 +147,36 @@ def _request_events(framing: RequestFraming, sock: Any) -> Iterator[Any]:
     """One request's h11 events as they arrive (Request, Data..., EndOfMessage), the limits enforced
     (raises Refusal); none when the client closes or idles out before sending a request."""
     limits = framing.limits
-    deadline: float | None = None
+    began: float | None = None  # when the request's first byte arrived
+    deadline: float | None = None  # None: idle, no byte of a request yet (the keep-alive timeout)
+    head = True  # the head is still arriving
     while True:
         event = framing.next_event()
         if event is h11.NEED_DATA:
             remaining = limits.client_timeout if deadline is None else deadline - time.monotonic()
             if remaining <= 0:
-                raise _late(limits)
+                raise _late(limits, head)
             sock.settimeout(remaining)
             try:
                 data = sock.recv(_READ_SIZE)
             except TimeoutError:
                 if deadline is None:
                     return  # idle keep-alive connection: close quietly
-                raise _late(limits) from None
-            if data and (deadline is None or framing.relaying):  # a relayed body: progress within the timeout
+                raise _late(limits, head) from None
+            if data and deadline is None:
+                began = time.monotonic()
+                deadline = began + _head_window(limits)
+            elif data and framing.relaying:  # a relayed body: progress within the timeout
                 deadline = time.monotonic() + limits.client_timeout
             framing.receive(data)
             continue
         if framing.interim:
             sock.sendall(framing.take_interim())
-        if isinstance(event, h11.ConnectionClosed):
+        if isinstance(event, h11.ConnectionClosed) or event is h11.PAUSED:  # PAUSED: h11 reads no more
             return
+        if isinstance(event, h11.Request):
+            head = False
+            deadline = (began or time.monotonic()) + limits.client_timeout
         yield event
         if isinstance(event, h11.EndOfMessage):
             return
@@ -205,11 +228,12 @@ def _refuse_blocking(framing: RequestFraming, sock: Any, status: int, message: s
 
 
 def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stopping: threading.Event,
-                     budget: _Budget | None = None) -> None:
+                     budget: _Budget | None = None, slots: FreeSlots | None = None) -> None:
     """Serve requests on one blocking socket until it closes, errs, idles out or `stopping` is set: how
     `LocalServer` serves a streaming app's connection, on a thread of its own (a body arrives as it is
     read; any other app gets it whole). `budget`: the request-body bytes shared with other connections
-    (default: this connection's own)."""
+    (default: this connection's own). `slots`: where the server counts the connection free (admitted there
+    already) while it has no request in progress, and may reclaim it."""
     streaming = bool(getattr(app, "streaming", False))
     framing = RequestFraming(limits, Held(budget or _Budget(limits.max_buffered_bytes)),
                              getattr(app, "relays_body", held_body) if streaming else held_body)
@@ -218,8 +242,8 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
             framing.held.release()  # the previous request has been answered: its body is no longer held
             try:
                 received = _read_request(framing, sock)
-                if received is None:
-                    return
+                if received is None or (slots is not None and not slots.busy(sock)):
+                    return  # closed, idled out, or reclaimed for a new client
                 method, target, headers, body = received
                 try:
                     reply = app.respond(sigv4.Request(method, target, headers, body if streaming else b"".join(body)),
@@ -248,10 +272,14 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
                 return
             if not framing.answered():
                 return
+            if slots is not None:
+                slots.free(sock)
     except OSError:
         return  # the client went away
     finally:
         framing.held.release()
+        if slots is not None:
+            slots.leave(sock)  # first: then no reclaim can be shutting the socket down as it closes
         sock.close()
 
 
@@ -263,7 +291,7 @@ _READING, _WAITING, _CLOSING, _LINGERING = "reading", "waiting", "closing", "lin
 class _Connection:
     """One connection of the loop: its framing, the request being read, the bytes not yet sent."""
 
-    __slots__ = ("sock", "peer", "framing", "state", "started", "deadline", "head", "body", "out", "mask",
+    __slots__ = ("sock", "peer", "framing", "state", "started", "began", "deadline", "head", "body", "out", "mask",
                  "exchange", "linger", "dropped")
 
     def __init__(self, sock: socket.socket, peer: str, framing: RequestFraming, deadline: float) -> None:
@@ -272,6 +300,7 @@ class _Connection:
         #: (the last answer is being sent), _LINGERING (after a refusal: dropping input until the client closes).
         self.state = _READING
         self.started = False
+        self.began = 0.0  # when the request's first byte arrived (monotonic), once `started`
         self.deadline = deadline  # when the current state times out (monotonic)
         self.head: h11.Request | None = None
         #: The body read so far, in one buffer: an object per h11 event (a chunk of one byte costs ~70) would
@@ -298,7 +327,8 @@ def _respond_each(app: App, calls: Sequence[tuple[sigv4.Request, str]], answer: 
 
 class LocalServer:
     """The listening socket and the connections: an event loop, plus a thread per connection of a streaming
-    app; at most `limits.max_connections` connections.
+    app; at most `limits.max_connections` connections, the one free longest (idle, or its head still
+    arriving) reclaimed for a new client at the limit (see `wire.transport.slots`).
 
     Memory is bounded by max_connections x (max_header_bytes + 64 KiB read buffer + the answer being sent)
     + max_buffered_bytes of request bodies (+ a thread per connection of a streaming app).
@@ -307,7 +337,8 @@ class LocalServer:
     def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0,
                  limits: ServeLimits = ServeLimits()) -> None:
         self.app, self.limits = app, limits
-        self._listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+        self._listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET,
+                                              backlog=_BACKLOG)
         self._listener.setblocking(False)
         self.host, self.port = self._listener.getsockname()[:2]
         self._streaming = bool(getattr(app, "streaming", False))
@@ -324,6 +355,7 @@ class LocalServer:
         #: (errno, when) of the last accept failure logged: a run of failures logs once (once a minute at most).
         self._accept_trouble: tuple[int | None, float] = (None, 0.0)
         self._connections: set[_Connection] = set()
+        self._free = FreeSlots()  # the connections of both kinds with no request in progress
         self._ready: list[_Connection] = []  # complete requests not yet handed to the app
         self._backlog: list[_Connection] = []  # connections with more events than one turn takes
         #: Work for the loop from any thread: (the connection it is for or None, function, arguments).
@@ -494,9 +526,9 @@ class LocalServer:
 
     def _accept(self) -> None:
         for _ in range(64):  # then serve the admitted ones before accepting more
-            if not self._room():
-                # At the connection limit, stop accepting until a connection closes: new clients wait in
-                # the kernel's backlog, and the admitted ones keep their share of the loop and the budget.
+            if not self._room() and not self._free:
+                # Every slot has a request in progress: stop accepting until one is free. New clients wait
+                # in the kernel's backlog, and the admitted ones keep their share of the loop and the budget.
                 self._listen(False)
                 return
             try:
@@ -506,6 +538,8 @@ class LocalServer:
             except OSError as err:
                 self._accept_failed(err)
                 return
+            if not self._room():
+                self._free.reclaim()  # idle or slow: the new client is likelier to have a request to send
             self._admit(sock, peer[0])
 
     def _accept_failed(self, err: OSError) -> None:
@@ -533,22 +567,25 @@ class LocalServer:
                 thread = threading.Thread(target=self._serve_thread, args=(sock, peer), daemon=True)
                 with self._thread_lock:
                     self._threads[sock] = thread
+                self._free.admit(sock, partial(self._reclaim_thread, sock))
                 thread.start()
                 return
             sock.setblocking(False)
             connection = _Connection(sock, peer, RequestFraming(self.limits, Held(self._budget)),
                                      time.monotonic() + self.limits.client_timeout)
             self._connections.add(connection)
+            self._free.admit(sock, partial(self._close, connection))
             self._watch(connection, selectors.EVENT_READ)
         except (OSError, RuntimeError) as err:  # RuntimeError: "can't start new thread"
             with self._thread_lock:
                 self._threads.pop(sock, None)
+            self._free.leave(sock)
             sock.close()
             self._accept_failed(err if isinstance(err, OSError) else OSError(errno.EAGAIN, str(err)))
 
     def _serve_thread(self, sock: socket.socket, peer: str) -> None:
         try:
-            serve_connection(sock, peer, self.app, self.limits, self._stopping, self._budget)
+            serve_connection(sock, peer, self.app, self.limits, self._stopping, self._budget, self._free)
         finally:
             self._call_soon(None, self._thread_done, sock)
 
@@ -557,9 +594,19 @@ class LocalServer:
             self._threads.pop(sock, None)
         self._resume()
 
+    def _reclaim_thread(self, sock: socket.socket) -> None:
+        """Close a free streaming connection for a new client: its thread, waiting for a request, sees the
+        connection end and returns; the slot is free now, not once the thread has noticed."""
+        with self._thread_lock:
+            self._threads.pop(sock, None)
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def _resume(self) -> None:
         """Accept again if accepting was paused and there is room (and any back-off is over)."""
-        if not self._listening and not self._stopping.is_set() and self._room() \
+        if not self._listening and not self._stopping.is_set() and (self._room() or self._free) \
                 and time.monotonic() >= self._resume_at:
             self._listen(True)
 
@@ -568,7 +615,7 @@ class LocalServer:
         self._resume()
         for connection in [c for c in self._connections if c.deadline <= now]:
             if connection.state is _READING and connection.started:
-                self._refuse(connection, _late(self.limits))
+                self._refuse(connection, _late(self.limits, connection.head is None))
             elif connection.state is not _WAITING:
                 self._close(connection)  # idle, or a client that will not read its answer or close
 
@@ -589,8 +636,8 @@ class LocalServer:
         if data is None:
             return
         if data and not connection.started:
-            connection.started = True
-            connection.deadline = time.monotonic() + self.limits.client_timeout
+            connection.started, connection.began = True, time.monotonic()
+            connection.deadline = connection.began + _head_window(self.limits)
         connection.framing.receive(data)
         self._advance(connection)
 
@@ -609,13 +656,17 @@ class LocalServer:
                 if kind is h11.Data:
                     connection.body += event.data
                 elif kind is h11.Request:
-                    connection.head, connection.body, connection.started = event, bytearray(), True
+                    if not connection.started:  # pipelined: its bytes came with the previous request's
+                        connection.started, connection.began = True, time.monotonic()
+                    connection.head, connection.body = event, bytearray()
+                    connection.deadline = connection.began + self.limits.client_timeout
+                    self._free.busy(connection.sock)
                 elif kind is h11.EndOfMessage:
                     connection.state = _WAITING  # nothing more is read until this request is answered
                     connection.exchange += 1
                     self._ready.append(connection)
                     return
-                elif kind is h11.ConnectionClosed:
+                elif kind is h11.ConnectionClosed or event is h11.PAUSED:  # PAUSED: h11 reads no more
                     self._close(connection)
                     return
                 else:  # NEED_DATA
@@ -684,6 +735,7 @@ class LocalServer:
 
     def _refuse(self, connection: _Connection, refusal: Refusal, *, code: str | None = None) -> None:
         """Answer with a refusal and close, after lingering so that the client reads it."""
+        self._free.busy(connection.sock)  # closing: not free to reclaim, the refusal is on its way
         connection.framing.held.release()
         connection.body = bytearray()  # the budget no longer counts it: nor may memory, while the client lingers
         try:
@@ -721,6 +773,9 @@ class LocalServer:
             else:
                 self._close(connection)
         elif connection.state is _READING:
+            if connection.head is None:  # the answer is out (not a 100 Continue): free until the next head is in
+                self._free.free(connection.sock)
+                self._resume()
             self._watch(connection, selectors.EVENT_READ)
         elif connection.state is _WAITING:  # a 100 Continue went out late: nothing to watch until the answer
             self._watch(connection, 0)
@@ -749,6 +804,7 @@ class LocalServer:
         if connection not in self._connections:
             return
         self._connections.discard(connection)
+        self._free.leave(connection.sock)
         self._watch(connection, 0)
         connection.framing.held.release()
         connection.state = _CLOSING
