@@ -1,0 +1,242 @@
+"""The signature guard behind `sigv4 proxy --verify`: AWS's signature checks in front of a local emulator.
+
+Strategy: a streaming app for the edge's server (`wire.transport.server`, as
+the signing proxy is). Each request is verified now with `sigv4.verify`
+against the identities of an accounts file (15 minutes of skew, presigned
+expiry, session tokens, S3's rules for S3's scopes), exactly as AWS would;
+a refusal is answered in the envelope of the request's protocol with AWS's
+code, status and words (`wire.auth_refusal`), and logged with the
+debugger's first cause (`wire.debugger.diagnose`, given the identity's
+secret, so the cause is proved where the search can prove it). A verified
+request goes to the upstream unchanged (its signature, Host and body as
+sent, hop-by-hop headers dropped), its answer relayed as it arrives.
+
+Bodies: a body whose hash is signed is held whole (the server's body limit
+bounds it) and verified with the request. An aws-chunked upload
+(`STREAMING-*`) with a Content-Length is relayed as it arrives: the raw
+bytes of a chunk go on only once its signature verified, and the last data
+chunk waits until the final chunk and the trailer (signature and checksum)
+verified, so the upstream never receives a complete body that failed: at
+the first bad chunk the upstream connection is closed mid-body (HTTP has no
+other way to withdraw a request; a server cannot act on a body that never
+ended) and the client gets S3's refusal. Memory is at most two chunks. An
+S3 `UNSIGNED-PAYLOAD` body with a Content-Length streams through (nothing in
+it is signed). An edge module: the clock, entropy (request ids) and sockets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import sigv4
+from sigv4.chunked_decode import ChunkData, ChunkedDecoder, decoder_for
+from sigv4.errors import InvalidParameterError, StreamDecodeError, VerificationError
+from sigv4.payload import UNSIGNED_PAYLOAD
+from sigv4.redact import redact
+from sigv4.types import iter_body
+from sigv4.verify import Identity, parse_auth, verify
+from wire.auth_refusal import MAX_SKEW, Envelope, chunk_fault, envelope_for, expired_token, fault_for, render
+from wire.debugger.complaint import read_error
+from wire.debugger.diagnose import diagnose
+from wire.errors import ServiceError
+from wire.service.app import load_accounts
+from wire.service.identities import ConfigError, Directory
+from wire.transport.client import Connection, NetworkError, RequestError, Streamed, TransportOptions
+from wire.transport.proxy import HOP_BY_HOP, ProxyReply, UpstreamError, forwarded_headers
+from wire.transport.server import ServeLimits, serve_until_signal, start_server
+from wire.transport.signing import FlagError
+
+
+def add_guard_flags(parser: argparse.ArgumentParser) -> None:
+    """`sigv4 proxy`'s flags of the guard mode."""
+    group = parser.add_argument_group("signature guard: verify every request as AWS does, forward it unchanged")
+    group.add_argument("--verify", action="store_true", help="verify each request's signature against --accounts; "
+                       "refuse failures with AWS's own error (--service: only the envelope of unsigned requests)")
+    group.add_argument("--accounts", metavar="FILE", help="identities: `sigv4 serve`'s accounts file, or "
+                       '{"ACCESS_KEY_ID": "SECRET" | ["SECRET", "SESSION_TOKEN"]}')
+
+
+def run_guard(args: argparse.Namespace, limits: ServeLimits, options: TransportOptions,
+              log: Callable[[str], None]) -> int:
+    """`sigv4 proxy --verify`: serve until SIGINT/SIGTERM. Raises `FlagError` (no or a bad --accounts, a bad
+    --upstream), `ListenError`."""
+    if not args.accounts:
+        raise FlagError("--verify needs --accounts FILE (the identities whose signatures pass)")
+    try:
+        guard = SignatureGuard(args.upstream, load_accounts(args.accounts), log, options, args.service)
+    except (ConfigError, UpstreamError) as err:
+        raise FlagError(str(err)) from None
+    server = start_server(guard, args.host, args.port, limits)
+    log(f"sigv4 proxy --verify: {server.url} -> {args.upstream} ({len(guard.directory.principals)} identities "
+        f"from {args.accounts}; signed bodies up to {limits.max_body_bytes} bytes, --max-body-bytes, except "
+        "aws-chunked and S3 UNSIGNED-PAYLOAD uploads, streamed)")
+    serve_until_signal(server)
+    return 0
+
+
+class _Refused(Exception):
+    """A request the guard answers itself: the AWS error, in the envelope of the request's protocol."""
+
+    def __init__(self, error: ServiceError, envelope: Envelope, cause: str) -> None:
+        super().__init__(error.code)
+        self.error, self.envelope, self.cause = error, envelope, cause
+
+
+def _payload(headers: Iterable[tuple[str, str]]) -> str:
+    return next((value.strip() for name, value in headers if name.lower() == "x-amz-content-sha256"), "")
+
+
+def verified_chunks(raw: Iterable[bytes], decoder: ChunkedDecoder) -> Iterator[bytes]:
+    """The raw bytes of an aws-chunked body, each chunk's frame released once `decoder` has verified it and the
+    one after it began, the rest once the whole body (final chunk, trailer) verified. Raises
+    `StreamDecodeError` at the first fault: what was released before is the body's verified beginning."""
+    held, start = bytearray(), 0  # `held` begins at offset `start` of the encoded body
+    for piece in raw:
+        held += piece
+        for event in decoder.feed(piece):
+            if isinstance(event, ChunkData) and event.offset > start:  # the frames before it are verified
+                yield bytes(held[:event.offset - start])
+                del held[:event.offset - start]
+                start = event.offset
+    decoder.close()
+    if held:
+        yield bytes(held)
+
+
+@dataclass
+class SignatureGuard:
+    """The app: `respond(request, peer)` verifies one request, then forwards it or answers AWS's refusal."""
+
+    upstream: str  # scheme://host[:port][/base path]
+    directory: Directory
+    log: Callable[[str], None]
+    options: TransportOptions = field(default_factory=TransportOptions)
+    #: The service whose envelope answers a request that names none (no readable credential scope).
+    service: str | None = None
+    streaming: bool = True
+    _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        target = sigv4.Request("GET", self.upstream)
+        if target.scheme not in ("http", "https") or not target.authority:
+            raise UpstreamError(f"--upstream {self.upstream!r}: expected http(s)://host[:port][/path]")
+
+    def relays_body(self, headers: Sequence[tuple[str, str]]) -> bool:
+        """Whether the body streams through as it arrives (see the module's strategy): an aws-chunked or
+        UNSIGNED-PAYLOAD body with a Content-Length."""
+        payload = _payload(headers)
+        return (payload.startswith("STREAMING-") or payload == UNSIGNED_PAYLOAD) and \
+            any(name.lower() == "content-length" for name, _ in headers)
+
+    def respond(self, request: sigv4.Request, source_ip: str) -> ProxyReply:
+        started = time.perf_counter()
+        if not self.relays_body(request.headers):
+            request = sigv4.Request(request.method, request.target, request.headers, b"".join(iter_body(request.body)))
+        try:
+            identity, body = self._admit(request, datetime.now(timezone.utc))
+            return self._forward(request, identity, body, started)
+        except _Refused as refused:
+            request_id = os.urandom(8).hex().upper()
+            status, headers, data = render(refused.error, refused.envelope, request_id, os.urandom(24).hex())
+            self.log(redact(f"{request.method} {request.target} {status} {_ms(started)} ms: refused "
+                            f"{refused.error.code}: {refused.cause}"))
+            return ProxyReply(status, headers, data)
+
+    def _admit(self, request: sigv4.Request, now: datetime) -> tuple[Identity, bytes | Iterator[bytes]]:
+        """Who signed `request`, and the body to forward, verified or verifying as it goes; raises `_Refused`."""
+        service = self.service
+        try:
+            claimed = parse_auth(request)
+            service = claimed.service
+            identity = verify(request, self.directory.lookup, now=now, max_skew=MAX_SKEW, claimed=claimed)
+        except VerificationError as err:
+            envelope = envelope_for(request, service)
+            error = fault_for(err, request, envelope, now)
+            raise _Refused(error, envelope, self._first_cause(request, err, error, envelope)) from None
+        envelope = envelope_for(request, identity.service)
+        if self.directory.principals[identity.access_key_id].expired(now):
+            raise _Refused(expired_token(envelope), envelope, "token-expired: the identity's session token is past "
+                           "its expiration")
+        if not identity.payload_hash.startswith("STREAMING-"):
+            # Bytes held whole (see `respond`), or an UNSIGNED-PAYLOAD body streaming through.
+            return identity, request.body if isinstance(request.body, bytes) else iter_body(request.body)
+        try:
+            decoder = decoder_for(identity, request)
+        except InvalidParameterError as err:
+            raise _Refused(ServiceError("InvalidRequest", f"{err}.", 400), envelope, str(err)) from None
+        return identity, verified_chunks(iter_body(request.body), decoder)
+
+    def _first_cause(self, request: sigv4.Request, err: VerificationError, error: ServiceError,
+                     envelope: Envelope) -> str:
+        """The debugger's first cause for a refusal (proved with the identity's secret where the search can),
+        else the verifier's own words."""
+        if err.auth is None:
+            return f"{err.reason}: {err}"
+        status, headers, body = render(error, envelope, "-")
+        credentials = self.directory.lookup(err.auth.access_key_id)
+        sent = request if isinstance(request.body, bytes) else \
+            sigv4.Request(request.method, request.target, request.headers, b"")
+        try:
+            causes = diagnose(sent, read_error(status, headers, body), secret=credentials,
+                              body_known=isinstance(request.body, bytes)).causes
+        except ValueError:  # what the debugger cannot read (DiagnoseError), the verifier has said
+            causes = ()
+        first = f"{causes[0].kind} ({causes[0].evidence}): {causes[0].message}" if causes else f"{err.reason}: {err}"
+        return redact(first, credentials)
+
+    def _forward(self, request: sigv4.Request, identity: Identity, body: bytes | Iterator[bytes],
+                 started: float) -> ProxyReply:
+        outgoing = sigv4.Request(request.method, self.upstream.rstrip("/") + request.target,
+                                 forwarded_headers(request.headers, HOP_BY_HOP), body)
+        connection = self._connection(outgoing)
+        try:
+            response = self._stream(connection, outgoing)
+        except StreamDecodeError as err:
+            connection.close()  # the upstream saw a body that never ended: it cannot act on it
+            raise _Refused(chunk_fault(err, identity.access_key_id), "s3", f"chunk {err.index}: {err}") from None
+        except (NetworkError, RequestError) as err:
+            connection.close()
+            self.log(f"{request.method} {request.target} 502 {_ms(started)} ms: upstream {self.upstream}: {err}")
+            return ProxyReply(502, (("Content-Type", "text/plain; charset=utf-8"),),
+                              f"upstream {self.upstream}: {err}\n".encode("utf-8"))
+        headers = tuple(forwarded_headers(tuple(response.headers), HOP_BY_HOP | {"date"}))
+        return ProxyReply(response.status, headers, self._relay(request, response, connection, started))
+
+    def _connection(self, outgoing: sigv4.Request) -> Connection:
+        """This thread's connection to the upstream: one per client connection, kept alive between requests."""
+        kept: Connection | None = getattr(self._local, "connection", None)
+        if kept is None:
+            kept = self._local.connection = Connection(outgoing.scheme, outgoing.authority, self.options, {},
+                                                       self.log)
+        return kept
+
+    def _stream(self, connection: Connection, outgoing: sigv4.Request) -> Streamed:
+        reused = connection.is_open
+        try:
+            return connection.stream(outgoing)
+        except NetworkError:
+            if not reused or not isinstance(outgoing.body, bytes):
+                raise
+            connection.close()  # the upstream closed the idle connection we kept: once more, on a new one
+            return connection.stream(outgoing)
+
+    def _relay(self, request: sigv4.Request, response: Streamed, connection: Connection,
+               started: float) -> Iterator[bytes]:
+        relayed = False
+        try:
+            yield from response.chunks
+            relayed = True
+        finally:
+            if not relayed:  # the client left, or the upstream failed, half-way: the connection is unusable
+                connection.close()
+            self.log(redact(f"{request.method} {request.target} {response.status} {_ms(started)} ms"))
+
+
+def _ms(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)
