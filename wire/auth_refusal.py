@@ -182,9 +182,20 @@ def _s3_payload(err: VerificationError, request: Request, now: datetime) -> Serv
                             "STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
                             "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, "
                             "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.", 400)
+    return sha256_mismatch(declared, hashlib.sha256(request.body).hexdigest())
+
+
+def sha256_mismatch(declared: str, computed: str) -> ServiceError:
+    """S3's error for a body whose SHA-256 is `computed`, not the `declared` x-amz-content-sha256."""
     return ServiceError("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what "
                         "was computed.", 400, data={"ClientComputedContentSHA256": declared,
-                                                    "S3ComputedContentSHA256": hashlib.sha256(request.body).hexdigest()})
+                                                    "S3ComputedContentSHA256": computed})
+
+
+def bad_digest(algorithm: str) -> ServiceError:
+    """S3's error for a body whose `x-amz-checksum-<algorithm>` header does not match it."""
+    return ServiceError("BadDigest", f"The {algorithm.upper()} you specified did not match the calculated checksum.",
+                        400)
 
 
 def _s3_denied(message: str) -> Callable[[VerificationError, Request, datetime], ServiceError]:
@@ -211,7 +222,7 @@ _S3: dict[str, Callable[[VerificationError, Request, datetime], ServiceError]] =
     "missing_signed_header": _s3_malformed,
     "unsigned_header": _s3_denied("There were headers present in the request which were not signed"),
     "payload_hash": _s3_payload,
-    "checksum": lambda err, request, now: ServiceError("BadDigest", f"{err}.", 400),
+    "checksum": lambda err, request, now: bad_digest(str(err).split()[0].removeprefix("x-amz-checksum-")),
     "malformed_request": lambda err, request, now: ServiceError("InvalidRequest", f"{err}.", 400),
     "condition_not_met": _s3_denied("Invalid according to Policy: Policy Condition failed"),
     "signature_mismatch": _s3_mismatch,

@@ -27,6 +27,8 @@ it is signed). An edge module: the clock, entropy (request ids) and sockets.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import hmac
 import os
 import threading
 import time
@@ -35,13 +37,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import sigv4
+from sigv4.checksums import ChecksumAlgorithm, checksum_for_header, encoded
 from sigv4.chunked_decode import ChunkData, ChunkedDecoder, decoder_for
 from sigv4.errors import InvalidParameterError, StreamDecodeError, VerificationError
 from sigv4.payload import UNSIGNED_PAYLOAD
 from sigv4.redact import redact
 from sigv4.types import iter_body
 from sigv4.verify import Identity, parse_auth, verify
-from wire.auth_refusal import MAX_SKEW, Envelope, chunk_fault, envelope_for, expired_token, fault_for, render
+from wire.auth_refusal import (
+    MAX_SKEW, Envelope, bad_digest, chunk_fault, envelope_for, expired_token, fault_for, render, sha256_mismatch,
+)
 from wire.debugger.complaint import read_error
 from wire.debugger.diagnose import diagnose
 from wire.errors import ServiceError
@@ -109,6 +114,29 @@ def verified_chunks(raw: Iterable[bytes], decoder: ChunkedDecoder) -> Iterator[b
         yield bytes(held)
 
 
+def hashed_body(raw: Iterable[bytes], declared: str, checksums: Sequence[tuple[ChecksumAlgorithm, str]]) -> Iterator[bytes]:
+    """The pieces of a body whose SHA-256 `declared` was signed, the last held back until the whole body's
+    SHA-256 and its `checksums` (algorithm, base64 value from its header) match. Raises `_Refused` (S3's
+    XAmzContentSHA256Mismatch, BadDigest) when one does not: what was released is not the whole body."""
+    sha256, summers = hashlib.sha256(), [(algorithm, value, algorithm.new()) for algorithm, value in checksums]
+    last = b""
+    for piece in raw:
+        if last:
+            yield last
+        sha256.update(piece)
+        for _, _, summer in summers:
+            summer.update(piece)
+        last = piece
+    if not hmac.compare_digest(sha256.hexdigest(), declared):
+        raise _Refused(sha256_mismatch(declared, sha256.hexdigest()), "s3", "payload-hash: the body's SHA-256 is "
+                       "not the signed x-amz-content-sha256")
+    for algorithm, value, summer in summers:
+        if not hmac.compare_digest(encoded(summer), value.strip()):
+            raise _Refused(bad_digest(algorithm.name), "s3", f"checksum: {algorithm.header} does not match the body")
+    if last:
+        yield last
+
+
 @dataclass
 class SignatureGuard:
     """The app: `respond(request, peer)` verifies one request, then forwards it or answers AWS's refusal."""
@@ -128,11 +156,9 @@ class SignatureGuard:
             raise UpstreamError(f"--upstream {self.upstream!r}: expected http(s)://host[:port][/path]")
 
     def relays_body(self, headers: Sequence[tuple[str, str]]) -> bool:
-        """Whether the body streams through as it arrives (see the module's strategy): an aws-chunked or
-        UNSIGNED-PAYLOAD body with a Content-Length."""
-        payload = _payload(headers)
-        return (payload.startswith("STREAMING-") or payload == UNSIGNED_PAYLOAD) and \
-            any(name.lower() == "content-length" for name, _ in headers)
+        """Whether the body streams through as it arrives (see the module's strategy): one with a Content-Length
+        whose x-amz-content-sha256 (S3's, aws-chunked's) says how to check it on the way."""
+        return bool(_payload(headers)) and any(name.lower() == "content-length" for name, _ in headers)
 
     def respond(self, request: sigv4.Request, source_ip: str) -> ProxyReply:
         started = time.perf_counter()
@@ -163,14 +189,20 @@ class SignatureGuard:
         if self.directory.principals[identity.access_key_id].expired(now):
             raise _Refused(expired_token(envelope), envelope, "token-expired: the identity's session token is past "
                            "its expiration")
+        body = request.body
+        if isinstance(body, bytes):  # held whole (see `respond`) and verified with the request
+            return identity, body
         if not identity.payload_hash.startswith("STREAMING-"):
-            # Bytes held whole (see `respond`), or an UNSIGNED-PAYLOAD body streaming through.
-            return identity, request.body if isinstance(request.body, bytes) else iter_body(request.body)
+            if identity.payload_hash == UNSIGNED_PAYLOAD:
+                return identity, iter_body(body)
+            checksums = [(algorithm, value) for name, value in request.headers
+                         if (algorithm := checksum_for_header(name)) is not None]
+            return identity, hashed_body(iter_body(body), identity.payload_hash, checksums)
         try:
             decoder = decoder_for(identity, request)
         except InvalidParameterError as err:
             raise _Refused(ServiceError("InvalidRequest", f"{err}.", 400), envelope, str(err)) from None
-        return identity, verified_chunks(iter_body(request.body), decoder)
+        return identity, verified_chunks(iter_body(body), decoder)
 
     def _first_cause(self, request: sigv4.Request, err: VerificationError, error: ServiceError,
                      envelope: Envelope) -> str:
@@ -200,6 +232,9 @@ class SignatureGuard:
         except StreamDecodeError as err:
             connection.close()  # the upstream saw a body that never ended: it cannot act on it
             raise _Refused(chunk_fault(err, identity.access_key_id), "s3", f"chunk {err.index}: {err}") from None
+        except _Refused:
+            connection.close()
+            raise
         except (NetworkError, RequestError) as err:
             connection.close()
             self.log(f"{request.method} {request.target} 502 {_ms(started)} ms: upstream {self.upstream}: {err}")
