@@ -286,7 +286,8 @@ def envelope_for(request: Request, service: str | None) -> Envelope:
     """How AWS wraps an authentication error for `request`, whose credential scope names `service` (None when
     it carries no readable scope): an awsJson target or content type is "json", a Query form (`Action=` in the
     query of a GET or in a form body) "query", unless the service answers otherwise (`ENVELOPE_BY_SERVICE`);
-    anything else "rest-json"."""
+    anything else "rest-json", or "s3" when no service is known (an anonymous or S3 SigV2 request: every other
+    protocol's requests show themselves or carry a scope)."""
     by_service = ENVELOPE_BY_SERVICE.get(service or "")
     if by_service in ("s3", "ec2"):
         return by_service
@@ -295,7 +296,7 @@ def envelope_for(request: Request, service: str | None) -> Envelope:
         return "json"
     if content_type.startswith("application/x-www-form-urlencoded") or "Action=" in request.query:
         return "query"
-    return by_service or "rest-json"
+    return by_service or ("s3" if service is None else "rest-json")
 
 
 def fault_for(err: VerificationError, request: Request, envelope: Envelope, now: datetime) -> ServiceError:

@@ -231,7 +231,7 @@ class SignatureGuard:
             response = self._stream(connection, outgoing)
         except StreamDecodeError as err:
             connection.close()  # the upstream saw a body that never ended: it cannot act on it
-            raise _Refused(chunk_fault(err, identity.access_key_id), "s3", f"chunk {err.index}: {err}") from None
+            raise _Refused(chunk_fault(err, identity.access_key_id), "s3", str(err)) from None
         except _Refused:
             connection.close()
             raise
