@@ -11,17 +11,19 @@ secret, so the cause is proved where the search can prove it). A verified
 request goes to the upstream unchanged (its signature, Host and body as
 sent, hop-by-hop headers dropped), its answer relayed as it arrives.
 
-Bodies: a body whose hash is signed is held whole (the server's body limit
-bounds it) and verified with the request. An aws-chunked upload
-(`STREAMING-*`) with a Content-Length is relayed as it arrives: the raw
-bytes of a chunk go on only once its signature verified, and the last data
-chunk waits until the final chunk and the trailer (signature and checksum)
-verified, so the upstream never receives a complete body that failed: at
-the first bad chunk the upstream connection is closed mid-body (HTTP has no
-other way to withdraw a request; a server cannot act on a body that never
-ended) and the client gets S3's refusal. Memory is at most two chunks. An
-S3 `UNSIGNED-PAYLOAD` body with a Content-Length streams through (nothing in
-it is signed). An edge module: the clock, entropy (request ids) and sockets.
+Bodies: the upstream never receives the whole of a body that fails. A body
+without `x-amz-content-sha256` is held whole (the server's body limit bounds
+it) and verified with the request. One with it and a Content-Length is
+relayed as it arrives (`relays_body`): a hashed one (`hashed_body`) with its
+last piece held back until its SHA-256 and checksum headers match; an
+aws-chunked one (`verified_chunks`) with a chunk's raw bytes going on only
+once its signature verified and the next chunk began, the last data chunk
+only once the final chunk and the trailer (signature, checksum) verified;
+`UNSIGNED-PAYLOAD` as it is (nothing in it is signed). At the first fault
+the upstream connection is closed mid-body (HTTP has no other way to
+withdraw a request, and a server cannot act on a body that never ended) and
+the client gets S3's refusal. Memory is at most two chunks. An edge module:
+the clock, entropy (request ids) and sockets.
 """
 
 from __future__ import annotations
@@ -79,8 +81,8 @@ def run_guard(args: argparse.Namespace, limits: ServeLimits, options: TransportO
         raise FlagError(str(err)) from None
     server = start_server(guard, args.host, args.port, limits)
     log(f"sigv4 proxy --verify: {server.url} -> {args.upstream} ({len(guard.directory.principals)} identities "
-        f"from {args.accounts}; signed bodies up to {limits.max_body_bytes} bytes, --max-body-bytes, except "
-        "aws-chunked and S3 UNSIGNED-PAYLOAD uploads, streamed)")
+        f"from {args.accounts}; bodies up to {limits.max_body_bytes} bytes, --max-body-bytes, except those "
+        "with x-amz-content-sha256 and a Content-Length, streamed)")
     serve_until_signal(server)
     return 0
 
