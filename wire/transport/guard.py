@@ -69,20 +69,28 @@ def add_guard_flags(parser: argparse.ArgumentParser) -> None:
                        '{"ACCESS_KEY_ID": "SECRET" | ["SECRET", "SESSION_TOKEN"]}')
 
 
-def run_guard(args: argparse.Namespace, limits: ServeLimits, options: TransportOptions,
-              log: Callable[[str], None]) -> int:
-    """`sigv4 proxy --verify`: serve until SIGINT/SIGTERM. Raises `FlagError` (no or a bad --accounts, a bad
-    --upstream), `ListenError`."""
+def guard_for(args: argparse.Namespace, log: Callable[[str], None],
+              options: TransportOptions) -> tuple[SignatureGuard, Callable[[str], str]]:
+    """(the guard, its start line given the server's URL) for `sigv4 proxy --verify`'s flags. Raises `FlagError`
+    (no or a bad --accounts, a bad --upstream)."""
     if not args.accounts:
         raise FlagError("--verify needs --accounts FILE (the identities whose signatures pass)")
     try:
         guard = SignatureGuard(args.upstream, load_accounts(args.accounts), log, options, args.service)
     except (ConfigError, UpstreamError) as err:
         raise FlagError(str(err)) from None
+    return guard, lambda url: (
+        f"sigv4 proxy --verify: {url} -> {args.upstream} ({len(guard.directory.principals)} identities from "
+        f"{args.accounts}; bodies up to {args.max_body_bytes} bytes, --max-body-bytes, except those with "
+        "x-amz-content-sha256 and a Content-Length, streamed)")
+
+
+def run_guard(args: argparse.Namespace, limits: ServeLimits, options: TransportOptions,
+              log: Callable[[str], None]) -> int:
+    """`sigv4 proxy --verify`: serve until SIGINT/SIGTERM. Raises as `guard_for` does, `ListenError`."""
+    guard, start_line = guard_for(args, log, options)
     server = start_server(guard, args.host, args.port, limits)
-    log(f"sigv4 proxy --verify: {server.url} -> {args.upstream} ({len(guard.directory.principals)} identities "
-        f"from {args.accounts}; bodies up to {limits.max_body_bytes} bytes, --max-body-bytes, except those "
-        "with x-amz-content-sha256 and a Content-Length, streamed)")
+    log(start_line(server.url))
     serve_until_signal(server)
     return 0
 
