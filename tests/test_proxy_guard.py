@@ -464,12 +464,19 @@ def test_sigv4_proxy_verify_as_a_user_runs_it(moto: str, tmp_path: Path) -> None
     assert SECRET not in err
 
 
-def test_verify_without_accounts_is_a_usage_error() -> None:
-    done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "proxy", "--verify", "--upstream",
-                           "http://127.0.0.1:9"], capture_output=True, text=True, timeout=30)
+@pytest.mark.parametrize(("flags", "message"), [
+    ([], "--verify needs --accounts FILE (the identities whose signatures pass)"),
+    (["--accounts", "ACCOUNTS", "--resign-for", "AKIDONLY"],
+     "--resign-for: expected KEY_ID:SECRET or KEY_ID:SECRET:SESSION_TOKEN"),
+    (["--accounts", "ACCOUNTS", "--upstream", "ftp://x"], "--upstream 'ftp://x': expected http(s)://host[:port][/path]"),
+])
+def test_bad_guard_flags_are_one_line_usage_errors(accounts_file: Path, flags: list[str], message: str) -> None:
+    flags = [str(accounts_file) if flag == "ACCOUNTS" else flag for flag in flags]
+    upstream = [] if "--upstream" in flags else ["--upstream", "http://127.0.0.1:9"]
+    done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "proxy", "--verify", *upstream, *flags],
+                          capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == ["sigv4: error: --verify needs --accounts FILE (the identities whose "
-                                                "signatures pass)"]
+    assert done.stderr.strip().splitlines() == [f"sigv4: error: {message}"]
 
 
 def test_the_envelope_follows_botocores_protocol_for_each_service() -> None:
@@ -494,3 +501,49 @@ def test_the_envelope_follows_botocores_protocol_for_each_service() -> None:
         protocol = model.metadata["protocol"]
         wanted = "s3" if signing == "s3" else expected[protocol]
         assert envelope_for(built, signing) == wanted, (name, protocol)
+
+
+def test_resign_for_an_upstream_that_checks_signatures(accounts_file: Path, tmp_path: Path) -> None:
+    """moto with its checks on knows only its own key: verified requests re-signed with it (`--resign-for`) pass,
+    an aws-chunked upload going on as its verified data; forwarded unchanged they are refused by moto."""
+    port = _free_port()
+    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3"})
+    try:
+        upstream = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                threading.Event().wait(0.1)
+        iam = client("iam", upstream)  # the three calls moto lets through unchecked
+        iam.create_user(UserName="emulator")
+        made = iam.create_access_key(UserName="emulator")["AccessKey"]
+        iam.put_user_policy(UserName="emulator", PolicyName="all", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+        directory = load_accounts(str(accounts_file))
+        for resign_for in (None, sigv4.Credentials(made["AccessKeyId"], made["SecretAccessKey"])):
+            app = SignatureGuard(upstream, directory, [].append, resign_for=resign_for)
+            server = LocalServer(app, "127.0.0.1", 0, ServeLimits()).start()
+            try:
+                if resign_for is None:
+                    error = refused(lambda: client("sts", server.url).get_caller_identity())
+                    assert error["Error"]["Code"] == "InvalidClientTokenId"  # moto's refusal: it knows no KEY
+                    continue
+                assert client("sts", server.url).get_caller_identity()["Arn"].endswith(":user/emulator")
+                s3 = client("s3", server.url)
+                s3.create_bucket(Bucket="guarded-chunks")
+                request, body = _chunked_upload(server.url, "resigned", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER")
+                assert _send(request, body)[0] == 200
+                assert s3.get_object(Bucket="guarded-chunks", Key="resigned")["Body"].read() == DATA
+                presigned = s3.generate_presigned_url("get_object", Params={"Bucket": "guarded-chunks",
+                                                                            "Key": "resigned"})
+                with urllib.request.urlopen(presigned, timeout=30) as response:
+                    assert response.read() == DATA
+                assert "TableNames" in client("dynamodb", server.url).list_tables()
+            finally:
+                server.stop()
+    finally:
+        moto.terminate()
+        moto.wait(timeout=30)

@@ -42,6 +42,7 @@ import sigv4
 from sigv4.checksums import ChecksumAlgorithm, checksum_for_header, encoded
 from sigv4.chunked_decode import ChunkData, ChunkedDecoder, decoder_for
 from sigv4.errors import InvalidParameterError, StreamDecodeError, VerificationError
+from sigv4.canonical import S3_SERVICES
 from sigv4.payload import UNSIGNED_PAYLOAD
 from sigv4.redact import redact
 from sigv4.types import iter_body
@@ -67,6 +68,9 @@ def add_guard_flags(parser: argparse.ArgumentParser) -> None:
                        "refuse failures with AWS's own error (--service: only the envelope of unsigned requests)")
     group.add_argument("--accounts", metavar="FILE", help="identities: `sigv4 serve`'s accounts file, or "
                        '{"ACCESS_KEY_ID": "SECRET" | ["SECRET", "SESSION_TOKEN"]}')
+    group.add_argument("--resign-for", metavar="KEY_ID:SECRET[:TOKEN]", help="re-sign verified requests with "
+                       "these credentials (an upstream that checks signatures with keys of its own), instead of "
+                       "forwarding them unchanged")
 
 
 def guard_for(args: argparse.Namespace, log: Callable[[str], None],
@@ -76,13 +80,24 @@ def guard_for(args: argparse.Namespace, log: Callable[[str], None],
     if not args.accounts:
         raise FlagError("--verify needs --accounts FILE (the identities whose signatures pass)")
     try:
-        guard = SignatureGuard(args.upstream, load_accounts(args.accounts), log, options, args.service)
+        guard = SignatureGuard(args.upstream, load_accounts(args.accounts), log, options, args.service,
+                               _credentials(args.resign_for))
     except (ConfigError, UpstreamError) as err:
         raise FlagError(str(err)) from None
     return guard, lambda url: (
         f"sigv4 proxy --verify: {url} -> {args.upstream} ({len(guard.directory.principals)} identities from "
         f"{args.accounts}; bodies up to {args.max_body_bytes} bytes, --max-body-bytes, except those with "
         "x-amz-content-sha256 and a Content-Length, streamed)")
+
+
+def _credentials(text: str | None) -> sigv4.Credentials | None:
+    """--resign-for's KEY_ID:SECRET[:TOKEN] (a secret holds no `:`), or None. Raises `FlagError`."""
+    if text is None:
+        return None
+    parts = text.split(":", 2)
+    if len(parts) < 2 or not all(parts):
+        raise FlagError("--resign-for: expected KEY_ID:SECRET or KEY_ID:SECRET:SESSION_TOKEN")
+    return sigv4.Credentials(*parts)
 
 
 def run_guard(args: argparse.Namespace, limits: ServeLimits, options: TransportOptions,
@@ -93,6 +108,14 @@ def run_guard(args: argparse.Namespace, limits: ServeLimits, options: TransportO
     log(start_line(server.url))
     serve_until_signal(server)
     return 0
+
+
+#: What a re-signed request loses: the client's signature, and the framing of its aws-chunked body.
+RESIGNED = HOP_BY_HOP | frozenset({"authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"})
+AWS_CHUNKED = frozenset({"content-length", "content-encoding", "x-amz-decoded-content-length", "x-amz-trailer"})
+#: A presigned URL's signature parameters (SigV4).
+PRESIGN_PARAMS = frozenset({"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
+                            "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"})
 
 
 class _Refused(Exception):
@@ -147,6 +170,21 @@ def hashed_body(raw: Iterable[bytes], declared: str, checksums: Sequence[tuple[C
         yield last
 
 
+def verified_data(raw: Iterable[bytes], decoder: ChunkedDecoder) -> Iterator[bytes]:
+    """The decoded data of an aws-chunked body, each chunk's once the next one began, the last once the
+    whole body (final chunk, trailer) verified. Raises `StreamDecodeError` at the first fault."""
+    held = b""
+    for piece in raw:
+        for event in decoder.feed(piece):
+            if isinstance(event, ChunkData) and event.data:
+                if held:
+                    yield held
+                held = event.data
+    decoder.close()
+    if held:
+        yield held
+
+
 @dataclass
 class SignatureGuard:
     """The app: `respond(request, peer)` verifies one request, then forwards it or answers AWS's refusal."""
@@ -157,6 +195,8 @@ class SignatureGuard:
     options: TransportOptions = field(default_factory=TransportOptions)
     #: The service whose envelope answers a request that names none (no readable credential scope).
     service: str | None = None
+    #: Credentials to re-sign verified requests with (None: forwarded unchanged).
+    resign_for: sigv4.Credentials | None = None
     streaming: bool = True
     _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
 
@@ -212,6 +252,8 @@ class SignatureGuard:
             decoder = decoder_for(identity, request)
         except InvalidParameterError as err:
             raise _Refused(ServiceError("InvalidRequest", f"{err}.", 400), envelope, str(err)) from None
+        if self.resign_for is not None:  # re-signed, the data goes on decoded (see `_resigned`)
+            return identity, verified_data(iter_body(body), decoder)
         return identity, verified_chunks(iter_body(body), decoder)
 
     def _first_cause(self, request: sigv4.Request, err: VerificationError, error: ServiceError,
@@ -236,6 +278,8 @@ class SignatureGuard:
                  started: float) -> ProxyReply:
         outgoing = sigv4.Request(request.method, self.upstream.rstrip("/") + request.target,
                                  forwarded_headers(request.headers, HOP_BY_HOP), body)
+        if self.resign_for is not None:
+            outgoing = self._resigned(outgoing, identity, self.resign_for)
         connection = self._connection(outgoing)
         try:
             response = self._stream(connection, outgoing)
@@ -252,6 +296,32 @@ class SignatureGuard:
                               f"upstream {self.upstream}: {err}\n".encode("utf-8"))
         headers = tuple(forwarded_headers(tuple(response.headers), HOP_BY_HOP | {"date"}))
         return ProxyReply(response.status, headers, self._relay(request, response, connection, started))
+
+    @staticmethod
+    def _resigned(outgoing: sigv4.Request, identity: Identity, credentials: sigv4.Credentials) -> sigv4.Request:
+        """`outgoing` signed now with `credentials`, in the scope `identity` signed (SigV4; a SigV4a region set
+        of patterns becomes us-east-1), by its header; presigned query parameters dropped. An aws-chunked body
+        goes as its decoded data with UNSIGNED-PAYLOAD (verified on the way); any other keeps the payload hash
+        the client signed."""
+        chunked = identity.payload_hash.startswith("STREAMING-")
+        dropped = RESIGNED | (AWS_CHUNKED if chunked else frozenset())
+        headers = forwarded_headers(outgoing.headers, dropped)
+        if chunked:
+            decoded = outgoing.header("x-amz-decoded-content-length") or "0"
+            headers.append(("Content-Length", decoded))
+            encodings = [e for e in (outgoing.header("content-encoding") or "").split(",") if e.strip() not in
+                         ("", "aws-chunked")]
+            headers += [("Content-Encoding", ",".join(encodings))] if encodings else []
+        path, _, query = outgoing.target.partition("?")
+        kept = "&".join(p for p in query.split("&") if p and p.split("=")[0] not in PRESIGN_PARAMS)
+        region = identity.regions[0] if identity.regions and "*" not in identity.regions[0] else "us-east-1"
+        s3 = identity.service in S3_SERVICES
+        unsigned = sigv4.Request(outgoing.method, f"{outgoing.scheme}://{outgoing.authority}{path}" +
+                                 ("?" + kept if kept else ""), headers, outgoing.body)
+        return sigv4.sign(unsigned, credentials, region=region, service=identity.service,
+                          timestamp=datetime.now(timezone.utc), s3=s3,
+                          payload=UNSIGNED_PAYLOAD if chunked else identity.payload_hash or None,
+                          content_sha256_header=s3 or outgoing.header("x-amz-content-sha256") is not None).request
 
     def _connection(self, outgoing: sigv4.Request) -> Connection:
         """This thread's connection to the upstream: one per client connection, kept alive between requests."""
