@@ -32,10 +32,10 @@ import argparse
 import hashlib
 import hmac
 import os
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timezone
 
 import sigv4
@@ -55,10 +55,11 @@ from wire.debugger.diagnose import diagnose
 from wire.errors import ServiceError
 from wire.service.app import load_accounts
 from wire.service.identities import ConfigError, Directory
-from wire.transport.client import Connection, NetworkError, RequestError, Streamed, TransportOptions
+from wire.transport.client import NetworkError, RequestError, TransportOptions
 from wire.transport.proxy import HOP_BY_HOP, ProxyReply, UpstreamError, forwarded_headers
 from wire.transport.server import ServeLimits, serve_until_signal, start_server
 from wire.transport.signing import FlagError
+from wire.transport.upstream import Upstreams
 
 
 def add_guard_flags(parser: argparse.ArgumentParser) -> None:
@@ -198,9 +199,10 @@ class SignatureGuard:
     #: Credentials to re-sign verified requests with (None: forwarded unchanged).
     resign_for: sigv4.Credentials | None = None
     streaming: bool = True
-    _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
+    _upstreams: Upstreams = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._upstreams = Upstreams(self.options, {}, self.log)
         target = sigv4.Request("GET", self.upstream)
         if target.scheme not in ("http", "https") or not target.authority:
             raise UpstreamError(f"--upstream {self.upstream!r}: expected http(s)://host[:port][/path]")
@@ -280,9 +282,9 @@ class SignatureGuard:
                                  forwarded_headers(request.headers, HOP_BY_HOP), body)
         if self.resign_for is not None:
             outgoing = self._resigned(outgoing, identity, self.resign_for)
-        connection = self._connection(outgoing)
+        connection = self._upstreams.connection(outgoing)
         try:
-            response = self._stream(connection, outgoing)
+            response = self._upstreams.stream(connection, outgoing)
         except StreamDecodeError as err:
             connection.close()  # the upstream saw a body that never ended: it cannot act on it
             raise _Refused(chunk_fault(err, identity.access_key_id), "s3", str(err)) from None
@@ -295,7 +297,11 @@ class SignatureGuard:
             return ProxyReply(502, (("Content-Type", "text/plain; charset=utf-8"),),
                               f"upstream {self.upstream}: {err}\n".encode("utf-8"))
         headers = tuple(forwarded_headers(tuple(response.headers), HOP_BY_HOP | {"date"}))
-        return ProxyReply(response.status, headers, self._relay(request, response, connection, started))
+        logged = partial(self._logged, request, response.status, started)
+        return ProxyReply(response.status, headers, self._upstreams.relay(response.chunks, connection, logged))
+
+    def _logged(self, request: sigv4.Request, status: int, started: float) -> None:
+        self.log(redact(f"{request.method} {request.target} {status} {_ms(started)} ms"))
 
     @staticmethod
     def _resigned(outgoing: sigv4.Request, identity: Identity, credentials: sigv4.Credentials) -> sigv4.Request:
@@ -322,35 +328,6 @@ class SignatureGuard:
                           timestamp=datetime.now(timezone.utc), s3=s3,
                           payload=UNSIGNED_PAYLOAD if chunked else identity.payload_hash or None,
                           content_sha256_header=s3 or outgoing.header("x-amz-content-sha256") is not None).request
-
-    def _connection(self, outgoing: sigv4.Request) -> Connection:
-        """This thread's connection to the upstream: one per client connection, kept alive between requests."""
-        kept: Connection | None = getattr(self._local, "connection", None)
-        if kept is None:
-            kept = self._local.connection = Connection(outgoing.scheme, outgoing.authority, self.options, {},
-                                                       self.log)
-        return kept
-
-    def _stream(self, connection: Connection, outgoing: sigv4.Request) -> Streamed:
-        reused = connection.is_open
-        try:
-            return connection.stream(outgoing)
-        except NetworkError:
-            if not reused or not isinstance(outgoing.body, bytes):
-                raise
-            connection.close()  # the upstream closed the idle connection we kept: once more, on a new one
-            return connection.stream(outgoing)
-
-    def _relay(self, request: sigv4.Request, response: Streamed, connection: Connection,
-               started: float) -> Iterator[bytes]:
-        relayed = False
-        try:
-            yield from response.chunks
-            relayed = True
-        finally:
-            if not relayed:  # the client left, or the upstream failed, half-way: the connection is unusable
-                connection.close()
-            self.log(redact(f"{request.method} {request.target} {response.status} {_ms(started)} ms"))
 
 
 def _ms(started: float) -> int:
