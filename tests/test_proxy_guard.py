@@ -115,6 +115,7 @@ CALLS: dict[str, Callable[[Any], Any]] = {
     "iam": lambda c: c.list_users(),
     "sqs": lambda c: c.list_queues(),
     "ec2": lambda c: c.describe_vpcs(),
+    "lambda": lambda c: c.list_functions(),
 }
 
 
@@ -125,6 +126,7 @@ CALLS: dict[str, Callable[[Any], Any]] = {
     ("iam", 403, "SignatureDoesNotMatch", MISMATCH),
     ("sqs", 400, "InvalidSignatureException", MISMATCH),  # boto3 speaks SQS's JSON protocol
     ("ec2", 401, "AuthFailure", "AWS was not able to validate the provided access credentials"),
+    ("lambda", 403, "InvalidSignatureException", MISMATCH),  # restJson: x-amzn-ErrorType
 ])
 def test_a_wrong_secret_gets_aws_error_and_the_log_names_the_cause(
         guarded: tuple[str, list[str], SignatureGuard], service: str, status: int, code: str, message: str) -> None:
