@@ -18,6 +18,7 @@ import binascii
 import json
 from datetime import datetime
 
+from ..bounded import json_loads
 from ..errors import InvalidParameterError
 from ..signer import sign
 from ..types import Credentials, Request
@@ -167,10 +168,10 @@ def vault_sts_request(payload: str) -> Request:
     Raises InvalidParameterError when `payload` is not such a body.
     """
     try:
-        fields = json.loads(payload)
+        fields = json_loads(payload)
         url = base64.b64decode(fields["iam_request_url"], validate=True).decode("utf-8")
         body = base64.b64decode(fields["iam_request_body"], validate=True)
-        headers = json.loads(base64.b64decode(fields["iam_request_headers"], validate=True))
+        headers = json_loads(base64.b64decode(fields["iam_request_headers"], validate=True))
         method = fields["iam_http_request_method"]
         pairs = [(str(name), str(value)) for name, values in headers.items() for value in values]
     except (ValueError, KeyError, TypeError, AttributeError) as err:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote, urlsplit
 
+from ..bounded import json_loads
 from ..canonical import query_pairs
 from ..errors import InvalidParameterError, VerificationError
 from ..redact import MASK, mask_tokens
@@ -61,7 +61,7 @@ def _text(data: bytes) -> str:
 
 def _decode_json(token: str) -> DecodedToken:
     try:
-        fields = json.loads(token)
+        fields = json_loads(token)
     except ValueError as err:
         raise InvalidParameterError(f"token: looks like Neptune or Vault JSON but does not parse ({err})") from None
     if isinstance(fields, dict) and "iam_http_request_method" in fields:
@@ -95,13 +95,19 @@ def _decode_keyspaces(token: str) -> DecodedToken:
     return DecodedToken("keyspaces", None, auth, tuple(facts))
 
 
+_CODECOMMIT_SHAPE = ("token: a CodeCommit URL is https://<key id>:<YYYYMMDDTHHMMSSZ><signature>"
+                     "@git-codecommit.<region>.amazonaws.com/v1/repos/<name>")
+
+
 def _decode_codecommit(token: str) -> DecodedToken:
-    parts = urlsplit(token)
+    try:
+        parts = urlsplit(token)
+    except ValueError:  # an unbalanced '[' (urllib reads it as an IPv6 address)
+        raise InvalidParameterError(_CODECOMMIT_SHAPE) from None
     password, user, host = parts.password or "", unquote(parts.username or ""), parts.hostname or ""
     region = region_in_host(host)
     if len(password) != 80 or password[15] != "Z" or not region or not parts.path.startswith("/v1/repos/"):
-        raise InvalidParameterError("token: a CodeCommit URL is https://<key id>:<YYYYMMDDTHHMMSSZ><signature>"
-                                    "@git-codecommit.<region>.amazonaws.com/v1/repos/<name>")
+        raise InvalidParameterError(_CODECOMMIT_SHAPE)
     key_id, _, session = user.partition("%")
     stamp, signature = password[:16], password[16:]
     authorization = (f"{ALGORITHM} Credential={key_id}/{stamp[:8]}/{region}/{CODECOMMIT_SERVICE}/aws4_request, "
@@ -261,8 +267,11 @@ def _scope_problems(token: DecodedToken, auth: SignedAuth) -> list[str]:
 def _expiry(token: DecodedToken, auth: SignedAuth, now: datetime) -> tuple[datetime, list[str]]:
     # A presigned URL ends at its X-Amz-Expires, except EKS's, which the cluster honours for its own 15 minutes.
     lifetime = RECIPES[token.kind].lifetime or timedelta(0)
-    expires_at = (auth.expires_at if auth.expires_at is not None and token.kind != "eks"
-                  else auth.signing_time + lifetime)
+    try:
+        expires_at = (auth.expires_at if auth.expires_at is not None and token.kind != "eks"
+                      else auth.signing_time + lifetime)
+    except OverflowError:
+        raise InvalidParameterError(f"token: signed at {auth.amz_date}, so its lifetime ends past year 9999") from None
     if now >= expires_at:
         return expires_at, [f"expired: stopped working at {expires_at:%Y-%m-%dT%H:%M:%SZ}, "
                             f"{int((now - expires_at).total_seconds())} s before {now:%Y-%m-%dT%H:%M:%SZ}"]
