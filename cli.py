@@ -41,6 +41,7 @@ from wire.service.identities import ConfigError
 from wire.service.trail_log import TrailError, read_trail
 from wire.transport import cloudfront_cli, rolesanywhere_cli, signing
 from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions
+from wire.transport.guard import add_guard_flags, run_guard
 from wire.transport.files import InputError, open_file, read_answer, read_capture, read_input, take_file
 from wire.transport.resend import STALE_AUTH_HEADERS, send_signed, with_body_file
 from wire.transport.server import ListenError, ServeLimits, serve_until_signal, start_server
@@ -244,6 +245,10 @@ def cmd_token(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
 def cmd_proxy(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     from wire.transport.proxy import UpstreamError, proxy_for
     limits = _limits(args)
+    if args.verify:
+        return run_guard(args, limits, _transport_options(args), _warn)
+    if not args.service:
+        raise UsageError("--service: required to sign (the signing service name)")
     try:
         app, first = proxy_for(args.upstream, args.service, args.region, args.profile, env, _warn,
                                _transport_options(args))
@@ -350,9 +355,10 @@ def add_embedding_commands(commands: Any) -> None:
         parser.add_argument("--date", help="signing time YYYYMMDDTHHMMSSZ (default: now, UTC)")
     proxy = commands.add_parser("proxy", help="a local reverse proxy that signs every request for an AWS endpoint")
     proxy.add_argument("--upstream", required=True, help="https://host[:port][/path] of the AWS endpoint")
-    proxy.add_argument("--service", required=True, help="signing service name (s3 gets S3's rules)")
+    proxy.add_argument("--service", help="signing service name (s3 gets S3's rules); required unless --verify")
     proxy.add_argument("--region", help="default: from the upstream host, AWS_REGION, the profile's, us-east-1")
     proxy.add_argument("--profile")
+    add_guard_flags(proxy)
     _listen_flags(proxy)
     _transport_flags(proxy)
 

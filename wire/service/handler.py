@@ -29,6 +29,7 @@ import wire
 from sigv4.canonical import uri_encode
 from sigv4.types import Request
 from sigv4.signed_auth import SignedAuth
+from wire.auth_refusal import MISSING_TOKEN_TEXT
 from wire.errors import DecodeError, ServiceError, ValidationError
 from wire.http import Response
 from wire.model import Model
@@ -194,7 +195,7 @@ def _check(request: Request, protocol: Protocol, endpoint: Endpoint, now: dateti
     model = endpoint.model
     progress.operation = protocol.route(model, request)
     if progress.operation is None:
-        raise ServiceError("MissingAuthenticationTokenException", auth.MISSING_TOKEN_TEXT, 403)
+        raise ServiceError("MissingAuthenticationTokenException", MISSING_TOKEN_TEXT, 403)
     progress.claimed = auth.claimed_auth(request)
     caller = auth.authenticate(request, progress.claimed, endpoint.directory, now=now)
     progress.principal = caller.principal

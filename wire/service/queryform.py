@@ -28,20 +28,13 @@ import wire.query
 from sigv4.canonical import query_bytes
 from sigv4.types import Request
 from wire.api import MAX_GET_URL
+from wire.auth_refusal import QUERY_CODES
 from wire.errors import DecodeError, ServiceError
 from wire.http import Response
 from wire.model import Model
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 
-#: The JSON front end's error codes -> the codes AWS Query services answer with for the same fault.
-QUERY_CODES: dict[str, str] = {
-    "InvalidSignatureException": "SignatureDoesNotMatch",
-    "IncompleteSignatureException": "IncompleteSignature",
-    "MissingAuthenticationTokenException": "MissingAuthenticationToken",
-    "UnrecognizedClientException": "InvalidClientTokenId",
-    "ExpiredTokenException": "ExpiredToken",
-}
 
 
 @lru_cache(maxsize=8)
