@@ -234,10 +234,10 @@ def cmd_whoami(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
 
 
 def cmd_token(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    resolved = resolve_credentials(args.profile, env)
-    fields = {name: getattr(args, name) for name in tokens.FIELDS[args.kind]}
+    resolved, kind = resolve_credentials(args.profile, env), args.kind.replace("-", "_")  # ses-smtp -> ses_smtp
+    fields = {name: getattr(args, name) for name in tokens.FIELDS[kind]}
     region = args.region or tokens.region_in_host(str(fields.get("host") or "")) or resolved.region or "us-east-1"
-    out(tokens.issue(args.kind, resolved.credentials, region, parse_date(args.date), **fields))
+    out(tokens.issue(kind, resolved.credentials, region, parse_date(args.date), **fields))
     return 0
 
 
@@ -335,16 +335,12 @@ def _limits(args: argparse.Namespace) -> ServeLimits:
 
 def add_embedding_commands(commands: Any) -> None:
     """`token` (IAM authentication tokens) and `proxy` (the signing reverse proxy)."""
-    token = commands.add_parser("token", help="print an IAM authentication token (rds, dsql, eks, ...)")
+    token = commands.add_parser("token", help="print an IAM authentication token or derived password (rds, eks, ...)")
     kinds = token.add_subparsers(dest="kind", required=True, parser_class=_Parser)
     for kind in tokens.KINDS:
-        parser = kinds.add_parser(kind, help=f"a {kind} token ({tokens.RECIPES[kind].service})")
-        for name in tokens.FIELDS[kind]:
-            flag = "--" + name.replace("_", "-")
-            if name in ("admin", "serverless"):
-                parser.add_argument(flag, action="store_true")
-            else:
-                parser.add_argument(flag, required=True, type=int if name == "port" else str)
+        parser = kinds.add_parser(kind.replace("_", "-"), help=tokens.RECIPES[kind].purpose)
+        for arg in tokens.RECIPES[kind].args:
+            parser.add_argument("--" + arg.name.replace("_", "-"), **arg.cli_options())  # type: ignore[arg-type]
         parser.add_argument("--region", help="default: the host's region, AWS_REGION, the profile's, us-east-1")
         parser.add_argument("--profile")
         parser.add_argument("--date", help="signing time YYYYMMDDTHHMMSSZ (default: now, UTC)")

@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
-from urllib.parse import quote, unquote, unquote_plus
+from urllib.parse import quote, unquote_to_bytes
 
-from .errors import InvalidHeaderError, InvalidParameterError
+from .errors import InvalidHeaderError, InvalidParameterError, SigningError
 from .redact import mask_token_params
 
 #: Signing names whose requests AWS canonicalizes with S3's rules (no path
@@ -112,7 +112,22 @@ def uri_encode(text: str, *, keep_slash: bool) -> str:
 
 @lru_cache(maxsize=4096)
 def _quote(text: str, keep_slash: bool) -> str:
-    return quote(text, safe="/~" if keep_slash else "~")
+    # A lone surrogate \udc80-\udcff stands for a byte that is not UTF-8 (a server reads the wire that way,
+    # `surrogateescape`, and so does `query_pairs`): it encodes back to that byte.
+    return quote(wire_bytes(text, "URI component"), safe="/~" if keep_slash else "~")
+
+
+def wire_bytes(text: str, where: str, error: type[SigningError] = InvalidParameterError) -> bytes:
+    """The bytes `text` stands for: UTF-8, a lone surrogate \udc80-\udcff being the byte it escapes (how a
+    server reads bytes that are not UTF-8: `surrogateescape`).
+
+    Raises `error` (naming `where`) for any other lone surrogate: no byte string reads as it.
+    """
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as err:
+        raise error(f"{where} {text[:80]!r}: lone surrogate U+{ord(text[err.start]):04X} at offset {err.start} "
+                    "is not text and stands for no byte") from None
 
 
 def normalize_path(path: str) -> str:
@@ -163,18 +178,35 @@ def canonical_uri(path: str, rules: CanonicalRules) -> str:
     return _encode_keeping_escapes(path)
 
 
-def query_pairs(query: str, *, plus_is_space: bool = False) -> list[tuple[str, str]]:
-    """Decode a raw query string into (name, value) pairs, order and repeats kept.
+def query_bytes(query: str, *, plus_is_space: bool = False) -> list[tuple[bytes, bytes]]:
+    """The (name, value) pairs of a raw query or form as the bytes they stand for, order and repeats kept.
 
-    `?x` and `?x=` both give `("x", "")`; empty `&&` parts are dropped.
+    `&`-separated parts, empty ones dropped (`?x` and `?x=` both give `(b"x", b"")`), split at the first `=`;
+    each `%XX` becomes its byte (an invalid escape such as `%ZZ` stays as written), `+` a space only when
+    `plus_is_space`. `query` is text as a server reads the wire: a byte that is not UTF-8 is a lone
+    surrogate (`surrogateescape`, see `wire_bytes`). Nothing is lost (errors="replace" once read every
+    invalid byte as U+FFFD, so `%FF` verified as `%FE`). This is the one reading of a query: verification
+    canonicalizes it (`query_pairs`) and a server acts on it (`wire.http.decode_query`, `sigv4.verified`).
+    Raises InvalidParameterError for a lone surrogate other than \udc80-\udcff.
     """
-    decode = unquote_plus if plus_is_space else unquote
+    raw = wire_bytes(query, "query")
+    if plus_is_space:
+        raw = raw.replace(b"+", b" ")
     pairs = []
-    for part in query.split("&"):
+    for part in raw.split(b"&"):
         if part:
-            name, _, value = part.partition("=")
-            pairs.append((decode(name), decode(value)))
+            name, _, value = part.partition(b"=")
+            pairs.append((unquote_to_bytes(name), unquote_to_bytes(value)))
     return pairs
+
+
+def query_pairs(query: str, *, plus_is_space: bool = False) -> list[tuple[str, str]]:
+    """`query_bytes` as text: each name and value read as UTF-8, a byte that is not UTF-8 kept as a lone
+    surrogate, so that pairs are equal exactly when their bytes are (and so are their canonical forms,
+    `canonical_query`). Raises InvalidParameterError as `query_bytes` does.
+    """
+    return [(name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
+            for name, value in query_bytes(query, plus_is_space=plus_is_space)]
 
 
 @lru_cache(maxsize=1024)
@@ -222,8 +254,14 @@ def check_header(name: str, value: str) -> None:
 
 
 def canonical_header_value(value: str) -> str:
-    """Trim, and collapse inner runs of whitespace to one space."""
-    return " ".join(value.split())
+    """Trim, and collapse inner runs of spaces and tabs to one space (AWS's rule, over ASCII whitespace only).
+
+    str.split() alone would also fold Unicode spaces (U+00A0, U+2003, U+0085...), which are bytes of the
+    value on the wire: `a\u00a0b` would verify as `a b`.
+    """
+    if value.isascii():  # ASCII whitespace other than space and tab is a control byte, refused before this
+        return " ".join(value.split())
+    return " ".join([word for word in value.replace("\t", " ").split(" ") if word])
 
 
 # Services send the same few headers (content type, target, host, the date
@@ -236,7 +274,9 @@ def canonical_header(name: str, value: str) -> tuple[str, str]:
     bad = _CONTROL.search(value)
     if bad:
         raise _control_byte_error(name, bad)
-    return key, " ".join(value.split())
+    if not value.isascii():
+        wire_bytes(value, f"header {name!r}: value", InvalidHeaderError)
+    return key, canonical_header_value(value)
 
 
 def canonical_headers(

@@ -31,6 +31,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from .bounded import decimal
 from .checksums import CHECKSUMS, ChecksumAlgorithm, checksum_algorithm, encoded
 from .errors import InvalidParameterError
 from .payload import EMPTY_SHA256
@@ -93,8 +94,9 @@ def chunk_string_to_sign(scope: ChunkScope, previous: str, chunk_sha256: str) ->
 
 
 def canonical_trailer(headers: Sequence[tuple[str, str]]) -> str:
-    """Trailing headers as signed: lowercase names, trimmed values, sorted, `name:value\\n` each."""
-    return "".join(f"{name}:{value}\n" for name, value in sorted((n.strip().lower(), v.strip()) for n, v in headers))
+    """Trailing headers as signed: lowercase names, values trimmed of spaces and tabs, sorted, `name:value\\n` each."""
+    return "".join(f"{name}:{value}\n"
+                   for name, value in sorted((n.strip(" \t").lower(), v.strip(" \t")) for n, v in headers))
 
 
 def trailer_string_to_sign(scope: ChunkScope, previous: str, headers: Sequence[tuple[str, str]]) -> str:
@@ -279,9 +281,10 @@ def _decoded_length(request: Request) -> int:
                 "x-amz-decoded-content-length: required for an aws-chunked upload of a stream; set the header "
                 "to the body's length in bytes (it cannot be known without reading the stream)")
         return actual
-    if not declared.strip().isdigit():
-        raise InvalidParameterError(f"x-amz-decoded-content-length: {declared!r} is not a non-negative integer")
-    length = int(declared)
+    length = decimal(declared.strip())
+    if length is None:
+        raise InvalidParameterError(f"x-amz-decoded-content-length: {declared[:40]!r} is not a non-negative integer "
+                                    "of at most 18 digits")
     if actual is not None and actual != length:
         raise InvalidParameterError(
             f"x-amz-decoded-content-length: declared {length} but the body holds {actual} bytes")

@@ -31,6 +31,7 @@ from typing import Literal, Union
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from . import v4a
+from .bounded import decimal
 from .checksums import CHECKSUMS, Checksum, ChecksumAlgorithm, checksum_for_header, encoded
 from .chunked import (
     FRAMINGS,
@@ -51,6 +52,7 @@ DEFAULT_MAX_CHUNK_SIZE = 16 * 1024 * 1024
 _MAX_LINE = 4096  # a chunk-size line is ~90 bytes (SigV4a ~170); a longer one is garbage
 _MAX_TRAILER = 16 * 1024
 _HEX_SIZE = re.compile(rb"[0-9a-fA-F]{1,16}\Z")
+_OWS = " \t"
 
 
 def unchecked(text: str, signature: str) -> bool:
@@ -294,19 +296,25 @@ class ChunkedDecoder:
             if len(self._buffer) - self._pos > _MAX_TRAILER:
                 raise self._fault("malformed", f"trailer longer than {_MAX_TRAILER} bytes")
             return None
-        block = bytes(self._buffer[self._pos:end]).decode("utf-8", "replace")
+        try:  # not errors="replace": every invalid byte would read as one U+FFFD
+            block = bytes(self._buffer[self._pos:end]).decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise self._fault("malformed", f"trailer byte 0x{self._buffer[self._pos + err.start]:02x} at offset "
+                              f"{err.start} is not UTF-8") from None
         self._pos = end + 4
         self._check_length()
         headers: list[tuple[str, str]] = []
         wire_signature = None
         for line in block.split("\r\n"):
             name, sep, value = line.partition(":")
-            if not sep or not name.strip():
+            # Only HTTP's optional whitespace (space, tab) is trimmed: str.strip() would also take U+00A0 and kin.
+            name, value = name.strip(_OWS), value.strip(_OWS)
+            if not sep or not name:
                 raise self._fault("malformed", f"trailer line {line[:80]!r} is not 'name:value'")
-            if name.strip().lower() == TRAILER_SIGNATURE_HEADER:
-                wire_signature = value.strip()
+            if name.lower() == TRAILER_SIGNATURE_HEADER:
+                wire_signature = value
             else:
-                headers.append((name.strip(), value.strip()))
+                headers.append((name, value))
         assert self._checksum is not None and self._summer is not None  # trailer forms always have both
         names = [n.lower() for n, _ in headers]
         if names != [self._checksum.header]:
@@ -346,9 +354,11 @@ def decoder_for(identity: Identity, request: Request, *,
     or declares no usable decoded length.
     """
     declared = request.header("x-amz-decoded-content-length")
-    if declared is None or not declared.strip().isdigit():
-        raise InvalidParameterError(
-            f"x-amz-decoded-content-length: {declared!r}; an aws-chunked request must declare its decoded length")
+    decoded_length = decimal(declared.strip()) if declared is not None else None
+    if decoded_length is None:
+        shown = repr(declared if declared is None else declared[:40])
+        raise InvalidParameterError(f"x-amz-decoded-content-length: {shown}; an aws-chunked request must declare "
+                                    "its decoded length (at most 18 ASCII digits)")
     verify: Verifier
     if identity.version == "v4a":
         verify = ecdsa_verifier(v4a.private_key(identity.credentials).public_key())
@@ -357,7 +367,7 @@ def decoder_for(identity: Identity, request: Request, *,
                                            identity.regions[0], identity.service))
     return ChunkedDecoder(identity.payload_hash, seed_signature=identity.signature,
                           scope=ChunkScope(identity.algorithm, identity.amz_date, identity.credential_scope),
-                          verify=verify, trailer=request.header("x-amz-trailer"), decoded_length=int(declared),
+                          verify=verify, trailer=request.header("x-amz-trailer"), decoded_length=decoded_length,
                           max_chunk_size=max_chunk_size)
 
 
@@ -366,11 +376,14 @@ def verify_message(request: Request, body: bytes, lookup: Callable[[str], Creden
     """`sigv4.verify` of `request` at `now` (`s3=None`: S3's rules for an S3 scope), and for an aws-chunked
     upload every chunk signature of `body` (its
     bytes as received) and the trailer's too. Returns the `Identity`; raises `VerificationError` for the
-    signature, `StreamDecodeError` for the body.
+    signature, `StreamDecodeError` for the body (`malformed` at offset 0 when its declared length is unusable).
     """
     identity = verify(request, lookup, now=now, s3=s3)
     if identity.payload_hash.startswith("STREAMING-"):
-        decoder = decoder_for(identity, request)
+        try:
+            decoder = decoder_for(identity, request)
+        except InvalidParameterError as err:  # the peer's header, not our input: a fault of the received body
+            raise StreamDecodeError("malformed", str(err), offset=0) from None
         decoder.feed(body)
         decoder.close()
     return identity

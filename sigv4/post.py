@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, fields as dataclass_fields, replace
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
+from .bounded import json_loads
 from .errors import InvalidParameterError, InvalidTimestampError, VerificationError
 from .keys import signature_hex, signing_key
 from .s3express import directory_bucket_url
@@ -216,7 +217,7 @@ def parse_policy(encoded: str) -> PostPolicy:
     Raises InvalidParameterError naming what is wrong (base64, JSON, expiration, a condition).
     """
     try:
-        document = json.loads(base64.b64decode(encoded.encode("ascii"), validate=True))
+        document = json_loads(base64.b64decode(encoded.encode("ascii"), validate=True))
     except (binascii.Error, UnicodeError, ValueError) as err:
         raise InvalidParameterError(f"policy: not base64 of a JSON document ({err})") from None
     if not isinstance(document, dict) or not isinstance(document.get("expiration"), str) \
@@ -272,9 +273,9 @@ def parse_condition_text(text: str) -> Condition:
     Raises InvalidParameterError for text that is not JSON or not a condition (see `parse_condition`).
     """
     try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InvalidParameterError(f"condition {text[:60]!r}: not JSON ({err.msg}); e.g. "
+        raw = json_loads(text)
+    except ValueError as err:
+        raise InvalidParameterError(f"condition {text[:60]!r}: not JSON ({getattr(err, 'msg', err)}); e.g. "
                                     '\'["starts-with", "$key", "up/"]\' or \'{"acl": "private"}\'') from None
     return parse_condition(raw)
 
@@ -336,7 +337,10 @@ def presign_post(
     for name, value in [("key", key), *signed]:
         ordered[name.lower()] = (ordered.get(name.lower(), (name, ""))[0], value)
     start = timestamp.astimezone(timezone.utc).replace(microsecond=0)
-    policy = PostPolicy(start + timedelta(seconds=expires), tuple(built))
+    try:
+        policy = PostPolicy(start + timedelta(seconds=expires), tuple(built))
+    except OverflowError:
+        raise InvalidTimestampError(f"timestamp: {when} plus expires={expires} seconds is past year 9999") from None
     encoded = policy.encoded()
     signature = signature_hex(signing_key(credentials.secret_access_key, when[:8], region, service), encoded)
     form_fields = (*ordered.values(), ("policy", encoded), ("x-amz-signature", signature))
@@ -387,7 +391,9 @@ class ConditionNotMetError(VerificationError):
 def _form(form: Iterable[tuple[str, str]] | Mapping[str, str]) -> dict[str, str]:
     fields: dict[str, str] = {}
     for name, value in (form.items() if isinstance(form, Mapping) else form):
-        lower = str(name).lower()
+        name = str(name)
+        # ASCII letters only: str.lower() maps U+212A KELVIN SIGN to `k`, so `\u212aey` would stand in for `key`.
+        lower = "".join([c.lower() if c.isascii() else c for c in name])
         if lower in fields:
             raise VerificationError("malformed_auth", f"form field {name}: given twice")
         fields[lower] = str(value)
@@ -405,7 +411,8 @@ def _met(condition: Condition, value: str) -> bool:
     if condition.kind == "eq":
         return value == condition.value
     if condition.field.lower() == "content-type":  # S3: a comma-separated Content-Type list must match item by item
-        return all(item.strip().startswith(condition.value) for item in value.split(","))
+        # Items are trimmed of spaces and tabs only: str.strip() also took U+00A0 and kin, bytes of the value.
+        return all(item.strip(" \t").startswith(condition.value) for item in value.split(","))
     return value.startswith(condition.value)
 
 
@@ -447,7 +454,7 @@ def verify_post(
     token_field = TOKEN_FIELDS[service].lower()
     _check_token(fields.get(token_field), creds, f"form field {token_field}", auth)
     expected = signature_hex(signing_key(creds.secret_access_key, date, regions[0], service), encoded)
-    if not hmac.compare_digest(expected.encode("ascii"), auth.signature.encode("utf-8")):
+    if not hmac.compare_digest(expected.encode("ascii"), auth.signature.encode("utf-8", "surrogateescape")):
         raise VerificationError(
             "signature_mismatch", f"form field x-amz-signature: {auth.signature[:16]}... does not match the HMAC "
             "of the policy field (.string_to_sign) with the signing key of the credential scope",

@@ -260,7 +260,8 @@ def string_to_sign(algorithm: str, amz_date: str, scope: str, canonical: Canonic
     """The four-line string-to-sign: algorithm, date, credential scope, hex SHA-256 of the canonical request
     (or of its text, as rendered)."""
     text = canonical if isinstance(canonical, str) else canonical.render()
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # surrogateescape: a header value byte that is not UTF-8 (read so by a server) is hashed as that byte.
+    digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
     return f"{algorithm}\n{amz_date}\n{scope}\n{digest}"
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Literal
 
-from .canonical import query_pairs, uri_encode
+from .canonical import check_header, query_pairs, uri_encode, wire_bytes
 from .errors import InvalidHeaderError, InvalidParameterError, InvalidTimestampError
 from .types import Credentials, Request
 
@@ -86,22 +86,39 @@ def decode_params(request: Request, *, plus_is_space: bool = False) -> list[tupl
 
 
 def request_host(request: Request) -> str:
-    """The host line of the string-to-sign: the Host header, else the URL authority, lowercased."""
-    host = request.header("host") or request.authority
+    """The host line of the string-to-sign: the Host header, else the URL authority, lowercased.
+
+    Raises InvalidHeaderError when there is neither, when Host is sent twice (which one a server routes by
+    would be a guess, so RFC 9112 3.2 has it refused) or holds control bytes or non-ASCII characters (whose
+    lowercase may be ASCII: `\u212a`.lower() is `k`).
+    """
+    hosts = [value for name, value in request.headers if name.lower() == "host"]
+    if len(hosts) > 1:
+        raise InvalidHeaderError("Host: the header is sent more than once")
+    host = hosts[0] if hosts else request.authority
     if not host:
         raise InvalidHeaderError("Host: the request has no Host header and its URL is not absolute")
+    check_header("Host", host)
+    if not host.isascii():
+        raise InvalidHeaderError(f"Host: {host[:80]!r} is not ASCII (write an international name in punycode)")
     return host.lower()
 
 
 def string_to_sign(method: str, host: str, path: str, params: Iterable[tuple[str, str]]) -> str:
-    """`METHOD\\nhost\\npath\\nquery`, the query sorted by raw name then value and encoded (Signature left out)."""
+    """`METHOD\\nhost\\npath\\nquery`, the query sorted by raw name then value and encoded (Signature left out).
+
+    The method is signed as sent: HTTP methods are case-sensitive, so `get` never verifies for `GET`.
+    """
     query = _encode(sorted((n, v) for n, v in params if n != "Signature"))
-    return f"{method.upper()}\n{host}\n{path or '/'}\n{query}"
+    return f"{method}\n{host}\n{path or '/'}\n{query}"
 
 
 def signature(secret_access_key: str, text: str, signature_method: str) -> str:
-    """The base64 HMAC of a string-to-sign."""
-    digest = hmac.new(secret_access_key.encode("utf-8"), text.encode("utf-8"), SIGNATURE_METHODS[signature_method])
+    """The base64 HMAC of a string-to-sign (its path bytes as a server reads them, see `wire_bytes`).
+
+    Raises InvalidParameterError for a lone surrogate that stands for no byte."""
+    digest = hmac.new(secret_access_key.encode("utf-8"), wire_bytes(text, "SigV2 string-to-sign"),
+                      SIGNATURE_METHODS[signature_method])
     return base64.b64encode(digest.digest()).decode("ascii")
 
 

@@ -36,6 +36,7 @@ from .canonical import (
     S3_SERVICES, CanonicalRules, canonical_header, canonical_headers, canonical_query, canonical_query_string,
     canonical_uri, query_pairs, render_canonical,
 )
+from .bounded import decimal, utc
 from .checksums import ChecksumAlgorithm, checksum_for_header, encoded
 from .errors import InvalidTimestampError, SigningError, VerificationError
 from .keys import hmac_signer, signing_key
@@ -69,12 +70,12 @@ Reason = Literal[
 ]
 
 _VERSIONS: dict[str, Version] = {ALGORITHM: "v4", v4a.ALGORITHM: "v4a"}
-_AMZ_DATE = re.compile(r"\d{8}T\d{6}Z\Z")
-_SCOPE_DATE = re.compile(r"\d{8}\Z")
+_AMZ_DATE = re.compile(r"\d{8}T\d{6}Z\Z", re.ASCII)
+_SCOPE_DATE = re.compile(r"\d{8}\Z", re.ASCII)
 _HEX_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 _SIGNATURE_HEX = re.compile(r"[0-9a-f]+\Z")
 # SigV2 timestamps are ISO 8601, with or without `Z`, fraction or offset.
-_V2_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?\Z")
+_V2_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?\Z", re.ASCII)
 _AUTH_PART = re.compile(r"\s*([A-Za-z]+)=([^,\s]*)\s*\Z")
 # `<scheme> Credential=..., SignedHeaders=...` exactly, before `, Signature=...`: what `_authorization_parts` would
 # read from it.
@@ -164,18 +165,20 @@ def _header_signing_time(first: dict[str, str]) -> tuple[str, datetime, str]:
         raise _fail("malformed_auth", "X-Amz-Date header: missing (and no Date header either)")
     try:
         parsed = parsedate_to_datetime(date)
-    except (TypeError, ValueError):
-        raise _fail("malformed_auth", f"Date header: {date!r} is not an HTTP date") from None
-    if parsed.tzinfo is None:
-        raise _fail("malformed_auth", f"Date header: {date!r} has no time zone (HTTP dates are GMT)")
+        if parsed.tzinfo is None:
+            raise _fail("malformed_auth", f"Date header: {date!r} has no time zone (HTTP dates are GMT)")
+        when = utc(parsed)
+    except (TypeError, ValueError):  # VerificationError is neither: the refusal above passes through
+        raise _fail("malformed_auth", f"Date header: {date!r} is not an HTTP date within years 1..9999") from None
     # The string-to-sign always carries the time as YYYYMMDDTHHMMSSZ, whichever header held it.
-    when = parsed.astimezone(timezone.utc)
     return when.strftime("%Y%m%dT%H%M%SZ"), when, "date"
 
 
 def _split_credential(credential: str, version: Version, where: str) -> tuple[str, str, tuple[str, ...], str, str]:
     """(key id, date, regions, service, scope) from `AKID/date[/region]/service/aws4_request`."""
     parts = 3 if version == "v4a" else 4
+    if not credential.isascii():  # the key is derived from the scope's UTF-8; a byte that is not cannot sign
+        raise _fail("malformed_auth", f"{where}: {credential!r} is not ASCII")
     pieces = credential.rsplit("/", parts)
     shape = "<key id>/<YYYYMMDD>/" + ("" if version == "v4a" else "<region>/") + "<service>/aws4_request"
     if len(pieces) != parts + 1 or not all(pieces):
@@ -277,24 +280,30 @@ def _parse_presigned(params: dict[str, list[str]], kind: type[_Auth]) -> _Auth:
     when = _parse_amz_date(text, "X-Amz-Date query parameter")
     # AWS IoT's WebSocket handshake is presigned without X-Amz-Expires: such a URL is held to max_skew, as a header is.
     expires = _single(params, "X-Amz-Expires") if "X-Amz-Expires" in params else None
-    if expires is not None and (not expires.isdigit() or not 1 <= int(expires) <= MAX_EXPIRES):
+    seconds = None if expires is None else decimal(expires)
+    if expires is not None and (seconds is None or not 1 <= seconds <= MAX_EXPIRES):
         raise _fail("malformed_auth", f"X-Amz-Expires query parameter: {expires!r} is not 1..{MAX_EXPIRES} seconds")
+    try:
+        expires_at = None if seconds is None else when + timedelta(seconds=seconds)
+    except OverflowError:
+        raise _fail("malformed_auth", f"X-Amz-Date query parameter: {text} plus X-Amz-Expires={seconds} seconds is "
+                                      "past year 9999") from None
     if version == "v4a":
         regions = _region_set(_single(params, v4a.REGION_SET_HEADER), "X-Amz-Region-Set query parameter")
     return _auth_of(kind, (version, algorithm, True, key_id, date, regions, service,
                          tuple(_single(params, "X-Amz-SignedHeaders").split(";")), _single(params, "X-Amz-Signature"),
-                         when, None if expires is None else when + timedelta(seconds=int(expires)), scope, text))
+                         when, expires_at, scope, text))
 
 
 def _parse_v2_time(name: str, text: str) -> datetime:
     if not _V2_TIME.match(text):
         raise _fail("malformed_auth", f"{name} parameter: {text!r} is not an ISO 8601 time (YYYY-MM-DDTHH:MM:SSZ)")
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        # A time without an offset is UTC, as AWS's own documented example writes it.
+        return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError:
-        raise _fail("malformed_auth", f"{name} parameter: {text!r} is not a valid calendar time") from None
-    # A time without an offset is UTC, as AWS's own documented example writes it.
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+        raise _fail("malformed_auth", f"{name} parameter: {text!r} is not a valid calendar time within years "
+                                      "1..9999") from None
 
 
 def _parse_v2(params: dict[str, list[str]], kind: type[_Auth]) -> _Auth:
@@ -330,10 +339,17 @@ def parse_auth(request: Request, *, plus_is_space: bool = False) -> SignedAuth:
     return _parse_auth(request, _first_values(request), plus_is_space, SignedAuth)
 
 
+def _query_pairs(raw_query: str, plus_is_space: bool, auth: SignedAuth | None = None) -> list[tuple[str, str]]:
+    try:
+        return query_pairs(raw_query, plus_is_space=plus_is_space)
+    except SigningError as err:
+        raise _fail("malformed_request", str(err), auth) from None
+
+
 def _parse_auth(request: Request, first: dict[str, str], plus_is_space: bool, kind: type[_Auth]) -> _Auth:
     header = first.get("authorization")
     raw_query = request.query
-    query = _grouped(query_pairs(raw_query, plus_is_space=plus_is_space)) if raw_query else {}
+    query = _grouped(_query_pairs(raw_query, plus_is_space)) if raw_query else {}
     presigned = "X-Amz-Algorithm" in query or "X-Amz-Signature" in query or "X-Amz-Credential" in query
     if header is not None:
         if presigned:
@@ -395,7 +411,8 @@ def _check_token(presented: str | None, creds: Credentials, where: str, auth: Si
     if presented is None:
         raise _fail("token", f"{where}: missing; the access key {auth.access_key_id} is temporary and needs its "
                              "session token", auth)
-    if not hmac.compare_digest(presented.encode("utf-8"), creds.session_token.encode("utf-8")):
+    # surrogateescape: a token byte that is not UTF-8 (read so by a server) cannot match, but must not raise.
+    if not hmac.compare_digest(presented.encode("utf-8", "surrogateescape"), creds.session_token.encode("utf-8")):
         raise _fail("token", f"{where}: not the session token issued with the access key {auth.access_key_id}", auth)
 
 
@@ -434,8 +451,9 @@ def _check_checksum_headers(headers: tuple[tuple[str, str], ...], body: Body, ch
         value = headers[index][1]
         summer = algorithm.new()
         summer.update(body)
-        if value.strip() != (actual := encoded(summer)):
-            raise _fail("checksum", f"{algorithm.header} header: {value.strip()[:80]!r} does not match the body's "
+        value = value.strip(" \t")  # HTTP's optional whitespace; str.strip() also took U+00A0, a byte of the value
+        if value != (actual := encoded(summer)):
+            raise _fail("checksum", f"{algorithm.header} header: {value[:80]!r} does not match the body's "
                                     f"{algorithm.name} {actual} ({len(body)} bytes)", auth)
 
 
@@ -506,7 +524,7 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
     raw_query = target.partition("?")[2]
     own_token = _SESSION_TOKEN_NAMES.get(auth.service)
     # A header-signed request's query is canonicalized from its text; its pairs are parsed only where a token may be.
-    pairs = query_pairs(raw_query, plus_is_space=rules.plus_is_space) if presigned or own_token else []
+    pairs = _query_pairs(raw_query, rules.plus_is_space, auth) if presigned or own_token else []
     param, header = _SECURITY_TOKEN if own_token is None else _token_names(first, auth, pairs, own_token)
     if presigned:
         tokens = [v for n, v in pairs if n == param]
@@ -515,7 +533,7 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
         _check_token(first.get(header), creds, f"{header} header", auth)
     headers = request.headers
     # The lowercase names, in order: the keys of `first` unless a name repeats.
-    names = tuple(first) if len(first) == len(headers) else tuple([name.lower() for name, _ in headers])
+    names = tuple(first) if len(first) == len(headers) else _repeated_names(headers, auth)
     if "host" not in first and request.scheme:
         headers = (*headers, ("Host", host_from_url(request)))
         names = (*names, "host")
@@ -523,7 +541,11 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
     if pick.problem is not None:
         raise _fail(*pick.problem, auth)
     payload = _payload_line(request, first, auth, s3)
-    path = target.partition("#")[0].partition("?")[0]
+    if "#" in target:  # only an origin-form target can hold one: an absolute URL's fragment is split off
+        # A server routes by the whole path; canonicalizing only what precedes `#` let `/a#anything` verify as `/a`.
+        raise _fail("malformed_request", "request target: holds '#', which no request target may (RFC 9112 3.2)",
+                    auth)
+    path = target.partition("?")[0]
     try:
         # Only the headers the client listed are canonicalized, and with its own names; all of them are signed.
         if pick.order is not None:  # no name repeats: each header canonicalized alone, in the planned order
@@ -533,15 +555,15 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
             header_pairs, signed_text = canonical_headers([headers[index] for index in pick.indices], _ALL_SIGNED)
             lines = map(":".join, header_pairs)
         uri = canonical_uri(path, rules)
+        if presigned:
+            # Header signing shows an unsigned token by SignedHeaders; a presigned query cannot, hence the option.
+            unsigned_token = omit_session_token or auth.service in UNSIGNED_TOKEN_SERVICES
+            dropped = {"X-Amz-Signature", "X-Amz-Security-Token"} if unsigned_token else {"X-Amz-Signature"}
+            query = canonical_query(p for p in pairs if p[0] not in dropped)
+        else:
+            query = canonical_query_string(raw_query, rules.plus_is_space)
     except SigningError as err:
         raise _fail("malformed_request", str(err), auth) from None
-    if presigned:
-        # Header signing shows an unsigned token by SignedHeaders; a presigned query cannot, hence the option.
-        unsigned_token = omit_session_token or auth.service in UNSIGNED_TOKEN_SERVICES
-        dropped = {"X-Amz-Signature", "X-Amz-Security-Token"} if unsigned_token else {"X-Amz-Signature"}
-        query = canonical_query(p for p in pairs if p[0] not in dropped)
-    else:
-        query = canonical_query_string(raw_query, rules.plus_is_space)
     # The text alone: a CanonicalRequest would be built only to be rendered once.
     canonical = render_canonical(request.method, uri, query, lines, signed_text, payload)
     text = string_to_sign(auth.algorithm, auth.amz_date, auth.credential_scope, canonical)
@@ -552,6 +574,15 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
 
 
 _Problem = tuple[Reason, str]
+
+
+def _repeated_names(headers: tuple[tuple[str, str], ...], auth: SignedAuth) -> tuple[str, ...]:
+    """The lowercase names of headers among which a name repeats; two Host headers are refused (RFC 9112
+    3.2: a server answers 400), as the one a server routes by would be a guess."""
+    names = tuple([name.lower() for name, _ in headers])
+    if names.count("host") > 1:
+        raise _fail("malformed_request", "Host header: sent more than once", auth)
+    return names
 
 
 # Each (name, value) is checked and canonicalized once (`canonical_header`, which caches the same way), and kept
@@ -607,15 +638,18 @@ def _signed_pick(lower: tuple[str, ...], signed_names: tuple[str, ...], presigne
 
 def _verify_v2(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules, s3: bool,
                omit_session_token: bool) -> str:
-    params = v2.decode_params(request, plus_is_space=rules.plus_is_space)
+    try:
+        params = v2.decode_params(request, plus_is_space=rules.plus_is_space)
+    except SigningError as err:
+        raise _fail("malformed_request", str(err), auth) from None
     tokens = [v for n, v in params if n == "SecurityToken"]
     _check_token(tokens[0] if tokens else None, creds, "SecurityToken parameter", auth)
     try:
         text = v2.string_to_sign(request.method, v2.request_host(request), request.path, params)
+        expected = v2.signature(creds.secret_access_key, text, auth.algorithm)
     except SigningError as err:
         raise _fail("malformed_request", str(err), auth) from None
-    expected = v2.signature(creds.secret_access_key, text, auth.algorithm)
-    if not hmac.compare_digest(expected.encode(), auth.signature.encode("utf-8")):
+    if not hmac.compare_digest(expected.encode(), auth.signature.encode("utf-8", "surrogateescape")):
         raise _mismatch(auth, None, text)
     return ""  # SigV2 signs the parameters themselves, not a payload hash
 

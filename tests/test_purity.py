@@ -28,6 +28,8 @@ EDGE_MODULES: dict[str, str] = {
     "wire.service.app": "clock, entropy and the request lock around the pure handler; reads the accounts file",
     "wire.service.demo": "`sigv4 demo`: the endpoint in-process, a scratch directory, calls over loopback",
     "wire.transport.proxy": "the signing proxy: the clock and the client/server modules around sigv4.sign",
+    "wire.transport.upstream": "a proxy's kept-alive connections to its upstream, one per thread",
+    "wire.transport.guard": "the signature guard: the clock, request ids and the client/server modules around sigv4.verify",
     "wire.transport.files": "the files and stdin a command names, read whole or opened for streaming",
     "wire.transport.signing": "signing as the command line's flags say: credentials from the chain, the clock",
     "wire.transport.resend": "sending through the client, once more signed for the server's clock; body files' sizes",

@@ -11,7 +11,7 @@ import pytest
 import sigv4
 import wire
 from tests.service_helpers import CREDS, ENDPOINT_URL, MODEL, NOW, Service, error_of
-from wire.service.auth import INVALID_TOKEN_TEXT, MISMATCH_TEXT
+from wire.auth_refusal import INVALID_TOKEN_TEXT, MISMATCH_TEXT
 
 TEMPORARY = {"accounts": [{"access_key_id": "ASIATEMP", "secret_access_key": "tmp-secret",
                            "session_token": "the-session-token", "account_id": "123456789012"}]}

@@ -21,23 +21,35 @@ offset, never an IndexError or struct.error: a length or count is checked
 against the bytes left before anything is allocated (a 5-byte input cannot
 claim a 2**63-byte string), nesting is bounded by `max_depth`, a map key must
 be hashable and unique, text must be valid UTF-8, and one item must fill the
-whole input.
+whole input. A map's keys are compared as CBOR compares them: `true`, `1`
+and `1.0` are distinct keys, which one Python dict cannot hold, so such a map
+is refused as such (not as a duplicate). Memory is bounded: the decoded
+objects may take at most `MEMORY_FACTOR` times the input's size plus
+`MEMORY_FLOOR` bytes (an array of a million empty maps is 1 MB of CBOR and
+some 70 MB of Python objects), counted with `sys.getsizeof` as each object
+is made, so a refusal comes before the memory is spent.
 """
 
 from __future__ import annotations
 
 import math
 import struct
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from sigv4.bounded import utc
 from wire.errors import DecodeError, SerializationError
 
 #: Nesting (arrays, maps, tags) accepted by default: far beyond any AWS shape,
 #: far below Python's recursion limit.
 MAX_DEPTH = 128
+#: Decoded objects may take this many times the input's size in memory (plus MEMORY_FLOOR). AWS-shaped data
+#: (lists of small structures) takes about 13: Python's objects are large next to CBOR's bytes.
+MEMORY_FACTOR = 32
+MEMORY_FLOOR = 1 << 20
 
 _UINT, _NINT, _BYTES, _TEXT, _ARRAY, _MAP, _TAG, _SIMPLE = range(8)
 _BREAK = 0xFF
@@ -254,12 +266,23 @@ def encode(value: Any) -> bytes:
 class _Reader:
     """A position in the input, and the input's limits."""
 
-    __slots__ = ("data", "pos", "max_depth")
+    __slots__ = ("data", "pos", "max_depth", "memory_left")
 
-    def __init__(self, data: bytes, max_depth: int) -> None:
+    def __init__(self, data: bytes, max_depth: int, max_memory: int) -> None:
         self.data = data
         self.pos = 0
         self.max_depth = max_depth
+        self.memory_left = max_memory
+
+    def charge(self, value: Any, start: int) -> None:
+        """Count `value`'s own memory, and its slot in its container, against the budget."""
+        if value is None or value is True or value is False or type(value) is Simple:  # shared, never copied
+            self.memory_left -= 8
+        else:
+            self.memory_left -= sys.getsizeof(value) + 8
+        if self.memory_left < 0:
+            raise self.fail("the decoded value takes more memory than the limit (a small multiple of the input)",
+                            start)
 
     def fail(self, what: str, at: int | None = None) -> CBORDecodeError:
         return CBORDecodeError(f"CBOR: {what} at byte {self.pos if at is None else at}")
@@ -301,9 +324,12 @@ class _Reader:
 def _read(reader: _Reader, depth: int) -> Any:
     if reader.pos >= len(reader.data):
         raise reader.fail("input ends where a data item was expected")
-    initial = reader.data[reader.pos]
+    start = reader.pos
+    initial = reader.data[start]
     reader.pos += 1
-    return _READERS[initial >> 5](reader, initial & 31, depth)
+    value = _READERS[initial >> 5](reader, initial & 31, depth)
+    reader.charge(value, start)
+    return value
 
 
 def _read_uint(reader: _Reader, info: int, depth: int) -> int:
@@ -368,7 +394,11 @@ def _read_entry(reader: _Reader, out: dict[Any, Any], depth: int) -> None:
     except TypeError:
         raise reader.fail(f"a map key cannot be a {type(key).__name__}", start) from None
     if seen:
-        raise reader.fail(f"duplicate map key {_preview(key)}", start)
+        same = next(k for k in out if k == key)
+        if type(same) is type(key):
+            raise reader.fail(f"duplicate map key {_preview(key)}", start)
+        raise reader.fail(f"map keys {_preview(same)} and {_preview(key)} are distinct in CBOR, but one key of a "
+                          "Python dict", start)
     out[key] = _read(reader, depth)
 
 
@@ -400,7 +430,10 @@ def _rfc3339(reader: _Reader, value: Any, start: int) -> datetime:
         except ValueError:
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
-            return parsed.astimezone(timezone.utc)
+            try:
+                return utc(parsed)
+            except ValueError:
+                raise reader.fail(f"tag 0 time {_preview(value)} is outside years 1..9999 in UTC", start) from None
     raise reader.fail(f"tag 0 needs RFC 3339 text with an offset, got {_preview(value)}", start)
 
 
@@ -427,18 +460,20 @@ def _read_tag(reader: _Reader, info: int, depth: int) -> Any:
 
 
 _SIMPLE_VALUES: dict[int, Any] = {20: False, 21: True, 22: None}
+#: Every simple value made once (they are immutable): a million of them cost a million pointers, not objects.
+_SIMPLES = tuple(UNDEFINED if n == 23 else Simple(n) for n in range(256))
 _FLOATS = {25: _HALF, 26: _SINGLE, 27: _DOUBLE}
 
 
 def _read_simple(reader: _Reader, info: int, depth: int) -> Any:
     start = reader.pos - 1
     if info < 24:
-        return _SIMPLE_VALUES.get(info, UNDEFINED if info == 23 else Simple(info))
+        return _SIMPLE_VALUES.get(info, _SIMPLES[info])
     if info == 24:
         value = reader.take(1)[0]
         if value < 32:  # the one-byte form of a value that fits the initial byte: not well-formed
             raise reader.fail(f"simple value {value} in the two-byte form", start)
-        return Simple(value)
+        return _SIMPLES[value]
     unpacker = _FLOATS.get(info)
     if unpacker is not None:
         return unpacker.unpack(reader.take(unpacker.size))[0]
@@ -459,15 +494,19 @@ _READERS: tuple[Callable[[_Reader, int, int], Any], ...] = (
 )
 
 
-def decode(data: bytes | bytearray | memoryview, *, max_depth: int = MAX_DEPTH) -> Any:
+def decode(data: bytes | bytearray | memoryview, *, max_depth: int = MAX_DEPTH, max_memory: int | None = None) -> Any:
     """The one CBOR data item that fills `data`, as Python values (see the
     module docstring for the mapping).
 
     Raises `CBORDecodeError` for empty, truncated, malformed or trailing
-    input, invalid UTF-8, unhashable or duplicate map keys, an out-of-range
-    timestamp, or nesting deeper than `max_depth`; never anything else.
+    input, invalid UTF-8, unhashable, duplicate or (in Python) colliding map
+    keys, an out-of-range timestamp, nesting deeper than `max_depth`, or
+    decoded objects that would take more than `max_memory` bytes (None:
+    MEMORY_FACTOR times the input's size plus MEMORY_FLOOR); never anything else.
     """
-    reader = _Reader(bytes(data), max_depth)
+    data = bytes(data)
+    budget = MEMORY_FACTOR * len(data) + MEMORY_FLOOR if max_memory is None else max_memory
+    reader = _Reader(data, max_depth, budget)
     value = _read(reader, 0)
     if reader.pos != len(reader.data):
         raise reader.fail(f"{len(reader.data) - reader.pos} bytes after the data item")

@@ -18,6 +18,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
+from sigv4.canonical import query_bytes
+from sigv4.errors import SigningError
+from wire.errors import DecodeError
 from wire.model import Model, Operation
 
 #: Lower-cased header name -> value.
@@ -89,3 +92,25 @@ _encode_name = lru_cache(maxsize=4096)(percent_encode)
 
 def encode_query(pairs: Iterable[tuple[str, str]]) -> str:
     return "&".join([f"{_encode_name(k)}={percent_encode(v)}" for k, v in pairs])
+
+
+def decode_query(text: str, *, plus_is_space: bool = False) -> list[tuple[str, str]]:
+    """The (name, value) pairs of a received query or form, in order, read by `sigv4.canonical.query_bytes`:
+    the reading the verifier canonicalizes (`parse_qsl` read `+` as a space where a query's signature reads
+    a plus, and every invalid byte as one U+FFFD, so a server acted on what the client had not signed).
+
+    `plus_is_space`: a form body's `+` (SigV2 signs a form so); a URL query's `+` is a plus. Raises DecodeError
+    for a name or value that is not UTF-8 (refused, never replaced).
+    """
+    try:
+        return [(_utf8(name, "name"), _utf8(value, f"value of {name.decode('utf-8', 'replace')!r}"))
+                for name, value in query_bytes(text, plus_is_space=plus_is_space)]
+    except SigningError as err:
+        raise DecodeError(str(err)) from None
+
+
+def _utf8(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DecodeError(f"query {what}: byte 0x{data[err.start]:02x} at offset {err.start} is not UTF-8") from None

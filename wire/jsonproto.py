@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sigv4.bounded import json_loads
 from wire import values
 from wire.errors import DecodeError, ServiceError
 from wire.http import Codec, Encoded, Headers, Params, Response, request_id_header
@@ -109,8 +110,8 @@ def loads(body: bytes) -> Any:
     if not body.strip():
         return {}
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as err:
+        return json_loads(body)
+    except ValueError as err:
         raise DecodeError(f"invalid JSON body: {err}") from err
 
 

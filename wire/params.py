@@ -16,13 +16,13 @@ line naming the member path, the shape type and the text.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any
 
+from sigv4.bounded import json_loads, utc
 from wire.errors import ParamError, Violation
 from wire.model import Model, Shape
 from wire.shorthand import FILE_PREFIXES, FileRef, ShorthandError, Value, parse_shorthand, parse_value
@@ -96,11 +96,10 @@ def _read_timestamp(text: str, load: Loader) -> datetime:
     try:
         if _EPOCH.fullmatch(text):
             return datetime.fromtimestamp(float(text), timezone.utc)
-        parsed = datetime.fromisoformat(text)
+        # Without an offset the time is UTC, never the local zone: the same text means the same instant anywhere.
+        return utc(datetime.fromisoformat(text))
     except (ValueError, OverflowError, OSError):
-        raise _Refused(expected) from None
-    # Without an offset the time is UTC, never the local zone: the same text means the same instant anywhere.
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+        raise _Refused(expected + ", within years 1..9999") from None
 
 
 def _read_blob(text: str, load: Loader) -> bytes:
@@ -211,7 +210,7 @@ def _json_value(shape: Shape, text: str) -> tuple[bool, Any]:
     if start not in ("[", "{"):
         return False, None
     try:
-        value = json.loads(text)
+        value = json_loads(text)
     except ValueError:
         return False, None
     return (isinstance(value, list) if shape.type == "list" else isinstance(value, dict)), value
@@ -249,7 +248,7 @@ def read_value(name: str, shape: Shape, text: str, load: Loader) -> Any:
     path: tuple[Any, ...] = ((), name)
     if shape.document:
         try:
-            return json.loads(text)
+            return json_loads(text)
         except ValueError as err:
             raise ParamError(f"{name}: a document ({shape.name}) is JSON: {err}") from None
     if shape.type in _CONTAINER_FORMS:
@@ -271,7 +270,7 @@ def _input_document(given: str, load: Loader) -> dict[str, Any]:
         except UnicodeDecodeError as err:
             raise ParamError(f"{given[1:]}: --input file is not UTF-8 (byte offset {err.start})") from None
     try:
-        params = json.loads(given)
+        params = json_loads(given)
     except ValueError as err:
         raise ParamError(f"--input: not valid JSON ({err})") from None
     if not isinstance(params, dict):

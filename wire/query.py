@@ -19,11 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl
-
 from wire import xml, xmlshapes
 from wire.errors import DecodeError, SerializationError, ServiceError
-from wire.http import Codec, Encoded, Headers, Params, Response, encode_query
+from wire.http import Codec, Encoded, Headers, Params, Response, decode_query, encode_query
 from wire.model import CompileMemo, Member, Model, Operation, Shape, compile_once
 from wire.text import from_text, renderer
 
@@ -287,10 +285,32 @@ def _from_tree(member: Member, tree: Any, style: QueryStyle, name: str) -> Any:
     return from_text(member, tree)
 
 
+def form_pairs(method: str, target: str, body: bytes) -> list[tuple[str, str]]:
+    """A Query request's parameters, in order: the URL query of a GET (`+` a literal plus, as SigV4 and SigV2
+    sign a query), else the form body (`+` a space, as forms write it and SigV2 signs a form body).
+
+    Read by `wire.http.decode_query`: the reading verification canonicalizes. A name given twice is refused:
+    a signature covers the pairs sorted, not the order a first-wins or last-wins reader would pick by. Raises
+    DecodeError for that, and for a body, name or value that is not UTF-8.
+    """
+    if method.upper() == "GET":
+        pairs = decode_query(target.partition("?")[2])
+    else:
+        try:
+            pairs = decode_query(body.decode("utf-8"), plus_is_space=True)
+        except UnicodeDecodeError as err:
+            raise DecodeError(f"form body: byte 0x{body[err.start]:02x} at offset {err.start} is not UTF-8") from None
+    names = [name for name, _ in pairs]
+    if len(set(names)) < len(names):
+        repeated = next(name for name in names if names.count(name) > 1)
+        raise DecodeError(f"form field {repeated!r}: given more than once; a list is written {repeated}.member.1=..., "
+                          f"{repeated}.member.2=... ({repeated}.1=... when flattened)")
+    return pairs
+
+
 def _request_decoder(style: QueryStyle) -> Callable[[Model, str, str, Headers, bytes], tuple[str, dict[str, Any]]]:
     def decode(model: Model, method: str, target: str, headers: Headers, body: bytes) -> tuple[str, dict[str, Any]]:
-        form = target.partition("?")[2] if method.upper() == "GET" else body.decode("utf-8")
-        tree = _tree(parse_qsl(form, keep_blank_values=True))
+        tree = _tree(form_pairs(method, target, body))
         op = model.operations.get(str(tree.pop("Action", "")))
         if op is None:
             raise DecodeError("missing or unknown Action")

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from wire.errors import DecodeError, SerializationError
-from wire.http import Codec, Encoded, Headers, Params, Response, percent_encode, request_id_header
+from wire.http import Codec, Encoded, Headers, Params, Response, decode_query, percent_encode, request_id_header
 from wire.jsonproto import (
     decode_value,
     dumps,
@@ -414,7 +414,7 @@ def _match(model: Model, method: str, path: str, query: str = "", headers: Heade
     op = table.exact.get(path)
     if op is not None:
         return op, {}
-    given = dict(parse_qsl(query, keep_blank_values=True)) if query else {}
+    given = dict(decode_query(query)) if query else {}
     for route in table.routes:
         if not path.startswith(route.prefix):
             continue
@@ -433,7 +433,7 @@ def _match(model: Model, method: str, path: str, query: str = "", headers: Heade
 
 
 def _read_query(members: Iterable[Member], query: str) -> dict[str, Any]:
-    pairs = parse_qsl(query, keep_blank_values=True)
+    pairs = decode_query(query)
     out: dict[str, Any] = {}
     named: set[str] = set()
     maps: list[Member] = []

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 
+from sigv4.bounded import utc
 from wire.errors import DecodeError, SerializationError
 
 #: What a caller may pass for a timestamp member.
@@ -99,9 +100,10 @@ def parse_timestamp(value: str | int | float) -> datetime:
             parsed = None
     if parsed is None:
         raise DecodeError(f"not a timestamp: {value!r}")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return utc(parsed)
+    except ValueError as err:
+        raise DecodeError(f"timestamp out of range: {value!r}") from err
 
 
 def encode_blob(value: bytes | bytearray | str) -> str:

@@ -51,6 +51,8 @@ _SECOND_WORD = re.compile(f"({_ESCAPED_COMMA}|[{_START_WORD}])({_ESCAPED_COMMA}|
 _QUOTED = {"'": re.compile(r"'(?:\\'|[^'])*'"), '"': re.compile(r'"(?:\\"|[^"])*"')}
 #: `key@=` prefixes -> whether the file is read as bytes (`fileb://`) or text (`file://`).
 FILE_PREFIXES = {"fileb://": True, "file://": False}
+#: Lists and structures nested in one another, at most: far beyond any AWS shape, far below the recursion limit.
+MAX_DEPTH = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,7 @@ class _Reader:
         self.text = text
         self.index = 0
         self.file_value = False
+        self.depth = 0  # lists and structures open at `index`
 
     # -- primitives ---------------------------------------------------------
     def current(self) -> str:
@@ -100,6 +103,18 @@ class _Reader:
         self.index += 1
         if skip_whitespace:
             self.skip_whitespace()
+
+    def enter(self, opening: str) -> None:
+        """Consume `opening` (`[` or `{`), one level deeper; a refusal past MAX_DEPTH, before recursion runs out."""
+        if self.depth >= MAX_DEPTH:
+            raise ShorthandError(f"shorthand syntax: more than {MAX_DEPTH} nested lists and structures "
+                                 f"(character {self.index + 1})")
+        self.depth += 1
+        self.expect(opening, skip_whitespace=True)
+
+    def leave(self, closing: str) -> None:
+        self.expect(closing)
+        self.depth -= 1
 
     def match(self, regex: re.Pattern[str]) -> str | None:
         found = regex.match(self.text, self.index)
@@ -184,7 +199,7 @@ class _Reader:
         return first if len(items) == 1 else items
 
     def explicit_list(self) -> list[Value]:
-        self.expect("[", skip_whitespace=True)
+        self.enter("[")
         items: list[Value] = []
         while self.current() != "]":
             items.append(self.explicit_value())
@@ -192,7 +207,7 @@ class _Reader:
             if self.current() != "]":
                 self.expect(",")
                 self.skip_whitespace()
-        self.expect("]")
+        self.leave("]")
         return items
 
     def explicit_value(self) -> Value:
@@ -203,7 +218,7 @@ class _Reader:
         return self.first_value()
 
     def hash_literal(self) -> dict[str, Value]:
-        self.expect("{", skip_whitespace=True)
+        self.enter("{")
         table: dict[str, Value] = {}
         while self.current() != "}":
             key = self.key_and_equals()
@@ -213,7 +228,7 @@ class _Reader:
                 self.expect(",")
                 self.skip_whitespace()
             table[key] = value
-        self.expect("}")
+        self.leave("}")
         return table
 
     def first_value(self) -> Value:

@@ -76,6 +76,11 @@ def parse(body: bytes) -> Node:
         parser.Parse(body, True)
     except expat.ExpatError as err:
         raise DecodeError(f"invalid XML: {err}") from err
+    except DecodeError:  # a handler's refusal (a DTD): already ours, and a ValueError too
+        raise
+    except (LookupError, ValueError) as err:
+        # The declaration names an encoding Python lacks (LookupError) or expat cannot use (ValueError: multi-byte).
+        raise DecodeError(f"XML in an unsupported encoding: {err}") from err
     except RecursionError as err:
         raise DecodeError("XML nested too deeply") from err
     roots = stack[0][2]

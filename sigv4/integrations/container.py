@@ -12,12 +12,12 @@ call: the agent rotates it) or `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..types import Request
+from ..bounded import json_loads
 from .http import fetch
 from .resolved import CredentialsError, ResolvedCredentials, from_json_fields
 
@@ -71,8 +71,9 @@ def authorization(env: Mapping[str, str]) -> str | None:
         where = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
     else:
         token, where = env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN", ""), "AWS_CONTAINER_AUTHORIZATION_TOKEN"
-    if any(c in token for c in "\r\n\0"):
-        raise CredentialsError(f"{where}: the token contains CR, LF or NUL, which a header value cannot carry")
+    if any(c in token for c in "\r\n\0") or not token.isascii():
+        raise CredentialsError(f"{where}: the token contains CR, LF, NUL or a non-ASCII character, which a header "
+                               "value cannot carry")
     return token or None
 
 
@@ -91,10 +92,10 @@ def from_container(env: Mapping[str, str]) -> ResolvedCredentials:
     where = f"container credentials ({urlsplit(url).netloc})"
     reply = fetch(request, env, timeout=TIMEOUT_SECONDS, where=where, proxies=False, attempts=ATTEMPTS)
     if reply.status != 200:
-        raise CredentialsError(f"{where}: HTTP {reply.status} "
-                               f"{reply.body[:200].decode('utf-8', 'replace').strip()!r}")
+        # Only the status: the body of a credentials endpoint may hold secrets, and errors reach terminals and logs.
+        raise CredentialsError(f"{where}: HTTP {reply.status}")
     try:
-        data = json.loads(reply.body)
+        data = json_loads(reply.body)
     except ValueError:
         raise CredentialsError(f"{where}: the answer is not JSON") from None
     return from_json_fields(data, _FIELDS, where, "container-role")

@@ -32,11 +32,11 @@ The environment is a `Mapping` argument where it matters, so tests pass a dict.
 from __future__ import annotations
 
 import configparser
-import json
 import os
 import shlex
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Union
 
 from ..errors import SigningError
+from ..bounded import decimal, json_loads
 from ..types import Credentials
 from . import container, sso, sts
 from .container import from_container
@@ -62,6 +63,8 @@ from .resolved import (
 
 #: How long a `credential_process` may run before it is abandoned.
 PROCESS_TIMEOUT_SECONDS = 60
+#: The most a `credential_process` may print: its JSON is a few hundred bytes; more is refused, never buffered.
+MAX_PROCESS_OUTPUT = 1 << 20
 
 
 # -- sources ----------------------------------------------------------------
@@ -134,17 +137,13 @@ def from_process(command: str, *, profile: str = "(none)") -> ResolvedCredential
     try:
         # As the AWS SDKs do: split like a POSIX shell, but run without one.
         argv = shlex.split(command)
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=PROCESS_TIMEOUT_SECONDS)
     except ValueError as err:
         raise CredentialsError(f"{where}: the command cannot be split into arguments ({err})") from None
-    except subprocess.TimeoutExpired:
-        raise CredentialsError(f"{where}: timed out after {PROCESS_TIMEOUT_SECONDS} s") from None
-    except OSError as err:
-        raise CredentialsError(f"{where}: cannot run {argv[0] if argv else command!r} ({err.strerror or err})") from None
-    if done.returncode != 0:
-        raise CredentialsError(f"{where}: exited with status {done.returncode}")
+    if not argv:
+        raise CredentialsError(f"{where}: the command is empty")
+    output = _process_output(argv, where)
     try:
-        data = json.loads(done.stdout)
+        data = json_loads(output)
         key_id, secret, token = data["AccessKeyId"], data["SecretAccessKey"], data.get("SessionToken")
         if not (isinstance(key_id, str) and isinstance(secret, str) and isinstance(token, (str, type(None)))):
             raise TypeError("credential fields must be strings")
@@ -154,6 +153,39 @@ def from_process(command: str, *, profile: str = "(none)") -> ResolvedCredential
         raise CredentialsError(f"{where}: output is not JSON with AccessKeyId and SecretAccessKey") from None
     expiry = parse_expiry(expiration, where) if isinstance(expiration, str) else None
     return ResolvedCredentials(creds, f"credential_process (profile {profile})", expiry)
+
+
+def _process_output(argv: list[str], where: str) -> bytes:
+    """What `argv` prints on stdout (stderr is dropped), once it exits with status 0 within
+    PROCESS_TIMEOUT_SECONDS having printed at most MAX_PROCESS_OUTPUT bytes; else CredentialsError."""
+    deadline = time.monotonic() + PROCESS_TIMEOUT_SECONDS
+    try:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except OSError as err:
+        raise CredentialsError(f"{where}: cannot run {argv[0]!r} ({err.strerror or err})") from None
+    with proc:
+        assert proc.stdout is not None
+        stdout, output = proc.stdout, []
+        # A thread reads, so that the timeout holds while the process prints nothing, portably (no select on pipes).
+        reader = threading.Thread(target=lambda: output.append(stdout.read(MAX_PROCESS_OUTPUT + 1)), daemon=True)
+        reader.start()
+        reader.join(PROCESS_TIMEOUT_SECONDS)
+        problem = None
+        if reader.is_alive():
+            problem = f"timed out after {PROCESS_TIMEOUT_SECONDS} s"
+        elif len(output[0]) > MAX_PROCESS_OUTPUT:
+            problem = f"printed more than {MAX_PROCESS_OUTPUT} bytes (credentials JSON is a few hundred)"
+        else:
+            try:
+                status = proc.wait(max(deadline - time.monotonic(), 0))
+            except subprocess.TimeoutExpired:
+                problem = f"timed out after {PROCESS_TIMEOUT_SECONDS} s"
+            else:
+                problem = f"exited with status {status}" if status else None
+        if problem is not None:
+            proc.kill()
+            raise CredentialsError(f"{where}: {problem}")
+    return output[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,9 +243,10 @@ def _duration(section: Mapping[str, str], profile: str) -> int | None:
     text = section.get("duration_seconds")
     if not text:
         return None
-    if not text.strip().isdigit():
-        raise CredentialsError(f"profile {profile!r}: duration_seconds {text!r} is not a whole number of seconds")
-    return int(text)
+    seconds = decimal(text.strip())
+    if seconds is None:
+        raise CredentialsError(f"profile {profile!r}: duration_seconds {text[:40]!r} is not a whole number of seconds")
+    return seconds
 
 
 def _sts_region(env: Mapping[str, str], section: Mapping[str, str]) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 import wire
 
+from ..errors import SigningError
 from ..types import Request
 from .resolved import CredentialsError
 
@@ -85,9 +86,11 @@ def call_operation(model: wire.Model, operation: str, params: Mapping[str, Any],
     """
     try:
         request = wire.serialize(model, operation, dict(params), endpoint=endpoint)
-    except wire.WireError as err:
+        if signer is not None:
+            request = signer(request)
+    except (wire.WireError, SigningError) as err:  # SigningError: a region from a profile that cannot be signed for
         raise CredentialsError(f"{where}: {err}") from None
-    reply = fetch(request if signer is None else signer(request), env, timeout=timeout, where=where)
+    reply = fetch(request, env, timeout=timeout, where=where)
     try:
         output: dict[str, Any] = wire.parse_response(model, operation, reply.status, reply.headers, reply.body)
     except wire.ServiceError as err:

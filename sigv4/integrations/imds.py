@@ -15,10 +15,11 @@ case the error says to raise the hop limit.
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Mapping
 
 from ..types import Request
+from ..bounded import json_loads
 from .http import Reply, fetch, is_true
 from .resolved import CredentialsError, ResolvedCredentials, from_json_fields
 
@@ -48,8 +49,8 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(text) if text else default
     except ValueError:
         raise CredentialsError(f"{name}: {text!r} is not a number") from None
-    if value <= 0:
-        raise CredentialsError(f"{name}: {text!r} must be positive")
+    if not 0 < value < math.inf:  # NaN fails both comparisons
+        raise CredentialsError(f"{name}: {text!r} must be a positive number of seconds")
     return value
 
 
@@ -109,7 +110,7 @@ def from_imds(env: Mapping[str, str], config: Mapping[str, str] | None = None) -
     name = role[0].strip()
     reply = _get(client, ROLES_PATH + name, token)
     try:
-        data = json.loads(reply.body)
+        data = json_loads(reply.body)
     except ValueError:
         raise CredentialsError(f"{WHERE}: the credentials of role {name!r} are not JSON") from None
     if isinstance(data, dict) and data.get("Code", "Success") != "Success":

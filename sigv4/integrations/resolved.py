@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Union
 
+from ..bounded import utc
 from ..errors import SigningError
 from ..types import Credentials
 
@@ -61,11 +62,11 @@ def resolved(result: ProviderResult) -> ResolvedCredentials:
 def parse_expiry(text: str, where: str) -> datetime:
     """An ISO 8601 expiry (`2030-01-01T00:00:00Z`) as an aware UTC datetime."""
     try:
-        parsed = datetime.fromisoformat(text.strip())
+        # An expiry without an offset is UTC, as the AWS SDKs read it.
+        return utc(datetime.fromisoformat(text.strip()))
     except ValueError:
-        raise CredentialsError(f"{where}: expiration {text!r} is not an ISO 8601 time") from None
-    # An expiry without an offset is UTC, as the AWS SDKs read it.
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+        # The text is not repeated: it comes from an answer that holds secrets.
+        raise CredentialsError(f"{where}: the expiration is not an ISO 8601 time within years 1..9999") from None
 
 
 def from_json_fields(data: Any, names: tuple[str, str, str, str], where: str, source: str,
@@ -86,7 +87,11 @@ def from_json_fields(data: Any, names: tuple[str, str, str, str], where: str, so
     if isinstance(expiry_value, datetime):
         expiry: datetime | None = expiry_value.astimezone(timezone.utc)
     elif isinstance(expiry_value, int) and not isinstance(expiry_value, bool):
-        expiry = datetime.fromtimestamp(expiry_value / 1000, timezone.utc)
+        try:
+            expiry = datetime.fromtimestamp(expiry_value / 1000, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise CredentialsError(f"{where}: the expiration (epoch milliseconds) is not a time within years "
+                                   "1..9999") from None
     elif isinstance(expiry_value, str):
         expiry = parse_expiry(expiry_value, where)
     else:

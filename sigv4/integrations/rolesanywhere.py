@@ -26,6 +26,7 @@ from typing import Any
 
 from wire.endpoints import service_endpoint
 
+from ..bounded import decimal, json_loads
 from ..errors import SigningError
 from .. import x509
 from .http import fetch
@@ -80,10 +81,10 @@ class RolesAnywhereSettings:
             raise CredentialsError(f"{where}: {', '.join(missing)} missing (Roles Anywhere needs "
                                    f"{', '.join(f for f, (required, _) in SETTINGS.items() if required)})")
         duration = given.pop("session-duration", "3600")
-        if not str(duration).strip().isdigit():
-            raise CredentialsError(f"{where}: session-duration {duration!r} is not a whole number of seconds")
-        return cls(**{flag.replace("-", "_"): value for flag, value in given.items()},
-                   session_duration=int(duration))
+        seconds = decimal(str(duration).strip())
+        if seconds is None:
+            raise CredentialsError(f"{where}: session-duration {str(duration)[:40]!r} is not a whole number of seconds")
+        return cls(**{flag.replace("-", "_"): value for flag, value in given.items()}, session_duration=seconds)
 
     @classmethod
     def from_profile(cls, section: Mapping[str, str], profile: str) -> RolesAnywhereSettings | None:
@@ -114,7 +115,7 @@ def _error_message(body: bytes) -> str:
     """The service's message (JSON `message`), else a short start of the body: never credentials (an error
     answer holds none)."""
     try:
-        document = json.loads(body)
+        document = json_loads(body)
         if isinstance(document, dict):
             return str(document.get("message") or document.get("Message") or document.get("__type") or "")
     except ValueError:
@@ -146,7 +147,7 @@ def from_rolesanywhere(settings: RolesAnywhereSettings, env: Mapping[str, str], 
     if not 200 <= reply.status < 300:
         raise CredentialsError(f"{where}: HTTP {reply.status}: {_error_message(reply.body) or '(no message)'}")
     try:
-        document: Any = json.loads(reply.body)
+        document: Any = json_loads(reply.body)
         credentials = document["credentialSet"][0]["credentials"]
     except (ValueError, KeyError, IndexError, TypeError):
         raise CredentialsError(f"{where}: the answer has no credentialSet[0].credentials") from None

@@ -32,6 +32,7 @@ from typing import Any
 import wire
 from wire.endpoints import service_endpoint
 
+from ..bounded import json_loads
 from .http import call_operation
 from .resolved import CredentialsError, ResolvedCredentials, from_json_fields, parse_expiry
 
@@ -84,7 +85,7 @@ Refresher = Callable[[Mapping[str, Any]], dict[str, Any]]
 def _read_cache(path: Path, login_hint: str) -> dict[str, Any]:
     """The cache entry at `path`, checked to hold an accessToken and an expiresAt as text."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json_loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CredentialsError(f"SSO token cache {path}: not found; run {login_hint}") from None
     except (OSError, ValueError) as err:
@@ -160,8 +161,9 @@ def create_token(cached: Mapping[str, Any], *, session_name: str, sso_region: st
                              "clientSecret": cached["clientSecret"], "refreshToken": cached["refreshToken"]},
                             endpoint=endpoint, env=env, timeout=SSO_TIMEOUT_SECONDS, where=where)
     token, expires_in = output.get("accessToken"), output.get("expiresIn")
-    if not isinstance(token, str) or not token or not isinstance(expires_in, int):
-        raise CredentialsError(f"{where}: the answer lacks accessToken and expiresIn")
+    # expiresIn is an int32 of seconds: a larger one would not be a time at all (OverflowError past year 9999).
+    if not isinstance(token, str) or not token or not isinstance(expires_in, int) or not 0 < expires_in < 2**31:
+        raise CredentialsError(f"{where}: the answer lacks accessToken and expiresIn (1..2**31-1 seconds)")
     fresh = {"startUrl": start_url, "region": sso_region, "accessToken": token,
              "expiresAt": (now + timedelta(seconds=expires_in)).strftime("%Y-%m-%dT%H:%M:%SZ"),
              **{name: cached[name] for name in ("clientId", "clientSecret", "registrationExpiresAt")}}

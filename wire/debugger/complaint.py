@@ -28,6 +28,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from sigv4.bounded import utc
 from wire import xml
 from wire.errors import DecodeError
 from wire.jsonproto import sanitize_error_code
@@ -85,10 +86,9 @@ def response_date(headers: Iterable[tuple[str, str]]) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        return utc(parsedate_to_datetime(value))
+    except (TypeError, ValueError, IndexError):  # utc: ValueError past year 9999 with an offset
         return None
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
 # -- the raw HTTP response ---------------------------------------------------
@@ -120,19 +120,26 @@ def split_response(data: bytes) -> tuple[int, list[tuple[str, str]], bytes] | No
 
 
 def _dechunk(body: bytes) -> bytes | None:
-    out, rest = bytearray(), body
+    # An offset into `body`, never a copy of what is left: 100,000 one-byte chunks stay linear.
+    out, at = bytearray(), 0
     while True:
-        size_line, sep, rest = rest.partition(b"\n")
+        end = body.find(b"\n", at)
+        if end < 0:
+            return None
         try:
-            size = int(size_line.split(b";")[0].strip(), 16)
+            size = int(body[at:end].split(b";")[0].strip(), 16)
         except ValueError:
             return None
-        if not sep or size < 0 or len(rest) < size:
+        at = end + 1
+        if size < 0 or len(body) - at < size:
             return None
         if size == 0:
             return bytes(out)
-        out += rest[:size]
-        rest = rest[size:].lstrip(b"\r").removeprefix(b"\n")
+        out += body[at : at + size]
+        at += size
+        while body[at : at + 1] == b"\r":
+            at += 1
+        at += body[at : at + 1] == b"\n"
 
 
 # -- envelopes -----------------------------------------------------------------

@@ -101,7 +101,8 @@ def _view(request: Request, params: SignatureParams, payload: str | None) -> Vie
 
 
 def _string_to_sign(params: SignatureParams, canonical: str, scope: str | None = None) -> str:
-    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    # surrogateescape: a query byte that is not UTF-8 decodes to a lone surrogate (sigv4.canonical.query_pairs).
+    digest = hashlib.sha256(canonical.encode("utf-8", "surrogateescape")).hexdigest()
     return f"{params.algorithm}\n{params.amz_date}\n{scope or params.scope}\n{digest}"
 
 
@@ -248,7 +249,11 @@ def _expired_causes(ctx: _Context) -> list[Cause]:
     c, p = ctx.complaint, ctx.params
     assert c is not None
     signed_at = _parse_amz_date(p.amz_date) if p else None
-    expires_at = c.expires_at or (signed_at + timedelta(seconds=p.expires) if signed_at and p and p.expires else None)
+    try:
+        expires_at = c.expires_at or (signed_at + timedelta(seconds=p.expires) if signed_at and p and p.expires
+                                      else None)
+    except OverflowError:  # signed near year 9999: an expiry past the calendar is none we can name
+        expires_at = None
     if expires_at is None or c.server_time is None:
         return [Cause("expired", "the presigned request has expired; presign it again with a longer X-Amz-Expires")]
     return [Cause("expired", f"the presigned request expired at {_iso(expires_at)}; the server's clock read "
@@ -582,7 +587,7 @@ def _server_side(ctx: _Context) -> _ServerSide:
 
 
 def _sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()  # see _string_to_sign
 
 
 # -- what the secret proves ---------------------------------------------------------------------
@@ -602,7 +607,12 @@ def _scope_alternatives(ctx: _Context) -> list[tuple[str, str, str, str]]:
     services = [s for s in labels[:3] if s != p.service and re.fullmatch(r"[a-z][a-z0-9-]*", s)
                 and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", s)]
     day = datetime.strptime(p.scope_date, "%Y%m%d") if re.fullmatch(r"\d{8}", p.scope_date) else None
-    dates = [(day + timedelta(days=d)).strftime("%Y%m%d") for d in (-1, 1)] if day else []
+    dates: list[str] = []
+    for shift in (-1, 1):
+        try:
+            dates += [(day + timedelta(days=shift)).strftime("%Y%m%d")] if day else []
+        except OverflowError:  # a scope date of 00010101 or 99991231 has one neighbour
+            pass
     return ([("scope-region", p.scope_date, r, p.service) for r in dict.fromkeys(regions)]
             + [("scope-service", p.scope_date, p.region, s) for s in dict.fromkeys(services)]
             + [("scope-date", d, p.region, p.service) for d in dates])

@@ -27,7 +27,7 @@ import sigv4
 import wire
 from wire.service.account import Settings
 from wire.service.handler import Endpoint, Reply, check, complete
-from wire.service.identities import DEFAULT_ACCOUNTS, ConfigError, Directory, load_directory
+from wire.service.identities import DEFAULT_ACCOUNTS, ConfigError, Directory, keys_document, load_directory
 from wire.service.policy import PolicyError
 from wire.service.sqlite_store import SqliteStore
 from wire.service.trail_log import TrailLog, export_pending, record_line
@@ -240,7 +240,9 @@ def build_app(directory: Directory, state: str, trail: Path, region_delay: float
 
 
 def load_accounts(path: str | None) -> Directory:
-    """The identities of an accounts file (`sigv4 serve --accounts`), or the documented default identity when None.
+    """The identities of an accounts file (`sigv4 serve --accounts`, `sigv4 proxy --verify --accounts`: the
+    accounts document, or its short form `{"ACCESS_KEY_ID": "SECRET" | ["SECRET", "SESSION_TOKEN"]}`), or the
+    documented default identity when None.
 
     Raises ConfigError, its message starting with the path, for a file that cannot be read, is not JSON, or breaks
     a rule of the accounts document or of a policy in it.
@@ -249,7 +251,10 @@ def load_accounts(path: str | None) -> Directory:
     if path is None:
         return load_directory(DEFAULT_ACCOUNTS, known_actions=known_actions)
     try:
-        return load_directory(json.loads(Path(path).read_text(encoding="utf-8")), known_actions=known_actions)
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        if isinstance(document, dict) and "accounts" not in document:
+            document = keys_document(document)  # the short form: access key id -> secret [+ token]
+        return load_directory(document, known_actions=known_actions)
     except OSError as err:
         raise ConfigError(f"{path}: {err.strerror or err}") from None
     except UnicodeDecodeError as err:

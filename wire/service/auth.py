@@ -6,8 +6,8 @@ checks the credential scope against what this endpoint serves (service
 `account`, any well-formed region, the scope date); `authenticate` then runs
 `sigv4.verify` against the directory. Two steps, so the caller knows the
 claimed key id and region even when verification fails. Each
-`VerificationError.reason` maps through `_FAULTS` to the exception type and
-message text AWS sends, so SDKs, the aws CLI and our own `wire.debugger.diagnose`
+`VerificationError.reason` maps through `wire.auth_refusal.coral_fault` to the
+exception type and message text AWS sends, so SDKs, the aws CLI and our own `wire.debugger.diagnose`
 recognise them: a mismatch carries the canonical request and
 string-to-sign the server computed, skew errors quote the three times.
 """
@@ -15,33 +15,21 @@ string-to-sign the server computed, skew errors quote the three times.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sigv4.errors import VerificationError
 from sigv4.signed_auth import SignedAuth
 from sigv4.types import Request
 from sigv4.verify import parse_auth, verify
+from wire.auth_refusal import EXPIRED_TOKEN_TEXT, MAX_SKEW, MISSING_TOKEN_TEXT, coral_fault
 from wire.errors import ServiceError
 from wire.service.identities import Directory, Principal
 
 SERVICE = "account"
-MAX_SKEW = timedelta(minutes=15)
 
 #: What a region in a credential scope must look like (us-east-1, us-gov-west-1, cn-north-1, eu-isoe-west-1).
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+\Z")
-_AMZ = "%Y%m%dT%H%M%SZ"
-
-MISMATCH_TEXT = (
-    "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
-    "Access Key and signing method. Consult the service documentation for details.\n\n"
-    "The Canonical String for this request should have been\n'{canonical}'\n\n"
-    "The String-to-Sign should have been\n'{string_to_sign}'\n"
-)
-MISSING_TOKEN_TEXT = "Missing Authentication Token"
-INVALID_TOKEN_TEXT = "The security token included in the request is invalid."
-EXPIRED_TOKEN_TEXT = "The security token included in the request is expired"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,62 +82,6 @@ def _check_scope(auth: SignedAuth) -> None:
                       f"'{auth.scope_date}' != '{date}', from '{auth.amz_date}'.")
 
 
-def _skew(err: VerificationError, now: datetime) -> ServiceError:
-    assert err.auth is not None  # verify attaches the parsed auth to every post-parse failure
-    signed = err.auth.signing_time.strftime(_AMZ)
-    if err.auth.signing_time < now:
-        return _denied("InvalidSignatureException", f"Signature expired: {signed} is now earlier than "
-                       f"{now - MAX_SKEW:{_AMZ}} ({now:{_AMZ}} - 15 min.)")
-    return _not_yet_current(err, now)
-
-
-def _not_yet_current(err: VerificationError, now: datetime) -> ServiceError:
-    assert err.auth is not None
-    return _denied("InvalidSignatureException", f"Signature not yet current: {err.auth.signing_time:{_AMZ}} is "
-                   f"still later than {now + MAX_SKEW:{_AMZ}} ({now:{_AMZ}} + 15 min.)")
-
-
-def _expired(err: VerificationError, now: datetime) -> ServiceError:
-    assert err.auth is not None and err.auth.expires_at is not None
-    return _denied("InvalidSignatureException", f"Signature expired: {err.auth.expires_at:{_AMZ}} is now earlier "
-                   f"than {now:{_AMZ}} (X-Amz-Date {err.auth.amz_date} + X-Amz-Expires).")
-
-
-def _mismatch(err: VerificationError, now: datetime) -> ServiceError:
-    return _denied("InvalidSignatureException", MISMATCH_TEXT.format(
-        canonical=err.canonical_request or "", string_to_sign=err.string_to_sign or ""))
-
-
-def _invalid_signature(err: VerificationError, now: datetime) -> ServiceError:
-    return _denied("InvalidSignatureException", f"{err}.")
-
-
-def _incomplete_signature(err: VerificationError, now: datetime) -> ServiceError:
-    return _denied("IncompleteSignatureException", f"{err}.")
-
-
-def _unrecognized(err: VerificationError, now: datetime) -> ServiceError:
-    return _denied("UnrecognizedClientException", INVALID_TOKEN_TEXT)
-
-
-#: `VerificationError.reason` (after parsing and scope checks) -> the AWS error it answers as.
-_FAULTS: dict[str, Callable[[VerificationError, datetime], ServiceError]] = {
-    "unknown_key": _unrecognized,
-    "token": _unrecognized,
-    "skew": _skew,
-    "expired": _expired,
-    "not_yet_valid": _not_yet_current,
-    "signature_mismatch": _mismatch,
-    "missing_signed_header": _incomplete_signature,
-    "unsigned_header": _incomplete_signature,
-    "payload_hash": _invalid_signature,
-    "malformed_request": _invalid_signature,
-    "scope": _invalid_signature,
-    "malformed_auth": _incomplete_signature,
-    "missing_auth": lambda err, now: _denied("MissingAuthenticationTokenException", MISSING_TOKEN_TEXT),
-}
-
-
 def claimed_auth(request: Request) -> SignedAuth:
     """Step 1: how `request` claims to be signed, scope checked; no key looked up.
 
@@ -177,7 +109,7 @@ def authenticate(request: Request, auth: SignedAuth, directory: Directory, *, no
     try:
         identity = verify(request, directory.lookup, now=now, max_skew=MAX_SKEW, claimed=auth)
     except VerificationError as err:
-        raise _FAULTS[err.reason](err, now) from None
+        raise coral_fault(err, now) from None
     principal = directory.principals[identity.access_key_id]
     if principal.expired(now):
         # verify has matched the token to the key, so it is this token that has run out.

@@ -29,6 +29,7 @@ import wire
 from sigv4.canonical import uri_encode
 from sigv4.types import Request
 from sigv4.signed_auth import SignedAuth
+from wire.auth_refusal import MISSING_TOKEN_TEXT
 from wire.errors import DecodeError, ServiceError, ValidationError
 from wire.http import Response
 from wire.model import Model
@@ -175,12 +176,26 @@ class _Progress:
     params: dict[str, Any] | None = None
 
 
+#: Headers the endpoint acts on as one value. SigV4 signs a repeated header as its values joined with commas,
+#: so a request repeating one of these verifies for the joined value while the endpoint would act on the first.
+_ONE_VALUE_HEADERS = frozenset({"content-type", "x-amz-target"})
+
+
+def _refuse_repeated_headers(request: Request) -> None:
+    names = [name.lower() for name, _ in request.headers if name.lower() in _ONE_VALUE_HEADERS]
+    for name in set(names):
+        if names.count(name) > 1:
+            raise ServiceError("ValidationException", f"The {name} header is given more than once; send it once.",
+                               400)
+
+
 def _check(request: Request, protocol: Protocol, endpoint: Endpoint, now: datetime, progress: _Progress) -> None:
     """The steps before the state: route, authenticate, decode, validate, authorize (into `progress`)."""
+    _refuse_repeated_headers(request)
     model = endpoint.model
     progress.operation = protocol.route(model, request)
     if progress.operation is None:
-        raise ServiceError("MissingAuthenticationTokenException", auth.MISSING_TOKEN_TEXT, 403)
+        raise ServiceError("MissingAuthenticationTokenException", MISSING_TOKEN_TEXT, 403)
     progress.claimed = auth.claimed_auth(request)
     caller = auth.authenticate(request, progress.claimed, endpoint.directory, now=now)
     progress.principal = caller.principal

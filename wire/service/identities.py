@@ -229,6 +229,23 @@ def _organization(where: str, account: str, entry: Mapping[str, Any], members: f
                         units=MappingProxyType(units))
 
 
+#: The account of identities given in the key -> secret form (moto's default account).
+KEYS_ACCOUNT_ID = "123456789012"
+
+
+def keys_document(keys: Mapping[str, Any]) -> dict[str, Any]:
+    """The accounts document of the short form `{"ACCESS_KEY_ID": "SECRET"}` or `{"ACCESS_KEY_ID": ["SECRET",
+    "SESSION_TOKEN"]}`: each key the root of account `KEYS_ACCOUNT_ID`. Raises ConfigError naming the key."""
+    accounts = []
+    for key_id, value in keys.items():
+        pair = [value] if isinstance(value, str) else value
+        if not isinstance(pair, list) or len(pair) not in (1, 2) or not all(isinstance(v, str) and v for v in pair):
+            raise ConfigError(f"{key_id}: expected the secret access key, or [secret access key, session token]")
+        accounts.append({"access_key_id": key_id, "secret_access_key": pair[0],
+                         "session_token": pair[1] if len(pair) == 2 else None, "account_id": KEYS_ACCOUNT_ID})
+    return {"accounts": accounts}
+
+
 def load_directory(document: Mapping[str, Any], *, known_actions: Sequence[str] | None = None) -> Directory:
     """Build the `Directory` from an accounts document (`{"accounts": [...]}`).
 

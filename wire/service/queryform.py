@@ -23,25 +23,18 @@ from collections.abc import Mapping
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl
-
 import wire
+import wire.query
+from sigv4.canonical import query_bytes
 from sigv4.types import Request
 from wire.api import MAX_GET_URL
+from wire.auth_refusal import QUERY_CODES
 from wire.errors import DecodeError, ServiceError
 from wire.http import Response
 from wire.model import Model
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 
-#: The JSON front end's error codes -> the codes AWS Query services answer with for the same fault.
-QUERY_CODES: dict[str, str] = {
-    "InvalidSignatureException": "SignatureDoesNotMatch",
-    "IncompleteSignatureException": "IncompleteSignature",
-    "MissingAuthenticationTokenException": "MissingAuthenticationToken",
-    "UnrecognizedClientException": "InvalidClientTokenId",
-    "ExpiredTokenException": "ExpiredToken",
-}
 
 
 @lru_cache(maxsize=8)
@@ -66,16 +59,13 @@ def _media_type(request: Request) -> str:
 
 
 def _form(request: Request) -> list[tuple[str, str]]:
-    """The Query parameters: the URL's query for GET, the form body for POST."""
-    if request.method.upper() == "GET":
-        text = request.query
-    else:
-        body = request.body if isinstance(request.body, bytes) else b""
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ServiceError("MalformedQueryString", "The form body is not UTF-8 text.", 400) from None
-    return parse_qsl(text, keep_blank_values=True)
+    """The Query parameters: the URL's query for GET, the form body for POST, read as `wire.query` reads them
+    (`form_pairs`: exactly the pairs the signature was verified over)."""
+    body = request.body if isinstance(request.body, bytes) else b""
+    try:
+        return wire.query.form_pairs(request.method, request.target, body)
+    except DecodeError as err:
+        raise ServiceError("MalformedQueryString", f"{err}.", 400) from None
 
 
 def matches(request: Request) -> bool:
@@ -84,7 +74,7 @@ def matches(request: Request) -> bool:
         return False
     method = request.method.upper()
     if method == "GET":
-        return any(name == "Action" for name, _ in parse_qsl(request.query, keep_blank_values=True))
+        return any(name == b"Action" for name, _ in query_bytes(request.query))
     return method == "POST" and _media_type(request) == FORM_MEDIA_TYPE
 
 
@@ -99,7 +89,7 @@ def route(model: Model, request: Request) -> str:
         raise ServiceError("RequestURITooLong", f"The request URL is {len(request.url)} bytes, over the "
                            f"{MAX_GET_URL}-byte limit for GET requests. Send the same parameters as a POST "
                            f"request with Content-Type: {FORM_MEDIA_TYPE}.", 414)
-    fields = dict(reversed(_form(request)))  # the first occurrence of a name wins
+    fields = dict(_form(request))  # names are unique: `form_pairs` refuses a repeated one
     action = fields.get("Action")
     if not action:
         raise ServiceError("MissingAction", "The request must contain the parameter Action.", 400)

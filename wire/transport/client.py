@@ -223,6 +223,10 @@ class Connection:
         except h11.LocalProtocolError as err:
             self.close()
             raise RequestError(f"request cannot be sent as HTTP/1.1: {err}") from None
+        except UnicodeEncodeError as err:  # h11 writes a str header or target as ASCII
+            self.close()
+            raise RequestError(f"request cannot be sent as HTTP/1.1: {err.object[err.start:err.end]!r} in a header "
+                               "or the target is not ASCII") from None
         except h11.RemoteProtocolError as err:
             self.close()
             raise NetworkError(f"the server's response is not valid HTTP/1.1: {err}") from None

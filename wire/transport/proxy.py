@@ -6,9 +6,9 @@ the same as `sigv4 serve`). Each request it is handed loses what must not
 cross (hop-by-hop headers, any old signature, the client's Host), is pointed
 at the upstream, signed now with the credentials the provider gives (cached
 until shortly before they expire), and sent with the edge's client
-(`wire.transport.client.Connection.stream`, one kept-alive connection to the
-upstream per client connection, a request on a connection the upstream had
-closed while idle sent once more); the answer goes back without its
+(`wire.transport.upstream`: one kept-alive connection to the upstream per
+client connection, a request on a connection the upstream had closed while
+idle sent once more); the answer goes back without its
 hop-by-hop headers, its body relayed as it arrives, the proxy's credentials
 masked in both (`wire.transport.masking`; the upstream is asked for
 uncompressed answers so that an echo is never hidden in gzip). Bodies: S3
@@ -22,12 +22,11 @@ the signature, `wire.debugger.diagnose`'s analysis of the request we sent follow
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from datetime import datetime, timezone
-from functools import lru_cache
 
 import sigv4
 from sigv4.integrations.credentials import ResolvedCredentials, default_chain
@@ -37,8 +36,9 @@ from wire.debugger.complaint import read_error
 from wire.debugger.diagnose import diagnose
 from wire.debugger.diagnosis_text import render_text
 from wire.endpoints import infer_scope
-from wire.transport.client import Connection, NetworkError, RequestError, Streamed, TransportOptions
+from wire.transport.client import NetworkError, RequestError, TransportOptions
 from wire.transport.masking import CredentialMask
+from wire.transport.upstream import Upstreams
 
 #: Headers that belong to one hop (RFC 9110 section 7.6.1) and never cross the proxy.
 HOP_BY_HOP = frozenset({
@@ -98,9 +98,10 @@ class SigningProxy:
     options: TransportOptions = field(default_factory=TransportOptions)
     #: The server hands the request body over as it arrives (see `wire.transport.server.App`).
     streaming: bool = True
-    _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
+    _upstreams: Upstreams = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._upstreams = Upstreams(self.options, self.env, self.log)
         target = sigv4.Request("GET", self.upstream)
         if target.scheme not in ("http", "https") or not target.authority:
             raise UpstreamError(f"--upstream {self.upstream!r}: expected http(s)://host[:port][/path]")
@@ -144,19 +145,19 @@ class SigningProxy:
         """Send `signed` (`request` as the proxy signed it with `credentials`) on this thread's connection to its
         host and relay the answer, `credentials` masked in it; a refused signature's diagnosis is logged."""
         mask = _mask_of(credentials)  # the client never sees the proxy's credentials echoed
-        connection = self._connection(signed)
+        connection = self._upstreams.connection(signed)
         try:
-            response = self._stream(connection, signed)
+            response = self._upstreams.stream(connection, signed)
             headers = mask.headers(forwarded_headers(tuple(response.headers), HOP_BY_HOP | {"date"}))
             if response.status not in (400, 401, 403):
+                logged = partial(self._logged, request, response.status, started)
                 return ProxyReply(response.status, headers,
-                                  self._relay(request, response.status, mask.stream(response.chunks), connection,
-                                              started))
+                                  self._upstreams.relay(mask.stream(response.chunks), connection, logged))
             body = b"".join(response.chunks)  # an error: small, and read whole for the diagnosis
         except (NetworkError, RequestError) as err:
             connection.close()
             return self._failed(request, started, 502, f"upstream {signed.scheme}://{signed.authority}: {err}")
-        self.log(f"{request.method} {request.target} {response.status} {_ms(started)} ms")
+        self._logged(request, response.status, started)
         complaint = read_error(response.status, response.headers, body)
         if complaint.kind in SIGNATURE_KINDS:
             self.log(render_text(diagnose(signed, complaint)))
@@ -164,35 +165,8 @@ class SigningProxy:
         return ProxyReply(response.status, tuple(h for h in headers if h[0].lower() != "content-length"),
                           mask.body(body))
 
-    def _connection(self, signed: sigv4.Request) -> Connection:
-        """This thread's connection to the upstream: one per client connection, kept alive between requests."""
-        kept: Connection | None = getattr(self._local, "connection", None)
-        if kept is None:
-            kept = self._local.connection = Connection(signed.scheme, signed.authority, self.options, self.env,
-                                                       self.log)
-        return kept
-
-    def _stream(self, connection: Connection, signed: sigv4.Request) -> Streamed:
-        reused = connection.is_open
-        try:
-            return connection.stream(signed)
-        except NetworkError:
-            if not reused or not isinstance(signed.body, bytes):
-                raise
-            # The upstream closed the idle connection we kept: the request goes once more, on a new one.
-            connection.close()
-            return connection.stream(signed)
-
-    def _relay(self, request: sigv4.Request, status: int, chunks: Iterator[bytes], connection: Connection,
-               started: float) -> Iterator[bytes]:
-        relayed = False
-        try:
-            yield from chunks
-            relayed = True
-        finally:
-            if not relayed:  # the client left, or the upstream failed, half-way: the connection is unusable
-                connection.close()
-            self.log(f"{request.method} {request.target} {status} {_ms(started)} ms")
+    def _logged(self, request: sigv4.Request, status: int, started: float) -> None:
+        self.log(f"{request.method} {request.target} {status} {_ms(started)} ms")
 
     def _failed(self, request: sigv4.Request, started: float, status: int, message: str) -> ProxyReply:
         self.log(f"{request.method} {request.target} {status} {_ms(started)} ms: {message}")

@@ -10,7 +10,7 @@ request in a fixed order and only then signs it with the proxy's credentials
    refused: the proxy is no signing oracle for whoever can reach it;
 2. the action (`wire.actions`): calls whose answers carry credentials are
    refused, and with `--allow` anything the allow-list does not name; refusals
-   are AWS's errors in the request's protocol (`wire.refusals`);
+   are AWS's errors in the request's protocol (`wire.auth_refusal`);
 3. the route: service and region from `--service`/`--region`, else from the
    request's credential scope; the upstream from `--upstream`, else
    `AWS_ENDPOINT_URL_<SERVICE>`/`AWS_ENDPOINT_URL`, else the AWS host the
@@ -42,13 +42,15 @@ from sigv4.chunked import ChunkScope
 from sigv4.chunked_decode import ChunkedDecoder, decoder_for, unchecked
 from sigv4.integrations.credentials import default_chain
 from sigv4.integrations.resolved import CredentialProvider, ResolvedCredentials, resolved
+from sigv4.errors import StreamDecodeError, VerificationError
 from sigv4.resign import payload_mode, resign
 from sigv4.types import iter_body
 from wire.actions import allowed, is_credential_action, operation_name, rest_routes, Route
 from wire.endpoints import infer_scope, is_aws_host, s3_bucket_of, service_endpoint
 from wire.errors import ModelError
 from wire.model import load_model
-from wire.refusals import RefusalKind, protocol_of, refusal
+from wire.auth_refusal import chunk_fault, envelope_for, fault_for, render
+from wire.errors import ServiceError
 from wire.transport.client import TransportOptions
 from wire.transport.intercept import CertificateAuthority, connect_host
 from wire.transport.proxy import HOP_BY_HOP, ProxyReply, SigningProxy, _ms, forwarded_headers, _upstream_url, tunnel_refusal
@@ -56,6 +58,8 @@ from wire.transport.proxy import HOP_BY_HOP, ProxyReply, SigningProxy, _ms, forw
 __all__ = ["Placeholder", "ResigningProxy", "parse_accept", "resigning_proxy"]
 
 _ROUTES_KEPT = 64  # upstream hosts with a route (their kept-alive connections) at once
+#: The code of an action the boundary does not allow, by protocol envelope (the rest: `AccessDenied`).
+_ACCESS_DENIED = {"json": "AccessDeniedException", "rest-json": "AccessDeniedException", "ec2": "UnauthorizedOperation"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,17 +136,22 @@ class ResigningProxy:
             if mode == "whole":  # bounded by the server's body limit (see relays_body); SigV2 signs a form body
                 request = request.with_body(b"".join(iter_body(request.body)))
             auth = sigv4.parse_auth(request)
-        except (sigv4.SigningError, sigv4.VerificationError) as err:  # no signature, or a malformed one
-            return self._refuse(request, started, "unsigned", self.service or "", str(err))
+        except sigv4.SigningError as err:  # an x-amz-content-sha256 that is no payload hash
+            return self._refuse(request, started, self.service, VerificationError("payload_hash", str(err)))
+        except VerificationError as err:  # no signature, or a malformed one
+            return self._refuse(request, started, self.service, err)
         service = self.service or auth.service or infer_scope(request.header("host"))[0] or ""
         placeholder = self.accept.get(auth.access_key_id)
         if placeholder is None:
-            return self._refuse(request, started, "unknown-key", service,
-                                f"access key id {auth.access_key_id!r} is not a placeholder this proxy accepts")
+            return self._refuse(request, started, service, VerificationError(
+                "unknown_key", f"access key id {auth.access_key_id!r} is not a placeholder this proxy accepts",
+                auth=auth))
         try:
             decoder = self._check(request, auth, placeholder, service, mode)
-        except (sigv4.VerificationError, sigv4.SigningError) as err:
-            return self._refuse(request, started, "bad-signature", service, f"placeholder signature: {err}")
+        except VerificationError as err:
+            return self._refuse(request, started, service, err)
+        except sigv4.SigningError as err:  # an aws-chunked body without its decoded length
+            return self._refuse(request, started, service, VerificationError("malformed_request", str(err)))
         path, _, query = request.target.partition("?")
         host = request.header("host") or ""
         if bucket := s3_bucket_of(host):
@@ -152,10 +161,10 @@ class ResigningProxy:
                                    _routes(service) if service else ())
         action = f"{service}:{operation or '?'}"
         if is_credential_action(action):
-            return self._refuse(request, started, "denied", service,
+            return self._refuse(request, started, service,
                                 f"{action}: its answer carries credentials; the credential boundary does not pass it")
         if self.allow and not allowed(self.allow, action):
-            return self._refuse(request, started, "denied", service, f"{action}: not in the proxy's --allow list")
+            return self._refuse(request, started, service, f"{action}: not in the proxy's --allow list")
         region: str | tuple[str, ...] = self.region or (auth.regions if auth.version == "v4a" else
                                                         (auth.regions or ("us-east-1",))[0])
         try:
@@ -170,7 +179,10 @@ class ResigningProxy:
                             now=datetime.now(timezone.utc), decoder=decoder)
         except sigv4.SigningError as err:
             return self._plain(request, started, 400, f"the proxy cannot re-sign this request: {err}")
-        return self._route(signed).forward(request, signed, credentials, started)
+        try:
+            return self._route(signed).forward(request, signed, credentials, started)
+        except StreamDecodeError as err:  # a chunk failed: the upstream never got the body's end, so never acts
+            return self._refuse(request, started, service, err, auth.access_key_id)
 
     def _check(self, request: sigv4.Request, auth: sigv4.SignedAuth, placeholder: Placeholder, service: str,
                mode: str) -> ChunkedDecoder | None:
@@ -221,13 +233,20 @@ class ResigningProxy:
         self.log(f"CONNECT {request.target} 200 {_ms(started)} ms: TLS terminated as {host}")
         return _TunnelReply(lambda sock: authority.wrap(sock, host, timeout))
 
-    def _refuse(self, request: sigv4.Request, started: float, kind: RefusalKind, service: str,
-                message: str) -> ProxyReply:
-        form = (request.header("content-type") or "").startswith("application/x-www-form-urlencoded")
-        has_action = form or any(k == "Action" for k, _ in parse_qsl(request.query or ""))
-        status, headers, body = refusal(kind, protocol_of(service, request.headers, has_action), message,
-                                        str(uuid.uuid4()))
-        self.log(f"{request.method} {request.target} {status} {_ms(started)} ms: refused: {message}")
+    def _refuse(self, request: sigv4.Request, started: float, service: str | None,
+                why: VerificationError | StreamDecodeError | str, key_id: str = "") -> ProxyReply:
+        """AWS's answer, in the request's protocol, to a request refused `why`: a failed check of the placeholder
+        identity (an aws-chunked body's, signed by `key_id`), or (text) an action the boundary does not allow
+        (`AccessDenied`)."""
+        envelope = envelope_for(request, service or None)
+        if isinstance(why, VerificationError):
+            error = fault_for(why, request, envelope, datetime.now(timezone.utc))
+        elif isinstance(why, StreamDecodeError):
+            error = chunk_fault(why, key_id)
+        else:
+            error = ServiceError(_ACCESS_DENIED.get(envelope, "AccessDenied"), why, 403)
+        status, headers, body = render(error, envelope, str(uuid.uuid4()))
+        self.log(f"{request.method} {request.target} {status} {_ms(started)} ms: refused {error.code}: {why}")
         return ProxyReply(status, headers, body)
 
     def _plain(self, request: sigv4.Request, started: float, status: int, message: str) -> ProxyReply:

@@ -79,7 +79,8 @@ class App(Protocol):
     `max_buffered_bytes` bounds that body (memory is bounded by the streaming).
     """
 
-    log: Callable[[str], None]
+    @property
+    def log(self) -> Callable[[str], None]: ...  # read-only: an app's `log` may be a dataclass field
 
     def respond(self, request: sigv4.Request, source_ip: str) -> Reply: ...
 

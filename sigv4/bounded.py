@@ -1,0 +1,73 @@
+"""Bounded readers of outside text: decimal integers, JSON and times.
+
+Strategy: Python's own readers fail on outside text in ways a caller does not
+expect. `str.isdigit` takes '²' and other Unicode digits that `int()` then
+refuses, and `int()` of more than 4,300 digits raises ValueError;
+`json.loads` of text nested a thousand deep raises RecursionError, and text
+nested a few hundred deep parses but then exhausts the recursion of whatever
+walks the value (validation, serialization). So `decimal` takes ASCII digits
+only, and few of them, and `json_loads` refuses nesting deeper than
+`MAX_JSON_DEPTH` with a ValueError, the error its callers already handle.
+A time near year 1 or 9999 with an offset falls outside `datetime` once
+moved to UTC (OverflowError): `utc` says so with a ValueError too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+#: JSON nesting accepted from outside: far beyond any AWS shape or credential answer, far below the recursion limit.
+MAX_JSON_DEPTH = 100
+
+_DECIMAL = re.compile(r"[0-9]+\Z")
+
+
+def decimal(text: str | None, max_digits: int = 18) -> int | None:
+    """The integer of `text` when it is ASCII digits only, at most `max_digits` of them; None otherwise (None,
+    empty, a sign, whitespace, '²', too many digits). Never raises."""
+    return int(text) if text and len(text) <= max_digits and _DECIMAL.match(text) else None
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    # A walk with an explicit stack: the recursion this module exists to avoid would come back here.
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+def json_loads(data: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """`json.loads(data)`, refusing arrays and objects nested deeper than `max_depth`.
+
+    Raises ValueError (json.JSONDecodeError for a syntax error) and nothing else.
+    """
+    refusal = f"JSON nested deeper than {max_depth} arrays and objects"
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise ValueError(refusal) from None
+    if _too_deep(value, max_depth):
+        raise ValueError(refusal)
+    return value
+
+
+def utc(when: datetime) -> datetime:
+    """`when` as an aware UTC datetime (a naive one is taken as UTC, as AWS reads a time without an offset).
+
+    Raises ValueError (not OverflowError) when the instant falls outside years 1..9999 in UTC.
+    """
+    if when.tzinfo is None:
+        return when.replace(tzinfo=timezone.utc)
+    try:
+        return when.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{when.isoformat()} is outside years 1..9999 in UTC") from None

@@ -1,0 +1,551 @@
+"""`sigv4 proxy --verify`: the signature guard in front of moto's server (its own checks off, as by default).
+
+Clients as users run them: boto3 (its clock moved with `botocore.auth.get_current_datetime` for skew and
+expiry), the aws CLI (`s3 cp` over TLS, so that it sends aws-chunked with a trailing checksum), aws-chunked
+uploads signed chunk by chunk by `sigv4.sign`, and `sigv4 proxy --verify` itself in a subprocess. What a
+refused client sees is compared with AWS's envelopes in tests/fixtures/errors and read back by botocore's
+parsers (`e.response['Error']`); what the upstream committed is asked of moto directly.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+import sigv4
+from local_http import self_signed
+from sigv4.types import iter_body
+from wire.auth_refusal import envelope_for
+from wire.debugger.complaint import read_error
+from wire.service.app import load_accounts
+from wire.transport.guard import SignatureGuard
+from wire.transport.server import LocalServer, ServeLimits, serve_connection
+
+boto3 = pytest.importorskip("boto3", reason="boto3 is in the test extra")
+moto_server = pytest.importorskip("moto.server", reason="moto is in the test extra")
+from botocore.config import Config  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+ERRORS = ROOT / "tests" / "fixtures" / "errors"
+KEY, SECRET = "AKIDGUARDEXAMPLE0001", "guard/secret+key/EXAMPLE0123456789abcdef"
+TEMP_KEY, TEMP_SECRET, TOKEN = "ASIAGUARDEXAMPLE0002", "temporary/secret/EXAMPLE0123456789abcd", "FwoGZXIvYXdzEXAMPLEtoken"
+OLD_KEY, OLD_TOKEN = "ASIAGUARDEXAMPLE0003", "FwoGZXIvYXdzEXPIREDtoken"
+ACCOUNTS = {"accounts": [
+    {"access_key_id": KEY, "secret_access_key": SECRET, "account_id": "123456789012"},
+    {"access_key_id": TEMP_KEY, "secret_access_key": TEMP_SECRET, "session_token": TOKEN, "account_id": "123456789012",
+     "arn": "arn:aws:sts::123456789012:assumed-role/dev/guard"},
+    {"access_key_id": OLD_KEY, "secret_access_key": TEMP_SECRET, "session_token": OLD_TOKEN,
+     "account_id": "123456789012", "arn": "arn:aws:sts::123456789012:assumed-role/dev/old",
+     "expiration": "2020-01-01T00:00:00Z"},
+]}
+MISMATCH = "The request signature we calculated does not match the signature you provided."
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[str]:
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server._port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def accounts_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("guard") / "accounts.json"
+    path.write_text(json.dumps(ACCOUNTS))
+    return path
+
+
+@pytest.fixture(scope="module")
+def guarded(moto: str, accounts_file: Path) -> Iterator[tuple[str, list[str], SignatureGuard]]:
+    log: list[str] = []
+    app = SignatureGuard(moto, load_accounts(str(accounts_file)), log.append)
+    server = LocalServer(app, "127.0.0.1", 0, ServeLimits()).start()
+    try:
+        yield server.url, log, app
+    finally:
+        server.stop()
+
+
+def client(service: str, url: str, *, key: str = KEY, secret: str = SECRET, token: str | None = None) -> Any:
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1", aws_access_key_id=key,
+                        aws_secret_access_key=secret, aws_session_token=token,
+                        config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"},
+                                      signature_version="s3v4" if service == "s3" else None))
+
+
+def refused(call: Callable[[], Any]) -> dict[str, Any]:
+    """The botocore error response of a call that must fail."""
+    with pytest.raises(ClientError) as caught:
+        call()
+    response: dict[str, Any] = caught.value.response
+    return response
+
+
+CALLS: dict[str, Callable[[Any], Any]] = {
+    "s3": lambda c: c.list_buckets(),
+    "dynamodb": lambda c: c.list_tables(),
+    "sts": lambda c: c.get_caller_identity(),
+    "iam": lambda c: c.list_users(),
+    "sqs": lambda c: c.list_queues(),
+    "ec2": lambda c: c.describe_vpcs(),
+    "lambda": lambda c: c.list_functions(),
+}
+
+
+@pytest.mark.parametrize(("service", "status", "code", "message"), [
+    ("s3", 403, "SignatureDoesNotMatch", MISMATCH + " Check your key and signing method."),
+    ("dynamodb", 400, "InvalidSignatureException", MISMATCH),  # awsJson
+    ("sts", 403, "SignatureDoesNotMatch", MISMATCH),  # Query
+    ("iam", 403, "SignatureDoesNotMatch", MISMATCH),
+    ("sqs", 400, "InvalidSignatureException", MISMATCH),  # boto3 speaks SQS's JSON protocol
+    ("ec2", 401, "AuthFailure", "AWS was not able to validate the provided access credentials"),
+    ("lambda", 403, "InvalidSignatureException", MISMATCH),  # restJson: x-amzn-ErrorType
+])
+def test_a_wrong_secret_gets_aws_error_and_the_log_names_the_cause(
+        guarded: tuple[str, list[str], SignatureGuard], service: str, status: int, code: str, message: str) -> None:
+    url, log, _ = guarded
+    error = refused(lambda: CALLS[service](client(service, url, secret="not-the-secret")))
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert error["Error"]["Code"] == code
+    assert error["Error"]["Message"].startswith(message)
+    line = log[-1]
+    assert f" {status} " in line and f"refused {code}: secret (" in line  # the debugger's first cause
+    assert SECRET not in line and "not-the-secret" not in line
+
+
+def _tags(xml_text: str) -> list[str]:
+    return re.findall(r"<([A-Za-z-]+)[ >]", xml_text)
+
+
+def test_s3_mismatch_is_s3s_envelope_with_the_strings_it_computed(guarded: tuple[str, list[str], SignatureGuard]) -> None:
+    url, _, _ = guarded
+    wrong = client("s3", url, secret="not-the-secret")
+    seen: dict[str, bytes] = {}
+    wrong.meta.events.register("after-call.s3", lambda http_response, **_: seen.update(body=http_response.content))
+    refused(lambda: wrong.list_buckets())
+    body = seen["body"].decode()
+    assert _tags(body) == _tags((ERRORS / "s3-signature-does-not-match.xml").read_text())  # element for element
+    complaint = read_error(403, (), seen["body"])
+    assert complaint.kind == "signature-mismatch" and complaint.access_key_id == KEY
+    sts = complaint.string_to_sign or ""
+    assert sts.startswith("AWS4-HMAC-SHA256\n") and sts.split("\n")[2].endswith("/us-east-1/s3/aws4_request")
+    assert complaint.canonical_request and complaint.canonical_request.startswith("GET\n/\n")
+    assert re.search(r"<StringToSignBytes>41 57 53 34 2d", body)  # "AWS4-" as S3 dumps it
+
+
+def test_a_json_mismatch_carries_the_canonical_string_as_aws_writes_it(
+        guarded: tuple[str, list[str], SignatureGuard]) -> None:
+    url, _, _ = guarded
+    wrong = client("dynamodb", url, secret="not-the-secret")
+    seen: dict[str, bytes] = {}
+    wrong.meta.events.register("after-call.dynamodb", lambda http_response, **_: seen.update(body=http_response.content))
+    refused(lambda: wrong.list_tables())
+    data = json.loads(seen["body"])
+    fixture = json.loads((ERRORS / "json-invalid-signature.json").read_text().replace("$", ""))
+    assert data["__type"] == fixture["__type"] == "com.amazon.coral.service#InvalidSignatureException"
+    assert data["message"].split("\n")[0] == fixture["message"].split("\n")[0]
+    assert "x-amz-target:DynamoDB_20120810.ListTables" in data["message"]
+
+
+def test_a_query_mismatch_is_the_query_envelope(guarded: tuple[str, list[str], SignatureGuard]) -> None:
+    """SQS by its Query protocol (a form POST, as older SDKs send it), signed by sigv4 with a wrong secret."""
+    url, _, _ = guarded
+    form = sigv4.Request("POST", url + "/", [("Content-Type", "application/x-www-form-urlencoded")],
+                         b"Action=ListQueues&Version=2012-11-05")
+    signed = sigv4.sign(form, sigv4.Credentials(KEY, "not-the-secret"), region="us-east-1", service="sqs",
+                        timestamp=datetime.now(timezone.utc)).request
+    status, body = _send(signed)
+    assert status == 403
+    assert _tags(body.decode()) == ["ErrorResponse", "Error", "Type", "Code", "Message", "RequestId"]
+    assert _tags((ERRORS / "query-signature-does-not-match.xml").read_text()) == _tags(body.decode())
+    complaint = read_error(status, (), body)
+    assert complaint.code == "SignatureDoesNotMatch" and complaint.envelope == "query-xml"
+    assert complaint.canonical_request is not None and "Action=ListQueues" not in complaint.canonical_request
+
+
+def _send(request: sigv4.Request, body: bytes | None = None) -> tuple[int, bytes]:
+    parts = urlsplit(request.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    payload = body if body is not None else b"".join(iter_body(request.body))
+    connection.request(request.method, request.target, payload, dict(request.headers))
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    return response.status, data
+
+
+def test_a_correct_client_passes_every_call(guarded: tuple[str, list[str], SignatureGuard], moto: str) -> None:
+    url, log, _ = guarded
+    before = len(log)
+    s3 = client("s3", url)
+    s3.create_bucket(Bucket="guarded-bucket")
+    s3.put_object(Bucket="guarded-bucket", Key="a/b c+d.txt", Body=b"hello guard")
+    assert s3.get_object(Bucket="guarded-bucket", Key="a/b c+d.txt")["Body"].read() == b"hello guard"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="guarded-bucket")["Contents"]] == ["a/b c+d.txt"]
+    dynamodb = client("dynamodb", url)
+    dynamodb.create_table(TableName="guarded", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                          BillingMode="PAY_PER_REQUEST")
+    dynamodb.put_item(TableName="guarded", Item={"id": {"S": "1"}, "v": {"S": "ü"}})
+    assert dynamodb.get_item(TableName="guarded", Key={"id": {"S": "1"}})["Item"]["v"] == {"S": "ü"}
+    sqs = client("sqs", url)
+    queue = sqs.create_queue(QueueName="guarded")["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody="m")
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=queue)["Messages"]] == ["m"]
+    assert client("sts", url).get_caller_identity()["Account"] == "123456789012"
+    client("iam", url).create_user(UserName="guarded")
+    client("ec2", url).describe_vpcs()
+    assert client("sts", url, key=TEMP_KEY, secret=TEMP_SECRET, token=TOKEN).get_caller_identity()["Account"]
+    presigned = s3.generate_presigned_url("get_object", Params={"Bucket": "guarded-bucket", "Key": "a/b c+d.txt"})
+    with urllib.request.urlopen(presigned, timeout=30) as response:
+        assert response.read() == b"hello guard"
+    # The calls reached moto: it holds what they made.
+    assert client("s3", moto).get_object(Bucket="guarded-bucket", Key="a/b c+d.txt")["Body"].read() == b"hello guard"
+    assert "guarded" in client("dynamodb", moto).list_tables()["TableNames"]
+    assert not any("refused" in line for line in log[before:])
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[timedelta], None]:
+    """Move botocore's signing clock by an offset (its own signers' and, awscrt installed, the CRT ones')."""
+    import botocore.auth
+    import botocore.crt.auth
+
+    def move(offset: timedelta) -> None:
+        def now(remove_tzinfo: bool = True) -> datetime:
+            moved = datetime.now(timezone.utc) + offset
+            return moved.replace(tzinfo=None) if remove_tzinfo else moved
+        for module in (botocore.auth, botocore.crt.auth):
+            monkeypatch.setattr(module, "get_current_datetime", now)
+    return move
+
+
+SKEWED = timedelta(minutes=-20)
+
+
+@pytest.mark.parametrize(("service", "status", "code", "pattern"), [
+    ("s3", 403, "RequestTimeTooSkewed", r"The difference between the request time and the current time is too large\.\Z"),
+    ("dynamodb", 400, "InvalidSignatureException",
+     r"Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 15 min\.\)\Z"),
+    ("sts", 403, "SignatureDoesNotMatch",
+     r"Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 15 min\.\)\Z"),
+])
+def test_a_skewed_request_gets_aws_answer(guarded: tuple[str, list[str], SignatureGuard],
+                                          clock: Callable[[timedelta], None], service: str, status: int, code: str,
+                                          pattern: str) -> None:
+    url, log, _ = guarded
+    clock(SKEWED)
+    error = refused(lambda: CALLS[service](client(service, url)))
+    assert (error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"]) == (status, code)
+    assert re.match(pattern, error["Error"]["Message"])
+    if service == "s3":
+        assert error["Error"]["MaxAllowedSkewMilliseconds"] == "900000"
+        assert set(error["Error"]) >= {"RequestTime", "ServerTime"}
+    assert "clock-skew (proved)" in log[-1]
+
+
+def test_a_request_from_the_future_is_not_yet_current(guarded: tuple[str, list[str], SignatureGuard],
+                                                      clock: Callable[[timedelta], None]) -> None:
+    url, _, _ = guarded
+    clock(timedelta(minutes=20))
+    error = refused(lambda: client("dynamodb", url).list_tables())
+    assert re.match(r"Signature not yet current: \d{8}T\d{6}Z is still later than \d{8}T\d{6}Z "
+                    r"\(\d{8}T\d{6}Z \+ 15 min\.\)\Z", error["Error"]["Message"])
+
+
+def test_an_expired_presigned_url_is_access_denied(guarded: tuple[str, list[str], SignatureGuard],
+                                                   clock: Callable[[timedelta], None]) -> None:
+    url, log, _ = guarded
+    s3 = client("s3", url)
+    clock(timedelta(hours=-2))
+    stale = s3.generate_presigned_url("list_buckets", ExpiresIn=60)
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(stale, timeout=30)
+    body = caught.value.read().decode()
+    assert caught.value.code == 403
+    assert _tags(body) == _tags((ERRORS / "s3-request-expired.xml").read_text())
+    assert "<Code>AccessDenied</Code><Message>Request has expired</Message><X-Amz-Expires>60</X-Amz-Expires>" in body
+    assert read_error(403, (), body.encode()).kind == "request-expired"
+    assert "refused AccessDenied: expired (proved)" in log[-1]
+
+
+@pytest.mark.parametrize(("service", "status", "code"), [
+    ("s3", 403, "InvalidAccessKeyId"), ("sts", 403, "InvalidClientTokenId"),
+    ("dynamodb", 400, "UnrecognizedClientException"),
+])
+def test_an_unknown_key_is_refused(guarded: tuple[str, list[str], SignatureGuard], service: str, status: int,
+                                   code: str) -> None:
+    url, _, _ = guarded
+    error = refused(lambda: CALLS[service](client(service, url, key="AKIDNOBODYKNOWS00000")))
+    assert (error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"]) == (status, code)
+    if service == "s3":
+        assert error["Error"]["AWSAccessKeyId"] == "AKIDNOBODYKNOWS00000"
+
+
+def test_session_tokens_are_checked(guarded: tuple[str, list[str], SignatureGuard]) -> None:
+    url, log, _ = guarded
+    wrong = refused(lambda: client("sts", url, key=TEMP_KEY, secret=TEMP_SECRET, token="WRONGtoken0123").get_caller_identity())
+    assert wrong["Error"]["Code"] == "InvalidClientTokenId"
+    assert "WRONGtoken0123" not in log[-1]
+    old = refused(lambda: client("sts", url, key=OLD_KEY, secret=TEMP_SECRET, token=OLD_TOKEN).get_caller_identity())
+    assert old["Error"]["Code"] == "ExpiredToken"
+    assert client("sts", url, key=TEMP_KEY, secret=TEMP_SECRET, token=TOKEN).get_caller_identity()["Account"]
+
+
+# -- streamed uploads ------------------------------------------------------------------------------------------
+
+CHUNK = 64 * 1024
+DATA = os.urandom(3 * CHUNK + 1000)
+
+
+def _chunked_upload(url: str, key: str, payload: str, trailer: str | None = "crc32") -> tuple[sigv4.Request, bytes]:
+    """A PUT of DATA to guarded-chunks/`key`, aws-chunked and signed by sigv4; the request and its encoded body."""
+    request = sigv4.Request("PUT", f"{url}/guarded-chunks/{key}", [("Content-Type", "application/octet-stream")], DATA)
+    signed = sigv4.sign(request, sigv4.Credentials(KEY, SECRET), region="us-east-1", service="s3", s3=True,
+                        timestamp=datetime.now(timezone.utc), payload=payload, chunk_size=CHUNK,
+                        trailer_checksum=trailer).request
+    return signed, b"".join(iter_body(signed.body))
+
+
+def _flip_signature(body: bytes, index: int) -> bytes:
+    """`body` with the `index`-th chunk (or trailer) signature's first hex digit changed."""
+    at = [m.end() for m in re.finditer(rb"(chunk|trailer)-signature[=:]", body)][index]
+    return body[:at] + (b"0" if body[at:at + 1] != b"0" else b"1") + body[at + 1:]
+
+
+def _committed(moto: str, key: str) -> bytes | None:
+    try:
+        return bytes(client("s3", moto).get_object(Bucket="guarded-chunks", Key=key)["Body"].read())
+    except ClientError as err:
+        assert err.response["Error"]["Code"] == "NoSuchKey"
+        return None
+
+
+@pytest.fixture(scope="module")
+def chunks_bucket(moto: str) -> None:
+    client("s3", moto).create_bucket(Bucket="guarded-chunks")
+
+
+@pytest.mark.parametrize("bad", [None, 0, 2, 3, 4, 5], ids=["verified", "first-chunk", "third-chunk", "last-data-chunk",
+                                                            "final-chunk", "trailer"])
+def test_a_bad_chunk_signature_is_refused_and_never_committed(guarded: tuple[str, list[str], SignatureGuard], moto: str,
+                                                             chunks_bucket: None, bad: int | None) -> None:
+    """Four data chunks, the final (empty) one and the trailer: each signature is checked before the upstream may
+    see the whole body; a bad one closes the upstream connection mid-body."""
+    url, log, _ = guarded
+    key = f"signed-{bad}"
+    request, body = _chunked_upload(url, key, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER")
+    status, answer = _send(request, body if bad is None else _flip_signature(body, bad))
+    if bad is None:
+        assert status == 200 and _committed(moto, key) == DATA
+        return
+    assert status == 403
+    complaint = read_error(status, (), answer)
+    assert complaint.code == "SignatureDoesNotMatch" and complaint.access_key_id == KEY
+    assert (complaint.string_to_sign or "").startswith("AWS4-HMAC-SHA256-" + ("TRAILER" if bad == 5 else "PAYLOAD"))
+    assert f"refused SignatureDoesNotMatch: aws-chunked body, {'trailer' if bad == 5 else 'chunk'} {min(bad, 4)} " \
+        in log[-1]
+    assert _committed(moto, key) is None
+
+
+def test_a_bad_trailing_checksum_is_refused_and_never_committed(guarded: tuple[str, list[str], SignatureGuard],
+                                                               moto: str, chunks_bucket: None) -> None:
+    url, _, _ = guarded
+    request, body = _chunked_upload(url, "crc", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+    tampered = re.sub(rb"x-amz-checksum-crc32:[A-Za-z0-9+/=]+", b"x-amz-checksum-crc32:AAAAAA==", body)
+    status, answer = _send(request, tampered)
+    assert (status, read_error(status, (), answer).code) == (400, "BadDigest")
+    assert _committed(moto, "crc") is None
+
+
+def test_a_body_that_is_not_its_signed_hash_is_refused_and_never_committed(
+        guarded: tuple[str, list[str], SignatureGuard], moto: str, chunks_bucket: None) -> None:
+    """A hashed S3 body streams through (over the body limit too); the last bytes wait for the hash."""
+    url, _, _ = guarded
+    request = sigv4.Request("PUT", f"{url}/guarded-chunks/hashed", [], DATA)
+    signed = sigv4.sign(request, sigv4.Credentials(KEY, SECRET), region="us-east-1", service="s3", s3=True,
+                        timestamp=datetime.now(timezone.utc), content_sha256_header=True).request
+    status, answer = _send(signed, DATA[:-1] + bytes([DATA[-1] ^ 1]))
+    complaint = read_error(status, (), answer)
+    assert (status, complaint.code) == (400, "XAmzContentSHA256Mismatch")
+    assert complaint.client_sha256 != complaint.server_sha256
+    assert _committed(moto, "hashed") is None
+    assert _send(signed, DATA)[0] == 200 and _committed(moto, "hashed") == DATA
+
+
+@pytest.fixture
+def tls_guard(guarded: tuple[str, list[str], SignatureGuard], tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The same guard app behind TLS (the aws CLI sends aws-chunked only over https): each accepted connection
+    wrapped and served by the edge's `serve_connection`."""
+    _, _, app = guarded
+    context, ca = self_signed(tmp_path, "127.0.0.1")
+    listener = socket.create_server(("127.0.0.1", 0))
+    stopping = threading.Event()
+
+    def accept() -> None:
+        while not stopping.is_set():
+            try:
+                sock, peer = listener.accept()
+                wrapped = context.wrap_socket(sock, server_side=True)
+            except (OSError, ssl.SSLError):
+                continue
+            threading.Thread(target=serve_connection, args=(wrapped, peer[0], app, ServeLimits(), stopping),
+                             daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{listener.getsockname()[1]}", ca
+    finally:
+        stopping.set()
+        listener.close()
+
+
+def test_aws_cli_s3_cp_streams_aws_chunked_through_the_guard(tls_guard: tuple[str, Path], moto: str,
+                                                              chunks_bucket: None, tmp_path: Path) -> None:
+    url, ca = tls_guard
+    source = tmp_path / "upload.bin"
+    source.write_bytes(DATA * 4)
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_CA_BUNDLE": str(ca), "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    done = subprocess.run([sys.executable, "-m", "awscli", "s3", "cp", str(source), "s3://guarded-chunks/cli.bin",
+                           "--endpoint-url", url, "--debug"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "STREAMING-UNSIGNED-PAYLOAD-TRAILER" in done.stderr  # aws-chunked, as the CLI sends it over TLS
+    assert _committed(moto, "cli.bin") == DATA * 4
+
+
+# -- the command and the pure pieces ----------------------------------------------------------------------------
+
+
+def test_sigv4_proxy_verify_as_a_user_runs_it(moto: str, tmp_path: Path) -> None:
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({KEY: SECRET}))  # the short form
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "proxy", "--verify", "--accounts", str(keys),
+                                "--upstream", moto, "--port", str(port)], stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        assert process.stderr.readline().startswith(f"sigv4 proxy --verify: http://127.0.0.1:{port} -> {moto}")
+        url = f"http://127.0.0.1:{port}"
+        assert client("sts", url).get_caller_identity()["Account"] == "123456789012"
+        error = refused(lambda: client("sts", url, secret="wrong").get_caller_identity())
+        assert error["Error"]["Code"] == "SignatureDoesNotMatch"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert re.search(r"POST / 403 \d+ ms: refused SignatureDoesNotMatch: secret", err)
+    assert SECRET not in err
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    ([], "--verify needs --accounts FILE (the identities whose signatures pass)"),
+    (["--accounts", "ACCOUNTS", "--resign-for", "AKIDONLY"],
+     "--resign-for: expected KEY_ID:SECRET or KEY_ID:SECRET:SESSION_TOKEN"),
+    (["--accounts", "ACCOUNTS", "--upstream", "ftp://x"], "--upstream 'ftp://x': expected http(s)://host[:port][/path]"),
+])
+def test_bad_guard_flags_are_one_line_usage_errors(accounts_file: Path, flags: list[str], message: str) -> None:
+    flags = [str(accounts_file) if flag == "ACCOUNTS" else flag for flag in flags]
+    upstream = [] if "--upstream" in flags else ["--upstream", "http://127.0.0.1:9"]
+    done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "proxy", "--verify", *upstream, *flags],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"sigv4: error: {message}"]
+
+
+def test_the_envelope_follows_botocores_protocol_for_each_service() -> None:
+    """Oracle: botocore's models. A request made by botocore's serializer for the service is answered in the
+    envelope of the model's protocol."""
+    import botocore.session
+    session = botocore.session.get_session()
+    expected = {"json": "json", "rest-json": "rest-json", "query": "query", "ec2": "ec2", "rest-xml": "query"}
+    for name, operation in [("s3", "ListBuckets"), ("s3control", "ListJobs"), ("ec2", "DescribeVpcs"),
+                            ("dynamodb", "ListTables"), ("sts", "GetCallerIdentity"), ("iam", "ListUsers"),
+                            ("lambda", "ListFunctions"), ("route53", "ListHostedZones"), ("kms", "ListKeys"),
+                            ("cloudfront", "ListDistributions"), ("sns", "ListTopics"), ("apigateway", "GetRestApis")]:
+        model = session.get_service_model(name)
+        signing = model.metadata.get("signingName", model.endpoint_prefix)
+        client_ = session.create_client(name, region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+        params = {"AccountId": "123456789012"} if name == "s3control" else {}
+        request = client_._serializer.serialize_to_request(params, model.operation_model(operation))
+        headers = [(k, v.decode() if isinstance(v, bytes) else v) for k, v in request["headers"].items()]
+        query = "&".join(f"{k}={v}" for k, v in request["query_string"].items()) if request["query_string"] else ""
+        built = sigv4.Request(request["method"], "https://h" + request["url_path"] + ("?" + query if query else ""),
+                              headers, request["body"] if isinstance(request["body"], bytes) else b"")
+        protocol = model.metadata["protocol"]
+        wanted = "s3" if signing == "s3" else expected[protocol]
+        assert envelope_for(built, signing) == wanted, (name, protocol)
+
+
+def test_resign_for_an_upstream_that_checks_signatures(accounts_file: Path, tmp_path: Path) -> None:
+    """moto with its checks on knows only its own key: verified requests re-signed with it (`--resign-for`) pass,
+    an aws-chunked upload going on as its verified data; forwarded unchanged they are refused by moto."""
+    port = _free_port()
+    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3"})
+    try:
+        upstream = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                threading.Event().wait(0.1)
+        iam = client("iam", upstream)  # the three calls moto lets through unchecked
+        iam.create_user(UserName="emulator")
+        made = iam.create_access_key(UserName="emulator")["AccessKey"]
+        iam.put_user_policy(UserName="emulator", PolicyName="all", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+        directory = load_accounts(str(accounts_file))
+        for resign_for in (None, sigv4.Credentials(made["AccessKeyId"], made["SecretAccessKey"])):
+            app = SignatureGuard(upstream, directory, [].append, resign_for=resign_for)
+            server = LocalServer(app, "127.0.0.1", 0, ServeLimits()).start()
+            try:
+                if resign_for is None:
+                    error = refused(lambda: client("sts", server.url).get_caller_identity())
+                    assert error["Error"]["Code"] == "InvalidClientTokenId"  # moto's refusal: it knows no KEY
+                    continue
+                assert client("sts", server.url).get_caller_identity()["Arn"].endswith(":user/emulator")
+                s3 = client("s3", server.url)
+                s3.create_bucket(Bucket="guarded-chunks")
+                request, body = _chunked_upload(server.url, "resigned", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER")
+                assert _send(request, body)[0] == 200
+                assert s3.get_object(Bucket="guarded-chunks", Key="resigned")["Body"].read() == DATA
+                presigned = s3.generate_presigned_url("get_object", Params={"Bucket": "guarded-chunks",
+                                                                            "Key": "resigned"})
+                with urllib.request.urlopen(presigned, timeout=30) as response:
+                    assert response.read() == DATA
+                assert "TableNames" in client("dynamodb", server.url).list_tables()
+            finally:
+                server.stop()
+    finally:
+        moto.terminate()
+        moto.wait(timeout=30)
