@@ -10,7 +10,6 @@ reproduces the signature sent.
 
 from __future__ import annotations
 
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -23,10 +22,9 @@ from sigv4 import Credentials, Request, sign
 from wire.debugger.diagnose import Diagnosis, diagnose_answer
 from wire.debugger.diagnosis_text import render_text
 
-moto_server = pytest.importorskip("moto.server", reason="moto is in the test extra")
+pytest.importorskip("moto.server", reason="moto is in the test extra")
 boto3 = pytest.importorskip("boto3", reason="boto3 is in the test extra")
-from moto import settings  # noqa: E402
-from moto.core.authorization import ActionAuthenticatorMixin  # noqa: E402
+from moto_checking import moto_checking_signatures  # noqa: E402
 
 FORM = ("Content-Type", "application/x-www-form-urlencoded")
 BODY = b"Action=ListUsers&Version=2010-05-08"
@@ -34,24 +32,12 @@ BODY = b"Action=ListUsers&Version=2010-05-08"
 
 @pytest.fixture(scope="module")
 def moto_iam() -> Iterator[tuple[str, Credentials]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    saved = settings.INITIAL_NO_AUTH_ACTION_COUNT
-    ActionAuthenticatorMixin.request_count = 0
-    settings.INITIAL_NO_AUTH_ACTION_COUNT = 2
-    try:
+    with moto_checking_signatures(2) as url:
         iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE",
                            aws_secret_access_key="unchecked")
         iam.create_user(UserName="alice")
         key = iam.create_access_key(UserName="alice")["AccessKey"]
         yield url, Credentials(key["AccessKeyId"], key["SecretAccessKey"])
-    finally:
-        settings.INITIAL_NO_AUTH_ACTION_COUNT = saved
-        server.stop()
 
 
 def _send(request: Request) -> tuple[int, list[tuple[str, str]], bytes]:

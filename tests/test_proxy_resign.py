@@ -13,7 +13,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -35,12 +34,11 @@ from wire.transport.resign import Placeholder, ResigningProxy
 from wire.transport.server import LocalServer, ServeLimits
 from verifying_server import verifying_server
 
-moto_server = pytest.importorskip("moto.server", reason="moto is in the test extra")
+pytest.importorskip("moto.server", reason="moto is in the test extra")
 boto3 = pytest.importorskip("boto3", reason="boto3 is in the test extra")
 from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
-from moto import settings  # noqa: E402
-from moto.core.authorization import ActionAuthenticatorMixin  # noqa: E402
+from moto_checking import moto_checking_signatures  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = sigv4.Credentials("PLACEHOLDERKEY", "placeholder-secret")
@@ -50,25 +48,13 @@ ALLOW_ALL = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow
 @pytest.fixture(scope="module")
 def moto_checked() -> Iterator[tuple[str, sigv4.Credentials]]:
     """moto's server checking signatures, and the real credentials it knows."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    saved = settings.INITIAL_NO_AUTH_ACTION_COUNT
-    ActionAuthenticatorMixin.request_count = 0
-    settings.INITIAL_NO_AUTH_ACTION_COUNT = 3
-    try:
+    with moto_checking_signatures(3) as url:
         iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="AKIDSETUP",
                            aws_secret_access_key="unchecked")
         iam.create_user(UserName="real")
         iam.put_user_policy(UserName="real", PolicyName="all", PolicyDocument=ALLOW_ALL)
         key = iam.create_access_key(UserName="real")["AccessKey"]
         yield url, sigv4.Credentials(key["AccessKeyId"], key["SecretAccessKey"])
-    finally:
-        settings.INITIAL_NO_AUTH_ACTION_COUNT = saved
-        server.stop()
 
 
 @contextmanager

@@ -35,7 +35,6 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import sigv4
 from sigv4.chunked import ChunkScope
@@ -53,7 +52,8 @@ from wire.auth_refusal import chunk_fault, envelope_for, fault_for, render
 from wire.errors import ServiceError
 from wire.transport.client import TransportOptions
 from wire.transport.intercept import CertificateAuthority, connect_host
-from wire.transport.proxy import HOP_BY_HOP, ProxyReply, SigningProxy, _ms, forwarded_headers, _upstream_url, tunnel_refusal
+from wire.transport.proxy import (HOP_BY_HOP, ProxyReply, SigningProxy, _ms, _upstream_url, forwarded_headers,
+                                  tunnel_refusal)
 
 __all__ = ["Placeholder", "ResigningProxy", "parse_accept", "resigning_proxy"]
 
