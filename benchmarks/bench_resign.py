@@ -203,7 +203,8 @@ def main() -> None:
             direct = upload(upstream, REAL, args.mib)
             through = upload(proxy, PLACEHOLDER, args.mib)
             large_rss = peak_rss_mib(proxy_process.pid)
-            print(f"upstream {args.upstream}; upload {args.mib} MiB chunk-signed with a trailer: direct {args.mib / direct:.0f} MiB/s, "
+            print(f"upstream {args.upstream}; upload {args.mib} MiB chunk-signed with a trailer: "
+                  f"direct {args.mib / direct:.0f} MiB/s, "
                   f"through --resign {args.mib / through:.0f} MiB/s: {direct / through:.0%} of direct")
             direct_rps = small_requests(upstream, REAL, args.requests, args.clients)
             through_rps = small_requests(proxy, PLACEHOLDER, args.requests, args.clients)

@@ -359,7 +359,8 @@ def test_sigv4_proxy_resign_on_the_command_line(moto_checked: tuple[str, sigv4.C
         assert process.stderr.readline().startswith("POST / 200 ")
         with pytest.raises(ClientError):
             client("sqs", url).list_queues()
-        assert "refused AccessDeniedException: sqs:ListQueues: not in the proxy's --allow list" in process.stderr.readline()
+        refusal = process.stderr.readline()
+        assert "refused AccessDeniedException: sqs:ListQueues: not in the proxy's --allow list" in refusal
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0

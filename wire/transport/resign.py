@@ -257,7 +257,7 @@ class ResigningProxy:
 def resigning_proxy(args: argparse.Namespace, env: Mapping[str, str], log: Callable[[str], None],
                     options: TransportOptions) -> tuple[ResigningProxy, ResolvedCredentials, list[str]]:
     """The `--resign` app from the parsed flags, its starting credentials (resolved now, so that a missing
-    chain fails at start) and the lines to print at start. Raises ValueError (a bad flag), `wire.transport.proxy.UpstreamError`,
+    chain fails at start) and the lines to print at start. Raises ValueError (a bad flag; UpstreamError is one),
     `sigv4.SigningError` (no credentials)."""
     if not args.accept:
         raise ValueError("--resign: name the placeholder identities with --accept KEY_ID[:SECRET] (at least one)")
