@@ -13,9 +13,11 @@ import http.client
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -365,3 +367,37 @@ def test_sigv4_proxy_resign_on_the_command_line(moto_checked: tuple[str, sigv4.C
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
     assert oct((Path(ca).parent / "ca-key.pem").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_client_that_fails_its_tls_handshake_costs_only_its_own_connection(
+        intercepting: tuple[dict[str, str], list[str]]) -> None:
+    env, _ = intercepting
+    proxy = urlsplit(env["HTTPS_PROXY"])
+    with socket.create_connection((proxy.hostname, proxy.port), timeout=10) as broken:
+        broken.sendall(b"CONNECT sts.us-east-1.amazonaws.com:443 HTTP/1.1\r\nHost: sts.us-east-1.amazonaws.com\r\n\r\n")
+        assert broken.recv(1024).startswith(b"HTTP/1.1 200 ")
+        broken.sendall(b"GET / HTTP/1.1\r\n\r\n")  # plain HTTP where TLS was due
+        try:
+            assert broken.recv(1024) == b""  # the proxy closed it ...
+        except ConnectionResetError:
+            pass  # ... or reset it (our request unread)
+    aws = {"region_name": "us-east-1", "aws_access_key_id": PLACEHOLDER.access_key_id,
+           "aws_secret_access_key": PLACEHOLDER.secret_access_key}
+    assert boto3.client("sts", **aws).get_caller_identity()["Arn"].endswith(":user/real")
+
+
+def test_the_local_ca_is_created_once_and_kept(tmp_path: Path) -> None:
+    now = lambda: datetime.now(timezone.utc)  # noqa: E731
+    first = CertificateAuthority(tmp_path / "ca", now)
+    pem = first.certificate_path.read_bytes()
+    again = CertificateAuthority(tmp_path / "ca", now)
+    assert again.certificate_path.read_bytes() == pem
+    # A leaf minted by the second one verifies under the first one's certificate.
+    context = ssl.create_default_context(cafile=first.certificate_path)
+    left, right = socket.socketpair()
+    with left, right:
+        accepted = threading.Thread(target=lambda: again.wrap(right, "s3.amazonaws.com", 10).close())
+        accepted.start()
+        with context.wrap_socket(left, server_hostname="s3.amazonaws.com") as tls:
+            assert tls.getpeercert()["subject"] == ((("commonName", "s3.amazonaws.com"),),)
+        accepted.join()

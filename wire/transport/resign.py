@@ -35,6 +35,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import sigv4
 from sigv4.chunked import ChunkScope
@@ -168,7 +169,9 @@ class ResigningProxy:
         region: str | tuple[str, ...] = self.region or (auth.regions if auth.version == "v4a" else
                                                         (auth.regions or ("us-east-1",))[0])
         try:
-            url = self._url(request, service, region if isinstance(region, str) else region[0], bucket)
+            # SigV4a's region set may be "*": the endpoint of a set is its first named region's.
+            named = region if isinstance(region, str) else next((r for r in region if "*" not in r), "us-east-1")
+            url = self._url(request, service, named, bucket)
             credentials = resolved(self.credentials()).credentials
             # Hop-by-hop headers stay on this hop; an answer that echoes the credentials comes uncompressed
             # to be masked (as `SigningProxy.sign` does).
@@ -189,8 +192,9 @@ class ResigningProxy:
         """Verify the placeholder's signature when its secret is known; the decoder of an aws-chunked body
         (checking each chunk's signature with the secret, else only its framing)."""
         if placeholder.secret is not None:
-            creds = sigv4.Credentials(placeholder.access_key_id, placeholder.secret,
-                                      request.header("x-amz-security-token"))
+            token = request.header("x-amz-security-token") or next(
+                (v for k, v in parse_qsl(request.query) if k == "X-Amz-Security-Token"), None)
+            creds = sigv4.Credentials(placeholder.access_key_id, placeholder.secret, token)
             identity = sigv4.verify(request, lambda key: creds if key == creds.access_key_id else None,
                                     now=datetime.now(timezone.utc), s3=service == "s3" or None)
             return decoder_for(identity, request) if mode == "chunked" else None
