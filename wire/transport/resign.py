@@ -9,8 +9,11 @@ request in a fixed order and only then signs it with the proxy's credentials
    (`sigv4.verify`, and each chunk of an aws-chunked body as it streams), is
    refused: the proxy is no signing oracle for whoever can reach it;
 2. the action (`wire.actions`): calls whose answers carry credentials are
-   refused, and with `--allow` anything the allow-list does not name; refusals
-   are AWS's errors in the request's protocol (`wire.auth_refusal`);
+   refused, except STS's, whose temporary credentials are swapped for a
+   placeholder minted here (`wire.credential_swap`) and kept: what that
+   placeholder signs is re-signed with them; with `--allow` anything the
+   allow-list does not name is refused; refusals are AWS's errors in the
+   request's protocol (`wire.auth_refusal`);
 3. the route: service and region from `--service`/`--region`, else from the
    request's credential scope; the upstream from `--upstream`, else
    `AWS_ENDPOINT_URL_<SERVICE>`/`AWS_ENDPOINT_URL`, else the AWS host the
@@ -27,6 +30,8 @@ held (`relays_body`); the others are bounded by the server's body limit.
 from __future__ import annotations
 
 import argparse
+import secrets
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -50,6 +55,7 @@ from wire.endpoints import infer_scope, is_aws_host, s3_bucket_of, service_endpo
 from wire.errors import ModelError
 from wire.model import load_model
 from wire.auth_refusal import chunk_fault, envelope_for, fault_for, render
+from wire.credential_swap import SWAPPED_ACTIONS, swap
 from wire.errors import ServiceError
 from wire.transport.client import TransportOptions
 from wire.transport.intercept import CertificateAuthority, connect_host
@@ -59,6 +65,7 @@ from wire.transport.proxy import (HOP_BY_HOP, ProxyReply, SigningProxy, _ms, _up
 __all__ = ["Placeholder", "ResigningProxy", "parse_accept", "resigning_proxy"]
 
 _ROUTES_KEPT = 64  # upstream hosts with a route (their kept-alive connections) at once
+_SESSIONS_KEPT = 4096  # swapped STS sessions kept at once (the oldest go first)
 #: The code of an action the boundary does not allow, by protocol envelope (the rest: `AccessDenied`).
 _ACCESS_DENIED = {"json": "AccessDeniedException", "rest-json": "AccessDeniedException", "ec2": "UnauthorizedOperation"}
 
@@ -70,6 +77,17 @@ class Placeholder:
 
     access_key_id: str
     secret: str | None = field(default=None, repr=False)
+    #: The session token its requests must carry (a placeholder minted for swapped STS credentials).
+    token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Session:
+    """Temporary credentials an STS answer held (`real`), and the placeholder the client got in their place."""
+
+    placeholder: Placeholder
+    real: sigv4.Credentials = field(repr=False)
+    expires_at: datetime
 
 
 def parse_accept(text: str) -> Placeholder:
@@ -116,6 +134,8 @@ class ResigningProxy:
     client_timeout: float = 60.0
     streaming: bool = True
     _routes: dict[str, SigningProxy] = field(default_factory=dict, init=False, repr=False)
+    _sessions: dict[str, _Session] = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.upstream is not None:
@@ -142,7 +162,8 @@ class ResigningProxy:
         except VerificationError as err:  # no signature, or a malformed one
             return self._refuse(request, started, self.service, err)
         service = self.service or auth.service or infer_scope(request.header("host"))[0] or ""
-        placeholder = self.accept.get(auth.access_key_id)
+        session = self._session(auth.access_key_id)
+        placeholder = self.accept.get(auth.access_key_id) or (session.placeholder if session else None)
         if placeholder is None:
             return self._refuse(request, started, service, VerificationError(
                 "unknown_key", f"access key id {auth.access_key_id!r} is not a placeholder this proxy accepts",
@@ -161,7 +182,8 @@ class ResigningProxy:
         operation = operation_name(request.method, path, query, request.headers, form,
                                    _routes(service) if service else ())
         action = f"{service}:{operation or '?'}"
-        if is_credential_action(action):
+        swapping = action in SWAPPED_ACTIONS
+        if is_credential_action(action) and not swapping:
             return self._refuse(request, started, service,
                                 f"{action}: its answer carries credentials; the credential boundary does not pass it")
         if self.allow and not allowed(self.allow, action):
@@ -172,7 +194,7 @@ class ResigningProxy:
             # SigV4a's region set may be "*": the endpoint of a set is its first named region's.
             named = region if isinstance(region, str) else next((r for r in region if "*" not in r), "us-east-1")
             url = self._url(request, service, named, bucket)
-            credentials = resolved(self.credentials()).credentials
+            credentials = session.real if session else resolved(self.credentials()).credentials
             # Hop-by-hop headers stay on this hop; an answer that echoes the credentials comes uncompressed
             # to be masked (as `SigningProxy.sign` does).
             headers = forwarded_headers(request.headers, HOP_BY_HOP | {"accept-encoding"})
@@ -183,9 +205,10 @@ class ResigningProxy:
         except sigv4.SigningError as err:
             return self._plain(request, started, 400, f"the proxy cannot re-sign this request: {err}")
         try:
-            return self._route(signed).forward(request, signed, credentials, started)
+            reply = self._route(signed).forward(request, signed, credentials, started)
         except StreamDecodeError as err:  # a chunk failed: the upstream never got the body's end, so never acts
             return self._refuse(request, started, service, err, auth.access_key_id)
+        return self._swapped(request, started, reply) if swapping and reply.status == 200 else reply
 
     def _check(self, request: sigv4.Request, auth: sigv4.SignedAuth, placeholder: Placeholder, service: str,
                mode: str) -> ChunkedDecoder | None:
@@ -194,7 +217,7 @@ class ResigningProxy:
         if placeholder.secret is not None:
             token = request.header("x-amz-security-token") or next(
                 (v for k, v in parse_qsl(request.query) if k == "X-Amz-Security-Token"), None)
-            creds = sigv4.Credentials(placeholder.access_key_id, placeholder.secret, token)
+            creds = sigv4.Credentials(placeholder.access_key_id, placeholder.secret, placeholder.token or token)
             identity = sigv4.verify(request, lambda key: creds if key == creds.access_key_id else None,
                                     now=datetime.now(timezone.utc), s3=service == "s3" or None)
             return decoder_for(identity, request) if mode == "chunked" else None
@@ -205,6 +228,39 @@ class ResigningProxy:
                               scope=ChunkScope(auth.algorithm, auth.amz_date, auth.credential_scope),
                               verify=unchecked, trailer=request.header("x-amz-trailer"),
                               decoded_length=int(declared) if declared.isdigit() else None)
+
+    def _session(self, access_key_id: str) -> _Session | None:
+        """The swapped session whose placeholder key is `access_key_id`, while its credentials are valid."""
+        with self._lock:
+            session = self._sessions.get(access_key_id)
+            if session is not None and session.expires_at <= datetime.now(timezone.utc):
+                del self._sessions[access_key_id]
+                session = None
+        return session
+
+    def _swapped(self, request: sigv4.Request, started: float, reply: ProxyReply) -> ProxyReply:
+        """An STS answer with its temporary credentials replaced by a placeholder minted now and kept with
+        them (requests the placeholder signs are re-signed with them); refused when they cannot be found."""
+        minted = sigv4.Credentials("ASIA" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30),
+                                   secrets.token_urlsafe(96))
+        body = reply.body if isinstance(reply.body, bytes) else b"".join(reply.body)
+        swapped = swap(body, minted)
+        try:
+            expires_at = datetime.fromisoformat(swapped.expiration.replace("Z", "+00:00")) if swapped else None
+        except ValueError:
+            expires_at = None
+        if swapped is None or expires_at is None or expires_at.tzinfo is None:
+            return self._refuse(request, started, "sts", "the answer holds credentials the proxy cannot replace")
+        with self._lock:
+            while len(self._sessions) >= _SESSIONS_KEPT:
+                self._sessions.pop(next(iter(self._sessions)))
+            self._sessions[minted.access_key_id] = _Session(
+                Placeholder(minted.access_key_id, minted.secret_access_key, minted.session_token), swapped.real,
+                expires_at)
+        self.log(f"{request.method} {request.target}: temporary credentials swapped for placeholder "
+                 f"{minted.access_key_id} (until {swapped.expiration})")
+        return ProxyReply(reply.status, tuple(h for h in reply.headers if h[0].lower() != "content-length"),
+                          swapped.body)
 
     def _url(self, request: sigv4.Request, service: str, region: str, bucket: str | None) -> str:
         """Where the request goes (see the strategy, step 3), its target included."""
@@ -218,11 +274,13 @@ class ResigningProxy:
     def _route(self, signed: sigv4.Request) -> SigningProxy:
         """The forwarding half for `signed`'s host: one per upstream host, each with its kept-alive connections."""
         key = f"{signed.scheme}://{signed.authority}"
-        route = self._routes.get(key)
-        if route is None:
-            if len(self._routes) >= _ROUTES_KEPT:
-                self._routes.pop(next(iter(self._routes)))
-            route = self._routes[key] = SigningProxy(key, "", "", self.credentials, self.env, self.log, self.options)
+        with self._lock:
+            route = self._routes.get(key)
+            if route is None:
+                if len(self._routes) >= _ROUTES_KEPT:
+                    self._routes.pop(next(iter(self._routes)))
+                route = self._routes[key] = SigningProxy(key, "", "", self.credentials, self.env, self.log,
+                                                         self.options)
         return route
 
     def _connect(self, request: sigv4.Request, started: float) -> ProxyReply | _TunnelReply:
