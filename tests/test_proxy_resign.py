@@ -420,3 +420,24 @@ def test_the_local_ca_is_created_once_and_kept(tmp_path: Path) -> None:
         with context.wrap_socket(left, server_hostname="s3.amazonaws.com") as tls:
             assert tls.getpeercert()["subject"] == ((("commonName", "s3.amazonaws.com"),),)
         accepted.join()
+
+
+def test_the_aws_cli_through_https_proxy_sends_its_trailer_form_and_it_arrives_resigned(tmp_path: Path) -> None:
+    """Over TLS the CLI uploads `STREAMING-UNSIGNED-PAYLOAD-TRAILER` (a CRC trailer after the data); it arrives
+    at the upstream in that form, signed with the real key, its trailer checksum checked by the verifier."""
+    real = sigv4.Credentials("AKIDREALREALREAL", "real-secret-real-secret")
+    authority = CertificateAuthority(tmp_path / "ca", lambda: datetime.now(timezone.utc))
+    data = os.urandom(3 << 20)
+    (tmp_path / "up.bin").write_bytes(data)
+    with verifying_server({real.access_key_id: real}, s3=True, empty_ok=True) as upstream, \
+            resigning(upstream.url, real, authority=authority) as (url, log):
+        done = awscli("s3", "cp", str(tmp_path / "up.bin"), "s3://boundary/up.bin",
+                      env={"HOME": str(tmp_path), "HTTPS_PROXY": url, "AWS_CA_BUNDLE": str(authority.certificate_path)})
+        assert done.returncode == 0, (done.stderr, log)
+        put = upstream.received[-1]
+        headers = {name.lower(): value for name, value in put.headers}
+        assert (put.method, put.target) == ("PUT", "/boundary/up.bin")
+        assert headers["x-amz-content-sha256"] == "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+        assert f"Credential={real.access_key_id}/" in headers["authorization"]
+        assert upstream.verdicts[-1]["payload_hash"] == "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+        assert data[:1000] in put.body and put.body.count(b"\r\n") > 3  # aws-chunked, the data in it
