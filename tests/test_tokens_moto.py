@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -21,10 +20,9 @@ import pytest
 
 from sigv4 import Credentials, Request, tokens
 
-moto_server = pytest.importorskip("moto.server", reason="moto is in the test extra")
+pytest.importorskip("moto.server", reason="moto is in the test extra")
 boto3 = pytest.importorskip("boto3", reason="boto3 is in the test extra")
-from moto import settings  # noqa: E402
-from moto.core.authorization import ActionAuthenticatorMixin  # noqa: E402
+from moto_checking import moto_checking_signatures  # noqa: E402
 
 ADMIN = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
@@ -34,17 +32,9 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "
 @pytest.fixture(scope="module")
 def moto_sts() -> Iterator[tuple[int, dict[str, Credentials]]]:
     """moto on loopback checking every signature after the five setup actions; alice's key and a role session."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    saved = settings.INITIAL_NO_AUTH_ACTION_COUNT
-    ActionAuthenticatorMixin.request_count = 0
-    settings.INITIAL_NO_AUTH_ACTION_COUNT = 5
-    try:
-        setup = dict(endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                     aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="unchecked")
+    with moto_checking_signatures(5) as url:
+        setup = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE",
+                     aws_secret_access_key="unchecked")
         iam = boto3.client("iam", **setup)
         iam.create_user(UserName="tokens-alice")
         iam.put_user_policy(UserName="tokens-alice", PolicyName="all", PolicyDocument=ADMIN)
@@ -55,11 +45,9 @@ def moto_sts() -> Iterator[tuple[int, dict[str, Credentials]]]:
         sts = boto3.client("sts", **{**setup, "aws_access_key_id": alice.access_key_id,
                                      "aws_secret_access_key": alice.secret_access_key})
         temporary = sts.assume_role(RoleArn=role, RoleSessionName="s1")["Credentials"]
-        yield port, {"long-term": alice, "session": Credentials(temporary["AccessKeyId"], temporary["SecretAccessKey"],
-                                                                temporary["SessionToken"])}
-    finally:
-        settings.INITIAL_NO_AUTH_ACTION_COUNT = saved
-        server.stop()
+        yield int(urlsplit(url).port or 0), {
+            "long-term": alice, "session": Credentials(temporary["AccessKeyId"], temporary["SecretAccessKey"],
+                                                       temporary["SessionToken"])}
 
 
 def _forward(port: int, request: Request) -> tuple[int, str]:
