@@ -31,7 +31,7 @@ from sigv4.explain import explain, result_record, verification_report
 from sigv4.integrations.credentials import resolve_credentials
 from sigv4.integrations.whoami import describe
 from sigv4.raw import parse_request
-from sigv4.redact import redact
+from sigv4.redact import masked_token_note, redact, redact_artifact
 from wire.endpoints import with_endpoint
 from wire.export import (body_bytes, body_text, curl_command, har_entry, http_message, json_default, render_response,
                          send_record, service_error_line, transcript)
@@ -57,9 +57,9 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
 
 
-def write(data: bytes, creds: sigv4.Credentials | None, *, show_token: bool = False, newline: bool = False) -> None:
-    """Write `data` to stdout exactly (token masked unless `show_token`); `newline` ends it with one for a terminal."""
-    data = redact(data.decode("latin-1"), creds, show_token=show_token).encode("latin-1")
+def write(data: bytes, creds: sigv4.Credentials | None, *, newline: bool = False) -> None:
+    """Write the artifact `data` to stdout exactly (token kept, secret key masked); `newline` ends it with one."""
+    data = redact_artifact(data.decode("latin-1"), creds).encode("latin-1")
     sys.stdout.flush()
     sys.stdout.buffer.write(data + (b"\n" if newline and not data.endswith(b"\n") else b""))
     sys.stdout.buffer.flush()
@@ -68,8 +68,7 @@ def write(data: bytes, creds: sigv4.Credentials | None, *, show_token: bool = Fa
 def cmd_presign_post(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     """`sign --presign-post`: the URL and form fields of a browser upload (no request file is read)."""
     post, resolved = presign_post_with_flags(args, env)
-    mask = None if args.show_secrets else resolved.credentials.session_token
-    out(redact(post.render(as_json=args.json, mask=mask), resolved.credentials, show_token=args.show_secrets))
+    out(redact_artifact(post.render(as_json=args.json), resolved.credentials))
     return 0
 
 
@@ -84,16 +83,16 @@ def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     message = http_message(result.request, raw)
     if args.json:
         record = {**result_record(result), "signed_request": body_text(message)}
-        out(redact(json.dumps(record, indent=2, ensure_ascii=False), creds, show_token=show))
+        out(redact_artifact(json.dumps(record, indent=2, ensure_ascii=False), creds))
     elif args.explain:
-        out(explain(result, creds, signer.region, signer.service))
+        out(explain(result, creds, signer.region, signer.service, show_token=show))
         out("\n6. Signed request:\n" + redact(body_text(message), creds, show_token=show))
     elif args.presign:
-        out(redact(result.url, creds, show_token=show))
+        out(redact_artifact(result.url, creds))
         if extra := [name for name in result.signed_headers if name != "host"]:
             _warn(f"sigv4: note: the URL is valid only with the signed headers {', '.join(extra)} sent as signed")
     else:
-        write(message, creds, show_token=show, newline=args.newline)
+        write(message, creds, newline=args.newline)
     return 0
 
 
@@ -118,7 +117,7 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
         if args.curl or args.har:
             body = b"" if args.body_file else body_bytes(request)
             text = curl_command(request, body) if args.curl else json.dumps(har_entry(request, body), indent=2)
-            out(redact(text, creds, show_token=show))
+            out(redact_artifact(text, creds))
             return 0
         sink = files.enter_context(open_file(args.output, "wb")) if args.output else None
         request, exchange = send_signed(request, _transport_options(args), env, _warn, sink=sink,
@@ -180,7 +179,8 @@ def _print_diagnosis(capture: Any, answer: Any, secret: sigv4.Credentials | None
 def cmd_diff(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     capture, answer = read_capture(args.sent, scheme=args.scheme, pick=args.pick), read_answer(args.response)
     secret = resolve_credentials(args.profile, env).credentials if args.secret else None
-    _print_diagnosis(capture, answer, secret, capture.notes, args.json, out)
+    _print_diagnosis(capture, answer, secret, [*capture.notes, *filter(None, [masked_token_note(capture.request)])],
+                     args.json, out)
     return 0
 
 
@@ -203,6 +203,7 @@ def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[
     except sigv4.SigningError:
         secret, notes = None, ["no credentials found, so the signature is not checked (scope, time and headers are); "
                                "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or --profile to check it"]
+    notes += filter(None, [masked_token_note(capture.request)])
     _print_diagnosis(capture, capture.answer, secret, [*capture.notes, *notes], args.json, out)
     return 0
 
@@ -216,6 +217,8 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
         identity = verify_message(raw.request, body_bytes(raw.request), lookup, now=now, s3=args.s3)
     except sigv4.VerificationError as err:
         out(redact(verification_report(err), creds))
+        if err.reason == "token" and (note := masked_token_note(raw.request)):
+            out(f"hint: {note}")
         if err.reason == "signature_mismatch" and args.s3 is False and err.auth and err.auth.service in S3_SERVICES:
             out(f"hint: the scope names {err.auth.service}, which signs by S3's rules: try without --no-s3")
         return 1
@@ -458,7 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--explain", action="store_true", help="walk through every signing step")
     sign.add_argument("--json", action="store_true", help="print one JSON object with every intermediate")
     sign.add_argument("--show-secrets", action="store_true",
-                      help="print the session token in the signed request (masked by default); never the secret key")
+                      help="with --explain: show the session token too (the request, URL, form and --json always "
+                      "carry it); never the secret key")
     sign.add_argument("--newline", action="store_true", help=NEWLINE_HELP)
     _scheme_flag(sign)
     post = sign.add_argument_group("S3 presigned POST: print the upload URL and form fields; reads no request")
@@ -484,7 +488,8 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--curl", action="store_true", help="print an equivalent curl command instead of sending")
     send.add_argument("--har", action="store_true", help="print the request as a HAR entry instead of sending")
     send.add_argument("--json", action="store_true", help="print a JSON record of request, response and timing")
-    send.add_argument("--show-secrets", action="store_true", help="do not mask the session token")
+    send.add_argument("--show-secrets", action="store_true", help="show the session token in -v, --json and the "
+                      "response (--curl and --har always carry it); never the secret key")
 
     call = commands.add_parser("call", help="call an API operation from its model")
     call.add_argument("service", help="service name: 'account' (shipped) or any model in an installed botocore")

@@ -154,7 +154,8 @@ class SigningProxy:
         self._logged(request, response.status, started)
         complaint = read_error(response.status, response.headers, body)
         if complaint.kind in SIGNATURE_KINDS:
-            self.log(render_text(diagnose(signed, complaint)))
+            # The proxy signed with these credentials: the diagnosis checks the signature rather than guessing.
+            self.log(render_text(diagnose(signed, complaint, secret=credentials)))
         # Masking by place may change the body's length: the server sends the new one.
         return ProxyReply(response.status, tuple(h for h in headers if h[0].lower() != "content-length"),
                           mask.body(body))
