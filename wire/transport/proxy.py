@@ -17,7 +17,8 @@ with a Content-Length streams through unhashed; every other service signs the
 body's SHA-256, which needs the whole body first (it is bounded by the
 server's body limit; a streamed S3 body is not, see `relays_body`). One line per request goes to `log` (method, path,
 status, milliseconds until the answer was relayed); when the upstream refuses
-the signature, `wire.debugger.diagnose`'s analysis of the request we sent follows it.
+the signature, `wire.debugger.diagnose`'s analysis of the request we sent (checked with
+the proxy's credentials) follows it.
 """
 
 from __future__ import annotations
