@@ -169,3 +169,20 @@ def test_a_masked_token_is_noticed(tmp_path: Path, server: Server, chain_env: di
     assert "the session token is ****, a masked copy" in explained
     code, out, err = run_cli(["send", str(masked), "--scheme", "http"], chain_env)
     assert "sigv4: warning: the session token is ****, a masked copy" in err
+
+
+def test_the_readme_urllib3_example_runs_as_written(server: Server, monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    example = next(block for block in readme.split("```python\n")[1:] if "urllib3.request(" in block)
+    example = example.split("```")[0]
+    assert example.count("https://dynamodb.us-east-1.amazonaws.com/") == 1
+    for name, value in (("AWS_ACCESS_KEY_ID", KEY_ID), ("AWS_SECRET_ACCESS_KEY", SECRET),
+                        ("AWS_SESSION_TOKEN", TOKEN), ("HOME", str(tmp_path))):
+        monkeypatch.setenv(name, value)
+    scope: dict[str, object] = {}
+    # Run as written; only the endpoint is the verifying server's (which checks every signed header).
+    exec(example.replace("https://dynamodb.us-east-1.amazonaws.com/", server.url + "/"), scope)
+    response = scope["response"]
+    assert response.status == 200, response.data  # type: ignore[attr-defined]
+    assert ("Content-Type", "application/x-amz-json-1.0") in server.received[-1].headers
