@@ -283,10 +283,10 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
         directory = load_accounts(args.accounts)
     except ConfigError as err:
         raise UsageError(f"--accounts {err}") from None
-    app = build_app(directory, state, trail_path(args.log, env), args.region_delay, log)
+    app = build_app(directory, state, trail_path(args.log, env, state), args.region_delay, log)
     server = start_server(app, args.host, args.port, limits)
     log(f"serving AWS Account Management (2021-02-01) on {server.url}")
-    log(f"state {state}; trail {app.trail.path}" + (f" ({app.recovered} record(s) committed before a crash "
+    log(f"state {state}; trail {app.trail.path or 'not kept (--log FILE keeps one)'}" + (f" ({app.recovered} record(s) committed before a crash "
                                                       "appended)" if app.recovered else ""))
     if args.accounts is None:
         log(DEFAULT_IDENTITY_NOTICE)
