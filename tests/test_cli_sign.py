@@ -114,6 +114,16 @@ def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, req_file, args, env,
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("body", [b"hello\n", b"hell"])
+def test_a_content_length_other_than_the_body_is_refused_in_one_line(capsys, tmp_path, body) -> None:
+    path = tmp_path / "put.req"
+    path.write_bytes(b"PUT /k HTTP/1.1\r\nHost: example.amazonaws.com\r\nContent-Length: 5\r\n\r\n" + body)
+    for command in (["sign"], ["send", "--sign", "--endpoint", "http://127.0.0.1:9"]):
+        code, out, err = run(capsys, [*command, str(path), "--service", "svc"])
+        assert code == 2 and out == "" and err.count("\n") == 1
+        assert f"Content-Length: 5 but the body is {len(body)} bytes" in err
+
+
 def test_no_output_contains_the_secret(capsys, req_file) -> None:
     env = {**ENV, "AWS_SESSION_TOKEN": TOKEN}
     for extra in ([], ["--json"], ["--explain"], ["--presign"], ["--presign", "--json"], ["--presign", "--explain"]):

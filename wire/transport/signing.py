@@ -23,6 +23,7 @@ from sigv4.canonical import S3_SERVICES
 from sigv4.explain import explain
 from sigv4.integrations.credentials import ResolvedCredentials, resolve_credentials
 from sigv4.post import PresignedPost, parse_condition_text
+from sigv4.raw import check_content_length
 from sigv4.redact import redact
 from sigv4.tokens import region_in_host
 from wire.endpoints import infer_scope
@@ -131,7 +132,9 @@ class FlagSigner:
 
 def flag_signer(request: sigv4.Request, flags: Any, env: Mapping[str, str]) -> FlagSigner:
     """The signer for `request`'s scope: credentials from the chain (--profile), region and service from the
-    flags, profile and host name. Raises `FlagError`, `sigv4.SigningError` (no credentials)."""
+    flags, profile and host name. Raises `FlagError`, `sigv4.SigningError` (no credentials; a Content-Length
+    that is not the body's length, `check_content_length`)."""
+    check_content_length(request)
     resolved = resolve_credentials(flags.profile, env)
     region, service = signing_scope(flags, request, resolved)
     return FlagSigner(flags, resolved, region, service)
