@@ -41,8 +41,8 @@ from wire.service.identities import ConfigError
 from wire.service.trail_log import TrailError, read_trail
 from wire.transport import cloudfront_cli, rolesanywhere_cli, signing
 from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions
+from wire.transport.files import Download, InputError, open_file, read_answer, read_capture, read_input
 from wire.transport.guard import add_guard_flags, run_guard
-from wire.transport.files import InputError, open_file, read_answer, read_capture, read_input, take_file
 from wire.transport.resend import STALE_AUTH_HEADERS, send_signed, with_body_file
 from wire.transport.server import ListenError, ServeLimits, serve_until_signal, start_server
 from wire.transport.signing import FlagError, flag_signer, parse_date, presign_post_with_flags, presign_wss_with_flags
@@ -147,20 +147,22 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
                 _warn("sigv4: a directory bucket: the CreateSession request; the operation is signed with its session")
             write(http_message(call.preview()), call.credentials, newline=args.newline)
             return 0
-        first = call.signed()
-        sink = files.enter_context(open_file(args.output, "wb")) if args.output else None
-        _, exchange = send_signed(first, _transport_options(args), env, _warn, resign=call.signed, sink=sink)
-    # An error document, not the payload: out of the file.
-    body = take_file(args.output) if sink is not None and exchange.status >= 300 else exchange.body
-    try:
-        output = wire.parse_response(call.model, call.operation, exchange.status, exchange.headers, body)
-    except wire.ServiceError as err:
-        _warn(redact(service_error_line(err, exchange.reason, body), call.credentials))
-        if found := s3.redirect_region(exchange.status, exchange.headers, body):
-            _warn(f"sigv4: the bucket is in {found}: call again with --region {found}")
-        return 1
-    except wire.DecodeError as err:
-        raise NetworkError(f"the response does not fit the model: {err}") from None
+        first, sink = call.signed(), files.enter_context(Download(args.output)) if args.output else None
+        _, exchange = send_signed(first, _transport_options(args), env, _warn, resign=call.signed,
+                                  sink=sink and sink.file)
+        # An error document, not the payload: out of the file.
+        body = sink.take() if sink is not None and exchange.status >= 300 else exchange.body
+        try:
+            output = wire.parse_response(call.model, call.operation, exchange.status, exchange.headers, body)
+        except wire.ServiceError as err:
+            _warn(redact(service_error_line(err, exchange.reason, body), call.credentials))
+            if found := s3.redirect_region(exchange.status, exchange.headers, body):
+                _warn(f"sigv4: the bucket is in {found}: call again with --region {found}")
+            return 1
+        except wire.DecodeError as err:
+            raise NetworkError(f"the response does not fit the model: {err}") from None
+        if sink is not None and sink.deliver():  # `-o -`: stdout holds the payload alone
+            return 0
     if sink is not None:  # the payload went to the file
         output = {name: value for name, value in output.items() if not isinstance(value, bytes)}
     out(json.dumps(output, indent=2, default=json_default, ensure_ascii=False))
@@ -505,7 +507,8 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--method", choices=["GET", "POST"], help="Query protocols: send as GET or POST")
     call.add_argument("--sigv2", action="store_true", help="sign with SigV2 (Query protocols)")
     call.add_argument("--dry-run", action="store_true", help="print the signed request instead of sending it")
-    call.add_argument("-o", "--output", help="write a streamed response payload (S3 GetObject's Body) to this file")
+    call.add_argument("-o", "--output", help="write a streamed response payload (S3 GetObject's Body) to this file "
+                      "(- for stdout)")
     call.add_argument("--newline", action="store_true", help=NEWLINE_HELP)
     _transport_flags(call)
 
