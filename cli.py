@@ -65,16 +65,11 @@ def write(data: bytes, creds: sigv4.Credentials | None, *, newline: bool = False
     sys.stdout.buffer.flush()
 
 
-def cmd_presign_post(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    """`sign --presign-post`: the URL and form fields of a browser upload (no request file is read)."""
-    post, resolved = presign_post_with_flags(args, env)
-    out(redact_artifact(post.render(as_json=args.json), resolved.credentials))
-    return 0
-
-
 def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    if args.presign_post:
-        return cmd_presign_post(args, env, out)
+    if args.presign_post:  # a browser upload's URL and form fields: no request file is read
+        post, resolved = presign_post_with_flags(args, env)
+        out(redact_artifact(post.render(as_json=args.json), resolved.credentials))
+        return 0
     if args.wss:
         return out(presign_wss_with_flags(args, env)) or 0
     raw = parse_request(read_input(args.file), scheme=args.scheme)
@@ -101,7 +96,9 @@ def _transport_options(args: argparse.Namespace) -> TransportOptions:
 
 
 def _warn(text: str) -> None:
-    print(text, file=sys.stderr)
+    """Print `text` (if any) on stderr."""
+    if text:
+        print(text, file=sys.stderr)
 
 
 def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
@@ -174,6 +171,7 @@ def _print_diagnosis(capture: Any, answer: Any, secret: sigv4.Credentials | None
     """What `wire.debugger.diagnose` makes of `capture`'s signed request and the `answer` to it, as text or JSON."""
     from wire.debugger.diagnose import diagnose_answer
     from wire.debugger.diagnosis_text import render_text
+    notes = [*notes, *filter(None, [masked_token_note(capture.request)])]  # `****`: a copy from a log
     diagnosis = diagnose_answer(capture.request, answer, secret=secret, body_known=capture.body_known, notes=notes)
     out(json.dumps(diagnosis.to_json(), indent=2, ensure_ascii=False) if as_json else render_text(diagnosis))
 
@@ -181,8 +179,7 @@ def _print_diagnosis(capture: Any, answer: Any, secret: sigv4.Credentials | None
 def cmd_diff(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     capture, answer = read_capture(args.sent, scheme=args.scheme, pick=args.pick), read_answer(args.response)
     secret = resolve_credentials(args.profile, env).credentials if args.secret else None
-    _print_diagnosis(capture, answer, secret, [*capture.notes, *filter(None, [masked_token_note(capture.request)])],
-                     args.json, out)
+    _print_diagnosis(capture, answer, secret, capture.notes, args.json, out)
     return 0
 
 
@@ -205,7 +202,6 @@ def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[
     except sigv4.SigningError:
         secret, notes = None, ["no credentials found, so the signature is not checked (scope, time and headers are); "
                                "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or --profile to check it"]
-    notes += filter(None, [masked_token_note(capture.request)])
     _print_diagnosis(capture, capture.answer, secret, [*capture.notes, *notes], args.json, out)
     return 0
 
@@ -243,7 +239,11 @@ def cmd_token(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
     resolved, kind = resolve_credentials(args.profile, env), args.kind.replace("-", "_")  # ses-smtp -> ses_smtp
     fields = {name: getattr(args, name) for name in tokens.FIELDS[kind]}
     region = args.region or tokens.region_in_host(str(fields.get("host") or "")) or resolved.region or "us-east-1"
-    out(tokens.issue(kind, resolved.credentials, region, parse_date(args.date), **fields))
+    token = tokens.issue(kind, resolved.credentials, region, when := parse_date(args.date), **fields)
+    if getattr(args, "exec_credential", False):  # what kubectl's exec plugin reads, as `aws eks get-token` prints it
+        token, warning = tokens.exec_credential(token, when, env.get("KUBERNETES_EXEC_INFO"))
+        _warn(warning or "")
+    out(token)
     return 0
 
 
@@ -355,9 +355,12 @@ def add_embedding_commands(commands: Any) -> None:
         parser = kinds.add_parser(kind.replace("_", "-"), help=tokens.RECIPES[kind].purpose)
         for arg in tokens.RECIPES[kind].args:
             parser.add_argument("--" + arg.name.replace("_", "-"), **arg.cli_options())  # type: ignore[arg-type]
-        parser.add_argument("--region", help="default: the host's region, AWS_REGION, the profile's, us-east-1")
+        parser.add_argument("--region", help="default: " + ("the host's region, " if "host" in tokens.FIELDS[kind]
+                                                             else "") + "AWS_REGION, the profile's, us-east-1")
         parser.add_argument("--profile")
         parser.add_argument("--date", help="signing time YYYYMMDDTHHMMSSZ (default: now, UTC)")
+    kinds.choices["eks"].add_argument("--exec-credential", action="store_true", help="print the ExecCredential "
+                                      "JSON kubectl's exec plugin reads, as `aws eks get-token` does")
     proxy = commands.add_parser("proxy", help="a local reverse proxy that signs every request for an AWS endpoint")
     proxy.add_argument("--upstream", required=True, help="https://host[:port][/path] of the AWS endpoint")
     proxy.add_argument("--service", help="signing service name (s3 gets S3's rules); required unless --verify")
@@ -375,7 +378,8 @@ def add_server_commands(commands: Any) -> None:
     serve.add_argument("--state", help="SQLite file (default $XDG_STATE_HOME/sigv4-toolkit/account.db); :memory: allowed")
     serve.add_argument("--accounts", help="identities JSON ({\"accounts\": [...]}); default: the example identity")
     serve.add_argument("--log", help="CloudTrail JSON-lines file (default next to the state)")
-    serve.add_argument("--region-delay", type=float, default=60.0, help="seconds an EnableRegion/DisableRegion takes")
+    serve.add_argument("--region-delay", type=float, default=60.0,
+                       help="seconds an EnableRegion/DisableRegion takes (default 60)")
     trail = commands.add_parser("trail", help="print the local endpoint's CloudTrail records (JSON lines)")
     trail.add_argument("--log", help="the trail file (default: the one `serve` writes by default)")
     trail.add_argument("--follow", "-f", action="store_true", help="keep printing records as they are appended")
@@ -432,7 +436,7 @@ def _scheme_flag(parser: argparse.ArgumentParser) -> None:
 
 def _capture_flags(parser: argparse.ArgumentParser, *, json_output: bool) -> None:
     """Flags of the commands that read an already signed request (diff and explain: a capture, with --json)."""
-    parser.add_argument("--profile")
+    parser.add_argument("--profile", help="profile whose credentials check the signature (default: the chain's)")
     _scheme_flag(parser)
     if json_output:
         parser.add_argument("--pick", type=int, help="a capture of several requests: read request N (default: "
