@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 import sys
 from pathlib import Path
@@ -124,6 +125,15 @@ def test_a_content_length_other_than_the_body_is_refused_in_one_line(capsys, tmp
         assert f"Content-Length: 5 but the body is {len(body)} bytes" in err
 
 
+def test_a_key_id_without_its_secret_names_the_missing_variable(capsys, req_file) -> None:
+    # botocore: "Partial credentials found in env, missing: AWS_SECRET_ACCESS_KEY"
+    env = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"}
+    for command in (["sign", req_file, "--service", "s"], ["whoami"]):
+        code, out, err = run(capsys, command, env=env)
+        assert (code, out) == (2, "") and err == ("sigv4: error: partial credentials found in the environment, "
+                                                  "missing: AWS_SECRET_ACCESS_KEY\n")
+
+
 def test_no_output_contains_the_secret(capsys, req_file) -> None:
     env = {**ENV, "AWS_SESSION_TOKEN": TOKEN}
     for extra in ([], ["--json"], ["--explain"], ["--presign"], ["--presign", "--json"], ["--presign", "--explain"]):
@@ -181,3 +191,18 @@ def test_sign_presign_scheme_http_prints_an_http_url(capsys, tmp_path) -> None:
     assert code == 0 and https == "https" + out[4:]  # the scheme is not signed: the same signature
     code, _, err = run(capsys, [*args, "--scheme", "ftp"])
     assert code == 2 and err.count("\n") == 1 and "--scheme" in err
+
+
+def test_help_texts_read_right(capsys) -> None:
+    def help_of(*args: str) -> str:
+        with pytest.raises(SystemExit):
+            run(capsys, [*args, "--help"])
+        return " ".join(capsys.readouterr().out.split())  # argparse wraps lines: compare words
+
+    token_help = help_of("token")
+    assert " a eks" not in token_help and " a elasticache" not in token_help and " a msk" not in token_help
+    for kind in ("eks", "msk", "elasticache"):  # no host to take a region from
+        assert "default: AWS_REGION, the profile's, us-east-1" in help_of("token", kind), kind
+    assert "default: the host's region, AWS_REGION" in help_of("token", "rds")
+    assert re.search(r"--profile PROFILE \S", help_of("verify"))  # described, not bare
+    assert "takes (default 60)" in help_of("serve")
