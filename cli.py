@@ -5,8 +5,9 @@ rest is in the edge modules (`wire/transport/`: files, signing from the
 flags, the HTTP client and server, the clock-skew retry, `call`'s request;
 `wire/service/app.py`, `sqlite_store.py` and `trail_log.py` for the local
 endpoint), which hand plain values to the pure `sigv4` and `wire` packages. Every failure the user can cause ends
-as one line on stderr and exit status 2 (3 for network failures); secrets and
-tokens are masked in every output. A signed request is written byte for byte.
+as one line on stderr and exit status 2 (3 for network failures). The session token is whole in
+what the user asks to produce, masked in what only explains or logs; the secret key is never
+printed. A signed request is written byte for byte.
 """
 
 from __future__ import annotations
@@ -96,8 +97,7 @@ def _transport_options(args: argparse.Namespace) -> TransportOptions:
 
 
 def _warn(text: str) -> None:
-    """Print `text` (if any) on stderr."""
-    if text:
+    if text:  # an empty warning is none
         print(text, file=sys.stderr)
 
 
@@ -214,9 +214,7 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
     try:
         identity = verify_message(raw.request, body_bytes(raw.request), lookup, now=now, s3=args.s3)
     except sigv4.VerificationError as err:
-        out(redact(verification_report(err), creds))
-        if err.reason == "token" and (note := masked_token_note(raw.request)):
-            out(f"hint: {note}")
+        out(redact(verification_report(err, raw.request), creds))
         if err.reason == "signature_mismatch" and args.s3 is False and err.auth and err.auth.service in S3_SERVICES:
             out(f"hint: the scope names {err.auth.service}, which signs by S3's rules: try without --no-s3")
         return 1
@@ -288,8 +286,8 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
     app = build_app(directory, state, trail_path(args.log, env, state), args.region_delay, log)
     server = start_server(app, args.host, args.port, limits)
     log(f"serving AWS Account Management (2021-02-01) on {server.url}")
-    log(f"state {state}; trail {app.trail.path or 'not kept (--log FILE keeps one)'}" + (f" ({app.recovered} record(s) committed before a crash "
-                                                      "appended)" if app.recovered else ""))
+    log(f"state {state}; trail {app.trail.path or 'not kept (--log FILE keeps one)'}"
+        + (f" ({app.recovered} record(s) committed before a crash appended)" if app.recovered else ""))
     if args.accounts is None:
         log(DEFAULT_IDENTITY_NOTICE)
     try:
@@ -378,8 +376,7 @@ def add_server_commands(commands: Any) -> None:
     serve.add_argument("--state", help="SQLite file (default $XDG_STATE_HOME/sigv4-toolkit/account.db); :memory: allowed")
     serve.add_argument("--accounts", help="identities JSON ({\"accounts\": [...]}); default: the example identity")
     serve.add_argument("--log", help="CloudTrail JSON-lines file (default next to the state)")
-    serve.add_argument("--region-delay", type=float, default=60.0,
-                       help="seconds an EnableRegion/DisableRegion takes (default 60)")
+    serve.add_argument("--region-delay", type=float, default=60.0, help="seconds a region takes to change (default 60)")
     trail = commands.add_parser("trail", help="print the local endpoint's CloudTrail records (JSON lines)")
     trail.add_argument("--log", help="the trail file (default: the one `serve` writes by default)")
     trail.add_argument("--follow", "-f", action="store_true", help="keep printing records as they are appended")
@@ -466,9 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--wss", choices=websocket.PRESET_NAMES, help="presign this service's WebSocket handshake")
     sign.add_argument("--explain", action="store_true", help="walk through every signing step")
     sign.add_argument("--json", action="store_true", help="print one JSON object with every intermediate")
-    sign.add_argument("--show-secrets", action="store_true",
-                      help="with --explain: show the session token too (the request, URL, form and --json always "
-                      "carry it); never the secret key")
+    sign.add_argument("--show-secrets", action="store_true", help="show the session token in --explain too")
     sign.add_argument("--newline", action="store_true", help=NEWLINE_HELP)
     _scheme_flag(sign)
     post = sign.add_argument_group("S3 presigned POST: print the upload URL and form fields; reads no request")
@@ -494,8 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--curl", action="store_true", help="print an equivalent curl command instead of sending")
     send.add_argument("--har", action="store_true", help="print the request as a HAR entry instead of sending")
     send.add_argument("--json", action="store_true", help="print a JSON record of request, response and timing")
-    send.add_argument("--show-secrets", action="store_true", help="show the session token in -v, --json and the "
-                      "response (--curl and --har always carry it); never the secret key")
+    send.add_argument("--show-secrets", action="store_true", help="show the session token in -v, --json, responses")
 
     call = commands.add_parser("call", help="call an API operation from its model")
     call.add_argument("service", help="service name: 'account' (shipped) or any model in an installed botocore")
@@ -511,8 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--method", choices=["GET", "POST"], help="Query protocols: send as GET or POST")
     call.add_argument("--sigv2", action="store_true", help="sign with SigV2 (Query protocols)")
     call.add_argument("--dry-run", action="store_true", help="print the signed request instead of sending it")
-    call.add_argument("-o", "--output", help="write a streamed response payload (S3 GetObject's Body) to this file "
-                      "(- for stdout)")
+    call.add_argument("-o", "--output", help="write a streamed payload (S3 GetObject's Body) to this file, - stdout")
     call.add_argument("--newline", action="store_true", help=NEWLINE_HELP)
     _transport_flags(call)
 
@@ -584,10 +577,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         sys.stdout.flush()  # inside the try: a reader that left (`| head`) shows up here
         return code
     except (UsageError, InputError, FlagError, ListenError, RequestError, TrailError, sigv4.SigningError) as err:
-        _warn(f"sigv4: error: {err}")
+        _warn(redact(f"sigv4: error: {err}"))  # an error only explains: a token it quotes is masked
         return EXIT_USAGE
     except NetworkError as err:
-        _warn(f"sigv4: network error: {err}" + (NOT_TLS_HINT if isinstance(err, NotTLSError) else ""))
+        _warn(redact(f"sigv4: network error: {err}") + (NOT_TLS_HINT if isinstance(err, NotTLSError) else ""))
         return EXIT_NETWORK
     except BrokenPipeError:
         _quiet_stdout()

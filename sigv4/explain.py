@@ -9,7 +9,7 @@ from __future__ import annotations
 from . import v4a
 from .errors import VerificationError
 from .keys import derive_steps
-from .redact import mask, redact
+from .redact import TokenPlaces, mask, masked_token_note, redact
 from .signer import SigningResult
 from .types import Credentials
 from .v2 import SigV2Result
@@ -97,9 +97,12 @@ def result_record(result: SigningResult | SigV2Result) -> dict[str, object]:
     return record
 
 
-def verification_report(err: VerificationError) -> str:
-    """Why verification failed, with the canonical request and string-to-sign the verifier expected."""
+def verification_report(err: VerificationError, request: TokenPlaces | None = None) -> str:
+    """Why verification failed, with the canonical request and string-to-sign the verifier expected; for a token
+    refused because `request` carries `****` for it, a hint that it is a masked copy."""
     lines = [f"FAILED ({err.reason}): {err}"]
+    if err.reason == "token" and request is not None and (note := masked_token_note(request)):
+        lines.append(f"hint: {note}")
     if err.canonical_request is not None:
         lines += ["", "Expected canonical request:", visible(err.canonical_request)]
     if err.string_to_sign is not None:

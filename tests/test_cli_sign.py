@@ -205,4 +205,4 @@ def test_help_texts_read_right(capsys) -> None:
         assert "default: AWS_REGION, the profile's, us-east-1" in help_of("token", kind), kind
     assert "default: the host's region, AWS_REGION" in help_of("token", "rds")
     assert re.search(r"--profile PROFILE \S", help_of("verify"))  # described, not bare
-    assert "takes (default 60)" in help_of("serve")
+    assert "seconds a region takes to change (default 60)" in help_of("serve")
