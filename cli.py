@@ -5,9 +5,8 @@ rest is in the edge modules (`wire/transport/`: files, signing from the
 flags, the HTTP client and server, the clock-skew retry, `call`'s request;
 `wire/service/app.py`, `sqlite_store.py` and `trail_log.py` for the local
 endpoint), which hand plain values to the pure `sigv4` and `wire` packages. Every failure the user can cause ends
-as one line on stderr and exit status 2 (3 for network failures). The session token is whole in
-what the user asks to produce, masked in what only explains or logs; the secret key is never
-printed. A signed request is written byte for byte.
+as one line on stderr and exit status 2 (3 for network failures). Artifacts carry the session token,
+explanations and logs mask it, the secret key is never printed. A signed request is written byte for byte.
 """
 
 from __future__ import annotations
@@ -145,8 +144,7 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
             write(http_message(call.preview()), call.credentials, newline=args.newline)
             return 0
         first, sink = call.signed(), files.enter_context(Download(args.output)) if args.output else None
-        _, exchange = send_signed(first, _transport_options(args), env, _warn, resign=call.signed,
-                                  sink=sink and sink.file)
+        _, exchange = send_signed(first, _transport_options(args), env, _warn, resign=call.signed, sink=sink)
         # An error document, not the payload: out of the file.
         body = sink.take() if sink is not None and exchange.status >= 300 else exchange.body
         try:
@@ -357,8 +355,7 @@ def add_embedding_commands(commands: Any) -> None:
                                                              else "") + "AWS_REGION, the profile's, us-east-1")
         parser.add_argument("--profile")
         parser.add_argument("--date", help="signing time YYYYMMDDTHHMMSSZ (default: now, UTC)")
-    kinds.choices["eks"].add_argument("--exec-credential", action="store_true", help="print the ExecCredential "
-                                      "JSON kubectl's exec plugin reads, as `aws eks get-token` does")
+    kinds.choices["eks"].add_argument("--exec-credential", action="store_true", help="as `aws eks get-token` prints it")
     proxy = commands.add_parser("proxy", help="a local reverse proxy that signs every request for an AWS endpoint")
     proxy.add_argument("--upstream", required=True, help="https://host[:port][/path] of the AWS endpoint")
     proxy.add_argument("--service", help="signing service name (s3 gets S3's rules); required unless --verify")

@@ -39,13 +39,17 @@ def open_file(path: str, mode: str) -> Any:
 
 
 class Download:
-    """Where `-o PATH` puts a streamed response payload (`file`, the client's sink): the file PATH, or stdout for
-    `-`, as everywhere in this CLI. For `-` the payload is spooled (in memory up to 8 MiB) until the answer is
-    known to be it, so an error document never reaches the pipe. A context manager: it closes what it opened."""
+    """Where `-o PATH` puts a streamed response payload: the file PATH, or stdout for `-`, as everywhere in this
+    CLI. For `-` the payload is spooled (in memory up to 8 MiB) until the answer is known to be it, so an error
+    document never reaches the pipe. The client's sink (its file's write, seek, truncate); a context manager
+    that closes what it opened."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.file: Any = tempfile.SpooledTemporaryFile(8 << 20) if path == "-" else open_file(path, "wb")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.file, name)
 
     def __enter__(self) -> "Download":
         return self
