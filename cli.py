@@ -311,11 +311,6 @@ def cmd_trail(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
     return 0
 
 
-def cmd_demo(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    run_demo(out)
-    return 0
-
-
 def _port(text: str) -> int:
     if not text.lstrip("-").isdigit() or not 0 <= int(text) <= 65535:
         raise UsageError(f"--port: {text} is not 0..65535")
@@ -445,8 +440,8 @@ NEWLINE_HELP = "end the printed request with a newline, for a terminal (it then 
 #: with `set_defaults(handler=...)` runs too: `main` calls `args.handler`.
 COMMANDS: dict[str, Callable[[argparse.Namespace, Mapping[str, str], Callable[[str], None]], int]] = {
     "sign": cmd_sign, "send": cmd_send, "call": cmd_call, "diff": cmd_diff, "explain": cmd_explain,
-    "verify": cmd_verify, "whoami": cmd_whoami, "serve": cmd_serve, "trail": cmd_trail, "demo": cmd_demo,
-    "token": cmd_token, "proxy": cmd_proxy,
+    "verify": cmd_verify, "whoami": cmd_whoami, "serve": cmd_serve, "trail": cmd_trail,
+    "token": cmd_token, "proxy": cmd_proxy, "demo": lambda args, env, out: run_demo(out) or 0,
 }
 
 

@@ -4,12 +4,13 @@ produce (a signed request, a presigned URL or form, an export, a token; `--show-
 
 Each subcommand of `sigv4` runs with representative flags: the ones that talk to a server against loopback
 servers (a verifying one that accepts the credentials; one that refuses echoing the canonical request with the
-token, as S3 does), `serve` and `proxy` as processes. A command missing from `RAN` fails the test, so a new
+token, as S3 does), `serve` and `proxy` as processes. A subcommand of the parser left out fails the test, so a new
 subcommand is scanned too.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -27,6 +28,7 @@ import pytest
 import cli
 from cli_run import run_cli
 from local_http import http_server
+from pki import pem, rsa_key
 from test_temporary_credentials import KEY_ID, SECRET, TEMPORARY, TOKEN
 from verifying_server import verifying_server
 
@@ -110,6 +112,10 @@ def test_no_command_shows_the_secret_and_only_artifacts_show_the_token(scan: Sca
         scan.run("sign", str(request), "--service", "svc", "--explain", "--show-secrets", artifact=True)
         for extra in ([], ["--json"]):
             scan.run("sign", "--presign-post", "--bucket", "b", "--key", "k", *extra, artifact=True)
+        for preset in ("iot", "appsync"):
+            endpoint = {"iot": "abc-ats.iot.us-east-1.amazonaws.com", "appsync": "x.appsync-api.us-east-1.amazonaws.com"}
+            scan.run("sign", "--wss", preset, endpoint[preset], artifact=True)
+            scan.run("sign", "--wss", preset, endpoint[preset], "--explain")
         scan.run("sign", str(put), "--service", "svc", "--date", "yesterday", code=2)
         signed = given / "signed.req"
         signed.write_text(scan.run("sign", str(request), "--service", "svc", "--scheme", "http", artifact=True))
@@ -150,6 +156,13 @@ def test_no_command_shows_the_secret_and_only_artifacts_show_the_token(scan: Sca
         scan.run("token", "elasticache", "--cache-name", "c", "--user", "u", artifact=True)
         scan.run("token", "msk", artifact=True)
         scan.run("token", "neptune", "--host", "n.example.com", "--port", "8182", artifact=True)
+        scan.run("token", "eks", "--cluster", "prod", "--exec-credential", artifact=True)
+        # Commands that sign with other keys than AWS credentials: they never see the secret, nor show it.
+        private_key = given / "cloudfront.pem"
+        private_key.write_bytes(pem(rsa_key()))
+        scan.run("cloudfront", "sign-url", "https://d111111abcdef8.cloudfront.net/a.mp4", "--key-pair-id", "K2JC",
+                 "--private-key", str(private_key), "--expires-in", "600")
+        scan.run("credential-process", "rolesanywhere", code=2)  # no certificate: refused in one line
         # proxy: its log and the refusal it relays.
         proxy = scan.process("proxy", "--upstream", refusing, "--service", "svc")
         try:
@@ -187,4 +200,5 @@ def test_no_command_shows_the_secret_and_only_artifacts_show_the_token(scan: Sca
         # `send -o`: the response body byte for byte as the server sent it (a payload is never rewritten),
         # here a refusal quoting the token back: the server's words, not ours.
         scan.check(str(path), path.read_bytes().decode("latin-1"), artifact=path.name == "body.out")
-    assert scan.ran == set(cli.COMMANDS), f"commands not scanned: {set(cli.COMMANDS) - scan.ran}"
+    commands = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert scan.ran == set(commands.choices), f"commands not scanned: {set(commands.choices) - scan.ran}"
