@@ -11,6 +11,7 @@ subcommand is scanned too.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -157,6 +158,11 @@ def test_no_command_shows_the_secret_and_only_artifacts_show_the_token(scan: Sca
         scan.run("token", "msk", artifact=True)
         scan.run("token", "neptune", "--host", "n.example.com", "--port", "8182", artifact=True)
         scan.run("token", "eks", "--cluster", "prod", "--exec-credential", artifact=True)
+        for kind in (["memorydb", "--cluster-name", "c", "--user", "u"], ["bedrock"], ["vault", "--role", "r"],
+                     ["keyspaces", "--nonce", "0123456789abcdefghijklmnopqrstuv"], ["codecommit", "--repository", "r"],
+                     ["mongodb", "--server-nonce", base64.b64encode(bytes(64)).decode()]):
+            scan.run("token", *kind, artifact=True)
+        scan.run("token", "ses-smtp", code=2)  # an IAM user's keys only: refused for temporary credentials
         # Commands that sign with other keys than AWS credentials: they never see the secret, nor show it.
         private_key = given / "cloudfront.pem"
         private_key.write_bytes(pem(rsa_key()))
