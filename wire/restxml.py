@@ -32,10 +32,8 @@ from wire.restjson import (_bindings, _header_fields, _query_pairs, _read_header
 _XML = "application/xml"
 _PHRASES = {status.value: status.phrase for status in HTTPStatus}
 
-#: Payload types sent as they are, not as XML -> their default Content-Type: a string (or enum) payload is
-#: `text/plain`, as the official restXml cases (`RestXmlStringPayloadRequest`, `RestXmlEnumPayloadRequest`) and
-#: the Smithy SDKs send it (botocore sends none); a blob gets none, so S3 stores its own default type.
-_RAW_PAYLOADS: dict[str, str | None] = {"blob": None, "string": "text/plain"}
+#: Payload types sent as they are, not as XML.
+_RAW_PAYLOADS = frozenset({"blob", "string"})
 
 
 def _payload_root(member: Member) -> str:
@@ -74,7 +72,7 @@ def _body(op: Operation | None, shape: Shape, values: Params) -> tuple[Any, str 
         if value is None:
             return b"", None
         if member.shape.type in _RAW_PAYLOADS:
-            return (value.encode("utf-8") if isinstance(value, str) else value), _RAW_PAYLOADS[member.shape.type]
+            return (value.encode("utf-8") if isinstance(value, str) else value), None
         return xmlshapes.write(member, value, _payload_root(member)).encode("utf-8"), _XML
     body = {m.name: values[m.name] for m in _bindings(shape).body if values.get(m.name) is not None}
     if not body:
