@@ -180,11 +180,24 @@ def test_no_command_shows_the_secret_and_only_artifacts_show_the_token(scan: Sca
         finally:
             log = scan.stopped(proxy, "proxy")
         assert "SignatureDoesNotMatch" in log or "signature" in log.lower()
+        # proxy --verify (the signature guard): a request it passes, and a masked copy it refuses and diagnoses.
+        accounts = given / "accounts.json"
+        accounts.write_text(json.dumps({"accounts": [{
+            "access_key_id": KEY_ID, "secret_access_key": SECRET, "session_token": TOKEN,
+            "account_id": "111122223333", "arn": "arn:aws:sts::111122223333:assumed-role/Admin/alice"}]}))
+        guard = scan.process("proxy", "--verify", "--accounts", str(accounts), "--upstream", good.url, "--service",
+                             "svc")
+        try:
+            url = re.search(r"(http://127\.0\.0\.1:\d+)", guard.stderr.readline() if guard.stderr else "")
+            assert url, "the guard did not start"
+            assert scan.run("send", str(signed), "--endpoint", url.group(1)).startswith("HTTP/1.1 200 ")
+            masked = given / "masked.req"
+            masked.write_text(signed.read_text().replace(TOKEN, "****"))
+            assert scan.run("send", str(masked), "--endpoint", url.group(1)).startswith("HTTP/1.1 403 ")
+            scan.run("send", str(masked), "--endpoint", url.group(1), "-v")
+        finally:
+            scan.stopped(guard, "proxy --verify")
     # serve: an assumed role signs; its log and its trail.
-    accounts = given / "accounts.json"
-    accounts.write_text(json.dumps({"accounts": [{
-        "access_key_id": KEY_ID, "secret_access_key": SECRET, "session_token": TOKEN, "account_id": "111122223333",
-        "arn": "arn:aws:sts::111122223333:assumed-role/Admin/alice"}]}))
     trail = work / "trail.jsonl"
     serve = scan.process("serve", "--accounts", str(accounts), "--state", ":memory:", "--log", str(trail))
     try:
