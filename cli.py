@@ -115,17 +115,18 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
             text = curl_command(request, body) if args.curl else json.dumps(har_entry(request, body), indent=2)
             out(redact_artifact(text, creds))
             return 0
-        sink = files.enter_context(open_file(args.output, "wb")) if args.output else None
+        sink = files.enter_context(Download(args.output)) if args.output else None
         request, exchange = send_signed(request, _transport_options(args), env, _warn, sink=sink,
                                         resign=(lambda skew: signer.sign(unsigned, skew).request)
                                         if signer and not args.date else None,
                                         rewind=filter(None, (body_file,)))
+        report = _warn if sink is not None and sink.deliver() else out  # `-o -`: stdout holds the body alone
     for line in transcript(exchange) if args.verbose else ():
         _warn(redact(line, creds, show_token=show))
     if args.json:
-        out(redact(json.dumps(send_record(request, exchange), indent=2, ensure_ascii=False), creds, show_token=show))
+        report(redact(json.dumps(send_record(request, exchange), indent=2, ensure_ascii=False), creds, show_token=show))
     elif not args.verbose:
-        out(redact(render_response(exchange), creds, show_token=show))
+        report(redact(render_response(exchange), creds, show_token=show))
     return 0
 
 
@@ -476,7 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     _scheme_flag(send)
     send.add_argument("--endpoint", help="send to this http(s)://host[:port] instead of the Host header's")
     send.add_argument("--body-file", help="stream the body from this file instead of the request file's body")
-    send.add_argument("-o", "--output", help="write the response body to this file")
+    send.add_argument("-o", "--output", help="write the response body to this file, - stdout (the rest to stderr)")
     send.add_argument("-v", "--verbose", action="store_true", help="print the exact bytes sent and received (stderr)")
     send.add_argument("--curl", action="store_true", help="print an equivalent curl command instead of sending")
     send.add_argument("--har", action="store_true", help="print the request as a HAR entry instead of sending")

@@ -192,3 +192,13 @@ def test_send_sign_honours_the_sigv4a_region_set(capsys, req_file) -> None:
     headers = {n.decode().lower(): v.decode() for n, v in recorder.requests[0][0].headers.raw_items()}
     assert headers["x-amz-region-set"] == "us-east-1,us-west-2"
     assert headers["authorization"].startswith("AWS4-ECDSA-P256-SHA256 Credential=AKIDEXAMPLE/")
+
+
+def test_output_dash_writes_the_body_to_stdout_and_the_head_to_stderr(tmp_path, req_file, monkeypatch) -> None:
+    """`-o -` means stdout, as everywhere in this CLI (it created a file named `-`)."""
+    from cli_run import run_cli
+    monkeypatch.chdir(tmp_path)
+    with http_server() as (url, recorder):
+        code, out, err = run_cli(["send", str(req_file), "--endpoint", url, "-o", "-"], ENV)
+    assert code == 0 and out == b"got 5" and err.startswith("HTTP/1.1 200 ")
+    assert not (tmp_path / "-").exists()
