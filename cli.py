@@ -5,8 +5,8 @@ rest is in the edge modules (`wire/transport/`: files, signing from the
 flags, the HTTP client and server, the clock-skew retry, `call`'s request;
 `wire/service/app.py`, `sqlite_store.py` and `trail_log.py` for the local
 endpoint), which hand plain values to the pure `sigv4` and `wire` packages. Every failure the user can cause ends
-as one line on stderr and exit status 2 (3 for network failures); secrets and
-tokens are masked in every output. A signed request is written byte for byte.
+as one line on stderr and exit status 2 (3 for network failures). Artifacts carry the session token,
+explanations and logs mask it, the secret key is never printed. A signed request is written byte for byte.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from sigv4.explain import explain, result_record, verification_report
 from sigv4.integrations.credentials import resolve_credentials
 from sigv4.integrations.whoami import describe
 from sigv4.raw import parse_request
-from sigv4.redact import redact
+from sigv4.redact import masked_token_note, redact, redact_artifact
 from wire.endpoints import with_endpoint
 from wire.export import (body_bytes, body_text, curl_command, har_entry, http_message, json_default, render_response,
                          send_record, service_error_line, transcript)
@@ -41,7 +41,7 @@ from wire.service.identities import ConfigError
 from wire.service.trail_log import TrailError, read_trail
 from wire.transport import cloudfront_cli, proxy_cli, rolesanywhere_cli, signing
 from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions
-from wire.transport.files import InputError, open_file, read_answer, read_capture, read_input, take_file
+from wire.transport.files import Download, InputError, open_file, read_answer, read_capture, read_input
 from wire.transport.resend import STALE_AUTH_HEADERS, send_signed, with_body_file
 from wire.transport.server import ListenError, ServeLimits, serve_until_signal, start_server
 from wire.transport.signing import FlagError, flag_signer, parse_date, presign_post_with_flags, presign_wss_with_flags
@@ -56,25 +56,19 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
 
 
-def write(data: bytes, creds: sigv4.Credentials | None, *, show_token: bool = False, newline: bool = False) -> None:
-    """Write `data` to stdout exactly (token masked unless `show_token`); `newline` ends it with one for a terminal."""
-    data = redact(data.decode("latin-1"), creds, show_token=show_token).encode("latin-1")
+def write(data: bytes, creds: sigv4.Credentials | None, *, newline: bool = False) -> None:
+    """Write the artifact `data` to stdout exactly (token kept, secret key masked); `newline` ends it with one."""
+    data = redact_artifact(data.decode("latin-1"), creds).encode("latin-1")
     sys.stdout.flush()
     sys.stdout.buffer.write(data + (b"\n" if newline and not data.endswith(b"\n") else b""))
     sys.stdout.buffer.flush()
 
 
-def cmd_presign_post(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    """`sign --presign-post`: the URL and form fields of a browser upload (no request file is read)."""
-    post, resolved = presign_post_with_flags(args, env)
-    mask = None if args.show_secrets else resolved.credentials.session_token
-    out(redact(post.render(as_json=args.json, mask=mask), resolved.credentials, show_token=args.show_secrets))
-    return 0
-
-
 def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    if args.presign_post:
-        return cmd_presign_post(args, env, out)
+    if args.presign_post:  # a browser upload's URL and form fields: no request file is read
+        post, resolved = presign_post_with_flags(args, env)
+        out(redact_artifact(post.render(as_json=args.json), resolved.credentials))
+        return 0
     if args.wss:
         return out(presign_wss_with_flags(args, env)) or 0
     raw = parse_request(read_input(args.file), scheme=args.scheme)
@@ -83,16 +77,16 @@ def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     message = http_message(result.request, raw)
     if args.json:
         record = {**result_record(result), "signed_request": body_text(message)}
-        out(redact(json.dumps(record, indent=2, ensure_ascii=False), creds, show_token=show))
+        out(redact_artifact(json.dumps(record, indent=2, ensure_ascii=False), creds))
     elif args.explain:
-        out(explain(result, creds, signer.region, signer.service))
+        out(explain(result, creds, signer.region, signer.service, show_token=show))
         out("\n6. Signed request:\n" + redact(body_text(message), creds, show_token=show))
     elif args.presign:
-        out(redact(result.url, creds, show_token=show))
+        out(redact_artifact(result.url, creds))
         if extra := [name for name in result.signed_headers if name != "host"]:
             _warn(f"sigv4: note: the URL is valid only with the signed headers {', '.join(extra)} sent as signed")
     else:
-        write(message, creds, show_token=show, newline=args.newline)
+        write(message, creds, newline=args.newline)
     return 0
 
 
@@ -101,7 +95,8 @@ def _transport_options(args: argparse.Namespace) -> TransportOptions:
 
 
 def _warn(text: str) -> None:
-    print(text, file=sys.stderr)
+    if text:  # an empty warning is none
+        print(text, file=sys.stderr)
 
 
 def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
@@ -117,19 +112,20 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
         if args.curl or args.har:
             body = b"" if args.body_file else body_bytes(request)
             text = curl_command(request, body) if args.curl else json.dumps(har_entry(request, body), indent=2)
-            out(redact(text, creds, show_token=show))
+            out(redact_artifact(text, creds))
             return 0
-        sink = files.enter_context(open_file(args.output, "wb")) if args.output else None
+        sink = files.enter_context(Download(args.output)) if args.output else None
         request, exchange = send_signed(request, _transport_options(args), env, _warn, sink=sink,
                                         resign=(lambda skew: signer.sign(unsigned, skew).request)
                                         if signer and not args.date else None,
                                         rewind=filter(None, (body_file,)))
+        report = _warn if sink is not None and sink.deliver() else out  # `-o -`: stdout holds the body alone
     for line in transcript(exchange) if args.verbose else ():
         _warn(redact(line, creds, show_token=show))
     if args.json:
-        out(redact(json.dumps(send_record(request, exchange), indent=2, ensure_ascii=False), creds, show_token=show))
+        report(redact(json.dumps(send_record(request, exchange), indent=2, ensure_ascii=False), creds, show_token=show))
     elif not args.verbose:
-        out(redact(render_response(exchange), creds, show_token=show))
+        report(redact(render_response(exchange), creds, show_token=show))
     return 0
 
 
@@ -147,20 +143,21 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
                 _warn("sigv4: a directory bucket: the CreateSession request; the operation is signed with its session")
             write(http_message(call.preview()), call.credentials, newline=args.newline)
             return 0
-        first = call.signed()
-        sink = files.enter_context(open_file(args.output, "wb")) if args.output else None
+        first, sink = call.signed(), files.enter_context(Download(args.output)) if args.output else None
         _, exchange = send_signed(first, _transport_options(args), env, _warn, resign=call.signed, sink=sink)
-    # An error document, not the payload: out of the file.
-    body = take_file(args.output) if sink is not None and exchange.status >= 300 else exchange.body
-    try:
-        output = wire.parse_response(call.model, call.operation, exchange.status, exchange.headers, body)
-    except wire.ServiceError as err:
-        _warn(redact(service_error_line(err, exchange.reason, body), call.credentials))
-        if found := s3.redirect_region(exchange.status, exchange.headers, body):
-            _warn(f"sigv4: the bucket is in {found}: call again with --region {found}")
-        return 1
-    except wire.DecodeError as err:
-        raise NetworkError(f"the response does not fit the model: {err}") from None
+        # An error document, not the payload: out of the file.
+        body = sink.take() if sink is not None and exchange.status >= 300 else exchange.body
+        try:
+            output = wire.parse_response(call.model, call.operation, exchange.status, exchange.headers, body)
+        except wire.ServiceError as err:
+            _warn(redact(service_error_line(err, exchange.reason, body), call.credentials))
+            if found := s3.redirect_region(exchange.status, exchange.headers, body):
+                _warn(f"sigv4: the bucket is in {found}: call again with --region {found}")
+            return 1
+        except wire.DecodeError as err:
+            raise NetworkError(f"the response does not fit the model: {err}") from None
+        if sink is not None and sink.deliver():  # `-o -`: stdout holds the payload alone
+            return 0
     if sink is not None:  # the payload went to the file
         output = {name: value for name, value in output.items() if not isinstance(value, bytes)}
     out(json.dumps(output, indent=2, default=json_default, ensure_ascii=False))
@@ -172,6 +169,7 @@ def _print_diagnosis(capture: Any, answer: Any, secret: sigv4.Credentials | None
     """What `wire.debugger.diagnose` makes of `capture`'s signed request and the `answer` to it, as text or JSON."""
     from wire.debugger.diagnose import diagnose_answer
     from wire.debugger.diagnosis_text import render_text
+    notes = [*notes, *filter(None, [masked_token_note(capture.request)])]  # `****`: a copy from a log
     diagnosis = diagnose_answer(capture.request, answer, secret=secret, body_known=capture.body_known, notes=notes)
     out(json.dumps(diagnosis.to_json(), indent=2, ensure_ascii=False) if as_json else render_text(diagnosis))
 
@@ -214,7 +212,7 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
     try:
         identity = verify_message(raw.request, body_bytes(raw.request), lookup, now=now, s3=args.s3)
     except sigv4.VerificationError as err:
-        out(redact(verification_report(err), creds))
+        out(redact(verification_report(err, raw.request), creds))
         if err.reason == "signature_mismatch" and args.s3 is False and err.auth and err.auth.service in S3_SERVICES:
             out(f"hint: the scope names {err.auth.service}, which signs by S3's rules: try without --no-s3")
         return 1
@@ -237,7 +235,11 @@ def cmd_token(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
     resolved, kind = resolve_credentials(args.profile, env), args.kind.replace("-", "_")  # ses-smtp -> ses_smtp
     fields = {name: getattr(args, name) for name in tokens.FIELDS[kind]}
     region = args.region or tokens.region_in_host(str(fields.get("host") or "")) or resolved.region or "us-east-1"
-    out(tokens.issue(kind, resolved.credentials, region, parse_date(args.date), **fields))
+    token = tokens.issue(kind, resolved.credentials, region, when := parse_date(args.date), **fields)
+    if getattr(args, "exec_credential", False):  # what kubectl's exec plugin reads, as `aws eks get-token` prints it
+        token, warning = tokens.exec_credential(token, when, env.get("KUBERNETES_EXEC_INFO"))
+        _warn(warning or "")
+    out(token)
     return 0
 
 
@@ -271,11 +273,11 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
         directory = load_accounts(args.accounts)
     except ConfigError as err:
         raise UsageError(f"--accounts {err}") from None
-    app = build_app(directory, state, trail_path(args.log, env), args.region_delay, log)
+    app = build_app(directory, state, trail_path(args.log, env, state), args.region_delay, log)
     server = start_server(app, args.host, args.port, limits)
     log(f"serving AWS Account Management (2021-02-01) on {server.url}")
-    log(f"state {state}; trail {app.trail.path}" + (f" ({app.recovered} record(s) committed before a crash "
-                                                      "appended)" if app.recovered else ""))
+    log(f"state {state}; trail {app.trail.path or 'not kept (--log FILE keeps one)'}"
+        + (f" ({app.recovered} record(s) committed before a crash appended)" if app.recovered else ""))
     if args.accounts is None:
         log(DEFAULT_IDENTITY_NOTICE)
     try:
@@ -298,11 +300,6 @@ def cmd_trail(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
             sys.stdout.flush()
     if args.follow:  # a follow ends only when the reader has gone (`trail --follow | head`)
         raise BrokenPipeError
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    run_demo(out)
     return 0
 
 
@@ -341,9 +338,11 @@ def add_embedding_commands(commands: Any) -> None:
         parser = kinds.add_parser(kind.replace("_", "-"), help=tokens.RECIPES[kind].purpose)
         for arg in tokens.RECIPES[kind].args:
             parser.add_argument("--" + arg.name.replace("_", "-"), **arg.cli_options())  # type: ignore[arg-type]
-        parser.add_argument("--region", help="default: the host's region, AWS_REGION, the profile's, us-east-1")
+        parser.add_argument("--region", help="default: " + ("the host's region, " if "host" in tokens.FIELDS[kind]
+                                                             else "") + "AWS_REGION, the profile's, us-east-1")
         parser.add_argument("--profile")
         parser.add_argument("--date", help="signing time YYYYMMDDTHHMMSSZ (default: now, UTC)")
+    kinds.choices["eks"].add_argument("--exec-credential", action="store_true", help="as `aws eks get-token` prints it")
     proxy = commands.add_parser("proxy", help="a local reverse proxy that signs every request for an AWS endpoint")
     proxy_cli.add_flags(proxy)
     _listen_flags(proxy)
@@ -357,7 +356,7 @@ def add_server_commands(commands: Any) -> None:
     serve.add_argument("--state", help="SQLite file (default $XDG_STATE_HOME/sigv4-toolkit/account.db); :memory: allowed")
     serve.add_argument("--accounts", help="identities JSON ({\"accounts\": [...]}); default: the example identity")
     serve.add_argument("--log", help="CloudTrail JSON-lines file (default next to the state)")
-    serve.add_argument("--region-delay", type=float, default=60.0, help="seconds an EnableRegion/DisableRegion takes")
+    serve.add_argument("--region-delay", type=float, default=60.0, help="seconds a region takes to change (default 60)")
     trail = commands.add_parser("trail", help="print the local endpoint's CloudTrail records (JSON lines)")
     trail.add_argument("--log", help="the trail file (default: the one `serve` writes by default)")
     trail.add_argument("--follow", "-f", action="store_true", help="keep printing records as they are appended")
@@ -414,7 +413,7 @@ def _scheme_flag(parser: argparse.ArgumentParser) -> None:
 
 def _capture_flags(parser: argparse.ArgumentParser, *, json_output: bool) -> None:
     """Flags of the commands that read an already signed request (diff and explain: a capture, with --json)."""
-    parser.add_argument("--profile")
+    parser.add_argument("--profile", help="profile whose credentials check the signature (default: the chain's)")
     _scheme_flag(parser)
     if json_output:
         parser.add_argument("--pick", type=int, help="a capture of several requests: read request N (default: "
@@ -429,8 +428,8 @@ NEWLINE_HELP = "end the printed request with a newline, for a terminal (it then 
 #: with `set_defaults(handler=...)` runs too: `main` calls `args.handler`.
 COMMANDS: dict[str, Callable[[argparse.Namespace, Mapping[str, str], Callable[[str], None]], int]] = {
     "sign": cmd_sign, "send": cmd_send, "call": cmd_call, "diff": cmd_diff, "explain": cmd_explain,
-    "verify": cmd_verify, "whoami": cmd_whoami, "serve": cmd_serve, "trail": cmd_trail, "demo": cmd_demo,
-    "token": cmd_token, "proxy": cmd_proxy,
+    "verify": cmd_verify, "whoami": cmd_whoami, "serve": cmd_serve, "trail": cmd_trail,
+    "token": cmd_token, "proxy": cmd_proxy, "demo": lambda args, env, out: run_demo(out) or 0,
 }
 
 
@@ -444,8 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--wss", choices=websocket.PRESET_NAMES, help="presign this service's WebSocket handshake")
     sign.add_argument("--explain", action="store_true", help="walk through every signing step")
     sign.add_argument("--json", action="store_true", help="print one JSON object with every intermediate")
-    sign.add_argument("--show-secrets", action="store_true",
-                      help="print the session token in the signed request (masked by default); never the secret key")
+    sign.add_argument("--show-secrets", action="store_true", help="show the session token in --explain too")
     sign.add_argument("--newline", action="store_true", help=NEWLINE_HELP)
     _scheme_flag(sign)
     post = sign.add_argument_group("S3 presigned POST: print the upload URL and form fields; reads no request")
@@ -466,12 +464,12 @@ def build_parser() -> argparse.ArgumentParser:
     _scheme_flag(send)
     send.add_argument("--endpoint", help="send to this http(s)://host[:port] instead of the Host header's")
     send.add_argument("--body-file", help="stream the body from this file instead of the request file's body")
-    send.add_argument("-o", "--output", help="write the response body to this file")
+    send.add_argument("-o", "--output", help="write the response body to this file, - stdout (the rest to stderr)")
     send.add_argument("-v", "--verbose", action="store_true", help="print the exact bytes sent and received (stderr)")
     send.add_argument("--curl", action="store_true", help="print an equivalent curl command instead of sending")
     send.add_argument("--har", action="store_true", help="print the request as a HAR entry instead of sending")
     send.add_argument("--json", action="store_true", help="print a JSON record of request, response and timing")
-    send.add_argument("--show-secrets", action="store_true", help="do not mask the session token")
+    send.add_argument("--show-secrets", action="store_true", help="show the session token in -v, --json, responses")
 
     call = commands.add_parser("call", help="call an API operation from its model")
     call.add_argument("service", help="service name: 'account' (shipped) or any model in an installed botocore")
@@ -487,7 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--method", choices=["GET", "POST"], help="Query protocols: send as GET or POST")
     call.add_argument("--sigv2", action="store_true", help="sign with SigV2 (Query protocols)")
     call.add_argument("--dry-run", action="store_true", help="print the signed request instead of sending it")
-    call.add_argument("-o", "--output", help="write a streamed response payload (S3 GetObject's Body) to this file")
+    call.add_argument("-o", "--output", help="write a streamed payload (S3 GetObject's Body) to this file, - stdout")
     call.add_argument("--newline", action="store_true", help=NEWLINE_HELP)
     _transport_flags(call)
 
@@ -559,10 +557,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         sys.stdout.flush()  # inside the try: a reader that left (`| head`) shows up here
         return code
     except (UsageError, InputError, FlagError, ListenError, RequestError, TrailError, sigv4.SigningError) as err:
-        _warn(f"sigv4: error: {err}")
+        _warn(redact(f"sigv4: error: {err}"))  # an error only explains: a token it quotes is masked
         return EXIT_USAGE
     except NetworkError as err:
-        _warn(f"sigv4: network error: {err}" + (NOT_TLS_HINT if isinstance(err, NotTLSError) else ""))
+        _warn(redact(f"sigv4: network error: {err}") + (NOT_TLS_HINT if isinstance(err, NotTLSError) else ""))
         return EXIT_NETWORK
     except BrokenPipeError:
         _quiet_stdout()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from . import v4a
 from .errors import VerificationError
 from .keys import derive_steps
-from .redact import mask, redact
+from .redact import TokenPlaces, mask, masked_token_note, redact
 from .signer import SigningResult
 from .types import Credentials
 from .v2 import SigV2Result
@@ -52,8 +52,8 @@ def key_steps(result: SigningResult, creds: Credentials, region: str, service: s
 
 
 def explain(result: SigningResult | SigV2Result, creds: Credentials, region: str,
-            service: str) -> str:
-    """A step-by-step account of one signature, secrets masked."""
+            service: str, *, show_token: bool = False) -> str:
+    """A step-by-step account of one signature: the secret key masked, the session token too unless `show_token`."""
     if isinstance(result, SigV2Result):
         parts = [
             "1. SigV2 string-to-sign (method, host, path, sorted encoded parameters):",
@@ -62,7 +62,7 @@ def explain(result: SigningResult | SigV2Result, creds: Credentials, region: str
             f"2. Signature = base64({result.signature_method}(secret, string-to-sign)) = {result.signature}",
             f"   access key id {creds.access_key_id}, secret {mask(creds.secret_access_key)}",
         ]
-        return redact("\n".join(parts), creds)
+        return redact("\n".join(parts), creds, show_token=show_token)
     parts = [
         "1. Canonical request (what the server rebuilds from the request it receives):",
         visible(result.canonical_request),
@@ -82,7 +82,7 @@ def explain(result: SigningResult | SigV2Result, creds: Credentials, region: str
         parts.append(f"   Authorization: {result.authorization}")
     else:
         parts.append(f"   URL: {result.url}")
-    return redact("\n".join(parts), creds)
+    return redact("\n".join(parts), creds, show_token=show_token)
 
 
 def result_record(result: SigningResult | SigV2Result) -> dict[str, object]:
@@ -97,9 +97,12 @@ def result_record(result: SigningResult | SigV2Result) -> dict[str, object]:
     return record
 
 
-def verification_report(err: VerificationError) -> str:
-    """Why verification failed, with the canonical request and string-to-sign the verifier expected."""
+def verification_report(err: VerificationError, request: TokenPlaces | None = None) -> str:
+    """Why verification failed, with the canonical request and string-to-sign the verifier expected; for a token
+    refused because `request` carries `****` for it, a hint that it is a masked copy."""
     lines = [f"FAILED ({err.reason}): {err}"]
+    if err.reason == "token" and request is not None and (note := masked_token_note(request)):
+        lines.append(f"hint: {note}")
     if err.canonical_request is not None:
         lines += ["", "Expected canonical request:", visible(err.canonical_request)]
     if err.string_to_sign is not None:

@@ -256,15 +256,12 @@ class PresignedPost:
         """The fields as botocore's `generate_presigned_post(...)["fields"]` holds them."""
         return dict(self.fields)
 
-    def render(self, *, as_json: bool = False, mask: str | None = None) -> str:
-        """The URL, then one `name=value` line per field; or JSON `{"url": ..., "fields": {...}}`.
-
-        `mask` (a session token): its field and the policy, which holds it in base64, are shown as `****`.
-        """
-        fields = [(n, "****" if mask and (v == mask or n == "policy") else v) for n, v in self.fields]
+    def render(self, *, as_json: bool = False) -> str:
+        """The URL, then one `name=value` line per field; or JSON `{"url": ..., "fields": {...}}`. Whole: the
+        session token field (and the policy holding it) is what makes the upload work with temporary credentials."""
         if as_json:
-            return json.dumps({"url": self.url, "fields": dict(fields)}, indent=2)
-        return "\n".join([self.url, *(f"{name}={value}" for name, value in fields)])
+            return json.dumps({"url": self.url, "fields": dict(self.fields)}, indent=2)
+        return "\n".join([self.url, *(f"{name}={value}" for name, value in self.fields)])
 
 
 def parse_condition_text(text: str) -> Condition:

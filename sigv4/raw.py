@@ -91,6 +91,18 @@ def parse_request(data: bytes, *, scheme: str = "https") -> RawRequest:
     return RawRequest(request, version, newline, tuple(raw_lines))
 
 
+def check_content_length(request: Request) -> None:
+    """Raise RequestParseError, naming both lengths, when `request` declares a Content-Length other than its
+    body's length (a body in memory, not sent with Transfer-Encoding); a server would refuse it or read
+    another request's bytes, so it is not worth signing."""
+    declared = request.header("content-length")
+    if declared is None or not isinstance(request.body, bytes) or request.header("transfer-encoding") is not None:
+        return
+    if declared.strip() != str(len(request.body)):
+        raise RequestParseError(f"Content-Length: {declared.strip()} but the body is {len(request.body)} bytes "
+                                "(an editor's final newline?); make them agree before signing")
+
+
 def _check_header_line(name: str, value: str) -> None:
     """A header line or folded continuation line: RequestParseError unless `check_header` accepts it."""
     try:

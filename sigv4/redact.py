@@ -1,5 +1,11 @@
 """Keeping secrets out of what the tools print: masks for the session token and the secret key.
 
+The rule: what the user asked the tool to produce (a signed request, a
+presigned URL, presigned POST fields, an export, a token) is complete and
+usable, so it keeps the session token (`redact_artifact`); what only
+explains or logs (an explanation, a transcript, a diagnosis, an error, a
+server's log) masks it (`redact`). Neither ever shows the secret key.
+
 Strategy: mask the places a secret can appear, not every substring that
 happens to equal it (with the dummy credentials local emulators use,
 `test`/`test`, a substring rule turned `/test-bucket/` into `/****-bucket/`).
@@ -33,6 +39,20 @@ _TOKEN_HEADER = re.compile(r"(?i)(x-amz-(?:security|s3session)-token[ \t]*:[ \t]
 _TOKEN_PARAM = re.compile(r"(?i)((?<![\w-])(?:X-Amz-(?:Security|S3session)-Token|SecurityToken)=)([^&\s\"'<\\#]+)")
 # A HAR name/value pair (headers and queryString).
 _TOKEN_PAIR = re.compile(r'(?i)("name":\s*"(?:x-amz-(?:security|s3session)-token|SecurityToken)",\s*"value":\s*")([^"\\]+)')
+
+
+#: Said when a request carries `****` where its session token goes: a copy taken from an explanation or a log.
+MASKED_TOKEN_NOTE = ("the session token is ****, a masked copy (from --explain, -v, a diagnosis or a log), not the "
+                     "token: sign the request again (`sigv4 sign` prints it whole) and use that")
+
+
+class TokenPlaces(Protocol):
+    """What `masked_token_note` needs of `sigv4.Request`."""
+
+    @property
+    def query(self) -> str: ...
+
+    def header(self, name: str) -> str | None: ...
 
 
 class Secrets(Protocol):
@@ -74,3 +94,17 @@ def redact(text: str, creds: Secrets | None = None, *, show_token: bool = False)
                 for form in (secret, quote(secret, safe="-_.~")):
                     text = text.replace(form, MASK)
     return text
+
+
+def redact_artifact(text: str, creds: Secrets | None) -> str:
+    """`text`, something the user asked for (a signed request, a URL, form fields, an export), with the session
+    token kept, since the artifact does not work without it; the secret key of `creds` is still masked."""
+    return redact(text, creds, show_token=True)
+
+
+def masked_token_note(request: TokenPlaces) -> str | None:
+    """`MASKED_TOKEN_NOTE` when `request` carries `****` as its session token (header or query), else None."""
+    headers = (request.header(name) for name in ("x-amz-security-token", "x-amz-s3session-token"))
+    params = (m.group(2) for m in _TOKEN_PARAM.finditer(request.query))
+    masked = any(value is not None and value.strip() in (MASK, "%2A%2A%2A%2A") for value in (*headers, *params))
+    return MASKED_TOKEN_NOTE if masked else None

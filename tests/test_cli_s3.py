@@ -57,6 +57,12 @@ def test_s3_round_trip(capsys, moto_endpoint: str, big_file: Path, tmp_path: Pat
     assert code == 0, err
     assert json.loads(out)["ContentLength"] == SIZE and "Body" not in json.loads(out)
     assert got.read_bytes() == big_file.read_bytes()
+    # `-o -`: the payload on stdout, alone (`sigv4 call s3 GetObject ... -o - | tar x`).
+    piped = subprocess.run([sys.executable, str(ROOT / "cli.py"), "call", "s3", "GetObject", "Bucket=toolkit-bucket",
+                            "Key=dir/big object.bin", "-o", "-", *at], env={**os.environ, **ENV},
+                           capture_output=True, cwd=tmp_path, timeout=120)
+    assert piped.returncode == 0 and piped.stdout == big_file.read_bytes(), piped.stderr
+    assert not (tmp_path / "-").exists()
 
     code, out, err = run(capsys, "call", "s3", "ListObjectsV2", "Bucket=toolkit-bucket", *at)
     assert code == 0, err
@@ -91,6 +97,10 @@ def test_s3_round_trip(capsys, moto_endpoint: str, big_file: Path, tmp_path: Pat
     code, out, err = run(capsys, "call", "s3", "GetObject", "Bucket=toolkit-bucket", "Key=dir/big object.bin",
                          "-o", str(tmp_path / "none.bin"), *at)
     assert (code, err.split(":")[0]) == (1, "NoSuchKey") and not (tmp_path / "none.bin").exists()
+    piped = subprocess.run([sys.executable, str(ROOT / "cli.py"), "call", "s3", "GetObject", "Bucket=toolkit-bucket",
+                            "Key=dir/big object.bin", "-o", "-", *at], env={**os.environ, **ENV},
+                           capture_output=True, cwd=tmp_path, timeout=120)
+    assert (piped.returncode, piped.stdout, piped.stderr.split(b":")[0]) == (1, b"", b"NoSuchKey")
     code, out, err = run(capsys, "call", "s3", "DeleteBucket", "Bucket=toolkit-bucket", *at)
     assert code == 0, err
 

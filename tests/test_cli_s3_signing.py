@@ -48,16 +48,13 @@ def test_presign_post_prints_url_then_fields(capsys: Any) -> None:
     assert SECRET not in out
 
 
-def test_presign_post_json_masks_the_token_and_policy_unless_asked(capsys: Any) -> None:
+def test_presign_post_json_carries_the_token_and_policy_the_upload_needs(capsys: Any) -> None:
     env = {**ENV, "AWS_SESSION_TOKEN": TOKEN}
     args = ["sign", "--presign-post", "--bucket", "b", "--key", "k", "--date", WHEN, "--json"]
     code, out, _ = run(capsys, args, env)
     record = json.loads(out)
     assert code == 0 and set(record) == {"url", "fields"}
-    assert record["fields"]["x-amz-security-token"] == "****" and record["fields"]["policy"] == "****"
-    assert TOKEN not in out and SECRET not in out
-    code, out, _ = run(capsys, [*args, "--show-secrets"], env)
-    fields = json.loads(out)["fields"]
+    fields = record["fields"]
     assert fields["x-amz-security-token"] == TOKEN and TOKEN in base64.b64decode(fields["policy"]).decode()
     assert SECRET not in out
 

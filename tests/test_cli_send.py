@@ -96,8 +96,8 @@ def test_json_record_and_curl_and_har(capsys, req_file) -> None:
     assert record["response"]["status"] == 200 and record["request"]["method"] == "POST" and "total_s" in record["timing"]
     code, out, _ = run(capsys, ["send", str(req_file), "--curl", "--sign", "--service", "svc"])
     assert out.startswith("curl -sS --path-as-is -X POST 'https://example.amazonaws.com/path?a=1'")
-    assert "X-Amz-Security-Token: ****" in out and "TOKEN123" not in out
-    code, out, _ = run(capsys, ["send", str(req_file), "--har", "--sign", "--service", "svc", "--show-secrets"])
+    assert "X-Amz-Security-Token: TOKEN123" in out  # an export the user runs: whole
+    code, out, _ = run(capsys, ["send", str(req_file), "--har", "--sign", "--service", "svc"])
     assert {"name": "X-Amz-Security-Token", "value": "TOKEN123"} in json.loads(out)["request"]["headers"]
 
 
@@ -170,18 +170,18 @@ def test_whoami_never_shows_the_secret(capsys) -> None:
     assert record["session_token"] == "present" and SECRET not in out and "TOKEN123" not in out
 
 
-def test_a_token_the_request_already_carries_is_masked_without_sign(capsys, tmp_path) -> None:
+def test_a_token_the_request_already_carries_is_exported_whole_and_masked_in_the_transcript(capsys, tmp_path) -> None:
     path = tmp_path / "r.req"
     path.write_bytes(b"GET /?X-Amz-Security-Token=QUERY%2FTOKEN HTTP/1.1\nHost: example.com\n"
                      b"X-Amz-Security-Token: HEADERTOKEN\n\n")
     for extra in (["--curl"], ["--har"]):
         code, out, _ = run(capsys, ["send", str(path), *extra])
-        assert code == 0 and "HEADERTOKEN" not in out
+        assert code == 0 and "HEADERTOKEN" in out and "QUERY%2FTOKEN" in out  # the export replays
     with http_server() as (url, _):
         code, out, err = run(capsys, ["send", str(path), "--endpoint", url, "-v"])
-    assert code == 0 and "HEADERTOKEN" not in out + err
-    code, out, _ = run(capsys, ["send", str(path), "--curl", "--show-secrets"])
-    assert "HEADERTOKEN" in out
+        assert code == 0 and "HEADERTOKEN" not in out + err and "QUERY%2FTOKEN" not in out + err
+        code, out, err = run(capsys, ["send", str(path), "--endpoint", url, "-v", "--show-secrets"])
+    assert "HEADERTOKEN" in err
 
 
 def test_send_sign_honours_the_sigv4a_region_set(capsys, req_file) -> None:
@@ -192,3 +192,13 @@ def test_send_sign_honours_the_sigv4a_region_set(capsys, req_file) -> None:
     headers = {n.decode().lower(): v.decode() for n, v in recorder.requests[0][0].headers.raw_items()}
     assert headers["x-amz-region-set"] == "us-east-1,us-west-2"
     assert headers["authorization"].startswith("AWS4-ECDSA-P256-SHA256 Credential=AKIDEXAMPLE/")
+
+
+def test_output_dash_writes_the_body_to_stdout_and_the_head_to_stderr(tmp_path, req_file, monkeypatch) -> None:
+    """`-o -` means stdout, as everywhere in this CLI (it created a file named `-`)."""
+    from cli_run import run_cli
+    monkeypatch.chdir(tmp_path)
+    with http_server() as (url, recorder):
+        code, out, err = run_cli(["send", str(req_file), "--endpoint", url, "-o", "-"], ENV)
+    assert code == 0 and out == b"got 5" and err.startswith("HTTP/1.1 200 ")
+    assert not (tmp_path / "-").exists()

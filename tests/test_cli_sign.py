@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 import sys
 from pathlib import Path
@@ -91,9 +92,9 @@ def test_profiles_and_credential_process(capsys, req_file, tmp_path) -> None:
     _, out, _ = run(capsys, ["sign", req_file, "--service", "s", "--json"], env={**env, "AWS_PROFILE": "proc"})
     record = json.loads(out)
     assert "Credential=AKIDPROC/" in record["authorization"] and "/ap-south-1/s/" in record["authorization"]
-    # The token is masked where it travels (the header), not wherever the letters "tok" occur.
-    assert "X-Amz-Security-Token:****" in record["signed_request"] and ":tok" not in record["signed_request"]
-    assert ":tok" not in record["canonical_request"] and "SignedHeaders=host;x-amz-date;x-amz-security-token" in out
+    # The credential process's token signs and travels: the JSON's signed request replays.
+    assert "X-Amz-Security-Token:tok\n" in record["signed_request"] and "x-amz-security-token:tok\n" in \
+        record["canonical_request"] and "SignedHeaders=host;x-amz-date;x-amz-security-token" in out
 
 
 @pytest.mark.parametrize("args, env, message", [
@@ -114,17 +115,36 @@ def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, req_file, args, env,
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("body", [b"hello\n", b"hell"])
+def test_a_content_length_other_than_the_body_is_refused_in_one_line(capsys, tmp_path, body) -> None:
+    path = tmp_path / "put.req"
+    path.write_bytes(b"PUT /k HTTP/1.1\r\nHost: example.amazonaws.com\r\nContent-Length: 5\r\n\r\n" + body)
+    for command in (["sign"], ["send", "--sign", "--endpoint", "http://127.0.0.1:9"]):
+        code, out, err = run(capsys, [*command, str(path), "--service", "svc"])
+        assert code == 2 and out == "" and err.count("\n") == 1
+        assert f"Content-Length: 5 but the body is {len(body)} bytes" in err
+
+
+def test_a_key_id_without_its_secret_names_the_missing_variable(capsys, req_file) -> None:
+    # botocore: "Partial credentials found in env, missing: AWS_SECRET_ACCESS_KEY"
+    env = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"}
+    for command in (["sign", req_file, "--service", "s"], ["whoami"]):
+        code, out, err = run(capsys, command, env=env)
+        assert (code, out) == (2, "") and err == ("sigv4: error: partial credentials found in the environment, "
+                                                  "missing: AWS_SECRET_ACCESS_KEY\n")
+
+
 def test_no_output_contains_the_secret(capsys, req_file) -> None:
     env = {**ENV, "AWS_SESSION_TOKEN": TOKEN}
     for extra in ([], ["--json"], ["--explain"], ["--presign"], ["--presign", "--json"], ["--presign", "--explain"]):
         code, out, err = run(capsys, ["sign", req_file, "--service", "service", *extra], env=env)
-        assert code == 0 and SECRET not in out + err and TOKEN not in out + err
+        assert code == 0 and SECRET not in out + err and (TOKEN in out) == ("--explain" not in extra), extra
 
 
 def test_show_secrets_reveals_the_token_but_never_the_secret_key(capsys, req_file) -> None:
     env = {**ENV, "AWS_SESSION_TOKEN": TOKEN}
-    _, out, _ = run(capsys, ["sign", req_file, "--service", "service", "--presign", "--show-secrets"], env=env)
-    assert f"X-Amz-Security-Token={TOKEN}" in out and SECRET not in out
+    _, out, _ = run(capsys, ["sign", req_file, "--service", "service", "--explain", "--show-secrets"], env=env)
+    assert f"x-amz-security-token:{TOKEN}" in out and SECRET not in out
 
 
 def test_sign_v4a_with_region_set_then_verify(capsys, req_file, tmp_path) -> None:
@@ -171,3 +191,18 @@ def test_sign_presign_scheme_http_prints_an_http_url(capsys, tmp_path) -> None:
     assert code == 0 and https == "https" + out[4:]  # the scheme is not signed: the same signature
     code, _, err = run(capsys, [*args, "--scheme", "ftp"])
     assert code == 2 and err.count("\n") == 1 and "--scheme" in err
+
+
+def test_help_texts_read_right(capsys) -> None:
+    def help_of(*args: str) -> str:
+        with pytest.raises(SystemExit):
+            run(capsys, [*args, "--help"])
+        return " ".join(capsys.readouterr().out.split())  # argparse wraps lines: compare words
+
+    token_help = help_of("token")
+    assert " a eks" not in token_help and " a elasticache" not in token_help and " a msk" not in token_help
+    for kind in ("eks", "msk", "elasticache"):  # no host to take a region from
+        assert "default: AWS_REGION, the profile's, us-east-1" in help_of("token", kind), kind
+    assert "default: the host's region, AWS_REGION" in help_of("token", "rds")
+    assert re.search(r"--profile PROFILE \S", help_of("verify"))  # described, not bare
+    assert "seconds a region takes to change (default 60)" in help_of("serve")

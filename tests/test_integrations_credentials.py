@@ -50,8 +50,10 @@ def test_environment() -> None:
                               "AWS_REGION": "us-west-2"})
     assert found == ResolvedCredentials(sigv4.Credentials("AKID", SECRET, "tok"), "env", T0, "us-west-2")
     assert found.expiration == "2030-01-01T00:00:00Z"
-    with pytest.raises(CredentialsError, match="AWS_ACCESS_KEY_ID"):
+    with pytest.raises(CredentialsError, match="missing: AWS_SECRET_ACCESS_KEY$"):
         from_environment({"AWS_ACCESS_KEY_ID": "AKID"})
+    with pytest.raises(CredentialsError, match="missing: AWS_ACCESS_KEY_ID$"):
+        from_environment({"AWS_SECRET_ACCESS_KEY": SECRET})
     with pytest.raises(CredentialsError, match="AWS_CREDENTIAL_EXPIRATION"):
         from_environment({"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": SECRET,
                           "AWS_CREDENTIAL_EXPIRATION": "soon"})

@@ -126,9 +126,10 @@ def test_headers_for_urllib3(server) -> None:
     url = url.replace(" ", "%20")
     headers = headers_for("PUT", url, {"Content-Type": "text/plain"}, b"body", KEY,
                           region="us-east-1", service="s3", s3=True)
-    response = urllib3.request("PUT", url, body=b"body", headers={"Content-Type": "text/plain", **headers})
+    response = urllib3.request("PUT", url, body=b"body", headers=headers)
     assert response.status == 200, response.data
-    assert set(headers) == {"Host", "X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-SHA256", "Authorization"}
+    assert set(headers) == {"Content-Type", "Host", "X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-SHA256",
+                            "Authorization"}
 
 
 def test_headers_for_http_client_with_a_file_body(server, tmp_path) -> None:
@@ -140,7 +141,7 @@ def test_headers_for_http_client_with_a_file_body(server, tmp_path) -> None:
                               region="us-east-1", service="s3", s3=True)
         assert body.tell() == 0  # hashed in pieces and rewound
         conn = http.client.HTTPConnection(parts.hostname, parts.port)
-        conn.request("PUT", "/b/k", body=body, headers={"Content-Length": str(len(DATA)), **headers})
+        conn.request("PUT", "/b/k", body=body, headers=headers)
         response = conn.getresponse()
         assert response.status == 200, response.read()
         conn.close()
@@ -153,6 +154,12 @@ def test_headers_for_fixed_timestamp_is_deterministic() -> None:
     assert one == headers_for("GET", "https://example.amazonaws.com/", {}, b"", KEY, region="us-east-1",
                               service="service", timestamp=when)
     assert one["X-Amz-Date"] == "20150830T123600Z"
+
+
+def test_headers_for_refuses_a_header_given_twice() -> None:
+    with pytest.raises(sigv4.InvalidParameterError, match="a name appears twice"):
+        headers_for("GET", "https://h/", [("X-Amz-Meta-A", "1"), ("x-amz-meta-a", "2")], b"", KEY,
+                    region="us-east-1", service="s3")
 
 
 def test_headers_for_refuses_aws_chunked() -> None:

@@ -103,6 +103,8 @@ def test_a_signature_error_upstream_is_logged_with_its_diagnosis(tmp_path: Path)
     assert log[0].startswith("POST /listRegions 403 ")
     diagnosis = "\n".join(log[1:])
     assert "canonical request" in diagnosis.lower() and "not-the-secret" not in diagnosis
+    # The proxy signed with its credentials: the diagnosis uses them, and proves the cause rather than asking.
+    assert "[secret, proved]" in diagnosis and "would settle it" not in diagnosis
 
 
 @needs_curl

@@ -46,17 +46,21 @@ TOKEN_ENV = {"AWS_ACCESS_KEY_ID": CREDS.access_key_id, "AWS_SECRET_ACCESS_KEY": 
              "AWS_SESSION_TOKEN": STS_TOKEN, "HOME": "/nonexistent"}
 
 
-def test_cli_masks_a_percent_encoded_session_token_in_presigned_and_sigv2_output(capsys, tmp_path) -> None:
+def test_cli_masks_a_percent_encoded_session_token_in_presigned_and_sigv2_explanations(capsys, tmp_path) -> None:
     from sigv4.canonical import uri_encode
     path = tmp_path / "get.req"
     path.write_bytes(b"GET /?Action=List HTTP/1.1\r\nHost: example.amazonaws.com\r\n\r\n")
     encoded = uri_encode(STS_TOKEN, keep_slash=False)
-    for flags in (["--presign"], ["--presign", "--json"], ["--presign", "--explain"], ["--algorithm", "v2"],
-                  ["--algorithm", "v2", "--explain"]):
+    for flags in (["--presign", "--explain"], ["--algorithm", "v2", "--explain"]):
         code, out, err = _run_cli(capsys, ["sign", str(path), "--service", "svc", "--date", "20150830T123600Z",
                                            *flags], TOKEN_ENV)
         assert code == 0, err
         assert STS_TOKEN not in out + err and encoded not in out + err, flags
+    # The URL and the SigV2 request are what was asked for: they carry the token, percent-encoded, to work.
+    for flags in (["--presign"], ["--presign", "--json"], ["--algorithm", "v2"]):
+        code, out, err = _run_cli(capsys, ["sign", str(path), "--service", "svc", "--date", "20150830T123600Z",
+                                           *flags], TOKEN_ENV)
+        assert code == 0 and encoded in out and STS_TOKEN not in err, flags
 
 
 def test_cli_unreadable_body_file_output_file_and_non_utf8_input_are_one_line_exit_2(capsys, tmp_path) -> None:

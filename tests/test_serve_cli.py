@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,8 @@ import pytest
 import cli
 from tests.serve_fixtures import DEFAULT
 from wire.service.trail_log import TrailLog
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_demo_signs_calls_and_prints_each_exchange(capsys) -> None:
@@ -140,3 +146,24 @@ def test_trail_refuses_a_directory_or_a_binary_file(tmp_path: Path, capsys, cont
 def test_a_port_out_of_range_is_refused_in_one_line(capsys, command: list[str], port: str) -> None:
     err = _one_line_error(capsys, [*command, "--port", port])
     assert f"--port: {port} is not 0..65535" in err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_serve_in_memory_writes_nothing_and_stops_on_a_signal(tmp_path: Path, sig: signal.Signals) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "PATH": os.environ.get("PATH", ""), "AWS_EC2_METADATA_DISABLED": "true",
+           "AWS_ACCESS_KEY_ID": DEFAULT["access_key_id"], "AWS_SECRET_ACCESS_KEY": DEFAULT["secret_access_key"]}
+    serve = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "serve", "--state", ":memory:"], env=env,
+                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = (serve.stdout.readline() if serve.stdout else "").rsplit(" on ", 1)[-1].strip()
+        assert url.startswith("http://127.0.0.1:"), serve.stderr.read() if serve.stderr else ""
+        assert (serve.stdout.readline() if serve.stdout else "") == \
+            "state :memory:; trail not kept (--log FILE keeps one)\n"
+        assert cli.main(["call", "account", "PutAccountName", "AccountName=Mine", "--endpoint-url", url], env) == 0
+    finally:
+        serve.send_signal(sig)  # idle now: it stops at once (the loop waits on the signal, not a poll)
+        out, err = serve.communicate(timeout=30)
+    assert serve.returncode == 0 and out.endswith("stopped\n") and err == ""
+    assert [path for path in tmp_path.rglob("*") if path != home] == []  # not under HOME, not in the cwd

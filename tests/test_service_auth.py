@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 
+import botocore
 import pytest
 
 import sigv4
 import wire
 from tests.service_helpers import CREDS, ENDPOINT_URL, MODEL, NOW, Service, error_of
 from wire.auth_refusal import INVALID_TOKEN_TEXT, MISMATCH_TEXT
+from wire.service.auth import SCOPE_REGIONS
 
 TEMPORARY = {"accounts": [{"access_key_id": "ASIATEMP", "secret_access_key": "tmp-secret",
                            "session_token": "the-session-token", "account_id": "123456789012"}]}
@@ -75,6 +78,18 @@ def test_signature_not_yet_current(service: Service) -> None:
 def test_region_must_look_like_a_region(service: Service) -> None:
     assert _refusal(service.call("ListRegions", region="x")) == (
         403, "InvalidSignatureException", "Credential should be scoped to a valid region, not 'x'.")
+
+
+@pytest.mark.parametrize("region", ["us-east-9", "eu-middle-1", "us-west-1-", "aws-global"])
+def test_a_region_aws_does_not_have_is_refused_as_aws_does(service: Service, region: str) -> None:
+    assert _refusal(service.call("ListRegions", region=region)) == (
+        403, "InvalidSignatureException", f"Credential should be scoped to a valid region, not '{region}'.")
+
+
+def test_the_scope_regions_are_every_partitions_regions() -> None:
+    partitions = json.loads((Path(botocore.__file__).parent / "data" / "partitions.json").read_text())["partitions"]
+    theirs = {name for partition in partitions for name in partition["regions"] if not name.endswith("-global")}
+    assert SCOPE_REGIONS == theirs
 
 
 def test_service_must_be_account(service: Service) -> None:

@@ -3,6 +3,7 @@ the whole path through boto3 against the pure handler."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -14,6 +15,7 @@ from tests.service_helpers import CONTACT, MODEL, Service
 from wire.service import ConfigError, load_directory
 from wire.service.organizations import MANAGEMENT_SELF_MESSAGE
 from wire.service.policy import PolicyError
+from wire.service.trail import assumed_role_principal_id
 
 MGMT, MEMBER, DELEGATE, OUTSIDER, LONER = "111122223333", "444455556666", "777788889999", "123456789012", "999988887777"
 OPERATIONS = tuple(MODEL.operations)
@@ -161,6 +163,11 @@ def test_trail_names_the_assumed_role() -> None:
     account.list_regions()
     identity = records[0]["userIdentity"]
     assert identity["type"] == "AssumedRole" and identity["arn"] == ROLE["arn"]
+    # As AWS records it: the role's unique id (AROA...) and the session name, not the key id.
+    assert re.fullmatch(r"AROA[A-Z0-9]{17}:ci", identity["principalId"]), identity
+    assert identity["accessKeyId"] == "ASIAROLE"
+    other_session = assumed_role_principal_id(f"arn:aws:sts::{MGMT}:assumed-role/Admin/another")
+    assert other_session == identity["principalId"].replace(":ci", ":another")  # one role, one id
 
 
 ALICE = f"arn:aws:iam::{MGMT}:user/alice"

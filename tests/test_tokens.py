@@ -385,3 +385,26 @@ def test_cli_explain_reads_a_token_from_stdin_or_a_file(capsys: pytest.CaptureFi
     saved.write_text(tokens.eks("prod", _creds(None), "us-east-1", datetime.now(timezone.utc)) + "\n")
     assert cli.main(["explain", str(saved)], CLI_ENV) == 0
     assert capsys.readouterr().out.startswith("token: eks (sts)\n")
+
+
+@pytest.mark.parametrize("exec_info", [None, '{"apiVersion": "client.authentication.k8s.io/v1", "kind": '
+                                       '"ExecCredential", "spec": {"interactive": false}}',
+                                       '{"apiVersion": "client.authentication.k8s.io/v1alpha1"}',
+                                       '{"apiVersion": "client.authentication.k8s.io/v2"}', "{not json"],
+                         ids=["unset", "v1", "v1alpha1", "unknown", "malformed"])
+def test_token_eks_exec_credential_equals_aws_eks_get_token(capsys: pytest.CaptureFixture[str],
+                                                           exec_info: str | None) -> None:
+    import awscli
+    import cli
+    from awscli.clidriver import create_clidriver
+    env = {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_SESSION_TOKEN": TOKEN,
+           "HOME": "/nonexistent", **({"KUBERNETES_EXEC_INFO": exec_info} if exec_info else {})}
+    data_path = {"AWS_DATA_PATH": os.path.join(os.path.dirname(awscli.__file__), "data")}  # its own models
+    with mock.patch.dict(os.environ, {**env, **data_path}, clear=True), freeze_time(NOW):
+        assert create_clidriver().main(["eks", "get-token", "--cluster-name", "prod", "--region", "eu-west-1"]) == 0
+    theirs = capsys.readouterr()
+    assert cli.main(["token", "eks", "--cluster", "prod", "--region", "eu-west-1", "--exec-credential", "--date",
+                     f"{NOW:%Y%m%dT%H%M%SZ}"], env) == 0
+    ours = capsys.readouterr()
+    assert json.loads(ours.out) == json.loads(theirs.out)  # field by field: kind, apiVersion, spec, status
+    assert ours.out == theirs.out and ours.err == theirs.err  # and byte for byte, warnings included

@@ -282,17 +282,21 @@ ENV = {"AWS_ACCESS_KEY_ID": TEMP.access_key_id, "AWS_SECRET_ACCESS_KEY": TEMP.se
 
 
 def test_cli_sign_wss_prints_the_url_as_the_library_makes_it() -> None:
+    # The URL is what was asked for: whole, session token included (AppSync's inside its base64 header object).
     code, out, err = run_cli(["sign", "--wss", "iot", "abc-ats.iot.eu-west-1.amazonaws.com", "--date",
-                              "20240501T120000Z", "--show-secrets"], ENV)
+                              "20240501T120000Z"], ENV)
     expected = websocket.presign("iot", TEMP, region="eu-west-1", timestamp=WHEN,
                                  endpoint="abc-ats.iot.eu-west-1.amazonaws.com")
     assert (code, err) == (0, "") and out.decode() == expected.url + "\n"
-    # Without --show-secrets the token is masked, AppSync's inside its base64 header object too.
-    code, out, _ = run_cli(["sign", "--wss", "iot", "abc-ats.iot.eu-west-1.amazonaws.com"], ENV)
-    assert code == 0 and "&X-Amz-Security-Token=****&" in out.decode()
     code, out, _ = run_cli(["sign", "--wss", "appsync", "abc.appsync-api.eu-west-1.amazonaws.com"], ENV)
     header = json.loads(base64.b64decode(unquote(out.decode().partition("header=")[2].partition("&")[0])))
-    assert code == 0 and header["x-amz-security-token"] == "****"
+    assert code == 0 and header["x-amz-security-token"] == TEMP.session_token
+    # The explanation masks it, unless --show-secrets.
+    code, out, _ = run_cli(["sign", "--wss", "iot", "abc-ats.iot.eu-west-1.amazonaws.com", "--explain"], ENV)
+    assert code == 0 and "&X-Amz-Security-Token=****&" in out.decode() and "FwoGZX" not in out.decode()
+    code, out, _ = run_cli(["sign", "--wss", "iot", "abc-ats.iot.eu-west-1.amazonaws.com", "--explain",
+                            "--show-secrets"], ENV)
+    assert code == 0 and quote(TEMP.session_token or "", safe="") in out.decode()
 
 
 def test_cli_sign_wss_fields_expires_and_explain() -> None:

@@ -5,7 +5,9 @@ restJson1, restXml and Smithy RPCv2 CBOR, input and output.
 Compared as botocore's own `test_protocols.py` does: JSON and CBOR bodies as
 values (CBOR bodies are base64 in the cases), XML bodies in canonical form,
 headers and URIs exactly (and each header sent once), with its normalizations
-of list headers and of Content-Type; form bodies as parameter multisets (the issue's rule). Cases on
+of list headers and of Content-Type (query forms' charset; rest-json's non-JSON types), but restXml's
+Content-Type is compared (botocore's runner drops it, which hid `RestXmlStringPayloadRequest` and
+`RestXmlEnumPayloadRequest`, listed as known failures: they expect `text/plain`, botocore sends none); form bodies as parameter multisets (the issue's rule). Cases on
 botocore's ignore list run too. A case listed in
 `vectors/protocol-known-failures.json` (id -> reason) is a strict xfail, so
 a fixed case fails until it is removed from the list.
@@ -112,8 +114,6 @@ def _check_headers(request: Any, serialized: dict[str, Any], protocol: str, mode
         expected["content-type"] += "; charset=utf-8"
     if protocol == "rest-json" and expected.get("content-type", "application/json") != "application/json":
         del expected["content-type"]
-    if protocol == "rest-xml":
-        expected.pop("content-type", None)
     for name, value in expected.items():
         assert actual.get(name) == value, f"header {name}"
     for name in serialized.get("forbidHeaders", ()):

@@ -10,7 +10,9 @@ server's clock gets AWS's own clock-skew answer instead (S3's XML
 `RequestTimeTooSkewed` with `ServerTime`, else JSON `InvalidSignatureException`
 "Signature expired" / "Signature not yet current"), with a `Date` header and,
 when `age` is set, an `Age` header as a cache would add. Paths starting with `/redirect/` answer 307
-with the Location given in the `to` query parameter, unverified.
+with the Location given in the `to` query parameter, unverified. A multipart/form-data POST is a browser
+upload (a presigned POST form): its fields are checked with `sigv4.post.verify_post` for the bucket the
+path's first segment names, and the reply carries the uploaded file as `body`.
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import sigv4
 from sigv4.chunked_decode import ChunkData, decoder_for
 from sigv4.errors import StreamDecodeError
+from sigv4.post import verify_post
 
 
 @dataclass
@@ -118,8 +123,11 @@ def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
                 to = parse_qs(urlsplit(self.path).query)["to"][0]
                 self._reply(307, {}, location=to)
                 return
-            request = sigv4.Request(self.command, self.path, headers, body)
             now = datetime.now(timezone.utc)
+            if self.headers.get_content_type() == "multipart/form-data":
+                self._upload(body, now)
+                return
+            request = sigv4.Request(self.command, self.path, headers, body)
             try:
                 identity = sigv4.verify(request, server.keys.get, now=now, s3=server.s3)
             except sigv4.VerificationError as err:
@@ -141,6 +149,20 @@ def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
             self._reply(200, {"key": identity.access_key_id, "algorithm": identity.algorithm,
                               "presigned": identity.presigned, "payload_hash": identity.payload_hash,
                               "body": body.decode("latin-1"), "path": self.path.partition("?")[0]})
+
+        def _upload(self, body: bytes, now: datetime) -> None:
+            head = f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode()
+            parts = BytesParser(policy=HTTP).parsebytes(head + body)
+            fields = [(part.get_param("name", header="content-disposition"), part.get_payload(decode=True))
+                      for part in parts.iter_parts()]
+            form = [(name, value.decode()) for name, value in fields if name != "file"]
+            try:
+                identity = verify_post(form, server.keys.get, now=now, bucket=self.path.split("/")[1])
+            except sigv4.VerificationError as err:
+                self._reply(403, {"reason": err.reason, "message": str(err)})
+                return
+            self._reply(200, {"key": identity.access_key_id, "algorithm": "POST", "presigned": True,
+                              "body": dict(fields).get("file", b"").decode("latin-1"), "path": self.path})
 
         do_GET = do_POST = do_PUT = do_DELETE = _handle
 

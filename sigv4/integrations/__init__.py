@@ -9,7 +9,7 @@ their own module is imported:
 - `sigv4.integrations.requests.SigV4Auth`: a `requests` auth (extra `requests`)
 - `sigv4.integrations.httpx.SigV4Auth`: an `httpx.Auth` for sync and async clients (extra `httpx`)
 - `sigv4.integrations.aiohttp.SigV4Auth`: an aiohttp client middleware (extra `aiohttp`)
-- `headers_for(...)`: the headers to add, for urllib3, `http.client` or anything else
+- `headers_for(...)`: every header to send, signed, for urllib3, `http.client` or anything else
 
 Example (urllib3), retrying once when the server says our clock is off:
 
@@ -58,10 +58,13 @@ def headers_for(
     credentials: CredentialsOrProvider, *, region: str | list[str], service: str,
     timestamp: datetime | None = None, clock_skew: ClockSkew | None = None, **sign_options: Any,
 ) -> dict[str, str]:
-    """The headers to add to (or replace in) a request so that it is signed.
+    """Every header to send with the request, signed: `headers` as given plus Host, X-Amz-Date,
+    Authorization (and X-Amz-Security-Token, X-Amz-Content-SHA256 when they apply), in order.
 
-    `url` is absolute; `headers` are the ones the request will carry (they
-    are signed, so send them unchanged); `body` is bytes or a seekable file
+    Send the result as the request's headers, whole: it is the complete set, so a header given here
+    cannot be left out of what goes on the wire (a signed Content-Type that is not sent fails the
+    signature). `url` is absolute; `headers` are the ones the request will carry (as a mapping, or
+    pairs with each name once); `body` is bytes or a seekable file
     (hashed in pieces and rewound; for a one-shot stream pass
     `payload="UNSIGNED-PAYLOAD"` or its precomputed SHA-256). `credentials`
     are Credentials or a provider. `timestamp` defaults to now (UTC),
@@ -70,17 +73,16 @@ def headers_for(
     `signed_headers` and `sign_options` are as for the adapters: by default
     `host`, `content-type`, `content-md5` and `x-amz-*` are signed, and
     `service="s3"` implies `s3=True`.
-    The result holds `Host` too: send it as given, it is signed.
-    Raises a SigningError subclass; InvalidParameterError for aws-chunked
-    payloads, whose re-encoded body a headers-only result cannot carry.
+    Raises a SigningError subclass; InvalidParameterError for a header name given twice (a dict result
+    cannot hold both) and for aws-chunked payloads, whose re-encoded body a headers-only result cannot carry.
     """
     pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+    if len({name.lower() for name, _ in pairs}) < len(pairs):
+        raise InvalidParameterError("headers: a name appears twice; join the values with ', ' into one header")
     signer = RequestSigner(credentials, region=region, service=service, **sign_options)
     if timestamp is None and clock_skew is not None:
         timestamp = clock_skew.now()
     if signer.streaming:
         raise InvalidParameterError("payload: aws-chunked (STREAMING-*) uploads re-encode the body; use "
                                     "sigv4.sign() and send its .request.body")
-    signed = signer.sign(Request(method, url, pairs, body), timestamp)
-    before = {(name.lower(), value) for name, value in pairs}
-    return {name: value for name, value in signed.headers if (name.lower(), value) not in before}
+    return dict(signer.sign(Request(method, url, pairs, body), timestamp).headers)

@@ -83,12 +83,14 @@ def from_environment(env: Mapping[str, str] | None = None) -> ResolvedCredential
     """Credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN,
     AWS_CREDENTIAL_EXPIRATION); `env` defaults to `os.environ`, read at each call.
 
-    Raises CredentialsError when the key pair is not set.
+    Raises CredentialsError naming the variable of the pair that is missing (botocore's partial credentials).
     """
     env = _environ(env)
     key_id, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
     if not key_id or not secret:
-        raise CredentialsError("environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set")
+        raise CredentialsError("partial credentials found in the environment, missing: "
+                               + ", ".join(name for name, value in (("AWS_ACCESS_KEY_ID", key_id),
+                                                                   ("AWS_SECRET_ACCESS_KEY", secret)) if not value))
     expiration = env.get("AWS_CREDENTIAL_EXPIRATION")
     return ResolvedCredentials(
         Credentials(key_id, secret, env.get("AWS_SESSION_TOKEN") or None), "env",
@@ -378,11 +380,12 @@ def resolve_credentials(profile: str | None, env: Mapping[str, str] | None = Non
     AWS_PROFILE or `default`: assume-role, web identity from
     AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN or the profile, SSO, keys,
     credential_process), then container credentials, then EC2 instance
-    metadata. A source that is configured but fails raises its error; when
-    none is configured, raises the profile's "no credentials" error.
+    metadata. A source that is configured but fails raises its error (AWS_ACCESS_KEY_ID without
+    AWS_SECRET_ACCESS_KEY: partial credentials, as botocore); when none is configured, raises the
+    profile's "no credentials" error.
     """
     env = _environ(env)
-    if profile is None and env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
+    if profile is None and env.get("AWS_ACCESS_KEY_ID"):  # as botocore: a key id set means the environment's
         return from_environment(env)
     name = _profile_name(profile, env)
     files = SharedFiles.read(env)

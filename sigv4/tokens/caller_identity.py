@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from ..bounded import json_loads
 from ..errors import InvalidParameterError
@@ -51,6 +51,38 @@ def eks(cluster: str, credentials: Credentials, region: str, timestamp: datetime
     signed = in_order(presigned_url(url, credentials, region, "sts", timestamp, EKS_EXPIRES,
                                     [(EKS_CLUSTER_HEADER, cluster)]), BOTOCORE_ORDER)
     return EKS_PREFIX + b64url(signed)
+
+
+#: kubectl's ExecCredential API versions `aws eks get-token` answers in: the one KUBERNETES_EXEC_INFO asks
+#: for when it is one of these, else v1beta1 (v1alpha1 is answered in too, with a deprecation warning).
+EXEC_CREDENTIAL_VERSIONS = ("client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1")
+EXEC_CREDENTIAL_DEPRECATED = "client.authentication.k8s.io/v1alpha1"
+#: The expiry `aws eks get-token` reports: a minute inside EKS's 15, so client-go refreshes in time.
+EKS_REPORTED_LIFETIME = timedelta(minutes=14)
+
+
+def exec_credential(token: str, timestamp: datetime, exec_info: str | None = None) -> tuple[str, str | None]:
+    """(the ExecCredential JSON kubectl's exec plugin reads, a warning for stderr or None), as `aws eks get-token`
+    prints them: its keys in its order, 4-space indent, `expirationTimestamp` `EKS_REPORTED_LIFETIME` after
+    `timestamp` (the token's signing time). `exec_info` is KUBERNETES_EXEC_INFO, which names the API version."""
+    version, warning = EXEC_CREDENTIAL_VERSIONS[1], None
+    try:
+        asked = json.loads(exec_info).get("apiVersion") if exec_info else version
+    except (ValueError, AttributeError):
+        asked, warning = version, (f"Error parsing KUBERNETES_EXEC_INFO, defaulting to {version}. This is likely "
+                                   "a bug in your Kubernetes client. Please update your Kubernetes client.")
+    if asked in EXEC_CREDENTIAL_VERSIONS or asked == EXEC_CREDENTIAL_DEPRECATED:
+        version = asked
+        if asked == EXEC_CREDENTIAL_DEPRECATED:
+            warning = (f"Kubeconfig user entry is using deprecated API version {asked}. Run 'aws eks "
+                       "update-kubeconfig' to update.")
+    elif warning is None:
+        warning = (f"Unrecognized API version in KUBERNETES_EXEC_INFO, defaulting to {version}. This is likely "
+                   "due to an outdated AWS CLI. Please update your AWS CLI.")
+    expires = timestamp.astimezone(timezone.utc) + EKS_REPORTED_LIFETIME
+    document = {"kind": "ExecCredential", "apiVersion": version, "spec": {},
+                "status": {"expirationTimestamp": f"{expires:%Y-%m-%dT%H:%M:%SZ}", "token": token}}
+    return json.dumps(document, indent=4) + "\n", warning
 
 
 def mongodb_region(sts_host: str) -> str:

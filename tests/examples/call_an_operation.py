@@ -38,8 +38,7 @@ with tempfile.TemporaryDirectory() as state:
         request = serialize(model, "ListRegions", {"MaxResults": 5}, endpoint=endpoint)
         headers = headers_for(request.method, request.url, request.headers, request.body, CREDS,
                               region="us-east-1", service="account")
-        response = urllib3.request(request.method, request.url, body=request.body,
-                                   headers={**dict(request.headers), **headers})
+        response = urllib3.request(request.method, request.url, body=request.body, headers=headers)
         output = parse_response(model, "ListRegions", response.status, list(response.headers.items()), response.data)
         print([region["RegionName"] for region in output["Regions"]])
         assert len(output["Regions"]) == 5

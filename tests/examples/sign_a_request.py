@@ -12,7 +12,8 @@ With `requests` or `httpx`, let the adapter do it on every request:
 
     session.auth = sigv4.integrations.requests.SigV4Auth(creds, region="us-east-1", service="dynamodb")
 
-and with urllib3 or http.client, add `sigv4.integrations.headers_for(...)`.
+and with urllib3 or http.client, send `sigv4.integrations.headers_for(...)` as the headers: it returns
+every header the request carries, signed.
 """
 
 from datetime import datetime, timezone

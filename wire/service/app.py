@@ -230,8 +230,10 @@ class AccountApp:
             self._synced = committed
 
 
-def build_app(directory: Directory, state: str, trail: Path, region_delay: float, log: Callable[[str], None]) -> AccountApp:
-    """An `AccountApp` for `directory`, its state in the SQLite file `state` (`:memory:` allowed), its trail at `trail`."""
+def build_app(directory: Directory, state: str, trail: Path | None, region_delay: float,
+              log: Callable[[str], None]) -> AccountApp:
+    """An `AccountApp` for `directory`, its state in the SQLite file `state` (`:memory:` allowed), its trail at
+    `trail` (None: none kept)."""
     endpoint = Endpoint(wire.load_model("account"), directory, Settings(region_delay=timedelta(seconds=region_delay)))
     store, trail_log = SqliteStore(state), TrailLog(trail)
     app = AccountApp(endpoint, store, trail_log, log)
@@ -276,9 +278,12 @@ def state_path(given: str | None, env: Mapping[str, str]) -> str:
     return given or str(state_dir(env) / "account.db")
 
 
-def trail_path(given: str | None, env: Mapping[str, str]) -> Path:
-    """The trail `sigv4 serve` writes and `sigv4 trail` reads: `given` (--log), else next to the default state."""
-    return Path(given) if given else state_dir(env) / "account-trail.jsonl"
+def trail_path(given: str | None, env: Mapping[str, str], state: str | None = None) -> Path | None:
+    """The trail `sigv4 serve` writes and `sigv4 trail` reads: `given` (--log), else next to the default state;
+    None (no trail) for an in-memory `state` without `given`: `serve --state :memory:` writes nothing unasked."""
+    if given:
+        return Path(given)
+    return None if state == ":memory:" else state_dir(env) / "account-trail.jsonl"
 
 
 _DEFAULT = DEFAULT_ACCOUNTS["accounts"][0]

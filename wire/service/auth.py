@@ -3,7 +3,7 @@
 Strategy: authentication runs in the order an AWS front end does:
 `claimed_auth` parses the claimed authorization (`sigv4.parse_auth`) and
 checks the credential scope against what this endpoint serves (service
-`account`, any well-formed region, the scope date); `authenticate` then runs
+`account`, a region AWS has, the scope date); `authenticate` then runs
 `sigv4.verify` against the directory. Two steps, so the caller knows the
 claimed key id and region even when verification fails. Each
 `VerificationError.reason` maps through `wire.auth_refusal.coral_fault` to the
@@ -14,7 +14,6 @@ string-to-sign the server computed, skew errors quote the three times.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -28,8 +27,17 @@ from wire.service.identities import Directory, Principal
 
 SERVICE = "account"
 
-#: What a region in a credential scope must look like (us-east-1, us-gov-west-1, cn-north-1, eu-isoe-west-1).
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+\Z")
+#: The regions a credential scope may name: every partition's (botocore's partitions.json), since AWS's
+#: front end refuses any other name ("Credential should be scoped to a valid region"), well-formed or not.
+SCOPE_REGIONS = frozenset({
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+    "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+    "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1",
+    "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1",
+    "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+    "cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1", "eusc-de-east-1", "us-iso-east-1",
+    "us-iso-west-1", "us-isob-east-1", "us-isob-west-1", "eu-isoe-west-1", "us-isof-east-1", "us-isof-south-1",
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +80,7 @@ def _check_scope(auth: SignedAuth) -> None:
         raise _denied("InvalidSignatureException", f"Credential should be scoped to correct service: '{SERVICE}'.")
     for region in auth.regions:
         # A SigV4a region set may hold patterns ("*", "us-*"); those name regions, whatever they match.
-        if "*" not in region and not _REGION.match(region):
+        if "*" not in region and region not in SCOPE_REGIONS:
             raise _denied("InvalidSignatureException", f"Credential should be scoped to a valid region, not '{region}'.")
     when = auth.signing_time
     date = "%04d%02d%02d" % (when.year, when.month, when.day)  # strftime("%Y%m%d"), a few times faster

@@ -37,7 +37,8 @@ def run_demo(out: Callable[[str], None]) -> None:
     creds = sigv4.Credentials(default["access_key_id"], default["secret_access_key"])
     region, service = "us-east-1", "account"
     with tempfile.TemporaryDirectory(prefix="sigv4-demo-") as scratch:
-        app = build_app(load_accounts(None), ":memory:", Path(scratch) / "trail.jsonl", 60, out)
+        trail = Path(scratch) / "trail.jsonl"
+        app = build_app(load_accounts(None), ":memory:", trail, 60, out)
         with LocalServer(app) as server:
             out(f"Local AWS Account Management endpoint on {server.url} (in-process, loopback only, "
                 f"example credentials {creds.access_key_id})")
@@ -55,7 +56,7 @@ def run_demo(out: Callable[[str], None]) -> None:
                     out(body_text(exchange.body) or "(empty body)")
             finally:
                 connection.close()
-        records = app.trail.path.read_text(encoding="utf-8").splitlines()
+        records = trail.read_text(encoding="utf-8").splitlines()
         app.close()
     events = ", ".join(json.loads(r)["eventName"] for r in records)
     out(f"\n{len(records)} CloudTrail records written; events: {events}")

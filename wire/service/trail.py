@@ -12,6 +12,8 @@ edge only appends a UTF-8 line.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
@@ -74,9 +76,21 @@ def user_identity(principal: Principal | None, access_key_id: str | None) -> dic
     if principal is None:
         return {"type": "Unknown", **({"accessKeyId": _text(access_key_id)} if access_key_id else {})}
     kind = next(k for marker, k in _IDENTITY_TYPES if marker in principal.arn)
-    return {"type": kind, "principalId": _text(principal.account_id if kind == "Root" else principal.access_key_id),
+    principal_id = {"Root": principal.account_id, "AssumedRole": assumed_role_principal_id(principal.arn)}.get(
+        kind, principal.access_key_id)
+    return {"type": kind, "principalId": _text(principal_id),
             "arn": _text(principal.arn), "accountId": _text(principal.account_id),
             "accessKeyId": _text(principal.access_key_id)}
+
+
+def assumed_role_principal_id(arn: str) -> str:
+    """CloudTrail's `principalId` of an assumed role, `AROA...:<session name>`: the role's unique id (AROA and
+    17 characters; here derived from the role's ARN, so a role keeps its id across runs) and the session."""
+    head, _, rest = arn.partition(":assumed-role/")
+    role, _, session = rest.partition("/")
+    role_arn = head.replace(":sts:", ":iam:", 1) + f":role/{role}"
+    unique = base64.b32encode(hashlib.sha256(role_arn.encode()).digest()).decode()[:17]
+    return f"AROA{unique}:{session}"
 
 
 #: (ARN fragment, CloudTrail userIdentity type), first match wins.

@@ -22,13 +22,17 @@ from wire.jsonproto import compact_encoder
 
 
 class TrailLog:
-    """The CloudTrail JSON-lines file: records appended and flushed; fsynced by `sync` (and on close)."""
+    """The CloudTrail JSON-lines file: records appended and flushed; fsynced by `sync` (and on close).
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    `path` None keeps no trail (`serve --state :memory:` without `--log`, which writes nothing): records are
+    dropped."""
+
+    def __init__(self, path: Path | None) -> None:
         self.path = path
-        _drop_torn_record(path)
-        self._file = open(path, "a", encoding="utf-8")
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _drop_torn_record(path)
+        self._file = open(path or os.devnull, "a", encoding="utf-8")
         self._lock = threading.Lock()
 
     def append(self, event: Mapping[str, Any]) -> None:
@@ -43,13 +47,13 @@ class TrailLog:
         with self._lock:
             self._file.write("".join(lines))
             self._file.flush()
-            if sync:
+            if sync and self.path is not None:
                 os.fsync(self._file.fileno())
 
     def sync(self) -> None:
         """fsync what has been appended (nothing once the file is closed)."""
         with self._lock:
-            if self._file.closed:
+            if self._file.closed or self.path is None:
                 return
             # Through a descriptor of its own (an fsync through any descriptor syncs the file), so the
             # fsync runs without the lock: appends, which answers wait for, go on meanwhile.
@@ -61,8 +65,8 @@ class TrailLog:
 
     def last_event_ids(self, n: int) -> set[str]:
         """The eventIDs of the file's last `n` records."""
-        ids = set()
-        for line in _last_lines(self.path, n):
+        ids: set[str] = set()
+        for line in _last_lines(self.path, n) if self.path is not None else ():
             try:
                 ids.add(str(json.loads(line).get("eventID")))
             except (ValueError, AttributeError):
@@ -73,7 +77,8 @@ class TrailLog:
         with self._lock:
             if not self._file.closed:
                 self._file.flush()
-                os.fsync(self._file.fileno())
+                if self.path is not None:
+                    os.fsync(self._file.fileno())
                 self._file.close()
 
 

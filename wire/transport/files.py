@@ -8,7 +8,9 @@ starts with the path, never a traceback.
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,11 +38,44 @@ def open_file(path: str, mode: str) -> Any:
         raise InputError(f"{path}: cannot open ({err.strerror})") from None
 
 
-def take_file(path: str) -> bytes:
-    """The bytes of the file `path`, which is then removed (a download that turned out to be an error document)."""
-    data = Path(path).read_bytes()
-    Path(path).unlink()
-    return data
+class Download:
+    """Where `-o PATH` puts a streamed response payload: the file PATH, or stdout for `-`, as everywhere in this
+    CLI. For `-` the payload is spooled (in memory up to 8 MiB) until the answer is known to be it, so an error
+    document never reaches the pipe. The client's sink (its file's write, seek, truncate); a context manager
+    that closes what it opened."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.file: Any = tempfile.SpooledTemporaryFile(8 << 20) if path == "-" else open_file(path, "wb")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.file, name)
+
+    def __enter__(self) -> "Download":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.file.close()
+
+    def take(self) -> bytes:
+        """The bytes received, removed from where they went (a download that turned out to be an error document)."""
+        if self.path == "-":
+            self.file.seek(0)
+            return bytes(self.file.read())
+        self.file.close()
+        data = Path(self.path).read_bytes()
+        Path(self.path).unlink()
+        return data
+
+    def deliver(self) -> bool:
+        """For `-`, copy the payload to stdout and say True (stdout then holds it alone); else False."""
+        if self.path != "-":
+            return False
+        self.file.seek(0)
+        sys.stdout.flush()
+        shutil.copyfileobj(self.file, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return True
 
 
 def read_capture(path: str, *, scheme: str, pick: int | None, data: bytes | None = None) -> Capture:

@@ -17,7 +17,8 @@ with a Content-Length streams through unhashed; every other service signs the
 body's SHA-256, which needs the whole body first (it is bounded by the
 server's body limit; a streamed S3 body is not, see `relays_body`). One line per request goes to `log` (method, path,
 status, milliseconds until the answer was relayed); when the upstream refuses
-the signature, `wire.debugger.diagnose`'s analysis of the request we sent follows it.
+the signature, `wire.debugger.diagnose`'s analysis of the request we sent (checked with
+the proxy's credentials) follows it.
 """
 
 from __future__ import annotations
@@ -160,7 +161,8 @@ class SigningProxy:
         self._logged(request, response.status, started)
         complaint = read_error(response.status, response.headers, body)
         if complaint.kind in SIGNATURE_KINDS:
-            self.log(render_text(diagnose(signed, complaint)))
+            # The proxy signed with these credentials: the diagnosis checks the signature rather than guessing.
+            self.log(render_text(diagnose(signed, complaint, secret=credentials)))
         # Masking by place may change the body's length: the server sends the new one.
         return ProxyReply(response.status, tuple(h for h in headers if h[0].lower() != "content-length"),
                           mask.body(body))

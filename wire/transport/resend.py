@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import sigv4
+from sigv4.redact import masked_token_note
 from wire.debugger.skew import retry_offset
 from wire.transport import signing
 from wire.transport.client import Exchange, TransportOptions, send_request
@@ -51,6 +52,8 @@ def send_signed(request: sigv4.Request, options: TransportOptions, env: Mapping[
     are rewound before the second try. Returns (the request sent last, its
     exchange); raises what `send_request` raises.
     """
+    if note := masked_token_note(request):  # it will be refused: say why before the server's puzzling answer
+        warn(f"sigv4: warning: {note}")
     exchange = send_request(request, options, env, warn, sink=sink)
     if resign is None or (skew := server_skew(exchange, warn)) is None:
         return request, exchange

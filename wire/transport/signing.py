@@ -23,7 +23,8 @@ from sigv4.canonical import S3_SERVICES
 from sigv4.explain import explain
 from sigv4.integrations.credentials import ResolvedCredentials, resolve_credentials
 from sigv4.post import PresignedPost, parse_condition_text
-from sigv4.redact import redact
+from sigv4.raw import check_content_length
+from sigv4.redact import redact, redact_artifact
 from sigv4.tokens import region_in_host
 from wire.endpoints import infer_scope
 
@@ -131,7 +132,9 @@ class FlagSigner:
 
 def flag_signer(request: sigv4.Request, flags: Any, env: Mapping[str, str]) -> FlagSigner:
     """The signer for `request`'s scope: credentials from the chain (--profile), region and service from the
-    flags, profile and host name. Raises `FlagError`, `sigv4.SigningError` (no credentials)."""
+    flags, profile and host name. Raises `FlagError`, `sigv4.SigningError` (no credentials; a Content-Length
+    that is not the body's length, `check_content_length`)."""
+    check_content_length(request)
     resolved = resolve_credentials(flags.profile, env)
     region, service = signing_scope(flags, request, resolved)
     return FlagSigner(flags, resolved, region, service)
@@ -156,8 +159,9 @@ def presign_post_with_flags(flags: Any, env: Mapping[str, str]) -> tuple[Presign
 
 def presign_wss_with_flags(flags: Any, env: Mapping[str, str]) -> str:
     """`sign --wss PRESET [ENDPOINT]`: the presigned WebSocket URL to print (--field NAME=VALUE: its query
-    parameters; --region, else the profile's or the endpoint's; --expires, --date, --explain), the session
-    token masked unless --show-secrets. Raises `FlagError`, `sigv4.SigningError`.
+    parameters; --region, else the profile's or the endpoint's; --expires, --date, --explain): an artifact, so
+    whole, session token included; with --explain the steps and URL mask the token unless --show-secrets.
+    Raises `FlagError`, `sigv4.SigningError`.
     """
     clashes = (("--json", flags.json), ("--presign", flags.presign), ("--chunked", flags.chunked),
                ("--unsigned-payload", flags.unsigned_payload),
@@ -170,10 +174,11 @@ def presign_wss_with_flags(flags: Any, env: Mapping[str, str]) -> str:
     region = flags.region or resolved.region or region_in_host(endpoint or "") or "us-east-1"
     presigned = websocket.presign(flags.wss, resolved.credentials, region=region, timestamp=parse_date(flags.date),
                                   endpoint=endpoint, params=params, expires=flags.expires)
+    if not flags.explain:
+        return redact_artifact(presigned.url, resolved.credentials)
     url = redact(presigned.url if flags.show_secrets else presigned.masked_url, resolved.credentials,
                  show_token=flags.show_secrets)
-    if not flags.explain:
-        return url
-    steps = explain(presigned.signing, resolved.credentials, region, websocket.PRESETS[flags.wss].service)
+    steps = explain(presigned.signing, resolved.credentials, region, websocket.PRESETS[flags.wss].service,
+                    show_token=flags.show_secrets)
     # A presign's steps end with its URL; AppSync's signed POST travels inside the URL instead.
     return steps if presigned.signing.authorization is None else f"{steps}\n\n6. WebSocket URL:\n{url}"
