@@ -149,6 +149,8 @@ class ResigningProxy:
             return False
 
     def respond(self, request: sigv4.Request, source_ip: str) -> ProxyReply | _TunnelReply:
+        """The answer to one request: checked, re-signed and forwarded (the upstream's answer relayed), or
+        refused as AWS refuses; a CONNECT accepted for TLS termination (`--intercept`) or refused."""
         started = time.perf_counter()
         if request.method == "CONNECT":
             return self._connect(request, started)
