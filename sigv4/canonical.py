@@ -12,9 +12,8 @@ Spec: https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.htm
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache, partial
 from typing import NamedTuple
 from urllib.parse import quote, unquote_to_bytes
 
@@ -50,31 +49,28 @@ class CanonicalRules(NamedTuple):
     plus_is_space: bool = False
 
 
-@dataclass(frozen=True, slots=True, init=False)
-class CanonicalRequest:
-    """The six parts of a canonical request; `render()` is what gets hashed."""
-
+class _CanonicalParts(NamedTuple):
     method: str
     uri: str
     query: str
     headers: tuple[tuple[str, str], ...]  # lowercase name, canonical value; sorted
     signed_headers: str
     payload_hash: str
-    _rendered: str | None = field(default=None, init=False, repr=False, compare=False)
+    #: The canonical request's text, what `render()` returns and what gets hashed: the parts above, rendered.
+    text: str
 
-    # One is built per signature: the slots are filled through their descriptors,
-    # which costs a fraction of the frozen class's object.__setattr__ per field.
-    def __init__(self, method: str, uri: str, query: str, headers: tuple[tuple[str, str], ...],
-                 signed_headers: str, payload_hash: str, rendered: str | None = None) -> None:
-        """`rendered`: the text `render()` returns, when the caller has built it already (the signer
-        does, from a template per request shape); it must equal what render() would build."""
-        _SET_METHOD(self, method)
-        _SET_URI(self, uri)
-        _SET_QUERY(self, query)
-        _SET_HEADERS(self, headers)
-        _SET_SIGNED_HEADERS(self, signed_headers)
-        _SET_PAYLOAD_HASH(self, payload_hash)
-        _SET_RENDERED(self, rendered)
+
+# A NamedTuple: one is built per signature, and a tuple is built in C where a frozen dataclass sets its seven
+# fields one Python call at a time. The signer builds it with the text it already has (`with_text`).
+class CanonicalRequest(_CanonicalParts):
+    """The six parts of a canonical request, and its text; `render()` is what gets hashed."""
+
+    __slots__ = ()
+
+    def __new__(cls, method: str, uri: str, query: str, headers: tuple[tuple[str, str], ...], signed_headers: str,
+                payload_hash: str) -> CanonicalRequest:
+        text = render_canonical(method, uri, query, map(":".join, headers), signed_headers, payload_hash)
+        return tuple.__new__(cls, (method, uri, query, headers, signed_headers, payload_hash, text))
 
     def __repr__(self) -> str:
         # The session token is a signed header or query parameter; reprs end up in logs, so mask it.
@@ -83,10 +79,12 @@ class CanonicalRequest:
                 f"headers={headers!r}, signed_headers={self.signed_headers!r}, payload_hash={self.payload_hash!r})")
 
     def render(self) -> str:
-        if self._rendered is not None:
-            return self._rendered
-        return render_canonical(self.method, self.uri, self.query, map(":".join, self.headers), self.signed_headers,
-                                self.payload_hash)
+        return self.text
+
+
+#: A CanonicalRequest of its seven fields, `text` given (it must be what the other six render to), built in C.
+with_text: Callable[[tuple[str, str, str, tuple[tuple[str, str], ...], str, str, str]], CanonicalRequest] = partial(
+    tuple.__new__, CanonicalRequest)
 
 
 def render_canonical(method: str, uri: str, query: str, header_lines: Iterable[str], signed_headers: str,
@@ -94,11 +92,6 @@ def render_canonical(method: str, uri: str, query: str, header_lines: Iterable[s
     """The canonical request text of these parts (`CanonicalRequest.render`); `header_lines` are `name:value`."""
     # One join: the empty line ends the header block.
     return "\n".join((method, uri, query, *header_lines, "", signed_headers, payload_hash))
-
-
-(_SET_METHOD, _SET_URI, _SET_QUERY, _SET_HEADERS, _SET_SIGNED_HEADERS, _SET_PAYLOAD_HASH, _SET_RENDERED) = (
-    CanonicalRequest.__dict__[name].__set__
-    for name in ("method", "uri", "query", "headers", "signed_headers", "payload_hash", "_rendered"))
 
 
 _UNRESERVED = {False: re.compile(r"[A-Za-z0-9\-._~]*\Z"), True: re.compile(r"[A-Za-z0-9\-._~/]*\Z")}

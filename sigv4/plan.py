@@ -39,11 +39,6 @@ class HeaderPlan(NamedTuple):
     canonical: Pairs
     canonical_holes: Holes
     signed_headers: str
-    #: The canonical request's text around the holes, per (method, target, rules) this shape was signed
-    #: with (see `signer._canonical`); empty and unused in a one-off plan.
-    texts: dict[tuple[Any, ...], Any]
-    #: The date is the only hole: filled, the plan changes once a second (see `signer._canonical`).
-    date_only: bool
 
     def fill(self, date: str, payload_hash: str) -> tuple[Pairs, Pairs]:
         """(headers, canonical pairs) for one call."""
@@ -70,10 +65,10 @@ def make_plan(headers: Pairs, sets: Sequence[tuple[str, str]], holes: Mapping[st
     edited, landed = edit_headers_at(headers, sets, drops)
     pairs, signed = canonical_headers(edited, unsigned)
     if not holes:  # a one-off plan: nothing to find
-        return HeaderPlan(edited + appended, (), pairs, (), signed, {}, False)
+        return HeaderPlan(edited + appended, (), pairs, (), signed)
     canonical_holes = tuple([(index, holes[name]) for index, (name, _) in enumerate(pairs) if name in holes])
     return HeaderPlan(edited + appended, tuple([(landed[name], kind) for name, kind in holes.items()]), pairs,
-                      canonical_holes, signed, {}, set(holes.values()) == {DATE})
+                      canonical_holes, signed)
 
 
 class PlanCache:

@@ -27,7 +27,9 @@ from .canonical import (
     canonical_uri,
     check_method,
     query_pairs,
+    render_canonical,
     uri_encode,
+    with_text,
 )
 from . import chunked, v2, v4a
 from .errors import InvalidHeaderError, InvalidParameterError, InvalidTimestampError
@@ -325,61 +327,65 @@ _PRESIGN_PLANS = PlanCache(_presign_plan)
 def _canonical(request: Request, rules: CanonicalRules, plan: HeaderPlan, when: str,
                payload_hash: str) -> tuple[tuple[tuple[str, str], ...], CanonicalRequest]:
     """The signed request's headers (before Authorization) and its canonical request."""
-    if not plan.canonical_holes:  # a one-off plan: rendered when asked, as any canonical request
-        check_method(request.method)
-        headers, pairs = plan.fill(when, payload_hash)
-        path, _, query = request.target.partition("?")
-        return headers, CanonicalRequest(request.method, canonical_uri(path, rules),
-                                         canonical_query_string(query, rules.plus_is_space), pairs,
-                                         plan.signed_headers, payload_hash)
-    # A shape that comes back is mostly sent to the same few targets: its text is kept around the holes.
-    key = (request.method, request._parts.target, rules)
-    text = plan.texts.get(key)
-    if text is None:
-        check_method(request.method)  # before its text is kept for the method (a control byte would pass for a hole)
-        text = _text_template(request, rules, plan)
-        if len(plan.texts) >= _TEXTS_PER_PLAN:
-            plan.texts.clear()
-        plan.texts[key] = text
-    uri, query, pieces, kinds, latest = text
-    if plan.date_only:
-        # The usual shape: only the date changes, once a second, while a client sends many requests a second.
-        # The latest date's headers and text (up to the payload hash) are kept with the target's template, in a
-        # one-item list: replaced whole, so a racing thread reads one date's or the other's.
-        dated = latest[0]
-        if dated is None or dated[0] != when:
-            dated = latest[0] = (when, plan.fill(when, payload_hash), pieces[0] + when + pieces[1])
-        _, (headers, pairs), head = dated
-        rendered = head + payload_hash
-    else:
-        headers, pairs = plan.fill(when, payload_hash)
-        values = (when, payload_hash)
-        rendered = "".join([piece + values[kind] for piece, kind in zip(pieces, kinds)]) + pieces[-1] + payload_hash
-    return headers, CanonicalRequest(request.method, uri, query, pairs, plan.signed_headers, payload_hash, rendered)
+    check_method(request.method)
+    headers, pairs = plan.fill(when, payload_hash)
+    path, _, query = request.target.partition("?")
+    return headers, CanonicalRequest(request.method, canonical_uri(path, rules),
+                                     canonical_query_string(query, rules.plus_is_space), pairs,
+                                     plan.signed_headers, payload_hash)
 
 
-_TEXTS_PER_PLAN = 64
-#: (date, filled headers and canonical pairs, canonical text up to the payload hash) of a date-only plan.
-_Dated = tuple[str, tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]], str]
+class _Prepared(NamedTuple):
+    """Everything in one signature of a request shape, at one second, but the payload hash (see `_PREPARED`)."""
+
+    name: str  # the algorithm line
+    when: str
+    scope: str
+    plan: HeaderPlan
+    #: The headers (before Authorization) and canonical pairs, the date put in; None when the payload hash goes in
+    #: a header too (S3's x-amz-content-sha256): then they are filled per call.
+    filled: tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] | None
+    method: str
+    uri: str
+    query: str
+    #: The canonical request's text, split where the payload hash goes: its last line, and any header it fills.
+    pieces: list[str]
+    to_sign_head: str  # the string-to-sign up to the hash of the canonical request
+    signer: chunked.Signer
+    authorization_head: str  # the Authorization header up to the signature
 
 
-# Stand-ins for the holes while the template is rendered: control bytes, which no canonical value holds.
-_HOLE_MARKS = ("\x00", "\x01")
-_HOLE_SPLIT = re.compile("([\x00\x01])")
+# Stands for the payload hash while the canonical text is split around it: a control byte, which no canonical
+# value holds (header values with one are refused; the URI and query are percent-encoded; the method is a token).
+_PAYLOAD_MARK = "\x01"
 
 
-def _text_template(request: Request, rules: CanonicalRules,
-                   plan: HeaderPlan) -> tuple[str, str, tuple[str, ...], tuple[int, ...], list[_Dated | None]]:
-    """(canonical URI, canonical query, the canonical text's pieces before the payload hash, the hole kind
-    (DATE or PAYLOAD) between each two pieces, a place for the latest date's values (see `_canonical`))."""
-    path, _, raw_query = request.target.partition("?")
-    uri, query = canonical_uri(path, rules), canonical_query_string(raw_query, rules.plus_is_space)
-    pairs = [*plan.canonical]
-    for index, kind in plan.canonical_holes:
-        pairs[index] = (pairs[index][0], _HOLE_MARKS[kind])
-    template = CanonicalRequest(request.method, uri, query, tuple(pairs), plan.signed_headers, "").render()
-    parts = _HOLE_SPLIT.split(template)
-    return uri, query, tuple(parts[0::2]), tuple([_HOLE_MARKS.index(mark) for mark in parts[1::2]]), [None]
+def _prepare(request: Request, credentials: Credentials, opts: _Options, when: str, payload_hash: str,
+             upload: chunked.ChunkedUpload | None) -> _Prepared:
+    """The header plan, canonical text and signer of `request` at `when` (InvalidHeaderError or
+    InvalidParameterError for a header or method that cannot be signed)."""
+    scheme, authority, target = request._parts
+    plan = _SIGN_PLANS.get((scheme, authority, request.headers, opts, credentials.session_token,
+                            () if upload is None else upload.headers), when, payload_hash)
+    check_method(request.method)
+    headers, pairs = plan.fill(when, _PAYLOAD_MARK)  # a one-off plan has this call's values in already
+    path, _, query = target.partition("?")
+    uri, query = canonical_uri(path, opts.rules), canonical_query_string(query, opts.rules.plus_is_space)
+    text = render_canonical(request.method, uri, query, map(":".join, pairs), plan.signed_headers, _PAYLOAD_MARK)
+    filled = None if any(kind == PAYLOAD for _, kind in plan.header_holes) else (headers, pairs)
+    name, scope = opts.scheme.name, opts.scope
+    return _Prepared(name, when, scope, plan, filled, request.method, uri, query, text.split(_PAYLOAD_MARK),
+                     f"{name}\n{when}\n{scope}\n", opts.scheme.signer(credentials, opts),
+                     f"{name} Credential={credentials.access_key_id}/{scope}, SignedHeaders={plan.signed_headers}, "
+                     "Signature=")
+
+
+# A client signs request after request of the same shape (method, URL, headers, credentials, options) within
+# one second: all of a signature but the body's hash is prepared once per shape and second, and kept here.
+# Only shapes whose header plan is kept (seen before, see `PlanCache`) are, so that one-off shapes do not
+# push out the others; emptied when full.
+_PREPARED: dict[tuple[object, ...], _Prepared] = {}
+_PREPARED_SIZE = 512
 
 
 def _check_credentials(creds: Credentials) -> None:
@@ -441,27 +447,45 @@ def sign(
     (crc32, crc32c, sha1, sha256) for the -TRAILER forms.
     Raises a `SigningError` subclass naming the field and rule for unusable input.
     """
-    _check_credentials(credentials)
     if algorithm == "v2":
+        _check_credentials(credentials)
         return v2.sign(_with_host(request), credentials, timestamp=timestamp, signature_method=signature_method,
                        plus_is_space=plus_is_space)
     when = amz_date(timestamp)
-    opts = _options(algorithm, deterministic, region, service, when[:8], s3, normalize_path, double_encode, payload,
-                    omit_session_token, content_sha256_header, unsigned_headers, plus_is_space)
-    upload = None if payload is None and trailer_checksum is None else chunked.prepare_upload(
-        request, payload, algorithm=opts.scheme.name, chunk_size=chunk_size, trailer_checksum=trailer_checksum)
     body = request.body
-    payload_hash = resolve_payload(body, payload)
-    scheme, authority, _ = request._parts
-    plan = _SIGN_PLANS.get((scheme, authority, request.headers, opts, credentials.session_token,
-                            () if upload is None else upload.headers), when, payload_hash)
-    headers, canonical = _canonical(request, opts.rules, plan, when, payload_hash)
-    name, scope = opts.scheme.name, opts.scope
-    to_sign = string_to_sign(name, when, scope, canonical)
-    signer = opts.scheme.signer(credentials, opts)
+    # What decides the preparation, when it can be kept: not for a region list (unhashable), unsigned headers
+    # (any iterable) or an aws-chunked upload (signed chunk by chunk), nor for a payload hash the caller passes,
+    # which would make every call a shape of its own.
+    key = ((request.method, request.url, request.headers, when, region, service, credentials.access_key_id,
+            credentials.secret_access_key, credentials.session_token, algorithm, deterministic, s3, normalize_path,
+            double_encode, payload, omit_session_token, content_sha256_header, plus_is_space)
+           if region.__class__ is str and unsigned_headers is None and trailer_checksum is None
+           and (payload is None or payload == UNSIGNED_PAYLOAD) else None)
+    prepared = None if key is None else _PREPARED.get(key)
+    upload = None
+    if prepared is None:
+        _check_credentials(credentials)  # a kept preparation was made with these very credentials, checked then
+        opts = _options(algorithm, deterministic, region, service, when[:8], s3, normalize_path, double_encode,
+                        payload, omit_session_token, content_sha256_header, unsigned_headers, plus_is_space)
+        if payload is not None or trailer_checksum is not None:
+            upload = chunked.prepare_upload(request, payload, algorithm=opts.scheme.name, chunk_size=chunk_size,
+                                            trailer_checksum=trailer_checksum)
+        payload_hash = resolve_payload(body, payload)
+        prepared = _prepare(request, credentials, opts, when, payload_hash, upload)
+        if key is not None and prepared.plan.header_holes:  # a kept plan (see `_PREPARED`)
+            if len(_PREPARED) >= _PREPARED_SIZE:
+                _PREPARED.clear()
+            _PREPARED[key] = prepared
+    else:
+        payload_hash = resolve_payload(body, payload)
+    name, _, scope, plan, filled, method, uri, query, pieces, to_sign_head, signer, authorization_head = prepared
+    headers, pairs = plan.fill(when, payload_hash) if filled is None else filled
+    text = payload_hash.join(pieces)
+    # `string_to_sign`, its head prepared
+    to_sign = to_sign_head + hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
     signature = signer(to_sign)
-    authorization = (f"{name} Credential={credentials.access_key_id}/{scope}, "
-                     f"SignedHeaders={plan.signed_headers}, Signature={signature}")
+    authorization = authorization_head + signature
+    canonical = with_text((method, uri, query, pairs, plan.signed_headers, payload_hash, text))
     if upload is not None:
         body = upload.encode(chunked.ChunkScope(name, when, scope), signer, signature)
     req = request._copy(None, headers + (("Authorization", authorization),), body)
