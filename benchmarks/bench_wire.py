@@ -60,6 +60,21 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         },
     ),
     (
+        "sqs",
+        "SendMessage",
+        {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/jobs", "MessageBody": "hello " * 20,
+         "MessageAttributes": {"kind": {"DataType": "String", "StringValue": "resize"}}},
+        {"MessageId": "5fea7756-0ea4-451a-a703-a558b933e274", "MD5OfMessageBody": "fafb00f5732ab283681e124bf8747ed1",
+         "MD5OfMessageAttributes": "3ae8f24a165a8cedc005670c81a27295"},
+    ),
+    (
+        "iam",
+        "GetUser",
+        {"UserName": "ana"},
+        {"User": {"Path": "/", "UserName": "ana", "UserId": "AIDACKCEVSQ6C2EXAMPLE",
+                  "Arn": "arn:aws:iam::123456789012:user/ana", "CreateDate": NOW, "Tags": [{"Key": "team", "Value": "x"}]}},
+    ),
+    (
         "dynamodb",
         "PutItem",
         {"TableName": "t", "Item": {"pk": {"S": "a"}, "n": {"N": "1"}, "l": {"L": [{"S": "x"}, {"BOOL": True}]}}},
@@ -120,7 +135,10 @@ def main() -> None:
     print(f"{'operation':34} {'':15} {'wire µs':>9} {'botocore µs':>12} {'ratio':>7} {'unvalidated':>12} {'ratio':>7}")
     ratios: list[float] = []
     unvalidated_ratios: list[float] = []
+    only = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
     for service, operation, params, output in CASES:
+        if only and f"{service}.{operation}" not in only:
+            continue
         raw = Loader().load_service_model(service, "service-2")
         botocore_model = ServiceModel(raw, service)
         model = wire.load_model(raw, protocol=botocore_model.metadata["protocol"])
@@ -163,7 +181,7 @@ def main() -> None:
         ratios.append(ours_total / theirs_total)
         unvalidated_ratios.append(ours_total / unvalidated_total)
     print(f"encode + decode, geometric mean of the ratios: {_geomean(ratios):.2f}, worst {max(ratios):.2f} "
-          f"(target: each <= 0.5); against botocore with validation off: {_geomean(unvalidated_ratios):.2f}, "
+          f"(target: each <= 0.33); against botocore with validation off: {_geomean(unvalidated_ratios):.2f}, "
           f"worst {max(unvalidated_ratios):.2f}")
 
 

@@ -11,17 +11,18 @@ name, and so is an attribute's. The result is a tree of frozen `Node` values
 from __future__ import annotations
 
 import re
-
-from dataclasses import dataclass
-from typing import NoReturn
+from collections.abc import Callable
+from functools import partial
+from typing import NamedTuple, NoReturn
 from xml.parsers import expat
 from xml.sax.saxutils import escape
 
 from wire.errors import DecodeError
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+# A NamedTuple: a response of a few hundred elements builds one per element, and a tuple is built in C where a
+# frozen dataclass sets each field through object.__setattr__.
+class Node(NamedTuple):
     tag: str
     text: str
     children: tuple[Node, ...]
@@ -38,6 +39,10 @@ class Node:
         return [c for c in self.children if c.tag == tag]
 
 
+new_node: Callable[[tuple[str, str, tuple[Node, ...], tuple[tuple[str, str], ...]]], Node] = partial(
+    tuple.__new__, Node)
+
+
 class RefusedXmlError(DecodeError):
     """XML refused unread because it declares a DTD or entities (the message says so and why)."""
 
@@ -51,6 +56,7 @@ def parse(body: bytes) -> Node:
     """The root `Node` of `body`; raises `DecodeError`."""
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.buffer_text = True  # one call per run of character data, not one per line or entity
     parser.StartDoctypeDeclHandler = _refuse
     parser.EntityDeclHandler = _refuse
     parser.UnparsedEntityDeclHandler = _refuse
@@ -59,12 +65,12 @@ def parse(body: bytes) -> Node:
     stack: list[tuple[str, list[str], list[Node], tuple[tuple[str, str], ...]]] = [("", [], [], ())]
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        attributes = tuple((key.rpartition(" ")[2], value) for key, value in attrs.items())
+        attributes = tuple([(key.rpartition(" ")[2], value) for key, value in attrs.items()]) if attrs else ()
         stack.append((name.rpartition(" ")[2], [], [], attributes))
 
     def end(name: str) -> None:
         tag, text, children, attributes = stack.pop()
-        stack[-1][2].append(Node(tag, "".join(text), tuple(children), attributes))
+        stack[-1][2].append(new_node((tag, "".join(text), tuple(children), attributes)))
 
     def data(text: str) -> None:
         stack[-1][1].append(text)
