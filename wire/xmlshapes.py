@@ -132,13 +132,21 @@ def read(member: Member, nodes: list[xml.Node]) -> Any:
 def read_members(members: Iterable[Member], node: xml.Node) -> dict[str, Any]:
     """The values of `members` found in `node` (children, or attributes)."""
     out: dict[str, Any] = {}
+    # The children grouped by tag in one pass: a structure of many members (EC2's Instance has dozens) would
+    # otherwise scan every child once per member.
+    by_tag: dict[str, list[xml.Node]] = {}
+    for child in node.children:
+        if child.tag in by_tag:
+            by_tag[child.tag].append(child)
+        else:
+            by_tag[child.tag] = [child]
     for member in members:
         if member.xml_attribute:
             text = node.attribute(_attribute_name(member))
             if text is not None:
                 out[member.name] = from_text(member, text)
             continue
-        found = node.all(element_name(member))
+        found = by_tag.get(element_name(member))
         if found:
             out[member.name] = read(member, found)
     return out
