@@ -145,13 +145,16 @@ class _Decoders(_Compiler):
 
     def members(self, members: Iterable[Member], memo: CompileMemo) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
         as_is = self.rules.decoded_as_is
-        plan = tuple((m.wire_name, m.name, as_is.get(m.shape.type), _compile(m.shape, memo, self.build)) for m in members)
+        plan = {m.wire_name: (m.name, as_is.get(m.shape.type), _compile(m.shape, memo, self.build)) for m in members}
 
         def decode(data: Mapping[str, Any]) -> dict[str, Any]:
+            # Walk the keys the document holds, not every member: a response sets few of its shape's members
+            # (and a union one). Keys that are no member are ignored, as a newer service may send them.
             out: dict[str, Any] = {}
-            for wire_name, name, kind, decoder in plan:
-                item = data.get(wire_name)
-                if item is not None:
+            for wire_name, item in data.items():
+                entry = plan.get(wire_name)
+                if entry is not None and item is not None:
+                    name, kind, decoder = entry
                     out[name] = item if type(item) is kind or decoder is None else decoder(item)
             return out
 
