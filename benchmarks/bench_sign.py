@@ -31,8 +31,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import sigv4
-from interleaved import best_us  # benchmarks/, beside this script
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's sigv4, not an installed one
+
+import sigv4  # noqa: E402
+from interleaved import best_us  # noqa: E402  (benchmarks/, beside this script)
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 KEY_ID, SECRET = "AKIDBENCHMARK", "benchmark-secret-not-a-real-key/0123456789"

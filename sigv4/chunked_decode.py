@@ -361,7 +361,7 @@ def decoder_for(identity: Identity, request: Request, *,
                                     "its decoded length (at most 18 ASCII digits)")
     verify: Verifier
     if identity.version == "v4a":
-        verify = ecdsa_verifier(v4a.private_key(identity.credentials).public_key())
+        verify = ecdsa_verifier(v4a.verifying_key(identity.credentials))
     else:
         verify = hmac_verifier(signing_key(identity.credentials.secret_access_key, identity.scope_date,
                                            identity.regions[0], identity.service))

@@ -73,9 +73,20 @@ def private_key(credentials: Credentials) -> ec.EllipticCurvePrivateKey:
     return _private_key(credentials.access_key_id, credentials.secret_access_key)
 
 
+@lru_cache(maxsize=256)
+def _verifying_key(access_key_id: str, secret_access_key: str) -> ec.EllipticCurvePublicKey:
+    return _private_key(access_key_id, secret_access_key).public_key()
+
+
+def verifying_key(credentials: Credentials) -> ec.EllipticCurvePublicKey:
+    """The derived P-256 public key for these credentials, as a verifier checks signatures with it (cached,
+    bounded, as `private_key`)."""
+    return _verifying_key(credentials.access_key_id, credentials.secret_access_key)
+
+
 def public_key(credentials: Credentials) -> tuple[int, int]:
     """The derived public key as affine coordinates (x, y), for tests and verifiers."""
-    numbers = private_key(credentials).public_key().public_numbers()
+    numbers = verifying_key(credentials).public_numbers()
     return numbers.x, numbers.y
 
 
@@ -102,6 +113,9 @@ def region_set(region: str | Sequence[str]) -> str:
     return ",".join(entries)
 
 
+# Built once per kind (random or RFC 6979 nonces), when first asked for: a backend without RFC 6979 refuses
+# to build the deterministic one, and must still sign with the other.
+@lru_cache(maxsize=2)
 def _ecdsa(deterministic: bool) -> ec.ECDSA:
     return ec.ECDSA(hashes.SHA256(), deterministic_signing=deterministic)
 

@@ -482,7 +482,7 @@ def _scope_signer(secret: str, scope: str) -> Callable[[str], str]:
 
 
 def _ecdsa_matches(auth: SignedAuth, creds: Credentials, text: str) -> bool:
-    public = v4a.private_key(creds).public_key()
+    public = v4a.verifying_key(creds)
     return _SIGNATURE_HEX.match(auth.signature) is not None and v4a.verify_string(public, text, auth.signature)
 
 
