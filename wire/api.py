@@ -16,7 +16,6 @@ import hashlib
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -92,7 +91,7 @@ def _compress(op: Operation, encoded: Encoded, min_size: int) -> Encoded:
             break
     else:
         headers.append(("Content-Encoding", "gzip"))
-    return replace(encoded, headers=tuple(headers), body=body)
+    return encoded._replace(headers=tuple(headers), body=body)
 
 
 @lru_cache(maxsize=256)
@@ -141,7 +140,7 @@ def serialize(
     encoded = _compress(op, encoded, min_compression_size)
     if op.checksum_required and isinstance(encoded.body, bytes) and encoded.body:  # a stream: see wire.s3
         digest = base64.b64encode(hashlib.md5(encoded.body).digest()).decode("ascii")
-        encoded = replace(encoded, headers=encoded.headers + (("Content-MD5", digest),))
+        encoded = encoded._replace(headers=encoded.headers + (("Content-MD5", digest),))
     url = _url(endpoint, _host_prefix(op, params), encoded)
     if encoded.method == "GET" and method == "GET" and len(url) > MAX_GET_URL:
         raise SerializationError(f"GET URL is {len(url)} bytes, over the {MAX_GET_URL}-byte limit; use POST")

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from sigv4.canonical import query_bytes
@@ -30,8 +30,9 @@ Params = Mapping[str, Any]
 Response = tuple[int, tuple[tuple[str, str], ...], bytes]
 
 
-@dataclass(frozen=True, slots=True)
-class Encoded:
+# A NamedTuple: one is built per request, and a tuple is built in C where a frozen dataclass sets each field
+# through object.__setattr__.
+class Encoded(NamedTuple):
     """A request as a protocol lays it out, before the endpoint is applied."""
 
     method: str
