@@ -12,6 +12,7 @@ follows `#`.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -181,11 +182,14 @@ def _content_type(model: Model) -> str:
 
 def _encode_request(model: Model, op: Operation, params: Params, method: str | None) -> Encoded:
     body = encode_value(op.input, params) if op.input is not None else {}
-    headers = (
-        ("X-Amz-Target", f"{model.target_prefix}.{op.name}"),
-        ("Content-Type", _content_type(model)),
-    ) + query_mode_header(model)
-    return Encoded("POST", "/", (), headers, dumps(body))
+    return Encoded("POST", "/", (), _request_headers(model, op), dumps(body))
+
+
+# The same for every call of an operation: built once (models and operations hash by identity).
+@lru_cache(maxsize=1024)
+def _request_headers(model: Model, op: Operation) -> tuple[tuple[str, str], ...]:
+    return (("X-Amz-Target", f"{model.target_prefix}.{op.name}"),
+            ("Content-Type", _content_type(model))) + query_mode_header(model)
 
 
 def _decode_response(model: Model, op: Operation, status: int, headers: Headers, body: bytes) -> dict[str, Any]:
