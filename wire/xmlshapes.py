@@ -15,6 +15,7 @@ absent member, an empty one an empty value.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 from wire import xml
@@ -49,9 +50,9 @@ def namespace_attribute(member: Member) -> str:
 
 def _structure(member: Member, value: Any, name: str) -> str:
     attributes = namespace_attribute(member) + "".join(
-        xml.attribute(element_name(child), to_text(child, value[child.name], "iso8601"))
-        for child in member.shape.members.values()
-        if child.xml_attribute and value.get(child.name) is not None
+        xml.attribute(element, to_text(child, value[child.name], "iso8601"))
+        for child, element in _layout(member.shape)[1]
+        if value.get(child.name) is not None
     )
     return xml.element(name, structure_content(member.shape, value), attributes)
 
@@ -89,10 +90,24 @@ def write(member: Member, value: Any, name: str) -> str:
 def structure_content(shape: Shape, value: Any) -> str:
     """The child elements of a structure's element (attribute members excluded)."""
     return "".join(
-        write(child, item, element_name(child))
-        for child in shape.members.values()
-        if not child.xml_attribute and (item := value.get(child.name)) is not None
+        write(child, item, element)
+        for child, element in _layout(shape)[0]
+        if (item := value.get(child.name)) is not None
     )
+
+
+_Named = tuple[tuple[Member, str], ...]
+
+
+# Shapes hash by identity and a client writes the same few over and over: each one's members are sorted into
+# elements and attributes, each with its name, once.
+@lru_cache(maxsize=4096)
+def _layout(shape: Shape) -> tuple[_Named, _Named]:
+    """((member, element name) of the members written as child elements, the same of those written as attributes),
+    in model order."""
+    elements = tuple([(child, element_name(child)) for child in shape.members.values() if not child.xml_attribute])
+    attributes = tuple([(child, element_name(child)) for child in shape.members.values() if child.xml_attribute])
+    return elements, attributes
 
 
 # -- reading ------------------------------------------------------------------------
