@@ -72,9 +72,30 @@ def test_a_shape_signs_the_same_whether_seen_once_or_again(original, s3, with_to
     second = sign(request.with_body(body + b"!"), creds, region="us-east-1", service="s3", timestamp=later, s3=s3)
     again = sign(request, creds, region="us-east-1", service="s3", timestamp=NOW, s3=s3)
     assert again == first
-    # A shape seen again renders its canonical request from a template (sigv4.signer._canonical): the same text.
+    # A shape seen again is signed from its kept plan: the same canonical text as rendered from its fields.
     fields = again.canonical
     assert again.canonical_request == CanonicalRequest(fields.method, fields.uri, fields.query, fields.headers,
                                                        fields.signed_headers, fields.payload_hash).render()
     assert second.canonical_request == first.canonical_request.replace(first.amz_date, second.amz_date).replace(
         first.payload_hash, second.payload_hash)
+
+
+@given(st.lists(st.binary(max_size=8), min_size=3, max_size=5), st.booleans(), st.booleans(),
+       st.sampled_from(["/", "/a%20b/../c", "/k?x=1&y=%FF"]))
+def test_a_kept_preparation_signs_as_a_fresh_one(bodies, s3, with_token, target) -> None:
+    """From a shape's third signature in a second on, `sign` reuses what it prepared for that shape and second
+    (sigv4.signer._PREPARED): each result equals the one signed with every cache emptied first."""
+    from sigv4 import signer  # its caches, emptied for the fresh signatures
+
+    creds = Credentials("AKID", "SECRET", "token" if with_token else None)
+    headers = (("Content-Type", "text/plain"), ("X-Fresh", str(next(_fresh))), ("User-Agent", "test"))
+    requests = [Request("PUT", f"https://example.amazonaws.com{target}", headers, body) for body in bodies]
+    kept = [sign(request, creds, region="us-east-1", service="s3", timestamp=NOW, s3=s3) for request in requests]
+    assert len(signer._PREPARED) >= 1
+    for request, result in zip(requests, kept):
+        signer._PREPARED.clear()
+        signer._SIGN_PLANS._plans.clear()
+        signer._SIGN_PLANS._seen.clear()
+        fresh = sign(request, creds, region="us-east-1", service="s3", timestamp=NOW, s3=s3)
+        assert result == fresh
+        assert result.canonical_request == CanonicalRequest(*result.canonical[:6]).render()
