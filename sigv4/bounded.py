@@ -50,16 +50,23 @@ def json_loads(data: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
 
     Raises ValueError (json.JSONDecodeError for a syntax error) and nothing else.
     """
-    refusal = f"JSON nested deeper than {max_depth} arrays and objects"
+    if isinstance(data, bytes) and data[:1] in (b"{", b"[") and data[1:2] != b"\x00":
+        # What json.loads would decode it as (json.detect_encoding: no BOM, no NUL among the first bytes), spared
+        # that function's call: this reads every JSON answer of a client.
+        data = data.decode("utf-8", "surrogatepass")
     try:
         value = json.loads(data)
     except RecursionError:
-        raise ValueError(refusal) from None
+        raise ValueError(_too_deep_message(max_depth)) from None
     # Each array or object opens with a `[` or `{` (a byte of it, in any encoding json reads), so text with no
     # more of them than `max_depth` cannot nest deeper: the walk is spared for the many small answers.
     if _openings(data) > max_depth and _too_deep(value, max_depth):
-        raise ValueError(refusal)
+        raise ValueError(_too_deep_message(max_depth))
     return value
+
+
+def _too_deep_message(max_depth: int) -> str:
+    return f"JSON nested deeper than {max_depth} arrays and objects"
 
 
 def _openings(data: str | bytes) -> int:

@@ -60,7 +60,8 @@ def request_id_header(request_id: str | None) -> tuple[tuple[str, str], ...]:
 
 def normalize_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
     """Lower-case names; join repeated fields with ", "."""
-    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    # The usual tuple or list of pairs is told apart first: isinstance against the Mapping ABC is slow.
+    pairs = headers if isinstance(headers, (tuple, list)) else headers.items() if isinstance(headers, Mapping) else headers
     out: dict[str, str] = {}
     for name, value in pairs:
         key = str(name).lower()
