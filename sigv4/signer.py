@@ -348,6 +348,8 @@ class _Prepared(NamedTuple):
     method: str
     uri: str
     query: str
+    #: The canonical request's text with marks where the date and the payload hash go (see `_redated`).
+    template: str
     #: The canonical request's text, split where the payload hash goes: its last line, and any header it fills.
     pieces: list[str]
     to_sign_head: str  # the string-to-sign up to the hash of the canonical request
@@ -355,9 +357,9 @@ class _Prepared(NamedTuple):
     authorization_head: str  # the Authorization header up to the signature
 
 
-# Stands for the payload hash while the canonical text is split around it: a control byte, which no canonical
-# value holds (header values with one are refused; the URI and query are percent-encoded; the method is a token).
-_PAYLOAD_MARK = "\x01"
+# Stand for the date and the payload hash in the canonical text: control bytes, which no canonical value holds
+# (header values with one are refused; the URI and query are percent-encoded; the method is a token).
+_DATE_MARK, _PAYLOAD_MARK = "\x00", "\x01"
 
 
 def _prepare(request: Request, credentials: Credentials, opts: _Options, when: str, payload_hash: str,
@@ -368,22 +370,33 @@ def _prepare(request: Request, credentials: Credentials, opts: _Options, when: s
     plan = _SIGN_PLANS.get((scheme, authority, request.headers, opts, credentials.session_token,
                             () if upload is None else upload.headers), when, payload_hash)
     check_method(request.method)
-    headers, pairs = plan.fill(when, _PAYLOAD_MARK)  # a one-off plan has this call's values in already
     path, _, query = target.partition("?")
     uri, query = canonical_uri(path, opts.rules), canonical_query_string(query, opts.rules.plus_is_space)
-    text = render_canonical(request.method, uri, query, map(":".join, pairs), plan.signed_headers, _PAYLOAD_MARK)
-    filled = None if any(kind == PAYLOAD for _, kind in plan.header_holes) else (headers, pairs)
+    marked = plan.fill(_DATE_MARK, _PAYLOAD_MARK)[1]  # a one-off plan has this call's values in already
+    template = render_canonical(request.method, uri, query, map(":".join, marked), plan.signed_headers,
+                                _PAYLOAD_MARK)
+    filled = None if any(kind == PAYLOAD for _, kind in plan.header_holes) else plan.fill(when, _PAYLOAD_MARK)
     name, scope = opts.scheme.name, opts.scope
-    return _Prepared(name, when, scope, plan, filled, request.method, uri, query, text.split(_PAYLOAD_MARK),
-                     f"{name}\n{when}\n{scope}\n", opts.scheme.signer(credentials, opts),
+    return _Prepared(name, when, scope, plan, filled, request.method, uri, query, template,
+                     template.replace(_DATE_MARK, when).split(_PAYLOAD_MARK), f"{name}\n{when}\n{scope}\n",
+                     opts.scheme.signer(credentials, opts),
                      f"{name} Credential={credentials.access_key_id}/{scope}, SignedHeaders={plan.signed_headers}, "
                      "Signature=")
 
 
-# A client signs request after request of the same shape (method, URL, headers, credentials, options) within
-# one second: all of a signature but the body's hash is prepared once per shape and second, and kept here.
-# Only shapes whose header plan is kept (seen before, see `PlanCache`) are, so that one-off shapes do not
-# push out the others; emptied when full.
+def _redated(prepared: _Prepared, when: str) -> _Prepared:
+    """`prepared` at another second of its day: the date goes into the headers, the canonical text and the
+    string-to-sign; the scope, the signing key and the rest stay."""
+    name, _, scope, plan, filled, method, uri, query, template, _, _, signer, authorization_head = prepared
+    return _Prepared(name, when, scope, plan, None if filled is None else plan.fill(when, _PAYLOAD_MARK), method,
+                     uri, query, template, template.replace(_DATE_MARK, when).split(_PAYLOAD_MARK),
+                     f"{name}\n{when}\n{scope}\n", signer, authorization_head)
+
+
+# A client signs request after request of the same shape (method, URL, headers, credentials, options): all of
+# a signature but the date and the body's hash is prepared once per shape and day, and kept here, the date put
+# in once a second (`_redated`). Only shapes whose header plan is kept (seen before, see `PlanCache`) are, so
+# that one-off shapes do not push out the others; emptied when full.
 _PREPARED: dict[tuple[object, ...], _Prepared] = {}
 _PREPARED_SIZE = 512
 
@@ -456,12 +469,19 @@ def sign(
     # What decides the preparation, when it can be kept: not for a region list (unhashable), unsigned headers
     # (any iterable) or an aws-chunked upload (signed chunk by chunk), nor for a payload hash the caller passes,
     # which would make every call a shape of its own.
-    key = ((request.method, request.url, request.headers, when, region, service, credentials.access_key_id,
+    key = ((request.method, request.url, request.headers, region, service, credentials.access_key_id,
             credentials.secret_access_key, credentials.session_token, algorithm, deterministic, s3, normalize_path,
             double_encode, payload, omit_session_token, content_sha256_header, plus_is_space)
            if region.__class__ is str and unsigned_headers is None and trailer_checksum is None
            and (payload is None or payload == UNSIGNED_PAYLOAD) else None)
-    prepared = None if key is None else _PREPARED.get(key)
+    prepared = None
+    if key is not None:
+        prepared = _PREPARED.get(key)
+        if prepared is not None and prepared.when != when:
+            # Another day is another scope and signing key: prepared anew.
+            prepared = _redated(prepared, when) if prepared.when[:8] == when[:8] else None
+            if prepared is not None:
+                _PREPARED[key] = prepared
     upload = None
     if prepared is None:
         _check_credentials(credentials)  # a kept preparation was made with these very credentials, checked then
@@ -478,7 +498,7 @@ def sign(
             _PREPARED[key] = prepared
     else:
         payload_hash = resolve_payload(body, payload)
-    name, _, scope, plan, filled, method, uri, query, pieces, to_sign_head, signer, authorization_head = prepared
+    name, _, scope, plan, filled, method, uri, query, _, pieces, to_sign_head, signer, authorization_head = prepared
     headers, pairs = plan.fill(when, payload_hash) if filled is None else filled
     text = payload_hash.join(pieces)
     # `string_to_sign`, its head prepared

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -80,22 +80,25 @@ def test_a_shape_signs_the_same_whether_seen_once_or_again(original, s3, with_to
         first.payload_hash, second.payload_hash)
 
 
-@given(st.lists(st.binary(max_size=8), min_size=3, max_size=5), st.booleans(), st.booleans(),
-       st.sampled_from(["/", "/a%20b/../c", "/k?x=1&y=%FF"]))
-def test_a_kept_preparation_signs_as_a_fresh_one(bodies, s3, with_token, target) -> None:
-    """From a shape's third signature in a second on, `sign` reuses what it prepared for that shape and second
-    (sigv4.signer._PREPARED): each result equals the one signed with every cache emptied first."""
+@given(st.lists(st.binary(max_size=8), min_size=3, max_size=6), st.booleans(), st.booleans(),
+       st.sampled_from(["/", "/a%20b/../c", "/k?x=1&y=%FF"]), st.lists(st.sampled_from([0, 1, 86400]), min_size=6))
+def test_a_kept_preparation_signs_as_a_fresh_one(bodies, s3, with_token, target, offsets) -> None:
+    """From a shape's second signature on, `sign` reuses what it prepared for that shape (sigv4.signer._PREPARED),
+    the date put in anew for another second of the day: each result equals the one signed with every cache
+    emptied first."""
     from sigv4 import signer  # its caches, emptied for the fresh signatures
 
     creds = Credentials("AKID", "SECRET", "token" if with_token else None)
     headers = (("Content-Type", "text/plain"), ("X-Fresh", str(next(_fresh))), ("User-Agent", "test"))
     requests = [Request("PUT", f"https://example.amazonaws.com{target}", headers, body) for body in bodies]
-    kept = [sign(request, creds, region="us-east-1", service="s3", timestamp=NOW, s3=s3) for request in requests]
+    times = [NOW + timedelta(seconds=offset) for offset in offsets]
+    kept = [sign(request, creds, region="us-east-1", service="s3", timestamp=when, s3=s3)
+            for request, when in zip(requests, times)]
     assert len(signer._PREPARED) >= 1
-    for request, result in zip(requests, kept):
+    for request, when, result in zip(requests, times, kept):
         signer._PREPARED.clear()
         signer._SIGN_PLANS._plans.clear()
         signer._SIGN_PLANS._seen.clear()
-        fresh = sign(request, creds, region="us-east-1", service="s3", timestamp=NOW, s3=s3)
+        fresh = sign(request, creds, region="us-east-1", service="s3", timestamp=when, s3=s3)
         assert result == fresh
         assert result.canonical_request == CanonicalRequest(*result.canonical[:6]).render()
