@@ -336,7 +336,7 @@ def _canonical(request: Request, rules: CanonicalRules, plan: HeaderPlan, when: 
 
 
 class _Prepared(NamedTuple):
-    """Everything in one signature of a request shape, at one second, but the payload hash (see `_PREPARED`)."""
+    """Everything in one signature of a request shape at one second (`when`) but the payload hash (see `_PREPARED`)."""
 
     name: str  # the algorithm line
     when: str
