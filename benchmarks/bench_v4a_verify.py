@@ -1,6 +1,7 @@
 """SigV4a signing and verification against awscrt, and verify() against sign(), in one run.
 
-Rows (microseconds per request, best of 5 repeats; ratios ours / theirs, lower is better):
+Rows (microseconds per request, best of interleaved rounds (see interleaved.py); ratios ours / theirs, lower
+is better):
 - v4a sign: `sigv4.sign(algorithm="v4a")` against awscrt's `aws_sign_request` with V4_ASYMMETRIC.
 - v4a verify: `sigv4.verify()` of that request against awscrt's `EC.verify` of the same
   signature. awscrt's Python binding has no request verifier, so its row is the bare
@@ -17,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import io
 import sys
-import timeit
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's sigv4, not an installed one
 
 import sigv4  # noqa: E402
+from interleaved import best_us  # noqa: E402  (benchmarks/, beside this script)
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 CREDS = sigv4.Credentials("AKIDBENCHMARK", "benchmark-secret-not-a-real-key/0123456789")
@@ -40,11 +41,7 @@ SCOPE = dict(region="us-east-1,us-west-2", service="s3", timestamp=NOW, s3=True)
 LOOKUP = {CREDS.access_key_id: CREDS}.get
 
 
-def per_call_us(fn: Callable[[], object], number: int) -> float:
-    return min(timeit.repeat(fn, number=number, repeat=5)) / number * 1e6
-
-
-def awscrt_rows(number: int, ours_signed: sigv4.SigningResult) -> dict[str, float] | None:
+def awscrt_calls(ours_signed: sigv4.SigningResult) -> dict[str, Callable[[], object]] | None:
     try:
         from awscrt import auth, crypto, http
     except ImportError:
@@ -65,19 +62,30 @@ def awscrt_rows(number: int, ours_signed: sigv4.SigningResult) -> dict[str, floa
     digest = hashlib.sha256(ours_signed.string_to_sign.encode()).digest()
     signature = bytes.fromhex(ours_signed.signature)
     assert crt_key.verify(digest, signature), "awscrt must accept our signature"
-    return {"sign": per_call_us(crt_sign, number), "verify": per_call_us(lambda: crt_key.verify(digest, signature),
-                                                                         number)}
+    return {"sign": crt_sign, "verify": lambda: crt_key.verify(digest, signature)}
 
 
 def main() -> None:
-    number = 200 if "--quick" in sys.argv else 2000
+    number, rounds = (50, 3) if "--quick" in sys.argv else (200, 20)
     v4a_signed = sigv4.sign(REQUEST, CREDS, algorithm="v4a", **SCOPE)  # type: ignore[arg-type]
-    ours = {
-        "sign": per_call_us(lambda: sigv4.sign(REQUEST, CREDS, algorithm="v4a",
-                                               **SCOPE), number),  # type: ignore[arg-type]
-        "verify": per_call_us(lambda: sigv4.verify(v4a_signed.request, LOOKUP, now=NOW), number),
+    calls = {
+        ("ours", "sign"): lambda: sigv4.sign(REQUEST, CREDS, algorithm="v4a", **SCOPE),  # type: ignore[arg-type]
+        ("ours", "verify"): lambda: sigv4.verify(v4a_signed.request, LOOKUP, now=NOW),
+        **{("awscrt", op): fn for op, fn in (awscrt_calls(v4a_signed) or {}).items()},
     }
-    crt = awscrt_rows(number, v4a_signed)
+    for algorithm in ("v4", "v4a"):
+        region = "us-east-1" if algorithm == "v4" else SCOPE["region"]
+        for name, signer in (("header", sigv4.sign), ("presigned", sigv4.presign)):
+            def sign_once(signer: Callable[..., sigv4.SigningResult] = signer, region: str = region,
+                          algorithm: str = algorithm) -> sigv4.SigningResult:
+                return signer(REQUEST, CREDS, region=region, service="s3", timestamp=NOW, algorithm=algorithm,
+                              s3=True)
+            signed = sign_once().request
+            calls[f"{algorithm} {name}", "sign"] = sign_once
+            calls[f"{algorithm} {name}", "verify"] = lambda signed=signed: sigv4.verify(signed, LOOKUP, now=NOW)
+    us = best_us(calls, number, rounds)
+    ours = {op: us["ours", op] for op in ("sign", "verify")}
+    crt = {op: us["awscrt", op] for op in ("sign", "verify")} if ("awscrt", "sign") in us else None
     print(f"{'SigV4a':<12}{'ours µs':>10}{'awscrt µs':>12}{'ratio':>8}")
     for op in ("sign", "verify"):
         theirs = f"{crt[op]:>12.1f}{ours[op] / crt[op]:>8.2f}" if crt else f"{'n/a':>12}"
@@ -86,16 +94,9 @@ def main() -> None:
         print("(awscrt verify = bare ECDSA check of a given digest; ours parses, canonicalizes and hashes too)")
 
     print(f"\n{'verify/sign':<22}{'sign µs':>10}{'verify µs':>11}{'ratio':>8}")
-    for algorithm in ("v4", "v4a"):
-        region = "us-east-1" if algorithm == "v4" else SCOPE["region"]
-        for name, signer in (("header", sigv4.sign), ("presigned", sigv4.presign)):
-            def sign_once() -> sigv4.SigningResult:
-                return signer(REQUEST, CREDS, region=region, service="s3", timestamp=NOW,  # type: ignore[operator]
-                              algorithm=algorithm, s3=True)
-            signed = sign_once().request
-            sign_us = per_call_us(sign_once, number)
-            verify_us = per_call_us(lambda: sigv4.verify(signed, LOOKUP, now=NOW), number)
-            print(f"{algorithm + ' ' + name:<22}{sign_us:>10.1f}{verify_us:>11.1f}{verify_us / sign_us:>8.2f}")
+    for row in (f"{algorithm} {name}" for algorithm in ("v4", "v4a") for name in ("header", "presigned")):
+        sign_us, verify_us = us[row, "sign"], us[row, "verify"]
+        print(f"{row:<22}{sign_us:>10.1f}{verify_us:>11.1f}{verify_us / sign_us:>8.2f}")
 
 
 if __name__ == "__main__":
