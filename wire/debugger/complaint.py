@@ -350,7 +350,8 @@ KIND_RULES: tuple[tuple[str, frozenset[str], re.Pattern[str] | None], ...] = (
      re.compile(r"security token included in the request is expired", re.I)),
     ("token-invalid", frozenset({"InvalidToken"}), re.compile(r"security token included in the request is invalid", re.I)),
     ("unknown-access-key", frozenset({"InvalidAccessKeyId", "InvalidClientTokenId", "UnrecognizedClientException"}),
-     re.compile(r"Access Key Id you provided does not exist")),
+     # EC2's AuthFailure for a key it does not know.
+     re.compile(r"Access Key Id you provided does not exist|not able to validate the provided access credentials")),
     ("signature-mismatch", frozenset({"SignatureDoesNotMatch", "InvalidSignatureException", "InvalidSignature"}),
      re.compile(r"signature we calculated does not match", re.I)),
 )
