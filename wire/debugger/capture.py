@@ -374,7 +374,9 @@ def _read_har(data: bytes, scheme: str) -> list[Capture]:
 
 # -- aws --debug (botocore's log) -----------------------------------------------------------
 
-_LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ - ")
+#: A log record's first line: the aws CLI writes `<time> - <thread> - <logger> - ...`, boto3's
+#: `set_stream_logger` `<time> <logger> [DEBUG] ...`.
+_LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ ")
 _SENDING_MARK = "Sending http request: <AWSPreparedRequest "
 _SENDING = re.compile(r"stream_output=\w+, method=(?P<method>\S+), url=(?P<url>\S+), headers=(?P<headers>\{.*\})>\s*\Z")
 _MAKING_MARK = "Making request for OperationModel("
@@ -464,7 +466,7 @@ def _read_aws_debug(data: bytes, scheme: str) -> list[Capture]:
             if exchanges and _BYTES_LITERAL.match(line.rstrip("\r")):
                 exchanges[-1].response_body = line.rstrip("\r")
                 continue
-        label = next((name for name in _BLOCKS if line.endswith(f" - {name}:")), None)
+        label = next((name for name in _BLOCKS if line.endswith(f" {name}:") and _LOG_LINE.match(line)), None)
         if label is not None:
             block = (label, [])
         elif (at := line.find(_MAKING_MARK)) >= 0:

@@ -229,6 +229,8 @@ _CANONICAL_AND_STS = re.compile(
 _STS_ONLY = re.compile(r"String-to-Sign should have been\s*'(?P<sts>[^']*)'", re.S)
 _EXPIRED = re.compile(r"Signature expired: (?P<req>\S+) is now earlier than \S+ \((?P<srv>\S+) - (?P<win>[0-9]{1,9}) min")
 _NOT_YET = re.compile(r"Signature not yet current: (?P<req>\S+) is still later than \S+ \((?P<srv>\S+) \+ (?P<win>[0-9]{1,9}) min")
+#: A presigned request past its lifetime, in `sigv4 serve`'s words.
+_PRESIGNED_EXPIRED = re.compile(r"Signature expired: (?P<exp>\S+) is now earlier than (?P<srv>\S+) \(X-Amz-Date")
 _REGION_WRONG = re.compile(r"the region '(?P<sent>[^']*)' is wrong; expecting '(?P<expected>[^']*)'")
 _SCOPE_REGION = re.compile(r"scoped to a valid region(?:, not '(?P<sent>[^']*)')?", re.I)
 _SCOPE_SERVICE = re.compile(r"scoped to correct service: '(?P<expected>[^']*)'", re.I)
@@ -307,6 +309,8 @@ def _facts(env: _Envelope) -> dict[str, Any]:
             facts["request_time"] = _time(match["req"])
             facts["server_time"] = _time(match["srv"])
             facts["allowed_skew"] = timedelta(minutes=int(match["win"]))
+    if match := _PRESIGNED_EXPIRED.search(msg):
+        facts["expires_at"], facts["server_time"] = _time(match["exp"]), _time(match["srv"])
     if match := _REGION_WRONG.search(msg):
         facts["region_sent"], facts["region_expected"] = match["sent"], match["expected"]
     elif match := _SCOPE_REGION.search(msg):

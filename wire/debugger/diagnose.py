@@ -244,7 +244,12 @@ def _key(ctx: _Context) -> str:
 
 
 def _time_causes(ctx: _Context) -> list[Cause]:
-    c = ctx.complaint
+    c, p = ctx.complaint, ctx.params
+    signed_at = _parse_amz_date(p.amz_date) if p else None
+    if c is not None and p is not None and p.presigned and p.expires is not None and signed_at is not None and \
+            c.server_time is not None and signed_at + timedelta(seconds=p.expires) < c.server_time:
+        # A presigned URL past X-Amz-Date + X-Amz-Expires: the lifetime ran out, the clock may be right.
+        return _expired_causes(ctx)
     if c is None or c.request_time is None or c.server_time is None:
         return [Cause("clock-skew", "the server says the request time is outside its window; sign with the current "
                                     "time (sync the clock, NTP)")]
