@@ -22,6 +22,7 @@ import base64
 import binascii
 import json
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -386,9 +387,16 @@ _BYTES_LITERAL = re.compile(r"b'(?:[^'\\]|\\.)*'|b\"(?:[^\"\\]|\\.)*\"\Z")
 _BLOCKS = ("CanonicalRequest", "StringToSign")
 
 
+def _literal_eval(text: str) -> Any:
+    """`ast.literal_eval`, without the warnings compiling a damaged literal prints (`invalid escape sequence`)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.literal_eval(text)
+
+
 def _literal(text: str, what: str) -> Any:
     try:
-        return ast.literal_eval(text)
+        return _literal_eval(text)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as err:
         raise CaptureError(f"aws --debug {what}: not a Python literal ({err.__class__.__name__})") from None
 
@@ -509,7 +517,7 @@ def _pprinted(chunk: str) -> Any:
     if not chunk.startswith(("{", "(", "'", '"')):
         return None
     try:
-        return ast.literal_eval(chunk)
+        return _literal_eval(chunk)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
 

@@ -87,7 +87,7 @@ def response_date(headers: Iterable[tuple[str, str]]) -> datetime | None:
         return None
     try:
         return utc(parsedate_to_datetime(value))
-    except (TypeError, ValueError, IndexError):  # utc: ValueError past year 9999 with an offset
+    except (TypeError, ValueError, IndexError, OverflowError):  # utc: ValueError past year 9999 with an offset
         return None
 
 

@@ -229,6 +229,15 @@ def _skew_cause(request_time: datetime, server_time: datetime, window: timedelta
                  evidence, _iso(request_time), _iso(server_time))
 
 
+def _expiry(p: SignatureParams) -> datetime | None:
+    """When a presigned request stops working (X-Amz-Date + X-Amz-Expires); None when unknown or past year 9999."""
+    signed_at = _parse_amz_date(p.amz_date)
+    try:
+        return signed_at + timedelta(seconds=p.expires) if signed_at and p.expires is not None else None
+    except OverflowError:
+        return None
+
+
 def _parse_amz_date(text: str) -> datetime | None:
     try:
         return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
@@ -247,7 +256,7 @@ def _time_causes(ctx: _Context) -> list[Cause]:
     c, p = ctx.complaint, ctx.params
     signed_at = _parse_amz_date(p.amz_date) if p else None
     if c is not None and p is not None and p.presigned and p.expires is not None and signed_at is not None and \
-            c.server_time is not None and signed_at + timedelta(seconds=p.expires) < c.server_time:
+            c.server_time is not None and (end := _expiry(p)) is not None and end < c.server_time:
         # A presigned URL past X-Amz-Date + X-Amz-Expires: the lifetime ran out, the clock may be right.
         return _expired_causes(ctx)
     if c is None or c.request_time is None or c.server_time is None:
@@ -266,11 +275,7 @@ def _expired_causes(ctx: _Context) -> list[Cause]:
             return [_skew_cause(signed_at, server_time, None, f"server said {c.code or c.kind}")]
         return _time_causes(ctx)
     signed_at = _parse_amz_date(p.amz_date) if p else None
-    try:
-        expires_at = c.expires_at or (signed_at + timedelta(seconds=p.expires) if signed_at and p and p.expires
-                                      else None)
-    except OverflowError:  # signed near year 9999: an expiry past the calendar is none we can name
-        expires_at = None
+    expires_at = c.expires_at or (_expiry(p) if p else None)
     if expires_at is None or c.server_time is None:
         return [Cause("expired", "the presigned request has expired; presign it again with a longer X-Amz-Expires")]
     return [Cause("expired", f"the presigned request expired at {_iso(expires_at)}; the server's clock read "
@@ -840,8 +845,8 @@ def _time_against_response(ctx: _Context, p: SignatureParams) -> list[Cause]:
     has_times = ctx.complaint is not None and ctx.complaint.server_time is not None
     if ctx.response_date is None or signed_at is None or has_times:
         return []
-    if p.presigned and p.expires is not None and signed_at + timedelta(seconds=p.expires) < ctx.response_date:
-        expires_at = signed_at + timedelta(seconds=p.expires)
+    expires_at = _expiry(p) if p.presigned else None
+    if expires_at is not None and expires_at < ctx.response_date:
         return [Cause("expired", f"the presigned request expired at {_iso(expires_at)} (signed at {p.amz_date} for "
                                  f"X-Amz-Expires={p.expires}); the response is dated {_iso(ctx.response_date)}: "
                                  "presign it again", "proved", _iso(expires_at), _iso(ctx.response_date))]
