@@ -194,7 +194,7 @@ def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[
         lines, valid = cloudfront.explain(text, datetime.now(timezone.utc))
         out("\n".join(lines))
         return 0 if valid else 1
-    capture = read_capture(args.file, scheme=args.scheme, pick=args.pick, data=data)
+    capture = read_capture(args.file, scheme=args.scheme, pick=args.pick, data=text.encode() if data is None else data)
     try:
         secret, notes = resolve_credentials(args.profile, env).credentials, []
     except sigv4.SigningError:

@@ -7,13 +7,17 @@ A seeded fuzz run over real captures of every format (tests/capture_fuzz.py; the
 
 from __future__ import annotations
 
+import json
 import tracemalloc
+from pathlib import Path
 
 import pytest
 
 from tests.capture_fuzz import SEEDS, run
+from tests.cli_run import run_cli
 from wire.debugger.capture import CaptureError, parse_capture
 
+REAL = Path(__file__).parent / "fixtures" / "real"
 TRACE_HEAD = (b"== Info: Connected\n=> Send header, 40 bytes (0x28)\n0000: GET / HTTP/1.1\n"
               b"0010: Host: example.com\n")
 
@@ -70,3 +74,42 @@ def test_a_long_aws_debug_line_is_read_in_linear_time() -> None:
     start = time.process_time()
     parse_capture(line + send)
     assert time.process_time() - start < 20
+
+
+# -- issue 21, class 6: what the readers make of each capture format ------------------------------------
+
+
+def test_raw_request_and_response_back_to_back_are_split_by_the_requests_framing() -> None:
+    """`cat signed.req response.http`: the response was hashed into the body before."""
+    capture = parse_capture((REAL / "urllib3-raw-relay-adds-charset.capture").read_bytes(), scheme="http")
+    assert capture.request.body == b'{"MaxResults":5}' and capture.response_status == 403
+    assert b"InvalidSignatureException" in (capture.response_body or b"")
+
+
+def test_send_v_and_awscurl_v_are_read_with_their_bodies_and_strings() -> None:
+    send = parse_capture((REAL / "sigv4-send-v-wrong-secret.capture").read_bytes(), scheme="http")
+    assert send.request.body == b'{"MaxResults":5}' and send.response_status == 403 and send.body_known
+    awscurl = parse_capture((REAL / "awscurl-wrong-secret.capture").read_bytes())
+    assert awscurl.format == "awscurl" and awscurl.request.method == "POST" and awscurl.response_status == 403
+    assert awscurl.client_canonical_request and awscurl.client_canonical_request.startswith("POST\n/listRegions\n")
+    assert awscurl.client_string_to_sign and awscurl.client_string_to_sign.startswith("AWS4-HMAC-SHA256\n")
+
+
+def test_explain_reads_a_presigned_url_and_a_one_line_json_capture(tmp_path: Path) -> None:
+    url = ("https://examplebucket.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE"
+           "%2F20240102%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20240102T030405Z&X-Amz-Expires=900"
+           "&X-Amz-SignedHeaders=host&X-Amz-Signature=abc")
+    env = {"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+           "AWS_EC2_METADATA_DISABLED": "true"}
+    code, out, err = run_cli(["explain", url], env)
+    text = out.decode()
+    assert code == 0 and "Signed (presigned URL): AKIDEXAM…/20240102/us-east-1/s3/aws4_request" in text, err
+    assert "the capture holds no response" in text
+    record = json.loads((REAL / "sigv4-send-json-relay-adds-charset.capture").read_text())
+    one_line = tmp_path / "one-line.json"
+    one_line.write_text(json.dumps(record))
+    code, out, err = run_cli(["explain", str(one_line)], env)
+    assert code == 0 and "[header-changed, proved]" in out.decode(), out.decode() + err
+    code, out, err = run_cli(["explain", "https://examplebucket.s3.amazonaws.com/k?AWSAccessKeyId=AKIDEXAMPLE"
+                                         "&Expires=1704164645&Signature=abc%3D"], env)
+    assert "a Signature Version 2 URL" in out.decode() and "not signed" not in out.decode()

@@ -96,6 +96,10 @@ def signature_params(request: Request) -> SignatureParams:
         # ASCII digits only, and few (`²` is a digit to str.isdigit, 5000 digits are too many for int()).
         expires = int(expires_text) if re.fullmatch(r"[0-9]{1,9}", expires_text) else None
         region_set = query.get("X-Amz-Region-Set")
+    elif "AWSAccessKeyId" in query and "Signature" in query:
+        raise DiagnoseError(f"presigned query: a Signature Version 2 URL (AWSAccessKeyId {query['AWSAccessKeyId'][:8]}…, "
+                            f"Expires {query.get('Expires', '?')[:12]}, Signature): its SigV4 parts cannot be read; S3 "
+                            "accepts SigV2 only in regions launched before 2014, so presign it with SigV4")
     else:
         raise DiagnoseError("request: no Authorization header and no X-Amz-Signature query parameter (not signed)")
     for name, value in (("Credential", credential), ("SignedHeaders", signed), ("Signature", signature),
