@@ -310,7 +310,7 @@ def _facts(env: _Envelope) -> dict[str, Any]:
             facts["server_time"] = _time(match["srv"])
             facts["allowed_skew"] = timedelta(minutes=int(match["win"]))
     if match := _PRESIGNED_EXPIRED.search(msg):
-        facts["expires_at"], facts["server_time"] = _time(match["exp"]), _time(match["srv"])
+        facts["expires_at"] = _time(match["exp"])  # its "now" is left to the Date header, as for other answers
     if match := _REGION_WRONG.search(msg):
         facts["region_sent"], facts["region_expected"] = match["sent"], match["expected"]
     elif match := _SCOPE_REGION.search(msg):

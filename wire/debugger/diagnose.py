@@ -254,9 +254,9 @@ def _key(ctx: _Context) -> str:
 
 def _time_causes(ctx: _Context) -> list[Cause]:
     c, p = ctx.complaint, ctx.params
-    signed_at = _parse_amz_date(p.amz_date) if p else None
-    if c is not None and p is not None and p.presigned and p.expires is not None and signed_at is not None and \
-            c.server_time is not None and (end := _expiry(p)) is not None and end < c.server_time:
+    now = (c.server_time or ctx.response_date) if c else None
+    if c is not None and p is not None and p.presigned and (c.expires_at is not None or (
+            now is not None and (end := _expiry(p)) is not None and end < now)):
         # A presigned URL past X-Amz-Date + X-Amz-Expires: the lifetime ran out, the clock may be right.
         return _expired_causes(ctx)
     if c is None or c.request_time is None or c.server_time is None:
@@ -274,14 +274,14 @@ def _expired_causes(ctx: _Context) -> list[Cause]:
         if signed_at is not None and server_time is not None:
             return [_skew_cause(signed_at, server_time, None, f"server said {c.code or c.kind}")]
         return _time_causes(ctx)
-    signed_at = _parse_amz_date(p.amz_date) if p else None
     expires_at = c.expires_at or (_expiry(p) if p else None)
-    if expires_at is None or c.server_time is None:
+    server_time = c.server_time or ctx.response_date
+    if expires_at is None or server_time is None:
         return [Cause("expired", "the presigned request has expired; presign it again with a longer X-Amz-Expires")]
     return [Cause("expired", f"the presigned request expired at {_iso(expires_at)}; the server's clock read "
-                             f"{_iso(c.server_time)} ({_duration(c.server_time - expires_at)} later)"
+                             f"{_iso(server_time)} ({_duration(server_time - expires_at)} later)"
                              + (f"; it was signed at {p.amz_date} for X-Amz-Expires={p.expires}" if p else ""),
-                  "proved", _iso(expires_at), _iso(c.server_time))]
+                  "proved", _iso(expires_at), _iso(server_time))]
 
 
 def _scope_causes(ctx: _Context) -> list[Cause]:
@@ -662,6 +662,28 @@ def _scope_search(ctx: _Context) -> Cause | None:
     return None
 
 
+def _date_search(ctx: _Context, test: SignatureTest) -> Cause | None:
+    """An X-Amz-Date header rewritten in transit: the second, within the widest window a server allows, that
+    the client signed (its canonical request and string-to-sign both hold it)."""
+    p, view = ctx.params, ctx.view
+    sent_at = _parse_amz_date(p.amz_date) if p else None
+    if p is None or view is None or p.presigned or p.v4a or sent_at is None or view.header("x-amz-date") != p.amz_date:
+        return None
+    window = int(_WIDEST_WINDOW.total_seconds())
+    for offset in sorted(range(-window, window + 1), key=abs)[1:]:
+        try:
+            signed_at = (sent_at + timedelta(seconds=offset)).strftime("%Y%m%dT%H%M%SZ")
+        except OverflowError:
+            continue
+        canonical = view.with_header("x-amz-date", signed_at).canonical()
+        if test(f"{p.algorithm}\n{signed_at}\n{p.scope}\n{_sha256_hex(canonical)}"):
+            return Cause("header-changed", f"reproduces the signature you sent: the client signed X-Amz-Date "
+                                           f"{signed_at}, but the request carries {p.amz_date} (rewritten in transit, "
+                                           "by a proxy or a retry that re-dated the request without signing it again)",
+                         "proved", signed_at, p.amz_date)
+    return None
+
+
 def _secret_causes(ctx: _Context) -> tuple[list[Cause], list[str], SignatureCheck | None]:
     """The key's share of the story: what a secret proves about what the client signed."""
     p, view = ctx.params, ctx.view
@@ -688,7 +710,7 @@ def _secret_causes(ctx: _Context) -> tuple[list[Cause], list[str], SignatureChec
     match = search(view, lambda text: test(_string_to_sign(p, text)))
     if match:
         return _mistake_causes(match, True), [], check
-    scoped = _scope_search(ctx)
+    scoped = _scope_search(ctx) or _date_search(ctx, test)
     if scoped:
         return [scoped], [], check
     return [Cause("secret", f"the signature sent does not verify with the given secret over our canonical request or "
