@@ -21,32 +21,34 @@ Causes are ordered proved first, then by where the evidence came from;
 informational lines go to `notes`. `Diagnosis.to_json` and the text report
 (`wire.debugger.diagnosis_text`) redact session tokens; the secret is only ever an
 HMAC or ECDSA key here. The declared parameters are read by
-`wire.debugger.signature_params`, the mistakes searched by `wire.debugger.mistakes`.
+`wire.debugger.signature_params`, the mistakes searched by `wire.debugger.mistakes`, two canonical
+requests compared by `wire.debugger.string_diff`, the client named by `wire.debugger.clients`; the
+vocabulary is `wire.debugger.causes`.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import hmac
-import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote
 
 from sigv4 import v4a
 from sigv4.canonical import S3_SERVICES, CanonicalRules, normalize_path, query_pairs, uri_encode
 from sigv4.keys import signature_hex, signing_key
-from sigv4.payload import EMPTY_SHA256, UNSIGNED_PAYLOAD, payload_hash
+from sigv4.payload import UNSIGNED_PAYLOAD, payload_hash
 from sigv4.types import Credentials, Request
 from wire.debugger.capture import Capture
+from wire.debugger.causes import CAUSE_KINDS, Cause, Evidence
 from wire.debugger.clients import HAND_ROLLED, REQUEST_SHAPE_QUIRKS, Client, identify
 from wire.debugger.complaint import ServerComplaint, read_error, response_date, split_response
 from wire.debugger.mistakes import CHARSET, Match, View, search, split_port
 from wire.debugger.signature_params import DiagnoseError, SignatureParams, signature_params
+from wire.debugger.string_diff import DiffRow, diff_causes, line_diff, sts_causes
 
 __all__ = [
     "CAUSE_KINDS", "Cause", "Diagnosis", "DiagnoseError", "DiffRow", "ServerComplaint", "SignatureCheck",
@@ -54,19 +56,8 @@ __all__ = [
     "split_response",
 ]
 
-#: The fixed vocabulary of `Cause.kind` (stable API, documented in the README).
-CAUSE_KINDS = frozenset({
-    "secret", "access-key", "token", "clock-skew", "expired", "scope-region", "scope-service", "scope-date",
-    "header-changed", "header-dropped", "header-unsigned", "host-port", "path-encoding", "path-normalization",
-    "trailing-slash", "query-encoding", "plus-space", "query-order", "query-empty-value", "payload-hash", "method",
-    "algorithm",
-})
-
 #: Services signed for us-east-1 whatever the caller's region.
 _GLOBAL_SERVICES = frozenset({"iam", "route53", "cloudfront", "organizations", "globalaccelerator", "shield"})
-
-Evidence = Literal["proved", "likely"]
-
 
 # -- our canonical request ------------------------------------------------------------------
 
@@ -131,45 +122,7 @@ def _signature_test(secret: str, params: SignatureParams, date: str | None = Non
     return lambda text: _same_signature(signature_hex(key, text), params.signature)
 
 
-# -- diffs ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class DiffRow:
-    """One row of a side-by-side diff: "same", "changed", "ours-only" or "theirs-only"."""
-
-    status: str
-    ours: str | None
-    theirs: str | None
-
-
-def line_diff(ours: str, theirs: str) -> tuple[DiffRow, ...]:
-    """Align two texts line by line (split on LF only, so a stray CR stays visible)."""
-    left, right = ours.split("\n"), theirs.split("\n")
-    rows: list[DiffRow] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, left, right, autojunk=False).get_opcodes():
-        if op == "equal":
-            rows += [DiffRow("same", line, line) for line in left[i1:i2]]
-            continue
-        pairs = itertools.zip_longest(left[i1:i2], right[j1:j2])
-        rows += [DiffRow("changed" if a is not None and b is not None else "ours-only" if b is None else "theirs-only",
-                         a, b) for a, b in pairs]
-    return tuple(rows)
-
-
 # -- causes -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Cause:
-    """One reason, in words. `kind` is a word of `CAUSE_KINDS`; `evidence` is "proved" (the server's
-    strings or facts, or the signature sent, show it) or "likely" (the request makes it plausible)."""
-
-    kind: str
-    message: str
-    evidence: Evidence = "proved"
-    ours: str | None = None
-    theirs: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,151 +376,6 @@ def _complaint_causes(ctx: _Context) -> list[Cause]:
 # -- what the server's strings say -------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Parts:
-    """A rendered canonical request cut back into its components."""
-
-    method: str
-    uri: str
-    query: str
-    headers: dict[str, str]
-    signed: str
-    payload: str
-
-
-def _parts(canonical: str) -> _Parts | None:
-    lines = canonical.split("\n")
-    if len(lines) < 6 or lines[-3] != "":
-        return None
-    headers = dict(line.partition(":")[::2] for line in lines[3:-3])
-    return _Parts(lines[0], lines[1], lines[2], headers, lines[-2], lines[-1])
-
-
-#: (kind, transform, words when theirs == transform(ours), words when ours == transform(theirs))
-_PATH_RULES: tuple[tuple[str, Callable[[str], str], str, str], ...] = (
-    ("path-encoding", lambda p: uri_encode(p, keep_slash=True),
-     "the server's path is ours encoded once more (it encodes twice, we once)",
-     "our path is the server's encoded once more (we encode twice; the server encodes once, as S3 does)"),
-    ("path-encoding", lambda p: re.sub("%(25)?2[fF]", "/", p),
-     "our encoded slash `%2F` is a plain `/` on the server's side (decoded in transit)",
-     "the server's path has an encoded slash `%2F` where ours has `/`"),
-    ("path-normalization", normalize_path,
-     "the server normalized the path (removed `//`, `.` or `..`) and we did not",
-     "we normalized the path (removed `//`, `.` or `..`) and the server did not"),
-    ("trailing-slash", lambda p: p + "/", "the server's path has a trailing slash ours lacks",
-     "our path has a trailing slash the server's lacks"),
-    ("path-encoding", lambda p: re.sub("%(25)?2[bB]", "%20", p),
-     "a `+` in our path is a space on the server's side", "the server kept a `+` where ours has a space"),
-)
-
-
-def _path_cause(ours: str, theirs: str) -> Cause:
-    for kind, transform, theirs_is_more, ours_is_more in _PATH_RULES:
-        if transform(ours) == theirs:
-            return Cause(kind, f"path: {theirs_is_more}", "proved", ours, theirs)
-        if transform(theirs) == ours:
-            return Cause(kind, f"path: {ours_is_more}", "proved", ours, theirs)
-    return Cause("path-encoding", f"path: ours `{ours}`, the server's `{theirs}`", "proved", ours, theirs)
-
-
-def _query_params(query: str) -> dict[str, list[str]]:
-    params: dict[str, list[str]] = {}
-    for part in query.split("&") if query else ():
-        name, _, value = part.partition("=")
-        params.setdefault(name, []).append(value)
-    return params
-
-
-def _query_cause(name: str, ours: list[str] | None, theirs: list[str] | None) -> Cause:
-    shown = ("&".join(ours) if ours is not None else None, "&".join(theirs) if theirs is not None else None)
-    if ours is None:
-        return Cause("query-encoding", f"query parameter `{name}` is only in the server's canonical query", "proved",
-                     *shown)
-    if theirs is None:
-        return Cause("query-encoding", f"query parameter `{name}` is only in ours (the server did not see it)",
-                     "proved", *shown)
-    if [v.replace("%2B", "%20") for v in ours] == theirs:
-        return Cause("plus-space", f"query parameter `{name}`: the server read a `+` as a space (`%20`)", "proved",
-                     *shown)
-    if [v.replace("%20", "%2B") for v in ours] == theirs:
-        return Cause("plus-space", f"query parameter `{name}`: the server read a space as a literal `+`", "proved",
-                     *shown)
-    return Cause("query-encoding", f"query parameter `{name}`: ours `{shown[0]}`, the server's `{shown[1]}`", "proved",
-                 *shown)
-
-
-def _header_cause(name: str, ours: str | None, theirs: str | None) -> Cause:
-    shown = f"header `{name}`: ours `{ours}`, the server's `{theirs}`"
-    if ours is None:
-        return Cause("header-unsigned", f"header `{name}` is signed by the server, not by us", "proved", ours, theirs)
-    if theirs is None:
-        return Cause("header-unsigned", f"header `{name}` is signed by us, not by the server", "proved", ours, theirs)
-    if not theirs and ours:
-        return Cause("header-dropped", f"header `{name}` did not reach the server (dropped in transit)", "proved",
-                     ours, theirs)
-    if CHARSET.sub("", ours) == CHARSET.sub("", theirs):
-        how = "added" if CHARSET.search(theirs) else "removed"
-        return Cause("header-changed", f"{shown}: the charset was {how} in transit", "proved", ours, theirs)
-    if name == "host" and split_port(ours)[0].strip("[]") == split_port(theirs)[0].strip("[]"):
-        how = "added" if split_port(theirs)[1] else "dropped" if split_port(ours)[1] else "rewritten"
-        return Cause("host-port", f"{shown}: the port was {how} between signing and the server", "proved",
-                     ours, theirs)
-    if " ".join(ours.split()) == " ".join(theirs.split()):
-        return Cause("header-changed", f"{shown}: whitespace differs", "proved", ours, theirs)
-    return Cause("header-changed", f"{shown}: changed after signing (proxy, HTTP library or a later edit)", "proved",
-                 ours, theirs)
-
-
-def _diff_causes(ours_text: str, theirs_text: str) -> list[Cause]:
-    """Causes read off the two canonical requests, component by component."""
-    ours, theirs = _parts(ours_text), _parts(theirs_text)
-    if ours is None or theirs is None:
-        return [Cause("header-changed", "the server's canonical request has another shape than ours (see the diff)")]
-    causes = []
-    if ours.method != theirs.method:
-        causes.append(Cause("method", f"method: ours {ours.method}, the server's {theirs.method}", "proved",
-                            ours.method, theirs.method))
-    if ours.uri != theirs.uri:
-        causes.append(_path_cause(ours.uri, theirs.uri))
-    our_query, their_query = _query_params(ours.query), _query_params(theirs.query)
-    for name in sorted(our_query.keys() | their_query.keys()):
-        if our_query.get(name) != their_query.get(name):
-            causes.append(_query_cause(name, our_query.get(name), their_query.get(name)))
-    for name in sorted(ours.headers.keys() | theirs.headers.keys()):
-        if ours.headers.get(name) != theirs.headers.get(name):
-            causes.append(_header_cause(name, ours.headers.get(name), theirs.headers.get(name)))
-    if ours.payload != theirs.payload:
-        causes.append(Cause("payload-hash", f"body hash: ours {ours.payload}, the server's {theirs.payload}"
-                                            + ("; the server received an empty body" if theirs.payload == EMPTY_SHA256
-                                               else ""), "proved", ours.payload, theirs.payload))
-    return causes
-
-
-def _sts_causes(ours_sts: str, theirs_sts: str) -> list[Cause]:
-    """Causes read off the first three lines of the two strings-to-sign."""
-    ours, theirs = ours_sts.split("\n"), theirs_sts.split("\n")
-    if len(ours) != 4 or len(theirs) != 4:
-        return [Cause("algorithm", "the server's string-to-sign has another shape than ours (see the diff)")]
-    causes = []
-    if ours[0] != theirs[0]:
-        causes.append(Cause("algorithm", f"algorithm: ours {ours[0]}, the server's {theirs[0]}", "proved",
-                            ours[0], theirs[0]))
-    if ours[1] != theirs[1]:
-        causes.append(Cause("header-changed", f"request time: ours {ours[1]}, the server's {theirs[1]} (X-Amz-Date "
-                                              "changed, or Date and X-Amz-Date disagree)", "proved", ours[1], theirs[1]))
-    names = ("scope-date", "scope-region", "scope-service", "algorithm")
-    our_scope, their_scope = ours[2].split("/"), theirs[2].split("/")
-    if len(our_scope) == len(their_scope) == 4:
-        for kind, a, b in zip(names, our_scope, their_scope):
-            if a != b:
-                causes.append(Cause(kind, f"credential scope {kind.removeprefix('scope-')}: ours `{a}`, the "
-                                          f"server's `{b}`", "proved", a, b))
-    elif ours[2] != theirs[2]:
-        causes.append(Cause("scope-region", f"credential scope: ours `{ours[2]}`, the server's `{theirs[2]}`", "proved",
-                            ours[2], theirs[2]))
-    return causes
-
-
 def _mistake_causes(match: Match, signed: bool) -> list[Cause]:
     return [Cause(m.kind, ("reproduces the signature you sent: " if signed else
                            "reproduces the server's canonical request: ")
@@ -589,13 +397,13 @@ def _server_side(ctx: _Context) -> _ServerSide:
     theirs = ctx.theirs_canonical
     if view is None or ours is None or ctx.ours_sts is None:
         return _ServerSide(theirs, False, [], [])
-    causes = _sts_causes(ctx.ours_sts, theirs_sts) if theirs_sts else []
+    causes = sts_causes(ctx.ours_sts, theirs_sts) if theirs_sts else []
     if theirs is not None:
         if theirs == ours:
             return _ServerSide(theirs, False, causes, [])
         match = search(view, lambda text: text == theirs)
         return _ServerSide(theirs, False, causes + (_mistake_causes(match, False) if match else
-                                                    _diff_causes(ours, theirs)), [])
+                                                    diff_causes(ours, theirs)), [])
     if not theirs_sts:
         return _ServerSide(None, False, [], [])
     their_hash = theirs_sts.split("\n")[-1].strip()
@@ -905,7 +713,7 @@ def _logged_causes(ctx: _Context) -> tuple[list[Cause], list[str]]:
                                 "signed, and the server computed the same ones: only the key differs, so AWS holds "
                                 f"another secret for {_key(ctx)} than the client used{token} (rotated key, wrong "
                                 "profile, key id and secret from different pairs)")], []
-    found = _diff_causes(logged_c, theirs_c) if logged_c and theirs_c else _sts_causes(logged_s or "", theirs_s or "")
+    found = diff_causes(logged_c, theirs_c) if logged_c and theirs_c else sts_causes(logged_s or "", theirs_s or "")
     return [replace(c, message=f"the client logged what it signed, and {whose} differs: {c.message}")
             for c in found], []
 
