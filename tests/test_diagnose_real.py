@@ -23,11 +23,11 @@ from typing import Any
 
 import pytest
 
-from sigv4 import Credentials
+from sigv4 import Credentials, Request
 from tests import test_diagnose_corpus as simulated
 from wire.debugger.capture import parse_capture
 from wire.debugger.clients import REQUEST_SHAPE_QUIRKS, identify
-from wire.debugger.diagnose import CAUSE_KINDS, Diagnosis, diagnose_capture
+from wire.debugger.diagnose import CAUSE_KINDS, Diagnosis, diagnose_answer, diagnose_capture
 from wire.debugger.diagnosis_text import render_text
 from wire.debugger.signature_params import signature_params
 
@@ -93,9 +93,22 @@ def test_aws_debug_strings_equal_to_the_servers_prove_the_secret_without_it() ->
 
 
 def test_aws_debug_strings_that_differ_name_the_change() -> None:
-    first = _diagnose("awscli-python-signer-relay-adds-charset", False).causes[0]
-    assert (first.kind, first.evidence) == ("header-changed", "proved")
+    """The request as the server received it (a capture taken there) and a strings-less refusal: what botocore
+    logged differs from it by the charset a relay added, and that line names the cause."""
+    capture = parse_capture((REAL / "awscli-python-signer-relay-adds-charset.capture").read_bytes())
+    received = capture.request.with_header("Content-Type", "application/json; charset=utf-8")
+    refusal = (403, (), b'{"__type":"InvalidSignatureException","message":"The request signature we calculated does '
+                        b'not match the signature you provided."}')
+    first = diagnose_capture(replace(capture, request=received), refusal).causes[0]
+    assert (first.kind, first.evidence) == ("header-changed", "proved"), first.message
     assert "the client logged what it signed" in first.message and "charset" in first.message
+
+
+@pytest.mark.parametrize("name", ["awscli-python-signer-relay-adds-charset", "awscurl-relay-adds-charset"])
+def test_the_same_change_is_listed_once(name: str) -> None:
+    """The client's logged strings and ours, each against the server's, show the one charset change."""
+    causes = _diagnose(name, False).causes
+    assert [c.kind for c in causes] == ["header-changed"], [c.message for c in causes]
 
 
 def test_curl_unsorted_query_is_curls_quirk_and_an_sdks_is_not() -> None:
@@ -153,3 +166,27 @@ def test_scores(capsys: pytest.CaptureFixture[str]) -> None:
               f"\nsimulated cases: {len(cases)}; with the secret {sim_s}/{len(cases)}; without it {sim_p}/{len(cases)}"
               f"\ndiagnoses: {len(times)}; worst {times[-1] * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms")
     assert real_secret == real_plain == len(names) and sim_s == sim_p == len(cases)
+
+
+@pytest.mark.parametrize(("url", "service", "auth", "headers", "body"), [
+    # botocore's S3 list: the query unsorted on the wire (as given), sorted when signed.
+    (simulated.BUCKET + "/?list-type=2&prefix=logs%2F&delimiter=%2F&encoding-type=url", "s3", "S3SigV4Auth", [], b""),
+    # botocore's Query call: it signs `Content-Type: ...; charset=utf-8`.
+    (simulated.STS, "sts", "SigV4Auth", [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
+     simulated.STS_BODY),
+])
+def test_a_mainstream_sdks_normal_request_is_no_evidence(url: str, service: str, auth: str,
+                                                         headers: list[tuple[str, str]], body: bytes) -> None:
+    """Issue 21 class 2, with botocore's own signer: its unsorted S3 list query and its signed charset are its
+    normal behaviour; x-amz-content-sha256 matches the body. With a refusal that has no strings, the first
+    cause is the secret, likely, saying what would settle it."""
+    sent = simulated.botocore(Request("POST" if body else "GET", url, headers, body), service=service, auth=auth)
+    sent = sent.with_header("User-Agent", "Boto3/1.35.0 md/Botocore#1.35.0")
+    refusal = (403, (), b"<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code><Message>The request "
+                        b"signature we calculated does not match the signature you provided.</Message></Error>"
+                        b"</Errors></ErrorResponse>")
+    causes = diagnose_answer(sent, refusal).causes
+    assert (causes[0].kind, causes[0].evidence) == ("secret", "likely") and "would settle it" in causes[0].message
+    assert not {c.kind for c in causes} & {"query-order", "header-changed", "trailing-slash"}
+    if sent.header("x-amz-content-sha256"):  # it matches the body: the body is no suspect
+        assert "payload-hash" not in {c.kind for c in causes}
