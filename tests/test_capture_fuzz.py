@@ -113,3 +113,16 @@ def test_explain_reads_a_presigned_url_and_a_one_line_json_capture(tmp_path: Pat
     code, out, err = run_cli(["explain", "https://examplebucket.s3.amazonaws.com/k?AWSAccessKeyId=AKIDEXAMPLE"
                                          "&Expires=1704164645&Signature=abc%3D"], env)
     assert "a Signature Version 2 URL" in out.decode() and "not signed" not in out.decode()
+
+
+def test_a_response_of_one_byte_chunks_is_read_in_linear_time() -> None:
+    """600 KB of 1-byte chunks: the de-chunker copied the rest of the body after every chunk (quadratic)."""
+    import time
+
+    from wire.debugger.complaint import split_response
+    body = b"<Error><Code>SignatureDoesNotMatch</Code></Error>" + b" " * 600_000
+    chunked = b"".join(b"1\r\n" + body[i:i + 1] + b"\r\n" for i in range(len(body))) + b"0\r\n\r\n"
+    start = time.process_time()
+    answer = split_response(b"HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked)
+    assert answer is not None and answer[2] == body
+    assert time.process_time() - start < 20
