@@ -1,18 +1,22 @@
-"""Read an already-signed request out of what the user saved: raw HTTP, `curl -v`, `curl --trace[-ascii]`,
-a HAR log or entry (browsers, `send --har`, `send --json`), `aws --debug`.
+"""Read an already-signed request out of what the user saved: raw HTTP (with the response after it, or
+not), a lone URL, `curl -v` and `sigv4 send -v`, `curl --trace[-ascii]`, a HAR log or entry (browsers,
+recording proxies, `send --har`, `send --json`), `aws --debug` (botocore's log), `awscurl -v`.
 
 Strategy: a table of (format, detector, reader). The detectors look at
 cheap, unambiguous marks (a JSON object with `log`/`request`/`method`;
-botocore's "Sending http request: <AWSPreparedRequest" line; curl's
-`=> Send header` blocks or `> ` request lines; an HTTP request line), the
-first that fires picks the reader, and every reader returns one `Capture` per
-request it holds: the request exactly as it went out (header order and
-casing kept), plus the response when the capture holds one (its `Date`
-header is what clock skew is measured against) and, for `aws --debug`, the
-canonical request and string-to-sign botocore logged. `_choose` then takes
-the one asked for, or the last that failed, and notes which. Python literals
-in botocore's log (header dicts, body bytes) are read with
-`ast.literal_eval`, never `eval`. Every failure is a `CaptureError`.
+awscurl's `'\\nBEGIN REQUEST+` line; botocore's "Sending http request:
+<AWSPreparedRequest" line; curl's `=> Send header` blocks or `> ` request
+lines; an HTTP request line or a URL), the first that fires picks the
+reader, and every reader returns one `Capture` per request it holds: the
+request exactly as it went out (header order and casing kept), plus the
+response when the capture holds one (its `Date` header is what clock skew is
+measured against) and, for `aws --debug` and awscurl, the canonical request
+and string-to-sign the client logged. `_choose` then takes the one asked
+for, or the last that failed, and notes which. Readers are linear in their
+input: logs are read line by line from the mark each line holds, sizes and
+offsets in a file are never trusted as allocations. Python literals in the
+logs (header dicts, body bytes) are read with `ast.literal_eval`, never
+`eval`. Every failure is a `CaptureError`.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ class CaptureError(DecodeError):
 class Capture:
     """A signed request as captured, and what else the capture told us."""
 
-    #: "raw", "curl", "har" or "aws-debug".
+    #: "raw", "curl" (also `sigv4 send -v`), "curl-trace", "har" (also `send --json`), "aws-debug" or "awscurl".
     format: str
     request: Request
     #: False when the capture does not show the body (curl -v): hash-based checks then need it supplied.
@@ -529,10 +533,9 @@ def _read_awscurl(data: bytes, scheme: str) -> list[Capture]:
     chunks = _pprint_chunks(_text(data))
     found: dict[str, Any] = {}
     after: str | None = None
+    previous: Any = None
     for index, chunk in enumerate(chunks):
         value = _pprinted(chunk)
-        previous = found.get("last")
-        found["last"] = value
         if isinstance(value, dict) and "access_key" in value and "request" in value:
             found["method"], found["data"] = str(value["request"]), str(value.get("data") or "")
         elif isinstance(value, dict) and previous == "\nHEADERS++++++++++++++++++++++++++++++++++++":
@@ -545,13 +548,14 @@ def _read_awscurl(data: bytes, scheme: str) -> list[Capture]:
                                ("url", "Request URL = "), ("status", "Response code: ")):
                 if value.startswith(label):
                     found[key] = value[len(label):].strip() if key == "status" else value[len(label):]
+        previous = value
     if "url" not in found or "headers" not in found:
         raise CaptureError("awscurl -v: no 'Request URL = ' line after its HEADERS block")
     request = _logged_request(found.get("method", "GET"), found["url"], found["headers"],
                               found.get("data", "").encode("utf-8"), "awscurl request")
     status = found.get("status", "")
     return [Capture("awscurl", request, body_known="data" in found,
-                    response_status=int(status) if status.isdigit() and len(status) == 3 else None,
+                    response_status=int(status) if re.fullmatch(r"[0-9]{3}", status) else None,
                     response_headers=found.get("response_headers", ()),
                     response_body=after.encode("utf-8") if after else None,
                     client_canonical_request=found.get("canonical"), client_string_to_sign=found.get("string_to_sign"))]
