@@ -879,9 +879,9 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
                                                        "such as moto) decode and re-encode differently from "
                                                        "SigV4; the server's strings would settle it", "likely"))
     causes["secret"] = secret_found
-    logged, logged_notes = _logged_causes(ctx)
+    from_log, logged_notes = _logged_causes(ctx)
     # The client's strings against the server's and ours against the server's name the same change: once.
-    causes["logged"] = [c for c in logged if c.kind not in {s.kind for s in causes["strings"]}]
+    causes["logged"] = [c for c in from_log if c.kind not in {s.kind for s in causes["strings"]}]
     all_notes += logged_notes
     causes["request"] += _request_causes(ctx)
     decided = any(c.evidence == "proved" for group in causes.values() for c in group)
