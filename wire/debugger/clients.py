@@ -43,6 +43,8 @@ class Client:
     logs: str
     #: Capture formats (`wire.debugger.capture.Capture.format`) only this client writes.
     formats: frozenset[str] = frozenset()
+    #: Its quirks in words, for the report ("" when it has none worth naming).
+    known_for: str = ""
 
 
 _BOTOCORE_LOG = "`--debug` (botocore's log) prints its CanonicalRequest and StringToSign"
@@ -63,7 +65,8 @@ CLIENTS: tuple[Client, ...] = (
            frozenset({"awscurl"})),
     # curl 7.75-8.x `--aws-sigv4` signs the query string in the order it is given, unsorted.
     Client("curl", re.compile(r"^curl/"), frozenset({"query-order"}),
-           "curl prints neither; `--trace-ascii FILE` shows the exact bytes sent"),
+           "curl prints neither; `--trace-ascii FILE` shows the exact bytes sent",
+           known_for="its `--aws-sigv4` signs the query in the order given, unsorted"),
     Client("okhttp", re.compile(r"^okhttp/"), REQUEST_SHAPE_QUIRKS, ""),
     # python-requests and urllib3 carry whatever signer the script uses (requests-aws4auth, a hand-rolled one).
     Client("python-requests", re.compile(r"^python-requests/"), REQUEST_SHAPE_QUIRKS, ""),
@@ -71,7 +74,8 @@ CLIENTS: tuple[Client, ...] = (
 )
 
 #: Any client the table does not recognise: a hand-rolled signer may make any mistake.
-HAND_ROLLED = Client("an unrecognised client", None, REQUEST_SHAPE_QUIRKS, "")
+HAND_ROLLED = Client("an unrecognised client", None, REQUEST_SHAPE_QUIRKS, "",
+                     known_for="a hand-rolled signer may make any of the known mistakes")
 
 
 def identify(request: Request, capture_format: str | None = None) -> Client:

@@ -594,9 +594,7 @@ def _likely_causes(ctx: _Context, strings_agree: bool) -> list[Cause]:
     secret = ("secret", f"the secret access key may not be the one AWS holds for {_key(ctx)}, the most common cause "
                         "(rotated key, wrong profile, key id and secret from different pairs)")
     ranked = [*quirks, secret, *others]
-    who = f"the client is {client.name}" + (f", whose signer is known for {', '.join(sorted(client.quirks))}"
-                                             if client.quirks and client is not HAND_ROLLED and client.quirks !=
-                                             REQUEST_SHAPE_QUIRKS else "")
+    who = f"the client is {client.name}" + (f" ({client.known_for})" if client.known_for else "")
     settle = _SETTLE["secret" if ctx.secret is not None else "no secret, strings agree" if strings_agree
                      else "no secret"]
     if client.logs and ctx.secret is None:
