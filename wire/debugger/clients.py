@@ -39,7 +39,7 @@ class Client:
     user_agent: re.Pattern[str] | None
     #: Cause kinds its signer is known to produce by itself.
     quirks: frozenset[str]
-    #: Where its canonical request and string-to-sign can be seen, for the advice ("" when nowhere).
+    #: How it shows the canonical request and string-to-sign it signed, for the advice ("" when it does not).
     logs: str
     #: Capture formats (`wire.debugger.capture.Capture.format`) only this client writes.
     formats: frozenset[str] = frozenset()
@@ -64,8 +64,7 @@ CLIENTS: tuple[Client, ...] = (
     Client("awscurl", None, frozenset(), "`awscurl -v` prints its CANONICAL REQUEST and STRING_TO_SIGN",
            frozenset({"awscurl"})),
     # curl 7.75-8.x `--aws-sigv4` signs the query string in the order it is given, unsorted.
-    Client("curl", re.compile(r"^curl/"), frozenset({"query-order"}),
-           "curl prints neither; `--trace-ascii FILE` shows the exact bytes sent",
+    Client("curl", re.compile(r"^curl/"), frozenset({"query-order"}), "",
            known_for="its `--aws-sigv4` signs the query in the order given, unsorted"),
     Client("okhttp", re.compile(r"^okhttp/"), REQUEST_SHAPE_QUIRKS, ""),
     # python-requests and urllib3 carry whatever signer the script uses (requests-aws4auth, a hand-rolled one).
