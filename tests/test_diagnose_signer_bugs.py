@@ -93,3 +93,16 @@ def test_a_presigned_host_port_added_by_a_proxy() -> None:
     result = ours_presigned(Request("GET", BUCKET + "/k"), service="s3", s3=True)
     sent = hand_rolled(result, _header_line("host", "examplebucket.s3.amazonaws.com:443"))
     _proved(sent, "host-port", "host:examplebucket.s3.amazonaws.com:443")
+
+
+def test_the_search_on_a_huge_request_is_bounded() -> None:
+    """A 2,000-parameter query that verifies with no known mistake: the search renders at most SEARCH_BUDGET
+    characters of canonical requests (before: every pair of variants, minutes of CPU). The budget is a guard."""
+    import time
+    query = "&".join(f"p{i}=v%2F{i}+x" for i in range(2000))
+    sent = ours(Request("GET", "https://example.execute-api.us-east-1.amazonaws.com/prod//a/?" + query,
+                        [("X-Meta", "a  b")]), service="execute-api").request
+    start = time.process_time()
+    diagnosis = diagnose_answer(sent, MOTO_403, secret="anotherSecretTheClientDidNotUseEXAMPLEKEY")
+    assert time.process_time() - start < 20
+    assert (diagnosis.causes[0].kind, diagnosis.causes[0].evidence) == ("secret", "likely")

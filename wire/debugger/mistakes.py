@@ -35,7 +35,7 @@ from sigv4.canonical import (
 )
 from sigv4.payload import EMPTY_SHA256, UNSIGNED_PAYLOAD
 
-__all__ = ["Match", "Mistake", "VARIANTS", "View", "search", "split_port", "CHARSET"]
+__all__ = ["CHARSET", "Match", "Mistake", "SEARCH_BUDGET", "VARIANTS", "View", "search", "split_port"]
 
 #: How the canonical query is built: SigV4's rule, or one of the ways signers get it wrong.
 QueryForm = Literal["canonical", "sent-order", "wire", "double", "decoded", "bare-empty", "no-empty", "name-sorted"]
@@ -460,21 +460,49 @@ def _singles(view: View) -> Iterator[tuple[int, View, Mistake]]:
             yield index, made, mistake
 
 
-def search(view: View, accept: Callable[[str], bool], *, pairs: bool = True) -> Match | None:
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+#: How many characters of canonical requests one search renders at most: thousands of variants of an
+#: ordinary request, a few hundred of one with a 30 KB query, so time stays bounded whatever the size.
+SEARCH_BUDGET = 1 << 24
+
+
+def search(view: View, accept: Callable[[str], bool], *, pairs: bool = True,
+           budget: int = SEARCH_BUDGET) -> Match | None:
     """The first single variant of `view`, else the first pair from two families, whose canonical request
-    `accept` takes; None when none does. Each distinct canonical request is tried once."""
-    seen = {view.canonical()}
+    `accept` takes; None when none does, or when `budget` characters of canonical requests were rendered
+    without a match. Each distinct canonical request is tried once."""
+    # Digests, not the texts: memory stays a constant per variant tried, whatever the request's size.
+    seen = {_digest(view.canonical())}
     singles: list[tuple[int, View, Mistake]] = []
     for index, made, mistake in _singles(view):
         text = made.canonical()
-        if text in seen:
+        budget -= len(text)
+        if budget < 0:
+            return None
+        if (key := _digest(text)) in seen:
             continue
-        seen.add(text)
+        seen.add(key)
         if accept(text):
             return Match((mistake,), text)
         singles.append((index, made, mistake))
     if not pairs:
         return None
+    for index, first, first_mistake in singles:
+        for family in VARIANTS[index + 1:]:
+            for made, mistake in family(first):
+                text = made.canonical()
+                budget -= len(text)
+                if budget < 0:
+                    return None
+                if (key := _digest(text)) in seen:
+                    continue
+                seen.add(key)
+                if accept(text):
+                    return Match((first_mistake, mistake), text)
+    return None
     for index, first, first_mistake in singles:
         for family in VARIANTS[index + 1:]:
             for made, mistake in family(first):
