@@ -454,10 +454,18 @@ class Match:
     canonical: str
 
 
-def _singles(view: View) -> Iterator[tuple[int, View, Mistake]]:
+def _candidates(view: View, pairs: bool) -> Iterator[tuple[tuple[Mistake, ...], View]]:
+    """Every single variant of `view`, family by family, then (when `pairs`) every pair of variants from two
+    families, the earlier family first."""
+    singles: list[tuple[int, View, Mistake]] = []
     for index, family in enumerate(VARIANTS):
         for made, mistake in family(view):
-            yield index, made, mistake
+            yield (mistake,), made
+            singles.append((index, made, mistake))
+    for index, first, first_mistake in singles if pairs else ():
+        for family in VARIANTS[index + 1:]:
+            for made, mistake in family(first):
+                yield (first_mistake, mistake), made
 
 
 def _digest(text: str) -> bytes:
@@ -476,8 +484,7 @@ def search(view: View, accept: Callable[[str], bool], *, pairs: bool = True,
     without a match. Each distinct canonical request is tried once."""
     # Digests, not the texts: memory stays a constant per variant tried, whatever the request's size.
     seen = {_digest(view.canonical())}
-    singles: list[tuple[int, View, Mistake]] = []
-    for index, made, mistake in _singles(view):
+    for mistakes, made in _candidates(view, pairs):
         text = made.canonical()
         budget -= len(text)
         if budget < 0:
@@ -486,30 +493,5 @@ def search(view: View, accept: Callable[[str], bool], *, pairs: bool = True,
             continue
         seen.add(key)
         if accept(text):
-            return Match((mistake,), text)
-        singles.append((index, made, mistake))
-    if not pairs:
-        return None
-    for index, first, first_mistake in singles:
-        for family in VARIANTS[index + 1:]:
-            for made, mistake in family(first):
-                text = made.canonical()
-                budget -= len(text)
-                if budget < 0:
-                    return None
-                if (key := _digest(text)) in seen:
-                    continue
-                seen.add(key)
-                if accept(text):
-                    return Match((first_mistake, mistake), text)
-    return None
-    for index, first, first_mistake in singles:
-        for family in VARIANTS[index + 1:]:
-            for made, mistake in family(first):
-                text = made.canonical()
-                if text in seen:
-                    continue
-                seen.add(text)
-                if accept(text):
-                    return Match((first_mistake, mistake), text)
+            return Match(mistakes, text)
     return None
