@@ -354,8 +354,7 @@ KIND_RULES: tuple[tuple[str, frozenset[str], re.Pattern[str] | None], ...] = (
      re.compile(r"security token included in the request is expired", re.I)),
     ("token-invalid", frozenset({"InvalidToken"}), re.compile(r"security token included in the request is invalid", re.I)),
     ("unknown-access-key", frozenset({"InvalidAccessKeyId", "InvalidClientTokenId", "UnrecognizedClientException"}),
-     # EC2's AuthFailure for a key it does not know.
-     re.compile(r"Access Key Id you provided does not exist|not able to validate the provided access credentials")),
+     re.compile(r"Access Key Id you provided does not exist")),
     ("signature-mismatch", frozenset({"SignatureDoesNotMatch", "InvalidSignatureException", "InvalidSignature"}),
      re.compile(r"signature we calculated does not match", re.I)),
 )

@@ -595,7 +595,12 @@ def _likely_causes(ctx: _Context, strings_agree: bool) -> list[Cause]:
     others = [s for s in suspects[weak:] if s[0] in client.quirks or s[0] not in REQUEST_SHAPE_QUIRKS]
     secret = ("secret", f"the secret access key may not be the one AWS holds for {_key(ctx)}, the most common cause "
                         "(rotated key, wrong profile, key id and secret from different pairs)")
-    ranked = [*quirks, secret, *others]
+    # EC2 answers AuthFailure alike for a key it does not know and for a wrong secret.
+    unknown_key = [("access-key", f"EC2's AuthFailure (\"not able to validate the provided access credentials\") is "
+                                  f"also its answer for an access key id it does not know ({_key(ctx)}); a call "
+                                  "with the same key to another service (sts get-caller-identity) would tell")] \
+        if ctx.complaint is not None and ctx.complaint.code == "AuthFailure" else []
+    ranked = [*quirks, secret, *unknown_key, *others]
     who = f"the client is {client.name}" + (f" ({client.known_for})" if client.known_for else "")
     settle = _SETTLE["secret" if ctx.secret is not None else "no secret, strings agree" if strings_agree
                      else "no secret"]
