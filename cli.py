@@ -167,10 +167,10 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
 def _print_diagnosis(capture: Any, answer: Any, secret: sigv4.Credentials | None, notes: Sequence[str], as_json: bool,
                      out: Callable[[str], None]) -> None:
     """What `wire.debugger.diagnose` makes of `capture`'s signed request and the `answer` to it, as text or JSON."""
-    from wire.debugger.diagnose import diagnose_answer
+    from wire.debugger.diagnose import diagnose_capture
     from wire.debugger.diagnosis_text import render_text
     notes = [*notes, *filter(None, [masked_token_note(capture.request)])]  # `****`: a copy from a log
-    diagnosis = diagnose_answer(capture.request, answer, secret=secret, body_known=capture.body_known, notes=notes)
+    diagnosis = diagnose_capture(capture, answer, secret=secret, notes=notes)
     out(json.dumps(diagnosis.to_json(), indent=2, ensure_ascii=False) if as_json else render_text(diagnosis))
 
 
@@ -194,7 +194,7 @@ def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[
         lines, valid = cloudfront.explain(text, datetime.now(timezone.utc))
         out("\n".join(lines))
         return 0 if valid else 1
-    capture = read_capture(args.file, scheme=args.scheme, pick=args.pick, data=data)
+    capture = read_capture(args.file, scheme=args.scheme, pick=args.pick, data=text.encode() if data is None else data)
     try:
         secret, notes = resolve_credentials(args.profile, env).credentials, []
     except sigv4.SigningError:

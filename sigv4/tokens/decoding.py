@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -213,8 +214,11 @@ def looks_like_token(text: str) -> bool:
     A broken token given to `sigv4 explain` should be reported as a token, not as a file that cannot be read.
     """
     text = text.strip()
-    return (text.startswith((EKS_PREFIX, BEDROCK_PREFIX, "{", "signature=")) or "@git-codecommit." in text
-            or (" " not in text and "?" in text and "Action=" in text) or is_token(text))
+    # A one-line HAR or `send --json` record (`jq -c`) is a capture, not Neptune's JSON token.
+    capture = text.startswith("{") and re.search(r'"(?:log|request)"\s*:', text) is not None
+    return (text.startswith((EKS_PREFIX, BEDROCK_PREFIX, "signature=")) or (text.startswith("{") and not capture)
+            or "@git-codecommit." in text or (" " not in text and "?" in text and "Action=" in text)
+            or is_token(text))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,18 +1,22 @@
-"""Read an already-signed request out of what the user saved: raw HTTP, `curl -v`, `curl --trace[-ascii]`,
-a HAR log or entry (browsers, `send --har`, `send --json`), `aws --debug`.
+"""Read an already-signed request out of what the user saved: raw HTTP (with the response after it, or
+not), a lone URL, `curl -v` and `sigv4 send -v`, `curl --trace[-ascii]`, a HAR log or entry (browsers,
+recording proxies, `send --har`, `send --json`), `aws --debug` (botocore's log), `awscurl -v`.
 
 Strategy: a table of (format, detector, reader). The detectors look at
 cheap, unambiguous marks (a JSON object with `log`/`request`/`method`;
-botocore's "Sending http request: <AWSPreparedRequest" line; curl's
-`=> Send header` blocks or `> ` request lines; an HTTP request line), the
-first that fires picks the reader, and every reader returns one `Capture` per
-request it holds: the request exactly as it went out (header order and
-casing kept), plus the response when the capture holds one (its `Date`
-header is what clock skew is measured against) and, for `aws --debug`, the
-canonical request and string-to-sign botocore logged. `_choose` then takes
-the one asked for, or the last that failed, and notes which. Python literals
-in botocore's log (header dicts, body bytes) are read with
-`ast.literal_eval`, never `eval`. Every failure is a `CaptureError`.
+awscurl's `'\\nBEGIN REQUEST+` line; botocore's "Sending http request:
+<AWSPreparedRequest" line; curl's `=> Send header` blocks or `> ` request
+lines; an HTTP request line or a URL), the first that fires picks the
+reader, and every reader returns one `Capture` per request it holds: the
+request exactly as it went out (header order and casing kept), plus the
+response when the capture holds one (its `Date` header is what clock skew is
+measured against) and, for `aws --debug` and awscurl, the canonical request
+and string-to-sign the client logged. `_choose` then takes the one asked
+for, or the last that failed, and notes which. Readers are linear in their
+input: logs are read line by line from the mark each line holds, sizes and
+offsets in a file are never trusted as allocations. Python literals in the
+logs (header dicts, body bytes) are read with `ast.literal_eval`, never
+`eval`. Every failure is a `CaptureError`.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import base64
 import binascii
 import json
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -33,7 +38,7 @@ from sigv4.errors import InvalidHeaderError, RequestParseError
 from sigv4.raw import parse_request
 from sigv4.signer import host_from_url
 from sigv4.types import Request
-from wire.debugger.complaint import response_date, split_response
+from wire.debugger.complaint import dechunk, response_date, split_response
 from wire.errors import DecodeError
 
 
@@ -45,7 +50,7 @@ class CaptureError(DecodeError):
 class Capture:
     """A signed request as captured, and what else the capture told us."""
 
-    #: "raw", "curl", "har" or "aws-debug".
+    #: "raw", "curl" (also `sigv4 send -v`), "curl-trace", "har" (also `send --json`), "aws-debug" or "awscurl".
     format: str
     request: Request
     #: False when the capture does not show the body (curl -v): hash-based checks then need it supplied.
@@ -98,13 +103,37 @@ def _text(data: bytes) -> str:
 
 _REQUEST_LINE = re.compile(rb"\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+ \S.* HTTP/\d\.\d\r?\n")
 _METHOD = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+#: A lone URL (`sigv4 explain 'https://...presigned'`): read as the GET a client sends for it.
+_URL = re.compile(rb"https?://[^\s]+")
 
 
 def _read_raw(data: bytes, scheme: str) -> Capture:
+    """A raw request, or a lone URL; a response saved after it (`cat signed.req response.http`) is cut off by
+    the request's own framing (Content-Length, chunked, else no body) and read as the answer."""
     try:
-        return Capture("raw", parse_request(data.lstrip(), scheme=scheme).request)
+        request = parse_request(data.lstrip(), scheme=scheme).request
     except RequestParseError as err:
         raise CaptureError(f"raw request: {err}") from None
+    body = request.body if isinstance(request.body, bytes) else b""
+    end = _framed_length(request, body)
+    answer = split_response(body[end:].lstrip(b"\r\n")) if end is not None else None
+    if answer is None:
+        return Capture("raw", request)
+    status, headers, response_body = answer
+    return Capture("raw", request.with_body(body[:end]), response_status=status, response_headers=tuple(headers),
+                   response_body=response_body)
+
+
+def _framed_length(request: Request, body: bytes) -> int | None:
+    """How many bytes after the head belong to the request by its framing; None when the framing does not
+    fit what follows (a hand-written request whose body has no Content-Length is kept whole)."""
+    length = (request.header("content-length") or "").strip()
+    if "chunked" in (request.header("transfer-encoding") or "").lower():
+        walked = dechunk(body)
+        return walked[1] if walked else None
+    if length.isdigit() and len(length) <= 15:
+        return int(length) if int(length) <= len(body) else None
+    return 0 if body.lstrip(b"\r\n").startswith(b"HTTP/") else None
 
 
 # -- curl -v ----------------------------------------------------------------------------
@@ -132,23 +161,35 @@ def _curl_lines(data: bytes) -> list[str]:
     return lines
 
 
+def _split_at_blank(lines: list[str]) -> tuple[list[str], list[str] | None]:
+    """(head lines, the lines after the first blank one, or None when there is no blank line)."""
+    blank = next((i for i, line in enumerate(lines) if not line.strip("\r")), None)
+    return (lines, None) if blank is None else (lines[:blank], lines[blank + 1:])
+
+
 def _curl_exchange(sent: list[str], received: list[str], body: list[str], scheme: str) -> Capture:
-    head = "\r\n".join(line for line in sent if line) + "\r\n\r\n"
+    """One exchange of `curl -v` or `sigv4 send -v`: curl prints the request head only (`} [16 bytes data]`
+    stands for the body), `send -v` prints the body as `> ` lines after the blank one, and the response body
+    as `< ` lines."""
+    head, sent_body = _split_at_blank(sent)
     try:
-        request = parse_request(head.encode("utf-8"), scheme=scheme).request
+        request = parse_request(("\r\n".join(head) + "\r\n\r\n").encode("utf-8"), scheme=scheme).request
     except RequestParseError as err:
         raise CaptureError(f"curl -v request lines: {err}") from None
-    response = split_response(("\r\n".join(r for r in received if r) + "\r\n\r\n" + "\n".join(body)).encode("utf-8")) \
-        if received else None
+    if sent_body:
+        request = request.with_body("\n".join(sent_body).encode("utf-8"))
+    response_head, response_lines = _split_at_blank(received)
+    response = split_response(("\r\n".join(response_head) + "\r\n\r\n"
+                               + "\n".join([*(response_lines or []), *body])).encode("utf-8")) if received else None
     length = request.header("content-length")
     status, headers, response_body = response if response else (None, [], None)
-    return Capture("curl", request, body_known=length in (None, "0"), response_status=status,
+    return Capture("curl", request, body_known=bool(sent_body) or length in (None, "0"), response_status=status,
                    response_headers=tuple(headers), response_body=response_body)
 
 
 def _read_curl(data: bytes, scheme: str) -> list[Capture]:
-    """curl -v: `> ` lines are a request head, `< ` lines its response head, unprefixed lines the response body;
-    each `> METHOD` line starts another exchange (redirects, retries, several URLs)."""
+    """curl -v and `sigv4 send -v`: `> ` lines are a request, `< ` lines its response, unprefixed lines the
+    response body; each `> METHOD` line starts another exchange (redirects, retries, several URLs)."""
     exchanges: list[tuple[list[str], list[str], list[str]]] = []
     for line in _curl_lines(data):
         if line.startswith("> ") and _REQUEST_LINE.match((line[2:] + "\n").encode("utf-8", "replace")):
@@ -162,12 +203,14 @@ def _read_curl(data: bytes, scheme: str) -> list[Capture]:
             received.append(line[2:])
         elif received and not line.startswith(("*", "{ [", "} [")):
             body.append(line)
+    if not exchanges:
+        raise CaptureError("curl -v: no `> METHOD target HTTP/1.x` request line")
     return [_curl_exchange(sent, received, body, scheme) for sent, received, body in exchanges]
 
 
 # -- curl --trace and --trace-ascii -------------------------------------------------------
 
-_TRACE_BLOCK = re.compile(r"(=>|<=) (Send|Recv) (header|data|SSL data), (\d+) bytes")
+_TRACE_BLOCK = re.compile(r"(=>|<=) (Send|Recv) (header|data|SSL data), (\d{1,12}) bytes")
 _TRACE_LINE = re.compile(r"([0-9a-f]{4,8}): ?(.*)\Z", re.S)
 _TRACE_HEX = re.compile(r"((?:[0-9a-f]{2} ){1,16})")
 
@@ -185,8 +228,12 @@ def _trace_block(lines: list[str], size: int, hex_mode: bool) -> bytes:
             hex_part = _TRACE_HEX.match(rest)
             out += bytes.fromhex(hex_part[1]) if hex_part else b""
             continue
-        if offset > len(out):
-            out += b"\r\n" if offset - len(out) == 2 else b"\n" * (offset - len(out))
+        # Only the CR LF curl leaves out is put back: an offset further on (a damaged or forged file,
+        # `0fffffff:`) is not a size to allocate.
+        if offset - len(out) == 2:
+            out += b"\r\n"
+        elif offset - len(out) == 1:
+            out += b"\n"
         out += rest.encode("latin-1", "replace")
     if size - len(out) == 2:
         out += b"\r\n"
@@ -332,35 +379,34 @@ def _read_har(data: bytes, scheme: str) -> list[Capture]:
 
 # -- aws --debug (botocore's log) -----------------------------------------------------------
 
-_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ - ", re.M)
-_SENDING = re.compile(r"Sending http request: <AWSPreparedRequest stream_output=\w+, method=(?P<method>\S+), "
-                      r"url=(?P<url>\S+), headers=(?P<headers>\{.*\})>\s*$", re.M)
-_MAKING = re.compile(r"Making request for OperationModel\(.*?\) with params: .*?'body': "
-                     r"(?P<body>b'(?:[^'\\]|\\.)*'|b\"(?:[^\"\\]|\\.)*\"|\{[^{}]*\})", re.M)
+#: A log record's first line: the aws CLI writes `<time> - <thread> - <logger> - ...`, boto3's
+#: `set_stream_logger` `<time> <logger> [DEBUG] ...`.
+_LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ ")
+_SENDING_MARK = "Sending http request: <AWSPreparedRequest "
+_SENDING = re.compile(r"stream_output=\w+, method=(?P<method>\S+), url=(?P<url>\S+), headers=(?P<headers>\{.*\})>\s*\Z")
+_MAKING_MARK = "Making request for OperationModel("
+_MAKING_BODY = re.compile(r"(?P<body>b'(?:[^'\\]|\\.)*'|b\"(?:[^\"\\]|\\.)*\"|\{[^{}]*\})")
 _STATUS = re.compile(r"\"[A-Z]+ \S+ HTTP/[\d.]+\" (?P<status>\d{3}) ")
-_RESPONSE_HEADERS = re.compile(r"Response headers: (?P<headers>\{.*\})\s*$", re.M)
-_RESPONSE_BODY = re.compile(r"Response body:\n(?P<body>b'(?:[^'\\]|\\.)*'|b\"(?:[^\"\\]|\\.)*\")", re.M)
+_BYTES_LITERAL = re.compile(r"b'(?:[^'\\]|\\.)*'|b\"(?:[^\"\\]|\\.)*\"\Z")
+_BLOCKS = ("CanonicalRequest", "StringToSign")
+
+
+def _literal_eval(text: str) -> Any:
+    """`ast.literal_eval`, without the warnings compiling a damaged literal prints (`invalid escape sequence`)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.literal_eval(text)
 
 
 def _literal(text: str, what: str) -> Any:
     try:
-        return ast.literal_eval(text)
+        return _literal_eval(text)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as err:
         raise CaptureError(f"aws --debug {what}: not a Python literal ({err.__class__.__name__})") from None
 
 
 def _as_text(value: Any) -> str:
     return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
-
-
-def _logged_block(log: str, label: str, before: int) -> str | None:
-    """The multi-line value botocore logged as `label:` last before offset `before`."""
-    starts = [m.end() for m in re.finditer(rf" - {label}:\n", log[:before])]
-    if not starts:
-        return None
-    rest = log[starts[-1]:before]
-    end = _LOG_LINE.search(rest)
-    return rest[: end.start() if end else len(rest)].rstrip("\n")
 
 
 def _botocore_body(value: Any) -> bytes:
@@ -370,41 +416,149 @@ def _botocore_body(value: Any) -> bytes:
     return value if isinstance(value, bytes) else b""
 
 
-def _aws_debug_exchange(log: str, send: re.Match[str], start: int, end: int) -> Capture:
-    """One request of a botocore log: the `Sending http request` line, its body from the `Making request`
-    line before it, and the response logged after it (up to `end`)."""
-    headers = _literal(send["headers"], "request headers")
+@dataclass
+class _Exchange:
+    """What botocore logged about one request, line by line (see `_read_aws_debug`)."""
+
+    send: re.Match[str]
+    body: str | None
+    blocks: dict[str, str]
+    status: int | None = None
+    response_headers: str | None = None
+    response_body: str | None = None
+
+
+def _making_body(line: str, at: int) -> str | None:
+    """The `'body': ...` value of botocore's `Making request ... with params:` line (found from `at`)."""
+    params = line.find(" with params: ", at)
+    body = line.find("'body': ", params) if params >= 0 else -1
+    match = _MAKING_BODY.match(line, body + len("'body': ")) if body >= 0 else None
+    return match["body"] if match else None
+
+
+def _aws_debug_capture(exchange: _Exchange) -> Capture:
+    headers = _literal(exchange.send["headers"], "request headers")
     if not isinstance(headers, dict):
         raise CaptureError("aws --debug request headers: expected a dict")
-    makings = list(_MAKING.finditer(log, start, send.start()))
-    body = _botocore_body(_literal(makings[-1]["body"], "request body")) if makings else b""
-    request = _logged_request(send["method"], send["url"], [(str(n), _as_text(v)) for n, v in headers.items()], body,
-                              "aws --debug request")
-    after = log[send.end():end]
-    status = _STATUS.search(after)
-    resp_headers = _RESPONSE_HEADERS.search(after)
-    resp_body = _RESPONSE_BODY.search(after)
-    header_dict = _literal(resp_headers["headers"], "response headers") if resp_headers else {}
+    body = _botocore_body(_literal(exchange.body, "request body")) if exchange.body else b""
+    request = _logged_request(exchange.send["method"], exchange.send["url"],
+                              [(str(n), _as_text(v)) for n, v in headers.items()], body, "aws --debug request")
+    header_dict = _literal(exchange.response_headers, "response headers") if exchange.response_headers else {}
+    response_body = _literal(exchange.response_body, "response body") if exchange.response_body else None
     return Capture(
-        "aws-debug", request, body_known=bool(makings),
-        response_status=int(status["status"]) if status else None,
-        response_headers=tuple((str(n), _as_text(v)) for n, v in header_dict.items()) if isinstance(header_dict, dict) else (),
-        response_body=_literal(resp_body["body"], "response body") if resp_body else None,
-        client_canonical_request=_logged_block(log[start:send.start()], "CanonicalRequest", send.start() - start),
-        client_string_to_sign=_logged_block(log[start:send.start()], "StringToSign", send.start() - start),
+        "aws-debug", request, body_known=exchange.body is not None, response_status=exchange.status,
+        response_headers=tuple((str(n), _as_text(v)) for n, v in header_dict.items())
+        if isinstance(header_dict, dict) else (),
+        response_body=response_body if isinstance(response_body, bytes) else None,
+        client_canonical_request=exchange.blocks.get("CanonicalRequest"),
+        client_string_to_sign=exchange.blocks.get("StringToSign"),
     )
 
 
 def _read_aws_debug(data: bytes, scheme: str) -> list[Capture]:
     """aws --debug (awscli v1 and v2 log the same botocore lines): one capture per `Sending http request`
-    (several operations, retries and paginated calls share one log)."""
-    log = _text(data)
-    sends = list(_SENDING.finditer(log))
-    if not sends:
+    (several operations, retries and paginated calls share one log). One pass over the lines, each looked at
+    once from the mark it holds, so a long line costs its length, not its length squared: the body of the
+    last `Making request` line, the `CanonicalRequest:` and `StringToSign:` blocks botocore logged before the
+    send, and the status, headers and body logged after it."""
+    exchanges: list[_Exchange] = []
+    body: str | None = None
+    blocks: dict[str, str] = {}
+    block: tuple[str, list[str]] | None = None
+    expect_body = False
+    for line in _text(data).split("\n"):
+        if block is not None:
+            if not _LOG_LINE.match(line):
+                block[1].append(line)
+                continue
+            blocks[block[0]] = "\n".join(block[1]).rstrip("\n")
+            block = None
+        if expect_body:
+            expect_body = False
+            if exchanges and _BYTES_LITERAL.match(line.rstrip("\r")):
+                exchanges[-1].response_body = line.rstrip("\r")
+                continue
+        label = next((name for name in _BLOCKS if line.endswith(f" {name}:") and _LOG_LINE.match(line)), None)
+        if label is not None:
+            block = (label, [])
+        elif (at := line.find(_MAKING_MARK)) >= 0:
+            body = _making_body(line, at)
+        elif (at := line.find(_SENDING_MARK)) >= 0:
+            send = _SENDING.match(line, at + len(_SENDING_MARK))
+            if send is not None:
+                exchanges.append(_Exchange(send, body, blocks))
+                body, blocks = None, {}
+        elif exchanges and (at := line.find("Response headers: {")) >= 0:
+            exchanges[-1].response_headers = line[at + len("Response headers: "):].rstrip()
+        elif exchanges and line.rstrip().endswith("Response body:"):
+            expect_body = True
+        elif exchanges and exchanges[-1].status is None and " HTTP/" in line and (status := _STATUS.search(line)):
+            exchanges[-1].status = int(status["status"])
+    if not exchanges:
         raise CaptureError("aws --debug: no 'Sending http request' line")
-    bounds = [0, *(m.end() for m in sends[:-1])]
-    ends = [*(m.start() for m in sends[1:]), len(log)]
-    return [_aws_debug_exchange(log, send, start, end) for send, start, end in zip(sends, bounds, ends)]
+    return [_aws_debug_capture(exchange) for exchange in exchanges]
+
+
+# -- awscurl -v ------------------------------------------------------------------------------
+
+_AWSCURL_MARK = b"'\\nBEGIN REQUEST+"
+
+
+def _pprint_chunks(text: str) -> list[str]:
+    """awscurl logs every value with `pprint`: a value starts on a line that does not begin with a space and
+    continues on the lines that do."""
+    chunks: list[list[str]] = []
+    for line in text.split("\n"):
+        if chunks and line.startswith(" "):
+            chunks[-1].append(line)
+        else:
+            chunks.append([line])
+    return ["\n".join(chunk) for chunk in chunks]
+
+
+def _pprinted(chunk: str) -> Any:
+    """The value of one pprint chunk; None when it is no Python literal (the response body, curl's lines)."""
+    if not chunk.startswith(("{", "(", "'", '"')):
+        return None
+    try:
+        return _literal_eval(chunk)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
+def _read_awscurl(data: bytes, scheme: str) -> list[Capture]:
+    """awscurl -v (its stderr, with the body on stdout after it when both were saved): the arguments (method,
+    data and URL; its secret key is printed there too and is never kept), the canonical request and
+    string-to-sign it computed, the headers it sent, the response code, headers and body."""
+    chunks = _pprint_chunks(_text(data))
+    found: dict[str, Any] = {}
+    after: str | None = None
+    previous: Any = None
+    for index, chunk in enumerate(chunks):
+        value = _pprinted(chunk)
+        if isinstance(value, dict) and "access_key" in value and "request" in value:
+            found["method"], found["data"] = str(value["request"]), str(value.get("data") or "")
+        elif isinstance(value, dict) and previous == "\nHEADERS++++++++++++++++++++++++++++++++++++":
+            found["headers"] = [(str(n), str(v)) for n, v in value.items()]
+        elif isinstance(value, dict) and isinstance(previous, str) and previous.startswith("Response code: "):
+            found["response_headers"] = tuple((str(n), str(v)) for n, v in value.items())
+            after = "\n".join(chunks[index + 1:]).removeprefix("''\n")
+        elif isinstance(value, str):
+            for key, label in (("canonical", "\nCANONICAL REQUEST = "), ("string_to_sign", "\nSTRING_TO_SIGN = "),
+                               ("url", "Request URL = "), ("status", "Response code: ")):
+                if value.startswith(label):
+                    found[key] = value[len(label):].strip() if key == "status" else value[len(label):]
+        previous = value
+    if "url" not in found or "headers" not in found:
+        raise CaptureError("awscurl -v: no 'Request URL = ' line after its HEADERS block")
+    request = _logged_request(found.get("method", "GET"), found["url"], found["headers"],
+                              found.get("data", "").encode("utf-8"), "awscurl request")
+    status = found.get("status", "")
+    return [Capture("awscurl", request, body_known="data" in found,
+                    response_status=int(status) if re.fullmatch(r"[0-9]{3}", status) else None,
+                    response_headers=found.get("response_headers", ()),
+                    response_body=after.encode("utf-8") if after else None,
+                    client_canonical_request=found.get("canonical"), client_string_to_sign=found.get("string_to_sign"))]
 
 
 # -- detection and choice ------------------------------------------------------------------------
@@ -418,11 +572,12 @@ def _read_raw_list(data: bytes, scheme: str) -> list[Capture]:
 
 #: (format, detector, reader), tried in order; the first detector that fires picks the reader.
 FORMATS: tuple[tuple[str, Callable[[bytes], bool], Reader], ...] = (
-    ("har", lambda d: d.lstrip().startswith(b"{"), _read_har),
+    ("har", lambda d: d.lstrip().startswith(b"{") and _AWSCURL_MARK not in d, _read_har),
+    ("awscurl", lambda d: _AWSCURL_MARK in d, _read_awscurl),
     ("aws-debug", lambda d: b"Sending http request: <AWSPreparedRequest" in d, _read_aws_debug),
     ("curl-trace", lambda d: re.search(rb"^=> Send header, \d+ bytes", d, re.M) is not None, _read_trace),
     ("curl", lambda d: re.search(rb"^> [A-Z]+ \S+ HTTP/", d, re.M) is not None, _read_curl),
-    ("raw", lambda d: _REQUEST_LINE.match(d) is not None, _read_raw_list),
+    ("raw", lambda d: _REQUEST_LINE.match(d) is not None or _URL.fullmatch(d.strip()) is not None, _read_raw_list),
 )
 
 
@@ -433,6 +588,8 @@ def _failed(capture: Capture) -> bool:
 def _choose(captures: list[Capture], pick: int | None) -> Capture:
     """The capture asked for (1-based `pick`), else the last one that failed, else the last; with a note
     saying which was read and how to read another when there was a choice."""
+    if not captures:
+        raise CaptureError("capture: it holds no request")
     if pick is not None and not 1 <= pick <= len(captures):
         raise CaptureError(f"pick: request {pick} does not exist; the capture holds {len(captures)} (1..{len(captures)})")
     if len(captures) == 1:

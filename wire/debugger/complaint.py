@@ -87,7 +87,7 @@ def response_date(headers: Iterable[tuple[str, str]]) -> datetime | None:
         return None
     try:
         return utc(parsedate_to_datetime(value))
-    except (TypeError, ValueError, IndexError):  # utc: ValueError past year 9999 with an offset
+    except (TypeError, ValueError, IndexError, OverflowError):  # utc: ValueError past year 9999 with an offset
         return None
 
 
@@ -115,31 +115,37 @@ def split_response(data: bytes) -> tuple[int, list[tuple[str, str]], bytes] | No
         if colon and name and " " not in name:
             headers.append((name, value.strip()))
     if any(n.lower() == "transfer-encoding" and "chunked" in v.lower() for n, v in headers):
-        body = _dechunk(body) or body
+        walked = dechunk(body)
+        body = walked[0] if walked else body
     return int(match.group(1)), headers, body
 
 
-def _dechunk(body: bytes) -> bytes | None:
-    # An offset into `body`, never a copy of what is left: 100,000 one-byte chunks stay linear.
+def dechunk(data: bytes) -> tuple[bytes, int] | None:
+    """(the de-chunked body, how many bytes of `data` its chunks and trailer take) for a chunked body at the
+    start of `data`; None when it does not de-chunk. Linear: offsets, no copies of the rest."""
     out, at = bytearray(), 0
     while True:
-        end = body.find(b"\n", at)
+        end = data.find(b"\n", at)
         if end < 0:
             return None
         try:
-            size = int(body[at:end].split(b";")[0].strip(), 16)
+            size = int(data[at:end].split(b";")[0].strip(), 16)
         except ValueError:
             return None
         at = end + 1
-        if size < 0 or len(body) - at < size:
+        if size < 0 or len(data) - at < size:
             return None
         if size == 0:
-            return bytes(out)
-        out += body[at : at + size]
+            break
+        out += data[at:at + size]
         at += size
-        while body[at : at + 1] == b"\r":
-            at += 1
-        at += body[at : at + 1] == b"\n"
+        at += data.startswith(b"\r", at)
+        at += data.startswith(b"\n", at)
+    while (end := data.find(b"\n", at)) >= 0:  # the trailer, up to its blank line
+        line, at = data[at:end], end + 1
+        if not line.strip(b"\r"):
+            return bytes(out), at
+    return bytes(out), len(data)
 
 
 # -- envelopes -----------------------------------------------------------------
@@ -223,6 +229,8 @@ _CANONICAL_AND_STS = re.compile(
 _STS_ONLY = re.compile(r"String-to-Sign should have been\s*'(?P<sts>[^']*)'", re.S)
 _EXPIRED = re.compile(r"Signature expired: (?P<req>\S+) is now earlier than \S+ \((?P<srv>\S+) - (?P<win>[0-9]{1,9}) min")
 _NOT_YET = re.compile(r"Signature not yet current: (?P<req>\S+) is still later than \S+ \((?P<srv>\S+) \+ (?P<win>[0-9]{1,9}) min")
+#: A presigned request past its lifetime, in `sigv4 serve`'s words.
+_PRESIGNED_EXPIRED = re.compile(r"Signature expired: (?P<exp>\S+) is now earlier than (?P<srv>\S+) \(X-Amz-Date")
 _REGION_WRONG = re.compile(r"the region '(?P<sent>[^']*)' is wrong; expecting '(?P<expected>[^']*)'")
 _SCOPE_REGION = re.compile(r"scoped to a valid region(?:, not '(?P<sent>[^']*)')?", re.I)
 _SCOPE_SERVICE = re.compile(r"scoped to correct service: '(?P<expected>[^']*)'", re.I)
@@ -232,6 +240,9 @@ _REQUIRES_PARAM = re.compile(r"requires '(?P<part>[^']+)' parameter")
 _REQUIRES_DATE = re.compile(r"requires existence of either a '(?P<part>[^']+)' or a 'Date' header")
 _NOT_SIGNED = re.compile(r"headers present in the request which were not signed", re.I)
 _HOST_SIGNED = re.compile(r"'Host' (?:or ':authority' )?must be a 'SignedHeader'")
+#: `sigv4 serve`'s (and `sigv4.verify`'s) words for a body whose hash is not the declared one.
+_CONTENT_SHA256 = re.compile(r"x-amz-content-sha256 header: (?P<client>[0-9a-f]{64}) does not match the body's "
+                             r"SHA-256 (?P<server>[0-9a-f]{64})")
 _HEX_DUMP = re.compile(r"[0-9a-fA-F]{2}(?:\s+[0-9a-fA-F]{2})*\Z")
 
 
@@ -298,10 +309,14 @@ def _facts(env: _Envelope) -> dict[str, Any]:
             facts["request_time"] = _time(match["req"])
             facts["server_time"] = _time(match["srv"])
             facts["allowed_skew"] = timedelta(minutes=int(match["win"]))
+    if match := _PRESIGNED_EXPIRED.search(msg):
+        facts["expires_at"] = _time(match["exp"])  # its "now" is left to the Date header, as for other answers
     if match := _REGION_WRONG.search(msg):
         facts["region_sent"], facts["region_expected"] = match["sent"], match["expected"]
     elif match := _SCOPE_REGION.search(msg):
         facts["region_sent"] = match["sent"]
+    if match := _CONTENT_SHA256.search(msg):
+        facts["client_sha256"], facts["server_sha256"] = match["client"], match["server"]
     if match := _SCOPE_SERVICE.search(msg):
         facts["service_expected"] = match["expected"]
     if match := _SCOPE_DATE.search(msg):
@@ -329,7 +344,7 @@ KIND_RULES: tuple[tuple[str, frozenset[str], re.Pattern[str] | None], ...] = (
     ("request-expired", frozenset({"RequestExpired"}), re.compile(r"Request has expired|too far in the past")),
     ("wrong-region", frozenset({"AuthorizationHeaderMalformed"}), _REGION_WRONG),
     ("wrong-scope", frozenset(), re.compile(r"Credential should be scoped|Date in Credential scope", re.I)),
-    ("payload-hash", frozenset({"XAmzContentSHA256Mismatch"}), re.compile(r"x-amz-content-sha256' header does not match")),
+    ("payload-hash", frozenset({"XAmzContentSHA256Mismatch"}), re.compile(rf"x-amz-content-sha256' header does not match|{_CONTENT_SHA256.pattern}")),
     ("headers-not-signed", frozenset(), _NOT_SIGNED),
     ("missing-authentication", frozenset({"MissingAuthenticationTokenException", "MissingAuthenticationToken"}),
      re.compile(r"Missing Authentication Token", re.I)),

@@ -21,50 +21,43 @@ Causes are ordered proved first, then by where the evidence came from;
 informational lines go to `notes`. `Diagnosis.to_json` and the text report
 (`wire.debugger.diagnosis_text`) redact session tokens; the secret is only ever an
 HMAC or ECDSA key here. The declared parameters are read by
-`wire.debugger.signature_params`, the mistakes searched by `wire.debugger.mistakes`.
+`wire.debugger.signature_params`, the mistakes searched by `wire.debugger.mistakes`, two canonical
+requests compared by `wire.debugger.string_diff`, the client named by `wire.debugger.clients`; the
+vocabulary is `wire.debugger.causes`.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import hmac
-import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote
 
 from sigv4 import v4a
 from sigv4.canonical import S3_SERVICES, CanonicalRules, normalize_path, query_pairs, uri_encode
 from sigv4.keys import signature_hex, signing_key
-from sigv4.payload import EMPTY_SHA256, UNSIGNED_PAYLOAD, payload_hash
+from sigv4.payload import UNSIGNED_PAYLOAD, payload_hash
 from sigv4.types import Credentials, Request
+from wire.debugger.capture import Capture
+from wire.debugger.causes import CAUSE_KINDS, Cause, Evidence
+from wire.debugger.clients import HAND_ROLLED, REQUEST_SHAPE_QUIRKS, Client, identify
 from wire.debugger.complaint import ServerComplaint, read_error, response_date, split_response
-from wire.debugger.mistakes import CHARSET, Match, View, search, split_port
+from wire.debugger.mistakes import CHARSET, SEARCH_BUDGET, Match, View, search, split_port
 from wire.debugger.signature_params import DiagnoseError, SignatureParams, signature_params
+from wire.debugger.string_diff import DiffRow, diff_causes, line_diff, sts_causes
 
 __all__ = [
     "CAUSE_KINDS", "Cause", "Diagnosis", "DiagnoseError", "DiffRow", "ServerComplaint", "SignatureCheck",
-    "SignatureParams", "diagnose", "diagnose_answer", "line_diff", "read_error", "redact", "signature_params",
+    "SignatureParams", "diagnose", "diagnose_answer", "diagnose_capture", "line_diff", "read_error", "redact", "signature_params",
     "split_response",
 ]
 
-#: The fixed vocabulary of `Cause.kind` (stable API, documented in the README).
-CAUSE_KINDS = frozenset({
-    "secret", "access-key", "token", "clock-skew", "expired", "scope-region", "scope-service", "scope-date",
-    "header-changed", "header-dropped", "header-unsigned", "host-port", "path-encoding", "path-normalization",
-    "trailing-slash", "query-encoding", "plus-space", "query-order", "query-empty-value", "payload-hash", "method",
-    "algorithm",
-})
-
 #: Services signed for us-east-1 whatever the caller's region.
 _GLOBAL_SERVICES = frozenset({"iam", "route53", "cloudfront", "organizations", "globalaccelerator", "shield"})
-
-Evidence = Literal["proved", "likely"]
-
 
 # -- our canonical request ------------------------------------------------------------------
 
@@ -129,45 +122,7 @@ def _signature_test(secret: str, params: SignatureParams, date: str | None = Non
     return lambda text: _same_signature(signature_hex(key, text), params.signature)
 
 
-# -- diffs ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class DiffRow:
-    """One row of a side-by-side diff: "same", "changed", "ours-only" or "theirs-only"."""
-
-    status: str
-    ours: str | None
-    theirs: str | None
-
-
-def line_diff(ours: str, theirs: str) -> tuple[DiffRow, ...]:
-    """Align two texts line by line (split on LF only, so a stray CR stays visible)."""
-    left, right = ours.split("\n"), theirs.split("\n")
-    rows: list[DiffRow] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, left, right, autojunk=False).get_opcodes():
-        if op == "equal":
-            rows += [DiffRow("same", line, line) for line in left[i1:i2]]
-            continue
-        pairs = itertools.zip_longest(left[i1:i2], right[j1:j2])
-        rows += [DiffRow("changed" if a is not None and b is not None else "ours-only" if b is None else "theirs-only",
-                         a, b) for a, b in pairs]
-    return tuple(rows)
-
-
 # -- causes -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Cause:
-    """One reason, in words. `kind` is a word of `CAUSE_KINDS`; `evidence` is "proved" (the server's
-    strings or facts, or the signature sent, show it) or "likely" (the request makes it plausible)."""
-
-    kind: str
-    message: str
-    evidence: Evidence = "proved"
-    ours: str | None = None
-    theirs: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +153,10 @@ class _Context:
     secret: str | None
     response_date: datetime | None
     payload_known: bool
+    client: Client = HAND_ROLLED
+    #: The canonical request and string-to-sign the client logged (aws --debug, awscurl -v), when it did.
+    logged_canonical: str | None = None
+    logged_sts: str | None = None
 
 
 def _duration(delta: timedelta) -> str:
@@ -223,6 +182,15 @@ def _skew_cause(request_time: datetime, server_time: datetime, window: timedelta
                  evidence, _iso(request_time), _iso(server_time))
 
 
+def _expiry(p: SignatureParams) -> datetime | None:
+    """When a presigned request stops working (X-Amz-Date + X-Amz-Expires); None when unknown or past year 9999."""
+    signed_at = _parse_amz_date(p.amz_date)
+    try:
+        return signed_at + timedelta(seconds=p.expires) if signed_at and p.expires is not None else None
+    except OverflowError:
+        return None
+
+
 def _parse_amz_date(text: str) -> datetime | None:
     try:
         return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
@@ -238,7 +206,12 @@ def _key(ctx: _Context) -> str:
 
 
 def _time_causes(ctx: _Context) -> list[Cause]:
-    c = ctx.complaint
+    c, p = ctx.complaint, ctx.params
+    now = (c.server_time or ctx.response_date) if c else None
+    if c is not None and p is not None and p.presigned and (c.expires_at is not None or (
+            now is not None and (end := _expiry(p)) is not None and end < now)):
+        # A presigned URL past X-Amz-Date + X-Amz-Expires: the lifetime ran out, the clock may be right.
+        return _expired_causes(ctx)
     if c is None or c.request_time is None or c.server_time is None:
         return [Cause("clock-skew", "the server says the request time is outside its window; sign with the current "
                                     "time (sync the clock, NTP)")]
@@ -248,18 +221,20 @@ def _time_causes(ctx: _Context) -> list[Cause]:
 def _expired_causes(ctx: _Context) -> list[Cause]:
     c, p = ctx.complaint, ctx.params
     assert c is not None
-    signed_at = _parse_amz_date(p.amz_date) if p else None
-    try:
-        expires_at = c.expires_at or (signed_at + timedelta(seconds=p.expires) if signed_at and p and p.expires
-                                      else None)
-    except OverflowError:  # signed near year 9999: an expiry past the calendar is none we can name
-        expires_at = None
-    if expires_at is None or c.server_time is None:
+    if p is not None and not p.presigned:
+        # EC2's RequestExpired for a header-signed request: its time is outside the window, a clock skew.
+        signed_at, server_time = _parse_amz_date(p.amz_date), c.server_time or ctx.response_date
+        if signed_at is not None and server_time is not None:
+            return [_skew_cause(signed_at, server_time, None, f"server said {c.code or c.kind}")]
+        return _time_causes(ctx)
+    expires_at = c.expires_at or (_expiry(p) if p else None)
+    server_time = c.server_time or ctx.response_date
+    if expires_at is None or server_time is None:
         return [Cause("expired", "the presigned request has expired; presign it again with a longer X-Amz-Expires")]
     return [Cause("expired", f"the presigned request expired at {_iso(expires_at)}; the server's clock read "
-                             f"{_iso(c.server_time)} ({_duration(c.server_time - expires_at)} later)"
+                             f"{_iso(server_time)} ({_duration(server_time - expires_at)} later)"
                              + (f"; it was signed at {p.amz_date} for X-Amz-Expires={p.expires}" if p else ""),
-                  "proved", _iso(expires_at), _iso(c.server_time))]
+                  "proved", _iso(expires_at), _iso(server_time))]
 
 
 def _scope_causes(ctx: _Context) -> list[Cause]:
@@ -379,7 +354,12 @@ _NOT_AUTHORIZED = re.compile(r"is not authorized to perform")
 
 
 def _not_about_signing(complaint: ServerComplaint) -> bool:
-    """Whether the server named an error that is no signature refusal (see `_AUTH_STATUSES`, `_NOT_AUTHORIZED`)."""
+    """Whether the server named an error that is no signature refusal (see `_AUTH_STATUSES`, `_NOT_AUTHORIZED`),
+    or answered what no signature causes: a server error (5xx), an HTML page (a load balancer, a proxy)."""
+    if complaint.status is not None and complaint.status >= 500:
+        return True
+    if complaint.envelope == "text" and re.match(r"\s*<(?:!doctype html|html)", complaint.message or "", re.I):
+        return True
     return complaint.kind == "other" and bool(complaint.code) and (
         complaint.status not in _AUTH_STATUSES or bool(_NOT_AUTHORIZED.search(complaint.message or "")))
 
@@ -394,151 +374,6 @@ def _complaint_causes(ctx: _Context) -> list[Cause]:
 
 
 # -- what the server's strings say -------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Parts:
-    """A rendered canonical request cut back into its components."""
-
-    method: str
-    uri: str
-    query: str
-    headers: dict[str, str]
-    signed: str
-    payload: str
-
-
-def _parts(canonical: str) -> _Parts | None:
-    lines = canonical.split("\n")
-    if len(lines) < 6 or lines[-3] != "":
-        return None
-    headers = dict(line.partition(":")[::2] for line in lines[3:-3])
-    return _Parts(lines[0], lines[1], lines[2], headers, lines[-2], lines[-1])
-
-
-#: (kind, transform, words when theirs == transform(ours), words when ours == transform(theirs))
-_PATH_RULES: tuple[tuple[str, Callable[[str], str], str, str], ...] = (
-    ("path-encoding", lambda p: uri_encode(p, keep_slash=True),
-     "the server's path is ours encoded once more (it encodes twice, we once)",
-     "our path is the server's encoded once more (we encode twice; the server encodes once, as S3 does)"),
-    ("path-encoding", lambda p: re.sub("%(25)?2[fF]", "/", p),
-     "our encoded slash `%2F` is a plain `/` on the server's side (decoded in transit)",
-     "the server's path has an encoded slash `%2F` where ours has `/`"),
-    ("path-normalization", normalize_path,
-     "the server normalized the path (removed `//`, `.` or `..`) and we did not",
-     "we normalized the path (removed `//`, `.` or `..`) and the server did not"),
-    ("trailing-slash", lambda p: p + "/", "the server's path has a trailing slash ours lacks",
-     "our path has a trailing slash the server's lacks"),
-    ("path-encoding", lambda p: re.sub("%(25)?2[bB]", "%20", p),
-     "a `+` in our path is a space on the server's side", "the server kept a `+` where ours has a space"),
-)
-
-
-def _path_cause(ours: str, theirs: str) -> Cause:
-    for kind, transform, theirs_is_more, ours_is_more in _PATH_RULES:
-        if transform(ours) == theirs:
-            return Cause(kind, f"path: {theirs_is_more}", "proved", ours, theirs)
-        if transform(theirs) == ours:
-            return Cause(kind, f"path: {ours_is_more}", "proved", ours, theirs)
-    return Cause("path-encoding", f"path: ours `{ours}`, the server's `{theirs}`", "proved", ours, theirs)
-
-
-def _query_params(query: str) -> dict[str, list[str]]:
-    params: dict[str, list[str]] = {}
-    for part in query.split("&") if query else ():
-        name, _, value = part.partition("=")
-        params.setdefault(name, []).append(value)
-    return params
-
-
-def _query_cause(name: str, ours: list[str] | None, theirs: list[str] | None) -> Cause:
-    shown = ("&".join(ours) if ours is not None else None, "&".join(theirs) if theirs is not None else None)
-    if ours is None:
-        return Cause("query-encoding", f"query parameter `{name}` is only in the server's canonical query", "proved",
-                     *shown)
-    if theirs is None:
-        return Cause("query-encoding", f"query parameter `{name}` is only in ours (the server did not see it)",
-                     "proved", *shown)
-    if [v.replace("%2B", "%20") for v in ours] == theirs:
-        return Cause("plus-space", f"query parameter `{name}`: the server read a `+` as a space (`%20`)", "proved",
-                     *shown)
-    if [v.replace("%20", "%2B") for v in ours] == theirs:
-        return Cause("plus-space", f"query parameter `{name}`: the server read a space as a literal `+`", "proved",
-                     *shown)
-    return Cause("query-encoding", f"query parameter `{name}`: ours `{shown[0]}`, the server's `{shown[1]}`", "proved",
-                 *shown)
-
-
-def _header_cause(name: str, ours: str | None, theirs: str | None) -> Cause:
-    shown = f"header `{name}`: ours `{ours}`, the server's `{theirs}`"
-    if ours is None:
-        return Cause("header-unsigned", f"header `{name}` is signed by the server, not by us", "proved", ours, theirs)
-    if theirs is None:
-        return Cause("header-unsigned", f"header `{name}` is signed by us, not by the server", "proved", ours, theirs)
-    if not theirs and ours:
-        return Cause("header-dropped", f"header `{name}` did not reach the server (dropped in transit)", "proved",
-                     ours, theirs)
-    if CHARSET.sub("", ours) == CHARSET.sub("", theirs):
-        how = "added" if CHARSET.search(theirs) else "removed"
-        return Cause("header-changed", f"{shown}: the charset was {how} in transit", "proved", ours, theirs)
-    if name == "host" and split_port(ours)[0].strip("[]") == split_port(theirs)[0].strip("[]"):
-        how = "added" if split_port(theirs)[1] else "dropped" if split_port(ours)[1] else "rewritten"
-        return Cause("host-port", f"{shown}: the port was {how} between signing and the server", "proved",
-                     ours, theirs)
-    if " ".join(ours.split()) == " ".join(theirs.split()):
-        return Cause("header-changed", f"{shown}: whitespace differs", "proved", ours, theirs)
-    return Cause("header-changed", f"{shown}: changed after signing (proxy, HTTP library or a later edit)", "proved",
-                 ours, theirs)
-
-
-def _diff_causes(ours_text: str, theirs_text: str) -> list[Cause]:
-    """Causes read off the two canonical requests, component by component."""
-    ours, theirs = _parts(ours_text), _parts(theirs_text)
-    if ours is None or theirs is None:
-        return [Cause("header-changed", "the server's canonical request has another shape than ours (see the diff)")]
-    causes = []
-    if ours.method != theirs.method:
-        causes.append(Cause("method", f"method: ours {ours.method}, the server's {theirs.method}", "proved",
-                            ours.method, theirs.method))
-    if ours.uri != theirs.uri:
-        causes.append(_path_cause(ours.uri, theirs.uri))
-    our_query, their_query = _query_params(ours.query), _query_params(theirs.query)
-    for name in sorted(our_query.keys() | their_query.keys()):
-        if our_query.get(name) != their_query.get(name):
-            causes.append(_query_cause(name, our_query.get(name), their_query.get(name)))
-    for name in sorted(ours.headers.keys() | theirs.headers.keys()):
-        if ours.headers.get(name) != theirs.headers.get(name):
-            causes.append(_header_cause(name, ours.headers.get(name), theirs.headers.get(name)))
-    if ours.payload != theirs.payload:
-        causes.append(Cause("payload-hash", f"body hash: ours {ours.payload}, the server's {theirs.payload}"
-                                            + ("; the server received an empty body" if theirs.payload == EMPTY_SHA256
-                                               else ""), "proved", ours.payload, theirs.payload))
-    return causes
-
-
-def _sts_causes(ours_sts: str, theirs_sts: str) -> list[Cause]:
-    """Causes read off the first three lines of the two strings-to-sign."""
-    ours, theirs = ours_sts.split("\n"), theirs_sts.split("\n")
-    if len(ours) != 4 or len(theirs) != 4:
-        return [Cause("algorithm", "the server's string-to-sign has another shape than ours (see the diff)")]
-    causes = []
-    if ours[0] != theirs[0]:
-        causes.append(Cause("algorithm", f"algorithm: ours {ours[0]}, the server's {theirs[0]}", "proved",
-                            ours[0], theirs[0]))
-    if ours[1] != theirs[1]:
-        causes.append(Cause("header-changed", f"request time: ours {ours[1]}, the server's {theirs[1]} (X-Amz-Date "
-                                              "changed, or Date and X-Amz-Date disagree)", "proved", ours[1], theirs[1]))
-    names = ("scope-date", "scope-region", "scope-service", "algorithm")
-    our_scope, their_scope = ours[2].split("/"), theirs[2].split("/")
-    if len(our_scope) == len(their_scope) == 4:
-        for kind, a, b in zip(names, our_scope, their_scope):
-            if a != b:
-                causes.append(Cause(kind, f"credential scope {kind.removeprefix('scope-')}: ours `{a}`, the "
-                                          f"server's `{b}`", "proved", a, b))
-    elif ours[2] != theirs[2]:
-        causes.append(Cause("scope-region", f"credential scope: ours `{ours[2]}`, the server's `{theirs[2]}`", "proved",
-                            ours[2], theirs[2]))
-    return causes
 
 
 def _mistake_causes(match: Match, signed: bool) -> list[Cause]:
@@ -562,13 +397,13 @@ def _server_side(ctx: _Context) -> _ServerSide:
     theirs = ctx.theirs_canonical
     if view is None or ours is None or ctx.ours_sts is None:
         return _ServerSide(theirs, False, [], [])
-    causes = _sts_causes(ctx.ours_sts, theirs_sts) if theirs_sts else []
+    causes = sts_causes(ctx.ours_sts, theirs_sts) if theirs_sts else []
     if theirs is not None:
         if theirs == ours:
             return _ServerSide(theirs, False, causes, [])
         match = search(view, lambda text: text == theirs)
         return _ServerSide(theirs, False, causes + (_mistake_causes(match, False) if match else
-                                                    _diff_causes(ours, theirs)), [])
+                                                    diff_causes(ours, theirs)), [])
     if not theirs_sts:
         return _ServerSide(None, False, [], [])
     their_hash = theirs_sts.split("\n")[-1].strip()
@@ -635,6 +470,30 @@ def _scope_search(ctx: _Context) -> Cause | None:
     return None
 
 
+def _date_search(ctx: _Context, test: SignatureTest) -> Cause | None:
+    """An X-Amz-Date header rewritten in transit: the second, within the widest window a server allows, that
+    the client signed (its canonical request and string-to-sign both hold it)."""
+    p, view = ctx.params, ctx.view
+    sent_at = _parse_amz_date(p.amz_date) if p else None
+    if p is None or view is None or p.presigned or p.v4a or sent_at is None or view.header("x-amz-date") != p.amz_date:
+        return None
+    window = int(_WIDEST_WINDOW.total_seconds())
+    if len(view.canonical()) * 2 * window > SEARCH_BUDGET:
+        return None  # a request this large would take too long to re-render 1,800 times
+    for offset in sorted(range(-window, window + 1), key=abs)[1:]:
+        try:
+            signed_at = (sent_at + timedelta(seconds=offset)).strftime("%Y%m%dT%H%M%SZ")
+        except OverflowError:
+            continue
+        canonical = view.with_header("x-amz-date", signed_at).canonical()
+        if test(f"{p.algorithm}\n{signed_at}\n{p.scope}\n{_sha256_hex(canonical)}"):
+            return Cause("header-changed", f"reproduces the signature you sent: the client signed X-Amz-Date "
+                                           f"{signed_at}, but the request carries {p.amz_date} (rewritten in transit, "
+                                           "by a proxy or a retry that re-dated the request without signing it again)",
+                         "proved", signed_at, p.amz_date)
+    return None
+
+
 def _secret_causes(ctx: _Context) -> tuple[list[Cause], list[str], SignatureCheck | None]:
     """The key's share of the story: what a secret proves about what the client signed."""
     p, view = ctx.params, ctx.view
@@ -661,7 +520,7 @@ def _secret_causes(ctx: _Context) -> tuple[list[Cause], list[str], SignatureChec
     match = search(view, lambda text: test(_string_to_sign(p, text)))
     if match:
         return _mistake_causes(match, True), [], check
-    scoped = _scope_search(ctx)
+    scoped = _scope_search(ctx) or _date_search(ctx, test)
     if scoped:
         return [scoped], [], check
     return [Cause("secret", f"the signature sent does not verify with the given secret over our canonical request or "
@@ -705,8 +564,6 @@ def _likely_causes(ctx: _Context, strings_agree: bool) -> list[Cause]:
     if "%" in view.path or "+" in view.path:
         suspects.append(("path-encoding", "the path has %-escapes or `+`, which S3 and other services encode "
                                           "differently"))
-    if view.path.endswith("/") and view.path.strip("/"):
-        suspects.append(("trailing-slash", "the path ends in `/`, which HTTP libraries and frameworks add or drop"))
     if any(re.search(r"\S\s{2,}\S", value) for name, value in view.headers if name in view.signed):
         suspects.append(("header-changed", "a signed header value has runs of spaces, which SigV4 collapses and "
                                            "some signers do not"))
@@ -718,35 +575,152 @@ def _likely_causes(ctx: _Context, strings_agree: bool) -> list[Cause]:
     if CHARSET.search(content_type) and "content-type" in view.signed:
         suspects.append(("header-changed", "Content-Type has a charset, which HTTP libraries and proxies add or "
                                            "drop"))
-    if not strings_agree and ctx.payload_known and view.body:
+    # What every request of its kind has (a port on a local endpoint, a trailing slash, a body) is no evidence:
+    # it comes after the most common cause.
+    weak = len(suspects)
+    if view.path.endswith("/") and view.path.strip("/"):
+        suspects.append(("trailing-slash", "the path ends in `/`, which HTTP libraries and frameworks add or drop"))
+    if port not in ("", "443", "80"):
+        suspects.append(("host-port", f"Host `{host}` has a port, which hand-rolled signers drop"))
+    if not strings_agree and ctx.payload_known and view.body and not _declared_hash_matches(ctx):
         suspects.append(("payload-hash", "the request has a body, which proxies and libraries re-encode"))
-    suspects.append(("secret", f"the secret access key may not be the one AWS holds for {_key(ctx)}, the most "
-                               "common cause (rotated key, wrong profile, key id and secret from different pairs)"))
-    if strings_agree and view.body:
+    if strings_agree and view.body and not _declared_hash_matches(ctx):
         # The server hashed the body it received, as we did; a body changed after signing but before the
         # capture (the client's own code, a file edited between `sign` and `send`) agrees too.
         suspects.append(("payload-hash", "the body may have changed after signing, before it was captured"))
-    if port not in ("", "443", "80"):
-        suspects.append(("host-port", f"Host `{host}` has a port, which hand-rolled signers drop"))
+    # A request shape is evidence only for a client whose signer has that quirk; for the others it is their
+    # normal behaviour (botocore's charset, its unsorted S3 list query). Then the most common cause.
+    client = ctx.client
+    quirks = [s for s in suspects[:weak] if s[0] in client.quirks]
+    others = [s for s in suspects[weak:] if s[0] in client.quirks or s[0] not in REQUEST_SHAPE_QUIRKS]
+    secret = ("secret", f"the secret access key may not be the one AWS holds for {_key(ctx)}, the most common cause "
+                        "(rotated key, wrong profile, key id and secret from different pairs)")
+    # EC2 answers AuthFailure alike for a key it does not know and for a wrong secret.
+    unknown_key = [("access-key", f"EC2's AuthFailure (\"not able to validate the provided access credentials\") is "
+                                  f"also its answer for an access key id it does not know ({_key(ctx)}); a call "
+                                  "with the same key to another service (sts get-caller-identity) would tell")] \
+        if ctx.complaint is not None and ctx.complaint.code == "AuthFailure" else []
+    ranked = [*quirks, secret, *unknown_key, *others]
+    who = f"the client is {client.name}" + (f" ({client.known_for})" if client.known_for else "")
     settle = _SETTLE["secret" if ctx.secret is not None else "no secret, strings agree" if strings_agree
                      else "no secret"]
-    return [Cause(kind, f"not proved: {known + '; ' if i == 0 else ''}{why}; {settle}", "likely")
-            for i, (kind, why) in enumerate(suspects)]
+    if client.logs and ctx.secret is None:
+        settle += f"; so would what the client signed ({client.logs})"
+    return [Cause(kind, f"not proved: {known + '; ' + who + '; ' if i == 0 else ''}{why}; {settle}", "likely")
+            for i, (kind, why) in enumerate(ranked)]
+
+
+def _declared_hash_matches(ctx: _Context) -> bool:
+    """Whether the request declares an x-amz-content-sha256 that is the captured body's hash."""
+    declared = ctx.sent.header("x-amz-content-sha256")
+    body = ctx.sent.body
+    return bool(declared) and isinstance(body, bytes) and ctx.payload_known and \
+        declared == hashlib.sha256(body).hexdigest()
+
+
+#: Hop-by-hop headers (RFC 9110 7.6.1): every proxy may rewrite or drop them, so signing one breaks in transit.
+_HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
+                         "proxy-connection", "proxy-authorization"})
+#: The longest window any service allows between the request time and its clock (S3: 15 minutes).
+_WIDEST_WINDOW = timedelta(minutes=15)
 
 
 def _request_causes(ctx: _Context) -> list[Cause]:
-    """What the request itself proves: signed headers it does not carry; skew against the response's Date."""
+    """What the request itself proves: signed headers it does not carry, a scope date that is not its date, a
+    token with a long-term key or appended after a presigned signature, a declared body hash that is not the
+    body's, an expiry or a clock skew against the response's Date; a signed hop-by-hop header is likely."""
     causes = []
-    if ctx.view is not None:
-        present = {n for n, _ in ctx.view.headers}
+    p, view = ctx.params, ctx.view
+    if view is not None:
+        present = {n for n, _ in view.headers}
         causes += [Cause("header-dropped", f"`{name}` is listed in SignedHeaders but the request does not carry it")
-                   for name in ctx.view.signed if name not in present]
-    signed_at = _parse_amz_date(ctx.params.amz_date) if ctx.params else None
-    has_times = ctx.complaint is not None and ctx.complaint.server_time is not None
-    if ctx.response_date is not None and signed_at is not None and not has_times \
-            and abs(signed_at - ctx.response_date) >= timedelta(minutes=5):
-        causes.append(_skew_cause(signed_at, ctx.response_date, None, "against the response Date header", "likely"))
+                   for name in view.signed if name not in present]
+    if p is None:
+        return causes
+    if re.fullmatch(r"\d{8}T\d{6}Z", p.amz_date) and p.scope_date != p.amz_date[:8]:
+        causes.append(Cause("scope-date", f"the credential scope's date {p.scope_date} is not the date of the "
+                                          f"request time {p.amz_date} (X-Amz-Date): sign with one timestamp for "
+                                          "both", "proved", p.scope_date, p.amz_date[:8]))
+    causes += _token_causes(ctx, p)
+    declared = ctx.sent.header("x-amz-content-sha256") or ""
+    body = ctx.sent.body
+    if re.fullmatch(r"[0-9a-f]{64}", declared) and isinstance(body, bytes) and ctx.payload_known and \
+            declared != hashlib.sha256(body).hexdigest():
+        causes.append(Cause("payload-hash", f"x-amz-content-sha256 declares {declared[:16]}…, but the body the "
+                                            f"capture holds hashes to {hashlib.sha256(body).hexdigest()[:16]}…: the "
+                                            "body changed after its hash was computed", "proved", declared,
+                            hashlib.sha256(body).hexdigest()))
+    if view is not None:
+        causes += [Cause("header-changed", f"the hop-by-hop header `{name}` is signed: proxies and HTTP libraries "
+                                           "rewrite or drop it in transit; leave it out of SignedHeaders", "likely")
+                   for name in view.signed if name in _HOP_BY_HOP]
+    return causes + _time_against_response(ctx, p)
+
+
+def _token_causes(ctx: _Context, p: SignatureParams) -> list[Cause]:
+    token = _sent_token(ctx.sent)
+    causes = []
+    if token and p.access_key_id.startswith("AKIA"):
+        causes.append(Cause("token", f"a session token is sent with the long-term key {p.access_key_id[:8]}…, which "
+                                     "takes none: drop X-Amz-Security-Token, or send the temporary key (ASIA…) the "
+                                     "token belongs to"))
+    names = [unquote(part.partition("=")[0]) for part in ctx.sent.query.split("&")]
+    if p.presigned and "X-Amz-Security-Token" in names and "X-Amz-Signature" in names and \
+            names.index("X-Amz-Security-Token") > names.index("X-Amz-Signature"):
+        causes.append(Cause("token", "X-Amz-Security-Token comes after X-Amz-Signature in the presigned URL: it was "
+                                     "appended after signing, so the signature does not cover it; presign with the "
+                                     "session token in the credentials"))
     return causes
+
+
+def _time_against_response(ctx: _Context, p: SignatureParams) -> list[Cause]:
+    """An expired presigned URL, or a clock skew, read against the response's Date when the complaint gives no
+    times (S3's HEAD answers 403 with no body at all)."""
+    signed_at = _parse_amz_date(p.amz_date)
+    has_times = ctx.complaint is not None and ctx.complaint.server_time is not None
+    if ctx.response_date is None or signed_at is None or has_times:
+        return []
+    expires_at = _expiry(p) if p.presigned else None
+    if expires_at is not None and expires_at < ctx.response_date:
+        return [Cause("expired", f"the presigned request expired at {_iso(expires_at)} (signed at {p.amz_date} for "
+                                 f"X-Amz-Expires={p.expires}); the response is dated {_iso(ctx.response_date)}: "
+                                 "presign it again", "proved", _iso(expires_at), _iso(ctx.response_date))]
+    skew = abs(signed_at - ctx.response_date)
+    if p.presigned or skew < timedelta(minutes=5):
+        return []
+    return [_skew_cause(signed_at, ctx.response_date, None, "against the response Date header",
+                        "proved" if skew > _WIDEST_WINDOW else "likely")]
+
+
+# -- what the client logged ------------------------------------------------------------------
+
+
+def _logged_causes(ctx: _Context) -> tuple[list[Cause], list[str]]:
+    """What the client's own strings (aws --debug, awscurl -v) prove. Equal to the server's: the server computed
+    exactly what the client signed, so only the key differs. Different: the differing lines name the change.
+    With no server strings they are compared with the capture: what the client signed against what it sent."""
+    logged_c, logged_s = ctx.logged_canonical, ctx.logged_sts
+    if ctx.params is None or (logged_c is None and logged_s is None) or ctx.complaint is None or \
+            not _may_be_mismatch(ctx.complaint):
+        return [], []
+    theirs_c, theirs_s = ctx.theirs_canonical, ctx.theirs_sts
+    if theirs_c is None and theirs_s is None:
+        theirs_c, theirs_s, whose = ctx.ours_canonical, ctx.ours_sts, "the request as captured"
+    else:
+        whose = "the server's"
+    if (logged_c is None or theirs_c is None or logged_c == theirs_c) and \
+            (logged_s is None or theirs_s is None or logged_s == theirs_s):
+        if whose != "the server's":
+            return [], ["the canonical request and string-to-sign the client logged are those of the request as "
+                        "captured: the client signed what it sent"]
+        token = " (or the session token is not the one issued with this key)" if _sent_token(ctx.sent) else ""
+        return [Cause("secret", f"the client ({ctx.client.name}) logged the canonical request and string-to-sign it "
+                                "signed, and the server computed the same ones: only the key differs, so AWS holds "
+                                f"another secret for {_key(ctx)} than the client used{token} (rotated key, wrong "
+                                "profile, key id and secret from different pairs)")], []
+    found = diff_causes(logged_c, theirs_c) if logged_c and theirs_c else sts_causes(logged_s or "", theirs_s or "")
+    return [replace(c, message=f"the client logged what it signed, and {whose} differs: {c.message}")
+            for c in found], []
 
 
 # -- the diagnosis ------------------------------------------------------------------
@@ -806,13 +780,18 @@ def _complaint_notes(complaint: ServerComplaint | None, has_strings: bool, secre
         notes.append(f"the server answered {complaint.status or ''} {complaint.code}: "
                      f"{complaint.code} is not a signature error; the server did not refuse the signature, so no "
                      "signing cause is named (read its message)")
-    elif not has_strings and _may_be_mismatch(complaint):
+    elif not has_strings and _may_be_mismatch(complaint) and not _route_not_found(complaint, params):
         what = f"{complaint.code or 'no error code'}, {complaint.envelope} envelope"
         settle = ("" if secret_given else "; --secret (checks what the client signed) or a response with the "
                   "server's strings (S3's CanonicalRequest, a JSON service's message) would settle it")
         notes.append(f"the server sent no canonical request and no string-to-sign ({what}): what it computed cannot "
                      f"be compared{settle}")
-    if complaint.kind == "missing-authentication":
+    if _route_not_found(complaint, params):
+        notes.append("MissingAuthenticationToken for a request that carries a signature: the server found no route "
+                     "for this method and path (API Gateway and `sigv4 serve` answer this for a resource path, stage "
+                     "or method that does not exist), so it never checked the signature: check the URL and the "
+                     "method; no signing cause is named")
+    elif complaint.kind == "missing-authentication":
         notes.append("MissingAuthenticationToken: the server found no signature it reads; API Gateway also answers "
                      "this for a resource path, stage or method that does not exist")
     if complaint.kind == "other" and complaint.envelope in ("text", "empty"):
@@ -820,13 +799,20 @@ def _complaint_notes(complaint: ServerComplaint | None, has_strings: bool, secre
     return notes
 
 
-#: Rank of a cause's source: the server's facts, then the signature proof, then its strings, then the request.
-_ORDER = ("complaint", "secret", "strings", "request", "likely")
+def _route_not_found(complaint: ServerComplaint | None, params: SignatureParams | None) -> bool:
+    """MissingAuthenticationToken for a signed request: API Gateway's answer for a route that does not exist."""
+    return complaint is not None and complaint.kind == "missing-authentication" and params is not None
+
+
+#: Rank of a cause's source: the server's facts, then the signature proof, then the client's logged strings,
+#: then the server's strings, then the request.
+_ORDER = ("complaint", "secret", "logged", "strings", "request", "likely")
 
 
 def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret: Credentials | str | None = None,
              response_date: datetime | None = None, body_known: bool = True,
-             notes: Sequence[str] = ()) -> Diagnosis:
+             notes: Sequence[str] = (), client: Client | None = None,
+             logged: tuple[str | None, str | None] = (None, None)) -> Diagnosis:
     """Compare the signed request `sent` with the server's `complaint` and name the causes, most likely first.
 
     No secret is needed: our canonical request and string-to-sign are rebuilt
@@ -836,7 +822,9 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
     `complaint` None it explains `sent` alone. `body_known=False` says the
     capture does not show the body (then x-amz-content-sha256 or the server's
     payload line stands in for it). `notes` (say, from the capture reader) are
-    passed through. Never prints or returns the secret.
+    passed through. `client` is who signed (`wire.debugger.clients.identify`, from the User-Agent when not
+    given); `logged` the canonical request and string-to-sign the client logged, when it did. Never prints
+    or returns the secret.
     """
     secret_key = secret.secret_access_key if isinstance(secret, Credentials) else secret
     all_notes = list(notes)
@@ -866,7 +854,7 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
     ours_canonical = view.canonical() if view else None
     ours_sts = _string_to_sign(params, ours_canonical) if params and ours_canonical is not None else None
     ctx = _Context(sent, complaint, params, view, ours_canonical, ours_sts, theirs_canonical, theirs_sts,
-                   secret_key, response_date, payload is not None)
+                   secret_key, response_date, payload is not None, client or identify(sent), *logged)
     causes["complaint"] = _complaint_causes(ctx)
     server = _server_side(ctx)
     causes["strings"] = server.causes
@@ -896,13 +884,18 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
                                                        "such as moto) decode and re-encode differently from "
                                                        "SigV4; the server's strings would settle it", "likely"))
     causes["secret"] = secret_found
+    from_log, logged_notes = _logged_causes(ctx)
+    # The client's strings against the server's and ours against the server's name the same change: once.
+    causes["logged"] = [c for c in from_log if c.kind not in {s.kind for s in causes["strings"]}]
+    all_notes += logged_notes
     causes["request"] += _request_causes(ctx)
     decided = any(c.evidence == "proved" for group in causes.values() for c in group)
     if mismatch and check is None and not decided and (strings_agree or not has_strings):
         causes["likely"] = _likely_causes(ctx, strings_agree)
     all_notes += _complaint_notes(complaint, has_strings, secret_key is not None, params)
-    ordered = [c for name in _ORDER for c in causes[name] if c.evidence == "proved"] + \
-              [c for name in _ORDER for c in causes[name] if c.evidence == "likely"]
+    ordered = [] if _route_not_found(complaint, params) else \
+        [c for name in _ORDER for c in causes[name] if c.evidence == "proved"] + \
+        [c for name in _ORDER for c in causes[name] if c.evidence == "likely"]
     their_shown = theirs_canonical or (server.canonical if server.reconstructed else None)
     return Diagnosis(
         complaint=complaint, params=params, ours_canonical_request=ours_canonical, ours_string_to_sign=ours_sts,
@@ -919,8 +912,10 @@ Answer = tuple[int | None, Sequence[tuple[str, str]], bytes]
 
 
 def diagnose_answer(sent: Request, answer: Answer | None, *, secret: Credentials | str | None = None,
-                    body_known: bool = True, notes: Sequence[str] = ()) -> Diagnosis:
-    """`diagnose` for a request and the server's whole answer (None: no answer was captured).
+                    body_known: bool = True, notes: Sequence[str] = (), client: Client | None = None,
+                    logged: tuple[str | None, str | None] = (None, None)) -> Diagnosis:
+    """`diagnose` for a request and the server's whole answer (None: no answer was captured, which the
+    first note then says).
 
     A 4xx/5xx answer (or one without a status) is read as the complaint; a
     2xx/3xx answer is noted as accepted. The answer's Date header is what
@@ -930,16 +925,33 @@ def diagnose_answer(sent: Request, answer: Answer | None, *, secret: Credentials
     complaint = read_error(status, headers, body) if answer is not None and (status is None or status >= 400) else None
     accepted = [f"the server answered {status}: it accepted the request"] if answer is not None and complaint is None \
         else []
+    missing = [] if answer is not None else [
+        "the capture holds no response: only what the request itself shows is checked (save the server's answer "
+        "too: `sigv4 diff SENT RESPONSE`, curl -v or --trace-ascii, aws --debug)"]
     return diagnose(sent, complaint, secret=secret, response_date=response_date(headers), body_known=body_known,
-                    notes=[*notes, *accepted])
+                    notes=[*missing, *notes, *accepted], client=client, logged=logged)
+
+
+def diagnose_capture(capture: Capture, answer: Answer | None = None, *, secret: Credentials | str | None = None,
+                     notes: Sequence[str] = ()) -> Diagnosis:
+    """`diagnose_answer` for a capture: its request, `answer` (the capture's own when None), the client it
+    shows (User-Agent, or the format only that client writes) and the strings the client logged."""
+    return diagnose_answer(capture.request, answer if answer is not None else capture.answer, secret=secret,
+                           body_known=capture.body_known, notes=notes, client=identify(capture.request, capture.format),
+                           logged=(capture.client_canonical_request, capture.client_string_to_sign))
 
 
 def _dedup(causes: list[Cause]) -> list[Cause]:
-    seen: set[tuple[str, str]] = set()
+    """Each change once: causes of one kind about the same values (the server's strings and the client's
+    logged ones name the same change in other words) or with the same words are listed once."""
+    seen: set[tuple[str, str | None, str | None]] = set()
     kept = []
     for cause in causes:
-        if (cause.kind, cause.message) not in seen:
-            seen.add((cause.kind, cause.message))
+        keys: set[tuple[str, str | None, str | None]] = {(cause.kind, cause.message, None)}
+        if cause.ours is not None or cause.theirs is not None:
+            keys.add((cause.kind, cause.ours, cause.theirs))
+        if not keys & seen:
+            seen |= keys
             kept.append(cause)
     return kept
 

@@ -35,10 +35,10 @@ from sigv4.canonical import (
 )
 from sigv4.payload import EMPTY_SHA256, UNSIGNED_PAYLOAD
 
-__all__ = ["Match", "Mistake", "VARIANTS", "View", "search", "split_port", "CHARSET"]
+__all__ = ["CHARSET", "Match", "Mistake", "SEARCH_BUDGET", "VARIANTS", "View", "search", "split_port"]
 
 #: How the canonical query is built: SigV4's rule, or one of the ways signers get it wrong.
-QueryForm = Literal["canonical", "sent-order", "wire", "double", "decoded", "bare-empty"]
+QueryForm = Literal["canonical", "sent-order", "wire", "double", "decoded", "bare-empty", "no-empty", "name-sorted"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +56,13 @@ class View:
     body: bytes | None = None
     query_form: QueryForm = "canonical"
     raw_header_values: bool = False  # header values signed without collapsing inner spaces
+    verbatim_path: bool = False  # the path signed as is, not URI-encoded
 
     def canonical(self) -> str:
         """The canonical request this view renders to."""
-        return CanonicalRequest(self.method, canonical_uri(self.path, self.rules), self._query(), self._headers(),
-                                ";".join(self.signed), self.payload_hash).render()
+        uri = self.path if self.verbatim_path else canonical_uri(self.path, self.rules)
+        return CanonicalRequest(self.method, uri, self._query(), self._headers(), ";".join(self.signed),
+                                self.payload_hash).render()
 
     def _query(self) -> str:
         return _QUERY_FORMS[self.query_form](self.query, self.rules.plus_is_space)
@@ -107,6 +109,10 @@ _QUERY_FORMS: dict[str, Callable[[str, bool], str]] = {
     # `?acl` signed as `acl`, not `acl=`.
     "bare-empty": lambda q, plus: "&".join(p.removesuffix("=") for p in
                                            canonical_query(query_pairs(q, plus_is_space=plus)).split("&")),
+    # Python's `parse_qs`/`parse_qsl` without keep_blank_values: `x=` and `x` are dropped.
+    "no-empty": lambda q, plus: canonical_query([(n, v) for n, v in query_pairs(q, plus_is_space=plus) if v]),
+    # sorted by name alone (a stable sort, or a dict of lists): repeated keys keep their values in sent order.
+    "name-sorted": lambda q, plus: _joined(sorted(_encoded(query_pairs(q, plus_is_space=plus)), key=lambda p: p[0])),
 }
 
 
@@ -190,6 +196,22 @@ def _path_rewrites(v: View) -> Iterator[Made]:
         yield replace(v, path=unquote(path)), Mistake(
             "path-encoding", f"the path decoded (`{_short(unquote(path))}`)", f"`{_short(path)}`",
             "a path decoded by a proxy, or encoded by the HTTP library after signing")
+    if "%" in path and unquote(path) != path:
+        yield replace(v, path=unquote(path), verbatim_path=True), Mistake(
+            "path-encoding", f"the path not URI-encoded at all (`{_short(unquote(path))}`)", f"`{_short(path)}`",
+            "a signer that does not encode the path: `:` in a Lambda qualifier or a Bedrock model id, `=` in a "
+            "Hive-style S3 key")
+    if "//" in path:
+        collapsed = re.sub("/{2,}", "/", path)
+        yield replace(v, path=collapsed), Mistake(
+            "path-normalization", f"the path with `//` collapsed (`{_short(collapsed)}`)", f"`{_short(path)}`",
+            "an HTTP library or proxy that merges slashes")
+    # The other way: the client signed a `//` that was collapsed on the way (requests 2.32 strips a leading one).
+    for at in [i for i, c in enumerate(path) if c == "/"][:16]:
+        doubled = path[:at] + "/" + path[at:]
+        yield replace(v, path=doubled), Mistake(
+            "path-normalization", f"the path `{_short(doubled)}`", f"`{_short(path)}` (a `//` collapsed in transit)",
+            "an HTTP library that collapses `//` (requests 2.32 strips a leading one), or a proxy that merges slashes")
     encoded = uri_encode(path, keep_slash=True)
     if encoded != path:
         yield replace(v, path=encoded), Mistake(
@@ -239,11 +261,27 @@ def _query_forms(v: View) -> Iterator[Made]:
          "values with reserved characters SigV4 encodes", "a signer that does not encode query values"),
         ("bare-empty", "query-empty-value", "a parameter without a value as `x`", "`x=`, as SigV4 renders it",
          "a signer that drops the `=` of empty values"),
+        ("no-empty", "query-empty-value", "the query without its parameters that have no value",
+         "parameters with empty values", "Python's `parse_qs`/`parse_qsl`, which drop blank values by default"),
+        ("name-sorted", "query-order", "repeated parameters sorted by name only (their values in the order sent)",
+         "repeated parameters, which SigV4 sorts by value too", "a signer that sorts by name alone"),
     )
     for form, kind, variant, actual, origin in forms:
         made = replace(v, query_form=form)
         if made._query() != base:
             yield made, Mistake(kind, variant, actual, origin)
+
+
+def _appended(v: View) -> Iterator[Made]:
+    """One parameter left out: added to the URL after signing (a cache buster, a tracking id, pagination)."""
+    pairs = _wire_pairs(v.query)
+    if len(pairs) < 2:
+        return
+    for name in list(dict.fromkeys(n for n, _ in pairs if not n.startswith("X-Amz-")))[:8]:
+        kept = _joined([(n, val) for n, val in pairs if n != name])
+        yield replace(v, query=kept), Mistake(
+            "query-encoding", f"the query without `{_short(unquote(name), 30)}`",
+            f"`{_short(unquote(name), 30)}` in the query", "a parameter appended to the URL after signing")
 
 
 # -- headers -------------------------------------------------------------------------------
@@ -292,10 +330,38 @@ def _charset(v: View) -> Iterator[Made]:
             "header-changed", f"`content-type:{bare}` (no charset)", f"`Content-Type: {value}`",
             "a proxy or HTTP library adds or drops the charset after signing")
     else:
-        full = f"{value}; charset=utf-8"
-        yield v.with_header("content-type", full), Mistake(
-            "header-changed", f"`content-type:{full}`", f"`Content-Type: {value}` (no charset)",
-            "a proxy or HTTP library adds or drops the charset after signing")
+        for charset in ("utf-8", "UTF-8"):  # botocore and requests write it in lower case, browsers in upper
+            full = f"{value}; charset={charset}"
+            yield v.with_header("content-type", full), Mistake(
+                "header-changed", f"`content-type:{full}`", f"`Content-Type: {value}` (no charset)",
+                "a proxy or HTTP library adds or drops the charset after signing")
+
+
+def _content_type_case(v: View) -> Iterator[Made]:
+    value = v.header("content-type")
+    if value is None or "content-type" not in v.signed:
+        return
+    for other in dict.fromkeys((value.lower(), re.sub(r"(?i)charset=utf-8", "charset=UTF-8", value),
+                                re.sub(r"(?i)charset=utf-8", "charset=utf-8", value))):
+        if other != value:
+            yield v.with_header("content-type", other), Mistake(
+                "header-changed", f"`content-type:{other}`", f"`Content-Type: {value}`",
+                "a proxy or HTTP library rewrites the Content-Type's case after signing")
+
+
+#: What HTTP libraries and proxies put in Accept-Encoding.
+_ACCEPT_ENCODINGS = ("identity", "gzip", "gzip, deflate", "gzip, deflate, br", "gzip, deflate, br, zstd", "br")
+
+
+def _accept_encoding(v: View) -> Iterator[Made]:
+    value = v.header("accept-encoding")
+    if value is None or "accept-encoding" not in v.signed:
+        return
+    for other in _ACCEPT_ENCODINGS:
+        if other != value:
+            yield v.with_header("accept-encoding", other), Mistake(
+                "header-changed", f"`accept-encoding:{other}`", f"`Accept-Encoding: {value}`",
+                "Accept-Encoding rewritten in transit (a proxy, a CDN, the HTTP library)")
 
 
 def _whitespace(v: View) -> Iterator[Made]:
@@ -375,8 +441,8 @@ def _method(v: View) -> Iterator[Made]:
 #: Mistake families, most common first: on a tie (two variants giving the same
 #: canonical request) the earlier one is named.
 VARIANTS: tuple[Variant, ...] = (
-    _query_forms, _plus, _host, _charset, _trailing_slash, _path_rules, _path_rewrites,
-    _payload, _whitespace, _dropped, _method,
+    _query_forms, _plus, _host, _charset, _content_type_case, _accept_encoding, _trailing_slash, _path_rules,
+    _path_rewrites, _appended, _payload, _whitespace, _dropped, _method,
 )
 
 
@@ -388,34 +454,44 @@ class Match:
     canonical: str
 
 
-def _singles(view: View) -> Iterator[tuple[int, View, Mistake]]:
+def _candidates(view: View, pairs: bool) -> Iterator[tuple[tuple[Mistake, ...], View]]:
+    """Every single variant of `view`, family by family, then (when `pairs`) every pair of variants from two
+    families, the earlier family first."""
+    singles: list[tuple[int, View, Mistake]] = []
     for index, family in enumerate(VARIANTS):
         for made, mistake in family(view):
-            yield index, made, mistake
-
-
-def search(view: View, accept: Callable[[str], bool], *, pairs: bool = True) -> Match | None:
-    """The first single variant of `view`, else the first pair from two families, whose canonical request
-    `accept` takes; None when none does. Each distinct canonical request is tried once."""
-    seen = {view.canonical()}
-    singles: list[tuple[int, View, Mistake]] = []
-    for index, made, mistake in _singles(view):
-        text = made.canonical()
-        if text in seen:
-            continue
-        seen.add(text)
-        if accept(text):
-            return Match((mistake,), text)
-        singles.append((index, made, mistake))
-    if not pairs:
-        return None
-    for index, first, first_mistake in singles:
+            yield (mistake,), made
+            singles.append((index, made, mistake))
+    for index, first, first_mistake in singles if pairs else ():
         for family in VARIANTS[index + 1:]:
             for made, mistake in family(first):
-                text = made.canonical()
-                if text in seen:
-                    continue
-                seen.add(text)
-                if accept(text):
-                    return Match((first_mistake, mistake), text)
+                yield (first_mistake, mistake), made
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+#: How many characters of canonical requests one search renders at most: thousands of variants of an
+#: ordinary request, a few hundred of one with a 30 KB query, so time stays bounded whatever the size.
+SEARCH_BUDGET = 1 << 24
+
+
+def search(view: View, accept: Callable[[str], bool], *, pairs: bool = True,
+           budget: int = SEARCH_BUDGET) -> Match | None:
+    """The first single variant of `view`, else the first pair from two families, whose canonical request
+    `accept` takes; None when none does, or when `budget` characters of canonical requests were rendered
+    without a match. Each distinct canonical request is tried once."""
+    # Digests, not the texts: memory stays a constant per variant tried, whatever the request's size.
+    seen = {_digest(view.canonical())}
+    for mistakes, made in _candidates(view, pairs):
+        text = made.canonical()
+        budget -= len(text)
+        if budget < 0:
+            return None
+        if (key := _digest(text)) in seen:
+            continue
+        seen.add(key)
+        if accept(text):
+            return Match(mistakes, text)
     return None

@@ -10,6 +10,7 @@ missing part is a `DiagnoseError` naming it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -70,7 +71,7 @@ def _authorization_fields(value: str) -> tuple[str, dict[str, str]]:
 def _basic_date(http_date: str) -> str | None:
     try:
         return parsedate_to_datetime(http_date).strftime("%Y%m%dT%H%M%SZ")
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
 
@@ -92,8 +93,13 @@ def signature_params(request: Request) -> SignatureParams:
                                          ("X-Amz-Credential", "X-Amz-SignedHeaders", "X-Amz-Signature"))
         amz_date = query.get("X-Amz-Date")
         expires_text = query.get("X-Amz-Expires", "")
-        expires = int(expires_text) if expires_text.isdigit() else None
+        # ASCII digits only, and few (`²` is a digit to str.isdigit, 5000 digits are too many for int()).
+        expires = int(expires_text) if re.fullmatch(r"[0-9]{1,9}", expires_text) else None
         region_set = query.get("X-Amz-Region-Set")
+    elif "AWSAccessKeyId" in query and "Signature" in query:
+        raise DiagnoseError(f"presigned query: a Signature Version 2 URL (AWSAccessKeyId {query['AWSAccessKeyId'][:8]}…, "
+                            f"Expires {query.get('Expires', '?')[:12]}, Signature): its SigV4 parts cannot be read; S3 "
+                            "accepts SigV2 only in regions launched before 2014, so presign it with SigV4")
     else:
         raise DiagnoseError("request: no Authorization header and no X-Amz-Signature query parameter (not signed)")
     for name, value in (("Credential", credential), ("SignedHeaders", signed), ("Signature", signature),
