@@ -68,16 +68,16 @@ def test_a_signed_hop_by_hop_header_is_named_before_the_secret() -> None:
 
 
 def test_ec2_auth_failure_names_an_unknown_key_and_request_expired_on_a_header_signed_request_is_skew() -> None:
-    """EC2 answers AuthFailure alike for a wrong secret and for an unknown key id (tests/test_proxy_guard.py has
-    the wrong secret): with no evidence the most common cause, the secret, comes first and the unknown key
-    second; RequestExpired on a header-signed request is a clock skew, not an expiry."""
+    """EC2 answers a wrong signature with SignatureDoesNotMatch (tests/fixtures/errors) and credentials it cannot
+    find with AuthFailure: the unknown key comes first, the secret second; RequestExpired on a header-signed
+    request is a clock skew, not an expiry."""
     sent = sign(Request("GET", "https://ec2.us-east-1.amazonaws.com/?Action=DescribeInstances&Version=2016-11-15"),
                 CREDS, region="us-east-1", service="ec2", timestamp=WHEN).request
     auth_failure = (b"<Response><Errors><Error><Code>AuthFailure</Code><Message>AWS was not able to validate the "
                     b"provided access credentials</Message></Error></Errors><RequestID>x</RequestID></Response>")
     causes = diagnose_answer(sent, (401, [], auth_failure)).causes
-    assert [(c.kind, c.evidence) for c in causes[:2]] == [("secret", "likely"), ("access-key", "likely")]
-    assert "AuthFailure" in causes[1].message and "would settle it" in causes[0].message
+    assert [(c.kind, c.evidence) for c in causes[:2]] == [("access-key", "likely"), ("secret", "likely")]
+    assert "AuthFailure" in causes[0].message and "would settle it" in causes[0].message
     expired = (b"<Response><Errors><Error><Code>RequestExpired</Code><Message>Request has expired.</Message>"
                b"</Error></Errors><RequestID>x</RequestID></Response>")
     assert _first(sent, (400, [("Date", "Tue, 02 Jan 2024 04:04:05 GMT")], expired))[0] == "clock-skew"

@@ -125,7 +125,8 @@ CALLS: dict[str, Callable[[Any], Any]] = {
     ("sts", 403, "SignatureDoesNotMatch", MISMATCH),  # Query
     ("iam", 403, "SignatureDoesNotMatch", MISMATCH),
     ("sqs", 400, "InvalidSignatureException", MISMATCH),  # boto3 speaks SQS's JSON protocol
-    ("ec2", 401, "AuthFailure", "AWS was not able to validate the provided access credentials"),
+    ("ec2", 403, "SignatureDoesNotMatch", MISMATCH + " Check your AWS Secret Access Key and signing method. "
+     "Consult the service documentation for details."),  # tests/fixtures/errors/ec2-signature-does-not-match.xml
     ("lambda", 403, "InvalidSignatureException", MISMATCH),  # restJson: x-amzn-ErrorType
 ])
 def test_a_wrong_secret_gets_aws_error_and_the_log_names_the_cause(

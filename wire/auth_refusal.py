@@ -259,8 +259,12 @@ def expired_token(envelope: Envelope) -> ServiceError:
 # -- EC2 -----------------------------------------------------------------------------------------------------
 
 _EC2_AUTH_FAILURE = ServiceError("AuthFailure", "AWS was not able to validate the provided access credentials", 401)
-#: `VerificationError.reason` -> EC2's error; any other reason is `AuthFailure`.
+#: `VerificationError.reason` -> EC2's error; any other reason (an unknown key, a bad token) is `AuthFailure`.
+#: A wrong signature is SignatureDoesNotMatch in EC2's own words, as users of every SDK have quoted it.
 _EC2: dict[str, ServiceError] = {
+    "signature_mismatch": ServiceError("SignatureDoesNotMatch", "The request signature we calculated does not match "
+                                       "the signature you provided. Check your AWS Secret Access Key and signing "
+                                       "method. Consult the service documentation for details.", 403),
     "skew": ServiceError("RequestExpired", "Request has expired.", 400),
     "expired": ServiceError("RequestExpired", "Request has expired.", 400),
     "not_yet_valid": ServiceError("RequestExpired", "Request has expired.", 400),

@@ -595,12 +595,16 @@ def _likely_causes(ctx: _Context, strings_agree: bool) -> list[Cause]:
     others = [s for s in suspects[weak:] if s[0] in client.quirks or s[0] not in REQUEST_SHAPE_QUIRKS]
     secret = ("secret", f"the secret access key may not be the one AWS holds for {_key(ctx)}, the most common cause "
                         "(rotated key, wrong profile, key id and secret from different pairs)")
-    # EC2 answers AuthFailure alike for a key it does not know and for a wrong secret.
-    unknown_key = [("access-key", f"EC2's AuthFailure (\"not able to validate the provided access credentials\") is "
-                                  f"also its answer for an access key id it does not know ({_key(ctx)}); a call "
-                                  "with the same key to another service (sts get-caller-identity) would tell")] \
-        if ctx.complaint is not None and ctx.complaint.code == "AuthFailure" else []
-    ranked = [*quirks, secret, *unknown_key, *others]
+    # EC2 answers a wrong signature with SignatureDoesNotMatch; AuthFailure is its answer for credentials it
+    # cannot find: a key id it does not know (or a key of an account that cannot use EC2) comes first then.
+    if ctx.complaint is not None and ctx.complaint.code == "AuthFailure":
+        unknown_key = ("access-key", f"EC2's AuthFailure (\"not able to validate the provided access credentials\") "
+                                     f"is its answer for an access key id it does not know ({_key(ctx)}), not for a "
+                                     "wrong signature (SignatureDoesNotMatch); a call with the same key to another "
+                                     "service (sts get-caller-identity) would tell")
+        ranked = [*quirks, unknown_key, secret, *others]
+    else:
+        ranked = [*quirks, secret, *others]
     who = f"the client is {client.name}" + (f" ({client.known_for})" if client.known_for else "")
     settle = _SETTLE["secret" if ctx.secret is not None else "no secret, strings agree" if strings_agree
                      else "no secret"]
