@@ -357,3 +357,16 @@ def test_cli_verify_reads_an_iot_handshake_as_iot_does(tmp_path: Path) -> None:
     code, out, _ = run_cli(["verify", str(request), "--now", "20240501T120500Z"], ENV)
     assert (code, out.decode()) == (0, "OK: AWS4-HMAC-SHA256 signature by AKIDEXAMPLE for "
                                        "20240501/us-east-1/iotdevicegateway (presigned)\n")
+
+
+def test_cli_explain_reads_an_iot_handshake_as_iot_does(tmp_path: Path) -> None:
+    """The debugger recomputes an IoT handshake without the appended token (it signed the token in and told
+    a user whose signature was right that the secret may be wrong)."""
+    url = websocket.presign("iot", TEMP, region="us-east-1", timestamp=WHEN, **PRESIGNS["iot"]).url
+    capture = tmp_path / "handshake.txt"
+    capture.write_bytes(f"GET {url.partition('.com')[2]} HTTP/1.1\r\nHost: abc-ats.iot.us-east-1.amazonaws.com\r\n"
+                        "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+                        "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".encode())
+    code, out, _ = run_cli(["explain", str(capture), "--json"], ENV)
+    report = json.loads(out)
+    assert "the client signed exactly what the capture shows" in " ".join(report["notes"]), report

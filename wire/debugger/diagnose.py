@@ -42,6 +42,7 @@ from sigv4.canonical import S3_SERVICES, CanonicalRules, normalize_path, query_p
 from sigv4.keys import signature_hex, signing_key
 from sigv4.payload import UNSIGNED_PAYLOAD, payload_hash
 from sigv4.types import Credentials, Request
+from sigv4.verify import UNSIGNED_TOKEN_SERVICES
 from wire.debugger.capture import Capture
 from wire.debugger.causes import CAUSE_KINDS, Cause, Evidence
 from wire.debugger.clients import HAND_ROLLED, REQUEST_SHAPE_QUIRKS, Client, identify
@@ -62,8 +63,11 @@ _GLOBAL_SERVICES = frozenset({"iam", "route53", "cloudfront", "organizations", "
 # -- our canonical request ------------------------------------------------------------------
 
 
-def _without_signature_param(query: str) -> str:
-    return "&".join(p for p in query.split("&") if p and unquote(p.partition("=")[0]) != "X-Amz-Signature")
+def _signed_query(query: str, service: str) -> str:
+    """The query the signature covers: without X-Amz-Signature, and without the session token for a service
+    that reads it unsigned (AWS IoT: the client appends it after signing), as `sigv4.verify` reads them."""
+    dropped = {"X-Amz-Signature", "X-Amz-Security-Token"} if service in UNSIGNED_TOKEN_SERVICES else {"X-Amz-Signature"}
+    return "&".join(p for p in query.split("&") if p and unquote(p.partition("=")[0]) not in dropped)
 
 
 def _our_payload_hash(request: Request, params: SignatureParams, body_known: bool) -> str | None:
@@ -85,7 +89,7 @@ _UNKNOWN_PAYLOAD = "<body not in the capture>"
 def _view(request: Request, params: SignatureParams, payload: str | None) -> View:
     s3 = params.service in S3_SERVICES
     return View(
-        method=request.method, path=request.path, query=_without_signature_param(request.query),
+        method=request.method, path=request.path, query=_signed_query(request.query, params.service),
         headers=tuple((n.lower(), v) for n, v in request.headers), signed=params.signed_headers,
         payload_hash=payload or _UNKNOWN_PAYLOAD,
         rules=CanonicalRules(normalize_path=not s3, double_encode=not s3),
