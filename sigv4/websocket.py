@@ -41,6 +41,7 @@ from .errors import InvalidParameterError, VerificationError
 from .redact import MASK, mask_tokens
 from .signed_auth import SignedAuth
 from .signer import SigningResult, presign as _presign, sign
+from .tokens.parts import region_in_host
 from .types import Credentials, Request
 from .verify import UNSIGNED_TOKEN_SERVICES, parse_auth
 
@@ -320,6 +321,9 @@ def describe(url: str, now: datetime) -> WebSocketReport:
             problems.append(f"X-Amz-Expires: more than the {spec.max_expires} s {spec.name} accepts")
     if auth.scope_date != auth.amz_date[:8]:
         problems.append(f"scope: date {auth.scope_date} is not the signing date {auth.amz_date[:8]}")
+    host_region = region_in_host(request.authority)
+    if host_region and auth.regions and host_region != auth.regions[0]:
+        problems.append(f"scope: region {auth.regions[0]!r}, but the host {request.authority} is in {host_region!r}")
     now = now.astimezone(timezone.utc)
     if now >= expires_at:
         problems.append(f"expired: stopped working at {expires_at:%Y-%m-%dT%H:%M:%SZ}, "

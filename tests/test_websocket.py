@@ -370,3 +370,26 @@ def test_cli_explain_reads_an_iot_handshake_as_iot_does(tmp_path: Path) -> None:
     code, out, _ = run_cli(["explain", str(capture), "--json"], ENV)
     report = json.loads(out)
     assert "the client signed exactly what the capture shows" in " ".join(report["notes"]), report
+
+
+def test_cli_sign_wss_signs_for_the_region_its_endpoint_names() -> None:
+    """An endpoint in us-west-2 answers only a us-west-2 scope, whatever the profile's region (us-east-1 here)."""
+    endpoint = "wss://v-1a2b3c4d.kinesisvideo.us-west-2.amazonaws.com"
+    channel = "X-Amz-ChannelARN=arn:aws:kinesisvideo:us-west-2:123456789012:channel/door/1"
+    env = dict(ENV, AWS_DEFAULT_REGION="us-east-1")
+    code, out, err = run_cli(["sign", "--wss", "kinesisvideo", endpoint, "--field", channel], env)
+    assert (code, err) == (0, "") and "%2Fus-west-2%2Fkinesisvideo%2F" in out.decode()
+    code, out, _ = run_cli(["explain", out.decode().strip()], env)
+    assert code == 0 and "problem" not in out.decode()
+    code, out, _ = run_cli(["sign", "--wss", "kinesisvideo", "--region", "eu-west-1", endpoint, "--field", channel],
+                           env)
+    assert code == 0 and "%2Feu-west-1%2Fkinesisvideo%2F" in out.decode()  # --region still decides
+
+
+def test_explain_of_a_websocket_url_scoped_to_another_region_than_its_host() -> None:
+    url = websocket.presign("execute-api", TEMP, region="us-east-1", timestamp=datetime.now(timezone.utc),
+                            endpoint="wss://abc.execute-api.eu-west-1.amazonaws.com/prod").url
+    code, out, _ = run_cli(["explain", url], ENV)
+    assert code == 1
+    assert ("problem: scope: region 'us-east-1', but the host abc.execute-api.eu-west-1.amazonaws.com is in "
+            "'eu-west-1'") in out.decode()

@@ -159,7 +159,7 @@ def presign_post_with_flags(flags: Any, env: Mapping[str, str]) -> tuple[Presign
 
 def presign_wss_with_flags(flags: Any, env: Mapping[str, str]) -> str:
     """`sign --wss PRESET [ENDPOINT]`: the presigned WebSocket URL to print (--field NAME=VALUE: its query
-    parameters; --region, else the profile's or the endpoint's; --expires, --date, --explain): an artifact, so
+    parameters; --region, else the endpoint's or the profile's; --expires, --date, --explain): an artifact, so
     whole, session token included; with --explain the steps and URL mask the token unless --show-secrets.
     Raises `FlagError`, `sigv4.SigningError`.
     """
@@ -171,7 +171,8 @@ def presign_wss_with_flags(flags: Any, env: Mapping[str, str]) -> str:
     params = _field_pairs(flags)
     resolved = resolve_credentials(flags.profile, env)
     endpoint = None if flags.file == "-" else flags.file
-    region = flags.region or resolved.region or region_in_host(endpoint or "") or "us-east-1"
+    # An endpoint naming a region is only answered for that region (as a token's host), whatever the profile says.
+    region = flags.region or region_in_host(endpoint or "") or resolved.region or "us-east-1"
     presigned = websocket.presign(flags.wss, resolved.credentials, region=region, timestamp=parse_date(flags.date),
                                   endpoint=endpoint, params=params, expires=flags.expires)
     if not flags.explain:
