@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass
 
 from .canonical import check_header
-from .errors import InvalidHeaderError, RequestParseError
+from .errors import InvalidHeaderError, InvalidParameterError, RequestParseError
 from .redact import mask_tokens
 from .types import Request
+from .websocket import handshake_request
 
 _METHOD = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _VERSION = re.compile(r"HTTP/\d\.\d\Z")
@@ -50,12 +51,20 @@ def parse_request(data: bytes, *, scheme: str = "https") -> RawRequest:
     An origin-form target gets an absolute URL from the Host header
     (`scheme://host/target`) so the request can be signed and sent. A lone
     absolute URL (what `sigv4 sign --presign` prints) is read as a GET of it,
-    with the Host header a client would send.
+    with the Host header a client would send; a presigned WebSocket URL (`sign --wss`) as the request its
+    signature covers (the handshake GET, or the POST an AppSync URL's header object signs).
     """
     url = data.strip() if isinstance(data, (bytes, bytearray)) else b""
-    if url.startswith((b"http://", b"https://")) and not any(c in b" \t\r\n" for c in url):
-        request = Request("GET", url.decode("latin-1"))
-        return RawRequest(request.with_header("Host", request.authority), "HTTP/1.1", "\r\n", (f"Host: {request.authority}",))
+    if url.startswith((b"http://", b"https://", b"ws://", b"wss://")) and not any(c in b" \t\r\n" for c in url):
+        text = url.decode("latin-1")
+        try:
+            request = handshake_request(text) if text.startswith(("ws://", "wss://")) else Request("GET", text)
+        except InvalidParameterError as err:
+            raise RequestParseError(str(err)) from None
+        if request.header("host") is None:
+            request = request.with_header("Host", request.authority)
+        lines = tuple(f"{name}: {value}" for name, value in request.headers)
+        return RawRequest(request, "HTTP/1.1", "\r\n", lines)
     head, body = _split_head(data)
     try:
         text = head.decode("utf-8")

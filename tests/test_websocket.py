@@ -393,3 +393,21 @@ def test_explain_of_a_websocket_url_scoped_to_another_region_than_its_host() -> 
     assert code == 1
     assert ("problem: scope: region 'us-east-1', but the host abc.execute-api.eu-west-1.amazonaws.com is in "
             "'eu-west-1'") in out.decode()
+
+
+@pytest.mark.parametrize("preset", websocket.PRESET_NAMES)
+def test_cli_verify_reads_the_url_sign_wss_prints(tmp_path: Path, preset: str) -> None:
+    """`sigv4 sign --wss ... > url.txt; sigv4 verify url.txt`, as an https URL of `sign --presign` is read."""
+    options = PRESIGNS[preset]
+    args = [options.get("endpoint", "")] if "endpoint" in options else []
+    for name, value in options.get("params", {}).items():
+        args += ["--field", f"{name}={value}"]
+    code, out, err = run_cli(["sign", "--wss", preset, *args], dict(ENV, AWS_DEFAULT_REGION="us-east-1"))
+    assert (code, err) == (0, "")
+    saved = tmp_path / "url.txt"
+    saved.write_bytes(out)
+    code, out, err = run_cli(["verify", str(saved)], ENV)
+    assert (code, err) == (0, "") and out.decode().startswith(f"OK: AWS4-HMAC-SHA256 signature by {TEMP.access_key_id} "
+                                                             f"for {datetime.now(timezone.utc):%Y%m%d}/us-east-1/")
+    code, out, _ = run_cli(["verify", str(saved)], dict(ENV, AWS_SECRET_ACCESS_KEY="another secret"))
+    assert code == 1 and out.decode().startswith("FAILED (") and "FwoGZX" not in out.decode()
