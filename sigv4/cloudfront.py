@@ -62,6 +62,8 @@ REASONS: dict[str, str] = {
 _ENCODE = bytes.maketrans(b"+=/", b"-_~")
 _DECODE = bytes.maketrans(b"-_~", b"+=/")
 _EPOCH_DIGITS = re.compile(r"\d{1,12}\Z")
+#: 9999-12-31T23:59:59Z: a later time is no `datetime` (a policy may write one; nothing can check it).
+_LAST_EPOCH = 253402300799
 
 
 def b64encode(data: bytes) -> str:
@@ -184,6 +186,10 @@ def _signed(resource: str, key_pair_id: str, private_key: PrivateKey, expires: d
         raise InvalidParameterError("expires, policy: give exactly one (expires for the canned policy, policy for "
                                     "a custom one)")
     if custom is not None:
+        try:  # what CloudFront could never accept is refused here, not found out at the edge
+            _statement(custom)
+        except VerificationError as err:
+            raise InvalidParameterError(str(err)) from None
         return sign_policy(custom, key_pair_id, private_key, hash_algorithm=hash_algorithm)
     assert expires is not None  # for the type checker: the check above
     moment = _epoch(expires, "expires")
@@ -269,8 +275,9 @@ def _epoch_condition(condition: Mapping[str, Any], name: str) -> datetime | None
     moment = value.get("AWS:EpochTime") if isinstance(value, dict) else None
     if isinstance(moment, str) and _EPOCH_DIGITS.match(moment):  # AWS's own examples write some as strings
         moment = int(moment)
-    if isinstance(moment, bool) or not isinstance(moment, int) or moment < 0:
-        raise VerificationError("malformed_auth", f"policy: Condition.{name} must be {{\"AWS:EpochTime\": <seconds>}}")
+    if isinstance(moment, bool) or not isinstance(moment, int) or not 0 <= moment <= _LAST_EPOCH:
+        raise VerificationError("malformed_auth", f"policy: Condition.{name} must be {{\"AWS:EpochTime\": <seconds>}}"
+                                                  " up to the end of year 9999")
     return datetime.fromtimestamp(moment, timezone.utc)
 
 

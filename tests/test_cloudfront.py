@@ -385,3 +385,62 @@ def test_cli_sign_url_equals_the_aws_cli(tmp_path: Path, extra: list[str], their
                                str(key_file), "--expires", "2030-01-01T00:00:00Z", *extra], {})
     assert (code, err) == (0, "")
     assert ours.decode().strip() == theirs.stdout.strip()
+
+
+def test_cli_verify_reads_the_cookie_header_sign_cookies_prints(tmp_path: Path) -> None:
+    """`verify --cookie "$(sigv4 cloudfront sign-cookies ...)"`: one Cookie header's value, as curl -b takes it."""
+    key_file, public_file = tmp_path / "key.pem", tmp_path / "public.pem"
+    key_file.write_bytes(pem(KEY))
+    public_file.write_bytes(public_pem(KEY))
+    code, cookie, err = run_cli(["cloudfront", "sign-cookies", "https://d1.cloudfront.net/videos/*", "--key-pair-id",
+                                 KEY_PAIR_ID, "--private-key", str(key_file)], {})
+    assert (code, err) == (0, "") and cookie.count(b"; ") == 2
+    verify = ["cloudfront", "verify", "--public-key", f"{KEY_PAIR_ID}={public_file}", "--cookie",
+              cookie.decode().strip()]
+    code, out, _ = run_cli([*verify, "https://d1.cloudfront.net/videos/a.mp4"], {})
+    assert code == 0 and out.startswith(b"OK: signed cookies by key pair K2JCJMDEHXQW5F (custom policy)")
+    code, out, _ = run_cli([*verify, "https://d1.cloudfront.net/other/a.mp4"], {})
+    assert code == 1 and out.startswith(b"FAILED (resource_mismatch)")
+
+
+def test_a_policy_time_past_year_9999_is_a_reason_not_a_crash() -> None:
+    url = "https://d1.cloudfront.net/a.mp4"
+    far_policy = '{"Statement":[{"Resource":"%s","Condition":{"DateLessThan":{"AWS:EpochTime":99999999999999999}}}]}'
+    signed_urls = [
+        f"{url}?Expires=999999999999&Signature=AAAA&Key-Pair-Id={KEY_PAIR_ID}",  # canned: year 33658
+        f"{url}?Policy={cloudfront.b64encode((far_policy % url).encode())}&Signature=AAAA&Key-Pair-Id={KEY_PAIR_ID}",
+    ]
+    for signed in signed_urls:
+        with pytest.raises(VerificationError) as err:
+            cloudfront.verify(signed, PUBLIC, NOW)
+        assert err.value.reason == "malformed_auth" and "year 9999" in str(err.value)
+        code, out, err_text = run_cli(["explain", signed], {})
+        assert (code, out) == (2, b"") and err_text.count("\n") == 1 and "year 9999" in err_text
+
+
+def test_what_is_no_cloudfront_policy_is_not_signed(tmp_path: Path) -> None:
+    """`--policy key.pem` (a slip of the flags) signed the private key's PEM into the URL, base64 for anyone to read."""
+    key_file = tmp_path / "key.pem"
+    key_file.write_bytes(pem(KEY))
+    with pytest.raises(InvalidParameterError, match="policy: not"):
+        cloudfront.sign_url("https://d1.cloudfront.net/a", KEY_PAIR_ID, pem(KEY), policy=pem(KEY).decode())
+    code, out, err = run_cli(["cloudfront", "sign-url", "https://d1.cloudfront.net/a", "--key-pair-id", KEY_PAIR_ID,
+                              "--private-key", str(key_file), "--policy", str(key_file)], {})
+    assert (code, out) == (2, b"") and err.count("\n") == 1 and "policy: not" in err
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--expires", "99999999999999999"], "--expires 99999999999999999: past the end of year 9999"),
+    (["--expires", "999999999999"], "--expires 999999999999: past the end of year 9999"),
+    (["--expires", "2030-01-01", "--starts", "99999999999999999"], "--starts 99999999999999999: past the end"),
+    (["--expires-in", "99999999999999"], "--expires-in 99999999999999: must be 1.."),
+])
+def test_cli_times_out_of_range_are_one_line(tmp_path: Path, flags: list[str], words: str) -> None:
+    key_file = tmp_path / "key.pem"
+    key_file.write_bytes(pem(KEY))
+    code, out, err = run_cli(["cloudfront", "sign-url", "https://d1.cloudfront.net/a", "--key-pair-id", KEY_PAIR_ID,
+                              "--private-key", str(key_file), *flags], {})
+    assert (code, out) == (2, b"") and err.count("\n") == 1 and words in err, err
+    code, out, err = run_cli(["cloudfront", "verify", "https://d1.cloudfront.net/a", "--public-key",
+                              f"{KEY_PAIR_ID}={key_file}", "--now", "99999999999999999"], {})
+    assert (code, out) == (2, b"") and "--now 99999999999999999: past the end of year 9999" in err

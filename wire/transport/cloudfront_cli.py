@@ -23,6 +23,7 @@ from .signing import FlagError, now
 
 _WHEN_HELP = "epoch seconds, YYYYMMDDTHHMMSSZ or ISO 8601 (2030-01-01T00:00:00Z)"
 _SIGNING = ("sign-url", "sign-cookies")
+_MAX_EXPIRES_IN = 100 * 366 * 86400  # a century: more is a typo, and past year 9999 no time can be written
 #: flag -> (the sub-commands that take it, argparse keywords).
 _FLAGS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "url": (_SIGNING + ("verify",), {"help": "the URL (sign-cookies: the canned policy's resource)"}),
@@ -40,7 +41,8 @@ _FLAGS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "--public-key": (("verify",), {"action": "append", "required": True, "metavar": "ID=FILE",
                                    "help": "a key pair id and its PEM public key (repeatable)"}),
     "--cookie": (("verify",), {"action": "append", "default": [], "metavar": "NAME=VALUE",
-                               "help": "a cookie of the request (repeatable; CloudFront-* ones are read)"}),
+                               "help": "the request's cookies: NAME=VALUE (repeatable) or a Cookie header's value "
+                                       "(what sign-cookies prints); CloudFront-* ones are read"}),
     "--client-ip": (("verify",), {"help": "the viewer's address, for a policy with IpAddress"}),
     "--now": (("verify",), {"help": f"the verification time ({_WHEN_HELP}; default now)"}),
 }
@@ -63,7 +65,10 @@ def add_parser(commands: Any, parser_class: type[argparse.ArgumentParser]) -> No
 def parse_when(text: str, flag: str) -> datetime:
     """A time flag as an aware UTC datetime; raises FlagError naming `flag`."""
     if text.isdigit():
-        return datetime.fromtimestamp(int(text), timezone.utc)
+        try:
+            return datetime.fromtimestamp(int(text), timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise FlagError(f"{flag} {text}: past the end of year 9999") from None
     try:
         return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
     except ValueError:
@@ -83,8 +88,8 @@ def _signing_arguments(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
             raise FlagError("--policy: the policy file says everything; leave out --expires, --starts, --ip, "
                             "--resource")
         return args.url, {"policy": read_input(args.policy).decode("utf-8", "replace").strip()}
-    if args.expires_in <= 0 and not args.expires:
-        raise FlagError(f"--expires-in {args.expires_in}: must be positive")
+    if not args.expires and not 0 < args.expires_in <= _MAX_EXPIRES_IN:
+        raise FlagError(f"--expires-in {args.expires_in}: must be 1..{_MAX_EXPIRES_IN} seconds")
     expires = parse_when(args.expires, "--expires") if args.expires else now() + timedelta(seconds=args.expires_in)
     if not custom:
         return args.url, {"expires": expires}
@@ -100,7 +105,7 @@ def _verify(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         if not sep or not key_id or not path:
             raise FlagError(f"--public-key {item!r}: expected ID=FILE")
         keys[key_id] = read_input(path)
-    cookies = dict(item.partition("=")[::2] for item in args.cookie)
+    cookies = dict(pair.strip().partition("=")[::2] for item in args.cookie for pair in item.split(";"))
     when = parse_when(args.now, "--now") if args.now else now()
     try:
         access = cloudfront.verify(args.url, keys, when, cookies=cookies, client_ip=args.client_ip)
