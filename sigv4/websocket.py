@@ -309,7 +309,10 @@ def describe(url: str, now: datetime) -> WebSocketReport:
     except VerificationError as err:
         raise InvalidParameterError(f"url: {str(err).removeprefix('request: ')}") from None
     preset = _preset_of(request, auth)
-    expires_at = auth.expires_at or auth.signing_time + _SKEW
+    try:
+        expires_at = auth.expires_at or auth.signing_time + _SKEW
+    except OverflowError:
+        raise InvalidParameterError(f"url: signed at {auth.amz_date}, so it works until past year 9999") from None
     problems = []
     spec = PRESETS.get(preset or "")
     if spec is not None and auth.presigned:

@@ -25,6 +25,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cli_run import run_cli
 from sigv4 import Credentials, InvalidParameterError, Request, tokens, verify
 
 botocore_session = pytest.importorskip("botocore.session", reason="botocore is in the test extra")
@@ -408,3 +409,11 @@ def test_token_eks_exec_credential_equals_aws_eks_get_token(capsys: pytest.Captu
     ours = capsys.readouterr()
     assert json.loads(ours.out) == json.loads(theirs.out)  # field by field: kind, apiVersion, spec, status
     assert ours.out == theirs.out and ours.err == theirs.err  # and byte for byte, warnings included
+
+
+def test_a_keyspaces_answer_signed_in_year_9999_is_a_typed_error() -> None:
+    answer = "signature=7a3c,access_key=AKIDEXAMPLE,amzdate=9999-12-31T23:59:59.000Z"
+    with pytest.raises(InvalidParameterError, match="past year 9999"):
+        tokens.describe(answer, datetime(2026, 1, 1, tzinfo=timezone.utc))
+    code, out, err = run_cli(["explain", answer], {"HOME": "/nonexistent"})
+    assert (code, out) == (2, b"") and err.count("\n") == 1 and "past year 9999" in err

@@ -411,3 +411,13 @@ def test_cli_verify_reads_the_url_sign_wss_prints(tmp_path: Path, preset: str) -
                                                              f"for {datetime.now(timezone.utc):%Y%m%d}/us-east-1/")
     code, out, _ = run_cli(["verify", str(saved)], dict(ENV, AWS_SECRET_ACCESS_KEY="another secret"))
     assert code == 1 and out.decode().startswith("FAILED (") and "FwoGZX" not in out.decode()
+
+
+def test_a_url_without_expiry_signed_in_year_9999_is_a_typed_error() -> None:
+    url = ("wss://x.iot.us-east-1.amazonaws.com/mqtt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F"
+           "99991231%2Fus-east-1%2Fiotdevicegateway%2Faws4_request&X-Amz-Date=99991231T235959Z&X-Amz-SignedHeaders=host"
+           "&X-Amz-Signature=00")
+    with pytest.raises(InvalidParameterError, match="past year 9999"):
+        websocket.describe(url, WHEN)
+    code, out, err = run_cli(["explain", url], ENV)
+    assert (code, out) == (2, b"") and err.count("\n") == 1 and "past year 9999" in err

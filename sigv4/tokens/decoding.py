@@ -84,11 +84,15 @@ def _decode_keyspaces(token: str) -> DecodedToken:
         raise InvalidParameterError("token: a Keyspaces answer has signature=, access_key= and amzdate=")
     try:
         when = datetime.strptime(fields["amzdate"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        expires_at = when + timedelta(seconds=KEYSPACES_EXPIRES)
     except ValueError:
         raise InvalidParameterError(f"token: amzdate {fields['amzdate']!r} is not YYYY-MM-DDTHH:MM:SS.mmmZ") from None
+    except OverflowError:
+        raise InvalidParameterError(f"token: signed at {fields['amzdate']}, so its lifetime ends past year 9999") \
+            from None
     date = f"{when:%Y%m%d}"
     auth = SignedAuth("v4", ALGORITHM, False, fields["access_key"], date, (), KEYSPACES_SERVICE, ("host",),
-                      fields["signature"], when, when + timedelta(seconds=KEYSPACES_EXPIRES),
+                      fields["signature"], when, expires_at,
                       f"{date}/<the endpoint's region>/{KEYSPACES_SERVICE}/aws4_request", fields["amzdate"])
     facts = ["signed: PUT /authenticate, host:cassandra, SHA-256 of the server's nonce (not in the answer)"]
     if "session_token" in fields:
