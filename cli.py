@@ -183,7 +183,7 @@ def cmd_diff(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
 
 def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     data = None if args.file != "-" and not os.path.isfile(args.file) else read_input(args.file)
-    text = args.file if data is None else data.decode("utf-8", "replace").strip()  # `sigv4 token ... | explain -`
+    text = tokens.exec_credential_token(args.file if data is None else data.decode("utf-8", "replace").strip())
     # An IAM authentication token or a presigned WebSocket URL: decoded, its scope checked, when it stops working.
     reader = tokens if tokens.looks_like_token(text) else websocket if websocket.looks_like_url(text) else None
     if "\n" not in text and reader is not None:

@@ -417,3 +417,23 @@ def test_a_keyspaces_answer_signed_in_year_9999_is_a_typed_error() -> None:
         tokens.describe(answer, datetime(2026, 1, 1, tzinfo=timezone.utc))
     code, out, err = run_cli(["explain", answer], {"HOME": "/nonexistent"})
     assert (code, out) == (2, b"") and err.count("\n") == 1 and "past year 9999" in err
+
+
+def test_explain_reads_the_exec_credential_kubectl_runs(tmp_path: Path) -> None:
+    """`sigv4 token eks --exec-credential | sigv4 explain -` (or `aws eks get-token`'s JSON): its token is read."""
+    code, document, err = run_cli(["token", "eks", "--cluster", "prod", "--exec-credential"], CLI_ENV)
+    assert (code, err) == (0, "") and document.count(b"\n") > 5
+    saved = tmp_path / "exec-credential.json"
+    saved.write_bytes(document)
+    for where in (str(saved), document.decode()):
+        code, out, err = run_cli(["explain", where], CLI_ENV)
+        assert (code, err) == (0, "") and out.decode().startswith("token: eks (sts)\n")
+        assert "ok: scope fits the recipe" in out.decode() and TOKEN not in out.decode()
+    assert tokens.exec_credential_token('{"kind": "Other", "status": {"token": "x"}}')[:1] == "{"
+
+
+def test_a_deeply_nested_kubernetes_exec_info_is_a_warning_not_a_crash() -> None:
+    env = dict(CLI_ENV, KUBERNETES_EXEC_INFO="[" * 30000 + "]" * 30000)
+    code, out, err = run_cli(["token", "eks", "--cluster", "prod", "--exec-credential"], env)
+    assert code == 0 and json.loads(out)["apiVersion"] == "client.authentication.k8s.io/v1beta1"
+    assert err.startswith("Error parsing KUBERNETES_EXEC_INFO, defaulting to client.authentication.k8s.io/v1beta1.")

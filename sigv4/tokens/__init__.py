@@ -10,8 +10,8 @@ so `from sigv4 import tokens; tokens.rds(...)` reads as one namespace.
 """
 
 from .api_key import bedrock
-from .caller_identity import (EKS_CLUSTER_HEADER, EKS_EXPIRES, EKS_PREFIX, eks, exec_credential, mongodb,
-                              mongodb_region, mongodb_sts_request, vault, vault_sts_request)
+from .caller_identity import (EKS_CLUSTER_HEADER, EKS_EXPIRES, EKS_PREFIX, eks, exec_credential, exec_credential_token,
+                              mongodb, mongodb_region, mongodb_sts_request, vault, vault_sts_request)
 from .cassandra import INITIAL_RESPONSE as KEYSPACES_INITIAL_RESPONSE, keyspaces, keyspaces_timestamp
 from .connect import CONNECT_EXPIRES, MSK_USER_AGENT, dsql, elasticache, memorydb, msk, neptune, rds
 from .decoding import DecodedToken, TokenReport, decode, describe, is_token, looks_like_token, render_report
@@ -26,6 +26,7 @@ RDS_EXPIRES = DSQL_EXPIRES = ELASTICACHE_EXPIRES = MSK_EXPIRES = CONNECT_EXPIRES
 __all__ = ["DSQL_EXPIRES", "EKS_CLUSTER_HEADER", "EKS_EXPIRES", "EKS_PREFIX", "ELASTICACHE_EXPIRES", "FIELDS",
            "KEYSPACES_INITIAL_RESPONSE", "KINDS", "MAKERS", "MSK_EXPIRES", "MSK_USER_AGENT", "RDS_EXPIRES", "RECIPES",
            "STS_API_VERSION", "Arg", "DecodedToken", "Recipe", "TokenKind", "TokenReport", "bedrock", "codecommit",
-           "decode", "describe", "dsql", "eks", "elasticache", "exec_credential", "is_token", "issue", "keyspaces", "keyspaces_timestamp",
+           "decode", "describe", "dsql", "eks", "elasticache", "exec_credential",
+           "exec_credential_token", "is_token", "issue", "keyspaces", "keyspaces_timestamp",
            "looks_like_token", "memorydb", "mongodb", "mongodb_region", "mongodb_sts_request", "msk", "neptune", "rds",
            "region_in_host", "render_report", "ses_smtp", "sts_host", "vault", "vault_sts_request"]

@@ -67,7 +67,7 @@ def exec_credential(token: str, timestamp: datetime, exec_info: str | None = Non
     `timestamp` (the token's signing time). `exec_info` is KUBERNETES_EXEC_INFO, which names the API version."""
     version, warning = EXEC_CREDENTIAL_VERSIONS[1], None
     try:
-        asked = json.loads(exec_info).get("apiVersion") if exec_info else version
+        asked = json_loads(exec_info).get("apiVersion") if exec_info else version
     except (ValueError, AttributeError):
         asked, warning = version, (f"Error parsing KUBERNETES_EXEC_INFO, defaulting to {version}. This is likely "
                                    "a bug in your Kubernetes client. Please update your Kubernetes client.")
@@ -83,6 +83,20 @@ def exec_credential(token: str, timestamp: datetime, exec_info: str | None = Non
     document = {"kind": "ExecCredential", "apiVersion": version, "spec": {},
                 "status": {"expirationTimestamp": f"{expires:%Y-%m-%dT%H:%M:%SZ}", "token": token}}
     return json.dumps(document, indent=4) + "\n", warning
+
+
+def exec_credential_token(text: str) -> str:
+    """The token in `text` when it is an ExecCredential JSON (`token eks --exec-credential`, `aws eks get-token`),
+    else `text` unchanged, so that `sigv4 explain` reads what kubectl's exec plugin reads. Never raises."""
+    if not text.lstrip().startswith("{") or '"ExecCredential"' not in text:
+        return text
+    try:
+        document = json_loads(text)
+    except ValueError:
+        return text
+    status = document.get("status") if isinstance(document, dict) else None
+    token = status.get("token") if isinstance(status, dict) else None
+    return token if isinstance(token, str) and document.get("kind") == "ExecCredential" else text
 
 
 def mongodb_region(sts_host: str) -> str:
