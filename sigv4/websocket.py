@@ -166,6 +166,10 @@ def _endpoint(preset: Preset, endpoint: str | None, region: str) -> tuple[str, s
     if not _HOST.match(authority):
         raise InvalidParameterError(f"endpoint: {authority!r} is not a host name with an optional :port")
     path, _, query = (slash + tail).partition("?")
+    if any(c.isspace() or not c.isprintable() or c == "#" for c in slash + tail):
+        # A client would send another request than the one signed, or none: the URL printed is not one.
+        raise InvalidParameterError(f"endpoint: {slash + tail!r}: a space, control character or '#' in the path "
+                                    "or query; percent-encode it")
     return authority, path or preset.path, query_pairs(query) if query else []
 
 

@@ -421,3 +421,15 @@ def test_a_url_without_expiry_signed_in_year_9999_is_a_typed_error() -> None:
         websocket.describe(url, WHEN)
     code, out, err = run_cli(["explain", url], ENV)
     assert (code, out) == (2, b"") and err.count("\n") == 1 and "past year 9999" in err
+
+
+@pytest.mark.parametrize("endpoint", ["abc.iot.us-east-1.amazonaws.com/bad path",
+                                      "wss://abc.iot.us-east-1.amazonaws.com/m\tq",
+                                      "abc.iot.us-east-1.amazonaws.com/mqtt#frag",
+                                      "abc.iot.us-east-1.amazonaws.com/m?a=b c"])
+def test_an_endpoint_that_makes_no_url_is_refused(endpoint: str) -> None:
+    """The URL printed had a raw space in its path: no client sends that, and none could open it."""
+    code, out, err = run_cli(["sign", "--wss", "iot", endpoint], ENV)
+    assert (code, out) == (2, b"") and err.count("\n") == 1 and "percent-encode it" in err
+    code, out, err = run_cli(["sign", "--wss", "iot", "wss://abc.iot.us-east-1.amazonaws.com/a%20b"], ENV)
+    assert code == 0 and out.startswith(b"wss://abc.iot.us-east-1.amazonaws.com/a%20b?X-Amz-Algorithm=")
