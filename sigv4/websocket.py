@@ -136,6 +136,8 @@ def presign(service: str, credentials: Credentials, *, region: str, timestamp: d
     if missing := [name for name in preset.required if name not in {n for n, _ in pairs}]:
         raise InvalidParameterError(f"params: {preset.name} needs {', '.join(missing)}")
     if preset.name == "appsync":
+        if expires is not None:  # a signed header object, valid within AppSync's clock skew: no lifetime to set
+            raise InvalidParameterError(f"expires: {expires} s; an AppSync header object has no expiry to set")
         return _appsync(preset, credentials, region, timestamp, host, pairs)
     lifetime = preset.expires if expires is None else expires
     if preset.max_expires is not None and lifetime is not None and lifetime > preset.max_expires:

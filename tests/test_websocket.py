@@ -433,3 +433,12 @@ def test_an_endpoint_that_makes_no_url_is_refused(endpoint: str) -> None:
     assert (code, out) == (2, b"") and err.count("\n") == 1 and "percent-encode it" in err
     code, out, err = run_cli(["sign", "--wss", "iot", "wss://abc.iot.us-east-1.amazonaws.com/a%20b"], ENV)
     assert code == 0 and out.startswith(b"wss://abc.iot.us-east-1.amazonaws.com/a%20b?X-Amz-Algorithm=")
+
+
+def test_an_expiry_asked_of_appsync_is_refused_not_dropped() -> None:
+    """`--expires 60` gave a URL that worked for AppSync's 15 minutes of skew, not the 60 s asked for."""
+    code, out, err = run_cli(["sign", "--wss", "appsync", "abc.appsync-api.us-east-1.amazonaws.com", "--expires",
+                              "60"], ENV)
+    assert (code, out) == (2, b"") and "expires: 60 s; an AppSync header object has no expiry to set" in err
+    with pytest.raises(InvalidParameterError, match="no expiry"):
+        websocket.presign("appsync", TEMP, region="us-east-1", timestamp=WHEN, expires=60, **PRESIGNS["appsync"])
