@@ -63,8 +63,7 @@ def parse_request(data: bytes, *, scheme: str = "https") -> RawRequest:
             raise RequestParseError(str(err)) from None
         if request.header("host") is None:
             request = request.with_header("Host", request.authority)
-        lines = tuple(f"{name}: {value}" for name, value in request.headers)
-        return RawRequest(request, "HTTP/1.1", "\r\n", lines)
+        return RawRequest(request, "HTTP/1.1", "\r\n", tuple(f"{name}: {value}" for name, value in request.headers))
     head, body = _split_head(data)
     try:
         text = head.decode("utf-8")
