@@ -310,6 +310,18 @@ def test_an_unknown_key_is_refused(guarded: tuple[str, list[str], SignatureGuard
         assert error["Error"]["AWSAccessKeyId"] == "AKIDNOBODYKNOWS00000"
 
 
+def test_an_unknown_key_sent_with_a_token_is_logged_as_the_unknown_key(
+        guarded: tuple[str, list[str], SignatureGuard]) -> None:
+    """The log said "token (likely): the session token is invalid for this key"; the guard knows the key is none
+    of its identities."""
+    url, log, _ = guarded
+    error = refused(lambda: client("sts", url, key="ASIANOBODYKNOWS00000", token="FwoGZXIvYXdzTOKEN0123456789")
+                    .get_caller_identity())
+    assert error["Error"]["Code"] == "InvalidClientTokenId"
+    assert "refused InvalidClientTokenId: access-key (proved): the access key id ASIANOBO… is not an identity of " \
+           "--accounts" in log[-1]
+
+
 def test_session_tokens_are_checked(guarded: tuple[str, list[str], SignatureGuard]) -> None:
     url, log, _ = guarded
     wrong = refused(lambda: client("sts", url, key=TEMP_KEY, secret=TEMP_SECRET, token="WRONGtoken0123").get_caller_identity())

@@ -253,6 +253,9 @@ class SignatureGuard:
         else the verifier's own words."""
         if err.auth is None:
             return f"{err.reason}: {err}"
+        if err.reason == "unknown_key":  # known for certain here; the debugger, seeing a token, would guess at it
+            return (f"access-key (proved): the access key id {err.auth.access_key_id[:8]}… is not an identity of "
+                    "--accounts")
         status, headers, body = render(error, envelope, "-")
         credentials = self.directory.lookup(err.auth.access_key_id)
         sent = request if isinstance(request.body, bytes) else \
