@@ -434,6 +434,7 @@ def test_what_is_no_cloudfront_policy_is_not_signed(tmp_path: Path) -> None:
     (["--expires", "999999999999"], "--expires 999999999999: past the end of year 9999"),
     (["--expires", "2030-01-01", "--starts", "99999999999999999"], "--starts 99999999999999999: past the end"),
     (["--expires-in", "99999999999999"], "--expires-in 99999999999999: must be 1.."),
+    (["--expires", "\u00b2"], "--expires '\u00b2': expected epoch seconds"),
 ])
 def test_cli_times_out_of_range_are_one_line(tmp_path: Path, flags: list[str], words: str) -> None:
     key_file = tmp_path / "key.pem"

@@ -64,7 +64,7 @@ def add_parser(commands: Any, parser_class: type[argparse.ArgumentParser]) -> No
 
 def parse_when(text: str, flag: str) -> datetime:
     """A time flag as an aware UTC datetime; raises FlagError naming `flag`."""
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # '²' is a digit to isdigit, not to int()
         try:
             return datetime.fromtimestamp(int(text), timezone.utc)
         except (OverflowError, OSError, ValueError):
