@@ -445,3 +445,10 @@ def test_cli_times_out_of_range_are_one_line(tmp_path: Path, flags: list[str], w
     code, out, err = run_cli(["cloudfront", "verify", "https://d1.cloudfront.net/a", "--public-key",
                               f"{KEY_PAIR_ID}={key_file}", "--now", "99999999999999999"], {})
     assert (code, out) == (2, b"") and "--now 99999999999999999: past the end of year 9999" in err
+
+
+def test_verify_help_says_what_its_url_is(capsys: pytest.CaptureFixture[str]) -> None:
+    import cli
+    with pytest.raises(SystemExit):
+        cli.main(["cloudfront", "verify", "--help"], {})
+    assert "verify: the URL asked for, signed unless --cookie" in " ".join(capsys.readouterr().out.split())

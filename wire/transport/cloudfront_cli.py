@@ -26,7 +26,8 @@ _SIGNING = ("sign-url", "sign-cookies")
 _MAX_EXPIRES_IN = 100 * 366 * 86400  # a century: more is a typo, and past year 9999 no time can be written
 #: flag -> (the sub-commands that take it, argparse keywords).
 _FLAGS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
-    "url": (_SIGNING + ("verify",), {"help": "the URL (sign-cookies: the canned policy's resource)"}),
+    "url": (_SIGNING + ("verify",), {"help": "the URL (sign-cookies: the canned policy's resource; verify: the URL "
+                                             "asked for, signed unless --cookie carries the signature)"}),
     "--key-pair-id": (_SIGNING, {"required": True, "help": "the CloudFront public key's id (K2JCJMDEHXQW5F)"}),
     "--private-key": (_SIGNING, {"required": True, "help": "PEM file of the RSA private key"}),
     "--expires": (_SIGNING, {"help": f"when the URL stops working: {_WHEN_HELP}"}),
