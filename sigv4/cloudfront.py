@@ -26,7 +26,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Literal, Union
 
@@ -403,22 +403,35 @@ def verify(url: str, public_keys: Mapping[str, PublicKey], now: datetime, *, coo
     return access
 
 
+def cookie_header(text: str) -> dict[str, str]:
+    """The cookies of a Cookie header's value (`a=1; b=2`, as `sigv4 cloudfront sign-cookies` prints them)."""
+    return dict(pair.strip().partition("=")[::2] for pair in text.split(";") if pair.strip())
+
+
 def looks_signed(text: str) -> bool:
-    """Whether `text` is one line shaped like a CloudFront signed URL (for `sigv4 explain`)."""
+    """Whether `text` is one line shaped like a CloudFront signed URL, or signed cookies as a Cookie header's
+    value (for `sigv4 explain`)."""
+    if text.startswith(COOKIE_PREFIX):
+        return "\n" not in text and f"{COOKIE_PREFIX}Signature=" in text
     return (" " not in text and "\n" not in text and "://" in text and "Key-Pair-Id=" in text
             and "Signature=" in text)
 
 
 def explain(url: str, now: datetime) -> tuple[list[str], bool]:
-    """(lines for a terminal, whether the time window holds `now`) of a signed URL: key pair id, policy kind,
-    resource, validity window, the policy. The signature is not checked (that needs the public key: `verify`).
+    """(lines for a terminal, whether the time window holds `now`) of a signed URL (or of signed cookies, a
+    Cookie header's value): key pair id, policy kind, resource, validity window, the policy. The signature is not
+    checked (that needs the public key: `verify`).
 
-    Raises InvalidParameterError when `url` is not a decodable CloudFront signed URL.
+    Raises InvalidParameterError when `url` is not a decodable CloudFront signed URL or cookies.
     """
+    cookies = cookie_header(url) if url.startswith(COOKIE_PREFIX) else None
     try:
-        access = decode(url)
+        access = decode("" if cookies else url, cookies)
     except VerificationError as err:
-        raise InvalidParameterError(f"CloudFront signed URL: {err}") from None
+        raise InvalidParameterError(f"CloudFront signed {'cookies' if cookies else 'URL'}: {err}") from None
+    if cookies and access.canned:  # the canned policy is rebuilt from the URL asked for, which cookies do not carry
+        access = replace(access, resource="(the URL asked for: canned cookies name none)",
+                         policy=access.policy.replace('"Resource":""', '"Resource":"<the URL asked for>"', 1))
     left = int((access.expires - now).total_seconds())
     state = f"valid for {left} s more" if left > 0 else f"EXPIRED {-left} s ago"
     lines = [

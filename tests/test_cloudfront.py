@@ -452,3 +452,26 @@ def test_verify_help_says_what_its_url_is(capsys: pytest.CaptureFixture[str]) ->
     with pytest.raises(SystemExit):
         cli.main(["cloudfront", "verify", "--help"], {})
     assert "verify: the URL asked for, signed unless --cookie" in " ".join(capsys.readouterr().out.split())
+
+
+def test_explain_reads_the_cookies_sign_cookies_prints(tmp_path: Path) -> None:
+    """`sigv4 explain "$(sigv4 cloudfront sign-cookies ...)"` was 'cannot read (File name too long)'."""
+    key_file = tmp_path / "key.pem"
+    key_file.write_bytes(pem(KEY))
+    sign = ["cloudfront", "sign-cookies", "--key-pair-id", KEY_PAIR_ID, "--private-key", str(key_file),
+            "--expires", "2030-01-01T00:00:00Z"]
+    code, custom, _ = run_cli([*sign, "https://d1.cloudfront.net/videos/*"], {})
+    code, out, err = run_cli(["explain", custom.decode().strip()], {})
+    assert (code, err) == (0, "")
+    lines = out.decode().splitlines()
+    assert lines[:3] == ["CloudFront signed cookies (custom policy, RSA-SHA1)", f"key pair id: {KEY_PAIR_ID}",
+                         "resource: https://d1.cloudfront.net/videos/*"]
+    assert lines[3].startswith("expires: 2030-01-01T00:00:00Z (1893456000; valid for ")
+    code, canned, _ = run_cli([*sign, "https://d1.cloudfront.net/a.mp4"], {})
+    saved = tmp_path / "cookies.txt"
+    saved.write_bytes(canned)
+    code, out, err = run_cli(["explain", str(saved)], {})
+    assert (code, err) == (0, "") and "canned policy" in out.decode()
+    assert "resource: (the URL asked for: canned cookies name none)" in out.decode()
+    code, out, err = run_cli(["explain", "CloudFront-Signature=AAAA; CloudFront-Key-Pair-Id=K1"], {})
+    assert (code, out) == (2, b"") and err.count("\n") == 1 and "CloudFront signed cookies: cookie" in err

@@ -106,7 +106,7 @@ def _verify(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         if not sep or not key_id or not path:
             raise FlagError(f"--public-key {item!r}: expected ID=FILE")
         keys[key_id] = read_input(path)
-    cookies = dict(pair.strip().partition("=")[::2] for item in args.cookie for pair in item.split(";"))
+    cookies = {name: value for item in args.cookie for name, value in cloudfront.cookie_header(item).items()}
     when = parse_when(args.now, "--now") if args.now else now()
     try:
         access = cloudfront.verify(args.url, keys, when, cookies=cookies, client_ip=args.client_ip)
