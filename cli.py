@@ -338,10 +338,13 @@ def add_embedding_commands(commands: Any) -> None:
         parser = kinds.add_parser(kind.replace("_", "-"), help=tokens.RECIPES[kind].purpose)
         for arg in tokens.RECIPES[kind].args:
             parser.add_argument("--" + arg.name.replace("_", "-"), **arg.cli_options())  # type: ignore[arg-type]
-        parser.add_argument("--region", help="default: " + ("the host's region, " if "host" in tokens.FIELDS[kind]
-                                                             else "") + "AWS_REGION, the profile's, us-east-1")
+        parser.set_defaults(region=None, date=None)  # a kind that signs for no region (mongodb) or time has no flag
+        if "region" in tokens.RECIPES[kind].inputs:
+            parser.add_argument("--region", help="default: " + ("the host's region, " if "host" in tokens.FIELDS[kind]
+                                                                 else "") + "AWS_REGION, the profile's, us-east-1")
         parser.add_argument("--profile")
-        parser.add_argument("--date", help="signing time YYYYMMDDTHHMMSSZ (default: now, UTC)")
+        if "timestamp" in tokens.RECIPES[kind].inputs:
+            parser.add_argument("--date", help="signing time YYYYMMDDTHHMMSSZ (default: now, UTC)")
     kinds.choices["eks"].add_argument("--exec-credential", action="store_true", help="as `aws eks get-token` prints it")
     proxy = commands.add_parser("proxy", help="a local reverse proxy that signs every request for an AWS endpoint")
     proxy_cli.add_flags(proxy)

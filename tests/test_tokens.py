@@ -437,3 +437,15 @@ def test_a_deeply_nested_kubernetes_exec_info_is_a_warning_not_a_crash() -> None
     code, out, err = run_cli(["token", "eks", "--cluster", "prod", "--exec-credential"], env)
     assert code == 0 and json.loads(out)["apiVersion"] == "client.authentication.k8s.io/v1beta1"
     assert err.startswith("Error parsing KUBERNETES_EXEC_INFO, defaulting to client.authentication.k8s.io/v1beta1.")
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["mongodb", "--server-nonce", base64.b64encode(bytes(64)).decode(), "--region", "eu-west-1"], "--region"),
+    (["ses-smtp", "--date", "20200101T000000Z"], "--date"),
+])
+def test_a_flag_a_token_kind_does_not_use_is_refused_not_ignored(args: list[str], flag: str) -> None:
+    """MONGODB-AWS signs for the region of the server's STS host and an SES SMTP password has no time:
+    `--region eu-west-1` and `--date` were taken and dropped, the help offering them."""
+    code, out, err = run_cli(["token", *args], {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET,
+                                                "HOME": "/nonexistent"})
+    assert (code, out) == (2, b"") and f"unrecognized arguments: {flag}" in err
