@@ -376,7 +376,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _signing_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", help="profile from ~/.aws/credentials and ~/.aws/config")
-    parser.add_argument("--region", help="signing region (default: AWS_REGION, profile, host name, us-east-1)")
+    parser.add_argument("--region", help="signing region (default: the host name's, AWS_REGION, profile, us-east-1)")
     parser.add_argument("--service", help="signing service name (default: from the host name)")
     parser.add_argument("--date", help="signing time YYYYMMDDTHHMMSSZ (default: now, UTC)")
     parser.add_argument("--presign", action="store_true", help="sign into the URL's query instead of headers")

@@ -12,6 +12,7 @@ import pytest
 from freezegun import freeze_time
 
 import cli
+from cli_run import run_cli
 
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 TOKEN = "IQoJb3JpZ2luX2VjEXAMPLETOKEN"
@@ -206,3 +207,21 @@ def test_help_texts_read_right(capsys) -> None:
     assert "default: the host's region, AWS_REGION" in help_of("token", "rds")
     assert re.search(r"--profile PROFILE \S", help_of("verify"))  # described, not bare
     assert "seconds a region takes to change (default 60)" in help_of("serve")
+
+
+def test_a_region_the_host_names_wins_over_the_profiles(tmp_path: Path) -> None:
+    """With AWS_DEFAULT_REGION=us-east-1 (set once, for most work), a request to sqs.eu-west-1 was signed for
+    us-east-1, which SQS in eu-west-1 refuses; a global host still takes the profile's region, --region decides."""
+    request = tmp_path / "r.req"
+    env = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_DEFAULT_REGION": "us-east-1",
+           "HOME": "/nonexistent"}
+    for host, args, scope in [("sqs.eu-west-1.amazonaws.com", [], "/eu-west-1/sqs/"),
+                              ("sqs.eu-west-1.amazonaws.com", ["--region", "eu-central-1"], "/eu-central-1/sqs/"),
+                              ("runtime.sagemaker.ap-south-1.amazonaws.com", ["--service", "sagemaker"],
+                               "/ap-south-1/sagemaker/"),
+                              ("bucket.s3.amazonaws.com", [], "/us-east-1/s3/")]:
+        request.write_text(f"GET / HTTP/1.1\nHost: {host}\n\n")
+        code, out, err = run_cli(["sign", str(request), *args], env)
+        assert (code, err) == (0, "") and scope in out.decode(), (host, out)
+    code, out, _ = run_cli(["sign", str(request)], dict(env, AWS_DEFAULT_REGION="eu-west-1"))
+    assert code == 0 and "/eu-west-1/s3/" in out.decode()  # a global host names no region: the profile's

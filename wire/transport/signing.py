@@ -95,12 +95,14 @@ def signing_options(flags: Any, service: str) -> dict[str, Any]:
 
 
 def signing_scope(flags: Any, request: sigv4.Request, resolved: ResolvedCredentials) -> tuple[str, str]:
-    """(region, service): --region, the profile's, the host name's, us-east-1; --service or the host name's.
+    """(region, service): --region, a region the host name spells out, the profile's, the host name's (a global
+    one's: us-east-1), us-east-1; --service or the host name's.
 
     Raises `FlagError` when neither --service nor the host name says the service.
     """
     service, region = infer_scope(request.header("host"))
-    region = flags.region or resolved.region or region or "us-east-1"
+    # A regional endpoint answers only its own region's scope, whatever AWS_REGION says.
+    region = flags.region or region_in_host(request.header("host") or "") or resolved.region or region or "us-east-1"
     service = flags.service or service
     if not service:
         raise FlagError("--service: required (the host name does not say which service this is)")
