@@ -262,7 +262,8 @@ class ChunkedDecoder:
             return None
         if self._buffer[end:end + 2] != b"\r\n":
             raise self._fault("malformed", f"chunk data of {self._size} bytes is not followed by CRLF")
-        data = bytes(self._buffer[self._pos:end])
+        with memoryview(self._buffer) as buffer, buffer[self._pos:end] as chunk:
+            data = bytes(chunk)  # one copy (a bytearray slice, then bytes, would be two)
         self._pos = end + 2
         if self._declared is not None and self._decoded + len(data) > self._declared:
             raise self._fault("length_mismatch", f"the body exceeds x-amz-decoded-content-length={self._declared}")

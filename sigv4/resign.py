@@ -13,7 +13,10 @@ same signing time and `X-Amz-Expires`, so it expires when it did). The
 - an aws-chunked form (`STREAMING-...`): the body is decoded as it streams
   (`sigv4.chunked_decode`, one chunk held, its frames checked with the
   decoder's verifier) and encoded again by `sigv4.sign` in the same form, new
-  seed, chunk and trailer signatures, the trailer's checksum recomputed;
+  seed, chunk and trailer signatures, the trailer's checksum recomputed. The
+  new chunks have the size of the sender's first one (read before the
+  request is signed: the encoded Content-Length depends on it), so a sender's
+  chunks of one size pass uncopied, one frame for one;
 - none (services other than S3): the body's SHA-256, from the whole body.
 The identity that signed is not checked here: the caller decides which
 placeholders it accepts (and verifies their signatures) before re-signing.
@@ -25,11 +28,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from datetime import datetime
 from typing import Literal
 
 from .canonical import S3_SERVICES
-from .chunked import FRAMINGS
+from .chunked import FRAMINGS, MIN_CHUNK_SIZE
 from .chunked_decode import ChunkData, ChunkedDecoder
 from .checksums import checksum_for_header
 from .errors import InvalidParameterError
@@ -85,13 +89,13 @@ def _without_presign(target: str) -> str:
 
 
 def resign(request: Request, auth: SignedAuth, credentials: Credentials, *, url: str, service: str,
-           region: str | tuple[str, ...], now: datetime, decoder: ChunkedDecoder | None = None,
-           chunk_size: int = 1 << 20) -> Request:
+           region: str | tuple[str, ...], now: datetime, decoder: ChunkedDecoder | None = None) -> Request:
     """`request` (as received, signed as `auth` says) at `url` (the upstream's scheme://host/path?query,
     the presigned parameters dropped), signed with `credentials` the same way: same algorithm and payload
     mode; a presigned URL with the same signing time and expiry; a header signature at `now`. `region` is
-    a region, or (SigV4a) a region set. An aws-chunked body is decoded by `decoder` (required then).
-    Returns the signed request, its body lazy where the mode streams. Raises `SigningError` subclasses.
+    a region, or (SigV4a) a region set. An aws-chunked body is decoded by `decoder` (required then), its
+    first chunk read here. Returns the signed request, its body lazy where the mode streams. Raises
+    `SigningError` subclasses; `StreamDecodeError` (from the decoder) when the first chunk is at fault.
     """
     headers = [(n, v) for n, v in request.headers if n.lower() not in RESIGNED_HEADERS]
     kept_encoding = [c.strip() for c in (request.header("content-encoding") or "").split(",")
@@ -125,9 +129,11 @@ def resign(request: Request, auth: SignedAuth, credentials: Credentials, *, url:
                                       "HMAC-SHA256" if algorithm == "v4" else "ECDSA-P256-SHA256")
         trailer = checksum_for_header(request.header("x-amz-trailer") or "")
         headers.append(("X-Amz-Decoded-Content-Length", request.header("x-amz-decoded-content-length") or ""))
-        outgoing = Request(request.method, url, headers, decoded_body(iter_body(request.body), decoder))
+        data = decoded_body(iter_body(request.body), decoder)
+        first = next(data, b"")  # the sender's chunk size (its frames verified; a frame fault raises here)
+        outgoing = Request(request.method, url, headers, chain((first,) if first else (), data))
         return sign(outgoing, credentials, region=regions, service=service, timestamp=now, algorithm=algorithm,
-                    s3=s3, payload=payload, chunk_size=chunk_size,
+                    s3=s3, payload=payload, chunk_size=max(len(first), MIN_CHUNK_SIZE),
                     trailer_checksum=trailer.name if framing.trailer and trailer else None).request
     if mode == "whole":
         whole: Body = b"".join(iter_body(request.body))

@@ -204,10 +204,9 @@ class ResigningProxy:
                                      request.body)
             signed = resign(outgoing, auth, credentials, url=url, service=service, region=region,
                             now=datetime.now(timezone.utc), decoder=decoder)
+            reply = self._route(signed).forward(request, signed, credentials, started)
         except sigv4.SigningError as err:
             return self._plain(request, started, 400, f"the proxy cannot re-sign this request: {err}")
-        try:
-            reply = self._route(signed).forward(request, signed, credentials, started)
         except StreamDecodeError as err:  # a chunk failed: the upstream never got the body's end, so never acts
             return self._refuse(request, started, service, err, auth.access_key_id)
         return self._swapped(request, started, reply) if swapping and reply.status == 200 else reply
