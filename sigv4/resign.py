@@ -32,7 +32,7 @@ from itertools import chain
 from datetime import datetime
 from typing import Literal
 
-from .canonical import S3_SERVICES
+from .canonical import DEFAULT_UNSIGNED_HEADERS, S3_SERVICES
 from .chunked import FRAMINGS, MIN_CHUNK_SIZE
 from .chunked_decode import ChunkData, ChunkedDecoder
 from .checksums import checksum_for_header
@@ -89,11 +89,13 @@ def _without_presign(target: str) -> str:
 
 
 def resign(request: Request, auth: SignedAuth, credentials: Credentials, *, url: str, service: str,
-           region: str | tuple[str, ...], now: datetime, decoder: ChunkedDecoder | None = None) -> Request:
+           region: str | tuple[str, ...], now: datetime, decoder: ChunkedDecoder | None = None,
+           presigned: bool = True) -> Request:
     """`request` (as received, signed as `auth` says) at `url` (the upstream's scheme://host/path?query,
     the presigned parameters dropped), signed with `credentials` the same way: same algorithm and payload
     mode; a presigned URL with the same signing time and expiry; a header signature at `now`. `region` is
-    a region, or (SigV4a) a region set. An aws-chunked body is decoded by `decoder` (required then), its
+    a region, or (SigV4a) a region set; `presigned=False` signs a presigned URL's request by its header
+    instead (for an emulator that reads only the Authorization header). An aws-chunked body is decoded by `decoder` (required then), its
     first chunk read here. Returns the signed request, its body lazy where the mode streams. Raises
     `SigningError` subclasses; `StreamDecodeError` (from the decoder) when the first chunk is at fault.
     """
@@ -111,11 +113,15 @@ def resign(request: Request, auth: SignedAuth, credentials: Credentials, *, url:
                            body)
         method: v2.SignatureMethod = "HmacSHA1" if auth.algorithm == "HmacSHA1" else "HmacSHA256"
         return v2.sign(unsigned, credentials, timestamp=now, signature_method=method).request
-    if auth.presigned:
+    if auth.presigned and not presigned:
+        url = _without_presign(url)
+    elif auth.presigned:
         expires = int((auth.expires_at - auth.signing_time).total_seconds()) if auth.expires_at else None
         outgoing = Request(request.method, _without_presign(url), headers, request.body)
+        # The headers the sender left unsigned stay unsigned (a URL is presigned for whoever fetches it).
+        unsigned = DEFAULT_UNSIGNED_HEADERS | {n.lower() for n, _ in headers if n.lower() not in auth.signed_headers}
         return presign(outgoing, credentials, region=regions, service=service, timestamp=auth.signing_time,
-                       expires=expires, algorithm=algorithm, s3=s3).request
+                       expires=expires, algorithm=algorithm, s3=s3, unsigned_headers=unsigned).request
     mode = payload_mode(request.headers)
     length = request.header("content-length")
     if mode == "chunked":

@@ -46,6 +46,8 @@ from sigv4.canonical import S3_SERVICES
 from sigv4.payload import UNSIGNED_PAYLOAD
 from sigv4.redact import redact
 from sigv4.types import iter_body
+from sigv4.resign import resign
+from sigv4.signed_auth import SignedAuth
 from sigv4.verify import Identity, parse_auth, verify
 from wire.auth_refusal import (
     MAX_SKEW, Envelope, bad_digest, chunk_fault, envelope_for, expired_token, fault_for, render, sha256_mismatch,
@@ -55,7 +57,7 @@ from wire.debugger.diagnose import diagnose
 from wire.errors import ServiceError
 from wire.service.app import load_accounts
 from wire.service.identities import ConfigError, Directory
-from wire.transport.client import NetworkError, RequestError, TransportOptions
+from wire.transport.client import Connection, NetworkError, RequestError, TransportOptions
 from wire.transport.proxy import HOP_BY_HOP, ProxyReply, UpstreamError, forwarded_headers
 from wire.transport.signing import FlagError
 from wire.transport.upstream import Upstreams
@@ -100,12 +102,6 @@ def _credentials(text: str | None) -> sigv4.Credentials | None:
     return sigv4.Credentials(*parts)
 
 
-#: What a re-signed request loses: the client's signature, and the framing of its aws-chunked body.
-RESIGNED = HOP_BY_HOP | frozenset({"authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"})
-AWS_CHUNKED = frozenset({"content-length", "content-encoding", "x-amz-decoded-content-length", "x-amz-trailer"})
-#: A presigned URL's signature parameters (SigV4).
-PRESIGN_PARAMS = frozenset({"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
-                            "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"})
 
 
 class _Refused(Exception):
@@ -160,21 +156,6 @@ def hashed_body(raw: Iterable[bytes], declared: str, checksums: Sequence[tuple[C
         yield last
 
 
-def verified_data(raw: Iterable[bytes], decoder: ChunkedDecoder) -> Iterator[bytes]:
-    """The decoded data of an aws-chunked body, each chunk's once the next one began, the last once the
-    whole body (final chunk, trailer) verified. Raises `StreamDecodeError` at the first fault."""
-    held = b""
-    for piece in raw:
-        for event in decoder.feed(piece):
-            if isinstance(event, ChunkData) and event.data:
-                if held:
-                    yield held
-                held = event.data
-    decoder.close()
-    if held:
-        yield held
-
-
 @dataclass
 class SignatureGuard:
     """The app: `respond(request, peer)` verifies one request, then forwards it or answers AWS's refusal."""
@@ -206,8 +187,8 @@ class SignatureGuard:
         if not self.relays_body(request.headers):
             request = sigv4.Request(request.method, request.target, request.headers, b"".join(iter_body(request.body)))
         try:
-            identity, body = self._admit(request, datetime.now(timezone.utc))
-            return self._forward(request, identity, body, started)
+            claimed, identity, body, decoder = self._admit(request, datetime.now(timezone.utc))
+            return self._forward(request, claimed, identity, body, decoder, started)
         except _Refused as refused:
             request_id = os.urandom(8).hex().upper()
             status, headers, data = render(refused.error, refused.envelope, request_id, os.urandom(24).hex())
@@ -215,8 +196,10 @@ class SignatureGuard:
                             f"{refused.error.code}: {refused.cause}"))
             return ProxyReply(status, headers, data)
 
-    def _admit(self, request: sigv4.Request, now: datetime) -> tuple[Identity, bytes | Iterator[bytes]]:
-        """Who signed `request`, and the body to forward, verified or verifying as it goes; raises `_Refused`."""
+    def _admit(self, request: sigv4.Request, now: datetime) -> tuple[SignedAuth, Identity, bytes | Iterable[bytes],
+                                                                     ChunkedDecoder | None]:
+        """The signature `request` claims, who signed it, the body to forward (verified, or verifying as it goes)
+        and, for an aws-chunked body to re-sign, its decoder (the body then its raw bytes); raises `_Refused`."""
         service = self.service
         try:
             claimed = parse_auth(request)
@@ -232,20 +215,20 @@ class SignatureGuard:
                            "its expiration")
         body = request.body
         if isinstance(body, bytes):  # held whole (see `respond`) and verified with the request
-            return identity, body
+            return claimed, identity, body, None
         if not identity.payload_hash.startswith("STREAMING-"):
             if identity.payload_hash == UNSIGNED_PAYLOAD:
-                return identity, iter_body(body)
+                return claimed, identity, iter_body(body), None
             checksums = [(algorithm, value) for name, value in request.headers
                          if (algorithm := checksum_for_header(name)) is not None]
-            return identity, hashed_body(iter_body(body), identity.payload_hash, checksums)
+            return claimed, identity, hashed_body(iter_body(body), identity.payload_hash, checksums), None
         try:
             decoder = decoder_for(identity, request)
         except InvalidParameterError as err:
             raise _Refused(ServiceError("InvalidRequest", f"{err}.", 400), envelope, str(err)) from None
-        if self.resign_for is not None:  # re-signed, the data goes on decoded (see `_resigned`)
-            return identity, verified_data(iter_body(body), decoder)
-        return identity, verified_chunks(iter_body(body), decoder)
+        if self.resign_for is not None:  # re-signed: `sigv4.resign` decodes it (verifying) and encodes it anew
+            return claimed, identity, body, decoder
+        return claimed, identity, verified_chunks(iter_body(body), decoder), None
 
     def _first_cause(self, request: sigv4.Request, err: VerificationError, error: ServiceError,
                      envelope: Envelope) -> str:
@@ -268,23 +251,32 @@ class SignatureGuard:
         first = f"{causes[0].kind} ({causes[0].evidence}): {causes[0].message}" if causes else f"{err.reason}: {err}"
         return redact(first, credentials)
 
-    def _forward(self, request: sigv4.Request, identity: Identity, body: bytes | Iterator[bytes],
-                 started: float) -> ProxyReply:
+    def _forward(self, request: sigv4.Request, claimed: SignedAuth, identity: Identity,
+                 body: bytes | Iterable[bytes], decoder: ChunkedDecoder | None, started: float) -> ProxyReply:
         outgoing = sigv4.Request(request.method, self.upstream.rstrip("/") + request.target,
                                  forwarded_headers(request.headers, HOP_BY_HOP), body)
-        if self.resign_for is not None:
-            outgoing = self._resigned(outgoing, identity, self.resign_for)
-        connection = self._upstreams.connection(outgoing)
+        connection: Connection | None = None
         try:
+            if self.resign_for is not None:  # as the client signed it (`sigv4.resign`; a presigned URL by its header)
+                region = claimed.regions if claimed.version == "v4a" else (claimed.regions or ("us-east-1",))[0]
+                outgoing = resign(outgoing, claimed, self.resign_for, url=outgoing.url, service=identity.service,
+                                  region=region, now=datetime.now(timezone.utc), decoder=decoder, presigned=False)
+            connection = self._upstreams.connection(outgoing)
             response = self._upstreams.stream(connection, outgoing)
         except StreamDecodeError as err:
-            connection.close()  # the upstream saw a body that never ended: it cannot act on it
+            if connection is not None:
+                connection.close()  # the upstream saw a body that never ended: it cannot act on it
             raise _Refused(chunk_fault(err, identity.access_key_id), "s3", str(err)) from None
         except _Refused:
-            connection.close()
+            if connection is not None:
+                connection.close()
             raise
+        except sigv4.SigningError as err:  # nothing was sent: the request cannot be signed as the client signed it
+            raise _Refused(ServiceError("InvalidRequest", f"{err}.", 400), envelope_for(request, identity.service),
+                           str(err)) from None
         except (NetworkError, RequestError) as err:
-            connection.close()
+            if connection is not None:
+                connection.close()
             self.log(f"{request.method} {request.target} 502 {_ms(started)} ms: upstream {self.upstream}: {err}")
             return ProxyReply(502, (("Content-Type", "text/plain; charset=utf-8"),),
                               f"upstream {self.upstream}: {err}\n".encode("utf-8"))
@@ -294,32 +286,6 @@ class SignatureGuard:
 
     def _logged(self, request: sigv4.Request, status: int, started: float) -> None:
         self.log(redact(f"{request.method} {request.target} {status} {_ms(started)} ms"))
-
-    @staticmethod
-    def _resigned(outgoing: sigv4.Request, identity: Identity, credentials: sigv4.Credentials) -> sigv4.Request:
-        """`outgoing` signed now with `credentials`, in the scope `identity` signed (SigV4; a SigV4a region set
-        of patterns becomes us-east-1), by its header; presigned query parameters dropped. An aws-chunked body
-        goes as its decoded data with UNSIGNED-PAYLOAD (verified on the way); any other keeps the payload hash
-        the client signed."""
-        chunked = identity.payload_hash.startswith("STREAMING-")
-        dropped = RESIGNED | (AWS_CHUNKED if chunked else frozenset())
-        headers = forwarded_headers(outgoing.headers, dropped)
-        if chunked:
-            decoded = outgoing.header("x-amz-decoded-content-length") or "0"
-            headers.append(("Content-Length", decoded))
-            encodings = [e for e in (outgoing.header("content-encoding") or "").split(",") if e.strip() not in
-                         ("", "aws-chunked")]
-            headers += [("Content-Encoding", ",".join(encodings))] if encodings else []
-        path, _, query = outgoing.target.partition("?")
-        kept = "&".join(p for p in query.split("&") if p and p.split("=")[0] not in PRESIGN_PARAMS)
-        region = identity.regions[0] if identity.regions and "*" not in identity.regions[0] else "us-east-1"
-        s3 = identity.service in S3_SERVICES
-        unsigned = sigv4.Request(outgoing.method, f"{outgoing.scheme}://{outgoing.authority}{path}" +
-                                 ("?" + kept if kept else ""), headers, outgoing.body)
-        return sigv4.sign(unsigned, credentials, region=region, service=identity.service,
-                          timestamp=datetime.now(timezone.utc), s3=s3,
-                          payload=UNSIGNED_PAYLOAD if chunked else identity.payload_hash or None,
-                          content_sha256_header=s3 or outgoing.header("x-amz-content-sha256") is not None).request
 
 
 def _ms(started: float) -> int:
