@@ -3,11 +3,13 @@
     python3 benchmarks/bench_resign.py [--mib 1024] [--requests 4000] [--clients 16] [--upstream sink|moto]
 
 One run of each, in this order:
-- a `--mib` MiB S3 upload signed `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER` in 64 KiB chunks (as our signer and
-  the SDKs' signed forms send it), sent directly with the real key, then through the proxy with the placeholder
-  key (the proxy decodes it and encodes it again with new seed, chunk and trailer signatures); MiB/s and ratio;
+- a `--mib` MiB S3 upload signed `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER` (crc32 trailer) in 64 KiB chunks:
+  the form `aws s3 cp` sends to an http:// endpoint (and our signer's and the SDKs' signed form), sent
+  directly with the real key, then through the proxy with the placeholder key (the proxy decodes it and
+  encodes it again in the sender's chunk size with new seed, chunk and trailer signatures); MiB/s and ratio;
 - `--requests` small JSON requests (DynamoDB-style, X-Amz-Target) from `--clients` threads on kept-alive
-  connections, each request signed by its client, directly and through the proxy; requests/s and ratio;
+  connections, each request signed by its client, directly and through the proxy, after a warm-up round of
+  each (the proxy's first request of a service loads its botocore model once); requests/s and ratio;
 - the proxy's peak resident memory (VmHWM) after a 64 MiB upload and after the `--mib` one: flat in the body size.
 The upstream (its own process, on loopback) is by default a sink that reads each body and answers 200, so that
 what is measured is the proxy's own cost; `--upstream moto` is moto's server instead (signature checks off), the
@@ -206,6 +208,8 @@ def main() -> None:
             print(f"upstream {args.upstream}; upload {args.mib} MiB chunk-signed with a trailer: "
                   f"direct {args.mib / direct:.0f} MiB/s, "
                   f"through --resign {args.mib / through:.0f} MiB/s: {direct / through:.0%} of direct")
+            small_requests(upstream, REAL, args.clients * 10, args.clients)  # warm-up: the steady state is measured
+            small_requests(proxy, PLACEHOLDER, args.clients * 10, args.clients)
             direct_rps = small_requests(upstream, REAL, args.requests, args.clients)
             through_rps = small_requests(proxy, PLACEHOLDER, args.requests, args.clients)
             print(f"small requests, {args.clients} clients: direct {direct_rps:.0f}/s, through --resign "
