@@ -52,6 +52,7 @@ DEFAULT_MAX_CHUNK_SIZE = 16 * 1024 * 1024
 _MAX_LINE = 4096  # a chunk-size line is ~90 bytes (SigV4a ~170); a longer one is garbage
 _MAX_TRAILER = 16 * 1024
 _HEX_SIZE = re.compile(rb"[0-9a-fA-F]{1,16}\Z")
+_LOWER_HEX = re.compile(r"[0-9a-f]+\Z")
 _OWS = " \t"
 
 
@@ -214,7 +215,7 @@ class ChunkedDecoder:
         width = self._framing.signature_width
         signature = text.decode("ascii", "replace")
         unpadded = signature.rstrip("*")
-        if len(signature) != width or not unpadded or any(c not in "0123456789abcdef" for c in unpadded):
+        if len(signature) != width or not _LOWER_HEX.match(unpadded):
             raise self._fault("malformed", f"chunk-signature must be {width} characters of lowercase hex"
                               + (" right-padded with '*'" if width > 64 else ""))
         return signature
