@@ -221,8 +221,11 @@ CHECKSUMS: dict[str, ChecksumAlgorithm] = {
 _BY_HEADER = {algorithm.header: algorithm for algorithm in CHECKSUMS.values()}
 
 
-def checksum_algorithm(name: str) -> ChecksumAlgorithm:
-    """The algorithm for `name` (case-insensitive); raises InvalidParameterError naming the choices."""
+def checksum_algorithm(name: str | ChecksumAlgorithm) -> ChecksumAlgorithm:
+    """The algorithm for `name` (case-insensitive; an algorithm is its own); raises InvalidParameterError naming
+    the choices."""
+    if isinstance(name, ChecksumAlgorithm):
+        return name
     try:
         return CHECKSUMS[name.lower()]
     except KeyError:

@@ -298,7 +298,7 @@ def _content_encoding(existing: str | None) -> str:
 
 
 def _check_options(framing: Framing | None, payload: str | None, algorithm: str, chunk_size: int,
-                   trailer_checksum: str | None) -> None:
+                   trailer_checksum: str | ChecksumAlgorithm | None) -> None:
     if framing is None:
         if trailer_checksum is not None:
             raise InvalidParameterError(
@@ -321,7 +321,7 @@ def _check_options(framing: Framing | None, payload: str | None, algorithm: str,
 
 
 def prepare_upload(request: Request, payload: str | None, *, algorithm: str, chunk_size: int,
-                   trailer_checksum: str | None) -> ChunkedUpload | None:
+                   trailer_checksum: str | ChecksumAlgorithm | None) -> ChunkedUpload | None:
     """Check the streaming options and add the headers an aws-chunked upload signs.
 
     Returns None when `payload` is not an aws-chunked form. Otherwise the

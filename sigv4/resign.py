@@ -13,7 +13,8 @@ same signing time and `X-Amz-Expires`, so it expires when it did). The
 - an aws-chunked form (`STREAMING-...`): the body is decoded as it streams
   (`sigv4.chunked_decode`, one chunk held, its frames checked with the
   decoder's verifier) and encoded again by `sigv4.sign` in the same form, new
-  seed, chunk and trailer signatures, the trailer's checksum recomputed. The
+  seed, chunk and trailer signatures, the trailer's checksum the one the
+  decoder verified against the data (not computed twice). The
   new chunks have the size of the sender's first one (read before the
   request is signed: the encoded Content-Length depends on it), so a sender's
   chunks of one size pass uncopied, one frame for one;
@@ -27,14 +28,16 @@ Pure: time, credentials and bytes are arguments.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+import base64
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from itertools import chain
 from datetime import datetime
 from typing import Literal
 
 from .canonical import DEFAULT_UNSIGNED_HEADERS, S3_SERVICES
 from .chunked import FRAMINGS, MIN_CHUNK_SIZE
-from .chunked_decode import ChunkData, ChunkedDecoder
+from .chunked_decode import ChunkData, ChunkedDecoder, Trailer
 from .checksums import checksum_for_header
 from .errors import InvalidParameterError
 from .signed_auth import SignedAuth
@@ -72,14 +75,34 @@ def payload_mode(headers: Iterable[tuple[str, str]]) -> PayloadMode:
                                 "an aws-chunked form")
 
 
-def decoded_body(chunks: Iterable[bytes], decoder: ChunkedDecoder) -> Iterator[bytes]:
-    """The data of an aws-chunked body as `decoder` releases it, chunk by chunk; raises `StreamDecodeError`
-    (from the decoder) on a bad frame, signature, checksum, or a body cut short."""
+def decoded_body(chunks: Iterable[bytes], decoder: ChunkedDecoder,
+                 trailer: Callable[[Trailer], None] = lambda _: None) -> Iterator[bytes]:
+    """The data of an aws-chunked body as `decoder` releases it, chunk by chunk, its verified trailer given to
+    `trailer`; raises `StreamDecodeError` (from the decoder) on a bad frame, signature, checksum, or a body cut
+    short."""
     for piece in chunks:
         for event in decoder.feed(piece):
             if isinstance(event, ChunkData) and event.data:
                 yield event.data
+            elif isinstance(event, Trailer):
+                trailer(event)
     decoder.close()
+
+
+class _Verified:
+    """A trailing checksum already verified against the data (by the decoder): its value, no second pass."""
+
+    def __init__(self) -> None:
+        self.value = b""
+
+    def update(self, data: object) -> None:
+        pass
+
+    def digest(self) -> bytes:
+        return self.value
+
+    def take(self, trailer: Trailer) -> None:
+        self.value = base64.b64decode(trailer.headers[0][1])
 
 
 def _without_presign(target: str) -> str:
@@ -119,9 +142,9 @@ def resign(request: Request, auth: SignedAuth, credentials: Credentials, *, url:
         expires = int((auth.expires_at - auth.signing_time).total_seconds()) if auth.expires_at else None
         outgoing = Request(request.method, _without_presign(url), headers, request.body)
         # The headers the sender left unsigned stay unsigned (a URL is presigned for whoever fetches it).
-        unsigned = DEFAULT_UNSIGNED_HEADERS | {n.lower() for n, _ in headers if n.lower() not in auth.signed_headers}
+        left_unsigned = DEFAULT_UNSIGNED_HEADERS | {n.lower() for n, _ in headers if n.lower() not in auth.signed_headers}
         return presign(outgoing, credentials, region=regions, service=service, timestamp=auth.signing_time,
-                       expires=expires, algorithm=algorithm, s3=s3, unsigned_headers=unsigned).request
+                       expires=expires, algorithm=algorithm, s3=s3, unsigned_headers=left_unsigned).request
     mode = payload_mode(request.headers)
     length = request.header("content-length")
     if mode == "chunked":
@@ -135,12 +158,14 @@ def resign(request: Request, auth: SignedAuth, credentials: Credentials, *, url:
                                       "HMAC-SHA256" if algorithm == "v4" else "ECDSA-P256-SHA256")
         trailer = checksum_for_header(request.header("x-amz-trailer") or "")
         headers.append(("X-Amz-Decoded-Content-Length", request.header("x-amz-decoded-content-length") or ""))
-        data = decoded_body(iter_body(request.body), decoder)
+        verified = _Verified()
+        data = decoded_body(iter_body(request.body), decoder, verified.take)
         first = next(data, b"")  # the sender's chunk size (its frames verified; a frame fault raises here)
         outgoing = Request(request.method, url, headers, chain((first,) if first else (), data))
         return sign(outgoing, credentials, region=regions, service=service, timestamp=now, algorithm=algorithm,
                     s3=s3, payload=payload, chunk_size=max(len(first), MIN_CHUNK_SIZE),
-                    trailer_checksum=trailer.name if framing.trailer and trailer else None).request
+                    trailer_checksum=replace(trailer, new=lambda: verified) if framing.trailer and trailer else None
+                    ).request
     if mode == "whole":
         whole: Body = b"".join(iter_body(request.body))
         payload_hash = None

@@ -32,6 +32,7 @@ from .canonical import (
     with_text,
 )
 from . import chunked, v2, v4a
+from .checksums import ChecksumAlgorithm
 from .errors import InvalidHeaderError, InvalidParameterError, InvalidTimestampError
 from .keys import hmac_signer, signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
@@ -426,7 +427,7 @@ def sign(
     normalize_path: bool | None = ..., double_encode: bool | None = ...,
     payload: str | None = ..., omit_session_token: bool = ..., content_sha256_header: bool = ...,
     unsigned_headers: Iterable[str] | None = ..., plus_is_space: bool = ...,
-    chunk_size: int = ..., trailer_checksum: str | None = ...,
+    chunk_size: int = ..., trailer_checksum: str | ChecksumAlgorithm | None = ...,
 ) -> SigningResult: ...
 
 
@@ -443,7 +444,7 @@ def sign(
     normalize_path: bool | None = None, double_encode: bool | None = None,
     payload: str | None = None, omit_session_token: bool = False, content_sha256_header: bool = False,
     unsigned_headers: Iterable[str] | None = None, plus_is_space: bool = False,
-    chunk_size: int = chunked.DEFAULT_CHUNK_SIZE, trailer_checksum: str | None = None,
+    chunk_size: int = chunked.DEFAULT_CHUNK_SIZE, trailer_checksum: str | ChecksumAlgorithm | None = None,
     signature_method: v2.SignatureMethod = "HmacSHA256",
 ) -> SigningResult | v2.SigV2Result:
     """Sign `request` with an Authorization header; return the signed copy and its intermediates.
@@ -457,7 +458,7 @@ def sign(
     An aws-chunked `payload` (`STREAMING-*-PAYLOAD[-TRAILER]`, see `sigv4.chunked`)
     makes `.signature` the seed signature and `.request.body` a lazy iterator of
     the encoded body in `chunk_size` chunks, with a `trailer_checksum` trailer
-    (crc32, crc32c, sha1, sha256) for the -TRAILER forms.
+    (crc32, crc32c, sha1, sha256, or a `ChecksumAlgorithm` computing it) for the -TRAILER forms.
     Raises a `SigningError` subclass naming the field and rule for unusable input.
     """
     if algorithm == "v2":
