@@ -441,3 +441,24 @@ def test_the_aws_cli_through_https_proxy_sends_its_trailer_form_and_it_arrives_r
         assert f"Credential={real.access_key_id}/" in headers["authorization"]
         assert upstream.verdicts[-1]["payload_hash"] == "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
         assert data[:1000] in put.body and put.body.count(b"\r\n") > 3  # aws-chunked, the data in it
+
+
+@pytest.mark.parametrize("payload", ["STREAMING-UNSIGNED-PAYLOAD-TRAILER", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"])
+def test_a_trailer_checksum_that_does_not_match_the_data_is_refused_not_resent_as_correct(payload: str) -> None:
+    """The re-encoded trailer carries the checksum the proxy verified (no second pass over the data): a body whose
+    bytes do not give the sender's checksum is refused, and the upstream never gets a whole body, nor one with a
+    checksum computed anew from the corrupt bytes."""
+    real = sigv4.Credentials("AKIDREALREALREAL", "real-secret-real-secret")
+    data = os.urandom(50_000)
+    with verifying_server({real.access_key_id: real}, s3=True) as upstream, \
+            resigning(upstream.url, real) as (url, log):
+        signed = sigv4.sign(sigv4.Request("PUT", f"{url}/b/k", [], data), PLACEHOLDER, region="us-east-1",
+                            service="s3", s3=True, payload=payload, timestamp=datetime.now(timezone.utc),
+                            chunk_size=16 * 1024, trailer_checksum="crc32").request
+        encoded = b"".join(sigv4.types.iter_body(signed.body))
+        assert send(signed.with_body(encoded))[0] == 200, log
+        assert upstream.verdicts[-1]["payload_hash"] == payload
+        at = encoded.index(data[20_000:20_008])  # a data byte changed: the chunk signatures no longer hold either
+        status, body = send(signed.with_body(encoded[:at] + bytes([encoded[at] ^ 1]) + encoded[at + 1:]))
+        assert status in (400, 403), body
+        assert len(upstream.received) == 1, log
