@@ -280,11 +280,14 @@ class Connection:
             self.close()
 
     def _send(self, sent: bytearray | None, *events: Any) -> None:
-        data = b"".join(self._conn.send(event) or b"" for event in events)
-        if data:
-            if sent is not None:
-                sent += data
-            self._sock.sendall(data)
+        pieces = [piece for event in events for piece in self._conn.send_with_data_passthrough(event) or () if piece]
+        if sent is not None:
+            for piece in pieces:
+                sent += piece
+        if type(self._sock) is socket.socket:  # plain TCP: one gathering write, no copy into one buffer
+            _send_all(self._sock, [memoryview(piece) for piece in pieces])
+        elif pieces:
+            self._sock.sendall(b"".join(pieces))
 
     def _events(self, received: bytearray | None) -> Iterator[Any]:
         """The response's h11 events, reading from the socket as needed (and recording into `received`).
@@ -319,6 +322,16 @@ class Connection:
         if response is None:
             raise NetworkError("the server closed the connection without a response")
         return response, b"".join(parts)
+
+
+def _send_all(sock: socket.socket, views: list[memoryview]) -> None:
+    """Write all of `views` with `sendmsg`, as many at once as the socket takes (sendall's loop, gathering)."""
+    while views:
+        sent = sock.sendmsg(views)
+        while views and sent >= len(views[0]):
+            sent -= len(views.pop(0))
+        if sent:
+            views[0] = views[0][sent:]
 
 
 #: Bytes of a streamed request body gathered into one write (a piece this large or larger goes out at once).
