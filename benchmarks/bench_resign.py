@@ -1,6 +1,6 @@
 """`sigv4 proxy --resign` against the same upstream reached directly: upload throughput, small requests/s, memory.
 
-    python3 benchmarks/bench_resign.py [--mib 1024] [--requests 4000] [--clients 16] [--upstream sink|moto]
+    python3 benchmarks/bench_resign.py [--mib 1024] [--requests 4000] [--clients 16] [--upstream sink|moto] [--secret]
 
 One run of each, in this order:
 - a `--mib` MiB S3 upload signed `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER` (crc32 trailer) in 64 KiB chunks:
@@ -14,7 +14,9 @@ One run of each, in this order:
 The upstream (its own process, on loopback) is by default a sink that reads each body and answers 200, so that
 what is measured is the proxy's own cost; `--upstream moto` is moto's server instead (signature checks off), the
 emulator of the end-to-end tests. The proxy runs as users run it (`python3 cli.py proxy --resign ...`, its own
-process).
+process), accepting the placeholder by its key id (`--accept KEY_ID`: the frames are checked, not the signatures),
+or with `--secret` by its key id and secret (`--accept KEY_ID:SECRET`: every signature verified, so each chunk's
+SHA-256 is computed twice, for the placeholder's chunk signature and for the new one).
 """
 
 from __future__ import annotations
@@ -108,11 +110,12 @@ def _start_moto() -> tuple[subprocess.Popen[bytes], str]:
     return process, url
 
 
-def _start_proxy(upstream: str, tmp: Path) -> tuple[subprocess.Popen[str], str]:
+def _start_proxy(upstream: str, tmp: Path, secret: bool = False) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "AWS_ACCESS_KEY_ID": REAL.access_key_id, "AWS_SECRET_ACCESS_KEY": REAL.secret_access_key,
            "AWS_EC2_METADATA_DISABLED": "true", "XDG_STATE_HOME": str(tmp)}
-    process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "proxy", "--resign", "--accept",
-                                PLACEHOLDER.access_key_id, "--upstream", upstream, "--max-connections", "64"],
+    accept = PLACEHOLDER.access_key_id + (f":{PLACEHOLDER.secret_access_key}" if secret else "")
+    process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "proxy", "--resign", "--accept", accept,
+                                "--upstream", upstream, "--max-connections", "64"],
                                env=env, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     banner = process.stderr.readline()
@@ -189,6 +192,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--upstream", choices=("sink", "moto"), default="sink")
+    parser.add_argument("--secret", action="store_true", help="--accept KEY_ID:SECRET (signatures verified)")
     parser.add_argument("--sink", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sink:
@@ -198,14 +202,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         tmp = Path(scratch)
         sink_process, upstream = _start_sink(tmp) if args.upstream == "sink" else _start_moto()
-        proxy_process, proxy = _start_proxy(upstream, tmp)
+        proxy_process, proxy = _start_proxy(upstream, tmp, args.secret)
         try:
             upload(proxy, PLACEHOLDER, 64)
             small_rss = peak_rss_mib(proxy_process.pid)
             direct = upload(upstream, REAL, args.mib)
             through = upload(proxy, PLACEHOLDER, args.mib)
             large_rss = peak_rss_mib(proxy_process.pid)
-            print(f"upstream {args.upstream}; upload {args.mib} MiB chunk-signed with a trailer: "
+            print(f"upstream {args.upstream}; placeholder accepted by "
+                  f"{'key id and secret (signatures verified)' if args.secret else 'key id'}; upload {args.mib} MiB chunk-signed with a trailer: "
                   f"direct {args.mib / direct:.0f} MiB/s, "
                   f"through --resign {args.mib / through:.0f} MiB/s: {direct / through:.0%} of direct")
             small_requests(upstream, REAL, args.clients * 10, args.clients)  # warm-up: the steady state is measured
