@@ -1,10 +1,12 @@
 """`sigv4 proxy --resign` against the same upstream reached directly: upload throughput, small requests/s, memory.
 
     python3 benchmarks/bench_resign.py [--mib 1024] [--requests 4000] [--clients 16] [--upstream sink|moto] [--secret]
+        [--payload STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER|STREAMING-UNSIGNED-PAYLOAD-TRAILER]
 
 One run of each, in this order:
 - a `--mib` MiB S3 upload signed `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER` (crc32 trailer) in 64 KiB chunks:
-  the form `aws s3 cp` sends to an http:// endpoint (and our signer's and the SDKs' signed form), sent
+  the form `aws s3 cp` sends to an http:// endpoint (and our signer's and the SDKs' signed form; `--payload
+  STREAMING-UNSIGNED-PAYLOAD-TRAILER`: the form it sends over TLS, unsigned chunks and a CRC trailer), sent
   directly with the real key, then through the proxy with the placeholder key (the proxy decodes it and
   encodes it again in the sender's chunk size with new seed, chunk and trailer signatures); MiB/s and ratio;
 - `--requests` small JSON requests (DynamoDB-style, X-Amz-Target) from `--clients` threads on kept-alive
@@ -141,12 +143,13 @@ def _send(url: str, request: sigv4.Request, connection: http.client.HTTPConnecti
     return answer.status
 
 
-def upload(url: str, creds: sigv4.Credentials, mib: int) -> float:
+def upload(url: str, creds: sigv4.Credentials, mib: int,
+           payload: str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER") -> float:
     """Seconds for one `mib` MiB chunk-signed upload to `url`."""
     request = sigv4.Request("PUT", f"{url}/bench/object", [("X-Amz-Decoded-Content-Length", str(mib << 20))],
                             _blocks(mib))
     signed = sigv4.sign(request, creds, region="us-east-1", service="s3", s3=True,
-                        payload="STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER", trailer_checksum="crc32",
+                        payload=payload, trailer_checksum="crc32",
                         timestamp=datetime.now(timezone.utc)).request
     started = time.perf_counter()
     status = _send(url, signed)
@@ -192,6 +195,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--upstream", choices=("sink", "moto"), default="sink")
+    parser.add_argument("--payload", default="STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+                        choices=("STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"))
     parser.add_argument("--secret", action="store_true", help="--accept KEY_ID:SECRET (signatures verified)")
     parser.add_argument("--sink", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -206,11 +211,11 @@ def main() -> None:
         try:
             upload(proxy, PLACEHOLDER, 64)
             small_rss = peak_rss_mib(proxy_process.pid)
-            direct = upload(upstream, REAL, args.mib)
-            through = upload(proxy, PLACEHOLDER, args.mib)
+            direct = upload(upstream, REAL, args.mib, args.payload)
+            through = upload(proxy, PLACEHOLDER, args.mib, args.payload)
             large_rss = peak_rss_mib(proxy_process.pid)
             print(f"upstream {args.upstream}; placeholder accepted by "
-                  f"{'key id and secret (signatures verified)' if args.secret else 'key id'}; upload {args.mib} MiB chunk-signed with a trailer: "
+                  f"{'key id and secret (signatures verified)' if args.secret else 'key id'}; upload {args.mib} MiB {args.payload}: "
                   f"direct {args.mib / direct:.0f} MiB/s, "
                   f"through --resign {args.mib / through:.0f} MiB/s: {direct / through:.0%} of direct")
             small_requests(upstream, REAL, args.clients * 10, args.clients)  # warm-up: the steady state is measured
