@@ -344,8 +344,9 @@ class LocalServer:
     app; at most `limits.max_connections` connections, the one free longest (idle, or its head still
     arriving) reclaimed for a new client at the limit (see `wire.transport.slots`).
 
-    Memory is bounded by max_connections x (max_header_bytes + 64 KiB read buffer (256 KiB for a streaming app's) + the answer being sent)
-    + max_buffered_bytes of request bodies (+ a thread per connection of a streaming app).
+    Memory is bounded by max_connections x (max_header_bytes + 64 KiB read buffer (256 KiB for a streaming
+    app's) + the answer being sent) + max_buffered_bytes of request bodies (+ a thread per connection of a
+    streaming app).
     """
 
     def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0,
