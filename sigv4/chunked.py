@@ -109,6 +109,18 @@ def _trailer_lines(headers: Sequence[tuple[str, str]]) -> bytes:
     return b"".join(f"{name}:{value}\r\n".encode("utf-8") for name, value in headers)
 
 
+class HashedChunk(bytes):
+    """A chunk's bytes with their SHA-256 (hex) attached where it was computed (`sigv4.chunked_decode`, verifying
+    a chunk's signature): `ChunkSigner` signs one without hashing it again, so a proxy re-signing a verified
+    chunk hashes each byte once."""
+
+    sha256: str
+
+
+def _sha256_hex(data: bytes) -> str:
+    return data.sha256 if isinstance(data, HashedChunk) else hashlib.sha256(data).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class ChunkSigner:
     """The fold step of one aws-chunked body: previous signature + chunk -> signature + frame.
@@ -141,7 +153,7 @@ class ChunkSigner:
         if not self._prefix:  # unsigned form
             return previous, b"%x\r\n" % len(data)
         assert self.sign is not None  # __post_init__ guarantees it for signed framings
-        signature = self.sign(f"{self._prefix}{previous}\n{EMPTY_SHA256}\n{hashlib.sha256(data).hexdigest()}")
+        signature = self.sign(f"{self._prefix}{previous}\n{EMPTY_SHA256}\n{_sha256_hex(data)}")
         return signature, b"%x;chunk-signature=%b\r\n" % (len(data), self._wire(signature))
 
     def chunk(self, previous: str, data: bytes) -> tuple[str, bytes]:
@@ -197,9 +209,16 @@ def encoded_length(decoded_length: int, chunk_size: int, framing: Framing,
 def _fixed_chunks(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
     """Re-cut arbitrary pieces into `size`-byte chunks (the last may be shorter), copying only what straddles."""
     pending = bytearray()
+    short: bytes | None = None  # a piece under `size`, kept as it is (a sender's last chunk) until the next one
     for piece in pieces:
-        if not pending and len(piece) == size:
-            yield piece
+        if short is not None:
+            pending += short
+            short = None
+        if not pending and len(piece) <= size:
+            if len(piece) == size:
+                yield piece
+            else:
+                short = piece
             continue
         view = memoryview(piece)
         if pending:
@@ -214,7 +233,9 @@ def _fixed_chunks(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
             yield bytes(view[:size])
             view = view[size:]
         pending += view
-    if pending:
+    if short is not None:
+        yield short
+    elif pending:
         yield bytes(pending)
 
 

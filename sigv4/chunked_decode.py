@@ -38,6 +38,7 @@ from .chunked import (
     TRAILER_SIGNATURE_HEADER,
     ChunkScope,
     Framing,
+    HashedChunk,
     chunk_string_to_sign,
     trailer_string_to_sign,
 )
@@ -253,7 +254,10 @@ class ChunkedDecoder:
             self._previous = self._wire_signature.rstrip("*")
             return self._previous
         assert self._scope is not None
-        text = chunk_string_to_sign(self._scope, self._previous, hashlib.sha256(data).hexdigest())
+        digest = hashlib.sha256(data).hexdigest()
+        if isinstance(data, HashedChunk):  # kept with the bytes: signing them again needs no second hash
+            data.sha256 = digest
+        text = chunk_string_to_sign(self._scope, self._previous, digest)
         self._previous = self._check(text, self._wire_signature, "chunk")
         return self._previous
 
@@ -263,8 +267,9 @@ class ChunkedDecoder:
             return None
         if self._buffer[end:end + 2] != b"\r\n":
             raise self._fault("malformed", f"chunk data of {self._size} bytes is not followed by CRLF")
+        hashed = self._framing.signed and self._verify is not unchecked  # `_verify_chunk` hashes it
         with memoryview(self._buffer) as buffer, buffer[self._pos:end] as chunk:
-            data = bytes(chunk)  # one copy (a bytearray slice, then bytes, would be two)
+            data = HashedChunk(chunk) if hashed else bytes(chunk)  # one copy (a bytearray slice, then bytes: two)
         self._pos = end + 2
         if self._declared is not None and self._decoded + len(data) > self._declared:
             raise self._fault("length_mismatch", f"the body exceeds x-amz-decoded-content-length={self._declared}")

@@ -250,4 +250,4 @@ def iter_body(body: Body, chunk_size: int = 1 << 16) -> Iterator[bytes]:
         return
     for chunk in body:
         if chunk:
-            yield bytes(chunk)
+            yield chunk if isinstance(chunk, bytes) else bytes(chunk)  # bytes kept as they are (a `HashedChunk`)

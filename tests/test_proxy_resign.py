@@ -462,3 +462,35 @@ def test_a_trailer_checksum_that_does_not_match_the_data_is_refused_not_resent_a
         status, body = send(signed.with_body(encoded[:at] + bytes([encoded[at] ^ 1]) + encoded[at + 1:]))
         assert status in (400, 403), body
         assert len(upstream.received) == 1, log
+
+
+def test_a_verified_chunk_is_hashed_once_for_its_check_and_its_new_signature(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the placeholder's secret, each chunk's SHA-256 serves both the check of its signature and the new
+    one (`sigv4.chunked.HashedChunk`): the bytes hashed are the data once, and the re-signed body verifies."""
+    import hashlib
+    import sigv4.chunked
+    import sigv4.chunked_decode
+    from sigv4.chunked_decode import decoder_for
+    from sigv4.resign import resign
+    real = sigv4.Credentials("AKIDREALREALREAL", "real-secret-real-secret")
+    data, now = os.urandom(200_000), datetime.now(timezone.utc)
+    signed = sigv4.sign(sigv4.Request("PUT", "http://127.0.0.1:1/b/k", [], data), PLACEHOLDER, region="us-east-1",
+                        service="s3", s3=True, payload="STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER", timestamp=now,
+                        chunk_size=16 * 1024, trailer_checksum="crc32").request
+    received = signed.with_body(iter([b"".join(sigv4.types.iter_body(signed.body))]))
+    hashed = []
+
+    class Counting:
+        @staticmethod
+        def sha256(piece: bytes = b"") -> Any:
+            hashed.append(len(piece))
+            return hashlib.sha256(piece)
+    for module in (sigv4.chunked, sigv4.chunked_decode):
+        monkeypatch.setattr(module, "hashlib", Counting)
+    identity = sigv4.verify(received, {PLACEHOLDER.access_key_id: PLACEHOLDER}.get, now=now, s3=True)
+    out = resign(received, sigv4.parse_auth(received), real, url="http://127.0.0.1:1/b/k", service="s3",
+                 region="us-east-1", now=now, decoder=decoder_for(identity, received))
+    encoded = b"".join(sigv4.types.iter_body(out.body))
+    assert sum(n for n in hashed if n > 1000) == len(data)  # the data once (the rest: strings to sign)
+    check = decoder_for(sigv4.verify(out.with_body(encoded), {real.access_key_id: real}.get, now=now, s3=True), out)
+    assert b"".join(e.data for e in check.feed(encoded) if hasattr(e, "data")) == data
