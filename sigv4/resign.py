@@ -17,7 +17,9 @@ same signing time and `X-Amz-Expires`, so it expires when it did). The
   decoder verified against the data (not computed twice). The
   new chunks have the size of the sender's first one (read before the
   request is signed: the encoded Content-Length depends on it), so a sender's
-  chunks of one size pass uncopied, one frame for one;
+  chunks of one size pass uncopied, one frame for one, and a chunk whose
+  signature the decoder verified brings its SHA-256 along (`HashedChunk`):
+  one hash per byte serves the check and the new chunk signature;
 - none (services other than S3): the body's SHA-256, from the whole body.
 The identity that signed is not checked here: the caller decides which
 placeholders it accepts (and verifies their signatures) before re-signing.
