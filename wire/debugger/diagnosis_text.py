@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
-from wire.debugger.diagnose import Diagnosis, DiffRow, redact
+from wire.debugger.diagnosis import Diagnosis
+from wire.debugger.redaction import redact
+from wire.debugger.string_diff import DiffRow
 
 __all__ = ["render_diff", "render_text"]
 
