@@ -309,7 +309,8 @@ def test_incomplete_signature_names_the_missing_parts() -> None:
 def test_token_complaints() -> None:
     temporary = Credentials("ASIAEXAMPLE", CREDS.secret_access_key)
     sent = sign(sts_request(), temporary, region="us-east-1", service="sts", timestamp=WHEN).request
-    assert "without X-Amz-Security-Token" in cause(diagnose(sent, server_says("json-token-invalid.json")), "token")
+    assert "without its session token: send the token as the X-Amz-Security-Token header" in cause(
+        diagnose(sent, server_says("json-token-invalid.json")), "token")
     assert "expired" in cause(diagnose(sent, server_says("query-token-expired.xml")), "token")
 
 

@@ -88,3 +88,19 @@ def test_a_500_or_an_html_page_gets_no_signing_cause() -> None:
     assert diagnose_answer(sent, (500, [], b"<Error><Code>InternalError</Code></Error>")).causes == ()
     html = b"<!DOCTYPE html><html><body>403 Forbidden by the load balancer</body></html>"
     assert diagnose_answer(sent, (403, [], html)).causes == ()
+
+
+def test_a_temporary_key_without_its_token_is_said_in_words_the_log_masking_keeps() -> None:
+    """The cause for an ASIA key sent without its token read `... without X-Amz-Security-Token: send its session
+    token`, which the logs' token masking turned into `X-Amz-Security-Token: **** its session token`."""
+    from sigv4.redact import redact
+    temporary = Credentials("ASIAEXAMPLEEXAMPLE12", CREDS.secret_access_key, "FwoGZXIvYXdzEXAMPLETOKEN")
+    sent = sign(Request("POST", "https://sts.amazonaws.com/", [("Content-Type", "application/x-www-form-urlencoded")],
+                        b"Action=GetCallerIdentity&Version=2011-06-15"),
+                Credentials(temporary.access_key_id, temporary.secret_access_key), region="us-east-1",
+                service="sts", timestamp=WHEN).request
+    invalid = (b"<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security "
+               b"token included in the request is invalid.</Message></Error></ErrorResponse>")
+    cause = diagnose_answer(sent, (403, [], invalid)).causes[0]
+    assert cause.kind == "token" and "X-Amz-Security-Token" in cause.message
+    assert redact(cause.message, temporary) == cause.message

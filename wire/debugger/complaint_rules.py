@@ -132,8 +132,8 @@ def _credential_causes(ctx: Context) -> list[Cause]:
     if c.kind == "token-expired":
         return [Cause("token", "the session token has expired: fetch fresh temporary credentials")]
     if not token and key.startswith("ASIA"):
-        return [Cause("token", f"temporary key {key[:8]}… is used without X-Amz-Security-Token: send its session "
-                               "token")]
+        return [Cause("token", f"temporary key {key[:8]}… is used without its session token: send the token "
+                               "as the X-Amz-Security-Token header (or query parameter)")]
     if token and c.kind == "token-invalid":
         return [Cause("token", "the session token is invalid for this key (a token from other credentials, a "
                                "long-term AKIA key sent with a token, or a token from another partition)", "likely"),
