@@ -28,7 +28,7 @@ from email.utils import parsedate_to_datetime
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from itertools import product
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Literal, NamedTuple, TypeVar
 
 from . import v2, v4a
@@ -545,17 +545,69 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
         # A server routes by the whole path; canonicalizing only what precedes `#` let `/a#anything` verify as `/a`.
         raise _fail("malformed_request", "request target: holds '#', which no request target may (RFC 9112 3.2)",
                     auth)
-    path = target.partition("?")[0]
+    undated = pick.undated
+    if undated is not None and headers[pick.date_index][1] == auth.amz_date:
+        # The canonical request up to the payload line is kept per exact shape (see `_CANONICAL_HEADS`).
+        key = (request.method, target, rules, pick.signed_text, undated(headers))
+        head = _CANONICAL_HEADS.get(key)
+        if head is None:
+            head = _canonical_head(request, headers, pick, rules, auth.amz_date)
+            if len(_CANONICAL_HEADS) >= _CANONICAL_HEADS_SIZE:
+                _CANONICAL_HEADS.clear()
+            _CANONICAL_HEADS[key] = head
+        canonical = head[0] + auth.amz_date + head[1] + payload
+    else:
+        canonical = _canonical_text(request, headers, pick, rules, auth, pairs, omit_session_token, payload)
+    text = string_to_sign(auth.algorithm, auth.amz_date, auth.credential_scope, canonical)
+    if not _SIGNATURE_CHECKS[auth.version](auth, creds, text):
+        raise _mismatch(auth, canonical, text)
+    _check_checksum_headers(headers, request.body, pick.checksums, auth, payload)
+    return payload
+
+
+# A client sends request after request that differ, within what is signed, only in the date and the payload:
+# the canonical request's text around the X-Amz-Date value, up to the payload line, is kept here, keyed on
+# everything else that enters it, exactly as sent: the method, the request target, the canonicalization
+# rules, the signed header names (SignedHeaders as the canonical request lists them) and each signed header
+# (name, value) but X-Amz-Date's, in canonical order. Identical keys render identical text; emptied when full.
+_CANONICAL_HEADS: dict[tuple[object, ...], tuple[str, str]] = {}
+_CANONICAL_HEADS_SIZE = 512
+
+
+def _canonical_head(request: Request, headers: tuple[tuple[str, str], ...], pick: _SignedPick,
+                    rules: CanonicalRules, amz_date: str) -> tuple[str, str]:
+    """The canonical text of a header-signed request with distinct header names, up to the payload line, as
+    the two pieces before and after its X-Amz-Date value (the line `x-amz-date:<amz_date>`)."""
+    uri, query, lines, signed_text = _canonical_parts(request, headers, pick, rules, None, [], False)
+    at = pick.date_at
+    return ("\n".join((request.method, uri, query, *lines[:at], "x-amz-date:")),
+            "\n".join(("", *lines[at + 1:], "", signed_text, "")))
+
+
+def _canonical_text(request: Request, headers: tuple[tuple[str, str], ...], pick: _SignedPick, rules: CanonicalRules,
+                    auth: SignedAuth, pairs: list[tuple[str, str]], omit_session_token: bool, payload: str) -> str:
+    """The canonical request the client must have signed (`pairs`: a presigned request's query)."""
+    uri, query, lines, signed_text = _canonical_parts(request, headers, pick, rules, auth, pairs, omit_session_token)
+    # The text alone: a CanonicalRequest would be built only to be rendered once.
+    return render_canonical(request.method, uri, query, lines, signed_text, payload)
+
+
+def _canonical_parts(request: Request, headers: tuple[tuple[str, str], ...], pick: _SignedPick,
+                     rules: CanonicalRules, auth: SignedAuth | None, pairs: list[tuple[str, str]],
+                     omit_session_token: bool) -> tuple[str, str, list[str], str]:
+    """(URI, query, header lines, signed header names) of the canonical request (`auth`: None for a header-signed
+    request; `pairs`: a presigned request's query)."""
+    path, _, raw_query = request._parts.target.partition("?")
     try:
         # Only the headers the client listed are canonicalized, and with its own names; all of them are signed.
         if pick.order is not None:  # no name repeats: each header canonicalized alone, in the planned order
-            lines: Iterable[str] = [_header_line(*headers[index]) for index in pick.order]
+            lines = [_header_line(*headers[index]) for index in pick.order]
             signed_text = pick.signed_text
         else:
             header_pairs, signed_text = canonical_headers([headers[index] for index in pick.indices], _ALL_SIGNED)
-            lines = map(":".join, header_pairs)
+            lines = list(map(":".join, header_pairs))
         uri = canonical_uri(path, rules)
-        if presigned:
+        if auth is not None and auth.presigned:
             # Header signing shows an unsigned token by SignedHeaders; a presigned query cannot, hence the option.
             unsigned_token = omit_session_token or auth.service in UNSIGNED_TOKEN_SERVICES
             dropped = {"X-Amz-Signature", "X-Amz-Security-Token"} if unsigned_token else {"X-Amz-Signature"}
@@ -564,13 +616,7 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
             query = canonical_query_string(raw_query, rules.plus_is_space)
     except SigningError as err:
         raise _fail("malformed_request", str(err), auth) from None
-    # The text alone: a CanonicalRequest would be built only to be rendered once.
-    canonical = render_canonical(request.method, uri, query, lines, signed_text, payload)
-    text = string_to_sign(auth.algorithm, auth.amz_date, auth.credential_scope, canonical)
-    if not _SIGNATURE_CHECKS[auth.version](auth, creds, text):
-        raise _mismatch(auth, canonical, text)
-    _check_checksum_headers(headers, request.body, pick.checksums, auth, payload)
-    return payload
+    return uri, query, lines, signed_text
 
 
 _Problem = tuple[Reason, str]
@@ -608,6 +654,12 @@ class _SignedPick(NamedTuple):
     problem: _Problem | None
     #: The checksum headers to check against the body, signed or not.
     checksums: _Checksums = ()
+    #: For a header-signed request with distinct names and an X-Amz-Date header: that header's index, its line's
+    #: position among the canonical header lines, and what picks every other signed (name, value) in canonical
+    #: order (the key of `_CANONICAL_HEADS`); None otherwise.
+    date_index: int = -1
+    date_at: int = -1
+    undated: Callable[[tuple[tuple[str, str], ...]], object] | None = None
 
 
 # A client sends the same header names in the same order, signing the same list, request after request:
@@ -633,7 +685,14 @@ def _signed_pick(lower: tuple[str, ...], signed_names: tuple[str, ...], presigne
     if len(set(picked)) < len(picked):
         return _SignedPick(indices, None, "", None, checksums)
     order = tuple(sorted(indices, key=lower.__getitem__))
-    return _SignedPick(indices, order, ";".join([lower[index] for index in order]), None, checksums)
+    signed_text = ";".join([lower[index] for index in order])
+    if presigned or "x-amz-date" not in lower:
+        return _SignedPick(indices, order, signed_text, None, checksums)
+    date_index = lower.index("x-amz-date")
+    # Host is always signed too, so at least one index is left; `signed_text` in the key tells a lone pair,
+    # which itemgetter returns bare, from a tuple of them.
+    undated = itemgetter(*[index for index in order if index != date_index])
+    return _SignedPick(indices, order, signed_text, None, checksums, date_index, order.index(date_index), undated)
 
 
 def _verify_v2(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules, s3: bool,

@@ -335,3 +335,25 @@ def test_mismatch_carries_what_the_verifier_computed() -> None:
 def test_v4a_signature_of_another_key_is_rejected() -> None:
     other = sign(PLAIN, Credentials("AKIDVERIFY", "another secret"), algorithm="v4a", **SCOPE)  # type: ignore[arg-type]
     assert _reason(other.request) == "signature_mismatch"
+
+
+def test_a_kept_canonical_head_verifies_each_request_of_a_shape_as_sent() -> None:
+    """A server sees one client's requests differ in the date, body and signature: each verifies, and one whose
+    signed header, target or method was changed after signing is refused with the canonical request of what
+    was received, as if nothing were kept (the verifier keeps the canonical text per exact shape)."""
+    shape = ("POST", "https://svc.us-west-2.amazonaws.com/a?x=1", [("Content-Type", "application/json"),
+                                                                  ("X-Amz-Target", "Svc.Op")])
+    for second, body in enumerate([b"{}", b'{"a":1}', b'{"b":2}']):
+        result = sign(Request(*shape, body), CREDS, **{**SCOPE, "timestamp": T + timedelta(seconds=second)})
+        assert verify(result.request, lookup, now=T).payload_hash == hashlib.sha256(body).hexdigest()
+        sent = result.request
+        for tampered in (sent.edit_headers([("X-Amz-Target", "Svc.Other")]),
+                         sent.edit_headers([("Content-Type", "application/xml")]),
+                         sent.with_url(sent.url.replace("x=1", "x=2")), Request("PUT", sent.url, sent.headers, body)):
+            with pytest.raises(VerificationError) as info:
+                verify(tampered, lookup, now=T)
+            assert info.value.reason == "signature_mismatch"
+            signed = [pair for pair in tampered.headers if pair[0] != "Authorization"]
+            expected = canonicalize(Request(tampered.method, tampered.url, signed, body), CanonicalRules(),
+                                    hashlib.sha256(body).hexdigest(), frozenset())
+            assert info.value.canonical_request == expected.render()
