@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from fnmatch import fnmatchcase
@@ -41,7 +41,7 @@ from .checksums import ChecksumAlgorithm, checksum_for_header, encoded
 from .errors import InvalidTimestampError, SigningError, VerificationError
 from .keys import hmac_signer, signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
-from .signed_auth import SignedAuth, Version
+from .signed_auth import FIELD_NAMES, SignedAuth, Version, set_fields
 from .signer import ALGORITHM, MAX_EXPIRES, host_from_url, string_to_sign
 from .types import Body, Credentials, Request
 
@@ -84,7 +84,7 @@ _COMMON_AUTHORIZATION = re.compile(r"(AWS4-HMAC-SHA256|AWS4-ECDSA-P256-SHA256) C
 _PLAIN_VALUE = re.compile(r"[^,\s]+\Z")
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(frozen=True, init=False)
 class Identity(SignedAuth):
     """A verified request: who signed it, with what scope, and the payload line it signed.
 
@@ -100,11 +100,14 @@ class Identity(SignedAuth):
                  credentials: Credentials, payload_hash: str) -> None:
         SignedAuth.__init__(self, version, algorithm, presigned, access_key_id, scope_date, regions, service,
                             signed_headers, signature, signing_time, expires_at, credential_scope, amz_date)
-        _SET_CREDENTIALS(self, credentials)
-        _SET_PAYLOAD_HASH(self, payload_hash)
+        _complete(self, credentials, payload_hash)
 
 
-_SET_CREDENTIALS, _SET_PAYLOAD_HASH = Identity.__dict__["credentials"].__set__, Identity.__dict__["payload_hash"].__set__
+def _complete(identity: Identity, credentials: Credentials, payload_hash: str) -> None:
+    """Set the two fields an Identity adds to its claim's (see `set_fields`)."""
+    fields_set = identity.__dict__
+    fields_set["credentials"] = credentials
+    fields_set["payload_hash"] = payload_hash
 
 
 def _fail(reason: Reason, message: str, auth: SignedAuth | None = None) -> VerificationError:
@@ -114,7 +117,7 @@ def _fail(reason: Reason, message: str, auth: SignedAuth | None = None) -> Verif
 #: A claim's fields, in SignedAuth's field order.
 _Fields = tuple[Version, str, bool, str, str, tuple[str, ...], str, tuple[str, ...], str, datetime, datetime | None,
                 str, str]
-_fields_of: Callable[[SignedAuth], _Fields] = attrgetter(*[field.name for field in fields(SignedAuth)])
+_fields_of: Callable[[SignedAuth], _Fields] = attrgetter(*FIELD_NAMES)
 _Auth = TypeVar("_Auth", bound=SignedAuth)
 
 
@@ -122,7 +125,7 @@ def _auth_of(kind: type[_Auth], values: _Fields) -> _Auth:
     """A `kind` with SignedAuth's fields set: a SignedAuth, or in `verify` the Identity the claim becomes once
     verified (its own two fields set last), so that its thirteen fields are not copied into a new one then."""
     auth = object.__new__(kind)
-    SignedAuth.__init__(auth, *values)
+    set_fields(auth, dict(zip(FIELD_NAMES, values)))
     return auth
 
 
@@ -757,8 +760,7 @@ def verify(
     rules = _RULES[(not s3) if normalize_path is None else normalize_path,
                    (not s3) if double_encode is None else double_encode, plus_is_space]
     payload = _VERIFIERS[auth.version](request, first, auth, creds, rules, s3, omit_session_token)
-    _SET_CREDENTIALS(auth, creds)
-    _SET_PAYLOAD_HASH(auth, payload)
+    _complete(auth, creds, payload)
     return auth
 
 
