@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -54,8 +55,12 @@ def json_loads(data: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
         # What json.loads would decode it as (json.detect_encoding: no BOM, no NUL among the first bytes), spared
         # that function's call: this reads every JSON answer of a client.
         data = data.decode("utf-8", "surrogatepass")
+        # Then the decoder json.loads would call: all it checks of text before is a BOM, which this cannot open with.
+        decode: Callable[[Any], Any] = _DECODER.decode
+    else:
+        decode = json.loads
     try:
-        value = json.loads(data)
+        value = decode(data)
     except RecursionError:
         raise ValueError(_too_deep_message(max_depth)) from None
     # Each array or object opens with a `[` or `{` (a byte of it, in any encoding json reads), so text with no
@@ -63,6 +68,9 @@ def json_loads(data: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
     if _openings(data) > max_depth and _too_deep(value, max_depth):
         raise ValueError(_too_deep_message(max_depth))
     return value
+
+
+_DECODER = json.JSONDecoder()
 
 
 def _too_deep_message(max_depth: int) -> str:

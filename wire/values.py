@@ -143,11 +143,16 @@ class _Decoders(_Compiler):
         decoder = self.rules.decoders.get(shape.type)
         return None if decoder is None else decoder(shape)
 
-    def members(self, members: Iterable[Member], memo: CompileMemo) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    def members(self, members: Iterable[Member], memo: CompileMemo,
+                shape: Shape | None = None) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+        """The decoder of a document object of `members`; with `shape`, one that checks it is an object first."""
         as_is = self.rules.decoded_as_is
         plan = {m.wire_name: (m.name, as_is.get(m.shape.type), _compile(m.shape, memo, self.build)) for m in members}
 
         def decode(data: Mapping[str, Any]) -> dict[str, Any]:
+            # The type check is here rather than in a wrapper: a list of structures calls this once an element.
+            if shape is not None and type(data) is not dict:
+                expect(dict, data, shape)
             # Walk the keys the document holds, not every member: a response sets few of its shape's members
             # (and a union one). Keys that are no member are ignored, as a newer service may send them.
             out: dict[str, Any] = {}
@@ -161,15 +166,18 @@ class _Decoders(_Compiler):
         return decode
 
     def structure(self, shape: Shape, memo: CompileMemo) -> Convert:
-        decode = self.members(shape.members.values(), memo)
-        return lambda data: decode(expect(dict, data, shape))
+        return self.members(shape.members.values(), memo, shape)
 
     def list(self, shape: Shape, memo: CompileMemo) -> Convert:
-        decoder = _compile(shape.member.shape, memo, self.build) or (lambda item: item)
+        decoder = _compile(shape.member.shape, memo, self.build)
+        if decoder is None:  # elements taken as they are: no call per element
+            return lambda data: [item for item in expect(list, data, shape) if item is not None]
         return lambda data: [decoder(item) for item in expect(list, data, shape) if item is not None]
 
     def map(self, shape: Shape, memo: CompileMemo) -> Convert:
-        decoder = _compile(shape.members["value"].shape, memo, self.build) or (lambda item: item)
+        decoder = _compile(shape.members["value"].shape, memo, self.build)
+        if decoder is None:
+            return lambda data: {key: item for key, item in expect(dict, data, shape).items() if item is not None}
         return lambda data: {key: decoder(item) for key, item in expect(dict, data, shape).items() if item is not None}
 
 
