@@ -41,7 +41,7 @@ from .checksums import ChecksumAlgorithm, checksum_for_header, encoded
 from .errors import InvalidTimestampError, SigningError, VerificationError
 from .keys import hmac_signer, signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
-from .signed_auth import FIELD_NAMES, SignedAuth, Version, set_fields
+from .signed_auth import FIELD_NAMES, SignedAuth, Version
 from .signer import ALGORITHM, MAX_EXPIRES, host_from_url, string_to_sign
 from .types import Body, Credentials, Request
 
@@ -125,7 +125,7 @@ def _auth_of(kind: type[_Auth], values: _Fields) -> _Auth:
     """A `kind` with SignedAuth's fields set: a SignedAuth, or in `verify` the Identity the claim becomes once
     verified (its own two fields set last), so that its thirteen fields are not copied into a new one then."""
     auth = object.__new__(kind)
-    set_fields(auth, dict(zip(FIELD_NAMES, values)))
+    SignedAuth.__init__(auth, *values)
     return auth
 
 
@@ -532,8 +532,8 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
     if presigned:
         tokens = [v for n, v in pairs if n == param]
         _check_token(tokens[0] if tokens else None, creds, f"{param} query parameter", auth)
-    else:
-        _check_token(first.get(header), creds, f"{header} header", auth)
+    elif (token := first.get(header)) is not None or creds.session_token is not None:  # else nothing to compare
+        _check_token(token, creds, f"{header} header", auth)
     headers = request.headers
     # The lowercase names, in order: the keys of `first` unless a name repeats.
     names = tuple(first) if len(first) == len(headers) else _repeated_names(headers, auth)
@@ -564,7 +564,8 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
     text = string_to_sign(auth.algorithm, auth.amz_date, auth.credential_scope, canonical)
     if not _SIGNATURE_CHECKS[auth.version](auth, creds, text):
         raise _mismatch(auth, canonical, text)
-    _check_checksum_headers(headers, request.body, pick.checksums, auth, payload)
+    if pick.checksums:
+        _check_checksum_headers(headers, request.body, pick.checksums, auth, payload)
     return payload
 
 

@@ -181,8 +181,16 @@ def _content_type(model: Model) -> str:
 
 
 def _encode_request(model: Model, op: Operation, params: Params, method: str | None) -> Encoded:
-    body = encode_value(op.input, params) if op.input is not None else {}
-    return Encoded("POST", "/", (), _request_headers(model, op), dumps(body))
+    return Encoded("POST", "/", (), _request_headers(model, op), dumps(_input_encoder(op)(params)))
+
+
+@lru_cache(maxsize=1024)
+def _input_encoder(op: Operation) -> Callable[[Params], Any]:
+    """The encoder of an operation's input, looked up once per operation (a client sends many requests)."""
+    if op.input is None:
+        return lambda params: {}
+    encoder = values.value_encoder(JSON_RULES, op.input, None)
+    return (lambda params: params) if encoder is None else encoder
 
 
 # The same for every call of an operation: built once (models and operations hash by identity).

@@ -103,7 +103,9 @@ def _header_fields(members: Iterable[Member], values: Params) -> list[tuple[str,
     return fields
 
 
-def _query_pairs(members: Iterable[Member], values: Params) -> list[tuple[str, str]]:
+def _query_pairs(members: tuple[Member, ...], values: Params) -> list[tuple[str, str]]:
+    if not members:  # most operations bind nothing to the query
+        return []
     named: list[tuple[str, str]] = []
     mapped: list[tuple[str, str]] = []
     for member in members:
@@ -140,8 +142,11 @@ def _uri_parts(template: str) -> tuple[tuple[str, str, bool], ...]:
 
 
 def _render_uri(template: str, labels: Mapping[str, Member], values: Params) -> str:
+    parts = _uri_parts(template)
+    if len(parts) == 1:  # a template without labels is the path itself
+        return template
     pieces: list[str] = []
-    for literal, name, greedy in _uri_parts(template):
+    for literal, name, greedy in parts:
         pieces.append(literal)
         if not name:
             continue
@@ -177,7 +182,7 @@ def _body(shape: Shape, values: Params) -> tuple[bytes, str | None]:
 
 def _add_content_type(headers: list[tuple[str, str]], content_type: str | None) -> None:
     """The body's default Content-Type, unless a member bound to the header set one (it wins)."""
-    if content_type is not None and not any(name.lower() == "content-type" for name, _ in headers):
+    if content_type is not None and not (headers and any(name.lower() == "content-type" for name, _ in headers)):
         headers.append(("Content-Type", content_type))
 
 
