@@ -41,7 +41,7 @@ from .checksums import ChecksumAlgorithm, checksum_for_header, encoded
 from .errors import InvalidTimestampError, SigningError, VerificationError
 from .keys import hmac_signer, signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
-from .signed_auth import FIELD_NAMES, SignedAuth, Version
+from .signed_auth import FIELD_NAMES, SignedAuth, Version, set_fields
 from .signer import ALGORITHM, MAX_EXPIRES, host_from_url, string_to_sign
 from .types import Body, Credentials, Request
 
@@ -210,15 +210,22 @@ def _parse_authorization_header(first: dict[str, str], header: str, kind: type[_
     if claim is None:
         scheme, version, credential, signed_headers, signature = _authorization_parts(header)
         claim = _claim(scheme, version, credential, signed_headers)
-    scheme, version, key_id, date, regions, service, scope, names = claim
     text, when, _ = _header_signing_time(first)
-    if version == "v4a":
-        regions = _region_set(first.get(v4a.REGION_SET_HEADER.lower()), "X-Amz-Region-Set header")
-    return _auth_of(kind, (version, scheme, False, key_id, date, regions, service, names, signature, when, None,
-                         scope, text))
+    # The claim's fields but these are the same for every request of a client: they are copied, not rebuilt.
+    values = claim.copy()
+    values["signature"] = signature
+    values["signing_time"] = when
+    values["amz_date"] = text
+    if values["version"] == "v4a":
+        values["regions"] = _region_set(first.get(v4a.REGION_SET_HEADER.lower()), "X-Amz-Region-Set header")
+    auth = object.__new__(kind)
+    set_fields(auth, values)
+    return auth
 
 
-_Claim = tuple[str, Version, str, str, tuple[str, ...], str, str, tuple[str, ...]]
+#: A SignedAuth's fields as an Authorization header fixes them up to its signature (its signature, time and
+#: date, and a SigV4a region set, are to be set; never changed in place: it is kept, see `_common_claim`).
+_Claim = dict[str, object]
 
 
 # Every request of a client repeats the Authorization header up to its signature: that part is parsed once.
@@ -234,9 +241,11 @@ def _common_claim(head: str) -> _Claim | None:
 
 
 def _claim(scheme: str, version: Version, credential: str, signed_headers: str) -> _Claim:
-    """(scheme, version, key id, date, regions, service, scope, signed header names)."""
+    """The fields of `<scheme> Credential=<credential>, SignedHeaders=<signed_headers>` (see `_Claim`)."""
     key_id, date, regions, service, scope = _split_credential(credential, version, "Authorization Credential")
-    return scheme, version, key_id, date, regions, service, scope, tuple(signed_headers.split(";"))
+    return {"version": version, "algorithm": scheme, "presigned": False, "access_key_id": key_id, "scope_date": date,
+            "regions": regions, "service": service, "signed_headers": tuple(signed_headers.split(";")),
+            "signature": "", "signing_time": None, "expires_at": None, "credential_scope": scope, "amz_date": ""}
 
 
 def _authorization_parts(header: str) -> tuple[str, Version, str, str, str]:
