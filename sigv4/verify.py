@@ -158,11 +158,9 @@ def _parse_amz_date(text: str, where: str) -> datetime:
         raise _fail("malformed_auth", f"{where}: {text!r} is not a valid calendar date and time") from None
 
 
-def _header_signing_time(first: dict[str, str]) -> tuple[str, datetime, str]:
-    """(amz date, time, header name) from X-Amz-Date, else from an RFC 7231 Date header (`first`: see `_first_values`)."""
-    amz = first.get("x-amz-date")
-    if amz is not None:
-        return amz, _parse_amz_date(amz, "X-Amz-Date header"), "x-amz-date"
+def _date_header_time(first: dict[str, str]) -> tuple[str, datetime]:
+    """(amz date, time) from an RFC 7231 Date header, for a request without X-Amz-Date (`first`: see
+    `_first_values`)."""
     date = first.get("date")
     if date is None:
         raise _fail("malformed_auth", "X-Amz-Date header: missing (and no Date header either)")
@@ -174,7 +172,7 @@ def _header_signing_time(first: dict[str, str]) -> tuple[str, datetime, str]:
     except (TypeError, ValueError):  # VerificationError is neither: the refusal above passes through
         raise _fail("malformed_auth", f"Date header: {date!r} is not an HTTP date within years 1..9999") from None
     # The string-to-sign always carries the time as YYYYMMDDTHHMMSSZ, whichever header held it.
-    return when.strftime("%Y%m%dT%H%M%SZ"), when, "date"
+    return when.strftime("%Y%m%dT%H%M%SZ"), when
 
 
 def _split_credential(credential: str, version: Version, where: str) -> tuple[str, str, tuple[str, ...], str, str]:
@@ -210,7 +208,11 @@ def _parse_authorization_header(first: dict[str, str], header: str, kind: type[_
     if claim is None:
         scheme, version, credential, signed_headers, signature = _authorization_parts(header)
         claim = _claim(scheme, version, credential, signed_headers)
-    text, when, _ = _header_signing_time(first)
+    text = first.get("x-amz-date")
+    if text is not None:
+        when = _parse_amz_date(text, "X-Amz-Date header")
+    else:
+        text, when = _date_header_time(first)
     # The claim's fields but these are the same for every request of a client: they are copied, not rebuilt.
     values = claim.copy()
     values["signature"] = signature
@@ -360,7 +362,7 @@ def _query_pairs(raw_query: str, plus_is_space: bool, auth: SignedAuth | None = 
 
 def _parse_auth(request: Request, first: dict[str, str], plus_is_space: bool, kind: type[_Auth]) -> _Auth:
     header = first.get("authorization")
-    raw_query = request.query
+    raw_query = request._parts.target.partition("?")[2]
     query = _grouped(_query_pairs(raw_query, plus_is_space)) if raw_query else {}
     presigned = "X-Amz-Algorithm" in query or "X-Amz-Signature" in query or "X-Amz-Credential" in query
     if header is not None:
