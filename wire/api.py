@@ -137,11 +137,12 @@ def serialize(
         raise ValidationError(tuple(found))
     params = _fill_tokens(op, params, token_factory)
     encoded = CODECS[model.protocol].encode_request(model, op, params, method)
-    encoded = _compress(op, encoded, min_compression_size)
+    if op.compression:  # few operations compress; the rest are spared the call
+        encoded = _compress(op, encoded, min_compression_size)
     if op.checksum_required and isinstance(encoded.body, bytes) and encoded.body:  # a stream: see wire.s3
         digest = base64.b64encode(hashlib.md5(encoded.body).digest()).decode("ascii")
         encoded = encoded._replace(headers=encoded.headers + (("Content-MD5", digest),))
-    url = _url(endpoint, _host_prefix(op, params), encoded)
+    url = _url(endpoint, _host_prefix(op, params) if op.host_prefix else "", encoded)
     if encoded.method == "GET" and method == "GET" and len(url) > MAX_GET_URL:
         raise SerializationError(f"GET URL is {len(url)} bytes, over the {MAX_GET_URL}-byte limit; use POST")
     return Request(encoded.method, url, encoded.headers, encoded.body)
