@@ -14,6 +14,8 @@ from urllib.parse import quote
 
 import h11
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sigv4
 import wire
@@ -21,6 +23,7 @@ from cli_run import run_cli
 from local_http import http_server
 from serve_fixtures import DEFAULT, serving
 from sigv4 import Credentials, Request, VerificationError
+from sigv4.bounded import json_loads
 from sigv4.chunked_decode import decoder_for, verify_message
 from sigv4.errors import InvalidParameterError, StreamDecodeError
 from sigv4.integrations import CredentialsError, from_container, from_imds, resolve_credentials
@@ -370,3 +373,21 @@ def test_cbor_true_one_and_one_point_zero_are_distinct_keys_not_duplicates(hex_:
     assert "duplicate" not in str(caught.value)
     with pytest.raises(cbor.CBORDecodeError, match="duplicate"):
         cbor.decode(bytes.fromhex("a2f501f502"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(
+    st.binary(max_size=40).map(lambda tail: b"{" + tail), st.binary(max_size=40).map(lambda tail: b"[" + tail),
+    st.builds(lambda value: json.dumps(value).encode(), st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+        max_leaves=8))))
+def test_bounded_json_loads_reads_bytes_as_json_loads_does(data: bytes) -> None:
+    """The bounded reader hands text it decoded itself straight to json's decoder: the same value or a ValueError."""
+    try:
+        expected = json.loads(data)
+    except ValueError:
+        with pytest.raises(ValueError):
+            json_loads(data)
+    else:
+        assert json_loads(data) == expected
