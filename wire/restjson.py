@@ -302,7 +302,8 @@ def read_bound(shape: Shape | None, status: int, headers: Headers, body: bytes,
     if shape is None:
         return {}
     out = read_headers(shape, headers)
-    out.update({m.name: status for m in _bindings(shape).status})
+    for member in _bindings(shape).status:  # rarely any
+        out[member.name] = status
     out.update(read_body(shape, body))
     return out
 

@@ -100,6 +100,7 @@ class _Encoders(_Compiler):
 
     def members(self, members: Iterable[Member], memo: CompileMemo) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
         plan = {m.name: (m.wire_name, self.member(m, memo)) for m in members}
+        entry_of = plan.get  # bound once: looked up for every key of every object encoded
 
         def encode(value: Mapping[str, Any]) -> dict[str, Any]:
             # Walk the keys the caller set, not every member (a union such as
@@ -108,7 +109,7 @@ class _Encoders(_Compiler):
             # already refused by validation) are skipped.
             out: dict[str, Any] = {}
             for name, item in value.items():
-                entry = plan.get(name)
+                entry = entry_of(name)
                 if entry is not None and item is not None:
                     encoder = entry[1]
                     out[entry[0]] = item if encoder is None else encoder(item)
@@ -148,6 +149,7 @@ class _Decoders(_Compiler):
         """The decoder of a document object of `members`; with `shape`, one that checks it is an object first."""
         as_is = self.rules.decoded_as_is
         plan = {m.wire_name: (m.name, as_is.get(m.shape.type), _compile(m.shape, memo, self.build)) for m in members}
+        entry_of = plan.get  # bound once: looked up for every key of every object decoded
 
         def decode(data: Mapping[str, Any]) -> dict[str, Any]:
             # The type check is here rather than in a wrapper: a list of structures calls this once an element.
@@ -157,7 +159,7 @@ class _Decoders(_Compiler):
             # (and a union one). Keys that are no member are ignored, as a newer service may send them.
             out: dict[str, Any] = {}
             for wire_name, item in data.items():
-                entry = plan.get(wire_name)
+                entry = entry_of(wire_name)
                 if entry is not None and item is not None:
                     name, kind, decoder = entry
                     out[name] = item if type(item) is kind or decoder is None else decoder(item)
