@@ -274,7 +274,9 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
             if upgrade is not None:  # a CONNECT the app terminates itself: the rest of the connection is its
                 sock.settimeout(limits.client_timeout)
                 sock.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                serve_connection(upgrade(sock), peer, app, limits, stopping, budget)
+                # On a duplicate: wrapping detaches the socket it wraps, and `sock` must stay the one that
+                # `LocalServer.stop` shuts down to wake this thread (its finally below closes it).
+                serve_connection(upgrade(sock.dup()), peer, app, limits, stopping, budget)
                 return
             try:
                 sock.settimeout(limits.client_timeout)  # for the answer, not what was left of reading the request
