@@ -494,3 +494,27 @@ def test_a_verified_chunk_is_hashed_once_for_its_check_and_its_new_signature(mon
     assert sum(n for n in hashed if n > 1000) == len(data)  # the data once (the rest: strings to sign)
     check = decoder_for(sigv4.verify(out.with_body(encoded), {real.access_key_id: real}.get, now=now, s3=True), out)
     assert b"".join(e.data for e in check.feed(encoded) if hasattr(e, "data")) == data
+
+
+def test_stopping_the_proxy_closes_an_idle_intercepted_connection_at_once(tmp_path: Path) -> None:
+    """stop() wakes a connection waiting for its next request by shutting its socket down: an intercepted
+    (TLS-terminated) one's too, not left to its idle timeout."""
+    authority = CertificateAuthority(tmp_path / "ca", lambda: datetime.now(timezone.utc))
+    app = ResigningProxy({PLACEHOLDER.access_key_id: Placeholder(PLACEHOLDER.access_key_id)}, (), None, None, None,
+                         static(PLACEHOLDER), {}, lambda line: None, authority=authority)
+    server = LocalServer(app, "127.0.0.1", 0, ServeLimits(client_timeout=600)).start()
+    context = ssl.create_default_context(cafile=authority.certificate_path)
+    with socket.create_connection((server.host, server.port), timeout=30) as raw:
+        raw.sendall(b"CONNECT sts.amazonaws.com:443 HTTP/1.1\r\nHost: sts.amazonaws.com:443\r\n\r\n")
+        assert raw.recv(1024).startswith(b"HTTP/1.1 200 ")
+        with context.wrap_socket(raw, server_hostname="sts.amazonaws.com") as tls:
+            tls.sendall(b"GET / HTTP/1.1\r\nHost: sts.amazonaws.com\r\n\r\n")  # answered: TLS is the proxy's now
+            assert tls.recv(1024).startswith(b"HTTP/1.1 403 ")
+            stopping = threading.Thread(target=server.stop, daemon=True)
+            stopping.start()
+            stopping.join(30)  # without the wake-up: the 600 s idle timeout
+            assert not stopping.is_alive()
+            try:
+                assert tls.recv(1024) == b""  # closed by the proxy ...
+            except OSError:
+                pass  # ... after a TLS alert (its read ended mid-record), or reset

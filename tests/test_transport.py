@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -369,3 +371,32 @@ def test_a_switch_of_protocols_ends_the_response_instead_of_spinning() -> None:
     reader.join(10)
     listener.close()
     assert outcome == [(200, b"", False)]  # the body ends; the connection, no longer HTTP, is closed
+
+
+# Sends itself SIGTERM at the first moment the waiting loop holds a lock (inside Condition.wait, under
+# Event.wait's lock), else when it sleeps: the handler then runs on the main thread at that moment.
+_SIGNAL_AT_A_HELD_LOCK = """
+import os, signal, sys
+from wire.transport.server import wait_for_signal
+
+def hook(frame, event, arg):
+    if (event == "call" and frame.f_code.co_name == "_is_owned") or (event == "c_call" and arg.__name__ == "sleep"):
+        sys.setprofile(None)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+sys.setprofile(hook)
+wait_for_signal()
+print("stopped")
+"""
+
+
+def test_a_sigterm_arriving_while_the_waiting_loop_holds_a_lock_still_stops_it() -> None:
+    """The proxy/serve commands wait with `wait_for_signal`: a SIGTERM whose handler ran while the main thread
+    held the lock the handler takes deadlocked the process (it never exited)."""
+    process = subprocess.Popen([sys.executable, "-c", _SIGNAL_AT_A_HELD_LOCK], cwd=Path(__file__).parent.parent,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        out, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert (process.returncode, out) == (0, "stopped\n")

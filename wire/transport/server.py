@@ -274,7 +274,9 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
             if upgrade is not None:  # a CONNECT the app terminates itself: the rest of the connection is its
                 sock.settimeout(limits.client_timeout)
                 sock.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                serve_connection(upgrade(sock), peer, app, limits, stopping, budget)
+                # On a duplicate: wrapping detaches the socket it wraps, and `sock` must stay the one that
+                # `LocalServer.stop` shuts down to wake this thread (its finally below closes it).
+                serve_connection(upgrade(sock.dup()), peer, app, limits, stopping, budget)
                 return
             try:
                 sock.settimeout(limits.client_timeout)  # for the answer, not what was left of reading the request
@@ -850,11 +852,14 @@ def serve_until_signal(server: LocalServer, done: Callable[[], bool] = lambda: F
 
 def wait_for_signal(done: Callable[[], bool] = lambda: False) -> None:
     """Block until SIGINT or SIGTERM, or until `done()` (the handlers before are restored)."""
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # The handler only appends: it runs on the main thread between two bytecodes, possibly while the main thread
+    # holds a lock, so one that takes a lock (Event.set() while Event.wait() holds its lock) can deadlock.
+    caught: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _: caught.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while not stop.wait(0.2) and not done():
-            pass
+        while not caught and not done():
+            time.sleep(0.2)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
