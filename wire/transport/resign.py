@@ -51,7 +51,8 @@ from sigv4.errors import StreamDecodeError, VerificationError
 from sigv4.resign import payload_mode, resign
 from sigv4.types import iter_body
 from wire.actions import allowed, is_credential_action, operation_name, rest_routes, Route
-from wire.endpoints import infer_scope, is_aws_host, s3_bucket_of, service_endpoint
+from sigv4.s3hosts import s3_bucket_of
+from wire.endpoints import infer_scope, is_aws_host, service_endpoint
 from wire.errors import ModelError
 from wire.model import load_model
 from wire.auth_refusal import chunk_fault, envelope_for, fault_for, render
