@@ -14,8 +14,8 @@ header (and, in a presigned URL, each `x-amz-*` query parameter, which S3
 reads as a header: the session token travels so), lowercase, its values
 trimmed and joined with `,`, sorted, one `name:value\\n` line each.
 CanonicalizedResource: `/bucket` when the Host names the bucket (an S3
-virtual-hosted host name, `sigv4.s3hosts`), then the path exactly as sent,
-then the sub-resources of the query (`SUBRESOURCES`, botocore's list) sorted
+virtual-hosted host name, `sigv4.s3hosts`), then the path exactly as sent
+(a bucket alone ends in `/`: `/bucket` is `/bucket/`), then the sub-resources of the query (`SUBRESOURCES`, botocore's list) sorted
 by name, their values percent-decoded.
 
 What SigV2 does not sign, and S3 does not either: the Host beyond the bucket
@@ -191,6 +191,8 @@ def subresources(query: str, plus_is_space: bool = False) -> list[tuple[str, str
 def canonical_resource(path: str, query: str, bucket: str | None, plus_is_space: bool = False) -> str:
     """`[/bucket]path[?sub-resources]`, the path as sent (see `subresources` for what it raises)."""
     resource = (f"/{bucket}" if bucket else "") + (path or "/")
+    if resource.count("/") == 1 and resource != "/":  # a bucket alone is `/bucket/` to S3 (and botocore)
+        resource += "/"
     kept = subresources(query, plus_is_space)
     if kept:
         resource += "?" + "&".join(name if value is None else f"{name}={value}" for name, value in kept)

@@ -104,6 +104,8 @@ def _v2(request: Request) -> VerifiedRequest:
 def _s3v2(request: Request, presigned: bool, plus_is_space: bool) -> VerifiedRequest:
     bucket = s3_bucket_of(request.header("host") or request.authority)
     path = (f"/{bucket}".encode() if bucket else b"") + _path_bytes(request.path)
+    if path.count(b"/") == 1 and path != b"/":  # the bucket alone: S3 reads `/bucket` as `/bucket/`
+        path += b"/"
     pairs = query_bytes(request.query, plus_is_space=plus_is_space)
     lines = [(name.lower(), value) for name, value in request.headers
              if name.lower() in ("content-md5", "content-type", "date") or name.lower().startswith("x-amz-")]
