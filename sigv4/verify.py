@@ -92,7 +92,9 @@ class Identity(SignedAuth):
     """
 
     credentials: Credentials
-    payload_hash: str  # UNSIGNED-PAYLOAD, a STREAMING-* value, the hex SHA-256 that was signed; "" for SigV2
+    # UNSIGNED-PAYLOAD, a STREAMING-* value, the hex SHA-256 that was signed; "" for SigV2; S3's SigV2 signs none:
+    # its x-amz-content-sha256 (checked against a body at hand), else UNSIGNED-PAYLOAD.
+    payload_hash: str
 
     def __init__(self, version: Version, algorithm: str, presigned: bool, access_key_id: str, scope_date: str,
                  regions: tuple[str, ...], service: str, signed_headers: tuple[str, ...], signature: str,
@@ -772,7 +774,8 @@ def _verify_s3v2(request: Request, first: dict[str, str], auth: SignedAuth, cred
         raise _mismatch(auth, None, text)
     if (problem := s3v2.body_md5_problem(request)) is not None:
         raise _fail("checksum", problem, auth)
-    return ""  # the body is signed only through Content-MD5, checked above
+    # No payload line is signed (a body only through its Content-MD5); S3 still checks an x-amz-content-sha256.
+    return UNSIGNED_PAYLOAD if "x-amz-content-sha256" not in first else _payload_line(request, first, auth, s3)
 
 
 _VERIFIERS: dict[str, Callable[[Request, dict[str, str], SignedAuth, Credentials, CanonicalRules, bool, bool], str]] = {

@@ -66,7 +66,9 @@ def s3_requests(draw: st.DrawFn) -> tuple[Request, str | None]:
 
 def _botocore(request: Request, bucket: str | None, creds: Credentials, auth: HmacV1Auth) -> AWSRequest:
     prepared = AWSRequest(request.method, request.url, headers=dict(request.headers), data=request.body)
-    prepared.auth_path = f"/{bucket}{request.path}" if bucket else None
+    # botocore's serializer gives the auth path: `/{Bucket}/{Key+}`, a bucket alone as `/{Bucket}/`.
+    path = f"/{bucket}{request.path}" if bucket else request.path
+    prepared.auth_path = path + "/" if path.count("/") == 1 and path != "/" else path
     auth.add_auth(prepared)
     return prepared
 
@@ -179,8 +181,12 @@ def test_a_content_md5_is_checked_against_the_body() -> None:
     """SigV2 signs the body only through Content-MD5; S3 checks it (BadDigest), so does verify."""
     md5 = base64.b64encode(hashlib.md5(b"data").digest()).decode()
     signed = _signed(**{"Content-MD5": md5})
-    assert verify(signed, KEYS.get, now=T).payload_hash == ""
+    assert verify(signed, KEYS.get, now=T).payload_hash == "UNSIGNED-PAYLOAD"  # no payload line is signed
     assert _reason(signed.with_body(b"dat4")) == "checksum"
+    declared = _signed(**{"Content-MD5": md5, "x-amz-content-sha256": hashlib.sha256(b"data").hexdigest()})
+    assert verify(declared, KEYS.get, now=T).payload_hash == hashlib.sha256(b"data").hexdigest()
+    assert _reason(declared.with_body(b"dat4")) == "checksum"
+    assert _reason(_signed(**{"x-amz-content-sha256": "0" * 64})) == "payload_hash"  # S3 checks it too
 
 
 def test_the_session_token_is_checked_and_signed() -> None:
