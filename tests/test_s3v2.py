@@ -17,6 +17,7 @@ from botocore.credentials import Credentials as BotoCredentials
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import cli
 from sigv4 import Credentials, Request, VerificationError, s3v2, verify
 from sigv4.errors import InvalidHeaderError, InvalidParameterError
 from sigv4.resign import resign
@@ -252,3 +253,24 @@ def test_resign_presigns_again_with_the_same_expires_and_header_signs_at_now() -
                     region="us-east-1", now=T + timedelta(minutes=5), presigned=False)
     assert header.header("authorization", ).startswith("AWS AKIDREAL:") and "AWSAccessKeyId" not in header.query
     assert verify(header, {"AKIDREAL": new}.get, now=T + timedelta(minutes=5)).signing_time == T + timedelta(minutes=5)
+
+
+# -- 5. the command line: `sigv4 verify` checks it, `sigv4 explain` names it -------------------------------
+
+def test_the_cli_verifies_a_saved_sigv2_request_and_the_debugger_names_it(
+        tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    signed = _signed(**{"Content-Type": "text/plain"})
+    raw = tmp_path / "put.req"
+    raw.write_bytes(f"{signed.method} {signed.target} HTTP/1.1\r\n".encode() + "".join(
+        f"{n}: {v}\r\n" for n, v in signed.headers).encode() + b"Content-Length: 4\r\n\r\ndata")
+    env = {"AWS_ACCESS_KEY_ID": CREDS.access_key_id, "AWS_SECRET_ACCESS_KEY": CREDS.secret_access_key,
+           "HOME": "/nonexistent", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+           "AWS_EC2_METADATA_DISABLED": "true"}
+    assert cli.main(["verify", str(raw), "--now", "20240506T070900Z"], env) == 0
+    assert capsys.readouterr().out.strip() == f"OK: HmacSHA1 signature by {CREDS.access_key_id} for s3"
+    assert cli.main(["verify", str(raw), "--now", "20240506T070900Z"],
+                    {**env, "AWS_SECRET_ACCESS_KEY": "wrong"}) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("FAILED (signature_mismatch)") and "/bkt/k?acl" in out and "wrong" not in out
+    assert cli.main(["explain", str(raw)], env) == 0
+    assert "S3's Signature Version 2 (AWS AKIDS3V2…:signature)" in capsys.readouterr().out
