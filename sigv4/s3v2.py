@@ -15,8 +15,9 @@ reads as a header: the session token travels so), lowercase, its values
 trimmed and joined with `,`, sorted, one `name:value\\n` line each.
 CanonicalizedResource: `/bucket` when the Host names the bucket (an S3
 virtual-hosted host name, `sigv4.s3hosts`), then the path exactly as sent
-(a bucket alone ends in `/`: `/bucket` is `/bucket/`), then the sub-resources of the query (`SUBRESOURCES`, botocore's list) sorted
-by name, their values percent-decoded.
+(a bucket alone ends in `/`: `/bucket` is `/bucket/`), then the
+sub-resources of the query (`SUBRESOURCES`, botocore's list) sorted by name,
+their values percent-decoded.
 
 What SigV2 does not sign, and S3 does not either: the Host beyond the bucket
 it names, every header other than those above, the query parameters that are
