@@ -1,4 +1,4 @@
-"""Inspectable AWS request signing (SigV4, SigV4a, SigV2, S3's SigV2): headers, presigned URLs, POST forms, verification.
+"""Inspectable AWS request signing (SigV4, SigV4a, SigV2, S3's SigV2): headers, presigned URLs, verification.
 
 Pure: no sockets, files, environment or clock. Time, credentials and bytes
 come in as arguments; a `SigningResult` with every intermediate comes out.
