@@ -21,6 +21,7 @@ import cli
 from sigv4 import Credentials, Request, VerificationError, s3v2, verify
 from sigv4.errors import InvalidHeaderError, InvalidParameterError
 from sigv4.resign import resign
+from wire.auth_refusal import fault_for, render
 
 T = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
 CREDS = Credentials("AKIDS3V2EXAMPLE", "s3v2/secret+key")
@@ -274,4 +275,26 @@ def test_the_cli_verifies_a_saved_sigv2_request_and_the_debugger_names_it(
     out = capsys.readouterr().out
     assert out.startswith("FAILED (signature_mismatch)") and "/bkt/k?acl" in out and "wrong" not in out
     assert cli.main(["explain", str(raw)], env) == 0
-    assert "S3's Signature Version 2 (AWS AKIDS3V2…:signature)" in capsys.readouterr().out
+    assert "[secret" not in capsys.readouterr().out  # the signature verifies with the secret: no cause
+
+
+def test_sigv4_diff_names_the_line_s3_computed_otherwise(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """A proxy added `; charset=utf-8` to the Content-Type the client signed: S3's StringToSign shows it."""
+    signed = _signed(**{"Content-Type": "text/plain"})
+    seen = signed.with_header("Content-Type", "text/plain; charset=utf-8")
+    with pytest.raises(VerificationError) as info:
+        verify(seen, KEYS.get, now=T)
+    status, headers, body = render(fault_for(info.value, seen, "s3", T), "s3", "RID", "HID")
+    sent, answer = tmp_path / "sent.req", tmp_path / "answer.http"
+    sent.write_bytes(f"{signed.method} {signed.target} HTTP/1.1\r\n".encode() + "".join(
+        f"{n}: {v}\r\n" for n, v in signed.headers).encode() + b"\r\n")
+    answer.write_bytes(f"HTTP/1.1 {status} Forbidden\r\n".encode() + "".join(
+        f"{n}: {v}\r\n" for n, v in headers).encode() + b"\r\n" + body)
+    env = {"AWS_ACCESS_KEY_ID": CREDS.access_key_id, "AWS_SECRET_ACCESS_KEY": CREDS.secret_access_key,
+           "HOME": "/nonexistent", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+    assert cli.main(["diff", str(sent), str(answer)], env) == 0
+    out = capsys.readouterr().out
+    assert "1. [header-changed, proved] S3's string-to-sign differs from the one the request shows at line 3, " \
+           "Content-Type: the request gives 'text/plain', S3 computed 'text/plain; charset=utf-8'" in out
+    assert cli.main(["diff", str(sent), str(answer), "--secret"], {**env, "AWS_SECRET_ACCESS_KEY": "wrong"}) == 0
+    assert "[secret, likely] the signature sent does not verify with the given secret" in capsys.readouterr().out

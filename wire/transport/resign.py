@@ -49,9 +49,9 @@ from sigv4.integrations.credentials import default_chain
 from sigv4.integrations.resolved import CredentialProvider, ResolvedCredentials, resolved
 from sigv4.errors import StreamDecodeError, VerificationError
 from sigv4.resign import payload_mode, resign
+from sigv4.s3hosts import s3_bucket_of
 from sigv4.types import iter_body
 from wire.actions import allowed, is_credential_action, operation_name, rest_routes, Route
-from sigv4.s3hosts import s3_bucket_of
 from wire.endpoints import infer_scope, is_aws_host, service_endpoint
 from wire.errors import ModelError
 from wire.model import load_model
