@@ -136,6 +136,7 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
         params = None
         if is_s3v2(sent):  # S3's SigV2: its own string-to-sign, compared with S3's, and the secret
             causes["request"] += s3v2_causes(sent, complaint.string_to_sign if complaint else None, secret_key)
+            all_notes.append(str(err))
         else:
             all_notes.append(f"our side cannot be recomputed: {err}")
             if complaint is None or complaint.kind != "incomplete-signature":

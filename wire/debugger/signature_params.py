@@ -75,10 +75,10 @@ def _basic_date(http_date: str) -> str | None:
         return None
 
 
-#: What the debugger says of S3's SigV2, whose signer mistakes it does not search.
-_S3V2_HELP = ("the mistake search reads SigV4 only; `sigv4 verify` checks SigV2 with your secret and prints the "
-              "string-to-sign to compare with S3's StringToSign; S3 accepts SigV2 only in regions launched before "
-              "2014 (sign with SigV4, boto3's signature_version=\"s3v4\", elsewhere)")
+#: What the debugger says of S3's SigV2 (`s3v2_causes` reads it; SigV4's mistake search does not apply).
+_S3V2_HELP = ("its string-to-sign is compared with S3's StringToSign, and with the secret the signature checked; "
+              "SigV4's signer-mistake search does not apply; S3 accepts SigV2 only in regions launched before 2014 "
+              "(sign with SigV4, boto3's signature_version=\"s3v4\", elsewhere)")
 
 
 def signature_params(request: Request) -> SignatureParams:
