@@ -63,8 +63,6 @@ SUBRESOURCES = frozenset({
 #: The query parameters of a presigned URL that are its signature (the token compares case-insensitively).
 QUERY_AUTH = ("AWSAccessKeyId", "Expires", "Signature")
 TOKEN = "x-amz-security-token"
-#: The headers whose values are lines of their own; each may be sent once.
-_STANDARD = ("content-md5", "content-type", "date")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +99,7 @@ def http_date(text: str, where: str) -> datetime:
         if when.tzinfo is None:
             raise ValueError("no zone")
         return utc(when)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         raise InvalidTimestampError(f"{where}: {text[:80]!r} is not an HTTP date with its zone, within years "
                                     "1..9999") from None
 

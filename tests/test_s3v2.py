@@ -228,6 +228,26 @@ def test_what_sigv2_leaves_unsigned_may_change() -> None:
     assert _reason(virtual.with_header("Host", "other.s3.amazonaws.com")) == "signature_mismatch"
 
 
+_PIECES = st.sampled_from(["AWS ", "AK", ":", "c2ln", " ", "\udcff", "é", "%", "%FF", "&", "=", "x-amz-", "Expires=",
+                           "AWSAccessKeyId=", "Signature=", "acl", "%61cl", "+", "Mon, 06 May 2024 07:08:09 GMT", "9",
+                           "99999999999", "\t", ",", "x-amz-security-token=", "/", "\u212a"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=6).map("".join), st.lists(_PIECES, max_size=4).map("".join),
+       st.lists(_PIECES, max_size=8).map("".join), st.sampled_from(["Date", "x-amz-date", "Content-MD5", "X-Amz-A"]))
+def test_verify_of_any_s3_sigv2_shape_answers_or_refuses(authorization: str, value: str, query: str,
+                                                          name: str) -> None:
+    """Whatever the Authorization, a header and the query hold: accepted, or a VerificationError."""
+    headers = [("Host", "b.s3.amazonaws.com"), (name, value)]
+    for request in (Request("GET", f"/k?{query}", headers + [("Authorization", authorization)]),
+                    Request("GET", f"/k?AWSAccessKeyId=AK&{query}", headers)):
+        try:
+            verify(request, {"AK": CREDS}.get, now=T)
+        except VerificationError:
+            pass
+
+
 def test_bad_inputs_are_typed_errors_naming_the_field() -> None:
     with pytest.raises(InvalidParameterError, match="credentials"):
         s3v2.sign(Request("GET", "http://h/"), Credentials("AK:ID", "s"), timestamp=T)
