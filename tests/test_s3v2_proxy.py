@@ -10,10 +10,12 @@ import base64
 import hashlib
 import json
 import socket
+import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -25,6 +27,7 @@ from sigv4.integrations import static
 from verifying_server import verifying_server
 from wire.debugger.complaint import read_error
 from wire.service.app import load_accounts
+from wire.transport.intercept import CertificateAuthority
 from wire.transport.guard import SignatureGuard
 from wire.transport.resign import Placeholder, ResigningProxy
 from wire.transport.server import LocalServer, ServeLimits
@@ -128,11 +131,11 @@ def test_a_boto3_sigv2_presigned_url_passes_the_guard_tampered_or_expired_it_doe
 
 
 @contextmanager
-def resigning(upstream: str) -> Iterator[tuple[str, list[str]]]:
+def resigning(upstream: str, authority: CertificateAuthority | None = None) -> Iterator[tuple[str, list[str]]]:
     log: list[str] = []
     placeholder = Placeholder(PLACEHOLDER.access_key_id, PLACEHOLDER.secret_access_key)
     with serving(ResigningProxy({placeholder.access_key_id: placeholder}, (), upstream, None, None, static(REAL), {},
-                                log.append)) as url:
+                                log.append, authority=authority)) as url:
         yield url, log
 
 
@@ -160,14 +163,32 @@ def test_boto3_with_placeholders_signs_sigv2_and_the_proxy_resigns_it_with_the_r
     assert sum("refused" in line for line in log) == 2, log
 
 
-def test_a_sigv2_presigned_url_is_presigned_again_with_the_same_expires() -> None:
-    with verifying_server({REAL.access_key_id: REAL}, s3=True) as upstream, resigning(upstream.url) as (url, log):
-        presigned = s3(url, PLACEHOLDER, signature_version=None).generate_presigned_url(
-            "get_object", Params={"Bucket": "bkt", "Key": "k.txt"}, ExpiresIn=300)
-        status, body = fetch(presigned)
+@pytest.mark.parametrize("mode", ["reverse", "https-proxy"])
+def test_a_sigv2_presigned_url_is_presigned_again_with_the_same_expires(mode: str, tmp_path: Path) -> None:
+    """Through HTTPS_PROXY the URL names the bucket by its host (`bkt.s3.amazonaws.com`), which the proxy
+    moves into the path for the upstream: the same resource, `/bkt/k.txt`, signed again."""
+    authority = CertificateAuthority(tmp_path, lambda: datetime.now(timezone.utc)) if mode == "https-proxy" else None
+    with verifying_server({REAL.access_key_id: REAL}, s3=True) as upstream, \
+            resigning(upstream.url, authority) as (url, log):
+        client = s3(url, PLACEHOLDER, signature_version=None) if authority is None else boto3.client(
+            "s3", region_name="us-east-1", aws_access_key_id=PLACEHOLDER.access_key_id,
+            aws_secret_access_key=PLACEHOLDER.secret_access_key)
+        presigned = client.generate_presigned_url("get_object", Params={"Bucket": "bkt", "Key": "k.txt"},
+                                                  ExpiresIn=300)
+        if authority is None:
+            status, body = fetch(presigned)
+        else:
+            assert presigned.startswith("https://bkt.s3.amazonaws.com/k.txt?AWSAccessKeyId=")
+            opener = urllib.request.build_opener(
+                urllib.request.ProxyHandler({"https": url}),
+                urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=authority.certificate_path)))
+            with opener.open(presigned, timeout=30) as answer:
+                status, body = answer.status, answer.read()
         assert status == 200, (body, log)
         verdict = json.loads(body)
         assert (verdict["algorithm"], verdict["presigned"]) == ("HmacSHA1", True)
         sent = dict(parse_qsl(urlsplit(presigned).query))
-        received = dict(parse_qsl(urlsplit(upstream.received[-1].target).query))
+        target = urlsplit(upstream.received[-1].target)
+        received = dict(parse_qsl(target.query))
         assert received["AWSAccessKeyId"] == REAL.access_key_id and received["Expires"] == sent["Expires"]
+        assert target.path == "/bkt/k.txt"
