@@ -24,7 +24,7 @@ class SignedAuth:
     scope_date: str  # YYYYMMDD; empty for SigV2
     regions: tuple[str, ...]  # v4: (region,); v4a: the region set; v2: ()
     service: str  # empty for Query SigV2; "s3" for S3's
-    signed_headers: tuple[str, ...]  # lowercase, as listed; v2: ()
+    signed_headers: tuple[str, ...]  # lowercase, as listed; v2: (); s3v2: those whose values it signs
     signature: str
     signing_time: datetime
     expires_at: datetime | None  # presigned expiry, or SigV2 Expires (S3's presigned: also its signing_time)

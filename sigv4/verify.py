@@ -357,8 +357,11 @@ def _parse_s3v2(first: dict[str, str], header: str | None, query: dict[str, list
             when, expires = s3v2.http_date(text, f"{name} header"), None
     except SigningError as err:
         raise _fail("malformed_auth", str(err)) from None
-    return _auth_of(kind, ("s3v2", "HmacSHA1", header is None, key, "", (), "s3", (), signature, when, expires, "",
-                           text))
+    # The headers whose values it signs (a URL's time is its Expires; x-amz-date's presence empties Date's line).
+    signed = tuple([name for name in first if name in ("content-md5", "content-type") or name.startswith("x-amz-")
+                    or (name == "date" and header is not None and "x-amz-date" not in first)])
+    return _auth_of(kind, ("s3v2", "HmacSHA1", header is None, key, "", (), "s3", signed, signature, when, expires,
+                           "", text))
 
 
 def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:

@@ -220,7 +220,9 @@ def test_what_sigv2_leaves_unsigned_may_change() -> None:
     x-amz-*, and the Host but for the bucket it names: S3 accepts them changed; so does verify (its
     `verified_request` leaves them out)."""
     signed = s3v2.sign(Request("GET", "http://127.0.0.1:5000/bkt?list-type=2&prefix=a",
-                               [("Host", "127.0.0.1:5000"), ("User-Agent", "one")]), CREDS, timestamp=T).request
+                               [("Host", "127.0.0.1:5000"), ("User-Agent", "one"), ("X-Amz-Meta-A", "1")]), CREDS,
+                       timestamp=T).request
+    assert verify(signed, KEYS.get, now=T).signed_headers == ("x-amz-meta-a", "date")  # what it claims to cover
     assert verify(signed.with_url(signed.url.replace("prefix=a", "prefix=b")), KEYS.get, now=T)
     assert verify(signed.with_header("User-Agent", "two").with_header("Host", "other:1"), KEYS.get, now=T)
     virtual = s3v2.sign(Request("GET", "https://bkt.s3.amazonaws.com/k"), CREDS, timestamp=T).request
