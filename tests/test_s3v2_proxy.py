@@ -10,7 +10,6 @@ import base64
 import hashlib
 import json
 import socket
-import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 import sigv4
+from local_http import get_through_https_proxy
 from sigv4.integrations import static
 from verifying_server import verifying_server
 from wire.debugger.complaint import read_error
@@ -179,11 +179,7 @@ def test_a_sigv2_presigned_url_is_presigned_again_with_the_same_expires(mode: st
             status, body = fetch(presigned)
         else:
             assert presigned.startswith("https://bkt.s3.amazonaws.com/k.txt?AWSAccessKeyId=")
-            opener = urllib.request.build_opener(
-                urllib.request.ProxyHandler({"https": url}),
-                urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=authority.certificate_path)))
-            with opener.open(presigned, timeout=30) as answer:
-                status, body = answer.status, answer.read()
+            status, body = get_through_https_proxy(presigned, url, authority.certificate_path)
         assert status == 200, (body, log)
         verdict = json.loads(body)
         assert (verdict["algorithm"], verdict["presigned"]) == ("HmacSHA1", True)
