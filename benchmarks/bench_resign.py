@@ -182,6 +182,12 @@ def small_requests(url: str, creds: sigv4.Credentials, total: int, clients: int)
     return each * clients / (time.perf_counter() - started)
 
 
+def cpu_seconds(pid: int) -> float:
+    """The user + system CPU seconds process `pid` has used so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -212,18 +218,23 @@ def main() -> None:
             upload(proxy, PLACEHOLDER, 64)
             small_rss = peak_rss_mib(proxy_process.pid)
             direct = upload(upstream, REAL, args.mib, args.payload)
+            cpu = cpu_seconds(proxy_process.pid)
             through = upload(proxy, PLACEHOLDER, args.mib, args.payload)
+            upload_cpu = (cpu_seconds(proxy_process.pid) - cpu) * 1024 / args.mib
             large_rss = peak_rss_mib(proxy_process.pid)
             print(f"upstream {args.upstream}; placeholder accepted by "
                   f"{'key id and secret (signatures verified)' if args.secret else 'key id'}; upload {args.mib} MiB {args.payload}: "
                   f"direct {args.mib / direct:.0f} MiB/s, "
-                  f"through --resign {args.mib / through:.0f} MiB/s: {direct / through:.0%} of direct")
+                  f"through --resign {args.mib / through:.0f} MiB/s: {direct / through:.0%} of direct; "
+                  f"proxy CPU {upload_cpu:.2f} s per GiB")
             small_requests(upstream, REAL, args.clients * 10, args.clients)  # warm-up: the steady state is measured
             small_requests(proxy, PLACEHOLDER, args.clients * 10, args.clients)
             direct_rps = small_requests(upstream, REAL, args.requests, args.clients)
+            cpu = cpu_seconds(proxy_process.pid)
             through_rps = small_requests(proxy, PLACEHOLDER, args.requests, args.clients)
+            request_cpu = (cpu_seconds(proxy_process.pid) - cpu) / args.requests
             print(f"small requests, {args.clients} clients: direct {direct_rps:.0f}/s, through --resign "
-                  f"{through_rps:.0f}/s: {through_rps / direct_rps:.0%} of direct")
+                  f"{through_rps:.0f}/s: {through_rps / direct_rps:.0%} of direct; proxy CPU {request_cpu * 1e6:.0f} us a request")
             print(f"proxy peak RSS: {small_rss:.0f} MiB after a 64 MiB upload, {large_rss:.0f} MiB after "
                   f"{args.mib} MiB")
         finally:

@@ -100,7 +100,11 @@ class RequestFraming:
         self.interim = b""
         self.method: bytes | None = None
         self.relaying = False
+        #: The Content-Length of a relayed body (None: not relayed, or framed chunked): a driver may read it off
+        #: the socket itself (see `read_past`).
+        self.relayed_length: int | None = None
         self._size = 0
+        self._after: bytes | None = None  # what followed a body read past h11 (see `read_past`)
 
     def receive(self, data: bytes) -> None:
         self.conn.receive_data(data)
@@ -136,6 +140,7 @@ class RequestFraming:
             raise Refusal(400, "the request has both Content-Length and Transfer-Encoding (RFC 9112 6.1)")
         self._size = 0
         self.relaying = self.relayed is not held_body and self.relayed(text_headers(head))
+        self.relayed_length = int(length) if self.relaying and length is not None else None
         if not self.relaying and length is not None and int(length) > limits.max_body_bytes:
             raise Refusal(413, f"the body ({int(length)} bytes) is over the {limits.max_body_bytes}-byte limit")
         if self.conn.they_are_waiting_for_100_continue:
@@ -145,9 +150,27 @@ class RequestFraming:
         interim, self.interim = self.interim, b""
         return interim
 
+    def read_past(self) -> tuple[bytes, int]:
+        """For a driver that reads a relayed body (`relayed_length` bytes) off the socket itself rather than
+        through h11, which copies each byte three times: (the body's first bytes, received with the head; how
+        many more to read). The driver answers the request only once it has read them all (else it closes)."""
+        assert self.relayed_length is not None
+        received = self.conn.trailing_data[0]
+        self._after = bytes(received[self.relayed_length:])  # a pipelined request's, if any
+        return bytes(received[:self.relayed_length]), max(0, self.relayed_length - len(received))
+
     def answered(self) -> bool:
         """Whether the exchange is over with the connection kept alive; if so, the next request may be read."""
         conn = self.conn
+        if self._after is not None and conn.our_state is h11.DONE:
+            # h11 saw the head only, and waits for the body forever: the next request starts a connection's state
+            # afresh (what start_next_cycle would keep is per request), from the bytes that followed the body.
+            after, self._after = self._after, None
+            self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.limits.max_header_bytes)
+            if after:
+                self.conn.receive_data(after)
+            self.method = None
+            return True
         if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
             return False
         conn.start_next_cycle()
