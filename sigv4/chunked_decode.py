@@ -135,8 +135,10 @@ class ChunkedDecoder:
         self._declared = decoded_length
         self._max_chunk = max_chunk_size
         self._previous = seed_signature
-        self._buffer = bytearray()
-        self._pos = 0  # read position in _buffer; compacted once per feed
+        #: What is being read: a piece as fed, or between feeds the carry (an element cut by a piece's end).
+        self._carry = bytearray()
+        self._buffer: bytes | bytearray = self._carry
+        self._pos = 0  # read position in _buffer; 0 in the carry between feeds
         self._offset = 0  # encoded-body offset of _buffer[0]
         self._state: _State = "size_line"
         self._index = 0
@@ -159,18 +161,52 @@ class ChunkedDecoder:
         """Consume received bytes; return the events they complete (possibly none)."""
         if self._error is not None:
             raise self._error
-        self._buffer += data
-        events: list[Event] = []
         try:
-            while (progress := self._readers[self._state]()) is not None:
-                events += progress
+            return self._feed(data if isinstance(data, (bytes, bytearray)) else bytes(data))
         except StreamDecodeError as err:
             self._error = err
             raise
+
+    def _feed(self, data: bytes | bytearray) -> list[Event]:
+        # The elements wholly inside `data` are read where they are; only an element cut by the end of a piece
+        # is copied (into `_carry`), and completed with just the bytes it lacks from the next piece, so a large
+        # piece is not copied whole into a buffer first.
+        events: list[Event] = []
+        start, carried = 0, len(self._carry)
+        if carried:
+            take = min(len(data), self._lacking())
+            self._carry += memoryview(data)[:take]
+            events += self._read()
+            start = self._pos - carried  # where reading `data` in place goes on
+            if start < 0:  # the carried element is still incomplete: keep everything in the carry
+                if take < len(data):
+                    self._carry += memoryview(data)[take:]
+                    events += self._read()
+                self._offset += self._pos
+                del self._carry[:self._pos]
+                self._pos = 0
+                return events
+            self._offset += carried
+        self._buffer, self._pos = data, start
+        events += self._read()
         self._offset += self._pos
-        del self._buffer[:self._pos]
+        self._buffer = self._carry = bytearray(memoryview(data)[self._pos:])
         self._pos = 0
         return events
+
+    def _read(self) -> list[Event]:
+        """The events of the elements complete in `_buffer` from `_pos` on, read in order."""
+        events: list[Event] = []
+        while (progress := self._readers[self._state]()) is not None:
+            events += progress
+        return events
+
+    def _lacking(self) -> int:
+        """At most how many more bytes the element begun in the carry needs: the rest of a chunk's data and its
+        CRLF; else a line or the trailer, no longer than the longest allowed."""
+        if self._state == "data":
+            return max(0, self._size + 2 - len(self._buffer))
+        return _MAX_TRAILER + 4
 
     def close(self) -> None:
         """The sender has finished; raises StreamDecodeError (`truncated`) if the body is incomplete."""
