@@ -1,9 +1,11 @@
 """`sigv4 proxy --resign` against the same upstream reached directly: upload throughput, small requests/s, memory.
 
-    python3 benchmarks/bench_resign.py [--mib 1024] [--requests 4000] [--clients 16] [--upstream sink|moto] [--secret]
+    python3 benchmarks/bench_resign.py [--mib 1024] [--requests 4000] [--clients 16] [--rounds 3] [--upstream sink|moto]
+        [--secret]
         [--payload STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER|STREAMING-UNSIGNED-PAYLOAD-TRAILER]
 
-One run of each, in this order:
+`--rounds` interleaved rounds (direct, then through the proxy) of each, the best of each side counting (this
+shared machine's speed changes for seconds at a time; see `interleaved.py`), in this order:
 - a `--mib` MiB S3 upload signed `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER` (crc32 trailer) in 64 KiB chunks:
   the form `aws s3 cp` sends to an http:// endpoint (and our signer's and the SDKs' signed form; `--payload
   STREAMING-UNSIGNED-PAYLOAD-TRAILER`: the form it sends over TLS, unsigned chunks and a CRC trailer), sent
@@ -12,7 +14,9 @@ One run of each, in this order:
 - `--requests` small JSON requests (DynamoDB-style, X-Amz-Target) from `--clients` threads on kept-alive
   connections, each request signed by its client, directly and through the proxy, after a warm-up round of
   each (the proxy's first request of a service loads its botocore model once); requests/s and ratio;
-- the proxy's peak resident memory (VmHWM) after a 64 MiB upload and after the `--mib` one: flat in the body size.
+- the proxy's peak resident memory (VmHWM) after a 64 MiB upload and after the `--mib` ones: flat in the body size;
+- CPU seconds per GiB uploaded of the proxy, the client and the upstream (from /proc), and of the proxy per small
+  request: what the wall-clock ratios cannot show on a loaded machine.
 The upstream (its own process, on loopback) is by default a sink that reads each body and answers 200, so that
 what is measured is the proxy's own cost; `--upstream moto` is moto's server instead (signature checks off), the
 emulator of the end-to-end tests. The proxy runs as users run it (`python3 cli.py proxy --resign ...`, its own
@@ -200,6 +204,7 @@ def main() -> None:
     parser.add_argument("--mib", type=int, default=1024)
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best of each side counts")
     parser.add_argument("--upstream", choices=("sink", "moto"), default="sink")
     parser.add_argument("--payload", default="STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
                         choices=("STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"))
@@ -217,26 +222,44 @@ def main() -> None:
         try:
             upload(proxy, PLACEHOLDER, 64)
             small_rss = peak_rss_mib(proxy_process.pid)
-            direct = upload(upstream, REAL, args.mib, args.payload)
-            cpu = cpu_seconds(proxy_process.pid)
-            through = upload(proxy, PLACEHOLDER, args.mib, args.payload)
-            upload_cpu = (cpu_seconds(proxy_process.pid) - cpu) * 1024 / args.mib
+            print(f"load average {os.getloadavg()[0]:.2f} at the start")
+            times: dict[str, list[float]] = {"direct": [], "through": []}
+            cpu_per_gib: dict[str, list[float]] = {"proxy": [], "client": [], "upstream direct": [],
+                                                   "upstream through": []}
+            for _ in range(args.rounds):  # interleaved: a slow stretch of the shared machine lands on both
+                for way, url, creds in (("direct", upstream, REAL), ("through", proxy, PLACEHOLDER)):
+                    before = cpu_seconds(proxy_process.pid), time.process_time(), cpu_seconds(sink_process.pid)
+                    times[way].append(upload(url, creds, args.mib, args.payload))
+                    spent = (cpu_seconds(proxy_process.pid) - before[0], time.process_time() - before[1],
+                             cpu_seconds(sink_process.pid) - before[2])
+                    cpu_per_gib[f"upstream {way}"].append(spent[2] * 1024 / args.mib)
+                    if way == "through":
+                        cpu_per_gib["proxy"].append(spent[0] * 1024 / args.mib)
+                        cpu_per_gib["client"].append(spent[1] * 1024 / args.mib)
             large_rss = peak_rss_mib(proxy_process.pid)
+            direct, through = min(times["direct"]), min(times["through"])
             print(f"upstream {args.upstream}; placeholder accepted by "
-                  f"{'key id and secret (signatures verified)' if args.secret else 'key id'}; upload {args.mib} MiB {args.payload}: "
-                  f"direct {args.mib / direct:.0f} MiB/s, "
-                  f"through --resign {args.mib / through:.0f} MiB/s: {direct / through:.0%} of direct; "
-                  f"proxy CPU {upload_cpu:.2f} s per GiB")
+                  f"{'key id and secret (signatures verified)' if args.secret else 'key id'}; upload {args.mib} MiB "
+                  f"{args.payload}, best of {args.rounds} interleaved rounds: direct {args.mib / direct:.0f} MiB/s, "
+                  f"through --resign {args.mib / through:.0f} MiB/s: {direct / through:.0%} of direct (rounds: "
+                  + ", ".join(f"{d / t:.0%}" for d, t in zip(times["direct"], times["through"])) + ")")
+            print("CPU seconds per GiB, least of the rounds: " + ", ".join(
+                f"{who} {min(spent):.2f}" for who, spent in cpu_per_gib.items()))
             small_requests(upstream, REAL, args.clients * 10, args.clients)  # warm-up: the steady state is measured
             small_requests(proxy, PLACEHOLDER, args.clients * 10, args.clients)
-            direct_rps = small_requests(upstream, REAL, args.requests, args.clients)
-            cpu = cpu_seconds(proxy_process.pid)
-            through_rps = small_requests(proxy, PLACEHOLDER, args.requests, args.clients)
-            request_cpu = (cpu_seconds(proxy_process.pid) - cpu) / args.requests
-            print(f"small requests, {args.clients} clients: direct {direct_rps:.0f}/s, through --resign "
-                  f"{through_rps:.0f}/s: {through_rps / direct_rps:.0%} of direct; proxy CPU {request_cpu * 1e6:.0f} us a request")
+            rates: dict[str, list[float]] = {"direct": [], "through": []}
+            request_cpu = []
+            for _ in range(args.rounds):
+                rates["direct"].append(small_requests(upstream, REAL, args.requests, args.clients))
+                cpu = cpu_seconds(proxy_process.pid)
+                rates["through"].append(small_requests(proxy, PLACEHOLDER, args.requests, args.clients))
+                request_cpu.append((cpu_seconds(proxy_process.pid) - cpu) / args.requests)
+            direct_rps, through_rps = max(rates["direct"]), max(rates["through"])
+            print(f"small requests, {args.clients} clients, best of {args.rounds} interleaved rounds: direct "
+                  f"{direct_rps:.0f}/s, through --resign {through_rps:.0f}/s: {through_rps / direct_rps:.0%} of "
+                  f"direct; proxy CPU {min(request_cpu) * 1e6:.0f} us a request")
             print(f"proxy peak RSS: {small_rss:.0f} MiB after a 64 MiB upload, {large_rss:.0f} MiB after "
-                  f"{args.mib} MiB")
+                  f"{args.mib} MiB; load average {os.getloadavg()[0]:.2f} at the end")
         finally:
             proxy_process.terminate()
             proxy_process.wait(timeout=30)
