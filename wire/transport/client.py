@@ -261,15 +261,18 @@ class Connection:
             return added, connected
         # Small pieces (an aws-chunked frame's header line) go out with the data after them: a write each would
         # cost a syscall and a segment of its own (TCP_NODELAY) for a few bytes.
-        pending: list[Any] = [head]
+        # h11 frames each write's pieces as one Data event (it only takes their len(): see `_Pieces`).
+        events: list[Any] = [head]
+        pieces: list[bytes] = []
         size = 0
         for chunk in sigv4.types.iter_body(body):
-            pending.append(h11.Data(data=chunk))
-            size += len(chunk)
+            if chunk:
+                pieces.append(chunk)
+                size += len(chunk)
             if size >= _WRITE_SIZE:
-                self._send(sent, *pending)
-                pending, size = [], 0
-        self._send(sent, *pending, h11.EndOfMessage())
+                self._send(sent, *events, _Pieces(pieces, size).event())
+                events, pieces, size = [], [], 0
+        self._send(sent, *events, *([_Pieces(pieces, size).event()] if pieces else []), h11.EndOfMessage())
         return added, connected
 
     def _finish(self) -> None:
@@ -280,7 +283,13 @@ class Connection:
             self.close()
 
     def _send(self, sent: bytearray | None, *events: Any) -> None:
-        pieces = [piece for event in events for piece in self._conn.send_with_data_passthrough(event) or () if piece]
+        pieces: list[Any] = []
+        for event in events:
+            for piece in self._conn.send_with_data_passthrough(event) or ():
+                if isinstance(piece, _Pieces):
+                    pieces += piece.pieces
+                elif piece:
+                    pieces.append(piece)
         if sent is not None:
             for piece in pieces:
                 sent += piece
@@ -336,6 +345,23 @@ def _send_all(sock: socket.socket, views: list[memoryview]) -> None:
 
 #: Bytes of a streamed request body gathered into one write (a piece this large or larger goes out at once).
 _WRITE_SIZE = 32 * 1024
+
+
+class _Pieces:
+    """Pieces of a body sent in one gathering write, framed by h11 as one `Data` event: h11 takes only the len()
+    of a placeholder and hands it back from `send_with_data_passthrough` (its documented way to sendfile), so a
+    write costs one h11 event however many pieces it gathers."""
+
+    __slots__ = ("pieces", "size")
+
+    def __init__(self, pieces: list[bytes], size: int) -> None:
+        self.pieces, self.size = pieces, size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def event(self) -> h11.Data:
+        return h11.Data(data=self)  # type: ignore[arg-type]  # a placeholder, as h11's sendfile support has it
 
 
 def _headers(response: Any) -> list[tuple[str, str]]:
