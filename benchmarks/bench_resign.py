@@ -248,16 +248,17 @@ def main() -> None:
             small_requests(upstream, REAL, args.clients * 10, args.clients)  # warm-up: the steady state is measured
             small_requests(proxy, PLACEHOLDER, args.clients * 10, args.clients)
             rates: dict[str, list[float]] = {"direct": [], "through": []}
-            request_cpu = []
+            request_cpu, client_cpu = [], []
             for _ in range(args.rounds):
                 rates["direct"].append(small_requests(upstream, REAL, args.requests, args.clients))
-                cpu = cpu_seconds(proxy_process.pid)
+                cpu, own = cpu_seconds(proxy_process.pid), time.process_time()
                 rates["through"].append(small_requests(proxy, PLACEHOLDER, args.requests, args.clients))
                 request_cpu.append((cpu_seconds(proxy_process.pid) - cpu) / args.requests)
+                client_cpu.append((time.process_time() - own) / args.requests)
             direct_rps, through_rps = max(rates["direct"]), max(rates["through"])
             print(f"small requests, {args.clients} clients, best of {args.rounds} interleaved rounds: direct "
                   f"{direct_rps:.0f}/s, through --resign {through_rps:.0f}/s: {through_rps / direct_rps:.0%} of "
-                  f"direct; proxy CPU {min(request_cpu) * 1e6:.0f} us a request")
+                  f"direct; CPU a request: proxy {min(request_cpu) * 1e6:.0f} us, client {min(client_cpu) * 1e6:.0f} us")
             print(f"proxy peak RSS: {small_rss:.0f} MiB after a 64 MiB upload, {large_rss:.0f} MiB after "
                   f"{args.mib} MiB; load average {os.getloadavg()[0]:.2f} at the end")
         finally:
