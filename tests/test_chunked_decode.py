@@ -206,9 +206,12 @@ def test_sign_verify_decode_round_trip(payload: str, data: bytes, chunk_size: in
 
 @settings(max_examples=40, deadline=None)
 @given(payload=st.sampled_from(PAYLOADS), data=st.binary(min_size=1, max_size=3000),
-       chunk_size=st.integers(1, 500), position=st.integers(0, 10**6))
-def test_flipped_data_byte_reports_its_chunk(payload: str, data: bytes, chunk_size: int, position: int) -> None:
-    """Small chunks through the fold itself (sign() enforces S3's 8 KiB minimum)."""
+       chunk_size=st.integers(1, 500), position=st.integers(0, 10**6),
+       cuts=st.lists(st.integers(0, 10**6), max_size=8))
+def test_flipped_data_byte_reports_its_chunk(payload: str, data: bytes, chunk_size: int, position: int,
+                                             cuts: list[int]) -> None:
+    """Small chunks through the fold itself (sign() enforces S3's 8 KiB minimum); the body fed in pieces cut
+    anywhere (a frame cut by a piece's end is carried into the next): the same chunk and offset."""
     framing = FRAMINGS[payload]
     trailer = "x-amz-checksum-crc32c" if framing.trailer else None
     seed = signed_upload(payload, b"", 0, 8192, "crc32c" if framing.trailer else None)
@@ -225,7 +228,7 @@ def test_flipped_data_byte_reports_its_chunk(payload: str, data: bytes, chunk_si
     decoder = ChunkedDecoder(payload, seed_signature=seed.signature, scope=scope, verify=verifier, trailer=trailer,
                              decoded_length=len(data))
     with pytest.raises(StreamDecodeError) as caught:
-        feed_all(decoder, bytes(wire))
+        feed_all(decoder, bytes(wire), cuts)
     if framing.signed:
         assert (caught.value.reason, caught.value.index, caught.value.offset) == ("signature_mismatch", index, offset)
     else:  # unsigned chunks: only the trailing checksum notices, at the final chunk
