@@ -5,8 +5,10 @@ the new bytes complete (`ChunkData`, then `Trailer`, then `EndOfBody`);
 `close()` says the sender is done and fails if the body is incomplete. The
 parser is a state machine whose readers are chosen from a table keyed by
 state; each reader either consumes a complete element from the buffer or
-asks for more bytes. A data chunk is released only after its signature has
-been checked, so memory holds at most one chunk (`max_chunk_size` bounds what
+asks for more bytes, reading each fed piece where it is (only an element cut
+by a piece's end is copied, to be completed by the next). A data chunk is
+released only after its signature has been checked, so memory holds at most
+one chunk (`max_chunk_size` bounds what
 a hostile sender can make us buffer). Each chunk's signature is verified
 against the chain from the seed signature (the request's own, from
 `sigv4.verify`), then the trailer's signature and checksum; the first fault

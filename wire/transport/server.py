@@ -12,7 +12,8 @@ transaction; `answer` may be called later from another thread (a write
 waiting for its fsync) and wakes the loop. A streaming app (the signing
 proxy) reads the request body as it arrives and blocks on its upstream:
 each of its connections is served by a thread of its own, under the same
-limits. The HTTP layer refuses what never reaches the app (400 malformed,
+limits; a body it relays with a Content-Length is read off the socket past
+h11, piece by piece as received. The HTTP layer refuses what never reaches the app (400 malformed,
 408 slow, 413 body, 431 head, 503 budget) and lingers after a refusal so the
 client reads it. At the connection limit, the connection that has been free
 longest (idle, or its request head still arriving) is closed for the new
