@@ -45,3 +45,28 @@ def test_the_allow_list_matches_wildcards_ignoring_case_and_credential_calls_are
                    "sso:GetRoleCredentials", "iam:CreateAccessKey"):
         assert is_credential_action(action), action
     assert not is_credential_action("sts:GetCallerIdentity")
+
+
+def test_a_burst_of_first_requests_loads_a_services_routes_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The proxy's first requests of a service arrive together (16 clients): one model load, not one each."""
+    import threading
+    import time
+
+    from wire.transport import resign
+
+    loads = []
+
+    def slow_routes(model: object) -> tuple[()]:
+        loads.append(model)
+        time.sleep(0.05)  # long enough for every thread to miss the cache at once without the lock
+        return ()
+
+    monkeypatch.setattr(resign, "rest_routes", slow_routes)
+    resign._load_routes.cache_clear()
+    threads = [threading.Thread(target=resign._routes, args=("sqs",)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    resign._load_routes.cache_clear()
+    assert len(loads) == 1

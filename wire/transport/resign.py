@@ -110,12 +110,21 @@ class _TunnelReply:
 
 
 @lru_cache(maxsize=32)
-def _routes(service: str) -> tuple[Route, ...]:
-    """The REST routes of `service`'s botocore model (none for an unknown service)."""
+def _load_routes(service: str) -> tuple[Route, ...]:
     try:
         return rest_routes(load_model(service))
     except ModelError:
         return ()
+
+
+# lru_cache lets concurrent misses each compute: a burst of first requests would load one model per client.
+_ROUTES_LOCK = threading.Lock()
+
+
+def _routes(service: str) -> tuple[Route, ...]:
+    """The REST routes of `service`'s botocore model (none for an unknown service), loaded once."""
+    with _ROUTES_LOCK:
+        return _load_routes(service)
 
 
 @dataclass
