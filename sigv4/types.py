@@ -83,7 +83,7 @@ class Request:
         headers: Iterable[tuple[str, str]] = (),
         body: Body = b"",
     ) -> None:
-        # Filled here rather than through `_fill`: requests are built fresh for every call, and a call costs.
+        # Filled here rather than through `_filled`: requests are built fresh for every call, and a call costs.
         _SET_METHOD(self, method)
         _SET_URL(self, url)
         _SET_HEADERS(self, _header_pairs(headers))
@@ -93,14 +93,15 @@ class Request:
     def _copy(self, url: str | None = None, headers: tuple[tuple[str, str], ...] | None = None,
               body: Body | None = None) -> Request:
         # Internal copies skip re-validating headers that are already tuples of str.
-        new = object.__new__(Request)
         if url is None or url == self.url:
-            _fill(new, self.method, self.url, self.headers if headers is None else headers,
-                  self.body if body is None else body, self._parts)
-        else:
-            _fill(new, self.method, url, self.headers if headers is None else headers,
-                  self.body if body is None else body, _split_url(url))
-        return new
+            return _filled(self.method, self.url, self.headers if headers is None else headers,
+                           self.body if body is None else body, self._parts)
+        return _filled(self.method, url, self.headers if headers is None else headers,
+                       self.body if body is None else body, _split_url(url))
+
+    def _signed(self, headers: tuple[tuple[str, str], ...], body: Body) -> Request:
+        """This request with the signer's `headers` (tuples of str) and `body`: `_copy`'s case on every signature."""
+        return _filled(self.method, self.url, headers, body, self._parts)
 
     def __repr__(self) -> str:
         # A session token rides in a header or the query; repr is for logs, so it is masked there.
@@ -188,13 +189,14 @@ def _header_pairs(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], 
     Request.__dict__[name].__set__ for name in ("method", "url", "headers", "body", "_parts"))
 
 
-def _fill(request: Request, method: str, url: str, headers: tuple[tuple[str, str], ...], body: Body,
-          parts: _URLParts) -> None:
+def _filled(method: str, url: str, headers: tuple[tuple[str, str], ...], body: Body, parts: _URLParts) -> Request:
+    request = object.__new__(Request)
     _SET_METHOD(request, method)
     _SET_URL(request, url)
     _SET_HEADERS(request, headers)
     _SET_BODY(request, body)
     _SET_PARTS(request, parts)
+    return request
 
 
 def edited_headers(headers: tuple[tuple[str, str], ...], sets: Iterable[tuple[str, str]] = (),
