@@ -37,7 +37,7 @@ from .errors import InvalidHeaderError, InvalidParameterError, InvalidTimestampE
 from .keys import hmac_signer, signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
 from .plan import DATE, PAYLOAD, HeaderPlan, PlanCache, make_plan
-from .types import Credentials, Request
+from .types import Credentials, Request, request_of
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 #: `v4`: HMAC-SHA256 with a regional scope; `v4a`: ECDSA P-256 valid for a region set.
@@ -538,7 +538,7 @@ def sign(
     if upload is not None:
         body = upload.encode(chunked.ChunkScope(name, when, scope), opts.scheme.signer(credentials, opts, ""),
                              signature)
-    req = request._signed(headers + (("Authorization", authorization),), body)
+    req = request_of((method, request.url, headers + (("Authorization", authorization),), body))
     return _signing_result((req, name, when, scope, canonical, to_sign_head + canonical_hash, signature,
                             authorization))
 
