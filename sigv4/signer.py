@@ -522,8 +522,9 @@ def sign(
             if len(_PREPARED) >= _PREPARED_SIZE:
                 _PREPARED.clear()
             _PREPARED[key] = prepared
-    else:
-        payload_hash = resolve_payload(body, payload)
+    else:  # `resolve_payload`, its usual case spared the call
+        payload_hash = (hashlib.sha256(body).hexdigest() if payload is None and body.__class__ is bytes
+                        else resolve_payload(body, payload))
     shape, _, filled, pieces, hashed_head, rest, to_sign_head, sign_rest = prepared
     name, scope, plan, _, method, uri, query, _, _, authorization_head = shape
     headers, pairs = plan.fill(when, payload_hash) if filled is None else filled
