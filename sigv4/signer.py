@@ -382,6 +382,12 @@ class _Prepared(NamedTuple):
     sign_rest: chunked.Signer
 
 
+#: _Shape and _Prepared from tuples of their fields, in C (see `_signing_result`): a request shape seen only once
+#: makes one of each per signature.
+_shape: Callable[[tuple[object, ...]], _Shape] = partial(tuple.__new__, _Shape)
+_prepared: Callable[[tuple[object, ...]], _Prepared] = partial(tuple.__new__, _Prepared)
+
+
 # Stand for the date and the payload hash in the canonical text: control bytes, which no canonical value holds
 # (header values with one are refused; the URI and query are percent-encoded; the method is a token).
 _DATE_MARK, _PAYLOAD_MARK = "\x00", "\x01"
@@ -401,11 +407,10 @@ def _prepare(request: Request, credentials: Credentials, opts: _Options, when: s
     template = render_canonical(request.method, uri, query, map(":".join, marked), plan.signed_headers,
                                 _PAYLOAD_MARK)
     name, scope = opts.scheme.name, opts.scope
-    shape = _Shape(name, scope, plan, any(kind == PAYLOAD for _, kind in plan.header_holes), request.method, uri,
-                   query, template, partial(opts.scheme.signer, credentials, opts),
-                   f"{name} Credential={credentials.access_key_id}/{scope}, SignedHeaders={plan.signed_headers}, "
-                   "Signature=")
-    return _dated(shape, when)
+    return _dated(_shape((name, scope, plan, any(kind == PAYLOAD for _, kind in plan.header_holes), request.method,
+                          uri, query, template, partial(opts.scheme.signer, credentials, opts),
+                          f"{name} Credential={credentials.access_key_id}/{scope}, "
+                          f"SignedHeaders={plan.signed_headers}, Signature=")), when)
 
 
 def _dated(shape: _Shape, when: str) -> _Prepared:
@@ -414,9 +419,9 @@ def _dated(shape: _Shape, when: str) -> _Prepared:
     pieces = shape.template.replace(_DATE_MARK, when).split(_PAYLOAD_MARK)
     to_sign_head = f"{shape.name}\n{when}\n{shape.scope}\n"
     # surrogateescape: a header value byte that is not UTF-8 (read so by a server) is hashed as that byte.
-    return _Prepared(shape, when, None if shape.payload_in_headers else shape.plan.fill(when, _PAYLOAD_MARK),
-                     pieces, hashlib.sha256(pieces[0].encode("utf-8", "surrogateescape")), ["", *pieces[1:]],
-                     to_sign_head, shape.signer_after(to_sign_head))
+    return _prepared((shape, when, None if shape.payload_in_headers else shape.plan.fill(when, _PAYLOAD_MARK),
+                      pieces, hashlib.sha256(pieces[0].encode("utf-8", "surrogateescape")), ["", *pieces[1:]],
+                      to_sign_head, shape.signer_after(to_sign_head)))
 
 
 # A client signs request after request of the same shape (method, URL, headers, credentials, options): all of
