@@ -67,17 +67,9 @@ def signature_hex(key: bytes, string_to_sign: str) -> str:
     return _signature_from_states(inner, outer, string_to_sign)
 
 
-def hmac_signer(key: bytes, prefix: str = "") -> Callable[[str], str]:
-    """`signature_hex` bound to one key, its pad states looked up once rather than per signature.
-
-    With a `prefix`, the signer takes what follows it in strings that begin with it: the prefix (a
-    string-to-sign's algorithm, time and scope lines) is hashed once, here, rather than in every signature.
-    """
-    inner, outer = _hmac_states(key)
-    if prefix:
-        inner = inner.copy()
-        inner.update(prefix.encode("utf-8"))
-    return partial(_signature_from_states, inner, outer)
+def hmac_signer(key: bytes) -> Callable[[str], str]:
+    """`signature_hex` bound to one key, its pad states looked up once rather than per signature."""
+    return partial(_signature_from_states, *_hmac_states(key))
 
 
 def _signature_from_states(inner: hashlib._Hash, outer: hashlib._Hash, string_to_sign: str) -> str:

@@ -188,9 +188,7 @@ class _Options:
     scope: str
 
 
-def _hmac_signer(creds: Credentials, opts: _Options, prefix: str = "") -> chunked.Signer:
-    if prefix:  # once per request shape and second (see `_Prepared`): not worth a place in the cache
-        return hmac_signer(signing_key(creds.secret_access_key, opts.date, opts.region, opts.service), prefix)
+def _hmac_signer(creds: Credentials, opts: _Options) -> chunked.Signer:
     return _hmac_signer_for(creds.secret_access_key, opts)
 
 
@@ -199,21 +197,15 @@ def _hmac_signer_for(secret: str, opts: _Options) -> chunked.Signer:
     return hmac_signer(signing_key(secret, opts.date, opts.region, opts.service))
 
 
-def _ecdsa_signer(creds: Credentials, opts: _Options, prefix: str = "") -> chunked.Signer:
-    sign_string = partial(v4a.sign_string, creds, deterministic=opts.deterministic)
-    return partial(_prefixed, sign_string, prefix) if prefix else sign_string
-
-
-def _prefixed(sign_string: chunked.Signer, prefix: str, rest: str) -> str:
-    return sign_string(prefix + rest)
+def _ecdsa_signer(creds: Credentials, opts: _Options) -> chunked.Signer:
+    return partial(v4a.sign_string, creds, deterministic=opts.deterministic)
 
 
 @dataclass(frozen=True, slots=True)
 class _Scheme:
     name: str  # the algorithm line of the string-to-sign and Authorization header
     #: The string-to-sign -> signature function for one scope; aws-chunked uploads sign every chunk with it.
-    #: Given a prefix, the function takes what follows the prefix in a string-to-sign that begins with it.
-    signer: Callable[[Credentials, _Options, str], chunked.Signer]
+    signer: Callable[[Credentials, _Options], chunked.Signer]
 
 
 _SCHEMES: dict[str, _Scheme] = {
@@ -344,48 +336,26 @@ def _canonical(request: Request, rules: CanonicalRules, plan: HeaderPlan, when: 
                                      plan.signed_headers, payload_hash)
 
 
-class _Shape(NamedTuple):
-    """Everything in the signatures of one request shape on one day but the time and the payload hash."""
-
-    name: str  # the algorithm line
-    scope: str
-    plan: HeaderPlan
-    #: Whether the payload hash goes in a header too (S3's x-amz-content-sha256): then the headers are filled per
-    #: call, else once a second.
-    payload_in_headers: bool
-    method: str
-    uri: str
-    query: str
-    #: The canonical request's text with marks where the date and the payload hash go (see `_dated`).
-    template: str
-    #: Prefix -> the scheme's signer for these credentials, taking what follows the prefix (see `_Scheme`).
-    signer_after: Callable[[str], chunked.Signer]
-    authorization_head: str  # the Authorization header up to the signature
-
-
 class _Prepared(NamedTuple):
     """Everything in one signature of a request shape at one second (`when`) but the payload hash (see `_PREPARED`)."""
 
-    shape: _Shape
+    name: str  # the algorithm line
     when: str
+    scope: str
+    plan: HeaderPlan
     #: The headers (before Authorization) and canonical pairs, the date put in; None when the payload hash goes in
-    #: a header too: then they are filled per call.
+    #: a header too (S3's x-amz-content-sha256): then they are filled per call.
     filled: tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] | None
+    method: str
+    uri: str
+    query: str
+    #: The canonical request's text with marks where the date and the payload hash go (see `_redated`).
+    template: str
     #: The canonical request's text, split where the payload hash goes: its last line, and any header it fills.
     pieces: list[str]
-    #: The SHA-256 state after the canonical text before the first payload hash (`pieces[0]`): a signature hashes
-    #: only the rest, `payload_hash.join(rest)`, as HMAC's key pads are hashed once per key (`keys.hmac_signer`).
-    hashed_head: hashlib._Hash
-    rest: list[str]
     to_sign_head: str  # the string-to-sign up to the hash of the canonical request
-    #: The hash of the canonical request -> the signature (the string-to-sign's head hashed in already).
-    sign_rest: chunked.Signer
-
-
-#: _Shape and _Prepared from tuples of their fields, in C (see `_signing_result`): a request shape seen only once
-#: makes one of each per signature.
-_shape: Callable[[tuple[object, ...]], _Shape] = partial(tuple.__new__, _Shape)
-_prepared: Callable[[tuple[object, ...]], _Prepared] = partial(tuple.__new__, _Prepared)
+    signer: chunked.Signer
+    authorization_head: str  # the Authorization header up to the signature
 
 
 # Stand for the date and the payload hash in the canonical text: control bytes, which no canonical value holds
@@ -406,27 +376,27 @@ def _prepare(request: Request, credentials: Credentials, opts: _Options, when: s
     marked = plan.fill(_DATE_MARK, _PAYLOAD_MARK)[1]  # a one-off plan has this call's values in already
     template = render_canonical(request.method, uri, query, map(":".join, marked), plan.signed_headers,
                                 _PAYLOAD_MARK)
+    filled = None if any(kind == PAYLOAD for _, kind in plan.header_holes) else plan.fill(when, _PAYLOAD_MARK)
     name, scope = opts.scheme.name, opts.scope
-    return _dated(_shape((name, scope, plan, any(kind == PAYLOAD for _, kind in plan.header_holes), request.method,
-                          uri, query, template, partial(opts.scheme.signer, credentials, opts),
-                          f"{name} Credential={credentials.access_key_id}/{scope}, "
-                          f"SignedHeaders={plan.signed_headers}, Signature=")), when)
+    return _Prepared(name, when, scope, plan, filled, request.method, uri, query, template,
+                     template.replace(_DATE_MARK, when).split(_PAYLOAD_MARK), f"{name}\n{when}\n{scope}\n",
+                     opts.scheme.signer(credentials, opts),
+                     f"{name} Credential={credentials.access_key_id}/{scope}, SignedHeaders={plan.signed_headers}, "
+                     "Signature=")
 
 
-def _dated(shape: _Shape, when: str) -> _Prepared:
-    """`shape` at a second of its day: the date goes into the headers, the canonical text and the string-to-sign,
-    and the heads of both are hashed."""
-    pieces = shape.template.replace(_DATE_MARK, when).split(_PAYLOAD_MARK)
-    to_sign_head = f"{shape.name}\n{when}\n{shape.scope}\n"
-    # surrogateescape: a header value byte that is not UTF-8 (read so by a server) is hashed as that byte.
-    return _prepared((shape, when, None if shape.payload_in_headers else shape.plan.fill(when, _PAYLOAD_MARK),
-                      pieces, hashlib.sha256(pieces[0].encode("utf-8", "surrogateescape")), ["", *pieces[1:]],
-                      to_sign_head, shape.signer_after(to_sign_head)))
+def _redated(prepared: _Prepared, when: str) -> _Prepared:
+    """`prepared` at another second of its day: the date goes into the headers, the canonical text and the
+    string-to-sign; the scope, the signing key and the rest stay."""
+    name, _, scope, plan, filled, method, uri, query, template, _, _, signer, authorization_head = prepared
+    return _Prepared(name, when, scope, plan, None if filled is None else plan.fill(when, _PAYLOAD_MARK), method,
+                     uri, query, template, template.replace(_DATE_MARK, when).split(_PAYLOAD_MARK),
+                     f"{name}\n{when}\n{scope}\n", signer, authorization_head)
 
 
 # A client signs request after request of the same shape (method, URL, headers, credentials, options): all of
 # a signature but the date and the body's hash is prepared once per shape and day, and kept here, the date put
-# in once a second (`_dated`). Only shapes whose header plan is kept (seen before, see `PlanCache`) are, so
+# in once a second (`_redated`). Only shapes whose header plan is kept (seen before, see `PlanCache`) are, so
 # that one-off shapes do not push out the others; emptied when full.
 _PREPARED: dict[tuple[object, ...], _Prepared] = {}
 _PREPARED_SIZE = 512
@@ -510,7 +480,7 @@ def sign(
         prepared = _PREPARED.get(key)
         if prepared is not None and prepared.when != when:
             # Another day is another scope and signing key: prepared anew.
-            prepared = _dated(prepared.shape, when) if prepared.when[:8] == when[:8] else None
+            prepared = _redated(prepared, when) if prepared.when[:8] == when[:8] else None
             if prepared is not None:
                 _PREPARED[key] = prepared
     upload = None
@@ -523,30 +493,25 @@ def sign(
                                             trailer_checksum=trailer_checksum)
         payload_hash = resolve_payload(body, payload)
         prepared = _prepare(request, credentials, opts, when, payload_hash, upload)
-        if key is not None and prepared.shape.plan.header_holes:  # a kept plan (see `_PREPARED`)
+        if key is not None and prepared.plan.header_holes:  # a kept plan (see `_PREPARED`)
             if len(_PREPARED) >= _PREPARED_SIZE:
                 _PREPARED.clear()
             _PREPARED[key] = prepared
     else:  # `resolve_payload`, its usual case spared the call
         payload_hash = (hashlib.sha256(body).hexdigest() if payload is None and body.__class__ is bytes
                         else resolve_payload(body, payload))
-    shape, _, filled, pieces, hashed_head, rest, to_sign_head, sign_rest = prepared
-    name, scope, plan, _, method, uri, query, _, _, authorization_head = shape
+    name, _, scope, plan, filled, method, uri, query, _, pieces, to_sign_head, signer, authorization_head = prepared
     headers, pairs = plan.fill(when, payload_hash) if filled is None else filled
-    # `string_to_sign` and the signature, their heads hashed in already (see `_Prepared`)
-    hashed = hashed_head.copy()
-    hashed.update(payload_hash.join(rest).encode("utf-8", "surrogateescape"))
-    canonical_hash = hashed.hexdigest()
-    signature = sign_rest(canonical_hash)
-    authorization = authorization_head + signature
     text = payload_hash.join(pieces)
+    # `string_to_sign`, its head prepared
+    to_sign = to_sign_head + hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+    signature = signer(to_sign)
+    authorization = authorization_head + signature
     canonical = with_text((method, uri, query, pairs, plan.signed_headers, payload_hash, text))
     if upload is not None:
-        body = upload.encode(chunked.ChunkScope(name, when, scope), opts.scheme.signer(credentials, opts, ""),
-                             signature)
+        body = upload.encode(chunked.ChunkScope(name, when, scope), signer, signature)
     req = request_of((method, request.url, headers + (("Authorization", authorization),), body))
-    return _signing_result((req, name, when, scope, canonical, to_sign_head + canonical_hash, signature,
-                            authorization))
+    return _signing_result((req, name, when, scope, canonical, to_sign, signature, authorization))
 
 
 def presign(
@@ -591,7 +556,7 @@ def presign(
     req = req.with_url(_with_query(req.url, _query_params(params)))
     headers, canonical = _canonical(req, opts.rules, plan, when, payload_hash)
     to_sign = string_to_sign(opts.scheme.name, when, opts.scope, canonical)
-    signature = opts.scheme.signer(credentials, opts, "")(to_sign)
+    signature = opts.scheme.signer(credentials, opts)(to_sign)
     tail = [("X-Amz-Security-Token", token)] if token and omit_session_token else []
     req = req._copy(url=_with_query(req.url, _query_params([*tail, ("X-Amz-Signature", signature)])), headers=headers)
     return SigningResult(req, opts.scheme.name, when, opts.scope, canonical, to_sign, signature,
