@@ -1,10 +1,11 @@
 """The long run of the false-accept property (tests/test_verify_exact.py runs 1,500 mutants per variant).
 
-For each variant (v4 and v4a header-signed, presigned v4/v4a, SigV2 GET/POST form, aws-chunked bodies
-through the chunk decoder), sign generated requests and verify generated mutants of them as a server
-receives them (tests/false_accept.py): byte edits, insertions and deletions in the method, path, query
-names and values (`%`-escapes re-cased, decoded, changed, `+`/`%2B`/`%20`), header names and values,
-body and chunk frames; query reorderings and repeats; duplicate and reordered headers, a second Host.
+For each variant (v4 and v4a header-signed, presigned v4/v4a, SigV2 GET/POST form, S3's SigV2 header-signed
+or presigned, aws-chunked bodies through the chunk decoder), sign generated requests and verify generated
+mutants of them as a server receives them (tests/false_accept.py): byte edits, insertions and deletions in
+the method, path, query names and values (`%`-escapes re-cased, decoded, changed, `+`/`%2B`/`%20`), header
+names and values, body and chunk frames; query reorderings and repeats; duplicate and reordered headers, a
+second Host.
 A mutant `verify` accepts must read as the signed request does (`sigv4.verified.verified_request`):
 otherwise it counts as a false accept. Prints the counts per variant; exits 1 if any false accept or
 unexpected exception occurred.

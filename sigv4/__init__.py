@@ -1,4 +1,4 @@
-"""Inspectable AWS request signing (SigV4, SigV4a, SigV2): headers, presigned URLs, S3 POST forms, verification.
+"""Inspectable AWS request signing (SigV4, SigV4a, SigV2, S3's SigV2): headers, presigned URLs, verification.
 
 Pure: no sockets, files, environment or clock. Time, credentials and bytes
 come in as arguments; a `SigningResult` with every intermediate comes out.
@@ -16,7 +16,7 @@ from .errors import (
     VerificationError,
 )
 from .payload import UNSIGNED_PAYLOAD, payload_hash
-from . import s3express, v2, v4a, websocket
+from . import s3express, s3v2, v2, v4a, websocket
 from .post import ConditionNotMetError, PostIdentity, PostPolicy, PresignedPost, presign_post, verify_post
 from .signer import Algorithm, SigningResult, presign, sign
 from .types import Credentials, Request
@@ -33,5 +33,5 @@ __all__ = [
     "SigningResult", "UNSIGNED_PAYLOAD", "payload_hash", "presign", "sign",
     "REASONS", "Algorithm", "Identity", "SigV2Result", "SignedAuth", "VerificationError", "parse_auth", "v2", "v4a",
     "verify", "ConditionNotMetError", "PostIdentity", "PostPolicy", "PresignedPost", "presign_post", "verify_post",
-    "s3express", "websocket",
+    "s3express", "s3v2", "websocket",
 ]

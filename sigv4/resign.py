@@ -21,6 +21,9 @@ same signing time and `X-Amz-Expires`, so it expires when it did). The
   signature the decoder verified brings its SHA-256 along (`HashedChunk`):
   one hash per byte serves the check and the new chunk signature;
 - none (services other than S3): the body's SHA-256, from the whole body.
+S3's SigV2 (`sigv4.s3v2`) is signed as S3's SigV2: a presigned URL presigned
+again with the same `Expires`, a header signature with a new Date; its body
+(signed only through a Content-MD5 it keeps) passes as it is.
 The identity that signed is not checked here: the caller decides which
 placeholders it accepts (and verifies their signatures) before re-signing.
 
@@ -45,7 +48,7 @@ from .errors import InvalidParameterError
 from .signed_auth import SignedAuth
 from .signer import Algorithm, presign, sign
 from .types import Body, Credentials, Request, iter_body
-from . import v2
+from . import s3v2, v2
 
 __all__ = ["PayloadMode", "decoded_body", "payload_mode", "resign", "RESIGNED_HEADERS"]
 
@@ -132,6 +135,8 @@ def resign(request: Request, auth: SignedAuth, credentials: Credentials, *, url:
     s3 = service in S3_SERVICES
     algorithm: Algorithm = "v4a" if auth.version == "v4a" else "v4"
     regions = region if isinstance(region, str) else ",".join(region)
+    if auth.version == "s3v2":
+        return _resign_s3v2(request, auth, credentials, url, headers, now, presigned)
     if auth.version == "v2":
         body = b"".join(iter_body(request.body))
         unsigned = Request(request.method, url, [*headers, ("Content-Length", str(len(body)))] if body else headers,
@@ -179,3 +184,16 @@ def resign(request: Request, auth: SignedAuth, credentials: Credentials, *, url:
     outgoing = Request(request.method, url, headers, whole)
     return sign(outgoing, credentials, region=regions, service=service, timestamp=now, algorithm=algorithm, s3=s3,
                 payload=payload_hash, content_sha256_header=mode != "whole" or s3).request
+
+
+def _resign_s3v2(request: Request, auth: SignedAuth, credentials: Credentials, url: str,
+                 headers: list[tuple[str, str]], now: datetime, presigned: bool) -> Request:
+    """S3's SigV2 again (see `resign`): the URL without the old signature's parameters, the headers without
+    its Date (a header signature is dated anew)."""
+    length = request.header("content-length")
+    kept = [(n, v) for n, v in headers if n.lower() != "date"]
+    outgoing = Request(request.method, s3v2.without_auth(url), kept + [("Content-Length", length)] if length else kept,
+                       request.body)
+    if auth.presigned and presigned and auth.expires_at is not None:
+        return s3v2.presign(outgoing, credentials, expires=int(auth.expires_at.timestamp())).request
+    return s3v2.sign(outgoing, credentials, timestamp=now).request

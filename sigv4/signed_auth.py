@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Literal
 
-Version = Literal["v4", "v4a", "v2"]
+Version = Literal["v4", "v4a", "v2", "s3v2"]  # s3v2: S3's own SigV2 (`sigv4.s3v2`)
 
 
 @dataclass(frozen=True, init=False)
@@ -18,18 +18,18 @@ class SignedAuth:
     """What a request claims about its signature, parsed before any key lookup."""
 
     version: Version
-    algorithm: str  # AWS4-HMAC-SHA256, AWS4-ECDSA-P256-SHA256, HmacSHA256 or HmacSHA1
-    presigned: bool  # signature in the URL query (SigV2 is always parameters, so False there)
+    algorithm: str  # AWS4-HMAC-SHA256, AWS4-ECDSA-P256-SHA256, HmacSHA256 or HmacSHA1 (S3's SigV2 too)
+    presigned: bool  # signature in the URL query (Query SigV2 is always parameters, so False there)
     access_key_id: str
     scope_date: str  # YYYYMMDD; empty for SigV2
     regions: tuple[str, ...]  # v4: (region,); v4a: the region set; v2: ()
-    service: str  # empty for SigV2
-    signed_headers: tuple[str, ...]  # lowercase, as listed; v2: ()
+    service: str  # empty for Query SigV2; "s3" for S3's
+    signed_headers: tuple[str, ...]  # lowercase, as listed; v2: (); s3v2: those whose values it signs
     signature: str
     signing_time: datetime
-    expires_at: datetime | None  # presigned expiry, or SigV2 Expires
+    expires_at: datetime | None  # presigned expiry, or SigV2 Expires (S3's presigned: also its signing_time)
     credential_scope: str  # as written after the key id; empty for SigV2
-    amz_date: str  # the signing time as written in the request
+    amz_date: str  # the signing time as written in the request (S3's SigV2: Date, x-amz-date or Expires)
 
     # One is built per verified request (and an Identity after it): the fields go into the instance's __dict__ in
     # one step, a fraction of the cost of the frozen class's object.__setattr__ (or of a slot's setter) per field.

@@ -9,8 +9,11 @@ one-to-one function of this value, so that a mutant `verify` accepts has the sig
 is left out: the order of query pairs (the canonical query sorts them), header name case and order, runs
 of spaces and tabs inside a header value, `.`, `..` and empty path segments where the rules normalize
 the path, the body under UNSIGNED-PAYLOAD or a streaming payload (`chunked_decode` verifies that one
-chunk by chunk), and for SigV2 all but the method, Host, path and parameters. Repeated headers are
-joined with `,`, as HTTP combines field lines.
+chunk by chunk), and for SigV2 all but the method, Host, path and parameters. S3's SigV2 signs less: the
+method, Content-MD5, Content-Type, the date (Date, or a presigned URL's Expires) and `x-amz-*` headers
+(a presigned URL's `x-amz-*` parameters too) by their values trimmed, the bucket the Host names and the
+path (here `/bucket/path`), the query's sub-resources, and the body only where a Content-MD5 is sent.
+Repeated headers are joined with `,`, as HTTP combines field lines.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from urllib.parse import unquote_to_bytes
 
 from . import canonical, v2
 from .canonical import S3_SERVICES, query_bytes, wire_bytes
+from .s3hosts import s3_bucket_of
+from .s3v2 import SUBRESOURCES
 from .payload import UNSIGNED_PAYLOAD
 from .types import Request
 from .verify import UNSIGNED_TOKEN_SERVICES, Identity
@@ -53,6 +58,8 @@ def verified_request(request: Request, identity: Identity, *, s3: bool | None = 
     """
     if identity.version == "v2":
         return _v2(request)
+    if identity.version == "s3v2":
+        return _s3v2(request, identity.presigned, plus_is_space)
     s3 = identity.service in S3_SERVICES if s3 is None else s3
     path, _, query = request.target.partition("?")
     if (not s3) if normalize_path is None else normalize_path:
@@ -92,6 +99,30 @@ def _v2(request: Request) -> VerifiedRequest:
     signed = tuple(sorted(p for p in params if p[0] != b"Signature"))
     hosts = tuple([(name, value.lower()) for name, value in _header_values(request.headers, {"host"})])
     return VerifiedRequest(request.method, _path_bytes(request.path), signed, hosts, None)
+
+
+def _s3v2(request: Request, presigned: bool, plus_is_space: bool) -> VerifiedRequest:
+    bucket = s3_bucket_of(request.header("host") or request.authority)
+    path = (f"/{bucket}".encode() if bucket else b"") + _path_bytes(request.path)
+    if path.count(b"/") == 1 and path != b"/":  # the bucket alone: S3 reads `/bucket` as `/bucket/`
+        path += b"/"
+    pairs = query_bytes(request.query, plus_is_space=plus_is_space)
+    lines = [(name.lower(), value) for name, value in request.headers
+             if name.lower() in ("content-md5", "content-type", "date") or name.lower().startswith("x-amz-")]
+    if presigned:
+        lines = [(name, value) for name, value in lines if name != "date"]
+        lines += [(name.decode("utf-8", "surrogateescape").lower(), value.decode("utf-8", "surrogateescape"))
+                  for name, value in pairs if name.lower().startswith(b"x-amz-") or name == b"Expires"]
+    elif any(name == "x-amz-date" for name, _ in lines):  # the Date header is then not signed
+        lines = [(name, value) for name, value in lines if name != "date"]
+    values: dict[str, list[bytes]] = {}
+    for name, value in lines:
+        values.setdefault(name, []).append(wire_bytes(value, name).strip(b" \t"))
+    headers = tuple(sorted((name, b",".join(parts)) for name, parts in values.items()))
+    subresources = tuple(sorted(p for p in pairs if p[0].decode("utf-8", "surrogateescape") in SUBRESOURCES))
+    body = request.body if request.header("content-md5") is not None else None
+    return VerifiedRequest(request.method, path, subresources, headers,
+                           bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else None)
 
 
 def _path_bytes(path: str) -> bytes:

@@ -31,7 +31,7 @@ from itertools import product
 from operator import attrgetter, itemgetter
 from typing import Literal, NamedTuple, TypeVar
 
-from . import v2, v4a
+from . import s3v2, v2, v4a
 from .canonical import (
     S3_SERVICES, CanonicalRules, canonical_header, canonical_headers, canonical_query, canonical_query_string,
     canonical_uri, query_pairs, render_canonical,
@@ -92,7 +92,9 @@ class Identity(SignedAuth):
     """
 
     credentials: Credentials
-    payload_hash: str  # UNSIGNED-PAYLOAD, a STREAMING-* value, the hex SHA-256 that was signed; "" for SigV2
+    # UNSIGNED-PAYLOAD, a STREAMING-* value, the hex SHA-256 that was signed; "" for SigV2; S3's SigV2 signs none:
+    # its x-amz-content-sha256 (checked against a body at hand), else UNSIGNED-PAYLOAD.
+    payload_hash: str
 
     def __init__(self, version: Version, algorithm: str, presigned: bool, access_key_id: str, scope_date: str,
                  regions: tuple[str, ...], service: str, signed_headers: tuple[str, ...], signature: str,
@@ -338,6 +340,30 @@ def _parse_v2(params: dict[str, list[str]], kind: type[_Auth]) -> _Auth:
     return _auth_of(kind, ("v2", method, False, key_id, "", (), "", (), signature, expires, expires, "", text))
 
 
+def _parse_s3v2(first: dict[str, str], header: str | None, query: dict[str, list[str]], kind: type[_Auth]) -> _Auth:
+    """S3's SigV2 claim (`sigv4.s3v2`): `AWS AKID:signature` timed by x-amz-date or Date, or a presigned URL's
+    AWSAccessKeyId, Expires and Signature."""
+    try:
+        if header is None:
+            key, text, signature = (_single(query, name) for name in s3v2.QUERY_AUTH)
+            when = expires = s3v2.expiry(text)
+        else:
+            key, signature = s3v2.header_claim(header)
+            name = "x-amz-date" if "x-amz-date" in first else "date"
+            text = first.get(name, "")
+            if not text:
+                raise _fail("malformed_auth", "Date header: missing (and no x-amz-date either); S3's SigV2 signs "
+                                              "the request time")
+            when, expires = s3v2.http_date(text, f"{name} header"), None
+    except SigningError as err:
+        raise _fail("malformed_auth", str(err)) from None
+    # The headers whose values it signs (a URL's time is its Expires; x-amz-date's presence empties Date's line).
+    signed = tuple([name for name in first if name in ("content-md5", "content-type") or name.startswith("x-amz-")
+                    or (name == "date" and header is not None and "x-amz-date" not in first)])
+    return _auth_of(kind, ("s3v2", "HmacSHA1", header is None, key, "", (), "s3", signed, signature, when, expires,
+                           "", text))
+
+
 def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
     for name, value in pairs:
@@ -369,9 +395,13 @@ def _parse_auth(request: Request, first: dict[str, str], plus_is_space: bool, ki
     if header is not None:
         if presigned:
             raise _fail("malformed_auth", "request: signed twice, with an Authorization header and a presigned query")
+        if header.startswith("AWS "):
+            return _parse_s3v2(first, header, query, kind)
         return _parse_authorization_header(first, header, kind)
     if presigned:
         return _parse_presigned(query, kind)
+    if "AWSAccessKeyId" in query and "SignatureVersion" not in query:  # S3's SigV2 URL; the Query APIs' name it
+        return _parse_s3v2(first, None, query, kind)
     try:
         params = _grouped(v2.decode_params(request, plus_is_space=plus_is_space))
     except SigningError as err:
@@ -386,6 +416,10 @@ def _parse_auth(request: Request, first: dict[str, str], plus_is_space: bool, ki
 
 def _check_scope(auth: SignedAuth, expected_service: str | None, allowed_regions: Collection[str] | None) -> None:
     if auth.version == "v2":
+        return
+    if auth.version == "s3v2":  # no credential scope: S3's alone
+        if expected_service is not None and expected_service != auth.service:
+            raise _fail("scope", f"S3's SigV2: signs for service 's3', not {expected_service!r}", auth)
         return
     if auth.scope_date != auth.amz_date[:8]:  # amz_date is YYYYMMDDTHHMMSSZ, whichever header held the time
         raise _fail("scope", f"credential scope: date {auth.scope_date} is not the request date "
@@ -402,7 +436,8 @@ def _check_scope(auth: SignedAuth, expected_service: str | None, allowed_regions
 
 
 def _check_time(auth: SignedAuth, now: datetime, max_skew: timedelta) -> None:
-    if auth.presigned and auth.signing_time - now > max_skew:
+    # S3's SigV2 URL says only when it expires.
+    if auth.presigned and auth.signing_time - now > max_skew and auth.version != "s3v2":
         raise _fail("not_yet_valid", f"presigned URL: signed for {auth.amz_date}, which is more than "
                                      f"{max_skew} after the server time {now:%Y%m%dT%H%M%SZ}", auth)
     if auth.expires_at is not None:
@@ -748,8 +783,26 @@ def _verify_v2(request: Request, first: dict[str, str], auth: SignedAuth, creds:
     return ""  # SigV2 signs the parameters themselves, not a payload hash
 
 
+def _verify_s3v2(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules,
+                 s3: bool, omit_session_token: bool) -> str:
+    """S3's SigV2: the session token, the signature over `s3v2.string_to_sign`, a Content-MD5 against the body."""
+    where = f"{s3v2.TOKEN} {'query parameter' if auth.presigned else 'header'}"
+    try:
+        token = s3v2.session_token(request, auth.presigned)
+        text = s3v2.string_to_sign(request, presigned=auth.presigned, plus_is_space=rules.plus_is_space)
+    except SigningError as err:
+        raise _fail("malformed_request", str(err), auth) from None
+    _check_token(token, creds, where, auth)
+    if not s3v2.matches(creds.secret_access_key, text, auth.signature):
+        raise _mismatch(auth, None, text)
+    if (problem := s3v2.body_md5_problem(request)) is not None:
+        raise _fail("checksum", problem, auth)
+    # No payload line is signed (a body only through its Content-MD5); S3 still checks an x-amz-content-sha256.
+    return UNSIGNED_PAYLOAD if "x-amz-content-sha256" not in first else _payload_line(request, first, auth, s3)
+
+
 _VERIFIERS: dict[str, Callable[[Request, dict[str, str], SignedAuth, Credentials, CanonicalRules, bool, bool], str]] = {
-    "v4": _verify_v4, "v4a": _verify_v4, "v2": _verify_v2,
+    "v4": _verify_v4, "v4a": _verify_v4, "v2": _verify_v2, "s3v2": _verify_s3v2,
 }
 
 

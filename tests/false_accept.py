@@ -6,23 +6,27 @@ Requests are generated as a server receives them (an origin-form target, a Host 
 header values read from bytes with `surrogateescape`, so `\\udcff` is the raw byte 0xFF) and hold what
 tempts a lossy reader: `%FF`/`%FE`, `+`/`%2B`/`%20`, invalid escapes, escape case, non-ASCII text, U+00A0,
 tabs, repeated names, `.` and `..` segments. Variants: v4 and v4a header-signed, v4/v4a presigned, v2
-(GET query or POST form) and aws-chunked bodies (every signed framing, checked by the chunk decoder).
+(GET query or POST form), S3's SigV2 (header-signed or presigned, path-style or virtual-hosted, sub-resources
+among other parameters, unsigned headers beside the signed ones) and aws-chunked bodies (every signed
+framing, checked by the chunk decoder).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sigv4 import Credentials, Identity, Request, VerificationError, presign, sign, v2, verify
+from sigv4 import Credentials, Identity, Request, VerificationError, presign, s3v2, sign, v2, verify
 from sigv4.chunked_decode import ChunkData, Trailer, decoder_for
-from sigv4.errors import StreamDecodeError
+from sigv4.errors import SigningError, StreamDecodeError
 from sigv4.verified import VerifiedRequest, verified_request
 
-VARIANTS = ("v4", "v4a", "presigned", "v2", "chunked")
+VARIANTS = ("v4", "v4a", "presigned", "v2", "s3v2", "chunked")
 T = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
 NOW = T + timedelta(minutes=1)
 CREDS = Credentials("AKIDEXACT", "exact/secret+key")
@@ -80,6 +84,8 @@ def signed_case(rng: random.Random, variant: str) -> Case:
         request = Request(method, f"https://{HOST}{path}" + (f"?{query}" if query else ""), headers, body)
         signed = v2.sign(request, creds, timestamp=T, signature_method=rng.choice(["HmacSHA256", "HmacSHA1"])).request
         return Case(variant, _received(signed), {})
+    if variant == "s3v2":
+        return _s3v2_case(rng, creds, path, pairs, headers, body)
     method = rng.choice(["GET", "PUT", "POST", "DELETE"])
     request = Request(method, f"https://{HOST}{path}" + (f"?{query}" if query else ""), headers, body)
     options: dict[str, object] = {"s3": rng.random() < 0.3}
@@ -88,6 +94,35 @@ def signed_case(rng: random.Random, variant: str) -> Case:
     result = signer(request, creds, region="us-east-1", service="svc", timestamp=T, algorithm=algorithm,
                     content_sha256_header=rng.random() < 0.5, **options)
     return Case(variant, _received(result.request), options)  # type: ignore[attr-defined]
+
+
+#: Sub-resources (signed by S3's SigV2) and parameters it leaves unsigned, as query names.
+S3V2_NAMES = ["acl", "versionId", "uploadId", "partNumber", "response-content-type", "tagging", "prefix", "max-keys",
+              "x-amz-meta-q"]
+
+
+def _s3v2_case(rng: random.Random, creds: Credentials, path: str, pairs: list[tuple[str, str]],
+               headers: list[tuple[str, str]], body: bytes) -> Case:
+    host = rng.choice([HOST, "bkt.s3.amazonaws.com", "bkt.s3.eu-west-1.amazonaws.com"])
+    headers = [*headers, ("x-amz-meta-m", _text(rng, VALUE_PIECES, 3).strip(" \t") or "m")]
+    if rng.random() < 0.5:
+        headers.append(("Content-Type", rng.choice(["text/plain", "application/x-www-form-urlencoded", "a b"])))
+    if rng.random() < 0.5:
+        headers.append(("Content-MD5", base64.b64encode(hashlib.md5(body).digest()).decode()))
+    while True:
+        named = [(rng.choice(S3V2_NAMES), value) if rng.random() < 0.7 else (name, value) for name, value in pairs]
+        query = "&".join(f"{n}={v}" if rng.random() < 0.8 else n for n, v in named)
+        request = Request(rng.choice(["GET", "PUT", "DELETE", "HEAD"]), f"https://{host}{path}"
+                          + (f"?{query}" if query else ""), headers, body)
+        try:
+            if rng.random() < 0.5:
+                signed = s3v2.presign(request, creds, expires=int(NOW.timestamp()) + 60).request
+            else:
+                signed = s3v2.sign(request, creds, timestamp=T).request
+        except SigningError:  # a sub-resource whose decoded value holds `&`: refused, drawn again
+            pairs = [(name, value.replace("%26", "")) for name, value in pairs]
+            continue
+        return Case("s3v2", _received(signed), {})
 
 
 # -- mutations ------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Loopback-only test servers: a recording HTTP/1.1 server (plain or TLS) and a CONNECT proxy."""
+"""Loopback-only test servers: a recording HTTP/1.1 server (plain or TLS) and a CONNECT proxy; a GET through
+an HTTPS proxy."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import ipaddress
 import socket
 import ssl
 import threading
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -181,3 +183,12 @@ def connect_proxy() -> Iterator[tuple[str, list[str]]]:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}", seen
     finally:
         listener.close()
+
+
+def get_through_https_proxy(url: str, proxy: str, cafile: Path | str) -> tuple[int, bytes]:
+    """(status, body) of a GET of the https `url` through the HTTPS_PROXY at `proxy`, trusting the CA in `cafile`."""
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({"https": proxy}),
+        urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=str(cafile))))
+    with opener.open(url, timeout=30) as answer:
+        return answer.status, answer.read()

@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 import sigv4
+from local_http import get_through_https_proxy
 from sigv4.integrations import static
 from wire.transport.intercept import CertificateAuthority
 from wire.transport.resign import Placeholder, ResigningProxy
@@ -147,11 +148,7 @@ def test_a_presigned_get_is_presigned_again_with_the_same_expiry(mode: str, tmp_
             status, body = send(sigv4.Request("GET", presigned))
         else:
             assert presigned.startswith("https://boundary.s3.amazonaws.com/small.txt?")
-            opener = urllib.request.build_opener(
-                urllib.request.ProxyHandler({"https": url}),
-                urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=authority.certificate_path)))
-            with opener.open(presigned, timeout=30) as answer:
-                status, body = answer.status, answer.read()
+            status, body = get_through_https_proxy(presigned, url, authority.certificate_path)
         assert status == 200, (body, log)
         assert json.loads(body)["key"] == "*" * len(real.access_key_id)  # the echo of the real key: masked
         sent = dict(parse_qsl(urlsplit(presigned).query))

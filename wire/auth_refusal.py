@@ -146,11 +146,12 @@ def _hex_bytes(text: str) -> str:
 
 def _s3_mismatch(err: VerificationError, request: Request, now: datetime) -> ServiceError:
     assert err.auth is not None
-    sts, canonical = err.string_to_sign or "", err.canonical_request or ""
-    return ServiceError("SignatureDoesNotMatch", S3_MISMATCH_TEXT, 403, data={
-        "AWSAccessKeyId": err.auth.access_key_id, "StringToSign": sts, "SignatureProvided": err.auth.signature,
-        "StringToSignBytes": _hex_bytes(sts), "CanonicalRequest": canonical,
-        "CanonicalRequestBytes": _hex_bytes(canonical)})
+    sts, canonical = err.string_to_sign or "", err.canonical_request
+    data = {"AWSAccessKeyId": err.auth.access_key_id, "StringToSign": sts, "SignatureProvided": err.auth.signature,
+            "StringToSignBytes": _hex_bytes(sts)}
+    if canonical is not None:  # SigV2 signs its string-to-sign directly: S3 shows no canonical request then
+        data.update(CanonicalRequest=canonical, CanonicalRequestBytes=_hex_bytes(canonical))
+    return ServiceError("SignatureDoesNotMatch", S3_MISMATCH_TEXT, 403, data=data)
 
 
 def _s3_unknown_key(err: VerificationError, request: Request, now: datetime) -> ServiceError:
@@ -168,9 +169,11 @@ def _s3_skew(err: VerificationError, request: Request, now: datetime) -> Service
 
 def _s3_expired(err: VerificationError, request: Request, now: datetime) -> ServiceError:
     assert err.auth is not None and err.auth.expires_at is not None
+    times = {"Expires": f"{err.auth.expires_at:{_ISO}}", "ServerTime": f"{now:{_ISO}}"}
+    if err.auth.version == "s3v2":  # its URL names only the expiry
+        return ServiceError("AccessDenied", "Request has expired", 403, data=times)
     seconds = round((err.auth.expires_at - err.auth.signing_time).total_seconds())
-    return ServiceError("AccessDenied", "Request has expired", 403, data={
-        "X-Amz-Expires": str(seconds), "Expires": f"{err.auth.expires_at:{_ISO}}", "ServerTime": f"{now:{_ISO}}"})
+    return ServiceError("AccessDenied", "Request has expired", 403, data={"X-Amz-Expires": str(seconds), **times})
 
 
 def _s3_payload(err: VerificationError, request: Request, now: datetime) -> ServiceError:
@@ -203,6 +206,9 @@ def _s3_denied(message: str) -> Callable[[VerificationError, Request, datetime],
 
 
 def _s3_malformed(err: VerificationError, request: Request, now: datetime) -> ServiceError:
+    if (request.header("authorization") or "").startswith("AWS "):  # S3's SigV2 header, in S3's words
+        return ServiceError("InvalidArgument", "AWS authorization header is invalid.  Expected "
+                            "AwsAccessKeyId:signature", 400)
     if request.header("authorization") is None:
         return ServiceError("AuthorizationQueryParametersError", f"{err}.", 400)
     return ServiceError("AuthorizationHeaderMalformed", f"The authorization header is malformed; {err}.", 400)

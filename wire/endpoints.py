@@ -10,13 +10,12 @@ import re
 from collections.abc import Mapping
 
 from sigv4.errors import InvalidParameterError
+from sigv4.s3hosts import S3_HOST, s3_bucket_of
 from sigv4.types import Request
 
 #: Global services: one endpoint, signed for this region whatever the caller's region.
 SERVICE_ENDPOINT_REGIONS = {"account": "us-east-1", "organizations": "us-east-1", "route53": "us-east-1",
                             "cloudfront": "us-east-1"}
-#: S3's hosts, a bucket's virtual-hosted ones too: [bucket.]s3[.dualstack].REGION, s3-REGION (legacy), s3.
-S3_HOST = re.compile(r"(?:^|\.)s3(?:[.-](?:dualstack\.)?([a-z]{2}(?:-[a-z]+)+-\d+))?\.amazonaws\.com$")
 #: Global services whose one host name carries no region.
 GLOBAL_HOSTS = {"route53": "route53.amazonaws.com", "cloudfront": "cloudfront.amazonaws.com"}
 
@@ -28,13 +27,6 @@ AWS_HOST = re.compile(r"^(?:[a-z0-9-]+\.)+(?:amazonaws\.com|amazonaws\.com\.cn|a
 def is_aws_host(host: str) -> bool:
     """Whether `host` (a name, no port) is an AWS endpoint's host name."""
     return bool(AWS_HOST.match(host.lower()))
-
-
-def s3_bucket_of(host: str) -> str | None:
-    """The bucket of an S3 virtual-hosted host name (`bucket.s3.us-west-2.amazonaws.com`); None otherwise."""
-    name = host.split(":")[0].lower()
-    s3 = S3_HOST.search(name)
-    return name[:s3.start()] if s3 and s3.start() > 0 else None
 
 
 def infer_scope(host: str | None) -> tuple[str | None, str | None]:

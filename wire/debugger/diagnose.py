@@ -51,6 +51,7 @@ from wire.debugger.recompute import SignatureTest as SignatureTest  # public her
 from wire.debugger.recompute import our_payload_hash, our_view, string_to_sign
 from wire.debugger.redaction import redact
 from wire.debugger.request_checks import request_causes
+from wire.debugger.s3v2_causes import is_s3v2, s3v2_causes, s3v2_string_to_sign
 from wire.debugger.secret_proof import SignatureCheck, secret_causes
 from wire.debugger.server_strings import server_side
 from wire.debugger.signature_params import DiagnoseError, SignatureParams, signature_params
@@ -133,9 +134,13 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
         params: SignatureParams | None = signature_params(sent)
     except DiagnoseError as err:
         params = None
-        all_notes.append(f"our side cannot be recomputed: {err}")
-        if complaint is None or complaint.kind != "incomplete-signature":
-            causes["request"].append(Cause("algorithm", f"the request's signature is not readable: {err}"))
+        if is_s3v2(sent):  # S3's SigV2: its own string-to-sign, compared with S3's, and the secret
+            causes["request"] += s3v2_causes(sent, complaint.string_to_sign if complaint else None, secret_key)
+            all_notes.append(str(err))
+        else:
+            all_notes.append(f"our side cannot be recomputed: {err}")
+            if complaint is None or complaint.kind != "incomplete-signature":
+                causes["request"].append(Cause("algorithm", f"the request's signature is not readable: {err}"))
     if isinstance(secret, Credentials) and params and secret.access_key_id != params.access_key_id:
         # Another key's secret would "prove" that every signature is wrong: it is not used.
         secret_key = None
@@ -196,6 +201,8 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
     ordered = [] if _route_not_found(complaint, params) else \
         [c for name in _ORDER for c in causes[name] if c.evidence == "proved"] + \
         [c for name in _ORDER for c in causes[name] if c.evidence == "likely"]
+    if params is None and is_s3v2(sent):
+        ours_sts = s3v2_string_to_sign(sent)
     their_shown = theirs_canonical or (server.canonical if server.reconstructed else None)
     return Diagnosis(
         complaint=complaint, params=params, ours_canonical_request=ours_canonical, ours_string_to_sign=ours_sts,

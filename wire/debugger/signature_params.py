@@ -75,10 +75,19 @@ def _basic_date(http_date: str) -> str | None:
         return None
 
 
+#: What the debugger says of S3's SigV2 (`s3v2_causes` reads it; SigV4's mistake search does not apply).
+_S3V2_HELP = ("its string-to-sign is compared with S3's StringToSign, and with the secret the signature checked; "
+              "SigV4's signer-mistake search does not apply; S3 accepts SigV2 only in regions launched before 2014 "
+              "(sign with SigV4, boto3's signature_version=\"s3v4\", elsewhere)")
+
+
 def signature_params(request: Request) -> SignatureParams:
     """Read the SigV4 or SigV4a parameters a signed request carries; raise `DiagnoseError` naming what is missing."""
     authorization = request.header("authorization")
     query = dict(query_pairs(request.query))
+    if authorization is not None and authorization.startswith("AWS "):
+        raise DiagnoseError(f"Authorization header: S3's Signature Version 2 (AWS {authorization[4:12]}…:signature): "
+                            f"{_S3V2_HELP}")
     if authorization is not None:
         algorithm, fields = _authorization_fields(authorization)
         where = "Authorization header"
@@ -98,8 +107,7 @@ def signature_params(request: Request) -> SignatureParams:
         region_set = query.get("X-Amz-Region-Set")
     elif "AWSAccessKeyId" in query and "Signature" in query:
         raise DiagnoseError(f"presigned query: a Signature Version 2 URL (AWSAccessKeyId {query['AWSAccessKeyId'][:8]}…, "
-                            f"Expires {query.get('Expires', '?')[:12]}, Signature): its SigV4 parts cannot be read; S3 "
-                            "accepts SigV2 only in regions launched before 2014, so presign it with SigV4")
+                            f"Expires {query.get('Expires', '?')[:12]}, Signature): {_S3V2_HELP}")
     else:
         raise DiagnoseError("request: no Authorization header and no X-Amz-Signature query parameter (not signed)")
     for name, value in (("Credential", credential), ("SignedHeaders", signed), ("Signature", signature),

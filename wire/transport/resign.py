@@ -49,9 +49,10 @@ from sigv4.integrations.credentials import default_chain
 from sigv4.integrations.resolved import CredentialProvider, ResolvedCredentials, resolved
 from sigv4.errors import StreamDecodeError, VerificationError
 from sigv4.resign import payload_mode, resign
+from sigv4.s3hosts import s3_bucket_of
 from sigv4.types import iter_body
 from wire.actions import allowed, is_credential_action, operation_name, rest_routes, Route
-from wire.endpoints import infer_scope, is_aws_host, s3_bucket_of, service_endpoint
+from wire.endpoints import infer_scope, is_aws_host, service_endpoint
 from wire.errors import ModelError
 from wire.model import load_model
 from wire.auth_refusal import chunk_fault, envelope_for, fault_for, render
@@ -190,8 +191,9 @@ class ResigningProxy:
                                 f"{action}: its answer carries credentials; the credential boundary does not pass it")
         if self.allow and not allowed(self.allow, action):
             return self._refuse(request, started, service, f"{action}: not in the proxy's --allow list")
+        # SigV2 names no region: the AWS host's, else us-east-1.
         region: str | tuple[str, ...] = self.region or (auth.regions if auth.version == "v4a" else
-                                                        (auth.regions or ("us-east-1",))[0])
+                                                        (auth.regions or (infer_scope(host)[1] or "us-east-1",))[0])
         try:
             # SigV4a's region set may be "*": the endpoint of a set is its first named region's.
             named = region if isinstance(region, str) else next((r for r in region if "*" not in r), "us-east-1")
@@ -216,8 +218,8 @@ class ResigningProxy:
         """Verify the placeholder's signature when its secret is known; the decoder of an aws-chunked body
         (checking each chunk's signature with the secret, else only its framing)."""
         if placeholder.secret is not None:
-            token = request.header("x-amz-security-token") or next(
-                (v for k, v in parse_qsl(request.query) if k == "X-Amz-Security-Token"), None)
+            token = request.header("x-amz-security-token") or next(  # S3's SigV2 URL writes it lowercase
+                (v for k, v in parse_qsl(request.query) if k.lower() == "x-amz-security-token"), None)
             creds = sigv4.Credentials(placeholder.access_key_id, placeholder.secret, placeholder.token or token)
             identity = sigv4.verify(request, lambda key: creds if key == creds.access_key_id else None,
                                     now=datetime.now(timezone.utc), s3=service == "s3" or None)
