@@ -37,7 +37,7 @@ from .errors import InvalidHeaderError, InvalidParameterError, InvalidTimestampE
 from .keys import hmac_signer, signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
 from .plan import DATE, PAYLOAD, HeaderPlan, PlanCache, make_plan
-from .types import Credentials, Request
+from .types import Credentials, Request, request_of
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 #: `v4`: HMAC-SHA256 with a regional scope; `v4a`: ECDSA P-256 valid for a region set.
@@ -497,8 +497,9 @@ def sign(
             if len(_PREPARED) >= _PREPARED_SIZE:
                 _PREPARED.clear()
             _PREPARED[key] = prepared
-    else:
-        payload_hash = resolve_payload(body, payload)
+    else:  # `resolve_payload`, its usual case spared the call
+        payload_hash = (hashlib.sha256(body).hexdigest() if payload is None and body.__class__ is bytes
+                        else resolve_payload(body, payload))
     name, _, scope, plan, filled, method, uri, query, _, pieces, to_sign_head, signer, authorization_head = prepared
     headers, pairs = plan.fill(when, payload_hash) if filled is None else filled
     text = payload_hash.join(pieces)
@@ -509,7 +510,7 @@ def sign(
     canonical = with_text((method, uri, query, pairs, plan.signed_headers, payload_hash, text))
     if upload is not None:
         body = upload.encode(chunked.ChunkScope(name, when, scope), signer, signature)
-    req = request._copy(None, headers + (("Authorization", authorization),), body)
+    req = request_of((method, request.url, headers + (("Authorization", authorization),), body))
     return _signing_result((req, name, when, scope, canonical, to_sign, signature, authorization))
 
 

@@ -9,9 +9,9 @@ lost and a signed request differs from its input only by what signing added.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import IO, NamedTuple, Union
 
 from .redact import mask_token_params
@@ -59,8 +59,17 @@ def _split_url(url: str) -> _URLParts:
 _TOKEN_HEADERS = frozenset({"x-amz-security-token", "x-amz-s3session-token"})
 
 
-@dataclass(frozen=True, slots=True, init=False)
-class Request:
+class _RequestFields(NamedTuple):
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: Body
+
+
+# A NamedTuple, as immutable as a frozen dataclass, with the same fields, equality and hash: requests are built
+# fresh for every call and copied by every signature, and a tuple is built in one C call where a frozen dataclass
+# sets its fields one Python call at a time.
+class Request(_RequestFields):
     """An HTTP request as the user built it.
 
     `url` is either absolute (`https://host/path?query`) or an origin-form
@@ -68,39 +77,27 @@ class Request:
     query are kept exactly as given: no decoding, no re-encoding.
     """
 
-    method: str
-    url: str
-    headers: tuple[tuple[str, str], ...]
-    body: Body
-    #: The URL's parts, split once at construction (derived from `url`, so not compared). One field rather than
-    #: three: requests are built, and copied by signing, on every call; `scheme`, `authority` and `target` read it.
-    _parts: _URLParts = field(repr=False, compare=False)
+    __slots__ = ()
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         method: str,
         url: str,
         headers: Iterable[tuple[str, str]] = (),
         body: Body = b"",
-    ) -> None:
-        # Filled here rather than through `_fill`: requests are built fresh for every call, and a call costs.
-        _SET_METHOD(self, method)
-        _SET_URL(self, url)
-        _SET_HEADERS(self, _header_pairs(headers))
-        _SET_BODY(self, body)
-        _SET_PARTS(self, _split_url(url))
+    ) -> Request:
+        return tuple.__new__(cls, (method, url, _header_pairs(headers), body))
+
+    @property
+    def _parts(self) -> _URLParts:
+        """The URL's parts (split once per distinct URL, see `_split_url`)."""
+        return _split_url(self[1])
 
     def _copy(self, url: str | None = None, headers: tuple[tuple[str, str], ...] | None = None,
               body: Body | None = None) -> Request:
         # Internal copies skip re-validating headers that are already tuples of str.
-        new = object.__new__(Request)
-        if url is None or url == self.url:
-            _fill(new, self.method, self.url, self.headers if headers is None else headers,
-                  self.body if body is None else body, self._parts)
-        else:
-            _fill(new, self.method, url, self.headers if headers is None else headers,
-                  self.body if body is None else body, _split_url(url))
-        return new
+        return request_of((self.method, self.url if url is None else url, self.headers if headers is None else headers,
+                      self.body if body is None else body))
 
     def __repr__(self) -> str:
         # A session token rides in a header or the query; repr is for logs, so it is masked there.
@@ -181,20 +178,9 @@ def _header_pairs(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], 
     return tuple([(str(name), str(value)) for name, value in pairs])
 
 
-# Each request is filled through its slots' descriptors: the frozen class
-# refuses plain assignment, and calling a descriptor directly costs about two
-# thirds of object.__setattr__'s generic lookup (signing copies a request twice).
-(_SET_METHOD, _SET_URL, _SET_HEADERS, _SET_BODY, _SET_PARTS) = (
-    Request.__dict__[name].__set__ for name in ("method", "url", "headers", "body", "_parts"))
-
-
-def _fill(request: Request, method: str, url: str, headers: tuple[tuple[str, str], ...], body: Body,
-          parts: _URLParts) -> None:
-    _SET_METHOD(request, method)
-    _SET_URL(request, url)
-    _SET_HEADERS(request, headers)
-    _SET_BODY(request, body)
-    _SET_PARTS(request, parts)
+#: A Request of its four fields (method, URL, headers, body), the headers already tuples of str, built in C: the
+#: signer's copy of every request it signs.
+request_of: Callable[[tuple[str, str, tuple[tuple[str, str], ...], Body]], Request] = partial(tuple.__new__, Request)
 
 
 def edited_headers(headers: tuple[tuple[str, str], ...], sets: Iterable[tuple[str, str]] = (),

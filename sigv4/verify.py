@@ -388,7 +388,8 @@ def _query_pairs(raw_query: str, plus_is_space: bool, auth: SignedAuth | None = 
 
 def _parse_auth(request: Request, first: dict[str, str], plus_is_space: bool, kind: type[_Auth]) -> _Auth:
     header = first.get("authorization")
-    raw_query = request._parts.target.partition("?")[2]
+    # A URL without "?" has no query: its parts are not looked up (see `Request._parts`).
+    raw_query = request._parts.target.partition("?")[2] if "?" in request.url else ""
     query = _grouped(_query_pairs(raw_query, plus_is_space)) if raw_query else {}
     presigned = "X-Amz-Algorithm" in query or "X-Amz-Signature" in query or "X-Amz-Credential" in query
     if header is not None:
@@ -473,8 +474,11 @@ def _payload_line(request: Request, first: dict[str, str], auth: SignedAuth, s3:
                 return UNSIGNED_PAYLOAD
             raise _fail("payload_hash", "x-amz-content-sha256 header: missing; S3 requires it on header-signed "
                                         "requests", auth)
+        body = request.body
+        if body.__class__ is bytes:  # `resolve_payload`'s usual case, spared the call
+            return hashlib.sha256(body).hexdigest()
         try:
-            return resolve_payload(request.body, None)
+            return resolve_payload(body, None)
         except SigningError as err:
             raise _fail("malformed_request", str(err), auth) from None
     if declared == UNSIGNED_PAYLOAD or declared.startswith("STREAMING-"):
@@ -604,12 +608,18 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
             if len(_CANONICAL_HEADS) >= _CANONICAL_HEADS_SIZE:
                 _CANONICAL_HEADS.clear()
             _CANONICAL_HEADS[key] = head
-        canonical = head[0] + auth.amz_date + head[1] + payload
+        before, after, hashed_before = head
+        hashed = hashed_before.copy()
+        # surrogateescape: a header value byte that is not UTF-8 (read so by a server) is hashed as that byte.
+        hashed.update((auth.amz_date + after + payload).encode("utf-8", "surrogateescape"))
+        text = f"{auth.algorithm}\n{auth.amz_date}\n{auth.credential_scope}\n{hashed.hexdigest()}"
+        if not _SIGNATURE_CHECKS[auth.version](auth, creds, text):
+            raise _mismatch(auth, before + auth.amz_date + after + payload, text)
     else:
         canonical = _canonical_text(request, headers, pick, rules, auth, pairs, omit_session_token, payload)
-    text = string_to_sign(auth.algorithm, auth.amz_date, auth.credential_scope, canonical)
-    if not _SIGNATURE_CHECKS[auth.version](auth, creds, text):
-        raise _mismatch(auth, canonical, text)
+        text = string_to_sign(auth.algorithm, auth.amz_date, auth.credential_scope, canonical)
+        if not _SIGNATURE_CHECKS[auth.version](auth, creds, text):
+            raise _mismatch(auth, canonical, text)
     if pick.checksums:
         _check_checksum_headers(headers, request.body, pick.checksums, auth, payload)
     return payload
@@ -620,18 +630,28 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
 # everything else that enters it, exactly as sent: the method, the request target, the canonicalization
 # rules, the signed header names (SignedHeaders as the canonical request lists them) and each signed header
 # (name, value) but X-Amz-Date's, in canonical order. Identical keys render identical text; emptied when full.
-_CANONICAL_HEADS: dict[tuple[object, ...], tuple[str, str]] = {}
+_CANONICAL_HEADS: dict[tuple[object, ...], _CanonicalHead] = {}
 _CANONICAL_HEADS_SIZE = 512
 
 
+class _CanonicalHead(NamedTuple):
+    """A canonical request's text around its X-Amz-Date value, up to the payload line (see `_CANONICAL_HEADS`)."""
+
+    before: str  # up to `x-amz-date:`
+    after: str  # from the end of that line to the payload line
+    #: The SHA-256 state after `before`: a request hashes only the rest, as HMAC's key pads are hashed once per key.
+    hashed_before: hashlib._Hash
+
+
 def _canonical_head(request: Request, headers: tuple[tuple[str, str], ...], pick: _SignedPick,
-                    rules: CanonicalRules, amz_date: str) -> tuple[str, str]:
+                    rules: CanonicalRules, amz_date: str) -> _CanonicalHead:
     """The canonical text of a header-signed request with distinct header names, up to the payload line, as
     the two pieces before and after its X-Amz-Date value (the line `x-amz-date:<amz_date>`)."""
     uri, query, lines, signed_text = _canonical_parts(request, headers, pick, rules, None, [], False)
     at = pick.date_at
-    return ("\n".join((request.method, uri, query, *lines[:at], "x-amz-date:")),
-            "\n".join(("", *lines[at + 1:], "", signed_text, "")))
+    before = "\n".join((request.method, uri, query, *lines[:at], "x-amz-date:"))
+    return _CanonicalHead(before, "\n".join(("", *lines[at + 1:], "", signed_text, "")),
+                          hashlib.sha256(before.encode("utf-8", "surrogateescape")))
 
 
 def _canonical_text(request: Request, headers: tuple[tuple[str, str], ...], pick: _SignedPick, rules: CanonicalRules,
@@ -810,7 +830,7 @@ def verify(
     Returns the verified Identity; raises VerificationError whose `.reason` is
     one of REASONS (InvalidTimestampError for a naive `now`).
     """
-    if now.tzinfo is None or now.utcoffset() is None:
+    if now.tzinfo is not timezone.utc and (now.tzinfo is None or now.utcoffset() is None):
         raise InvalidTimestampError("now: naive datetime; pass a timezone-aware one (e.g. tzinfo=timezone.utc)")
     first = _first_values(request)
     auth = (_parse_auth(request, first, plus_is_space, Identity) if claimed is None
