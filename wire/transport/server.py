@@ -1,6 +1,6 @@
 """The HTTP/1.1 server of the edge: an event loop owning the sockets, limits, keep-alive, refusals.
 
-Strategy: `wire.transport.framing` applies h11 and the limits to the bytes;
+Strategy: `wire.transport.framing` frames the bytes and applies the limits;
 this module owns the sockets; an app decides everything else. One thread
 runs a `selectors` loop that accepts, reads, answers and closes every
 connection, so an idle or slow client costs a socket and a small buffer,
@@ -33,12 +33,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from typing import Any, Protocol
 
-import h11
-
 import sigv4
 from wire.transport.framing import (
-    Held, Refusal, RequestFraming, ServeLimits, held_body, http_date, response_bytes, response_head,
-    text_headers,
+    CLOSED, END, NEED_DATA, Body, Event, Head, Held, Refusal, RequestFraming, ServeLimits, cut_short, held_body,
+    http_date,
 )
 from wire.transport.slots import FreeSlots
 
@@ -94,11 +92,11 @@ _TROUBLE_LOG_SECONDS = 60.0  # an accept failure that persists is logged again a
 _ACCEPT_BACKOFF = 0.05  # seconds: long enough not to spin, short enough that freed descriptors are used at once
 _LINGER_SECONDS, _LINGER_BYTES = 0.5, 4 << 20
 _TICK = 0.1  # seconds between checks of the connections' deadlines
-#: h11 events one connection may take per turn: a body sent in tiny chunks (h11 parses ~250k a second) then
+#: Framing events one connection may take per turn: a body sent in tiny chunks (h11 parses ~250k a second) then
 #: waits for the next turn instead of holding every other client up for as long as its bytes take.
 _EVENTS_PER_TURN = 256
 _READ_SIZE = 65536
-#: A streaming connection's reads: a relayed body arrives in fewer, larger pieces (a recv and an h11 event each).
+#: A streaming connection's reads: a relayed body arrives in fewer, larger pieces (a recv and an event each).
 _STREAM_READ_SIZE = 256 * 1024
 #: Connections the kernel completes before they are accepted (Python's default is 128). A burst larger than the
 #: backlog has SYNs dropped, and each client so dropped waits a 1 s retransmission; the loop accepts (reclaiming
@@ -147,8 +145,8 @@ def _internal_error(app: App, method: str, target: str, err: BaseException) -> s
 # -- a streaming app's connection: a thread of its own, blocking sockets --------------------------------------
 
 
-def _request_events(framing: RequestFraming, sock: Any) -> Iterator[Any]:
-    """One request's h11 events as they arrive (Request, Data..., EndOfMessage), the limits enforced
+def _request_events(framing: RequestFraming, sock: Any) -> Iterator[Event]:
+    """One request's events as they arrive (Head, Body..., END), the limits enforced
     (raises Refusal); none when the client closes or idles out before sending a request."""
     limits = framing.limits
     began: float | None = None  # when the request's first byte arrived
@@ -156,7 +154,7 @@ def _request_events(framing: RequestFraming, sock: Any) -> Iterator[Any]:
     head = True  # the head is still arriving
     while True:
         event = framing.next_event()
-        if event is h11.NEED_DATA:
+        if event is NEED_DATA:
             remaining = limits.client_timeout if deadline is None else deadline - time.monotonic()
             if remaining <= 0:
                 raise _late(limits, head)
@@ -176,13 +174,13 @@ def _request_events(framing: RequestFraming, sock: Any) -> Iterator[Any]:
             continue
         if framing.interim:
             sock.sendall(framing.take_interim())
-        if isinstance(event, h11.ConnectionClosed) or event is h11.PAUSED:  # PAUSED: h11 reads no more
+        if event is CLOSED:
             return
-        if isinstance(event, h11.Request):
+        if isinstance(event, Head):
             head = False
             deadline = (began or time.monotonic()) + limits.client_timeout
         yield event
-        if isinstance(event, h11.EndOfMessage):
+        if event is END:
             return
 
 
@@ -191,19 +189,19 @@ def _read_request(framing: RequestFraming, sock: Any) -> tuple[str, str, list[tu
     closed or idled out."""
     events = _request_events(framing, sock)
     head = next(events, None)
-    if not isinstance(head, h11.Request):
+    if not isinstance(head, Head):
         return None
     if framing.relayed_length is not None:
         chunks = _relayed_body(framing, sock)
     else:
-        chunks = (bytes(event.data) for event in events if isinstance(event, h11.Data))
-    return head.method.decode("ascii"), head.target.decode("utf-8", "surrogateescape"), text_headers(head), chunks
+        chunks = (bytes(event.data) for event in events if isinstance(event, Body))
+    return head.method, head.target, head.headers, chunks
 
 
 def _relayed_body(framing: RequestFraming, sock: Any) -> Iterator[bytes]:
     """A relayed body with a Content-Length, read off the socket as it is consumed, each piece as received:
     h11 would copy each byte three times, and a relayed upload is all bytes. Each read must make progress
-    within the client timeout (raises Refusal 408); a body cut short raises h11's RemoteProtocolError."""
+    within the client timeout (raises Refusal 408); a body cut short raises Refusal 400."""
     first, more = framing.read_past()
     if first:
         yield first
@@ -216,25 +214,24 @@ def _relayed_body(framing: RequestFraming, sock: Any) -> Iterator[bytes]:
             raise _late(limits, False) from None
         if not piece:
             received = (framing.relayed_length or 0) - more
-            raise h11.RemoteProtocolError("peer closed connection without sending complete message body "
-                                          f"(received {received} bytes, expected {framing.relayed_length})")
+            raise cut_short(received, framing.relayed_length or 0)
         more -= len(piece)
         yield piece
 
 
-def _send_streamed(conn: h11.Connection, sock: Any, status: int, headers: Sequence[tuple[str, str]],
+def _send_streamed(framing: RequestFraming, sock: Any, status: int, headers: Sequence[tuple[str, str]],
                    chunks: Iterable[bytes] | bytes, *, head: bool = False) -> None:
     if isinstance(chunks, bytes):
-        sock.sendall(response_bytes(conn, status, headers, chunks, http_date(time.time()), head=head))
+        sock.sendall(framing.response(status, headers, chunks, http_date(time.time()), head=head))
         return
     # The head goes out with the first piece of the body, and the end with the last: a small answer in one write
     # (a write each costs a syscall, a segment and a wake-up of the client).
-    pending = response_head(conn, status, headers, http_date(time.time()))
+    pending = framing.response_head(status, headers, http_date(time.time()))
     for chunk in chunks:
         if chunk and not head:
-            sock.sendall(pending + conn.send(h11.Data(data=chunk)) if pending else conn.send(h11.Data(data=chunk)))
+            sock.sendall(pending + framing.response_piece(chunk))
             pending = b""
-    pending += conn.send(h11.EndOfMessage())
+    pending += framing.response_end()
     if pending:
         sock.sendall(pending)
 
@@ -257,7 +254,7 @@ def _refuse_blocking(framing: RequestFraming, sock: Any, status: int, message: s
             if not chunk:
                 return
             dropped += len(chunk)
-    except (TimeoutError, OSError, h11.LocalProtocolError):
+    except OSError:  # TimeoutError is one
         pass
 
 
@@ -284,7 +281,7 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
                                         peer)
                     for _ in body:  # what the app left unread
                         pass
-                except (Refusal, h11.RemoteProtocolError):
+                except Refusal:
                     raise  # the body broke a limit or the protocol while the app read it
                 except Exception as err:
                     _refuse_blocking(framing, sock, 500, _internal_error(app, method, target, err),
@@ -292,9 +289,6 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
                     return
             except Refusal as refusal:
                 _refuse_blocking(framing, sock, refusal.status, str(refusal), extra=refusal.headers)
-                return
-            except h11.RemoteProtocolError as err:
-                _refuse_blocking(framing, sock, err.error_status_hint, f"malformed HTTP/1.1 request: {err}")
                 return
             upgrade = getattr(reply, "upgrade", None)
             if upgrade is not None:  # a CONNECT the app terminates itself: the rest of the connection is its
@@ -306,7 +300,7 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
                 return
             try:
                 sock.settimeout(limits.client_timeout)  # for the answer, not what was left of reading the request
-                _send_streamed(framing.conn, sock, reply.status, reply.headers, reply.body, head=method == "HEAD")
+                _send_streamed(framing, sock, reply.status, reply.headers, reply.body, head=method == "HEAD")
             except OSError:
                 raise
             except Exception as err:  # the app's body failed half-way: the client sees the connection close
@@ -344,8 +338,8 @@ class _Connection:
         self.started = False
         self.began = 0.0  # when the request's first byte arrived (monotonic), once `started`
         self.deadline = deadline  # when the current state times out (monotonic)
-        self.head: h11.Request | None = None
-        #: The body read so far, in one buffer: an object per h11 event (a chunk of one byte costs ~70) would
+        self.head: Head | None = None
+        #: The body read so far, in one buffer: an object per event (a chunk of one byte costs ~70) would
         #: make memory many times the buffered-bytes budget, which counts the body's bytes.
         self.body = bytearray()
         self.out = b""  # what the socket did not take yet
@@ -614,7 +608,7 @@ class LocalServer:
                 thread.start()
                 return
             sock.setblocking(False)
-            connection = _Connection(sock, peer, RequestFraming(self.limits, Held(self._budget)),
+            connection = _Connection(sock, peer, RequestFraming(self.limits, Held(self._budget), plain=True),
                                      time.monotonic() + self.limits.client_timeout)
             self._connections.add(connection)
             self._free.admit(sock, partial(self._close, connection))
@@ -691,37 +685,34 @@ class LocalServer:
         try:
             for _ in range(_EVENTS_PER_TURN):
                 event = framing.next_event()
-                kind = type(event)
                 if framing.interim:
                     self._send(connection, framing.take_interim())
                     if connection.state is not _READING:
                         return  # the client went away
-                if kind is h11.Data:
+                if isinstance(event, Body):
                     connection.body += event.data
-                elif kind is h11.Request:
+                elif isinstance(event, Head):
                     if not connection.started:  # pipelined: its bytes came with the previous request's
                         connection.started, connection.began = True, time.monotonic()
                     connection.head, connection.body = event, bytearray()
                     connection.deadline = connection.began + self.limits.client_timeout
                     self._free.busy(connection.sock)
-                elif kind is h11.EndOfMessage:
+                elif event is END:
                     connection.state = _WAITING  # nothing more is read until this request is answered
                     connection.exchange += 1
                     self._ready.append(connection)
                     return
-                elif kind is h11.ConnectionClosed or event is h11.PAUSED:  # PAUSED: h11 reads no more
+                elif event is CLOSED:
                     self._close(connection)
                     return
                 else:  # NEED_DATA
                     if connection.mask == 0 and not connection.out:  # back from the backlog
                         self._watch(connection, selectors.EVENT_READ)
                     return
-            self._watch(connection, 0)  # read no more until what h11 holds has been taken
+            self._watch(connection, 0)  # read no more until what the framing holds has been taken
             self._backlog.append(connection)
         except Refusal as refusal:
             self._refuse(connection, refusal)
-        except h11.RemoteProtocolError as err:
-            self._refuse(connection, Refusal(err.error_status_hint, f"malformed HTTP/1.1 request: {err}"))
 
     def _dispatch(self, connections: list[_Connection]) -> None:
         calls, taken = [], []
@@ -730,9 +721,8 @@ class LocalServer:
             assert head is not None
             body, connection.body = bytes(connection.body), bytearray()
             try:
-                request = sigv4.Request(head.method.decode("ascii"), head.target.decode("utf-8", "surrogateescape"),
-                                        text_headers(head), body)
-            except ValueError as err:  # h11 took it, the toolkit's Request does not: the client's to fix
+                request = sigv4.Request(head.method, head.target, head.headers, body)
+            except ValueError as err:  # HTTP/1.1 takes it, the toolkit's Request does not: the client's to fix
                 self._refuse(connection, Refusal(400, f"malformed request: {err}"))
                 continue
             calls.append((request, connection.peer))
@@ -759,9 +749,9 @@ class LocalServer:
                 body = reply.body if isinstance(reply.body, bytes) else b"".join(reply.body)
                 # Stopping: the last answer on this connection says so, and is lingered after like a refusal.
                 headers = [*reply.headers, ("Connection", "close")] if stopping else reply.headers
-                data = response_bytes(connection.framing.conn, reply.status, headers, body, http_date(time.time()),
-                                      head=request.method == "HEAD")
-            except Exception as err:  # an app's body that failed, or headers h11 cannot send
+                data = connection.framing.response(reply.status, headers, body, http_date(time.time()),
+                                                   head=request.method == "HEAD")
+            except Exception as err:  # an app's body that failed, or headers that cannot be sent
                 reply = err
         if isinstance(reply, BaseException):
             message = _internal_error(self.app, request.method, request.target, reply)
@@ -781,11 +771,7 @@ class LocalServer:
         self._free.busy(connection.sock)  # closing: not free to reclaim, the refusal is on its way
         connection.framing.held.release()
         connection.body = bytearray()  # the budget no longer counts it: nor may memory, while the client lingers
-        try:
-            data = connection.framing.refusal(refusal.status, str(refusal), http_date(time.time()), code,
-                                              refusal.headers)
-        except h11.LocalProtocolError:
-            data = b""
+        data = connection.framing.refusal(refusal.status, str(refusal), http_date(time.time()), code, refusal.headers)
         if not data:
             self._close(connection)
             return
