@@ -17,6 +17,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from wire.errors import ServiceError
@@ -76,13 +77,18 @@ def user_identity(principal: Principal | None, access_key_id: str | None) -> dic
     if principal is None:
         return {"type": "Unknown", **({"accessKeyId": _text(access_key_id)} if access_key_id else {})}
     kind = next(k for marker, k in _IDENTITY_TYPES if marker in principal.arn)
-    principal_id = {"Root": principal.account_id, "AssumedRole": assumed_role_principal_id(principal.arn)}.get(
-        kind, principal.access_key_id)
+    if kind == "Root":
+        principal_id = principal.account_id
+    elif kind == "AssumedRole":
+        principal_id = assumed_role_principal_id(principal.arn)
+    else:
+        principal_id = principal.access_key_id
     return {"type": kind, "principalId": _text(principal_id),
             "arn": _text(principal.arn), "accountId": _text(principal.account_id),
             "accessKeyId": _text(principal.access_key_id)}
 
 
+@lru_cache(maxsize=256)  # a SHA-256 and base32 per call otherwise; a server sees few roles
 def assumed_role_principal_id(arn: str) -> str:
     """CloudTrail's `principalId` of an assumed role, `AROA...:<session name>`: the role's unique id (AROA and
     17 characters; here derived from the role's ARN, so a role keeps its id across runs) and the session."""
