@@ -12,7 +12,8 @@ as soon as its previous response is in (so the generator, not a thread per
 client, shares the 2 cores with the servers). Rounds alternate between the
 servers and client counts, so a slow stretch of a shared machine lands on
 both. Prints requests/s, p50/p99 latency and ours/moto ratios. Not a test: no
-assertions on time.
+assertions on time. Also prints each server's CPU time (user + system, from /proc) per answered request:
+on a shared machine wall-clock rates move with other load, CPU per request much less.
 
     python benchmarks/bench_serve.py [--clients 4,16] [--seconds 2] [--rounds 3]
 """
@@ -168,11 +169,25 @@ def seed(port: int) -> None:
     assert buffer.startswith(b"HTTP/1.1 200 "), buffer[:300]
 
 
-def run_load(port: int, connections: int, seconds: float, requests_file: Path) -> dict[str, object]:
-    """`generate_load` in a process of its own (see --load)."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` (its threads included) so far; 0 where /proc is not there."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14, 15
+
+
+def run_load(port: int, connections: int, seconds: float, requests_file: Path,
+             pid: int | None = None) -> dict[str, object]:
+    """`generate_load` in a process of its own (see --load), and (given the server's `pid`) the CPU time the
+    server took meanwhile ("cpu")."""
+    before = cpu_seconds(pid) if pid else 0.0
     out = subprocess.run([sys.executable, __file__, "--load", str(port), str(connections), str(seconds),
                           str(requests_file)], check=True, capture_output=True, text=True).stdout
     result: dict[str, object] = json.loads(out)
+    if pid:
+        result["cpu"] = cpu_seconds(pid) - before
     return result
 
 
@@ -207,9 +222,9 @@ def main() -> None:
             results: dict[tuple[str, int], list[dict[str, object]]] = {}
             for _ in range(args.rounds):
                 for clients in counts:
-                    for name, (_, port) in servers.items():
+                    for name, (process, port) in servers.items():
                         results.setdefault((name, clients), []).append(
-                            run_load(port, clients, args.seconds, files[name]))
+                            run_load(port, clients, args.seconds, files[name], process.pid))
         finally:
             for process, _ in servers.values():
                 process.terminate()
@@ -218,21 +233,24 @@ def main() -> None:
     print(f"GetAlternateContact, pre-signed, {args.rounds} interleaved rounds of {args.seconds:g} s; "
           f"load from a separate process; ours: every signature verified, every call committed with its "
           f"trail record before the answer, every write fsynced before it")
-    print(f"{'server':<8}{'clients':>8}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}")
-    summary: dict[tuple[str, int], tuple[float, float]] = {}
+    print(f"{'server':<8}{'clients':>8}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}"
+          f"{'CPU us/req':>12}")
+    summary: dict[tuple[str, int], tuple[float, float, float]] = {}
     for (name, clients), runs in sorted(results.items(), key=lambda item: (item[0][1], item[0][0] != "ours")):
         latencies = [latency for run in runs for latency in run["latencies"]]  # type: ignore[attr-defined]
         total_seconds = sum(float(run["seconds"]) for run in runs)  # type: ignore[arg-type]
         failed = sum(int(run["failures"]) for run in runs)  # type: ignore[call-overload]
+        cpu = sum(float(run["cpu"]) for run in runs)  # type: ignore[arg-type, misc]
         quantiles = statistics.quantiles(latencies, n=100)
         rate = len(latencies) / total_seconds
-        summary[name, clients] = rate, quantiles[98] * 1e3
+        summary[name, clients] = rate, quantiles[98] * 1e3, cpu / len(latencies)
         print(f"{name:<8}{clients:>8}{len(latencies):>10}{rate:>9.0f}{quantiles[49] * 1e3:>9.2f}"
-              f"{quantiles[98] * 1e3:>9.2f}{failed:>8}")
+              f"{quantiles[98] * 1e3:>9.2f}{failed:>8}{cpu / len(latencies) * 1e6:>12.0f}")
     for clients in counts:
         ours, moto = summary["ours", clients], summary["moto", clients]
         print(f"{clients:>2} clients: ours/moto req/s {ours[0] / moto[0]:.2f}x (target >= 10); "
-              f"our p99 {ours[1]:.1f} ms" + (" (target < 10 ms)" if clients == 16 else ""))
+              f"our p99 {ours[1]:.1f} ms" + (" (target < 10 ms)" if clients == 16 else "")
+              + (f"; moto/ours CPU per request {moto[2] / ours[2]:.1f}x" if ours[2] else ""))
 
 
 if __name__ == "__main__":

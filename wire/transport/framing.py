@@ -72,8 +72,9 @@ class Held:
         self.n += n
 
     def release(self) -> None:
-        self.budget.give(self.n)
-        self.n = 0
+        if self.n:  # nothing held (no body, or released already): no lock to take
+            self.budget.give(self.n)
+            self.n = 0
 
 
 def _text_headers(head: h11.Request) -> list[tuple[str, str]]:
