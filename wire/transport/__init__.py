@@ -1,4 +1,4 @@
-"""The I/O edge of the toolkit: HTTP/1.1 over sockets, framed by h11.
+"""The I/O edge of the toolkit: HTTP/1.1 over sockets, framed by h11 (the server's plain requests by `http1`).
 
 Strategy: `sigv4/` and `wire/` are pure (values in, values out); this package
 is where bytes meet the network. `client` sends a `sigv4.Request` and reads
