@@ -108,7 +108,7 @@ def read_head(data: bytes | bytearray) -> PlainHead | _Unusual | None:
                      end + 4)
 
 
-_NAME_TEXT = re.compile(r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
+_NAME_TEXT = re.compile(_TOKEN.decode("ascii"))
 _VALUE_TEXT = re.compile(r"(?:[\x21-\x7e]+(?:[ \t]+[\x21-\x7e]+)*)?")
 #: Headers the server frames a whole answer with itself.
 _FRAMING_NAMES = frozenset({"content-length", "transfer-encoding"})
@@ -136,7 +136,7 @@ def response_bytes(status: int, headers: Sequence[tuple[str, str]], body: bytes,
 
     Byte for byte h11's: `close` (the client asked to close) makes the Connection header `close` (its other
     tokens kept, `keep-alive` dropped, each in a Connection header of its own after the rest); the answer to
-    HEAD, and a 204 or 304, declare their length but carry no body. `headers` must have passed
+    HEAD declares its body's length but carries none. `headers` must have passed
     `check_response_headers`. Raises ValueError for a status outside 200-999 or a body a 204 or 304 would carry.
     """
     if not 200 <= status < 1000:
