@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.http1_differential import Answer, answers, check, cuts, limits, streams
-from wire.transport.framing import ServeLimits
+from tests.http1_differential import Answer, Unbounded, answers, check, cuts, limits, streams
+from wire.transport import framing
+from wire.transport.framing import NEED_DATA, Head, Held, RequestFraming, ServeLimits
 from wire.transport.http1 import UNUSUAL, PlainHead, check_response_headers, read_head, response_bytes
 
 OK = [Answer(200, (("Content-Type", "application/json"),), b"{}")]
@@ -93,3 +94,23 @@ def test_a_long_adversarial_head_is_read_in_linear_time() -> None:
     # quadratic time or worse. Read (as UNUSUAL) at once; h11 then refuses it.
     line = b"X-A: " + b"a " * 4000 + b"\x01\r\n"
     assert read_head(b"GET / HTTP/1.1\r\nHost: x\r\n" + line * 2 + b"\r\n") is UNUSUAL
+
+
+def test_a_head_arriving_a_byte_at_a_time_is_searched_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: each piece of a head still arriving had the whole buffer searched again for its end, quadratic in
+    # the head's size (a 16 KiB head sent a byte at a time: ~130 million bytes searched, for one connection).
+    searched: list[int] = []
+
+    def counting(data: bytes | bytearray, done: int = 0) -> object:
+        searched.append(len(data) - done)  # the bytes this call had to look through
+        return read_head(data, done)
+
+    monkeypatch.setattr(framing, "read_head", counting)
+    reader = RequestFraming(ServeLimits(), Held(Unbounded()), plain=True)
+    head = b"GET / HTTP/1.1\r\nHost: x\r\nX-A: " + b"a" * 10_000 + b"\r\n\r\n"
+    events = []
+    for byte in head:
+        reader.receive(bytes([byte]))
+        events.append(reader.next_event())
+    assert events[:-1] == [NEED_DATA] * (len(head) - 1) and isinstance(events[-1], Head)
+    assert sum(searched) < 2 * len(head)

@@ -162,6 +162,7 @@ class RequestFraming:
         # client has closed, what is being read, the body bytes still to come, whether the client asked to
         # close, whether the request has been answered and the connection stays open after that answer.
         self._buffer = bytearray()
+        self._searched = 0  # how much of the buffer holds no end of a head (see `read_head`)
         self._eof = False
         self._state = _HEAD
         self._remaining = 0
@@ -191,11 +192,13 @@ class RequestFraming:
         buffer = self._buffer
         if not buffer:
             return CLOSED if self._eof else NEED_DATA
-        head = read_head(buffer)
+        head = read_head(buffer, self._searched)
         if head is None and (self._eof or len(buffer) > self.limits.max_header_bytes):
             head = UNUSUAL  # h11 says what is wrong: its buffer is full, or the client closed mid-head
         if head is None:
+            self._searched = len(buffer)
             return NEED_DATA
+        self._searched = 0
         if not isinstance(head, PlainHead):
             # Handed over at a request's start, so a fresh h11 connection is where this one stands.
             conn = self._h11 = self._new_h11()

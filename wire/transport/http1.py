@@ -69,13 +69,16 @@ class _Unusual:
 UNUSUAL = _Unusual()
 
 
-def read_head(data: bytes | bytearray) -> PlainHead | _Unusual | None:
+def read_head(data: bytes | bytearray, searched: int = 0) -> PlainHead | _Unusual | None:
     """The plain head at the start of `data`; None while it may still become one (no blank line yet: the
-    caller bounds how long it waits); UNUSUAL for anything else, valid or not, and for a start h11 refuses at once."""
-    end = data.find(b"\r\n\r\n")
+    caller bounds how long it waits); UNUSUAL for anything else, valid or not, and for a start h11 refuses at once.
+
+    `searched`: how much of `data` an earlier call found no blank line in (its `len(data)` when it returned
+    None), so that a head arriving in many pieces is searched once, not once per piece."""
+    end = data.find(b"\r\n\r\n", max(0, searched - 3))
     if end < 0:
         # h11 refuses a head whose first byte cannot start a request line, and reads a head ended by a bare LF.
-        return UNUSUAL if data[:1] < b"!" or _BLANK_LINE.search(data) else None
+        return UNUSUAL if data[:1] < b"!" or _BLANK_LINE.search(data, max(0, searched - 2)) else None
     match = _HEAD.fullmatch(data, 0, end)
     if match is None:
         return UNUSUAL
