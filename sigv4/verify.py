@@ -466,8 +466,8 @@ def _check_token(presented: str | None, creds: Credentials, where: str, auth: Si
         raise _fail("token", f"{where}: not the session token issued with the access key {auth.access_key_id}", auth)
 
 
-def _payload_line(request: Request, first: dict[str, str], auth: SignedAuth, s3: bool) -> str:
-    declared = first.get("x-amz-content-sha256")
+def _payload_line(request: Request, declared: str | None, auth: SignedAuth, s3: bool) -> str:
+    """The payload line signed: `declared` (the x-amz-content-sha256 header, or None) checked against the body."""
     if declared is None:
         if s3:
             if auth.presigned:
@@ -582,39 +582,16 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
     if presigned:
         tokens = [v for n, v in pairs if n == param]
         _check_token(tokens[0] if tokens else None, creds, f"{param} query parameter", auth)
-    elif (token := first.get(header)) is not None or creds.session_token is not None:  # else nothing to compare
-        _check_token(token, creds, f"{header} header", auth)
-    headers = request.headers
-    # The lowercase names, in order: the keys of `first` unless a name repeats.
-    names = tuple(first) if len(first) == len(headers) else _repeated_names(headers, auth)
-    if "host" not in first and request.scheme:
-        headers = (*headers, ("Host", host_from_url(request)))
-        names = (*names, "host")
-    pick = _signed_pick(names, auth.signed_headers, presigned, auth.version == "v4a")
-    if pick.problem is not None:
-        raise _fail(*pick.problem, auth)
-    payload = _payload_line(request, first, auth, s3)
+    else:
+        _check_header_token(first.get(header), creds, header, auth)
+    headers, pick = _picked(request, first, auth)
+    payload = _payload_line(request, first.get("x-amz-content-sha256"), auth, s3)
     if "#" in target:  # only an origin-form target can hold one: an absolute URL's fragment is split off
         # A server routes by the whole path; canonicalizing only what precedes `#` let `/a#anything` verify as `/a`.
         raise _fail("malformed_request", "request target: holds '#', which no request target may (RFC 9112 3.2)",
                     auth)
-    undated = pick.undated
-    if undated is not None and headers[pick.date_index][1] == auth.amz_date:
-        # The canonical request up to the payload line is kept per exact shape (see `_CANONICAL_HEADS`).
-        key = (request.method, target, rules, pick.signed_text, undated(headers))
-        head = _CANONICAL_HEADS.get(key)
-        if head is None:
-            head = _canonical_head(request, headers, pick, rules, auth.amz_date)
-            if len(_CANONICAL_HEADS) >= _CANONICAL_HEADS_SIZE:
-                _CANONICAL_HEADS.clear()
-            _CANONICAL_HEADS[key] = head
-        before, after, hashed_before = head
-        hashed = hashed_before.copy()
-        # surrogateescape: a header value byte that is not UTF-8 (read so by a server) is hashed as that byte.
-        hashed.update((auth.amz_date + after + payload).encode("utf-8", "surrogateescape"))
-        text = f"{auth.algorithm}\n{auth.amz_date}\n{auth.credential_scope}\n{hashed.hexdigest()}"
-        if not _SIGNATURE_CHECKS[auth.version](auth, creds, text):
-            raise _mismatch(auth, before + auth.amz_date + after + payload, text)
+    if pick.undated is not None and headers[pick.date_index][1] == auth.amz_date:
+        _check_head(auth, creds, _kept_head(request, headers, pick, rules, auth.amz_date), payload)
     else:
         canonical = _canonical_text(request, headers, pick, rules, auth, pairs, omit_session_token, payload)
         text = string_to_sign(auth.algorithm, auth.amz_date, auth.credential_scope, canonical)
@@ -623,6 +600,52 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
     if pick.checksums:
         _check_checksum_headers(headers, request.body, pick.checksums, auth, payload)
     return payload
+
+
+def _check_header_token(token: str | None, creds: Credentials, header: str, auth: SignedAuth) -> None:
+    """A header-signed request's session token (`token`: its header's value, or None) against the key's."""
+    if token is not None or creds.session_token is not None:  # else nothing to compare
+        _check_token(token, creds, f"{header} header", auth)
+
+
+def _picked(request: Request, first: dict[str, str], auth: SignedAuth) -> tuple[tuple[tuple[str, str], ...], _SignedPick]:
+    """(headers, pick): the request's headers (with the Host an absolute URL implies when none is sent) and which
+    of them are signed; raises the pick's problem."""
+    headers = request.headers
+    # The lowercase names, in order: the keys of `first` unless a name repeats.
+    names = tuple(first) if len(first) == len(headers) else _repeated_names(headers, auth)
+    if "host" not in first and request.scheme:
+        headers = (*headers, ("Host", host_from_url(request)))
+        names = (*names, "host")
+    pick = _signed_pick(names, auth.signed_headers, auth.presigned, auth.version == "v4a")
+    if pick.problem is not None:
+        raise _fail(*pick.problem, auth)
+    return headers, pick
+
+
+def _kept_head(request: Request, headers: tuple[tuple[str, str], ...], pick: _SignedPick, rules: CanonicalRules,
+               amz_date: str) -> _CanonicalHead:
+    """The canonical request up to the payload line, kept per exact shape (see `_CANONICAL_HEADS`)."""
+    assert pick.undated is not None
+    key = (request.method, request._parts.target, rules, pick.signed_text, pick.undated(headers))
+    head = _CANONICAL_HEADS.get(key)
+    if head is None:
+        head = _canonical_head(request, headers, pick, rules, amz_date)
+        if len(_CANONICAL_HEADS) >= _CANONICAL_HEADS_SIZE:
+            _CANONICAL_HEADS.clear()
+        _CANONICAL_HEADS[key] = head
+    return head
+
+
+def _check_head(auth: SignedAuth, creds: Credentials, head: _CanonicalHead, payload: str) -> None:
+    """Check the signature over the canonical request `head` completes with the date and `payload` lines."""
+    before, after, hashed_before = head
+    hashed = hashed_before.copy()
+    # surrogateescape: a header value byte that is not UTF-8 (read so by a server) is hashed as that byte.
+    hashed.update((auth.amz_date + after + payload).encode("utf-8", "surrogateescape"))
+    text = f"{auth.algorithm}\n{auth.amz_date}\n{auth.credential_scope}\n{hashed.hexdigest()}"
+    if not _SIGNATURE_CHECKS[auth.version](auth, creds, text):
+        raise _mismatch(auth, before + auth.amz_date + after + payload, text)
 
 
 # A client sends request after request that differ, within what is signed, only in the date and the payload:
@@ -798,7 +821,130 @@ def _verify_s3v2(request: Request, first: dict[str, str], auth: SignedAuth, cred
     if (problem := s3v2.body_md5_problem(request)) is not None:
         raise _fail("checksum", problem, auth)
     # No payload line is signed (a body only through its Content-MD5); S3 still checks an x-amz-content-sha256.
-    return UNSIGNED_PAYLOAD if "x-amz-content-sha256" not in first else _payload_line(request, first, auth, s3)
+    declared = first.get("x-amz-content-sha256")
+    return UNSIGNED_PAYLOAD if declared is None else _payload_line(request, declared, auth, s3)
+
+
+# -- the planned path ---------------------------------------------------------
+#
+# A client sends request after request of one shape: the same method, URL and headers, the same Authorization
+# header up to its signature, differing only in the X-Amz-Date value and the signature (and the body). Everything
+# verification works out from the rest (the claim's scope and signed-header list, which headers are signed, the
+# canonical request around the date line, the token and payload headers) is kept per such shape, keyed on every
+# byte it was worked out from, as sent: identical keys give identical plans, so a plan is exact by construction.
+# Only header-signed SigV4 with an X-Amz-Date header is planned; the date is still parsed, and the scope date,
+# time, key, token, payload and signature are still checked, on every call, in the general path's order.
+# Nothing here depends on a secret or on the clock.
+
+
+class _NameShape(NamedTuple):
+    """Where, among headers with these exact names, the Authorization and X-Amz-Date values are (first of each
+    by lowercase name, as `_first_values` reads them), and what picks every other value."""
+
+    authorization: int
+    date: int
+    others: Callable[[tuple[str, ...]], object]
+
+
+class _Plan(NamedTuple):
+    """What verification works out from a request but its date and signature (see above)."""
+
+    claim: _Claim
+    s3: bool
+    rules: CanonicalRules
+    token: str | None  # the x-amz-security-token header's value
+    declared: str | None  # the x-amz-content-sha256 header's value
+    head: _CanonicalHead
+
+
+_NAME_SHAPES: dict[tuple[str, ...], _NameShape | None] = {}
+_PLANS: dict[tuple[object, ...], _Plan | None] = {}
+_PLANS_SIZE = 512  # each bound: emptied when full, as a server verifies many clients' shapes
+
+
+def _name_shape(names: tuple[str, ...]) -> _NameShape | None:
+    """The `_NameShape` of headers named `names`, or None when they hold no Authorization or X-Amz-Date."""
+    lower = [name.lower() for name in names]
+    if "authorization" not in lower or "x-amz-date" not in lower:
+        return None
+    at, date = lower.index("authorization"), lower.index("x-amz-date")
+    others = [index for index in range(len(names)) if index not in (at, date)]
+    # (itemgetter of one index gives that value bare; the names in the key tell it from a tuple.) None: `values[:0]`.
+    return _NameShape(at, date, itemgetter(*others) if others else itemgetter(slice(0)))
+
+
+def _planned(request: Request, plus_is_space: bool, s3: bool | None, normalize_path: bool | None,
+             double_encode: bool | None) -> _Plan | None:
+    """The plan of `request`'s shape (worked out at its first request, by the general path's own steps), or
+    None where only the general path applies: another kind of signature, or one the general path refuses for
+    what the shape holds (it reports that itself)."""
+    try:
+        first = _first_values(request)
+        auth = _parse_auth(request, first, plus_is_space, SignedAuth)
+        head = first["authorization"].rpartition(", Signature=")[0]
+        claim = _common_claim(head)
+        if (claim is None or auth.version != "v4" or auth.presigned or auth.service in _SESSION_TOKEN_NAMES
+                or "#" in request._parts.target):
+            return None
+        headers, pick = _picked(request, first, auth)
+        if pick.undated is None or pick.checksums:
+            return None
+        if s3 is None:
+            s3 = auth.service in S3_SERVICES
+        rules = _RULES[(not s3) if normalize_path is None else normalize_path,
+                       (not s3) if double_encode is None else double_encode, plus_is_space]
+        return _Plan(claim, s3, rules, first.get("x-amz-security-token"), first.get("x-amz-content-sha256"),
+                     _kept_head(request, headers, pick, rules, auth.amz_date))
+    except VerificationError:
+        return None
+
+
+def _verify_planned(request: Request, lookup: Callable[[str], Credentials | None], now: datetime,
+                    max_skew: timedelta, expected_service: str | None, allowed_regions: Collection[str] | None,
+                    knobs: tuple[bool, bool | None, bool | None, bool | None]) -> Identity | None:
+    """`verify` of a request whose shape has a plan (`knobs`: plus_is_space, s3, normalize_path, double_encode);
+    None where it has none."""
+    headers = request.headers
+    if not headers:
+        return None
+    names, values = zip(*headers)
+    shape = _NAME_SHAPES.get(names, False)
+    if shape is False:
+        if len(_NAME_SHAPES) >= _PLANS_SIZE:
+            _NAME_SHAPES.clear()
+        shape = _NAME_SHAPES[names] = _name_shape(names)
+    if shape is None:
+        return None
+    head, sep, signature = values[shape.authorization].rpartition(", Signature=")
+    # The general path reads a signature of other characters by the full rules, which may split it otherwise.
+    if not (sep and signature.isalnum()):
+        return None
+    # Every byte of the request but its body, the date value and the signature; and every option it is read by.
+    key = (request.method, request.url, names, shape.others(values), head, knobs)
+    plan = _PLANS.get(key, False)
+    if plan is False:
+        if len(_PLANS) >= _PLANS_SIZE:
+            _PLANS.clear()
+        plan = _PLANS[key] = _planned(request, *knobs)
+    if plan is None:
+        return None
+    text = values[shape.date]
+    fields = plan.claim.copy()
+    fields["signature"] = signature
+    fields["signing_time"] = _parse_amz_date(text, "X-Amz-Date header")
+    fields["amz_date"] = text
+    auth = object.__new__(Identity)
+    set_fields(auth, fields)
+    _check_scope(auth, expected_service, allowed_regions)
+    _check_time(auth, now, max_skew)
+    creds = lookup(auth.access_key_id)
+    if creds is None:
+        raise _fail("unknown_key", f"access key id {auth.access_key_id!r}: not known to this server", auth)
+    _check_header_token(plan.token, creds, "x-amz-security-token", auth)
+    payload = _payload_line(request, plan.declared, auth, plan.s3)
+    _check_head(auth, creds, plan.head, payload)
+    _complete(auth, creds, payload)
+    return auth
 
 
 _VERIFIERS: dict[str, Callable[[Request, dict[str, str], SignedAuth, Credentials, CanonicalRules, bool, bool], str]] = {
@@ -832,11 +978,18 @@ def verify(
     """
     if now.tzinfo is not timezone.utc and (now.tzinfo is None or now.utcoffset() is None):
         raise InvalidTimestampError("now: naive datetime; pass a timezone-aware one (e.g. tzinfo=timezone.utc)")
+    if now.tzinfo is not timezone.utc:
+        now = now.astimezone(timezone.utc)
+    if claimed is None:
+        planned = _verify_planned(request, lookup, now, max_skew, expected_service, allowed_regions,
+                                  (plus_is_space, s3, normalize_path, double_encode))
+        if planned is not None:
+            return planned
     first = _first_values(request)
     auth = (_parse_auth(request, first, plus_is_space, Identity) if claimed is None
             else _auth_of(Identity, _fields_of(claimed)))
     _check_scope(auth, expected_service, allowed_regions)
-    _check_time(auth, now if now.tzinfo is timezone.utc else now.astimezone(timezone.utc), max_skew)
+    _check_time(auth, now, max_skew)
     creds = lookup(auth.access_key_id)
     if creds is None:
         raise _fail("unknown_key", f"access key id {auth.access_key_id!r}: not known to this server", auth)
