@@ -205,8 +205,7 @@ def _region_set(value: str | None, where: str) -> tuple[str, ...]:
 
 def _parse_authorization_header(first: dict[str, str], header: str, kind: type[_Auth]) -> _Auth:
     head, sep, signature = header.rpartition(", Signature=")
-    # isalnum() first: a hex signature passes it in a fraction of the regex's time.
-    claim = _common_claim(head) if sep and (signature.isalnum() or _PLAIN_VALUE.match(signature)) else None
+    claim = _common_claim(head) if sep and _is_plain(signature) else None
     if claim is None:
         scheme, version, credential, signed_headers, signature = _authorization_parts(header)
         claim = _claim(scheme, version, credential, signed_headers)
@@ -225,6 +224,13 @@ def _parse_authorization_header(first: dict[str, str], header: str, kind: type[_
     auth = object.__new__(kind)
     set_fields(auth, values)
     return auth
+
+
+def _is_plain(signature: str) -> bool:
+    """Whether an Authorization header's text after its last `, Signature=` holds no comma or white space: then
+    the header splits there exactly as `_authorization_parts` splits it. A signature (ASCII letters and digits) is
+    told so first by bytes.isalnum, a table lookup per byte, where str.isalnum or the regex cost several times more."""
+    return (signature.isascii() and signature.encode().isalnum()) or _PLAIN_VALUE.match(signature) is not None
 
 
 #: A SignedAuth's fields as an Authorization header fixes them up to its signature (its signature, time and
@@ -916,8 +922,7 @@ def _verify_planned(request: Request, lookup: Callable[[str], Credentials | None
     if shape is None:
         return None
     head, sep, signature = values[shape.authorization].rpartition(", Signature=")
-    # The general path reads a signature of other characters by the full rules, which may split it otherwise.
-    if not (sep and signature.isalnum()):
+    if not (sep and _is_plain(signature)):  # the general path reads the header by its full rules
         return None
     # Every byte of the request but its body, the date value and the signature; and every option it is read by.
     key = (request.method, request.url, names, shape.others(values), head, knobs)
@@ -929,7 +934,7 @@ def _verify_planned(request: Request, lookup: Callable[[str], Credentials | None
     if plan is None:
         return None
     text = values[shape.date]
-    fields = plan.claim.copy()
+    fields = plan.claim.copy()  # as `_parse_authorization_header` completes it
     fields["signature"] = signature
     fields["signing_time"] = _parse_amz_date(text, "X-Amz-Date header")
     fields["amz_date"] = text

@@ -9,6 +9,7 @@ property below); the Account endpoint's stored state for what `serve` acted on.
 
 from __future__ import annotations
 
+import random
 import socket
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cli
-from sigv4 import Credentials, Request, VerificationError, presign, sign, v2, verify
+from sigv4 import Credentials, Request, VerificationError, parse_auth, presign, sign, v2, verify
 from sigv4.canonical import canonical_query, query_bytes, query_pairs
 from sigv4.checksums import checksum_value
 from sigv4.chunked_decode import decoder_for
@@ -347,3 +348,73 @@ def test_verified_request_reads_a_query_as_a_server_does() -> None:
     assert view.path == b"/a/b"
     assert view.query == ((b"x", b"a+b"), (b"x", b"\xff"), (b"y", b"+"), (b"z", b""))
     assert dict(view.headers)["x-b"] == b"c d" and view.body == b""
+
+
+# -- 6. the per-shape plan reads a request as the general path does ------------------------------------------
+# `verify` keeps what it works out from a request's shape (all but the X-Amz-Date value, the signature and the
+# body); `claimed=parse_auth(...)` takes the general path. Both must give the same Identity or the same refusal.
+
+def _outcome(request: Request, lookup: Any, general: bool, **options: Any) -> tuple[object, ...]:
+    try:
+        claimed = parse_auth(request, plus_is_space=options.get("plus_is_space", False)) if general else None
+        identity = verify(request, lookup, claimed=claimed, **options)
+    except VerificationError as err:
+        auth = None if err.auth is None else vars(err.auth)
+        return ("refused", err.reason, str(err), auth, err.canonical_request, err.string_to_sign)
+    return ("verified", vars(identity))
+
+
+def _same_both_ways(request: Request, lookup: Any = None, **options: Any) -> tuple[object, ...]:
+    """("verified",) or ("refused", reason), the same both ways."""
+    lookup = lookup or false_accept.KEYS.get
+    options.setdefault("now", false_accept.NOW)
+    planned = _outcome(request, lookup, False, **options)
+    assert planned == _outcome(request, lookup, True, **options)
+    return planned[:2] if planned[0] == "refused" else planned[:1]
+
+
+@pytest.mark.parametrize("creds", [false_accept.CREDS, false_accept.TEMP], ids=["long-term", "temporary"])
+def test_planned_matches_general_over_dates_signatures_and_options(creds: Credentials) -> None:
+    base = Request("POST", "https://svc.example.com/a/b?x=1&y=%20", [("Content-Type", "text/plain"),
+                   ("X-Custom", "v")], b"body")
+    outcomes = set()
+    for seconds in (0, 1, 59, 3600, 86400):  # one shape: the date and signature change, and the day's scope
+        when = false_accept.T + timedelta(seconds=seconds)
+        signed = sign(base, creds, region="us-east-1", service="svc", timestamp=when).request
+        headers = list(signed.headers)
+        at = next(i for i, (n, _) in enumerate(headers) if n == "Authorization")
+        date_at = next(i for i, (n, _) in enumerate(headers) if n == "X-Amz-Date")
+        tampered = headers[at][1][:-1] + ("0" if headers[at][1][-1] != "0" else "1")
+        variants = [
+            signed,
+            Request(signed.method, signed.url, [*headers[:at], (headers[at][0], tampered), *headers[at + 1:]],
+                    signed.body),
+            Request(signed.method, signed.url, [*headers[:at], (headers[at][0], headers[at][1] + ", X=1"),
+                                                *headers[at + 1:]], signed.body),
+            Request(signed.method, signed.url, headers, b"other body"),
+            Request(signed.method, signed.url, [*headers[:date_at], ("X-Amz-Date", "20241301T000000Z"),
+                                                *headers[date_at + 1:]], signed.body),
+        ]
+        for request in variants:
+            for options in ({}, {"now": when}, {"now": when, "expected_service": "other"},
+                            {"now": when, "allowed_regions": {"eu-west-1"}}, {"now": when, "s3": True},
+                            {"now": when, "max_skew": timedelta(0)}):
+                outcomes.add(_same_both_ways(request, **options))
+            outcomes.add(_same_both_ways(request, {}.get, now=when))
+            outcomes.add(_same_both_ways(request, {creds.access_key_id: false_accept.CREDS
+                                                   if creds is false_accept.TEMP else false_accept.TEMP}.get,
+                                         now=when))
+    # Every kind of outcome was met: each check ran on the planned path.
+    assert {o[1] for o in outcomes if o[0] == "refused"} >= {"signature_mismatch", "malformed_auth", "skew", "scope",
+                                                             "unknown_key", "payload_hash"}
+    assert ("verified",) in outcomes
+
+
+def test_planned_matches_general_over_mutants() -> None:
+    rng = random.Random("planned")
+    for variant in ("v4", "presigned", "s3v2"):
+        for _ in range(60):
+            case = false_accept.signed_case(rng, variant)
+            _same_both_ways(case.request, **case.options)
+            for _ in range(6):
+                _same_both_ways(false_accept.mutate(rng, case.request), **case.options)
