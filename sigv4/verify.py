@@ -214,13 +214,22 @@ def _parse_authorization_header(first: dict[str, str], header: str, kind: type[_
         when = _parse_amz_date(text, "X-Amz-Date header")
     else:
         text, when = _date_header_time(first)
+    regions = (_region_set(first.get(v4a.REGION_SET_HEADER.lower()), "X-Amz-Region-Set header")
+               if claim["version"] == "v4a" else None)
+    return _completed(kind, claim, signature, when, text, regions)
+
+
+def _completed(kind: type[_Auth], claim: _Claim, signature: str, when: datetime, text: str,
+               regions: tuple[str, ...] | None = None) -> _Auth:
+    """A `kind` of an Authorization header's `claim` with the request's signature, time and date text (and a
+    SigV4a region set)."""
     # The claim's fields but these are the same for every request of a client: they are copied, not rebuilt.
     values = claim.copy()
     values["signature"] = signature
     values["signing_time"] = when
     values["amz_date"] = text
-    if values["version"] == "v4a":
-        values["regions"] = _region_set(first.get(v4a.REGION_SET_HEADER.lower()), "X-Amz-Region-Set header")
+    if regions is not None:
+        values["regions"] = regions
     auth = object.__new__(kind)
     set_fields(auth, values)
     return auth
@@ -883,7 +892,8 @@ def _planned(request: Request, plus_is_space: bool, s3: bool | None, normalize_p
              double_encode: bool | None) -> _Plan | None:
     """The plan of `request`'s shape (worked out at its first request, by the general path's own steps), or
     None where only the general path applies: another kind of signature, or one the general path refuses for
-    what the shape holds (it reports that itself)."""
+    what the shape holds (it reports that itself). A shape whose first request is refused for its date alone is
+    left unplanned too: verified by the general path, more slowly, never otherwise."""
     try:
         first = _first_values(request)
         auth = _parse_auth(request, first, plus_is_space, SignedAuth)
@@ -897,8 +907,7 @@ def _planned(request: Request, plus_is_space: bool, s3: bool | None, normalize_p
             return None
         if s3 is None:
             s3 = auth.service in S3_SERVICES
-        rules = _RULES[(not s3) if normalize_path is None else normalize_path,
-                       (not s3) if double_encode is None else double_encode, plus_is_space]
+        rules = _rules(s3, normalize_path, double_encode, plus_is_space)
         return _Plan(claim, s3, rules, first.get("x-amz-security-token"), first.get("x-amz-content-sha256"),
                      _kept_head(request, headers, pick, rules, auth.amz_date))
     except VerificationError:
@@ -914,8 +923,9 @@ def _verify_planned(request: Request, lookup: Callable[[str], Credentials | None
     if not headers:
         return None
     names, values = zip(*headers)
-    shape = _NAME_SHAPES.get(names, False)
-    if shape is False:
+    try:
+        shape = _NAME_SHAPES[names]
+    except KeyError:
         if len(_NAME_SHAPES) >= _PLANS_SIZE:
             _NAME_SHAPES.clear()
         shape = _NAME_SHAPES[names] = _name_shape(names)
@@ -926,25 +936,19 @@ def _verify_planned(request: Request, lookup: Callable[[str], Credentials | None
         return None
     # Every byte of the request but its body, the date value and the signature; and every option it is read by.
     key = (request.method, request.url, names, shape.others(values), head, knobs)
-    plan = _PLANS.get(key, False)
-    if plan is False:
+    try:
+        plan = _PLANS[key]
+    except KeyError:
         if len(_PLANS) >= _PLANS_SIZE:
             _PLANS.clear()
         plan = _PLANS[key] = _planned(request, *knobs)
     if plan is None:
         return None
     text = values[shape.date]
-    fields = plan.claim.copy()  # as `_parse_authorization_header` completes it
-    fields["signature"] = signature
-    fields["signing_time"] = _parse_amz_date(text, "X-Amz-Date header")
-    fields["amz_date"] = text
-    auth = object.__new__(Identity)
-    set_fields(auth, fields)
+    auth = _completed(Identity, plan.claim, signature, _parse_amz_date(text, "X-Amz-Date header"), text)
     _check_scope(auth, expected_service, allowed_regions)
     _check_time(auth, now, max_skew)
-    creds = lookup(auth.access_key_id)
-    if creds is None:
-        raise _fail("unknown_key", f"access key id {auth.access_key_id!r}: not known to this server", auth)
+    creds = _credentials(lookup, auth)
     _check_header_token(plan.token, creds, "x-amz-security-token", auth)
     payload = _payload_line(request, plan.declared, auth, plan.s3)
     _check_head(auth, creds, plan.head, payload)
@@ -995,16 +999,26 @@ def verify(
             else _auth_of(Identity, _fields_of(claimed)))
     _check_scope(auth, expected_service, allowed_regions)
     _check_time(auth, now, max_skew)
-    creds = lookup(auth.access_key_id)
-    if creds is None:
-        raise _fail("unknown_key", f"access key id {auth.access_key_id!r}: not known to this server", auth)
+    creds = _credentials(lookup, auth)
     if s3 is None:
         s3 = auth.service in S3_SERVICES
-    rules = _RULES[(not s3) if normalize_path is None else normalize_path,
-                   (not s3) if double_encode is None else double_encode, plus_is_space]
+    rules = _rules(s3, normalize_path, double_encode, plus_is_space)
     payload = _VERIFIERS[auth.version](request, first, auth, creds, rules, s3, omit_session_token)
     _complete(auth, creds, payload)
     return auth
+
+
+def _credentials(lookup: Callable[[str], Credentials | None], auth: SignedAuth) -> Credentials:
+    creds = lookup(auth.access_key_id)
+    if creds is None:
+        raise _fail("unknown_key", f"access key id {auth.access_key_id!r}: not known to this server", auth)
+    return creds
+
+
+def _rules(s3: bool, normalize_path: bool | None, double_encode: bool | None, plus_is_space: bool) -> CanonicalRules:
+    """`verify`'s canonicalization rules: S3's (no path normalization, single encoding) unless the knobs say."""
+    return _RULES[(not s3) if normalize_path is None else normalize_path,
+                  (not s3) if double_encode is None else double_encode, plus_is_space]
 
 
 #: Every CanonicalRules by its three knobs, built once.
