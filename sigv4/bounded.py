@@ -55,22 +55,37 @@ def json_loads(data: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
         # What json.loads would decode it as (json.detect_encoding: no BOM, no NUL among the first bytes), spared
         # that function's call: this reads every JSON answer of a client.
         data = data.decode("utf-8", "surrogatepass")
-        # Then the decoder json.loads would call: all it checks of text before is a BOM, which this cannot open with.
-        decode: Callable[[Any], Any] = _DECODER.decode
+        decode: Callable[[Any], Any] = _decode_value_text
     else:
         decode = json.loads
     try:
         value = decode(data)
     except RecursionError:
         raise ValueError(_too_deep_message(max_depth)) from None
-    # Each array or object opens with a `[` or `{` (a byte of it, in any encoding json reads), so text with no
-    # more of them than `max_depth` cannot nest deeper: the walk is spared for the many small answers.
-    if _openings(data) > max_depth and _too_deep(value, max_depth):
+    # Each array or object opens with a `[` or `{` (a byte of it, in any encoding json reads) and closes with a
+    # `]` or `}`, so text shorter than twice the limit, or with no more openings than the limit, cannot nest
+    # deeper: the count and the walk are spared for the many small answers.
+    if len(data) > 2 * max_depth and _openings(data) > max_depth and _too_deep(value, max_depth):
         raise ValueError(_too_deep_message(max_depth))
     return value
 
 
-_DECODER = json.JSONDecoder()
+def _decode_value_text(text: str) -> Any:
+    """`json.JSONDecoder().decode(text)` for text opening with `{` or `[`: its scanner called directly, spared
+    the decoder's two Python frames and its leading-whitespace match (such text has none)."""
+    try:
+        value, end = _SCAN(text, 0)
+    except StopIteration as err:  # the scanner's "no value at this index" (text ending inside an array, say)
+        raise json.JSONDecodeError("Expecting value", text, err.value) from None
+    if end != len(text):
+        extra = text[end:].lstrip(" \t\n\r")  # JSON's whitespace (RFC 8259 section 2) may follow the value
+        if extra:
+            raise json.JSONDecodeError("Extra data", text, len(text) - len(extra))
+    return value
+
+
+#: The scanner json's decoder runs (its C one where built): the value at an index, and the index after it.
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def _too_deep_message(max_depth: int) -> str:

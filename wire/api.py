@@ -17,14 +17,14 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sigv4.types import Request
 from wire import jsonproto, query, restjson, restxml, rpcv2, xml
-from wire.errors import DecodeError, SerializationError, ServiceError, ValidationError
+from wire.errors import DecodeError, SerializationError, ServiceError, ValidationError, Violation
 from wire.http import Codec, Encoded, Params, Response, encode_query, normalize_headers
 from wire.model import Model, Operation
-from wire.validate import violations
+from wire.validate import Check, input_checker
 
 CODECS: dict[str, Codec] = {
     "json": jsonproto.CODEC,
@@ -53,15 +53,21 @@ def uuid4_token() -> str:
     return str(uuid.uuid4())
 
 
+class _RequestPlan(NamedTuple):
+    """What `serialize` needs of an operation besides its codec."""
+
+    check: Check  # of the params, without constraints (see wire.validate)
+    tokens: tuple[str, ...]  # the idempotency-token members
+
+
+# Looked up once per operation: a client sends many requests of one (models and operations hash by identity).
 @lru_cache(maxsize=1024)
-def _token_members(op: Operation) -> tuple[str, ...]:
-    return tuple(m.name for m in op.input.members.values() if m.idempotency_token) if op.input is not None else ()
+def _request_plan(op: Operation) -> _RequestPlan:
+    tokens = tuple(m.name for m in op.input.members.values() if m.idempotency_token) if op.input is not None else ()
+    return _RequestPlan(input_checker(op.input, False), tokens)
 
 
-def _fill_tokens(op: Operation, params: Params, token_factory: Callable[[], str]) -> Params:
-    tokens = _token_members(op)
-    if not tokens:  # most operations have none: no list to build
-        return params
+def _fill_tokens(tokens: tuple[str, ...], params: Params, token_factory: Callable[[], str]) -> Params:
     missing = [name for name in tokens if params.get(name) is None]
     return {**params, **{name: token_factory() for name in missing}} if missing else params
 
@@ -132,10 +138,13 @@ def serialize(
     op = model.operation(operation)
     if method is not None and model.protocol not in METHOD_CHOICE:
         raise SerializationError(f"{model.protocol} requests use the model's method; method= is for Query and EC2 Query")
-    found = violations(op.input, params, constraints=False)
+    plan = _request_plan(op)
+    found: list[Violation] = []
+    plan.check(params, (), found)
     if found:
         raise ValidationError(tuple(found))
-    params = _fill_tokens(op, params, token_factory)
+    if plan.tokens:  # most operations have none
+        params = _fill_tokens(plan.tokens, params, token_factory)
     encoded = CODECS[model.protocol].encode_request(model, op, params, method)
     if op.compression:  # few operations compress; the rest are spared the call
         encoded = _compress(op, encoded, min_compression_size)

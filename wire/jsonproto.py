@@ -181,23 +181,20 @@ def _content_type(model: Model) -> str:
 
 
 def _encode_request(model: Model, op: Operation, params: Params, method: str | None) -> Encoded:
-    return Encoded("POST", "/", (), _request_headers(model, op), dumps(_input_encoder(op)(params)))
-
-
-@lru_cache(maxsize=1024)
-def _input_encoder(op: Operation) -> Callable[[Params], Any]:
-    """The encoder of an operation's input, looked up once per operation (a client sends many requests)."""
-    if op.input is None:
-        return lambda params: {}
-    encoder = values.value_encoder(JSON_RULES, op.input, None)
-    return (lambda params: params) if encoder is None else encoder
+    headers, encode_input = _request_plan(model, op)
+    return Encoded("POST", "/", (), headers, dumps(encode_input(params)))
 
 
 # The same for every call of an operation: built once (models and operations hash by identity).
 @lru_cache(maxsize=1024)
-def _request_headers(model: Model, op: Operation) -> tuple[tuple[str, str], ...]:
-    return (("X-Amz-Target", f"{model.target_prefix}.{op.name}"),
-            ("Content-Type", _content_type(model))) + query_mode_header(model)
+def _request_plan(model: Model, op: Operation) -> tuple[tuple[tuple[str, str], ...], Callable[[Params], Any]]:
+    """An operation's request headers and the encoder of its input."""
+    headers = (("X-Amz-Target", f"{model.target_prefix}.{op.name}"),
+               ("Content-Type", _content_type(model))) + query_mode_header(model)
+    if op.input is None:
+        return headers, lambda params: {}
+    encoder = values.value_encoder(JSON_RULES, op.input, None)
+    return headers, (lambda params: params) if encoder is None else encoder
 
 
 def _decode_response(model: Model, op: Operation, status: int, headers: Headers, body: bytes) -> dict[str, Any]:

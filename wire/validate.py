@@ -305,13 +305,20 @@ def checker(shape: Shape, constraints: bool) -> Check:
     return _compile(shape, constraints, {})
 
 
+def _no_input(params: Mapping[str, Any], path: Path, out: list[Violation]) -> None:
+    out.extend(Violation(name, "is not a member of the input (the operation takes none)") for name in params)
+
+
+def input_checker(shape: Shape | None, constraints: bool) -> Check:
+    """The check of an operation's params against its input `shape` (None: the operation takes none, so every
+    param is a violation), called as `check(params, (), out)`; built once per shape, as `checker`."""
+    return _no_input if shape is None else checker(shape, constraints)
+
+
 def violations(shape: Shape | None, params: Mapping[str, Any], constraints: bool) -> list[Violation]:
     """Every violation of `params` against input `shape` (None: no input allowed)."""
     out: list[Violation] = []
-    if shape is None:
-        out.extend(Violation(name, "is not a member of the input (the operation takes none)") for name in params)
-    else:
-        checker(shape, constraints)(params, (), out)
+    input_checker(shape, constraints)(params, (), out)
     return out
 
 

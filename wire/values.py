@@ -165,7 +165,24 @@ class _Decoders(_Compiler):
                     out[name] = item if type(item) is kind or decoder is None else decoder(item)
             return out
 
-        return decode
+        if not all(kind is not None and name == wire_name for wire_name, (name, kind, _) in plan.items()):
+            return decode
+        # Every member is one the document carries as it is (text, integers, booleans), under its own name, as
+        # most leaf structures of a response (names, ids, states): when each key of the object is such a member
+        # holding a value of its exact type, the decoded object equals the document's, which is returned (it
+        # was parsed for this call and nothing else holds it). Anything else (a null, an unknown key, a value of
+        # another type) goes through `decode`, which skips, ignores or refuses it.
+        kind_of = {wire_name: kind for wire_name, (_, kind, _) in plan.items()}.get
+
+        def decode_plain(data: Mapping[str, Any]) -> dict[str, Any]:
+            if type(data) is dict:
+                for wire_name, item in data.items():
+                    if kind_of(wire_name) is not type(item):
+                        return decode(data)
+                return data
+            return decode(data)
+
+        return decode_plain
 
     def structure(self, shape: Shape, memo: CompileMemo) -> Convert:
         return self.members(shape.members.values(), memo, shape)
