@@ -239,3 +239,63 @@ def test_query_response_metadata() -> None:
         b"<GetCallerIdentityResult><Account>1</Account></GetCallerIdentityResult>"
         b"<ResponseMetadata><RequestId>r-9</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
     )
+
+
+#: awsJson: a union of two strings, and a leaf structure of plain members, one of them renamed on the wire.
+_SMALL = wire.load_model({
+    "metadata": {"protocol": "json", "jsonVersion": "1.0", "apiVersion": "1", "targetPrefix": "T"},
+    "operations": {"Op": {"name": "Op", "input": {"shape": "In"}, "output": {"shape": "Out"}}},
+    "shapes": {
+        "In": {"type": "structure", "members": {"U": {"shape": "U"}, "Leaf": {"shape": "Leaf"}}},
+        "Out": {"type": "structure", "members": {"Leaves": {"shape": "Leaves"}, "Renamed": {"shape": "Renamed"}}},
+        "U": {"type": "structure", "union": True, "members": {"A": {"shape": "S"}, "B": {"shape": "S"}}},
+        "Leaf": {"type": "structure", "members": {"Name": {"shape": "S"}, "Size": {"shape": "I"}}},
+        "Leaves": {"type": "list", "member": {"shape": "Leaf"}},
+        "Renamed": {"type": "structure", "members": {"Name": {"shape": "S", "locationName": "name"}}},
+        "S": {"type": "string"},
+        "I": {"type": "integer"},
+    },
+})
+
+
+@pytest.mark.parametrize("union, expected", [
+    ({"A": "x"}, []),
+    ({"A": "x", "B": None}, []),
+    ({"A": "x", "B": "y"}, ["U: a union needs exactly one member set, got 2"]),
+    ({}, ["U: a union needs exactly one member set, got 0"]),
+    # An unknown key is refused as such, and is not counted as a member set.
+    ({"A": "x", "C": "y"}, ["U.C: is not a member of U (members: A, B)"]),
+])
+def test_a_union_counts_its_members_set(union: dict[str, Any], expected: list[str]) -> None:
+    try:
+        wire.serialize(_SMALL, "Op", {"U": union}, endpoint="https://t.example.com")
+    except wire.ValidationError as err:
+        assert [str(v) for v in err.violations] == expected
+    else:
+        assert expected == []
+
+
+def test_a_leaf_structure_drops_its_unset_members_in_the_callers_order() -> None:
+    request = wire.serialize(_SMALL, "Op", {"Leaf": {"Size": 3, "Name": None}}, endpoint="https://t.example.com")
+    assert request.body == b'{"Leaf":{"Size":3}}'
+    request = wire.serialize(_SMALL, "Op", {"Leaf": {"Size": 3, "Name": "n"}}, endpoint="https://t.example.com")
+    assert request.body == b'{"Leaf":{"Size":3,"Name":"n"}}'
+
+
+@pytest.mark.parametrize("body, expected", [
+    (b'{"Leaves": [{"Name": "a", "Size": 1}]}', {"Leaves": [{"Name": "a", "Size": 1}]}),
+    # A null is no value; a key the model does not know (a newer service's) is ignored.
+    (b'{"Leaves": [{"Name": "a", "Size": null, "Later": 1}, {}]}', {"Leaves": [{"Name": "a"}, {}]}),
+    # An integer sent as text or as a whole float reads as the integer, not as what the document holds.
+    (b'{"Leaves": [{"Size": "5"}, {"Size": 5.0}]}', {"Leaves": [{"Size": 5}, {"Size": 5}]}),
+    (b'{"Renamed": {"name": "a"}}', {"Renamed": {"Name": "a"}}),
+    (b'{"Renamed": {"Name": "a"}}', {"Renamed": {}}),
+])
+def test_a_leaf_structure_decodes_its_members_only(body: bytes, expected: dict[str, Any]) -> None:
+    assert wire.parse_response(_SMALL, "Op", 200, {}, body) == expected
+
+
+@pytest.mark.parametrize("leaf", [b'{"Name": 5}', b'{"Size": "x"}', b'{"Size": true}', b'["Name"]'])
+def test_a_leaf_structure_refuses_a_value_of_another_type(leaf: bytes) -> None:
+    with pytest.raises(wire.DecodeError):
+        wire.parse_response(_SMALL, "Op", 200, {}, b'{"Leaves": [' + leaf + b"]}")

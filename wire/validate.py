@@ -209,13 +209,8 @@ def _check_stream(shape: Shape) -> Check:
 
 def _check_structure(shape: Shape, constraints: bool, memo: _Memo) -> Check:
     required = tuple(sorted(shape.required))
-    plan = {
-        name: (
-            _accepted_without_check(m.shape, constraints),
-            _check_stream(m.shape) if m.streaming and m.shape.type == "blob" else _compile(m.shape, constraints, memo),
-        )
-        for name, m in shape.members.items()
-    }
+    plan: dict[str, tuple[tuple[type, ...], Check]] = {}
+    entry_of = plan.get  # bound once: looked up for every key of every structure checked
     unknown_rule = f"is not a member of {shape.name} (members: {', '.join(shape.members) or 'none'})"
     constrained = constraints and _has_constraints(shape)
     union = shape.union
@@ -229,19 +224,32 @@ def _check_structure(shape: Shape, constraints: bool, memo: _Memo) -> Check:
         for name in required:
             if value.get(name) is None:
                 out.append(Violation(path_text((path, name)), "is required"))
-        set_members = 0
         for name, item in value.items():
-            entry = plan.get(name)
+            entry = entry_of(name)
             if entry is None:
                 out.append(Violation(path_text((path, name)), unknown_rule))
-            elif item is not None:
-                set_members += 1
-                if type(item) not in entry[0]:
-                    entry[1](item, (path, name), out)
-        if union and set_members != 1:
-            out.append(Violation(path_text(path), f"a union needs exactly one member set, got {set_members}"))
+            elif item is not None and type(item) not in entry[0]:
+                entry[1](item, (path, name), out)
+        # A union sets one member, as a rule: counted only when it is not exactly one key that is set.
+        if union and (len(value) != 1 or None in value.values()):
+            _check_union_members(value, plan, path, out)
 
+    # Registered before its members are compiled, so that a member of this very shape (DynamoDB's AttributeValue
+    # holds lists and maps of itself) calls this check directly rather than through `compile_once`'s forwarder.
+    memo[shape] = check
+    for name, m in shape.members.items():
+        plan[name] = (
+            _accepted_without_check(m.shape, constraints),
+            _check_stream(m.shape) if m.streaming and m.shape.type == "blob" else _compile(m.shape, constraints, memo),
+        )
     return check
+
+
+def _check_union_members(value: Mapping[str, Any], members: Mapping[str, object], path: Path,
+                         out: list[Violation]) -> None:
+    set_members = sum(1 for name, item in value.items() if item is not None and name in members)  # unknown: refused
+    if set_members != 1:
+        out.append(Violation(path_text(path), f"a union needs exactly one member set, got {set_members}"))
 
 
 def _check_list(shape: Shape, constraints: bool, memo: _Memo) -> Check:

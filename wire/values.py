@@ -82,7 +82,7 @@ class _Encoders(_Compiler):
     def __init__(self, rules: Rules) -> None:
         super().__init__(rules)
         self.structural = {
-            "structure": lambda shape, memo: self.members(shape.members.values(), memo),
+            "structure": lambda shape, memo: self.members(shape.members.values(), memo, shape),
             "list": self.list,
             "map": self.map,
         }
@@ -98,8 +98,11 @@ class _Encoders(_Compiler):
             return self.rules.encoders["timestamp"](shape, member.timestamp_format or shape.timestamp_format)
         return _compile(shape, memo, self.build)
 
-    def members(self, members: Iterable[Member], memo: CompileMemo) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-        plan = {m.name: (m.wire_name, self.member(m, memo)) for m in members}
+    def members(self, members: Iterable[Member], memo: CompileMemo,
+                shape: Shape | None = None) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+        """The encoder of a document object of `members` (`shape`'s, registered in `memo` as it is built)."""
+        members = tuple(members)
+        plan: dict[str, tuple[str, Convert | None]] = {}
         entry_of = plan.get  # bound once: looked up for every key of every object encoded
 
         def encode(value: Mapping[str, Any]) -> dict[str, Any]:
@@ -115,7 +118,31 @@ class _Encoders(_Compiler):
                     out[entry[0]] = item if encoder is None else encoder(item)
             return out
 
-        return encode
+        # A structure whose members all travel as they are, under their own names (text, integers, booleans),
+        # as most leaf structures a client sends (names and values, tags, contacts): when the value is a dict
+        # of such members, none of them None, the document is the value itself (serialized at once, it is
+        # neither kept nor changed).
+        plain = self.plain_members(members)
+
+        def encode_plain(value: Mapping[str, Any]) -> dict[str, Any]:
+            if type(value) is dict:
+                for name, item in value.items():
+                    if item is None or name not in plain:
+                        return encode(value)
+                return value
+            return encode(value)
+
+        built = encode_plain if len(plain) == len(members) else encode
+        if shape is not None:
+            memo[shape] = built  # before the members are compiled: a recursive member calls it directly
+        for m in members:
+            plan[m.name] = (m.wire_name, self.member(m, memo))
+        return built
+
+    def plain_members(self, members: tuple[Member, ...]) -> frozenset[str]:
+        """The names of `members` whose values travel as they are (no encoder), under their own names."""
+        return frozenset(m.name for m in members if m.wire_name == m.name and (
+            m.shape.document or (m.shape.type not in self.structural and m.shape.type not in self.rules.encoders)))
 
     def list(self, shape: Shape, memo: CompileMemo) -> Convert:
         encoder = self.member(shape.member, memo)
@@ -146,9 +173,11 @@ class _Decoders(_Compiler):
 
     def members(self, members: Iterable[Member], memo: CompileMemo,
                 shape: Shape | None = None) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-        """The decoder of a document object of `members`; with `shape`, one that checks it is an object first."""
+        """The decoder of a document object of `members`; with `shape`, one that checks it is an object first
+        (and is registered in `memo` as it is built)."""
+        members = tuple(members)
         as_is = self.rules.decoded_as_is
-        plan = {m.wire_name: (m.name, as_is.get(m.shape.type), _compile(m.shape, memo, self.build)) for m in members}
+        plan: dict[str, tuple[str, type | None, Convert | None]] = {}
         entry_of = plan.get  # bound once: looked up for every key of every object decoded
 
         def decode(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -165,14 +194,13 @@ class _Decoders(_Compiler):
                     out[name] = item if type(item) is kind or decoder is None else decoder(item)
             return out
 
-        if not all(kind is not None and name == wire_name for wire_name, (name, kind, _) in plan.items()):
-            return decode
-        # Every member is one the document carries as it is (text, integers, booleans), under its own name, as
-        # most leaf structures of a response (names, ids, states): when each key of the object is such a member
-        # holding a value of its exact type, the decoded object equals the document's, which is returned (it
-        # was parsed for this call and nothing else holds it). Anything else (a null, an unknown key, a value of
-        # another type) goes through `decode`, which skips, ignores or refuses it.
-        kind_of = {wire_name: kind for wire_name, (_, kind, _) in plan.items()}.get
+        # A structure whose members the document all carries as they are (text, integers, booleans), under
+        # their own names, as most leaf structures of a response (names, ids, states): when each key of the
+        # object is such a member holding a value of its exact type, the decoded object equals the document's,
+        # which is returned (it was parsed for this call and nothing else holds it). Anything else (a null, an
+        # unknown key, a value of another type) goes through `decode`, which skips, ignores or refuses it.
+        kinds = {m.wire_name: as_is.get(m.shape.type) for m in members if m.wire_name == m.name}
+        kind_of = kinds.get
 
         def decode_plain(data: Mapping[str, Any]) -> dict[str, Any]:
             if type(data) is dict:
@@ -182,7 +210,13 @@ class _Decoders(_Compiler):
                 return data
             return decode(data)
 
-        return decode_plain
+        plain = len(kinds) == len(members) and None not in kinds.values()
+        built = decode_plain if plain else decode
+        if shape is not None:
+            memo[shape] = built  # before the members are compiled: a recursive member calls it directly
+        for m in members:
+            plan[m.wire_name] = (m.name, as_is.get(m.shape.type), _compile(m.shape, memo, self.build))
+        return built
 
     def structure(self, shape: Shape, memo: CompileMemo) -> Convert:
         return self.members(shape.members.values(), memo, shape)
