@@ -54,17 +54,20 @@ def uuid4_token() -> str:
 
 
 class _RequestPlan(NamedTuple):
-    """What `serialize` needs of an operation besides its codec."""
+    """What `serialize` needs of an operation."""
 
+    op: Operation
     check: Check  # of the params, without constraints (see wire.validate)
     tokens: tuple[str, ...]  # the idempotency-token members
+    encode: Callable[[Model, Operation, Params, str | None], Encoded]  # the protocol's
 
 
-# Looked up once per operation: a client sends many requests of one (models and operations hash by identity).
+# Looked up once per operation: a client sends many requests of one (models hash by identity).
 @lru_cache(maxsize=1024)
-def _request_plan(op: Operation) -> _RequestPlan:
+def _request_plan(model: Model, operation: str) -> _RequestPlan:
+    op = model.operation(operation)
     tokens = tuple(m.name for m in op.input.members.values() if m.idempotency_token) if op.input is not None else ()
-    return _RequestPlan(input_checker(op.input, False), tokens)
+    return _RequestPlan(op, input_checker(op.input, False), tokens, CODECS[model.protocol].encode_request)
 
 
 def _fill_tokens(tokens: tuple[str, ...], params: Params, token_factory: Callable[[], str]) -> Params:
@@ -135,17 +138,16 @@ def serialize(
     `token_factory`. Raises `ValidationError` (wrong types, missing required
     or unknown members) or `SerializationError`.
     """
-    op = model.operation(operation)
+    op, check, tokens, encode = _request_plan(model, operation)
     if method is not None and model.protocol not in METHOD_CHOICE:
         raise SerializationError(f"{model.protocol} requests use the model's method; method= is for Query and EC2 Query")
-    plan = _request_plan(op)
     found: list[Violation] = []
-    plan.check(params, (), found)
+    check(params, (), found)
     if found:
         raise ValidationError(tuple(found))
-    if plan.tokens:  # most operations have none
-        params = _fill_tokens(plan.tokens, params, token_factory)
-    encoded = CODECS[model.protocol].encode_request(model, op, params, method)
+    if tokens:  # most operations have none
+        params = _fill_tokens(tokens, params, token_factory)
+    encoded = encode(model, op, params, method)
     if op.compression:  # few operations compress; the rest are spared the call
         encoded = _compress(op, encoded, min_compression_size)
     if op.checksum_required and isinstance(encoded.body, bytes) and encoded.body:  # a stream: see wire.s3
@@ -160,6 +162,14 @@ def serialize(
 Headers = Mapping[str, str] | Iterable[tuple[str, str]]
 
 
+# An operation and its protocol's decoder, looked up once per operation (a client reads many answers of one).
+@lru_cache(maxsize=1024)
+def _response_plan(
+    model: Model, operation: str
+) -> tuple[Operation, Callable[[Model, Operation, int, Mapping[str, str], bytes], dict[str, Any]]]:
+    return model.operation(operation), CODECS[model.protocol].decode_response
+
+
 def parse_response(model: Model, operation: str, status: int, headers: Headers, body: bytes) -> dict[str, Any]:
     """Decode a response to `operation`.
 
@@ -168,11 +178,11 @@ def parse_response(model: Model, operation: str, status: int, headers: Headers, 
     up), whatever its body, and `DecodeError` when a success's bytes do not
     fit the model; never anything else.
     """
-    op = model.operation(operation)
+    op, decode = _response_plan(model, operation)
     headers = normalize_headers(headers)
     try:
         try:
-            return CODECS[model.protocol].decode_response(model, op, status, headers, bytes(body))
+            return decode(model, op, status, headers, bytes(body))
         except (ServiceError, DecodeError):
             raise
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as err:

@@ -154,7 +154,14 @@ class _Encoders(_Compiler):
         encoder = self.member(shape.members["value"], memo)
         if encoder is None:
             return dict
-        return lambda value: {key: encoder(item) for key, item in value.items()}
+
+        def encode(value: Mapping[str, Any]) -> dict[str, Any]:
+            out = {}  # a loop rather than a comprehension: one frame, not two
+            for key, item in value.items():
+                out[key] = encoder(item)
+            return out
+
+        return encode
 
 
 # -- decoding: document values -> values ---------------------------------------------
@@ -223,15 +230,29 @@ class _Decoders(_Compiler):
 
     def list(self, shape: Shape, memo: CompileMemo) -> Convert:
         decoder = _compile(shape.member.shape, memo, self.build)
-        if decoder is None:  # elements taken as they are: no call per element
-            return lambda data: [item for item in expect(list, data, shape) if item is not None]
-        return lambda data: [decoder(item) for item in expect(list, data, shape) if item is not None]
+
+        def decode(data: Any) -> list[Any]:
+            if type(data) is not list:
+                expect(list, data, shape)
+            if decoder is None:  # elements taken as they are: no call per element
+                return [item for item in data if item is not None]
+            return [decoder(item) for item in data if item is not None]
+
+        return decode
 
     def map(self, shape: Shape, memo: CompileMemo) -> Convert:
         decoder = _compile(shape.members["value"].shape, memo, self.build)
-        if decoder is None:
-            return lambda data: {key: item for key, item in expect(dict, data, shape).items() if item is not None}
-        return lambda data: {key: decoder(item) for key, item in expect(dict, data, shape).items() if item is not None}
+
+        def decode(data: Any) -> dict[str, Any]:
+            if type(data) is not dict:
+                expect(dict, data, shape)
+            out = {}  # a loop rather than a comprehension: one frame, not two
+            for key, item in data.items():
+                if item is not None:
+                    out[key] = item if decoder is None else decoder(item)
+            return out
+
+        return decode
 
 
 @lru_cache(maxsize=64)
