@@ -205,7 +205,7 @@ def _service_error(model: Model, status: int, body: bytes, style: QueryStyle) ->
     code = getattr(error.child("Code"), "text", "")
     message = getattr(error.child("Message"), "text", "")
     shape = model.error_shapes.get(code)
-    data = xmlshapes.read_members(shape.members.values(), error) if shape is not None else {}
+    data = xmlshapes.read_structure(shape, error) if shape is not None else {}
     request_id = getattr(root.child(style.request_id_tag), "text", None)
     return ServiceError(code, message, status, request_id, data)
 
@@ -216,7 +216,7 @@ def _decoder(style: QueryStyle) -> Callable[[Model, Operation, int, Headers, byt
             raise _service_error(model, status, body, style)
         if op.output is None or not op.output.members:
             return {}
-        return xmlshapes.read_members(op.output.members.values(), style.result(xml.parse(body), op))
+        return xmlshapes.read_structure(op.output, style.result(xml.parse(body), op))
 
     return decode
 

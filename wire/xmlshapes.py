@@ -132,7 +132,7 @@ def _read_map(member: Member, nodes: list[xml.Node]) -> Any:
 
 
 _READERS: dict[str, Callable[[Member, list[xml.Node]], Any]] = {
-    "structure": lambda member, nodes: read_members(member.shape.members.values(), nodes[0]),
+    "structure": lambda member, nodes: read_structure(member.shape, nodes[0]),
     "list": _read_list,
     "map": _read_map,
 }
@@ -144,8 +144,31 @@ def read(member: Member, nodes: list[xml.Node]) -> Any:
     return from_text(member, nodes[0].text) if reader is None else reader(member, nodes)
 
 
+#: Where a member sits in its structure's element: (member, its element or attribute name, whether an attribute).
+_Place = tuple[Member, str, bool]
+
+
+def _places(members: Iterable[Member]) -> tuple[_Place, ...]:
+    return tuple([(m, _attribute_name(m) if m.xml_attribute else element_name(m), m.xml_attribute) for m in members])
+
+
+# Shapes hash by identity, and a response holds the same few structures over and over: each one's places once.
+@lru_cache(maxsize=4096)
+def _structure_places(shape: Shape) -> tuple[_Place, ...]:
+    return _places(shape.members.values())
+
+
 def read_members(members: Iterable[Member], node: xml.Node) -> dict[str, Any]:
     """The values of `members` found in `node` (children, or attributes)."""
+    return _read_places(_places(members), node)
+
+
+def read_structure(shape: Shape, node: xml.Node) -> dict[str, Any]:
+    """The values of structure `shape`'s members found in `node`, as `read_members`."""
+    return _read_places(_structure_places(shape), node)
+
+
+def _read_places(places: tuple[_Place, ...], node: xml.Node) -> dict[str, Any]:
     out: dict[str, Any] = {}
     # The children grouped by tag in one pass: a structure of many members (EC2's Instance has dozens) would
     # otherwise scan every child once per member.
@@ -155,13 +178,13 @@ def read_members(members: Iterable[Member], node: xml.Node) -> dict[str, Any]:
             by_tag[child.tag].append(child)
         else:
             by_tag[child.tag] = [child]
-    for member in members:
-        if member.xml_attribute:
-            text = node.attribute(_attribute_name(member))
+    for member, name, is_attribute in places:
+        if is_attribute:
+            text = node.attribute(name)
             if text is not None:
                 out[member.name] = from_text(member, text)
             continue
-        found = by_tag.get(element_name(member))
+        found = by_tag.get(name)
         if found:
             out[member.name] = read(member, found)
     return out
