@@ -286,6 +286,7 @@ def test_a_leaf_structure_drops_its_unset_members_in_the_callers_order() -> None
     (b'{"Leaves": [{"Name": "a", "Size": 1}]}', {"Leaves": [{"Name": "a", "Size": 1}]}),
     # A null is no value; a key the model does not know (a newer service's) is ignored.
     (b'{"Leaves": [{"Name": "a", "Size": null, "Later": 1}, {}]}', {"Leaves": [{"Name": "a"}, {}]}),
+    (b'{"Leaves": [{"Name": "a"}, null]}', {"Leaves": [{"Name": "a"}]}),
     # An integer sent as text or as a whole float reads as the integer, not as what the document holds.
     (b'{"Leaves": [{"Size": "5"}, {"Size": 5.0}]}', {"Leaves": [{"Size": 5}, {"Size": 5}]}),
     (b'{"Renamed": {"name": "a"}}', {"Renamed": {"Name": "a"}}),

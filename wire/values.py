@@ -206,34 +206,42 @@ class _Decoders(_Compiler):
         # object is such a member holding a value of its exact type, the decoded object equals the document's,
         # which is returned (it was parsed for this call and nothing else holds it). Anything else (a null, an
         # unknown key, a value of another type) goes through `decode`, which skips, ignores or refuses it.
-        kinds = {m.wire_name: as_is.get(m.shape.type) for m in members if m.wire_name == m.name}
-        kind_of = kinds.get
-
-        def decode_plain(data: Mapping[str, Any]) -> dict[str, Any]:
-            if type(data) is dict:
-                for wire_name, item in data.items():
-                    if kind_of(wire_name) is not type(item):
-                        return decode(data)
-                return data
-            return decode(data)
-
-        plain = len(kinds) == len(members) and None not in kinds.values()
-        built = decode_plain if plain else decode
+        kinds = self.plain_kinds(members)
+        built = decode if kinds is None else _plain_or(decode, kinds.get)
         if shape is not None:
             memo[shape] = built  # before the members are compiled: a recursive member calls it directly
         for m in members:
             plan[m.wire_name] = (m.name, as_is.get(m.shape.type), _compile(m.shape, memo, self.build))
         return built
 
+    def plain_kinds(self, members: Iterable[Member]) -> dict[str, type] | None:
+        """wire name -> exact type, when the document carries every one of `members` as it is, under its own
+        name (see `members`); else None."""
+        as_is = self.rules.decoded_as_is
+        kinds: dict[str, type] = {}
+        for m in members:
+            kind = as_is.get(m.shape.type)
+            if kind is None or m.wire_name != m.name or m.wire_name in kinds:
+                return None
+            kinds[m.wire_name] = kind
+        return kinds
+
     def structure(self, shape: Shape, memo: CompileMemo) -> Convert:
         return self.members(shape.members.values(), memo, shape)
 
     def list(self, shape: Shape, memo: CompileMemo) -> Convert:
-        decoder = _compile(shape.member.shape, memo, self.build)
+        element = shape.member.shape
+        decoder = _compile(element, memo, self.build)
+        # A list of plain structures (see `members`), as listings answer (regions, tags): checked in one call
+        # rather than one per element, and returned as parsed when every element holds plain members only.
+        kinds = self.plain_kinds(element.members.values()) if element.type == "structure" else None
+        kind_of = kinds.get if kinds is not None and not element.document else None
 
         def decode(data: Any) -> list[Any]:
             if type(data) is not list:
                 expect(list, data, shape)
+            if kind_of is not None and _plain_objects(data, kind_of):
+                return data  # type: ignore[no-any-return]
             if decoder is None:  # elements taken as they are: no call per element
                 return [item for item in data if item is not None]
             return [decoder(item) for item in data if item is not None]
@@ -253,6 +261,32 @@ class _Decoders(_Compiler):
             return out
 
         return decode
+
+
+def _plain_or(decode: Callable[[Mapping[str, Any]], dict[str, Any]],
+              kind_of: Callable[[str], type | None]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """A plain structure's decoder: the object itself when it holds plain members only, else what `decode` makes."""
+
+    def decode_plain(data: Mapping[str, Any]) -> dict[str, Any]:
+        if type(data) is dict:  # `_plain_objects` of the one object, inline: a structure decodes in one frame
+            for key, item in data.items():
+                if kind_of(key) is not type(item):
+                    return decode(data)
+            return data
+        return decode(data)
+
+    return decode_plain
+
+
+def _plain_objects(objects: Iterable[Any], kind_of: Callable[[str], type | None]) -> bool:
+    """True when each of `objects` is a dict whose every key `kind_of` maps to the exact type of its value."""
+    for data in objects:
+        if type(data) is not dict:
+            return False
+        for key, item in data.items():
+            if kind_of(key) is not type(item):
+                return False
+    return True
 
 
 @lru_cache(maxsize=64)
