@@ -144,12 +144,14 @@ def read(member: Member, nodes: list[xml.Node]) -> Any:
     return from_text(member, nodes[0].text) if reader is None else reader(member, nodes)
 
 
-#: Where a member sits in its structure's element: (member, its element or attribute name, whether an attribute).
-_Place = tuple[Member, str, bool]
+#: Where a member sits in its structure's element, and how its value is read: (member, its element or attribute
+#: name, whether an attribute, whether its element's text is the value as it is: a string, most members).
+_Place = tuple[Member, str, bool, bool]
 
 
 def _places(members: Iterable[Member]) -> tuple[_Place, ...]:
-    return tuple([(m, _attribute_name(m) if m.xml_attribute else element_name(m), m.xml_attribute) for m in members])
+    return tuple([(m, _attribute_name(m) if m.xml_attribute else element_name(m), m.xml_attribute,
+                   m.shape.type == "string" and not m.json_value) for m in members])
 
 
 # Shapes hash by identity, and a response holds the same few structures over and over: each one's places once.
@@ -178,7 +180,7 @@ def _read_places(places: tuple[_Place, ...], node: xml.Node) -> dict[str, Any]:
             by_tag[child.tag].append(child)
         else:
             by_tag[child.tag] = [child]
-    for member, name, is_attribute in places:
+    for member, name, is_attribute, as_text in places:
         if is_attribute:
             text = node.attribute(name)
             if text is not None:
@@ -186,5 +188,5 @@ def _read_places(places: tuple[_Place, ...], node: xml.Node) -> dict[str, Any]:
             continue
         found = by_tag.get(name)
         if found:
-            out[member.name] = read(member, found)
+            out[member.name] = found[0].text if as_text else read(member, found)
     return out
