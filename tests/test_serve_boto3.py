@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -11,7 +12,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.serve_fixtures import DEFAULT, Running, endpoint  # noqa: F401  (fixture)
+from tests.serve_fixtures import DEFAULT, Running, endpoint, serving  # noqa: F401  (fixture)
 from tests.service_helpers import MODEL
 from wire.service.account import REGIONS
 
@@ -69,15 +70,21 @@ def test_list_regions_with_the_botocore_paginator(endpoint: Running) -> None:
     assert {r["RegionOptStatus"] for r in filtered} == {"ENABLED_BY_DEFAULT"}
 
 
-def test_region_opt_in_lifecycle(endpoint: Running) -> None:
-    account = client(endpoint)
-    account.enable_region(RegionName="me-south-1")
-    assert account.get_region_opt_status(RegionName="me-south-1")["RegionOptStatus"] == "ENABLING"
-    assert error(account.disable_region, RegionName="me-south-1")[:2] == (409, "ConflictException")
-    time.sleep(0.6)  # the fixture's region delay is 0.5 s
-    assert account.get_region_opt_status(RegionName="me-south-1")["RegionOptStatus"] == "ENABLED"
-    status, code, _ = error(account.disable_region, RegionName="us-west-2")
-    assert (status, code) == (400, "ValidationException")
+def test_region_opt_in_lifecycle(tmp_path: Path) -> None:
+    # A delay long enough for the two in-progress calls on a loaded machine (0.5 s was not, once),
+    # then polled: the test takes about the delay, not a worst-case sleep.
+    with serving(tmp_path, region_delay=2.0) as running:
+        account = client(running)
+        account.enable_region(RegionName="me-south-1")
+        assert account.get_region_opt_status(RegionName="me-south-1")["RegionOptStatus"] == "ENABLING"
+        assert error(account.disable_region, RegionName="me-south-1")[:2] == (409, "ConflictException")
+        deadline = time.monotonic() + 30
+        while (status := account.get_region_opt_status(RegionName="me-south-1")["RegionOptStatus"]) == "ENABLING":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert status == "ENABLED"
+        status, code, _ = error(account.disable_region, RegionName="us-west-2")
+        assert (status, code) == (400, "ValidationException")
 
 
 def test_primary_email_update(endpoint: Running) -> None:
