@@ -1,4 +1,4 @@
-"""Bounded readers of outside text: decimal integers, JSON and times.
+"""Bounded readers of outside text: decimal integers, JSON and times (ISO 8601 and HTTP dates).
 
 Strategy: Python's own readers fail on outside text in ways a caller does not
 expect. `str.isdigit` takes '²' and other Unicode digits that `int()` then
@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 #: JSON nesting accepted from outside: far beyond any AWS shape or credential answer, far below the recursion limit.
@@ -108,3 +109,18 @@ def utc(when: datetime) -> datetime:
         return when.astimezone(timezone.utc)
     except OverflowError:
         raise ValueError(f"{when.isoformat()} is outside years 1..9999 in UTC") from None
+
+
+def http_date(text: str) -> datetime:
+    """The UTC time of an HTTP date (`Date`; S3's SigV2 `x-amz-date`) that names its zone, as `email.utils` reads
+    the RFC 9110 forms.
+
+    Raises ValueError, saying what is wrong with `text`, for anything else or a time outside years 1..9999 in UTC.
+    """
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        raise ValueError(f"{text[:80]!r} is not an HTTP date within years 1..9999") from None
+    if when.tzinfo is None:
+        raise ValueError(f"{text[:80]!r} has no time zone (HTTP dates are GMT)")
+    return utc(when)

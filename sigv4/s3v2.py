@@ -40,10 +40,10 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from urllib.parse import quote, unquote_to_bytes
 
-from .bounded import decimal, utc
+from .bounded import decimal
 from .canonical import check_header, wire_bytes
 from .errors import InvalidHeaderError, InvalidParameterError, InvalidTimestampError
 from .s3hosts import s3_bucket_of
@@ -90,18 +90,6 @@ def header_claim(value: str) -> tuple[str, str]:
         raise InvalidHeaderError(f"Authorization header: {value[:80]!r} is not of the form "
                                  "'AWS <access key id>:<signature>'")
     return key, signature
-
-
-def http_date(text: str, where: str) -> datetime:
-    """The time of an HTTP date (`Date`, `x-amz-date`), UTC. Raises InvalidTimestampError naming `where`."""
-    try:
-        when = parsedate_to_datetime(text)
-        if when.tzinfo is None:
-            raise ValueError("no zone")
-        return utc(when)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        raise InvalidTimestampError(f"{where}: {text[:80]!r} is not an HTTP date with its zone, within years "
-                                    "1..9999") from None
 
 
 def expiry(text: str) -> datetime:

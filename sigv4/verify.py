@@ -24,7 +24,6 @@ import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from itertools import product
@@ -36,7 +35,7 @@ from .canonical import (
     S3_SERVICES, CanonicalRules, canonical_header, canonical_headers, canonical_query, canonical_query_string,
     canonical_uri, query_pairs, render_canonical,
 )
-from .bounded import decimal, utc
+from .bounded import decimal, http_date, utc
 from .checksums import ChecksumAlgorithm, checksum_for_header, encoded
 from .errors import InvalidTimestampError, SigningError, VerificationError
 from .keys import hmac_signer, signing_key
@@ -167,12 +166,9 @@ def _date_header_time(first: dict[str, str]) -> tuple[str, datetime]:
     if date is None:
         raise _fail("malformed_auth", "X-Amz-Date header: missing (and no Date header either)")
     try:
-        parsed = parsedate_to_datetime(date)
-        if parsed.tzinfo is None:
-            raise _fail("malformed_auth", f"Date header: {date!r} has no time zone (HTTP dates are GMT)")
-        when = utc(parsed)
-    except (TypeError, ValueError):  # VerificationError is neither: the refusal above passes through
-        raise _fail("malformed_auth", f"Date header: {date!r} is not an HTTP date within years 1..9999") from None
+        when = http_date(date)
+    except ValueError as err:
+        raise _fail("malformed_auth", f"Date header: {err}") from None
     # The string-to-sign always carries the time as YYYYMMDDTHHMMSSZ, whichever header held it.
     return when.strftime("%Y%m%dT%H%M%SZ"), when
 
@@ -369,7 +365,10 @@ def _parse_s3v2(first: dict[str, str], header: str | None, query: dict[str, list
             if not text:
                 raise _fail("malformed_auth", "Date header: missing (and no x-amz-date either); S3's SigV2 signs "
                                               "the request time")
-            when, expires = s3v2.http_date(text, f"{name} header"), None
+            try:
+                when, expires = http_date(text), None
+            except ValueError as err:
+                raise _fail("malformed_auth", f"{name} header: {err}") from None
     except SigningError as err:
         raise _fail("malformed_auth", str(err)) from None
     # The headers whose values it signs (a URL's time is its Expires; x-amz-date's presence empties Date's line).
@@ -985,9 +984,9 @@ def verify(
     Returns the verified Identity; raises VerificationError whose `.reason` is
     one of REASONS (InvalidTimestampError for a naive `now`).
     """
-    if now.tzinfo is not timezone.utc and (now.tzinfo is None or now.utcoffset() is None):
-        raise InvalidTimestampError("now: naive datetime; pass a timezone-aware one (e.g. tzinfo=timezone.utc)")
-    if now.tzinfo is not timezone.utc:
+    if now.tzinfo is not timezone.utc:  # the usual `now` skips both
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise InvalidTimestampError("now: naive datetime; pass a timezone-aware one (e.g. tzinfo=timezone.utc)")
         now = now.astimezone(timezone.utc)
     if claimed is None:
         planned = _verify_planned(request, lookup, now, max_skew, expected_service, allowed_regions,
