@@ -21,7 +21,7 @@ from typing import Any
 
 import h11
 
-from wire.transport.http1 import UNUSUAL, PlainHead, check_response_headers, read_head, reason
+from wire.transport.http1 import UNUSUAL, Marker, PlainHead, check_response_headers, read_head, reason
 from wire.transport.http1 import response_bytes as plain_response
 
 
@@ -92,18 +92,10 @@ def held_body(headers: list[tuple[str, str]]) -> bool:
     return False
 
 
-class _Marker:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return self.name
-
-
 #: `RequestFraming.next_event`'s events besides `Head` and `Body`: more bytes are needed; the request's body
 #: is over; nothing more will be read on this connection (the client closed, or h11 reads no more after a
 #: switch of protocols).
-NEED_DATA, END, CLOSED = _Marker("NEED_DATA"), _Marker("END"), _Marker("CLOSED")
+NEED_DATA, END, CLOSED = Marker("NEED_DATA"), Marker("END"), Marker("CLOSED")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +115,7 @@ class Body:
     data: bytes | bytearray
 
 
-Event = _Marker | Head | Body
+Event = Marker | Head | Body
 
 # What a plain connection is doing: reading a head, reading a body, waiting for its request's answer.
 _HEAD, _BODY, _DONE = "head", "body", "done"

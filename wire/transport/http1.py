@@ -60,16 +60,23 @@ class PlainHead:
     length: int
 
 
-class _Unusual:
+class Marker:
+    """A sentinel that reads as its name (`UNUSUAL` here; the framing's events)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
     def __repr__(self) -> str:
-        return "UNUSUAL"
+        return self.name
 
 
 #: `read_head`'s answer for a head it does not read (h11 will).
-UNUSUAL = _Unusual()
+UNUSUAL = Marker("UNUSUAL")
 
 
-def read_head(data: bytes | bytearray, searched: int = 0) -> PlainHead | _Unusual | None:
+def read_head(data: bytes | bytearray, searched: int = 0) -> PlainHead | Marker | None:
     """The plain head at the start of `data`; None while it may still become one (no blank line yet: the
     caller bounds how long it waits); UNUSUAL for anything else, valid or not, and for a start h11 refuses at once.
 
