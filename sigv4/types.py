@@ -97,7 +97,7 @@ class Request(_RequestFields):
               body: Body | None = None) -> Request:
         # Internal copies skip re-validating headers that are already tuples of str.
         return request_of((self.method, self.url if url is None else url, self.headers if headers is None else headers,
-                      self.body if body is None else body))
+                           self.body if body is None else body))
 
     def __repr__(self) -> str:
         # A session token rides in a header or the query; repr is for logs, so it is masked there.
