@@ -130,12 +130,15 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
     secret_key = secret.secret_access_key if isinstance(secret, Credentials) else secret
     all_notes = list(notes)
     causes: dict[str, list[Cause]] = {name: [] for name in _ORDER}
+    s3v2_sts: str | None = None  # S3's SigV2: the string-to-sign, rebuilt once for its causes and the diagnosis
     try:
         params: SignatureParams | None = signature_params(sent)
     except DiagnoseError as err:
         params = None
         if is_s3v2(sent):  # S3's SigV2: its own string-to-sign, compared with S3's, and the secret
-            causes["request"] += s3v2_causes(sent, complaint.string_to_sign if complaint else None, secret_key)
+            s3v2_sts = s3v2_string_to_sign(sent)
+            causes["request"] += s3v2_causes(sent, s3v2_sts, complaint.string_to_sign if complaint else None,
+                                             secret_key)
             all_notes.append(str(err))
         else:
             all_notes.append(f"our side cannot be recomputed: {err}")
@@ -201,8 +204,8 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
     ordered = [] if _route_not_found(complaint, params) else \
         [c for name in _ORDER for c in causes[name] if c.evidence == "proved"] + \
         [c for name in _ORDER for c in causes[name] if c.evidence == "likely"]
-    if params is None and is_s3v2(sent):
-        ours_sts = s3v2_string_to_sign(sent)
+    if s3v2_sts is not None:
+        ours_sts = s3v2_sts
     their_shown = theirs_canonical or (server.canonical if server.reconstructed else None)
     return Diagnosis(
         complaint=complaint, params=params, ours_canonical_request=ours_canonical, ours_string_to_sign=ours_sts,

@@ -73,10 +73,10 @@ def _signature_sent(request: Request) -> str | None:
         return None
 
 
-def s3v2_causes(request: Request, theirs: str | None, secret: str | None) -> list[Cause]:
+def s3v2_causes(request: Request, mine: str | None, theirs: str | None, secret: str | None) -> list[Cause]:
     """The causes of an S3 SigV2 refusal: where S3's string-to-sign `theirs` (None when it sent none) differs
-    from ours, and with `secret` what the signature sent proves."""
-    mine = s3v2_string_to_sign(request)
+    from ours, `mine` (`s3v2_string_to_sign`; None: unreadable, no causes), and with `secret` what the
+    signature sent proves."""
     if mine is None:
         return []
     causes = [cause] if theirs is not None and (cause := _line_cause(mine, theirs)) is not None else []
