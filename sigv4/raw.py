@@ -31,6 +31,7 @@ class RawRequest:
     version: str
     newline: str
     header_lines: tuple[str, ...]  # one entry per header, folded continuation lines included
+    after: bytes = b""  # what follows a chunked body's last chunk (a capture's response)
 
     def __repr__(self) -> str:
         # The header lines hold the session token as written; reprs end up in logs, so it is masked there.
@@ -91,12 +92,53 @@ def parse_request(data: bytes, *, scheme: str = "https") -> RawRequest:
         _check_header_line(name, value)
         headers.append((name, value.strip(" \t")))
         raw_lines.append(line)
-    request = Request(method, target, headers, body)
+    request, after = Request(method, target, headers, body), b""
+    if is_chunked(request):
+        walked = dechunk(body)
+        if walked is None:
+            raise RequestParseError("body: Transfer-Encoding is chunked, but the body is not a complete chunked body "
+                                    "(hex size lines, each chunk's data, a last chunk of size 0)")
+        request, after = request.with_body(walked[0]), body[walked[1]:]
     if target.startswith("/"):
         host = request.header("host")
         if host:
             request = request.with_url(f"{scheme}://{host}{target}")
-    return RawRequest(request, version, newline, tuple(raw_lines))
+    return RawRequest(request, version, newline, tuple(raw_lines), after)
+
+
+def is_chunked(request: Request) -> bool:
+    """Whether `request` declares its body sent with the chunked transfer coding (its last coding, RFC 9112 6.3)."""
+    codings = (request.header("transfer-encoding") or "").split(",")
+    return codings[-1].strip().lower() == "chunked"
+
+
+def dechunk(data: bytes) -> tuple[bytes, int] | None:
+    """(the de-chunked body, how many bytes of `data` its chunks and trailer take) for a chunked body at the
+    start of `data`; None when it does not de-chunk. Lines may end in CRLF or LF (hand-written files and
+    captures). Linear: offsets, no copies of the rest."""
+    out, at = bytearray(), 0
+    while True:
+        end = data.find(b"\n", at)
+        if end < 0:
+            return None
+        try:
+            size = int(data[at:end].split(b";")[0].strip(), 16)
+        except ValueError:
+            return None
+        at = end + 1
+        if size < 0 or len(data) - at < size:
+            return None
+        if size == 0:
+            break
+        out += data[at:at + size]
+        at += size
+        at += data.startswith(b"\r", at)
+        at += data.startswith(b"\n", at)
+    while (end := data.find(b"\n", at)) >= 0:  # the trailer, up to its blank line
+        line, at = data[at:end], end + 1
+        if not line.strip(b"\r"):
+            return bytes(out), at
+    return bytes(out), len(data)
 
 
 def check_content_length(request: Request) -> None:
@@ -169,4 +211,6 @@ def render_request(request: Request, original: RawRequest | None = None, body: b
         same = known.get(header)
         out.append(same.pop(0) if same else format_header(*header, compact))
     head = newline.join(out).encode("utf-8")
+    if is_chunked(request):  # the payload in one chunk, then the last chunk: what the header says is sent
+        body = (f"{len(body):X}\r\n".encode() + body + b"\r\n" if body else b"") + b"0\r\n\r\n"
     return head + (newline * 2).encode() + body if body else head

@@ -12,6 +12,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials as BotoCredentials
 
 import cli
 from cli_run import run_cli
@@ -125,6 +128,26 @@ def test_send_sign_chunked_sends_the_chunk_stream(tmp_path: Path) -> None:
         assert json.loads(out.partition(b"\n\n")[2])["body"] == "y" * 20000
         sent = server.received[-1]
         assert dict((n.lower(), v) for n, v in sent.headers)["x-amz-decoded-content-length"] == "20000"
+
+
+def test_a_request_with_a_chunked_transfer_coding_signs_verifies_and_sends_its_payload(tmp_path: Path) -> None:
+    """`Transfer-Encoding: chunked` frames the body on the wire (the JS SDK and Java clients send it so): the
+    payload is what the chunks carry. Before, `verify` hashed the framing and `send` framed it a second time."""
+    head = b"POST /items HTTP/1.1\r\nHost: example.amazonaws.com\r\nTransfer-Encoding: chunked\r\n\r\n"
+    framed = head + b"3\r\n{\"a\r\n4;ext=1\r\n\": 1\r\n1\r\n}\r\n0\r\n\r\n"
+    code, signed, err = run(["sign", saved(tmp_path, "chunked.req", framed), "--service", "service"])
+    assert code == 0 and signed.endswith(b"\r\n\r\n8\r\n{\"a\": 1}\r\n0\r\n\r\n"), (signed, err)
+    assert replays(tmp_path, signed)["body"] == '{"a": 1}'
+    # A capture of another signer's chunked request (botocore signs the payload) verifies as it is.
+    request = AWSRequest("POST", "https://example.amazonaws.com/items", data=b'{"a": 1}',
+                         headers={"Transfer-Encoding": "chunked"})
+    SigV4Auth(BotoCredentials("AKIDEXAMPLE", SECRET), "service", "us-east-1").add_auth(request)
+    captured = b"".join([b"POST /items HTTP/1.1\r\n", *(f"{n}: {v}\r\n".encode() for n, v in request.headers.items()),
+                         b"Host: example.amazonaws.com\r\n\r\n5\r\n{\"a\":\r\n3\r\n 1}\r\n0\r\n\r\n"])
+    code, out, err = run(["verify", saved(tmp_path, "captured.req", captured)])
+    assert code == 0 and out.startswith(b"OK: "), (out, err)
+    code, out, err = run(["verify", saved(tmp_path, "torn.req", head + b"8\r\n{\"a\"")])
+    assert code == 2 and err.count("\n") == 1 and "Transfer-Encoding is chunked" in err, err
 
 
 def test_presign_prints_the_url_and_the_url_reads_back(tmp_path: Path) -> None:

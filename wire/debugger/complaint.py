@@ -29,6 +29,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from sigv4.bounded import utc
+from sigv4.raw import dechunk
 from wire import xml
 from wire.errors import DecodeError
 from wire.jsonproto import sanitize_error_code
@@ -118,34 +119,6 @@ def split_response(data: bytes) -> tuple[int, list[tuple[str, str]], bytes] | No
         walked = dechunk(body)
         body = walked[0] if walked else body
     return int(match.group(1)), headers, body
-
-
-def dechunk(data: bytes) -> tuple[bytes, int] | None:
-    """(the de-chunked body, how many bytes of `data` its chunks and trailer take) for a chunked body at the
-    start of `data`; None when it does not de-chunk. Linear: offsets, no copies of the rest."""
-    out, at = bytearray(), 0
-    while True:
-        end = data.find(b"\n", at)
-        if end < 0:
-            return None
-        try:
-            size = int(data[at:end].split(b";")[0].strip(), 16)
-        except ValueError:
-            return None
-        at = end + 1
-        if size < 0 or len(data) - at < size:
-            return None
-        if size == 0:
-            break
-        out += data[at:at + size]
-        at += size
-        at += data.startswith(b"\r", at)
-        at += data.startswith(b"\n", at)
-    while (end := data.find(b"\n", at)) >= 0:  # the trailer, up to its blank line
-        line, at = data[at:end], end + 1
-        if not line.strip(b"\r"):
-            return bytes(out), at
-    return bytes(out), len(data)
 
 
 # -- envelopes -----------------------------------------------------------------

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 
 from sigv4.errors import RequestParseError
-from sigv4.raw import parse_request
+from sigv4.raw import is_chunked, parse_request
 from sigv4.types import Request
 from wire.debugger.capture.value import Capture, CaptureError
-from wire.debugger.complaint import dechunk, split_response
+from wire.debugger.complaint import split_response
 
 
 REQUEST_LINE = re.compile(rb"\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+ \S.* HTTP/\d\.\d\r?\n")
@@ -25,12 +25,14 @@ def _read_one(data: bytes, scheme: str) -> Capture:
     """A raw request, or a lone URL; a response saved after it (`cat signed.req response.http`) is cut off by
     the request's own framing (Content-Length, chunked, else no body) and read as the answer."""
     try:
-        request = parse_request(data.lstrip(), scheme=scheme).request
+        raw = parse_request(data.lstrip(), scheme=scheme)
     except RequestParseError as err:
         raise CaptureError(f"raw request: {err}") from None
+    request = raw.request
     body = request.body if isinstance(request.body, bytes) else b""
-    end = _framed_length(request, body)
-    answer = split_response(body[end:].lstrip(b"\r\n")) if end is not None else None
+    # A chunked body is de-chunked by `parse_request`, which keeps what follows it apart.
+    end = len(body) if is_chunked(request) else _framed_length(request, body)
+    answer = split_response((body[end:] + raw.after).lstrip(b"\r\n")) if end is not None else None
     if answer is None:
         return Capture("raw", request)
     status, headers, response_body = answer
@@ -42,9 +44,6 @@ def _framed_length(request: Request, body: bytes) -> int | None:
     """How many bytes after the head belong to the request by its framing; None when the framing does not
     fit what follows (a hand-written request whose body has no Content-Length is kept whole)."""
     length = (request.header("content-length") or "").strip()
-    if "chunked" in (request.header("transfer-encoding") or "").lower():
-        walked = dechunk(body)
-        return walked[1] if walked else None
     if length.isdigit() and len(length) <= 15:
         return int(length) if int(length) <= len(body) else None
     return 0 if body.lstrip(b"\r\n").startswith(b"HTTP/") else None
