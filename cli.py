@@ -110,8 +110,9 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
         if signer := flag_signer(unsigned, args, env) if args.sign else None:
             request, creds = signer.sign(unsigned).request, signer.resolved.credentials
         if args.curl or args.har:
-            body = b"" if args.body_file else body_bytes(request)
-            text = curl_command(request, body) if args.curl else json.dumps(har_entry(request, body), indent=2)
+            file = None if args.sign and args.chunked else args.body_file  # else its aws-chunked stream, whole
+            body = b"" if file else body_bytes(request)
+            text = curl_command(request, body, file) if args.curl else json.dumps(har_entry(request, body), indent=2)
             out(redact_artifact(text, creds))
             return 0
         sink = files.enter_context(Download(args.output)) if args.output else None

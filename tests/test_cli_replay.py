@@ -8,6 +8,8 @@ Each test saves the output to a file the way a user would (`sigv4 sign req > sig
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -148,6 +150,25 @@ def test_a_request_with_a_chunked_transfer_coding_signs_verifies_and_sends_its_p
     assert code == 0 and out.startswith(b"OK: "), (out, err)
     code, out, err = run(["verify", saved(tmp_path, "torn.req", head + b"8\r\n{\"a\"")])
     assert code == 2 and err.count("\n") == 1 and "Transfer-Encoding is chunked" in err, err
+
+
+@pytest.mark.skipif(shutil.which("curl") is None or shutil.which("sh") is None, reason="curl and sh are needed")
+@pytest.mark.parametrize("body_from", [[], ["--body-file"], ["--body-file", "--chunked", "--chunk-size", "8192"]])
+def test_send_curl_runs_and_sends_every_byte_as_signed(tmp_path: Path, body_from: list[str]) -> None:
+    """The exported command, run by a POSIX shell, sends the body signed: a binary one (a NUL, bytes that are
+    not UTF-8, printf's `%` and `\\`) and a --body-file's. Before, the body went out as `\\xNN` text, and a
+    --body-file's not at all, and curl's default form Content-Type came with it."""
+    body = bytes(range(256)) * 40 + b"%d %% \\n '\n"
+    head = b"PUT /bucket/key HTTP/1.1\r\nHost: bucket.s3.amazonaws.com\r\n\r\n"
+    request = saved(tmp_path, "put.req", head if body_from else head + body)
+    flags = [*body_from[:1], *([saved(tmp_path, "body.bin", body)] if body_from else []), *body_from[1:]]
+    with verifying_server({"AKIDEXAMPLE": CREDS}, s3=True) as server:
+        code, out, err = run(["send", request, "--sign", "--service", "s3", "--endpoint", server.url, "--curl", *flags])
+        assert code == 0 and out.count(b"\n") == 1, err
+        sent = subprocess.run(["sh", "-c", out.decode()], capture_output=True, cwd=tmp_path, timeout=30)
+    record = json.loads(sent.stdout)
+    assert record["body"] == body.decode("latin-1") and record["key"] == "AKIDEXAMPLE", record
+    assert "content-type" not in {name.lower() for name, _ in server.received[-1].headers}
 
 
 def test_presign_prints_the_url_and_the_url_reads_back(tmp_path: Path) -> None:

@@ -3,8 +3,9 @@ command line, a HAR entry, a `send --json` record, a `send -v` transcript, a raw
 error, decoded output as JSON.
 
 Pure: text and values in, text and dicts out. Bodies that are not UTF-8 show
-their bytes as `\\xNN` escapes. The session token is not masked here; the
-caller redacts what it prints.
+their bytes as `\\xNN` escapes, except in the curl command, which must send
+them: there they go through `printf`. The session token is not masked here;
+the caller redacts what it prints.
 """
 
 from __future__ import annotations
@@ -28,13 +29,36 @@ def body_text(body: bytes) -> str:
     return body.decode("utf-8", errors="backslashreplace")
 
 
-def curl_command(request: sigv4.Request, body: bytes) -> str:
+def curl_command(request: sigv4.Request, body: bytes, body_file: str | None = None) -> str:
+    """A shell command that sends `request` with curl as signed: its method, URL and headers, then `body`, or the
+    bytes of the file named `body_file` (`--data-binary @FILE`). A body that is not UTF-8 text, or holds a NUL
+    (no shell argument can), is written as a `printf` format piped to curl's stdin, so every byte arrives."""
     parts = ["curl", "-sS", "--path-as-is", "-X", request.method, shlex.quote(request.url)]
     for name, value in request.headers:
         parts += ["-H", shlex.quote(f"{name}: {value}" if value else f"{name};")]
-    if body:
-        parts += ["--data-binary", shlex.quote(body_text(body))]
-    return " ".join(parts)
+    if (body or body_file) and request.header("content-type") is None:
+        parts += ["-H", "Content-Type:"]  # else curl sends a body as a form (S3 would store that type, moto parse it)
+    if body_file is not None:
+        return " ".join([*parts, "--data-binary", shlex.quote("@" + body_file)])
+    if (text := _argument_text(body)) is None:
+        return f"printf {shlex.quote(_printf_format(body))} | " + " ".join([*parts, "--data-binary", "@-"])
+    return " ".join([*parts, "--data-binary", shlex.quote(text)] if body else parts)
+
+
+def _argument_text(body: bytes) -> str | None:
+    """`body` as the text of a shell argument, or None when no argument can hold it (not UTF-8, or a NUL)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return None if "\0" in text else text
+
+
+def _printf_format(data: bytes) -> str:
+    """A POSIX `printf` format that prints exactly `data`: printable ASCII as itself, `%` and `\\` doubled, every
+    other byte as a three-digit octal escape."""
+    return "".join(chr(b) if 0x20 <= b < 0x7F and b not in b"%\\" else "%%" if b == 0x25 else "\\\\" if b == 0x5C
+                   else f"\\{b:03o}" for b in data)
 
 
 def har_entry(request: sigv4.Request, body: bytes, exchange: Exchange | None = None) -> dict[str, Any]:
