@@ -47,6 +47,26 @@ def test_dummy_credentials_leave_the_request_intact(tmp_path: Path) -> None:
     assert "****" not in out
 
 
+@pytest.mark.parametrize("variable, value, said", [
+    ("AWS_SECRET_ACCESS_KEY", SECRET + "\r", r"ends in '\r'"),  # `export ...=$(cat key.txt)` of a CRLF file
+    ("AWS_SECRET_ACCESS_KEY", SECRET + "\n", r"ends in '\n'"),
+    ("AWS_SECRET_ACCESS_KEY", " " + SECRET, "starts with ' '"),
+    ("AWS_SESSION_TOKEN", LONG_TOKEN + "\r", r"ends in '\r'"),
+    ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE\r", r"ends in '\r'"),
+])
+@pytest.mark.parametrize("command", [["sign", "--service", "s3"], ["verify"], ["whoami"]])
+def test_a_credential_variable_with_a_line_end_is_refused_naming_it(tmp_path: Path, variable: str, value: str,
+                                                                    said: str, command: list[str]) -> None:
+    """Before, the secret's line end was signed into the signature (SignatureDoesNotMatch at AWS, no word here)."""
+    path = tmp_path / "get.req"
+    path.write_bytes(GET_OBJECT)
+    env = {**env_for("AKIDEXAMPLE", SECRET, LONG_TOKEN), variable: value}
+    code, out, err = run([*command, *([] if command == ["whoami"] else [str(path)])], env)
+    assert (code, out) == (2, "") and err == f"sigv4: error: {variable} {said}: no AWS credential holds whitespace " \
+        "or control characters (a line end copied from a file?); remove it\n"
+    assert SECRET not in err and "wJalr" not in err
+
+
 @pytest.mark.parametrize("token", [LONG_TOKEN, "test"], ids=["sts-like", "dummy"])
 def test_sign_keeps_the_token_in_what_it_produces_and_masks_it_in_explanations(tmp_path: Path, token: str) -> None:
     path = tmp_path / "get.req"

@@ -86,17 +86,31 @@ def from_environment(env: Mapping[str, str] | None = None) -> ResolvedCredential
     Raises CredentialsError naming the variable of the pair that is missing (botocore's partial credentials).
     """
     env = _environ(env)
-    key_id, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
+    key_id, secret, token = (_env_credential(env, name) for name in
+                             ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"))
     if not key_id or not secret:
         raise CredentialsError("partial credentials found in the environment, missing: "
                                + ", ".join(name for name, value in (("AWS_ACCESS_KEY_ID", key_id),
                                                                    ("AWS_SECRET_ACCESS_KEY", secret)) if not value))
     expiration = env.get("AWS_CREDENTIAL_EXPIRATION")
     return ResolvedCredentials(
-        Credentials(key_id, secret, env.get("AWS_SESSION_TOKEN") or None), "env",
+        Credentials(key_id, secret, token or None), "env",
         parse_expiry(expiration, "AWS_CREDENTIAL_EXPIRATION") if expiration else None,
         env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
     )
+
+
+def _env_credential(env: Mapping[str, str], name: str) -> str | None:
+    """The variable `name` of `env`; raises CredentialsError, naming the variable but never its value, when it
+    holds a control character or starts or ends in whitespace: AWS issues none, and a line end that came with
+    `export AWS_SECRET_ACCESS_KEY=$(cat key.txt)` from a CRLF file would be signed into every signature."""
+    value = env.get(name)
+    if value and (value != value.strip() or not value.isprintable()):
+        bad = next(c for c in (value[-1], value[0], *value) if not c.isprintable() or c.isspace())
+        where = "ends in" if value[-1] == bad else "starts with" if value[0] == bad else "holds"
+        raise CredentialsError(f"{name} {where} {bad!r}: no AWS credential holds whitespace or control characters "
+                               "(a line end copied from a file?); remove it")
+    return value
 
 
 def _aws_file(env: Mapping[str, str], var: str, default: str) -> Path:
