@@ -208,7 +208,7 @@ def cmd_explain(args: argparse.Namespace, env: Mapping[str, str], out: Callable[
 def cmd_verify(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
     raw = parse_request(read_input(args.file), scheme=args.scheme)
     creds = resolve_credentials(args.profile, env).credentials
-    now = parse_date(args.now)
+    now = parse_date(args.now, "--now")
     lookup = lambda key_id: creds if key_id == creds.access_key_id else None  # noqa: E731
     try:
         identity = verify_message(raw.request, body_bytes(raw.request), lookup, now=now, s3=args.s3)

@@ -61,6 +61,17 @@ def test_sign_from_stdin_infers_service_and_region(capsys, monkeypatch) -> None:
     assert "/eu-west-1/account/aws4_request" in json.loads(out)["authorization"]
 
 
+def test_an_absolute_form_target_without_host_infers_the_scope_from_its_url(capsys, monkeypatch, tmp_path) -> None:
+    """`GET https://iam.amazonaws.com/... HTTP/1.1` (a proxy's request line, no Host): before, `--service:
+    required`, though the URL names the service."""
+    raw = b"GET https://account.eu-west-1.amazonaws.com/?a=1 HTTP/1.1\n\n"
+    code, out, err = run(capsys, ["sign", "-"], stdin=raw, monkeypatch=monkeypatch)
+    assert code == 0 and "/eu-west-1/account/aws4_request" in out, err
+    (tmp_path / "signed.req").write_text(out)
+    code, out, err = run(capsys, ["verify", str(tmp_path / "signed.req")])
+    assert code == 0 and out.startswith("OK: ") and "/eu-west-1/account" in out, (out, err)
+
+
 @freeze_time("2021-02-01 10:20:30")
 def test_default_date_is_now(capsys, req_file) -> None:
     _, out, _ = run(capsys, ["sign", req_file, "--service", "service", "--json"])
@@ -106,6 +117,7 @@ def test_profiles_and_credential_process(capsys, req_file, tmp_path) -> None:
     (["sign", "{bad}"], ENV, "request line"),
     (["sign", "{req}", "--service", "s", "--presign", "--expires", "0"], ENV, "expires: 0 is out of range"),
     (["frobnicate"], ENV, "invalid choice"),
+    (["verify", "{req}", "--now", "2026-01-01"], ENV, "--now '2026-01-01': expected YYYYMMDDTHHMMSSZ"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, req_file, args, env, message) -> None:
     bad = tmp_path / "bad.req"

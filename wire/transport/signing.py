@@ -53,14 +53,15 @@ def now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def parse_date(text: str | None) -> datetime:
-    """`--date YYYYMMDDTHHMMSSZ` as an aware UTC datetime, or `now()` when None; raises `FlagError`."""
+def parse_date(text: str | None, flag: str = "--date") -> datetime:
+    """`--date YYYYMMDDTHHMMSSZ` (or the time of another `flag`) as an aware UTC datetime, or `now()` when None;
+    raises `FlagError` naming `flag`."""
     if text is None:
         return now()
     try:
         return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
     except ValueError:
-        raise FlagError(f"--date {text!r}: expected YYYYMMDDTHHMMSSZ, e.g. 20150830T123600Z") from None
+        raise FlagError(f"{flag} {text!r}: expected YYYYMMDDTHHMMSSZ, e.g. 20150830T123600Z") from None
 
 
 def signing_options(flags: Any, service: str) -> dict[str, Any]:
@@ -100,9 +101,10 @@ def signing_scope(flags: Any, request: sigv4.Request, resolved: ResolvedCredenti
 
     Raises `FlagError` when neither --service nor the host name says the service.
     """
-    service, region = infer_scope(request.header("host"))
+    host = request.header("host") or request.authority  # an absolute-form target (`GET https://...`) needs no Host
+    service, region = infer_scope(host)
     # A regional endpoint answers only its own region's scope, whatever AWS_REGION says.
-    region = flags.region or region_in_host(request.header("host") or "") or resolved.region or region or "us-east-1"
+    region = flags.region or region_in_host(host) or resolved.region or region or "us-east-1"
     service = flags.service or service
     if not service:
         raise FlagError("--service: required (the host name does not say which service this is)")
