@@ -247,11 +247,38 @@ def test_presign_post_keeps_a_key_its_conditions_admit(capsys: Any, key: str, co
     ("account.us-east-1.amazonaws.com", ("account", "us-east-1")),
     ("sts.amazonaws.com", ("sts", "us-east-1")),
     ("example.com", (None, None)),
+    # Once read as the first two labels: service "a1b2c3", "search-logs", "bedrock-runtime"...
+    ("a1b2c3.execute-api.eu-west-1.amazonaws.com", ("execute-api", "eu-west-1")),
+    ("search-logs-abc.us-east-1.es.amazonaws.com", ("es", "us-east-1")),
+    ("a1b2c3-ats.iot.us-east-1.amazonaws.com", ("iotdata", "us-east-1")),
+    ("bedrock-runtime.us-west-2.amazonaws.com", ("bedrock", "us-west-2")),
+    ("runtime.sagemaker.us-east-1.amazonaws.com", ("sagemaker", "us-east-1")),
+    ("vpce-0a1b-c2d3.sts.us-east-1.vpce.amazonaws.com", ("sts", "us-east-1")),
+    ("dynamodb.cn-north-1.amazonaws.com.cn", ("dynamodb", "cn-north-1")),
+    ("dynamodb.us-east-1.api.aws", ("dynamodb", "us-east-1")),
+    ("a1b2c3.lambda-url.eu-west-1.on.aws", ("lambda", "eu-west-1")),
+    ("email.amazonaws.com", ("ses", "us-east-1")),
+    ("foo.bar.amazonaws.com", (None, None)),
 ])
 def test_the_scope_of_an_aws_host_name(host: str, scope: tuple[str | None, str | None]) -> None:
     # A virtual-hosted bucket's host was once read as service "examplebucket", region "s3".
     from wire.endpoints import infer_scope
     assert infer_scope(host) == scope
+
+
+def test_every_botocore_service_host_is_signed_for_botocores_signing_name(capsys: Any, tmp_path: Path) -> None:
+    """The oracle: botocore's models, `endpointPrefix.REGION.amazonaws.com` signed for `signingName`."""
+    import botocore.session
+    from wire.endpoints import infer_scope
+    session = botocore.session.get_session()
+    loader = session.get_component("data_loader")
+    for name in session.get_available_services():
+        metadata = loader.load_service_model(name, "service-2")["metadata"]
+        expected = metadata.get("signingName") or metadata["endpointPrefix"]
+        assert infer_scope(f"{metadata['endpointPrefix']}.ap-south-2.amazonaws.com") == (expected, "ap-south-2"), name
+    req = _write(tmp_path, "r.req", "POST /model/m/invoke HTTP/1.1\r\nHost: bedrock-runtime.us-west-2.amazonaws.com\r\n\r\n")
+    code, out, _ = run(capsys, ["sign", req, "--date", WHEN])
+    assert code == 0 and "Credential=AKIDEXAMPLE/20240304/us-west-2/bedrock/aws4_request" in out
 
 
 def test_sign_presign_of_a_virtual_hosted_bucket_needs_no_service(capsys: Any, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from sigv4.errors import InvalidParameterError
 from sigv4.s3hosts import S3_HOST, s3_bucket_of
+from sigv4.tokens import region_in_host
 from sigv4.types import Request
 
 #: Global services: one endpoint, signed for this region whatever the caller's region.
@@ -29,19 +30,60 @@ def is_aws_host(host: str) -> bool:
     return bool(AWS_HOST.match(host.lower()))
 
 
+#: Host name prefixes (the labels before the region) signed for another name: botocore's endpointPrefix ->
+#: signingName where the two differ and the prefix's last label is not the signing name, plus Lambda function
+#: URLs. Any other prefix signs as its last label (`runtime.sagemaker`, `<api id>.execute-api`, `vpce-1.sts`).
+SIGNING_NAMES = {
+    **dict.fromkeys(["bedrock-runtime", "bedrock-agent", "bedrock-agent-runtime", "bedrock-data-automation",
+                     "bedrock-data-automation-runtime"], "bedrock"),
+    **dict.fromkeys(["identity-chime", "media-pipelines-chime", "meetings-chime", "messaging-chime", "voice-chime"],
+                    "chime"),
+    **dict.fromkeys(["marketplace", "agreement-marketplace", "deployment-marketplace", "discovery-marketplace",
+                     "reporting-marketplace"], "aws-marketplace"),
+    **dict.fromkeys(["models-v2-lex", "runtime-v2-lex"], "lex"),
+    **dict.fromkeys(["personalize-events", "personalize-runtime"], "personalize"),
+    **dict.fromkeys(["email", "mail-manager"], "ses"),
+    "appconfigdata": "appconfig", "appstream2": "appstream", "bedrock-agentcore-control": "bedrock-agentcore",
+    "cassandra-streams": "cassandra", "cloudhsmv2": "cloudhsm", "cloudsearchdomain": "cloudsearch",
+    "contact-lens": "connect", "forecastquery": "forecast", "ivsrealtime": "ivs", "memory-db": "memorydb",
+    "migrationhub-config": "mgh", "pinpoint": "mobiletargeting", "sms-voice.pinpoint": "sms-voice",
+    "s3-control": "s3", "servicecatalog-appregistry": "servicecatalog", "data-signer": "signer", "oidc": "sso-oauth",
+    "portal.sso": "awsssoportal", "data-ats.iot": "iotdata", "data.jobs.iot": "iot-jobs-data",
+    "api.tunneling.iot": "IoTSecuredTunneling", "data.iotevents": "ioteventsdata", "participant.connect": "execute-api",
+    "lambda-url": "lambda",
+}
+#: The label sequences AWS host names end in (the commercial and China partitions, dual-stack, VPC endpoints,
+#: Lambda function URLs), longest first.
+_HOST_SUFFIXES = (("amazonaws", "com", "cn"), ("vpce", "amazonaws", "com"), ("amazonaws", "com"), ("api", "aws"),
+                  ("on", "aws"))
+
+
 def infer_scope(host: str | None) -> tuple[str | None, str | None]:
-    """(service, region) from an AWS host name such as `account.us-east-1.amazonaws.com`; (None, None) otherwise."""
+    """(service, region) from an AWS host name such as `account.us-east-1.amazonaws.com`: the signing name of the
+    labels before the region (`SIGNING_NAMES`; `bedrock-runtime.us-west-2...` is `bedrock`), or the label after it
+    (OpenSearch's `search-logs.us-east-1.es...`); (None, None) for a name that does not say."""
     if not host:
         return None, None
     name = host.split(":")[0].lower()
     if s3 := S3_HOST.search(name):  # virtual-hosted buckets: the bucket's labels come first
         return "s3", s3.group(1) or "us-east-1"
     labels = name.split(".")
-    if len(labels) >= 4 and labels[-2:] == ["amazonaws", "com"]:
-        return labels[0], labels[1]
-    if len(labels) == 3 and labels[-2:] == ["amazonaws", "com"]:
-        return labels[0], "us-east-1"
-    return None, None
+    suffix = next((len(end) for end in _HOST_SUFFIXES if tuple(labels[-len(end):]) == end), None)
+    if suffix is None or len(labels) <= suffix:
+        return None, None
+    labels = labels[:-suffix]
+    at = next((i for i, label in enumerate(labels) if region_in_host(label) == label), None)
+    if at is None:  # a global endpoint (`iam.amazonaws.com`)
+        return (_signing_name(labels), "us-east-1") if len(labels) == 1 else (None, None)
+    before, after = labels[:at], labels[at + 1:]
+    return (after[-1] if after else _signing_name(before) if before else None), labels[at]
+
+
+def _signing_name(prefix: list[str]) -> str:
+    # IoT's data endpoint is account-specific (`a1b2c3-ats.iot`): botocore's prefix for it is `data-ats.iot`.
+    prefix = ["data-ats" if label.endswith("-ats") else label for label in prefix]
+    joined = (".".join(prefix[i:]) for i in range(len(prefix)))
+    return next((SIGNING_NAMES[name] for name in joined if name in SIGNING_NAMES), prefix[-1])
 
 
 def service_endpoint(service: str, signing_name: str, region: str, env: Mapping[str, str],
