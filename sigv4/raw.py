@@ -141,6 +141,22 @@ def dechunk(data: bytes) -> tuple[bytes, int] | None:
     return bytes(out), len(data)
 
 
+#: A character no URI holds as written (RFC 3986: not unreserved, reserved or `%`): a raw request line's space,
+#: control or non-ASCII character, which clients percent-encode (as UTF-8) before sending.
+_NOT_IN_URI = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]")
+
+
+def as_sent(request: Request) -> Request:
+    """`request` with its target as a client sends it: each character no URI holds percent-encoded as UTF-8
+    (`/a b/é` -> `/a%20b/%C3%A9`), escapes and reserved characters as written. A URL to print must be so:
+    curl refuses a space, and a server signs the encoded form."""
+    target = _NOT_IN_URI.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8", "surrogateescape")),
+                             request.target)
+    if target == request.target:
+        return request
+    return request.with_url(f"{request.scheme}://{request.authority}{target}" if request.scheme else target)
+
+
 def check_content_length(request: Request) -> None:
     """Raise RequestParseError, naming both lengths, when `request` declares a Content-Length other than its
     body's length (a body in memory, not sent with Transfer-Encoding); a server would refuse it or read

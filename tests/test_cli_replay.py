@@ -181,6 +181,21 @@ def test_presign_prints_the_url_and_the_url_reads_back(tmp_path: Path) -> None:
     replays(tmp_path, out)
 
 
+@pytest.mark.parametrize("service", ["s3", "service"])
+def test_presign_of_a_raw_target_with_a_space_and_unicode_prints_a_url_that_reads_back(tmp_path: Path,
+                                                                                       service: str) -> None:
+    """A request line typed as people type it (`/café déjà.txt?x=a b`): the URL printed is percent-encoded, as
+    clients send it, and signed so. Before, it kept the space and the `é`: curl refused it, verify could not
+    read it back."""
+    get = "GET /bucket/café déjà.txt?prefix=été&x=a b HTTP/1.1\nHost: example.amazonaws.com\n\n".encode()
+    code, out, err = run(["sign", saved(tmp_path, "get.req", get), "--service", service, "--presign"])
+    url = out.decode()
+    assert code == 0 and url.startswith("https://example.amazonaws.com/bucket/caf%C3%A9%20d%C3%A9j%C3%A0.txt?"
+                                        "prefix=%C3%A9t%C3%A9&x=a%20b&X-Amz-Algorithm="), (url, err)
+    assert url.isascii() and " " not in url.strip()
+    replays(tmp_path, out, s3=service == "s3")
+
+
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         cli.main(["--version"])

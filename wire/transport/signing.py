@@ -23,7 +23,7 @@ from sigv4.canonical import S3_SERVICES
 from sigv4.explain import explain
 from sigv4.integrations.credentials import ResolvedCredentials, resolve_credentials
 from sigv4.post import PresignedPost, parse_condition_text
-from sigv4.raw import check_content_length
+from sigv4.raw import as_sent, check_content_length
 from sigv4.redact import redact, redact_artifact
 from sigv4.tokens import region_in_host
 from wire.endpoints import infer_scope
@@ -129,8 +129,8 @@ class FlagSigner:
         region: str | list[str] = flags.region_set.split(",") if flags.region_set else self.region
         options = dict(region=region, service=self.service, timestamp=parse_date(flags.date) + skew,
                        **signing_options(flags, self.service))
-        if flags.presign:
-            return sigv4.presign(request, self.resolved.credentials, expires=_expires(flags), **options)
+        if flags.presign:  # the URL printed is the one a client sends: a raw target's ` ` or `é` as %20, %C3%A9
+            return sigv4.presign(as_sent(request), self.resolved.credentials, expires=_expires(flags), **options)
         return sigv4.sign(request, self.resolved.credentials, **options)
 
 
