@@ -60,7 +60,9 @@ def write(data: bytes, creds: sigv4.Credentials | None, *, newline: bool = False
     """Write the artifact `data` to stdout exactly (token kept, secret key masked); `newline` ends it with one."""
     data = redact_artifact(data.decode("latin-1"), creds).encode("latin-1")
     sys.stdout.flush()
-    sys.stdout.buffer.write(data + (b"\n" if newline and not data.endswith(b"\n") else b""))
+    view = memoryview(data + (b"\n" if newline and not data.endswith(b"\n") else b""))
+    while view:  # a pipe whose reader left takes part of a big write without error (`| head`); the rest raises
+        view = view[sys.stdout.buffer.write(view):]
     sys.stdout.buffer.flush()
 
 

@@ -108,3 +108,22 @@ def test_trail_follow_ends_with_141_once_head_has_gone(files: dict[str, str], tm
         finally:
             process.kill()
         assert (code, process.stderr.read()) == (141, b"")
+
+
+def test_a_big_signed_request_whose_reader_leaves_ends_with_141(tmp_path: Path) -> None:
+    """`sigv4 sign big.req | head -c 10` with PYTHONUNBUFFERED=1 (as container images set it; stdout's bytes are
+    then written unbuffered): the pipe took part of the one big write, no error, and the command exited 0 with
+    the rest dropped; now the rest is written too, fails, and the command ends with 141."""
+    request = tmp_path / "big.req"
+    request.write_bytes(b"PUT /b/k HTTP/1.1\r\nHost: b.s3.amazonaws.com\r\n\r\n" + b"x" * (8 << 20))
+    args = [sys.executable, str(ROOT / "cli.py"), "sign", str(request), "--unsigned-payload"]
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                          env={**ENV, "PYTHONUNBUFFERED": "1"}) as process:
+        assert process.stdout is not None and process.stderr is not None
+        assert os.read(process.stdout.fileno(), 10) == b"PUT /b/k H"
+        process.stdout.close()  # what head -c 10 does
+        try:
+            code = process.wait(timeout=60)
+        finally:
+            process.kill()
+        assert (code, process.stderr.read()) == (141, b"")
