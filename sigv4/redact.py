@@ -33,10 +33,13 @@ MASK = "****"
 LITERAL_MIN = 16
 
 # A header line or `name: value` (raw request, canonical request, a server's echo): the value ends at white
-# space or at a delimiter of the text around it (a JSON string, an XML element, an escaped newline).
-_TOKEN_HEADER = re.compile(r"(?i)(x-amz-(?:security|s3session)-token[ \t]*:[ \t]*)([^\s\"'<\\,]+)")
+# space, at a delimiter of the text around it (a JSON string, an XML element, an escaped newline) or at a
+# character no token holds (tokens are ASCII; `--explain` marks a line's end with `↵`, which stays). Only
+# the name is matched ignoring case: so matched, a non-ASCII range takes in letters that fold to ASCII ones.
+_TOKEN_HEADER = re.compile(r"((?i:x-amz-(?:security|s3session)-token)[ \t]*:[ \t]*)([^\s\"'<\\,\x80-\U0010ffff]+)")
 # A query or form parameter; `(?<![\w-])` keeps e.g. `MySecurityToken=` out.
-_TOKEN_PARAM = re.compile(r"(?i)((?<![\w-])(?:X-Amz-(?:Security|S3session)-Token|SecurityToken)=)([^&\s\"'<\\#]+)")
+_TOKEN_PARAM = re.compile(r"((?<![\w-])(?i:X-Amz-(?:Security|S3session)-Token|SecurityToken)=)"
+                          r"([^&\s\"'<\\#\x80-\U0010ffff]+)")
 # A HAR name/value pair (headers and queryString).
 _TOKEN_PAIR = re.compile(r'(?i)("name":\s*"(?:x-amz-(?:security|s3session)-token|SecurityToken)",\s*"value":\s*")([^"\\]+)')
 

@@ -82,6 +82,8 @@ def test_sign_keeps_the_token_in_what_it_produces_and_masks_it_in_explanations(t
         code, out, err = run(["sign", str(path), "--service", "s3", "--s3", *extra], env)
         shown = {value.rstrip("↵") for value in TOKEN_PLACES.findall(out)}  # ↵: the explanation's line ends
         assert shown == {"****"} and LONG_TOKEN not in out, (extra, shown)
+        # The masked line keeps its `↵` as every other line: it once went with the token, as if no newline followed.
+        assert "--presign" in extra or "│ x-amz-security-token:****↵\n" in out, out
         code, out, _ = run(["sign", str(path), "--service", "s3", "--s3", *extra, "--show-secrets"], env)
         assert {value.rstrip("↵") for value in TOKEN_PLACES.findall(out)} <= {token, encoded}, extra
 
