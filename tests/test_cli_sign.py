@@ -236,4 +236,10 @@ def test_a_region_the_host_names_wins_over_the_profiles(tmp_path: Path) -> None:
         code, out, err = run_cli(["sign", str(request), *args], env)
         assert (code, err) == (0, "") and scope in out.decode(), (host, out)
     code, out, _ = run_cli(["sign", str(request)], dict(env, AWS_DEFAULT_REGION="eu-west-1"))
-    assert code == 0 and "/eu-west-1/s3/" in out.decode()  # a global host names no region: the profile's
+    assert code == 0 and "/eu-west-1/s3/" in out.decode()  # S3's global name serves each bucket in its region
+    # A global service's one endpoint answers only us-east-1's scope (IAM refused the eu-west-1 it was signed for).
+    for host, scope in [("iam.amazonaws.com", "/us-east-1/iam/"), ("sts.amazonaws.com", "/us-east-1/sts/"),
+                        ("route53.amazonaws.com", "/us-east-1/route53/")]:
+        request.write_text(f"GET / HTTP/1.1\nHost: {host}\n\n")
+        code, out, _ = run_cli(["sign", str(request)], dict(env, AWS_DEFAULT_REGION="eu-west-1"))
+        assert code == 0 and scope in out.decode(), (host, out)

@@ -96,15 +96,17 @@ def signing_options(flags: Any, service: str) -> dict[str, Any]:
 
 
 def signing_scope(flags: Any, request: sigv4.Request, resolved: ResolvedCredentials) -> tuple[str, str]:
-    """(region, service): --region, a region the host name spells out, the profile's, the host name's (a global
-    one's: us-east-1), us-east-1; --service or the host name's.
+    """(region, service): --region, a region the host name spells out (a global endpoint's, such as
+    `iam.amazonaws.com`: us-east-1), the profile's, us-east-1; --service or the host name's.
 
     Raises `FlagError` when neither --service nor the host name says the service.
     """
     host = request.header("host") or request.authority  # an absolute-form target (`GET https://...`) needs no Host
     service, region = infer_scope(host)
-    # A regional endpoint answers only its own region's scope, whatever AWS_REGION says.
-    region = flags.region or region_in_host(host) or resolved.region or region or "us-east-1"
+    # A regional endpoint answers only its own region's scope, and a global one (IAM, STS's, Route 53, CloudFront...)
+    # only us-east-1's, whatever AWS_REGION says; S3's global name serves each bucket in the bucket's own region.
+    fixed = region_in_host(host) or (region if service not in (None, "s3") else None)
+    region = flags.region or fixed or resolved.region or region or "us-east-1"
     service = flags.service or service
     if not service:
         raise FlagError("--service: required (the host name does not say which service this is)")
