@@ -13,6 +13,7 @@ from freezegun import freeze_time
 
 import cli
 from cli_run import run_cli
+from wire.endpoints import GLOBAL_ENDPOINT_REGIONS
 
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 TOKEN = "IQoJb3JpZ2luX2VjEXAMPLETOKEN"
@@ -243,3 +244,11 @@ def test_a_region_the_host_names_wins_over_the_profiles(tmp_path: Path) -> None:
         request.write_text(f"GET / HTTP/1.1\nHost: {host}\n\n")
         code, out, _ = run_cli(["sign", str(request)], dict(env, AWS_DEFAULT_REGION="eu-west-1"))
         assert code == 0 and scope in out.decode(), (host, out)
+    # The oracle: botocore's global endpoints without a region in their host name (but S3's, above).
+    import botocore
+    endpoints = json.loads((Path(botocore.__file__).parent / "data" / "endpoints.json").read_text())
+    aws = next(partition for partition in endpoints["partitions"] if partition["partition"] == "aws")
+    for service in aws["services"].values():
+        endpoint = service["endpoints"].get(service.get("partitionEndpoint"), {})
+        if endpoint.get("hostname", "").count(".") == 2 and endpoint["hostname"] != "s3.amazonaws.com":
+            assert GLOBAL_ENDPOINT_REGIONS[endpoint["hostname"]] == endpoint["credentialScope"]["region"]

@@ -19,6 +19,12 @@ SERVICE_ENDPOINT_REGIONS = {"account": "us-east-1", "organizations": "us-east-1"
                             "cloudfront": "us-east-1"}
 #: Global services whose one host name carries no region.
 GLOBAL_HOSTS = {"route53": "route53.amazonaws.com", "cloudfront": "cloudfront.amazonaws.com"}
+#: Global endpoints' region-less host names -> the one region whose scope they answer (botocore's `aws-global`
+#: endpoints, and STS's global one).
+GLOBAL_ENDPOINT_REGIONS = dict.fromkeys(
+    ["iam.amazonaws.com", "sts.amazonaws.com", "route53.amazonaws.com", "cloudfront.amazonaws.com",
+     "budgets.amazonaws.com", "importexport.amazonaws.com", "savingsplans.amazonaws.com", "waf.amazonaws.com"],
+    "us-east-1")
 
 
 #: AWS's host names: the commercial and China partitions' and the dual-stack `api.aws` ones.

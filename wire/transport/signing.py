@@ -26,7 +26,7 @@ from sigv4.post import PresignedPost, parse_condition_text
 from sigv4.raw import as_sent, check_content_length
 from sigv4.redact import redact, redact_artifact
 from sigv4.tokens import region_in_host
-from wire.endpoints import infer_scope
+from wire.endpoints import GLOBAL_ENDPOINT_REGIONS, infer_scope
 
 
 class FlagError(Exception):
@@ -104,8 +104,8 @@ def signing_scope(flags: Any, request: sigv4.Request, resolved: ResolvedCredenti
     host = request.header("host") or request.authority  # an absolute-form target (`GET https://...`) needs no Host
     service, region = infer_scope(host)
     # A regional endpoint answers only its own region's scope, and a global one (IAM, STS's, Route 53, CloudFront...)
-    # only us-east-1's, whatever AWS_REGION says; S3's global name serves each bucket in the bucket's own region.
-    fixed = region_in_host(host) or (region if service not in (None, "s3") else None)
+    # only its region's, whatever AWS_REGION says; S3's global name serves each bucket in the bucket's own region.
+    fixed = region_in_host(host) or GLOBAL_ENDPOINT_REGIONS.get(host.partition(":")[0].lower())
     region = flags.region or fixed or resolved.region or region or "us-east-1"
     service = flags.service or service
     if not service:
