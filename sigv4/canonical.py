@@ -246,6 +246,13 @@ def check_header(name: str, value: str) -> None:
         raise _control_byte_error(name, bad)
 
 
+def check_one_host(headers: Iterable[tuple[str, str]]) -> None:
+    """Raise InvalidHeaderError when Host is sent more than once: which one a server routes by would be a guess,
+    so RFC 9112 3.2 has it refused (400), and no verifier accepts what was signed over both."""
+    if sum(1 for name, _ in headers if name.lower() == "host") > 1:
+        raise InvalidHeaderError("Host: the header is sent more than once")
+
+
 def canonical_header_value(value: str) -> str:
     """Trim, and collapse inner runs of spaces and tabs to one space (AWS's rule, over ASCII whitespace only).
 

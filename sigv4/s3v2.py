@@ -44,7 +44,7 @@ from email.utils import format_datetime
 from urllib.parse import quote, unquote_to_bytes
 
 from .bounded import decimal
-from .canonical import check_header, wire_bytes
+from .canonical import check_header, check_one_host, wire_bytes
 from .errors import InvalidHeaderError, InvalidParameterError, InvalidTimestampError
 from .s3hosts import s3_bucket_of
 from .types import Credentials, Request
@@ -193,8 +193,7 @@ def string_to_sign(request: Request, *, presigned: bool, bucket: str | None = No
     `bucket`: the bucket the Host names, by default read from an S3 virtual-hosted Host (else path-style).
     Raises InvalidHeaderError, InvalidParameterError naming the header or parameter at fault."""
     headers = request.headers
-    if sum(1 for name, _ in headers if name.lower() == "host") > 1:  # which one a server routes by is a guess
-        raise InvalidHeaderError("Host: the header is sent more than once")
+    check_one_host(headers)
     amz = amz_headers(request, presigned)
     if presigned:
         date = next((_decoded(value or "") for name, value in _query_parts(request.query) if name == "Expires"), "")

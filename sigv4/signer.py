@@ -26,6 +26,7 @@ from .canonical import (
     canonical_query_string,
     canonical_uri,
     check_method,
+    check_one_host,
     query_pairs,
     render_canonical,
     uri_encode,
@@ -288,6 +289,7 @@ def _sign_plan(scheme: str, authority: str, headers: tuple[tuple[str, str], ...]
     A stale Authorization and token are dropped; an unsigned token (`omit_session_token`) goes after the signed headers.
     `values` (date, payload hash) are put in, or with None left as holes (see `PlanCache`).
     """
+    check_one_host(headers)
     names = _header_names(headers)
     date, payload_hash = values or ("", "")
     holes = {} if values else {"x-amz-date": DATE}
@@ -312,6 +314,7 @@ def _presign_plan(scheme: str, authority: str, headers: tuple[tuple[str, str], .
                   values: tuple[str, str] | None) -> HeaderPlan:
     """What `presign` does to headers of this shape: Host from the URL when missing, and the payload hash if
     asked; the signature, time and token go into the query, so any in the headers are dropped."""
+    check_one_host(headers)
     sets = _host_header(scheme, authority, _header_names(headers))
     holes = {}
     if opts.content_sha256_header:

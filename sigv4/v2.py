@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Literal
 
-from .canonical import check_header, query_pairs, uri_encode, wire_bytes
+from .canonical import check_header, check_one_host, query_pairs, uri_encode, wire_bytes
 from .errors import InvalidHeaderError, InvalidParameterError, InvalidTimestampError
 from .types import Credentials, Request
 
@@ -92,10 +92,8 @@ def request_host(request: Request) -> str:
     would be a guess, so RFC 9112 3.2 has it refused) or holds control bytes or non-ASCII characters (whose
     lowercase may be ASCII: `\u212a`.lower() is `k`).
     """
-    hosts = [value for name, value in request.headers if name.lower() == "host"]
-    if len(hosts) > 1:
-        raise InvalidHeaderError("Host: the header is sent more than once")
-    host = hosts[0] if hosts else request.authority
+    check_one_host(request.headers)
+    host = request.header("host") or request.authority
     if not host:
         raise InvalidHeaderError("Host: the request has no Host header and its URL is not absolute")
     check_header("Host", host)

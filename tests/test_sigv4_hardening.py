@@ -71,3 +71,16 @@ def test_a_method_that_is_not_an_http_token_is_refused_by_name(method: str, sign
     sign(sigv4.Request("GET", "https://example.com/"))  # the shape's text is kept now
     with pytest.raises(sigv4.InvalidParameterError, match="method .*: must be an HTTP token"):
         sign(sigv4.Request(method, "https://example.com/"))
+
+
+@pytest.mark.parametrize("how", ["sign", "presign", "v4a", "v2"])
+def test_two_host_headers_are_refused_when_signing_as_when_verifying(how: str) -> None:
+    """A request with two Host headers was signed over `host:a,b`: a server answers it 400 (RFC 9112 3.2) and
+    `verify` refuses it, so the signature could never be used; SigV2 already refused it."""
+    request = sigv4.Request("GET", "https://h/", [("Host", "h"), ("Host", "evil.example")])
+    creds = sigv4.Credentials("AK", "S")
+    with pytest.raises(sigv4.InvalidHeaderError, match="Host: the header is sent more than once"):
+        if how == "presign":
+            sigv4.presign(request, creds, **SCOPE)
+        else:
+            sigv4.sign(request, creds, **SCOPE, **({"algorithm": how} if how != "sign" else {}))
