@@ -138,7 +138,7 @@ def test_ipv6_loopback(capsys, req_file) -> None:
         server.__exit__(None, None, None)
 
 
-@pytest.mark.parametrize("case", ["refused", "timeout", "unparseable", "space-in-target"])
+@pytest.mark.parametrize("case", ["refused", "timeout", "unparseable", "space-in-target", "endpoint-without-host"])
 def test_failures_are_one_line(capsys, tmp_path, req_file, case) -> None:
     args = ["send", str(req_file)]
     if case == "refused":
@@ -155,6 +155,9 @@ def test_failures_are_one_line(capsys, tmp_path, req_file, case) -> None:
         req_file.write_bytes(b"\x00\x01garbage")
         code, out, err = run(capsys, args)
         assert code == 2
+    elif case == "endpoint-without-host":  # bad input, not a network error (exit 3, "cannot connect to :80")
+        code, out, err = run(capsys, [*args, "--endpoint", "http://"])
+        assert code == 2 and "--endpoint 'http://': expected http(s)://host[:port]" in err
     else:
         req_file.write_bytes(b"GET /a b HTTP/1.1\nHost: x\n\n")
         with http_server() as (url, _):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from sigv4.errors import InvalidParameterError
 from sigv4.s3hosts import S3_HOST, s3_bucket_of
@@ -106,8 +107,8 @@ def service_endpoint(service: str, signing_name: str, region: str, env: Mapping[
 
 def with_endpoint(request: Request, endpoint: str) -> Request:
     """`request` pointed at another scheme://host[:port]; path, query and headers stay as built.
-    Raises InvalidParameterError when `endpoint` has no scheme."""
+    Raises InvalidParameterError when `endpoint` has no scheme or no host."""
     target = Request("GET", endpoint)
-    if not target.scheme:
+    if not target.scheme or not urlsplit(endpoint).hostname:
         raise InvalidParameterError(f"--endpoint {endpoint!r}: expected http(s)://host[:port]")
     return request.with_url(f"{target.scheme}://{target.authority}{request.target}")
