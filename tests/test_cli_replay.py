@@ -171,6 +171,17 @@ def test_send_curl_runs_and_sends_every_byte_as_signed(tmp_path: Path, body_from
     assert "content-type" not in {name.lower() for name, _ in server.received[-1].headers}
 
 
+def test_send_har_of_a_binary_body_reads_back_as_the_bytes_signed(tmp_path: Path) -> None:
+    """`send --har`: a body that is not UTF-8 is written base64 (`"encoding": "base64"`), so `explain` of the HAR
+    verifies the signature. Before, its text was `\\xd5...` escapes and explain blamed the payload hash."""
+    body = bytes(range(256))
+    request = saved(tmp_path, "put.req", b"PUT /bucket/key HTTP/1.1\r\nHost: bucket.s3.amazonaws.com\r\n\r\n" + body)
+    code, out, err = run(["send", request, "--sign", "--service", "s3", "--har"])
+    assert code == 0 and json.loads(out)["request"]["postData"]["encoding"] == "base64", err
+    code, out, err = run(["explain", saved(tmp_path, "put.har", out)])
+    assert code == 0 and b"Causes: none found" in out and b"the signature sent verifies" in out, (out, err)
+
+
 def test_presign_prints_the_url_and_the_url_reads_back(tmp_path: Path) -> None:
     get = b"GET /report?page=2 HTTP/1.1\nHost: example.amazonaws.com\n\n"
     code, out, err = run(["sign", saved(tmp_path, "get.req", get), "--service", "service", "--presign",

@@ -3,9 +3,10 @@ command line, a HAR entry, a `send --json` record, a `send -v` transcript, a raw
 error, decoded output as JSON.
 
 Pure: text and values in, text and dicts out. Bodies that are not UTF-8 show
-their bytes as `\\xNN` escapes, except in the curl command, which must send
-them: there they go through `printf`. The session token is not masked here;
-the caller redacts what it prints.
+their bytes as `\\xNN` escapes where people read them; where a tool reads them
+back they stay bytes (the curl command pipes them through `printf`, HAR holds
+them in base64). The session token is not masked here; the caller redacts what
+it prints.
 """
 
 from __future__ import annotations
@@ -69,13 +70,22 @@ def har_entry(request: sigv4.Request, body: bytes, exchange: Exchange | None = N
         "bodySize": len(body),
     }}
     if body:
-        entry["request"]["postData"] = {"mimeType": request.header("content-type") or "", "text": body_text(body)}
+        entry["request"]["postData"] = {"mimeType": request.header("content-type") or "", **_har_text(body)}
     if exchange is not None:
         entry["response"] = {"status": exchange.status, "statusText": exchange.reason, "httpVersion": "HTTP/1.1",
                              "headers": [{"name": n, "value": v} for n, v in exchange.headers],
-                             "content": {"size": len(exchange.body), "text": body_text(exchange.body)}}
+                             "content": {"size": len(exchange.body), **_har_text(exchange.body)}}
         entry["time"] = round(exchange.timing["total_s"] * 1000, 3)
     return entry
+
+
+def _har_text(body: bytes) -> dict[str, str]:
+    """A HAR body: its UTF-8 text, or one that is not UTF-8 in base64 with `"encoding": "base64"` (as browsers
+    write binary content, and `sigv4 explain` reads it), so the bytes signed are the bytes read back."""
+    try:
+        return {"text": body.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"text": base64.b64encode(body).decode("ascii"), "encoding": "base64"}
 
 
 def send_record(request: sigv4.Request, exchange: Exchange) -> dict[str, Any]:
