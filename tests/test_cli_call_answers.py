@@ -3,6 +3,7 @@ and the documented exit status, whatever the server sends (local servers on loop
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 from collections.abc import Iterator
@@ -40,3 +41,36 @@ def test_a_query_error_inside_errors_is_read(service: str, operation: str) -> No
     with pytest.raises(wire.ServiceError) as caught:
         wire.parse_response(wire.load_model(service), operation, 403, [], MOTO_REFUSAL)
     assert (caught.value.code, caught.value.status) == ("SignatureDoesNotMatch", 403)
+
+
+@contextmanager
+def _raw_server(answer: bytes) -> Iterator[str]:
+    """A server that reads a request and writes `answer` (any bytes, or none), then closes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                sock, _ = listener.accept()
+            except OSError:
+                return
+            with sock:
+                sock.settimeout(5)
+                sock.recv(65536)
+                sock.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("answer", [b"", b"HTTP/1.1 200 OK\r\nContent-"])
+@pytest.mark.parametrize("command", [["call", "sqs", "ListQueues", "--endpoint-url"], ["send", "-", "--endpoint"]])
+def test_a_server_that_closes_without_a_response_is_a_network_error(answer: bytes, command: list[str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"GET / HTTP/1.1\nHost: example.com\n\n")))
+    with _raw_server(answer) as url:
+        code, out, err = run_cli([*command, url], ENV)
+    assert (code, out, err) == (3, b"", "sigv4: network error: the server closed the connection without a response\n")

@@ -308,6 +308,8 @@ class Connection:
             event = self._conn.next_event()
             if event is h11.NEED_DATA:
                 chunk = self._sock.recv(65536)
+                if not chunk and self._conn.their_state is h11.SEND_RESPONSE:  # h11 would name its own states
+                    raise NetworkError("the server closed the connection without a response")
                 if received is not None:
                     received += chunk
                 self._conn.receive_data(chunk)
