@@ -163,6 +163,24 @@ def test_failures_are_one_line(capsys, tmp_path, req_file, case) -> None:
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.parametrize("flag", ["--read-timeout", "--connect-timeout"])
+@pytest.mark.parametrize("value", ["nan", "-1", "0", "1e400", "inf"])
+def test_a_timeout_that_is_no_number_of_seconds_is_refused(capsys, req_file, flag, value) -> None:
+    code, out, err = run(capsys, ["send", str(req_file), "--endpoint", "http://127.0.0.1:9", flag, value])
+    assert (code, out, err) == (2, "", f"sigv4: error: argument {flag}: invalid seconds value: '{value}'\n")
+
+
+@pytest.mark.parametrize("port", ["70000", "\u00b2", "\uff14\uff15"])
+@pytest.mark.parametrize("command", [["send", "r.req", "--endpoint"], ["call", "sqs", "ListQueues", "--endpoint-url"]])
+def test_an_endpoint_port_out_of_range_or_not_ascii_digits_is_refused(capsys, tmp_path, monkeypatch, port,
+                                                                     command) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.req").write_bytes(RAW)
+    code, out, err = run(capsys, [*command, f"http://127.0.0.1:{port}"])  # 70000 would reach port 4464
+    assert (code, out) == (2, "")
+    assert err == (f"sigv4: error: URL authority '127.0.0.1:{port}': port '{port}' is not a number from 0 to 65535\n")
+
+
 def test_whoami_never_shows_the_secret(capsys) -> None:
     code, out, _ = run(capsys, ["whoami", "--json"], env={**ENV, "AWS_ACCESS_KEY_ID": "ASIAEXAMPLEKEY1234"})
     record = json.loads(out)
