@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import h11
 import pytest
 
+import cli
 import sigv4
 from local_http import http_server
 from sigv4.integrations import (
@@ -300,6 +301,22 @@ def test_imds_disabled_and_the_chain_with_nothing_configured(tmp_path: Path) -> 
         with pytest.raises(NoCredentialsError, match="no credentials: .*no IMDSv2 token"):
             resolve_credentials(None, {**env, "AWS_EC2_METADATA_DISABLED": "",
                                        "AWS_EC2_METADATA_SERVICE_ENDPOINT": url, "AWS_EC2_METADATA_V1_DISABLED": "true"})
+
+
+def test_a_mistyped_aws_profile_is_an_error_not_a_walk_to_instance_metadata(tmp_path: Path, capsys) -> None:
+    fake = FakeImds()
+    with http_server(fake) as (imds_url, _):
+        env = _env(tmp_path, "[profile prod]\nregion = eu-west-1\n", AWS_PROFILE="prdo",
+                   AWS_EC2_METADATA_DISABLED="false", AWS_EC2_METADATA_SERVICE_ENDPOINT=imds_url)
+        with pytest.raises(CredentialsError, match="profile 'prdo': not found in "):
+            resolve_credentials(None, env)
+        code = cli.main(["call", "sts", "GetCallerIdentity", "--endpoint-url", "http://127.0.0.1:9"], env)
+        assert fake.seen == []  # as botocore's ProfileNotFound: the metadata service is never asked
+        # the environment's keys still win over AWS_PROFILE, as in botocore's chain
+        keys = {**env, "AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": SECRET}
+        assert resolve_credentials(None, keys).source == "env"
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("sigv4: error: profile 'prdo': not found in ") and err.count("\n") == 1
 
 
 # -- order and caching ------------------------------------------------------------------------------------------

@@ -396,7 +396,8 @@ def resolve_credentials(profile: str | None, env: Mapping[str, str] | None = Non
     credential_process), then container credentials, then EC2 instance
     metadata. A source that is configured but fails raises its error (AWS_ACCESS_KEY_ID without
     AWS_SECRET_ACCESS_KEY: partial credentials, as botocore); when none is configured, raises the
-    profile's "no credentials" error.
+    profile's "no credentials" error. A profile named (`profile`, else AWS_PROFILE when the environment has no
+    keys) that neither file has raises CredentialsError.
     """
     env = _environ(env)
     if profile is None and env.get("AWS_ACCESS_KEY_ID"):  # as botocore: a key id set means the environment's
@@ -404,7 +405,8 @@ def resolve_credentials(profile: str | None, env: Mapping[str, str] | None = Non
     name = _profile_name(profile, env)
     files = SharedFiles.read(env)
     region = _region(env, files, name)
-    if profile is not None and not files.exists(name):
+    if (profile is not None or env.get("AWS_PROFILE")) and not files.exists(name):  # as botocore's ProfileNotFound:
+        # a named profile that is not there is a typo to report, not a reason to try the instance's metadata
         raise CredentialsError(f"profile {name!r}: not found in {files.config_path} or {files.credentials_path}")
     try:
         return _with_region(_Resolution(env, files).profile(name), region)
