@@ -481,7 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("service", help="service name: 'account' (shipped) or any model in an installed botocore")
     call.add_argument("operation")
     call.add_argument("params", nargs="*", help="Name=Value, read by the member's type (JSON or the aws CLI's shorthand for structures, lists, maps)")
-    call.add_argument("--input", help="operation parameters as JSON, or @file")
+    call.add_argument("--input", help="operation parameters as JSON, or @FILE or file://FILE")
     call.add_argument("--model", help="a botocore-format service model file (.json or .json.gz)")
     call.add_argument("--profile")
     call.add_argument("--region")

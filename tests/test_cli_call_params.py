@@ -107,6 +107,22 @@ def test_a_missing_file_is_one_line(capsys) -> None:
     assert code == 2 and err == "sigv4: error: /nonexistent/x: cannot read (No such file or directory)\n"
 
 
+def test_parameters_from_files_as_aws_cli_users_type_them(capsys, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "item.json").write_text('{"pk": {"S": "from-file"}}')
+    (tmp_path / "in.json").write_text('{"TableName": "t", "Item": {"pk": {"S": "from-input"}}}')
+    base = ["call", "dynamodb", "PutItem", "--dry-run"]
+    for argv, item in ((["--input", "file://in.json"], "from-input"), (["--input", "@in.json"], "from-input"),
+                       (["TableName=t", "Item@=file://item.json"], "from-file")):
+        code, out, err = run(capsys, [*base, *argv])
+        assert code == 0 and out.endswith(f'"Item":{{"pk":{{"S":"{item}"}}}}}}'), out + err
+    # the aws CLI's `--item file://item.json` typed as Name=Value: the refusal says how it is written here
+    code, out, err = run(capsys, [*base, "TableName=t", "Item=file://item.json"])
+    assert (code, out) == (2, "")
+    assert err == ("sigv4: error: Item: shorthand syntax: expected '=' at character 17, found end of text "
+                   "(a value read from a file is written Item@=file://item.json)\n")
+
+
 # -- clock skew ---------------------------------------------------------------------
 
 @pytest.fixture
