@@ -22,6 +22,7 @@ import pytest
 
 import cli
 import sigv4
+import wire
 from local_http import http_server
 from sigv4.integrations import (
     CredentialsError,
@@ -178,6 +179,13 @@ def test_sso_refuses_an_expired_or_missing_token(tmp_path: Path) -> None:
     with http_server(_sso_portal("bearer-123")) as (url, _):
         with pytest.raises(CredentialsError, match="UnauthorizedException: Session token not found"):
             resolve_credentials("dev", {**env, "AWS_ENDPOINT_URL": url})
+    # a front end's HTML page (no code to read): the status, never an empty message nor the page
+    with http_server(lambda request, body: (403, [("Content-Type", "text/html")], b"<html>denied</html>")) as (url, _):
+        with pytest.raises(CredentialsError) as caught:
+            resolve_credentials("dev", {**env, "AWS_ENDPOINT_URL": url})
+    assert str(caught.value) == "SSO GetRoleCredentials (1/Admin): HTTP 403"
+    with pytest.raises(wire.ServiceError, match="^HTTP 403: an error answer whose body could not be read$"):
+        wire.parse_response(wire.load_model("sso"), "GetRoleCredentials", 403, {}, b"<html>denied</html>")
 
 
 # -- container ----------------------------------------------------------------------------------------------
