@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -121,6 +122,16 @@ def test_parameters_from_files_as_aws_cli_users_type_them(capsys, tmp_path: Path
     assert (code, out) == (2, "")
     assert err == ("sigv4: error: Item: shorthand syntax: expected '=' at character 17, found end of text "
                    "(a value read from a file is written Item@=file://item.json)\n")
+
+
+@pytest.mark.parametrize("service,operation,member", [("iam", "CreateUser", "UserName"), ("sqs", "SendMessage", "MessageBody"),
+                                                      ("s3", "GetObject", "Key"), ("lambda", "GetFunction", "FunctionName")])
+def test_a_parameter_that_is_not_utf8_is_one_line(capsys, service, operation, member) -> None:
+    # what Python makes of argv bytes that are not UTF-8 (a Latin-1 terminal, a file name): lone surrogates
+    typed = os.fsdecode(b"caf\xe9")
+    given = {"iam": [], "sqs": ["QueueUrl=https://sqs.us-east-1.amazonaws.com/1/q"], "s3": ["Bucket=b"], "lambda": []}
+    code, out, err = run(capsys, ["call", service, operation, *given[service], f"{member}={typed}", "--dry-run"])
+    assert (code, out, err) == (2, "", f"sigv4: error: {member}: byte 0xe9 at offset 3 is not UTF-8 text\n")
 
 
 # -- clock skew ---------------------------------------------------------------------

@@ -301,6 +301,12 @@ def read_params(model: Model, operation: str, items: Iterable[str], load: Loader
     seen: set[str] = set()
     for item in items:
         name, text = _split(item)
+        if not text.isascii():  # argv's bytes that are not UTF-8 arrive as lone surrogates
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as err:
+                raise ParamError(f"{name.removesuffix('@')}: byte 0x{ord(text[err.start]) & 0xFF:02x} at offset "
+                                 f"{err.start} is not UTF-8 text") from None
         from_file = name.endswith("@")
         name = name.removesuffix("@")
         if name in seen:
