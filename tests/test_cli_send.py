@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -99,6 +100,19 @@ def test_json_record_and_curl_and_har(capsys, req_file) -> None:
     assert "X-Amz-Security-Token: TOKEN123" in out  # an export the user runs: whole
     code, out, _ = run(capsys, ["send", str(req_file), "--har", "--sign", "--service", "svc"])
     assert {"name": "X-Amz-Security-Token", "value": "TOKEN123"} in json.loads(out)["request"]["headers"]
+
+
+def test_the_curl_export_of_a_body_starting_with_at_sends_the_body_not_the_file_it_names(capsys, tmp_path) -> None:
+    # `--data-binary '@/etc/hostname'` makes curl send that file's bytes instead: not what was signed.
+    body = b"@/etc/hostname"
+    (tmp_path / "r.req").write_bytes(b"PUT /bucket/key HTTP/1.1\r\nHost: example.com\r\n\r\n" + body)
+    with http_server() as (url, recorder):
+        code, out, _ = run(capsys, ["send", str(tmp_path / "r.req"), "--sign", "--service", "s3", "--endpoint", url,
+                                    "--curl"])
+        assert code == 0
+        done = subprocess.run(["sh", "-c", out], capture_output=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert recorder.requests[-1][1] == body  # what x-amz-content-sha256 signed
 
 
 def test_tls_with_a_self_signed_certificate(capsys, tmp_path, req_file) -> None:
