@@ -397,9 +397,17 @@ def resolve_credentials(profile: str | None, env: Mapping[str, str] | None = Non
     metadata. A source that is configured but fails raises its error (AWS_ACCESS_KEY_ID without
     AWS_SECRET_ACCESS_KEY: partial credentials, as botocore); when none is configured, raises the
     profile's "no credentials" error. A profile named (`profile`, else AWS_PROFILE when the environment has no
-    keys) that neither file has raises CredentialsError.
+    keys) that neither file has raises CredentialsError, as do credentials that have already expired (a
+    `credential_process` helper's stale cache, an old AWS_CREDENTIAL_EXPIRATION), which botocore refuses too.
     """
-    env = _environ(env)
+    found = _resolve(profile, _environ(env))
+    if found.expiry is not None and found.expiry <= _utc_now():
+        # Not when: nothing a source answered reaches a message (a process's output may hold secrets).
+        raise CredentialsError(f"{found.source}: the credentials it gave have already expired")
+    return found
+
+
+def _resolve(profile: str | None, env: Mapping[str, str]) -> ResolvedCredentials:
     if profile is None and env.get("AWS_ACCESS_KEY_ID"):  # as botocore: a key id set means the environment's
         return from_environment(env)
     name = _profile_name(profile, env)
