@@ -102,6 +102,14 @@ def test_json_record_and_curl_and_har(capsys, req_file) -> None:
     assert {"name": "X-Amz-Security-Token", "value": "TOKEN123"} in json.loads(out)["request"]["headers"]
 
 
+@pytest.mark.parametrize("endpoint", ["http://127.0.0.1:9/prefix", "http://127.0.0.1:9/?x=1"])
+def test_an_endpoint_with_a_path_or_query_is_refused_not_dropped(capsys, req_file, endpoint) -> None:
+    code, out, err = run(capsys, ["send", str(req_file), "--endpoint", endpoint])
+    target = endpoint.removeprefix("http://127.0.0.1:9")
+    assert (code, out, err) == (2, "", f"sigv4: error: --endpoint '{endpoint}': expected http(s)://host[:port], "
+                                       f"without the path and query '{target}'\n")
+
+
 def test_the_curl_export_of_a_body_starting_with_at_sends_the_body_not_the_file_it_names(capsys, tmp_path) -> None:
     # `--data-binary '@/etc/hostname'` makes curl send that file's bytes instead: not what was signed.
     body = b"@/etc/hostname"

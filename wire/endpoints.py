@@ -106,8 +106,9 @@ def service_endpoint(service: str, signing_name: str, region: str, env: Mapping[
 
 def with_endpoint(request: Request, endpoint: str) -> Request:
     """`request` pointed at another scheme://host[:port]; path, query and headers stay as built.
-    Raises InvalidParameterError when `endpoint` has no scheme."""
+    Raises InvalidParameterError when `endpoint` has no scheme, or a path or query (which would be dropped)."""
     target = Request("GET", endpoint)
-    if not target.scheme:
-        raise InvalidParameterError(f"--endpoint {endpoint!r}: expected http(s)://host[:port]")
+    if not target.scheme or target.target != "/":
+        raise InvalidParameterError(f"--endpoint {endpoint!r}: expected http(s)://host[:port]"
+                                    + (f", without the path and query {target.target!r}" if target.scheme else ""))
     return request.with_url(f"{target.scheme}://{target.authority}{request.target}")
