@@ -55,3 +55,11 @@ def test_query_still_gives_the_account_apis_query_form() -> None:
     assert code == 0, err
     assert "Content-Type: application/x-www-form-urlencoded; charset=utf-8" in head
     assert body.startswith(b"Action=ListRegions&Version=2021-02-01")
+
+
+@pytest.mark.parametrize("service,operation", [("sqs", "ListQueues"), ("kms", "ListKeys"), ("dynamodb", "ListTables")])
+def test_query_asked_of_another_model_that_does_not_list_it_is_an_error(service: str, operation: str) -> None:
+    # It was sent, and SQS's Query answer read with the JSON model's shapes: `{}`, every queue lost, exit 0.
+    code, out, err = run_cli(["call", service, operation, "--protocol", "query", "--dry-run"], ENV)
+    assert (code, out) == (2, b"")
+    assert err == "sigv4: error: protocol 'query' is not one the model offers (['json']) and we support\n"
