@@ -40,7 +40,7 @@ from wire.service.demo import run_demo
 from wire.service.identities import ConfigError
 from wire.service.trail_log import TrailError, read_trail
 from wire.transport import cloudfront_cli, proxy_cli, rolesanywhere_cli, signing
-from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions
+from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions, seconds
 from wire.transport.files import Download, InputError, open_file, read_answer, read_capture, read_input
 from wire.transport.resend import STALE_AUTH_HEADERS, send_signed, with_body_file
 from wire.transport.server import ListenError, ServeLimits, serve_until_signal, start_server
@@ -318,7 +318,7 @@ def _listen_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=_port, default=0, help="0 picks a free port (printed)")
     parser.add_argument("--max-body-bytes", type=int, default=ServeLimits.max_body_bytes)
     parser.add_argument("--max-header-bytes", type=int, default=ServeLimits.max_header_bytes)
-    parser.add_argument("--client-timeout", type=float, default=ServeLimits.client_timeout,
+    parser.add_argument("--client-timeout", type=seconds, default=ServeLimits.client_timeout,
                         help="seconds a request may take to arrive (slow clients get 408)")
     parser.add_argument("--max-connections", type=int, default=ServeLimits.max_connections,
                         help="connections served at once; beyond it the idle or slowest makes room")
@@ -406,8 +406,8 @@ def _s3_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _transport_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--connect-timeout", type=float, default=10.0, help="seconds (default 10)")
-    parser.add_argument("--read-timeout", type=float, default=60.0, help="seconds (default 60)")
+    parser.add_argument("--connect-timeout", type=seconds, default=10.0, help="seconds (default 10)")
+    parser.add_argument("--read-timeout", type=seconds, default=60.0, help="seconds (default 60)")
     parser.add_argument("--ca-bundle", help="PEM file of CA certificates to trust instead of the system's")
     parser.add_argument("--insecure", action="store_true", help="do not check the TLS certificate (warns)")
 
@@ -481,7 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("service", help="service name: 'account' (shipped) or any model in an installed botocore")
     call.add_argument("operation")
     call.add_argument("params", nargs="*", help="Name=Value, read by the member's type (JSON or the aws CLI's shorthand for structures, lists, maps)")
-    call.add_argument("--input", help="operation parameters as JSON, or @file")
+    call.add_argument("--input", help="operation parameters as JSON, or @FILE or file://FILE")
     call.add_argument("--model", help="a botocore-format service model file (.json or .json.gz)")
     call.add_argument("--profile")
     call.add_argument("--region")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -105,6 +106,32 @@ def test_every_scalar_type_refuses_in_one_line_exit_2(capsys, tmp_path: Path) ->
 def test_a_missing_file_is_one_line(capsys) -> None:
     code, _, err = run(capsys, ["call", "kms", "Encrypt", "KeyId=k", "Plaintext=@/nonexistent/x", "--dry-run"])
     assert code == 2 and err == "sigv4: error: /nonexistent/x: cannot read (No such file or directory)\n"
+
+
+def test_parameters_from_files_as_aws_cli_users_type_them(capsys, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "item.json").write_text('{"pk": {"S": "from-file"}}')
+    (tmp_path / "in.json").write_text('{"TableName": "t", "Item": {"pk": {"S": "from-input"}}}')
+    base = ["call", "dynamodb", "PutItem", "--dry-run"]
+    for argv, item in ((["--input", "file://in.json"], "from-input"), (["--input", "@in.json"], "from-input"),
+                       (["TableName=t", "Item@=file://item.json"], "from-file")):
+        code, out, err = run(capsys, [*base, *argv])
+        assert code == 0 and out.endswith(f'"Item":{{"pk":{{"S":"{item}"}}}}}}'), out + err
+    # the aws CLI's `--item file://item.json` typed as Name=Value: the refusal says how it is written here
+    code, out, err = run(capsys, [*base, "TableName=t", "Item=file://item.json"])
+    assert (code, out) == (2, "")
+    assert err == ("sigv4: error: Item: shorthand syntax: expected '=' at character 17, found end of text "
+                   "(a value read from a file is written Item@=file://item.json)\n")
+
+
+@pytest.mark.parametrize("service,operation,member", [("iam", "CreateUser", "UserName"), ("sqs", "SendMessage", "MessageBody"),
+                                                      ("s3", "GetObject", "Key"), ("lambda", "GetFunction", "FunctionName")])
+def test_a_parameter_that_is_not_utf8_is_one_line(capsys, service, operation, member) -> None:
+    # what Python makes of argv bytes that are not UTF-8 (a Latin-1 terminal, a file name): lone surrogates
+    typed = os.fsdecode(b"caf\xe9")
+    given = {"iam": [], "sqs": ["QueueUrl=https://sqs.us-east-1.amazonaws.com/1/q"], "s3": ["Bucket=b"], "lambda": []}
+    code, out, err = run(capsys, ["call", service, operation, *given[service], f"{member}={typed}", "--dry-run"])
+    assert (code, out, err) == (2, "", f"sigv4: error: {member}: byte 0xe9 at offset 3 is not UTF-8 text\n")
 
 
 # -- clock skew ---------------------------------------------------------------------

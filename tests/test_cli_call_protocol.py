@@ -55,3 +55,22 @@ def test_query_still_gives_the_account_apis_query_form() -> None:
     assert code == 0, err
     assert "Content-Type: application/x-www-form-urlencoded; charset=utf-8" in head
     assert body.startswith(b"Action=ListRegions&Version=2021-02-01")
+
+
+@pytest.mark.parametrize("service,operation", [("sqs", "ListQueues"), ("kms", "ListKeys"), ("dynamodb", "ListTables")])
+def test_query_asked_of_another_model_that_does_not_list_it_is_an_error(service: str, operation: str) -> None:
+    # It was sent, and SQS's Query answer read with the JSON model's shapes: `{}`, every queue lost, exit 0.
+    code, out, err = run_cli(["call", service, operation, "--protocol", "query", "--dry-run"], ENV)
+    assert (code, out) == (2, b"")
+    assert err == "sigv4: error: protocol 'query' is not one the model offers (['json']) and we support\n"
+
+
+@pytest.mark.parametrize("service,operation,named", [("sqs", "ListQueues", "SQS's protocol is json"),
+                                                    ("s3", "ListBuckets", "S3's protocol is rest-xml"),
+                                                    ("lambda", "ListFunctions", "Lambda's protocol is rest-json")])
+def test_sigv2_asked_of_a_protocol_it_cannot_sign_is_an_error(service: str, operation: str, named: str) -> None:
+    # It signed a JSON or REST request with a Query form's SigV2 parameters in the URL, which no such service reads.
+    code, out, err = run_cli(["call", service, operation, "--sigv2", "--dry-run"], ENV)
+    assert (code, out, err) == (2, b"", f"sigv4: error: --sigv2: signs Query and EC2 Query calls; {named}\n")
+    code, out, err = run_cli(["call", "sts", "GetCallerIdentity", "--sigv2", "--dry-run"], ENV)
+    assert code == 0 and b"SignatureVersion=2" in out, err

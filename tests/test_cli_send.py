@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -101,6 +102,27 @@ def test_json_record_and_curl_and_har(capsys, req_file) -> None:
     assert {"name": "X-Amz-Security-Token", "value": "TOKEN123"} in json.loads(out)["request"]["headers"]
 
 
+@pytest.mark.parametrize("endpoint", ["http://127.0.0.1:9/prefix", "http://127.0.0.1:9/?x=1"])
+def test_an_endpoint_with_a_path_or_query_is_refused_not_dropped(capsys, req_file, endpoint) -> None:
+    code, out, err = run(capsys, ["send", str(req_file), "--endpoint", endpoint])
+    target = endpoint.removeprefix("http://127.0.0.1:9")
+    assert (code, out, err) == (2, "", f"sigv4: error: --endpoint '{endpoint}': expected http(s)://host[:port], "
+                                       f"without the path and query '{target}'\n")
+
+
+def test_the_curl_export_of_a_body_starting_with_at_sends_the_body_not_the_file_it_names(capsys, tmp_path) -> None:
+    # `--data-binary '@/etc/hostname'` makes curl send that file's bytes instead: not what was signed.
+    body = b"@/etc/hostname"
+    (tmp_path / "r.req").write_bytes(b"PUT /bucket/key HTTP/1.1\r\nHost: example.com\r\n\r\n" + body)
+    with http_server() as (url, recorder):
+        code, out, _ = run(capsys, ["send", str(tmp_path / "r.req"), "--sign", "--service", "s3", "--endpoint", url,
+                                    "--curl"])
+        assert code == 0
+        done = subprocess.run(["sh", "-c", out], capture_output=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert recorder.requests[-1][1] == body  # what x-amz-content-sha256 signed
+
+
 def test_tls_with_a_self_signed_certificate(capsys, tmp_path, req_file) -> None:
     context, cert = self_signed(tmp_path)
     with http_server(tls=context) as (url, recorder):
@@ -164,6 +186,24 @@ def test_failures_are_one_line(capsys, tmp_path, req_file, case) -> None:
             code, out, err = run(capsys, [*args, "--endpoint", url])
         assert code == 2 and "HTTP/1.1" in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("flag", ["--read-timeout", "--connect-timeout"])
+@pytest.mark.parametrize("value", ["nan", "-1", "0", "1e400", "inf"])
+def test_a_timeout_that_is_no_number_of_seconds_is_refused(capsys, req_file, flag, value) -> None:
+    code, out, err = run(capsys, ["send", str(req_file), "--endpoint", "http://127.0.0.1:9", flag, value])
+    assert (code, out, err) == (2, "", f"sigv4: error: argument {flag}: invalid seconds value: '{value}'\n")
+
+
+@pytest.mark.parametrize("port", ["70000", "\u00b2", "\uff14\uff15"])
+@pytest.mark.parametrize("command", [["send", "r.req", "--endpoint"], ["call", "sqs", "ListQueues", "--endpoint-url"]])
+def test_an_endpoint_port_out_of_range_or_not_ascii_digits_is_refused(capsys, tmp_path, monkeypatch, port,
+                                                                     command) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.req").write_bytes(RAW)
+    code, out, err = run(capsys, [*command, f"http://127.0.0.1:{port}"])  # 70000 would reach port 4464
+    assert (code, out) == (2, "")
+    assert err == (f"sigv4: error: URL authority '127.0.0.1:{port}': port '{port}' is not a number from 0 to 65535\n")
 
 
 def test_whoami_never_shows_the_secret(capsys) -> None:

@@ -20,7 +20,9 @@ from urllib.parse import parse_qs, urlsplit
 import h11
 import pytest
 
+import cli
 import sigv4
+import wire
 from local_http import http_server
 from sigv4.integrations import (
     CredentialsError,
@@ -177,6 +179,13 @@ def test_sso_refuses_an_expired_or_missing_token(tmp_path: Path) -> None:
     with http_server(_sso_portal("bearer-123")) as (url, _):
         with pytest.raises(CredentialsError, match="UnauthorizedException: Session token not found"):
             resolve_credentials("dev", {**env, "AWS_ENDPOINT_URL": url})
+    # a front end's HTML page (no code to read): the status, never an empty message nor the page
+    with http_server(lambda request, body: (403, [("Content-Type", "text/html")], b"<html>denied</html>")) as (url, _):
+        with pytest.raises(CredentialsError) as caught:
+            resolve_credentials("dev", {**env, "AWS_ENDPOINT_URL": url})
+    assert str(caught.value) == "SSO GetRoleCredentials (1/Admin): HTTP 403"
+    with pytest.raises(wire.ServiceError, match="^HTTP 403: an error answer whose body could not be read$"):
+        wire.parse_response(wire.load_model("sso"), "GetRoleCredentials", 403, {}, b"<html>denied</html>")
 
 
 # -- container ----------------------------------------------------------------------------------------------
@@ -300,6 +309,22 @@ def test_imds_disabled_and_the_chain_with_nothing_configured(tmp_path: Path) -> 
         with pytest.raises(NoCredentialsError, match="no credentials: .*no IMDSv2 token"):
             resolve_credentials(None, {**env, "AWS_EC2_METADATA_DISABLED": "",
                                        "AWS_EC2_METADATA_SERVICE_ENDPOINT": url, "AWS_EC2_METADATA_V1_DISABLED": "true"})
+
+
+def test_a_mistyped_aws_profile_is_an_error_not_a_walk_to_instance_metadata(tmp_path: Path, capsys) -> None:
+    fake = FakeImds()
+    with http_server(fake) as (imds_url, _):
+        env = _env(tmp_path, "[profile prod]\nregion = eu-west-1\n", AWS_PROFILE="prdo",
+                   AWS_EC2_METADATA_DISABLED="false", AWS_EC2_METADATA_SERVICE_ENDPOINT=imds_url)
+        with pytest.raises(CredentialsError, match="profile 'prdo': not found in "):
+            resolve_credentials(None, env)
+        code = cli.main(["call", "sts", "GetCallerIdentity", "--endpoint-url", "http://127.0.0.1:9"], env)
+        assert fake.seen == []  # as botocore's ProfileNotFound: the metadata service is never asked
+        # the environment's keys still win over AWS_PROFILE, as in botocore's chain
+        keys = {**env, "AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": SECRET}
+        assert resolve_credentials(None, keys).source == "env"
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("sigv4: error: profile 'prdo': not found in ") and err.count("\n") == 1
 
 
 # -- order and caching ------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+import cli
 import sigv4
 from sigv4.integrations import (
     CachingProvider,
@@ -114,6 +115,23 @@ def test_credential_process_failures_name_the_profile_not_the_secret(tmp_path, o
         from_process(process_script(tmp_path, output, status), profile="p")
     assert "supersecret" not in str(caught.value) and "profile 'p'" in str(caught.value)
     assert isinstance(caught.value, sigv4.SigningError)
+
+
+def test_credentials_that_have_already_expired_are_refused_as_botocore_refuses_them(tmp_path, capsys) -> None:
+    stale = json.dumps({"Version": 1, "AccessKeyId": "AKIDPROC", "SecretAccessKey": SECRET,
+                        "Expiration": "2001-01-01T00:00:00Z"})  # a helper's stale cache
+    (tmp_path / "config").write_text(f"[profile p]\ncredential_process = {process_script(tmp_path, stale)}\n")
+    env = {"AWS_CONFIG_FILE": str(tmp_path / "config"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+           "AWS_EC2_METADATA_DISABLED": "true"}
+    with pytest.raises(CredentialsError, match=r"^credential_process \(profile p\): the credentials it gave have "
+                                               r"already expired$"):
+        resolve_credentials("p", env)
+    assert cli.main(["call", "sts", "GetCallerIdentity", "--profile", "p", "--endpoint-url", "http://127.0.0.1:9"],
+                    env) == 2  # refused before anything is signed or sent
+    assert capsys.readouterr().err.endswith("the credentials it gave have already expired\n")
+    with pytest.raises(CredentialsError, match="^env: the credentials it gave have already expired$"):
+        resolve_credentials(None, {"AWS_ACCESS_KEY_ID": "ASIAX", "AWS_SECRET_ACCESS_KEY": SECRET,
+                                   "AWS_SESSION_TOKEN": "t", "AWS_CREDENTIAL_EXPIRATION": "2020-01-01T00:00:00Z"})
 
 
 def test_malformed_file(tmp_path) -> None:

@@ -211,6 +211,19 @@ def test_query_error_response_and_request_id() -> None:
     assert (caught.value.code, caught.value.message, caught.value.status) == ("ExpiredTokenException", "old", 400)
 
 
+@pytest.mark.parametrize("service,operation,params", [
+    ("sts", "AssumeRole", {"RoleArn": "arn:aws:iam::1:role/r", "RoleSessionName": "s\udcff"}),  # Query
+    ("ec2", "DescribeInstances", {"InstanceIds": ["i-\ud800"]}),  # EC2 Query
+    ("s3", "GetObject", {"Bucket": "b", "Key": "k\udcff"}),  # restXml, the path
+    ("lambda", "GetFunction", {"FunctionName": "f\udcff"}),  # restJson, the path
+])
+def test_serialize_refuses_a_lone_surrogate_as_a_serialization_error(service: str, operation: str,
+                                                                     params: dict[str, Any]) -> None:
+    model = MODELS.get(service) or wire.load_model(service)
+    with pytest.raises(wire.SerializationError, match="is a lone surrogate, not Unicode text"):
+        wire.serialize(model, operation, params, endpoint="https://example.com")
+
+
 def test_load_model_reports_problems_by_name(tmp_path: Path) -> None:
     with pytest.raises(wire.ModelError, match="Op.input -> 'Missing'"):
         wire.load_model({"metadata": {"protocol": "json"}, "operations": {"Op": {"input": {"shape": "Missing"}}}, "shapes": {}})

@@ -107,8 +107,11 @@ def service_endpoint(service: str, signing_name: str, region: str, env: Mapping[
 
 def with_endpoint(request: Request, endpoint: str) -> Request:
     """`request` pointed at another scheme://host[:port]; path, query and headers stay as built.
-    Raises InvalidParameterError when `endpoint` has no scheme or no host."""
+    Raises InvalidParameterError when `endpoint` has no scheme or no host, or a path or query (which would be
+    dropped)."""
     target = Request("GET", endpoint)
-    if not target.scheme or not urlsplit(endpoint).hostname:
-        raise InvalidParameterError(f"--endpoint {endpoint!r}: expected http(s)://host[:port]")
+    if not target.scheme or not urlsplit(endpoint).hostname or target.target != "/":
+        raise InvalidParameterError(f"--endpoint {endpoint!r}: expected http(s)://host[:port]"
+                                    + (f", without the path and query {target.target!r}"
+                                       if target.scheme and target.target != "/" else ""))
     return request.with_url(f"{target.scheme}://{target.authority}{request.target}")

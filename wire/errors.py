@@ -57,8 +57,9 @@ class ValidationError(WireError, ValueError):
 class ServiceError(WireError):
     """The service answered with an error.
 
-    `code` is the normalized error code, `data` the members of the modelled
-    error shape (decoded like any output; empty when the code is not modelled).
+    `code` is the normalized error code ("" when the body could not be read:
+    a front end's HTML page), `data` the members of the modelled error shape
+    (decoded like any output; empty when the code is not modelled).
     """
 
     def __init__(
@@ -74,4 +75,5 @@ class ServiceError(WireError):
         self.status = status
         self.request_id = request_id
         self.data: dict[str, Any] = dict(data or {})
-        super().__init__(f"{code} (HTTP {status}): {message}")
+        super().__init__(f"{code} (HTTP {status}): {message}" if code
+                         else f"HTTP {status}: an error answer whose body could not be read")

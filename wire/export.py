@@ -33,7 +33,8 @@ def body_text(body: bytes) -> str:
 def curl_command(request: sigv4.Request, body: bytes, body_file: str | None = None) -> str:
     """A shell command that sends `request` with curl as signed: its method, URL and headers, then `body`, or the
     bytes of the file named `body_file` (`--data-binary @FILE`). A body that is not UTF-8 text, or holds a NUL
-    (no shell argument can), is written as a `printf` format piped to curl's stdin, so every byte arrives."""
+    (no shell argument can), or starts with `@` (curl's file name), is written as a `printf` format piped to curl's
+    stdin, so every byte arrives."""
     parts = ["curl", "-sS", "--path-as-is", "-X", request.method, shlex.quote(request.url)]
     for name, value in request.headers:
         parts += ["-H", shlex.quote(f"{name}: {value}" if value else f"{name};")]
@@ -47,12 +48,13 @@ def curl_command(request: sigv4.Request, body: bytes, body_file: str | None = No
 
 
 def _argument_text(body: bytes) -> str | None:
-    """`body` as the text of a shell argument, or None when no argument can hold it (not UTF-8, or a NUL)."""
+    """`body` as the text of a shell argument, or None when no argument can hold it (not UTF-8, or a NUL) or curl
+    would not send it as given (`--data-binary @...` names a file to read)."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    return None if "\0" in text else text
+    return None if "\0" in text or text.startswith("@") else text
 
 
 def _printf_format(data: bytes) -> str:

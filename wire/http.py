@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from sigv4.canonical import query_bytes
 from sigv4.errors import SigningError
-from wire.errors import DecodeError
+from wire.errors import DecodeError, SerializationError
 from wire.model import Model, Operation
 
 #: Lower-cased header name -> value.
@@ -79,12 +79,19 @@ _ASCII_ESCAPES = {
 
 
 def percent_encode(text: str, safe: str = "") -> str:
-    """RFC 3986 percent-encoding: everything but unreserved characters (and `safe`)."""
+    """RFC 3986 percent-encoding: everything but unreserved characters (and `safe`) of the UTF-8 bytes.
+    Raises SerializationError for text that has no UTF-8 form (a lone surrogate)."""
     # Most names and values need no escaping; skipping the escaping for them halves encode time.
     if _UNRESERVED.fullmatch(text):
         return text
     table = _ASCII_ESCAPES.get(safe)
-    return text.translate(table) if table is not None and text.isascii() else quote(text, safe=safe)
+    if table is not None and text.isascii():
+        return text.translate(table)
+    try:
+        return quote(text, safe=safe)
+    except UnicodeEncodeError as err:  # a lone surrogate: what Python makes of bytes that are not UTF-8
+        raise SerializationError(f"{text[err.start]!r} at offset {err.start} of a string is a lone surrogate, not "
+                                 "Unicode text: it cannot be sent as UTF-8") from None
 
 
 #: Query names come from the model (member names, list indexes) and repeat on

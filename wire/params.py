@@ -232,7 +232,10 @@ def _container(shape: Shape, text: str, path: tuple[Any, ...], load: Loader) -> 
         if is_json:
             # JSON whose values have other types: `wire.validate` says which, better than a syntax error.
             return value
-        raise ParamError(f"{path_text(path)}: {err}") from None
+        # The aws CLI's `--item file://item.json`, typed as `Item=file://item.json`: say how this tool writes it.
+        hint = f" (a value read from a file is written {path_text(path)}@={text})" if text.startswith(
+            tuple(FILE_PREFIXES)) else ""
+        raise ParamError(f"{path_text(path)}: {err}{hint}") from None
     except ParamError:
         if is_json:
             return value
@@ -264,11 +267,14 @@ def _split(item: str) -> tuple[str, str]:
 
 
 def _input_document(given: str, load: Loader) -> dict[str, Any]:
-    if given.startswith("@"):
+    # `@path`, or the aws CLI's `--cli-input-json file://path` as people type it
+    prefix = next((prefix for prefix in ("@", "file://") if given.startswith(prefix)), None)
+    if prefix is not None:
+        path = given[len(prefix):]
         try:
-            given = load(given[1:]).decode("utf-8")
+            given = load(path).decode("utf-8")
         except UnicodeDecodeError as err:
-            raise ParamError(f"{given[1:]}: --input file is not UTF-8 (byte offset {err.start})") from None
+            raise ParamError(f"{path}: --input file is not UTF-8 (byte offset {err.start})") from None
     try:
         params = json_loads(given)
     except ValueError as err:
@@ -284,7 +290,7 @@ def read_params(model: Model, operation: str, items: Iterable[str], load: Loader
 
     `Name@=file://path` (or `fileb://path`) reads the value's text from a file,
     as in the aws CLI's shorthand. `document` (`--input`: a JSON object's
-    text, or `@path` of a UTF-8 file) is taken as is, exact JSON types; a `Name=Value` replaces
+    text, or `@path` / `file://path` of a UTF-8 file) is taken as is, exact JSON types; a `Name=Value` replaces
     its member. A name the input shape lacks keeps its text, for
     `wire.validate` to report with the list of members.
     Returns the params; raises `ParamError` (one line) or `ModelError` for an
@@ -295,6 +301,12 @@ def read_params(model: Model, operation: str, items: Iterable[str], load: Loader
     seen: set[str] = set()
     for item in items:
         name, text = _split(item)
+        if not text.isascii():  # argv's bytes that are not UTF-8 arrive as lone surrogates
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as err:
+                raise ParamError(f"{name.removesuffix('@')}: byte 0x{ord(text[err.start]) & 0xFF:02x} at offset "
+                                 f"{err.start} is not UTF-8 text") from None
         from_file = name.endswith("@")
         name = name.removesuffix("@")
         if name in seen:

@@ -9,8 +9,8 @@ flattened, `Name.entry.N.key/value` for maps), as a POST form body or, on
 request, in the URL of a GET. Each input shape's pairs come from closures
 compiled once per shape and style, holding wire names and text functions. Responses are read from the safe XML tree of
 `wire.xml` by `wire.xmlshapes`: `{Operation}Result` inside `{Operation}Response` for awsQuery,
-the root itself for ec2Query; errors from `ErrorResponse/Error` or
-`Response/Errors/Error`.
+the root itself for ec2Query; errors from `ErrorResponse/Error` (or
+`ErrorResponse/Errors/Error`) or `Response/Errors/Error`.
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ def _query_result(root: xml.Node, op: Operation) -> xml.Node:
 
 
 def _query_error(root: xml.Node) -> xml.Node | None:
-    return root.child("Error")
+    # `ErrorResponse/Errors/Error` too, as botocore reads it: moto's signature refusals for STS and IAM.
+    error = root.child("Error")
+    return error if error is not None else _ec2_error(root)
 
 
 def _ec2_error(root: xml.Node) -> xml.Node | None:

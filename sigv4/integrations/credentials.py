@@ -396,15 +396,25 @@ def resolve_credentials(profile: str | None, env: Mapping[str, str] | None = Non
     credential_process), then container credentials, then EC2 instance
     metadata. A source that is configured but fails raises its error (AWS_ACCESS_KEY_ID without
     AWS_SECRET_ACCESS_KEY: partial credentials, as botocore); when none is configured, raises the
-    profile's "no credentials" error.
+    profile's "no credentials" error. A profile named (`profile`, else AWS_PROFILE when the environment has no
+    keys) that neither file has raises CredentialsError, as do credentials that have already expired (a
+    `credential_process` helper's stale cache, an old AWS_CREDENTIAL_EXPIRATION), which botocore refuses too.
     """
-    env = _environ(env)
+    found = _resolve(profile, _environ(env))
+    if found.expiry is not None and found.expiry <= _utc_now():
+        # Not when: nothing a source answered reaches a message (a process's output may hold secrets).
+        raise CredentialsError(f"{found.source}: the credentials it gave have already expired")
+    return found
+
+
+def _resolve(profile: str | None, env: Mapping[str, str]) -> ResolvedCredentials:
     if profile is None and env.get("AWS_ACCESS_KEY_ID"):  # as botocore: a key id set means the environment's
         return from_environment(env)
     name = _profile_name(profile, env)
     files = SharedFiles.read(env)
     region = _region(env, files, name)
-    if profile is not None and not files.exists(name):
+    if (profile is not None or env.get("AWS_PROFILE")) and not files.exists(name):  # as botocore's ProfileNotFound:
+        # a named profile that is not there is a typo to report, not a reason to try the instance's metadata
         raise CredentialsError(f"profile {name!r}: not found in {files.config_path} or {files.credentials_path}")
     try:
         return _with_region(_Resolution(env, files).profile(name), region)

@@ -44,14 +44,17 @@ def query_model(model: Model) -> Model:
 
 
 def load_call_model(source: str, protocol: str | None) -> Model:
-    """`wire.load_model(source, protocol=protocol)` (`sigv4 call --protocol`), except that "query" asked of a model
-    that offers no Query protocol (the Account model) gives its Query form (`query_model`). Raises `ModelError`."""
+    """`wire.load_model(source, protocol=protocol)` (`sigv4 call --protocol`), except that "query" asked of the
+    Account model, which offers no Query protocol, gives its Query form (`query_model`). Raises `ModelError`, also
+    for "query" asked of another model that does not list it: its JSON shapes would read a real Query service's
+    answer as `{}` (SQS's list of queues lost)."""
     try:
         return wire.load_model(source, protocol=protocol)
     except wire.ModelError:
-        if protocol != "query":
+        model = wire.load_model(source) if protocol == "query" else None
+        if model is None or model.service_id != "Account":
             raise
-    return query_model(wire.load_model(source))
+    return query_model(model)
 
 
 def _media_type(request: Request) -> str:

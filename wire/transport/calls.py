@@ -161,6 +161,8 @@ def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
         endpoint = s3.zonal_endpoint(bucket, region) if zonal else endpoint
         express = ExpressSession(bucket, signing_region, None if zonal else f"{endpoint.rstrip('/')}/{bucket}",
                                  model, transport or TransportOptions(), env, warn)
+    if flags.sigv2 and model.protocol not in ("query", "ec2"):  # SigV2's signature goes in a Query form
+        raise ParamError(f"--sigv2: signs Query and EC2 Query calls; {model.service_id}'s protocol is {model.protocol}")
     request = wire.serialize(model, flags.operation, params, endpoint=endpoint, method=flags.method)
     body_file = files.enter_context(open_file(streamed[1], "rb")) if streamed else None
     if body_file is not None:

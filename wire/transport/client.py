@@ -49,6 +49,16 @@ class TransportOptions:
     insecure: bool = False
 
 
+def seconds(text: str) -> float:
+    """A timeout flag's value (argparse `type=`, whose error names this function: "invalid seconds value"):
+    a number of seconds above 0 and at most 1e9; raises ValueError for anything else (`nan`, `-1`, `1e400`),
+    which the socket layer would take as no timeout, non-blocking, or a crash."""
+    value = float(text)
+    if not 0 < value <= 1e9:
+        raise ValueError(f"{text!r} is not a number of seconds above 0")
+    return value
+
+
 @dataclass
 class Exchange:
     """One request/response on the wire, with timing (seconds) and the raw bytes seen."""
@@ -71,8 +81,8 @@ def split_authority(authority: str, scheme: str) -> tuple[str, int]:
         port = rest[1:] if rest.startswith(":") else ""
     else:
         host, _, port = authority.partition(":")
-    if port and not port.isdigit():
-        raise RequestError(f"URL authority {authority!r}: port {port!r} is not a number")
+    if port and not (port.isascii() and port.isdigit() and int(port) <= 65535):  # 70000 would wrap to 4464
+        raise RequestError(f"URL authority {authority!r}: port {port!r} is not a number from 0 to 65535")
     return host, int(port) if port else (443 if scheme == "https" else 80)
 
 
@@ -308,6 +318,8 @@ class Connection:
             event = self._conn.next_event()
             if event is h11.NEED_DATA:
                 chunk = self._sock.recv(65536)
+                if not chunk and self._conn.their_state is h11.SEND_RESPONSE:  # h11 would name its own states
+                    raise NetworkError("the server closed the connection without a response")
                 if received is not None:
                     received += chunk
                 self._conn.receive_data(chunk)

@@ -1,0 +1,76 @@
+"""What `sigv4 call` and `sigv4 send` make of what a server answers, as a user sees it: one readable line
+and the documented exit status, whatever the server sends (local servers on loopback only)."""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import h11
+import pytest
+
+import wire
+from cli_run import run_cli
+from local_http import http_server
+
+ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1", "HOME": "/nonexistent",
+       "AWS_EC2_METADATA_DISABLED": "true"}
+
+# moto's answer to a Query call (STS, IAM) whose signature does not verify: `Errors` around the `Error`.
+MOTO_REFUSAL = (b'<?xml version="1.0" encoding="utf-8"?>\n<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch'
+                b"</Code><Message>The request signature we calculated does not match the signature you provided."
+                b"</Message><Type>Sender</Type></Error></Errors></ErrorResponse>")
+
+
+def _answering(status: int, body: bytes):  # type: ignore[no-untyped-def]
+    def respond(request: h11.Request, _: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        return status, [("Content-Type", "text/html; charset=utf-8")], body
+    return respond
+
+
+@pytest.mark.parametrize("service,operation", [("sts", "GetCallerIdentity"), ("iam", "ListUsers")])
+def test_a_query_error_inside_errors_is_read(service: str, operation: str) -> None:
+    with http_server(_answering(403, MOTO_REFUSAL)) as (url, _):
+        code, out, err = run_cli(["call", service, operation, "--endpoint-url", url], ENV)
+    assert (code, out) == (1, b"")
+    assert err == ("SignatureDoesNotMatch: The request signature we calculated does not match the signature you "
+                   "provided.\n")
+    with pytest.raises(wire.ServiceError) as caught:
+        wire.parse_response(wire.load_model(service), operation, 403, [], MOTO_REFUSAL)
+    assert (caught.value.code, caught.value.status) == ("SignatureDoesNotMatch", 403)
+
+
+@contextmanager
+def _raw_server(answer: bytes) -> Iterator[str]:
+    """A server that reads a request and writes `answer` (any bytes, or none), then closes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                sock, _ = listener.accept()
+            except OSError:
+                return
+            with sock:
+                sock.settimeout(5)
+                sock.recv(65536)
+                sock.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("answer", [b"", b"HTTP/1.1 200 OK\r\nContent-"])
+@pytest.mark.parametrize("command", [["call", "sqs", "ListQueues", "--endpoint-url"], ["send", "-", "--endpoint"]])
+def test_a_server_that_closes_without_a_response_is_a_network_error(answer: bytes, command: list[str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"GET / HTTP/1.1\nHost: example.com\n\n")))
+    with _raw_server(answer) as url:
+        code, out, err = run_cli([*command, url], ENV)
+    assert (code, out, err) == (3, b"", "sigv4: network error: the server closed the connection without a response\n")
