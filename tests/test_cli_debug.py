@@ -11,6 +11,8 @@ import pytest
 
 import cli
 import sigv4
+from wire.debugger.capture import parse_capture
+from wire.debugger.diagnose import diagnose_answer
 
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 ENV = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": SECRET, "HOME": "/nonexistent"}
@@ -241,12 +243,52 @@ def test_explain_does_not_blame_the_signature_for_an_error_that_is_not_about_it(
 def test_diff_names_a_server_reading_the_path_differently_when_the_client_signed_right(capsys) -> None:
     """requests-aws4auth `PUT /bucket/ü.txt` to moto: the signature verifies with the secret over our canonical
     request, the server sent no strings. Besides a wrong secret, a server that reads `%C3%BC` differently
-    (S3-compatible stores, emulators) is named, as a likely cause."""
+    (S3-compatible stores, emulators) is named, as a likely cause, first: the endpoint is not AWS's."""
     env = {"HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": "AKIARZPUZDIKO73EZUYU",
            "AWS_SECRET_ACCESS_KEY": "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"}
     sent, answer = (str(CAPTURES / f"raw-aws4auth-moto-s3-unicode-key.{ext}") for ext in ("req", "resp"))
     code, out, err = run(capsys, ["diff", sent, answer, "--secret", "--scheme", "http", "--json"], env=env)
     assert code == 0, err
     causes = json.loads(out)["causes"]
-    assert [(c["kind"], c["evidence"]) for c in causes] == [("secret", "likely"), ("path-encoding", "likely")], causes
-    assert "emulators" in causes[1]["message"] and "`/qa-bucket/%C3%BC.txt`" in causes[1]["message"], causes[1]
+    assert [(c["kind"], c["evidence"]) for c in causes] == [("path-encoding", "likely"), ("secret", "likely")], causes
+    assert "emulators" in causes[0]["message"] and "`/qa-bucket/%C3%BC.txt`" in causes[0]["message"], causes[0]
+
+
+MOTO_KEY = {"HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": "AKIARZPUZDIKKH4RMBY6",
+            "AWS_SECRET_ACCESS_KEY": "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"}
+
+
+@pytest.mark.parametrize("with_secret", [False, True])
+def test_a_body_the_log_does_not_show_is_not_proved_changed(capsys, with_secret: bool) -> None:
+    """boto3's debug log of an S3 PutObject does not show the body (a BytesIO): its x-amz-content-sha256 is not
+    the empty body's hash, and that proves nothing (it was `payload-hash, proved`, first). Right by SigV4 and
+    refused by moto: moto's reading of `%2B` is named first, at an endpoint that is not AWS's."""
+    env = MOTO_KEY if with_secret else NO_CREDENTIALS
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "boto3-debug-moto-s3-put-plus-key.log"), "--scheme",
+                                  "http", "--json"], env=env)
+    assert code == 0, err
+    causes = json.loads(out)["causes"]
+    assert "payload-hash" not in [c["kind"] for c in causes], causes
+    assert all(c["evidence"] == "likely" for c in causes), causes
+    if with_secret:
+        assert [c["kind"] for c in causes] == ["path-encoding", "secret"], causes
+    else:
+        assert "BOTO_DISABLE_CRT=true" in causes[0]["message"], causes[0]
+
+
+def test_the_aws_clis_s3_ls_refused_by_moto_names_the_query_escapes(capsys) -> None:
+    """`aws s3 ls` against moto with signature checks: right by SigV4, refused (moto reads `delimiter=%2F` as
+    `/`). The query's escapes come first at this endpoint; at AWS's the rotated key does."""
+    log = CAPTURES / "aws-debug-moto-s3-ls.log"
+    code, out, err = run(capsys, ["explain", str(log), "--scheme", "http", "--json"], env=MOTO_KEY)
+    assert code == 0, err
+    causes = json.loads(out)["causes"]
+    assert [(c["kind"], c["evidence"]) for c in causes] == [("query-encoding", "likely"), ("secret", "likely")], causes
+    assert "`delimiter=%2F`" in causes[0]["message"] and "moto" in causes[0]["message"], causes[0]
+    creds = sigv4.Credentials(MOTO_KEY["AWS_ACCESS_KEY_ID"], MOTO_KEY["AWS_SECRET_ACCESS_KEY"])
+    at_aws = sigv4.sign(sigv4.Request("GET", "https://qa-bucket.s3.us-east-1.amazonaws.com/?list-type=2&delimiter=%2F"),
+                        creds, region="us-east-1", service="s3", s3=True,
+                        timestamp=datetime(2026, 12, 7, 13, 58, 13, tzinfo=timezone.utc)).request  # the log's time
+    refusal = parse_capture(log.read_bytes(), scheme="http").answer
+    causes = diagnose_answer(at_aws, refusal, secret=creds).causes
+    assert [(c.kind, c.evidence) for c in causes] == [("secret", "likely"), ("query-encoding", "likely")], causes

@@ -47,7 +47,9 @@ class Client:
     known_for: str = ""
 
 
-_BOTOCORE_LOG = "`--debug` (botocore's log) prints its CanonicalRequest and StringToSign"
+#: botocore signs with awscrt when it is installed, and that signer logs neither string.
+_BOTOCORE_LOG = ("`--debug` (botocore's log) prints its CanonicalRequest and StringToSign (with "
+                 "BOTO_DISABLE_CRT=true when awscrt is installed: its CRT signer logs neither)")
 _SDK_LOG = "its debug logging of the signer prints the canonical request and string-to-sign"
 
 #: Most specific first: the aws CLI's User-Agent also names botocore.

@@ -90,7 +90,7 @@ def _scope_causes(ctx: Context) -> list[Cause]:
 def _payload_complaint_causes(ctx: Context) -> list[Cause]:
     c = ctx.complaint
     assert c is not None
-    body = ctx.sent.body if isinstance(ctx.sent.body, bytes) and ctx.payload_known else None
+    body = ctx.view.body if ctx.view is not None else None
     body_hash = hashlib.sha256(body).hexdigest() if body is not None else None
     if body_hash is not None and body_hash == c.client_sha256:
         hint = "the body we have hashes to the header's value, so the body changed in transit"
