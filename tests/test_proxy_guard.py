@@ -141,6 +141,17 @@ def test_a_wrong_secret_gets_aws_error_and_the_log_names_the_cause(
     assert SECRET not in line and "not-the-secret" not in line
 
 
+def test_a_wrong_secret_on_a_streamed_upload_is_not_blamed_on_the_body(
+        guarded: tuple[str, list[str], SignatureGuard]) -> None:
+    """boto3's PutObject with a wrong secret: the guard streams the body (x-amz-content-sha256 and a
+    Content-Length), so its diagnosis does not see it; the log said "payload-hash (proved): ... the body the
+    capture holds hashes to e3b0c442..." (the empty body's hash), first."""
+    url, log, _ = guarded
+    s3 = client("s3", url, secret="not-the-secret")
+    refused(lambda: s3.put_object(Bucket="guarded-upload", Key="k.txt", Body=b"hello"))
+    assert "refused SignatureDoesNotMatch: secret (" in log[-1] and "payload-hash" not in log[-1], log[-1]
+
+
 def _tags(xml_text: str) -> list[str]:
     return re.findall(r"<([A-Za-z-]+)[ >]", xml_text)
 
