@@ -292,3 +292,15 @@ def test_the_aws_clis_s3_ls_refused_by_moto_names_the_query_escapes(capsys) -> N
     refusal = parse_capture(log.read_bytes(), scheme="http").answer
     causes = diagnose_answer(at_aws, refusal, secret=creds).causes
     assert [(c.kind, c.evidence) for c in causes] == [("secret", "likely"), ("query-encoding", "likely")], causes
+
+
+def test_s3s_missing_content_sha256_is_named_not_dismissed(capsys) -> None:
+    """curl 7.88 `--aws-sigv4 ...:s3` PUT: S3 answers 400 InvalidRequest "Missing required header for this request:
+    x-amz-content-sha256". It was "not a signature error ... no signing cause"; the signer left out a header S3
+    requires signed."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "curl-v-guard-s3-put-no-content-sha256.txt"), "--scheme",
+                                  "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    first = json.loads(out)["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("header-unsigned", "proved"), first
+    assert "x-amz-content-sha256: UNSIGNED-PAYLOAD" in first["message"], first

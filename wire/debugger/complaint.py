@@ -319,6 +319,9 @@ KIND_RULES: tuple[tuple[str, frozenset[str], re.Pattern[str] | None], ...] = (
     ("wrong-scope", frozenset(), re.compile(r"Credential should be scoped|Date in Credential scope", re.I)),
     ("payload-hash", frozenset({"XAmzContentSHA256Mismatch"}), re.compile(rf"x-amz-content-sha256' header does not match|{_CONTENT_SHA256.pattern}")),
     ("headers-not-signed", frozenset(), _NOT_SIGNED),
+    # S3 (400 InvalidRequest) for a header-signed request without it: curl's `--aws-sigv4` sends none.
+    ("missing-content-sha256", frozenset(), re.compile(r"Missing required header for this request: "
+                                                       r"x-amz-content-sha256", re.I)),
     ("missing-authentication", frozenset({"MissingAuthenticationTokenException", "MissingAuthenticationToken"}),
      re.compile(r"Missing Authentication Token", re.I)),
     ("incomplete-signature", frozenset({"IncompleteSignature", "IncompleteSignatureException"}),

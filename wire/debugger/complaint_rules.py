@@ -122,6 +122,12 @@ def _unsigned_causes(ctx: Context) -> list[Cause]:
                                      "x-amz-* header it sends to be in SignedHeaders")]
 
 
+def _missing_content_sha256_causes(ctx: Context) -> list[Cause]:
+    return [Cause("header-unsigned", "S3 requires x-amz-content-sha256 on a header-signed request, sent and signed: "
+                                     "the body's SHA-256 or UNSIGNED-PAYLOAD (curl 7.88's --aws-sigv4 adds none: "
+                                     "`-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD'`)")]
+
+
 def _credential_causes(ctx: Context) -> list[Cause]:
     """Token and unknown-key complaints. AWS says "the security token included in the request is invalid"
     for an unknown access key id too; without a token in the request, that is what it means."""
@@ -154,6 +160,7 @@ _COMPLAINT_RULES: dict[str, Callable[[Context], list[Cause]]] = {
     "payload-hash": _payload_complaint_causes,
     "incomplete-signature": _incomplete_causes,
     "headers-not-signed": _unsigned_causes,
+    "missing-content-sha256": _missing_content_sha256_causes,
     "token-expired": _credential_causes,
     "token-invalid": _credential_causes,
     "unknown-access-key": _credential_causes,
