@@ -304,3 +304,19 @@ def test_s3s_missing_content_sha256_is_named_not_dismissed(capsys) -> None:
     first = json.loads(out)["causes"][0]
     assert (first["kind"], first["evidence"]) == ("header-unsigned", "proved"), first
     assert "x-amz-content-sha256: UNSIGNED-PAYLOAD" in first["message"], first
+
+
+def test_a_presigned_url_fetched_by_curl_is_not_blamed_on_curls_signer(capsys) -> None:
+    """boto3 presigned a URL with a wrong secret (its query `versionId=...&response-content-type=...` unsorted, as
+    botocore sends it); curl fetched it. The User-Agent is curl's, but curl signed nothing: it was
+    `query-order, likely ... the client is curl` first; the secret is."""
+    capture = str(CAPTURES / "curl-v-guard-s3-presigned-by-boto3-wrong-secret.txt")
+    code, out, err = run(capsys, ["explain", capture, "--scheme", "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    causes = json.loads(out)["causes"]
+    assert (causes[0]["kind"], causes[0]["evidence"]) == ("secret", "likely"), causes
+    assert "query-order" not in [c["kind"] for c in causes] and "presigner" in causes[0]["message"], causes
+    code, out, err = run(capsys, ["explain", capture, "--scheme", "http", "--json"],
+                         env={**MOTO_KEY, "AWS_SECRET_ACCESS_KEY": "wrongsecret"})
+    first = json.loads(out)["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("secret", "proved"), first
