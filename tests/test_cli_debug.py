@@ -320,3 +320,15 @@ def test_a_presigned_url_fetched_by_curl_is_not_blamed_on_curls_signer(capsys) -
                          env={**MOTO_KEY, "AWS_SECRET_ACCESS_KEY": "wrongsecret"})
     first = json.loads(out)["causes"][0]
     assert (first["kind"], first["evidence"]) == ("secret", "proved"), first
+
+
+def test_a_url_presigned_for_one_name_of_the_machine_and_fetched_at_another_is_proved(capsys) -> None:
+    """A URL presigned for `127.0.0.1:14566` and fetched at `localhost:14566` (an emulator reached by another
+    name than the one its URLs were made for): with the secret, the signed Host is found. It was "secret,
+    likely: ... does not verify ... over any known signer mistake"."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "curl-v-guard-s3-presigned-for-127-fetched-at-localhost.txt"),
+                                  "--scheme", "http", "--json"], env=MOTO_KEY)
+    assert code == 0, err
+    first = json.loads(out)["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("header-changed", "proved"), first
+    assert "`host:127.0.0.1:14566`" in first["message"] and "`Host: localhost:14566`" in first["message"], first
