@@ -332,3 +332,16 @@ def test_a_url_presigned_for_one_name_of_the_machine_and_fetched_at_another_is_p
     first = json.loads(out)["causes"][0]
     assert (first["kind"], first["evidence"]) == ("header-changed", "proved"), first
     assert "`host:127.0.0.1:14566`" in first["message"] and "`Host: localhost:14566`" in first["message"], first
+
+
+def test_a_botocore_log_without_status_lines_is_read_at_the_request_that_failed(capsys) -> None:
+    """boto3's `set_stream_logger("botocore")` logs the answers' bodies but no status: a failed call then an
+    accepted one. It read the accepted one ("the last (none failed)") and diagnosed its GetCallerIdentityResponse
+    as a refusal; the failed one is the one whose body names an error."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "boto3-botocore-logger-sts-failed-then-accepted.log"),
+                                  "--scheme", "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["complaint"]["code"] == "SignatureDoesNotMatch", report["complaint"]
+    assert any("read request 1 (POST /, status not logged), the last that failed" in n for n in report["notes"])
+    assert report["causes"][0]["kind"] == "secret", report["causes"]
