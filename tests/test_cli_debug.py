@@ -345,3 +345,15 @@ def test_a_botocore_log_without_status_lines_is_read_at_the_request_that_failed(
     assert report["complaint"]["code"] == "SignatureDoesNotMatch", report["complaint"]
     assert any("read request 1 (POST /, status not logged), the last that failed" in n for n in report["notes"])
     assert report["causes"][0]["kind"] == "secret", report["causes"]
+
+
+def test_a_signed_header_dropped_in_transit_is_named_from_the_guards_words(capsys) -> None:
+    """A relay strips the signed `x-amz-checksum-crc32` from boto3's PutObject; the guard (as `sigv4 serve`)
+    answers "SignedHeaders: x-amz-checksum-crc32 listed but absent from the request". S3's code for it,
+    AuthorizationHeaderMalformed, was read as a wrong region and no cause was named."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "boto3-debug-relay-drops-signed-checksum-header.log"),
+                                  "--scheme", "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    causes = json.loads(out)["causes"]
+    assert [(c["kind"], c["evidence"]) for c in causes] == [("header-dropped", "proved")], causes
+    assert "`x-amz-checksum-crc32`" in causes[0]["message"] and "in transit" in causes[0]["message"], causes

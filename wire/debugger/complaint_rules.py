@@ -122,6 +122,15 @@ def _unsigned_causes(ctx: Context) -> list[Cause]:
                                      "x-amz-* header it sends to be in SignedHeaders")]
 
 
+def _absent_causes(ctx: Context) -> list[Cause]:
+    c = ctx.complaint
+    assert c is not None
+    # One the captured request lacks too is the request's own cause (`request_checks`): named there.
+    return [Cause("header-dropped", f"`{name}` is listed in SignedHeaders and the request as captured carries it, "
+                                    "but it did not reach the server: dropped in transit (a proxy, an HTTP library)")
+            for name in c.absent_signed_headers if ctx.sent.header(name) is not None]
+
+
 def _missing_content_sha256_causes(ctx: Context) -> list[Cause]:
     return [Cause("header-unsigned", "S3 requires x-amz-content-sha256 on a header-signed request, sent and signed: "
                                      "the body's SHA-256 or UNSIGNED-PAYLOAD (curl 7.88's --aws-sigv4 adds none: "
@@ -161,6 +170,7 @@ _COMPLAINT_RULES: dict[str, Callable[[Context], list[Cause]]] = {
     "incomplete-signature": _incomplete_causes,
     "headers-not-signed": _unsigned_causes,
     "missing-content-sha256": _missing_content_sha256_causes,
+    "signed-header-absent": _absent_causes,
     "token-expired": _credential_causes,
     "token-invalid": _credential_causes,
     "unknown-access-key": _credential_causes,
