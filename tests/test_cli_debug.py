@@ -357,3 +357,16 @@ def test_a_signed_header_dropped_in_transit_is_named_from_the_guards_words(capsy
     causes = json.loads(out)["causes"]
     assert [(c["kind"], c["evidence"]) for c in causes] == [("header-dropped", "proved")], causes
     assert "`x-amz-checksum-crc32`" in causes[0]["message"] and "in transit" in causes[0]["message"], causes
+
+
+def test_a_capture_without_host_is_told_to_add_it_not_proved_to_have_dropped_it(capsys) -> None:
+    """requests' `PreparedRequest.headers` have no Host (http.client adds it): a request saved from them was
+    `header-dropped, proved: host is listed in SignedHeaders but the request does not carry it`, first,
+    though no HTTP/1.1 request reaches a server without one."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "raw-aws4auth-prepared-headers-without-host.txt"),
+                                  "--scheme", "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    report = json.loads(out)
+    assert "header-dropped" not in [c["kind"] for c in report["causes"]], report["causes"]
+    assert all(c["evidence"] == "likely" for c in report["causes"]), report["causes"]
+    assert any("no Host header" in note and "add the `Host:` line" in note for note in report["notes"])

@@ -183,6 +183,9 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
                          + ("the server's payload hash is used for ours" if their_payload else
                             "body-dependent checks are skipped (capture the body: HAR, `curl --trace-ascii`)"))
     view = our_view(sent, params, payload, body_known) if params else None
+    if view is not None and "host" in view.signed and view.header("host") is None:
+        all_notes.append("the capture shows no Host header, which every HTTP/1.1 request carries (requests' "
+                         "`PreparedRequest.headers` leave it to http.client): add the `Host:` line it was sent with")
     ours_canonical = view.canonical() if view else None
     ours_sts = string_to_sign(params, ours_canonical) if params and ours_canonical is not None else None
     ctx = Context(sent, complaint, params, view, ours_canonical, ours_sts, theirs_canonical, theirs_sts,
