@@ -370,3 +370,11 @@ def test_a_capture_without_host_is_told_to_add_it_not_proved_to_have_dropped_it(
     assert "header-dropped" not in [c["kind"] for c in report["causes"]], report["causes"]
     assert all(c["evidence"] == "likely" for c in report["causes"]), report["causes"]
     assert any("no Host header" in note and "add the `Host:` line" in note for note in report["notes"])
+
+
+def test_explain_of_a_mistyped_file_name_says_there_is_no_such_file(capsys, tmp_path) -> None:
+    """`explain` also takes a token or a URL as its argument; a file name that does not exist was reported as
+    "capture: not raw HTTP, curl -v or --trace output, ..." as if the file had been read."""
+    code, _, err = run(capsys, ["explain", str(tmp_path / "capture.txt")], env=NO_CREDENTIALS)
+    assert code == 2 and err == f"sigv4: error: {tmp_path / 'capture.txt'}: no such file, and not a token, a signed URL or " \
+        "a capture\n", err
