@@ -19,6 +19,7 @@ import ssl
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -150,6 +151,43 @@ def test_a_wrong_secret_on_a_streamed_upload_is_not_blamed_on_the_body(
     s3 = client("s3", url, secret="not-the-secret")
     refused(lambda: s3.put_object(Bucket="guarded-upload", Key="k.txt", Body=b"hello"))
     assert "refused SignatureDoesNotMatch: secret (" in log[-1] and "payload-hash" not in log[-1], log[-1]
+
+
+def test_an_upload_its_client_abandons_is_logged_and_its_upstream_connection_closed(accounts_file: Path) -> None:
+    """A verified S3 upload whose client closes half-way: the guard neither logged it nor closed its connection
+    to the upstream, which was left holding half a request."""
+    ended, log = threading.Event(), []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+
+        def upstream() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                while conn.recv(65536):
+                    pass
+            ended.set()
+
+        threading.Thread(target=upstream, daemon=True).start()
+        guard = SignatureGuard(f"http://127.0.0.1:{listener.getsockname()[1]}", load_accounts(str(accounts_file)),
+                               log.append)
+        server = LocalServer(guard, "127.0.0.1", 0, ServeLimits()).start()
+        try:
+            signed = sigv4.sign(sigv4.Request("PUT", server.url + "/bucket/cut", [("Content-Length", "100000")]),
+                                sigv4.Credentials(KEY, SECRET), region="us-east-1", service="s3", s3=True,
+                                payload=sigv4.UNSIGNED_PAYLOAD, timestamp=datetime.now(timezone.utc)).request
+            head = "".join(f"{n}: {v}\r\n" for n, v in signed.headers)
+            parts = urlsplit(server.url)
+            with socket.create_connection((parts.hostname, parts.port)) as client:
+                client.sendall(f"PUT /bucket/cut HTTP/1.1\r\n{head}\r\n".encode() + b"z" * 1000)
+            assert ended.wait(30), "the upstream connection was left open"
+            for _ in range(600):  # the log line is written as the server thread unwinds
+                if log:
+                    break
+                time.sleep(0.05)
+        finally:
+            server.stop()
+    assert log[0].startswith("PUT /bucket/cut 400 ") and "peer closed connection" in log[0], log
 
 
 def _tags(xml_text: str) -> list[str]:
