@@ -378,3 +378,15 @@ def test_explain_of_a_mistyped_file_name_says_there_is_no_such_file(capsys, tmp_
     code, _, err = run(capsys, ["explain", str(tmp_path / "capture.txt")], env=NO_CREDENTIALS)
     assert code == 2 and err == f"sigv4: error: {tmp_path / 'capture.txt'}: no such file, and not a token, a signed URL or " \
         "a capture\n", err
+
+
+def test_what_the_client_logged_is_called_the_clients_not_ours(capsys) -> None:
+    """awscurl encodes `prefix=a%20b` again and logs what it signed; the cause compared that with the server's
+    strings but called the client's side "ours" (`query parameter prefix: ours a%2520b`), as if the debugger
+    had computed it. The secret awscurl -v prints with its arguments is never repeated."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "awscurl-v-guard-s3-query-encoded-twice.txt"), "--scheme",
+                                  "http"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    assert "[query-encoding, proved] the client logged what it signed, and the server's differs: query parameter " \
+           "`prefix`: the client's `a%2520b`, the server's `a%20b`" in out, out
+    assert "jc+zYyevYmUGP4lhmX9+23iWLNOllFAh3R1W85Bp" not in out
