@@ -390,3 +390,13 @@ def test_what_the_client_logged_is_called_the_clients_not_ours(capsys) -> None:
     assert "[query-encoding, proved] the client logged what it signed, and the server's differs: query parameter " \
            "`prefix`: the client's `a%2520b`, the server's `a%20b`" in out, out
     assert "jc+zYyevYmUGP4lhmX9+23iWLNOllFAh3R1W85Bp" not in out
+
+
+def test_the_secret_is_named_once_however_many_sources_prove_it(capsys) -> None:
+    """`aws s3 cp --debug` (botocore's Python signer) with a wrong secret, explained with the right one: the logged
+    strings prove the key, and the given secret's check says the same; the report listed `secret` twice."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "aws-debug-python-signer-guard-s3-cp-wrong-secret.log"),
+                                  "--scheme", "http", "--json"], env=MOTO_KEY)
+    assert code == 0, err
+    causes = json.loads(out)["causes"]
+    assert [(c["kind"], c["evidence"]) for c in causes] == [("secret", "proved")], causes

@@ -278,13 +278,15 @@ def diagnose_capture(capture: Capture, answer: Answer | None = None, *, secret: 
 
 def _dedup(causes: list[Cause]) -> list[Cause]:
     """Each change once: causes of one kind about the same values (the server's strings and the client's
-    logged ones name the same change in other words) or with the same words are listed once."""
+    logged ones name the same change in other words) or with the same words are listed once; the secret once."""
     seen: set[tuple[str, str | None, str | None]] = set()
     kept = []
     for cause in causes:
         keys: set[tuple[str, str | None, str | None]] = {(cause.kind, cause.message, None)}
         if cause.ours is not None or cause.theirs is not None:
             keys.add((cause.kind, cause.ours, cause.theirs))
+        if cause.kind == "secret":  # one key: the strongest evidence about it (its sources say the same)
+            keys.add(("secret", None, None))
         if not keys & seen:
             seen |= keys
             kept.append(cause)
