@@ -164,30 +164,15 @@ def test_a_streamed_s3_upload_is_not_bounded_by_the_body_limit() -> None:
 def test_an_upload_its_client_abandons_is_logged_and_its_upstream_connection_closed() -> None:
     """A client that closes half-way through a streamed S3 upload: the request was not logged at all, and the
     proxy's connection to the upstream was left open, its request half sent."""
-    ended = threading.Event()
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-
-        def upstream() -> None:
-            conn, _ = listener.accept()
-            with conn:
-                while conn.recv(65536):
-                    pass
-            ended.set()
-
-        threading.Thread(target=upstream, daemon=True).start()
-        upstream_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-        with proxy(upstream_url, "s3", sigv4.Credentials("AKID", "secret")) as (url, log):
-            parts = urlsplit(url)
-            with socket.create_connection((parts.hostname, parts.port)) as client:
-                client.sendall(b"PUT /bucket/cut HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"z" * 1000)
-            assert ended.wait(30), "the upstream connection was left open"
-            for _ in range(600):  # the log line is written as the server thread unwinds
-                if log:
-                    break
-                time.sleep(0.05)
-    assert log[0].startswith("PUT /bucket/cut 400 ") and "peer closed connection" in log[0], log
+    from local_http import silent_upstream, wait_for
+    with silent_upstream() as (upstream, ended, _), \
+            proxy(upstream, "s3", sigv4.Credentials("AKID", "secret")) as (url, log):
+        parts = urlsplit(url)
+        with socket.create_connection((parts.hostname, parts.port)) as client:
+            client.sendall(b"PUT /bucket/cut HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"z" * 1000)
+        assert ended.wait(30), "the upstream connection was left open"
+        line = wait_for(log)[0]
+    assert line.startswith("PUT /bucket/cut 400 ") and "peer closed connection" in line, log
 
 
 def test_an_unreachable_upstream_is_a_502() -> None:

@@ -19,7 +19,6 @@ import ssl
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -31,7 +30,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import sigv4
-from local_http import self_signed
+from local_http import self_signed, silent_upstream, wait_for
 from sigv4.types import iter_body
 from wire.auth_refusal import envelope_for
 from wire.debugger.complaint import read_error
@@ -156,22 +155,9 @@ def test_a_wrong_secret_on_a_streamed_upload_is_not_blamed_on_the_body(
 def test_an_upload_its_client_abandons_is_logged_and_its_upstream_connection_closed(accounts_file: Path) -> None:
     """A verified S3 upload whose client closes half-way: the guard neither logged it nor closed its connection
     to the upstream, which was left holding half a request."""
-    ended, log = threading.Event(), []
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-
-        def upstream() -> None:
-            conn, _ = listener.accept()
-            with conn:
-                while conn.recv(65536):
-                    pass
-            ended.set()
-
-        threading.Thread(target=upstream, daemon=True).start()
-        guard = SignatureGuard(f"http://127.0.0.1:{listener.getsockname()[1]}", load_accounts(str(accounts_file)),
-                               log.append)
-        server = LocalServer(guard, "127.0.0.1", 0, ServeLimits()).start()
+    with silent_upstream() as (upstream, ended, log):
+        server = LocalServer(SignatureGuard(upstream, load_accounts(str(accounts_file)), log.append), "127.0.0.1", 0,
+                             ServeLimits()).start()
         try:
             signed = sigv4.sign(sigv4.Request("PUT", server.url + "/bucket/cut", [("Content-Length", "100000")]),
                                 sigv4.Credentials(KEY, SECRET), region="us-east-1", service="s3", s3=True,
@@ -181,13 +167,10 @@ def test_an_upload_its_client_abandons_is_logged_and_its_upstream_connection_clo
             with socket.create_connection((parts.hostname, parts.port)) as client:
                 client.sendall(f"PUT /bucket/cut HTTP/1.1\r\n{head}\r\n".encode() + b"z" * 1000)
             assert ended.wait(30), "the upstream connection was left open"
-            for _ in range(600):  # the log line is written as the server thread unwinds
-                if log:
-                    break
-                time.sleep(0.05)
+            line = wait_for(log)[0]
         finally:
             server.stop()
-    assert log[0].startswith("PUT /bucket/cut 400 ") and "peer closed connection" in log[0], log
+    assert line.startswith("PUT /bucket/cut 400 ") and "peer closed connection" in line, log
 
 
 def _tags(xml_text: str) -> list[str]:
