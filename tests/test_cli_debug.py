@@ -400,3 +400,23 @@ def test_the_secret_is_named_once_however_many_sources_prove_it(capsys) -> None:
     assert code == 0, err
     causes = json.loads(out)["causes"]
     assert [(c["kind"], c["evidence"]) for c in causes] == [("secret", "proved")], causes
+
+
+def test_a_clienterror_as_a_script_prints_it_is_read_with_its_code(capsys, tmp_path) -> None:
+    """What a boto3 script shows of the answer is `str(ClientError)`: "An error occurred (AuthFailure) when calling
+    the DescribeVpcs operation: ...". Its code was not read ("(no code)"), so EC2's AuthFailure (an unknown key id)
+    came after the secret."""
+    signed = sigv4.sign(sigv4.Request("POST", "https://ec2.us-east-1.amazonaws.com/", [
+        ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"), ("User-Agent", "Boto3/1.35.0")],
+        b"Action=DescribeVpcs&Version=2016-11-15"), sigv4.Credentials("AKIDEXAMPLE", SECRET), region="us-east-1",
+        service="ec2", timestamp=NOW).request
+    sent, error = tmp_path / "sent.req", tmp_path / "error.txt"
+    head = "".join(f"{name}: {value}\r\n" for name, value in signed.headers)
+    sent.write_bytes(f"POST / HTTP/1.1\r\n{head}\r\nAction=DescribeVpcs&Version=2016-11-15".encode())
+    error.write_text("botocore.exceptions.ClientError: An error occurred (AuthFailure) when calling the DescribeVpcs "
+                     "operation: AWS was not able to validate the provided access credentials\n")
+    code, out, err = run(capsys, ["diff", str(sent), str(error), "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["complaint"]["code"] == "AuthFailure", report["complaint"]
+    assert [c["kind"] for c in report["causes"]][:2] == ["access-key", "secret"], report["causes"]

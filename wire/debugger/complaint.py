@@ -191,7 +191,14 @@ def _read_text(body: bytes, headers: Mapping[str, str]) -> _Envelope:
         # query parameter `amp;x` in the canonical request.
         text = html.unescape(text)
     code = sanitize_error_code(headers.get("x-amzn-errortype", ""))
+    if not code and (client_error := _CLIENT_ERROR.match(text)):  # botocore's ClientError, as a script prints it
+        code, text = client_error["code"], client_error["message"]
     return _Envelope("text" if text or code else "empty", code, text, {})
+
+
+#: `str(botocore.exceptions.ClientError)`, what a script's traceback or `print(e)` shows of the answer.
+_CLIENT_ERROR = re.compile(r"(?:botocore\.exceptions\.ClientError: )?An error occurred \((?P<code>[A-Za-z0-9.]{1,128})\) "
+                           r"when calling the \w+ operation(?: \(reached max retries: \d+\))?: (?P<message>.*)", re.S)
 
 
 _ENVELOPE_READERS: tuple[Callable[[bytes, Mapping[str, str]], _Envelope | None], ...] = (_read_xml, _read_json)
