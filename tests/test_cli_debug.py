@@ -420,3 +420,22 @@ def test_a_clienterror_as_a_script_prints_it_is_read_with_its_code(capsys, tmp_p
     report = json.loads(out)
     assert report["complaint"]["code"] == "AuthFailure", report["complaint"]
     assert [c["kind"] for c in report["causes"]][:2] == ["access-key", "secret"], report["causes"]
+
+
+@pytest.mark.parametrize("error", ["boto3-botocore-logger-serve-sts-call-invalid-action.log", "clienterror"])
+def test_an_error_without_status_that_no_signature_refusal_carries_names_no_signing_cause(capsys, tmp_path,
+                                                                                          error: str) -> None:
+    """An answer whose status was not captured (botocore's logger alone; botocore's ClientError text) with a code
+    such as InvalidAction or ValidationException: it got `secret, likely` first, as if it were a refusal."""
+    capture = str(CAPTURES / "boto3-botocore-logger-serve-sts-call-invalid-action.log")
+    args = ["explain", capture]
+    if error == "clienterror":
+        text = tmp_path / "error.txt"
+        text.write_text("An error occurred (ValidationException) when calling the GetCallerIdentity operation: 1 "
+                        "validation error detected\n")
+        args = ["diff", capture, str(text)]
+    code, out, err = run(capsys, [*args, "--scheme", "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["causes"] == [], report["causes"]
+    assert any("(status not captured)" in n and "is not a signature error" in n for n in report["notes"]), report

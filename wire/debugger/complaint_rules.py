@@ -180,6 +180,11 @@ _MISMATCH_KINDS = frozenset({"signature-mismatch", "missing-authentication", "ot
 #: Statuses a signature refusal comes with (EC2's AuthFailure is 401); a named error with another status
 #: (400 MalformedQueryString, 404 NoSuchKey, 400 ValidationException) is about something else.
 _AUTH_STATUSES = frozenset({None, 401, 403})
+#: Error codes no signature refusal carries, for an answer whose status is not known (a bare body, botocore's
+#: ClientError text, a botocore-only log): validation, missing things, throttling, server faults.
+_NOT_SIGNING_CODES = re.compile(r"Validation|NotFound|NoSuch|Throttl|InvalidAction|InvalidParameter|MissingParameter|"
+                                r"MalformedQueryString|Serialization|UnknownOperation|LimitExceeded|Conflict|"
+                                r"AlreadyExists|InternalError|InternalFailure|ServiceUnavailable|UnsupportedMediaType")
 #: An IAM denial: the signature was accepted, the policy refused (moto, STS, IAM: "... is not authorized to perform").
 _NOT_AUTHORIZED = re.compile(r"is not authorized to perform")
 
@@ -192,7 +197,8 @@ def not_about_signing(complaint: ServerComplaint) -> bool:
     if complaint.envelope == "text" and re.match(r"\s*<(?:!doctype html|html)", complaint.message or "", re.I):
         return True
     return complaint.kind == "other" and bool(complaint.code) and (
-        complaint.status not in _AUTH_STATUSES or bool(_NOT_AUTHORIZED.search(complaint.message or "")))
+        complaint.status not in _AUTH_STATUSES or bool(_NOT_AUTHORIZED.search(complaint.message or "")) or
+        (complaint.status is None and _NOT_SIGNING_CODES.search(complaint.code) is not None))
 
 
 def may_be_mismatch(complaint: ServerComplaint) -> bool:

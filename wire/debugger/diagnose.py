@@ -80,7 +80,7 @@ def _complaint_notes(complaint: ServerComplaint | None, has_strings: bool, secre
         notes.append(f"the server received access key id {complaint.access_key_id[:8]}…, the capture holds "
                      f"{params.access_key_id[:8]}…: the response is not about this request")
     if not_about_signing(complaint):
-        notes.append(f"the server answered {complaint.status or ''} {complaint.code}: "
+        notes.append(f"the server answered {complaint.status or '(status not captured)'} {complaint.code}: "
                      f"{complaint.code} is not a signature error; the server did not refuse the signature, so no "
                      "signing cause is named (read its message)")
     elif not has_strings and may_be_mismatch(complaint) and not _route_not_found(complaint, params):
