@@ -8,6 +8,7 @@ import ipaddress
 import socket
 import ssl
 import threading
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -192,3 +193,32 @@ def get_through_https_proxy(url: str, proxy: str, cafile: Path | str) -> tuple[i
         urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=str(cafile))))
     with opener.open(url, timeout=30) as answer:
         return answer.status, answer.read()
+
+
+@contextmanager
+def silent_upstream() -> Iterator[tuple[str, threading.Event, list[str]]]:
+    """An upstream that reads one connection to its end and never answers: its URL, an event set once the
+    connection has closed, and a log list for the proxy in front of it to write to."""
+    ended, log = threading.Event(), []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+
+        def read_to_end() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                while conn.recv(65536):
+                    pass
+            ended.set()
+
+        threading.Thread(target=read_to_end, daemon=True).start()
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", ended, log
+
+
+def wait_for(items: list[str]) -> list[str]:
+    """`items` once something is in it (a log a server thread writes as it unwinds), waiting up to 30 s."""
+    for _ in range(600):
+        if items:
+            break
+        time.sleep(0.05)
+    return items

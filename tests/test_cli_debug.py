@@ -11,6 +11,8 @@ import pytest
 
 import cli
 import sigv4
+from wire.debugger.capture import parse_capture
+from wire.debugger.diagnose import diagnose_answer
 
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 ENV = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": SECRET, "HOME": "/nonexistent"}
@@ -241,12 +243,199 @@ def test_explain_does_not_blame_the_signature_for_an_error_that_is_not_about_it(
 def test_diff_names_a_server_reading_the_path_differently_when_the_client_signed_right(capsys) -> None:
     """requests-aws4auth `PUT /bucket/ü.txt` to moto: the signature verifies with the secret over our canonical
     request, the server sent no strings. Besides a wrong secret, a server that reads `%C3%BC` differently
-    (S3-compatible stores, emulators) is named, as a likely cause."""
+    (S3-compatible stores, emulators) is named, as a likely cause, first: the endpoint is not AWS's."""
     env = {"HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": "AKIARZPUZDIKO73EZUYU",
            "AWS_SECRET_ACCESS_KEY": "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"}
     sent, answer = (str(CAPTURES / f"raw-aws4auth-moto-s3-unicode-key.{ext}") for ext in ("req", "resp"))
     code, out, err = run(capsys, ["diff", sent, answer, "--secret", "--scheme", "http", "--json"], env=env)
     assert code == 0, err
     causes = json.loads(out)["causes"]
-    assert [(c["kind"], c["evidence"]) for c in causes] == [("secret", "likely"), ("path-encoding", "likely")], causes
-    assert "emulators" in causes[1]["message"] and "`/qa-bucket/%C3%BC.txt`" in causes[1]["message"], causes[1]
+    assert [(c["kind"], c["evidence"]) for c in causes] == [("path-encoding", "likely"), ("secret", "likely")], causes
+    assert "emulators" in causes[0]["message"] and "`/qa-bucket/%C3%BC.txt`" in causes[0]["message"], causes[0]
+
+
+MOTO_KEY = {"HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": "AKIARZPUZDIKKH4RMBY6",
+            "AWS_SECRET_ACCESS_KEY": "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"}
+
+
+@pytest.mark.parametrize("with_secret", [False, True])
+def test_a_body_the_log_does_not_show_is_not_proved_changed(capsys, with_secret: bool) -> None:
+    """boto3's debug log of an S3 PutObject does not show the body (a BytesIO): its x-amz-content-sha256 is not
+    the empty body's hash, and that proves nothing (it was `payload-hash, proved`, first). Right by SigV4 and
+    refused by moto: moto's reading of `%2B` is named first, at an endpoint that is not AWS's."""
+    env = MOTO_KEY if with_secret else NO_CREDENTIALS
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "boto3-debug-moto-s3-put-plus-key.log"), "--scheme",
+                                  "http", "--json"], env=env)
+    assert code == 0, err
+    causes = json.loads(out)["causes"]
+    assert "payload-hash" not in [c["kind"] for c in causes], causes
+    assert all(c["evidence"] == "likely" for c in causes), causes
+    if with_secret:
+        assert [c["kind"] for c in causes] == ["path-encoding", "secret"], causes
+    else:
+        assert "BOTO_DISABLE_CRT=true" in causes[0]["message"], causes[0]
+
+
+def test_the_aws_clis_s3_ls_refused_by_moto_names_the_query_escapes(capsys) -> None:
+    """`aws s3 ls` against moto with signature checks: right by SigV4, refused (moto reads `delimiter=%2F` as
+    `/`). The query's escapes come first at this endpoint; at AWS's the rotated key does."""
+    log = CAPTURES / "aws-debug-moto-s3-ls.log"
+    code, out, err = run(capsys, ["explain", str(log), "--scheme", "http", "--json"], env=MOTO_KEY)
+    assert code == 0, err
+    causes = json.loads(out)["causes"]
+    assert [(c["kind"], c["evidence"]) for c in causes] == [("query-encoding", "likely"), ("secret", "likely")], causes
+    assert "`delimiter=%2F`" in causes[0]["message"] and "moto" in causes[0]["message"], causes[0]
+    creds = sigv4.Credentials(MOTO_KEY["AWS_ACCESS_KEY_ID"], MOTO_KEY["AWS_SECRET_ACCESS_KEY"])
+    at_aws = sigv4.sign(sigv4.Request("GET", "https://qa-bucket.s3.us-east-1.amazonaws.com/?list-type=2&delimiter=%2F"),
+                        creds, region="us-east-1", service="s3", s3=True,
+                        timestamp=datetime(2026, 12, 7, 13, 58, 13, tzinfo=timezone.utc)).request  # the log's time
+    refusal = parse_capture(log.read_bytes(), scheme="http").answer
+    causes = diagnose_answer(at_aws, refusal, secret=creds).causes
+    assert [(c.kind, c.evidence) for c in causes] == [("secret", "likely"), ("query-encoding", "likely")], causes
+
+
+def test_s3s_missing_content_sha256_is_named_not_dismissed(capsys) -> None:
+    """curl 7.88 `--aws-sigv4 ...:s3` PUT: S3 answers 400 InvalidRequest "Missing required header for this request:
+    x-amz-content-sha256". It was "not a signature error ... no signing cause"; the signer left out a header S3
+    requires signed."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "curl-v-guard-s3-put-no-content-sha256.txt"), "--scheme",
+                                  "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    first = json.loads(out)["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("header-unsigned", "proved"), first
+    assert "x-amz-content-sha256: UNSIGNED-PAYLOAD" in first["message"], first
+
+
+def test_a_presigned_url_fetched_by_curl_is_not_blamed_on_curls_signer(capsys) -> None:
+    """boto3 presigned a URL with a wrong secret (its query `versionId=...&response-content-type=...` unsorted, as
+    botocore sends it); curl fetched it. The User-Agent is curl's, but curl signed nothing: it was
+    `query-order, likely ... the client is curl` first; the secret is."""
+    capture = str(CAPTURES / "curl-v-guard-s3-presigned-by-boto3-wrong-secret.txt")
+    code, out, err = run(capsys, ["explain", capture, "--scheme", "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    causes = json.loads(out)["causes"]
+    assert (causes[0]["kind"], causes[0]["evidence"]) == ("secret", "likely"), causes
+    assert "query-order" not in [c["kind"] for c in causes] and "presigner" in causes[0]["message"], causes
+    code, out, err = run(capsys, ["explain", capture, "--scheme", "http", "--json"],
+                         env={**MOTO_KEY, "AWS_SECRET_ACCESS_KEY": "wrongsecret"})
+    first = json.loads(out)["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("secret", "proved"), first
+
+
+def test_a_url_presigned_for_one_name_of_the_machine_and_fetched_at_another_is_proved(capsys) -> None:
+    """A URL presigned for `127.0.0.1:14566` and fetched at `localhost:14566` (an emulator reached by another
+    name than the one its URLs were made for): with the secret, the signed Host is found. It was "secret,
+    likely: ... does not verify ... over any known signer mistake"."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "curl-v-guard-s3-presigned-for-127-fetched-at-localhost.txt"),
+                                  "--scheme", "http", "--json"], env=MOTO_KEY)
+    assert code == 0, err
+    first = json.loads(out)["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("header-changed", "proved"), first
+    assert "`host:127.0.0.1:14566`" in first["message"] and "`Host: localhost:14566`" in first["message"], first
+
+
+def test_a_botocore_log_without_status_lines_is_read_at_the_request_that_failed(capsys) -> None:
+    """boto3's `set_stream_logger("botocore")` logs the answers' bodies but no status: a failed call then an
+    accepted one. It read the accepted one ("the last (none failed)") and diagnosed its GetCallerIdentityResponse
+    as a refusal; the failed one is the one whose body names an error."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "boto3-botocore-logger-sts-failed-then-accepted.log"),
+                                  "--scheme", "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["complaint"]["code"] == "SignatureDoesNotMatch", report["complaint"]
+    assert any("read request 1 (POST /, status not logged), the last that failed" in n for n in report["notes"])
+    assert report["causes"][0]["kind"] == "secret", report["causes"]
+
+
+def test_a_signed_header_dropped_in_transit_is_named_from_the_guards_words(capsys) -> None:
+    """A relay strips the signed `x-amz-checksum-crc32` from boto3's PutObject; the guard (as `sigv4 serve`)
+    answers "SignedHeaders: x-amz-checksum-crc32 listed but absent from the request". S3's code for it,
+    AuthorizationHeaderMalformed, was read as a wrong region and no cause was named."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "boto3-debug-relay-drops-signed-checksum-header.log"),
+                                  "--scheme", "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    causes = json.loads(out)["causes"]
+    assert [(c["kind"], c["evidence"]) for c in causes] == [("header-dropped", "proved")], causes
+    assert "`x-amz-checksum-crc32`" in causes[0]["message"] and "in transit" in causes[0]["message"], causes
+
+
+def test_a_capture_without_host_is_told_to_add_it_not_proved_to_have_dropped_it(capsys) -> None:
+    """requests' `PreparedRequest.headers` have no Host (http.client adds it): a request saved from them was
+    `header-dropped, proved: host is listed in SignedHeaders but the request does not carry it`, first,
+    though no HTTP/1.1 request reaches a server without one."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "raw-aws4auth-prepared-headers-without-host.txt"),
+                                  "--scheme", "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    report = json.loads(out)
+    assert "header-dropped" not in [c["kind"] for c in report["causes"]], report["causes"]
+    assert all(c["evidence"] == "likely" for c in report["causes"]), report["causes"]
+    assert any("no Host header" in note and "add the `Host:` line" in note for note in report["notes"])
+
+
+def test_explain_of_a_mistyped_file_name_says_there_is_no_such_file(capsys, tmp_path) -> None:
+    """`explain` also takes a token or a URL as its argument; a file name that does not exist was reported as
+    "capture: not raw HTTP, curl -v or --trace output, ..." as if the file had been read."""
+    code, _, err = run(capsys, ["explain", str(tmp_path / "capture.txt")], env=NO_CREDENTIALS)
+    assert code == 2 and err == f"sigv4: error: {tmp_path / 'capture.txt'}: no such file, and not a token, a signed URL or " \
+        "a capture\n", err
+
+
+def test_what_the_client_logged_is_called_the_clients_not_ours(capsys) -> None:
+    """awscurl encodes `prefix=a%20b` again and logs what it signed; the cause compared that with the server's
+    strings but called the client's side "ours" (`query parameter prefix: ours a%2520b`), as if the debugger
+    had computed it. The secret awscurl -v prints with its arguments is never repeated."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "awscurl-v-guard-s3-query-encoded-twice.txt"), "--scheme",
+                                  "http"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    assert "[query-encoding, proved] the client logged what it signed, and the server's differs: query parameter " \
+           "`prefix`: the client's `a%2520b`, the server's `a%20b`" in out, out
+    assert "jc+zYyevYmUGP4lhmX9+23iWLNOllFAh3R1W85Bp" not in out
+
+
+def test_the_secret_is_named_once_however_many_sources_prove_it(capsys) -> None:
+    """`aws s3 cp --debug` (botocore's Python signer) with a wrong secret, explained with the right one: the logged
+    strings prove the key, and the given secret's check says the same; the report listed `secret` twice."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "aws-debug-python-signer-guard-s3-cp-wrong-secret.log"),
+                                  "--scheme", "http", "--json"], env=MOTO_KEY)
+    assert code == 0, err
+    causes = json.loads(out)["causes"]
+    assert [(c["kind"], c["evidence"]) for c in causes] == [("secret", "proved")], causes
+
+
+def test_a_clienterror_as_a_script_prints_it_is_read_with_its_code(capsys, tmp_path) -> None:
+    """What a boto3 script shows of the answer is `str(ClientError)`: "An error occurred (AuthFailure) when calling
+    the DescribeVpcs operation: ...". Its code was not read ("(no code)"), so EC2's AuthFailure (an unknown key id)
+    came after the secret."""
+    signed = sigv4.sign(sigv4.Request("POST", "https://ec2.us-east-1.amazonaws.com/", [
+        ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"), ("User-Agent", "Boto3/1.35.0")],
+        b"Action=DescribeVpcs&Version=2016-11-15"), sigv4.Credentials("AKIDEXAMPLE", SECRET), region="us-east-1",
+        service="ec2", timestamp=NOW).request
+    sent, error = tmp_path / "sent.req", tmp_path / "error.txt"
+    head = "".join(f"{name}: {value}\r\n" for name, value in signed.headers)
+    sent.write_bytes(f"POST / HTTP/1.1\r\n{head}\r\nAction=DescribeVpcs&Version=2016-11-15".encode())
+    error.write_text("botocore.exceptions.ClientError: An error occurred (AuthFailure) when calling the DescribeVpcs "
+                     "operation: AWS was not able to validate the provided access credentials\n")
+    code, out, err = run(capsys, ["diff", str(sent), str(error), "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["complaint"]["code"] == "AuthFailure", report["complaint"]
+    assert [c["kind"] for c in report["causes"]][:2] == ["access-key", "secret"], report["causes"]
+
+
+@pytest.mark.parametrize("error", ["boto3-botocore-logger-serve-sts-call-invalid-action.log", "clienterror"])
+def test_an_error_without_status_that_no_signature_refusal_carries_names_no_signing_cause(capsys, tmp_path,
+                                                                                          error: str) -> None:
+    """An answer whose status was not captured (botocore's logger alone; botocore's ClientError text) with a code
+    such as InvalidAction or ValidationException: it got `secret, likely` first, as if it were a refusal."""
+    capture = str(CAPTURES / "boto3-botocore-logger-serve-sts-call-invalid-action.log")
+    args = ["explain", capture]
+    if error == "clienterror":
+        text = tmp_path / "error.txt"
+        text.write_text("An error occurred (ValidationException) when calling the GetCallerIdentity operation: 1 "
+                        "validation error detected\n")
+        args = ["diff", capture, str(text)]
+    code, out, err = run(capsys, [*args, "--scheme", "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["causes"] == [], report["causes"]
+    assert any("(status not captured)" in n and "is not a signature error" in n for n in report["notes"]), report

@@ -161,6 +161,20 @@ def test_a_streamed_s3_upload_is_not_bounded_by_the_body_limit() -> None:
     assert [(r.target, r.body) for r in upstream.received] == [("/bucket/big", b"x" * 5000)]
 
 
+def test_an_upload_its_client_abandons_is_logged_and_its_upstream_connection_closed() -> None:
+    """A client that closes half-way through a streamed S3 upload: the request was not logged at all, and the
+    proxy's connection to the upstream was left open, its request half sent."""
+    from local_http import silent_upstream, wait_for
+    with silent_upstream() as (upstream, ended, _), \
+            proxy(upstream, "s3", sigv4.Credentials("AKID", "secret")) as (url, log):
+        parts = urlsplit(url)
+        with socket.create_connection((parts.hostname, parts.port)) as client:
+            client.sendall(b"PUT /bucket/cut HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"z" * 1000)
+        assert ended.wait(30), "the upstream connection was left open"
+        line = wait_for(log)[0]
+    assert line.startswith("PUT /bucket/cut 400 ") and "peer closed connection" in line, log
+
+
 def test_an_unreachable_upstream_is_a_502() -> None:
     with proxy("http://127.0.0.1:9", "execute-api", sigv4.Credentials("AKID", "secret")) as (url, log):
         status, body = fetch(url + "/x")

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import sigv4
-from local_http import self_signed
+from local_http import self_signed, silent_upstream, wait_for
 from sigv4.types import iter_body
 from wire.auth_refusal import envelope_for
 from wire.debugger.complaint import read_error
@@ -139,6 +139,38 @@ def test_a_wrong_secret_gets_aws_error_and_the_log_names_the_cause(
     line = log[-1]
     assert f" {status} " in line and f"refused {code}: secret (" in line  # the debugger's first cause
     assert SECRET not in line and "not-the-secret" not in line
+
+
+def test_a_wrong_secret_on_a_streamed_upload_is_not_blamed_on_the_body(
+        guarded: tuple[str, list[str], SignatureGuard]) -> None:
+    """boto3's PutObject with a wrong secret: the guard streams the body (x-amz-content-sha256 and a
+    Content-Length), so its diagnosis does not see it; the log said "payload-hash (proved): ... the body the
+    capture holds hashes to e3b0c442..." (the empty body's hash), first."""
+    url, log, _ = guarded
+    s3 = client("s3", url, secret="not-the-secret")
+    refused(lambda: s3.put_object(Bucket="guarded-upload", Key="k.txt", Body=b"hello"))
+    assert "refused SignatureDoesNotMatch: secret (" in log[-1] and "payload-hash" not in log[-1], log[-1]
+
+
+def test_an_upload_its_client_abandons_is_logged_and_its_upstream_connection_closed(accounts_file: Path) -> None:
+    """A verified S3 upload whose client closes half-way: the guard neither logged it nor closed its connection
+    to the upstream, which was left holding half a request."""
+    with silent_upstream() as (upstream, ended, log):
+        server = LocalServer(SignatureGuard(upstream, load_accounts(str(accounts_file)), log.append), "127.0.0.1", 0,
+                             ServeLimits()).start()
+        try:
+            signed = sigv4.sign(sigv4.Request("PUT", server.url + "/bucket/cut", [("Content-Length", "100000")]),
+                                sigv4.Credentials(KEY, SECRET), region="us-east-1", service="s3", s3=True,
+                                payload=sigv4.UNSIGNED_PAYLOAD, timestamp=datetime.now(timezone.utc)).request
+            head = "".join(f"{n}: {v}\r\n" for n, v in signed.headers)
+            parts = urlsplit(server.url)
+            with socket.create_connection((parts.hostname, parts.port)) as client:
+                client.sendall(f"PUT /bucket/cut HTTP/1.1\r\n{head}\r\n".encode() + b"z" * 1000)
+            assert ended.wait(30), "the upstream connection was left open"
+            line = wait_for(log)[0]
+        finally:
+            server.stop()
+    assert line.startswith("PUT /bucket/cut 400 ") and "peer closed connection" in line, log
 
 
 def _tags(xml_text: str) -> list[str]:

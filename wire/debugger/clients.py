@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from sigv4.types import Request
 
-__all__ = ["CLIENTS", "Client", "HAND_ROLLED", "REQUEST_SHAPE_QUIRKS", "identify"]
+__all__ = ["CLIENTS", "Client", "HAND_ROLLED", "PRESIGNER", "REQUEST_SHAPE_QUIRKS", "identify"]
 
 #: The cause kinds a request's own shape can make likely (an unsorted query, a `+`, a charset...). A trailing
 #: slash is not one: a path ending in `/` is as often right as wrong, so it never outranks the secret.
@@ -47,7 +47,9 @@ class Client:
     known_for: str = ""
 
 
-_BOTOCORE_LOG = "`--debug` (botocore's log) prints its CanonicalRequest and StringToSign"
+#: botocore signs with awscrt when it is installed, and that signer logs neither string.
+_BOTOCORE_LOG = ("`--debug` (botocore's log) prints its CanonicalRequest and StringToSign (with "
+                 "BOTO_DISABLE_CRT=true when awscrt is installed: its CRT signer logs neither)")
 _SDK_LOG = "its debug logging of the signer prints the canonical request and string-to-sign"
 
 #: Most specific first: the aws CLI's User-Agent also names botocore.
@@ -77,9 +79,21 @@ HAND_ROLLED = Client("an unrecognised client", None, REQUEST_SHAPE_QUIRKS, "",
                      known_for="a hand-rolled signer may make any of the known mistakes")
 
 
+#: Whoever presigned a URL: the User-Agent is the program that fetched it (curl, a browser), which signed nothing.
+#: Presigned URLs come from SDKs (and `sigv4 sign --presign`) far more often than from hand-rolled code, and their
+#: shape is an SDK's normal one (botocore sends `versionId=...&response-content-type=text%2Fplain&X-Amz-...`
+#: unsorted, signed sorted): no quirk, so the secret comes first and the secret's search settles the rest.
+PRESIGNER = Client("the URL's presigner (the User-Agent is the program that fetched it)", None, frozenset(), "")
+
+_PRESIGNED = re.compile(r"(?:^|&)X-Amz-Signature=", re.I)
+
+
 def identify(request: Request, capture_format: str | None = None) -> Client:
     """The client that signed `request`: by User-Agent, or by the capture format only it writes (awscurl's
-    User-Agent is python-requests'; botocore's log, whatever program wrote it), else `HAND_ROLLED`. Never raises."""
+    User-Agent is python-requests'; botocore's log, whatever program wrote it), else `HAND_ROLLED`; for a
+    presigned URL fetched as such, `PRESIGNER` (its User-Agent names the fetcher, not the signer). Never raises."""
+    if _PRESIGNED.search(request.query) and request.header("authorization") is None:
+        return PRESIGNER
     agent = request.header("user-agent") or ""
     by_agent = next((c for c in CLIENTS if c.user_agent is not None and c.user_agent.search(agent)), None)
     by_format = next((c for c in CLIENTS if capture_format in c.formats), None)

@@ -68,6 +68,9 @@ class ServerComplaint:
     missing: tuple[str, ...] = ()
     #: S3's HeadersNotSigned: headers the request carries that must be signed and were not.
     unsigned_headers: tuple[str, ...] = ()
+    #: Headers SignedHeaders lists that the request did not carry when it arrived (`sigv4.verify`'s words, which
+    #: `sigv4 serve` and `sigv4 proxy --verify` answer with).
+    absent_signed_headers: tuple[str, ...] = ()
     #: The server said the credential scope's region is not valid (IAM: "scoped to a valid region").
     region_invalid: bool = False
     headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
@@ -188,7 +191,14 @@ def _read_text(body: bytes, headers: Mapping[str, str]) -> _Envelope:
         # query parameter `amp;x` in the canonical request.
         text = html.unescape(text)
     code = sanitize_error_code(headers.get("x-amzn-errortype", ""))
+    if not code and (client_error := _CLIENT_ERROR.match(text)):  # botocore's ClientError, as a script prints it
+        code, text = client_error["code"], client_error["message"]
     return _Envelope("text" if text or code else "empty", code, text, {})
+
+
+#: `str(botocore.exceptions.ClientError)`, what a script's traceback or `print(e)` shows of the answer.
+_CLIENT_ERROR = re.compile(r"(?:botocore\.exceptions\.ClientError: )?An error occurred \((?P<code>[A-Za-z0-9.]{1,128})\) "
+                           r"when calling the \w+ operation(?: \(reached max retries: \d+\))?: (?P<message>.*)", re.S)
 
 
 _ENVELOPE_READERS: tuple[Callable[[bytes, Mapping[str, str]], _Envelope | None], ...] = (_read_xml, _read_json)
@@ -212,6 +222,7 @@ _SCOPE_DATE = re.compile(r"Date in Credential scope does not match YYYYMMDD from
 _REQUIRES_PARAM = re.compile(r"requires '(?P<part>[^']+)' parameter")
 _REQUIRES_DATE = re.compile(r"requires existence of either a '(?P<part>[^']+)' or a 'Date' header")
 _NOT_SIGNED = re.compile(r"headers present in the request which were not signed", re.I)
+_SIGNED_ABSENT = re.compile(r"SignedHeaders: (?P<names>[^.;]+?) listed but absent from the request")
 _HOST_SIGNED = re.compile(r"'Host' (?:or ':authority' )?must be a 'SignedHeader'")
 #: `sigv4 serve`'s (and `sigv4.verify`'s) words for a body whose hash is not the declared one.
 _CONTENT_SHA256 = re.compile(r"x-amz-content-sha256 header: (?P<client>[0-9a-f]{64}) does not match the body's "
@@ -299,6 +310,8 @@ def _facts(env: _Envelope) -> dict[str, Any]:
     if _HOST_SIGNED.search(msg):
         missing.append("host")
     facts["missing"] = tuple(missing)
+    if match := _SIGNED_ABSENT.search(msg):
+        facts["absent_signed_headers"] = tuple(n.strip().lower() for n in match["names"].split(",") if n.strip())
     unsigned = fields.get("HeadersNotSigned") or ""
     facts["unsigned_headers"] = tuple(h.strip().lower() for h in unsigned.split(",") if h.strip())
     facts["region_invalid"] = _SCOPE_REGION.search(msg) is not None
@@ -315,10 +328,15 @@ KIND_RULES: tuple[tuple[str, frozenset[str], re.Pattern[str] | None], ...] = (
     ("clock-skew", frozenset({"RequestTimeTooSkewed"}),
      re.compile(r"difference between the request time and the (?:current|server's) time is too large")),
     ("request-expired", frozenset({"RequestExpired"}), re.compile(r"Request has expired|too far in the past")),
+    # Before the codes it comes with (S3's AuthorizationHeaderMalformed, IncompleteSignatureException).
+    ("signed-header-absent", frozenset(), _SIGNED_ABSENT),
     ("wrong-region", frozenset({"AuthorizationHeaderMalformed"}), _REGION_WRONG),
     ("wrong-scope", frozenset(), re.compile(r"Credential should be scoped|Date in Credential scope", re.I)),
     ("payload-hash", frozenset({"XAmzContentSHA256Mismatch"}), re.compile(rf"x-amz-content-sha256' header does not match|{_CONTENT_SHA256.pattern}")),
     ("headers-not-signed", frozenset(), _NOT_SIGNED),
+    # S3 (400 InvalidRequest) for a header-signed request without it: curl's `--aws-sigv4` sends none.
+    ("missing-content-sha256", frozenset(), re.compile(r"Missing required header for this request: "
+                                                       r"x-amz-content-sha256", re.I)),
     ("missing-authentication", frozenset({"MissingAuthenticationTokenException", "MissingAuthenticationToken"}),
      re.compile(r"Missing Authentication Token", re.I)),
     ("incomplete-signature", frozenset({"IncompleteSignature", "IncompleteSignatureException"}),

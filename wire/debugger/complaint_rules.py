@@ -90,7 +90,7 @@ def _scope_causes(ctx: Context) -> list[Cause]:
 def _payload_complaint_causes(ctx: Context) -> list[Cause]:
     c = ctx.complaint
     assert c is not None
-    body = ctx.sent.body if isinstance(ctx.sent.body, bytes) and ctx.payload_known else None
+    body = ctx.view.body if ctx.view is not None else None
     body_hash = hashlib.sha256(body).hexdigest() if body is not None else None
     if body_hash is not None and body_hash == c.client_sha256:
         hint = "the body we have hashes to the header's value, so the body changed in transit"
@@ -120,6 +120,21 @@ def _unsigned_causes(ctx: Context) -> list[Cause]:
     names = ", ".join(f"`{n}`" for n in c.unsigned_headers) or "some headers"
     return [Cause("header-unsigned", f"the request carries {names} without signing them; S3 requires every "
                                      "x-amz-* header it sends to be in SignedHeaders")]
+
+
+def _absent_causes(ctx: Context) -> list[Cause]:
+    c = ctx.complaint
+    assert c is not None
+    # One the captured request lacks too is the request's own cause (`request_checks`): named there.
+    return [Cause("header-dropped", f"`{name}` is listed in SignedHeaders and the request as captured carries it, "
+                                    "but it did not reach the server: dropped in transit (a proxy, an HTTP library)")
+            for name in c.absent_signed_headers if ctx.sent.header(name) is not None]
+
+
+def _missing_content_sha256_causes(ctx: Context) -> list[Cause]:
+    return [Cause("header-unsigned", "S3 requires x-amz-content-sha256 on a header-signed request, sent and signed: "
+                                     "the body's SHA-256 or UNSIGNED-PAYLOAD (curl 7.88's --aws-sigv4 adds none: "
+                                     "`-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD'`)")]
 
 
 def _credential_causes(ctx: Context) -> list[Cause]:
@@ -154,6 +169,8 @@ _COMPLAINT_RULES: dict[str, Callable[[Context], list[Cause]]] = {
     "payload-hash": _payload_complaint_causes,
     "incomplete-signature": _incomplete_causes,
     "headers-not-signed": _unsigned_causes,
+    "missing-content-sha256": _missing_content_sha256_causes,
+    "signed-header-absent": _absent_causes,
     "token-expired": _credential_causes,
     "token-invalid": _credential_causes,
     "unknown-access-key": _credential_causes,
@@ -163,6 +180,11 @@ _MISMATCH_KINDS = frozenset({"signature-mismatch", "missing-authentication", "ot
 #: Statuses a signature refusal comes with (EC2's AuthFailure is 401); a named error with another status
 #: (400 MalformedQueryString, 404 NoSuchKey, 400 ValidationException) is about something else.
 _AUTH_STATUSES = frozenset({None, 401, 403})
+#: Error codes no signature refusal carries, for an answer whose status is not known (a bare body, botocore's
+#: ClientError text, a botocore-only log): validation, missing things, throttling, server faults.
+_NOT_SIGNING_CODES = re.compile(r"Validation|NotFound|NoSuch|Throttl|InvalidAction|InvalidParameter|MissingParameter|"
+                                r"MalformedQueryString|Serialization|UnknownOperation|LimitExceeded|Conflict|"
+                                r"AlreadyExists|InternalError|InternalFailure|ServiceUnavailable|UnsupportedMediaType")
 #: An IAM denial: the signature was accepted, the policy refused (moto, STS, IAM: "... is not authorized to perform").
 _NOT_AUTHORIZED = re.compile(r"is not authorized to perform")
 
@@ -175,7 +197,8 @@ def not_about_signing(complaint: ServerComplaint) -> bool:
     if complaint.envelope == "text" and re.match(r"\s*<(?:!doctype html|html)", complaint.message or "", re.I):
         return True
     return complaint.kind == "other" and bool(complaint.code) and (
-        complaint.status not in _AUTH_STATUSES or bool(_NOT_AUTHORIZED.search(complaint.message or "")))
+        complaint.status not in _AUTH_STATUSES or bool(_NOT_AUTHORIZED.search(complaint.message or "")) or
+        (complaint.status is None and _NOT_SIGNING_CODES.search(complaint.code) is not None))
 
 
 def may_be_mismatch(complaint: ServerComplaint) -> bool:

@@ -47,6 +47,7 @@ from wire.debugger.diagnosis import Diagnosis
 from wire.debugger.diagnosis_context import Context, key_label
 from wire.debugger.likely_causes import likely_causes
 from wire.debugger.logged_strings import logged_causes
+from wire.debugger.mistakes import View
 from wire.debugger.recompute import SignatureTest as SignatureTest  # public here before the split
 from wire.debugger.recompute import our_payload_hash, our_view, string_to_sign
 from wire.debugger.redaction import redact
@@ -56,6 +57,7 @@ from wire.debugger.secret_proof import SignatureCheck, secret_causes
 from wire.debugger.server_strings import server_side
 from wire.debugger.signature_params import DiagnoseError, SignatureParams, signature_params
 from wire.debugger.string_diff import DiffRow, line_diff
+from wire.endpoints import is_aws_host
 
 __all__ = [
     "CAUSE_KINDS", "Cause", "Diagnosis", "DiagnoseError", "DiffRow", "ServerComplaint", "SignatureCheck",
@@ -78,7 +80,7 @@ def _complaint_notes(complaint: ServerComplaint | None, has_strings: bool, secre
         notes.append(f"the server received access key id {complaint.access_key_id[:8]}…, the capture holds "
                      f"{params.access_key_id[:8]}…: the response is not about this request")
     if not_about_signing(complaint):
-        notes.append(f"the server answered {complaint.status or ''} {complaint.code}: "
+        notes.append(f"the server answered {complaint.status or '(status not captured)'} {complaint.code}: "
                      f"{complaint.code} is not a signature error; the server did not refuse the signature, so no "
                      "signing cause is named (read its message)")
     elif not has_strings and may_be_mismatch(complaint) and not _route_not_found(complaint, params):
@@ -98,6 +100,28 @@ def _complaint_notes(complaint: ServerComplaint | None, has_strings: bool, secre
     if complaint.kind == "other" and complaint.envelope in ("text", "empty"):
         notes.append("the response is not an AWS error envelope (no error code found)")
     return notes
+
+
+#: What servers that canonicalize their own way decode and re-encode differently from SigV4.
+_ESCAPED = re.compile(r"%[0-9A-Fa-f]{2}|\+")
+_SERVER_READS = ("which some servers (S3-compatible stores, emulators such as moto) decode and re-encode "
+                 "differently from SigV4; the server's strings would settle it")
+
+
+def _server_reading_causes(view: View) -> list[Cause]:
+    """Right by SigV4, refused anyway: servers that decode the path or the query their own way compute another
+    canonical request (moto refuses boto3's own `PUT` of a key with `+` or non-ASCII, and the aws CLI's `s3 ls`,
+    whose `delimiter=%2F` it reads as `/`). The presigned URL's own X-Amz-* parameters are escaped by every
+    client, so they are no evidence."""
+    causes = []
+    if _ESCAPED.search(view.path):
+        causes.append(Cause("path-encoding", f"not proved: the path `{view.path}` has %-escapes or `+`, "
+                                             f"{_SERVER_READS}", "likely"))
+    escaped = [p for p in view.query.split("&") if _ESCAPED.search(p) and not p.lower().startswith("x-amz-")]
+    if escaped:
+        causes.append(Cause("query-encoding", f"not proved: the query's `{'&'.join(escaped[:3])}` has %-escapes or "
+                                              f"`+`, {_SERVER_READS}", "likely"))
+    return causes
 
 
 def _route_not_found(complaint: ServerComplaint | None, params: SignatureParams | None) -> bool:
@@ -158,7 +182,10 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
         all_notes.append("the capture does not show the body and the request has no x-amz-content-sha256: "
                          + ("the server's payload hash is used for ours" if their_payload else
                             "body-dependent checks are skipped (capture the body: HAR, `curl --trace-ascii`)"))
-    view = our_view(sent, params, payload) if params else None
+    view = our_view(sent, params, payload, body_known) if params else None
+    if view is not None and "host" in view.signed and view.header("host") is None:
+        all_notes.append("the capture shows no Host header, which every HTTP/1.1 request carries (requests' "
+                         "`PreparedRequest.headers` leave it to http.client): add the `Host:` line it was sent with")
     ours_canonical = view.canonical() if view else None
     ours_sts = string_to_sign(params, ours_canonical) if params and ours_canonical is not None else None
     ctx = Context(sent, complaint, params, view, ours_canonical, ours_sts, theirs_canonical, theirs_sts,
@@ -184,13 +211,11 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
                                             "strings: either the request changed after it was captured (a proxy) or "
                                             f"AWS holds another secret for {key_label(ctx)}; the server's strings or a "
                                             "capture taken where the server receives would settle it", "likely"))
-        if ctx.view is not None and re.search(r"%[0-9A-Fa-f]{2}|\+", ctx.view.path):
-            # Right by SigV4, refused anyway: servers that decode the path their own way (moto refuses
-            # boto3's own `PUT` of a key with `+` or non-ASCII) compute another canonical request.
-            secret_found.append(Cause("path-encoding", f"not proved: the path `{ctx.view.path}` has %-escapes or "
-                                                       "`+`, which some servers (S3-compatible stores, emulators "
-                                                       "such as moto) decode and re-encode differently from "
-                                                       "SigV4; the server's strings would settle it", "likely"))
+        reading = _server_reading_causes(ctx.view) if ctx.view is not None else []
+        # An emulator or an S3-compatible store holds the key it handed out: its own reading of the escapes is
+        # the likelier cause there. At AWS, a rotated key is.
+        at_aws = is_aws_host(re.sub(r":\d+\Z", "", ctx.view.header("host") or "") if ctx.view else "")
+        secret_found = [*secret_found, *reading] if at_aws else [*reading, *secret_found]
     causes["secret"] = secret_found
     from_log, logged_notes = logged_causes(ctx)
     # The client's strings against the server's and ours against the server's name the same change: once.
@@ -253,13 +278,15 @@ def diagnose_capture(capture: Capture, answer: Answer | None = None, *, secret: 
 
 def _dedup(causes: list[Cause]) -> list[Cause]:
     """Each change once: causes of one kind about the same values (the server's strings and the client's
-    logged ones name the same change in other words) or with the same words are listed once."""
+    logged ones name the same change in other words) or with the same words are listed once; the secret once."""
     seen: set[tuple[str, str | None, str | None]] = set()
     kept = []
     for cause in causes:
         keys: set[tuple[str, str | None, str | None]] = {(cause.kind, cause.message, None)}
         if cause.ours is not None or cause.theirs is not None:
             keys.add((cause.kind, cause.ours, cause.theirs))
+        if cause.kind == "secret":  # one key: the strongest evidence about it (its sources say the same)
+            keys.add(("secret", None, None))
         if not keys & seen:
             seen |= keys
             kept.append(cause)

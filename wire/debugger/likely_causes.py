@@ -105,6 +105,5 @@ def likely_causes(ctx: Context, strings_agree: bool) -> list[Cause]:
 def _declared_hash_matches(ctx: Context) -> bool:
     """Whether the request declares an x-amz-content-sha256 that is the captured body's hash."""
     declared = ctx.sent.header("x-amz-content-sha256")
-    body = ctx.sent.body
-    return bool(declared) and isinstance(body, bytes) and ctx.payload_known and \
-        declared == hashlib.sha256(body).hexdigest()
+    body = ctx.view.body if ctx.view is not None else None
+    return bool(declared) and body is not None and declared == hashlib.sha256(body).hexdigest()

@@ -8,6 +8,7 @@ captured: what the client signed against what it sent.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from wire.debugger.causes import Cause
@@ -40,5 +41,13 @@ def logged_causes(ctx: Context) -> tuple[list[Cause], list[str]]:
                                 f"another secret for {key_label(ctx)} than the client used{token} (rotated key, wrong "
                                 "profile, key id and secret from different pairs)")], []
     found = diff_causes(logged_c, theirs_c) if logged_c and theirs_c else sts_causes(logged_s or "", theirs_s or "")
-    return [replace(c, message=f"the client logged what it signed, and {whose} differs: {c.message}")
+    return [replace(c, message=f"the client logged what it signed, and {whose} differs: {_clients(c.message)}")
             for c in found], []
+
+
+#: The diff's words for its first side ("ours `/a%2520b`", "our path"), which here is what the client logged.
+_OUR_SIDE = re.compile(r"\b(ours|our|we|us)\b")
+
+
+def _clients(message: str) -> str:
+    return _OUR_SIDE.sub(lambda m: "the client's" if m[1].startswith("our") else "the client", message)

@@ -320,6 +320,26 @@ def _host(v: View) -> Iterator[Made]:
         yield v.with_header("host", f"[{host}]"), Mistake("host-port", f"`host:[{host}]`", f"`Host: {host}`", origin)
 
 
+#: Names of the local machine that local endpoints (moto, LocalStack, MinIO) are reached by: a URL presigned under
+#: one and fetched under another (a container's endpoint, then the host's) no longer matches its signature.
+_LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "localhost.localstack.cloud")
+
+
+def _loopback_name(v: View) -> Iterator[Made]:
+    host = v.header("host")
+    if host is None or "host" not in v.signed:
+        return
+    name, port = split_port(host)
+    if name.lower() not in _LOOPBACK_NAMES:
+        return
+    for other in _LOOPBACK_NAMES:
+        if other != name.lower():
+            signed = other + (f":{port}" if port else "")
+            yield v.with_header("host", signed), Mistake(
+                "header-changed", f"`host:{signed}`", f"`Host: {host}`",
+                "the same machine under another name: a URL made for one endpoint name and sent to another")
+
+
 def _charset(v: View) -> Iterator[Made]:
     value = v.header("content-type")
     if value is None or "content-type" not in v.signed:
@@ -441,7 +461,7 @@ def _method(v: View) -> Iterator[Made]:
 #: Mistake families, most common first: on a tie (two variants giving the same
 #: canonical request) the earlier one is named.
 VARIANTS: tuple[Variant, ...] = (
-    _query_forms, _plus, _host, _charset, _content_type_case, _accept_encoding, _trailing_slash, _path_rules,
+    _query_forms, _plus, _host, _loopback_name, _charset, _content_type_case, _accept_encoding, _trailing_slash, _path_rules,
     _path_rewrites, _appended, _payload, _whitespace, _dropped, _method,
 )
 

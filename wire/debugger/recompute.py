@@ -50,15 +50,16 @@ def our_payload_hash(request: Request, params: SignatureParams, body_known: bool
 _UNKNOWN_PAYLOAD = "<body not in the capture>"
 
 
-def our_view(request: Request, params: SignatureParams, payload: str | None) -> View:
-    """Our view of `request`: what SigV4 canonicalizes, with `payload` as its payload line (a placeholder when None)."""
+def our_view(request: Request, params: SignatureParams, payload: str | None, body_known: bool = True) -> View:
+    """Our view of `request`: what SigV4 canonicalizes, with `payload` as its payload line (a placeholder when None)
+    and its body only when the capture shows it (`body_known`)."""
     s3 = params.service in S3_SERVICES
     return View(
         method=request.method, path=request.path, query=_signed_query(request.query, params.service),
         headers=tuple((n.lower(), v) for n, v in request.headers), signed=params.signed_headers,
         payload_hash=payload or _UNKNOWN_PAYLOAD,
         rules=CanonicalRules(normalize_path=not s3, double_encode=not s3),
-        body=request.body if isinstance(request.body, bytes) and payload is not None else None,
+        body=request.body if isinstance(request.body, bytes) and payload is not None and body_known else None,
     )
 
 

@@ -34,8 +34,9 @@ def request_causes(ctx: Context) -> list[Cause]:
     p, view = ctx.params, ctx.view
     if view is not None:
         present = {n for n, _ in view.headers}
+        # A capture without Host left it out (a note says so): no HTTP/1.1 request reaches a server without one.
         causes += [Cause("header-dropped", f"`{name}` is listed in SignedHeaders but the request does not carry it")
-                   for name in view.signed if name not in present]
+                   for name in view.signed if name not in present and name != "host"]
     if p is None:
         return causes
     if re.fullmatch(r"\d{8}T\d{6}Z", p.amz_date) and p.scope_date != p.amz_date[:8]:
@@ -44,9 +45,8 @@ def request_causes(ctx: Context) -> list[Cause]:
                                           "both", "proved", p.scope_date, p.amz_date[:8]))
     causes += _token_causes(ctx, p)
     declared = ctx.sent.header("x-amz-content-sha256") or ""
-    body = ctx.sent.body
-    if re.fullmatch(r"[0-9a-f]{64}", declared) and isinstance(body, bytes) and ctx.payload_known and \
-            declared != hashlib.sha256(body).hexdigest():
+    body = view.body if view is not None else None  # None: the capture does not show it (botocore's log of a file)
+    if re.fullmatch(r"[0-9a-f]{64}", declared) and body is not None and declared != hashlib.sha256(body).hexdigest():
         causes.append(Cause("payload-hash", f"x-amz-content-sha256 declares {declared[:16]}…, but the body the "
                                             f"capture holds hashes to {hashlib.sha256(body).hexdigest()[:16]}…: the "
                                             "body changed after its hash was computed", "proved", declared,

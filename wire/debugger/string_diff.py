@@ -73,7 +73,7 @@ def _parts(canonical: str) -> _Parts | None:
 _PATH_RULES: tuple[tuple[str, Callable[[str], str], str, str], ...] = (
     ("path-encoding", lambda p: uri_encode(p, keep_slash=True),
      "the server's path is ours encoded once more (it encodes twice, we once)",
-     "our path is the server's encoded once more (we encode twice; the server encodes once, as S3 does)"),
+     "our path is the server's encoded once more (encoded twice on our side, once by the server, as S3 does)"),
     ("path-encoding", lambda p: re.sub("%(25)?2[fF]", "/", p),
      "our encoded slash `%2F` is a plain `/` on the server's side (decoded in transit)",
      "the server's path has an encoded slash `%2F` where ours has `/`"),

@@ -85,6 +85,8 @@ def read_capture(path: str, *, scheme: str, pick: int | None, data: bytes | None
     try:
         return parse_capture(read_input(path) if data is None else data, scheme=scheme, pick=pick)
     except CaptureError as err:
+        if path != "-" and data is not None and not Path(path).exists():  # `explain` read the argument as text
+            raise InputError(f"{path}: no such file, and not a token, a signed URL or a capture") from None
         raise InputError(f"{path}: {err}") from None
 
 

@@ -58,6 +58,7 @@ from wire.errors import ServiceError
 from wire.service.app import load_accounts
 from wire.service.identities import ConfigError, Directory
 from wire.transport.client import Connection, NetworkError, RequestError, TransportOptions
+from wire.transport.framing import Refusal
 from wire.transport.proxy import HOP_BY_HOP, ProxyReply, UpstreamError, forwarded_headers
 from wire.transport.signing import FlagError
 from wire.transport.upstream import Upstreams
@@ -274,6 +275,11 @@ class SignatureGuard:
         except sigv4.SigningError as err:  # nothing was sent: the request cannot be signed as the client signed it
             raise _Refused(ServiceError("InvalidRequest", f"{err}.", 400), envelope_for(request, identity.service),
                            str(err)) from None
+        except Refusal as refusal:  # the client's body broke off: the upstream must not wait for the rest
+            if connection is not None:
+                connection.close()
+            self.log(redact(f"{request.method} {request.target} {refusal.status} {_ms(started)} ms: {refusal}"))
+            raise
         except (NetworkError, RequestError) as err:
             if connection is not None:
                 connection.close()

@@ -38,6 +38,7 @@ from wire.debugger.diagnose import diagnose
 from wire.debugger.diagnosis_text import render_text
 from wire.endpoints import infer_scope
 from wire.transport.client import NetworkError, RequestError, TransportOptions
+from wire.transport.framing import Refusal
 from wire.transport.masking import CredentialMask
 from wire.transport.upstream import Upstreams
 
@@ -158,6 +159,10 @@ class SigningProxy:
         except (NetworkError, RequestError) as err:
             connection.close()
             return self._failed(request, started, 502, f"upstream {signed.scheme}://{signed.authority}: {err}")
+        except Refusal as refusal:  # the client's streamed body broke off: the upstream must not wait for the rest
+            connection.close()
+            self.log(f"{request.method} {request.target} {refusal.status} {_ms(started)} ms: {refusal}")
+            raise
         self._logged(request, response.status, started)
         complaint = read_error(response.status, response.headers, body)
         if complaint.kind in SIGNATURE_KINDS:

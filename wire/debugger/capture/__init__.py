@@ -34,7 +34,7 @@ from wire.debugger.capture.curl_trace import read_trace
 from wire.debugger.capture.har import read_har
 from wire.debugger.capture.raw import LONE_URL, REQUEST_LINE, read_raw
 from wire.debugger.capture.value import Capture, CaptureError
-from wire.debugger.complaint import response_date
+from wire.debugger.complaint import read_error, response_date
 
 __all__ = ["FORMATS", "Capture", "CaptureError", "Reader", "parse_capture", "read_response", "response_date"]
 
@@ -52,7 +52,12 @@ FORMATS: tuple[tuple[str, Callable[[bytes], bool], Reader], ...] = (
 
 
 def _failed(capture: Capture) -> bool:
-    return capture.response_status is not None and capture.response_status >= 400
+    """A 4xx/5xx answer; without a status (botocore's own logger, `boto3.set_stream_logger("botocore")`, logs
+    the body but not urllib3's status line), a body that names an error."""
+    if capture.response_status is not None:
+        return capture.response_status >= 400
+    return bool(capture.response_body) and bool(read_error(None, capture.response_headers,
+                                                           capture.response_body or b"").code)
 
 
 def _choose(captures: list[Capture], pick: int | None) -> Capture:
@@ -68,7 +73,7 @@ def _choose(captures: list[Capture], pick: int | None) -> Capture:
     index = pick - 1 if pick is not None else failed[-1] if failed else len(captures) - 1
     chosen = captures[index]
     why = "as asked" if pick is not None else "the last that failed" if failed else "the last (none failed)"
-    status = chosen.response_status or "no response"
+    status = chosen.response_status or ("status not logged" if chosen.response_body is not None else "no response")
     note = (f"the capture holds {len(captures)} requests; read request {index + 1} ({chosen.request.method} "
             f"{chosen.request.path}, {status}), {why}; read another with --pick N (1..{len(captures)})")
     return replace(chosen, notes=(*chosen.notes, note))
