@@ -33,7 +33,6 @@ vocabulary is `wire.debugger.causes`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -45,9 +44,8 @@ from wire.debugger.complaint import ServerComplaint, read_error, response_date, 
 from wire.debugger.complaint_rules import complaint_causes, may_be_mismatch, not_about_signing
 from wire.debugger.diagnosis import Diagnosis
 from wire.debugger.diagnosis_context import Context, key_label
-from wire.debugger.likely_causes import likely_causes
+from wire.debugger.likely_causes import at_aws, likely_causes, server_reading_causes
 from wire.debugger.logged_strings import logged_causes
-from wire.debugger.mistakes import View
 from wire.debugger.recompute import SignatureTest as SignatureTest  # public here before the split
 from wire.debugger.recompute import our_payload_hash, our_view, string_to_sign
 from wire.debugger.redaction import redact
@@ -57,7 +55,6 @@ from wire.debugger.secret_proof import SignatureCheck, secret_causes
 from wire.debugger.server_strings import server_side
 from wire.debugger.signature_params import DiagnoseError, SignatureParams, signature_params
 from wire.debugger.string_diff import DiffRow, line_diff
-from wire.endpoints import is_aws_host
 
 __all__ = [
     "CAUSE_KINDS", "Cause", "Diagnosis", "DiagnoseError", "DiffRow", "ServerComplaint", "SignatureCheck",
@@ -100,28 +97,6 @@ def _complaint_notes(complaint: ServerComplaint | None, has_strings: bool, secre
     if complaint.kind == "other" and complaint.envelope in ("text", "empty"):
         notes.append("the response is not an AWS error envelope (no error code found)")
     return notes
-
-
-#: What servers that canonicalize their own way decode and re-encode differently from SigV4.
-_ESCAPED = re.compile(r"%[0-9A-Fa-f]{2}|\+")
-_SERVER_READS = ("which some servers (S3-compatible stores, emulators such as moto) decode and re-encode "
-                 "differently from SigV4; the server's strings would settle it")
-
-
-def _server_reading_causes(view: View) -> list[Cause]:
-    """Right by SigV4, refused anyway: servers that decode the path or the query their own way compute another
-    canonical request (moto refuses boto3's own `PUT` of a key with `+` or non-ASCII, and the aws CLI's `s3 ls`,
-    whose `delimiter=%2F` it reads as `/`). The presigned URL's own X-Amz-* parameters are escaped by every
-    client, so they are no evidence."""
-    causes = []
-    if _ESCAPED.search(view.path):
-        causes.append(Cause("path-encoding", f"not proved: the path `{view.path}` has %-escapes or `+`, "
-                                             f"{_SERVER_READS}", "likely"))
-    escaped = [p for p in view.query.split("&") if _ESCAPED.search(p) and not p.lower().startswith("x-amz-")]
-    if escaped:
-        causes.append(Cause("query-encoding", f"not proved: the query's `{'&'.join(escaped[:3])}` has %-escapes or "
-                                              f"`+`, {_SERVER_READS}", "likely"))
-    return causes
 
 
 def _route_not_found(complaint: ServerComplaint | None, params: SignatureParams | None) -> bool:
@@ -211,11 +186,11 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
                                             "strings: either the request changed after it was captured (a proxy) or "
                                             f"AWS holds another secret for {key_label(ctx)}; the server's strings or a "
                                             "capture taken where the server receives would settle it", "likely"))
-        reading = _server_reading_causes(ctx.view) if ctx.view is not None else []
+        reading = server_reading_causes(ctx.view) if ctx.view is not None else []
         # An emulator or an S3-compatible store holds the key it handed out: its own reading of the escapes is
         # the likelier cause there. At AWS, a rotated key is.
-        at_aws = is_aws_host(re.sub(r":\d+\Z", "", ctx.view.header("host") or "") if ctx.view else "")
-        secret_found = [*secret_found, *reading] if at_aws else [*reading, *secret_found]
+        aws = ctx.view is not None and at_aws(ctx.view)
+        secret_found = [*secret_found, *reading] if aws else [*reading, *secret_found]
     causes["secret"] = secret_found
     from_log, logged_notes = logged_causes(ctx)
     # The client's strings against the server's and ours against the server's name the same change: once.

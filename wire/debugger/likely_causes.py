@@ -16,7 +16,8 @@ from sigv4.canonical import normalize_path, query_pairs, uri_encode
 from wire.debugger.causes import Cause
 from wire.debugger.clients import REQUEST_SHAPE_QUIRKS
 from wire.debugger.diagnosis_context import Context, key_label
-from wire.debugger.mistakes import CHARSET, split_port
+from wire.debugger.mistakes import CHARSET, View, split_port
+from wire.endpoints import is_aws_host
 
 
 #: What would settle a likely cause: the secret, or the server's canonical request when it sent none (not when
@@ -24,6 +25,33 @@ from wire.debugger.mistakes import CHARSET, split_port
 _SETTLE = {"no secret": "--secret (or the server's canonical request) would settle it",
            "no secret, strings agree": "--secret would settle it",
            "secret": "the body (a HAR or `curl --trace-ascii` capture) would let the given secret settle it"}
+
+
+#: What servers that canonicalize their own way decode and re-encode differently from SigV4.
+_ESCAPED = re.compile(r"%[0-9A-Fa-f]{2}|\+")
+_SERVER_READS = ("which some servers (S3-compatible stores, emulators such as moto) decode and re-encode "
+                 "differently from SigV4; the server's strings would settle it")
+
+
+def server_reading_causes(view: View) -> list[Cause]:
+    """Right by SigV4, refused anyway: servers that decode the path or the query their own way compute another
+    canonical request (moto refuses boto3's own `PUT` of a key with `+` or non-ASCII, and the aws CLI's `s3 ls`,
+    whose `delimiter=%2F` it reads as `/`). The presigned URL's own X-Amz-* parameters are escaped by every
+    client, so they are no evidence. Returns likely causes (none for a request without escapes)."""
+    causes = []
+    if _ESCAPED.search(view.path):
+        causes.append(Cause("path-encoding", f"not proved: the path `{view.path}` has %-escapes or `+`, "
+                                             f"{_SERVER_READS}", "likely"))
+    escaped = [p for p in view.query.split("&") if _ESCAPED.search(p) and not p.lower().startswith("x-amz-")]
+    if escaped:
+        causes.append(Cause("query-encoding", f"not proved: the query's `{'&'.join(escaped[:3])}` has %-escapes or "
+                                              f"`+`, {_SERVER_READS}", "likely"))
+    return causes
+
+
+def at_aws(view: View) -> bool:
+    """Whether the request's Host is an AWS endpoint's (an emulator's or an S3-compatible store's is not)."""
+    return is_aws_host(re.sub(r":\d+\Z", "", view.header("host") or ""))
 
 
 def likely_causes(ctx: Context, strings_agree: bool) -> list[Cause]:
@@ -98,8 +126,11 @@ def likely_causes(ctx: Context, strings_agree: bool) -> list[Cause]:
                      else "no secret"]
     if client.logs and ctx.secret is None:
         settle += f"; so would what the client signed ({client.logs})"
-    return [Cause(kind, f"not proved: {known + '; ' + who + '; ' if i == 0 else ''}{why}; {settle}", "likely")
-            for i, (kind, why) in enumerate(ranked)]
+    causes = [Cause(kind, f"not proved: {known + '; ' + who + '; ' if i == 0 else ''}{why}; {settle}", "likely")
+              for i, (kind, why) in enumerate(ranked)]
+    # Whoever signed, a server that is not AWS's may read the escapes its own way (moto does).
+    server = [] if at_aws(view) else server_reading_causes(view)
+    return causes + [c for c in server if c.kind not in {kind for kind, _ in ranked}]
 
 
 def _declared_hash_matches(ctx: Context) -> bool:
