@@ -128,8 +128,9 @@ def likely_causes(ctx: Context, strings_agree: bool) -> list[Cause]:
         settle += f"; so would what the client signed ({client.logs})"
     causes = [Cause(kind, f"not proved: {known + '; ' + who + '; ' if i == 0 else ''}{why}; {settle}", "likely")
               for i, (kind, why) in enumerate(ranked)]
-    # Whoever signed, a server that is not AWS's may read the escapes its own way (moto does).
-    server = [] if at_aws(view) else server_reading_causes(view)
+    # Whoever signed, a server that is not AWS's may read the escapes its own way (moto does), unless its strings
+    # show it read them as we do.
+    server = [] if strings_agree or at_aws(view) else server_reading_causes(view)
     return causes + [c for c in server if c.kind not in {kind for kind, _ in ranked}]
 
 
