@@ -111,6 +111,16 @@ def test_aws_chunked_upload_of_a_file(s3_server, payload, algorithm) -> None:
     assert record["payload_hash"] == payload and record["body"].encode("latin-1") == data
 
 
+def test_aws_chunked_upload_of_a_generator(s3_server) -> None:
+    # requests sends a generator with Transfer-Encoding: chunked; signed aws-chunked, it goes with the encoded
+    # Content-Length instead, never both (RFC 9112 6.2).
+    data = bytes(range(256)) * 100
+    pieces = (data[i:i + 1000] for i in range(0, len(data), 1000))
+    record = ok(requests.put(s3_server.url + "/b/k", data=pieces, headers={"X-Amz-Decoded-Content-Length": str(len(data))},
+                             auth=auth(s3=True, payload="STREAMING-AWS4-HMAC-SHA256-PAYLOAD", chunk_size=8192)))
+    assert record["payload_hash"] == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" and record["body"].encode("latin-1") == data
+
+
 def test_unknown_sign_option_fails_at_construction() -> None:
     with pytest.raises(sigv4.InvalidParameterError, match="sign option.*paylod"):
         SigV4Auth(KEY, region="us-east-1", service="svc", paylod="UNSIGNED-PAYLOAD")

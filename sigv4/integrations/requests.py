@@ -87,13 +87,13 @@ class SigV4Auth(AdapterSettings, AuthBase):
         if self.signer.streaming and "x-amz-decoded-content-length" not in prepared.headers \
                 and "Content-Length" in prepared.headers:
             prepared.headers["X-Amz-Decoded-Content-Length"] = prepared.headers["Content-Length"]
-        request = Request(prepared.method or "GET", prepared.url or "", prepared.headers.items(), _body(prepared))
-        signed = self.signer.sign(request)
+        headers = list(prepared.headers.items())
+        if self.signer.streaming:  # sent with the encoded Content-Length the signer adds, not chunked by HTTP
+            headers = [(name, value) for name, value in headers if name.lower() != "transfer-encoding"]
+        signed = self.signer.sign(Request(prepared.method or "GET", prepared.url or "", headers, _body(prepared)))
         prepared.url = signed.url
         prepared.headers = CaseInsensitiveDict(signed.headers)
         if self.signer.streaming:
-            # The encoded length is known (Content-Length), so the body is not sent chunked by HTTP.
-            prepared.headers.pop("Transfer-Encoding", None)
             prepared.body = signed.body  # type: ignore[assignment]  # requests streams any iterable body
 
     def _retry_on_skew(self, response: Response, **send_options: Any) -> Response:
