@@ -6,6 +6,7 @@ import ipaddress
 import os
 import socket
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -148,4 +149,8 @@ def moto_endpoint():  # type: ignore[no-untyped-def]
     server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield f"http://127.0.0.1:{port}"
-    server.stop()
+    # Its stop() waits for werkzeug's accept loop, seen once blocked in accept() for good under load: the suite
+    # must not hang on a fixture's teardown, and the server's thread is a daemon, gone with the process.
+    stopping = threading.Thread(target=server.stop, daemon=True)
+    stopping.start()
+    stopping.join(timeout=10)
