@@ -134,6 +134,17 @@ def test_a_parameter_that_is_not_utf8_is_one_line(capsys, service, operation, me
     assert (code, out, err) == (2, "", f"sigv4: error: {member}: byte 0xe9 at offset 3 is not UTF-8 text\n")
 
 
+@pytest.mark.parametrize("service,operation,given", [("sqs", "ListQueues", []),
+                                                     ("s3", "GetBucketPolicy", ["Bucket=b"])])
+def test_output_file_for_an_answer_without_a_blob_payload_is_refused(capsys, tmp_path: Path, service, operation,
+                                                                      given) -> None:
+    # It sent the call, wrote the raw answer to the file and printed `{}` (the members decoded from nothing), exit 0.
+    code, out, err = run(capsys, ["call", service, operation, *given, "-o", str(tmp_path / "out"),
+                                  "--endpoint-url", "http://127.0.0.1:9"])
+    assert (code, out) == (2, "") and not (tmp_path / "out").exists()
+    assert err == f"sigv4: error: -o: {operation}'s answer has no blob payload to write to a file; it is printed\n"
+
+
 # -- clock skew ---------------------------------------------------------------------
 
 @pytest.fixture

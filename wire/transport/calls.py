@@ -129,6 +129,13 @@ class OperationCall:
         return self.signed() if self.express is None else self.express.create_request(self.credentials)
 
 
+def _writes_a_blob(operation: wire.model.Operation) -> bool:
+    """Whether `operation`'s output is a blob payload (S3 GetObject's Body, Lambda Invoke's Payload), what `-o`
+    writes to a file; the other members come from the headers."""
+    shape = operation.output
+    return shape is not None and shape.payload is not None and shape.members[shape.payload].shape.type == "blob"
+
+
 def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
                  transport: TransportOptions | None = None, warn: Callable[[str], None] = _ignore,
                  ) -> OperationCall:
@@ -141,6 +148,8 @@ def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
     """
     model = load_call_model(flags.model or flags.service, flags.protocol)
     operation = model.operation(flags.operation)
+    if flags.output and not _writes_a_blob(operation):  # else the answer went to the file and `{}` was printed
+        raise ParamError(f"-o: {flags.operation}'s answer has no blob payload to write to a file; it is printed")
     # A streaming payload named as a file (S3's Body=@path) is streamed from disk, not read.
     streamed = s3.streamed_file(operation, dict(p.partition("=")[::2] for p in flags.params))
     items = [p for p in flags.params if p.partition("=")[0] != streamed[0]] if streamed else flags.params
