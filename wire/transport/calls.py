@@ -36,7 +36,7 @@ from wire.errors import ParamError
 from wire.service.queryform import load_call_model
 from wire.transport import signing
 from wire.transport.client import NetworkError, TransportOptions
-from wire.transport.files import open_file, read_input
+from wire.transport.files import open_body, read_input
 from wire.transport.resend import send_signed, with_body_file
 
 #: At most this many sessions are kept per process (botocore's S3ExpressIdentityCache keeps 100); oldest go first.
@@ -173,7 +173,7 @@ def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
     if flags.sigv2 and model.protocol not in ("query", "ec2"):  # SigV2's signature goes in a Query form
         raise ParamError(f"--sigv2: signs Query and EC2 Query calls; {model.service_id}'s protocol is {model.protocol}")
     request = wire.serialize(model, flags.operation, params, endpoint=endpoint, method=flags.method)
-    body_file = files.enter_context(open_file(streamed[1], "rb")) if streamed else None
+    body_file = files.enter_context(open_body(streamed[1])) if streamed else None
     if body_file is not None:
         request = with_body_file(request, body_file, chunked=True)
     if model.service_id == "S3":  # not S3 Control: its host carries the account id
