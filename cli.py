@@ -41,7 +41,7 @@ from wire.service.identities import ConfigError
 from wire.service.trail_log import TrailError, read_trail
 from wire.transport import cloudfront_cli, proxy_cli, rolesanywhere_cli, signing
 from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions, seconds
-from wire.transport.files import Download, InputError, open_file, read_answer, read_capture, read_input
+from wire.transport.files import Download, InputError, open_body, read_answer, read_capture, read_input
 from wire.transport.resend import STALE_AUTH_HEADERS, send_signed, with_body_file
 from wire.transport.server import ListenError, ServeLimits, serve_until_signal, start_server
 from wire.transport.signing import FlagError, flag_signer, parse_date, presign_post_with_flags, presign_wss_with_flags
@@ -106,7 +106,7 @@ def cmd_send(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     request = with_endpoint(raw.request, args.endpoint) if args.endpoint else raw.request
     creds, show = None, args.show_secrets
     with ExitStack() as files:
-        if body_file := files.enter_context(open_file(args.body_file, "rb")) if args.body_file else None:
+        if body_file := files.enter_context(open_body(args.body_file)) if args.body_file else None:
             request = with_body_file(request, body_file, chunked=args.sign and args.chunked)
         unsigned = request.without_headers(STALE_AUTH_HEADERS)
         if signer := flag_signer(unsigned, args, env) if args.sign else None:

@@ -3,6 +3,7 @@ an HTTPS proxy."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import socket
@@ -114,6 +115,12 @@ def http_server(responder: Responder = echo, *, tls: ssl.SSLContext | None = Non
         yield f"{scheme}://{shown}:{port}", recorder
     finally:
         stop.set()
+        # Closing alone leaves the listener listening while the thread is blocked accepting on it (Linux), and its
+        # descriptor's number free for the next socket (a later test's server, moto's) that this thread could then
+        # accept from, answering with this test's responder (seen: moto's STS answered with another test's 403).
+        # Shutting it down first ends the accept.
+        with contextlib.suppress(OSError):  # (a platform that cannot shut a listener down never had the issue)
+            listener.shutdown(socket.SHUT_RDWR)
         listener.close()
 
 

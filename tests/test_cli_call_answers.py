@@ -3,11 +3,11 @@ and the documented exit status, whatever the server sends (local servers on loop
 
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import h11
 import pytest
@@ -43,7 +43,7 @@ def test_a_query_error_inside_errors_is_read(service: str, operation: str) -> No
     assert (caught.value.code, caught.value.status) == ("SignatureDoesNotMatch", 403)
 
 
-@contextmanager
+@contextlib.contextmanager
 def _raw_server(answer: bytes) -> Iterator[str]:
     """A server that reads a request and writes `answer` (any bytes, or none), then closes."""
     listener = socket.create_server(("127.0.0.1", 0))
@@ -63,6 +63,8 @@ def _raw_server(answer: bytes) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
     finally:
+        with contextlib.suppress(OSError):  # else the blocked accept keeps it listening (see local_http)
+            listener.shutdown(socket.SHUT_RDWR)
         listener.close()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -56,6 +57,22 @@ def test_blob_from_a_file_and_from_stdin(capsys, tmp_path: Path, monkeypatch) ->
     assert code == 0 and '"Plaintext":"AP8="' in out
     code, out, _ = run(capsys, ["call", "kms", "Encrypt", "KeyId=k", "Plaintext=text", "--dry-run"])
     assert code == 0 and '"Plaintext":"dGV4dA=="' in out
+
+
+@pytest.mark.parametrize("command", [["call", "s3", "PutObject", "Bucket=b", "Key=k", "Body=@{fifo}", "--dry-run"],
+                                     ["send", "{req}", "--sign", "--service", "s3", "--chunked", "--body-file", "{fifo}",
+                                      "--curl"]])
+def test_an_upload_body_from_a_pipe_has_its_size_framed(capsys, tmp_path: Path, command: list[str]) -> None:
+    # `Body=@<(gzip -c f)` or a FIFO: no size, no rewinding; it was a traceback (not seekable), or framed as 0 bytes.
+    fifo, req = tmp_path / "fifo", tmp_path / "r.req"
+    os.mkfifo(fifo)
+    req.write_bytes(b"PUT /b/k HTTP/1.1\r\nHost: b.s3.amazonaws.com\r\n\r\n")
+    writer = threading.Thread(target=fifo.write_bytes, args=(b"piped body",))
+    writer.start()
+    code, out, err = run(capsys, [arg.format(fifo=fifo, req=req) for arg in command])
+    writer.join(5)
+    assert code == 0, err
+    assert "x-amz-decoded-content-length: 10" in out.lower() and "piped body" in out
 
 
 #: (argv after `call`, member, shape type): each refused in one line, exit 2.
@@ -132,6 +149,17 @@ def test_a_parameter_that_is_not_utf8_is_one_line(capsys, service, operation, me
     given = {"iam": [], "sqs": ["QueueUrl=https://sqs.us-east-1.amazonaws.com/1/q"], "s3": ["Bucket=b"], "lambda": []}
     code, out, err = run(capsys, ["call", service, operation, *given[service], f"{member}={typed}", "--dry-run"])
     assert (code, out, err) == (2, "", f"sigv4: error: {member}: byte 0xe9 at offset 3 is not UTF-8 text\n")
+
+
+@pytest.mark.parametrize("service,operation,given", [("sqs", "ListQueues", []),
+                                                     ("s3", "GetBucketPolicy", ["Bucket=b"])])
+def test_output_file_for_an_answer_without_a_blob_payload_is_refused(capsys, tmp_path: Path, service, operation,
+                                                                      given) -> None:
+    # It sent the call, wrote the raw answer to the file and printed `{}` (the members decoded from nothing), exit 0.
+    code, out, err = run(capsys, ["call", service, operation, *given, "-o", str(tmp_path / "out"),
+                                  "--endpoint-url", "http://127.0.0.1:9"])
+    assert (code, out) == (2, "") and not (tmp_path / "out").exists()
+    assert err == f"sigv4: error: -o: {operation}'s answer has no blob payload to write to a file; it is printed\n"
 
 
 # -- clock skew ---------------------------------------------------------------------

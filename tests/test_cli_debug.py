@@ -51,6 +51,21 @@ def test_call_endpoint_from_environment_and_dry_run(capsys) -> None:
     assert "Host: account.us-east-1.amazonaws.com" in out  # a global service signs for us-east-1
 
 
+AWS_HOST = "account.us-east-1.amazonaws.com"
+
+
+@pytest.mark.parametrize("ignore, host", [("true", AWS_HOST), ("TRUE", AWS_HOST), ("false", "127.0.0.1:9"),
+                                          ("", "127.0.0.1:9")])
+def test_call_honours_aws_ignore_configured_endpoint_urls(capsys, ignore, host) -> None:
+    # botocore's switch back to AWS's endpoints (an emulator's AWS_ENDPOINT_URL kept set); --endpoint-url still wins
+    env = {**ENV, "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ENDPOINT_URL_ACCOUNT": "http://127.0.0.1:9",
+           "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": ignore}
+    code, out, _ = run(capsys, ["call", "account", "ListRegions", "--dry-run"], env=env)
+    assert code == 0 and f"\nHost: {host}\r\n" in out
+    code, out, _ = run(capsys, ["call", "account", "ListRegions", "--dry-run", "--endpoint-url", "http://h:1"], env=env)
+    assert code == 0 and "\nHost: h:1\r\n" in out
+
+
 @pytest.mark.parametrize("args, message", [
     (["call", "account", "NoSuchOperation"], "unknown operation 'NoSuchOperation'"),
     (["call", "account", "GetAlternateContact", "AlternateContactType=FOO"], "AlternateContactType"),

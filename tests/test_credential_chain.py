@@ -327,6 +327,20 @@ def test_a_mistyped_aws_profile_is_an_error_not_a_walk_to_instance_metadata(tmp_
     assert code == 2 and err.startswith("sigv4: error: profile 'prdo': not found in ") and err.count("\n") == 1
 
 
+def test_keys_in_the_environment_still_take_the_profiles_region(tmp_path: Path, capsys) -> None:
+    # CI's usual setup: keys exported, the region where `aws configure` put it. boto3 calls eu-west-1; we called
+    # and signed for us-east-1.
+    env = _env(tmp_path, "[default]\nregion = eu-west-1\n[profile dev]\nregion = ap-south-1\n",
+               AWS_ACCESS_KEY_ID="AKIDENV", AWS_SECRET_ACCESS_KEY=SECRET)
+    for extra, region in (({}, "eu-west-1"), ({"AWS_PROFILE": "dev"}, "ap-south-1"),
+                          ({"AWS_PROFILE": "dev", "AWS_DEFAULT_REGION": "sa-east-1"}, "sa-east-1")):
+        found = resolve_credentials(None, {**env, **extra})
+        assert (found.source, found.region) == ("env", region)
+        assert cli.main(["call", "sqs", "ListQueues", "--dry-run"], {**env, **extra}) == 0
+        out = capsys.readouterr().out
+        assert f"\nHost: sqs.{region}.amazonaws.com\r\n" in out and f"/{region}/sqs/aws4_request" in out
+
+
 # -- order and caching ------------------------------------------------------------------------------------------
 
 def test_order_environment_then_profile_then_container_then_imds(tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ import gzip
 import math
 import socket
 import time
+import urllib.error
+import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import wire
+from local_http import http_server
 
 MODELS = {name: wire.load_model(name) for name in ("account", "sts", "ec2", "dynamodb", "sqs")}
 FUZZ_TARGETS = [
@@ -222,6 +225,21 @@ def test_serialize_refuses_a_lone_surrogate_as_a_serialization_error(service: st
     model = MODELS.get(service) or wire.load_model(service)
     with pytest.raises(wire.SerializationError, match="is a lone surrogate, not Unicode text"):
         wire.serialize(model, operation, params, endpoint="https://example.com")
+
+
+def test_parse_response_takes_urllibs_headers_as_they_come() -> None:
+    # `urlopen(...).headers` is an HTTPMessage, not a Mapping: iterated it gives names alone (a ValueError before).
+    body = b'{"__type": "com.amazonaws.sqs#QueueDoesNotExist", "message": "gone"}'
+    answer = (400, [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-RequestId", "req-7"),
+                    ("x-amzn-query-error", "AWS.SimpleQueueService.NonExistentQueue;Sender")], body)
+    with http_server(lambda request, _: answer) as (url, _):
+        try:
+            urllib.request.urlopen(url + "/")
+        except urllib.error.HTTPError as err:
+            status, headers, data = err.code, err.headers, err.read()
+    with pytest.raises(wire.ServiceError) as caught:
+        wire.parse_response(MODELS["sqs"], "GetQueueUrl", status, headers, data)
+    assert (caught.value.code, caught.value.request_id) == ("AWS.SimpleQueueService.NonExistentQueue", "req-7")
 
 
 def test_load_model_reports_problems_by_name(tmp_path: Path) -> None:

@@ -96,11 +96,13 @@ def _signing_name(prefix: list[str]) -> str:
 def service_endpoint(service: str, signing_name: str, region: str, env: Mapping[str, str],
                      override: str | None, profile_endpoint: str | None) -> tuple[str, str]:
     """(endpoint URL, signing region) as the AWS CLI resolves them: `override` (--endpoint-url), then
-    AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's endpoint_url, then the AWS host name."""
+    AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's endpoint_url (none of the three when
+    AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true), then the AWS host name."""
     signing_region = SERVICE_ENDPOINT_REGIONS.get(service) or region
     env_name = "AWS_ENDPOINT_URL_" + service.upper().replace("-", "_").replace(" ", "_")
     suffix = "amazonaws.com.cn" if signing_region.startswith("cn-") else "amazonaws.com"  # the China partition
-    endpoint = (override or env.get(env_name) or env.get("AWS_ENDPOINT_URL") or profile_endpoint
+    ignored = env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower() == "true"
+    endpoint = (override or (None if ignored else env.get(env_name) or env.get("AWS_ENDPOINT_URL") or profile_endpoint)
                 or f"https://{GLOBAL_HOSTS.get(service) or f'{signing_name or service}.{signing_region}.{suffix}'}")
     return endpoint, signing_region
 

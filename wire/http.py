@@ -59,9 +59,10 @@ def request_id_header(request_id: str | None) -> tuple[tuple[str, str], ...]:
 
 
 def normalize_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Lower-case names; join repeated fields with ", "."""
+    """Lower-case names; join repeated fields with ", ". `headers` are pairs, or anything with `items()`: a dict,
+    requests' and httpx's headers, urllib's `HTTPMessage` (not a Mapping: iterated, it gives names alone)."""
     # The usual tuple or list of pairs is told apart first: isinstance against the Mapping ABC is slow.
-    pairs = headers if isinstance(headers, (tuple, list)) else headers.items() if isinstance(headers, Mapping) else headers
+    pairs = headers if isinstance(headers, (tuple, list)) else headers.items() if hasattr(headers, "items") else headers
     out: dict[str, str] = {}
     for name, value in pairs:
         key = str(name).lower()

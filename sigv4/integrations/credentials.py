@@ -409,7 +409,10 @@ def resolve_credentials(profile: str | None, env: Mapping[str, str] | None = Non
 
 def _resolve(profile: str | None, env: Mapping[str, str]) -> ResolvedCredentials:
     if profile is None and env.get("AWS_ACCESS_KEY_ID"):  # as botocore: a key id set means the environment's
-        return from_environment(env)
+        found = from_environment(env)
+        # ...keys, and still the region of AWS_PROFILE's (or `default`'s) config, as botocore reads it
+        return found if found.region else _with_region(found, _region(env, SharedFiles.read(env),
+                                                                      _profile_name(None, env)))
     name = _profile_name(profile, env)
     files = SharedFiles.read(env)
     region = _region(env, files, name)

@@ -36,7 +36,7 @@ from wire.errors import ParamError
 from wire.service.queryform import load_call_model
 from wire.transport import signing
 from wire.transport.client import NetworkError, TransportOptions
-from wire.transport.files import open_file, read_input
+from wire.transport.files import open_body, read_input
 from wire.transport.resend import send_signed, with_body_file
 
 #: At most this many sessions are kept per process (botocore's S3ExpressIdentityCache keeps 100); oldest go first.
@@ -129,6 +129,13 @@ class OperationCall:
         return self.signed() if self.express is None else self.express.create_request(self.credentials)
 
 
+def _writes_a_blob(operation: wire.model.Operation) -> bool:
+    """Whether `operation`'s output is a blob payload (S3 GetObject's Body, Lambda Invoke's Payload), what `-o`
+    writes to a file; the other members come from the headers."""
+    shape = operation.output
+    return shape is not None and shape.payload is not None and shape.members[shape.payload].shape.type == "blob"
+
+
 def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
                  transport: TransportOptions | None = None, warn: Callable[[str], None] = _ignore,
                  ) -> OperationCall:
@@ -141,6 +148,8 @@ def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
     """
     model = load_call_model(flags.model or flags.service, flags.protocol)
     operation = model.operation(flags.operation)
+    if flags.output and not _writes_a_blob(operation):  # else the answer went to the file and `{}` was printed
+        raise ParamError(f"-o: {flags.operation}'s answer has no blob payload to write to a file; it is printed")
     # A streaming payload named as a file (S3's Body=@path) is streamed from disk, not read.
     streamed = s3.streamed_file(operation, dict(p.partition("=")[::2] for p in flags.params))
     items = [p for p in flags.params if p.partition("=")[0] != streamed[0]] if streamed else flags.params
@@ -164,7 +173,7 @@ def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
     if flags.sigv2 and model.protocol not in ("query", "ec2"):  # SigV2's signature goes in a Query form
         raise ParamError(f"--sigv2: signs Query and EC2 Query calls; {model.service_id}'s protocol is {model.protocol}")
     request = wire.serialize(model, flags.operation, params, endpoint=endpoint, method=flags.method)
-    body_file = files.enter_context(open_file(streamed[1], "rb")) if streamed else None
+    body_file = files.enter_context(open_body(streamed[1])) if streamed else None
     if body_file is not None:
         request = with_body_file(request, body_file, chunked=True)
     if model.service_id == "S3":  # not S3 Control: its host carries the account id

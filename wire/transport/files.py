@@ -8,7 +8,9 @@ starts with the path, never a traceback.
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -36,6 +38,24 @@ def open_file(path: str, mode: str) -> Any:
         return open(path, mode)  # noqa: SIM115  the caller closes it
     except OSError as err:
         raise InputError(f"{path}: cannot open ({err.strerror})") from None
+
+
+def open_body(path: str) -> Any:
+    """A request body to stream from the file `path` (the caller closes it): the file itself or, for a pipe or a
+    device (`<(gzip -c f)`, a FIFO), a temporary file holding what it gave, so that the body has a size to frame
+    and a retry reads it again (a pipe has neither); raises `InputError`."""
+    source = open_file(path, "rb")
+    if stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+        return source
+    copy = tempfile.TemporaryFile()
+    with source:
+        try:
+            shutil.copyfileobj(source, copy)
+        except OSError as err:
+            copy.close()
+            raise InputError(f"{path}: cannot read ({err.strerror})") from None
+    copy.seek(0)
+    return copy
 
 
 class Download:
