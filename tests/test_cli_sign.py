@@ -119,6 +119,9 @@ def test_profiles_and_credential_process(capsys, req_file, tmp_path) -> None:
     (["sign", "{req}", "--service", "s", "--presign", "--expires", "0"], ENV, "expires: 0 is out of range"),
     (["frobnicate"], ENV, "invalid choice"),
     (["verify", "{req}", "--now", "2026-01-01"], ENV, "--now '2026-01-01': expected YYYYMMDDTHHMMSSZ"),
+    (["sign", "{req}", "--region", ""], ENV, "--region: empty (an unset shell variable?)"),  # was the default, unsaid
+    (["sign", "{req}", "--service", "", "--presign"], ENV, "--service: empty"),
+    (["sign", "--presign-post", "--bucket", "b", "--key", "k", "--region", ""], ENV, "--region: empty"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, req_file, args, env, message) -> None:
     bad = tmp_path / "bad.req"

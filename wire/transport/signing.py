@@ -136,12 +136,22 @@ class FlagSigner:
         return sigv4.sign(request, self.resolved.credentials, **options)
 
 
+def _credentials(flags: Any, env: Mapping[str, str]) -> ResolvedCredentials:
+    """The chain's credentials (--profile), once no scope flag is given empty: `--region "$AWS_REGION"` with the
+    variable unset would sign for a default region unsaid. Raises `FlagError`, `sigv4.SigningError`."""
+    for name in ("region", "service", "region_set"):
+        if getattr(flags, name, None) == "":
+            raise FlagError(f"--{name.replace('_', '-')}: empty (an unset shell variable?); leave the flag out for "
+                            "the default")
+    return resolve_credentials(flags.profile, env)
+
+
 def flag_signer(request: sigv4.Request, flags: Any, env: Mapping[str, str]) -> FlagSigner:
     """The signer for `request`'s scope: credentials from the chain (--profile), region and service from the
     flags, profile and host name. Raises `FlagError`, `sigv4.SigningError` (no credentials; a Content-Length
     that is not the body's length, `check_content_length`)."""
     check_content_length(request)
-    resolved = resolve_credentials(flags.profile, env)
+    resolved = _credentials(flags, env)
     region, service = signing_scope(flags, request, resolved)
     return FlagSigner(flags, resolved, region, service)
 
@@ -154,7 +164,7 @@ def presign_post_with_flags(flags: Any, env: Mapping[str, str]) -> tuple[Presign
     if not flags.bucket or flags.key is None:
         raise FlagError("--presign-post: --bucket and --key are required")
     fields = _field_pairs(flags)
-    resolved = resolve_credentials(flags.profile, env)
+    resolved = _credentials(flags, env)
     post = sigv4.presign_post(resolved.credentials, bucket=flags.bucket, key=flags.key, expires=_expires(flags),
                               region=flags.region or resolved.region or "us-east-1", service=flags.service or "s3",
                               timestamp=parse_date(flags.date), url=flags.url,
@@ -175,7 +185,7 @@ def presign_wss_with_flags(flags: Any, env: Mapping[str, str]) -> str:
     if clash := [name for name, given in clashes if given]:
         raise FlagError(f"--wss: not with {', '.join(clash)} (each preset signs as its service's own client does)")
     params = _field_pairs(flags)
-    resolved = resolve_credentials(flags.profile, env)
+    resolved = _credentials(flags, env)
     endpoint = None if flags.file == "-" else flags.file
     # An endpoint naming a region is only answered for that region (as a token's host), whatever the profile says.
     region = flags.region or region_in_host(endpoint or "") or resolved.region or "us-east-1"
