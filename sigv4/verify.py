@@ -54,7 +54,8 @@ REASONS: dict[str, str] = {
     "expired": "the presigned URL (or SigV2 Expires) is past its expiry",
     "not_yet_valid": "the presigned URL's signing time lies in the future beyond max_skew",
     "missing_signed_header": "a header named in SignedHeaders is absent from the request",
-    "unsigned_header": "a header that must be signed (host, the date header, x-amz-region-set) is not in SignedHeaders",
+    "unsigned_header": "a header that must be signed (host, the date header, x-amz-region-set; for S3 every x-amz-* "
+                      "header) is not in SignedHeaders",
     "token": "the session token is missing, unexpected, or not the one issued with the key",
     "payload_hash": "x-amz-content-sha256 is missing where required, ill-formed, or does not match the body",
     "checksum": "an x-amz-checksum-<algorithm> header (crc32, crc32c, crc64nvme, sha1, sha256) does not match the body",
@@ -598,7 +599,7 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
         _check_token(tokens[0] if tokens else None, creds, f"{param} query parameter", auth)
     else:
         _check_header_token(first.get(header), creds, header, auth)
-    headers, pick = _picked(request, first, auth)
+    headers, pick = _picked(request, first, auth, s3)
     payload = _payload_line(request, first.get("x-amz-content-sha256"), auth, s3)
     if "#" in target:  # only an origin-form target can hold one: an absolute URL's fragment is split off
         # A server routes by the whole path; canonicalizing only what precedes `#` let `/a#anything` verify as `/a`.
@@ -622,16 +623,17 @@ def _check_header_token(token: str | None, creds: Credentials, header: str, auth
         _check_token(token, creds, f"{header} header", auth)
 
 
-def _picked(request: Request, first: dict[str, str], auth: SignedAuth) -> tuple[tuple[tuple[str, str], ...], _SignedPick]:
+def _picked(request: Request, first: dict[str, str], auth: SignedAuth,
+            s3: bool) -> tuple[tuple[tuple[str, str], ...], _SignedPick]:
     """(headers, pick): the request's headers (with the Host an absolute URL implies when none is sent) and which
-    of them are signed; raises the pick's problem."""
+    of them are signed (`s3`: by S3's rule, every x-amz-* header); raises the pick's problem."""
     headers = request.headers
     # The lowercase names, in order: the keys of `first` unless a name repeats.
     names = tuple(first) if len(first) == len(headers) else _repeated_names(headers, auth)
     if "host" not in first and request.scheme:
         headers = (*headers, ("Host", host_from_url(request)))
         names = (*names, "host")
-    pick = _signed_pick(names, auth.signed_headers, auth.presigned, auth.version == "v4a")
+    pick = _signed_pick(names, auth.signed_headers, auth.presigned, auth.version == "v4a", s3)
     if pick.problem is not None:
         raise _fail(*pick.problem, auth)
     return headers, pick
@@ -774,12 +776,15 @@ class _SignedPick(NamedTuple):
 # per such shape.
 @lru_cache(maxsize=256)
 def _signed_pick(lower: tuple[str, ...], signed_names: tuple[str, ...], presigned: bool,
-                 v4a_header: bool) -> _SignedPick:
+                 v4a_header: bool, s3: bool) -> _SignedPick:
     """`lower`: the request's header names, lowercase."""
     signed = {name.lower() for name in signed_names}
     required = {"host"} if presigned else {"host", "x-amz-date" if "x-amz-date" in lower else "date"}
     if v4a_header and not presigned:
         required.add("x-amz-region-set")
+    if s3:  # S3 refuses an x-amz-* header sent unsigned (HeadersNotSigned): a relay could add `x-amz-acl`. A
+        # checksum header is checked against the body instead, signed or not.
+        required.update(name for name in lower if name.startswith("x-amz-") and checksum_for_header(name) is None)
     if unsigned := sorted(required - signed):
         return _SignedPick((), None, "", ("unsigned_header", f"SignedHeaders: {', '.join(unsigned)} must be signed"))
     if missing := [name for name in signed_names if name.lower() not in lower]:
@@ -901,11 +906,11 @@ def _planned(request: Request, plus_is_space: bool, s3: bool | None, normalize_p
         if (claim is None or auth.version != "v4" or auth.presigned or auth.service in _SESSION_TOKEN_NAMES
                 or "#" in request._parts.target):
             return None
-        headers, pick = _picked(request, first, auth)
-        if pick.undated is None or pick.checksums:
-            return None
         if s3 is None:
             s3 = auth.service in S3_SERVICES
+        headers, pick = _picked(request, first, auth, s3)
+        if pick.undated is None or pick.checksums:
+            return None
         rules = _rules(s3, normalize_path, double_encode, plus_is_space)
         return _Plan(claim, s3, rules, first.get("x-amz-security-token"), first.get("x-amz-content-sha256"),
                      _kept_head(request, headers, pick, rules, auth.amz_date))

@@ -321,6 +321,21 @@ def test_checksum_header_reasons(name: str) -> None:
     assert _reason(unsigned_body, s3=True) == "checksum"
 
 
+@pytest.mark.parametrize("presigned", [False, True])
+def test_s3_refuses_an_x_amz_header_added_unsigned(presigned: bool) -> None:
+    """S3 answers HeadersNotSigned for an x-amz-* header sent but not signed: an upload verified with an
+    `x-amz-acl: public-read` a relay added (and the guard passed it on to the emulator). Other services sign
+    what they list; a checksum header is checked against the body, signed or not (above)."""
+    put = Request("PUT", "https://bucket.s3.amazonaws.com/key", [], b"body")
+    signed = (presign if presigned else sign)(put, CREDS, **{**SCOPE, "service": "s3"}, s3=True).request
+    assert verify(signed, lookup, now=T).service == "s3"
+    with pytest.raises(VerificationError) as info:
+        verify(signed.with_header("x-amz-acl", "public-read"), lookup, now=T)
+    assert info.value.reason == "unsigned_header" and "x-amz-acl must be signed" in str(info.value)
+    generic = sign(PLAIN, CREDS, **SCOPE).request  # type: ignore[arg-type]
+    assert verify(generic.with_header("x-amz-acl", "public-read"), lookup, now=T).service == "svc"
+
+
 def test_mismatch_carries_what_the_verifier_computed() -> None:
     result = sign(PLAIN, CREDS, **SCOPE)  # type: ignore[arg-type]
     with pytest.raises(VerificationError) as info:
