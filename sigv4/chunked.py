@@ -347,8 +347,7 @@ def prepare_upload(request: Request, payload: str | None, *, algorithm: str, chu
 
     Returns None when `payload` is not an aws-chunked form. Otherwise the
     upload's headers are `Content-Encoding: aws-chunked` (first, before any
-    other coding), `x-amz-decoded-content-length`, the encoded `Content-Length` (none beside a
-    `Transfer-Encoding`),
+    other coding), `x-amz-decoded-content-length`, the encoded `Content-Length`,
     `x-amz-trailer` (trailer forms) and `x-amz-content-sha256`, each to replace
     the request's header of that name. `algorithm` is
     the seed's algorithm line, which must be the one that signs the chunks.
@@ -364,9 +363,8 @@ def prepare_upload(request: Request, payload: str | None, *, algorithm: str, chu
     headers = [
         ("Content-Encoding", _content_encoding(request.header("content-encoding"))),
         ("X-Amz-Decoded-Content-Length", str(decoded)),
+        ("Content-Length", str(encoded_length(decoded, chunk_size, framing, checksum))),
     ]
-    if request.header("transfer-encoding") is None:  # else that coding frames the body, alone (RFC 9112 6.2)
-        headers.append(("Content-Length", str(encoded_length(decoded, chunk_size, framing, checksum))))
     if checksum is not None:
         headers.append(("X-Amz-Trailer", checksum.header))
     headers.append(("X-Amz-Content-SHA256", framing.payload))

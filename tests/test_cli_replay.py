@@ -148,10 +148,11 @@ def test_a_request_with_a_chunked_transfer_coding_signs_verifies_and_sends_its_p
                          b"Host: example.amazonaws.com\r\n\r\n5\r\n{\"a\":\r\n3\r\n 1}\r\n0\r\n\r\n"])
     code, out, err = run(["verify", saved(tmp_path, "captured.req", captured)])
     assert code == 0 and out.startswith(b"OK: "), (out, err)
-    # --chunked: the aws-chunked stream rides the transfer coding, without a Content-Length beside it.
+    # --chunked: the aws-chunked stream's Content-Length frames it, without the transfer coding beside it.
     put = framed.replace(b"POST /items", b"PUT /bucket/key").replace(b"example.amazonaws.com", b"bucket.s3.amazonaws.com")
     code, signed, err = run(["sign", saved(tmp_path, "put.req", put), "--service", "s3", "--chunked"])
-    assert code == 0 and b"\nContent-Length:" not in signed.partition(b"\r\n\r\n")[0], (signed, err)
+    signed_head = signed.partition(b"\r\n\r\n")[0]
+    assert code == 0 and b"\nContent-Length:" in signed_head and b"Transfer-Encoding" not in signed_head, err
     assert replays(tmp_path, signed, s3=True)["body"] == '{"a": 1}'
     code, out, err = run(["verify", saved(tmp_path, "torn.req", head + b"8\r\n{\"a\"")])
     assert code == 2 and err.count("\n") == 1 and "Transfer-Encoding is chunked" in err, err

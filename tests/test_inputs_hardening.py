@@ -283,17 +283,20 @@ def test_sts_answering_xml_in_an_unknown_encoding_is_a_credentials_error(tmp_pat
 
 @pytest.mark.parametrize("declared", ["\u00b2", "9" * 5000, " 12a"], ids=["superscript", "5000-digits", "letters"])
 def test_decoded_content_length_that_is_no_number_is_a_typed_error(declared: str) -> None:
-    # The length left unsigned, so that verification passes and the body's decoder meets the text.
+    # The length left unsigned, so that verification passes and the body's decoder meets the text (verified by
+    # the generic rules: S3's refuse an x-amz-* header sent unsigned before any decoder runs).
     request = Request("PUT", "https://s3.amazonaws.com/b/k", [("x-amz-decoded-content-length", "0")])
     signed = sigv4.sign(request, CREDS, region="us-east-1", service="s3", timestamp=NOW,
                         payload="STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
                         unsigned_headers=("x-amz-decoded-content-length", "authorization")).request
     signed = signed.with_header("x-amz-decoded-content-length", declared)
-    identity = sigv4.verify(signed, lookup, now=NOW)
+    identity = sigv4.verify(signed, lookup, now=NOW, s3=False)
     with pytest.raises(InvalidParameterError, match="x-amz-decoded-content-length"):
         decoder_for(identity, signed)
     with pytest.raises(StreamDecodeError) as caught:
-        verify_message(signed, b"0\r\n\r\n", lookup, now=NOW)
+        verify_message(signed, b"0\r\n\r\n", lookup, now=NOW, s3=False)
+    with pytest.raises(VerificationError, match="x-amz-decoded-content-length must be signed"):
+        sigv4.verify(signed, lookup, now=NOW)
     assert caught.value.reason == "malformed" and caught.value.offset == 0
 
 

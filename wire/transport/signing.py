@@ -128,6 +128,8 @@ class FlagSigner:
         Raises `FlagError`, `sigv4.SigningError` (a request that cannot be signed).
         """
         flags = self.flags
+        if flags.chunked:  # an aws-chunked stream's length is known: its Content-Length frames it, no transfer coding
+            request = request.without_headers(("transfer-encoding",))
         region: str | list[str] = flags.region_set.split(",") if flags.region_set else self.region
         options = dict(region=region, service=self.service, timestamp=parse_date(flags.date) + skew,
                        **signing_options(flags, self.service))
