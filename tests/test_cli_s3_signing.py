@@ -8,6 +8,7 @@ import hashlib
 import json
 import socket
 from pathlib import Path
+from datetime import datetime, timezone
 from typing import Any
 
 import boto3
@@ -15,6 +16,7 @@ import pytest
 import requests
 
 import cli
+import sigv4
 from sigv4.checksums import checksum_value
 
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -46,6 +48,22 @@ def test_presign_post_prints_url_then_fields(capsys: Any) -> None:
     assert policy["expiration"] == "2024-03-04T05:16:07Z"
     assert ["content-length-range", 1, 1048576] in policy["conditions"]
     assert SECRET not in out
+
+
+def test_presign_post_field_without_a_condition_gets_an_exact_one(capsys: Any) -> None:
+    """`--field x-amz-meta-owner=ann` alone: S3 (and `verify_post`) refused the upload, "no policy condition covers
+    it"; the field now gets its exact condition, one the user wrote is kept, and the form verifies."""
+    code, out, err = run(capsys, ["sign", "--presign-post", "--bucket", "b", "--key", "k", "--date", WHEN, "--json",
+                                  "--field", "x-amz-meta-owner=ann", "--field", "Content-Type=image/png",
+                                  "--condition", '["starts-with", "$Content-Type", "image/"]', "--field", "x-ignore-a=1"])
+    fields = json.loads(out)["fields"]
+    conditions = json.loads(base64.b64decode(fields["policy"]))["conditions"]
+    assert code == 0 and {"x-amz-meta-owner": "ann"} in conditions and {"Content-Type": "image/png"} not in conditions
+    assert not any("x-ignore-a" in json.dumps(condition) for condition in conditions), conditions
+    creds = sigv4.Credentials("AKIDEXAMPLE", SECRET)
+    identity = sigv4.verify_post(fields, {"AKIDEXAMPLE": creds}.get, now=datetime(2024, 3, 4, 5, 10,
+                                                                                    tzinfo=timezone.utc), bucket="b")
+    assert identity.access_key_id == "AKIDEXAMPLE"
 
 
 def test_presign_post_json_carries_the_token_and_policy_the_upload_needs(capsys: Any) -> None:

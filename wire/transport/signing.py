@@ -22,7 +22,7 @@ from sigv4 import websocket
 from sigv4.canonical import S3_SERVICES
 from sigv4.explain import explain
 from sigv4.integrations.credentials import ResolvedCredentials, resolve_credentials
-from sigv4.post import PresignedPost, parse_condition_text
+from sigv4.post import TOKEN_FIELDS, UNCONDITIONED_FIELDS, PresignedPost, eq, parse_condition_text
 from sigv4.raw import as_sent, check_content_length
 from sigv4.redact import redact, redact_artifact
 from sigv4.tokens import region_in_host
@@ -158,6 +158,11 @@ def flag_signer(request: sigv4.Request, flags: Any, env: Mapping[str, str]) -> F
     return FlagSigner(flags, resolved, region, service)
 
 
+#: Form fields `sigv4.presign_post` writes and conditions itself, or that need no condition.
+_SIGNER_FIELDS = {"key", "x-amz-algorithm", "x-amz-credential", "x-amz-date", *UNCONDITIONED_FIELDS,
+                  *(name.lower() for name in TOKEN_FIELDS.values())}
+
+
 def presign_post_with_flags(flags: Any, env: Mapping[str, str]) -> tuple[PresignedPost, ResolvedCredentials]:
     """`sign --presign-post`: the S3 browser-upload form the flags describe (--bucket, --key, --condition,
     --field, --url, --expires, --date), and the credentials that signed it. Raises `FlagError`,
@@ -167,11 +172,15 @@ def presign_post_with_flags(flags: Any, env: Mapping[str, str]) -> tuple[Presign
         raise FlagError("--presign-post: --bucket and --key are required")
     fields = _field_pairs(flags)
     resolved = _credentials(flags, env)
+    conditions = [parse_condition_text(text) for text in flags.condition]
+    # S3 refuses a form field no condition covers (botocore's Fields= leaves that to the caller): a field
+    # prefilled without its own --condition gets an exact one; the signer conditions those it writes itself.
+    covered = {condition.field.lower() for condition in conditions} | _SIGNER_FIELDS
+    conditions += [eq(name, value) for name, value in fields
+                   if name.lower() not in covered and not name.lower().startswith("x-ignore-")]
     post = sigv4.presign_post(resolved.credentials, bucket=flags.bucket, key=flags.key, expires=_expires(flags),
                               region=flags.region or resolved.region or "us-east-1", service=flags.service or "s3",
-                              timestamp=parse_date(flags.date), url=flags.url,
-                              conditions=[parse_condition_text(text) for text in flags.condition],
-                              fields=fields)
+                              timestamp=parse_date(flags.date), url=flags.url, conditions=conditions, fields=fields)
     return post, resolved
 
 
