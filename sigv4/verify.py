@@ -851,9 +851,10 @@ def _verify_s3v2(request: Request, first: dict[str, str], auth: SignedAuth, cred
 # verification works out from the rest (the claim's scope and signed-header list, which headers are signed, the
 # canonical request around the date line, the token and payload headers) is kept per such shape, keyed on every
 # byte it was worked out from, as sent: identical keys give identical plans, so a plan is exact by construction.
-# Only header-signed SigV4 with an X-Amz-Date header is planned; the date is still parsed, and the scope date,
-# time, key, token, payload and signature are still checked, on every call, in the general path's order.
-# Nothing here depends on a secret or on the clock.
+# Only header-signed SigV4 with an X-Amz-Date header is planned; the date is still parsed on every call, and
+# `verify` runs the same checks on a planned claim as on a parsed one, in the same order and by the same code: the
+# scope, time and key, then the token, payload and signature against what the plan kept. Nothing here depends on a
+# secret or on the clock.
 
 
 class _NameShape(NamedTuple):
@@ -876,6 +877,8 @@ class _Plan(NamedTuple):
     head: _CanonicalHead
 
 
+#: verify's plus_is_space, s3, normalize_path and double_encode.
+_Knobs = tuple[bool, bool | None, bool | None, bool | None]
 _NAME_SHAPES: dict[tuple[str, ...], _NameShape | None] = {}
 _PLANS: dict[tuple[object, ...], _Plan | None] = {}
 _PLANS_SIZE = 512  # each bound: emptied when full, as a server verifies many clients' shapes
@@ -918,11 +921,9 @@ def _planned(request: Request, plus_is_space: bool, s3: bool | None, normalize_p
         return None
 
 
-def _verify_planned(request: Request, lookup: Callable[[str], Credentials | None], now: datetime,
-                    max_skew: timedelta, expected_service: str | None, allowed_regions: Collection[str] | None,
-                    knobs: tuple[bool, bool | None, bool | None, bool | None]) -> Identity | None:
-    """`verify` of a request whose shape has a plan (`knobs`: plus_is_space, s3, normalize_path, double_encode);
-    None where it has none."""
+def _planned_claim(request: Request, knobs: _Knobs) -> tuple[_Plan, Identity] | None:
+    """The plan of `request`'s shape and its claim, completed with its signature and date (`knobs`: plus_is_space,
+    s3, normalize_path, double_encode); None where the shape has no plan."""
     headers = request.headers
     if not headers:
         return None
@@ -949,15 +950,7 @@ def _verify_planned(request: Request, lookup: Callable[[str], Credentials | None
     if plan is None:
         return None
     text = values[shape.date]
-    auth = _completed(Identity, plan.claim, signature, _parse_amz_date(text, "X-Amz-Date header"), text)
-    _check_scope(auth, expected_service, allowed_regions)
-    _check_time(auth, now, max_skew)
-    creds = _credentials(lookup, auth)
-    _check_header_token(plan.token, creds, "x-amz-security-token", auth)
-    payload = _payload_line(request, plan.declared, auth, plan.s3)
-    _check_head(auth, creds, plan.head, payload)
-    _complete(auth, creds, payload)
-    return auth
+    return plan, _completed(Identity, plan.claim, signature, _parse_amz_date(text, "X-Amz-Date header"), text)
 
 
 _VERIFIERS: dict[str, Callable[[Request, dict[str, str], SignedAuth, Credentials, CanonicalRules, bool, bool], str]] = {
@@ -993,30 +986,30 @@ def verify(
         if now.tzinfo is None or now.utcoffset() is None:
             raise InvalidTimestampError("now: naive datetime; pass a timezone-aware one (e.g. tzinfo=timezone.utc)")
         now = now.astimezone(timezone.utc)
-    if claimed is None:
-        planned = _verify_planned(request, lookup, now, max_skew, expected_service, allowed_regions,
-                                  (plus_is_space, s3, normalize_path, double_encode))
-        if planned is not None:
-            return planned
-    first = _first_values(request)
-    auth = (_parse_auth(request, first, plus_is_space, Identity) if claimed is None
-            else _auth_of(Identity, _fields_of(claimed)))
+    planned = None if claimed is not None else _planned_claim(request, (plus_is_space, s3, normalize_path,
+                                                                           double_encode))
+    if planned is not None:
+        plan, auth = planned
+    else:
+        first = _first_values(request)
+        auth = (_parse_auth(request, first, plus_is_space, Identity) if claimed is None
+                else _auth_of(Identity, _fields_of(claimed)))
     _check_scope(auth, expected_service, allowed_regions)
     _check_time(auth, now, max_skew)
-    creds = _credentials(lookup, auth)
-    if s3 is None:
-        s3 = auth.service in S3_SERVICES
-    rules = _rules(s3, normalize_path, double_encode, plus_is_space)
-    payload = _VERIFIERS[auth.version](request, first, auth, creds, rules, s3, omit_session_token)
-    _complete(auth, creds, payload)
-    return auth
-
-
-def _credentials(lookup: Callable[[str], Credentials | None], auth: SignedAuth) -> Credentials:
     creds = lookup(auth.access_key_id)
     if creds is None:
         raise _fail("unknown_key", f"access key id {auth.access_key_id!r}: not known to this server", auth)
-    return creds
+    if planned is not None:  # `_verify_v4`'s checks that remain once the plan fixed the rest
+        _check_header_token(plan.token, creds, "x-amz-security-token", auth)
+        payload = _payload_line(request, plan.declared, auth, plan.s3)
+        _check_head(auth, creds, plan.head, payload)
+    else:
+        if s3 is None:
+            s3 = auth.service in S3_SERVICES
+        rules = _rules(s3, normalize_path, double_encode, plus_is_space)
+        payload = _VERIFIERS[auth.version](request, first, auth, creds, rules, s3, omit_session_token)
+    _complete(auth, creds, payload)
+    return auth
 
 
 def _rules(s3: bool, normalize_path: bool | None, double_encode: bool | None, plus_is_space: bool) -> CanonicalRules:
