@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import v4a
 from .errors import VerificationError
 from .keys import derive_steps
+from .s3v2 import S3SigV2Result
 from .redact import TokenPlaces, mask, masked_token_note, redact
 from .signer import SigningResult
 from .types import Credentials
@@ -51,9 +52,21 @@ def key_steps(result: SigningResult, creds: Credentials, region: str, service: s
     ]
 
 
-def explain(result: SigningResult | SigV2Result, creds: Credentials, region: str,
+def explain(result: SigningResult | SigV2Result | S3SigV2Result, creds: Credentials, region: str,
             service: str, *, show_token: bool = False) -> str:
     """A step-by-step account of one signature: the secret key masked, the session token too unless `show_token`."""
+    if isinstance(result, S3SigV2Result):
+        authorization = result.request.header("authorization")
+        parts = [
+            "1. S3 SigV2 string-to-sign (method, Content-MD5, Content-Type, "
+            + ("Expires" if authorization is None else "Date") + ", x-amz-* headers, bucket, path, sub-resources):",
+            visible(result.string_to_sign),
+            "",
+            f"2. Signature = base64(HMAC-SHA1(secret, string-to-sign)) = {result.signature}",
+            f"   access key id {creds.access_key_id}, secret {mask(creds.secret_access_key)}",
+            f"   Authorization: {authorization}" if authorization else f"   URL: {result.url}",
+        ]
+        return redact("\n".join(parts), creds, show_token=show_token)
     if isinstance(result, SigV2Result):
         parts = [
             "1. SigV2 string-to-sign (method, host, path, sorted encoded parameters):",
@@ -85,13 +98,15 @@ def explain(result: SigningResult | SigV2Result, creds: Credentials, region: str
     return redact("\n".join(parts), creds, show_token=show_token)
 
 
-def result_record(result: SigningResult | SigV2Result) -> dict[str, object]:
+def result_record(result: SigningResult | SigV2Result | S3SigV2Result) -> dict[str, object]:
     """Every intermediate of a signature as a JSON-ready dict (`sign --json`), secrets not included."""
     record: dict[str, object] = {"string_to_sign": result.string_to_sign, "signature": result.signature}
     if isinstance(result, SigningResult):
         record.update(canonical_request=result.canonical_request, credential_scope=result.credential_scope,
                       signed_headers=list(result.signed_headers))
         record["authorization" if result.authorization else "url"] = result.authorization or result.url
+    elif isinstance(result, S3SigV2Result) and (authorization := result.request.header("authorization")):
+        record["authorization"] = authorization
     else:
         record["url"] = result.url
     return record

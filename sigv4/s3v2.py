@@ -79,6 +79,14 @@ class S3SigV2Result:
     def url(self) -> str:
         return self.request.url
 
+    @property
+    def signed_headers(self) -> tuple[str, ...]:
+        """The names (lowercase, sorted) of the request's headers its signature covers: Content-MD5, Content-Type,
+        `x-amz-*`, and Date for a header signature (a presigned URL signs its `Expires` instead)."""
+        names = {name.lower() for name, _ in self.request.headers}
+        signed = {"content-md5", "content-type"} | (set() if self.expires is not None else {"date"})
+        return tuple(sorted(name for name in names if name in signed or name.startswith("x-amz-")))
+
 
 def header_claim(value: str) -> tuple[str, str]:
     """(access key id, signature) of an `AWS AKID:signature` Authorization value.

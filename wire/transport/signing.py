@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sigv4
-from sigv4 import websocket
+from sigv4 import s3v2, websocket
 from sigv4.canonical import S3_SERVICES
 from sigv4.explain import explain
 from sigv4.integrations.credentials import ResolvedCredentials, resolve_credentials
@@ -64,13 +64,36 @@ def parse_date(text: str | None, flag: str = "--date") -> datetime:
         raise FlagError(f"{flag} {text!r}: expected YYYYMMDDTHHMMSSZ, e.g. 20150830T123600Z") from None
 
 
+def s3_rules(flags: Any, service: str) -> bool:
+    """True when S3's rules apply: --s3, or a `service` of `S3_SERVICES` without --no-s3 (as the library's
+    adapters do, an S3 scope implies them)."""
+    return service in S3_SERVICES if flags.s3 is None else bool(flags.s3)
+
+
+#: Flags S3's SigV2 has no place for: it signs no payload hash, region or canonical path.
+_NOT_S3V2 = ("chunked", "trailer", "unsigned_payload", "region_set", "no_normalize_path", "no_double_encode",
+             "omit_session_token")
+
+
+def s3v2_sign(request: sigv4.Request, flags: Any, credentials: sigv4.Credentials,
+              timestamp: datetime) -> s3v2.S3SigV2Result:
+    """`--algorithm v2` where S3's rules apply: S3's own SigV2 (`sigv4.s3v2`), `Authorization: AWS KEY:signature`
+    at `timestamp`, or with --presign a URL valid until `timestamp` plus --expires (as botocore's `HmacV1Auth`
+    and `HmacV1QueryAuth`). Raises `FlagError` naming the flags it has no use for, `sigv4.SigningError`."""
+    if unused := [name for name in _NOT_S3V2 if getattr(flags, name, None)]:
+        raise FlagError(", ".join(f"--{name.replace('_', '-')}" for name in unused)
+                        + ": not with S3's SigV2 (--algorithm v2 of an S3 request)")
+    if flags.presign:
+        return s3v2.presign(as_sent(request), credentials, expires=int(timestamp.timestamp()) + _expires(flags))
+    return s3v2.sign(request, credentials, timestamp=timestamp)
+
+
 def signing_options(flags: Any, service: str) -> dict[str, Any]:
     """The `sigv4.sign` keywords the signing flags ask for signing for `service` (no scope, time or
     credentials); S3's rules unless --no-s3 when `service` is one of `S3_SERVICES`. Raises `FlagError`."""
     if flags.algorithm == "v2":
         return {"algorithm": "v2"}
-    # As the library's adapters do: an S3 scope implies S3's rules (--s3 forces them, --no-s3 opts out).
-    s3 = service in S3_SERVICES if flags.s3 is None else flags.s3
+    s3 = s3_rules(flags, service)
     options: dict[str, Any] = {
         "algorithm": flags.algorithm,
         "s3": s3,
@@ -123,11 +146,14 @@ class FlagSigner:
     service: str
 
     def sign(self, request: sigv4.Request, skew: timedelta = timedelta(0)) -> Any:
-        """The signing result of `request` (presigned with --presign) at --date or our clock, plus `skew`.
+        """The signing result of `request` (presigned with --presign) at --date or our clock, plus `skew`; an
+        S3 request with --algorithm v2 is signed with S3's SigV2 (`s3v2_sign`).
 
         Raises `FlagError`, `sigv4.SigningError` (a request that cannot be signed).
         """
         flags = self.flags
+        if flags.algorithm == "v2" and s3_rules(flags, self.service):
+            return s3v2_sign(request, flags, self.resolved.credentials, parse_date(flags.date) + skew)
         if flags.chunked:  # an aws-chunked stream's length is known: its Content-Length frames it, no transfer coding
             request = request.without_headers(("transfer-encoding",))
         region: str | list[str] = flags.region_set.split(",") if flags.region_set else self.region
