@@ -389,8 +389,7 @@ def _signing_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-normalize-path", action="store_true")
     parser.add_argument("--no-double-encode", action="store_true")
     parser.add_argument("--omit-session-token", action="store_true", help="send the token but leave it out of the signature")
-    parser.add_argument("--algorithm", choices=["v4", "v4a", "v2"], default="v4", help="signature version (default v4); v2 of an S3 request: S3's SigV2 "
-                        "(AWS KEY:signature), else Query SigV2")
+    parser.add_argument("--algorithm", choices=["v4", "v4a", "v2"], default="v4", help="signature version (default v4; v2: S3's SigV2 for S3, else Query SigV2)")
     parser.add_argument("--region-set", help="SigV4a region set, comma-separated or * (default: --region)")
     parser.add_argument("--chunked", action="store_true", help="sign the body as aws-chunked (streaming) upload")
     parser.add_argument("--chunk-size", type=int, default=65536, help="aws-chunked chunk size in bytes (default 65536)")
