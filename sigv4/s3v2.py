@@ -201,7 +201,7 @@ def string_to_sign(request: Request, *, presigned: bool, bucket: str | None = No
     `bucket`: the bucket the Host names, by default read from an S3 virtual-hosted Host (else path-style).
     Raises InvalidHeaderError, InvalidParameterError naming the header or parameter at fault."""
     headers = request.headers
-    check_one_host(headers)
+    check_one_host([name.lower() for name, _ in headers])
     amz = amz_headers(request, presigned)
     if presigned:
         date = next((_decoded(value or "") for name, value in _query_parts(request.query) if name == "Expires"), "")

@@ -128,8 +128,11 @@ def _host_value(scheme: str, authority: str) -> str:
 
 
 def _header_names(headers: Iterable[tuple[str, str]]) -> frozenset[str]:
-    """The header names, lowercase: one pass answers every "has it a ... header?"."""
-    return frozenset([name.lower() for name, _ in headers])
+    """The header names, lowercase: one pass answers every "has it a ... header?" (InvalidHeaderError for a Host
+    sent twice, see `check_one_host`)."""
+    names = [name.lower() for name, _ in headers]
+    check_one_host(names)
+    return frozenset(names)
 
 
 def _host_header(scheme: str, authority: str, names: frozenset[str]) -> list[tuple[str, str]]:
@@ -289,7 +292,6 @@ def _sign_plan(scheme: str, authority: str, headers: tuple[tuple[str, str], ...]
     A stale Authorization and token are dropped; an unsigned token (`omit_session_token`) goes after the signed headers.
     `values` (date, payload hash) are put in, or with None left as holes (see `PlanCache`).
     """
-    check_one_host(headers)
     names = _header_names(headers)
     date, payload_hash = values or ("", "")
     holes = {} if values else {"x-amz-date": DATE}
@@ -314,7 +316,6 @@ def _presign_plan(scheme: str, authority: str, headers: tuple[tuple[str, str], .
                   values: tuple[str, str] | None) -> HeaderPlan:
     """What `presign` does to headers of this shape: Host from the URL when missing, and the payload hash if
     asked; the signature, time and token go into the query, so any in the headers are dropped."""
-    check_one_host(headers)
     sets = _host_header(scheme, authority, _header_names(headers))
     holes = {}
     if opts.content_sha256_header:

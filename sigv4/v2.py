@@ -92,7 +92,7 @@ def request_host(request: Request) -> str:
     would be a guess, so RFC 9112 3.2 has it refused) or holds control bytes or non-ASCII characters (whose
     lowercase may be ASCII: `\u212a`.lower() is `k`).
     """
-    check_one_host(request.headers)
+    check_one_host([name.lower() for name, _ in request.headers])
     host = request.header("host") or request.authority
     if not host:
         raise InvalidHeaderError("Host: the request has no Host header and its URL is not absolute")
