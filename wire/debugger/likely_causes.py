@@ -51,7 +51,7 @@ def server_reading_causes(view: View) -> list[Cause]:
 
 def at_aws(view: View) -> bool:
     """Whether the request's Host is an AWS endpoint's (an emulator's or an S3-compatible store's is not)."""
-    return is_aws_host(re.sub(r":\d+\Z", "", view.header("host") or ""))
+    return is_aws_host(split_port(view.header("host") or "")[0])
 
 
 def likely_causes(ctx: Context, strings_agree: bool) -> list[Cause]:
