@@ -157,9 +157,12 @@ class RequestSigner:
         return str(self.options.get("payload") or "").startswith("STREAMING-")
 
     def sign(self, request: Request, timestamp: datetime | None = None) -> Request:
-        """The signed copy of `request`, at `timestamp` (default: the clock, corrected for skew);
-        raises the signer's SigningError subclasses."""
+        """The signed copy of `request`, at `timestamp` (default: the clock, corrected for skew); an aws-chunked
+        one without its Transfer-Encoding, sent with the encoded Content-Length the signer adds instead.
+        Raises the signer's SigningError subclasses."""
         sign = presign_request if self.presign else sign_request
+        if self.streaming:  # not chunked by HTTP as well: a message with both framings is refused (RFC 9112 6.2)
+            request = request.without_headers(("transfer-encoding",))
         options = self.options
         if "unsigned_headers" not in options:
             options = {**options, "unsigned_headers": unsigned_names(request.headers, self.signed_headers)}

@@ -131,10 +131,8 @@ class SigV4Auth(AdapterSettings, httpx.Auth):
         if self.signer.streaming and "x-amz-decoded-content-length" not in request.headers \
                 and "content-length" in request.headers:
             request.headers["X-Amz-Decoded-Content-Length"] = request.headers["content-length"]
-        headers = request.headers.multi_items()
-        if self.signer.streaming:  # sent with the encoded Content-Length the signer adds, not chunked by HTTP
-            headers = [(name, value) for name, value in headers if name.lower() != "transfer-encoding"]
-        signed = self.signer.sign(Request(request.method, str(request.url), headers, self._body(request)))
+        signed = self.signer.sign(Request(request.method, str(request.url), request.headers.multi_items(),
+                                          self._body(request)))
         if signed.url != str(request.url):
             request.url = httpx.URL(signed.url)
         request.headers = httpx.Headers(signed.headers)

@@ -87,10 +87,8 @@ class SigV4Auth(AdapterSettings, AuthBase):
         if self.signer.streaming and "x-amz-decoded-content-length" not in prepared.headers \
                 and "Content-Length" in prepared.headers:
             prepared.headers["X-Amz-Decoded-Content-Length"] = prepared.headers["Content-Length"]
-        headers = list(prepared.headers.items())
-        if self.signer.streaming:  # sent with the encoded Content-Length the signer adds, not chunked by HTTP
-            headers = [(name, value) for name, value in headers if name.lower() != "transfer-encoding"]
-        signed = self.signer.sign(Request(prepared.method or "GET", prepared.url or "", headers, _body(prepared)))
+        request = Request(prepared.method or "GET", prepared.url or "", prepared.headers.items(), _body(prepared))
+        signed = self.signer.sign(request)
         prepared.url = signed.url
         prepared.headers = CaseInsensitiveDict(signed.headers)
         if self.signer.streaming:
