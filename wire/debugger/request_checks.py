@@ -46,11 +46,11 @@ def request_causes(ctx: Context) -> list[Cause]:
     causes += _token_causes(ctx, p)
     declared = ctx.sent.header("x-amz-content-sha256") or ""
     body = view.body if view is not None else None  # None: the capture does not show it (botocore's log of a file)
-    if re.fullmatch(r"[0-9a-f]{64}", declared) and body is not None and declared != hashlib.sha256(body).hexdigest():
+    digest = hashlib.sha256(body).hexdigest() if body is not None and re.fullmatch(r"[0-9a-f]{64}", declared) else None
+    if digest is not None and declared != digest:
         causes.append(Cause("payload-hash", f"x-amz-content-sha256 declares {declared[:16]}…, but the body the "
-                                            f"capture holds hashes to {hashlib.sha256(body).hexdigest()[:16]}…: the "
-                                            "body changed after its hash was computed", "proved", declared,
-                            hashlib.sha256(body).hexdigest()))
+                                            f"capture holds hashes to {digest[:16]}…: the body changed after its hash "
+                                            "was computed", "proved", declared, digest))
     if view is not None:
         causes += [Cause("header-changed", f"the hop-by-hop header `{name}` is signed: proxies and HTTP libraries "
                                            "rewrite or drop it in transit; leave it out of SignedHeaders", "likely")
