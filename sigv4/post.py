@@ -55,7 +55,8 @@ MATCH_TYPES: dict[str, frozenset[MatchType]] = {
     "redirect": _BOTH, "success_action_status": _EXACT, "x-amz-algorithm": _EXACT, "x-amz-credential": _EXACT,
     "x-amz-date": _EXACT, "x-amz-security-token": _EXACT, "x-amz-s3session-token": _EXACT,
 }
-_TOKEN_NAMES = frozenset(name.lower() for name in TOKEN_FIELDS.values())
+#: The token fields' names, lowercase.
+TOKEN_NAMES = frozenset(name.lower() for name in TOKEN_FIELDS.values())
 _META_PREFIX = "x-amz-meta-"
 _FIELD_NAME = re.compile(r"[!#-'*+.0-9A-Z^_`a-z|~-]+\Z")  # an HTTP token: what a multipart field name can be
 _EXPIRATION = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?Z\Z")
@@ -63,7 +64,7 @@ _EXPIRATION = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\
 
 def _secret(field: str) -> bool:
     """Whether a form field holds a session token, which no message or repr may show."""
-    return field.lower() in _TOKEN_NAMES
+    return field.lower() in TOKEN_NAMES
 
 
 def _match_types(field: str) -> frozenset[MatchType]:

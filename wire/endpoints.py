@@ -23,8 +23,8 @@ GLOBAL_HOSTS = {"route53": "route53.amazonaws.com", "cloudfront": "cloudfront.am
 #: Global endpoints' region-less host names -> the one region whose scope they answer (botocore's `aws-global`
 #: endpoints, and STS's global one).
 GLOBAL_ENDPOINT_REGIONS = dict.fromkeys(
-    ["iam.amazonaws.com", "sts.amazonaws.com", "route53.amazonaws.com", "cloudfront.amazonaws.com",
-     "budgets.amazonaws.com", "importexport.amazonaws.com", "savingsplans.amazonaws.com", "waf.amazonaws.com"],
+    ["iam.amazonaws.com", "sts.amazonaws.com", *GLOBAL_HOSTS.values(), "budgets.amazonaws.com",
+     "importexport.amazonaws.com", "savingsplans.amazonaws.com", "waf.amazonaws.com"],
     "us-east-1")
 
 

@@ -22,7 +22,7 @@ from sigv4 import s3v2, websocket
 from sigv4.canonical import S3_SERVICES
 from sigv4.explain import explain
 from sigv4.integrations.credentials import ResolvedCredentials, resolve_credentials
-from sigv4.post import TOKEN_FIELDS, UNCONDITIONED_FIELDS, PresignedPost, eq, parse_condition_text
+from sigv4.post import TOKEN_NAMES, UNCONDITIONED_FIELDS, PresignedPost, eq, parse_condition_text
 from sigv4.raw import as_sent, check_content_length
 from sigv4.redact import redact, redact_artifact
 from sigv4.tokens import region_in_host
@@ -186,7 +186,7 @@ def flag_signer(request: sigv4.Request, flags: Any, env: Mapping[str, str]) -> F
 
 #: Form fields `sigv4.presign_post` writes and conditions itself, or that need no condition.
 _SIGNER_FIELDS = {"key", "x-amz-algorithm", "x-amz-credential", "x-amz-date", *UNCONDITIONED_FIELDS,
-                  *(name.lower() for name in TOKEN_FIELDS.values())}
+                  *TOKEN_NAMES}
 
 
 def presign_post_with_flags(flags: Any, env: Mapping[str, str]) -> tuple[PresignedPost, ResolvedCredentials]:
