@@ -30,9 +30,7 @@ from datetime import datetime
 from dataclasses import dataclass
 from typing import Literal, Union
 
-from cryptography.hazmat.primitives.asymmetric import ec
-
-from . import v4a
+from . import v4a, v4a_ecdsa
 from .bounded import decimal
 from .checksums import CHECKSUMS, Checksum, ChecksumAlgorithm, checksum_for_header, encoded
 from .chunked import (
@@ -72,9 +70,9 @@ def hmac_verifier(key: bytes) -> Verifier:
     return verify
 
 
-def ecdsa_verifier(public_key: ec.EllipticCurvePublicKey) -> Verifier:
-    """SigV4a: verify the DER signature (hex) with the signer's public key."""
-    return lambda text, signature: v4a.verify_string(public_key, text, signature)
+def ecdsa_verifier(key: v4a_ecdsa.KeyPair) -> Verifier:
+    """SigV4a: verify the DER signature (hex) with the signer's derived key pair (`v4a.key_pair`)."""
+    return lambda text, signature: v4a.verify_string(key, text, signature)
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,7 +404,7 @@ def decoder_for(identity: Identity, request: Request, *,
                                     "its decoded length (at most 18 ASCII digits)")
     verify: Verifier
     if identity.version == "v4a":
-        verify = ecdsa_verifier(v4a.verifying_key(identity.credentials))
+        verify = ecdsa_verifier(v4a.key_pair(identity.credentials))
     else:
         verify = hmac_verifier(signing_key(identity.credentials.secret_access_key, identity.scope_date,
                                            identity.regions[0], identity.service))

@@ -24,10 +24,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from . import v4a_ecdsa
 from .errors import InvalidParameterError
 from .keys import hmac_sha256
 from .types import Credentials
@@ -74,19 +73,21 @@ def private_key(credentials: Credentials) -> ec.EllipticCurvePrivateKey:
 
 
 @lru_cache(maxsize=256)
-def _verifying_key(access_key_id: str, secret_access_key: str) -> ec.EllipticCurvePublicKey:
-    return _private_key(access_key_id, secret_access_key).public_key()
+def _key_pair(access_key_id: str, secret_access_key: str,
+              implementation: v4a_ecdsa.Implementation) -> v4a_ecdsa.KeyPair:
+    return v4a_ecdsa.IMPLEMENTATIONS[implementation](_private_key(access_key_id, secret_access_key))
 
 
-def verifying_key(credentials: Credentials) -> ec.EllipticCurvePublicKey:
-    """The derived P-256 public key for these credentials, as a verifier checks signatures with it (cached,
-    bounded, as `private_key`)."""
-    return _verifying_key(credentials.access_key_id, credentials.secret_access_key)
+def key_pair(credentials: Credentials) -> v4a_ecdsa.KeyPair:
+    """The derived key pair for these credentials, over the ECDSA implementation in use
+    (`v4a_ecdsa.IMPLEMENTATION`), as `sign_string` signs and `verify_string` checks with it (cached, bounded,
+    as `private_key`)."""
+    return _key_pair(credentials.access_key_id, credentials.secret_access_key, v4a_ecdsa.IMPLEMENTATION)
 
 
 def public_key(credentials: Credentials) -> tuple[int, int]:
     """The derived public key as affine coordinates (x, y), for tests and verifiers."""
-    numbers = verifying_key(credentials).public_numbers()
+    numbers = private_key(credentials).public_key().public_numbers()
     return numbers.x, numbers.y
 
 
@@ -113,31 +114,23 @@ def region_set(region: str | Sequence[str]) -> str:
     return ",".join(entries)
 
 
-# Built once per kind (random or RFC 6979 nonces), when first asked for: a backend without RFC 6979 refuses
-# to build the deterministic one, and must still sign with the other.
-@lru_cache(maxsize=2)
-def _ecdsa(deterministic: bool) -> ec.ECDSA:
-    return ec.ECDSA(hashes.SHA256(), deterministic_signing=deterministic)
-
-
 def sign_string(credentials: Credentials, string_to_sign: str, *, deterministic: bool = False) -> str:
     """ECDSA-P256-SHA256 signature of a string-to-sign, DER-encoded, in lowercase hex.
 
     Used for the request signature and for the chained chunk and trailer
     signatures of `STREAMING-AWS4-ECDSA-P256-SHA256-*` payloads.
     """
-    der = private_key(credentials).sign(string_to_sign.encode("utf-8"), _ecdsa(deterministic))
-    return der.hex()
+    message = string_to_sign.encode("utf-8")
+    if deterministic:
+        return v4a_ecdsa.sign_deterministic(private_key(credentials), message).hex()
+    return key_pair(credentials).sign(message).hex()
 
 
-def verify_string(public: ec.EllipticCurvePublicKey, string_to_sign: str, signature_hex: str) -> bool:
-    """True when `signature_hex` (DER in hex) is a valid signature of the string-to-sign."""
+def verify_string(key: v4a_ecdsa.KeyPair, string_to_sign: str, signature_hex: str) -> bool:
+    """True when `signature_hex` (DER in hex) is a valid signature of the string-to-sign by `key`
+    (`key_pair(credentials)`)."""
     try:
         der = bytes.fromhex(signature_hex)
     except ValueError:
         return False
-    try:
-        public.verify(der, string_to_sign.encode("utf-8"), _ecdsa(False))
-    except InvalidSignature:
-        return False
-    return True
+    return key.verify(string_to_sign.encode("utf-8"), der)

@@ -550,8 +550,8 @@ def _scope_signer(secret: str, scope: str) -> Callable[[str], str]:
 
 
 def _ecdsa_matches(auth: SignedAuth, creds: Credentials, text: str) -> bool:
-    public = v4a.verifying_key(creds)
-    return _SIGNATURE_HEX.match(auth.signature) is not None and v4a.verify_string(public, text, auth.signature)
+    key = v4a.key_pair(creds)
+    return _SIGNATURE_HEX.match(auth.signature) is not None and v4a.verify_string(key, text, auth.signature)
 
 
 _SIGNATURE_CHECKS: dict[str, Callable[[SignedAuth, Credentials, str], bool]] = {

@@ -9,7 +9,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
@@ -18,6 +18,8 @@ sys.path.insert(0, str(ROOT / "vectors"))
 
 import fetch  # noqa: E402  (vectors/fetch.py)
 from hypothesis import settings  # noqa: E402
+
+from sigv4 import v4a_ecdsa  # noqa: E402
 
 # -- hypothesis: no deadline; fixed examples in CI ------------------------------
 # No per-example deadline: that is a timing assertion, and a loaded 2-core machine trips it. CI (CI=true) replays
@@ -87,6 +89,15 @@ def _no_instance_metadata() -> Iterator[None]:
                     pytrace=False)
 
 SIGV4A_SUITE = ROOT.parent / "shared" / "vectors" / "aws-signing-test-suite" / "v4a"
+
+
+@pytest.fixture(params=get_args(v4a_ecdsa.Implementation))
+def ecdsa_implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs the test once with each ECDSA implementation SigV4a can sign and verify with (sigv4.v4a_ecdsa);
+    awscrt is a test dependency, so both must be installed."""
+    assert request.param in v4a_ecdsa.IMPLEMENTATIONS, f"ECDSA implementation {request.param} is not installed"
+    monkeypatch.setattr(v4a_ecdsa, "IMPLEMENTATION", request.param)
+    return str(request.param)
 
 
 @pytest.fixture(scope="session")

@@ -172,7 +172,7 @@ def signed_upload(payload: str, body: object, length: int, chunk_size: int, chec
 def chunk_keys(algorithm: str) -> tuple[Signer, Verifier]:
     """The chunk signer and verifier matching a seed: HMAC for v4, ECDSA with the derived key pair for v4a."""
     if algorithm == v4a.ALGORITHM:
-        return (lambda text: v4a.sign_string(CREDS, text)), ecdsa_verifier(v4a.private_key(CREDS).public_key())
+        return (lambda text: v4a.sign_string(CREDS, text)), ecdsa_verifier(v4a.key_pair(CREDS))
     key = signing_key(CREDS.secret_access_key, "20240229", "eu-west-3", "s3")
     return hmac_signer(key), hmac_verifier(key)
 

@@ -153,6 +153,7 @@ def _crt_key_verifies(text: str, signature: str) -> bool:
     return True
 
 
+@pytest.mark.usefixtures("ecdsa_implementation")
 @pytest.mark.parametrize("payload", ["STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
                                      "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER"])
 def test_sigv4a_chunked_signs_what_aws_c_auth_signs(payload: str) -> None:
@@ -183,6 +184,7 @@ def test_sigv4a_chunked_signs_what_aws_c_auth_signs(payload: str) -> None:
     assert text == TRAILER_STS_PRE + previous + TRAILER_STS_POST
 
 
+@pytest.mark.usefixtures("ecdsa_implementation")
 def test_awscrt_sigv4a_seed_verifies_and_our_chunks_chain_from_it() -> None:
     payload = "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER"
     data = b"z" * 70_000

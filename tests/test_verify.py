@@ -174,6 +174,7 @@ def _v4a_signed_requests() -> list[str]:
     return sorted(f"{p.parent.name}/{p.name}" for p in SIGV4A_SUITE.glob("*/*-signed-request.txt"))
 
 
+@pytest.mark.usefixtures("ecdsa_implementation")
 @pytest.mark.parametrize("name", _v4a_signed_requests())
 def test_verifies_the_official_sigv4a_signed_requests(name: str) -> None:
     folder = SIGV4A_SUITE / name.split("/")[0]

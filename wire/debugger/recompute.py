@@ -92,7 +92,7 @@ def signature_test(secret: str, params: SignatureParams, date: str | None = None
     SigV4a signatures are random, so they are verified with the derived public key.
     """
     if params.v4a:
-        public = v4a.private_key(Credentials(params.access_key_id, secret)).public_key()
-        return lambda text: v4a.verify_string(public, text, params.signature)
+        key_pair = v4a.key_pair(Credentials(params.access_key_id, secret))
+        return lambda text: v4a.verify_string(key_pair, text, params.signature)
     key = signing_key(secret, date or params.scope_date, region or params.region, service or params.service)
     return lambda text: _same_signature(signature_hex(key, text), params.signature)
