@@ -8,7 +8,9 @@ query parameter. The algorithm line reads `AWS4-ECDSA-P256-SHA256`. And the
 key is an ECDSA P-256 key pair derived from the secret key with the NIST SP
 800-108 counter-mode KDF, so a verifier holding the same credentials can
 recompute the public key. Derivation costs an HMAC loop and a scalar
-multiplication, so derived keys are kept in a bounded LRU cache.
+multiplication, so derived keys are kept in a bounded LRU cache, with the key
+pair of the ECDSA implementation in use (`v4a_ecdsa`: awscrt's when installed,
+else cryptography's) built once per credentials beside them.
 
 Signatures are DER-encoded ECDSA signatures written in lowercase hex, as the
 AWS SDKs send them. ECDSA is randomized, so a signature can only be checked
