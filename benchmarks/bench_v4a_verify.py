@@ -26,8 +26,11 @@ import io
 import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
+from functools import partial
 
 from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's sigv4, not an installed one
 
@@ -49,7 +52,6 @@ LOOKUP = {CREDS.access_key_id: CREDS}.get
 def awscrt_calls(ours_signed: sigv4.SigningResult) -> dict[str, Callable[[], object]] | None:
     try:
         from awscrt import auth, crypto, http
-        from cryptography.hazmat.primitives import serialization
     except ImportError:
         return None
     config = auth.AwsSigningConfig(
@@ -62,8 +64,9 @@ def awscrt_calls(ours_signed: sigv4.SigningResult) -> dict[str, Callable[[], obj
         request = http.HttpRequest("PUT", REQUEST.target, http.HttpHeaders(HEADERS), io.BytesIO(BODY))
         auth.aws_sign_request(request, config).result()
 
-    crt_key = crypto.EC.new_key_from_der_data(sigv4.v4a.private_key(CREDS).public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
+    der_key = sigv4.v4a.private_key(CREDS).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    crt_key = crypto.EC.new_key_from_der_data(der_key)
     digest = hashlib.sha256(ours_signed.string_to_sign.encode()).digest()
     signature = bytes.fromhex(ours_signed.signature)
     assert crt_key.verify(digest, signature), "awscrt must accept our signature"
@@ -90,12 +93,18 @@ def main() -> None:
     implementations = sorted(v4a_ecdsa.IMPLEMENTATIONS, key=lambda name: name != v4a_ecdsa.IMPLEMENTATION)
     calls: dict[tuple[str, str], Callable[[], object]] = {
         **{("awscrt", op): fn for op, fn in (awscrt_calls(v4a_signed) or {}).items()}}
-    for name in implementations:
-        key = v4a_ecdsa.IMPLEMENTATIONS[name](sigv4.v4a.private_key(CREDS))
-        assert key.verify(message, signature), f"{name} must accept our signature"
-        calls["ours " + name, "sign"] = with_ecdsa(name, lambda: sigv4.sign(REQUEST, CREDS, algorithm="v4a", **SCOPE))  # type: ignore[arg-type]
-        calls["ours " + name, "verify"] = with_ecdsa(name, lambda: sigv4.verify(v4a_signed.request, LOOKUP, now=NOW))
-        calls["check " + name, "check"] = lambda key=key: key.verify(message, signature)
+    def sign_v4a() -> object:
+        return sigv4.sign(REQUEST, CREDS, algorithm="v4a", **SCOPE)  # type: ignore[arg-type]
+
+    def verify_v4a() -> object:
+        return sigv4.verify(v4a_signed.request, LOOKUP, now=NOW)
+
+    for ecdsa in implementations:
+        key = v4a_ecdsa.IMPLEMENTATIONS[ecdsa](sigv4.v4a.private_key(CREDS))
+        assert key.verify(message, signature), f"{ecdsa} must accept our signature"
+        calls["ours " + ecdsa, "sign"] = with_ecdsa(ecdsa, sign_v4a)
+        calls["ours " + ecdsa, "verify"] = with_ecdsa(ecdsa, verify_v4a)
+        calls["check " + ecdsa, "check"] = partial(key.verify, message, signature)
     for algorithm in ("v4", "v4a"):
         region = "us-east-1" if algorithm == "v4" else SCOPE["region"]
         for name, signer in (("header", sigv4.sign), ("presigned", sigv4.presign)):
