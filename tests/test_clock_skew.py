@@ -1,4 +1,4 @@
-"""Clock-skew correction: `wire.debugger.skew` reads the server's time from its answer; the adapters re-sign and retry once.
+"""Clock-skew correction: `sigv4.clock_skew` reads the server's time from its answer; the adapters re-sign and retry once.
 
 The adapters run against the loopback verifying server, which answers a request signed more than 15
 minutes off its clock as AWS does (S3's XML `RequestTimeTooSkewed` with `ServerTime`, JSON
@@ -26,7 +26,8 @@ from sigv4.integrations.aiohttp import SigV4Auth as AiohttpAuth
 from sigv4.integrations.httpx import SigV4Auth as HttpxAuth
 from sigv4.integrations.requests import SigV4Auth as RequestsAuth
 from verifying_server import verifying_server
-from wire.debugger.skew import MIN_CORRECTION, clock_offset, correction
+from sigv4.clock_skew import MIN_CORRECTION, clock_offset, correction
+from wire.debugger import skew as debugger_skew
 
 KEY = sigv4.Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 KEYS = {"AKIDEXAMPLE": KEY}
@@ -62,9 +63,15 @@ NOT_YET = (b'{"__type":"InvalidSignatureException","message":"Signature not yet 
     (400, [("Date", _http_date(SERVER))], EC2_EXPIRED),  # only the Date header says the time
     (400, [("x-amzn-ErrorType", "InvalidSignatureException:http://internal.amazon.com/")], NOT_YET),
     (403, [("Date", _http_date(SERVER))], b"<Error><Code>RequestTimeTooSkewed</Code><Message>m</Message></Error>"),
-], ids=["s3-servertime", "json-message", "query-date", "ec2-date", "json-not-yet", "s3-date"])
+    # `sigv4 send -o FILE` measures the raw response when the body went to the file
+    (403, [], b"HTTP/1.1 403 Forbidden\r\nContent-Type: application/xml\r\n\r\n" + S3_SKEW),
+], ids=["s3-servertime", "json-message", "query-date", "ec2-date", "json-not-yet", "s3-date", "raw-response"])
 def test_offset_from_each_form(status, headers, body) -> None:
     assert clock_offset(status, headers, body, NOW) == timedelta(minutes=20)
+
+
+def test_the_debugger_reads_the_same_measure() -> None:
+    assert (debugger_skew.clock_offset, debugger_skew.retry_offset) == (clock_offset, sigv4.clock_skew.retry_offset)
 
 
 def test_a_cached_answer_is_not_used() -> None:

@@ -53,6 +53,14 @@ WORLD_EXCEPTIONS: dict[tuple[str, str], str] = {
     ("wire.model", "read_bytes"): "load_model reads the model file its caller names (documented in wire/__init__)",
 }
 
+#: The modules outside `wire.debugger` that may read it (the guide: the CLI, the proxy and the endpoint), and why.
+#: A signer (`sigv4.integrations`, the command line's resend) measures clock skew with `sigv4.clock_skew` instead.
+DEBUGGER_READERS: dict[str, str] = {
+    "wire.transport.proxy": "the signing proxy diagnoses the refusals it relays",
+    "wire.transport.guard": "the signature guard explains the requests it refuses",
+    "wire.transport.files": "the CLI's capture files, read by the debugger's capture readers",
+}
+
 
 def module_name(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts
@@ -172,3 +180,12 @@ def test_no_import_cycles() -> None:
 def test_cycle_finder_finds_a_cycle() -> None:
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_only_the_cli_the_proxy_and_the_endpoint_read_the_debugger() -> None:
+    known = modules()
+    offences = [f"{path.relative_to(ROOT)}:{line}: imports {target}"
+                for name, path in known.items()
+                if not name.startswith("wire.debugger") and name not in DEBUGGER_READERS
+                for target, line in imported(name, path, known) if target.startswith("wire.debugger")]
+    assert not offences, "the debugger read outside the CLI, the proxy and the endpoint:\n" + "\n".join(offences)

@@ -31,8 +31,7 @@ from aiohttp.client_middlewares import ClientHandlerType
 from multidict import CIMultiDict
 from yarl import URL
 
-from wire.debugger.skew import SKEW_STATUSES
-
+from ..clock_skew import SKEW_STATUSES
 from ..errors import InvalidParameterError
 from ..types import Request
 from .auth import SIGNATURE_HEADERS, AdapterSettings, origin

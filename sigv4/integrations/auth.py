@@ -19,7 +19,7 @@ list. `service="s3"` (and S3's `s3-object-lambda`, `s3-outposts`) implies
 S3's canonicalization unless `s3=False` is passed.
 
 Clock skew: each signer signs with its clock corrected by a `ClockSkew`
-offset. When a server answers a clock-skew error (see `wire.debugger.skew`), the
+offset. When a server answers a clock-skew error (see `sigv4.clock_skew`), the
 adapter has it `learn` the server's time, re-signs and retries once; the
 offset stays for later requests.
 
@@ -37,9 +37,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Union
 from urllib.parse import urlsplit
 
-from wire.debugger.skew import SKEW_STATUSES, clock_offset, correction
-
 from ..canonical import S3_SERVICES
+from ..clock_skew import SKEW_STATUSES, clock_offset, correction
 from ..errors import InvalidParameterError
 from ..signer import DEFAULT_PORTS, presign as presign_request, sign as sign_request
 from ..types import Credentials, Request

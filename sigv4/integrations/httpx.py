@@ -28,8 +28,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 
 import httpx
 
-from wire.debugger.skew import SKEW_STATUSES
-
+from ..clock_skew import SKEW_STATUSES
 from ..errors import InvalidParameterError
 from ..types import Body, Request, iter_body
 from .auth import SIGNATURE_HEADERS, AdapterSettings

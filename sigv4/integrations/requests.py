@@ -33,8 +33,7 @@ from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
 from requests.utils import requote_uri, rewind_body
 
-from wire.debugger.skew import SKEW_STATUSES
-
+from ..clock_skew import SKEW_STATUSES
 from ..types import Body, Request
 from .auth import SIGNATURE_HEADERS, AdapterSettings, origin
 

@@ -29,6 +29,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from sigv4.bounded import utc
+from sigv4.clock_skew import EXPIRED_MESSAGE as _EXPIRED, NOT_YET_MESSAGE as _NOT_YET, SKEW_RULES
 from sigv4.raw import dechunk
 from wire import xml
 from wire.errors import DecodeError
@@ -210,8 +211,6 @@ _CANONICAL_AND_STS = re.compile(
     r"Canonical String for this request should have been\s*'(?P<canonical>.*?)'\s*"
     r"The String-to-Sign should have been\s*'(?P<sts>[^']*)'", re.S)
 _STS_ONLY = re.compile(r"String-to-Sign should have been\s*'(?P<sts>[^']*)'", re.S)
-_EXPIRED = re.compile(r"Signature expired: (?P<req>\S+) is now earlier than \S+ \((?P<srv>\S+) - (?P<win>[0-9]{1,9}) min")
-_NOT_YET = re.compile(r"Signature not yet current: (?P<req>\S+) is still later than \S+ \((?P<srv>\S+) \+ (?P<win>[0-9]{1,9}) min")
 #: A presigned request past its lifetime, in `sigv4 serve`'s words.
 _PRESIGNED_EXPIRED = re.compile(r"Signature expired: (?P<exp>\S+) is now earlier than (?P<srv>\S+) \(X-Amz-Date")
 _REGION_WRONG = re.compile(r"the region '(?P<sent>[^']*)' is wrong; expecting '(?P<expected>[^']*)'")
@@ -323,11 +322,7 @@ def _facts(env: _Envelope) -> dict[str, Any]:
 #: the generic signature codes because InvalidSignatureException also carries
 #: the time and scope complaints.
 KIND_RULES: tuple[tuple[str, frozenset[str], re.Pattern[str] | None], ...] = (
-    ("signature-expired", frozenset(), re.compile(r"Signature expired")),
-    ("signature-not-yet-current", frozenset(), re.compile(r"Signature not yet current")),
-    ("clock-skew", frozenset({"RequestTimeTooSkewed"}),
-     re.compile(r"difference between the request time and the (?:current|server's) time is too large")),
-    ("request-expired", frozenset({"RequestExpired"}), re.compile(r"Request has expired|too far in the past")),
+    *SKEW_RULES,  # a wrong client clock's answers, as the signers' edge reads them too
     # Before the codes it comes with (S3's AuthorizationHeaderMalformed, IncompleteSignatureException).
     ("signed-header-absent", frozenset(), _SIGNED_ABSENT),
     ("wrong-region", frozenset({"AuthorizationHeaderMalformed"}), _REGION_WRONG),

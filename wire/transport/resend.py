@@ -2,7 +2,7 @@
 and one more try, signed for the server's clock, when the answer says ours is off.
 
 Strategy: the caller gives a signing function of the clock skew, so this
-module signs again without knowing how; `wire.debugger.skew.retry_offset` measures the
+module signs again without knowing how; `sigv4.clock_skew.retry_offset` measures the
 server's clock from its error, and the request is signed again for that time
 and sent once more, with every file (the body, the output) rewound first.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 import sigv4
 from sigv4.redact import masked_token_note
-from wire.debugger.skew import retry_offset
+from sigv4.clock_skew import retry_offset
 from wire.transport import signing
 from wire.transport.client import Exchange, TransportOptions, send_request
 
