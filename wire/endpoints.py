@@ -1,13 +1,14 @@
 """Where a call goes and how it is scoped: the endpoint URL of a service, (service, region) of an AWS host name.
 
 Pure: the environment and profile settings come in as values (`env` is a
-mapping, `profile_endpoint` the profile's `endpoint_url` already read).
+mapping, `EndpointConfig` what the profile's shared config says, already read).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sigv4.errors import InvalidParameterError
@@ -93,16 +94,41 @@ def _signing_name(prefix: list[str]) -> str:
     return next((SIGNING_NAMES[name] for name in joined if name in SIGNING_NAMES), prefix[-1])
 
 
+@dataclass(frozen=True, slots=True)
+class EndpointConfig:
+    """What a profile of the shared config says of endpoints (botocore's configured endpoint URLs): its
+    `endpoint_url`, the `endpoint_url` of each service in the `[services NAME]` section it names (by
+    `endpoint_key`: `s3`, `elastic_beanstalk`), and its `ignore_configured_endpoint_urls`."""
+
+    endpoint_url: str | None = None
+    services: tuple[tuple[str, str], ...] = ()
+    ignore: bool = False
+
+
+def endpoint_key(service: str, service_id: str = "") -> str:
+    """The service's name in AWS_ENDPOINT_URL_<KEY> (upper case) and in a `[services]` section (as is): the model's
+    service id in snake case (`Elastic Beanstalk` -> `elastic_beanstalk`), else the client name's (`sso-oidc`)."""
+    return (service_id or service).replace(" ", "_").replace("-", "_").lower()
+
+
 def service_endpoint(service: str, signing_name: str, region: str, env: Mapping[str, str],
-                     override: str | None, profile_endpoint: str | None) -> tuple[str, str]:
+                     override: str | None, configured: EndpointConfig | None, *,
+                     service_id: str = "") -> tuple[str, str]:
     """(endpoint URL, signing region) as the AWS CLI resolves them: `override` (--endpoint-url), then
-    AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's endpoint_url (none of the three when
-    AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true), then the AWS host name."""
+    AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's `[services]` section's endpoint_url for the
+    service, the profile's endpoint_url (none of these four when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, else the
+    profile's ignore_configured_endpoint_urls, is true), then the AWS host name. `service` is the client name
+    (`apigateway`), `service_id` the model's service id (`API Gateway`), which names the variable and the key
+    (`endpoint_key`)."""
     signing_region = SERVICE_ENDPOINT_REGIONS.get(service) or region
-    env_name = "AWS_ENDPOINT_URL_" + service.upper().replace("-", "_").replace(" ", "_")
+    key = endpoint_key(service, service_id)
     suffix = "amazonaws.com.cn" if signing_region.startswith("cn-") else "amazonaws.com"  # the China partition
-    ignored = env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower() == "true"
-    endpoint = (override or (None if ignored else env.get(env_name) or env.get("AWS_ENDPOINT_URL") or profile_endpoint)
+    config = configured or EndpointConfig()
+    setting = env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")  # set, even empty, it wins over the profile's
+    ignored = setting.strip().lower() == "true" if setting is not None else config.ignore
+    found = None if ignored else (env.get("AWS_ENDPOINT_URL_" + key.upper()) or env.get("AWS_ENDPOINT_URL")
+                                  or dict(config.services).get(key) or config.endpoint_url)
+    endpoint = (override or found
                 or f"https://{GLOBAL_HOSTS.get(service) or f'{signing_name or service}.{signing_region}.{suffix}'}")
     return endpoint, signing_region
 

@@ -6,10 +6,10 @@ expire and the profile's region). `resolve_credentials` walks botocore's
 chain, with its environment variables and config keys:
 
 1. the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-   AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION), unless a profile is named;
-2. the profile (AWS_PROFILE, else `default`) of the shared files
-   (~/.aws/config and ~/.aws/credentials, moved by AWS_CONFIG_FILE and
-   AWS_SHARED_CREDENTIALS_FILE): `role_arn` with `source_profile` or
+   AWS_SESSION_TOKEN or the older AWS_SECURITY_TOKEN, AWS_CREDENTIAL_EXPIRATION),
+   unless a profile is named;
+2. the profile (AWS_DEFAULT_PROFILE, else AWS_PROFILE, else `default`) of the
+   shared files (`.shared_files`): `role_arn` with `source_profile` or
    `credential_source` (AssumeRole, chained; `external_id`,
    `duration_seconds`, `role_session_name`; `mfa_serial` refused, there is
    no prompt), web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, or
@@ -31,19 +31,19 @@ The environment is a `Mapping` argument where it matters, so tests pass a dict.
 
 from __future__ import annotations
 
-import configparser
 import os
 import shlex
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ..errors import SigningError
+from wire.endpoints import EndpointConfig
+
 from ..bounded import decimal, json_loads
+from ..errors import SigningError
 from ..types import Credentials
 from . import container, sso, sts
 from .container import from_container
@@ -59,6 +59,7 @@ from .resolved import (
     parse_expiry,
     resolved,
 )
+from .shared_files import SharedFiles, named_profile, profile_name
 
 #: How long a `credential_process` may run before it is abandoned.
 PROCESS_TIMEOUT_SECONDS = 60
@@ -79,21 +80,21 @@ def _environ(env: Mapping[str, str] | None) -> Mapping[str, str]:
 
 
 def from_environment(env: Mapping[str, str] | None = None) -> ResolvedCredentials:
-    """Credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN,
-    AWS_CREDENTIAL_EXPIRATION); `env` defaults to `os.environ`, read at each call.
+    """Credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN, or AWS_SECURITY_TOKEN
+    which botocore reads first, and AWS_CREDENTIAL_EXPIRATION); `env` defaults to `os.environ`, read at each call.
 
     Raises CredentialsError naming the variable of the pair that is missing (botocore's partial credentials).
     """
     env = _environ(env)
-    key_id, secret, token = (_env_credential(env, name) for name in
-                             ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"))
+    key_id, secret, security_token, token = (_env_credential(env, name) for name in (
+        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"))
     if not key_id or not secret:
         raise CredentialsError("partial credentials found in the environment, missing: "
                                + ", ".join(name for name, value in (("AWS_ACCESS_KEY_ID", key_id),
                                                                    ("AWS_SECRET_ACCESS_KEY", secret)) if not value))
     expiration = env.get("AWS_CREDENTIAL_EXPIRATION")
     return ResolvedCredentials(
-        Credentials(key_id, secret, token or None), "env",
+        Credentials(key_id, secret, security_token or token or None), "env",
         parse_expiry(expiration, "AWS_CREDENTIAL_EXPIRATION") if expiration else None,
         env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
     )
@@ -110,35 +111,6 @@ def _env_credential(env: Mapping[str, str], name: str) -> str | None:
         raise CredentialsError(f"{name} {where} {bad!r}: no AWS credential holds whitespace or control characters "
                                "(a line end copied from a file?); remove it")
     return value
-
-
-def _aws_file(env: Mapping[str, str], var: str, default: str) -> Path:
-    if env.get(var):
-        return Path(env[var]).expanduser()
-    # An injected environment's HOME wins over the process's, so tests stay hermetic.
-    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
-    return home / ".aws" / default
-
-
-def _read_ini(path: Path) -> configparser.RawConfigParser:
-    parser = configparser.RawConfigParser()
-    try:
-        parser.read(path, encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError) as err:
-        raise CredentialsError(f"{path}: not a valid AWS config file ({err.__class__.__name__})") from None
-    return parser
-
-
-def _profile_section(config: configparser.RawConfigParser, profile: str) -> dict[str, str]:
-    # ~/.aws/credentials names sections `name`; ~/.aws/config names them `profile name` (except default).
-    for name in (profile, f"profile {profile}"):
-        if config.has_section(name):
-            return dict(config.items(name))
-    return {}
-
-
-def _profile_name(profile: str | None, env: Mapping[str, str]) -> str:
-    return profile or env.get("AWS_PROFILE") or "default"
 
 
 def from_process(command: str, *, profile: str = "(none)") -> ResolvedCredentials:
@@ -203,46 +175,11 @@ def _process_output(argv: list[str], where: str) -> bytes:
     return output[0]
 
 
-@dataclass(frozen=True, slots=True)
-class SharedFiles:
-    """The two shared files of one resolution, read once: `~/.aws/config` and `~/.aws/credentials`."""
-
-    config_path: Path
-    credentials_path: Path
-    config: configparser.RawConfigParser
-    credentials: configparser.RawConfigParser
-    home: Path
-
-    @classmethod
-    def read(cls, env: Mapping[str, str]) -> SharedFiles:
-        """Read the files named by AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE (default under ~/.aws)."""
-        conf, cred = _aws_file(env, "AWS_CONFIG_FILE", "config"), _aws_file(env, "AWS_SHARED_CREDENTIALS_FILE",
-                                                                              "credentials")
-        home = Path(env["HOME"]) if env.get("HOME") else Path.home()
-        return cls(conf, cred, _read_ini(conf), _read_ini(cred), home)
-
-    def profile(self, name: str) -> dict[str, str]:
-        """The profile's config section."""
-        return _profile_section(self.config, name)
-
-    def shared(self, name: str) -> dict[str, str]:
-        """The profile's section of the credentials file."""
-        return _profile_section(self.credentials, name)
-
-    def merged(self, name: str) -> dict[str, str]:
-        """Both sections, the credentials file winning, as botocore merges them."""
-        return {**self.profile(name), **self.shared(name)}
-
-    def exists(self, name: str) -> bool:
-        return bool(self.merged(name)) or any(
-            f.has_section(n) for f in (self.config, self.credentials) for n in (name, f"profile {name}"))
-
-    def sso_session(self, name: str) -> dict[str, str] | None:
-        section = f"sso-session {name}"
-        return dict(self.config.items(section)) if self.config.has_section(section) else None
-
-
 def _keys(section: Mapping[str, str], source: str, region: str | None) -> ResolvedCredentials | None:
+    """The section's keys; None when it has no key id; CredentialsError when it has a key id but no secret (botocore's
+    partial credentials: a half-edited file is an error to show, not a reason to try the instance's metadata)."""
+    if section.get("aws_access_key_id") and not section.get("aws_secret_access_key"):
+        raise CredentialsError(f"{source}: partial credentials, aws_access_key_id without aws_secret_access_key")
     if section.get("aws_access_key_id") and section.get("aws_secret_access_key"):
         return ResolvedCredentials(Credentials(section["aws_access_key_id"], section["aws_secret_access_key"],
                                                section.get("aws_session_token") or None), source, None, region)
@@ -279,8 +216,12 @@ CREDENTIAL_SOURCES: dict[str, Callable[[Mapping[str, str], Mapping[str, str]], R
 class _Resolution:
     """One walk of botocore's chain over one reading of the files (profiles may refer to each other)."""
 
-    def __init__(self, env: Mapping[str, str], files: SharedFiles) -> None:
-        self.env, self.files = env, files
+    def __init__(self, env: Mapping[str, str], files: SharedFiles, active: str) -> None:
+        self.env, self.files, self.active = env, files, active
+
+    def endpoints(self) -> EndpointConfig:
+        """Where STS is called: as botocore's, the active profile's endpoint settings, for every role it chains."""
+        return self.files.endpoints(self.active)
 
     def assume_role(self, name: str, section: Mapping[str, str], seen: tuple[str, ...]) -> ResolvedCredentials:
         """A role profile: its source credentials, then AssumeRole (chained through role source profiles)."""
@@ -309,7 +250,7 @@ class _Resolution:
             source = self.profile(str(source_profile), seen + (name,))
         region = _sts_region(self.env, section)
         return sts.assume_role(source.credentials, role_arn, _session_name(section.get("role_session_name")),
-                               region=region, env=self.env, profile_endpoint=section.get("endpoint_url"),
+                               region=region, env=self.env, endpoints=self.endpoints(),
                                external_id=section.get("external_id"), duration_seconds=_duration(section, name),
                                label=f"assume-role (profile {name})")
 
@@ -328,7 +269,7 @@ class _Resolution:
         session = self.env.get("AWS_ROLE_SESSION_NAME") or section.get("role_session_name")
         return sts.assume_role_with_web_identity(token, role_arn, _session_name(session),
                                                  region=_sts_region(self.env, section), env=self.env,
-                                                 profile_endpoint=section.get("endpoint_url"))
+                                                 endpoints=self.endpoints())
 
     def profile(self, name: str, seen: tuple[str, ...] = ()) -> ResolvedCredentials:
         """A profile's credentials, by botocore's profile providers in order: assume-role, web identity, SSO,
@@ -361,7 +302,7 @@ def _with_region(found: ResolvedCredentials, region: str | None) -> ResolvedCred
 
 
 def _region(env: Mapping[str, str], files: SharedFiles, name: str) -> str | None:
-    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or files.profile(name).get("region")
+    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or files.merged(name).get("region")
 
 
 def from_profile(profile: str | None = None, env: Mapping[str, str] | None = None) -> ResolvedCredentials:
@@ -369,13 +310,13 @@ def from_profile(profile: str | None = None, env: Mapping[str, str] | None = Non
     role_arn (AssumeRole, chained), web identity, SSO, the credentials file's
     keys, credential_process, the config file's keys.
 
-    The profile is `profile`, else AWS_PROFILE, else `default`. Raises
+    The profile is `profile`, else AWS_DEFAULT_PROFILE, else AWS_PROFILE, else `default`. Raises
     CredentialsError when the profile yields none.
     """
     env = _environ(env)
-    name = _profile_name(profile, env)
+    name = profile_name(profile, env)
     files = SharedFiles.read(env)
-    return _with_region(_Resolution(env, files).profile(name), _region(env, files, name))
+    return _with_region(_Resolution(env, files, name).profile(name), _region(env, files, name))
 
 
 #: Sources after the profile, in botocore's order, and when each applies.
@@ -390,13 +331,13 @@ def resolve_credentials(profile: str | None, env: Mapping[str, str] | None = Non
     """Find credentials in botocore's order.
 
     Environment (unless a profile is named), then the profile (`profile`,
-    AWS_PROFILE or `default`: assume-role, web identity from
+    AWS_DEFAULT_PROFILE, AWS_PROFILE or `default`: assume-role, web identity from
     AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN or the profile, SSO, keys,
     credential_process), then container credentials, then EC2 instance
     metadata. A source that is configured but fails raises its error (AWS_ACCESS_KEY_ID without
     AWS_SECRET_ACCESS_KEY: partial credentials, as botocore); when none is configured, raises the
-    profile's "no credentials" error. A profile named (`profile`, else AWS_PROFILE when the environment has no
-    keys) that neither file has raises CredentialsError, as do credentials that have already expired (a
+    profile's "no credentials" error. A profile named (`profile`, else AWS_DEFAULT_PROFILE or AWS_PROFILE when the
+    environment has no keys) that neither file has raises CredentialsError, as do credentials that have already expired (a
     `credential_process` helper's stale cache, an old AWS_CREDENTIAL_EXPIRATION), which botocore refuses too.
     """
     found = _resolve(profile, _environ(env))
@@ -409,17 +350,17 @@ def resolve_credentials(profile: str | None, env: Mapping[str, str] | None = Non
 def _resolve(profile: str | None, env: Mapping[str, str]) -> ResolvedCredentials:
     if profile is None and env.get("AWS_ACCESS_KEY_ID"):  # as botocore: a key id set means the environment's
         found = from_environment(env)
-        # ...keys, and still the region of AWS_PROFILE's (or `default`'s) config, as botocore reads it
+        # ...keys, and still the region of the active profile's config, as botocore reads it
         return found if found.region else _with_region(found, _region(env, SharedFiles.read(env),
-                                                                      _profile_name(None, env)))
-    name = _profile_name(profile, env)
+                                                                      profile_name(None, env)))
+    name = profile_name(profile, env)
     files = SharedFiles.read(env)
     region = _region(env, files, name)
-    if (profile is not None or env.get("AWS_PROFILE")) and not files.exists(name):  # as botocore's ProfileNotFound:
+    if named_profile(profile, env) and not files.exists(name):  # as botocore's ProfileNotFound:
         # a named profile that is not there is a typo to report, not a reason to try the instance's metadata
         raise CredentialsError(f"profile {name!r}: not found in {files.config_path} or {files.credentials_path}")
     try:
-        return _with_region(_Resolution(env, files).profile(name), region)
+        return _with_region(_Resolution(env, files, name).profile(name), region)
     except NoCredentialsError as err:
         missing = err
     section = files.profile(name)
@@ -440,9 +381,18 @@ def default_chain(profile: str | None = None, env: Mapping[str, str] | None = No
 
 
 def profile_setting(profile: str | None, key: str, env: Mapping[str, str] | None = None) -> str | None:
-    """One setting (e.g. `region`, `endpoint_url`) of the active profile in the config file."""
+    """One setting (e.g. `region`, `endpoint_url`) of the active profile (`profile`, else the environment's, else
+    `default`), the shared files merged as botocore merges them."""
     env = _environ(env)
-    return _profile_section(_read_ini(_aws_file(env, "AWS_CONFIG_FILE", "config")), _profile_name(profile, env)).get(key)
+    return SharedFiles.read(env).merged(profile_name(profile, env)).get(key)
+
+
+def configured_endpoints(profile: str | None, env: Mapping[str, str] | None = None) -> EndpointConfig:
+    """What the active profile says of endpoints (`SharedFiles.endpoints`), for `wire.endpoints.service_endpoint`.
+
+    Raises CredentialsError for a `services` setting whose section is missing or unreadable."""
+    env = _environ(env)
+    return SharedFiles.read(env).endpoints(profile_name(profile, env))
 
 
 # -- caching ----------------------------------------------------------------
@@ -498,7 +448,7 @@ class CachingProvider:
 
 __all__ = [
     "CREDENTIAL_SOURCES", "CachingProvider", "CredentialProvider", "CredentialsError", "NoCredentialsError",
-    "ProviderResult", "ResolvedCredentials", "SharedFiles", "default_chain", "from_container", "from_environment",
-    "from_imds", "from_process", "from_profile", "parse_expiry", "profile_setting", "resolve_credentials", "resolved",
-    "static",
+    "ProviderResult", "ResolvedCredentials", "SharedFiles", "configured_endpoints", "default_chain", "from_container",
+    "from_environment", "from_imds", "from_process", "from_profile", "parse_expiry", "profile_setting",
+    "resolve_credentials", "resolved", "static",
 ]

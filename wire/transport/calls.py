@@ -27,7 +27,7 @@ from typing import Any
 
 import sigv4
 import wire
-from sigv4.integrations.credentials import profile_setting, resolve_credentials
+from sigv4.integrations.credentials import configured_endpoints, resolve_credentials
 from wire import s3
 from wire.endpoints import service_endpoint
 from wire.params import read_params
@@ -159,7 +159,7 @@ def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
     resolved = resolve_credentials(flags.profile, env)
     region = flags.region or resolved.region or "us-east-1"
     endpoint, signing_region = service_endpoint(flags.service, model.signing_name, region, env, flags.endpoint_url,
-                                                profile_setting(flags.profile, "endpoint_url", env))
+                                                configured_endpoints(flags.profile, env), service_id=model.service_id)
     bucket = params.get("Bucket") if model.service_id == "S3" else None
     default_endpoint = service_endpoint(flags.service, "s3", region, {}, None, None)[0]
     express = None

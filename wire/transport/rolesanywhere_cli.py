@@ -14,7 +14,7 @@ import argparse
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sigv4.integrations.credentials import SharedFiles
+from sigv4.integrations.shared_files import SharedFiles
 from sigv4.integrations.rolesanywhere import (SETTINGS, RolesAnywhereSettings, credential_process_output,
                                               from_rolesanywhere, profile_key)
 

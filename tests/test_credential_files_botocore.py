@@ -1,0 +1,157 @@
+"""The shared files and the environment read as botocore reads them: the same files and variables given to
+`botocore.session.Session(profile=...)` (`get_credentials()`, `get_config_variable('region')`,
+`create_client(...).meta.endpoint_url`) and to our chain (`resolve_credentials`, `sigv4 call --dry-run`)
+give the same key, session token, region and endpoint, or both refuse.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import pytest
+
+from cli_run import run_cli
+from sigv4.integrations import CredentialsError, resolve_credentials
+
+SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+
+
+def keys(key_id: str) -> str:
+    return f"aws_access_key_id = {key_id}\naws_secret_access_key = {SECRET}\n"
+
+
+def _env(tmp_path: Path, config: str, credentials: str, extra: dict[str, str]) -> dict[str, str]:
+    (tmp_path / "config").write_text(config)
+    (tmp_path / "credentials").write_text(credentials)
+    return {"HOME": str(tmp_path), "AWS_CONFIG_FILE": str(tmp_path / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"), "AWS_EC2_METADATA_DISABLED": "true",
+            "PATH": os.environ.get("PATH", ""), **extra}
+
+
+@pytest.fixture
+def as_environ(monkeypatch: pytest.MonkeyPatch):
+    """Make `env` the whole process environment (botocore reads os.environ)."""
+    def apply(env: dict[str, str]) -> None:
+        for name in list(os.environ):
+            monkeypatch.delenv(name)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+    return apply
+
+
+def botocore_sees(profile: str | None) -> Any:
+    try:
+        session = botocore.session.Session(profile=profile)
+        found = session.get_credentials()
+        return (found.access_key, found.token, session.get_config_variable("region")) if found else None
+    except botocore.exceptions.BotoCoreError:
+        return "refused"
+
+
+def we_see(profile: str | None, env: dict[str, str]) -> Any:
+    try:
+        found = resolve_credentials(profile, env)
+    except CredentialsError:
+        return "refused"
+    return found.credentials.access_key_id, found.credentials.session_token, found.region
+
+
+CASES = {
+    # AWS_DEFAULT_PROFILE names the profile when AWS_PROFILE does not, and wins when both do (botocore reads it first)
+    "default-profile-variable": ("[profile p]\n" + keys("AKIDP") + "region = eu-west-1\n[default]\n" + keys("AKIDD"),
+                                 "", {"AWS_DEFAULT_PROFILE": "p"}, None),
+    "default-profile-variable-first": ("[profile p]\n" + keys("AKIDP") + "[profile q]\n" + keys("AKIDQ"), "",
+                                       {"AWS_DEFAULT_PROFILE": "p", "AWS_PROFILE": "q"}, None),
+    "default-profile-variable-missing": ("[default]\n" + keys("AKIDD"), "", {"AWS_DEFAULT_PROFILE": "nope"}, None),
+    # the profile's region may sit in the credentials file, which wins over the config file's
+    "region-in-credentials-file": ("", "[default]\n" + keys("AKIDD") + "region = ap-south-1\n", {}, None),
+    "region-credentials-file-wins": ("[default]\nregion = eu-west-2\n",
+                                     "[default]\n" + keys("AKIDD") + "region = ap-south-1\n", {}, None),
+    "region-of-env-keys-from-credentials-file": ("", "[default]\nregion = ap-south-1\n",
+                                                 {"AWS_ACCESS_KEY_ID": "AKIDE", "AWS_SECRET_ACCESS_KEY": SECRET}, None),
+    # the session token of older tools (aws-vault and boto 2 set it)
+    "security-token-variable": ("", "", {"AWS_ACCESS_KEY_ID": "ASIAE", "AWS_SECRET_ACCESS_KEY": SECRET,
+                                         "AWS_SECURITY_TOKEN": "TOKEN"}, None),
+    # section names: `[name]` is no profile in the config file; in the credentials file a section is its name as is
+    "config-section-without-prefix": ("[p]\n" + keys("AKIDBARE"), "", {}, "p"),
+    "credentials-section-with-prefix": ("", "[profile p]\n" + keys("AKIDPREFIX"), {}, "p"),
+    "quoted-profile-name": ('[profile "my app"]\n' + keys("AKIDQUOTED"), "", {}, "my app"),
+    "later-default-section-wins": ("[default]\n" + keys("AKIDD1") + "[profile default]\n" + keys("AKIDD2"), "", {},
+                                   None),
+    # a key id without its secret is refused, not passed over
+    "partial-keys-in-credentials-file": ("[default]\n" + keys("AKIDCONF"), "[default]\naws_access_key_id = AKIDHALF\n",
+                                         {}, None),
+}
+
+
+@pytest.mark.parametrize("config, credentials, extra, profile", CASES.values(), ids=CASES.keys())
+def test_same_credentials_and_region_as_botocore(tmp_path, as_environ, config, credentials, extra, profile) -> None:
+    env = _env(tmp_path, config, credentials, extra)
+    as_environ(env)
+    expected = botocore_sees(profile)
+    assert expected is not None
+    assert we_see(profile, env) == expected
+
+
+def test_partial_keys_name_what_is_missing(tmp_path) -> None:
+    env = _env(tmp_path, "", "[default]\naws_access_key_id = AKIDHALF\n", {})
+    with pytest.raises(CredentialsError, match="aws_access_key_id without aws_secret_access_key"):
+        resolve_credentials(None, env)
+
+
+# -- configured endpoints: `sigv4 call` and botocore's client ------------------------------------------
+
+def _dry_run_host(args: list[str], env: dict[str, str]) -> str:
+    code, out, err = run_cli(["call", *args, "--dry-run"], env)
+    assert code == 0, err
+    host = next(line for line in out.decode().splitlines() if line.lower().startswith("host:"))
+    return host.split(":", 1)[1].strip()
+
+
+def _botocore_host(service: str, profile: str | None) -> str:
+    client = botocore.session.Session(profile=profile).create_client(service, region_name="us-east-1")
+    return client.meta.endpoint_url.split("://", 1)[1].rstrip("/")
+
+
+SERVICES = ("[services local]\naccount =\n  endpoint_url = http://127.0.0.1:4566\n"
+            "api_gateway =\n  endpoint_url = http://127.0.0.1:4567\n")
+ENDPOINT_CASES = {
+    # a profile's `services` section: per service, before the profile's endpoint_url
+    "services-section": ("[default]\nservices = local\nendpoint_url = http://127.0.0.1:9\n" + keys("AKIDD") + SERVICES,
+                         {}, ["account", "GetContactInformation"]),
+    "services-section-keyed-by-service-id": ("[default]\nservices = local\n" + keys("AKIDD") + SERVICES, {},
+                                             ["apigateway", "GetRestApis"]),
+    "services-section-other-service": ("[default]\nservices = local\nendpoint_url = http://127.0.0.1:9\n"
+                                       + keys("AKIDD") + SERVICES, {}, ["sts", "GetCallerIdentity"]),
+    "env-before-services-section": ("[default]\nservices = local\n" + keys("AKIDD") + SERVICES,
+                                    {"AWS_ENDPOINT_URL": "http://127.0.0.1:7"}, ["account", "GetContactInformation"]),
+    # the variable is named by the service id: API Gateway -> AWS_ENDPOINT_URL_API_GATEWAY
+    "variable-named-by-service-id": ("[default]\n" + keys("AKIDD"),
+                                     {"AWS_ENDPOINT_URL_API_GATEWAY": "http://127.0.0.1:8"}, ["apigateway", "GetRestApis"]),
+    # ignore_configured_endpoint_urls in the profile ignores the variables and the profile's settings...
+    "ignored-by-profile": ("[default]\nignore_configured_endpoint_urls = true\nendpoint_url = http://127.0.0.1:9\n"
+                           "services = local\n" + keys("AKIDD") + SERVICES,
+                           {"AWS_ENDPOINT_URL": "http://127.0.0.1:7"}, ["account", "GetContactInformation"]),
+    # ...unless the variable says otherwise
+    "variable-overrules-profile": ("[default]\nignore_configured_endpoint_urls = true\n" + keys("AKIDD"),
+                                   {"AWS_ENDPOINT_URL": "http://127.0.0.1:7", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS":
+                                    "false"}, ["account", "GetContactInformation"]),
+    "active-profile-by-default-profile-variable": ("[profile p]\nendpoint_url = http://127.0.0.1:5\n" + keys("AKIDP"),
+                                                   {"AWS_DEFAULT_PROFILE": "p"}, ["account", "GetContactInformation"]),
+}
+
+
+@pytest.mark.parametrize("config, extra, args", ENDPOINT_CASES.values(), ids=ENDPOINT_CASES.keys())
+def test_same_endpoint_as_botocore(tmp_path, as_environ, config, extra, args) -> None:
+    env = _env(tmp_path, config, "", {"AWS_REGION": "us-east-1", **extra})
+    as_environ(env)
+    assert _dry_run_host(args, env) == _botocore_host(args[0], None)
+
+
+def test_a_missing_services_section_is_one_line(tmp_path) -> None:
+    env = _env(tmp_path, "[default]\nservices = gone\n" + keys("AKIDD"), "", {"AWS_REGION": "us-east-1"})
+    code, out, err = run_cli(["call", "account", "GetContactInformation", "--dry-run"], env)
+    assert (code, out) == (2, b"") and err.count("\n") == 1 and "[services gone]" in err, err
