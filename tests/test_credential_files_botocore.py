@@ -155,3 +155,15 @@ def test_a_missing_services_section_is_one_line(tmp_path) -> None:
     env = _env(tmp_path, "[default]\nservices = gone\n" + keys("AKIDD"), "", {"AWS_REGION": "us-east-1"})
     code, out, err = run_cli(["call", "account", "GetContactInformation", "--dry-run"], env)
     assert (code, out) == (2, b"") and err.count("\n") == 1 and "[services gone]" in err, err
+
+
+def test_assume_role_calls_sts_where_the_services_section_says(tmp_path, moto_endpoint) -> None:
+    # Chained roles all call STS where the active profile says, as botocore's one session does: its services
+    # section before its endpoint_url (a dead loopback port, as is the middle profile's, which is not asked).
+    dead = "endpoint_url = http://127.0.0.1:9\n"
+    config = (f"[profile app]\nrole_arn = arn:aws:iam::123456789012:role/app\nsource_profile = middle\n"
+              f"services = local\n{dead}[profile middle]\nrole_arn = arn:aws:iam::123456789012:role/middle\n"
+              f"source_profile = base\n{dead}[profile base]\n{keys('AKIDBASE')}"
+              f"[services local]\nsts =\n  endpoint_url = {moto_endpoint}\n")
+    found = resolve_credentials("app", _env(tmp_path, config, "", {}))
+    assert found.source == "assume-role (profile app)" and found.credentials.session_token
