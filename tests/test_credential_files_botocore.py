@@ -6,14 +6,21 @@ give the same key, session token, region and endpoint, or both refuse.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import botocore.credentials
 import botocore.session
+import botocore.tokens
+import h11
 import pytest
 
 from cli_run import run_cli
+from local_http import http_server
 from sigv4.integrations import CredentialsError, resolve_credentials
 
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -167,3 +174,33 @@ def test_assume_role_calls_sts_where_the_services_section_says(tmp_path, moto_en
               f"[services local]\nsts =\n  endpoint_url = {moto_endpoint}\n")
     found = resolve_credentials("app", _env(tmp_path, config, "", {}))
     assert found.source == "assume-role (profile app)" and found.credentials.session_token
+
+
+def test_sso_calls_the_portal_where_the_services_section_says(tmp_path, as_environ, monkeypatch) -> None:
+    """botocore's SSO client is its session's, so the active profile's services section (and endpoint_url) say
+    where the portal is; the same config gives the same credentials to both (the portal a loopback fake)."""
+    cache = tmp_path / ".aws" / "sso" / "cache"
+    cache.mkdir(parents=True)
+    # botocore fixes its cache directory when it is imported, from the HOME of then
+    for holder in (botocore.tokens.SSOTokenProvider, botocore.credentials.SSOProvider):
+        monkeypatch.setattr(holder, "_SSO_TOKEN_CACHE_DIR", str(cache))
+    expires = (datetime.now(timezone.utc) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    (cache / (hashlib.sha1(b"corp").hexdigest() + ".json")).write_text(json.dumps(
+        {"accessToken": "bearer-123", "expiresAt": expires, "region": "us-east-1"}))
+    later = int((datetime.now(timezone.utc) + timedelta(hours=1)).timestamp()) * 1000
+
+    def portal(request: h11.Request, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        assert dict(request.headers)[b"x-amz-sso_bearer_token"] == b"bearer-123"
+        return 200, [("Content-Type", "application/json")], json.dumps({"roleCredentials": {
+            "accessKeyId": "ASIASSO", "secretAccessKey": SECRET, "sessionToken": "sso-token",
+            "expiration": later}}).encode()
+
+    with http_server(portal) as (url, recorder):
+        config = ("[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Admin\n"
+                  "services = local\nendpoint_url = http://127.0.0.1:9\n"
+                  "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"
+                  f"[services local]\nsso =\n  endpoint_url = {url}\n")
+        env = _env(tmp_path, config, "", {})
+        as_environ(env)
+        assert we_see("dev", env) == ("ASIASSO", "sso-token", None) == botocore_sees("dev")
+    assert len(recorder.requests) == 2

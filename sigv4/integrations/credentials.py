@@ -220,7 +220,8 @@ class _Resolution:
         self.env, self.files, self.active = env, files, active
 
     def endpoints(self) -> EndpointConfig:
-        """Where STS is called: as botocore's, the active profile's endpoint settings, for every role it chains."""
+        """Where STS and SSO are called: as botocore's, the active profile's endpoint settings, for every role it
+        chains."""
         return self.files.endpoints(self.active)
 
     def assume_role(self, name: str, section: Mapping[str, str], seen: tuple[str, ...]) -> ResolvedCredentials:
@@ -283,7 +284,8 @@ class _Resolution:
         if found is None and sso.is_sso_profile(section):
             session = section.get("sso_session")
             found = sso.sso_credentials(name, section, self.files.sso_session(session) if session else None,
-                                        self.env, self.files.home, now=datetime.now(timezone.utc))
+                                        self.env, self.files.home, now=datetime.now(timezone.utc),
+                                        endpoints=self.endpoints())
         found = found or _keys(shared, f"profile {name} ({self.files.credentials_path})", None)
         if found is None and (anywhere := RolesAnywhereSettings.from_profile(section, name)) is not None:
             found = from_rolesanywhere(anywhere, self.env, source=f"rolesanywhere (profile {name})")

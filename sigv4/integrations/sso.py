@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import wire
-from wire.endpoints import service_endpoint
+from wire.endpoints import EndpointConfig, service_endpoint
 
 from ..bounded import json_loads
 from .http import call_operation
@@ -146,16 +146,17 @@ def access_token(path: Path, now: datetime, login_hint: str, refresh: Refresher 
 
 
 def create_token(cached: Mapping[str, Any], *, session_name: str, sso_region: str, start_url: str,
-                 env: Mapping[str, str], now: datetime) -> dict[str, Any]:
+                 env: Mapping[str, str], now: datetime, endpoints: EndpointConfig | None = None) -> dict[str, Any]:
     """SSO OIDC CreateToken with the cached refresh token: the cache entry botocore writes for the answer.
 
     The entry holds botocore's fields in its order (startUrl, region,
     accessToken, expiresAt = `now` + expiresIn, the client registration, and the
-    refresh token when the answer has a new one). Raises CredentialsError.
+    refresh token when the answer has a new one). `endpoints`: the active profile's endpoint settings, which
+    botocore's SSO OIDC client reads too. Raises CredentialsError.
     """
     where = f"SSO OIDC CreateToken (sso-session {session_name})"
     # OIDC is oidc.<region>; AWS_ENDPOINT_URL_SSO_OIDC or AWS_ENDPOINT_URL override it.
-    endpoint = service_endpoint("sso-oidc", "oidc", sso_region, env, None, None)[0]
+    endpoint = service_endpoint("sso-oidc", "oidc", sso_region, env, None, endpoints)[0]
     output = call_operation(oidc_model(), "CreateToken",
                             {"grantType": "refresh_token", "clientId": cached["clientId"],
                              "clientSecret": cached["clientSecret"], "refreshToken": cached["refreshToken"]},
@@ -174,12 +175,13 @@ def create_token(cached: Mapping[str, Any], *, session_name: str, sso_region: st
 
 def sso_credentials(profile: str, section: Mapping[str, str], session: Mapping[str, str] | None,
                     env: Mapping[str, str], home: Path, region: str | None = None, *,
-                    now: datetime) -> ResolvedCredentials:
+                    now: datetime, endpoints: EndpointConfig | None = None) -> ResolvedCredentials:
     """Role credentials for an SSO profile, at time `now`.
 
     `section` is the profile's config section; `session` its `[sso-session
     NAME]` section when it names one (None for the legacy form; only that form's
-    token is refreshed). Raises CredentialsError for missing settings, a missing
+    token is refreshed); `endpoints` the active profile's endpoint settings (its `[services]` section, its
+    `endpoint_url`), which botocore's SSO clients read too. Raises CredentialsError for missing settings, a missing
     or expired token that could not be refreshed, or an SSO error.
     """
     session_name = section.get("sso_session")
@@ -194,11 +196,11 @@ def sso_credentials(profile: str, section: Mapping[str, str], session: Mapping[s
     hint = f"aws sso login {f'--sso-session {session_name}' if session_name else f'--profile {profile}'}"
     # As botocore: only sso-session tokens are refreshed; a legacy profile keeps needing `aws sso login`.
     refresh: Refresher | None = partial(create_token, session_name=session_name, sso_region=sso_region,
-                                        start_url=start_url, env=env, now=now) if session_name else None
+                                        start_url=start_url, env=env, now=now, endpoints=endpoints) if session_name else None
     token = access_token(cache_path(home, key), now, hint, refresh)
     where = f"SSO GetRoleCredentials ({account}/{role})"
     # The portal is portal.sso.<region>; AWS_ENDPOINT_URL_SSO or AWS_ENDPOINT_URL override it.
-    endpoint = service_endpoint("sso", "portal.sso", sso_region, env, None, None)[0]
+    endpoint = service_endpoint("sso", "portal.sso", sso_region, env, None, endpoints)[0]
     output = call_operation(model(), "GetRoleCredentials",
                             {"roleName": role, "accountId": account, "accessToken": token},
                             endpoint=endpoint, env=env, timeout=SSO_TIMEOUT_SECONDS, where=where)
