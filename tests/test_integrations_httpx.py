@@ -8,7 +8,7 @@ import hashlib
 import http.client
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
@@ -145,6 +145,35 @@ def test_headers_for_http_client_with_a_file_body(server, tmp_path) -> None:
         response = conn.getresponse()
         assert response.status == 200, response.read()
         conn.close()
+
+
+@pytest.mark.parametrize("s3", [False, True], ids=["svc", "s3"])
+@pytest.mark.parametrize("path, sent", [
+    ("/b/ключ a", "/b/%D0%BA%D0%BB%D1%8E%D1%87%20a"),  # urllib3 percent-encodes: a double-encoding service
+    ('/b/a"{b}', "/b/a%22%7Bb%7D"),                        # would have signed one encoding only
+    ("/b/%c3%a9 %", "/b/%C3%A9%20%25"),                    # urllib3 upper-cases escapes: S3 too would differ
+])
+def test_headers_for_refuses_a_path_urllib3_would_change(s3, path, sent) -> None:
+    with verifying_server(KEYS, s3=s3) as server:
+        service = "s3" if s3 else "svc"
+        with pytest.raises(sigv4.InvalidParameterError, match="url: the path .* percent-encoded") as refused:
+            headers_for("GET", server.url + path + "?q=é", {}, b"", KEY, region="us-east-1", service=service)
+        fixed = str(refused.value).rsplit(": ", 1)[1].strip("'")
+        assert fixed == server.url + sent + "?q=é"
+        # the URL it gives is signed as urllib3 and http.client send it (a query needs no care: its canonical form
+        # is decoded first)
+        headers = headers_for("GET", fixed, {}, b"", KEY, region="us-east-1", service=service)
+        assert urllib3.request("GET", fixed, headers=headers).status == 200
+        parts = urlsplit(fixed)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port)
+        conn.request("GET", f"{parts.path}?{quote(parts.query, safe='=&')}", headers=headers)
+        assert conn.getresponse().status == 200
+        conn.close()
+
+
+def test_headers_for_refuses_dot_segments_urllib3_removes() -> None:
+    with pytest.raises(sigv4.InvalidParameterError, match="'..' segment"):
+        headers_for("GET", "https://b.s3.amazonaws.com/a/../k", {}, b"", KEY, region="us-east-1", service="s3")
 
 
 def test_headers_for_fixed_timestamp_is_deterministic() -> None:

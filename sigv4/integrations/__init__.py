@@ -23,9 +23,11 @@ Example (urllib3), retrying once when the server says our clock is off:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from ..errors import InvalidParameterError
 from ..types import Body, Request
@@ -53,6 +55,34 @@ __all__ = [
 ]
 
 
+#: A path as urllib3 sends it as written (RFC 3986's unreserved characters and sub-delimiters, ':', '@', '/', and
+#: upper-case percent-escapes): it percent-encodes anything else, and http.client sends what it is given, so only
+#: such a path is sent alike by both, and as signed. (The query needs no such care: its canonical form decodes it.)
+_PATH_AS_SENT = re.compile(r"(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-F]{2})*\Z")
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def _percent_encoded(path: str) -> str:
+    """`path` with every character `_PATH_AS_SENT` does not allow percent-encoded (UTF-8), escapes in upper case."""
+    path = _ESCAPE.sub(lambda escape: escape[0].upper(), path)
+    return "".join(c if _PATH_AS_SENT.match(c) or (c == "%" and _ESCAPE.match(path, i)) else quote(c, safe="")
+                   for i, c in enumerate(path))
+
+
+def _check_sent_as_written(url: str) -> None:
+    """Raise InvalidParameterError when urllib3 would send another path than `url`'s (see `_PATH_AS_SENT`; it also
+    removes `.` and `..` segments), naming the URL to give instead."""
+    parts = urlsplit(url)
+    if not _PATH_AS_SENT.match(parts.path):
+        fixed = parts._replace(path=_percent_encoded(parts.path)).geturl()
+        raise InvalidParameterError(f"url: the path {parts.path[:80]!r} is not sent as written (urllib3 would "
+                                    "percent-encode it, http.client would not), so its signature would not match; "
+                                    f"give it percent-encoded: {fixed[:200]!r}")
+    if {".", ".."} & set(parts.path.split("/")):
+        raise InvalidParameterError(f"url: the path {parts.path[:80]!r} has a '.' or '..' segment, which urllib3 "
+                                    "removes before sending; give the path it names")
+
+
 def headers_for(
     method: str, url: str, headers: Mapping[str, str] | Iterable[tuple[str, str]], body: Body,
     credentials: CredentialsOrProvider, *, region: str | list[str], service: str,
@@ -74,11 +104,14 @@ def headers_for(
     `host`, `content-type`, `content-md5` and `x-amz-*` are signed, and
     `service="s3"` implies `s3=True`.
     Raises a SigningError subclass; InvalidParameterError for a header name given twice (a dict result
-    cannot hold both) and for aws-chunked payloads, whose re-encoded body a headers-only result cannot carry.
+    cannot hold both), for aws-chunked payloads, whose re-encoded body a headers-only result cannot carry, and for
+    a `url` whose path urllib3 would not send as written (a space, a non-ASCII character, a lower-case
+    percent-escape, a `..` segment): the message gives the percent-encoded URL to sign and send instead.
     """
     pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
     if len({name.lower() for name, _ in pairs}) < len(pairs):
         raise InvalidParameterError("headers: a name appears twice; join the values with ', ' into one header")
+    _check_sent_as_written(url)
     signer = RequestSigner(credentials, region=region, service=service, **sign_options)
     if timestamp is None and clock_skew is not None:
         timestamp = clock_skew.now()
