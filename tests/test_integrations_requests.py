@@ -18,7 +18,7 @@ import pytest
 import requests
 
 import sigv4
-from sigv4.integrations import CachingProvider, ResolvedCredentials
+from sigv4.integrations import CachingProvider, CredentialsError, ResolvedCredentials
 from sigv4.integrations.requests import SigV4Auth
 from verifying_server import Server, verifying_server
 
@@ -178,6 +178,28 @@ def test_plain_callable_provider(server) -> None:
     for _ in range(3):
         ok(requests.get(server.url + "/x", auth=adapter))
     assert calls == [1]  # no expiry: asked once
+
+
+def test_expired_credentials_from_a_provider_are_not_signed(server) -> None:
+    """A provider handing out credentials that already expired (a stale vault or helper cache) fails the request
+    before it is sent, as botocore does, rather than having every server answer ExpiredToken."""
+    past = datetime.now(timezone.utc) - timedelta(minutes=1)
+    adapter = SigV4Auth(lambda: ResolvedCredentials(TEMP, "my-vault", expiry=past), region="us-east-1", service="svc")
+    with pytest.raises(CredentialsError, match="my-vault: the credentials it gave have already expired"):
+        requests.get(server.url + "/x", auth=adapter)
+    assert server.received == []
+
+
+def test_an_expired_refresh_keeps_the_cached_credentials_while_they_last(server) -> None:
+    now = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    answers = iter([ResolvedCredentials(KEY, "first", expiry=now + timedelta(minutes=10)),
+                    ResolvedCredentials(TEMP, "stale", expiry=now - timedelta(minutes=1))])
+    clock = [now]
+    adapter = SigV4Auth(CachingProvider(lambda: next(answers), clock=lambda: clock[0]), region="us-east-1",
+                        service="svc")
+    assert ok(requests.get(server.url + "/1", auth=adapter))["key"] == "AKIDEXAMPLE"
+    clock[0] = now + timedelta(minutes=6)  # refresh due; the refreshed credentials are stale: the first still serve
+    assert ok(requests.get(server.url + "/2", auth=adapter))["key"] == "AKIDEXAMPLE"
 
 
 def test_the_core_never_imports_the_integrations() -> None:

@@ -342,8 +342,12 @@ def resolve_credentials(profile: str | None, env: Mapping[str, str] | None = Non
     environment has no keys) that neither file has raises CredentialsError, as do credentials that have already expired (a
     `credential_process` helper's stale cache, an old AWS_CREDENTIAL_EXPIRATION), which botocore refuses too.
     """
-    found = _resolve(profile, _environ(env))
-    if found.expiry is not None and found.expiry <= _utc_now():
+    return _unexpired(_resolve(profile, _environ(env)), _utc_now())
+
+
+def _unexpired(found: ResolvedCredentials, now: datetime) -> ResolvedCredentials:
+    """`found`, unless its credentials expired by `now` (CredentialsError): signed, they would only be refused."""
+    if found.expiry is not None and found.expiry <= now:
         # Not when: nothing a source answered reaches a message (a process's output may hold secrets).
         raise CredentialsError(f"{found.source}: the credentials it gave have already expired")
     return found
@@ -407,9 +411,9 @@ class CachingProvider:
     """A provider that calls `provider` once and again only near expiry; safe to share between threads.
 
     Credentials are refreshed when they expire within `refresh_ahead`. If that
-    refresh raises while the cached credentials have not yet expired, the
-    cached ones are returned (the next call tries again); once they have
-    expired, the error propagates. Credentials without an expiry are kept
+    refresh raises, or gives credentials that have already expired, while the
+    cached credentials have not yet expired, the cached ones are returned (the
+    next call tries again); once they have expired, the error propagates. Credentials without an expiry are kept
     for the provider's lifetime. `clock` returns the current aware time.
     """
 
@@ -439,7 +443,7 @@ class CachingProvider:
             if fresh is not None:
                 return fresh
             try:
-                refreshed = resolved(self._provider())
+                refreshed = _unexpired(resolved(self._provider()), now)
             except SigningError:
                 if current is None or (current.expiry is not None and current.expiry <= now):
                     raise
