@@ -119,6 +119,15 @@ def test_redirects(server) -> None:
             assert ok(response)["path"] == "/b/elsewhere" and [r.status_code for r in response.history] == [307]
 
 
+def test_a_307_of_a_stream_is_refused_not_sent_empty(server) -> None:
+    # Followed, the spent stream went as an empty body signed UNSIGNED-PAYLOAD: S3 would store an empty object.
+    with httpx.Client(auth=auth(resign_redirects=True, payload=sigv4.UNSIGNED_PAYLOAD)) as client:
+        with pytest.raises(sigv4.InvalidParameterError, match="stream cannot be sent again to follow the 307"):
+            client.put(server.url + "/redirect/?to=/b/k", content=iter([b"a", b"b"]))
+        assert ok(client.put(server.url + "/redirect/?to=/b/k", content=b"ab"))["body"] == "ab"  # bytes: followed
+    assert [r.target for r in server.received] == ["/redirect/?to=/b/k"] * 2 + ["/b/k"]
+
+
 # -- headers_for ----------------------------------------------------------------
 
 def test_headers_for_urllib3(server) -> None:

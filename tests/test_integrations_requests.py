@@ -137,6 +137,22 @@ def test_same_origin_redirect_is_resigned(server) -> None:
     assert server.received[-1].body == b"payload"
 
 
+def test_a_307_of_a_one_shot_body_is_refused_not_sent_empty(s3_server) -> None:
+    # Followed, the spent iterator went as an empty body signed UNSIGNED-PAYLOAD: S3 would store an empty object.
+    with pytest.raises(sigv4.InvalidParameterError, match="one-shot stream cannot be sent again to follow the 307"):
+        requests.put(s3_server.url + "/redirect/?to=/b/k", data=iter([b"a", b"b"]),
+                     auth=auth(service="s3", payload=sigv4.UNSIGNED_PAYLOAD))
+    assert [r.target for r in s3_server.received] == ["/redirect/?to=/b/k"]
+
+
+def test_a_307_of_a_file_body_sends_the_file_again(s3_server, tmp_path) -> None:
+    (tmp_path / "body").write_bytes(b"file body")
+    with (tmp_path / "body").open("rb") as body:
+        response = requests.put(s3_server.url + "/redirect/?to=/b/k", data=body,
+                                auth=auth(service="s3", payload=sigv4.UNSIGNED_PAYLOAD))
+    assert ok(response)["body"] == "file body"
+
+
 def test_cross_origin_redirect_carries_no_signature_unless_configured(server) -> None:
     with verifying_server(KEYS) as other:
         response = requests.get(server.url + "/redirect/?to=" + other.url + "/elsewhere", auth=auth(credentials=TEMP))

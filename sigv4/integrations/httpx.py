@@ -19,7 +19,11 @@ Redirects: httpx does not consult the auth when it follows redirects itself
 (`follow_redirects=True`); it drops Authorization on leaving the origin but
 keeps the other headers. With httpx's default `follow_redirects=False` and
 `resign_redirects=True`, the flow signs and sends httpx's own `next_request`
-for each redirect (up to `MAX_REDIRECTS`), within the origin or not.
+for each redirect (up to `MAX_REDIRECTS`), within the origin or not; a 307
+or 308 of a streamed body (which it would send again, spent) raises
+InvalidParameterError. With `follow_redirects=True` a redirect to another
+origin carries X-Amz-Security-Token and X-Amz-Date (httpx strips only
+Authorization): keep httpx's default where the session token matters.
 """
 
 from __future__ import annotations
@@ -70,7 +74,12 @@ class SigV4Auth(AdapterSettings, httpx.Auth):
             response = yield self.sign(request)
         hops = 0
         while self.resign_redirects and response.next_request is not None and hops < MAX_REDIRECTS:
-            response = yield self.sign(response.next_request)
+            following = response.next_request
+            if not isinstance(following.stream, httpx.ByteStream):
+                # A 307/308 sends the stream again: spent, it would go as an empty body (UNSIGNED-PAYLOAD: stored).
+                raise InvalidParameterError(f"body: a stream cannot be sent again to follow the {response.status_code} "
+                                            f"redirect to {following.url}; send bytes")
+            response = yield self.sign(following)
             hops += 1
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:

@@ -16,7 +16,10 @@ is re-signed and sent once more; the first answer goes to `.history`.
 
 Redirects: requests follows them without asking the auth again, so a
 response hook handles them first. A redirect within the same origin is
-re-signed and followed by the hook (a stale signature is never accepted).
+re-signed and followed by the hook (a stale signature is never accepted);
+a 307 or 308, which sends the body again, of a one-shot stream (an
+iterator, an aws-chunked upload) raises InvalidParameterError rather than
+send the spent stream as an empty body.
 A redirect to another origin is re-signed only with `resign_redirects=True`;
 otherwise the signature headers and session token are removed from the
 request requests copies, and requests follows it unsigned. A followed
@@ -34,6 +37,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import requote_uri, rewind_body
 
 from ..clock_skew import SKEW_STATUSES
+from ..errors import InvalidParameterError
 from ..types import Body, Request
 from .auth import SIGNATURE_HEADERS, AdapterSettings, origin
 
@@ -99,11 +103,10 @@ class SigV4Auth(AdapterSettings, AuthBase):
         if not self.signer.skew.learn(response.status_code, response.headers.items(), response.content):
             return response
         sent = response.request
-        rewindable = isinstance(sent._body_position, int)  # type: ignore[attr-defined]  # requests' rewind marker
-        if self.signer.streaming or not (isinstance(sent.body, (bytes, type(None))) or rewindable):
+        if not self._resendable(sent):
             return response  # a one-shot body cannot be sent again; the offset still serves later requests
         retry = sent.copy()
-        if rewindable:
+        if isinstance(sent._body_position, int):  # type: ignore[attr-defined]  # requests' rewind marker
             rewind_body(retry)
         for name in SIGNATURE_HEADERS:
             retry.headers.pop(name, None)
@@ -112,6 +115,12 @@ class SigV4Auth(AdapterSettings, AuthBase):
         answer: Response = response.connection.send(retry, **send_options)
         answer.history = [*response.history, response]
         return answer
+
+    def _resendable(self, sent: PreparedRequest) -> bool:
+        """Whether `sent`'s body can be sent again: none, bytes, or a file requests can rewind (not an iterator, nor
+        the aws-chunked stream the signer made of the body)."""
+        rewindable = isinstance(sent._body_position, int)  # type: ignore[attr-defined]  # requests' rewind marker
+        return not self.signer.streaming and (isinstance(sent.body, (bytes, type(None))) or rewindable)
 
     def _follow_redirect(self, response: Response, **send_options: Any) -> Response:
         hops = 0
@@ -133,6 +142,10 @@ class SigV4Auth(AdapterSettings, AuthBase):
         return response
 
     def _redirected(self, sent: PreparedRequest, status: int, target: str) -> PreparedRequest:
+        if status in _KEEPS_BODY and not self._resendable(sent):
+            # Sent again, the spent stream would be an empty body: with UNSIGNED-PAYLOAD, an empty object stored.
+            raise InvalidParameterError(f"body: a one-shot stream cannot be sent again to follow the {status} "
+                                        f"redirect to {target}; send bytes or a seekable file")
         following = sent.copy()
         following.url = target
         method = sent.method or "GET"
