@@ -12,6 +12,7 @@ import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import botocore.credentials
 import botocore.session
@@ -204,3 +205,46 @@ def test_sso_calls_the_portal_where_the_services_section_says(tmp_path, as_envir
         as_environ(env)
         assert we_see("dev", env) == ("ASIASSO", "sso-token", None) == botocore_sees("dev")
     assert len(recorder.requests) == 2
+
+
+def _recording_sts(calls: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
+    """A loopback STS answering every AssumeRole; records (RoleArn, the key id that signed the call)."""
+    def respond(request: h11.Request, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        params = dict(parse_qsl(body.decode()))
+        signer = dict(request.headers)[b"authorization"].decode().split("Credential=")[1].split("/")[0]
+        calls.append((params["RoleArn"], signer))
+        expires = (datetime.now(timezone.utc) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return 200, [("Content-Type", "text/xml")], (
+            f"<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult><Credentials>"
+            f"<AccessKeyId>ASIA{len(calls)}</AccessKeyId><SecretAccessKey>{SECRET}</SecretAccessKey>"
+            f"<SessionToken>token{len(calls)}</SessionToken><Expiration>{expires}</Expiration></Credentials>"
+            f"<AssumedRoleUser><AssumedRoleId>AROA:s</AssumedRoleId><Arn>{params['RoleArn']}</Arn></AssumedRoleUser>"
+            f"</AssumeRoleResult></AssumeRoleResponse>").encode()
+    return respond
+
+
+@pytest.mark.parametrize("config, credentials", [
+    ("[profile app]\nrole_arn = arn:aws:iam::123456789012:role/app\nsource_profile = base\n"
+     "[profile base]\nrole_arn = arn:aws:iam::123456789012:role/base\nsource_profile = root\n" + keys("AKIDBASE")
+     + "[profile root]\n" + keys("AKIDROOT"), ""),
+    # the usual split: the role in the config file, the keys of the same profile in the credentials file
+    ("[profile app]\nrole_arn = arn:aws:iam::123456789012:role/app\nsource_profile = base\n"
+     "[profile base]\nrole_arn = arn:aws:iam::123456789012:role/base\nsource_profile = root\n"
+     "[profile root]\n" + keys("AKIDROOT"), "[base]\n" + keys("AKIDBASE")),
+], ids=["same-file", "keys-in-credentials-file"])
+def test_a_source_profile_with_keys_gives_its_keys_not_its_role(tmp_path, as_environ, config, credentials) -> None:
+    """botocore assumes `app` with `base`'s keys (one AssumeRole): the trust policy of `app` names the user
+    `base`, whose role `base` it need not trust. The environment's web identity does not apply to a source."""
+    ours: list[tuple[str, str]] = []
+    theirs: list[tuple[str, str]] = []
+    (tmp_path / "token").write_text("header.payload.signature")
+    web = {"AWS_WEB_IDENTITY_TOKEN_FILE": str(tmp_path / "token"), "AWS_ROLE_ARN": "arn:aws:iam::1:role/web"}
+    for calls, resolve in ((ours, lambda env: resolve_credentials("app", env)),
+                           (theirs, lambda env: botocore.session.Session(profile="app").get_credentials()
+                            .get_frozen_credentials())):
+        with http_server(_recording_sts(calls)) as (url, _):
+            env = _env(tmp_path, config, credentials, {"AWS_ENDPOINT_URL_STS": url, "AWS_REGION": "us-east-1",
+                                                      "AWS_DEFAULT_REGION": "us-east-1", **web})
+            as_environ(env)
+            resolve(env)
+    assert ours == theirs == [("arn:aws:iam::123456789012:role/app", "AKIDBASE")]

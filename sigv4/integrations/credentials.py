@@ -248,17 +248,18 @@ class _Resolution:
                 raise CredentialsError(f"profile {name!r}: source_profile is itself, but it has no keys")
             source = found
         else:
-            source = self.profile(str(source_profile), seen + (name,))
+            source = self.profile(str(source_profile), seen + (name,), source=True)
         region = _sts_region(self.env, section)
         return sts.assume_role(source.credentials, role_arn, _session_name(section.get("role_session_name")),
                                region=region, env=self.env, endpoints=self.endpoints(),
                                external_id=section.get("external_id"), duration_seconds=_duration(section, name),
                                label=f"assume-role (profile {name})")
 
-    def web_identity(self, section: Mapping[str, str]) -> ResolvedCredentials | None:
-        """AssumeRoleWithWebIdentity when the environment or the profile names a token file and a role."""
-        token_file = self.env.get("AWS_WEB_IDENTITY_TOKEN_FILE") or section.get("web_identity_token_file")
-        role_arn = self.env.get("AWS_ROLE_ARN") or section.get("role_arn")
+    def web_identity(self, section: Mapping[str, str], env: Mapping[str, str]) -> ResolvedCredentials | None:
+        """AssumeRoleWithWebIdentity when `env` (the environment, or none) or the profile names a token file and
+        a role."""
+        token_file = env.get("AWS_WEB_IDENTITY_TOKEN_FILE") or section.get("web_identity_token_file")
+        role_arn = env.get("AWS_ROLE_ARN") or section.get("role_arn")
         if not token_file or not role_arn:
             return None
         try:
@@ -267,20 +268,24 @@ class _Resolution:
         except (OSError, UnicodeDecodeError) as err:
             raise CredentialsError(f"web identity token file {token_file}: unreadable "
                                    f"({err.__class__.__name__})") from None
-        session = self.env.get("AWS_ROLE_SESSION_NAME") or section.get("role_session_name")
+        session = env.get("AWS_ROLE_SESSION_NAME") or section.get("role_session_name")
         return sts.assume_role_with_web_identity(token, role_arn, _session_name(session),
                                                  region=_sts_region(self.env, section), env=self.env,
                                                  endpoints=self.endpoints())
 
-    def profile(self, name: str, seen: tuple[str, ...] = ()) -> ResolvedCredentials:
+    def profile(self, name: str, seen: tuple[str, ...] = (), *, source: bool = False) -> ResolvedCredentials:
         """A profile's credentials, by botocore's profile providers in order: assume-role, web identity, SSO,
-        the credentials file's keys, (ours) Roles Anywhere, credential_process, the config file's keys."""
+        the credentials file's keys, (ours) Roles Anywhere, credential_process, the config file's keys.
+
+        As a role's `source`, as botocore's, a profile with keys gives its keys even when it names a role too,
+        and the environment's web identity variables are not read."""
         if name in seen:
             raise CredentialsError(f"profile {name!r}: source_profile loops ({' -> '.join(seen + (name,))})")
         section, shared = self.files.merged(name), self.files.shared(name)
-        if section.get("role_arn") and not section.get("web_identity_token_file"):
+        has_keys = "aws_access_key_id" in section or "aws_secret_access_key" in section
+        if section.get("role_arn") and not section.get("web_identity_token_file") and not (source and has_keys):
             return self.assume_role(name, section, seen)
-        found = self.web_identity(section)
+        found = self.web_identity(section, {} if source else self.env)
         if found is None and sso.is_sso_profile(section):
             session = section.get("sso_session")
             found = sso.sso_credentials(name, section, self.files.sso_session(session) if session else None,
