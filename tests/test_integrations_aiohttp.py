@@ -97,3 +97,20 @@ def test_redirects_are_signed_only_within_the_origin(server) -> None:
         assert status == 200 and record["path"] == "/b/elsewhere"
     # A later, unrelated request is signed again.
     assert ok(auth(), "GET", server.url + "/b/k")["key"] == "ASIATEMP"
+
+
+def test_a_location_the_caller_asks_for_itself_is_signed(server) -> None:
+    """With allow_redirects=False the caller follows the redirect itself (S3's 307 to the bucket's region: signed
+    for that region); that request is the caller's own, not a hop to send unsigned."""
+    async def follow_by_hand() -> tuple[int, Any]:
+        with verifying_server(KEYS, s3=True) as other:
+            async with aiohttp.ClientSession(middlewares=(auth(),)) as session:
+                async with session.get(server.url + "/redirect/?to=" + other.url + "/b/k",
+                                       allow_redirects=False) as first:
+                    assert first.status == 307
+                    location = first.headers["Location"]
+                async with session.get(location, middlewares=(auth(region="us-west-2"),)) as second:
+                    return second.status, await second.json(content_type=None)
+
+    status, record = asyncio.run(follow_by_hand())
+    assert status == 200 and record["key"] == "ASIATEMP", record

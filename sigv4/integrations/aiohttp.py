@@ -19,7 +19,9 @@ in memory is re-signed and sent once more.
 Redirects: aiohttp follows them itself and calls the middleware for each
 hop. A hop to another origin (scheme, host, port) than the one the chain
 started at is sent unsigned unless `resign_redirects=True`; the middleware
-recognises a hop by the Location of the answer before it.
+recognises a hop by the Location of the answer before it, within the same
+`session.request` call (a request the caller makes for that Location after
+`allow_redirects=False` is its own, and signed).
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ from ..errors import InvalidParameterError
 from ..types import Request
 from .auth import SIGNATURE_HEADERS, AdapterSettings, origin
 
-#: The redirect chain under way in this task: (the Location it goes to, the origin it started at).
-_HOP: contextvars.ContextVar[tuple[str, tuple[str, str, int | None]] | None] = contextvars.ContextVar(
+#: The redirect chain under way in this task: (the Location it goes to, the origin it started at, the session call
+#: it is part of: aiohttp gives each hop of one `session.request` the same trace list, a new call a new one).
+_HOP: contextvars.ContextVar[tuple[str, tuple[str, str, int | None], object] | None] = contextvars.ContextVar(
     "sigv4_aiohttp_redirect", default=None)
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
@@ -54,8 +57,10 @@ class SigV4Auth(AdapterSettings):
 
     async def __call__(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
         url = str(request.url)
-        hop = _HOP.get()
-        start = hop[1] if hop is not None and hop[0] == url else origin(url)
+        hop, call = _HOP.get(), getattr(request, "_traces", None)  # None: an aiohttp that does not say
+        # A request for a Location answered before is a hop only within the same call: with allow_redirects=False
+        # the caller who then asks for it (signed for the bucket's region, say) makes a request of its own.
+        start = hop[1] if hop is not None and hop[0] == url and (call is None or hop[2] is call) else origin(url)
         if start != origin(url) and not self.resign_redirects:
             response = await handler(request)
         else:
@@ -68,7 +73,7 @@ class SigV4Auth(AdapterSettings):
                 await self.sign(request)
                 response = await handler(request)
         location = response.headers.get("Location")
-        _HOP.set((str(response.url.join(URL(location))), start) if response.status in _REDIRECTS and location
+        _HOP.set((str(response.url.join(URL(location))), start, call) if response.status in _REDIRECTS and location
                  else None)
         return response
 
