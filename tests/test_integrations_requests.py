@@ -137,6 +137,18 @@ def test_same_origin_redirect_is_resigned(server) -> None:
     assert server.received[-1].body == b"payload"
 
 
+def test_nothing_is_signed_for_the_other_origin_after_leaving(server) -> None:
+    # requests follows the hop to the other origin unsigned; that origin's own redirect (or a clock-skew answer)
+    # was then signed by the hook, and the other server got the signature and the session token.
+    with verifying_server(KEYS) as other:
+        response = requests.get(server.url + "/redirect/?to=" + other.url + "/redirect/%3Fto%3D/elsewhere",
+                                auth=auth(credentials=TEMP))
+        assert [r.status_code for r in response.history] == [307, 307] and response.status_code == 403
+        assert [r.target for r in other.received] == ["/redirect/?to=/elsewhere", "/elsewhere"]
+        for received in other.received:
+            assert not {name.lower() for name, _ in received.headers} & {"authorization", "x-amz-security-token"}
+
+
 def test_a_307_of_a_one_shot_body_is_refused_not_sent_empty(s3_server) -> None:
     # Followed, the spent iterator went as an empty body signed UNSIGNED-PAYLOAD: S3 would store an empty object.
     with pytest.raises(sigv4.InvalidParameterError, match="one-shot stream cannot be sent again to follow the 307"):

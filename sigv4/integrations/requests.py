@@ -22,12 +22,14 @@ iterator, an aws-chunked upload) raises InvalidParameterError rather than
 send the spent stream as an empty body.
 A redirect to another origin is re-signed only with `resign_redirects=True`;
 otherwise the signature headers and session token are removed from the
-request requests copies, and requests follows it unsigned. A followed
+request requests copies, and requests follows it unsigned, and nothing
+that origin answers (a redirect within it, a clock-skew error) is signed. A followed
 redirect is part of the response's `.history`, as with requests' own.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import urljoin
 
@@ -79,10 +81,15 @@ class SigV4Auth(AdapterSettings, AuthBase):
 
     def __call__(self, r: PreparedRequest) -> PreparedRequest:
         self.sign(r)
-        r.hooks["response"].append(self._on_response)
+        # The hops requests follows itself get a copy of this request, hooks and all: the hook keeps the origin.
+        r.hooks["response"].append(partial(self._on_response, start=origin(r.url or "")))
         return r
 
-    def _on_response(self, response: Response, **send_options: Any) -> Response:
+    def _on_response(self, response: Response, start: tuple[str, str, int | None], **send_options: Any) -> Response:
+        if origin(response.request.url or "") != start and not self.resign_redirects:
+            # A hop requests followed, unsigned, to another origin: its redirects and clock-skew answers are not
+            # ours to sign for (its server would get a signature and the session token by answering one).
+            return response
         return self._follow_redirect(self._retry_on_skew(response, **send_options), **send_options)
 
     def sign(self, prepared: PreparedRequest) -> None:
