@@ -137,6 +137,17 @@ def test_same_origin_redirect_is_resigned(server) -> None:
     assert server.received[-1].body == b"payload"
 
 
+def test_allow_redirects_false_is_obeyed(server) -> None:
+    # requests takes allow_redirects out before its hooks run (False is requests.head's default); the hook
+    # followed same-origin redirects regardless
+    with requests.Session() as session:
+        for response in (requests.post(server.url + "/redirect/?to=/target", auth=auth(), allow_redirects=False),
+                         session.get(server.url + "/redirect/?to=/target", auth=auth(), allow_redirects=False)):
+            assert response.status_code == 307 and not response.history
+        assert [r.target for r in server.received] == ["/redirect/?to=/target"] * 2
+        assert ok(session.get(server.url + "/redirect/?to=/target", auth=auth()))["path"] == "/target"  # followed
+
+
 def test_nothing_is_signed_for_the_other_origin_after_leaving(server) -> None:
     # requests follows the hop to the other origin unsigned; that origin's own redirect (or a clock-skew answer)
     # was then signed by the hook, and the other server got the signature and the session token.

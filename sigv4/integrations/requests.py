@@ -16,25 +16,29 @@ is re-signed and sent once more; the first answer goes to `.history`.
 
 Redirects: requests follows them without asking the auth again, so a
 response hook handles them first. A redirect within the same origin is
-re-signed and followed by the hook (a stale signature is never accepted);
+re-signed and followed by the hook (a stale signature is never accepted),
+unless the call said `allow_redirects=False` (`requests.head`'s default);
 a 307 or 308, which sends the body again, of a one-shot stream (an
 iterator, an aws-chunked upload) raises InvalidParameterError rather than
 send the spent stream as an empty body.
 A redirect to another origin is re-signed only with `resign_redirects=True`;
 otherwise the signature headers and session token are removed from the
-request requests copies, and requests follows it unsigned, and nothing
-that origin answers (a redirect within it, a clock-skew error) is signed. A followed
-redirect is part of the response's `.history`, as with requests' own.
+request requests copies, requests follows it unsigned, and nothing that
+origin answers (a redirect within it, a clock-skew error) is signed. A
+followed redirect is part of the response's `.history`, as with requests'
+own.
 """
 
 from __future__ import annotations
 
+import sys
 from functools import partial
 from typing import Any
 from urllib.parse import urljoin
 
 from requests.auth import AuthBase
 from requests.models import PreparedRequest, Response
+from requests.sessions import Session
 from requests.structures import CaseInsensitiveDict
 from requests.utils import requote_uri, rewind_body
 
@@ -51,6 +55,16 @@ _METHOD_AFTER_REDIRECT: dict[tuple[int, str], str] = {(303, "POST"): "GET", (302
                                                       (303, "DELETE"): "GET", (303, "PATCH"): "GET"}
 #: Only these redirects resend the body.
 _KEEPS_BODY = frozenset({307, 308})
+
+
+def _redirects_allowed() -> bool:
+    """Whether the `Session.send` dispatching this response hook may follow redirects (`allow_redirects`; False by
+    default for `requests.head`). requests takes that option out before the hooks see the others, so it is read
+    from that call's frame; True when the hook was called otherwise."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code is not Session.send.__code__:
+        frame = frame.f_back
+    return frame is None or bool(frame.f_locals.get("allow_redirects", True))
 
 
 def _body(prepared: PreparedRequest) -> Body:
@@ -90,7 +104,8 @@ class SigV4Auth(AdapterSettings, AuthBase):
             # A hop requests followed, unsigned, to another origin: its redirects and clock-skew answers are not
             # ours to sign for (its server would get a signature and the session token by answering one).
             return response
-        return self._follow_redirect(self._retry_on_skew(response, **send_options), **send_options)
+        return self._follow_redirect(self._retry_on_skew(response, **send_options), _redirects_allowed(),
+                                     **send_options)
 
     def sign(self, prepared: PreparedRequest) -> None:
         """Sign `prepared` in place: its headers, and for presigning its URL; for aws-chunked, its body."""
@@ -129,7 +144,9 @@ class SigV4Auth(AdapterSettings, AuthBase):
         rewindable = isinstance(sent._body_position, int)  # type: ignore[attr-defined]  # requests' rewind marker
         return not self.signer.streaming and (isinstance(sent.body, (bytes, type(None))) or rewindable)
 
-    def _follow_redirect(self, response: Response, **send_options: Any) -> Response:
+    def _follow_redirect(self, response: Response, allowed: bool, **send_options: Any) -> Response:
+        """Follow `response`'s redirects within the origin (or beyond, with `resign_redirects`) when `allowed`; a
+        redirect to another origin is stripped of the signature in every request requests may copy for it."""
         hops = 0
         while response.is_redirect and hops < MAX_REDIRECTS:
             sent = response.request
@@ -139,6 +156,8 @@ class SigV4Auth(AdapterSettings, AuthBase):
                 for earlier in (*(h.request for h in response.history), sent):
                     for name in SIGNATURE_HEADERS:
                         earlier.headers.pop(name, None)
+                return response
+            if not allowed:
                 return response
             following = self._redirected(sent, response.status_code, target)
             response.content  # noqa: B018  read the body so the connection can be reused
