@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import sys
 from functools import partial
+from types import FrameType
 from typing import Any
 from urllib.parse import urljoin
 
@@ -61,7 +62,7 @@ def _redirects_allowed() -> bool:
     """Whether the `Session.send` dispatching this response hook may follow redirects (`allow_redirects`; False by
     default for `requests.head`). requests takes that option out before the hooks see the others, so it is read
     from that call's frame; True when the hook was called otherwise."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_code is not Session.send.__code__:
         frame = frame.f_back
     return frame is None or bool(frame.f_locals.get("allow_redirects", True))
