@@ -248,3 +248,14 @@ def test_a_source_profile_with_keys_gives_its_keys_not_its_role(tmp_path, as_env
             as_environ(env)
             resolve(env)
     assert ours == theirs == [("arn:aws:iam::123456789012:role/app", "AKIDBASE")]
+
+
+def test_variables_in_the_files_paths_are_expanded(tmp_path, as_environ) -> None:
+    # as an env file or a systemd unit passes them, unexpanded: botocore expands them
+    (tmp_path / "aws").mkdir()
+    env = _env(tmp_path, "", "", {"AWS_CONFIG_FILE": "${AWS_DIR}/config", "AWS_SHARED_CREDENTIALS_FILE":
+                                  "$AWS_DIR/credentials", "AWS_DIR": str(tmp_path / "aws")})
+    (tmp_path / "aws" / "credentials").write_text("[default]\n" + keys("AKIDEXPANDED"))
+    (tmp_path / "aws" / "config").write_text("[default]\nregion = eu-north-1\n")
+    as_environ(env)
+    assert we_see(None, env) == botocore_sees(None) == ("AKIDEXPANDED", None, "eu-north-1")

@@ -6,7 +6,8 @@ and `[profile NAME]` are profiles (the name split as a shell word, so
 `[profile "my app"]` is `my app`; a later section of the same profile wins),
 `[sso-session NAME]` and `[services NAME]` are maps of their own, and any
 other section (`[NAME]` alone) is no profile. In the credentials file each
-section is the profile it names, as written. A profile's settings are both
+section is the profile it names, as written. AWS_CONFIG_FILE and
+AWS_SHARED_CREDENTIALS_FILE may hold `~` and `$VARIABLES`, expanded. A profile's settings are both
 files' sections merged, the credentials file winning. The active profile is
 the one named, else AWS_DEFAULT_PROFILE, else AWS_PROFILE (botocore reads
 them in that order), else `default`.
@@ -15,6 +16,7 @@ them in that order), else `default`.
 from __future__ import annotations
 
 import configparser
+import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,9 +43,16 @@ def profile_name(profile: str | None, env: Mapping[str, str]) -> str:
     return named_profile(profile, env) or "default"
 
 
+#: `$NAME` and `${NAME}` in a path, as `os.path.expandvars` reads them.
+_VARIABLE = re.compile(r"\$(?:(\w+)|\{([^}]*)\})")
+
+
 def _aws_file(env: Mapping[str, str], var: str, default: str) -> Path:
     if env.get(var):
-        return Path(env[var]).expanduser()
+        # botocore expands variables in these paths (`AWS_CONFIG_FILE=$HOME/...` from an env file or a unit that
+        # does not), from `env` here; an unknown one stays as written, as expandvars leaves it.
+        path = _VARIABLE.sub(lambda found: env.get(found[1] or found[2], found[0]), env[var])
+        return Path(path).expanduser()
     return _home(env) / ".aws" / default
 
 
