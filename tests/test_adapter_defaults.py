@@ -6,9 +6,11 @@ host (botocore drops the default port of http/https only, so it presigns the `ht
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlsplit
 
+import aiohttp
 import pytest
 import requests
 from botocore.auth import SigV4QueryAuth
@@ -18,6 +20,7 @@ from freezegun import freeze_time
 
 import sigv4
 from sigv4.integrations import headers_for
+from sigv4.integrations.aiohttp import SigV4Auth as AiohttpAuth
 from sigv4.integrations.requests import SigV4Auth
 from verifying_server import verifying_server
 
@@ -68,3 +71,24 @@ def test_websocket_signed_host() -> None:
     result = sigv4.presign(sigv4.Request("GET", "ws://h.example.com:443/p"), KEY, region="us-east-1",
                            service="execute-api", timestamp=T)
     assert "\nhost:h.example.com:443\n" in result.canonical_request
+
+
+def test_a_non_ascii_header_value_is_refused_before_sending() -> None:
+    """The signature hashes a value as UTF-8; requests sends it as Latin-1 and aiohttp as UTF-8, so whether a server
+    agrees depended on the library (S3 refuses such metadata's signature; botocore refuses the metadata)."""
+    headers = {"X-Amz-Meta-Name": "café"}
+    refused = pytest.raises(sigv4.InvalidParameterError, match="X-Amz-Meta-Name's value holds a non-ASCII character")
+    with verifying_server({"AKIDEXAMPLE": KEY}, s3=True) as server:
+        with refused:
+            requests.put(server.url + "/b/k", data=b"x", headers=headers,
+                         auth=SigV4Auth(KEY, region="us-east-1", service="s3"))
+
+        async def put() -> None:
+            async with aiohttp.ClientSession(middlewares=(AiohttpAuth(KEY, region="us-east-1", service="s3"),)) as s:
+                async with s.put(server.url + "/b/k", data=b"x", headers=headers):
+                    pass
+        with refused:
+            asyncio.run(put())
+        assert server.received == []
+    with refused:
+        headers_for("PUT", "https://b.s3.amazonaws.com/k", headers, b"x", KEY, region="us-east-1", service="s3")

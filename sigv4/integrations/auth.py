@@ -117,6 +117,17 @@ def unsigned_names(headers: Iterable[tuple[str, str]], signed: frozenset[str]) -
     return frozenset(n for n in names if not n.startswith("x-amz-") and n not in SIGNED_BY_DEFAULT and n not in signed)
 
 
+def _refuse_non_ascii_values(headers: Iterable[tuple[str, str]]) -> None:
+    """Raise InvalidParameterError naming the first header whose value is not ASCII: the signature hashes it as
+    UTF-8, while requests and urllib3 send it as Latin-1, aiohttp as UTF-8 and httpx not at all, so what the
+    server hashes depends on the library (S3 answers SignatureDoesNotMatch; botocore refuses such metadata)."""
+    for name, value in headers:
+        if not value.isascii():
+            raise InvalidParameterError(f"headers: {name}'s value holds a non-ASCII character "
+                                        f"{next(c for c in value if not c.isascii())!r}, which HTTP libraries send in "
+                                        "different encodings; encode it first (RFC 2047 or percent-encoding)")
+
+
 class RequestSigner:
     """Signs `sigv4.Request`s for an adapter: header signing, or presigning when `presign=True`.
 
@@ -158,8 +169,9 @@ class RequestSigner:
     def sign(self, request: Request, timestamp: datetime | None = None) -> Request:
         """The signed copy of `request`, at `timestamp` (default: the clock, corrected for skew); an aws-chunked
         one without its Transfer-Encoding, sent with the encoded Content-Length the signer adds instead.
-        Raises the signer's SigningError subclasses."""
+        Raises the signer's SigningError subclasses; InvalidParameterError for a header value that is not ASCII."""
         sign = presign_request if self.presign else sign_request
+        _refuse_non_ascii_values(request.headers)
         if self.streaming:  # not chunked by HTTP as well: a message with both framings is refused (RFC 9112 6.2)
             request = request.without_headers(("transfer-encoding",))
         options = self.options
