@@ -259,3 +259,38 @@ def test_variables_in_the_files_paths_are_expanded(tmp_path, as_environ) -> None
     (tmp_path / "aws" / "config").write_text("[default]\nregion = eu-north-1\n")
     as_environ(env)
     assert we_see(None, env) == botocore_sees(None) == ("AKIDEXPANDED", None, "eu-north-1")
+
+
+def _login_cache(directory: Path, session: str, expires: datetime) -> None:
+    """The cache `aws login` writes for `session` (the DPoP key a throwaway P-256 key)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / (hashlib.sha256(session.encode()).hexdigest() + ".json")).write_text(json.dumps({
+        "accessToken": {"accessKeyId": "ASIALOGIN", "secretAccessKey": SECRET, "sessionToken": "login-token",
+                        "accountId": "111122223333", "expiresAt": expires.strftime("%Y-%m-%dT%H:%M:%SZ")},
+        "tokenType": "aws_sigv4", "refreshToken": "refresh", "clientId": "arn:aws:signin:::devtools/same-device",
+        "dpopKey": key.decode()}))
+
+
+@pytest.mark.parametrize("cache_variable", [False, True], ids=["home", "AWS_LOGIN_CACHE_DIRECTORY"])
+def test_an_aws_login_session_gives_its_cached_credentials(tmp_path, as_environ, cache_variable) -> None:
+    directory = tmp_path / ("elsewhere" if cache_variable else ".aws/login/cache")
+    _login_cache(directory, "arn:aws:iam::111122223333:user/me", datetime.now(timezone.utc) + timedelta(hours=1))
+    config = "[profile console]\nlogin_session = arn:aws:iam::111122223333:user/me\nregion = eu-west-1\n"
+    env = _env(tmp_path, config, "", {"AWS_LOGIN_CACHE_DIRECTORY": "$HOME/elsewhere"} if cache_variable else {})
+    as_environ(env)
+    assert we_see("console", env) == botocore_sees("console") == ("ASIALOGIN", "login-token", "eu-west-1")
+
+
+def test_expired_aws_login_credentials_say_how_to_refresh_them(tmp_path) -> None:
+    _login_cache(tmp_path / ".aws/login/cache", "me", datetime.now(timezone.utc) - timedelta(minutes=1))
+    env = _env(tmp_path, "[profile console]\nlogin_session = me\n", "", {})
+    with pytest.raises(CredentialsError, match="expired at .* does not refresh them .* --profile console") as caught:
+        resolve_credentials("console", env)
+    assert SECRET not in str(caught.value) and "login-token" not in str(caught.value)
+    env = _env(tmp_path, "[profile console]\nlogin_session = other\n", "", {})
+    with pytest.raises(CredentialsError, match="no `aws login` session 'other' cached at .*; run aws login"):
+        resolve_credentials("console", env)

@@ -14,8 +14,9 @@ chain, with its environment variables and config keys:
    `duration_seconds`, `role_session_name`; `mfa_serial` refused, there is
    no prompt), web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, or
    the profile's `web_identity_token_file`), SSO (`sso_session` or the legacy
-   keys), the credentials file's keys, IAM Roles Anywhere (`rolesanywhere_*`
-   keys: `.rolesanywhere`), `credential_process`, the config file's keys;
+   keys), the credentials file's keys, `aws login`'s cached session
+   (`login_session`: `.login`), IAM Roles Anywhere (`rolesanywhere_*` keys:
+   `.rolesanywhere`), `credential_process`, the config file's keys;
 3. container credentials (`.container`), then EC2 instance metadata (`.imds`).
 
 The STS and SSO calls (`.sts`, `.sso`) are built and decoded by `wire`, signed
@@ -49,6 +50,7 @@ from . import container, sso, sts
 from .container import from_container
 from .http import is_true
 from .imds import from_imds
+from .login import login_credentials
 from .rolesanywhere import RolesAnywhereSettings, from_rolesanywhere
 from .resolved import (
     CredentialProvider,
@@ -275,7 +277,8 @@ class _Resolution:
 
     def profile(self, name: str, seen: tuple[str, ...] = (), *, source: bool = False) -> ResolvedCredentials:
         """A profile's credentials, by botocore's profile providers in order: assume-role, web identity, SSO,
-        the credentials file's keys, (ours) Roles Anywhere, credential_process, the config file's keys.
+        the credentials file's keys, `aws login`'s session, (ours) Roles Anywhere, credential_process, the config
+        file's keys.
 
         As a role's `source`, as botocore's, a profile with keys gives its keys even when it names a role too,
         and the environment's web identity variables are not read."""
@@ -292,6 +295,9 @@ class _Resolution:
                                         self.env, self.files.home, now=datetime.now(timezone.utc),
                                         endpoints=self.endpoints())
         found = found or _keys(shared, f"profile {name} ({self.files.credentials_path})", None)
+        if found is None and section.get("login_session"):
+            found = login_credentials(name, section["login_session"], self.env, self.files.home,
+                                      datetime.now(timezone.utc))
         if found is None and (anywhere := RolesAnywhereSettings.from_profile(section, name)) is not None:
             found = from_rolesanywhere(anywhere, self.env, source=f"rolesanywhere (profile {name})")
         if found is None and section.get("credential_process"):

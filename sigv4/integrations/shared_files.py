@@ -47,13 +47,15 @@ def profile_name(profile: str | None, env: Mapping[str, str]) -> str:
 _VARIABLE = re.compile(r"\$(?:(\w+)|\{([^}]*)\})")
 
 
+def expanded(path: str, env: Mapping[str, str]) -> Path:
+    """`path` with `$NAME`/`${NAME}` taken from `env` (an unknown one stays as written, as `os.path.expandvars`
+    leaves it) and `~` expanded: botocore expands the paths its variables name (`AWS_CONFIG_FILE=$HOME/...` from
+    an env file or a unit that does not)."""
+    return Path(_VARIABLE.sub(lambda found: env.get(found[1] or found[2], found[0]), path)).expanduser()
+
+
 def _aws_file(env: Mapping[str, str], var: str, default: str) -> Path:
-    if env.get(var):
-        # botocore expands variables in these paths (`AWS_CONFIG_FILE=$HOME/...` from an env file or a unit that
-        # does not), from `env` here; an unknown one stays as written, as expandvars leaves it.
-        path = _VARIABLE.sub(lambda found: env.get(found[1] or found[2], found[0]), env[var])
-        return Path(path).expanduser()
-    return _home(env) / ".aws" / default
+    return expanded(env[var], env) if env.get(var) else _home(env) / ".aws" / default
 
 
 def _home(env: Mapping[str, str]) -> Path:
@@ -161,4 +163,4 @@ class SharedFiles:
                               is_true(section.get("ignore_configured_endpoint_urls")))
 
 
-__all__ = ["PROFILE_VARIABLES", "SharedFiles", "named_profile", "nested", "profile_name"]
+__all__ = ["PROFILE_VARIABLES", "SharedFiles", "expanded", "named_profile", "nested", "profile_name"]
