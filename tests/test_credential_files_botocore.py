@@ -6,6 +6,7 @@ give the same key, session token, region and endpoint, or both refuse.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -285,12 +286,67 @@ def test_an_aws_login_session_gives_its_cached_credentials(tmp_path, as_environ,
     assert we_see("console", env) == botocore_sees("console") == ("ASIALOGIN", "login-token", "eu-west-1")
 
 
-def test_expired_aws_login_credentials_say_how_to_refresh_them(tmp_path) -> None:
+def _sign_in(seen: list[dict[str, Any]], refused: bool = False):  # type: ignore[no-untyped-def]
+    """A loopback Sign-In: CreateOAuth2Token checks the DPoP proof (ES256 by the key its `jwk` names, for this
+    POST and URL) and answers new credentials, or refuses the refresh token as expired."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    def b64(text: str) -> bytes:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+    def respond(request: h11.Request, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        headers = dict(request.headers)
+        header, payload, signature = headers[b"dpop"].decode().split(".")
+        jwk, claims = json.loads(b64(header))["jwk"], json.loads(b64(payload))
+        public = ec.EllipticCurvePublicNumbers(int.from_bytes(b64(jwk["x"]), "big"), int.from_bytes(b64(jwk["y"]), "big"),
+                                               ec.SECP256R1()).public_key()
+        raw = b64(signature)
+        public.verify(encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")),
+                      f"{header}.{payload}".encode(), ec.ECDSA(hashes.SHA256()))  # raises when it does not verify
+        host = headers[b"host"].decode()
+        seen.append({"target": request.target.decode(), "body": json.loads(body), "htm": claims["htm"],
+                     "htu": claims["htu"].replace(host, "HOST"), "authorization": b"authorization" in headers})
+        if refused:
+            return 401, [("Content-Type", "application/json"), ("x-amzn-ErrorType", "AccessDeniedException")], \
+                b'{"error": "TOKEN_EXPIRED", "message": "the session has expired"}'
+        return 200, [("Content-Type", "application/json")], json.dumps({
+            "accessToken": {"accessKeyId": "ASIAREFRESHED", "secretAccessKey": SECRET, "sessionToken": "fresh"},
+            "tokenType": "aws_sigv4", "expiresIn": 900, "refreshToken": "refresh-2"}).encode()
+    return respond
+
+
+def test_expiring_aws_login_credentials_are_refreshed_as_botocore_does(tmp_path, as_environ, monkeypatch) -> None:
+    """Within 5 minutes of expiry both refresh through Sign-In with the same request and DPoP proof form, and
+    both write the new credentials and refresh token back to the cache."""
+    ours: list[dict[str, Any]] = []
+    theirs: list[dict[str, Any]] = []
+    config = "[profile console]\nlogin_session = me\nregion = eu-west-1\n"
+    cache = tmp_path / ".aws/login/cache"
+    entry = cache / (hashlib.sha256(b"me").hexdigest() + ".json")
+    for seen, resolve in ((ours, lambda env: we_see("console", env)), (theirs, lambda env: botocore_sees("console"))):
+        _login_cache(cache, "me", datetime.now(timezone.utc) + timedelta(minutes=2))
+        with http_server(_sign_in(seen)) as (url, _):
+            env = _env(tmp_path, config, "", {"AWS_ENDPOINT_URL_SIGNIN": url, "AWS_LOGIN_CACHE_DIRECTORY": str(cache)})
+            as_environ(env)
+            assert resolve(env) == ("ASIAREFRESHED", "fresh", "eu-west-1")
+        written = json.loads(entry.read_text())
+        assert written["refreshToken"] == "refresh-2" and written["accessToken"]["accountId"] == "111122223333"
+    assert ours == theirs == [{"target": "/v1/token", "htm": "POST", "htu": "http://HOST/v1/token",
+                               "authorization": False, "body": {"clientId": "arn:aws:signin:::devtools/same-device",
+                                                                "grantType": "refresh_token", "refreshToken": "refresh"}}]
+
+
+def test_an_aws_login_refresh_refused_says_to_sign_in_again(tmp_path) -> None:
     _login_cache(tmp_path / ".aws/login/cache", "me", datetime.now(timezone.utc) - timedelta(minutes=1))
-    env = _env(tmp_path, "[profile console]\nlogin_session = me\n", "", {})
-    with pytest.raises(CredentialsError, match="expired at .* does not refresh them .* --profile console") as caught:
-        resolve_credentials("console", env)
-    assert SECRET not in str(caught.value) and "login-token" not in str(caught.value)
+    seen: list[dict[str, Any]] = []
+    with http_server(_sign_in(seen, refused=True)) as (url, _):
+        env = _env(tmp_path, "[profile console]\nlogin_session = me\n", "", {"AWS_ENDPOINT_URL_SIGNIN": url})
+        with pytest.raises(CredentialsError, match="AccessDeniedException: the session has expired; run aws login "
+                                                   "--profile console") as caught:
+            resolve_credentials("console", env)
+    assert SECRET not in str(caught.value) and "PRIVATE KEY" not in str(caught.value)
     env = _env(tmp_path, "[profile console]\nlogin_session = other\n", "", {})
     with pytest.raises(CredentialsError, match="no `aws login` session 'other' cached at .*; run aws login"):
         resolve_credentials("console", env)

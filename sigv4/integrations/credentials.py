@@ -14,8 +14,8 @@ chain, with its environment variables and config keys:
    `duration_seconds`, `role_session_name`; `mfa_serial` refused, there is
    no prompt), web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, or
    the profile's `web_identity_token_file`), SSO (`sso_session` or the legacy
-   keys), the credentials file's keys, `aws login`'s cached session
-   (`login_session`: `.login`), IAM Roles Anywhere (`rolesanywhere_*` keys:
+   keys), the credentials file's keys, `aws login`'s cached session,
+   refreshed (`login_session`: `.login`), IAM Roles Anywhere (`rolesanywhere_*` keys:
    `.rolesanywhere`), `credential_process`, the config file's keys;
 3. container credentials (`.container`), then EC2 instance metadata (`.imds`).
 
@@ -297,7 +297,8 @@ class _Resolution:
         found = found or _keys(shared, f"profile {name} ({self.files.credentials_path})", None)
         if found is None and section.get("login_session"):
             found = login_credentials(name, section["login_session"], self.env, self.files.home,
-                                      datetime.now(timezone.utc))
+                                      datetime.now(timezone.utc), region=_region(self.env, self.files, self.active),
+                                      endpoints=self.endpoints())
         if found is None and (anywhere := RolesAnywhereSettings.from_profile(section, name)) is not None:
             found = from_rolesanywhere(anywhere, self.env, source=f"rolesanywhere (profile {name})")
         if found is None and section.get("credential_process"):

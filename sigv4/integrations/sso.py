@@ -96,8 +96,9 @@ def _read_cache(path: Path, login_hint: str) -> dict[str, Any]:
     return dict(data)
 
 
-def _write_cache(path: Path, data: Mapping[str, Any]) -> None:
-    """Replace the cache file whole (temp file + rename), so a reader never sees half a token, as botocore does."""
+def write_cache(path: Path, data: Mapping[str, Any]) -> None:
+    """Replace the cache file whole (temp file + rename), so a reader never sees half a token, as botocore does
+    (for `aws login`'s cache too). Raises CredentialsError when it cannot be written."""
     fd, temp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -107,7 +108,7 @@ def _write_cache(path: Path, data: Mapping[str, Any]) -> None:
         os.replace(temp, path)
     except OSError as err:
         Path(temp).unlink(missing_ok=True)
-        raise CredentialsError(f"SSO token cache {path}: the refreshed token cannot be written "
+        raise CredentialsError(f"token cache {path}: the refreshed token cannot be written "
                                f"({err.__class__.__name__})") from None
 
 
@@ -137,7 +138,7 @@ def access_token(path: Path, now: datetime, login_hint: str, refresh: Refresher 
         except CredentialsError as err:
             failure = f" and refreshing it failed ({err})"
         else:
-            _write_cache(path, fresh)
+            write_cache(path, fresh)
             return str(fresh["accessToken"])
     if expiry <= now:
         raise CredentialsError(f"SSO token cache {path}: the SSO session expired at {expires}{failure}; "
