@@ -379,6 +379,7 @@ def test_the_chain_is_cached_until_shortly_before_expiry(tmp_path: Path) -> None
     ("sts", "sts-credentials", {"AssumeRole", "AssumeRoleWithWebIdentity", "GetCallerIdentity"}),
     ("sso", "sso-credentials", {"GetRoleCredentials"}),
     ("sso-oidc", "sso-oidc-token", {"CreateToken"}),
+    ("signin", "signin-token", {"CreateOAuth2Token"}),
 ])
 def test_shipped_subsets_are_botocore_models_cut_to_the_operations_used(service: str, name: str,
                                                                          operations: set[str]) -> None:
