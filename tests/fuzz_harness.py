@@ -384,9 +384,10 @@ def _files_reader() -> Reader:
            "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"), "AWS_EC2_METADATA_DISABLED": "true",
            "AWS_ENDPOINT_URL": _NOWHERE}
     config = (b"[default]\nregion = us-east-1\n[profile role]\nrole_arn = arn:aws:iam::123456789012:role/r\n"
-              b"source_profile = default\nduration_seconds = 900\nexternal_id = x\n[profile sso]\n"
+              b"source_profile = default\nduration_seconds = 900\nexternal_id = x\nservices = local\n[profile sso]\n"
               b"sso_session = s\nsso_account_id = 123456789012\nsso_role_name = r\n[sso-session s]\n"
-              b"sso_region = us-east-1\nsso_start_url = https://x.awsapps.com/start\n")
+              b"sso_region = us-east-1\nsso_start_url = https://x.awsapps.com/start\n"
+              b"[services local]\nsts =\n  endpoint_url = http://127.0.0.1:9\n")
     keys = b"[default]\naws_access_key_id = AKID\naws_secret_access_key = s\naws_session_token = t\n"
 
     def read(data: bytes) -> None:
