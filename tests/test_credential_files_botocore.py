@@ -317,7 +317,7 @@ def _sign_in(seen: list[dict[str, Any]], refused: bool = False):  # type: ignore
     return respond
 
 
-def test_expiring_aws_login_credentials_are_refreshed_as_botocore_does(tmp_path, as_environ, monkeypatch) -> None:
+def test_expiring_aws_login_credentials_are_refreshed_as_botocore_does(tmp_path, as_environ) -> None:
     """Within 5 minutes of expiry both refresh through Sign-In with the same request and DPoP proof form, and
     both write the new credentials and refresh token back to the cache."""
     ours: list[dict[str, Any]] = []
