@@ -151,7 +151,9 @@ class FlagSigner:
 
         Raises `FlagError`, `sigv4.SigningError` (a request that cannot be signed).
         """
-        flags = self.flags
+        # The request printed and sent is the one signed: a raw target's ` ` or `é` as %20, %C3%A9, as clients
+        # send it (curl refuses a space) and as a server rebuilds the canonical request from it.
+        flags, request = self.flags, as_sent(request)
         if flags.algorithm == "v2" and s3_rules(flags, self.service):
             return s3v2_sign(request, flags, self.resolved.credentials, parse_date(flags.date) + skew)
         if flags.chunked:  # an aws-chunked stream's length is known: its Content-Length frames it, no transfer coding
@@ -159,8 +161,8 @@ class FlagSigner:
         region: str | list[str] = flags.region_set.split(",") if flags.region_set else self.region
         options = dict(region=region, service=self.service, timestamp=parse_date(flags.date) + skew,
                        **signing_options(flags, self.service))
-        if flags.presign:  # the URL printed is the one a client sends: a raw target's ` ` or `é` as %20, %C3%A9
-            return sigv4.presign(as_sent(request), self.resolved.credentials, expires=_expires(flags), **options)
+        if flags.presign:
+            return sigv4.presign(request, self.resolved.credentials, expires=_expires(flags), **options)
         return sigv4.sign(request, self.resolved.credentials, **options)
 
 
