@@ -34,7 +34,7 @@ from sigv4.raw import parse_request
 from sigv4.redact import masked_token_note, redact, redact_artifact
 from wire.endpoints import with_endpoint
 from wire.export import (body_bytes, body_text, curl_command, har_entry, http_message, json_default, render_response,
-                         send_record, service_error_line, transcript)
+                         send_record, service_error_line, signed_request_fields, transcript)
 from wire.service.app import DEFAULT_IDENTITY_NOTICE, build_app, load_accounts, state_path, trail_path
 from wire.service.demo import run_demo
 from wire.service.identities import ConfigError
@@ -78,7 +78,7 @@ def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     result, creds, show = signer.sign(raw.request), signer.resolved.credentials, args.show_secrets
     message = http_message(result.request, raw)
     if args.json:
-        record = {**result_record(result), "signed_request": body_text(message)}
+        record = {**result_record(result), **signed_request_fields(message)}
         out(redact_artifact(json.dumps(record, indent=2, ensure_ascii=False), creds))
     elif args.explain:
         out(explain(result, creds, signer.region, signer.service, show_token=show))

@@ -63,3 +63,21 @@ def test_a_header_signed_raw_target_with_a_space_and_unicode_prints_the_target_s
     with verifying_server({"ASIAEXAMPLE": CREDS}, s3=service == "s3") as server:
         code, out, err = run_cli(["send", path, "--endpoint", server.url], ENV)
     assert code == 0 and out.startswith(b"HTTP/1.1 200 "), (out, err)
+
+
+def test_sign_json_of_a_binary_body_holds_the_bytes_signed(tmp_path: Path) -> None:
+    """`sign --json` of a body that is not UTF-8: `signed_request` is the message's bytes in base64, said by
+    `"signed_request_encoding": "base64"`; decoded and saved it verifies. Before, the body was `\\xNN` escapes:
+    a different payload from the one signed. A UTF-8 request stays text, without the key."""
+    body = bytes(range(256))
+    put = b"PUT /bucket/blob HTTP/1.1\r\nHost: bucket.s3.amazonaws.com\r\n\r\n" + body
+    code, out, err = run_cli(["sign", "--json", saved(tmp_path, "put.req", put)], ENV)
+    record = json.loads(out)
+    assert code == 0 and record["signed_request_encoding"] == "base64", err
+    message = base64.b64decode(record["signed_request"])
+    assert message.endswith(b"\r\n\r\n" + body) and TOKEN.encode() in message
+    code, out, err = run_cli(["verify", saved(tmp_path, "signed.req", message)], ENV)
+    assert code == 0 and out.startswith(b"OK: "), (out, err)
+    code, out, err = run_cli(["sign", saved(tmp_path, "text.req", put.replace(body, "é".encode())), "--json"], ENV)
+    record = json.loads(out)
+    assert "signed_request_encoding" not in record and record["signed_request"].endswith("\r\n\r\né")
