@@ -81,3 +81,37 @@ def test_sign_json_of_a_binary_body_holds_the_bytes_signed(tmp_path: Path) -> No
     code, out, err = run_cli(["sign", saved(tmp_path, "text.req", put.replace(body, "é".encode())), "--json"], ENV)
     record = json.loads(out)
     assert "signed_request_encoding" not in record and record["signed_request"].endswith("\r\n\r\né")
+
+
+@pytest.mark.parametrize("key", ["uploads/${filename}", "report.pdf"])
+def test_presign_post_algorithm_v2_is_botocores_sigv2_form(key: str) -> None:
+    """`sign --presign-post --algorithm v2`: S3's SigV2 form (AWSAccessKeyId, the token, policy, signature), field
+    for field and byte for byte what boto3's generate_presigned_post signs with `signature_version="s3"`
+    (HmacV1PostAuth) at the same time. Before, the algorithm was ignored and a SigV4 form printed."""
+    import boto3
+    from botocore.config import Config
+    from freezegun import freeze_time
+
+    code, out, err = run_cli(["sign", "--algorithm", "v2", "--presign-post", "--json", "--bucket", "photos", "--key",
+                              key, "--condition", '["content-length-range", 1, 1048576]', "--field",
+                              "Content-Type=image/png", "--date", "20240304T050607Z", "--expires", "600"], ENV)
+    assert code == 0, err
+    ours = json.loads(out)
+    session = boto3.session.Session(aws_access_key_id="ASIAEXAMPLE", aws_secret_access_key="test",
+                                    aws_session_token=TOKEN, region_name="us-east-1")
+    s3 = session.client("s3", config=Config(signature_version="s3", s3={"addressing_style": "virtual"}))
+    with freeze_time("2024-03-04T05:06:07Z"):
+        theirs = s3.generate_presigned_post("photos", key, Fields={"Content-Type": "image/png"}, ExpiresIn=600,
+                                            Conditions=[["content-length-range", 1, 1048576],
+                                                        {"Content-Type": "image/png"}])
+    assert ours == theirs and ours["fields"]["x-amz-security-token"] == TOKEN
+
+
+@pytest.mark.parametrize("flags", [["--explain"], ["--presign"], ["--algorithm", "v4a"], ["--chunked"],
+                                   ["--algorithm", "v2", "--service", "s3express", "--bucket", "b--use1-az4--x-s3"]])
+def test_presign_post_refuses_signing_flags_it_cannot_honour(flags: list[str]) -> None:
+    """A flag a POST form has no place for is refused in one line, exit 2, rather than ignored (--explain used to
+    print the whole form, token included, as if nothing was asked)."""
+    code, out, err = run_cli(["sign", "--presign-post", "--bucket", "b", "--key", "k", *flags], ENV)
+    assert (code, out) == (2, b"") and err.count("\n") == 1 and err.startswith("sigv4: error: "), err
+    assert TOKEN not in err

@@ -186,6 +186,10 @@ def flag_signer(request: sigv4.Request, flags: Any, env: Mapping[str, str]) -> F
     return FlagSigner(flags, resolved, region, service)
 
 
+#: Signing flags a POST form has no use for: it signs a policy document, not a request.
+_NOT_POST = ("presign", "explain", "chunked", "trailer", "unsigned_payload", "region_set", "no_normalize_path",
+             "no_double_encode", "omit_session_token", "wss")
+
 #: Form fields `sigv4.presign_post` writes and conditions itself, or that need no condition.
 _SIGNER_FIELDS = {"key", "x-amz-algorithm", "x-amz-credential", "x-amz-date", *UNCONDITIONED_FIELDS,
                   *TOKEN_NAMES}
@@ -198,6 +202,11 @@ def presign_post_with_flags(flags: Any, env: Mapping[str, str]) -> tuple[Presign
     """
     if not flags.bucket or flags.key is None:
         raise FlagError("--presign-post: --bucket and --key are required")
+    clashes = [*(f"--{name.replace('_', '-')}" for name in _NOT_POST if getattr(flags, name)),
+               *(["--algorithm v4a"] if flags.algorithm == "v4a" else [])]
+    if clashes:
+        raise FlagError(f"--presign-post: not with {', '.join(clashes)} (a form signs its policy, not a request; "
+                        "--algorithm v4 or v2)")
     fields = _field_pairs(flags)
     resolved = _credentials(flags, env)
     conditions = [parse_condition_text(text) for text in flags.condition]
@@ -208,7 +217,8 @@ def presign_post_with_flags(flags: Any, env: Mapping[str, str]) -> tuple[Presign
                    if name.lower() not in covered and not name.lower().startswith("x-ignore-")]
     post = sigv4.presign_post(resolved.credentials, bucket=flags.bucket, key=flags.key, expires=_expires(flags),
                               region=flags.region or resolved.region or "us-east-1", service=flags.service or "s3",
-                              timestamp=parse_date(flags.date), url=flags.url, conditions=conditions, fields=fields)
+                              timestamp=parse_date(flags.date), url=flags.url, conditions=conditions, fields=fields,
+                              algorithm=flags.algorithm)
     return post, resolved
 
 
