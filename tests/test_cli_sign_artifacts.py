@@ -115,3 +115,4 @@ def test_presign_post_refuses_signing_flags_it_cannot_honour(flags: list[str]) -
     code, out, err = run_cli(["sign", "--presign-post", "--bucket", "b", "--key", "k", *flags], ENV)
     assert (code, out) == (2, b"") and err.count("\n") == 1 and err.startswith("sigv4: error: "), err
     assert TOKEN not in err
+
