@@ -111,8 +111,12 @@ def signing_options(flags: Any, service: str) -> dict[str, Any]:
     if flags.chunked:
         if flags.presign:
             raise FlagError("--chunked: a presigned URL cannot carry a chunk-signed body")
+        if flags.unsigned_payload and not flags.trailer:
+            raise FlagError("--chunked --unsigned-payload: unsigned chunks end with a trailing checksum; add --trailer "
+                            "(STREAMING-UNSIGNED-PAYLOAD-TRAILER)")
         ecdsa = "ECDSA-P256-SHA256" if flags.algorithm == "v4a" else "HMAC-SHA256"
-        options["payload"] = f"STREAMING-AWS4-{ecdsa}-PAYLOAD" + ("-TRAILER" if flags.trailer else "")
+        options["payload"] = "STREAMING-UNSIGNED-PAYLOAD-TRAILER" if flags.unsigned_payload else \
+            f"STREAMING-AWS4-{ecdsa}-PAYLOAD" + ("-TRAILER" if flags.trailer else "")
         options["chunk_size"] = flags.chunk_size
         options["trailer_checksum"] = flags.trailer
     return options
