@@ -86,6 +86,17 @@ def test_sign_json_of_a_binary_body_holds_the_bytes_signed(tmp_path: Path) -> No
     assert "signed_request_encoding" not in record and record["signed_request"].endswith("\r\n\r\né")
 
 
+@pytest.mark.parametrize("body", [bytes(range(256)), "{\"note\": \"é\"}".encode()], ids=["binary", "text"])
+def test_a_saved_sign_json_record_reads_back_in_explain(tmp_path: Path, body: bytes) -> None:
+    """`sigv4 sign --json req > record.json; sigv4 explain record.json`: the record's signed request (base64 or
+    text) is the capture, and its signature verifies. Before, explain refused it as a HAR it was not."""
+    put = b"PUT /bucket/blob HTTP/1.1\r\nHost: bucket.s3.amazonaws.com\r\n\r\n" + body
+    code, out, err = run_cli(["sign", saved(tmp_path, "put.req", put), "--json"], ENV)
+    assert code == 0, err
+    code, out, err = run_cli(["explain", saved(tmp_path, "record.json", out)], ENV)
+    assert code == 0 and b"the signature sent verifies" in out and TOKEN.encode() not in out, (out, err)
+
+
 @pytest.mark.parametrize("key", ["uploads/${filename}", "report.pdf"])
 def test_presign_post_algorithm_v2_is_botocores_sigv2_form(key: str) -> None:
     """`sign --presign-post --algorithm v2`: S3's SigV2 form (AWSAccessKeyId, the token, policy, signature), field
