@@ -44,7 +44,8 @@ from wire.transport.client import NetworkError, NotTLSError, RequestError, Trans
 from wire.transport.files import Download, InputError, open_body, read_answer, read_capture, read_input
 from wire.transport.resend import STALE_AUTH_HEADERS, send_signed, with_body_file
 from wire.transport.server import ListenError, ServeLimits, serve_until_signal, start_server
-from wire.transport.signing import FlagError, flag_signer, parse_date, presign_post_with_flags, presign_wss_with_flags
+from wire.transport.signing import (FlagError, flag_signer, parse_date, presign_note, presign_post_with_flags,
+                                    presign_wss_with_flags)
 
 EXIT_USAGE = 2
 EXIT_NETWORK = 3
@@ -85,8 +86,7 @@ def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
         out("\n6. Signed request:\n" + redact(body_text(message), creds, show_token=show))
     elif args.presign:
         out(redact_artifact(result.url, creds))
-        if extra := [name for name in result.signed_headers if name != "host"]:
-            _warn(f"sigv4: note: the URL is valid only with the signed headers {', '.join(extra)} sent as signed")
+        _warn(presign_note(result))
     else:
         write(message, creds, newline=args.newline)
     return 0

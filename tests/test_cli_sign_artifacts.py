@@ -196,3 +196,23 @@ def test_chunked_unsigned_payload_with_a_trailer_is_streaming_unsigned_payload_t
     code, out, err = run_cli(["sign", "--chunked", "--unsigned-payload", saved(tmp_path, "u.req", b"PUT /bkt/k "
                               b"HTTP/1.1\r\nHost: bkt.s3.amazonaws.com\r\n\r\nabc")], ENV)
     assert (code, out) == (2, b"") and err.count("\n") == 1 and "add --trailer" in err, err
+
+
+def test_presign_of_a_post_with_a_body_notes_the_method_and_body_the_url_needs(tmp_path: Path) -> None:
+    """`sign --presign` of an STS POST with a form body: the note says the URL is valid only for POST with that
+    body (its hash is signed), which `verify` bears out: the POST verifies, a GET of the URL does not. Before,
+    the note named only the Content-Type, and `curl "$URL"` (a GET) was refused."""
+    post = (b"POST / HTTP/1.1\r\nHost: sts.amazonaws.com\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+            b"Action=GetCallerIdentity&Version=2011-06-15")
+    code, url, err = run_cli(["sign", saved(tmp_path, "sts.req", post), "--presign"], ENV)
+    assert code == 0 and err == ("sigv4: note: the URL is valid only for POST, with the body it signed, with the "
+                                 "signed headers content-type sent as signed\n"), err
+    target = url.strip().removeprefix(b"https://sts.amazonaws.com")
+    as_posted = post.replace(b"POST / ", b"POST " + target + b" ", 1)
+    code, out, err = run_cli(["verify", saved(tmp_path, "post.req", as_posted)], ENV)
+    assert code == 0 and out.startswith(b"OK: "), (out, err)
+    code, out, err = run_cli(["verify", saved(tmp_path, "url.txt", url)], ENV)
+    assert code == 1 and out.startswith(b"FAILED"), (out, err)
+    code, url, err = run_cli(["sign", saved(tmp_path, "get.req", b"GET /?Action=GetCallerIdentity&Version=2011-06-15 "
+                                            b"HTTP/1.1\r\nHost: sts.amazonaws.com\r\n\r\n"), "--presign"], ENV)
+    assert code == 0 and err == "", err

@@ -22,6 +22,7 @@ from sigv4 import s3v2, websocket
 from sigv4.canonical import S3_SERVICES
 from sigv4.explain import explain
 from sigv4.integrations.credentials import ResolvedCredentials, resolve_credentials
+from sigv4.payload import EMPTY_SHA256
 from sigv4.post import TOKEN_NAMES, UNCONDITIONED_FIELDS, PresignedPost, eq, parse_condition_text
 from sigv4.raw import as_sent, check_content_length
 from sigv4.redact import redact, redact_artifact
@@ -168,6 +169,17 @@ class FlagSigner:
         if flags.presign:
             return sigv4.presign(request, self.resolved.credentials, expires=_expires(flags), **options)
         return sigv4.sign(request, self.resolved.credentials, **options)
+
+
+def presign_note(result: Any) -> str:
+    """The note `sign --presign` prints on stderr when a plain GET of the URL would not work: the method it was
+    signed for, a body whose hash it signed, the signed headers besides host; "" when a GET is all it needs."""
+    needs = [f"for {result.request.method}"] if result.request.method != "GET" else []
+    if getattr(result, "payload_hash", sigv4.UNSIGNED_PAYLOAD) not in (sigv4.UNSIGNED_PAYLOAD, EMPTY_SHA256):
+        needs.append("with the body it signed")
+    if extra := [name for name in result.signed_headers if name != "host"]:
+        needs.append(f"with the signed headers {', '.join(extra)} sent as signed")
+    return f"sigv4: note: the URL is valid only {', '.join(needs)}" if needs else ""
 
 
 def _credentials(flags: Any, env: Mapping[str, str]) -> ResolvedCredentials:
