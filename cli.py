@@ -82,8 +82,8 @@ def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
         record = {**result_record(result), **signed_request_fields(message)}
         out(redact_artifact(json.dumps(record, indent=2, ensure_ascii=False), creds))
     elif args.explain:
-        out(explain(result, creds, signer.region, signer.service, show_token=show))
-        out("\n6. Signed request:\n" + redact(body_text(message), creds, show_token=show))
+        out(explain(result, creds, signer.region, signer.service, show_token=show,
+                    then=("Signed request", body_text(message))))
     elif args.presign:
         out(redact_artifact(result.url, creds))
         _warn(presign_note(result))

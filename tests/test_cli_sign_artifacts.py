@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from botocore.auth import S3SigV4Auth, SigV4Auth
@@ -216,3 +217,21 @@ def test_presign_of_a_post_with_a_body_notes_the_method_and_body_the_url_needs(t
     code, url, err = run_cli(["sign", saved(tmp_path, "get.req", b"GET /?Action=GetCallerIdentity&Version=2011-06-15 "
                                             b"HTTP/1.1\r\nHost: sts.amazonaws.com\r\n\r\n"), "--presign"], ENV)
     assert code == 0 and err == "", err
+
+
+@pytest.mark.parametrize("flags", [[], ["--algorithm", "v4a"], ["--algorithm", "v2"], ["--algorithm", "v2", "--no-s3"],
+                                   ["--presign"], ["--algorithm", "v2", "--presign"]])
+def test_explain_numbers_its_steps_in_order_and_masks_the_token_in_the_signed_request(tmp_path: Path,
+                                                                                      flags: list[str]) -> None:
+    """`sign --explain`: steps 1, 2, ... with the signed request last, numbered after the signature (SigV2 has
+    two steps: it was "6. Signed request" after step 2), its session token masked; `--show-secrets` shows it."""
+    path = saved(tmp_path, "get.req", b"GET /bucket/key?acl HTTP/1.1\r\nHost: s3.amazonaws.com\r\n\r\n")
+    code, out, err = run_cli(["sign", path, "--explain", *flags], ENV)
+    numbered = [line for line in out.decode().splitlines() if line[:1].isdigit()]
+    assert code == 0 and [line.partition(".")[0] for line in numbered] == [str(n) for n in range(1, len(numbered) + 1)]
+    assert numbered[-1].endswith(". Signed request:"), numbered
+    signed_request = out.decode().partition(numbered[-1])[2]
+    spellings = (TOKEN, quote(TOKEN, safe=""))  # in a header, or in a query parameter
+    assert not any(token in out.decode() for token in spellings) and "****" in signed_request, out
+    code, out, err = run_cli(["sign", path, "--explain", "--show-secrets", *flags], ENV)
+    assert code == 0 and any(token in out.decode().partition(". Signed request:")[2] for token in spellings), out

@@ -260,7 +260,7 @@ def presign_wss_with_flags(flags: Any, env: Mapping[str, str]) -> str:
         return redact_artifact(presigned.url, resolved.credentials)
     url = redact(presigned.url if flags.show_secrets else presigned.masked_url, resolved.credentials,
                  show_token=flags.show_secrets)
-    steps = explain(presigned.signing, resolved.credentials, region, websocket.PRESETS[flags.wss].service,
-                    show_token=flags.show_secrets)
     # A presign's steps end with its URL; AppSync's signed POST travels inside the URL instead.
-    return steps if presigned.signing.authorization is None else f"{steps}\n\n6. WebSocket URL:\n{url}"
+    return explain(presigned.signing, resolved.credentials, region, websocket.PRESETS[flags.wss].service,
+                   show_token=flags.show_secrets,
+                   then=None if presigned.signing.authorization is None else ("WebSocket URL", url))
