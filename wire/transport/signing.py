@@ -92,6 +92,8 @@ def s3v2_sign(request: sigv4.Request, flags: Any, credentials: sigv4.Credentials
 def signing_options(flags: Any, service: str) -> dict[str, Any]:
     """The `sigv4.sign` keywords the signing flags ask for signing for `service` (no scope, time or
     credentials); S3's rules unless --no-s3 when `service` is one of `S3_SERVICES`. Raises `FlagError`."""
+    if flags.region_set and flags.algorithm != "v4a":
+        raise FlagError("--region-set: a SigV4a region set; add --algorithm v4a (or give one region with --region)")
     if flags.algorithm == "v2":
         return {"algorithm": "v2"}
     s3 = s3_rules(flags, service)
@@ -194,9 +196,13 @@ def _credentials(flags: Any, env: Mapping[str, str]) -> ResolvedCredentials:
 
 def flag_signer(request: sigv4.Request, flags: Any, env: Mapping[str, str]) -> FlagSigner:
     """The signer for `request`'s scope: credentials from the chain (--profile), region and service from the
-    flags, profile and host name. Raises `FlagError`, `sigv4.SigningError` (no credentials; a Content-Length
-    that is not the body's length, `check_content_length`)."""
+    flags, profile and host name. Raises `FlagError` (also for --expires without --presign),
+    `sigv4.SigningError` (no credentials; a Content-Length that is not the body's length,
+    `check_content_length`)."""
     check_content_length(request)
+    if flags.expires is not None and not flags.presign:
+        raise FlagError("--expires: a presigned URL's lifetime; add --presign (a header-signed request is accepted "
+                        "within 15 minutes of its X-Amz-Date)")
     resolved = _credentials(flags, env)
     region, service = signing_scope(flags, request, resolved)
     return FlagSigner(flags, resolved, region, service)
