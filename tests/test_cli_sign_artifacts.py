@@ -48,16 +48,21 @@ def botocore_signature(signed: bytes, service: str) -> str:
     return auth.signature(auth.string_to_sign(boto, auth.canonical_request(boto)), boto)
 
 
+@pytest.mark.parametrize("typed, sent", [
+    ("/bucket/café déjà.txt?prefix=été&x=a b", "/bucket/caf%C3%A9%20d%C3%A9j%C3%A0.txt?prefix=%C3%A9t%C3%A9&x=a%20b"),
+    ("/bucket/100%?q=5%", "/bucket/100%25?q=5%25"),
+], ids=["space-unicode", "stray-percent"])
 @pytest.mark.parametrize("service", ["s3", "service"])
-def test_a_header_signed_raw_target_with_a_space_and_unicode_prints_the_target_signed(tmp_path: Path,
-                                                                                      service: str) -> None:
-    """A request line typed as people type it (`/café déjà.txt?x=a b`): the printed request line is
-    percent-encoded as signed and sent, and botocore computes the same signature from it. Before, the line kept
-    the raw space and `é` (curl and HTTP servers refuse it) while the canonical request encoded them."""
-    get = "GET /bucket/café déjà.txt?prefix=été&x=a b HTTP/1.1\nHost: example.amazonaws.com\n\n".encode()
+def test_a_header_signed_raw_target_with_a_space_and_unicode_prints_the_target_signed(tmp_path: Path, service: str,
+                                                                                      typed: str, sent: str) -> None:
+    """A request line typed as people type it (`/café déjà.txt?x=a b`, `/100%`): the printed request line is
+    percent-encoded as signed and sent (an escape as written), and botocore computes the same signature from it.
+    Before, the line kept the raw space, `é` or `%` (curl and HTTP servers refuse them) while the canonical
+    request encoded them."""
+    get = f"GET {typed} HTTP/1.1\nHost: example.amazonaws.com\n\n".encode()
     code, signed, err = run_cli(["sign", saved(tmp_path, "get.req", get), "--service", service], ENV)
     line = signed.split(b"\n")[0]
-    assert code == 0 and line == b"GET /bucket/caf%C3%A9%20d%C3%A9j%C3%A0.txt?prefix=%C3%A9t%C3%A9&x=a%20b HTTP/1.1"
+    assert code == 0 and line == f"GET {sent} HTTP/1.1".encode(), (line, err)
     assert f"X-Amz-Security-Token: {TOKEN}".encode() in signed
     authorization = parse_request(signed).request.header("authorization") or ""
     assert authorization.endswith("Signature=" + botocore_signature(signed, service)), err
@@ -176,7 +181,7 @@ def put_through_moto(tmp_path: Path, moto_s3: tuple[str, dict[str, str], object]
 def test_a_raw_key_with_a_space_and_unicode_uploads_to_moto_under_that_key(tmp_path: Path, moto_s3) -> None:
     """The header-signed PUT of `/bkt/my report é.txt` as typed: moto checks botocore's signature of the
     percent-encoded target sent, and stores the object under the key as typed (listed: moto fails boto3's own
-    signature of a GET of a non-ASCII key)."""
+    signature of a GET of a non-ASCII key, and of any request for a key with `%` or `+`)."""
     put_through_moto(tmp_path, moto_s3, "/bkt/my report é.txt", b"hello")
     listed = moto_s3[2].list_objects_v2(Bucket="bkt", Prefix="my ")["Contents"]
     assert [(o["Key"], o["Size"]) for o in listed] == [("my report é.txt", 5)]
