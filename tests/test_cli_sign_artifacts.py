@@ -256,3 +256,16 @@ def test_a_signing_flag_without_the_mode_it_belongs_to_is_named(tmp_path: Path, 
     path = saved(tmp_path, "get.req", b"GET /bucket/key HTTP/1.1\r\nHost: s3.amazonaws.com\r\n\r\n")
     code, out, err = run_cli(["sign", path, *flags], ENV)
     assert (code, out) == (2, b"") and err.count("\n") == 1 and message in err, err
+
+
+def test_region_set_as_typed_with_spaces_signs_those_regions(tmp_path: Path) -> None:
+    """`--region-set 'us-east-1, eu-west-1'` (a space after the comma, as people type lists) signs for both regions
+    and verifies; an empty entry is named in one line. Before, both failed with the library's "region: region
+    set entry ' eu-west-1' must be ... without whitespace"."""
+    path = saved(tmp_path, "put.req", b"PUT /bucket/k HTTP/1.1\r\nHost: s3.amazonaws.com\r\n\r\nhello")
+    code, signed, err = run_cli(["sign", path, "--algorithm", "v4a", "--region-set", "us-east-1, eu-west-1"], ENV)
+    assert code == 0 and b"\r\nX-Amz-Region-Set: us-east-1,eu-west-1\r\n" in signed, err
+    code, out, err = run_cli(["verify", saved(tmp_path, "signed.req", signed)], ENV)
+    assert code == 0 and out.startswith(b"OK: AWS4-ECDSA-P256-SHA256") and b"us-east-1,eu-west-1/s3" in out, out
+    code, out, err = run_cli(["sign", path, "--algorithm", "v4a", "--region-set", "us-east-1,,eu-west-1"], ENV)
+    assert (code, out) == (2, b"") and err.count("\n") == 1 and err.startswith("sigv4: error: --region-set "), err

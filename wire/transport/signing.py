@@ -165,7 +165,7 @@ class FlagSigner:
             return s3v2_sign(request, flags, self.resolved.credentials, parse_date(flags.date) + skew)
         if flags.chunked:  # an aws-chunked stream's length is known: its Content-Length frames it, no transfer coding
             request = request.without_headers(("transfer-encoding",))
-        region: str | list[str] = flags.region_set.split(",") if flags.region_set else self.region
+        region: str | list[str] = _region_set(flags.region_set) if flags.region_set else self.region
         options = dict(region=region, service=self.service, timestamp=parse_date(flags.date) + skew,
                        **signing_options(flags, self.service))
         if flags.presign:
@@ -182,6 +182,15 @@ def presign_note(result: Any) -> str:
     if extra := [name for name in result.signed_headers if name != "host"]:
         needs.append(f"with the signed headers {', '.join(extra)} sent as signed")
     return f"sigv4: note: the URL is valid only {', '.join(needs)}" if needs else ""
+
+
+def _region_set(text: str) -> list[str]:
+    """--region-set's regions: comma-separated, as typed (`us-east-1, eu-west-1`: spaces around each are no part
+    of a region). Raises `FlagError` for an empty entry."""
+    regions = [region.strip(" \t") for region in text.split(",")]
+    if not all(regions):
+        raise FlagError(f"--region-set {text!r}: an empty entry; write regions separated by commas, or *")
+    return regions
 
 
 def _credentials(flags: Any, env: Mapping[str, str]) -> ResolvedCredentials:
