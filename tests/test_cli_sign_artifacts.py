@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -71,7 +72,12 @@ def test_a_header_signed_raw_target_with_a_space_and_unicode_prints_the_target_s
     assert code == 0 and out.startswith(b"OK: "), (out, err)
     with verifying_server({"ASIAEXAMPLE": CREDS}, s3=service == "s3") as server:
         code, out, err = run_cli(["send", path, "--endpoint", server.url], ENV)
-    assert code == 0 and out.startswith(b"HTTP/1.1 200 "), (out, err)
+        assert code == 0 and out.startswith(b"HTTP/1.1 200 "), (out, err)
+        code, command, err = run_cli(["send", path, "--endpoint", server.url, "--curl"], ENV)
+        assert code == 0, err
+        curl = subprocess.run(["sh", "-c", command.decode().strip() + " --fail-with-body"], capture_output=True,
+                              timeout=60)
+    assert curl.returncode == 0 and json.loads(curl.stdout)["key"] == "ASIAEXAMPLE", curl
 
 
 def test_sign_json_of_a_binary_body_holds_the_bytes_signed(tmp_path: Path) -> None:
