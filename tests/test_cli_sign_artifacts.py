@@ -275,3 +275,17 @@ def test_region_set_as_typed_with_spaces_signs_those_regions(tmp_path: Path) -> 
     assert code == 0 and out.startswith(b"OK: AWS4-ECDSA-P256-SHA256") and b"us-east-1,eu-west-1/s3" in out, out
     code, out, err = run_cli(["sign", path, "--algorithm", "v4a", "--region-set", "us-east-1,,eu-west-1"], ENV)
     assert (code, out) == (2, b"") and err.count("\n") == 1 and err.startswith("sigv4: error: --region-set "), err
+
+
+@pytest.mark.parametrize("algorithm", ["v4", "v4a", "v2"])
+def test_a_presigned_url_signed_again_by_header_carries_one_signature(tmp_path: Path, algorithm: str) -> None:
+    """`sigv4 sign --presign req > url.txt`, later `sigv4 sign url.txt` (an expired link, signed anew by its
+    headers): the old query signature is dropped, so the request carries one signature and verifies. Before, both
+    were sent and `verify` (as AWS) refused it: "signed twice, with an Authorization header and a presigned query"."""
+    get = saved(tmp_path, "get.req", b"GET /bucket/key?versionId=3 HTTP/1.1\r\nHost: s3.amazonaws.com\r\n\r\n")
+    code, url, err = run_cli(["sign", get, "--presign", "--algorithm", algorithm], ENV)
+    assert code == 0, err
+    code, signed, err = run_cli(["sign", "--algorithm", algorithm, saved(tmp_path, "url.txt", url)], ENV)
+    assert code == 0 and signed.startswith(b"GET /bucket/key?versionId=3 HTTP/1.1\r\n"), (signed, err)
+    code, out, err = run_cli(["verify", saved(tmp_path, "signed.req", signed)], ENV)
+    assert code == 0 and out.startswith(b"OK: ") and b"presigned" not in out, (out, err)

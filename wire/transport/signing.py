@@ -19,12 +19,13 @@ from typing import Any
 
 import sigv4
 from sigv4 import s3v2, websocket
-from sigv4.canonical import S3_SERVICES
+from sigv4.canonical import S3_SERVICES, query_pairs
 from sigv4.explain import explain
 from sigv4.integrations.credentials import ResolvedCredentials, resolve_credentials
 from sigv4.payload import EMPTY_SHA256
 from sigv4.post import TOKEN_NAMES, UNCONDITIONED_FIELDS, PresignedPost, eq, parse_condition_text
 from sigv4.raw import as_sent, check_content_length
+from sigv4.signer import PRESIGN_PARAMS, without_query_params
 from sigv4.redact import redact, redact_artifact
 from sigv4.tokens import region_in_host
 from wire.endpoints import GLOBAL_ENDPOINT_REGIONS, infer_scope
@@ -161,6 +162,7 @@ class FlagSigner:
         # The request printed and sent is the one signed: a raw target's ` ` or `é` as %20, %C3%A9, as clients
         # send it (curl refuses a space) and as a server rebuilds the canonical request from it.
         flags, request = self.flags, as_sent(request)
+        request = request if flags.presign else _without_query_signature(request, s3_rules(flags, self.service))
         if flags.algorithm == "v2" and s3_rules(flags, self.service):
             return s3v2_sign(request, flags, self.resolved.credentials, parse_date(flags.date) + skew)
         if flags.chunked:  # an aws-chunked stream's length is known: its Content-Length frames it, no transfer coding
@@ -182,6 +184,16 @@ def presign_note(result: Any) -> str:
     if extra := [name for name in result.signed_headers if name != "host"]:
         needs.append(f"with the signed headers {', '.join(extra)} sent as signed")
     return f"sigv4: note: the URL is valid only {', '.join(needs)}" if needs else ""
+
+
+def _without_query_signature(request: sigv4.Request, s3: bool) -> sigv4.Request:
+    """`request` without a presigned URL's signature parameters (SigV4's `X-Amz-*`; where S3's rules apply, S3
+    SigV2's `AWSAccessKeyId`, `Signature`, `Expires` and token when it has them), to be signed by its headers:
+    AWS refuses a request that carries two signatures."""
+    request = without_query_params(request, PRESIGN_PARAMS)
+    if s3 and {"AWSAccessKeyId", "Signature"} <= {name for name, _ in query_pairs(request.query)}:
+        return request.with_url(s3v2.without_auth(request.url))
+    return request
 
 
 def _region_set(text: str) -> list[str]:
