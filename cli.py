@@ -42,10 +42,10 @@ from wire.service.trail_log import TrailError, read_trail
 from wire.transport import cloudfront_cli, proxy_cli, rolesanywhere_cli, signing
 from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions, seconds
 from wire.transport.files import Download, InputError, open_body, read_answer, read_capture, read_input
-from wire.transport.resend import STALE_AUTH_HEADERS, send_signed, with_body_file
+from wire.transport.resend import send_signed, with_body_file
 from wire.transport.server import ListenError, ServeLimits, serve_until_signal, start_server
-from wire.transport.signing import (FlagError, flag_signer, parse_date, presign_note, presign_post_with_flags,
-                                    presign_wss_with_flags)
+from wire.transport.signing import (STALE_AUTH_HEADERS, FlagError, flag_signer, parse_date, presign_note,
+                                    presign_post_with_flags, presign_wss_with_flags)
 
 EXIT_USAGE = 2
 EXIT_NETWORK = 3

@@ -289,3 +289,21 @@ def test_a_presigned_url_signed_again_by_header_carries_one_signature(tmp_path: 
     assert code == 0 and signed.startswith(b"GET /bucket/key?versionId=3 HTTP/1.1\r\n"), (signed, err)
     code, out, err = run_cli(["verify", saved(tmp_path, "signed.req", signed)], ENV)
     assert code == 0 and out.startswith(b"OK: ") and b"presigned" not in out, (out, err)
+
+
+@pytest.mark.parametrize("algorithm", ["v4", "v2"])
+def test_a_header_signed_request_presigned_again_is_a_url_a_plain_get_fetches(tmp_path: Path, algorithm: str) -> None:
+    """`sigv4 sign req > signed.req`, then `sigv4 sign signed.req --presign` (a shareable link of a request signed
+    before): the old signature's headers go, so the URL signs only the host and fetches as is; an S3 SigV2 URL
+    presigned again with SigV4 carries one signature. Before, the stale x-amz-content-sha256 header was signed
+    into the URL (which no browser sends), and SigV2's AWSAccessKeyId/Signature stayed beside SigV4's."""
+    get = saved(tmp_path, "get.req", b"GET /bucket/key HTTP/1.1\r\nHost: s3.amazonaws.com\r\n\r\n")
+    code, signed, err = run_cli(["sign", get, "--algorithm", algorithm], ENV)
+    assert code == 0, err
+    code, url, err = run_cli(["sign", saved(tmp_path, "signed.req", signed), "--presign"], ENV)
+    assert code == 0 and err == "" and b"X-Amz-SignedHeaders=host&" in url, (url, err)
+    code, out, err = run_cli(["verify", saved(tmp_path, "url.txt", url)], ENV)
+    assert code == 0 and out.endswith(b"(presigned)\n"), (out, err)
+    code, v2_url, err = run_cli(["sign", get, "--presign", "--algorithm", "v2"], ENV)
+    code, url, err = run_cli(["sign", saved(tmp_path, "v2.txt", v2_url), "--presign"], ENV)
+    assert code == 0 and b"AWSAccessKeyId" not in url and b"Signature=" not in url.replace(b"X-Amz-Signature=", b"")

@@ -72,6 +72,8 @@ def s3_rules(flags: Any, service: str) -> bool:
     return service in S3_SERVICES if flags.s3 is None else bool(flags.s3)
 
 
+#: The headers an old signature left, dropped before signing again.
+STALE_AUTH_HEADERS = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
 #: Flags S3's SigV2 has no place for: it signs no payload hash, region or canonical path.
 _NOT_S3V2 = ("chunked", "trailer", "unsigned_payload", "region_set", "no_normalize_path", "no_double_encode",
              "omit_session_token")
@@ -161,8 +163,7 @@ class FlagSigner:
         """
         # The request printed and sent is the one signed: a raw target's ` ` or `é` as %20, %C3%A9, as clients
         # send it (curl refuses a space) and as a server rebuilds the canonical request from it.
-        flags, request = self.flags, as_sent(request)
-        request = request if flags.presign else _without_query_signature(request, s3_rules(flags, self.service))
+        flags, request = self.flags, _unsigned(as_sent(request), s3_rules(self.flags, self.service))
         if flags.algorithm == "v2" and s3_rules(flags, self.service):
             return s3v2_sign(request, flags, self.resolved.credentials, parse_date(flags.date) + skew)
         if flags.chunked:  # an aws-chunked stream's length is known: its Content-Length frames it, no transfer coding
@@ -186,10 +187,15 @@ def presign_note(result: Any) -> str:
     return f"sigv4: note: the URL is valid only {', '.join(needs)}" if needs else ""
 
 
-def _without_query_signature(request: sigv4.Request, s3: bool) -> sigv4.Request:
-    """`request` without a presigned URL's signature parameters (SigV4's `X-Amz-*`; where S3's rules apply, S3
-    SigV2's `AWSAccessKeyId`, `Signature`, `Expires` and token when it has them), to be signed by its headers:
-    AWS refuses a request that carries two signatures."""
+def _unsigned(request: sigv4.Request, s3: bool) -> sigv4.Request:
+    """`request` without an old signature, to be signed anew: an Authorization header and the headers signing
+    added with it (`STALE_AUTH_HEADERS`, and the Date S3's SigV2 signed: a stale x-amz-content-sha256 or Date
+    would be signed into a presigned URL no client sends them with), a presigned URL's parameters (SigV4's
+    `X-Amz-*`; where S3's rules apply, S3 SigV2's `AWSAccessKeyId`, `Signature`, `Expires` and token): AWS
+    refuses a request that carries two signatures."""
+    if (authorization := request.header("authorization")) is not None:
+        s3v2_date = ["date"] if authorization.startswith(f"{s3v2.SCHEME} ") else []
+        request = request.without_headers((*STALE_AUTH_HEADERS, *s3v2_date))
     request = without_query_params(request, PRESIGN_PARAMS)
     if s3 and {"AWSAccessKeyId", "Signature"} <= {name for name, _ in query_pairs(request.query)}:
         return request.with_url(s3v2.without_auth(request.url))
