@@ -19,8 +19,8 @@ import math
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
-from functools import partial
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any
 
 #: JSON nesting accepted from outside: far beyond any AWS shape or credential answer, far below the recursion limit.

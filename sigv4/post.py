@@ -31,10 +31,10 @@ from dataclasses import dataclass, field, fields as dataclass_fields, replace
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
+from . import s3v2
 from .bounded import json_loads
 from .errors import InvalidParameterError, InvalidTimestampError, VerificationError
 from .keys import signature_hex, signing_key
-from . import s3v2
 from .s3express import directory_bucket_url
 from .signer import ALGORITHM, MAX_EXPIRES, _check_credentials, amz_date
 from .types import Credentials

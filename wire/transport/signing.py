@@ -25,8 +25,8 @@ from sigv4.integrations.credentials import ResolvedCredentials, resolve_credenti
 from sigv4.payload import EMPTY_SHA256
 from sigv4.post import TOKEN_NAMES, UNCONDITIONED_FIELDS, PresignedPost, eq, parse_condition_text
 from sigv4.raw import as_sent, check_content_length
-from sigv4.signer import PRESIGN_PARAMS, without_query_params
 from sigv4.redact import redact, redact_artifact
+from sigv4.signer import PRESIGN_PARAMS, without_query_params
 from sigv4.tokens import region_in_host
 from wire.endpoints import GLOBAL_ENDPOINT_REGIONS, infer_scope
 
@@ -162,7 +162,8 @@ class FlagSigner:
         Raises `FlagError`, `sigv4.SigningError` (a request that cannot be signed).
         """
         # The request printed and sent is the one signed: a raw target's ` ` or `é` as %20, %C3%A9, as clients
-        # send it (curl refuses a space) and as a server rebuilds the canonical request from it.
+        # send it (curl refuses a space) and as a server rebuilds the canonical request from it; an old
+        # signature's headers and query parameters gone.
         flags, request = self.flags, _unsigned(as_sent(request), s3_rules(self.flags, self.service))
         if flags.algorithm == "v2" and s3_rules(flags, self.service):
             return s3v2_sign(request, flags, self.resolved.credentials, parse_date(flags.date) + skew)
