@@ -1,4 +1,4 @@
-"""`sigv4 call` parameters given as JSON (`--input`, `@file`, `Name=JSON`) hold only numbers a service reads."""
+"""`sigv4 call` parameters as JSON (`--input`, `@file`, `Name=JSON`): numbers a service reads, files as saved."""
 
 from __future__ import annotations
 
@@ -37,3 +37,12 @@ def test_call_input_with_an_integer_beyond_a_double_is_checked_against_the_maxim
                              ENV)
     assert (code, out) == (2, b"") and err.count("\n") == 1, err
     assert "MaxResults: value 10000000000000000000... is above the maximum 50" in err
+
+
+def test_call_input_file_saved_with_a_byte_order_mark_reads(tmp_path: Path) -> None:
+    """`--input @params.json` saved by an editor that writes a UTF-8 byte-order mark (Notepad): the JSON reads.
+    Before: "not valid JSON (Unexpected UTF-8 BOM ...)", exit 2."""
+    (tmp_path / "params.json").write_bytes(b'\xef\xbb\xbf{"MaxResults": 5}')
+    code, out, err = run_cli(["call", "account", "ListRegions", "--input", f"@{tmp_path / 'params.json'}",
+                              "--dry-run"], ENV)
+    assert code == 0 and out.endswith(b'{"MaxResults":5}'), (out, err)

@@ -277,7 +277,7 @@ def _input_document(given: str, load: Loader) -> dict[str, Any]:
     if prefix is not None:
         path = given[len(prefix):]
         try:
-            given = load(path).decode("utf-8")
+            given = load(path).decode("utf-8-sig")  # a byte-order mark (Windows editors write one) is no JSON
         except UnicodeDecodeError as err:
             raise ParamError(f"{path}: --input file is not UTF-8 (byte offset {err.start})") from None
     try:
