@@ -307,3 +307,13 @@ def test_a_header_signed_request_presigned_again_is_a_url_a_plain_get_fetches(tm
     code, v2_url, err = run_cli(["sign", get, "--presign", "--algorithm", "v2"], ENV)
     code, url, err = run_cli(["sign", saved(tmp_path, "v2.txt", v2_url), "--presign"], ENV)
     assert code == 0 and b"AWSAccessKeyId" not in url and b"Signature=" not in url.replace(b"X-Amz-Signature=", b"")
+
+
+def test_a_request_file_saved_with_a_byte_order_mark_signs_and_verifies(tmp_path: Path) -> None:
+    """A request file saved by an editor that writes a UTF-8 byte-order mark (Notepad) signs, and the output
+    (without the mark) verifies. Before: "request line: method '\\ufeffGET' is not an HTTP token", exit 2."""
+    path = saved(tmp_path, "get.req", b"\xef\xbb\xbfGET /bucket/key HTTP/1.1\r\nHost: s3.amazonaws.com\r\n\r\n")
+    code, signed, err = run_cli(["sign", path], ENV)
+    assert code == 0 and signed.startswith(b"GET /bucket/key HTTP/1.1\r\n"), (signed, err)
+    code, out, err = run_cli(["verify", saved(tmp_path, "signed.req", b"\xef\xbb\xbf" + signed)], ENV)
+    assert code == 0 and out.startswith(b"OK: "), (out, err)
