@@ -213,7 +213,8 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
     now = parse_date(args.now, "--now")
     lookup = lambda key_id: creds if key_id == creds.access_key_id else None  # noqa: E731
     try:
-        identity = verify_message(raw.request, body_bytes(raw.request), lookup, now=now, s3=args.s3)
+        identity = verify_message(raw.request, body_bytes(raw.request), lookup, now=now, s3=args.s3,
+                                  omit_session_token=args.omit_session_token)
     except sigv4.VerificationError as err:
         out(redact(verification_report(err, raw.request), creds))
         if err.reason == "signature_mismatch" and args.s3 is False and err.auth and err.auth.service in S3_SERVICES:
@@ -510,6 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("file", nargs="?", default="-")
     _capture_flags(verify, json_output=False)
     verify.add_argument("--now", help="verification time YYYYMMDDTHHMMSSZ (default: now, UTC)")
+    verify.add_argument("--omit-session-token", action="store_true", help="a presigned URL's token is not signed")
     _s3_flags(verify)
 
     whoami = commands.add_parser("whoami", help="which credentials would sign, from where (never the secret)")

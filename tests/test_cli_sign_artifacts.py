@@ -317,3 +317,17 @@ def test_a_request_file_saved_with_a_byte_order_mark_signs_and_verifies(tmp_path
     assert code == 0 and signed.startswith(b"GET /bucket/key HTTP/1.1\r\n"), (signed, err)
     code, out, err = run_cli(["verify", saved(tmp_path, "signed.req", b"\xef\xbb\xbf" + signed)], ENV)
     assert code == 0 and out.startswith(b"OK: "), (out, err)
+
+
+def test_a_url_presigned_with_omit_session_token_verifies_with_the_same_flag(tmp_path: Path) -> None:
+    """`sign --presign --omit-session-token` (the token added after signing, as AWS IoT takes it) replays into
+    `verify --omit-session-token`; without the flag it is refused, as AWS refuses it for other services. Before,
+    verify had no way to check the URL."""
+    get = saved(tmp_path, "get.req", b"GET /things?max=5 HTTP/1.1\r\nHost: api.example.amazonaws.com\r\n\r\n")
+    code, url, err = run_cli(["sign", get, "--service", "execute-api", "--presign", "--omit-session-token"], ENV)
+    assert code == 0 and b"&X-Amz-Security-Token=" + quote(TOKEN, safe="").encode() + b"&" in url, url
+    path = saved(tmp_path, "url.txt", url)
+    code, out, err = run_cli(["verify", "--omit-session-token", path], ENV)
+    assert code == 0 and out.startswith(b"OK: ") and out.endswith(b"(presigned)\n"), (out, err)
+    code, out, err = run_cli(["verify", path], ENV)
+    assert code == 1 and out.startswith(b"FAILED (signature_mismatch)"), (out, err)
