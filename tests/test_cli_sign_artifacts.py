@@ -254,11 +254,13 @@ def test_explain_numbers_its_steps_in_order_and_masks_the_token_in_the_signed_re
      "--region-set: a SigV4a region set; add --algorithm v4a"),
     (["--expires", "60"], "--expires: a presigned URL's lifetime; add --presign"),
     (["--algorithm", "v2", "--expires", "60"], "--expires: a presigned URL's lifetime; add --presign"),
+    (["--algorithm", "v2", "--no-s3", "--presign"], "--presign: Query SigV2 (--algorithm v2 of a request S3's"),
 ])
 def test_a_signing_flag_without_the_mode_it_belongs_to_is_named(tmp_path: Path, flags: list[str], message: str) -> None:
     """A flag of another signing mode says which flag it needs, in one line, exit 2. Before, --region-set
     without v4a failed with the library's "pass algorithm='v4a'", and --expires without --presign was ignored
-    (a header-signed request printed as if it would expire in 60 seconds)."""
+    (a header-signed request printed as if it would expire in 60 seconds), and --presign of Query SigV2 said
+    "algorithm: 'v2' is not one of 'v4', 'v4a'"."""
     path = saved(tmp_path, "get.req", b"GET /bucket/key HTTP/1.1\r\nHost: s3.amazonaws.com\r\n\r\n")
     code, out, err = run_cli(["sign", path, *flags], ENV)
     assert (code, out) == (2, b"") and err.count("\n") == 1 and message in err, err

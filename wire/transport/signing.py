@@ -98,6 +98,10 @@ def signing_options(flags: Any, service: str) -> dict[str, Any]:
     if flags.region_set and flags.algorithm != "v4a":
         raise FlagError("--region-set: a SigV4a region set; add --algorithm v4a (or give one region with --region)")
     if flags.algorithm == "v2":
+        if flags.presign:
+            raise FlagError("--presign: Query SigV2 (--algorithm v2 of a request S3's rules do not apply to) signs a "
+                            "GET's parameters into its URL already: sign without --presign (an Expires=YYYY-MM-DDThh:"
+                            "mm:ssZ parameter bounds it)")
         return {"algorithm": "v2"}
     s3 = s3_rules(flags, service)
     options: dict[str, Any] = {
