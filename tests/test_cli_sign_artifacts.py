@@ -333,3 +333,19 @@ def test_a_url_presigned_with_omit_session_token_verifies_with_the_same_flag(tmp
     assert code == 0 and out.startswith(b"OK: ") and out.endswith(b"(presigned)\n"), (out, err)
     code, out, err = run_cli(["verify", path], ENV)
     assert code == 1 and out.startswith(b"FAILED (signature_mismatch)"), (out, err)
+
+
+def test_send_curl_of_a_url_with_brackets_fetches_that_url(tmp_path: Path) -> None:
+    """`sigv4 send signed.req --curl | sh` of a request whose query holds `[1]` (as JSON:API-style filters and
+    PHP arrays do): curl sends that URL and the signature verifies. Before, curl read `[1]` as a glob range and
+    refused the URL ("bad range in URL")."""
+    get = saved(tmp_path, "get.req", b"GET /items?filter[id]=1&page[size]=5 HTTP/1.1\r\nHost: api.example.com\r\n\r\n")
+    code, signed, err = run_cli(["sign", get, "--service", "execute-api", "--region", "us-east-1"], ENV)
+    assert code == 0, err
+    with verifying_server({"ASIAEXAMPLE": CREDS}) as server:
+        code, command, err = run_cli(["send", saved(tmp_path, "signed.req", signed), "--endpoint", server.url,
+                                      "--curl"], ENV)
+        assert code == 0, err
+        curl = subprocess.run(["sh", "-c", command.decode().strip() + " --fail-with-body"], capture_output=True,
+                              timeout=60)
+    assert curl.returncode == 0 and json.loads(curl.stdout)["key"] == "ASIAEXAMPLE", curl

@@ -35,7 +35,8 @@ def curl_command(request: sigv4.Request, body: bytes, body_file: str | None = No
     bytes of the file named `body_file` (`--data-binary @FILE`). A body that is not UTF-8 text, or holds a NUL
     (no shell argument can), or starts with `@` (curl's file name), is written as a `printf` format piped to curl's
     stdin, so every byte arrives."""
-    parts = ["curl", "-sS", "--path-as-is", "-X", request.method, shlex.quote(request.url)]
+    # --globoff: curl reads `[1]` and `{a,b}` in a URL as ranges and sets of URLs to fetch, not as themselves.
+    parts = ["curl", "-sS", "--path-as-is", "-X", request.method, shlex.quote(request.url), "--globoff"]
     for name, value in request.headers:
         parts += ["-H", shlex.quote(f"{name}: {value}" if value else f"{name};")]
     if (body or body_file) and request.header("content-type") is None:
