@@ -34,7 +34,7 @@ from sigv4.raw import parse_request
 from sigv4.redact import masked_token_note, redact, redact_artifact
 from wire.endpoints import with_endpoint
 from wire.export import (body_bytes, body_text, curl_command, har_entry, http_message, json_default, render_response,
-                         send_record, service_error_line, transcript)
+                         send_record, service_error_line, signed_request_fields, transcript)
 from wire.service.app import DEFAULT_IDENTITY_NOTICE, build_app, load_accounts, state_path, trail_path
 from wire.service.demo import run_demo
 from wire.service.identities import ConfigError
@@ -42,9 +42,10 @@ from wire.service.trail_log import TrailError, read_trail
 from wire.transport import cloudfront_cli, proxy_cli, rolesanywhere_cli, signing
 from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions, seconds
 from wire.transport.files import Download, InputError, open_body, read_answer, read_capture, read_input
-from wire.transport.resend import STALE_AUTH_HEADERS, send_signed, with_body_file
+from wire.transport.resend import send_signed, with_body_file
 from wire.transport.server import ListenError, ServeLimits, serve_until_signal, start_server
-from wire.transport.signing import FlagError, flag_signer, parse_date, presign_post_with_flags, presign_wss_with_flags
+from wire.transport.signing import (STALE_AUTH_HEADERS, FlagError, flag_signer, parse_date, presign_note,
+                                    presign_post_with_flags, presign_wss_with_flags)
 
 EXIT_USAGE = 2
 EXIT_NETWORK = 3
@@ -78,15 +79,14 @@ def cmd_sign(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
     result, creds, show = signer.sign(raw.request), signer.resolved.credentials, args.show_secrets
     message = http_message(result.request, raw)
     if args.json:
-        record = {**result_record(result), "signed_request": body_text(message)}
+        record = {**result_record(result), **signed_request_fields(message)}
         out(redact_artifact(json.dumps(record, indent=2, ensure_ascii=False), creds))
     elif args.explain:
-        out(explain(result, creds, signer.region, signer.service, show_token=show))
-        out("\n6. Signed request:\n" + redact(body_text(message), creds, show_token=show))
+        out(explain(result, creds, signer.region, signer.service, show_token=show,
+                    then=("Signed request", body_text(message))))
     elif args.presign:
         out(redact_artifact(result.url, creds))
-        if extra := [name for name in result.signed_headers if name != "host"]:
-            _warn(f"sigv4: note: the URL is valid only with the signed headers {', '.join(extra)} sent as signed")
+        _warn(presign_note(result))
     else:
         write(message, creds, newline=args.newline)
     return 0
@@ -213,7 +213,8 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[
     now = parse_date(args.now, "--now")
     lookup = lambda key_id: creds if key_id == creds.access_key_id else None  # noqa: E731
     try:
-        identity = verify_message(raw.request, body_bytes(raw.request), lookup, now=now, s3=args.s3)
+        identity = verify_message(raw.request, body_bytes(raw.request), lookup, now=now, s3=args.s3,
+                                  omit_session_token=args.omit_session_token)
     except sigv4.VerificationError as err:
         out(redact(verification_report(err, raw.request), creds))
         if err.reason == "signature_mismatch" and args.s3 is False and err.auth and err.auth.service in S3_SERVICES:
@@ -510,6 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("file", nargs="?", default="-")
     _capture_flags(verify, json_output=False)
     verify.add_argument("--now", help="verification time YYYYMMDDTHHMMSSZ (default: now, UTC)")
+    verify.add_argument("--omit-session-token", action="store_true", help="a presigned URL's token is not signed")
     _s3_flags(verify)
 
     whoami = commands.add_parser("whoami", help="which credentials would sign, from where (never the secret)")

@@ -15,10 +15,12 @@ moved to UTC (OverflowError): `utc` says so with a ValueError too.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any
 
 #: JSON nesting accepted from outside: far beyond any AWS shape or credential answer, far below the recursion limit.
@@ -47,16 +49,30 @@ def _too_deep(value: Any, limit: int) -> bool:
     return False
 
 
-def json_loads(data: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """`json.loads(data)`, refusing arrays and objects nested deeper than `max_depth`.
+def _not_a_number(token: str) -> Any:
+    raise ValueError(f"{token} is not a JSON number; JSON has no NaN or Infinity")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # `1e400`: Python reads infinity, which no JSON number means
+        raise ValueError(f"{text[:40]} is beyond the range of a double")
+    return value
+
+
+def json_loads(data: str | bytes, max_depth: int = MAX_JSON_DEPTH, *, finite: bool = False) -> Any:
+    """`json.loads(data)`, refusing arrays and objects nested deeper than `max_depth`; with `finite` (what a
+    user typed, to be sent on) also Python's NaN and Infinity tokens and numbers beyond a double's range.
 
     Raises ValueError (json.JSONDecodeError for a syntax error) and nothing else.
     """
-    if isinstance(data, bytes) and data[:1] in (b"{", b"[") and data[1:2] != b"\x00":
+    if finite:
+        decode: Callable[[Any], Any] = partial(json.loads, parse_constant=_not_a_number, parse_float=_finite_float)
+    elif isinstance(data, bytes) and data[:1] in (b"{", b"[") and data[1:2] != b"\x00":
         # What json.loads would decode it as (json.detect_encoding: no BOM, no NUL among the first bytes), spared
         # that function's call: this reads every JSON answer of a client.
         data = data.decode("utf-8", "surrogatepass")
-        decode: Callable[[Any], Any] = _decode_value_text
+        decode = _decode_value_text
     else:
         decode = json.loads
     try:

@@ -415,13 +415,14 @@ def decoder_for(identity: Identity, request: Request, *,
 
 
 def verify_message(request: Request, body: bytes, lookup: Callable[[str], Credentials | None], *, now: datetime,
-                   s3: bool | None = None) -> Identity:
-    """`sigv4.verify` of `request` at `now` (`s3=None`: S3's rules for an S3 scope), and for an aws-chunked
+                   s3: bool | None = None, omit_session_token: bool = False) -> Identity:
+    """`sigv4.verify` of `request` at `now` (`s3=None`: S3's rules for an S3 scope; `omit_session_token`: a
+    presigned URL's token added after signing, as `sigv4.verify` reads it), and for an aws-chunked
     upload every chunk signature of `body` (its
     bytes as received) and the trailer's too. Returns the `Identity`; raises `VerificationError` for the
     signature, `StreamDecodeError` for the body (`malformed` at offset 0 when its declared length is unusable).
     """
-    identity = verify(request, lookup, now=now, s3=s3)
+    identity = verify(request, lookup, now=now, s3=s3, omit_session_token=omit_session_token)
     if identity.payload_hash.startswith("STREAMING-"):
         try:
             decoder = decoder_for(identity, request)

@@ -53,8 +53,18 @@ def key_steps(result: SigningResult, creds: Credentials, region: str, service: s
 
 
 def explain(result: SigningResult | SigV2Result | S3SigV2Result, creds: Credentials, region: str,
-            service: str, *, show_token: bool = False) -> str:
-    """A step-by-step account of one signature: the secret key masked, the session token too unless `show_token`."""
+            service: str, *, show_token: bool = False, then: tuple[str, str] | None = None) -> str:
+    """A step-by-step account of one signature: the secret key masked, the session token too unless `show_token`;
+    `then` (title, text), e.g. the signed request, is the last step, numbered after the signature's."""
+    parts = _steps(result, creds, region, service)
+    if then is not None:
+        parts += ["", f"{sum(line[:1].isdigit() for line in parts) + 1}. {then[0]}:", then[1]]
+    return redact("\n".join(parts), creds, show_token=show_token)
+
+
+def _steps(result: SigningResult | SigV2Result | S3SigV2Result, creds: Credentials, region: str,
+           service: str) -> list[str]:
+    """The numbered steps of `explain` (each step's first line starts with its number, no other line does)."""
     if isinstance(result, S3SigV2Result):
         authorization = result.request.header("authorization")
         parts = [
@@ -66,7 +76,7 @@ def explain(result: SigningResult | SigV2Result | S3SigV2Result, creds: Credenti
             f"   access key id {creds.access_key_id}, secret {mask(creds.secret_access_key)}",
             f"   Authorization: {authorization}" if authorization else f"   URL: {result.url}",
         ]
-        return redact("\n".join(parts), creds, show_token=show_token)
+        return parts
     if isinstance(result, SigV2Result):
         parts = [
             "1. SigV2 string-to-sign (method, host, path, sorted encoded parameters):",
@@ -75,7 +85,7 @@ def explain(result: SigningResult | SigV2Result | S3SigV2Result, creds: Credenti
             f"2. Signature = base64({result.signature_method}(secret, string-to-sign)) = {result.signature}",
             f"   access key id {creds.access_key_id}, secret {mask(creds.secret_access_key)}",
         ]
-        return redact("\n".join(parts), creds, show_token=show_token)
+        return parts
     parts = [
         "1. Canonical request (what the server rebuilds from the request it receives):",
         visible(result.canonical_request),
@@ -95,7 +105,7 @@ def explain(result: SigningResult | SigV2Result | S3SigV2Result, creds: Credenti
         parts.append(f"   Authorization: {result.authorization}")
     else:
         parts.append(f"   URL: {result.url}")
-    return redact("\n".join(parts), creds, show_token=show_token)
+    return parts
 
 
 def result_record(result: SigningResult | SigV2Result | S3SigV2Result) -> dict[str, object]:

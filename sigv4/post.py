@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, fields as dataclass_fields, replace
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
+from . import s3v2
 from .bounded import json_loads
 from .errors import InvalidParameterError, InvalidTimestampError, VerificationError
 from .keys import signature_hex, signing_key
@@ -55,6 +56,8 @@ MATCH_TYPES: dict[str, frozenset[MatchType]] = {
     "redirect": _BOTH, "success_action_status": _EXACT, "x-amz-algorithm": _EXACT, "x-amz-credential": _EXACT,
     "x-amz-date": _EXACT, "x-amz-security-token": _EXACT, "x-amz-s3session-token": _EXACT,
 }
+#: The fields a SigV2 form's signer writes that need no condition (S3's SigV2 POST), lowercase.
+_V2_FIELDS = frozenset({"awsaccesskeyid", "signature"})
 #: The token fields' names, lowercase.
 TOKEN_NAMES = frozenset(name.lower() for name in TOKEN_FIELDS.values())
 _META_PREFIX = "x-amz-meta-"
@@ -289,7 +292,7 @@ def _default_url(bucket: str, region: str, service: str) -> str:
 def presign_post(
     credentials: Credentials, *, bucket: str, key: str, region: str, timestamp: datetime, expires: int = 3600,
     conditions: Iterable[ConditionLike] = (), fields: Iterable[tuple[str, str]] | Mapping[str, str] = (),
-    url: str | None = None, service: str = "s3",
+    url: str | None = None, service: str = "s3", algorithm: Literal["v4", "v2"] = "v4",
 ) -> PresignedPost:
     """A presigned POST form for uploading `key` to `bucket`, valid `expires` seconds from `timestamp`.
 
@@ -303,6 +306,9 @@ def presign_post(
     S3 Express One Zone directory bucket (session token in `x-amz-s3session-token`).
     `url` defaults to the bucket's virtual-hosted endpoint as botocore picks it (global for us-east-1,
     else regional; the zonal endpoint for s3express).
+    `algorithm="v2"` signs as S3's SigV2 form (botocore's `HmacV1PostAuth`): `AWSAccessKeyId`, the token,
+    `policy` and `signature` (base64 HMAC-SHA1 of the policy) fields, the token's the only signer condition;
+    its `credential_scope` and `amz_date` are "".
     Raises InvalidParameterError (or InvalidTimestampError) naming the field and rule.
     """
     _check_credentials(credentials)
@@ -310,6 +316,8 @@ def presign_post(
         raise InvalidParameterError(f"expires: {expires!r} is out of range; must be an integer 1..{MAX_EXPIRES} seconds")
     if service not in TOKEN_FIELDS:
         raise InvalidParameterError(f"service: {service!r} is not one of {', '.join(TOKEN_FIELDS)} (POST uploads are S3's)")
+    if algorithm not in ("v4", "v2") or algorithm == "v2" and service != "s3":
+        raise InvalidParameterError(f"algorithm: {algorithm!r} must be v4, or v2 for service s3 (a SigV2 form)")
     for name, value in (("bucket", bucket), ("key", key), ("region", region)):
         if not _text(value, name) or (name != "key" and ("/" in value or " " in value)):
             raise InvalidParameterError(f"{name}: {value!r} must be non-empty" + ("" if name == "key" else
@@ -319,17 +327,20 @@ def presign_post(
     credential = f"{credentials.access_key_id}/{scope}"
     prefilled = list(fields.items() if isinstance(fields, Mapping) else fields)
     form = [(_field_name(n, "fields").lower(), n, _text(v, f"field {n}")) for n, v in prefilled]
-    if reserved := [name for lower, name, _ in form if lower in UNCONDITIONED_FIELDS]:
-        raise InvalidParameterError(f"fields: {reserved[0]!r} is written by the signer (policy, x-amz-signature) "
-                                    "or is the upload itself (file)")
+    written = UNCONDITIONED_FIELDS | (_V2_FIELDS if algorithm == "v2" else frozenset())
+    if reserved := [name for lower, name, _ in form if lower in written]:
+        raise InvalidParameterError(f"fields: {reserved[0]!r} is written by the signer "
+                                    f"({', '.join(sorted(written - {'file'}))}) or is the upload itself (file)")
     built = [_condition(c) for c in conditions]
     _check_key_conditions(built, key)
     built.append(eq("bucket", bucket))
     built.append(starts_with("key", key.removesuffix("${filename}")) if key.endswith("${filename}") else eq("key", key))
-    signed = [("x-amz-algorithm", ALGORITHM), ("x-amz-credential", credential), ("x-amz-date", when)]
-    if credentials.session_token is not None:
-        signed.append((TOKEN_FIELDS[service], credentials.session_token))
-    built.extend(Condition("eq", name, value) for name, value in signed)
+    # SigV2's form conditions only the token of the fields the signer writes (as botocore's HmacV1PostAuth).
+    signed = [("AWSAccessKeyId", credentials.access_key_id)] if algorithm == "v2" else \
+        [("x-amz-algorithm", ALGORITHM), ("x-amz-credential", credential), ("x-amz-date", when)]
+    token = [(TOKEN_FIELDS[service], credentials.session_token)] if credentials.session_token is not None else []
+    signed += token
+    built.extend(Condition("eq", name, value) for name, value in (token if algorithm == "v2" else signed))
     # botocore's fields are a dict: a prefilled field of the same name is replaced in place, not repeated.
     ordered: dict[str, tuple[str, str]] = {lower: (name, value) for lower, name, value in form}
     for name, value in [("key", key), *signed]:
@@ -339,10 +350,14 @@ def presign_post(
         policy = PostPolicy(start + timedelta(seconds=expires), tuple(built))
     except OverflowError:
         raise InvalidTimestampError(f"timestamp: {when} plus expires={expires} seconds is past year 9999") from None
-    encoded = policy.encoded()
+    encoded, url = policy.encoded(), url or _default_url(bucket, region, service)
+    if algorithm == "v2":
+        signature = s3v2.signature(credentials.secret_access_key, encoded)
+        return PresignedPost(url, (*ordered.values(), ("policy", encoded), ("signature", signature)), policy, "", "",
+                             signature)
     signature = signature_hex(signing_key(credentials.secret_access_key, when[:8], region, service), encoded)
     form_fields = (*ordered.values(), ("policy", encoded), ("x-amz-signature", signature))
-    return PresignedPost(url or _default_url(bucket, region, service), form_fields, policy, scope, when, signature)
+    return PresignedPost(url, form_fields, policy, scope, when, signature)
 
 
 def _check_key_conditions(conditions: Iterable[Condition], key: str) -> None:

@@ -141,14 +141,15 @@ def dechunk(data: bytes) -> tuple[bytes, int] | None:
     return bytes(out), len(data)
 
 
-#: A character no URI holds as written (RFC 3986: not unreserved, reserved or `%`): a raw request line's space,
-#: control or non-ASCII character, which clients percent-encode (as UTF-8) before sending.
-_NOT_IN_URI = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]")
+#: A character no URI holds as written (RFC 3986: not unreserved, reserved or a `%XX` escape): a raw request
+#: line's space, control or non-ASCII character, or a `%` that starts no escape (`/100%`), which clients
+#: percent-encode (as UTF-8) before sending.
+_NOT_IN_URI = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]|%(?![0-9A-Fa-f]{2})")
 
 
 def as_sent(request: Request) -> Request:
     """`request` with its target as a client sends it: each character no URI holds percent-encoded as UTF-8
-    (`/a b/é` -> `/a%20b/%C3%A9`), escapes and reserved characters as written. A URL to print must be so:
+    (`/a b/é` -> `/a%20b/%C3%A9`, `/100%` -> `/100%25`), escapes and reserved characters as written. A URL to print must be so:
     curl refuses a space, and a server signs the encoded form."""
     target = _NOT_IN_URI.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8", "surrogateescape")),
                              request.target)

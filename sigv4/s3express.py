@@ -22,7 +22,7 @@ from typing import Literal
 
 from .chunked import DEFAULT_CHUNK_SIZE
 from .errors import InvalidParameterError
-from .signer import SigningResult, _drop_query_params, _query_params, _with_query, presign, sign
+from .signer import SigningResult, _query_params, _with_query, presign, sign, without_query_params
 from .types import Credentials, Request
 
 SIGNING_NAME = "s3express"
@@ -101,6 +101,6 @@ def presign_directory_request(
     `expires` defaults to 300 seconds, as botocore's S3ExpressQueryAuth. Raises a SigningError subclass.
     """
     key, token = _session_key(session)
-    bare = _drop_query_params(request, (SESSION_TOKEN_PARAM, "X-Amz-Security-Token"))
+    bare = without_query_params(request, (SESSION_TOKEN_PARAM, "X-Amz-Security-Token"))
     prepared = bare.with_url(_with_query(bare.url, _query_params([(SESSION_TOKEN_PARAM, token)])))
     return presign(prepared, key, region=region, service=SIGNING_NAME, timestamp=timestamp, expires=expires, s3=True)

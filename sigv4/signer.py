@@ -148,8 +148,9 @@ def _with_host(request: Request) -> Request:
     return request.edit_headers(_host_header(request.scheme, request.authority, _header_names(request.headers)))
 
 
-def _drop_query_params(request: Request, names: Iterable[str]) -> Request:
-    """Remove query parameters by name, keeping every other part's raw text."""
+def without_query_params(request: Request, names: Iterable[str]) -> Request:
+    """`request` without the query parameters named `names` (e.g. a stale signature's `PRESIGN_PARAMS`),
+    every other part's raw text kept."""
     drop = set(names)
     target = request.target
     path, sep, query = target.partition("?")
@@ -541,7 +542,7 @@ def presign(
     when = amz_date(timestamp)
     opts = _options(algorithm, deterministic, region, service, when[:8], s3, normalize_path, double_encode, payload,
                     omit_session_token, content_sha256_header, unsigned_headers, plus_is_space)
-    req = _drop_query_params(request, PRESIGN_PARAMS)
+    req = without_query_params(request, PRESIGN_PARAMS)
     payload_hash = resolve_payload(req.body, UNSIGNED_PAYLOAD if s3 and payload is None else payload)
     scheme, authority, _ = req._parts
     plan = _PRESIGN_PLANS.get((scheme, authority, req.headers, opts), when, payload_hash)

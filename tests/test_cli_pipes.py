@@ -52,7 +52,8 @@ def files(tmp_path: Path) -> dict[str, str]:
             "state": str(tmp_path / "state.db"), "log": str(tmp_path / "serve-trail.jsonl")}
 
 
-NOTE = "sigv4: note: the URL is valid only with the signed headers content-type sent as signed\n"
+NOTE = ("sigv4: note: the URL is valid only for POST, with the body it signed, with the signed headers content-type "
+        "sent as signed\n")
 COMMANDS = {
     "sign": ["sign", "{request}", "--service", "service"],
     "sign --json": ["sign", "{request}", "--service", "service", "--json"],

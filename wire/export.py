@@ -4,8 +4,8 @@ error, decoded output as JSON.
 
 Pure: text and values in, text and dicts out. Bodies that are not UTF-8 show
 their bytes as `\\xNN` escapes where people read them; where a tool reads them
-back they stay bytes (the curl command pipes them through `printf`, HAR holds
-them in base64). The session token is not masked here; the caller redacts what
+back they stay bytes (the curl command pipes them through `printf`, HAR and
+`sign --json` hold them in base64). The session token is not masked here; the caller redacts what
 it prints.
 """
 
@@ -35,7 +35,8 @@ def curl_command(request: sigv4.Request, body: bytes, body_file: str | None = No
     bytes of the file named `body_file` (`--data-binary @FILE`). A body that is not UTF-8 text, or holds a NUL
     (no shell argument can), or starts with `@` (curl's file name), is written as a `printf` format piped to curl's
     stdin, so every byte arrives."""
-    parts = ["curl", "-sS", "--path-as-is", "-X", request.method, shlex.quote(request.url)]
+    # --globoff: curl reads `[1]` and `{a,b}` in a URL as ranges and sets of URLs to fetch, not as themselves.
+    parts = ["curl", "-sS", "--path-as-is", "-X", request.method, shlex.quote(request.url), "--globoff"]
     for name, value in request.headers:
         parts += ["-H", shlex.quote(f"{name}: {value}" if value else f"{name};")]
     if (body or body_file) and request.header("content-type") is None:
@@ -79,6 +80,13 @@ def har_entry(request: sigv4.Request, body: bytes, exchange: Exchange | None = N
                              "content": {"size": len(exchange.body), **_har_text(exchange.body)}}
         entry["time"] = round(exchange.timing["total_s"] * 1000, 3)
     return entry
+
+
+def signed_request_fields(message: bytes) -> dict[str, str]:
+    """`sign --json`'s signed request: `{"signed_request": text}` for a UTF-8 `message`, else its bytes in base64
+    with `"signed_request_encoding": "base64"` (HAR's convention), so the bytes saved are the bytes signed."""
+    fields = _har_text(message)
+    return {"signed_request": fields["text"], **({"signed_request_encoding": "base64"} if "encoding" in fields else {})}
 
 
 def _har_text(body: bytes) -> dict[str, str]:

@@ -16,6 +16,7 @@ line naming the member path, the shape type and the text.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -204,20 +205,23 @@ def _fits(shape: Shape, value: Any) -> bool:
     return not found
 
 
-def _json_value(shape: Shape, text: str) -> tuple[bool, Any]:
-    """(True, value) when `text` is JSON of the container kind `shape` needs, else (False, None)."""
+def _json_value(shape: Shape, text: str) -> tuple[bool, Any, str]:
+    """(True, value, "") when `text` is JSON of the container kind `shape` needs, else (False, None, why not):
+    why is "" for text that is no JSON, else what JSON's value cannot be sent for (NaN, Infinity, `1e400`)."""
     start = text.lstrip()[:1]
     if start not in ("[", "{"):
-        return False, None
+        return False, None, ""
     try:
-        value = json_loads(text)
-    except ValueError:
-        return False, None
-    return (isinstance(value, list) if shape.type == "list" else isinstance(value, dict)), value
+        value = json_loads(text, finite=True)
+    except json.JSONDecodeError:  # not JSON: shorthand, perhaps
+        return False, None, ""
+    except ValueError as err:
+        return False, None, str(err)
+    return (isinstance(value, list) if shape.type == "list" else isinstance(value, dict)), value, ""
 
 
 def _container(shape: Shape, text: str, path: tuple[Any, ...], load: Loader) -> Any:
-    is_json, value = _json_value(shape, text)
+    is_json, value, unsendable = _json_value(shape, text)
     if is_json and _fits(shape, value):
         return value
     start = text.lstrip()[:1]
@@ -235,7 +239,8 @@ def _container(shape: Shape, text: str, path: tuple[Any, ...], load: Loader) -> 
         # The aws CLI's `--item file://item.json`, typed as `Item=file://item.json`: say how this tool writes it.
         hint = f" (a value read from a file is written {path_text(path)}@={text})" if text.startswith(
             tuple(FILE_PREFIXES)) else ""
-        raise ParamError(f"{path_text(path)}: {err}{hint}") from None
+        # JSON holding NaN or `1e400` (no shorthand either): that, not the shorthand's syntax error, is what to fix.
+        raise ParamError(f"{path_text(path)}: {unsendable or err}{hint}") from None
     except ParamError:
         if is_json:
             return value
@@ -251,7 +256,7 @@ def read_value(name: str, shape: Shape, text: str, load: Loader) -> Any:
     path: tuple[Any, ...] = ((), name)
     if shape.document:
         try:
-            return json_loads(text)
+            return json_loads(text, finite=True)
         except ValueError as err:
             raise ParamError(f"{name}: a document ({shape.name}) is JSON: {err}") from None
     if shape.type in _CONTAINER_FORMS:
@@ -272,11 +277,11 @@ def _input_document(given: str, load: Loader) -> dict[str, Any]:
     if prefix is not None:
         path = given[len(prefix):]
         try:
-            given = load(path).decode("utf-8")
+            given = load(path).decode("utf-8-sig")  # a byte-order mark (Windows editors write one) is no JSON
         except UnicodeDecodeError as err:
             raise ParamError(f"{path}: --input file is not UTF-8 (byte offset {err.start})") from None
     try:
-        params = json_loads(given)
+        params = json_loads(given, finite=True)
     except ValueError as err:
         raise ParamError(f"--input: not valid JSON ({err})") from None
     if not isinstance(params, dict):

@@ -82,15 +82,21 @@ def _compiled(pattern: str) -> re.Pattern[str] | None:
         return None
 
 
-def _size(shape: Shape, value: Any) -> tuple[float, str] | None:
-    """The measured quantity for min/max and its unit, or None when not sized."""
+def _size(shape: Shape, value: Any) -> tuple[int | float, str] | None:
+    """The measured quantity for min/max and its unit, or None when not sized. A number as it is: an integer
+    beyond a double's range (`10**400` read from JSON) compares exactly, where float() would raise."""
     if shape.type in ("string", "blob") and isinstance(value, (str, bytes, bytearray)):
         return len(value), "length"
     if shape.type in ("list", "map"):
         return len(value), "number of entries"
     if _is_number(value) and not (isinstance(value, float) and math.isnan(value)):
-        return float(value), "value"
+        return value, "value"
     return None
+
+
+def _quantity(size: int | float) -> str:
+    """A measured quantity in a message: `1.5`, `3`, or a long integer's first digits."""
+    return f"{size:g}" if isinstance(size, float) else f"{size:.12g}" if abs(size) < 10**12 else f"{str(size)[:20]}..."
 
 
 def _shown(shape: Shape, value: Any) -> str:
@@ -106,9 +112,9 @@ def _constraints(shape: Shape, value: Any, at: Path, out: list[Violation]) -> No
     if measured is not None:
         size, unit = measured
         if shape.min is not None and size < shape.min:
-            out.append(Violation(path_text(at), f"{unit} {size:g} is below the minimum {shape.min:g}"))
+            out.append(Violation(path_text(at), f"{unit} {_quantity(size)} is below the minimum {shape.min:g}"))
         if shape.max is not None and size > shape.max:
-            out.append(Violation(path_text(at), f"{unit} {size:g} is above the maximum {shape.max:g}"))
+            out.append(Violation(path_text(at), f"{unit} {_quantity(size)} is above the maximum {shape.max:g}"))
     if shape.pattern and isinstance(value, str):
         regex = _compiled(shape.pattern)
         if regex is not None and not regex.search(value):

@@ -71,9 +71,14 @@ def in_order(url: str, order: Sequence[str]) -> str:
 
 def presigned_url(url: str, credentials: Credentials, region: str, service: str, timestamp: datetime,
                   expires: int, headers: Sequence[tuple[str, str]] = (), method: str = "GET") -> str:
-    """`url` presigned with SigV4 (query parameters in our signer's order; see `in_order`)."""
-    return presign(Request(method, url, headers), credentials, region=region, service=service,
-                   timestamp=timestamp, expires=expires).request.url
+    """`url` presigned with SigV4 (query parameters in our signer's order; see `in_order`). Its host is signed
+    in lowercase, as botocore signs a URL's host (`urlsplit(url).hostname`) in the helpers that make these
+    tokens (`generate_db_auth_token`, `aws eks get-token`, the MSK and Bedrock signers), and kept as written."""
+    scheme, _, rest = url.partition("://")
+    authority = rest.partition("/")[0]
+    signed = presign(Request(method, f"{scheme}://{authority.lower()}{rest[len(authority):]}", headers), credentials,
+                     region=region, service=service, timestamp=timestamp, expires=expires).request.url
+    return f"{scheme}://{authority}{signed[len(scheme) + 3 + len(authority):]}"
 
 
 def sign_text(canonical: str, credentials: Credentials, region: str, service: str, date: str,

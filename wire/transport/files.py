@@ -25,11 +25,13 @@ class InputError(Exception):
 
 
 def read_input(path: str) -> bytes:
-    """The bytes of the file `path` (all of stdin for `-`); raises `InputError`."""
+    """The bytes of the file `path` (all of stdin for `-`) but a leading UTF-8 byte-order mark, which an editor
+    (Notepad) writes and no request, capture, token or key starts with; raises `InputError`."""
     try:
-        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as err:
         raise InputError(f"{path}: cannot read ({err.strerror})") from None
+    return data.removeprefix(b"\xef\xbb\xbf")
 
 
 def open_file(path: str, mode: str) -> Any:

@@ -20,9 +20,6 @@ from sigv4.clock_skew import retry_offset
 from wire.transport import signing
 from wire.transport.client import Exchange, TransportOptions, send_request
 
-#: The headers an old signature left, dropped before signing again.
-STALE_AUTH_HEADERS = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
-
 
 def with_body_file(request: sigv4.Request, body_file: Any, *, chunked: bool) -> sigv4.Request:
     """`request` with the file as its body: its size replaces any stale Content-Length (or, for an aws-chunked

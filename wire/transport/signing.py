@@ -19,12 +19,14 @@ from typing import Any
 
 import sigv4
 from sigv4 import s3v2, websocket
-from sigv4.canonical import S3_SERVICES
+from sigv4.canonical import S3_SERVICES, query_pairs
 from sigv4.explain import explain
 from sigv4.integrations.credentials import ResolvedCredentials, resolve_credentials
+from sigv4.payload import EMPTY_SHA256
 from sigv4.post import TOKEN_NAMES, UNCONDITIONED_FIELDS, PresignedPost, eq, parse_condition_text
 from sigv4.raw import as_sent, check_content_length
 from sigv4.redact import redact, redact_artifact
+from sigv4.signer import PRESIGN_PARAMS, without_query_params
 from sigv4.tokens import region_in_host
 from wire.endpoints import GLOBAL_ENDPOINT_REGIONS, infer_scope
 
@@ -70,6 +72,8 @@ def s3_rules(flags: Any, service: str) -> bool:
     return service in S3_SERVICES if flags.s3 is None else bool(flags.s3)
 
 
+#: The headers an old signature left, dropped before signing again.
+STALE_AUTH_HEADERS = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
 #: Flags S3's SigV2 has no place for: it signs no payload hash, region or canonical path.
 _NOT_S3V2 = ("chunked", "trailer", "unsigned_payload", "region_set", "no_normalize_path", "no_double_encode",
              "omit_session_token")
@@ -91,7 +95,13 @@ def s3v2_sign(request: sigv4.Request, flags: Any, credentials: sigv4.Credentials
 def signing_options(flags: Any, service: str) -> dict[str, Any]:
     """The `sigv4.sign` keywords the signing flags ask for signing for `service` (no scope, time or
     credentials); S3's rules unless --no-s3 when `service` is one of `S3_SERVICES`. Raises `FlagError`."""
+    if flags.region_set and flags.algorithm != "v4a":
+        raise FlagError("--region-set: a SigV4a region set; add --algorithm v4a (or give one region with --region)")
     if flags.algorithm == "v2":
+        if flags.presign:
+            raise FlagError("--presign: Query SigV2 (--algorithm v2 of a request S3's rules do not apply to) signs a "
+                            "GET's parameters into its URL already: sign without --presign (an Expires=YYYY-MM-DDThh:"
+                            "mm:ssZ parameter bounds it)")
         return {"algorithm": "v2"}
     s3 = s3_rules(flags, service)
     options: dict[str, Any] = {
@@ -111,8 +121,12 @@ def signing_options(flags: Any, service: str) -> dict[str, Any]:
     if flags.chunked:
         if flags.presign:
             raise FlagError("--chunked: a presigned URL cannot carry a chunk-signed body")
+        if flags.unsigned_payload and not flags.trailer:
+            raise FlagError("--chunked --unsigned-payload: unsigned chunks end with a trailing checksum; add --trailer "
+                            "(STREAMING-UNSIGNED-PAYLOAD-TRAILER)")
         ecdsa = "ECDSA-P256-SHA256" if flags.algorithm == "v4a" else "HMAC-SHA256"
-        options["payload"] = f"STREAMING-AWS4-{ecdsa}-PAYLOAD" + ("-TRAILER" if flags.trailer else "")
+        options["payload"] = "STREAMING-UNSIGNED-PAYLOAD-TRAILER" if flags.unsigned_payload else \
+            f"STREAMING-AWS4-{ecdsa}-PAYLOAD" + ("-TRAILER" if flags.trailer else "")
         options["chunk_size"] = flags.chunk_size
         options["trailer_checksum"] = flags.trailer
     return options
@@ -151,17 +165,55 @@ class FlagSigner:
 
         Raises `FlagError`, `sigv4.SigningError` (a request that cannot be signed).
         """
-        flags = self.flags
+        # The request printed and sent is the one signed: a raw target's ` ` or `é` as %20, %C3%A9, as clients
+        # send it (curl refuses a space) and as a server rebuilds the canonical request from it; an old
+        # signature's headers and query parameters gone.
+        flags, request = self.flags, _unsigned(as_sent(request), s3_rules(self.flags, self.service))
         if flags.algorithm == "v2" and s3_rules(flags, self.service):
             return s3v2_sign(request, flags, self.resolved.credentials, parse_date(flags.date) + skew)
         if flags.chunked:  # an aws-chunked stream's length is known: its Content-Length frames it, no transfer coding
             request = request.without_headers(("transfer-encoding",))
-        region: str | list[str] = flags.region_set.split(",") if flags.region_set else self.region
+        region: str | list[str] = _region_set(flags.region_set) if flags.region_set else self.region
         options = dict(region=region, service=self.service, timestamp=parse_date(flags.date) + skew,
                        **signing_options(flags, self.service))
-        if flags.presign:  # the URL printed is the one a client sends: a raw target's ` ` or `é` as %20, %C3%A9
-            return sigv4.presign(as_sent(request), self.resolved.credentials, expires=_expires(flags), **options)
+        if flags.presign:
+            return sigv4.presign(request, self.resolved.credentials, expires=_expires(flags), **options)
         return sigv4.sign(request, self.resolved.credentials, **options)
+
+
+def presign_note(result: Any) -> str:
+    """The note `sign --presign` prints on stderr when a plain GET of the URL would not work: the method it was
+    signed for, a body whose hash it signed, the signed headers besides host; "" when a GET is all it needs."""
+    needs = [f"for {result.request.method}"] if result.request.method != "GET" else []
+    if getattr(result, "payload_hash", sigv4.UNSIGNED_PAYLOAD) not in (sigv4.UNSIGNED_PAYLOAD, EMPTY_SHA256):
+        needs.append("with the body it signed")
+    if extra := [name for name in result.signed_headers if name != "host"]:
+        needs.append(f"with the signed headers {', '.join(extra)} sent as signed")
+    return f"sigv4: note: the URL is valid only {', '.join(needs)}" if needs else ""
+
+
+def _unsigned(request: sigv4.Request, s3: bool) -> sigv4.Request:
+    """`request` without an old signature, to be signed anew: an Authorization header and the headers signing
+    added with it (`STALE_AUTH_HEADERS`, and the Date S3's SigV2 signed: a stale x-amz-content-sha256 or Date
+    would be signed into a presigned URL no client sends them with), a presigned URL's parameters (SigV4's
+    `X-Amz-*`; where S3's rules apply, S3 SigV2's `AWSAccessKeyId`, `Signature`, `Expires` and token): AWS
+    refuses a request that carries two signatures."""
+    if (authorization := request.header("authorization")) is not None:
+        s3v2_date = ["date"] if authorization.startswith(f"{s3v2.SCHEME} ") else []
+        request = request.without_headers((*STALE_AUTH_HEADERS, *s3v2_date))
+    request = without_query_params(request, PRESIGN_PARAMS)
+    if s3 and {"AWSAccessKeyId", "Signature"} <= {name for name, _ in query_pairs(request.query)}:
+        return request.with_url(s3v2.without_auth(request.url))
+    return request
+
+
+def _region_set(text: str) -> list[str]:
+    """--region-set's regions: comma-separated, as typed (`us-east-1, eu-west-1`: spaces around each are no part
+    of a region). Raises `FlagError` for an empty entry."""
+    regions = [region.strip(" \t") for region in text.split(",")]
+    if not all(regions):
+        raise FlagError(f"--region-set {text!r}: an empty entry; write regions separated by commas, or *")
+    return regions
 
 
 def _credentials(flags: Any, env: Mapping[str, str]) -> ResolvedCredentials:
@@ -176,13 +228,21 @@ def _credentials(flags: Any, env: Mapping[str, str]) -> ResolvedCredentials:
 
 def flag_signer(request: sigv4.Request, flags: Any, env: Mapping[str, str]) -> FlagSigner:
     """The signer for `request`'s scope: credentials from the chain (--profile), region and service from the
-    flags, profile and host name. Raises `FlagError`, `sigv4.SigningError` (no credentials; a Content-Length
-    that is not the body's length, `check_content_length`)."""
+    flags, profile and host name. Raises `FlagError` (also for --expires without --presign),
+    `sigv4.SigningError` (no credentials; a Content-Length that is not the body's length,
+    `check_content_length`)."""
     check_content_length(request)
+    if flags.expires is not None and not flags.presign:
+        raise FlagError("--expires: a presigned URL's lifetime; add --presign (a header-signed request is accepted "
+                        "within 15 minutes of its X-Amz-Date)")
     resolved = _credentials(flags, env)
     region, service = signing_scope(flags, request, resolved)
     return FlagSigner(flags, resolved, region, service)
 
+
+#: Signing flags a POST form has no use for: it signs a policy document, not a request.
+_NOT_POST = ("presign", "explain", "chunked", "trailer", "unsigned_payload", "region_set", "no_normalize_path",
+             "no_double_encode", "omit_session_token", "wss")
 
 #: Form fields `sigv4.presign_post` writes and conditions itself, or that need no condition.
 _SIGNER_FIELDS = {"key", "x-amz-algorithm", "x-amz-credential", "x-amz-date", *UNCONDITIONED_FIELDS,
@@ -196,6 +256,11 @@ def presign_post_with_flags(flags: Any, env: Mapping[str, str]) -> tuple[Presign
     """
     if not flags.bucket or flags.key is None:
         raise FlagError("--presign-post: --bucket and --key are required")
+    clashes = [*(f"--{name.replace('_', '-')}" for name in _NOT_POST if getattr(flags, name)),
+               *(["--algorithm v4a"] if flags.algorithm == "v4a" else [])]
+    if clashes:
+        raise FlagError(f"--presign-post: not with {', '.join(clashes)} (a form signs its policy, not a request; "
+                        "--algorithm v4 or v2)")
     fields = _field_pairs(flags)
     resolved = _credentials(flags, env)
     conditions = [parse_condition_text(text) for text in flags.condition]
@@ -206,7 +271,8 @@ def presign_post_with_flags(flags: Any, env: Mapping[str, str]) -> tuple[Presign
                    if name.lower() not in covered and not name.lower().startswith("x-ignore-")]
     post = sigv4.presign_post(resolved.credentials, bucket=flags.bucket, key=flags.key, expires=_expires(flags),
                               region=flags.region or resolved.region or "us-east-1", service=flags.service or "s3",
-                              timestamp=parse_date(flags.date), url=flags.url, conditions=conditions, fields=fields)
+                              timestamp=parse_date(flags.date), url=flags.url, conditions=conditions, fields=fields,
+                              algorithm=flags.algorithm)
     return post, resolved
 
 
@@ -232,7 +298,7 @@ def presign_wss_with_flags(flags: Any, env: Mapping[str, str]) -> str:
         return redact_artifact(presigned.url, resolved.credentials)
     url = redact(presigned.url if flags.show_secrets else presigned.masked_url, resolved.credentials,
                  show_token=flags.show_secrets)
-    steps = explain(presigned.signing, resolved.credentials, region, websocket.PRESETS[flags.wss].service,
-                    show_token=flags.show_secrets)
     # A presign's steps end with its URL; AppSync's signed POST travels inside the URL instead.
-    return steps if presigned.signing.authorization is None else f"{steps}\n\n6. WebSocket URL:\n{url}"
+    return explain(presigned.signing, resolved.credentials, region, websocket.PRESETS[flags.wss].service,
+                   show_token=flags.show_secrets,
+                   then=None if presigned.signing.authorization is None else ("WebSocket URL", url))

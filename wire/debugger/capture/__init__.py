@@ -1,6 +1,6 @@
 """Read an already-signed request out of what the user saved: raw HTTP (with the response after it, or
 not), a lone URL, `curl -v` and `sigv4 send -v`, `curl --trace[-ascii]`, a HAR log or entry (browsers,
-recording proxies, `send --har`, `send --json`), `aws --debug` (botocore's log), `awscurl -v`.
+recording proxies, `send --har`, `send --json`), a `sign --json` record, `aws --debug` (botocore's log), `awscurl -v`.
 
 Strategy: a table of (format, detector, reader), one module per format
 (`raw`, `curl`, `curl_trace`, `har`, `aws_debug`, `awscurl`). The detectors look at

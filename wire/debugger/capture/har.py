@@ -1,5 +1,5 @@
 """HAR captures: a whole log (browsers, recording proxies, `send --har`), one entry, or a bare request
-(`send --json`).
+(`send --json`); and the JSON record of `sign --json`, whose `signed_request` is the raw request.
 
 Strategy: the JSON is walked with a type check at every step, so a malformed
 file is a `CaptureError` naming the field; of a whole log, the signed entries
@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from wire.debugger.capture.logs import logged_request
+from wire.debugger.capture.raw import read_raw
 from wire.debugger.capture.value import Capture, CaptureError
 
 
@@ -90,10 +91,24 @@ def _har_capture(entry: dict[str, Any]) -> Capture:
                    response_status=status or None, response_headers=resp_headers, response_body=resp_body)
 
 
+def _sign_record_request(doc: dict[str, Any]) -> bytes:
+    """The raw request of a `sign --json` record: `signed_request`, base64 when `signed_request_encoding` says so."""
+    text = doc["signed_request"]
+    if doc.get("signed_request_encoding") != "base64":
+        return str(text).encode("utf-8")
+    try:
+        return base64.b64decode(str(text), validate=True)
+    except (ValueError, binascii.Error):
+        raise CaptureError("sign --json record: `signed_request_encoding` is base64 but the text is not") from None
+
+
 def read_har(data: bytes, scheme: str) -> list[Capture]:
-    """One capture per entry to choose from (`_har_entries`); raises CaptureError for JSON that is no HAR."""
+    """One capture per entry to choose from (`_har_entries`), or the request of a `sign --json` record; raises
+    CaptureError for JSON that is neither."""
     try:
         doc = json.loads(data)
     except (ValueError, RecursionError) as err:
         raise CaptureError(f"HAR: not JSON ({err})") from None
+    if isinstance(doc, dict) and isinstance(doc.get("signed_request"), str):
+        return read_raw(_sign_record_request(doc), scheme)
     return [_har_capture(entry) for entry in _har_entries(doc)]
