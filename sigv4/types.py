@@ -86,7 +86,17 @@ class Request(_RequestFields):
         headers: Iterable[tuple[str, str]] = (),
         body: Body = b"",
     ) -> Request:
-        return tuple.__new__(cls, (method, url, _header_pairs(headers), body))
+        pairs = tuple(headers)
+        # A plain loop, inline: almost all pairs are tuples of str already, kept as they are; any other is rebuilt.
+        for pair in pairs:
+            if pair.__class__ is not tuple:
+                break
+            name, value = pair  # a pair of another length fails here as it would below
+            if name.__class__ is not str or value.__class__ is not str:
+                break
+        else:
+            return tuple.__new__(cls, (method, url, pairs, body))
+        return tuple.__new__(cls, (method, url, tuple([(str(name), str(value)) for name, value in pairs]), body))
 
     @property
     def _parts(self) -> _URLParts:
@@ -162,20 +172,6 @@ class Request(_RequestFields):
 
     def with_body(self, body: Body) -> Request:
         return self._copy(body=body)
-
-
-def _header_pairs(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    """`headers` as a tuple of (str, str) pairs; pairs that already are exactly that are kept as they are."""
-    pairs = tuple(headers)
-    for pair in pairs:  # a plain loop: cheaper than building every pair anew, as almost all are str pairs already
-        if pair.__class__ is not tuple:
-            break
-        name, value = pair  # a pair of another length fails here as it would below
-        if name.__class__ is not str or value.__class__ is not str:
-            break
-    else:
-        return pairs
-    return tuple([(str(name), str(value)) for name, value in pairs])
 
 
 #: A Request of its four fields (method, URL, headers, body), the headers already tuples of str, built in C: the
