@@ -179,13 +179,18 @@ def test_front_end_refusals_in_query_words() -> None:
     unsigned = service.serve(_query_request(service, "ListRegions", {}, "GET"))
     long_get = service.serve(sigv4.Request("GET", f"{ENDPOINT_URL}/?Action=PutAccountName&Version=2021-02-01"
                                                   f"&AccountName={'a' * 9000}"))
-    unknown = service.serve(sigv4.Request("GET", f"{ENDPOINT_URL}/?Action=CloseAccount&Version=2021-02-01"))
+    unknown = sigv4.Request("GET", f"{ENDPOINT_URL}/?Action=CloseAccount&Version=2021-02-01")
+    signed = sigv4.sign(unknown, CREDS, region="us-east-1", service="account", timestamp=service.now).request
+    wrong = sigv4.sign(unknown, sigv4.Credentials(CREDS.access_key_id, "nope"), region="us-east-1",
+                       service="account", timestamp=service.now).request
     codes = []
-    for reply in (unsigned, long_get, unknown):
+    # An unknown Action is looked up only once the request is authenticated, as AWS's front end does.
+    for reply in (unsigned, long_get, service.serve(signed), service.serve(wrong), service.serve(unknown)):
         with pytest.raises(ServiceError) as caught:
             wire.parse_response(QUERY, "ListRegions", reply.status, reply.headers, reply.body)
         codes.append((reply.status, caught.value.code))
-    assert codes == [(403, "MissingAuthenticationToken"), (414, "RequestURITooLong"), (400, "InvalidAction")]
+    assert codes == [(403, "MissingAuthenticationToken"), (414, "RequestURITooLong"), (400, "InvalidAction"),
+                     (403, "SignatureDoesNotMatch"), (403, "MissingAuthenticationToken")]
 
 
 @pytest.mark.parametrize("transport", ["GET-v4", "GET-v2-HmacSHA256", "POST-v2-HmacSHA256"])

@@ -99,7 +99,8 @@ def test_client_side_refuses_the_same_get() -> None:
     ("Action=&Version=2021-02-01", "MissingAction", "The request must contain the parameter Action."),
 ])
 def test_action_and_version_errors(query: str, code: str, message: str) -> None:
-    error = refusal(lambda: queryform.route(MODEL, Request("GET", f"{URL}/?{query}")))
+    request = Request("GET", f"{URL}/?{query}")
+    error = refusal(lambda: queryform.admit(MODEL, request, queryform.route(MODEL, request)))
     assert (error.code, error.message, error.status) == (code, message, 400)
 
 

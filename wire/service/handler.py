@@ -70,7 +70,10 @@ class Protocol:
 
     name: str
     matches: Callable[[Request], bool]
+    #: The operation the request names (None: no route, refused before authentication), then, once the
+    #: request is authenticated, that name admitted as an operation of the service (or refused).
     route: Callable[[Model, Request], str | None]
+    admit: Callable[[Model, Request, str], str]
     decode: Callable[[Model, Request], dict[str, Any]]
     #: (model, operation, output, request id) and (model, error, request id): the reply's status, headers, body
     encode: Callable[[Model, str, Mapping[str, Any], str], Response]
@@ -112,9 +115,14 @@ def _rest_error(model: Model, error: ServiceError, request_id: str) -> Response:
     return wire.serialize_error(model, error.code, error.message, error.status, error.data)
 
 
-REST_JSON = Protocol("rest-json", lambda request: True, _rest_route, _rest_decode, _rest_encode, _rest_error)
-QUERY_FORM = Protocol("query", queryform.matches, queryform.route, queryform.decode, queryform.encode,
-                      queryform.encode_error)
+def _rest_admit(model: Model, request: Request, operation: str) -> str:
+    return operation  # a REST route names only operations of the model
+
+
+REST_JSON = Protocol("rest-json", lambda request: True, _rest_route, _rest_admit, _rest_decode, _rest_encode,
+                     _rest_error)
+QUERY_FORM = Protocol("query", queryform.matches, queryform.route, queryform.admit, queryform.decode,
+                      queryform.encode, queryform.encode_error)
 
 #: Tried in order; the first protocol whose matcher accepts the request serves it.
 PROTOCOLS: tuple[Protocol, ...] = (QUERY_FORM, REST_JSON)
@@ -193,12 +201,16 @@ def _check(request: Request, protocol: Protocol, endpoint: Endpoint, now: dateti
     """The steps before the state: route, authenticate, decode, validate, authorize (into `progress`)."""
     _refuse_repeated_headers(request)
     model = endpoint.model
-    progress.operation = protocol.route(model, request)
-    if progress.operation is None:
+    named = protocol.route(model, request)
+    if named is None:
         raise ServiceError("MissingAuthenticationTokenException", MISSING_TOKEN_TEXT, 403)
+    # The trail names the operation of a refused call when the service has it.
+    progress.operation = named if named in model.operations else None
     progress.claimed = auth.claimed_auth(request)
     caller = auth.authenticate(request, progress.claimed, endpoint.directory, now=now)
     progress.principal = caller.principal
+    # An unknown Action is refused only now: a bad signature is refused as such first, as AWS does.
+    progress.operation = protocol.admit(model, request, named)
     progress.params = protocol.decode(model, request)
     try:
         wire.validate(model, progress.operation, progress.params)

@@ -7,9 +7,10 @@ shipped restJson1 model is read with the awsQuery codec (`query_model`: the
 same shapes, protocol "query"), so members are flattened and answered by the
 Query rules of `wire.query` and every operation stays one definition. This
 module supplies the pieces the handler's protocol table needs: `matches`
-(which requests are Query requests), `route` (Action and Version, refusing an
-over-long GET), `decode` (form -> params), `encode` / `encode_error` (Query
-XML, `ErrorResponse/Error/Type` Sender). Signatures are verified upstream by
+(which requests are Query requests), `route` (the Action named, refusing an
+over-long GET), `admit` (Action and Version checked, after the signature),
+`decode` (form -> params), `encode` / `encode_error` (Query XML,
+`ErrorResponse/Error/Type` Sender). Signatures are verified upstream by
 `sigv4.verify`, which reads SigV2 parameters from the same query or form;
 `QUERY_CODES` renames the front end's JSON-dialect errors to the codes AWS's
 Query services send (SignatureDoesNotMatch, InvalidClientTokenId...), whose
@@ -82,21 +83,28 @@ def matches(request: Request) -> bool:
 
 
 def route(model: Model, request: Request) -> str:
-    """The operation named by `Action`, checked against `Version`.
+    """The operation `Action` names, as named ("" for none): `admit` checks it after the signature, as AWS's
+    front end refuses a bad signature before it looks the action up.
 
-    Raises ServiceError: an over-long GET (414, pointing to POST),
-    MissingAction, or InvalidAction as AWS words it for an unknown operation
-    or version.
+    Raises ServiceError: an over-long GET (414, pointing to POST), a form
+    `wire.query` cannot read (MalformedQueryString).
     """
     if request.method.upper() == "GET" and len(request.url) > MAX_GET_URL:
         raise ServiceError("RequestURITooLong", f"The request URL is {len(request.url)} bytes, over the "
                            f"{MAX_GET_URL}-byte limit for GET requests. Send the same parameters as a POST "
                            f"request with Content-Type: {FORM_MEDIA_TYPE}.", 414)
-    fields = dict(_form(request))  # names are unique: `form_pairs` refuses a repeated one
-    action = fields.get("Action")
+    return dict(_form(request)).get("Action") or ""  # names are unique: `form_pairs` refuses a repeated one
+
+
+def admit(model: Model, request: Request, action: str) -> str:
+    """`action` (what `route` read) once the request is authenticated: the operation, checked against `Version`.
+
+    Raises ServiceError: MissingAction, or InvalidAction as AWS words it for
+    an unknown operation or version.
+    """
     if not action:
         raise ServiceError("MissingAction", "The request must contain the parameter Action.", 400)
-    version = fields.get("Version") or "NO_VERSION_SPECIFIED"
+    version = dict(_form(request)).get("Version") or "NO_VERSION_SPECIFIED"
     if action not in model.operations or version != model.api_version:
         raise ServiceError("InvalidAction", f"Could not find operation {action} for version {version}", 400)
     return action
