@@ -52,8 +52,7 @@ from sigv4.verify import Identity, parse_auth, verify
 from wire.auth_refusal import (
     MAX_SKEW, Envelope, bad_digest, chunk_fault, envelope_for, expired_token, fault_for, render, sha256_mismatch,
 )
-from wire.debugger.complaint import read_error
-from wire.debugger.diagnose import diagnose
+from wire.debugger.refusal_cause import refusal_cause
 from wire.errors import ServiceError
 from wire.service.app import load_accounts
 from wire.service.identities import ConfigError, Directory
@@ -209,7 +208,9 @@ class SignatureGuard:
         except VerificationError as err:
             envelope = envelope_for(request, service)
             error = fault_for(err, request, envelope, now)
-            raise _Refused(error, envelope, self._first_cause(request, err, error, envelope)) from None
+            secret = self.directory.lookup(err.auth.access_key_id) if err.auth else None
+            raise _Refused(error, envelope, refusal_cause(request, err, error, envelope, secret, "--accounts")) \
+                from None
         envelope = envelope_for(request, identity.service)
         if self.directory.principals[identity.access_key_id].expired(now):
             raise _Refused(expired_token(envelope), envelope, "token-expired: the identity's session token is past "
@@ -230,27 +231,6 @@ class SignatureGuard:
         if self.resign_for is not None:  # re-signed: `sigv4.resign` decodes it (verifying) and encodes it anew
             return claimed, identity, body, decoder
         return claimed, identity, verified_chunks(iter_body(body), decoder), None
-
-    def _first_cause(self, request: sigv4.Request, err: VerificationError, error: ServiceError,
-                     envelope: Envelope) -> str:
-        """The debugger's first cause for a refusal (proved with the identity's secret where the search can),
-        else the verifier's own words."""
-        if err.auth is None:
-            return f"{err.reason}: {err}"
-        if err.reason == "unknown_key":  # known for certain here; the debugger, seeing a token, would guess at it
-            return (f"access-key (proved): the access key id {err.auth.access_key_id[:8]}… is not an identity of "
-                    "--accounts")
-        status, headers, body = render(error, envelope, "-")
-        credentials = self.directory.lookup(err.auth.access_key_id)
-        sent = request if isinstance(request.body, bytes) else \
-            sigv4.Request(request.method, request.target, request.headers, b"")
-        try:
-            causes = diagnose(sent, read_error(status, headers, body), secret=credentials,
-                              body_known=isinstance(request.body, bytes)).causes
-        except ValueError:  # what the debugger cannot read (DiagnoseError), the verifier has said
-            causes = ()
-        first = f"{causes[0].kind} ({causes[0].evidence}): {causes[0].message}" if causes else f"{err.reason}: {err}"
-        return redact(first, credentials)
 
     def _forward(self, request: sigv4.Request, claimed: SignedAuth, identity: Identity,
                  body: bytes | Iterable[bytes], decoder: ChunkedDecoder | None, started: float) -> ProxyReply:

@@ -49,6 +49,7 @@ from sigv4.integrations.credentials import default_chain
 from sigv4.integrations.resolved import CredentialProvider, ResolvedCredentials, resolved
 from sigv4.errors import StreamDecodeError, VerificationError
 from sigv4.resign import payload_mode, resign
+from sigv4.redact import redact
 from sigv4.s3hosts import s3_bucket_of
 from sigv4.types import iter_body
 from wire.actions import allowed, is_credential_action, operation_name, rest_routes, Route
@@ -57,6 +58,7 @@ from wire.errors import ModelError
 from wire.model import load_model
 from wire.auth_refusal import chunk_fault, envelope_for, fault_for, render
 from wire.credential_swap import SWAPPED_ACTIONS, swap
+from wire.debugger.refusal_cause import refusal_cause
 from wire.errors import ServiceError
 from wire.transport.client import TransportOptions
 from wire.transport.intercept import CertificateAuthority, connect_host
@@ -180,12 +182,13 @@ class ResigningProxy:
             return self._refuse(request, started, service, VerificationError(
                 "unknown_key", f"access key id {auth.access_key_id!r} is not a placeholder this proxy accepts",
                 auth=auth))
+        signer = _signer(request, placeholder)
         try:
-            decoder = self._check(request, auth, placeholder, service, mode)
+            decoder = self._check(request, auth, signer, service, mode)
         except VerificationError as err:
-            return self._refuse(request, started, service, err)
+            return self._refuse(request, started, service, err, signer)
         except sigv4.SigningError as err:  # an aws-chunked body without its decoded length
-            return self._refuse(request, started, service, VerificationError("malformed_request", str(err)))
+            return self._refuse(request, started, service, VerificationError("malformed_request", str(err)), signer)
         path, _, query = request.target.partition("?")
         host = request.header("host") or ""
         if bucket := s3_bucket_of(host):
@@ -219,17 +222,14 @@ class ResigningProxy:
         except sigv4.SigningError as err:
             return self._plain(request, started, 400, f"the proxy cannot re-sign this request: {err}")
         except StreamDecodeError as err:  # a chunk failed: the upstream never got the body's end, so never acts
-            return self._refuse(request, started, service, err, auth.access_key_id)
+            return self._refuse(request, started, service, err, signer, auth.access_key_id)
         return self._swapped(request, started, reply) if swapping and reply.status == 200 else reply
 
-    def _check(self, request: sigv4.Request, auth: sigv4.SignedAuth, placeholder: Placeholder, service: str,
-               mode: str) -> ChunkedDecoder | None:
-        """Verify the placeholder's signature when its secret is known; the decoder of an aws-chunked body
-        (checking each chunk's signature with the secret, else only its framing)."""
-        if placeholder.secret is not None:
-            token = request.header("x-amz-security-token") or next(  # S3's SigV2 URL writes it lowercase
-                (v for k, v in parse_qsl(request.query) if k.lower() == "x-amz-security-token"), None)
-            creds = sigv4.Credentials(placeholder.access_key_id, placeholder.secret, placeholder.token or token)
+    def _check(self, request: sigv4.Request, auth: sigv4.SignedAuth, creds: sigv4.Credentials | None,
+               service: str, mode: str) -> ChunkedDecoder | None:
+        """Verify the placeholder's signature with `creds` (`_signer`: None when its secret is not known); the
+        decoder of an aws-chunked body (checking each chunk's signature with the secret, else only its framing)."""
+        if creds is not None:
             identity = sigv4.verify(request, lambda key: creds if key == creds.access_key_id else None,
                                     now=datetime.now(timezone.utc), s3=service == "s3" or None)
             return decoder_for(identity, request) if mode == "chunked" else None
@@ -308,24 +308,38 @@ class ResigningProxy:
         return _TunnelReply(lambda sock: authority.wrap(sock, host, timeout))
 
     def _refuse(self, request: sigv4.Request, started: float, service: str | None,
-                why: VerificationError | StreamDecodeError | str, key_id: str = "") -> ProxyReply:
+                why: VerificationError | StreamDecodeError | str, signer: sigv4.Credentials | None = None,
+                key_id: str = "") -> ProxyReply:
         """AWS's answer, in the request's protocol, to a request refused `why`: a failed check of the placeholder
-        identity (an aws-chunked body's, signed by `key_id`), or (text) an action the boundary does not allow
+        identity (`signer`, when its secret is known; an aws-chunked body's, signed by `key_id`), logged with the
+        debugger's first cause as the guard logs it, or (text) an action the boundary does not allow
         (`AccessDenied`)."""
         envelope = envelope_for(request, service or None)
         if isinstance(why, VerificationError):
             error = fault_for(why, request, envelope, datetime.now(timezone.utc))
+            cause = refusal_cause(request, why, error, envelope, signer, "--accept")
         elif isinstance(why, StreamDecodeError):
-            error = chunk_fault(why, key_id)
+            error, cause = chunk_fault(why, key_id), str(why)
         else:
-            error = ServiceError(_ACCESS_DENIED.get(envelope, "AccessDenied"), why, 403)
+            error, cause = ServiceError(_ACCESS_DENIED.get(envelope, "AccessDenied"), why, 403), why
         status, headers, body = render(error, envelope, str(uuid.uuid4()))
-        self.log(f"{request.method} {request.target} {status} {_ms(started)} ms: refused {error.code}: {why}")
+        self.log(redact(f"{request.method} {request.target} {status} {_ms(started)} ms: refused {error.code}: "
+                        f"{cause}", signer))
         return ProxyReply(status, headers, body)
 
     def _plain(self, request: sigv4.Request, started: float, status: int, message: str) -> ProxyReply:
         self.log(f"{request.method} {request.target} {status} {_ms(started)} ms: {message}")
         return ProxyReply(status, (("Content-Type", "text/plain; charset=utf-8"),), message.encode("utf-8") + b"\n")
+
+
+def _signer(request: sigv4.Request, placeholder: Placeholder) -> sigv4.Credentials | None:
+    """The credentials a placeholder with a secret signs with (the token its request carries, unless the
+    placeholder has its own), or None: without a secret, its signatures are not checked."""
+    if placeholder.secret is None:
+        return None
+    token = request.header("x-amz-security-token") or next(  # S3's SigV2 URL writes it lowercase
+        (v for k, v in parse_qsl(request.query) if k.lower() == "x-amz-security-token"), None)
+    return sigv4.Credentials(placeholder.access_key_id, placeholder.secret, placeholder.token or token)
 
 
 def resigning_proxy(args: argparse.Namespace, env: Mapping[str, str], log: Callable[[str], None],

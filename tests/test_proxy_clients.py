@@ -1,0 +1,46 @@
+"""`sigv4 proxy` (`--resign`, `--verify`) run from the command line and used by real clients (curl
+`--aws-sigv4`, boto3, the aws CLI): what they are answered and what the proxy logs."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from proxy_process import line_with, proxy_process
+
+boto3 = pytest.importorskip("boto3", reason="boto3 is in the test extra")
+from botocore.config import Config  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
+
+PLACEHOLDER, PLACEHOLDER_SECRET = "PLACEHOLDERKEY", "placeholder-secret"
+REAL = {"AWS_ACCESS_KEY_ID": "AKIDREALEXAMPLE", "AWS_SECRET_ACCESS_KEY": "real/secret/EXAMPLE0123456789abcdefghij",
+        "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"}
+TOKEN = "FwoGZXIvYXdzEPLACEHOLDERsessionTOKEN0123456789"
+
+
+def resign_args(*extra: str) -> list[str]:
+    # An upstream nothing listens on: what is refused never gets that far.
+    return ["--resign", "--accept", f"{PLACEHOLDER}:{PLACEHOLDER_SECRET}", "--upstream", "http://127.0.0.1:9", *extra]
+
+
+def test_resign_logs_a_refusal_with_the_debuggers_cause_as_the_guard_does() -> None:
+    """A sandboxed client signing with the wrong placeholder secret: `--resign` logged verify's words ("signature:
+    3f2a... does not match the one computed for the request"), where `--verify` names the debugger's cause."""
+    with proxy_process(resign_args(), REAL) as proxy:
+        sts = boto3.client("sts", endpoint_url=proxy.url, region_name="us-east-1", aws_access_key_id=PLACEHOLDER,
+                           aws_secret_access_key="not-the-secret", aws_session_token=TOKEN,
+                           config=Config(retries={"max_attempts": 1}))
+        with pytest.raises(ClientError) as refused:
+            sts.get_caller_identity()
+        assert refused.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+        line = line_with(proxy, "refused SignatureDoesNotMatch")
+        assert "refused SignatureDoesNotMatch: secret (likely): " in line, line
+        # An unknown key is said as known for certain, where its placeholders come from.
+        subprocess.run(["curl", "-sS", "-o", "/dev/null", "--aws-sigv4", "aws:amz:us-east-1:sts", "--user",
+                        "SOMEONEELSE:whatever", "--data", "Action=GetCallerIdentity&Version=2011-06-15",
+                        f"{proxy.url}/"], check=True, timeout=30)
+        unknown = line_with(proxy, "refused InvalidClientTokenId")
+        assert "access-key (proved): the access key id SOMEONEE… is not an identity of --accept" in unknown, unknown
+    assert not [line for line in proxy.lines if TOKEN in line or PLACEHOLDER_SECRET in line], proxy.lines
