@@ -40,7 +40,7 @@ from wire.service.demo import run_demo
 from wire.service.identities import ConfigError
 from wire.service.trail_log import TrailError, read_trail
 from wire.transport import cloudfront_cli, proxy_cli, rolesanywhere_cli, signing
-from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions, seconds
+from wire.transport.client import NetworkError, NotTLSError, RequestError, TransportOptions, ca_bundle, seconds
 from wire.transport.files import Download, InputError, open_body, read_answer, read_capture, read_input
 from wire.transport.resend import send_signed, with_body_file
 from wire.transport.server import ListenError, ServeLimits, serve_until_signal, start_server
@@ -328,8 +328,10 @@ def _listen_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _limits(args: argparse.Namespace) -> ServeLimits:
-    if args.max_connections < 1:
-        raise UsageError(f"--max-connections {args.max_connections}: must be at least 1")
+    for flag, least in (("max_connections", 1), ("max_header_bytes", 1), ("max_body_bytes", 0),
+                        ("max_buffered_bytes", 0)):
+        if getattr(args, flag) < least:
+            raise UsageError(f"--{flag.replace('_', '-')} {getattr(args, flag)}: must be at least {least}")
     return ServeLimits(args.max_header_bytes, args.max_body_bytes, args.client_timeout, args.max_connections,
                        args.max_buffered_bytes)
 
@@ -363,7 +365,7 @@ def add_server_commands(commands: Any) -> None:
     serve.add_argument("--state", help="SQLite file (default $XDG_STATE_HOME/sigv4-toolkit/account.db); :memory: allowed")
     serve.add_argument("--accounts", help="identities JSON ({\"accounts\": [...]}); default: the example identity")
     serve.add_argument("--log", help="CloudTrail JSON-lines file (default next to the state)")
-    serve.add_argument("--region-delay", type=float, default=60.0, help="seconds a region takes to change (default 60)")
+    serve.add_argument("--region-delay", type=seconds, default=60.0, help="seconds a region takes to change (default 60)")
     trail = commands.add_parser("trail", help="print the local endpoint's CloudTrail records (JSON lines)")
     trail.add_argument("--log", help="the trail file (default: the one `serve` writes by default)")
     trail.add_argument("--follow", "-f", action="store_true", help="keep printing records as they are appended")
@@ -409,7 +411,7 @@ def _s3_flags(parser: argparse.ArgumentParser) -> None:
 def _transport_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--connect-timeout", type=seconds, default=10.0, help="seconds (default 10)")
     parser.add_argument("--read-timeout", type=seconds, default=60.0, help="seconds (default 60)")
-    parser.add_argument("--ca-bundle", help="PEM file of CA certificates to trust instead of the system's")
+    parser.add_argument("--ca-bundle", type=ca_bundle, help="PEM file of CA certificates to trust instead of the system's")
     parser.add_argument("--insecure", action="store_true", help="do not check the TLS certificate (warns)")
 
 

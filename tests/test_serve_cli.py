@@ -167,3 +167,27 @@ def test_serve_in_memory_writes_nothing_and_stops_on_a_signal(tmp_path: Path, si
         out, err = serve.communicate(timeout=30)
     assert serve.returncode == 0 and out.endswith("stopped\n") and err == ""
     assert [path for path in tmp_path.rglob("*") if path != home] == []  # not under HOME, not in the cwd
+
+
+PROXY = ["proxy", "--upstream", "http://127.0.0.1:9", "--service", "s3"]
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["serve", "--state", ":memory:", "--region-delay", "nan"], "argument --region-delay: invalid seconds value: 'nan'"),
+    (["serve", "--region-delay", "inf", "--state", ":memory:"], "argument --region-delay: invalid seconds value: 'inf'"),
+    (["serve", "--region-delay", "-1"], "argument --region-delay: invalid seconds value: '-1'"),
+    (["serve", "--state", ":memory:", "--max-body-bytes", "-5"], "--max-body-bytes -5: must be at least 0"),
+    (["serve", "--max-buffered-bytes", "-1", "--state", ":memory:"], "--max-buffered-bytes -1: must be at least 0"),
+    ([*PROXY, "--max-header-bytes", "0"], "--max-header-bytes 0: must be at least 1"),
+    ([*PROXY, "--ca-bundle", "/nonexistent/ca.pem"], "argument --ca-bundle: /nonexistent/ca.pem: No such file"),
+    (["proxy", "--ca-bundle", str(ROOT / "README.md"), "--upstream", "https://127.0.0.1:9", "--service", "s3"],
+     f"argument --ca-bundle: {ROOT / 'README.md'}: [X509: NO_CERTIFICATE_OR_CRL_FOUND]"),
+    (["proxy", "--verify", "--accounts", "/nonexistent/accounts.json", "--upstream", "http://127.0.0.1:9"],
+     "--accounts /nonexistent/accounts.json: No such file"),
+])
+def test_a_bad_limit_bundle_or_accounts_flag_is_refused_in_one_line_at_start(capsys, argv: list[str], says: str) -> None:
+    """Each was taken: `--region-delay nan` ended in a traceback, negative limits served (refusing every request), a
+    missing --ca-bundle failed every TLS connection later with 502, and the guard's --accounts error did not name
+    the flag."""
+    err = _one_line_error(capsys, argv)
+    assert f"sigv4: error: {says}" in err, err

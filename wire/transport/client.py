@@ -11,6 +11,7 @@ be sent as HTTP/1.1 (bad port, bad header bytes) raises `RequestError`.
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import ssl
@@ -47,6 +48,17 @@ class TransportOptions:
     read_timeout: float = 60.0
     ca_bundle: str | None = None
     insecure: bool = False
+
+
+def ca_bundle(text: str) -> str:
+    """A `--ca-bundle` flag's value (argparse `type=`): the path of a PEM file of CA certificates, read now, so that a
+    missing or unreadable bundle is refused at start, not by every TLS connection later. Raises
+    `argparse.ArgumentTypeError` saying why."""
+    try:
+        ssl.create_default_context(cafile=text)
+    except (OSError, ssl.SSLError) as err:  # a missing file, a directory; not PEM (NO_CERTIFICATE_OR_CRL_FOUND)
+        raise argparse.ArgumentTypeError(f"{text}: {err.strerror or err}") from None
+    return text
 
 
 def seconds(text: str) -> float:

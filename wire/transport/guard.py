@@ -84,7 +84,9 @@ def guard_for(args: argparse.Namespace, log: Callable[[str], None],
     try:
         guard = SignatureGuard(args.upstream, load_accounts(args.accounts), log, options, args.service,
                                _credentials(args.resign_for))
-    except (ConfigError, UpstreamError) as err:
+    except ConfigError as err:
+        raise FlagError(f"--accounts {err}") from None
+    except UpstreamError as err:
         raise FlagError(str(err)) from None
     return guard, lambda url: (
         f"sigv4 proxy --verify: {url} -> {args.upstream} ({len(guard.directory.principals)} identities from "
