@@ -255,7 +255,9 @@ def cmd_proxy(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[s
         raise UsageError(str(err)) from None
     server = start_server(app, args.host, args.port, limits)
     _warn(banner(server.url))
-    serve_until_signal(server)
+    serve_until_signal(server, lambda: _reader_gone(sys.stderr))  # its log's reader left (`2>&1 | head`): stop
+    if _reader_gone(sys.stderr):
+        raise BrokenPipeError
     return 0
 
 
@@ -540,12 +542,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _reader_gone() -> bool:
-    """Whether stdout is a pipe whose reader has left (`| head` done): a waiting command ends then, not at its
+def _reader_gone(stream: Any = None) -> bool:
+    """Whether `stream` (default stdout) is a pipe whose reader has left (`| head` done): a waiting command ends then, not at its
     next write, which may never come."""
     try:
         poller = select.poll()
-        poller.register(sys.stdout.fileno(), 0)  # no events asked: only POLLERR/POLLHUP, a pipe with no reader
+        poller.register((stream or sys.stdout).fileno(), 0)  # no events asked: only POLLERR/POLLHUP, a pipe with no reader
         return bool(poller.poll(0))
     except (OSError, ValueError, AttributeError):  # no file descriptor (captured in tests), no poll (Windows)
         return False

@@ -128,3 +128,21 @@ def test_a_big_signed_request_whose_reader_leaves_ends_with_141(tmp_path: Path) 
         finally:
             process.kill()
         assert (code, process.stderr.read()) == (141, b"")
+
+
+@pytest.mark.parametrize("mode", [["--upstream", "http://127.0.0.1:9", "--service", "s3"],
+                                  ["--resign", "--accept", "PLACEHOLDER"]], ids=["proxy", "proxy --resign"])
+def test_a_proxy_whose_log_reader_leaves_ends_with_141(mode: list[str]) -> None:
+    """`sigv4 proxy ... 2>&1 | head -n 1`: once head left, the proxy stayed up but dropped every connection (its
+    log line failed in the middle of each request); now it ends, as `serve | head` does."""
+    args = [sys.executable, str(ROOT / "cli.py"), "proxy", *mode, "--port", "0"]
+    with subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                          env=ENV) as process:
+        assert process.stderr is not None
+        assert process.stderr.readline().startswith(b"sigv4 proxy")
+        process.stderr.close()  # what head does once it has its line
+        try:
+            code = process.wait(timeout=30)  # not a timing check: without the fix it never ends
+        finally:
+            process.kill()
+        assert code == 141
