@@ -31,6 +31,7 @@ import pytest
 
 import sigv4
 from local_http import self_signed, silent_upstream, wait_for
+from proxy_process import line_with, proxy_process
 from sigv4.types import iter_body
 from wire.auth_refusal import envelope_for
 from wire.debugger.complaint import read_error
@@ -443,6 +444,35 @@ def test_a_body_that_is_not_its_signed_hash_is_refused_and_never_committed(
     assert complaint.client_sha256 != complaint.server_sha256
     assert _committed(moto, "hashed") is None
     assert _send(signed, DATA)[0] == 200 and _committed(moto, "hashed") == DATA
+
+
+@pytest.mark.parametrize("payload", ["STREAMING-UNSIGNED-PAYLOAD-TRAILER", "sha256"])
+def test_a_chunked_upload_over_the_body_limit_streams_through(moto: str, accounts_file: Path, chunks_bucket: None,
+                                                              payload: str) -> None:
+    """The JavaScript SDK v3's PutObject of a stream over http (@aws-sdk/client-s3 3.1177 as captured):
+    `Transfer-Encoding: chunked`, `Expect: 100-continue`, no Content-Length, aws-chunked with a CRC32 trailer.
+    The guard held any body without a Content-Length whole, so an upload over --max-body-bytes got 413 (and
+    no log line); a chunked one with its SHA-256 signed had the same fate."""
+    chunked, key = payload.startswith("STREAMING-"), "js-" + payload[:9]
+    with proxy_process(["--verify", "--accounts", str(accounts_file), "--upstream", moto,
+                        "--max-body-bytes", str(CHUNK)], {}) as guard:
+        request = sigv4.Request("PUT", f"{guard.url}/guarded-chunks/{key}",
+                                [("Content-Type", "application/octet-stream")], DATA)
+        signed = sigv4.sign(request, sigv4.Credentials(KEY, SECRET), region="us-east-1", service="s3", s3=True,
+                            timestamp=datetime.now(timezone.utc), payload=payload if chunked else None,
+                            content_sha256_header=not chunked, chunk_size=CHUNK,
+                            trailer_checksum="crc32" if chunked else None,
+                            unsigned_headers=sigv4.DEFAULT_UNSIGNED_HEADERS | {"content-length"}).request
+        headers = {name: value for name, value in signed.headers if name.lower() != "content-length"}
+        parts = urlsplit(guard.url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        connection.request("PUT", signed.target, iter([b"".join(iter_body(signed.body))]),
+                           {**headers, "Expect": "100-continue", "Transfer-Encoding": "chunked"}, encode_chunked=True)
+        response = connection.getresponse()
+        assert (response.status, response.read()) == (200, b"")
+        connection.close()
+        assert f"PUT {signed.target} 200 " in line_with(guard, f"PUT {signed.target}")
+    assert _committed(moto, key) == DATA
 
 
 @pytest.fixture

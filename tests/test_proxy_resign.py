@@ -188,6 +188,29 @@ def test_a_chunk_signed_upload_with_a_trailer_is_rechunked_with_new_signatures(
             client("s3", url).head_object(Bucket="chunked", Key="forged")
 
 
+@pytest.mark.parametrize("payload", ["UNSIGNED-PAYLOAD", "sha256"])
+def test_an_upload_sent_chunked_without_a_length_is_resigned_and_arrives(
+        moto_checked: tuple[str, sigv4.Credentials], payload: str) -> None:
+    """A body of unknown length (`Transfer-Encoding: chunked`: a stream, as the JavaScript SDK and urllib send
+    one) whose SHA-256 or UNSIGNED-PAYLOAD is signed: the proxy streamed it to the upstream with neither a
+    Content-Length nor chunked framing, and the client got 502 "Too much data for declared Content-Length"."""
+    upstream, real = moto_checked
+    data = os.urandom(300_000)
+    with resigning(upstream, real) as (url, log):
+        client("s3", url).create_bucket(Bucket="streamed")
+        request = sigv4.Request("PUT", f"{url}/streamed/{payload}", [("Content-Type", "application/octet-stream")],
+                                data)
+        signed = sigv4.sign(request, PLACEHOLDER, region="us-east-1", service="s3", s3=True,
+                            payload="UNSIGNED-PAYLOAD" if payload == "UNSIGNED-PAYLOAD" else None,
+                            content_sha256_header=True, timestamp=datetime.now(timezone.utc)).request
+        pieces = iter([data[:100_000], data[100_000:]])  # no length: urllib sends it chunked
+        sent = urllib.request.Request(signed.url, data=pieces, method="PUT",
+                                      headers={n: v for n, v in signed.headers if n.lower() != "host"})
+        with urllib.request.urlopen(sent) as answer:
+            assert answer.status == 200, log
+        assert client("s3", url).get_object(Bucket="streamed", Key=payload)["Body"].read() == data
+
+
 def send(request: sigv4.Request) -> tuple[int, bytes]:
     sent = urllib.request.Request(request.url, data=b"".join(sigv4.types.iter_body(request.body)) or None,
                                   method=request.method,

@@ -193,7 +193,8 @@ class Connection:
 
         The body is streamed as it comes (bytes, a binary file, or an iterator
         of bytes such as an aws-chunked stream); a missing Content-Length is the
-        length of bytes or the size of a file. The response body goes to `sink`
+        length of bytes or the size of a file, and an iterator's pieces without
+        one go as `Transfer-Encoding: chunked`. The response body goes to `sink`
         (a binary file) when given, else into `Exchange.body`. Raises
         NetworkError (connecting, TLS, timeouts, a reply that is not HTTP/1.1)
         or RequestError (the request cannot be sent as HTTP/1.1).
@@ -273,9 +274,11 @@ class Connection:
         body = request.body
         size = len(body) if isinstance(body, bytes) else os.fstat(body.fileno()).st_size if hasattr(body, "fileno") \
             else None
-        if request.header("content-length") is None and request.header("transfer-encoding") is None \
-                and size is not None and (size or request.method in ("POST", "PUT", "PATCH")):
-            added.append(("Content-Length", str(size)))
+        if request.header("content-length") is None and request.header("transfer-encoding") is None:
+            if size is None:  # pieces of a length not known ahead (a relayed chunked upload): framed as chunks
+                added.append(("Transfer-Encoding", "chunked"))
+            elif size or request.method in ("POST", "PUT", "PATCH"):
+                added.append(("Content-Length", str(size)))
         target = request.url if self.proxy and self.scheme == "http" else request.target
         head = h11.Request(method=request.method, target=target, headers=[*headers, *added])
         if isinstance(body, bytes):  # one write for the whole request: one syscall and one wake-up of the server

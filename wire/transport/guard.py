@@ -91,7 +91,7 @@ def guard_for(args: argparse.Namespace, log: Callable[[str], None],
     return guard, lambda url: (
         f"sigv4 proxy --verify: {url} -> {args.upstream} ({len(guard.directory.principals)} identities from "
         f"{args.accounts}; bodies up to {args.max_body_bytes} bytes, --max-body-bytes, except those with "
-        "x-amz-content-sha256 and a Content-Length, streamed)")
+        "x-amz-content-sha256, streamed)")
 
 
 def _credentials(text: str | None) -> sigv4.Credentials | None:
@@ -180,9 +180,11 @@ class SignatureGuard:
             raise UpstreamError(f"--upstream {self.upstream!r}: expected http(s)://host[:port][/path]")
 
     def relays_body(self, headers: Sequence[tuple[str, str]]) -> bool:
-        """Whether the body streams through as it arrives (see the module's strategy): one with a Content-Length
-        whose x-amz-content-sha256 (S3's, aws-chunked's) says how to check it on the way."""
-        return bool(_payload(headers)) and any(name.lower() == "content-length" for name, _ in headers)
+        """Whether the body streams through as it arrives (see the module's strategy): one whose
+        x-amz-content-sha256 (S3's, aws-chunked's) says how to check it on the way, with a Content-Length or
+        `Transfer-Encoding: chunked` (the JavaScript SDK's aws-chunked uploads)."""
+        return bool(_payload(headers)) and any(name.lower() == "content-length" or (
+            name.lower() == "transfer-encoding" and value.strip().lower() == "chunked") for name, value in headers)
 
     def respond(self, request: sigv4.Request, source_ip: str) -> ProxyReply:
         started = time.perf_counter()
