@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
+import urllib.error
+import urllib.request
 
 import pytest
 
+from local_http import http_server
 from proxy_process import line_with, proxy_process
 
 boto3 = pytest.importorskip("boto3", reason="boto3 is in the test extra")
@@ -44,3 +48,31 @@ def test_resign_logs_a_refusal_with_the_debuggers_cause_as_the_guard_does() -> N
         unknown = line_with(proxy, "refused InvalidClientTokenId")
         assert "access-key (proved): the access key id SOMEONEE… is not an identity of --accept" in unknown, unknown
     assert not [line for line in proxy.lines if TOKEN in line or PLACEHOLDER_SECRET in line], proxy.lines
+
+
+def _presigned(url: str, token: str) -> str:
+    """A boto3 presigned GetObject URL signed by the placeholder with a session token, for `url`."""
+    s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id=PLACEHOLDER,
+                      aws_secret_access_key=PLACEHOLDER_SECRET, aws_session_token=token,
+                      config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+    return str(s3.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"}, ExpiresIn=60))
+
+
+def test_a_presigned_urls_session_token_is_masked_in_every_proxy_log_line(tmp_path) -> None:
+    """The target of a presigned URL holds its session token: `--resign` logged it whole on success (and on
+    re-signing errors), and the guard in its 502 line, where only refusals were masked."""
+    accounts = tmp_path / "accounts.json"
+    accounts.write_text(json.dumps({PLACEHOLDER: [PLACEHOLDER_SECRET, TOKEN]}))
+    with http_server() as (upstream, _), \
+            proxy_process(["--resign", "--accept", f"{PLACEHOLDER}:{PLACEHOLDER_SECRET}", "--upstream", upstream],
+                          REAL) as resign, \
+            proxy_process(["--verify", "--accounts", str(accounts), "--upstream", "http://127.0.0.1:9"], {}) as guard:
+        for proxy, status in ((resign, 200), (guard, 502)):
+            try:
+                with urllib.request.urlopen(_presigned(proxy.url, TOKEN)) as answer:
+                    assert answer.status == status
+            except urllib.error.HTTPError as refused:
+                assert refused.code == status
+            line = line_with(proxy, f" {status} ")
+            assert line.startswith("GET /b/k?") and "X-Amz-Security-Token=****&" in line, line
+    assert not [line for line in resign.lines + guard.lines if TOKEN in line]

@@ -44,7 +44,6 @@ from sigv4.chunked_decode import ChunkData, ChunkedDecoder, decoder_for
 from sigv4.errors import InvalidParameterError, StreamDecodeError, VerificationError
 from sigv4.canonical import S3_SERVICES
 from sigv4.payload import UNSIGNED_PAYLOAD
-from sigv4.redact import redact
 from sigv4.types import iter_body
 from sigv4.resign import resign
 from sigv4.signed_auth import SignedAuth
@@ -58,7 +57,7 @@ from wire.service.app import load_accounts
 from wire.service.identities import ConfigError, Directory
 from wire.transport.client import Connection, NetworkError, RequestError, TransportOptions
 from wire.transport.framing import Refusal
-from wire.transport.proxy import HOP_BY_HOP, ProxyReply, UpstreamError, forwarded_headers
+from wire.transport.proxy import HOP_BY_HOP, ProxyReply, UpstreamError, forwarded_headers, log_line
 from wire.transport.signing import FlagError
 from wire.transport.upstream import Upstreams
 
@@ -196,8 +195,7 @@ class SignatureGuard:
         except _Refused as refused:
             request_id = os.urandom(8).hex().upper()
             status, headers, data = render(refused.error, refused.envelope, request_id, os.urandom(24).hex())
-            self.log(redact(f"{request.method} {request.target} {status} {_ms(started)} ms: refused "
-                            f"{refused.error.code}: {refused.cause}"))
+            self.log(log_line(request, status, started, f"refused {refused.error.code}: {refused.cause}"))
             return ProxyReply(status, headers, data)
 
     def _admit(self, request: sigv4.Request, now: datetime) -> tuple[SignedAuth, Identity, bytes | Iterable[bytes],
@@ -262,12 +260,12 @@ class SignatureGuard:
         except Refusal as refusal:  # the client's body broke off: the upstream must not wait for the rest
             if connection is not None:
                 connection.close()
-            self.log(redact(f"{request.method} {request.target} {refusal.status} {_ms(started)} ms: {refusal}"))
+            self.log(log_line(request, refusal.status, started, str(refusal)))
             raise
         except (NetworkError, RequestError) as err:
             if connection is not None:
                 connection.close()
-            self.log(f"{request.method} {request.target} 502 {_ms(started)} ms: upstream {self.upstream}: {err}")
+            self.log(log_line(request, 502, started, f"upstream {self.upstream}: {err}"))
             return ProxyReply(502, (("Content-Type", "text/plain; charset=utf-8"),),
                               f"upstream {self.upstream}: {err}\n".encode("utf-8"))
         headers = tuple(forwarded_headers(tuple(response.headers), HOP_BY_HOP | {"date"}))
@@ -275,8 +273,4 @@ class SignatureGuard:
         return ProxyReply(response.status, headers, self._upstreams.relay(response.chunks, connection, logged))
 
     def _logged(self, request: sigv4.Request, status: int, started: float) -> None:
-        self.log(redact(f"{request.method} {request.target} {status} {_ms(started)} ms"))
-
-
-def _ms(started: float) -> int:
-    return round((time.perf_counter() - started) * 1000)
+        self.log(log_line(request, status, started))

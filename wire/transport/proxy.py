@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 import sigv4
 from sigv4.integrations.credentials import ResolvedCredentials, default_chain
 from sigv4.integrations.resolved import CredentialProvider, resolved
+from sigv4.redact import redact
 from sigv4.types import iter_body
 from wire.debugger.complaint import read_error
 from wire.debugger.diagnose import diagnose
@@ -161,7 +162,7 @@ class SigningProxy:
             return self._failed(request, started, 502, f"upstream {signed.scheme}://{signed.authority}: {err}")
         except Refusal as refusal:  # the client's streamed body broke off: the upstream must not wait for the rest
             connection.close()
-            self.log(f"{request.method} {request.target} {refusal.status} {_ms(started)} ms: {refusal}")
+            self.log(log_line(request, refusal.status, started, str(refusal)))
             raise
         self._logged(request, response.status, started)
         complaint = read_error(response.status, response.headers, body)
@@ -173,10 +174,10 @@ class SigningProxy:
                           mask.body(body))
 
     def _logged(self, request: sigv4.Request, status: int, started: float) -> None:
-        self.log(f"{request.method} {request.target} {status} {_ms(started)} ms")
+        self.log(log_line(request, status, started))
 
     def _failed(self, request: sigv4.Request, started: float, status: int, message: str) -> ProxyReply:
-        self.log(f"{request.method} {request.target} {status} {_ms(started)} ms: {message}")
+        self.log(log_line(request, status, started, message))
         return ProxyReply(status, (("Content-Type", "text/plain; charset=utf-8"),), message.encode("utf-8") + b"\n")
 
 
@@ -205,3 +206,12 @@ def proxy_for(upstream: str, service: str, region: str | None, profile: str | No
 
 def _ms(started: float) -> int:
     return round((time.perf_counter() - started) * 1000)
+
+
+def log_line(request: sigv4.Request, status: int, started: float, message: str = "",
+             credentials: sigv4.Credentials | None = None) -> str:
+    """The proxies' log line of one request: method, target, status, milliseconds since `started` (a
+    `time.perf_counter()`) and what happened, with session tokens (a presigned URL's target holds one) and the
+    secrets of `credentials` masked."""
+    return redact(f"{request.method} {request.target} {status} {_ms(started)} ms" + (f": {message}" if message else ""),
+                  credentials)

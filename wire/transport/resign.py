@@ -62,7 +62,7 @@ from wire.debugger.refusal_cause import refusal_cause
 from wire.errors import ServiceError
 from wire.transport.client import TransportOptions
 from wire.transport.intercept import CertificateAuthority, connect_host
-from wire.transport.proxy import (HOP_BY_HOP, ProxyReply, SigningProxy, _ms, _upstream_url, forwarded_headers,
+from wire.transport.proxy import (HOP_BY_HOP, ProxyReply, SigningProxy, _ms, _upstream_url, forwarded_headers, log_line,
                                   tunnel_refusal)
 
 __all__ = ["Placeholder", "ResigningProxy", "parse_accept", "resigning_proxy"]
@@ -269,8 +269,8 @@ class ResigningProxy:
             self._sessions[minted.access_key_id] = _Session(
                 Placeholder(minted.access_key_id, minted.secret_access_key, minted.session_token), swapped.real,
                 expires_at)
-        self.log(f"{request.method} {request.target}: temporary credentials swapped for placeholder "
-                 f"{minted.access_key_id} (until {swapped.expiration})")
+        self.log(redact(f"{request.method} {request.target}: temporary credentials swapped for placeholder "
+                        f"{minted.access_key_id} (until {swapped.expiration})"))
         return ProxyReply(reply.status, tuple(h for h in reply.headers if h[0].lower() != "content-length"),
                           swapped.body)
 
@@ -323,12 +323,11 @@ class ResigningProxy:
         else:
             error, cause = ServiceError(_ACCESS_DENIED.get(envelope, "AccessDenied"), why, 403), why
         status, headers, body = render(error, envelope, str(uuid.uuid4()))
-        self.log(redact(f"{request.method} {request.target} {status} {_ms(started)} ms: refused {error.code}: "
-                        f"{cause}", signer))
+        self.log(log_line(request, status, started, f"refused {error.code}: {cause}", signer))
         return ProxyReply(status, headers, body)
 
     def _plain(self, request: sigv4.Request, started: float, status: int, message: str) -> ProxyReply:
-        self.log(f"{request.method} {request.target} {status} {_ms(started)} ms: {message}")
+        self.log(log_line(request, status, started, message))
         return ProxyReply(status, (("Content-Type", "text/plain; charset=utf-8"),), message.encode("utf-8") + b"\n")
 
 
