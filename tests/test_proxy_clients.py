@@ -76,3 +76,25 @@ def test_a_presigned_urls_session_token_is_masked_in_every_proxy_log_line(tmp_pa
             line = line_with(proxy, f" {status} ")
             assert line.startswith("GET /b/k?") and "X-Amz-Security-Token=****&" in line, line
     assert not [line for line in resign.lines + guard.lines if TOKEN in line]
+
+
+@pytest.mark.parametrize("mode", [["--upstream", "http://127.0.0.1:9", "--service", "execute-api"],
+                                  ["--verify", "--accounts", "{accounts}", "--upstream", "http://127.0.0.1:9"]],
+                         ids=["proxy", "proxy --verify"])
+def test_a_request_the_http_layer_refuses_is_logged(tmp_path, mode: list[str]) -> None:
+    """A body over --max-body-bytes (413) or a head over --max-header-bytes (431): the client got the refusal and
+    the proxy's log, one line per request otherwise, said nothing (the guard's too, README: "The guard logs one
+    line per request")."""
+    accounts = tmp_path / "accounts.json"
+    accounts.write_text(json.dumps({PLACEHOLDER: PLACEHOLDER_SECRET}))
+    args = [arg.replace("{accounts}", str(accounts)) for arg in mode]
+    with proxy_process([*args, "--max-body-bytes", "1000", "--max-header-bytes", "2000"], REAL) as proxy:
+        for status, method, extra in ((413, "POST", ["--data-binary", "x" * 5000]),
+                                      (431, "GET", ["-H", "X-Big: " + "y" * 3000])):
+            done = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", *extra,
+                                   f"{proxy.url}/upload?X-Amz-Security-Token=FwoGZXIvYXdzEtokenINtheURL"],
+                                  capture_output=True, text=True, timeout=30, check=True)
+            assert done.stdout == str(status)
+            line = line_with(proxy, f" {status} refused: ")
+            assert line.startswith(f"{method} /upload?X-Amz-Security-Token=**** {status} refused: the "), line
+    assert not [line for line in proxy.lines if "FwoGZXIvYXdzEtokenINtheURL" in line]

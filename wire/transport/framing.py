@@ -134,7 +134,7 @@ class RequestFraming:
     reserved in `held` as they arrive, unless `relayed(headers)` says the app passes the body on holding none of
     it: such a body is bounded by neither the body limit nor the budget (`relaying` is then true). `interim`
     holds bytes to send before reading on (a 100 Continue) until the driver takes them. `method`: the
-    request's, until it is answered.
+    request's, until it is answered; `target`: the last one h11 read.
     """
 
     def __init__(self, limits: ServeLimits, held: Held,
@@ -142,6 +142,8 @@ class RequestFraming:
         self.limits, self.held, self.relayed = limits, held, relayed
         self.interim = b""
         self.method: str | None = None
+        #: The target of the request h11 read last: the current one's while `method` is set.
+        self.target = ""
         self.relaying = False
         #: The Content-Length of a relayed body (None: not relayed, or framed chunked): a driver may read it off
         #: the socket itself (see `read_past`).
@@ -249,6 +251,7 @@ class RequestFraming:
 
     def _h11_head(self, conn: h11.Connection, head: h11.Request) -> Head:
         self.method = head.method.decode("ascii")
+        self.target = head.target.decode("utf-8", "surrogateescape")
         # h11 bounds a head that arrives in pieces; one that arrives whole is measured here.
         size, length, chunked = len(head.target), None, False
         for name, value in head.headers.raw_items():  # one pass: iterating h11's Headers itself costs more
@@ -262,7 +265,7 @@ class RequestFraming:
         self._admit_head(size, length, chunked, headers)
         if conn.they_are_waiting_for_100_continue:
             self.interim = conn.send(h11.InformationalResponse(status_code=100, headers=[]))
-        return Head(self.method, head.target.decode("utf-8", "surrogateescape"), headers)
+        return Head(self.method, self.target, headers)
 
     def _admit_head(self, size: int, length: int | None, chunked: bool, headers: list[tuple[str, str]]) -> None:
         """Apply the limits to a head (`size` as `PlainHead.size` measures it), whoever read it."""

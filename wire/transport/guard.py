@@ -257,10 +257,9 @@ class SignatureGuard:
         except sigv4.SigningError as err:  # nothing was sent: the request cannot be signed as the client signed it
             raise _Refused(ServiceError("InvalidRequest", f"{err}.", 400), envelope_for(request, identity.service),
                            str(err)) from None
-        except Refusal as refusal:  # the client's body broke off: the upstream must not wait for the rest
+        except Refusal:  # the client's body broke off: the upstream must not wait for the rest (the server logs it)
             if connection is not None:
                 connection.close()
-            self.log(log_line(request, refusal.status, started, str(refusal)))
             raise
         except (NetworkError, RequestError) as err:
             if connection is not None:

@@ -160,9 +160,8 @@ class SigningProxy:
         except (NetworkError, RequestError) as err:
             connection.close()
             return self._failed(request, started, 502, f"upstream {signed.scheme}://{signed.authority}: {err}")
-        except Refusal as refusal:  # the client's streamed body broke off: the upstream must not wait for the rest
-            connection.close()
-            self.log(log_line(request, refusal.status, started, str(refusal)))
+        except Refusal:  # the client's streamed body broke off: the upstream must not wait for the rest
+            connection.close()  # (the server logs the refusal)
             raise
         self._logged(request, response.status, started)
         complaint = read_error(response.status, response.headers, body)

@@ -34,6 +34,7 @@ from functools import partial
 from typing import Any, Protocol
 
 import sigv4
+from sigv4.redact import redact
 from wire.transport.framing import (
     CLOSED, END, NEED_DATA, Body, Event, Head, Held, Refusal, RequestFraming, ServeLimits, cut_short, held_body,
     http_date,
@@ -288,6 +289,9 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
                                      "InternalServerException")
                     return
             except Refusal as refusal:
+                # One line per request, refused ones too (a streaming app's log: the proxies' stderr).
+                request = f"{framing.method} {framing.target}" if framing.method else "-"  # "-": no head read
+                app.log(redact(f"{request} {refusal.status} refused: {refusal}"))
                 _refuse_blocking(framing, sock, refusal.status, str(refusal), extra=refusal.headers)
                 return
             upgrade = getattr(reply, "upgrade", None)
