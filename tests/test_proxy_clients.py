@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -98,3 +99,16 @@ def test_a_request_the_http_layer_refuses_is_logged(tmp_path, mode: list[str]) -
             line = line_with(proxy, f" {status} refused: ")
             assert line.startswith(f"{method} /upload?X-Amz-Security-Token=**** {status} refused: the "), line
     assert not [line for line in proxy.lines if "FwoGZXIvYXdzEtokenINtheURL" in line]
+
+
+def test_stopping_with_an_upload_in_progress_blames_no_client() -> None:
+    """SIGTERM while a client is sending a body: the proxy stops at once (exit 0) and logs no "peer closed
+    connection" refusal, which its own stopping caused."""
+    with proxy_process(resign_args(), REAL) as proxy:
+        parts = proxy.url.rsplit(":", 1)
+        client = socket.create_connection((parts[0].removeprefix("http://"), int(parts[1])))
+        client.sendall(b"GET /b/k HTTP/1.1\r\nHost: x\r\n\r\n")  # answered: the connection is being read
+        assert client.recv(65536).startswith(b"HTTP/1.1 403 ")
+        client.sendall(b"PUT /b/k HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
+    client.close()
+    assert not [line for line in proxy.lines if "peer closed" in line], proxy.lines

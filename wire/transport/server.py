@@ -291,7 +291,8 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
             except Refusal as refusal:
                 # One line per request, refused ones too (a streaming app's log: the proxies' stderr).
                 request = f"{framing.method} {framing.target}" if framing.method else "-"  # "-": no head read
-                app.log(redact(f"{request} {refusal.status} refused: {refusal}"))
+                if not stopping.is_set():  # stopping cuts the connections short: no client's fault
+                    app.log(redact(f"{request} {refusal.status} refused: {refusal}"))
                 _refuse_blocking(framing, sock, refusal.status, str(refusal), extra=refusal.headers)
                 return
             upgrade = getattr(reply, "upgrade", None)
