@@ -211,6 +211,36 @@ def test_an_upload_sent_chunked_without_a_length_is_resigned_and_arrives(
         assert client("s3", url).get_object(Bucket="streamed", Key=payload)["Body"].read() == data
 
 
+def test_a_query_call_with_its_body_hash_declared_is_read_for_its_action(
+        moto_checked: tuple[str, sigv4.Credentials]) -> None:
+    """The JavaScript SDK v3 sends `x-amz-content-sha256` with its Query calls (@aws-sdk/client-sts 3.1177 as
+    captured: a form body and its hash). The proxy streamed such a body unread, so it named the action by the
+    routes of the model, which all match POST /: GetCallerIdentity was taken for AssumeRole (refused, "the answer
+    holds credentials the proxy cannot replace"), and IAM's CreateAccessKey for another action: it went through
+    the credential boundary, whose answer carries a new secret key unmasked."""
+    upstream, real = moto_checked
+    secret = Placeholder(PLACEHOLDER.access_key_id, PLACEHOLDER.secret_access_key)
+
+    def query(url: str, service: str, form: str, content_type: str = "application/x-www-form-urlencoded") -> bytes:
+        request = sigv4.Request("POST", url + "/", [("Content-Type", f"{content_type}; charset=utf-8")], form.encode())
+        signed = sigv4.sign(request, PLACEHOLDER, region="us-east-1", service=service, content_sha256_header=True,
+                            timestamp=datetime.now(timezone.utc)).request
+        status, body = send(signed)
+        return f"{status} ".encode() + body
+
+    with resigning(upstream, real, secret, allow=("sts:GetCallerIdentity", "iam:List*")) as (url, log):
+        assert query(url, "sts", "Action=GetCallerIdentity&Version=2011-06-15").startswith(b"200 "), log
+    with resigning(upstream, real, secret) as (url, log):
+        answer = query(url, "iam", "Action=CreateAccessKey&Version=2010-05-08&UserName=real")
+        assert answer.startswith(b"403 ") and b"iam:CreateAccessKey: its answer carries credentials" in answer
+        # A Query call whose Action the proxy cannot read (not a form) is refused, not guessed.
+        answer = query(url, "iam", "Action=CreateAccessKey&Version=2010-05-08&UserName=real", "text/plain")
+        assert answer.startswith(b"403 ") and b"iam:?: the request names no action" in answer
+    keys = boto3.client("iam", endpoint_url=upstream, region_name="us-east-1", aws_access_key_id=real.access_key_id,
+                        aws_secret_access_key=real.secret_access_key).list_access_keys(UserName="real")
+    assert len(keys["AccessKeyMetadata"]) == 1  # the fixture's own: none was created through the boundary
+
+
 def send(request: sigv4.Request) -> tuple[int, bytes]:
     sent = urllib.request.Request(request.url, data=b"".join(sigv4.types.iter_body(request.body)) or None,
                                   method=request.method,

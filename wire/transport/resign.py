@@ -51,6 +51,7 @@ from sigv4.errors import StreamDecodeError, VerificationError
 from sigv4.resign import payload_mode, resign
 from sigv4.redact import redact
 from sigv4.s3hosts import s3_bucket_of
+from sigv4.v2 import FORM_CONTENT_TYPE
 from sigv4.types import iter_body
 from wire.actions import allowed, is_credential_action, operation_name, rest_routes, Route
 from wire.endpoints import infer_scope, is_aws_host, service_endpoint
@@ -112,19 +113,23 @@ class _TunnelReply:
 
 
 @lru_cache(maxsize=32)
-def _load_routes(service: str) -> tuple[Route, ...]:
+def _load_routes(service: str) -> tuple[Route, ...] | None:
     try:
-        return rest_routes(load_model(service))
+        model = load_model(service)
     except ModelError:
         return ()
+    # Query, EC2 and JSON requests name their operation themselves (Action=, X-Amz-Target): their routes all
+    # match POST /, so a route would name an arbitrary operation (AssumeRole for GetCallerIdentity).
+    return rest_routes(model) if model.protocol.startswith("rest-") else None
 
 
 # lru_cache lets concurrent misses each compute: a burst of first requests would load one model per client.
 _ROUTES_LOCK = threading.Lock()
 
 
-def _routes(service: str) -> tuple[Route, ...]:
-    """The REST routes of `service`'s botocore model (none for an unknown service), loaded once."""
+def _routes(service: str) -> tuple[Route, ...] | None:
+    """The REST routes of `service`'s botocore model (none for an unknown service; None for a protocol that names
+    the operation in the request), loaded once."""
     with _ROUTES_LOCK:
         return _load_routes(service)
 
@@ -154,9 +159,10 @@ class ResigningProxy:
             SigningProxy(self.upstream, "", "", self.credentials, self.env, self.log)  # raises UpstreamError
 
     def relays_body(self, headers: Iterable[tuple[str, str]]) -> bool:
-        """Whether a request's body streams through unheld: a declared hash, UNSIGNED-PAYLOAD or aws-chunked."""
+        """Whether a request's body streams through unheld: a declared hash, UNSIGNED-PAYLOAD or aws-chunked, and
+        not a form (a Query call's Action is read from it, whatever hash the client declared)."""
         try:
-            return payload_mode(headers) != "whole"
+            return payload_mode(headers) != "whole" and not _is_form(headers)
         except sigv4.SigningError:
             return False
 
@@ -168,7 +174,7 @@ class ResigningProxy:
             return self._connect(request, started)
         try:
             mode = payload_mode(request.headers)
-            if mode == "whole":  # bounded by the server's body limit (see relays_body); SigV2 signs a form body
+            if not self.relays_body(request.headers):  # bounded by the server's body limit; SigV2 signs a form body
                 request = request.with_body(b"".join(iter_body(request.body)))
             auth = sigv4.parse_auth(request)
         except sigv4.SigningError as err:  # an x-amz-content-sha256 that is no payload hash
@@ -194,8 +200,11 @@ class ResigningProxy:
         if bucket := s3_bucket_of(host):
             path = f"/{bucket}{path}"
         form = request.body if isinstance(request.body, bytes) else None
-        operation = operation_name(request.method, path, query, request.headers, form,
-                                   _routes(service) if service else ())
+        routes = _routes(service) if service else ()
+        operation = operation_name(request.method, path, query, request.headers, form, routes or ())
+        if operation is None and routes is None:  # nothing to check the action against: refused, not guessed
+            return self._refuse(request, started, service, f"{service}:?: the request names no action the proxy can "
+                                "read (Action= in the query or a form body, X-Amz-Target)")
         action = f"{service}:{operation or '?'}"
         swapping = action in SWAPPED_ACTIONS
         if is_credential_action(action) and not swapping:
@@ -329,6 +338,11 @@ class ResigningProxy:
     def _plain(self, request: sigv4.Request, started: float, status: int, message: str) -> ProxyReply:
         self.log(log_line(request, status, started, message))
         return ProxyReply(status, (("Content-Type", "text/plain; charset=utf-8"),), message.encode("utf-8") + b"\n")
+
+
+def _is_form(headers: Iterable[tuple[str, str]]) -> bool:
+    return any(name.lower() == "content-type" and value.split(";")[0].strip().lower() == FORM_CONTENT_TYPE
+               for name, value in headers)
 
 
 def _signer(request: sigv4.Request, placeholder: Placeholder) -> sigv4.Credentials | None:
