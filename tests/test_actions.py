@@ -63,7 +63,7 @@ def test_a_burst_of_first_requests_loads_a_services_routes_once(monkeypatch: pyt
 
     monkeypatch.setattr(resign, "rest_routes", slow_routes)
     resign._load_routes.cache_clear()
-    threads = [threading.Thread(target=resign._routes, args=("sqs",)) for _ in range(8)]
+    threads = [threading.Thread(target=resign._routes, args=("lambda",)) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
