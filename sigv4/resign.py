@@ -147,6 +147,9 @@ def resign(request: Request, auth: SignedAuth, credentials: Credentials, *, url:
         url = _without_presign(url)
     elif auth.presigned:
         expires = int((auth.expires_at - auth.signing_time).total_seconds()) if auth.expires_at else None
+        length = request.header("content-length")  # a streamed upload's framing, as sent (S3 refuses chunked)
+        if length is not None:
+            headers.append(("Content-Length", length))
         outgoing = Request(request.method, _without_presign(url), headers, request.body)
         # The headers the sender left unsigned stay unsigned (a URL is presigned for whoever fetches it).
         left_unsigned = DEFAULT_UNSIGNED_HEADERS | {n.lower() for n, _ in headers if n.lower() not in auth.signed_headers}

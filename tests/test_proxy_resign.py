@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import requests
 
 import sigv4
 from local_http import get_through_https_proxy
@@ -239,6 +240,24 @@ def test_a_query_call_with_its_body_hash_declared_is_read_for_its_action(
     keys = boto3.client("iam", endpoint_url=upstream, region_name="us-east-1", aws_access_key_id=real.access_key_id,
                         aws_secret_access_key=real.secret_access_key).list_access_keys(UserName="real")
     assert len(keys["AccessKeyMetadata"]) == 1  # the fixture's own: none was created through the boundary
+
+
+def test_an_upload_to_a_presigned_url_over_the_body_limit_is_presigned_again_and_streams() -> None:
+    """A presigned PutObject URL of the placeholder's, its 3 MiB body sent by requests: the proxy held the body
+    whole (no x-amz-content-sha256 header) and answered 413 over the server's 1 MiB body limit. The upstream
+    (moto cannot check presigned URLs) verifies the URL presigned again with the real key, its Content-Length
+    unsigned as the client left it."""
+    real = sigv4.Credentials("AKIDREALREALREAL", "real-secret-real-secret")
+    data = os.urandom(3 << 20)
+    with verifying_server({real.access_key_id: real}, s3=True) as upstream, \
+            resigning(upstream.url, real) as (url, log):
+        s3 = client("s3", url, signature_version="s3v4", s3={"addressing_style": "path"})
+        presigned = s3.generate_presigned_url("put_object", Params={"Bucket": "up", "Key": "big"}, ExpiresIn=60)
+        answer = requests.put(presigned, data=data, timeout=60)
+        assert answer.status_code == 200, (answer.text, log)
+        assert json.loads(answer.text)["presigned"] is True
+    received = upstream.received[-1]
+    assert received.body == data and ("Content-Length", str(len(data))) in received.headers
 
 
 def send(request: sigv4.Request) -> tuple[int, bytes]:

@@ -258,7 +258,7 @@ class RelayingApp(EchoApp):
     """A streaming app that passes every body on as it arrives (as the proxy does with S3 uploads)."""
     streaming = True
 
-    def relays_body(self, headers: object) -> bool:
+    def relays_body(self, headers: object, target: str) -> bool:
         return True
 
     def respond(self, request: sigv4.Request, source_ip: str) -> Reply:

@@ -87,7 +87,7 @@ def cut_short(received: int, expected: int) -> Refusal:
                         f"(received {received} bytes, expected {expected})")
 
 
-def held_body(headers: list[tuple[str, str]]) -> bool:
+def held_body(headers: list[tuple[str, str]], target: str) -> bool:
     """The default `relayed` predicate: every body is held in memory, so the limits bound all of them."""
     return False
 
@@ -131,14 +131,14 @@ class RequestFraming:
     request; switching back would mean taking h11's buffered bytes back out of it); a whole answer's headers
     must then pass `check_response_headers`, whichever reads the requests. Else h11 frames the connection
     from the start (a streaming app's: its answers may be streamed, which only h11 writes). A body's bytes are
-    reserved in `held` as they arrive, unless `relayed(headers)` says the app passes the body on holding none of
+    reserved in `held` as they arrive, unless `relayed(headers, target)` says the app passes the body on holding none of
     it: such a body is bounded by neither the body limit nor the budget (`relaying` is then true). `interim`
     holds bytes to send before reading on (a 100 Continue) until the driver takes them. `method`: the
     request's, until it is answered; `target`: the last one h11 read.
     """
 
     def __init__(self, limits: ServeLimits, held: Held,
-                 relayed: Callable[[list[tuple[str, str]]], bool] = held_body, *, plain: bool = False) -> None:
+                 relayed: Callable[[list[tuple[str, str]], str], bool] = held_body, *, plain: bool = False) -> None:
         self.limits, self.held, self.relayed = limits, held, relayed
         self.interim = b""
         self.method: str | None = None
@@ -204,7 +204,7 @@ class RequestFraming:
         del buffer[:head.length]
         self.method = head.method
         self._state, self._remaining, self._close = _BODY, head.content_length, head.close
-        self._admit_head(head.size, head.content_length, False, head.headers)
+        self._admit_head(head.size, head.content_length, False, head.headers, head.target)
         return Head(head.method, head.target, head.headers)
 
     def _body_event(self) -> Event:
@@ -262,12 +262,13 @@ class RequestFraming:
             elif lower == b"transfer-encoding":
                 chunked = True
         headers = _text_headers(head)
-        self._admit_head(size, length, chunked, headers)
+        self._admit_head(size, length, chunked, headers, self.target)
         if conn.they_are_waiting_for_100_continue:
             self.interim = conn.send(h11.InformationalResponse(status_code=100, headers=[]))
         return Head(self.method, self.target, headers)
 
-    def _admit_head(self, size: int, length: int | None, chunked: bool, headers: list[tuple[str, str]]) -> None:
+    def _admit_head(self, size: int, length: int | None, chunked: bool, headers: list[tuple[str, str]],
+                    target: str) -> None:
         """Apply the limits to a head (`size` as `PlainHead.size` measures it), whoever read it."""
         limits = self.limits
         if size > limits.max_header_bytes:
@@ -277,7 +278,7 @@ class RequestFraming:
             # error and close, so nothing after it on this connection is read as a request of its own.
             raise Refusal(400, "the request has both Content-Length and Transfer-Encoding (RFC 9112 6.1)")
         self._size = 0
-        self.relaying = self.relayed is not held_body and self.relayed(headers)
+        self.relaying = self.relayed is not held_body and self.relayed(headers, target)
         self.relayed_length = length if self.relaying else None
         if not self.relaying and length is not None and length > limits.max_body_bytes:
             raise Refusal(413, f"the body ({length} bytes) is over the {limits.max_body_bytes}-byte limit")

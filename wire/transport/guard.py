@@ -57,7 +57,7 @@ from wire.service.app import load_accounts
 from wire.service.identities import ConfigError, Directory
 from wire.transport.client import Connection, NetworkError, RequestError, TransportOptions
 from wire.transport.framing import Refusal
-from wire.transport.proxy import HOP_BY_HOP, ProxyReply, UpstreamError, forwarded_headers, log_line
+from wire.transport.proxy import HOP_BY_HOP, ProxyReply, UpstreamError, forwarded_headers, log_line, presigned_s3
 from wire.transport.signing import FlagError
 from wire.transport.upstream import Upstreams
 
@@ -178,16 +178,17 @@ class SignatureGuard:
         if target.scheme not in ("http", "https") or not target.authority:
             raise UpstreamError(f"--upstream {self.upstream!r}: expected http(s)://host[:port][/path]")
 
-    def relays_body(self, headers: Sequence[tuple[str, str]]) -> bool:
+    def relays_body(self, headers: Sequence[tuple[str, str]], target: str = "") -> bool:
         """Whether the body streams through as it arrives (see the module's strategy): one whose
-        x-amz-content-sha256 (S3's, aws-chunked's) says how to check it on the way, with a Content-Length or
-        `Transfer-Encoding: chunked` (the JavaScript SDK's aws-chunked uploads)."""
-        return bool(_payload(headers)) and any(name.lower() == "content-length" or (
+        x-amz-content-sha256 (S3's, aws-chunked's) says how to check it on the way, or sent to an S3 presigned
+        URL (`target`: S3 signs none of it), with a Content-Length or `Transfer-Encoding: chunked` (the
+        JavaScript SDK's aws-chunked uploads)."""
+        return (bool(_payload(headers)) or presigned_s3(target)) and any(name.lower() == "content-length" or (
             name.lower() == "transfer-encoding" and value.strip().lower() == "chunked") for name, value in headers)
 
     def respond(self, request: sigv4.Request, source_ip: str) -> ProxyReply:
         started = time.perf_counter()
-        if not self.relays_body(request.headers):
+        if not self.relays_body(request.headers, request.target):
             request = sigv4.Request(request.method, request.target, request.headers, b"".join(iter_body(request.body)))
         try:
             claimed, identity, body, decoder = self._admit(request, datetime.now(timezone.utc))

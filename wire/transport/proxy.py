@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from urllib.parse import parse_qsl
 from datetime import datetime, timezone
 
 import sigv4
@@ -109,7 +110,7 @@ class SigningProxy:
         if target.scheme not in ("http", "https") or not target.authority:
             raise UpstreamError(f"--upstream {self.upstream!r}: expected http(s)://host[:port][/path]")
 
-    def relays_body(self, headers: Sequence[tuple[str, str]]) -> bool:
+    def relays_body(self, headers: Sequence[tuple[str, str]], target: str = "") -> bool:
         """Whether a request with `headers` has its body streamed through as it arrives, none of it held (so
         the server's body limits do not bound it): S3's, signed UNSIGNED-PAYLOAD, with a Content-Length."""
         return self.service == "s3" and any(name.lower() == "content-length" for name, _ in headers)
@@ -205,6 +206,18 @@ def proxy_for(upstream: str, service: str, region: str | None, profile: str | No
 
 def _ms(started: float) -> int:
     return round((time.perf_counter() - started) * 1000)
+
+
+def presigned_s3(target: str) -> bool:
+    """Whether `target` is an S3 presigned URL's (SigV4 scoped to S3, or S3's SigV2): S3 signs no body of
+    one (UNSIGNED-PAYLOAD), so a proxy can pass an upload to it on as it arrives, as it does a body whose
+    `x-amz-content-sha256` says how to check it."""
+    query = target.partition("?")[2]
+    if "Signature=" not in query:  # X-Amz-Signature or SigV2's Signature: the common case costs no parsing
+        return False
+    params = dict(parse_qsl(query))
+    credential = params.get("X-Amz-Credential")
+    return credential.split("/")[3:4] == ["s3"] if credential else "AWSAccessKeyId" in params
 
 
 def log_line(request: sigv4.Request, status: int, started: float, message: str = "",

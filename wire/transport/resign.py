@@ -64,7 +64,7 @@ from wire.errors import ServiceError
 from wire.transport.client import TransportOptions
 from wire.transport.intercept import CertificateAuthority, connect_host
 from wire.transport.proxy import (HOP_BY_HOP, ProxyReply, SigningProxy, _ms, _upstream_url, forwarded_headers, log_line,
-                                  tunnel_refusal)
+                                  presigned_s3, tunnel_refusal)
 
 __all__ = ["Placeholder", "ResigningProxy", "parse_accept", "resigning_proxy"]
 
@@ -158,11 +158,12 @@ class ResigningProxy:
         if self.upstream is not None:
             SigningProxy(self.upstream, "", "", self.credentials, self.env, self.log)  # raises UpstreamError
 
-    def relays_body(self, headers: Iterable[tuple[str, str]]) -> bool:
-        """Whether a request's body streams through unheld: a declared hash, UNSIGNED-PAYLOAD or aws-chunked, and
-        not a form (a Query call's Action is read from it, whatever hash the client declared)."""
+    def relays_body(self, headers: Iterable[tuple[str, str]], target: str = "") -> bool:
+        """Whether a request's body streams through unheld: a declared hash, UNSIGNED-PAYLOAD or aws-chunked, not
+        a form (a Query call's Action is read from it, whatever hash the client declared), or an upload to an S3
+        presigned URL (`target`)."""
         try:
-            return payload_mode(headers) != "whole" and not _is_form(headers)
+            return payload_mode(headers) != "whole" and not _is_form(headers) or presigned_s3(target)
         except sigv4.SigningError:
             return False
 
@@ -174,7 +175,7 @@ class ResigningProxy:
             return self._connect(request, started)
         try:
             mode = payload_mode(request.headers)
-            if not self.relays_body(request.headers):  # bounded by the server's body limit; SigV2 signs a form body
+            if not self.relays_body(request.headers, request.target):  # bounded by the server's body limit; SigV2 signs a form body
                 request = request.with_body(b"".join(iter_body(request.body)))
             auth = sigv4.parse_auth(request)
         except sigv4.SigningError as err:  # an x-amz-content-sha256 that is no payload hash

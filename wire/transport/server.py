@@ -74,7 +74,7 @@ class App(Protocol):
     An app may also have `respond_group(calls, answer)`, taking a list of (request, source_ip) that
     arrived together (see `Answer`). An app with a true `streaming` attribute gets the request body as an
     iterator of bytes, read from the socket (limits enforced) as the app consumes it; others get it
-    whole, as bytes. A streaming app may also have `relays_body(headers) -> bool`: true for a request
+    whole, as bytes. A streaming app may also have `relays_body(headers, target) -> bool`: true for a request
     whose body it passes on as it arrives, holding none of it, so that neither `max_body_bytes` nor
     `max_buffered_bytes` bounds that body (memory is bounded by the streaming).
     """
