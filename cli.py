@@ -367,7 +367,7 @@ def add_server_commands(commands: Any) -> None:
     serve.add_argument("--state", help="SQLite file (default $XDG_STATE_HOME/sigv4-toolkit/account.db); :memory: allowed")
     serve.add_argument("--accounts", help="identities JSON ({\"accounts\": [...]}); default: the example identity")
     serve.add_argument("--log", help="CloudTrail JSON-lines file (default next to the state)")
-    serve.add_argument("--region-delay", type=seconds, default=60.0, help="seconds a region takes to change (default 60)")
+    serve.add_argument("--region-delay", type=seconds, default=60.0, help="seconds a region change takes (default 60)")
     trail = commands.add_parser("trail", help="print the local endpoint's CloudTrail records (JSON lines)")
     trail.add_argument("--log", help="the trail file (default: the one `serve` writes by default)")
     trail.add_argument("--follow", "-f", action="store_true", help="keep printing records as they are appended")
@@ -413,7 +413,7 @@ def _s3_flags(parser: argparse.ArgumentParser) -> None:
 def _transport_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--connect-timeout", type=seconds, default=10.0, help="seconds (default 10)")
     parser.add_argument("--read-timeout", type=seconds, default=60.0, help="seconds (default 60)")
-    parser.add_argument("--ca-bundle", type=ca_bundle, help="PEM file of CA certificates to trust instead of the system's")
+    parser.add_argument("--ca-bundle", type=ca_bundle, help="PEM file of CA certificates to trust, not the system's")
     parser.add_argument("--insecure", action="store_true", help="do not check the TLS certificate (warns)")
 
 
@@ -543,11 +543,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def _reader_gone(stream: Any = None) -> bool:
-    """Whether `stream` (default stdout) is a pipe whose reader has left (`| head` done): a waiting command ends then, not at its
-    next write, which may never come."""
+    """Whether `stream` (default stdout) is a pipe whose reader has left (`| head` done): a waiting command ends
+    then, not at its next write, which may never come."""
     try:
         poller = select.poll()
-        poller.register((stream or sys.stdout).fileno(), 0)  # no events asked: only POLLERR/POLLHUP, a pipe with no reader
+        poller.register((stream or sys.stdout).fileno(), 0)  # no events asked: POLLERR/POLLHUP, a pipe with no reader
         return bool(poller.poll(0))
     except (OSError, ValueError, AttributeError):  # no file descriptor (captured in tests), no poll (Windows)
         return False
