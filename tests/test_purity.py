@@ -58,6 +58,7 @@ WORLD_EXCEPTIONS: dict[tuple[str, str], str] = {
 DEBUGGER_READERS: dict[str, str] = {
     "wire.transport.proxy": "the signing proxy diagnoses the refusals it relays",
     "wire.transport.guard": "the signature guard explains the requests it refuses",
+    "wire.transport.resign": "the credential boundary explains the placeholder signatures it refuses, as the guard",
     "wire.transport.files": "the CLI's capture files, read by the debugger's capture readers",
 }
 
