@@ -39,7 +39,7 @@ from .s3express import directory_bucket_url
 from .signer import ALGORITHM, MAX_EXPIRES, _check_credentials, amz_date
 from .types import Credentials
 from .signed_auth import SignedAuth
-from .verify import _check_scope, _check_token, _parse_amz_date, _split_credential
+from .verify import _check_claim, _check_token, _parse_amz_date, _split_credential
 
 MatchType = Literal["eq", "starts-with", "content-length-range"]
 #: The session token's form field by signing name, spelled as botocore writes it (the spelling is signed, in
@@ -460,7 +460,7 @@ def verify_post(
     if service not in TOKEN_FIELDS:
         raise VerificationError("scope", f"credential scope: service {service!r} is not one of "
                                          f"{', '.join(TOKEN_FIELDS)}", auth=auth)
-    _check_scope(auth, expected_service, allowed_regions)
+    _check_claim(auth, expected_service, allowed_regions)
     creds = lookup(key_id)
     if creds is None:
         raise VerificationError("unknown_key", f"access key id {key_id!r}: not known to this server", auth=auth)

@@ -429,30 +429,30 @@ def _parse_auth(request: Request, first: dict[str, str], plus_is_space: bool, ki
 
 # -- checks -----------------------------------------------------------------
 
-def _check_scope(auth: SignedAuth, expected_service: str | None, allowed_regions: Collection[str] | None) -> None:
-    if auth.version == "v2":
-        return
-    if auth.version == "s3v2":  # no credential scope: S3's alone
+def _check_claim(auth: SignedAuth, expected_service: str | None, allowed_regions: Collection[str] | None,
+                 now: datetime | None = None, max_skew: timedelta = timedelta(0)) -> None:
+    """The claim's credential scope against the request date and this server; then, given `now`, its time
+    (skew, or a presigned URL's and SigV2's expiry): the checks that need no key, in one pass over the claim."""
+    version = auth.version
+    if version == "s3v2":  # no credential scope: S3's alone
         if expected_service is not None and expected_service != auth.service:
             raise _fail("scope", f"S3's SigV2: signs for service 's3', not {expected_service!r}", auth)
+    elif version != "v2":
+        if auth.scope_date != auth.amz_date[:8]:  # amz_date is YYYYMMDDTHHMMSSZ, whichever header held the time
+            raise _fail("scope", f"credential scope: date {auth.scope_date} is not the request date "
+                                 f"{auth.signing_time:%Y%m%d} ({auth.amz_date})", auth)
+        if expected_service is not None and auth.service != expected_service:
+            raise _fail("scope", f"credential scope: service {auth.service!r} is not {expected_service!r}", auth)
+        # SigV4a region sets may hold patterns (`*`, `us-*`); SigV4 names exactly one region.
+        if allowed_regions is not None and not any(fnmatchcase(region, pattern) for pattern in auth.regions
+                                                   for region in allowed_regions):
+            where = "region set" if version == "v4a" else "region"
+            raise _fail("scope", f"credential scope: {where} {','.join(auth.regions)!r} does not include any of "
+                                 f"{', '.join(sorted(allowed_regions))}", auth)
+    if now is None:
         return
-    if auth.scope_date != auth.amz_date[:8]:  # amz_date is YYYYMMDDTHHMMSSZ, whichever header held the time
-        raise _fail("scope", f"credential scope: date {auth.scope_date} is not the request date "
-                             f"{auth.signing_time:%Y%m%d} ({auth.amz_date})", auth)
-    if expected_service is not None and auth.service != expected_service:
-        raise _fail("scope", f"credential scope: service {auth.service!r} is not {expected_service!r}", auth)
-    if allowed_regions is None:
-        return
-    # SigV4a region sets may hold patterns (`*`, `us-*`); SigV4 names exactly one region.
-    if not any(fnmatchcase(region, pattern) for pattern in auth.regions for region in allowed_regions):
-        where = "region set" if auth.version == "v4a" else "region"
-        raise _fail("scope", f"credential scope: {where} {','.join(auth.regions)!r} does not include any of "
-                             f"{', '.join(sorted(allowed_regions))}", auth)
-
-
-def _check_time(auth: SignedAuth, now: datetime, max_skew: timedelta) -> None:
     # S3's SigV2 URL says only when it expires.
-    if auth.presigned and auth.signing_time - now > max_skew and auth.version != "s3v2":
+    if auth.presigned and auth.signing_time - now > max_skew and version != "s3v2":
         raise _fail("not_yet_valid", f"presigned URL: signed for {auth.amz_date}, which is more than "
                                      f"{max_skew} after the server time {now:%Y%m%dT%H%M%SZ}", auth)
     if auth.expires_at is not None:
@@ -994,8 +994,7 @@ def verify(
         first = _first_values(request)
         auth = (_parse_auth(request, first, plus_is_space, Identity) if claimed is None
                 else _auth_of(Identity, _fields_of(claimed)))
-    _check_scope(auth, expected_service, allowed_regions)
-    _check_time(auth, now, max_skew)
+    _check_claim(auth, expected_service, allowed_regions, now, max_skew)
     creds = lookup(auth.access_key_id)
     if creds is None:
         raise _fail("unknown_key", f"access key id {auth.access_key_id!r}: not known to this server", auth)
