@@ -49,11 +49,6 @@ class SignedAuth:
 FIELD_NAMES = tuple([f.name for f in fields(SignedAuth)])
 
 
-def set_fields(auth: SignedAuth, values: dict[str, object]) -> None:
-    """Fill a new (frozen) instance's fields from `values`, every field by name."""
-    _set_dict(auth, values)
-
-
-# The setter of the instance dict itself: `object.__setattr__(auth, "__dict__", values)` looks it up by name on
-# every call first, a third of this step's cost.
-_set_dict: Callable[[SignedAuth, dict[str, object]], None] = vars(SignedAuth)["__dict__"].__set__
+#: Fill a new (frozen) instance's fields from `values`, every field by name: the setter of the instance dict
+#: itself, as `object.__setattr__(auth, "__dict__", values)` would first look it up by name on every call.
+set_fields: Callable[[SignedAuth, dict[str, object]], None] = vars(SignedAuth)["__dict__"].__set__
