@@ -391,7 +391,16 @@ def parse_auth(request: Request, *, plus_is_space: bool = False) -> SignedAuth:
 
     Raises VerificationError (`missing_auth` or `malformed_auth`).
     """
-    return _parse_auth(request, _first_values(request), plus_is_space, SignedAuth)
+    return _parse_auth(request, _first_values(request), _request_query(request, plus_is_space), plus_is_space,
+                       SignedAuth)
+
+
+def _request_query(request: Request, plus_is_space: bool) -> list[tuple[str, str]]:
+    """The request's query as decoded (name, value) pairs: read once, by the parse and then by the recomputation of a
+    presigned URL (the decoding of a presigned query is most of its verification's cost)."""
+    # A URL without "?" has no query: its parts are not looked up (see `Request._parts`).
+    raw_query = request._parts.target.partition("?")[2] if "?" in request.url else ""
+    return _query_pairs(raw_query, plus_is_space) if raw_query else []
 
 
 def _query_pairs(raw_query: str, plus_is_space: bool, auth: SignedAuth | None = None) -> list[tuple[str, str]]:
@@ -401,11 +410,11 @@ def _query_pairs(raw_query: str, plus_is_space: bool, auth: SignedAuth | None = 
         raise _fail("malformed_request", str(err), auth) from None
 
 
-def _parse_auth(request: Request, first: dict[str, str], plus_is_space: bool, kind: type[_Auth]) -> _Auth:
+def _parse_auth(request: Request, first: dict[str, str], pairs: list[tuple[str, str]], plus_is_space: bool,
+                kind: type[_Auth]) -> _Auth:
+    """`pairs`: the query, as `_request_query` decodes it with `plus_is_space`."""
     header = first.get("authorization")
-    # A URL without "?" has no query: its parts are not looked up (see `Request._parts`).
-    raw_query = request._parts.target.partition("?")[2] if "?" in request.url else ""
-    query = _grouped(_query_pairs(raw_query, plus_is_space)) if raw_query else {}
+    query = _grouped(pairs)
     presigned = "X-Amz-Algorithm" in query or "X-Amz-Signature" in query or "X-Amz-Credential" in query
     if header is not None:
         if presigned:
@@ -585,14 +594,17 @@ def _token_names(first: dict[str, str], auth: SignedAuth, pairs: list[tuple[str,
 
 
 def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules,
-               s3: bool, omit_session_token: bool) -> str:
-    """Recompute a SigV4/SigV4a signature; return the signed payload line."""
+               s3: bool, omit_session_token: bool, pairs: list[tuple[str, str]] | None) -> str:
+    """Recompute a SigV4/SigV4a signature; return the signed payload line (`pairs`: the query as the parse read it,
+    or None for a claim passed in)."""
     presigned = auth.presigned
     target = request._parts.target
-    raw_query = target.partition("?")[2]
     own_token = _SESSION_TOKEN_NAMES.get(auth.service)
-    # A header-signed request's query is canonicalized from its text; its pairs are parsed only where a token may be.
-    pairs = _query_pairs(raw_query, rules.plus_is_space, auth) if presigned or own_token else []
+    if pairs is None:
+        # A header-signed request's query is canonicalized from its text; its pairs are parsed only where a token
+        # may be.
+        pairs = (_query_pairs(target.partition("?")[2], rules.plus_is_space, auth) if presigned or own_token
+                 else [])
     param, header = _SECURITY_TOKEN if own_token is None else _token_names(first, auth, pairs, own_token)
     if presigned:
         tokens = [v for n, v in pairs if n == param]
@@ -808,7 +820,7 @@ def _signed_pick(lower: tuple[str, ...], signed_names: tuple[str, ...], presigne
 
 
 def _verify_v2(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules, s3: bool,
-               omit_session_token: bool) -> str:
+               omit_session_token: bool, pairs: list[tuple[str, str]] | None) -> str:
     try:
         params = v2.decode_params(request, plus_is_space=rules.plus_is_space)
     except SigningError as err:
@@ -826,7 +838,7 @@ def _verify_v2(request: Request, first: dict[str, str], auth: SignedAuth, creds:
 
 
 def _verify_s3v2(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules,
-                 s3: bool, omit_session_token: bool) -> str:
+                 s3: bool, omit_session_token: bool, pairs: list[tuple[str, str]] | None) -> str:
     """S3's SigV2: the session token, the signature over `s3v2.string_to_sign`, a Content-MD5 against the body."""
     where = f"{s3v2.TOKEN} {'query parameter' if auth.presigned else 'header'}"
     try:
@@ -903,7 +915,7 @@ def _planned(request: Request, plus_is_space: bool, s3: bool | None, normalize_p
     left unplanned too: verified by the general path, more slowly, never otherwise."""
     try:
         first = _first_values(request)
-        auth = _parse_auth(request, first, plus_is_space, SignedAuth)
+        auth = _parse_auth(request, first, _request_query(request, plus_is_space), plus_is_space, SignedAuth)
         head = first["authorization"].rpartition(", Signature=")[0]
         claim = _common_claim(head)
         if (claim is None or auth.version != "v4" or auth.presigned or auth.service in _SESSION_TOKEN_NAMES
@@ -953,7 +965,8 @@ def _planned_claim(request: Request, knobs: _Knobs) -> tuple[_Plan, Identity] | 
     return plan, _completed(Identity, plan.claim, signature, _parse_amz_date(text, "X-Amz-Date header"), text)
 
 
-_VERIFIERS: dict[str, Callable[[Request, dict[str, str], SignedAuth, Credentials, CanonicalRules, bool, bool], str]] = {
+_VERIFIERS: dict[str, Callable[[Request, dict[str, str], SignedAuth, Credentials, CanonicalRules, bool, bool,
+                                 list[tuple[str, str]] | None], str]] = {
     "v4": _verify_v4, "v4a": _verify_v4, "v2": _verify_v2, "s3v2": _verify_s3v2,
 }
 
@@ -992,8 +1005,11 @@ def verify(
         plan, auth = planned
     else:
         first = _first_values(request)
-        auth = (_parse_auth(request, first, plus_is_space, Identity) if claimed is None
-                else _auth_of(Identity, _fields_of(claimed)))
+        if claimed is None:
+            pairs = _request_query(request, plus_is_space)
+            auth = _parse_auth(request, first, pairs, plus_is_space, Identity)
+        else:
+            pairs, auth = None, _auth_of(Identity, _fields_of(claimed))
     _check_claim(auth, expected_service, allowed_regions, now, max_skew)
     creds = lookup(auth.access_key_id)
     if creds is None:
@@ -1006,7 +1022,7 @@ def verify(
         if s3 is None:
             s3 = auth.service in S3_SERVICES
         rules = _rules(s3, normalize_path, double_encode, plus_is_space)
-        payload = _VERIFIERS[auth.version](request, first, auth, creds, rules, s3, omit_session_token)
+        payload = _VERIFIERS[auth.version](request, first, auth, creds, rules, s3, omit_session_token, pairs)
     _complete(auth, creds, payload)
     return auth
 
