@@ -367,7 +367,7 @@ def add_server_commands(commands: Any) -> None:
     serve.add_argument("--state", help="SQLite file (default $XDG_STATE_HOME/sigv4-toolkit/account.db); :memory: allowed")
     serve.add_argument("--accounts", help="identities JSON ({\"accounts\": [...]}); default: the example identity")
     serve.add_argument("--log", help="CloudTrail JSON-lines file (default next to the state)")
-    serve.add_argument("--region-delay", type=seconds, default=60.0, help="seconds a region change takes (default 60)")
+    serve.add_argument("--region-delay", type=seconds, default=60.0, help="seconds a region takes to change (default 60)")
     trail = commands.add_parser("trail", help="print the local endpoint's CloudTrail records (JSON lines)")
     trail.add_argument("--log", help="the trail file (default: the one `serve` writes by default)")
     trail.add_argument("--follow", "-f", action="store_true", help="keep printing records as they are appended")
