@@ -40,6 +40,11 @@ TOKENS = st.none() | st.text(string.ascii_letters + string.digits + "/+=", min_s
 CREDS = st.builds(Credentials, KEY_IDS, SECRETS, TOKENS)
 LABELS = st.text(string.ascii_lowercase + string.digits, min_size=1, max_size=14)
 PARAM_TEXT = st.text(string.ascii_letters + string.digits + "-_.~ /:=&+%é", min_size=1, max_size=20)
+#: awscrt refuses to presign a query already holding a signing parameter in any case (`X-AMZ-DATE`); ours, as
+#: botocore, replaces one spelt as it writes it and keeps another spelling as the caller's own parameter.
+SIGNING_PARAMS = {"x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-expires", "x-amz-signedheaders",
+                  "x-amz-signature", "x-amz-security-token"}
+PARAM_NAMES = PARAM_TEXT.filter(lambda name: name.lower() not in SIGNING_PARAMS)
 WHEN = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 TEMP = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "FwoGZXIvYXdzE/token+=")
 
@@ -110,7 +115,7 @@ def awscrt_presign(creds: Credentials, region: str, service: str, host: str, tar
 
 @settings(max_examples=25, deadline=None)
 @given(creds=CREDS, region=REGIONS, api=LABELS, stage=LABELS, when=TIMES,
-       params=st.lists(st.tuples(PARAM_TEXT, PARAM_TEXT), max_size=3), expires=st.sampled_from([None, 60, 86400]))
+       params=st.lists(st.tuples(PARAM_NAMES, PARAM_TEXT), max_size=3), expires=st.sampled_from([None, 60, 86400]))
 def test_execute_api_equals_awscrt(creds: Credentials, region: str, api: str, stage: str, when: datetime,
                                    params: list[tuple[str, str]], expires: int | None) -> None:
     host = f"{api}.execute-api.{region}.amazonaws.com"
