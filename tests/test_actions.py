@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wire.actions import allowed, is_credential_action, operation_name, rest_routes
+from wire.actions import AmbiguousActionError, allowed, is_credential_action, operation_name, rest_routes
 from wire.model import load_model
 
 S3_ROUTES = rest_routes(load_model("s3"))
@@ -36,6 +36,21 @@ def test_json_and_query_protocols_name_it_themselves() -> None:
     assert operation_name("GET", "/", "Action=DescribeInstances&Version=2016-11-15", [], None) == "DescribeInstances"
     assert operation_name("GET", "/unknown", "", [], None) is None
 
+
+
+def test_a_request_naming_its_action_twice_or_disguised_is_not_read_by_the_harmless_name() -> None:
+    """What a proxy checks against its allow-list must be what the service runs: a REST service routes by method
+    and path alone (an `X-Amz-Target` or `?Action=` on S3's PutObject named GetObject, allowed by `s3:Get*`), and
+    a Query call that names two actions (its query, its X-Amz-Target, its form twice) runs one the proxy cannot
+    know."""
+    assert operation_name("PUT", "/b/k", "Action=GetObject", [("X-Amz-Target", "S3.GetObject")], None,
+                          S3_ROUTES) == "PutObject"
+    form = b"Action=CreateAccessKey&Version=2010-05-08"
+    for query, headers, body in (("Action=ListUsers", [], form), ("", [("X-Amz-Target", "IAM.ListUsers")], form),
+                                 ("", [], b"Action=ListUsers&" + form)):
+        with pytest.raises(AmbiguousActionError, match="names 2 actions"):
+            operation_name("POST", "/", query, headers, body)
+    assert operation_name("POST", "/", "Action=ListUsers", [], b"Action=ListUsers&Version=2010-05-08") == "ListUsers"
 
 def test_the_allow_list_matches_wildcards_ignoring_case_and_credential_calls_are_known() -> None:
     assert allowed(["s3:Get*"], "s3:GetObject") and not allowed(["s3:Get*"], "s3:PutObject")

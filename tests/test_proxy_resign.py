@@ -260,6 +260,35 @@ def test_an_upload_to_a_presigned_url_over_the_body_limit_is_presigned_again_and
     assert received.body == data and ("Content-Length", str(len(data))) in received.headers
 
 
+@pytest.mark.parametrize("disguise", ["query", "target", "twice"])
+def test_a_query_call_naming_two_actions_is_refused_not_checked_by_the_harmless_one(
+        moto_checked: tuple[str, sigv4.Credentials], disguise: str) -> None:
+    """A form naming IAM's CreateAccessKey, with `?Action=ListUsers` in its URL, an `X-Amz-Target` naming
+    ListUsers, or `Action=ListUsers` first in the form itself: the proxy checked the harmless name against its
+    --allow list and the credential boundary, but a Query service (moto as AWS's front end) reads the form, so
+    the new secret key went through the boundary unmasked."""
+    upstream, real = moto_checked
+    form, target, headers = "Action=CreateAccessKey&Version=2010-05-08&UserName=real", "/", [
+        ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")]
+    if disguise == "query":
+        target = "/?Action=ListUsers&Version=2010-05-08"
+    elif disguise == "target":
+        headers.append(("X-Amz-Target", "AWSIdentityManagementV20100508.ListUsers"))
+    else:
+        form = "Action=ListUsers&" + form
+    before = len(boto3.client("iam", endpoint_url=upstream, region_name="us-east-1",
+                              aws_access_key_id=real.access_key_id, aws_secret_access_key=real.secret_access_key
+                              ).list_access_keys(UserName="real")["AccessKeyMetadata"])
+    with resigning(upstream, real, allow=("iam:List*",)) as (url, log):
+        signed = sigv4.sign(sigv4.Request("POST", url + target, headers, form.encode()), PLACEHOLDER,
+                            region="us-east-1", service="iam", timestamp=datetime.now(timezone.utc)).request
+        status, body = send(signed)
+    assert status == 403 and b"SecretAccessKey" not in body, (body, log)
+    keys = boto3.client("iam", endpoint_url=upstream, region_name="us-east-1", aws_access_key_id=real.access_key_id,
+                        aws_secret_access_key=real.secret_access_key).list_access_keys(UserName="real")
+    assert len(keys["AccessKeyMetadata"]) == before
+
+
 def send(request: sigv4.Request) -> tuple[int, bytes]:
     sent = urllib.request.Request(request.url, data=b"".join(sigv4.types.iter_body(request.body)) or None,
                                   method=request.method,

@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl
 
 from wire.model import Model, Operation
 
-__all__ = ["CREDENTIAL_ACTIONS", "Route", "allowed", "is_credential_action", "operation_name", "rest_routes"]
+__all__ = ["CREDENTIAL_ACTIONS", "AmbiguousActionError", "Route", "allowed", "is_credential_action", "operation_name", "rest_routes"]
 
 #: (operation name, HTTP method, requestUri template, the headers (lower-case) and query parameters its input
 #: requires) of a REST operation: a route whose required headers or parameters are missing is not the one
@@ -42,18 +42,29 @@ CREDENTIAL_ACTIONS = ("sts:AssumeRole*", "sts:AssumeRoot", "sts:GetSessionToken"
                       "cognito-identity:GetOpenIdToken*")
 
 
+class AmbiguousActionError(ValueError):
+    """A request that names more than one operation: which one a service runs is its own reading, so neither can
+    be checked against an allow-list or the credential boundary."""
+
+
 def operation_name(method: str, path: str, query: str, headers: Iterable[tuple[str, str]], form: bytes | None,
                    routes: Sequence[Route] = ()) -> str | None:
-    """The operation a request calls: from `X-Amz-Target`, the `Action` parameter of the query or of `form`
-    (a form-encoded body), else the best of `routes` for `method` and `path` (path-style: an S3 bucket in
-    the path). None when nothing names it."""
-    for name, value in headers:
-        if name.lower() == "x-amz-target":
-            return value.rpartition(".")[2] or None
-    for text in (query, form.decode("utf-8", "replace") if form else ""):
-        action = next((v for k, v in parse_qsl(text, keep_blank_values=True) if k == "Action"), None)
-        if action:
-            return action
+    """The operation a request calls: with `routes` (a REST service's), the best of them for `method` and `path`
+    (path-style: an S3 bucket in the path), which is all a REST service reads; else from `X-Amz-Target` or the
+    `Action` parameter of the query or of `form` (a form-encoded body). None when nothing names it.
+
+    Raises AmbiguousActionError when these name different operations (`?Action=ListUsers` on a form calling
+    CreateAccessKey: AWS's Query front end reads the form)."""
+    if not routes:
+        named = {value.rpartition(".")[2] for name, value in headers if name.lower() == "x-amz-target"}
+        for text in (query, form.decode("utf-8", "replace") if form else ""):
+            named |= {v for k, v in parse_qsl(text, keep_blank_values=True) if k == "Action"}
+        named.discard("")
+        if len(named) > 1:
+            raise AmbiguousActionError(f"the request names {len(named)} actions ({', '.join(sorted(named)[:3])}"
+                                       f"{', ...' if len(named) > 3 else ''}) in its X-Amz-Target, query and form "
+                                       "body; a service runs only one of them")
+        return next(iter(named), None)
     keys = {k for k, _ in parse_qsl(query, keep_blank_values=True)}
     present = {name.lower() for name, _ in headers}
     best: tuple[tuple[int, int, int], str] | None = None

@@ -53,7 +53,7 @@ from sigv4.redact import redact
 from sigv4.s3hosts import s3_bucket_of
 from sigv4.v2 import FORM_CONTENT_TYPE
 from sigv4.types import iter_body
-from wire.actions import allowed, is_credential_action, operation_name, rest_routes, Route
+from wire.actions import AmbiguousActionError, allowed, is_credential_action, operation_name, rest_routes, Route
 from wire.endpoints import infer_scope, is_aws_host, service_endpoint
 from wire.errors import ModelError
 from wire.model import load_model
@@ -202,7 +202,10 @@ class ResigningProxy:
             path = f"/{bucket}{path}"
         form = request.body if isinstance(request.body, bytes) else None
         routes = _routes(service) if service else ()
-        operation = operation_name(request.method, path, query, request.headers, form, routes or ())
+        try:
+            operation = operation_name(request.method, path, query, request.headers, form, routes or ())
+        except AmbiguousActionError as err:
+            return self._refuse(request, started, service, f"{service}:?: {err}")
         if operation is None and routes is None:  # nothing to check the action against: refused, not guessed
             return self._refuse(request, started, service, f"{service}:?: the request names no action the proxy can "
                                 "read (Action= in the query or a form body, X-Amz-Target)")
