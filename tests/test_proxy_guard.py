@@ -447,6 +447,27 @@ def test_a_body_that_is_not_its_signed_hash_is_refused_and_never_committed(
     assert _send(signed, DATA)[0] == 200 and _committed(moto, "hashed") == DATA
 
 
+def test_a_chunked_transfer_whose_body_is_not_its_signed_hash_is_never_committed(
+        guarded: tuple[str, list[str], SignatureGuard], moto: str, chunks_bucket: None) -> None:
+    """The same, sent `Transfer-Encoding: chunked` (a stream of unknown length, as the JavaScript SDK sends one):
+    streamed through since it may be, the tampered body must still never reach the upstream whole."""
+    url, _, _ = guarded
+    request = sigv4.Request("PUT", f"{url}/guarded-chunks/te-hashed", [], DATA)
+    signed = sigv4.sign(request, sigv4.Credentials(KEY, SECRET), region="us-east-1", service="s3", s3=True,
+                        timestamp=datetime.now(timezone.utc), content_sha256_header=True).request
+    headers = {name: value for name, value in signed.headers if name.lower() != "content-length"}
+    parts = urlsplit(url)
+    tampered = DATA[:-1] + bytes([DATA[-1] ^ 1])
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection.request("PUT", signed.target, iter([tampered[:CHUNK], tampered[CHUNK:]]),
+                       {**headers, "Transfer-Encoding": "chunked"}, encode_chunked=True)
+    response = connection.getresponse()
+    status, answer = response.status, response.read()
+    connection.close()
+    assert (status, read_error(status, (), answer).code) == (400, "XAmzContentSHA256Mismatch")
+    assert _committed(moto, "te-hashed") is None
+
+
 @pytest.mark.parametrize("payload", ["STREAMING-UNSIGNED-PAYLOAD-TRAILER", "sha256"])
 def test_a_chunked_upload_over_the_body_limit_streams_through(moto: str, accounts_file: Path, chunks_bucket: None,
                                                               payload: str) -> None:

@@ -289,6 +289,20 @@ def test_a_query_call_naming_two_actions_is_refused_not_checked_by_the_harmless_
     assert len(keys["AccessKeyMetadata"]) == before
 
 
+def test_a_request_without_a_body_is_sent_on_without_one() -> None:
+    """boto3's GetObject declares its (empty) body's hash and sends neither Content-Length nor Transfer-Encoding:
+    the proxy took it for a body to stream and sent the GET on `Transfer-Encoding: chunked`, a framing S3
+    refuses (501 NotImplemented) on a request that has no body."""
+    real = sigv4.Credentials("AKIDREALREALREAL", "real-secret-real-secret")
+    with verifying_server({real.access_key_id: real}, s3=True) as upstream, \
+            resigning(upstream.url, real) as (url, log):
+        s3 = client("s3", url, s3={"addressing_style": "path"})
+        s3.get_object(Bucket="up", Key="small")
+    received = upstream.received[-1]
+    framing = {name.lower() for name, _ in received.headers} & {"transfer-encoding", "content-length"}
+    assert (received.method, framing, received.body) == ("GET", set(), b""), log
+
+
 def send(request: sigv4.Request) -> tuple[int, bytes]:
     sent = urllib.request.Request(request.url, data=b"".join(sigv4.types.iter_body(request.body)) or None,
                                   method=request.method,

@@ -57,7 +57,8 @@ from wire.service.app import load_accounts
 from wire.service.identities import ConfigError, Directory
 from wire.transport.client import Connection, NetworkError, RequestError, TransportOptions
 from wire.transport.framing import Refusal
-from wire.transport.proxy import HOP_BY_HOP, ProxyReply, UpstreamError, forwarded_headers, log_line, presigned_s3
+from wire.transport.proxy import (HOP_BY_HOP, ProxyReply, UpstreamError, forwarded_headers, has_body, log_line,
+                                  presigned_s3)
 from wire.transport.signing import FlagError
 from wire.transport.upstream import Upstreams
 
@@ -183,8 +184,7 @@ class SignatureGuard:
         x-amz-content-sha256 (S3's, aws-chunked's) says how to check it on the way, or sent to an S3 presigned
         URL (`target`: S3 signs none of it), with a Content-Length or `Transfer-Encoding: chunked` (the
         JavaScript SDK's aws-chunked uploads)."""
-        return (bool(_payload(headers)) or presigned_s3(target)) and any(name.lower() == "content-length" or (
-            name.lower() == "transfer-encoding" and value.strip().lower() == "chunked") for name, value in headers)
+        return (bool(_payload(headers)) or presigned_s3(target)) and has_body(headers)
 
     def respond(self, request: sigv4.Request, source_ip: str) -> ProxyReply:
         started = time.perf_counter()

@@ -24,7 +24,7 @@ the proxy's credentials) follows it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from urllib.parse import parse_qsl
@@ -206,6 +206,14 @@ def proxy_for(upstream: str, service: str, region: str | None, profile: str | No
 
 def _ms(started: float) -> int:
     return round((time.perf_counter() - started) * 1000)
+
+
+def has_body(headers: Iterable[tuple[str, str]]) -> bool:
+    """Whether a request with `headers` has a body to stream: a Content-Length or `Transfer-Encoding: chunked`.
+    A request with neither has none (RFC 9112 6.3): streamed on, it would go with a framing of its own (a GET
+    sent chunked, which S3 refuses)."""
+    return any(name.lower() == "content-length" or (name.lower() == "transfer-encoding" and
+                                                    value.strip().lower() == "chunked") for name, value in headers)
 
 
 def presigned_s3(target: str) -> bool:

@@ -63,8 +63,8 @@ from wire.debugger.refusal_cause import refusal_cause
 from wire.errors import ServiceError
 from wire.transport.client import TransportOptions
 from wire.transport.intercept import CertificateAuthority, connect_host
-from wire.transport.proxy import (HOP_BY_HOP, ProxyReply, SigningProxy, _ms, _upstream_url, forwarded_headers, log_line,
-                                  presigned_s3, tunnel_refusal)
+from wire.transport.proxy import (HOP_BY_HOP, ProxyReply, SigningProxy, _ms, _upstream_url, forwarded_headers, has_body,
+                                  log_line, presigned_s3, tunnel_refusal)
 
 __all__ = ["Placeholder", "ResigningProxy", "parse_accept", "resigning_proxy"]
 
@@ -159,11 +159,12 @@ class ResigningProxy:
             SigningProxy(self.upstream, "", "", self.credentials, self.env, self.log)  # raises UpstreamError
 
     def relays_body(self, headers: Iterable[tuple[str, str]], target: str = "") -> bool:
-        """Whether a request's body streams through unheld: a declared hash, UNSIGNED-PAYLOAD or aws-chunked, not
-        a form (a Query call's Action is read from it, whatever hash the client declared), or an upload to an S3
-        presigned URL (`target`)."""
+        """Whether a request's body streams through unheld: a body (`has_body`) with a declared hash,
+        UNSIGNED-PAYLOAD or aws-chunked, not a form (a Query call's Action is read from it, whatever hash the
+        client declared), or an upload to an S3 presigned URL (`target`)."""
         try:
-            return payload_mode(headers) != "whole" and not _is_form(headers) or presigned_s3(target)
+            return has_body(headers) and (payload_mode(headers) != "whole" and not _is_form(headers)
+                                          or presigned_s3(target))
         except sigv4.SigningError:
             return False
 
