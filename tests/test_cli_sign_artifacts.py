@@ -349,3 +349,23 @@ def test_send_curl_of_a_url_with_brackets_fetches_that_url(tmp_path: Path) -> No
         curl = subprocess.run(["sh", "-c", command.decode().strip() + " --fail-with-body"], capture_output=True,
                               timeout=60)
     assert curl.returncode == 0 and json.loads(curl.stdout)["key"] == "ASIAEXAMPLE", curl
+
+
+@pytest.mark.parametrize("algorithm", ["v4", "v2"])
+def test_a_query_sigv2_request_signed_again_carries_one_fresh_signature(tmp_path: Path, algorithm: str) -> None:
+    """`sigv4 sign --algorithm v2 ec2.req > signed.req` (EC2's Query SigV2, signed into the query), later
+    `sigv4 sign signed.req` with other credentials: the old AWSAccessKeyId, Signature, Timestamp and
+    SecurityToken (the first session's token) stayed in the query, so SigV4 went beside a stale SigV2 signature
+    and another token, and SigV2 signed again kept the old Timestamp, as stale as before."""
+    get = saved(tmp_path, "get.req", b"GET /?Action=DescribeRegions&Version=2016-11-15 HTTP/1.1\r\n"
+                                     b"Host: ec2.amazonaws.com\r\n\r\n")
+    code, signed, err = run_cli(["sign", get, "--algorithm", "v2", "--date", "20200101T000000Z"], ENV)
+    assert code == 0 and b"SecurityToken=" in signed, err
+    other = {**ENV, "AWS_ACCESS_KEY_ID": "ASIAOTHER", "AWS_SESSION_TOKEN": "SECONDSESSIONTOKEN0000000000"}
+    code, again, err = run_cli(["sign", saved(tmp_path, "signed.req", signed), "--algorithm", algorithm], other)
+    assert code == 0, err
+    line = again.split(b"\r\n", 1)[0]
+    assert b"ASIAEXAMPLE" not in again and b"2020-01-01" not in line and quote(TOKEN, safe="").encode() not in line
+    assert line.count(b"Signature=") == (algorithm == "v2"), line
+    code, out, err = run_cli(["verify", saved(tmp_path, "again.req", again)], other)
+    assert code == 0 and out.startswith(b"OK: "), (out, err, again)

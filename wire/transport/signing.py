@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sigv4
-from sigv4 import s3v2, websocket
+from sigv4 import s3v2, v2, websocket
 from sigv4.canonical import S3_SERVICES, query_pairs
 from sigv4.explain import explain
 from sigv4.integrations.credentials import ResolvedCredentials, resolve_credentials
@@ -192,18 +192,26 @@ def presign_note(result: Any) -> str:
     return f"sigv4: note: the URL is valid only {', '.join(needs)}" if needs else ""
 
 
+#: What Query SigV2 writes into a query it signs.
+_QUERY_V2_SIGNED = v2.AUTH_PARAMS | {"Timestamp"}
+
+
 def _unsigned(request: sigv4.Request, s3: bool) -> sigv4.Request:
     """`request` without an old signature, to be signed anew: an Authorization header and the headers signing
     added with it (`STALE_AUTH_HEADERS`, and the Date S3's SigV2 signed: a stale x-amz-content-sha256 or Date
     would be signed into a presigned URL no client sends them with), a presigned URL's parameters (SigV4's
-    `X-Amz-*`; where S3's rules apply, S3 SigV2's `AWSAccessKeyId`, `Signature`, `Expires` and token): AWS
-    refuses a request that carries two signatures."""
+    `X-Amz-*`; where S3's rules apply, S3 SigV2's `AWSAccessKeyId`, `Signature`, `Expires` and token, else Query
+    SigV2's, `_QUERY_V2_SIGNED`): AWS refuses a request that carries two signatures."""
     if (authorization := request.header("authorization")) is not None:
         s3v2_date = ["date"] if authorization.startswith(f"{s3v2.SCHEME} ") else []
         request = request.without_headers((*STALE_AUTH_HEADERS, *s3v2_date))
     request = without_query_params(request, PRESIGN_PARAMS)
-    if s3 and {"AWSAccessKeyId", "Signature"} <= {name for name, _ in query_pairs(request.query)}:
-        return request.with_url(s3v2.without_auth(request.url))
+    if {"AWSAccessKeyId", "Signature"} <= {name for name, _ in query_pairs(request.query)}:
+        if s3:
+            return request.with_url(s3v2.without_auth(request.url))
+        # Query SigV2 signed into the query: its parameters and the Timestamp its signer wrote (kept, SigV2
+        # signed again would be as stale as before).
+        return without_query_params(request, _QUERY_V2_SIGNED)
     return request
 
 
