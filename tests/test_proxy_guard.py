@@ -497,12 +497,13 @@ def test_a_chunked_upload_over_the_body_limit_streams_through(moto: str, account
     assert _committed(moto, key) == DATA
 
 
-@pytest.mark.parametrize("signature_version", ["s3v4", "s3"])
+@pytest.mark.parametrize("signature_version", ["s3v4", "s3", "s3v4a"])
 def test_an_upload_to_a_presigned_url_over_the_body_limit_streams_through(
         moto: str, accounts_file: Path, chunks_bucket: None, signature_version: str) -> None:
-    """boto3's presigned PutObject URL (SigV4, and S3's SigV2 that boto3 makes for a custom endpoint), the body
-    sent by requests: S3 signs no body of a presigned URL, but the guard held it whole, so an upload over
-    --max-body-bytes got 413."""
+    """boto3's presigned PutObject URL (SigV4, SigV4a, and S3's SigV2 that boto3 makes for a custom endpoint), the
+    body sent by requests: S3 signs no body of a presigned URL, but the guard held it whole, so an upload over
+    --max-body-bytes got 413 (SigV4a's too, after the fix for SigV4: its scope has no region, so its service was
+    looked for in the wrong place)."""
     key = f"presigned-{signature_version}"
     with proxy_process(["--verify", "--accounts", str(accounts_file), "--upstream", moto,
                         "--max-body-bytes", str(CHUNK)], {}) as guard:

@@ -217,7 +217,7 @@ def has_body(headers: Iterable[tuple[str, str]]) -> bool:
 
 
 def presigned_s3(target: str) -> bool:
-    """Whether `target` is an S3 presigned URL's (SigV4 scoped to S3, or S3's SigV2): S3 signs no body of
+    """Whether `target` is an S3 presigned URL's (SigV4 or SigV4a scoped to S3, or S3's SigV2): S3 signs no body of
     one (UNSIGNED-PAYLOAD), so a proxy can pass an upload to it on as it arrives, as it does a body whose
     `x-amz-content-sha256` says how to check it."""
     query = target.partition("?")[2]
@@ -225,7 +225,10 @@ def presigned_s3(target: str) -> bool:
         return False
     params = dict(parse_qsl(query))
     credential = params.get("X-Amz-Credential")
-    return credential.split("/")[3:4] == ["s3"] if credential else "AWSAccessKeyId" in params
+    if credential is None:  # S3's SigV2 URL (the Query APIs' SigV2 names its SignatureVersion; its form is signed)
+        return "AWSAccessKeyId" in params and "SignatureVersion" not in params
+    # KEY/DATE/REGION/SERVICE/aws4_request, or SigV4a's KEY/DATE/SERVICE/aws4_request: the service is next to last
+    return credential.split("/")[-2:-1] == ["s3"]
 
 
 def log_line(request: sigv4.Request, status: int, started: float, message: str = "",
