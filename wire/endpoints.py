@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sigv4.errors import InvalidParameterError
-from sigv4.s3hosts import S3_HOST, s3_bucket_of
+from sigv4.s3hosts import S3_HOST
 from sigv4.tokens import region_in_host
 from sigv4.types import Request
 

@@ -42,7 +42,6 @@ import sigv4
 from sigv4.checksums import ChecksumAlgorithm, checksum_for_header, encoded
 from sigv4.chunked_decode import ChunkData, ChunkedDecoder, decoder_for
 from sigv4.errors import InvalidParameterError, StreamDecodeError, VerificationError
-from sigv4.canonical import S3_SERVICES
 from sigv4.payload import UNSIGNED_PAYLOAD
 from sigv4.types import iter_body
 from sigv4.resign import resign
