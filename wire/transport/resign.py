@@ -201,6 +201,8 @@ class ResigningProxy:
         host = request.header("host") or ""
         if bucket := s3_bucket_of(host):
             path = f"/{bucket}{path}"
+        # Any body held is read for an Action, whatever its Content-Type: moto takes one from a JSON body too, so a
+        # body that names a second action is refused (`AmbiguousActionError`), not passed by the harmless name.
         form = request.body if isinstance(request.body, bytes) else None
         routes = _routes(service) if service else ()
         try:
