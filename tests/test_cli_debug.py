@@ -460,3 +460,28 @@ def test_an_error_without_status_that_no_signature_refusal_carries_names_no_sign
     report = json.loads(out)
     assert report["causes"] == [], report["causes"]
     assert any("(status not captured)" in n and "is not a signature error" in n for n in report["notes"]), report
+
+
+def test_a_query_re_encoded_on_the_way_is_not_blamed_on_the_server(capsys) -> None:
+    """`aws s3api list-objects-v2 --prefix "a b" --debug` through a relay that re-encodes the query form-style: the
+    client sent `prefix=a%20b`, the guard read `a+b`. The cause said "the server read a space as a literal `+`",
+    sending the user to the server; the `+` was written on the way."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "aws-debug-relay-reencodes-query-plus-for-space.log"),
+                                  "--scheme", "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    first = json.loads(out)["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("plus-space", "proved"), first
+    assert "re-encoded on the way" in first["message"] and "the server read a space" not in first["message"], first
+
+
+def test_a_path_encoded_again_on_the_way_is_not_blamed_on_the_signer(capsys) -> None:
+    """curl `--aws-sigv4` GET of `my%20file(1).txt` through a relay that encodes the path again: the guard's
+    CanonicalRequest has `my%2520file`. The server's string was explained by a signer's habit ("a signer using the
+    generic rule for S3"), though curl signed the path as sent: the path changed between client and server."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "curl-v-relay-encodes-s3-path-again.txt"), "--scheme",
+                                  "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    first = json.loads(out)["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("path-encoding", "proved"), first
+    assert "my%2520file" in first["message"] and "between the client and the server" in first["message"], first
+    assert "a signer" not in first["message"], first
