@@ -485,3 +485,23 @@ def test_a_path_encoded_again_on_the_way_is_not_blamed_on_the_signer(capsys) -> 
     assert (first["kind"], first["evidence"]) == ("path-encoding", "proved"), first
     assert "my%2520file" in first["message"] and "between the client and the server" in first["message"], first
     assert "a signer" not in first["message"], first
+
+
+def test_a_capture_without_host_takes_the_servers_host_when_it_sent_its_canonical_request(capsys) -> None:
+    """requests-aws4auth's request printed from `PreparedRequest.headers` (no Host: http.client adds it), refused
+    with S3's CanonicalRequest. The first cause was "header `host`: ours ``, the server's `127.0.0.1:14600`:
+    changed after signing", proved, though the Host was never missing; the real cause (aws4auth signs the space
+    requests sends as `+` as `%20`) was hidden."""
+    capture = str(CAPTURES / "raw-aws4auth-prepared-no-host-guard-s3-list-plus.txt")
+    code, out, err = run(capsys, ["explain", capture, "--scheme", "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    report = json.loads(out)
+    assert "host" not in " ".join(c["message"] for c in report["causes"] if c["evidence"] == "proved"), report
+    assert report["causes"][0]["kind"] == "plus-space", report["causes"]
+    assert any("host:127.0.0.1:14600" in note for note in report["notes"]), report["notes"]
+    code, out, err = run(capsys, ["explain", capture, "--scheme", "http", "--json"], env={
+        **NO_CREDENTIALS, "AWS_ACCESS_KEY_ID": "AKIDQATEST0000000001",
+        "AWS_SECRET_ACCESS_KEY": "qa/testsecret+key0000000000000000000000"})
+    first = json.loads(out)["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("plus-space", "proved"), first
+    assert "qa/testsecret" not in out
