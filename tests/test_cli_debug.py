@@ -505,3 +505,42 @@ def test_a_capture_without_host_takes_the_servers_host_when_it_sent_its_canonica
     first = json.loads(out)["causes"][0]
     assert (first["kind"], first["evidence"]) == ("plus-space", "proved"), first
     assert "qa/testsecret" not in out
+
+
+JS_KEY = {**NO_CREDENTIALS, "AWS_ACCESS_KEY_ID": "AKIDQATEST0000000001"}
+
+
+def test_the_javascript_sdks_printed_request_and_error_are_a_capture(capsys, tmp_path) -> None:
+    """What a JavaScript SDK v3 user has: `console.log(args.request)` in a middleware and `console.error(err)`.
+    Neither was read ("capture: not raw HTTP, ..."), and the printed error as `diff`'s RESPONSE had no code."""
+    capture = CAPTURES / "js-sdk-v3-s3-put-wrong-secret.txt"
+    code, out, err = run(capsys, ["explain", str(capture), "--scheme", "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["complaint"]["code"], report["complaint"]["status"]) == ("SignatureDoesNotMatch", 403), report
+    assert [(c["kind"], c["evidence"]) for c in report["causes"]] == [("secret", "likely")], report["causes"]
+    # The request is rebuilt exactly as it went out: with the secret it was signed with, the signature verifies.
+    code, out, err = run(capsys, ["explain", str(capture), "--scheme", "http", "--json"],
+                         env={**JS_KEY, "AWS_SECRET_ACCESS_KEY": "wrongsecret"})
+    first = json.loads(out)["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("secret", "proved"), first
+    assert "wrongsecret" not in out
+    text = capture.read_text()
+    sent, error = tmp_path / "request.txt", tmp_path / "error.txt"
+    sent.write_text(text[text.index("HttpRequest {"):text.index("SignatureDoesNotMatch:")])
+    error.write_text(text[text.index("SignatureDoesNotMatch:"):])
+    code, out, err = run(capsys, ["diff", str(sent), str(error), "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["complaint"]["code"] == "SignatureDoesNotMatch" and report["complaint"]["status"] == 403, report
+    assert [c["kind"] for c in report["causes"]] == ["secret"], report["causes"]
+
+
+def test_the_javascript_sdks_query_re_encoded_on_the_way_is_named(capsys) -> None:
+    """ListObjectsV2 `Prefix: "a b+c"` (sent `a%20b%2Bc`) through a relay that writes the space as `+`."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "js-sdk-v3-s3-list-relay-reencodes-query.txt"),
+                                  "--scheme", "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    first = json.loads(out)["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("plus-space", "proved"), first
+    assert "re-encoded on the way" in first["message"], first
