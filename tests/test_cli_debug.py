@@ -544,3 +544,16 @@ def test_the_javascript_sdks_query_re_encoded_on_the_way_is_named(capsys) -> Non
     first = json.loads(out)["causes"][0]
     assert (first["kind"], first["evidence"]) == ("plus-space", "proved"), first
     assert "re-encoded on the way" in first["message"], first
+
+
+def test_a_request_time_changed_on_the_way_is_not_a_clock_skew(capsys) -> None:
+    """S3's RequestTimeTooSkewed with RequestTime 17:00:00, for a request the log shows signed at 17:15:25, the
+    server's own time: X-Amz-Date was replaced after signing. The cause was "clock skew ... sync the clock", for a
+    clock that was right."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "boto3-debug-guard-s3-get-amz-date-replaced-after-"
+                                                            "signing.log"), "--scheme", "http", "--json"],
+                         env=NO_CREDENTIALS)
+    assert code == 0, err
+    causes = json.loads(out)["causes"]
+    assert (causes[0]["kind"], causes[0]["evidence"]) == ("header-changed", "proved"), causes
+    assert "X-Amz-Date" in causes[0]["message"] and "clock-skew" not in [c["kind"] for c in causes], causes
