@@ -557,3 +557,19 @@ def test_a_request_time_changed_on_the_way_is_not_a_clock_skew(capsys) -> None:
     causes = json.loads(out)["causes"]
     assert (causes[0]["kind"], causes[0]["evidence"]) == ("header-changed", "proved"), causes
     assert "X-Amz-Date" in causes[0]["message"] and "clock-skew" not in [c["kind"] for c in causes], causes
+
+
+def test_a_stale_session_token_is_proved_by_the_credentials_given(capsys) -> None:
+    """The JavaScript SDK sent an old session token (400 InvalidToken). Explained with the user's current
+    credentials (another token for the same key), it stayed "the session token is invalid for this key ...,
+    likely", beside an unknown key; the credentials show the token sent is not theirs. Neither token is printed."""
+    capture = str(CAPTURES / "js-sdk-v3-s3-get-stale-session-token.txt")
+    current = "FwoGZXIvYXdzEQATESTSESSIONTOKENqa0123456789abcdefTOKEN"
+    code, out, err = run(capsys, ["explain", capture, "--scheme", "http", "--json"], env={
+        **NO_CREDENTIALS, "AWS_ACCESS_KEY_ID": "ASIAQATEST0000000002",
+        "AWS_SECRET_ACCESS_KEY": "qa/tempsecret+key000000000000000000000000", "AWS_SESSION_TOKEN": current})
+    assert code == 0, err
+    causes = json.loads(out)["causes"]
+    assert [(c["kind"], c["evidence"]) for c in causes] == [("token", "proved")], causes
+    assert "stale" in causes[0]["message"], causes
+    assert "abcdefOLDTK" not in out and current not in out and "qa/tempsecret" not in out

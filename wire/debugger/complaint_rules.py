@@ -11,6 +11,7 @@ is a signature refusal at all (an IAM denial, a 5xx or an HTML page is not).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -155,6 +156,10 @@ def _credential_causes(ctx: Context) -> list[Cause]:
     assert c is not None
     key = ctx.params.access_key_id if ctx.params else ""
     token = sent_token(ctx.sent)
+    if token and ctx.given_token and not hmac.compare_digest(token.encode(), ctx.given_token.encode()):
+        return [Cause("token", f"the session token sent is not the one in the credentials given for {key[:8]}…: "
+                               "the client signed with a stale token (a cached one, an old AWS_SESSION_TOKEN beside "
+                               "fresh keys, another profile's); send the current token", "proved")]
     if c.kind == "token-expired":
         return [Cause("token", "the session token has expired: fetch fresh temporary credentials")]
     if not token and key.startswith("ASIA"):

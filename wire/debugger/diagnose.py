@@ -177,7 +177,8 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
     ours_canonical = view.canonical() if view else None
     ours_sts = string_to_sign(params, ours_canonical) if params and ours_canonical is not None else None
     ctx = Context(sent, complaint, params, view, ours_canonical, ours_sts, theirs_canonical, theirs_sts,
-                   secret_key, response_date, payload is not None, client or identify(sent), *logged)
+                   secret_key, response_date, payload is not None, client or identify(sent), *logged,
+                   secret.session_token if isinstance(secret, Credentials) and secret_key else None)
     causes["complaint"] = complaint_causes(ctx)
     server = server_side(ctx)
     causes["strings"] = server.causes
