@@ -573,3 +573,12 @@ def test_a_stale_session_token_is_proved_by_the_credentials_given(capsys) -> Non
     assert [(c["kind"], c["evidence"]) for c in causes] == [("token", "proved")], causes
     assert "stale" in causes[0]["message"], causes
     assert "abcdefOLDTK" not in out and current not in out and "qa/tempsecret" not in out
+
+
+def test_a_javascript_request_printed_before_signing_says_where_to_print_it(capsys) -> None:
+    """A middleware at the `build` step prints the request before the SDK signs it. The first cause was
+    "algorithm, proved: ... not signed", for a request that reached the server signed."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "js-sdk-v3-s3-put-printed-at-build-step.txt")],
+                         env=NO_CREDENTIALS)
+    assert (code, out) == (2, ""), out
+    assert "printed before the SDK signed it" in err and 'step: "finalizeRequest"' in err and err.count("\n") == 1

@@ -69,4 +69,9 @@ def read_js_sdk(data: bytes, scheme: str) -> list[Capture]:
         status = _STATUS.search(after)
         captures.append(Capture("js-sdk", request, known, int(status[1]) if status else None, (),
                                 after.strip().encode() if status else None))
+    if captures and not any(c.request.header("authorization") or "X-Amz-Signature=" in c.request.query
+                            for c in captures):
+        # A middleware added at the `build` step (the default) prints the request before the SDK signs it.
+        raise CaptureError("js-sdk capture: the HttpRequest printed carries no signature: it was printed before the "
+                           "SDK signed it; add the middleware with `{ step: \"finalizeRequest\", priority: \"low\" }`")
     return captures
