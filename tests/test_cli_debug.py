@@ -582,3 +582,17 @@ def test_a_javascript_request_printed_before_signing_says_where_to_print_it(caps
                          env=NO_CREDENTIALS)
     assert (code, out) == (2, ""), out
     assert "printed before the SDK signed it" in err and 'step: "finalizeRequest"' in err and err.count("\n") == 1
+
+
+def test_aws4s_printed_options_and_answer_are_a_capture(capsys) -> None:
+    """mhart/aws4 users print the signed options (`console.log(opts)`) and the answer: it was read as a broken HAR
+    ("HAR: not JSON"). The body rebuilt after signing is proved with the secret."""
+    capture = str(CAPTURES / "aws4-node-sts-body-rebuilt-after-signing.txt")
+    code, out, err = run(capsys, ["explain", capture, "--scheme", "http", "--json"],
+                         env={**JS_KEY, "AWS_SECRET_ACCESS_KEY": "qa/testsecret+key0000000000000000000000"})
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["complaint"]["code"], report["complaint"]["status"]) == ("SignatureDoesNotMatch", 403), report
+    first = report["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("payload-hash", "proved") and "another order" in first["message"]
+    assert "qa/testsecret" not in out
