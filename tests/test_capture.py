@@ -278,3 +278,25 @@ def test_browser_har_with_several_entries() -> None:
 def signature_params_of(capture: Any) -> Any:
     from wire.debugger.diagnose import signature_params
     return signature_params(capture.request)
+
+
+def test_a_printed_javascript_value_is_read_as_inspect_writes_it() -> None:
+    """`util.inspect` breaks a long string at its newlines into `'...\\n' +` lines, quotes with `"` a string that
+    holds `'`, and prints `[Object]`, `<Buffer ..>` or `Uint8Array(2) [ .. ]` for what it does not show."""
+    from wire.debugger.js_inspect import read_value
+    text = ("{\n  CanonicalRequest: 'GET\\n' +\n    '/a%20b\\n' +\n    'x=\\u00fc',\n  quote: \"it's\",\n"
+            "  '$metadata': { httpStatusCode: 403, attempts: 1 },\n  deep: [Object],\n  buf: <Buffer 68 69>,\n"
+            "  body: Uint8Array(2) [ 104, 105 ],\n  headers: { 'x-amz-date': '20261207T171150Z', host: 'h:1' }\n}")
+    value, end = read_value(text)
+    assert end == len(text)
+    assert value == {"CanonicalRequest": "GET\n/a%20b\nx=ü", "quote": "it's",
+                     "$metadata": {"httpStatusCode": "403", "attempts": "1"}, "deep": None, "buf": None,
+                     "body": ["104", "105"], "headers": {"x-amz-date": "20261207T171150Z", "host": "h:1"}}
+
+
+@pytest.mark.parametrize("text", ["HttpRequest {" + "{" * 5000, "HttpRequest {\n  a: " + "[" * 5000,
+                                  "HttpRequest {\n  method: 'GET'", "HttpRequest { : }",
+                                  "HttpRequest {\n  headers: { host: 'h' ]\n}"])
+def test_a_broken_printed_javascript_request_is_a_capture_error(text: str) -> None:
+    with pytest.raises(CaptureError, match="js-sdk capture: request 1"):
+        parse_capture(text.encode())

@@ -460,3 +460,139 @@ def test_an_error_without_status_that_no_signature_refusal_carries_names_no_sign
     report = json.loads(out)
     assert report["causes"] == [], report["causes"]
     assert any("(status not captured)" in n and "is not a signature error" in n for n in report["notes"]), report
+
+
+def test_a_query_re_encoded_on_the_way_is_not_blamed_on_the_server(capsys) -> None:
+    """`aws s3api list-objects-v2 --prefix "a b" --debug` through a relay that re-encodes the query form-style: the
+    client sent `prefix=a%20b`, the guard read `a+b`. The cause said "the server read a space as a literal `+`",
+    sending the user to the server; the `+` was written on the way."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "aws-debug-relay-reencodes-query-plus-for-space.log"),
+                                  "--scheme", "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    first = json.loads(out)["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("plus-space", "proved"), first
+    assert "re-encoded on the way" in first["message"] and "the server read a space" not in first["message"], first
+
+
+def test_a_path_encoded_again_on_the_way_is_not_blamed_on_the_signer(capsys) -> None:
+    """curl `--aws-sigv4` GET of `my%20file(1).txt` through a relay that encodes the path again: the guard's
+    CanonicalRequest has `my%2520file`. The server's string was explained by a signer's habit ("a signer using the
+    generic rule for S3"), though curl signed the path as sent: the path changed between client and server."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "curl-v-relay-encodes-s3-path-again.txt"), "--scheme",
+                                  "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    first = json.loads(out)["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("path-encoding", "proved"), first
+    assert "my%2520file" in first["message"] and "between the client and the server" in first["message"], first
+    assert "a signer" not in first["message"], first
+
+
+def test_a_capture_without_host_takes_the_servers_host_when_it_sent_its_canonical_request(capsys) -> None:
+    """requests-aws4auth's request printed from `PreparedRequest.headers` (no Host: http.client adds it), refused
+    with S3's CanonicalRequest. The first cause was "header `host`: ours ``, the server's `127.0.0.1:14600`:
+    changed after signing", proved, though the Host was never missing; the real cause (aws4auth signs the space
+    requests sends as `+` as `%20`) was hidden."""
+    capture = str(CAPTURES / "raw-aws4auth-prepared-no-host-guard-s3-list-plus.txt")
+    code, out, err = run(capsys, ["explain", capture, "--scheme", "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    report = json.loads(out)
+    assert "host" not in " ".join(c["message"] for c in report["causes"] if c["evidence"] == "proved"), report
+    assert report["causes"][0]["kind"] == "plus-space", report["causes"]
+    assert any("host:127.0.0.1:14600" in note for note in report["notes"]), report["notes"]
+    code, out, err = run(capsys, ["explain", capture, "--scheme", "http", "--json"], env={
+        **NO_CREDENTIALS, "AWS_ACCESS_KEY_ID": "AKIDQATEST0000000001",
+        "AWS_SECRET_ACCESS_KEY": "qa/testsecret+key0000000000000000000000"})
+    first = json.loads(out)["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("plus-space", "proved"), first
+    assert "qa/testsecret" not in out
+
+
+JS_KEY = {**NO_CREDENTIALS, "AWS_ACCESS_KEY_ID": "AKIDQATEST0000000001"}
+
+
+def test_the_javascript_sdks_printed_request_and_error_are_a_capture(capsys, tmp_path) -> None:
+    """What a JavaScript SDK v3 user has: `console.log(args.request)` in a middleware and `console.error(err)`.
+    Neither was read ("capture: not raw HTTP, ..."), and the printed error as `diff`'s RESPONSE had no code."""
+    capture = CAPTURES / "js-sdk-v3-s3-put-wrong-secret.txt"
+    code, out, err = run(capsys, ["explain", str(capture), "--scheme", "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["complaint"]["code"], report["complaint"]["status"]) == ("SignatureDoesNotMatch", 403), report
+    assert [(c["kind"], c["evidence"]) for c in report["causes"]] == [("secret", "likely")], report["causes"]
+    # The request is rebuilt exactly as it went out: with the secret it was signed with, the signature verifies.
+    code, out, err = run(capsys, ["explain", str(capture), "--scheme", "http", "--json"],
+                         env={**JS_KEY, "AWS_SECRET_ACCESS_KEY": "wrongsecret"})
+    first = json.loads(out)["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("secret", "proved"), first
+    assert "wrongsecret" not in out
+    text = capture.read_text()
+    sent, error = tmp_path / "request.txt", tmp_path / "error.txt"
+    sent.write_text(text[text.index("HttpRequest {"):text.index("SignatureDoesNotMatch:")])
+    error.write_text(text[text.index("SignatureDoesNotMatch:"):])
+    code, out, err = run(capsys, ["diff", str(sent), str(error), "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["complaint"]["code"] == "SignatureDoesNotMatch" and report["complaint"]["status"] == 403, report
+    assert [c["kind"] for c in report["causes"]] == ["secret"], report["causes"]
+
+
+def test_the_javascript_sdks_query_re_encoded_on_the_way_is_named(capsys) -> None:
+    """ListObjectsV2 `Prefix: "a b+c"` (sent `a%20b%2Bc`) through a relay that writes the space as `+`."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "js-sdk-v3-s3-list-relay-reencodes-query.txt"),
+                                  "--scheme", "http", "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    first = json.loads(out)["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("plus-space", "proved"), first
+    assert "re-encoded on the way" in first["message"], first
+
+
+def test_a_request_time_changed_on_the_way_is_not_a_clock_skew(capsys) -> None:
+    """S3's RequestTimeTooSkewed with RequestTime 17:00:00, for a request the log shows signed at 17:15:25, the
+    server's own time: X-Amz-Date was replaced after signing. The cause was "clock skew ... sync the clock", for a
+    clock that was right."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "boto3-debug-guard-s3-get-amz-date-replaced-after-"
+                                                            "signing.log"), "--scheme", "http", "--json"],
+                         env=NO_CREDENTIALS)
+    assert code == 0, err
+    causes = json.loads(out)["causes"]
+    assert (causes[0]["kind"], causes[0]["evidence"]) == ("header-changed", "proved"), causes
+    assert "X-Amz-Date" in causes[0]["message"] and "clock-skew" not in [c["kind"] for c in causes], causes
+
+
+def test_a_stale_session_token_is_proved_by_the_credentials_given(capsys) -> None:
+    """The JavaScript SDK sent an old session token (400 InvalidToken). Explained with the user's current
+    credentials (another token for the same key), it stayed "the session token is invalid for this key ...,
+    likely", beside an unknown key; the credentials show the token sent is not theirs. Neither token is printed."""
+    capture = str(CAPTURES / "js-sdk-v3-s3-get-stale-session-token.txt")
+    current = "FwoGZXIvYXdzEQATESTSESSIONTOKENqa0123456789abcdefTOKEN"
+    code, out, err = run(capsys, ["explain", capture, "--scheme", "http", "--json"], env={
+        **NO_CREDENTIALS, "AWS_ACCESS_KEY_ID": "ASIAQATEST0000000002",
+        "AWS_SECRET_ACCESS_KEY": "qa/tempsecret+key000000000000000000000000", "AWS_SESSION_TOKEN": current})
+    assert code == 0, err
+    causes = json.loads(out)["causes"]
+    assert [(c["kind"], c["evidence"]) for c in causes] == [("token", "proved")], causes
+    assert "stale" in causes[0]["message"], causes
+    assert "abcdefOLDTK" not in out and current not in out and "qa/tempsecret" not in out
+
+
+def test_a_javascript_request_printed_before_signing_says_where_to_print_it(capsys) -> None:
+    """A middleware at the `build` step prints the request before the SDK signs it. The first cause was
+    "algorithm, proved: ... not signed", for a request that reached the server signed."""
+    code, out, err = run(capsys, ["explain", str(CAPTURES / "js-sdk-v3-s3-put-printed-at-build-step.txt")],
+                         env=NO_CREDENTIALS)
+    assert (code, out) == (2, ""), out
+    assert "printed before the SDK signed it" in err and 'step: "finalizeRequest"' in err and err.count("\n") == 1
+
+
+def test_aws4s_printed_options_and_answer_are_a_capture(capsys) -> None:
+    """mhart/aws4 users print the signed options (`console.log(opts)`) and the answer: it was read as a broken HAR
+    ("HAR: not JSON"). The body rebuilt after signing is proved with the secret."""
+    capture = str(CAPTURES / "aws4-node-sts-body-rebuilt-after-signing.txt")
+    code, out, err = run(capsys, ["explain", capture, "--scheme", "http", "--json"],
+                         env={**JS_KEY, "AWS_SECRET_ACCESS_KEY": "qa/testsecret+key0000000000000000000000"})
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["complaint"]["code"], report["complaint"]["status"]) == ("SignatureDoesNotMatch", 403), report
+    first = report["causes"][0]
+    assert (first["kind"], first["evidence"]) == ("payload-hash", "proved") and "another order" in first["message"]
+    assert "qa/testsecret" not in out

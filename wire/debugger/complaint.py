@@ -3,7 +3,7 @@
 Strategy: two passes. First the envelope: a table of readers (a raw HTTP
 response is split first; then XML with `Error`, `ErrorResponse` or
 `Response/Errors` roots, JSON with `__type`/`code`/`errors[]`/
-`x-amzn-ErrorType`, else plain text) each turns the bytes into a code, a
+`x-amzn-ErrorType`, the JavaScript SDK's printed exception, else plain text) each turns the bytes into a code, a
 message and the envelope's named fields. Then the facts: a table of regular
 expressions over the message (the canonical request and string-to-sign the
 server computed, the time window, the expected region or service, the parts
@@ -32,6 +32,7 @@ from sigv4.bounded import utc
 from sigv4.clock_skew import EXPIRED_MESSAGE as _EXPIRED, NOT_YET_MESSAGE as _NOT_YET, SKEW_RULES
 from sigv4.raw import dechunk
 from wire import xml
+from wire.debugger.js_inspect import JsInspectError, printed_errors
 from wire.errors import DecodeError
 from wire.jsonproto import sanitize_error_code
 from wire.scalars import parse_timestamp
@@ -42,7 +43,7 @@ class ServerComplaint:
     """What the server said, in our vocabulary. Fields the server did not send are None."""
 
     status: int | None
-    #: Where it came from: "s3-xml", "query-xml", "ec2-xml", "json", "text" or "empty".
+    #: Where it came from: "s3-xml", "query-xml", "ec2-xml", "json", "js", "text" or "empty".
     envelope: str
     code: str
     message: str
@@ -83,6 +84,8 @@ class _Envelope:
     code: str
     message: str
     fields: Mapping[str, str]
+    #: The status the envelope itself states (the JavaScript SDK's `$metadata.httpStatusCode`).
+    status: int | None = None
 
 
 def response_date(headers: Iterable[tuple[str, str]]) -> datetime | None:
@@ -202,7 +205,28 @@ _CLIENT_ERROR = re.compile(r"(?:botocore\.exceptions\.ClientError: )?An error oc
                            r"when calling the \w+ operation(?: \(reached max retries: \d+\))?: (?P<message>.*)", re.S)
 
 
-_ENVELOPE_READERS: tuple[Callable[[bytes, Mapping[str, str]], _Envelope | None], ...] = (_read_xml, _read_json)
+def _read_js_error(body: bytes, headers: Mapping[str, str]) -> _Envelope | None:
+    """The JavaScript SDK's exception as `console.error(err)` prints it: the last error with a stack, its code
+    (S3's `Code`, a JSON service's `__type`, else the error's name), message and string properties."""
+    if b"\n    at " not in body:
+        return None
+    try:
+        printed = printed_errors(body.decode("utf-8", errors="replace"))
+    except JsInspectError:
+        return None
+    if not printed:
+        return None
+    error = printed[-1]
+    fields = {k: v for k, v in error.props.items() if isinstance(v, str)}
+    metadata = error.props.get("$metadata")
+    status = metadata.get("httpStatusCode") if isinstance(metadata, dict) else None
+    code = fields.get("Code") or fields.get("__type") or error.name
+    return _Envelope("js", sanitize_error_code(code), error.message.strip(), fields,
+                     int(status) if isinstance(status, str) and status.isdigit() else None)
+
+
+_ENVELOPE_READERS: tuple[Callable[[bytes, Mapping[str, str]], _Envelope | None], ...] = (_read_xml, _read_json,
+                                                                                        _read_js_error)
 
 
 # -- facts in the message and fields ----------------------------------------------
@@ -370,5 +394,5 @@ def read_error(status: int | None, headers: Iterable[tuple[str, str]], body: byt
     env = next((e for reader in _ENVELOPE_READERS if (e := reader(bytes(body), lowered))), None) \
         or _read_text(bytes(body), lowered)
     code = env.code.strip()
-    return ServerComplaint(status=status, envelope=env.name, code=code, message=env.message,
-                           kind=_kind(code, env.message), headers=tuple(raw_headers), **_facts(env))
+    return ServerComplaint(status=status if status is not None else env.status, envelope=env.name, code=code,
+                           message=env.message, kind=_kind(code, env.message), headers=tuple(raw_headers), **_facts(env))

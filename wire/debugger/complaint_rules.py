@@ -11,13 +11,15 @@ is a signature refusal at all (an IAM denial, a 5xx or an HTML page is not).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 from wire.debugger.causes import Cause
 from wire.debugger.complaint import ServerComplaint
 from wire.debugger.diagnosis_context import Context, sent_token
-from wire.debugger.request_times import duration, iso, parse_amz_date, presigned_expiry, skew_cause
+from wire.debugger.request_times import WIDEST_WINDOW, duration, iso, parse_amz_date, presigned_expiry, skew_cause
 
 
 #: Services signed for us-east-1 whatever the caller's region.
@@ -34,6 +36,16 @@ def _time_causes(ctx: Context) -> list[Cause]:
     if c is None or c.request_time is None or c.server_time is None:
         return [Cause("clock-skew", "the server says the request time is outside its window; sign with the current "
                                     "time (sync the clock, NTP)")]
+    signed_at = parse_amz_date(p.amz_date) if p is not None else None
+    if signed_at is not None and abs(signed_at - c.request_time) >= timedelta(seconds=1) \
+            and abs(signed_at - c.server_time) <= (c.allowed_skew or WIDEST_WINDOW):
+        # The time the server read is not the one signed, and the one signed is in its window: no clock is wrong.
+        return [Cause("header-changed", f"the server read the request time as {iso(c.request_time)}, but the request "
+                                        f"as sent is signed at {iso(signed_at)} (X-Amz-Date), "
+                                        f"{duration(signed_at - c.server_time)} from the server's clock: the clock "
+                                        "is right; the time changed on the way (X-Amz-Date dropped or rewritten by a "
+                                        "proxy or a later edit, and the server read another date header)", "proved",
+                      iso(signed_at), iso(c.request_time))]
     return [skew_cause(c.request_time, c.server_time, c.allowed_skew, f"server said {c.code or c.kind}")]
 
 
@@ -144,6 +156,10 @@ def _credential_causes(ctx: Context) -> list[Cause]:
     assert c is not None
     key = ctx.params.access_key_id if ctx.params else ""
     token = sent_token(ctx.sent)
+    if token and ctx.given_token and not hmac.compare_digest(token.encode(), ctx.given_token.encode()):
+        return [Cause("token", f"the session token sent is not the one in the credentials given for {key[:8]}…: "
+                               "the client signed with a stale token (a cached one, an old AWS_SESSION_TOKEN beside "
+                               "fresh keys, another profile's); send the current token", "proved")]
     if c.kind == "token-expired":
         return [Cause("token", "the session token has expired: fetch fresh temporary credentials")]
     if not token and key.startswith("ASIA"):

@@ -104,6 +104,12 @@ def _route_not_found(complaint: ServerComplaint | None, params: SignatureParams 
     return complaint is not None and complaint.kind == "missing-authentication" and params is not None
 
 
+def _their_host(complaint: ServerComplaint | None) -> str | None:
+    """The `host:` line of the server's canonical request, None without one."""
+    lines = complaint.canonical_request.split("\n")[3:] if complaint and complaint.canonical_request else []
+    return next((line[5:] for line in lines if line.startswith("host:")), None)
+
+
 #: Rank of a cause's source: the server's facts, then the signature proof, then the client's logged strings,
 #: then the server's strings, then the request.
 _ORDER = ("complaint", "secret", "logged", "strings", "request", "likely")
@@ -128,6 +134,13 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
     """
     secret_key = secret.secret_access_key if isinstance(secret, Credentials) else secret
     all_notes = list(notes)
+    their_host = _their_host(complaint)
+    if sent.header("host") is None and sent.url.startswith("/") and their_host is not None:
+        # requests' PreparedRequest.headers have no Host (http.client adds it when sending): the server's
+        # canonical request is the one witness of the Host it was sent with.
+        sent = Request(sent.method, sent.url, [("Host", their_host), *sent.headers], sent.body)
+        all_notes.append(f"the capture shows no Host header: the server's canonical request has `host:{their_host}`, "
+                         "taken for the one it was sent with (http.client adds it to requests' PreparedRequest)")
     causes: dict[str, list[Cause]] = {name: [] for name in _ORDER}
     s3v2_sts: str | None = None  # S3's SigV2: the string-to-sign, rebuilt once for its causes and the diagnosis
     try:
@@ -164,7 +177,8 @@ def diagnose(sent: Request, complaint: ServerComplaint | None = None, *, secret:
     ours_canonical = view.canonical() if view else None
     ours_sts = string_to_sign(params, ours_canonical) if params and ours_canonical is not None else None
     ctx = Context(sent, complaint, params, view, ours_canonical, ours_sts, theirs_canonical, theirs_sts,
-                   secret_key, response_date, payload is not None, client or identify(sent), *logged)
+                   secret_key, response_date, payload is not None, client or identify(sent), *logged,
+                   secret.session_token if isinstance(secret, Credentials) and secret_key else None)
     causes["complaint"] = complaint_causes(ctx)
     server = server_side(ctx)
     causes["strings"] = server.causes

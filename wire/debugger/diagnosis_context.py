@@ -35,6 +35,8 @@ class Context:
     #: The canonical request and string-to-sign the client logged (aws --debug, awscurl -v), when it did.
     logged_canonical: str | None = None
     logged_sts: str | None = None
+    #: The session token of the credentials given for the request's key, when they hold one.
+    given_token: str | None = None
 
 
 def key_label(ctx: Context) -> str:

@@ -135,7 +135,14 @@ class Mistake:
 
     def as_received(self) -> str:
         """Words for a variant that reproduces the server's canonical request."""
-        return f"the server canonicalized {self.variant}, where the request as sent has {self.actual} ({self.origin})"
+        # The capture is the request as sent, so what the server canonicalized otherwise was changed on the way
+        # or read its own way there: a signer's habit cannot be why (it would show in the signature, not here).
+        origin = _IN_TRANSIT if self.origin.startswith("a signer ") else self.origin
+        return f"the server canonicalized {self.variant}, where the request as sent has {self.actual} ({origin})"
+
+
+_IN_TRANSIT = ("changed between the client and the server: a proxy, load balancer or middleware rewrote it, "
+               "or the server reads it its own way")
 
 
 Made = tuple[View, Mistake]

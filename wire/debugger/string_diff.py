@@ -116,8 +116,11 @@ def _query_cause(name: str, ours: list[str] | None, theirs: list[str] | None) ->
         return Cause("plus-space", f"query parameter `{name}`: the server read a `+` as a space (`%20`)", "proved",
                      *shown)
     if [v.replace("%20", "%2B") for v in ours] == theirs:
-        return Cause("plus-space", f"query parameter `{name}`: the server read a space as a literal `+`", "proved",
-                     *shown)
+        # Ours is the request as sent, so its `%20` reached the server as a `+`: re-encoded on the way.
+        return Cause("plus-space", f"query parameter `{name}`: the request as sent has a space (`%20`) where the "
+                                   "server read a literal `+`: the query was re-encoded on the way with `+` for "
+                                   "spaces (form encoding, by a proxy or middleware), which SigV4 reads as a plus",
+                     "proved", *shown)
     return Cause("query-encoding", f"query parameter `{name}`: ours `{shown[0]}`, the server's `{shown[1]}`", "proved",
                  *shown)
 

@@ -1,12 +1,14 @@
 """Read an already-signed request out of what the user saved: raw HTTP (with the response after it, or
 not), a lone URL, `curl -v` and `sigv4 send -v`, `curl --trace[-ascii]`, a HAR log or entry (browsers,
-recording proxies, `send --har`, `send --json`), a `sign --json` record, `aws --debug` (botocore's log), `awscurl -v`.
+recording proxies, `send --har`, `send --json`), a `sign --json` record, `aws --debug` (botocore's log), `awscurl -v`,
+the JavaScript SDK's printed `HttpRequest` and error.
 
 Strategy: a table of (format, detector, reader), one module per format
-(`raw`, `curl`, `curl_trace`, `har`, `aws_debug`, `awscurl`). The detectors look at
+(`raw`, `curl`, `curl_trace`, `har`, `aws_debug`, `awscurl`, `js_sdk`). The detectors look at
 cheap, unambiguous marks (a JSON object with `log`/`request`/`method`;
 awscurl's `'\\nBEGIN REQUEST+` line; botocore's "Sending http request:
-<AWSPreparedRequest" line; curl's `=> Send header` blocks or `> ` request
+<AWSPreparedRequest" line; Node's `HttpRequest {` at a line's start or a printed
+object with `headers: {`; curl's `=> Send header` blocks or `> ` request
 lines; an HTTP request line or a URL), the first that fires picks the
 reader, and every reader returns one `Capture` per request it holds: the
 request exactly as it went out (header order and casing kept), plus the
@@ -32,6 +34,7 @@ from wire.debugger.capture.awscurl import AWSCURL_MARK, read_awscurl
 from wire.debugger.capture.curl import read_curl
 from wire.debugger.capture.curl_trace import read_trace
 from wire.debugger.capture.har import read_har
+from wire.debugger.capture.js_sdk import is_js_print, read_js_sdk
 from wire.debugger.capture.raw import LONE_URL, REQUEST_LINE, read_raw
 from wire.debugger.capture.value import Capture, CaptureError
 from wire.debugger.complaint import read_error, response_date
@@ -42,6 +45,7 @@ __all__ = ["FORMATS", "Capture", "CaptureError", "Reader", "parse_capture", "rea
 Reader = Callable[[bytes, str], list[Capture]]
 #: (format, detector, reader), tried in order; the first detector that fires picks the reader.
 FORMATS: tuple[tuple[str, Callable[[bytes], bool], Reader], ...] = (
+    ("js-sdk", is_js_print, read_js_sdk),
     ("har", lambda d: d.lstrip().startswith(b"{") and AWSCURL_MARK not in d, read_har),
     ("awscurl", lambda d: AWSCURL_MARK in d, read_awscurl),
     ("aws-debug", lambda d: b"Sending http request: <AWSPreparedRequest" in d, read_aws_debug),

@@ -24,7 +24,8 @@ class CaptureError(DecodeError):
 class Capture:
     """A signed request as captured, and what else the capture told us."""
 
-    #: "raw", "curl" (also `sigv4 send -v`), "curl-trace", "har" (also `send --json`), "aws-debug" or "awscurl".
+    #: "raw", "curl" (also `sigv4 send -v`), "curl-trace", "har" (also `send --json`), "aws-debug", "awscurl" or
+    #: "js-sdk".
     format: str
     request: Request
     #: False when the capture does not show the body (curl -v): hash-based checks then need it supplied.
