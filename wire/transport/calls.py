@@ -32,6 +32,7 @@ from wire import s3
 from wire.endpoints import service_endpoint
 from wire.params import read_params
 from sigv4.s3express import create_session, sign_directory_request
+from wire.customizations import customized
 from wire.errors import ParamError
 from wire.service.queryform import load_call_model
 from wire.transport import signing
@@ -154,7 +155,7 @@ def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
     streamed = s3.streamed_file(operation, dict(p.partition("=")[::2] for p in flags.params))
     items = [p for p in flags.params if p.partition("=")[0] != streamed[0]] if streamed else flags.params
     params = read_params(model, flags.operation, items, read_input, flags.input)
-    params = {**params, streamed[0]: b""} if streamed else params
+    params = customized(model, flags.operation, {**params, streamed[0]: b""} if streamed else params)
     wire.validate(model, flags.operation, params)
     resolved = resolve_credentials(flags.profile, env)
     region = flags.region or resolved.region or "us-east-1"
