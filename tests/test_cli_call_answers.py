@@ -76,3 +76,30 @@ def test_a_server_that_closes_without_a_response_is_a_network_error(answer: byte
     with _raw_server(answer) as url:
         code, out, err = run_cli([*command, url], ENV)
     assert (code, out, err) == (3, b"", "sigv4: network error: the server closed the connection without a response\n")
+
+
+S3_ERROR_IN_200 = (b'<?xml version="1.0" encoding="UTF-8"?>\n\n<Error><Code>InternalError</Code><Message>We encountered '
+                   b"an internal error. Please try again.</Message><RequestId>656c76696e67</RequestId></Error>")
+
+
+@pytest.mark.parametrize(("args", "body"), [
+    (["CopyObject", "Bucket=b", "Key=k", "CopySource=src/k"], S3_ERROR_IN_200),
+    (["CompleteMultipartUpload", "Bucket=b", "Key=k", "UploadId=u"], S3_ERROR_IN_200),
+    (["UploadPartCopy", "Bucket=b", "Key=k", "CopySource=src/k", "PartNumber=1", "UploadId=u"],
+     S3_ERROR_IN_200[:-20]),  # cut off mid-way: botocore reads it as an error too
+])
+def test_an_s3_error_inside_200_ok_is_an_error(args: list[str], body: bytes) -> None:
+    """S3 sends `200 OK` before a copy or CompleteMultipartUpload is done and an `<Error>` if it then fails."""
+    with http_server(lambda request, _: (200, [("Content-Type", "application/xml")], body)) as (url, _):
+        code, out, err = run_cli(["call", "s3", *args, "--endpoint-url", url], ENV)
+    assert (code, out) == (1, b"")
+    assert err.startswith("InternalError: We encountered an internal error." if b"</Error>" in body else "500: ")
+
+
+def test_an_error_document_as_a_200_payload_is_the_payload(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """GetObject's body is the object, whatever it holds: an object that is an `<Error>` document downloads."""
+    with http_server(lambda request, _: (200, [("Content-Type", "application/xml")], S3_ERROR_IN_200)) as (url, _):
+        code, _, err = run_cli(["call", "s3", "GetObject", "Bucket=b", "Key=k", "--endpoint-url", url,
+                                "-o", str(tmp_path / "got")], ENV)
+    assert code == 0, err
+    assert (tmp_path / "got").read_bytes() == S3_ERROR_IN_200

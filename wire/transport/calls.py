@@ -124,6 +124,13 @@ class OperationCall:
                                      timestamp=signing.now() + skew, **self.options).request
         return signed
 
+    def parse_response(self, status: int, headers: list[tuple[str, str]], body: bytes) -> dict[str, Any]:
+        """The answer's output members (`wire.parse_response`); S3's error inside a `200 OK` is read as the
+        error it is (`s3.answer_status`). Raises `wire.ServiceError` or `wire.DecodeError`."""
+        if self.model.service_id == "S3":
+            status = s3.answer_status(self.model.operation(self.operation), status, body)
+        return wire.parse_response(self.model, self.operation, status, headers, body)
+
     def preview(self) -> sigv4.Request:
         """What `--dry-run` shows: the signed request, or for a directory bucket the signed CreateSession request
         (the operation cannot be signed before CreateSession answers)."""
