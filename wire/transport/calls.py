@@ -156,14 +156,15 @@ def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
     """
     model = load_call_model(flags.model or flags.service, flags.protocol)
     operation = model.operation(flags.operation)
+    op_name = operation.name  # the API name, also when typed as the aws CLI spells it (`list-objects-v2`)
     if flags.output and not _writes_a_blob(operation):  # else the answer went to the file and `{}` was printed
-        raise ParamError(f"-o: {flags.operation}'s answer has no blob payload to write to a file; it is printed")
+        raise ParamError(f"-o: {op_name}'s answer has no blob payload to write to a file; it is printed")
     # A streaming payload named as a file (S3's Body=@path) is streamed from disk, not read.
     streamed = s3.streamed_file(operation, dict(p.partition("=")[::2] for p in flags.params))
     items = [p for p in flags.params if p.partition("=")[0] != streamed[0]] if streamed else flags.params
-    params = read_params(model, flags.operation, items, read_input, flags.input)
-    params = customized(model, flags.operation, {**params, streamed[0]: b""} if streamed else params)
-    wire.validate(model, flags.operation, params)
+    params = read_params(model, op_name, items, read_input, flags.input)
+    params = customized(model, op_name, {**params, streamed[0]: b""} if streamed else params)
+    wire.validate(model, op_name, params)
     resolved = resolve_credentials(flags.profile, env)
     region = flags.region or resolved.region or "us-east-1"
     endpoint, signing_region = service_endpoint(flags.service, model.signing_name, region, env, flags.endpoint_url,
@@ -180,7 +181,7 @@ def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
                                  model, transport or TransportOptions(), env, warn)
     if flags.sigv2 and model.protocol not in ("query", "ec2"):  # SigV2's signature goes in a Query form
         raise ParamError(f"--sigv2: signs Query and EC2 Query calls; {model.service_id}'s protocol is {model.protocol}")
-    request = wire.serialize(model, flags.operation, params, endpoint=endpoint, method=flags.method)
+    request = wire.serialize(model, op_name, params, endpoint=endpoint, method=flags.method)
     body_file = files.enter_context(open_body(streamed[1])) if streamed else None
     if body_file is not None:
         request = with_body_file(request, body_file, chunked=True)
@@ -193,5 +194,5 @@ def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
                        trailer_checksum=s3.chosen_checksum(request) if streamed else None)
     if express is not None:  # sign_directory_request knows the algorithm and S3's rules
         options = {name: options[name] for name in ("payload", "trailer_checksum")}
-    return OperationCall(model, flags.operation, request, resolved.credentials, signing_region,
+    return OperationCall(model, op_name, request, resolved.credentials, signing_region,
                          model.signing_name or flags.service, options, body_file, express)
