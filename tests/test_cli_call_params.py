@@ -237,3 +237,15 @@ def test_an_unknown_operation_is_one_short_line(capsys, service: str, typed: str
     code, out, err = run(capsys, ["call", service, typed, "--dry-run"])
     assert (code, out) == (2, "")
     assert err.startswith(f"sigv4: error: {said}") and err.count("\n") == 1 and len(err) < 400
+
+
+@pytest.mark.parametrize("typed", ["2024-05-01", "2024-05-01T12:00", "2024-05-01 12:00:00", "2024-05-01T12:00:00.123Z",
+                                   "2024-05-01T12:00:00+0200", "20240501T120000Z", "1714564800", "1714564800.5",
+                                   "Wed, 01 May 2024 12:00:00 GMT", "01 May 2024 12:00:00 +0200"])
+def test_a_timestamp_as_users_type_it_is_the_instant_botocore_reads(capsys, typed: str) -> None:
+    from botocore.utils import parse_to_aware_datetime
+    code, out, err = run(capsys, ["call", "s3", "GetObject", "Bucket=b", "Key=k", f"IfModifiedSince={typed}",
+                                  "--endpoint-url", "http://127.0.0.1:9", "--dry-run"])
+    assert code == 0, err
+    expected = parse_to_aware_datetime(typed).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    assert f"\r\nIf-Modified-Since: {expected}\r\n" in out
