@@ -103,3 +103,21 @@ def test_an_error_document_as_a_200_payload_is_the_payload(tmp_path) -> None:  #
                                 "-o", str(tmp_path / "got")], ENV)
     assert code == 0, err
     assert (tmp_path / "got").read_bytes() == S3_ERROR_IN_200
+
+
+def test_another_operations_answer_to_a_query_call_is_not_an_empty_result() -> None:
+    """moto answers a call it cannot route (a SigV2 one) with S3's bucket list: not `{}` and exit 0."""
+    body = (b'<?xml version="1.0" encoding="utf-8"?>\n<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/'
+            b'2006-03-01/"><Buckets><Bucket><Name>b</Name></Bucket></Buckets></ListAllMyBucketsResult>')
+    with http_server(lambda request, _: (200, [("Content-Type", "application/xml")], body)) as (url, _):
+        code, out, err = run_cli(["call", "sts", "GetCallerIdentity", "--endpoint-url", url], ENV)
+    assert (code, out) == (3, b"")
+    assert "expected <GetCallerIdentityResponse>, got <ListAllMyBucketsResult>" in err
+
+
+def test_a_query_answer_without_its_result_element_is_empty() -> None:
+    body = (b'<DeleteUserResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ResponseMetadata><RequestId>r'
+            b'</RequestId></ResponseMetadata></DeleteUserResponse>')
+    with http_server(lambda request, _: (200, [("Content-Type", "text/xml")], body)) as (url, _):
+        code, out, err = run_cli(["call", "iam", "DeleteUser", "UserName=u", "--endpoint-url", url], ENV)
+    assert (code, out, err) == (0, b"{}\n", "")
