@@ -121,3 +121,19 @@ def test_a_query_answer_without_its_result_element_is_empty() -> None:
     with http_server(lambda request, _: (200, [("Content-Type", "text/xml")], body)) as (url, _):
         code, out, err = run_cli(["call", "iam", "DeleteUser", "UserName=u", "--endpoint-url", url], ENV)
     assert (code, out, err) == (0, b"{}\n", "")
+
+
+def test_route53_invalid_change_batch_says_why() -> None:
+    """Route 53 answers a refused change batch with the error as the root and its reasons in `<Messages>`
+    (aws-sdk-go's route53 unmarshal_error.go reads it so); botocore reads neither code nor message."""
+    body = (b'<?xml version="1.0"?>\n<InvalidChangeBatch xmlns="https://route53.amazonaws.com/doc/2013-04-01/">'
+            b"<Messages><Message>Tried to create resource record set [name='a.example.com.', type='A'] but it "
+            b"already exists</Message><Message>second</Message></Messages><RequestId>b25f48e8</RequestId>"
+            b"</InvalidChangeBatch>")
+    change = '{"Changes":[{"Action":"CREATE","ResourceRecordSet":{"Name":"a.example.com","Type":"A"}}]}'
+    with http_server(lambda request, _: (400, [("Content-Type", "text/xml")], body)) as (url, _):
+        code, out, err = run_cli(["call", "route53", "ChangeResourceRecordSets", "HostedZoneId=Z1",
+                                  f"ChangeBatch={change}", "--endpoint-url", url], ENV)
+    assert (code, out) == (1, b"")
+    assert err == ("InvalidChangeBatch: Tried to create resource record set [name='a.example.com.', type='A'] but it "
+                   "already exists; second\n")
