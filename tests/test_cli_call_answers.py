@@ -137,3 +137,19 @@ def test_route53_invalid_change_batch_says_why() -> None:
     assert (code, out) == (1, b"")
     assert err == ("InvalidChangeBatch: Tried to create resource record set [name='a.example.com.', type='A'] but it "
                    "already exists; second\n")
+
+
+@pytest.mark.parametrize("args", [
+    ["s3", "SelectObjectContent", "Bucket=b", "Key=d.csv", "Expression=select * from s3object", "ExpressionType=SQL",
+     "InputSerialization={CSV={FileHeaderInfo=USE}}", "OutputSerialization={JSON={}}"],
+    ["lambda", "InvokeWithResponseStream", "FunctionName=f"],
+])
+def test_an_operation_answering_an_event_stream_is_refused_before_it_runs(args: list[str]) -> None:
+    """Its answer cannot be decoded, so the call is not made (and billed) only to fail afterwards."""
+    with http_server() as (url, recorder):
+        code, out, err = run_cli(["call", *args, "--endpoint-url", url], ENV)
+        assert (code, out, recorder.requests) == (2, b"", [])
+        assert err == (f"sigv4: error: {args[1]} answers with an event stream, which call does not decode: --dry-run "
+                       "writes the signed request, `sigv4 send FILE -o OUT` saves the stream\n")
+        code, out, err = run_cli(["call", *args, "--endpoint-url", url, "--dry-run"], ENV)
+        assert code == 0 and out.startswith(b"POST /"), err

@@ -144,6 +144,13 @@ def _writes_a_blob(operation: wire.model.Operation) -> bool:
     return shape is not None and shape.payload is not None and shape.members[shape.payload].shape.type == "blob"
 
 
+def _answers_events(operation: wire.model.Operation) -> bool:
+    """Whether `operation`'s output payload is an event stream (S3 SelectObjectContent, Bedrock's *Stream)."""
+    shape = operation.output
+    return shape is not None and shape.payload is not None and \
+        shape.members[shape.payload].shape.type == "structure" and shape.members[shape.payload].shape.streaming
+
+
 def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
                  transport: TransportOptions | None = None, warn: Callable[[str], None] = _ignore,
                  ) -> OperationCall:
@@ -159,6 +166,9 @@ def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
     op_name = operation.name  # the API name, also when typed as the aws CLI spells it (`list-objects-v2`)
     if flags.output and not _writes_a_blob(operation):  # else the answer went to the file and `{}` was printed
         raise ParamError(f"-o: {op_name}'s answer has no blob payload to write to a file; it is printed")
+    if _answers_events(operation) and not flags.dry_run:  # refused before it runs (and is billed), not after
+        raise ParamError(f"{op_name} answers with an event stream, which call does not decode: --dry-run writes the "
+                         "signed request, `sigv4 send FILE -o OUT` saves the stream")
     # A streaming payload named as a file (S3's Body=@path) is streamed from disk, not read.
     streamed = s3.streamed_file(operation, dict(p.partition("=")[::2] for p in flags.params))
     items = [p for p in flags.params if p.partition("=")[0] != streamed[0]] if streamed else flags.params
