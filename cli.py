@@ -151,7 +151,7 @@ def cmd_call(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[st
         # An error document, not the payload: out of the file.
         body = sink.take() if sink is not None and exchange.status >= 300 else exchange.body
         try:
-            output = wire.parse_response(call.model, call.operation, exchange.status, exchange.headers, body)
+            output = call.parse_response(exchange.status, exchange.headers, body)
         except wire.ServiceError as err:
             _warn(redact(service_error_line(err, exchange.reason, body), call.credentials))
             if found := s3.redirect_region(exchange.status, exchange.headers, body):

@@ -211,3 +211,41 @@ def test_no_retry_with_a_fixed_date(capsys, tmp_path: Path) -> None:
                                       "--service", "svc", "--date", f"{datetime(2020, 1, 1):%Y%m%dT%H%M%SZ}"])
         assert len(server.received) == 1
     assert code == 0 and out.startswith("HTTP/1.1 400") and err == ""
+
+
+@pytest.mark.parametrize("typed", ["ListObjectsV2", "list-objects-v2", "list_objects_v2"])
+def test_an_operation_by_its_api_aws_cli_or_boto3_name(capsys, typed: str) -> None:
+    code, out, err = run(capsys, ["call", "s3", typed, "Bucket=b", "--endpoint-url", "http://127.0.0.1:9",
+                                  "--dry-run"])
+    assert code == 0, err
+    assert out.startswith("GET /b?list-type=2 HTTP/1.1\r\n")
+
+
+def test_an_ec2_operation_by_its_aws_cli_name(capsys) -> None:
+    code, out, err = run(capsys, ["call", "ec2", "describe-instances", "InstanceIds=i-1", "--region", "us-east-1",
+                                  "--dry-run"])
+    assert code == 0, err
+    assert out.endswith("Action=DescribeInstances&Version=2016-11-15&InstanceId.1=i-1")
+
+
+@pytest.mark.parametrize(("service", "typed", "said"), [
+    ("ec2", "describe-instance", "unknown operation 'describe-instance'; did you mean DescribeInstances or "),
+    ("ec2", "frobnicate", "unknown operation 'frobnicate'; the model has "),
+    ("account", "frob", "unknown operation 'frob'; the model has 15 operations: AcceptPrimaryEmailUpdate, "),
+])
+def test_an_unknown_operation_is_one_short_line(capsys, service: str, typed: str, said: str) -> None:
+    code, out, err = run(capsys, ["call", service, typed, "--dry-run"])
+    assert (code, out) == (2, "")
+    assert err.startswith(f"sigv4: error: {said}") and err.count("\n") == 1 and len(err) < 400
+
+
+@pytest.mark.parametrize("typed", ["2024-05-01", "2024-05-01T12:00", "2024-05-01 12:00:00", "2024-05-01T12:00:00.123Z",
+                                   "2024-05-01T12:00:00+0200", "20240501T120000Z", "1714564800", "1714564800.5",
+                                   "Wed, 01 May 2024 12:00:00 GMT", "01 May 2024 12:00:00 +0200"])
+def test_a_timestamp_as_users_type_it_is_the_instant_botocore_reads(capsys, typed: str) -> None:
+    from botocore.utils import parse_to_aware_datetime
+    code, out, err = run(capsys, ["call", "s3", "GetObject", "Bucket=b", "Key=k", f"IfModifiedSince={typed}",
+                                  "--endpoint-url", "http://127.0.0.1:9", "--dry-run"])
+    assert code == 0, err
+    expected = parse_to_aware_datetime(typed).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    assert f"\r\nIf-Modified-Since: {expected}\r\n" in out

@@ -17,10 +17,13 @@ as is a protocol no codec implements.
 
 from __future__ import annotations
 
+import difflib
 import gzip
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -134,12 +137,36 @@ class Model:
     query_compatible: bool = False
 
     def operation(self, name: str) -> Operation:
-        """The operation called `name`; raises `ModelError` naming the known ones."""
-        try:
-            return self.operations[name]
-        except KeyError:
-            known = ", ".join(sorted(self.operations))
-            raise ModelError(f"unknown operation {name!r}; the model has: {known}") from None
+        """The operation called `name`: its API name (`ListObjectsV2`), or as the aws CLI (`list-objects-v2`)
+        or boto3 (`list_objects_v2`) spell it. Raises `ModelError` naming the close matches, or all the
+        operations of a small model."""
+        found = self.operations.get(name) or _spelled(self).get(_spelling(name))
+        if found is not None:
+            return found
+        near = difflib.get_close_matches(_spelling(name), _spelled(self), n=3)
+        if near:
+            hint = "did you mean " + " or ".join(_spelled(self)[n].name for n in near) + "?"
+        else:
+            hint = f"the model has {len(self.operations)} operations" + (
+                ": " + ", ".join(sorted(self.operations)) if len(self.operations) <= _LISTED else "")
+        raise ModelError(f"unknown operation {name!r}; {hint}")
+
+
+#: A model with more operations than this is not listed whole in an error (EC2 has over 700).
+_LISTED = 40
+
+
+def _spelling(name: str) -> str:
+    """`name` without case, `-` and `_`: what an API name and its aws CLI and boto3 spellings share."""
+    return name.replace("-", "").replace("_", "").lower()
+
+
+@lru_cache(maxsize=64)
+def _spelled(model: Model) -> Mapping[str, Operation]:
+    """`model`'s operations by spelling (`_spelling`), leaving out any spelling two share (none in AWS's)."""
+    counts = Counter(_spelling(name) for name in model.operations)
+    return MappingProxyType({_spelling(name): op for name, op in model.operations.items()
+                             if counts[_spelling(name)] == 1})
 
 
 def _choose_protocol(metadata: Mapping[str, Any], wanted: str | None) -> str:

@@ -21,6 +21,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from sigv4.bounded import json_loads, utc
@@ -93,13 +94,17 @@ def _read_boolean(text: str, load: Loader) -> bool:
 
 
 def _read_timestamp(text: str, load: Loader) -> datetime:
-    expected = "ISO 8601 (2024-05-01T12:00:00Z) or epoch seconds"
+    expected = "ISO 8601 (2024-05-01T12:00:00Z), an HTTP date (Wed, 01 May 2024 12:00:00 GMT) or epoch seconds"
     try:
         if _EPOCH.fullmatch(text):
             return datetime.fromtimestamp(float(text), timezone.utc)
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:  # as S3 answers `Last-Modified`, what a user copies into `IfModifiedSince`
+            parsed = parsedate_to_datetime(text)
         # Without an offset the time is UTC, never the local zone: the same text means the same instant anywhere.
-        return utc(datetime.fromisoformat(text))
-    except (ValueError, OverflowError, OSError):
+        return utc(parsed)
+    except (ValueError, TypeError, IndexError, OverflowError, OSError):
         raise _Refused(expected + ", within years 1..9999") from None
 
 

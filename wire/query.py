@@ -45,7 +45,15 @@ class QueryStyle:
 
 
 def _query_result(root: xml.Node, op: Operation) -> xml.Node:
-    return root.child(op.result_wrapper or f"{op.name}Result") or root
+    wrapper = op.result_wrapper or f"{op.name}Result"
+    found = root.child(wrapper)
+    if found is not None:
+        return found
+    # Another operation's answer (a front end routing the call elsewhere: moto answers an unsigned one with
+    # S3's ListAllMyBucketsResult) is not an empty result; botocore fails on it too.
+    if root.tag not in (f"{op.name}Response", wrapper):
+        raise DecodeError(f"expected <{op.name}Response>, got <{root.tag}>")
+    return root
 
 
 def _query_error(root: xml.Node) -> xml.Node | None:

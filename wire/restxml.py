@@ -161,21 +161,33 @@ def _envelope_of(root: xml.Node) -> tuple[xml.Node, xml.Node] | None:
     return None if error is None else (root, error)
 
 
+def _named_error(model: Model, root: xml.Node) -> tuple[xml.Node, xml.Node] | None:
+    """A body whose root is a modelled error itself (Route 53's `<InvalidChangeBatch>`), as (root, root)."""
+    return (root, root) if root.tag in model.error_shapes else None
+
+
+def _messages(error: xml.Node) -> str:
+    """The `<Messages><Message>` list of an error such as Route 53's InvalidChangeBatch, as one line."""
+    listed = error.child("Messages")
+    return "; ".join(m.text for m in listed.all("Message")) if listed is not None else ""
+
+
 def _service_error(model: Model, status: int, headers: Headers, body: bytes) -> ServiceError:
     request_id = headers.get("x-amz-request-id") or headers.get("x-amzn-requestid")
     try:
-        envelope = _envelope_of(xml.parse(body))
+        root: xml.Node | None = xml.parse(body)
     except xml.RefusedXmlError as err:
         # The status tells what failed; the message says why its body was not read.
         return ServiceError(str(status), f"error response body not read: {err}", status, request_id)
     except DecodeError:
-        envelope = None
+        root = None
+    envelope = None if root is None else _envelope_of(root) or _named_error(model, root)
     if envelope is None:
         # HEAD responses and front ends' HTML pages: the status is all there is.
         return ServiceError(str(status), _PHRASES.get(status, ""), status, request_id)
     root, error = envelope
-    code = _text(error.child("Code")) or str(status)
-    message = _text(error.child("Message")) or ""
+    code = _text(error.child("Code")) or (error.tag if error is root else str(status))
+    message = _text(error.child("Message")) or _messages(error)
     shape = model.error_shapes.get(code)
     data: dict[str, Any] = {}
     if shape is not None:

@@ -21,6 +21,9 @@ Strategy: small pure functions over a serialized `Request` (from
 - the region-redirect error: S3 names the bucket's region in the
   `x-amz-bucket-region` header, or in `<Region>` of the error XML
   (`AuthorizationHeaderMalformed`, `PermanentRedirect`, `IllegalLocationConstraintException`);
+- an error inside a 200 answer: S3 may fail CopyObject, UploadPartCopy or
+  CompleteMultipartUpload after sending `200 OK`, the `<Error>` document in
+  the body (`answer_status`, botocore's `_handle_200_error`);
 - directory buckets (S3 Express One Zone, `<base>--<zone id>--x-s3`): the
   zonal endpoint `s3express-<zone id>.<region>.amazonaws.com`, and the session
   CreateSession returns (decoded by the restXml codec) as credentials with an
@@ -38,6 +41,7 @@ from sigv4.checksums import checksum_algorithm, checksum_value
 from sigv4.errors import InvalidParameterError
 from sigv4.s3express import zone_id
 from sigv4.types import Credentials, Request
+from wire import xml
 from wire.errors import DecodeError, ParamError
 from wire.http import normalize_headers, percent_encode
 from wire.model import Operation
@@ -187,6 +191,24 @@ def prepare(op: Operation, request: Request, bucket: str | None, *, path_style: 
     if bucket and not path_style:
         request = virtual_hosted(request, bucket)
     return with_expect_continue(with_checksum(op, request, checksum)) if request.body != b"" else request
+
+
+def answer_status(op: Operation, status: int, body: bytes) -> int:
+    """The status to read S3's answer to `op` by: 500 for a `200 OK` whose body is an `<Error>` document or
+    XML cut off mid-way (S3 fails a copy or CompleteMultipartUpload after the status line was sent), else
+    `status`. An operation whose payload is a blob, a string or a stream keeps its status: its body may be
+    any bytes. As botocore's `_handle_200_error`."""
+    shape = op.output
+    if status != 200 or not body or shape is None:
+        return status
+    if shape.payload is not None:
+        payload = shape.members[shape.payload].shape
+        if payload.type in ("blob", "string") or payload.streaming:
+            return status
+    try:
+        return 500 if xml.parse(body).tag == "Error" else status
+    except DecodeError:
+        return 500
 
 
 #: A session is asked for again when fewer than this many seconds of it are left (botocore's advisory window).

@@ -32,6 +32,7 @@ from wire import s3
 from wire.endpoints import service_endpoint
 from wire.params import read_params
 from sigv4.s3express import create_session, sign_directory_request
+from wire.customizations import customized
 from wire.errors import ParamError
 from wire.service.queryform import load_call_model
 from wire.transport import signing
@@ -123,6 +124,13 @@ class OperationCall:
                                      timestamp=signing.now() + skew, **self.options).request
         return signed
 
+    def parse_response(self, status: int, headers: list[tuple[str, str]], body: bytes) -> dict[str, Any]:
+        """The answer's output members (`wire.parse_response`); S3's error inside a `200 OK` is read as the
+        error it is (`s3.answer_status`). Raises `wire.ServiceError` or `wire.DecodeError`."""
+        if self.model.service_id == "S3":
+            status = s3.answer_status(self.model.operation(self.operation), status, body)
+        return wire.parse_response(self.model, self.operation, status, headers, body)
+
     def preview(self) -> sigv4.Request:
         """What `--dry-run` shows: the signed request, or for a directory bucket the signed CreateSession request
         (the operation cannot be signed before CreateSession answers)."""
@@ -134,6 +142,13 @@ def _writes_a_blob(operation: wire.model.Operation) -> bool:
     writes to a file; the other members come from the headers."""
     shape = operation.output
     return shape is not None and shape.payload is not None and shape.members[shape.payload].shape.type == "blob"
+
+
+def _answers_events(operation: wire.model.Operation) -> bool:
+    """Whether `operation`'s output payload is an event stream (S3 SelectObjectContent, Bedrock's *Stream)."""
+    shape = operation.output
+    return shape is not None and shape.payload is not None and \
+        shape.members[shape.payload].shape.type == "structure" and shape.members[shape.payload].shape.streaming
 
 
 def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
@@ -148,14 +163,18 @@ def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
     """
     model = load_call_model(flags.model or flags.service, flags.protocol)
     operation = model.operation(flags.operation)
+    op_name = operation.name  # the API name, also when typed as the aws CLI spells it (`list-objects-v2`)
     if flags.output and not _writes_a_blob(operation):  # else the answer went to the file and `{}` was printed
-        raise ParamError(f"-o: {flags.operation}'s answer has no blob payload to write to a file; it is printed")
+        raise ParamError(f"-o: {op_name}'s answer has no blob payload to write to a file; it is printed")
+    if _answers_events(operation) and not flags.dry_run:  # refused before it runs (and is billed), not after
+        raise ParamError(f"{op_name} answers with an event stream, which call does not decode: --dry-run writes the "
+                         "signed request, `sigv4 send FILE -o OUT` saves the stream")
     # A streaming payload named as a file (S3's Body=@path) is streamed from disk, not read.
     streamed = s3.streamed_file(operation, dict(p.partition("=")[::2] for p in flags.params))
     items = [p for p in flags.params if p.partition("=")[0] != streamed[0]] if streamed else flags.params
-    params = read_params(model, flags.operation, items, read_input, flags.input)
-    params = {**params, streamed[0]: b""} if streamed else params
-    wire.validate(model, flags.operation, params)
+    params = read_params(model, op_name, items, read_input, flags.input)
+    params = customized(model, op_name, {**params, streamed[0]: b""} if streamed else params)
+    wire.validate(model, op_name, params)
     resolved = resolve_credentials(flags.profile, env)
     region = flags.region or resolved.region or "us-east-1"
     endpoint, signing_region = service_endpoint(flags.service, model.signing_name, region, env, flags.endpoint_url,
@@ -172,7 +191,7 @@ def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
                                  model, transport or TransportOptions(), env, warn)
     if flags.sigv2 and model.protocol not in ("query", "ec2"):  # SigV2's signature goes in a Query form
         raise ParamError(f"--sigv2: signs Query and EC2 Query calls; {model.service_id}'s protocol is {model.protocol}")
-    request = wire.serialize(model, flags.operation, params, endpoint=endpoint, method=flags.method)
+    request = wire.serialize(model, op_name, params, endpoint=endpoint, method=flags.method)
     body_file = files.enter_context(open_body(streamed[1])) if streamed else None
     if body_file is not None:
         request = with_body_file(request, body_file, chunked=True)
@@ -185,5 +204,5 @@ def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
                        trailer_checksum=s3.chosen_checksum(request) if streamed else None)
     if express is not None:  # sign_directory_request knows the algorithm and S3's rules
         options = {name: options[name] for name in ("payload", "trailer_checksum")}
-    return OperationCall(model, flags.operation, request, resolved.credentials, signing_region,
+    return OperationCall(model, op_name, request, resolved.credentials, signing_region,
                          model.signing_name or flags.service, options, body_file, express)
