@@ -28,7 +28,7 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 from itertools import product
 from operator import attrgetter, itemgetter
-from typing import Literal, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from . import s3v2, v2, v4a
 from .canonical import (
@@ -1025,6 +1025,22 @@ def verify(
         payload = _VERIFIERS[auth.version](request, first, auth, creds, rules, s3, omit_session_token, pairs)
     _complete(auth, creds, payload)
     return auth
+
+
+def verify_head(request: Request, lookup: Callable[[str], Credentials | None], *, now: datetime,
+                **options: Any) -> Identity | None:
+    """`verify` of what `request`'s head decides, its body not read (`request.body` is never looked at): how a
+    server answers `Expect: 100-continue` before the body is sent. Returns the Identity when the head's signature
+    verifies (its payload line declared in x-amz-content-sha256, or none signed); None when checking it needs the
+    body (a payload line that is the body's SHA-256, a SigV2 form body; a malformed request is decided with the
+    body too). `options`: `verify`'s. Raises VerificationError for what the head alone refuses (no or a malformed
+    authorization, scope, skew, expiry, unknown key, token, a signature over a declared payload line)."""
+    try:
+        return verify(request.with_body(iter(())), lookup, now=now, **options)
+    except VerificationError as err:
+        if err.reason == "malformed_request":  # the body is what verification reads next (or is unreadable)
+            return None
+        raise
 
 
 def _rules(s3: bool, normalize_path: bool | None, double_encode: bool | None, plus_is_space: bool) -> CanonicalRules:

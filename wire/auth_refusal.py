@@ -254,6 +254,14 @@ def chunk_fault(err: StreamDecodeError, access_key_id: str) -> ServiceError:
     return ServiceError("InvalidRequest", f"{err}.", 400)
 
 
+def too_large(envelope: Envelope, message: str) -> ServiceError:
+    """The error for a request body over a server's limit (`message` says by how much): S3's EntityTooLarge
+    (400, its words), elsewhere 413 RequestEntityTooLarge."""
+    if envelope == "s3":
+        return ServiceError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400)
+    return ServiceError("RequestEntityTooLarge", f"{message[:1].upper()}{message[1:]}.", 413)
+
+
 def expired_token(envelope: Envelope) -> ServiceError:
     """The error for a request whose signature and session token verified, the token past its expiration."""
     if envelope == "s3":

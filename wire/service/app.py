@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from functools import partial
@@ -26,7 +27,7 @@ from pathlib import Path
 import sigv4
 import wire
 from wire.service.account import Settings
-from wire.service.handler import Endpoint, Reply, check, complete
+from wire.service.handler import Endpoint, Reply, check, complete, screen, too_large
 from wire.service.identities import DEFAULT_ACCOUNTS, ConfigError, Directory, keys_document, load_directory
 from wire.service.policy import PolicyError
 from wire.service.sqlite_store import SqliteStore
@@ -123,6 +124,16 @@ class AccountApp:
         self._sync_store(depends_on)
         self._log_notices(reply)
         return reply
+
+    def screen(self, request: sigv4.Request) -> bool:
+        """Whether the server refuses `request` from its head, its body unread (`wire.service.handler.screen`):
+        `respond` then answers it (and records it on the trail)."""
+        return screen(request, endpoint=self.endpoint, now=datetime.now(timezone.utc))
+
+    def too_large(self, request: sigv4.Request, message: str) -> Reply:
+        """The server's 413 for `request`'s body, in its protocol (no call was made: no trail record)."""
+        request_id = str(uuid.UUID(bytes=os.urandom(16), version=4))
+        return Reply(*too_large(request, message, endpoint=self.endpoint, request_id=request_id), event={})
 
     def respond_group(self, calls: Sequence[tuple[sigv4.Request, str]],
                       answer: Callable[[int, Reply | BaseException], None]) -> None:

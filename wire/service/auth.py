@@ -14,13 +14,14 @@ string-to-sign the server computed, skew errors quote the three times.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sigv4.errors import VerificationError
 from sigv4.signed_auth import SignedAuth
 from sigv4.types import Request
-from sigv4.verify import parse_auth, verify
+from sigv4.verify import Identity, parse_auth, verify, verify_head
 from wire.auth_refusal import EXPIRED_TOKEN_TEXT, MAX_SKEW, MISSING_TOKEN_TEXT, coral_fault
 from wire.errors import ServiceError
 from wire.service.identities import Directory, Principal
@@ -113,13 +114,28 @@ def authenticate(request: Request, auth: SignedAuth, directory: Directory, *, no
     Returns the `Caller`; raises `ServiceError` (403) with the AWS error code
     and message for every way a signature can fail.
     """
+    principal = _principal(request, auth, directory, now, verify)
+    assert principal is not None  # `verify` returns an identity or raises
+    return Caller(principal, auth)
+
+
+def authenticate_head(request: Request, auth: SignedAuth, directory: Directory, *, now: datetime) -> None:
+    """Step 2 on `request`'s head alone, its body unread (`sigv4.verify.verify_head`): raises the `ServiceError`
+    `authenticate` would for what the head decides; returns when the head passes or the check needs the body."""
+    _principal(request, auth, directory, now, verify_head)
+
+
+def _principal(request: Request, auth: SignedAuth, directory: Directory, now: datetime,
+               check: Callable[..., Identity | None]) -> Principal | None:
     now = now.astimezone(timezone.utc)
     try:
-        identity = verify(request, directory.lookup, now=now, max_skew=MAX_SKEW, claimed=auth)
+        identity = check(request, directory.lookup, now=now, max_skew=MAX_SKEW, claimed=auth)
     except VerificationError as err:
         raise coral_fault(err, now) from None
+    if identity is None:
+        return None
     principal = directory.principals[identity.access_key_id]
     if principal.expired(now):
         # verify has matched the token to the key, so it is this token that has run out.
         raise _denied("ExpiredTokenException", EXPIRED_TOKEN_TEXT)
-    return Caller(principal, auth)
+    return principal

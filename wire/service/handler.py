@@ -29,7 +29,7 @@ import wire
 from sigv4.canonical import uri_encode
 from sigv4.types import Request
 from sigv4.signed_auth import SignedAuth
-from wire.auth_refusal import MISSING_TOKEN_TEXT
+from wire.auth_refusal import MISSING_TOKEN_TEXT, too_large as body_too_large
 from wire.errors import DecodeError, ServiceError, ValidationError
 from wire.http import Response
 from wire.model import Model
@@ -197,8 +197,10 @@ def _refuse_repeated_headers(request: Request) -> None:
                                400)
 
 
-def _check(request: Request, protocol: Protocol, endpoint: Endpoint, now: datetime, progress: _Progress) -> None:
-    """The steps before the state: route, authenticate, decode, validate, authorize (into `progress`)."""
+def _check(request: Request, protocol: Protocol, endpoint: Endpoint, now: datetime, progress: _Progress,
+           head: bool = False) -> None:
+    """The steps before the state: route, authenticate, decode, validate, authorize (into `progress`); `head`:
+    only what the request's head decides (route, authenticate as far as the head goes: see `screen`)."""
     _refuse_repeated_headers(request)
     model = endpoint.model
     named = protocol.route(model, request)
@@ -207,6 +209,9 @@ def _check(request: Request, protocol: Protocol, endpoint: Endpoint, now: dateti
     # The trail names the operation of a refused call when the service has it.
     progress.operation = named if named in model.operations else None
     progress.claimed = auth.claimed_auth(request)
+    if head:
+        auth.authenticate_head(request, progress.claimed, endpoint.directory, now=now)
+        return
     caller = auth.authenticate(request, progress.claimed, endpoint.directory, now=now)
     progress.principal = caller.principal
     # An unknown Action is refused only now: a bad signature is refused as such first, as AWS does.
@@ -221,6 +226,24 @@ def _check(request: Request, protocol: Protocol, endpoint: Endpoint, now: dateti
                       organization=endpoint.directory.organization_of(principal.account_id),
                       operation=progress.operation, params=progress.params)
     progress.target = grant.target.account_id
+
+
+def screen(request: Request, *, endpoint: Endpoint, now: datetime) -> bool:
+    """Whether `request`'s head alone, its body unread (not yet sent: `Expect: 100-continue`), is refused by
+    the steps before decoding (route, signature: as AWS checks them first). `check` of the same request with
+    its body unread (a stream, never bytes) then answers that refusal. Never raises for what the client sent."""
+    try:
+        _check(request, protocol_for(request), endpoint, now, _Progress(), head=True)
+    except ServiceError:
+        return True
+    return False
+
+
+def too_large(request: Request, message: str, *, endpoint: Endpoint, request_id: str) -> Response:
+    """The answer to `request` whose body is over the server's limit (`message`), in its protocol."""
+    error = body_too_large("rest-json", message)
+    status, headers, body = protocol_for(request).encode_error(endpoint.model, error, request_id)
+    return status, (*headers, ("x-amzn-RequestId", request_id)), body
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,16 @@ def held_body(headers: list[tuple[str, str]], target: str) -> bool:
     return False
 
 
+def _unscreened(head: Head) -> bool:
+    """The default `screen`: no head is refused before its body is read."""
+    return False
+
+
+#: How an app writes the HTTP layer's 413 for a request whose head it has, in the request's protocol:
+#: (head, message) -> (status, headers, body).
+Render = Callable[["Head", str], tuple[int, Sequence[tuple[str, str]], bytes]]
+
+
 #: `RequestFraming.next_event`'s events besides `Head` and `Body`: more bytes are needed; the request's body
 #: is over; nothing more will be read on this connection (the client closed, or h11 reads no more after a
 #: switch of protocols).
@@ -135,11 +145,22 @@ class RequestFraming:
     it: such a body is bounded by neither the body limit nor the budget (`relaying` is then true). `interim`
     holds bytes to send before reading on (a 100 Continue) until the driver takes them. `method`: the
     request's, until it is answered; `target`: the last one h11 read.
+
+    Before a body is asked for (`Expect: 100-continue`) or refused (its Content-Length over the limit),
+    `screen(head)` says whether the head alone refuses the request (a bad signature, as S3 checks it first):
+    the request then ends at its head (`abandoned`), its body unread, no 100 Continue sent, and its answer
+    closes the connection. `render` writes a 413 in the request's protocol (default: JSON `{"message": ...}`).
     """
 
     def __init__(self, limits: ServeLimits, held: Held,
-                 relayed: Callable[[list[tuple[str, str]], str], bool] = held_body, *, plain: bool = False) -> None:
+                 relayed: Callable[[list[tuple[str, str]], str], bool] = held_body, *, plain: bool = False,
+                 screen: Callable[[Head], bool] = _unscreened, render: Render | None = None) -> None:
         self.limits, self.held, self.relayed = limits, held, relayed
+        self.screen, self.render = screen, render
+        #: The request is answered from its head, its body unread: the connection closes after the answer.
+        self.abandoned = False
+        self.head: Head | None = None  # the request's, until it is answered
+        self._oversized: Refusal | None = None  # its Content-Length is over the limit (refused unless screened)
         self.interim = b""
         self.method: str | None = None
         #: The target of the request h11 read last: the current one's while `method` is set.
@@ -176,6 +197,8 @@ class RequestFraming:
             self._eof = self._eof or not data
 
     def next_event(self) -> Event:
+        if self.abandoned:
+            return END  # nothing of the body is read
         if self._h11 is not None:
             return self._h11_event(self._h11)
         state = self._state
@@ -205,7 +228,7 @@ class RequestFraming:
         self.method = head.method
         self._state, self._remaining, self._close = _BODY, head.content_length, head.close
         self._admit_head(head.size, head.content_length, False, head.headers, head.target)
-        return Head(head.method, head.target, head.headers)
+        return self._screened(Head(head.method, head.target, head.headers), False)
 
     def _body_event(self) -> Event:
         remaining, buffer = self._remaining, self._buffer
@@ -263,9 +286,22 @@ class RequestFraming:
                 chunked = True
         headers = _text_headers(head)
         self._admit_head(size, length, chunked, headers, self.target)
-        if conn.they_are_waiting_for_100_continue:
-            self.interim = conn.send(h11.InformationalResponse(status_code=100, headers=[]))
-        return Head(self.method, self.target, headers)
+        return self._screened(Head(self.method, self.target, headers), conn.they_are_waiting_for_100_continue)
+
+    def _screened(self, head: Head, expecting: bool) -> Head:
+        """`head`, once the app's screen has seen it where a body would be asked for or refused (see the class)."""
+        self.head, self.abandoned = head, False
+        oversized, self._oversized = self._oversized, None
+        if (expecting or oversized is not None) and self.screen(head):
+            self.abandoned, self._close = True, True
+            self._state, self.relaying, self.relayed_length = _DONE, False, None
+            return head
+        if oversized is not None:
+            raise oversized
+        if expecting:
+            assert self._h11 is not None  # a plain head expects nothing
+            self.interim = self._h11.send(h11.InformationalResponse(status_code=100, headers=[]))
+        return head
 
     def _admit_head(self, size: int, length: int | None, chunked: bool, headers: list[tuple[str, str]],
                     target: str) -> None:
@@ -281,7 +317,7 @@ class RequestFraming:
         self.relaying = self.relayed is not held_body and self.relayed(headers, target)
         self.relayed_length = length if self.relaying else None
         if not self.relaying and length is not None and length > limits.max_body_bytes:
-            raise Refusal(413, f"the body ({length} bytes) is over the {limits.max_body_bytes}-byte limit")
+            self._oversized = Refusal(413, f"the body ({length} bytes) is over the {limits.max_body_bytes}-byte limit")
 
     def take_interim(self) -> bytes:
         interim, self.interim = self.interim, b""
@@ -302,7 +338,7 @@ class RequestFraming:
         if conn is None:
             if self._state is not _DONE or not self._responded or not self._keep:
                 return False
-            self._state, self._responded, self.method = _HEAD, False, None
+            self._state, self._responded, self.method, self.head = _HEAD, False, None, None
             return True
         if self._after is not None and conn.our_state is h11.DONE:
             # h11 saw the head only, and waits for the body forever: the next request starts a connection's state
@@ -311,12 +347,12 @@ class RequestFraming:
             self._h11 = self._new_h11()
             if after:
                 self._h11.receive_data(after)
-            self.method = None
+            self.method = self.head = None
             return True
         if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
             return False
         conn.start_next_cycle()
-        self.method = None
+        self.method = self.head = None
         return True
 
     def response(self, status: int, headers: Sequence[tuple[str, str]], body: bytes, date: str, *,
@@ -331,7 +367,7 @@ class RequestFraming:
             data, self._keep = plain_response(status, headers, body, date, close=self._close, head=head)
             self._responded = True
             return data
-        framing = [("Content-Length", str(len(body))), ("Date", date)]
+        framing = [("Content-Length", str(len(body))), ("Date", date), *self._closing()]
         try:
             data = conn.send(h11.Response(status_code=status, headers=[*headers, *framing], reason=reason(status)))
             payload = conn.send(h11.Data(data=body)) if body and not head else b""
@@ -346,11 +382,17 @@ class RequestFraming:
         begun = self._responded if self._h11 is None else self._h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE)
         if begun:
             return b""
-        headers = [("Content-Type", "application/json"), ("Connection", "close"), *extra,
-                   *([("x-amzn-ErrorType", code)] if code else [])]
+        headers: Sequence[tuple[str, str]] = [("Content-Type", "application/json"), ("Connection", "close"), *extra,
+                                              *([("x-amzn-ErrorType", code)] if code else [])]
+        body = json.dumps({"message": message}).encode()
+        if status == 413 and self.render is not None and self.head is not None:
+            try:
+                status, rendered, body = self.render(self.head, message)
+                headers = [*rendered, ("Connection", "close"), *extra]
+            except ValueError:  # a head the app cannot read (the toolkit's Request refuses it): the JSON one
+                pass
         try:
-            return self.response(status, headers, json.dumps({"message": message}).encode(), date,
-                                 head=self.method == "HEAD")
+            return self.response(status, headers, body, date, head=self.method == "HEAD")
         except ValueError:  # a refusal that cannot be sent now (h11's state, a header): the connection just closes
             return b""
 
@@ -358,8 +400,12 @@ class RequestFraming:
     def response_head(self, status: int, headers: Sequence[tuple[str, str]], date: str) -> bytes:
         """The head of an answer whose body follows in pieces: framed by the app's Content-Length, else chunked."""
         assert self._h11 is not None, "streamed answers are h11's"
-        return self._h11.send(h11.Response(status_code=status, headers=[*headers, ("Date", date)],
+        return self._h11.send(h11.Response(status_code=status, headers=[*headers, ("Date", date), *self._closing()],
                                            reason=reason(status)))
+
+    def _closing(self) -> list[tuple[str, str]]:
+        """The header that says an abandoned request's connection closes after its answer (RFC 9110 10.1.1)."""
+        return [("Connection", "close")] if self.abandoned and self._h11 is not None else []
 
     def response_piece(self, data: bytes) -> bytes:
         assert self._h11 is not None, "streamed answers are h11's"

@@ -46,9 +46,10 @@ from sigv4.payload import UNSIGNED_PAYLOAD
 from sigv4.types import iter_body
 from sigv4.resign import resign
 from sigv4.signed_auth import SignedAuth
-from sigv4.verify import Identity, parse_auth, verify
+from sigv4.verify import Identity, parse_auth, verify, verify_head
 from wire.auth_refusal import (
     MAX_SKEW, Envelope, bad_digest, chunk_fault, envelope_for, expired_token, fault_for, render, sha256_mismatch,
+    too_large,
 )
 from wire.debugger.refusal_cause import refusal_cause
 from wire.errors import ServiceError
@@ -198,25 +199,54 @@ class SignatureGuard:
             self.log(log_line(request, status, started, f"refused {refused.error.code}: {refused.cause}"))
             return ProxyReply(status, headers, data)
 
-    def _admit(self, request: sigv4.Request, now: datetime) -> tuple[SignedAuth, Identity, bytes | Iterable[bytes],
-                                                                     ChunkedDecoder | None]:
-        """The signature `request` claims, who signed it, the body to forward (verified, or verifying as it goes)
-        and, for an aws-chunked body to re-sign, its decoder (the body then its raw bytes); raises `_Refused`."""
+    def screen(self, request: sigv4.Request) -> bool:
+        """Whether `request`'s head alone is refused (its body unread: `verify_head`), as S3 answers an
+        `Expect: 100-continue` before the body is sent; `respond` then answers the refusal."""
+        try:
+            self._verified(request, datetime.now(timezone.utc), verify_head)
+        except _Refused:
+            return True
+        return False
+
+    def too_large(self, request: sigv4.Request, message: str) -> ProxyReply:
+        """The server's 413 for `request`'s body, in its protocol's envelope (S3's EntityTooLarge)."""
+        try:
+            service = parse_auth(request).service or self.service
+        except VerificationError:
+            service = self.service
+        envelope = envelope_for(request, service)
+        status, headers, data = render(too_large(envelope, message), envelope, os.urandom(8).hex().upper(),
+                                       os.urandom(24).hex())
+        return ProxyReply(status, headers, data)
+
+    def _verified(self, request: sigv4.Request, now: datetime,
+                  check: Callable[..., Identity | None] = verify) -> tuple[SignedAuth, Identity | None]:
+        """The signature `request` claims and who signed it (None: `check`, `verify_head`, needs the body);
+        raises `_Refused`."""
         service = self.service
         try:
             claimed = parse_auth(request)
             service = claimed.service
-            identity = verify(request, self.directory.lookup, now=now, max_skew=MAX_SKEW, claimed=claimed)
+            identity = check(request, self.directory.lookup, now=now, max_skew=MAX_SKEW, claimed=claimed)
         except VerificationError as err:
             envelope = envelope_for(request, service)
             error = fault_for(err, request, envelope, now)
             secret = self.directory.lookup(err.auth.access_key_id) if err.auth else None
             raise _Refused(error, envelope, refusal_cause(request, err, error, envelope, secret, "--accounts")) \
                 from None
-        envelope = envelope_for(request, identity.service)
-        if self.directory.principals[identity.access_key_id].expired(now):
+        if identity is not None and self.directory.principals[identity.access_key_id].expired(now):
+            envelope = envelope_for(request, identity.service)
             raise _Refused(expired_token(envelope), envelope, "token-expired: the identity's session token is past "
                            "its expiration")
+        return claimed, identity
+
+    def _admit(self, request: sigv4.Request, now: datetime) -> tuple[SignedAuth, Identity, bytes | Iterable[bytes],
+                                                                     ChunkedDecoder | None]:
+        """The signature `request` claims, who signed it, the body to forward (verified, or verifying as it goes)
+        and, for an aws-chunked body to re-sign, its decoder (the body then its raw bytes); raises `_Refused`."""
+        claimed, identity = self._verified(request, now)
+        assert identity is not None  # `verify` returns one or raises
+        envelope = envelope_for(request, identity.service)
         body = request.body
         if isinstance(body, bytes):  # held whole (see `respond`) and verified with the request
             return claimed, identity, body, None

@@ -77,6 +77,12 @@ class App(Protocol):
     whole, as bytes. A streaming app may also have `relays_body(headers, target) -> bool`: true for a request
     whose body it passes on as it arrives, holding none of it, so that neither `max_body_bytes` nor
     `max_buffered_bytes` bounds that body (memory is bounded by the streaming).
+
+    An app may also have `screen(request) -> bool`, asked before a body is asked for (`Expect: 100-continue`)
+    or refused (over `max_body_bytes`), `request.body` not read: true when the head alone refuses the request.
+    The server then sends no 100 Continue and reads no body: `respond` gets the request with its body unread
+    (an empty iterator) and its answer closes the connection. And `too_large(request, message) -> Reply`: the
+    413 of a body over the limit, in the request's protocol.
     """
 
     @property
@@ -135,6 +141,25 @@ def _late(limits: ServeLimits, head: bool) -> Refusal:
 def _head_window(limits: ServeLimits) -> float:
     """Seconds a request head may take to arrive, from its first byte."""
     return min(limits.head_timeout, limits.client_timeout)
+
+
+def _framing(app: App, limits: ServeLimits, held: Held, **options: Any) -> RequestFraming:
+    """A connection's framing, its heads screened and its 413s written by the app's `screen` and `too_large`."""
+    screen, too_large = getattr(app, "screen", None), getattr(app, "too_large", None)
+    if screen is not None:
+        def screened(head: Head) -> bool:
+            try:
+                request = sigv4.Request(head.method, head.target, head.headers, iter(()))
+            except ValueError:  # a head the toolkit's Request refuses: answered 400 once read
+                return False
+            return bool(screen(request))
+        options["screen"] = screened
+    if too_large is not None:
+        def render(head: Head, message: str) -> tuple[int, Sequence[tuple[str, str]], bytes]:
+            reply = too_large(sigv4.Request(head.method, head.target, head.headers), message)
+            return reply.status, reply.headers, reply.body if isinstance(reply.body, bytes) else b"".join(reply.body)
+        options["render"] = render
+    return RequestFraming(limits, held, **options)
 
 
 def _internal_error(app: App, method: str, target: str, err: BaseException) -> str:
@@ -245,8 +270,15 @@ def _refuse_blocking(framing: RequestFraming, sock: Any, status: int, message: s
             return
         sock.settimeout(framing.limits.client_timeout)
         sock.sendall(data)
-        # Read and drop what the client is still sending, briefly: closing with unread input makes
-        # the kernel send a reset, which can destroy the refusal before the client reads it.
+    except OSError:  # TimeoutError is one
+        return
+    _linger(sock)
+
+
+def _linger(sock: Any) -> None:
+    """Read and drop what the client is still sending, briefly: closing with unread input makes the kernel
+    send a reset, which can destroy the answer before the client reads it."""
+    try:
         sock.shutdown(socket.SHUT_WR)
         deadline, dropped = time.monotonic() + _LINGER_SECONDS, 0
         while dropped < _LINGER_BYTES and (remaining := deadline - time.monotonic()) > 0:
@@ -267,8 +299,8 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
     (default: this connection's own). `slots`: where the server counts the connection free (admitted there
     already) while it has no request in progress, and may reclaim it."""
     streaming = bool(getattr(app, "streaming", False))
-    framing = RequestFraming(limits, Held(budget or _Budget(limits.max_buffered_bytes)),
-                             getattr(app, "relays_body", held_body) if streaming else held_body)
+    framing = _framing(app, limits, Held(budget or _Budget(limits.max_buffered_bytes)),
+                       relayed=getattr(app, "relays_body", held_body) if streaming else held_body)
     try:
         while not stopping.is_set():
             framing.held.release()  # the previous request has been answered: its body is no longer held
@@ -312,6 +344,8 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
                 app.log(f"serve: reply to {method} {target} cut short: {err}")
                 return
             if not framing.answered():
+                if framing.abandoned:  # its body was never read: the client may be sending it still
+                    _linger(sock)
                 return
             if slots is not None:
                 slots.free(sock)
@@ -613,7 +647,7 @@ class LocalServer:
                 thread.start()
                 return
             sock.setblocking(False)
-            connection = _Connection(sock, peer, RequestFraming(self.limits, Held(self._budget), plain=True),
+            connection = _Connection(sock, peer, _framing(self.app, self.limits, Held(self._budget), plain=True),
                                      time.monotonic() + self.limits.client_timeout)
             self._connections.add(connection)
             self._free.admit(sock, partial(self._close, connection))
@@ -724,7 +758,9 @@ class LocalServer:
         for connection in connections:
             head = connection.head
             assert head is not None
-            body, connection.body = bytes(connection.body), bytearray()
+            # An abandoned request's body is unread, not empty (its payload hash is not the empty body's).
+            body: bytes | Iterator[bytes] = iter(()) if connection.framing.abandoned else bytes(connection.body)
+            connection.body = bytearray()
             try:
                 request = sigv4.Request(head.method, head.target, head.headers, body)
             except ValueError as err:  # HTTP/1.1 takes it, the toolkit's Request does not: the client's to fix
@@ -764,7 +800,7 @@ class LocalServer:
             return
         keep = connection.framing.answered()
         connection.state, connection.head = (_READING if keep else _CLOSING), None
-        connection.linger = stopping
+        connection.linger = stopping or connection.framing.abandoned  # its body may be arriving still
         connection.started = False
         connection.deadline = time.monotonic() + self.limits.client_timeout
         self._send(connection, data)
