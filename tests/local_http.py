@@ -229,3 +229,40 @@ def wait_for(items: list[str]) -> list[str]:
             break
         time.sleep(0.05)
     return items
+
+
+@contextmanager
+def counting_relay(port: int) -> Iterator[tuple[str, list[int]]]:
+    """A loopback TCP relay to `port`: its URL, and the bytes each connection's client sent through it (what the
+    server behind it received or was offered)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    sent: list[int] = []
+
+    def pump(source: socket.socket, sink: socket.socket, index: int | None) -> None:
+        try:
+            while data := source.recv(65536):
+                if index is not None:
+                    sent[index] += len(data)
+                sink.sendall(data)
+            sink.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def accept() -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", port))
+            sent.append(0)
+            threading.Thread(target=pump, args=(client, upstream, len(sent) - 1), daemon=True).start()
+            threading.Thread(target=pump, args=(upstream, client, None), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", sent
+    finally:
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() waiting for a client
+        listener.close()

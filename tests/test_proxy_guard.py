@@ -9,6 +9,7 @@ parsers (`e.response['Error']`); what the upstream committed is asked of moto di
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import os
@@ -31,7 +32,7 @@ import pytest
 import requests
 
 import sigv4
-from local_http import self_signed, silent_upstream, wait_for
+from local_http import counting_relay, self_signed, silent_upstream, wait_for
 from proxy_process import line_with, proxy_process
 from sigv4.types import iter_body
 from wire.auth_refusal import envelope_for
@@ -666,3 +667,84 @@ def test_resign_for_an_upstream_that_checks_signatures(accounts_file: Path, tmp_
     finally:
         moto.terminate()
         moto.wait(timeout=30)
+
+
+BIG = os.urandom(2 * 1024 * 1024 + 7)  # over the default --max-body-bytes (1 MiB), over curl's Expect threshold
+
+
+def test_a_wrong_secret_is_refused_before_the_body_is_sent(
+        guarded: tuple[str, list[str], SignatureGuard], moto: str) -> None:
+    """boto3's PutObject sends `Expect: 100-continue`; the guard answered 100 Continue before checking the
+    signature, so a client with a wrong secret uploaded its whole body to be refused. S3 refuses from the head."""
+    url, log, _ = guarded
+    port = urlsplit(url).port or 80
+    with counting_relay(port) as (relayed, sent):
+        error = refused(lambda: client("s3", relayed, secret="not-the-secret").put_object(
+            Bucket="guarded-expect", Key="big.bin", Body=BIG))
+        assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == ("SignatureDoesNotMatch", 403)
+        assert sum(sent) < 64 * 1024, sent  # the head, not the body
+        assert "refused SignatureDoesNotMatch: secret (" in log[-1]
+        s3 = client("s3", relayed)  # the right secret: 100 Continue, and the body goes through
+        s3.create_bucket(Bucket="guarded-expect")
+        before = sum(sent)
+        s3.put_object(Bucket="guarded-expect", Key="big.bin", Body=BIG)
+        assert sum(sent) - before > len(BIG)
+    assert client("s3", moto).get_object(Bucket="guarded-expect", Key="big.bin")["Body"].read() == BIG
+
+
+def _curl_upload(url: str, secret: str, path: Path) -> tuple[str, str, int]:
+    """curl --aws-sigv4 -T `path` with `Expect: 100-continue`: (status, body, bytes of the body it uploaded).
+    curl 7.88 sends no x-amz-content-sha256 (S3 requires it): given, curl signs it as the payload hash."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    out = subprocess.run(["curl", "-sS", "--aws-sigv4", "aws:amz:us-east-1:s3", "--user", f"{KEY}:{secret}",
+                          "-H", "Expect: 100-continue", "-H", f"x-amz-content-sha256: {digest}", "--expect100-timeout", "30", "-T", str(path),
+                          "-w", "\n%{http_code} %{size_upload}", url],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    body, _, tail = out.rpartition("\n")
+    status, uploaded = tail.split()
+    return status, body, int(uploaded)
+
+
+def test_curl_with_a_wrong_secret_uploads_nothing(guarded: tuple[str, list[str], SignatureGuard], moto: str,
+                                                  tmp_path: Path) -> None:
+    url, _, _ = guarded
+    client("s3", moto).create_bucket(Bucket="guarded-curl")
+    path = tmp_path / "big.bin"
+    path.write_bytes(BIG)
+    status, body, uploaded = _curl_upload(f"{url}/guarded-curl/big.bin", "not-the-secret", path)
+    assert (status, uploaded) == ("403", 0) and "<Code>SignatureDoesNotMatch</Code>" in body, body
+    assert _curl_upload(f"{url}/guarded-curl/big.bin", SECRET, path)[::2] == ("200", len(BIG))
+    assert client("s3", moto).get_object(Bucket="guarded-curl", Key="big.bin")["Body"].read() == BIG
+
+
+@pytest.fixture(scope="module")
+def small_guard(moto: str, accounts_file: Path) -> Iterator[str]:
+    """A guard whose body limit (--max-body-bytes) is 1000 bytes."""
+    server = LocalServer(SignatureGuard(moto, load_accounts(str(accounts_file)), lambda line: None), "127.0.0.1", 0,
+                         ServeLimits(max_body_bytes=1000)).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("expect", [False, True])
+def test_an_anonymous_upload_over_the_body_limit_is_access_denied(small_guard: str, expect: bool) -> None:
+    """An anonymous PUT over --max-body-bytes got the HTTP layer's 413 (JSON) where S3 answers AccessDenied."""
+    response = requests.put(f"{small_guard}/guarded-anon/k", data=BIG[:5000], timeout=30,
+                            headers={"Expect": "100-continue"} if expect else {})
+    assert response.status_code == 403 and read_error(403, (), response.content).code == "AccessDenied"
+
+
+def test_a_body_over_the_limit_is_refused_in_the_calls_protocol(small_guard: str) -> None:
+    """The guard's 413 was `{"message": ...}` whatever the call: boto3 read no error code from it."""
+    s3v2 = boto3.client("s3", endpoint_url=small_guard, region_name="us-east-1", aws_access_key_id=KEY,
+                        aws_secret_access_key=SECRET, config=Config(signature_version="s3", retries={"max_attempts": 1},
+                                                                    s3={"addressing_style": "path"}))
+    error = refused(lambda: s3v2.put_object(Bucket="guarded-anon", Key="k", Body=BIG[:5000]))  # SigV2: held whole
+    assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == ("EntityTooLarge", 400)
+    error = refused(lambda: client("dynamodb", small_guard).put_item(TableName="t", Item={"v": {"S": "x" * 5000}}))
+    assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == ("RequestEntityTooLarge", 413)
+    error = refused(lambda: client("sqs", small_guard, key="AKIDUNKNOWN000000000").send_message(
+        QueueUrl=f"{small_guard}/123456789012/q", MessageBody="x" * 5000))
+    assert error["Error"]["Code"] == "UnrecognizedClientException"  # decided from the head: before the size
