@@ -3,11 +3,20 @@ when it gets something wrong."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import subprocess
+from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
-from tests.serve_fixtures import DEFAULT, Running, endpoint  # noqa: F401  (fixture)
+from tests.local_http import counting_relay
+from tests.serve_fixtures import DEFAULT, Running, endpoint, serving  # noqa: F401  (fixture)
+from wire.transport.server import ServeLimits
 
 
 def curl(running: Running, *args: str, secret: str = DEFAULT["secret_access_key"]) -> str:
@@ -26,3 +35,70 @@ def test_a_query_call_with_a_wrong_secret_is_refused_for_its_signature_before_it
     assert "<Code>SignatureDoesNotMatch</Code>" in wrong, wrong
     right = curl(endpoint, "--data", form)
     assert "<Code>InvalidAction</Code>" in right or "<Code>MissingAction</Code>" in right, right
+
+
+def _curl_post(running: Running, key: str, secret: str, path: Path, *headers: str) -> tuple[str, str, int]:
+    """curl --aws-sigv4 POST of the file `path` to getContactInformation with `Expect: 100-continue`: (status,
+    body, bytes of the body it uploaded)."""
+    out = subprocess.run(["curl", "-sS", "--aws-sigv4", "aws:amz:us-east-1:account", "--user", f"{key}:{secret}",
+                          "-H", "Content-Type: application/json", "-H", "Expect: 100-continue", *headers,
+                          "--expect100-timeout", "30", "--data-binary", f"@{path}",
+                          "-w", "\n%{http_code} %{size_upload}", f"{running.url}/getContactInformation"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    body, _, tail = out.rpartition("\n")
+    status, uploaded = tail.split()
+    return status, body, int(uploaded)
+
+
+def test_curl_expecting_100_continue_is_refused_from_the_head_when_the_head_decides(
+        endpoint: Running, tmp_path: Path) -> None:
+    """The endpoint sent 100 Continue before checking the signature: curl uploaded its whole body (curl asks
+    for 100 Continue on bodies over 1 MiB) to be refused for its key. Now what the head decides is answered
+    at once; a signature over the body's hash still needs the body (100 Continue, as before)."""
+    path = tmp_path / "padded.json"
+    path.write_text("{}" + " " * 200_000)
+    key, secret = DEFAULT["access_key_id"], DEFAULT["secret_access_key"]
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    status, body, uploaded = _curl_post(endpoint, "AKIDUNKNOWNKEY000000", secret, path)
+    assert (status, uploaded) == ("403", 0) and "UnrecognizedClientException" in body, body
+    status, body, uploaded = _curl_post(endpoint, key, "not-the-secret", path, "-H", f"x-amz-content-sha256: {digest}")
+    assert (status, uploaded) == ("403", 0) and "InvalidSignatureException" in body, body
+    status, body, uploaded = _curl_post(endpoint, key, "not-the-secret", path)  # its payload line is the body's hash
+    assert (status, uploaded) == ("403", path.stat().st_size) and "InvalidSignatureException" in body, body
+    status, body, uploaded = _curl_post(endpoint, key, secret, path)
+    assert status != "403" and uploaded == path.stat().st_size, body
+    assert [json.loads(line)["errorCode"] for line in endpoint.trail.read_text().splitlines()][:3] == [
+        "UnrecognizedClientException", "InvalidSignatureException", "InvalidSignatureException"]
+
+
+def test_boto3_put_object_with_a_wrong_secret_sends_no_body(endpoint: Running) -> None:
+    """boto3's S3 PutObject sends `Expect: 100-continue`: its 2 MiB body (over the 1 MiB limit) got the HTTP
+    layer's 413 instead of the endpoint's refusal; a smaller one was uploaded whole to be refused."""
+    with counting_relay(endpoint.server.port) as (relayed, sent):
+        s3 = boto3.client("s3", endpoint_url=relayed, region_name="us-east-1", aws_access_key_id=DEFAULT["access_key_id"],
+                          aws_secret_access_key="not-the-secret",
+                          config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}))
+        for size in (2 * 1024 * 1024, 300_000):
+            with pytest.raises(ClientError) as caught:
+                s3.put_object(Bucket="b", Key="k", Body=b"x" * size)
+            assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert sum(sent) < 64 * 1024, sent
+
+
+def test_a_body_over_the_limit_is_refused_in_the_calls_protocol(tmp_path: Path) -> None:
+    """The 413 was `{"message": ...}` with no error type: boto3 read no code from it. A head the endpoint
+    refuses (an unknown key) is answered as such before the size."""
+    with serving(tmp_path, limits=ServeLimits(max_body_bytes=300)) as running:
+        def put(key: str) -> dict[str, Any]:
+            account = boto3.client("account", endpoint_url=running.url, region_name="us-east-1",
+                                   aws_access_key_id=key, aws_secret_access_key=DEFAULT["secret_access_key"],
+                                   config=Config(retries={"max_attempts": 1}))
+            with pytest.raises(ClientError) as caught:
+                account.put_contact_information(ContactInformation={
+                    "AddressLine1": "x" * 400, "City": "c", "CountryCode": "US", "FullName": "n",
+                    "PhoneNumber": "+15555550100", "PostalCode": "1"})
+            response: dict[str, Any] = caught.value.response
+            return response
+        error = put(DEFAULT["access_key_id"])
+        assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == ("RequestEntityTooLarge", 413)
+        assert put("AKIDUNKNOWNKEY000000")["Error"]["Code"] == "UnrecognizedClientException"
