@@ -119,10 +119,15 @@ def authenticate(request: Request, auth: SignedAuth, directory: Directory, *, no
     return Caller(principal, auth)
 
 
-def authenticate_head(request: Request, auth: SignedAuth, directory: Directory, *, now: datetime) -> None:
-    """Step 2 on `request`'s head alone, its body unread (`sigv4.verify.verify_head`): raises the `ServiceError`
-    `authenticate` would for what the head decides; returns when the head passes or the check needs the body."""
-    _principal(request, auth, directory, now, verify_head)
+def authenticate_head(request: Request, directory: Directory, *, now: datetime) -> None:
+    """Steps 1 and 2 on `request`'s head alone, its body unread (`sigv4.verify.verify_head`): raises the
+    `ServiceError` they would for what the head decides; returns when the head passes or a check needs the body."""
+    try:
+        parse_auth(request)
+    except VerificationError as err:
+        if err.reason == "malformed_request":
+            return  # its authorization may be in its body (a SigV2 form)
+    _principal(request, claimed_auth(request), directory, now, verify_head)
 
 
 def _principal(request: Request, auth: SignedAuth, directory: Directory, now: datetime,

@@ -208,10 +208,10 @@ def _check(request: Request, protocol: Protocol, endpoint: Endpoint, now: dateti
         raise ServiceError("MissingAuthenticationTokenException", MISSING_TOKEN_TEXT, 403)
     # The trail names the operation of a refused call when the service has it.
     progress.operation = named if named in model.operations else None
-    progress.claimed = auth.claimed_auth(request)
     if head:
-        auth.authenticate_head(request, progress.claimed, endpoint.directory, now=now)
+        auth.authenticate_head(request, endpoint.directory, now=now)
         return
+    progress.claimed = auth.claimed_auth(request)
     caller = auth.authenticate(request, progress.claimed, endpoint.directory, now=now)
     progress.principal = caller.principal
     # An unknown Action is refused only now: a bad signature is refused as such first, as AWS does.

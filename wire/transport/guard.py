@@ -45,7 +45,6 @@ from sigv4.errors import InvalidParameterError, StreamDecodeError, VerificationE
 from sigv4.payload import UNSIGNED_PAYLOAD
 from sigv4.types import iter_body
 from sigv4.resign import resign
-from sigv4.signed_auth import SignedAuth
 from sigv4.verify import Identity, parse_auth, verify, verify_head
 from wire.auth_refusal import (
     MAX_SKEW, Envelope, bad_digest, chunk_fault, envelope_for, expired_token, fault_for, render, sha256_mismatch,
@@ -191,8 +190,8 @@ class SignatureGuard:
         if not self.relays_body(request.headers, request.target):
             request = sigv4.Request(request.method, request.target, request.headers, b"".join(iter_body(request.body)))
         try:
-            claimed, identity, body, decoder = self._admit(request, datetime.now(timezone.utc))
-            return self._forward(request, claimed, identity, body, decoder, started)
+            identity, body, decoder = self._admit(request, datetime.now(timezone.utc))
+            return self._forward(request, identity, body, decoder, started)
         except _Refused as refused:
             request_id = os.urandom(8).hex().upper()
             status, headers, data = render(refused.error, refused.envelope, request_id, os.urandom(24).hex())
@@ -220,16 +219,12 @@ class SignatureGuard:
         return ProxyReply(status, headers, data)
 
     def _verified(self, request: sigv4.Request, now: datetime,
-                  check: Callable[..., Identity | None] = verify) -> tuple[SignedAuth, Identity | None]:
-        """The signature `request` claims and who signed it (None: `check`, `verify_head`, needs the body);
-        raises `_Refused`."""
-        service = self.service
+                  check: Callable[..., Identity | None] = verify) -> Identity | None:
+        """Who signed `request`, as it claims (None: `check`, `verify_head`, needs the body); raises `_Refused`."""
         try:
-            claimed = parse_auth(request)
-            service = claimed.service
-            identity = check(request, self.directory.lookup, now=now, max_skew=MAX_SKEW, claimed=claimed)
+            identity = check(request, self.directory.lookup, now=now, max_skew=MAX_SKEW)
         except VerificationError as err:
-            envelope = envelope_for(request, service)
+            envelope = envelope_for(request, err.auth.service if err.auth else self.service)
             error = fault_for(err, request, envelope, now)
             secret = self.directory.lookup(err.auth.access_key_id) if err.auth else None
             raise _Refused(error, envelope, refusal_cause(request, err, error, envelope, secret, "--accounts")) \
@@ -238,41 +233,41 @@ class SignatureGuard:
             envelope = envelope_for(request, identity.service)
             raise _Refused(expired_token(envelope), envelope, "token-expired: the identity's session token is past "
                            "its expiration")
-        return claimed, identity
+        return identity
 
-    def _admit(self, request: sigv4.Request, now: datetime) -> tuple[SignedAuth, Identity, bytes | Iterable[bytes],
+    def _admit(self, request: sigv4.Request, now: datetime) -> tuple[Identity, bytes | Iterable[bytes],
                                                                      ChunkedDecoder | None]:
-        """The signature `request` claims, who signed it, the body to forward (verified, or verifying as it goes)
+        """Who signed `request` (the signature it claims), the body to forward (verified, or verifying as it goes)
         and, for an aws-chunked body to re-sign, its decoder (the body then its raw bytes); raises `_Refused`."""
-        claimed, identity = self._verified(request, now)
+        identity = self._verified(request, now)
         assert identity is not None  # `verify` returns one or raises
         envelope = envelope_for(request, identity.service)
         body = request.body
         if isinstance(body, bytes):  # held whole (see `respond`) and verified with the request
-            return claimed, identity, body, None
+            return identity, body, None
         if not identity.payload_hash.startswith("STREAMING-"):
             if identity.payload_hash == UNSIGNED_PAYLOAD:
-                return claimed, identity, iter_body(body), None
+                return identity, iter_body(body), None
             checksums = [(algorithm, value) for name, value in request.headers
                          if (algorithm := checksum_for_header(name)) is not None]
-            return claimed, identity, hashed_body(iter_body(body), identity.payload_hash, checksums), None
+            return identity, hashed_body(iter_body(body), identity.payload_hash, checksums), None
         try:
             decoder = decoder_for(identity, request)
         except InvalidParameterError as err:
             raise _Refused(ServiceError("InvalidRequest", f"{err}.", 400), envelope, str(err)) from None
         if self.resign_for is not None:  # re-signed: `sigv4.resign` decodes it (verifying) and encodes it anew
-            return claimed, identity, body, decoder
-        return claimed, identity, verified_chunks(iter_body(body), decoder), None
+            return identity, body, decoder
+        return identity, verified_chunks(iter_body(body), decoder), None
 
-    def _forward(self, request: sigv4.Request, claimed: SignedAuth, identity: Identity,
+    def _forward(self, request: sigv4.Request, identity: Identity,
                  body: bytes | Iterable[bytes], decoder: ChunkedDecoder | None, started: float) -> ProxyReply:
         outgoing = sigv4.Request(request.method, self.upstream.rstrip("/") + request.target,
                                  forwarded_headers(request.headers, HOP_BY_HOP), body)
         connection: Connection | None = None
         try:
             if self.resign_for is not None:  # as the client signed it (`sigv4.resign`; a presigned URL by its header)
-                region = claimed.regions if claimed.version == "v4a" else (claimed.regions or ("us-east-1",))[0]
-                outgoing = resign(outgoing, claimed, self.resign_for, url=outgoing.url, service=identity.service,
+                region = identity.regions if identity.version == "v4a" else (identity.regions or ("us-east-1",))[0]
+                outgoing = resign(outgoing, identity, self.resign_for, url=outgoing.url, service=identity.service,
                                   region=region, now=datetime.now(timezone.utc), decoder=decoder, presigned=False)
             connection = self._upstreams.connection(outgoing)
             response = self._upstreams.stream(connection, outgoing)
