@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import SIGV4A_SUITE
@@ -27,6 +29,7 @@ from sigv4.checksums import checksum_value
 from sigv4.keys import hmac_sha256, signing_key
 from sigv4.raw import parse_request
 from sigv4.signer import canonicalize, string_to_sign
+from sigv4.verify import verify_head
 
 T = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
 CREDS = Credentials("AKIDVERIFY", "verify/secret+key")
@@ -373,3 +376,39 @@ def test_a_kept_canonical_head_verifies_each_request_of_a_shape_as_sent() -> Non
             expected = canonicalize(Request(tampered.method, tampered.url, signed, body), CanonicalRules(),
                                     hashlib.sha256(body).hexdigest(), frozenset())
             assert info.value.canonical_request == expected.render()
+
+
+def _head_signed(service: str, secret: str, body: bytes, **options: Any) -> Request:
+    request = Request("POST", "https://example.amazonaws.com/k", [("Content-Type", "application/json")], body)
+    return sign(request, Credentials("AKIDHEAD", secret), region="us-east-1", service=service,
+                timestamp=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), **options).request
+
+
+@pytest.mark.parametrize(("request_", "outcome"), [
+    (_head_signed("s3", "right", b"body", s3=True, content_sha256_header=True), "verified"),
+    (_head_signed("s3", "wrong", b"body", s3=True, content_sha256_header=True), "signature_mismatch"),
+    (_head_signed("s3", "wrong", b"body", s3=True, payload="UNSIGNED-PAYLOAD"), "signature_mismatch"),
+    (_head_signed("lambda", "wrong", b"body"), "needs the body"),  # its payload line is the body's SHA-256
+    (_head_signed("lambda", "right", b"body"), "needs the body"),
+    (Request("POST", "https://sqs.amazonaws.com/", [("Content-Type", "application/x-www-form-urlencoded")],
+             b"Action=ListQueues&AWSAccessKeyId=AKIDHEAD&Signature=x&SignatureVersion=2"), "needs the body"),
+    (_head_signed("s3", "right", b"", s3=True, content_sha256_header=True), "verified"),
+    (Request("PUT", "https://b.s3.amazonaws.com/k", [], b"anonymous"), "missing_auth"),
+], ids=["declared-right", "declared-wrong", "unsigned-payload-wrong", "body-hash-wrong", "body-hash-right",
+        "sigv2-form", "empty-right", "anonymous"])
+def test_verify_head_decides_what_the_head_decides_and_never_reads_the_body(request_: Request, outcome: str) -> None:
+    """`verify_head`: how a server answers `Expect: 100-continue` before the body is sent (S3 checks the head's
+    signature first). Its answer never depends on the body (here a stream that fails when read)."""
+    def unreadable() -> Iterator[bytes]:
+        raise AssertionError("the body was read")
+        yield b""
+    lookup = {"AKIDHEAD": Credentials("AKIDHEAD", "right")}.get
+    now = datetime(2026, 1, 2, 3, 5, tzinfo=timezone.utc)
+    try:
+        result = verify_head(request_.with_body(unreadable()), lookup, now=now)
+    except VerificationError as err:
+        assert err.reason == outcome
+    else:
+        assert ("verified" if result is not None else "needs the body") == outcome
+    if outcome == "verified":  # and with the body, `verify` agrees
+        assert verify(request_, lookup, now=now).access_key_id == "AKIDHEAD"
