@@ -9,7 +9,9 @@ code, status and words (`wire.auth_refusal`), and logged with the
 debugger's first cause (`wire.debugger.diagnose`, given the identity's
 secret, so the cause is proved where the search can prove it). A verified
 request goes to the upstream unchanged (its signature, Host and body as
-sent, hop-by-hop headers dropped), its answer relayed as it arrives.
+sent, hop-by-hop headers dropped), its answer relayed as it arrives. What
+the head decides (`screen`, `sigv4.verify.verify_head`) is refused before
+the body is asked for or read, as S3 answers `Expect: 100-continue`.
 
 Bodies: the upstream never receives the whole of a body that fails. A body
 without `x-amz-content-sha256` is held whole (the server's body limit bounds

@@ -14,8 +14,10 @@ proxy) reads the request body as it arrives and blocks on its upstream:
 each of its connections is served by a thread of its own, under the same
 limits; a body it relays with a Content-Length is read off the socket past
 h11, piece by piece as received. The HTTP layer refuses what never reaches the app (400 malformed,
-408 slow, 413 body, 431 head, 503 budget) and lingers after a refusal so the
-client reads it. At the connection limit, the connection that has been free
+408 slow, 413 body (written in the call's protocol by an app's `too_large`), 431 head, 503 budget) and
+lingers after a refusal so the client reads it. Before a body is asked for (`Expect: 100-continue`) or
+refused for its size, an app's `screen` may refuse the request from its head: no 100 Continue goes out,
+no body is read, the app answers, and the connection closes after a linger. At the connection limit, the connection that has been free
 longest (idle, or its request head still arriving) is closed for the new
 client (`wire.transport.slots`), so idle and slow clients keep no one out.
 """
