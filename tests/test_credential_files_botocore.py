@@ -286,9 +286,9 @@ def test_an_aws_login_session_gives_its_cached_credentials(tmp_path, as_environ,
     assert we_see("console", env) == botocore_sees("console") == ("ASIALOGIN", "login-token", "eu-west-1")
 
 
-def _sign_in(seen: list[dict[str, Any]], refused: bool = False):  # type: ignore[no-untyped-def]
+def _sign_in(seen: list[dict[str, Any]], refused: bool = False, answer: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
     """A loopback Sign-In: CreateOAuth2Token checks the DPoP proof (ES256 by the key its `jwk` names, for this
-    POST and URL) and answers new credentials, or refuses the refresh token as expired."""
+    POST and URL) and answers new credentials (or `answer`), or refuses the refresh token as expired."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -311,7 +311,7 @@ def _sign_in(seen: list[dict[str, Any]], refused: bool = False):  # type: ignore
         if refused:
             return 401, [("Content-Type", "application/json"), ("x-amzn-ErrorType", "AccessDeniedException")], \
                 b'{"error": "TOKEN_EXPIRED", "message": "the session has expired"}'
-        return 200, [("Content-Type", "application/json")], json.dumps({
+        return 200, [("Content-Type", "application/json")], json.dumps(answer or {
             "accessToken": {"accessKeyId": "ASIAREFRESHED", "secretAccessKey": SECRET, "sessionToken": "fresh"},
             "tokenType": "aws_sigv4", "expiresIn": 900, "refreshToken": "refresh-2"}).encode()
     return respond
@@ -336,6 +336,29 @@ def test_expiring_aws_login_credentials_are_refreshed_as_botocore_does(tmp_path,
     assert ours == theirs == [{"target": "/v1/token", "htm": "POST", "htu": "http://HOST/v1/token",
                                "authorization": False, "body": {"clientId": "arn:aws:signin:::devtools/same-device",
                                                                 "grantType": "refresh_token", "refreshToken": "refresh"}}]
+
+
+@pytest.mark.parametrize("rotated", [True, False], ids=["refresh-token-rotated", "no-refresh-token"])
+def test_an_aws_login_answer_without_credentials_leaves_a_cache_that_reads_back(tmp_path, rotated) -> None:
+    """Sign-In answering 200 without credentials: refused, naming what the answer lacks, and the cache is not
+    overwritten with an entry no one can read; a refresh token the answer rotated is kept, so the next refresh
+    (here answered in full) uses it rather than the spent one."""
+    cache = tmp_path / ".aws/login/cache"
+    _login_cache(cache, "me", datetime.now(timezone.utc) + timedelta(minutes=2))
+    entry = cache / (hashlib.sha256(b"me").hexdigest() + ".json")
+    before = json.loads(entry.read_text())
+    seen: list[dict[str, Any]] = []
+    partial = {"tokenType": "aws_sigv4", "expiresIn": 900, **({"refreshToken": "refresh-2"} if rotated else {})}
+    for answer in (partial, {**partial, "accessToken": {"accessKeyId": "ASIAREFRESHED"}}):
+        with http_server(_sign_in(seen, answer=answer)) as (url, _):
+            env = _env(tmp_path, "[profile console]\nlogin_session = me\n", "", {"AWS_ENDPOINT_URL_SIGNIN": url})
+            with pytest.raises(CredentialsError, match="the answer lacks .*; run aws login --profile console"):
+                resolve_credentials("console", env)
+        assert json.loads(entry.read_text()) == ({**before, "refreshToken": "refresh-2"} if rotated else before)
+    with http_server(_sign_in(seen)) as (url, _):
+        env = _env(tmp_path, "[profile console]\nlogin_session = me\n", "", {"AWS_ENDPOINT_URL_SIGNIN": url})
+        assert resolve_credentials("console", env).credentials.access_key_id == "ASIAREFRESHED"
+    assert [call["body"]["refreshToken"] for call in seen] == ["refresh"] + ["refresh-2" if rotated else "refresh"] * 2
 
 
 def test_an_aws_login_refresh_refused_says_to_sign_in_again(tmp_path) -> None:

@@ -92,8 +92,12 @@ def _endpoint(region: str, env: Mapping[str, str], endpoints: EndpointConfig | N
 def refresh(cached: Mapping[str, Any], *, region: str, env: Mapping[str, str], now: datetime,
             endpoints: EndpointConfig | None = None, hint: str = "aws login") -> dict[str, Any]:
     """CreateOAuth2Token with the cache entry's refresh token: the entry to write back (new credentials expiring
-    `expiresIn` from `now`, the account id kept, the new refresh token). Raises CredentialsError (the service's
-    error code and message, and `hint`, the command that signs in again)."""
+    `expiresIn` from `now`, the account id kept, the new refresh token).
+
+    Raises CredentialsError (the service's error code and message, and `hint`, the command that signs in again)
+    when the call fails or the answer lacks the credentials, `expiresIn` or the refresh token. An answer that
+    lacks the rest but rotates the refresh token raises `RotatedOnly`, whose `entry` (the cached one with only
+    that token replaced) is still to be written back: Sign-In may have spent the old token."""
     where = "aws login refresh (Sign-In CreateOAuth2Token)"
     if not all(isinstance(cached.get(name), str) and cached[name] for name in ("refreshToken", "clientId", "dpopKey")):
         raise CredentialsError(f"{where}: the cache lacks refreshToken, clientId or dpopKey; run {hint}")
@@ -106,14 +110,30 @@ def refresh(cached: Mapping[str, Any], *, region: str, env: Mapping[str, str], n
             signer=lambda request: _with_proof(request, key, now))
     except CredentialsError as err:
         raise CredentialsError(f"{err}; run {hint}") from None
-    answer, credentials = output.get("tokenOutput") or {}, (output.get("tokenOutput") or {}).get("accessToken") or {}
-    expires_in = answer.get("expiresIn")
-    if not isinstance(expires_in, int) or not 0 < expires_in < 2**31 or not isinstance(answer.get("refreshToken"), str):
-        raise CredentialsError(f"{where}: the answer lacks expiresIn (1..2**31-1 seconds) and refreshToken")
-    account = (cached.get("accessToken") or {}).get("accountId")
+    answer = output.get("tokenOutput") or {}
+    rotated, expires_in = answer.get("refreshToken"), answer.get("expiresIn")
+    credentials = answer.get("accessToken") or {}
     fresh = {name: credentials.get(name) for name in _FIELDS[:3]}
-    fresh.update(accountId=account, expiresAt=(now + timedelta(seconds=expires_in)).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return {**cached, "accessToken": fresh, "refreshToken": answer["refreshToken"]}
+    fresh.update(accountId=(cached.get("accessToken") or {}).get("accountId"))
+    try:
+        if not isinstance(expires_in, int) or not 0 < expires_in < 2**31 or not isinstance(rotated, str) or not rotated:
+            raise CredentialsError(f"{where}: the answer lacks expiresIn (1..2**31-1 seconds) and refreshToken")
+        fresh["expiresAt"] = (now + timedelta(seconds=expires_in)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        from_json_fields(fresh, _FIELDS, where, "")
+    except CredentialsError as err:
+        if isinstance(rotated, str) and rotated and rotated != cached["refreshToken"]:
+            raise RotatedOnly(f"{err}; run {hint}", {**cached, "refreshToken": rotated}) from None
+        raise CredentialsError(f"{err}; run {hint}") from None
+    return {**cached, "accessToken": fresh, "refreshToken": rotated}
+
+
+class RotatedOnly(CredentialsError):
+    """A Sign-In answer that rotated the refresh token but lacks credentials: `entry` is the cache entry to
+    write back (its old credentials, the new refresh token) before the error reaches the caller."""
+
+    def __init__(self, message: str, entry: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.entry = entry
 
 
 def _with_proof(request: Request, key_pem: str, now: datetime) -> Request:
@@ -141,7 +161,12 @@ def login_credentials(profile: str, session: str, env: Mapping[str, str], home: 
     where, source = f"aws login cache {path}", f"login (profile {profile})"
     found = from_json_fields(data.get("accessToken"), _FIELDS, where, source)
     if found.expiry is not None and found.expiry - now <= REFRESH_WITHIN:
-        data = refresh(data, region=region or "us-east-1", env=env, now=now, endpoints=endpoints, hint=hint)
+        try:
+            data = refresh(data, region=region or "us-east-1", env=env, now=now, endpoints=endpoints, hint=hint)
+        except RotatedOnly as err:
+            write_cache(path, err.entry)
+            raise
+        # written only once the answer is known to hold credentials, so the entry always reads back
         write_cache(path, data)
         found = from_json_fields(data["accessToken"], _FIELDS, "aws login refresh", source)
     return found
