@@ -81,6 +81,10 @@ class CanonicalRequest(_CanonicalParts):
     def render(self) -> str:
         return self.text
 
+    def __getnewargs__(self) -> tuple[str, str, str, tuple[tuple[str, str], ...], str, str]:
+        # pickle and copy rebuild through __new__, which takes the six parts and renders the text itself
+        return self.method, self.uri, self.query, self.headers, self.signed_headers, self.payload_hash
+
 
 #: A CanonicalRequest of its seven fields, `text` given (it must be what the other six render to), built in C.
 with_text: Callable[[tuple[str, str, str, tuple[tuple[str, str], ...], str, str, str]], CanonicalRequest] = partial(

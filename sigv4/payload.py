@@ -13,7 +13,7 @@ import hashlib
 import re
 
 from .errors import InvalidParameterError
-from .types import Body, iter_body
+from .types import Body, check_body, iter_body
 
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -49,6 +49,7 @@ def resolve_payload(body: Body, payload: str | None) -> str:
         )
     if isinstance(body, (bytes, bytearray, memoryview)):
         return hashlib.sha256(body).hexdigest()
+    check_body(body)
     seek, tell = getattr(body, "seek", None), getattr(body, "tell", None)
     seekable = getattr(body, "seekable", lambda: False)()
     if seek is None or tell is None or not seekable:

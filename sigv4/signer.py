@@ -407,10 +407,28 @@ _PREPARED: dict[tuple[object, ...], _Prepared] = {}
 _PREPARED_SIZE = 512
 
 
+def _check_inputs(request: Request, creds: Credentials) -> None:
+    """Refuse by name what is not a Request of a str method and URL (rather than fail deep in canonicalization),
+    and credentials `_check_credentials` refuses."""
+    if not isinstance(request, Request):
+        raise InvalidParameterError(f"request: expected a sigv4.Request, got {type(request).__name__}")
+    if not (isinstance(request.method, str) and isinstance(request.url, str)):
+        raise InvalidParameterError(f"request: the method and URL must be str, not {type(request.method).__name__} "
+                                    f"and {type(request.url).__name__}")
+    _check_credentials(creds)
+
+
 def _check_credentials(creds: Credentials) -> None:
-    """The key id and token go into headers and URLs: refuse what would break or inject into them."""
+    """Credentials of text; the key id and token go into headers and URLs: refuse what would break or inject
+    into them."""
     if creds is _last_checked[0]:  # a client signs with one Credentials object call after call; it is frozen
         return
+    if not isinstance(creds, Credentials):
+        raise InvalidParameterError(f"credentials: expected a sigv4.Credentials, got {type(creds).__name__}")
+    if not (isinstance(creds.access_key_id, str) and isinstance(creds.secret_access_key, str)
+            and isinstance(creds.session_token, (str, type(None)))):
+        raise InvalidParameterError("credentials: the access key id and secret access key must be str, the session "
+                                    "token str or None")
     if not creds.access_key_id or not creds.secret_access_key:
         raise InvalidParameterError("credentials: access key id and secret access key must not be empty")
     if not _KEY_ID.match(creds.access_key_id):
@@ -466,8 +484,8 @@ def sign(
     (crc32, crc32c, sha1, sha256, or a `ChecksumAlgorithm` computing it) for the -TRAILER forms.
     Raises a `SigningError` subclass naming the field and rule for unusable input.
     """
+    _check_inputs(request, credentials)
     if algorithm == "v2":
-        _check_credentials(credentials)
         return v2.sign(_with_host(request), credentials, timestamp=timestamp, signature_method=signature_method,
                        plus_is_space=plus_is_space)
     when = amz_date(timestamp)
@@ -490,7 +508,6 @@ def sign(
                 _PREPARED[key] = prepared
     upload = None
     if prepared is None:
-        _check_credentials(credentials)  # a kept preparation was made with these very credentials, checked then
         opts = _options(algorithm, deterministic, region, service, when[:8], s3, normalize_path, double_encode,
                         payload, omit_session_token, content_sha256_header, unsigned_headers, plus_is_space)
         if payload is not None or trailer_checksum is not None:
@@ -535,7 +552,7 @@ def presign(
     AWS IoT's WebSocket handshake wants (the service then bounds the URL's life itself).
     Raises a `SigningError` subclass naming the field and rule for unusable input.
     """
-    _check_credentials(credentials)
+    _check_inputs(request, credentials)
     if expires is not None and (isinstance(expires, bool) or not isinstance(expires, int)
                                 or not 1 <= expires <= MAX_EXPIRES):
         raise InvalidParameterError(f"expires: {expires!r} is out of range; must be an integer 1..{MAX_EXPIRES} seconds")

@@ -9,11 +9,12 @@ lost and a signed request differs from its input only by what signing added.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import IO, NamedTuple, Union
 
+from .errors import InvalidHeaderError, InvalidParameterError
 from .redact import mask_token_params
 
 #: A body is bytes, or a stream the signer reads only when asked to hash it.
@@ -91,12 +92,17 @@ class Request(_RequestFields):
         for pair in pairs:
             if pair.__class__ is not tuple:
                 break
-            name, value = pair  # a pair of another length fails here as it would below
+            try:
+                name, value = pair
+            except ValueError:  # not a pair: refused below, by name
+                break
             if name.__class__ is not str or value.__class__ is not str:
                 break
         else:
             return tuple.__new__(cls, (method, url, pairs, body))
-        return tuple.__new__(cls, (method, url, tuple([(str(name), str(value)) for name, value in pairs]), body))
+        if isinstance(headers, Mapping):  # as requests and httpx take them; iterating one gives only the names
+            pairs = tuple(headers.items())
+        return tuple.__new__(cls, (method, url, tuple([_header_pair(pair) for pair in pairs]), body))
 
     @property
     def _parts(self) -> _URLParts:
@@ -174,6 +180,19 @@ class Request(_RequestFields):
         return self._copy(body=body)
 
 
+def _header_pair(pair: tuple[str, str]) -> tuple[str, str]:
+    """A header given other than as two str, as two str: a number is its text; anything else whose text is not
+    what would be meant (None, bytes' `b'...'`, a pair of another length) is refused by name."""
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise InvalidHeaderError(f"headers: {pair!r} is not a (name, value) pair")
+    name, value = pair
+    for part in pair:
+        if not isinstance(part, (str, int)) or isinstance(part, bool):
+            raise InvalidHeaderError(f"header {name!r}: names and values must be str (or int), not "
+                                     f"{type(part).__name__}")
+    return str(name), str(value)
+
+
 #: A Request of its four fields (method, URL, headers, body), the headers already tuples of str, built in C: the
 #: signer's copy of every request it signs.
 request_of: Callable[[tuple[str, str, tuple[tuple[str, str], ...], Body]], Request] = partial(tuple.__new__, Request)
@@ -220,16 +239,33 @@ def edit_headers_at(headers: tuple[tuple[str, str], ...], sets: Iterable[tuple[s
 
 
 def iter_body(body: Body, chunk_size: int = 1 << 16) -> Iterator[bytes]:
-    """Yield a body's bytes in chunks; streams are read lazily, once."""
+    """Yield a body's bytes in chunks; streams are read lazily, once. Raises InvalidParameterError for a body
+    (or a chunk) that is not bytes: text has no one byte form to sign."""
     if isinstance(body, (bytes, bytearray, memoryview)):
         if body:
             yield bytes(body)
         return
+    check_body(body)
     read = getattr(body, "read", None)
     if read is not None:
         while chunk := read(chunk_size):
-            yield chunk
+            yield chunk if chunk.__class__ is bytes else _binary(chunk)
         return
     for chunk in body:
         if chunk:
-            yield chunk if isinstance(chunk, bytes) else bytes(chunk)  # bytes kept as they are (a `HashedChunk`)
+            yield chunk if isinstance(chunk, bytes) else _binary(chunk)  # bytes kept as they are (a `HashedChunk`)
+
+
+def check_body(body: object) -> None:
+    """InvalidParameterError unless `body` is bytes, a binary file or an iterable (of bytes, checked as read)."""
+    if isinstance(body, str) or not (isinstance(body, (bytes, bytearray, memoryview)) or hasattr(body, "read")
+                                     or hasattr(body, "__iter__")):
+        raise InvalidParameterError(f"body: {type(body).__name__!r} is not bytes, a binary file or an iterable of "
+                                    "bytes (encode text first, e.g. text.encode('utf-8'))")
+
+
+def _binary(chunk: object) -> bytes:
+    if isinstance(chunk, (bytes, bytearray, memoryview)):
+        return bytes(chunk)
+    raise InvalidParameterError(f"body: read a {type(chunk).__name__} chunk, not bytes (a text file or an "
+                                "iterable of str: open the file in binary mode, encode the text)")

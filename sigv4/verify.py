@@ -37,7 +37,7 @@ from .canonical import (
 )
 from .bounded import decimal, http_date, utc
 from .checksums import ChecksumAlgorithm, checksum_for_header, encoded
-from .errors import InvalidTimestampError, SigningError, VerificationError
+from .errors import InvalidParameterError, InvalidTimestampError, SigningError, VerificationError
 from .keys import hmac_signer, signing_key
 from .payload import UNSIGNED_PAYLOAD, resolve_payload
 from .signed_auth import FIELD_NAMES, SignedAuth, Version, set_fields
@@ -992,13 +992,21 @@ def verify(
     in `UNSIGNED_TOKEN_SERVICES` (AWS IoT's `iotdevicegateway`) is always read so.
     `claimed`: what `parse_auth(request, plus_is_space=...)` returned for this same request, when the
     caller has it already (a server that checks the claimed scope first); it is not parsed again.
+    A str `allowed_regions` is one region (not a collection of its letters).
     Returns the verified Identity; raises VerificationError whose `.reason` is
-    one of REASONS (InvalidTimestampError for a naive `now`).
+    one of REASONS (InvalidTimestampError for a `now` that is not an aware datetime, InvalidParameterError for a
+    `max_skew` that is not a timedelta).
     """
-    if now.tzinfo is not timezone.utc:  # the usual `now` skips both
+    if now.__class__ is not datetime or now.tzinfo is not timezone.utc:  # the usual `now` skips both
+        if not isinstance(now, datetime):
+            raise InvalidTimestampError(f"now: expected a timezone-aware datetime, got {type(now).__name__}")
         if now.tzinfo is None or now.utcoffset() is None:
             raise InvalidTimestampError("now: naive datetime; pass a timezone-aware one (e.g. tzinfo=timezone.utc)")
         now = now.astimezone(timezone.utc)
+    if isinstance(allowed_regions, str):
+        allowed_regions = (allowed_regions,)
+    if max_skew.__class__ is not timedelta and not isinstance(max_skew, timedelta):
+        raise InvalidParameterError(f"max_skew: expected a timedelta, got {type(max_skew).__name__}")
     planned = None if claimed is not None else _planned_claim(request, (plus_is_space, s3, normalize_path,
                                                                            double_encode))
     if planned is not None:

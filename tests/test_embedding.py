@@ -1,0 +1,90 @@
+"""The library as an engineer embeds it (`import sigv4`): results are values (pickled, copied, compared), and
+input of the wrong type is refused by a typed error naming the field, never an AttributeError, a bare
+TypeError or ValueError from deep inside, and never signed as something else (a dict's names, "None", b'...').
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import pickle
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+import sigv4
+from sigv4 import Credentials, Request, presign, sign, verify
+
+NOW = datetime(2015, 8, 30, 12, 36, tzinfo=timezone.utc)
+CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "session-token")
+REQUEST = Request("PUT", "https://bucket.s3.amazonaws.com/a.txt?x=1", [("Content-Type", "text/plain")], b"hello")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: sign(REQUEST, CREDS, region="us-east-1", service="s3", timestamp=NOW, s3=True),
+    lambda: sign(REQUEST, CREDS, region="*", service="s3", timestamp=NOW, algorithm="v4a", deterministic=True),
+    lambda: presign(REQUEST, CREDS, region="us-east-1", service="s3", timestamp=NOW, s3=True),
+], ids=["sign-v4", "sign-v4a", "presign"])
+def test_a_signing_result_pickles_and_copies_as_a_value(make: Callable[[], sigv4.SigningResult]) -> None:
+    result = make()
+    for again in (pickle.loads(pickle.dumps(result)), copy.deepcopy(result), copy.copy(result)):
+        assert again == result and hash(again) == hash(result)
+        assert again.canonical_request == result.canonical_request and again.signed_headers == result.signed_headers
+
+
+def _sign(request: Any = REQUEST, creds: Any = CREDS) -> object:
+    return sign(request, creds, region="us-east-1", service="s3", timestamp=NOW, s3=True)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: _sign(creds=None), sigv4.InvalidParameterError, "credentials: expected a sigv4.Credentials, got NoneType"),
+    (lambda: _sign(creds=("AKID", "secret")), sigv4.InvalidParameterError, "credentials: expected .* got tuple"),
+    (lambda: presign(REQUEST, None, region="us-east-1", service="s3", timestamp=NOW),  # type: ignore[arg-type]
+     sigv4.InvalidParameterError, "credentials: expected"),
+    (lambda: _sign(creds=Credentials(1, 2)), sigv4.InvalidParameterError,  # type: ignore[arg-type]
+     "credentials: the access key id and secret access key must be str"),
+    (lambda: _sign(Request("GET", b"https://h/")), sigv4.InvalidParameterError,  # type: ignore[arg-type]
+     "request: the method and URL must be str, not str and bytes"),
+    (lambda: _sign(("GET", "https://h/")), sigv4.InvalidParameterError, "request: expected a sigv4.Request, got tuple"),
+    (lambda: _sign(REQUEST.with_body("héllo")), sigv4.InvalidParameterError,  # type: ignore[arg-type]
+     r"body: 'str' is not bytes.*encode"),
+    (lambda: _sign(REQUEST.with_body(5)), sigv4.InvalidParameterError, "body: 'int' is not bytes"),  # type: ignore[arg-type]
+    (lambda: _sign(REQUEST.with_body(io.StringIO("hello"))), sigv4.InvalidParameterError,  # type: ignore[arg-type]
+     "body: read a str chunk, not bytes"),
+    (lambda: sigv4.payload_hash("hello"), sigv4.InvalidParameterError, "body: 'str' is not bytes"),  # type: ignore[arg-type]
+    (lambda: sigv4.payload_hash(["he", "llo"]), sigv4.InvalidParameterError, "body: read a str chunk"),  # type: ignore[list-item]
+    (lambda: Request("GET", "https://h/", [("X-A", None)]), sigv4.InvalidHeaderError,  # type: ignore[list-item]
+     "header 'X-A': names and values must be str \\(or int\\), not NoneType"),
+    (lambda: Request("GET", "https://h/", [("X-A", b"v")]), sigv4.InvalidHeaderError, "not bytes"),  # type: ignore[list-item]
+    (lambda: Request("GET", "https://h/", [("X-A", "1", "2")]), sigv4.InvalidHeaderError,  # type: ignore[list-item]
+     r"headers: \('X-A', '1', '2'\) is not a \(name, value\) pair"),
+], ids=["creds-none", "creds-tuple", "presign-creds-none", "creds-of-ints", "url-bytes", "request-tuple",
+        "body-str", "body-int", "body-text-file", "payload-hash-str", "payload-hash-str-chunks", "header-none",
+        "header-bytes", "header-triple"])
+def test_wrong_types_are_refused_by_name(call: Callable[[], object], error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_headers_given_as_a_mapping_are_its_pairs() -> None:
+    """requests and httpx take a dict of headers; iterating one yields only its names (two-letter ones unpacked
+    into a name and a value)."""
+    as_dict = Request("GET", "https://h/", {"X-A": "1", "ab": "2", "Content-Length": 0})  # type: ignore[arg-type]
+    assert as_dict == Request("GET", "https://h/", [("X-A", "1"), ("ab", "2"), ("Content-Length", "0")])
+    assert _sign(as_dict) == _sign(Request("GET", "https://h/", [("X-A", "1"), ("ab", "2"), ("Content-Length", "0")]))
+
+
+def test_verify_refuses_options_of_the_wrong_type_and_reads_one_region_as_one() -> None:
+    signed = sign(REQUEST, CREDS, region="us-east-1", service="s3", timestamp=NOW, s3=True).request
+    lookup = {CREDS.access_key_id: CREDS}.get
+    with pytest.raises(sigv4.InvalidTimestampError, match="now: expected a timezone-aware datetime, got str"):
+        verify(signed, lookup, now="20150830T123600Z")  # type: ignore[arg-type]
+    with pytest.raises(sigv4.InvalidParameterError, match="max_skew: expected a timedelta, got int"):
+        verify(signed, lookup, now=NOW, max_skew=300)  # type: ignore[arg-type]
+    # a str is a Collection[str] to a type checker: it is one region, not a set of letters
+    assert verify(signed, lookup, now=NOW, allowed_regions="us-east-1").regions == ("us-east-1",)
+    with pytest.raises(sigv4.VerificationError, match="region 'us-east-1' does not include any of us-west-2$"):
+        verify(signed, lookup, now=NOW, allowed_regions="us-west-2")
+    assert verify(signed, lookup, now=NOW + timedelta(minutes=5), max_skew=timedelta(minutes=5)).service == "s3"
