@@ -225,6 +225,44 @@ def test_threads_share_one_refresh() -> None:
     assert calls == [1] and seen == ["AKID1"] * 16
 
 
+def test_threads_do_not_queue_behind_a_refresh_ahead_of_expiry() -> None:
+    """A source that is down (or slow) while the cached credentials are still valid: one thread tries it, the
+    others sign with the cached credentials meanwhile, rather than each wait for the lock and try the source
+    again in turn (a herd of serial refreshes, every request delayed by all of them)."""
+    clock = Clock()
+    calls: list[int] = []
+    others_done = threading.Event()
+
+    def provider() -> ResolvedCredentials:
+        calls.append(1)
+        if len(calls) > 1:
+            others_done.wait(timeout=1)  # held until every other thread has its answer (bounded: a queue)
+            raise CredentialsError("source down")
+        return ResolvedCredentials(sigv4.Credentials("AKID", SECRET), "test", clock.now + timedelta(minutes=10))
+
+    cached = CachingProvider(provider, refresh_ahead=timedelta(minutes=5), clock=clock)
+    cached()
+    clock.now += timedelta(minutes=7)  # 3 minutes left: a refresh is due, the credentials still valid
+    seen: list[str] = []
+    barrier = threading.Barrier(16)
+
+    def worker() -> None:
+        barrier.wait()
+        seen.append(cached().credentials.access_key_id)
+        if len(seen) == 15:
+            others_done.set()
+
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == ["AKID"] * 16 and len(calls) == 2  # the first fetch, then one refresh for all 16
+    clock.now += timedelta(minutes=4)  # expired: every caller waits for the source, and is refused with its error
+    with pytest.raises(CredentialsError, match="source down"):
+        cached()
+
+
 def test_credential_process_runs_without_a_shell_and_checks_field_types(tmp_path) -> None:
     from sigv4.integrations.credentials import CredentialsError, from_process
     marker = tmp_path / "marker"

@@ -425,7 +425,8 @@ class CachingProvider:
     Credentials are refreshed when they expire within `refresh_ahead`. If that
     refresh raises, or gives credentials that have already expired, while the
     cached credentials have not yet expired, the cached ones are returned (the
-    next call tries again); once they have expired, the error propagates. Credentials without an expiry are kept
+    next call tries again); once they have expired, the error propagates. While one thread refreshes credentials
+    that are still valid, the others are given those rather than wait; only without valid ones do they wait. Credentials without an expiry are kept
     for the provider's lifetime. `clock` returns the current aware time.
     """
 
@@ -445,10 +446,19 @@ class CachingProvider:
         return None
 
     def __call__(self) -> ResolvedCredentials:
-        fresh = self._fresh(self._clock())
+        now = self._clock()
+        fresh = self._fresh(now)
         if fresh is not None:
             return fresh
-        with self._lock:
+        current = self._current
+        if current is not None and (current.expiry is None or current.expiry > now):
+            # Still valid: one thread refreshes ahead of expiry while the others sign with these rather than queue
+            # behind it, each to try the source again when it fails (botocore's advisory refresh).
+            if not self._lock.acquire(blocking=False):
+                return current
+        else:
+            self._lock.acquire()
+        try:
             # Another thread may have refreshed while this one waited for the lock.
             now = self._clock()
             fresh, current = self._fresh(now), self._current
@@ -462,6 +472,8 @@ class CachingProvider:
                 return current
             self._current = refreshed
             return refreshed
+        finally:
+            self._lock.release()
 
 
 __all__ = [
