@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .signed_auth import SignedAuth
 
 
-class SigningError(ValueError):
+def _rebuilt(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
+    error = cls.__new__(cls, *args)  # BaseException.__new__ sets `args`; __init__ is not called again
+    error.__dict__.update(state)
+    return error
+
+
+class Portable:
+    """A mixin for exceptions whose `__init__` takes other parameters than `args` (the message): pickled and
+    copied as their args and attributes, so they cross process boundaries (multiprocessing, a process pool)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        assert isinstance(self, BaseException)
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+class SigningError(Portable, ValueError):
     """Base class: the input cannot be signed as given."""
 
 
@@ -25,7 +42,7 @@ class RequestParseError(SigningError):
     """Raw request bytes could not be parsed as an HTTP/1.1 request."""
 
 
-class VerificationError(Exception):
+class VerificationError(Portable, Exception):
     """A received request failed verification (`sigv4.verify`).
 
     Not a SigningError: the fault is in the peer's request, not in our input.
@@ -47,7 +64,7 @@ class VerificationError(Exception):
         self.string_to_sign = string_to_sign
 
 
-class StreamDecodeError(Exception):
+class StreamDecodeError(Portable, Exception):
     """Received streaming bytes (an aws-chunked body, an event stream) are malformed or fail a check.
 
     Not a SigningError: the fault is in the bytes received. `.reason` is one

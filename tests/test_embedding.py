@@ -88,3 +88,51 @@ def test_verify_refuses_options_of_the_wrong_type_and_reads_one_region_as_one() 
     with pytest.raises(sigv4.VerificationError, match="region 'us-east-1' does not include any of us-west-2$"):
         verify(signed, lookup, now=NOW, allowed_regions="us-west-2")
     assert verify(signed, lookup, now=NOW + timedelta(minutes=5), max_skew=timedelta(minutes=5)).service == "s3"
+
+
+def _errors() -> list[BaseException]:
+    """One of each error an embedder catches, as the library raises it (a ServiceError parsed from an answer)."""
+    import wire
+    from sigv4.errors import StreamSignatureError
+    from sigv4.integrations import CredentialsError
+    model = wire.load_model("sts")
+    caught: list[BaseException] = []
+    for call in (
+        lambda: wire.parse_response(model, "GetCallerIdentity", 403, [],
+                                    b"<ErrorResponse><Error><Code>AccessDenied</Code><Message>no</Message></Error>"
+                                    b"<RequestId>rid</RequestId></ErrorResponse>"),
+        lambda: wire.serialize(model, "AssumeRole", {}, endpoint="https://sts.amazonaws.com"),
+        lambda: verify(sign(REQUEST, CREDS, region="us-east-1", service="s3", timestamp=NOW, s3=True).request,
+                       {CREDS.access_key_id: CREDS}.get, now=NOW + timedelta(hours=1)),
+    ):
+        with pytest.raises(Exception) as info:
+            call()
+        caught.append(info.value)
+    return caught + [StreamSignatureError("chunk 2: signature mismatch", offset=9, index=2, string_to_sign="s"),
+                     CredentialsError("profile 'x': not found"), sigv4.InvalidParameterError("expires: out of range")]
+
+
+def test_errors_pickle_and_copy_with_their_fields() -> None:
+    """An error crossing a process boundary (multiprocessing, a process pool's future) is pickled: it comes back
+    the same class with the same message and fields (ServiceError's code, ValidationError's violations, ...)."""
+    import wire
+    errors = _errors()
+    assert [type(error).__name__ for error in errors[:3]] == ["ServiceError", "ValidationError", "VerificationError"]
+    for error in errors:
+        for again in (pickle.loads(pickle.dumps(error)), copy.copy(error), copy.deepcopy(error)):
+            assert type(again) is type(error) and str(again) == str(error) and again.args == error.args
+            assert vars(again) == vars(error)
+    service_error = pickle.loads(pickle.dumps(errors[0]))
+    assert isinstance(service_error, wire.ServiceError)
+    assert (service_error.code, service_error.status, service_error.request_id) == ("AccessDenied", 403, "rid")
+    assert str(pickle.loads(pickle.dumps(errors[1]))) == "RoleArn: is required; RoleSessionName: is required"
+
+
+def test_wire_refuses_an_endpoint_or_status_of_the_wrong_type_by_name() -> None:
+    import wire
+    model = wire.load_model("sts")
+    for endpoint in (None, b"https://sts.amazonaws.com"):
+        with pytest.raises(wire.SerializationError, match=f"endpoint {endpoint!r} is not an http"):
+            wire.serialize(model, "GetCallerIdentity", {}, endpoint=endpoint)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="status: expected the HTTP status as an int, got str"):
+        wire.parse_response(model, "GetCallerIdentity", "403", [], b"")  # type: ignore[arg-type]

@@ -106,7 +106,7 @@ def _compress(op: Operation, encoded: Encoded, min_size: int) -> Encoded:
 @lru_cache(maxsize=256)
 def _endpoint_parts(endpoint: str) -> tuple[str, str, str]:
     """(scheme, authority, base path without trailing `/`) of an endpoint; a client reuses one endpoint."""
-    match = _ENDPOINT.fullmatch(endpoint)
+    match = _ENDPOINT.fullmatch(endpoint) if isinstance(endpoint, str) else None
     if match is None:
         raise SerializationError(f"endpoint {endpoint!r} is not an http(s) URL without query")
     return match.group("scheme"), match.group("authority"), (match.group("path") or "").rstrip("/")
@@ -176,8 +176,10 @@ def parse_response(model: Model, operation: str, status: int, headers: Headers, 
     Returns the output members as a dict (timestamps as aware datetimes, blobs
     as bytes). Raises `ServiceError` for an error response (status 300 and
     up), whatever its body, and `DecodeError` when a success's bytes do not
-    fit the model; never anything else.
+    fit the model; never anything else (but TypeError for a `status` that is not an int).
     """
+    if not isinstance(status, int) or isinstance(status, bool):
+        raise TypeError(f"status: expected the HTTP status as an int, got {type(status).__name__}")
     op, decode = _response_plan(model, operation)
     headers = normalize_headers(headers)
     try:

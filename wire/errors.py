@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sigv4.errors import Portable
 
-class WireError(Exception):
+
+class WireError(Portable, Exception):
     """Base class of every error raised by `wire`."""
 
 
