@@ -181,16 +181,21 @@ class Request(_RequestFields):
 
 
 def _header_pair(pair: tuple[str, str]) -> tuple[str, str]:
-    """A header given other than as two str, as two str: a number is its text; anything else whose text is not
-    what would be meant (None, bytes' `b'...'`, a pair of another length) is refused by name."""
+    """A header given other than as two str, as two str: a number is its text, bytes (as requests and httpx
+    take them) their ISO-8859-1 text, as HTTP sends them; anything else, whose text is not what would be meant
+    (None, a bool, a pair of another length), is refused by name."""
     if not isinstance(pair, (tuple, list)) or len(pair) != 2:
         raise InvalidHeaderError(f"headers: {pair!r} is not a (name, value) pair")
-    name, value = pair
-    for part in pair:
-        if not isinstance(part, (str, int)) or isinstance(part, bool):
-            raise InvalidHeaderError(f"header {name!r}: names and values must be str (or int), not "
-                                     f"{type(part).__name__}")
-    return str(name), str(value)
+    return _header_text(pair[0], pair[0]), _header_text(pair[0], pair[1])
+
+
+def _header_text(name: object, part: object) -> str:
+    if isinstance(part, (bytes, bytearray)):
+        return part.decode("latin-1")
+    if not isinstance(part, (str, int)) or isinstance(part, bool):
+        raise InvalidHeaderError(f"header {name!r}: names and values must be str, bytes or int, not "
+                                 f"{type(part).__name__}")
+    return str(part)
 
 
 #: A Request of its four fields (method, URL, headers, body), the headers already tuples of str, built in C: the

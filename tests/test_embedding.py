@@ -56,24 +56,34 @@ def _sign(request: Any = REQUEST, creds: Any = CREDS) -> object:
     (lambda: sigv4.payload_hash("hello"), sigv4.InvalidParameterError, "body: 'str' is not bytes"),  # type: ignore[arg-type]
     (lambda: sigv4.payload_hash(["he", "llo"]), sigv4.InvalidParameterError, "body: read a str chunk"),  # type: ignore[list-item]
     (lambda: Request("GET", "https://h/", [("X-A", None)]), sigv4.InvalidHeaderError,  # type: ignore[list-item]
-     "header 'X-A': names and values must be str \\(or int\\), not NoneType"),
-    (lambda: Request("GET", "https://h/", [("X-A", b"v")]), sigv4.InvalidHeaderError, "not bytes"),  # type: ignore[list-item]
+     "header 'X-A': names and values must be str, bytes or int, not NoneType"),
+    (lambda: Request("GET", "https://h/", [("X-A", True)]), sigv4.InvalidHeaderError, "not bool"),  # type: ignore[list-item]
     (lambda: Request("GET", "https://h/", [("X-A", "1", "2")]), sigv4.InvalidHeaderError,  # type: ignore[list-item]
      r"headers: \('X-A', '1', '2'\) is not a \(name, value\) pair"),
 ], ids=["creds-none", "creds-tuple", "presign-creds-none", "creds-of-ints", "url-bytes", "request-tuple",
         "body-str", "body-int", "body-text-file", "payload-hash-str", "payload-hash-str-chunks", "header-none",
-        "header-bytes", "header-triple"])
+        "header-bool", "header-triple"])
 def test_wrong_types_are_refused_by_name(call: Callable[[], object], error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         call()
 
 
 def test_headers_given_as_a_mapping_are_its_pairs() -> None:
-    """requests and httpx take a dict of headers; iterating one yields only its names (two-letter ones unpacked
-    into a name and a value)."""
-    as_dict = Request("GET", "https://h/", {"X-A": "1", "ab": "2", "Content-Length": 0})  # type: ignore[arg-type]
-    assert as_dict == Request("GET", "https://h/", [("X-A", "1"), ("ab", "2"), ("Content-Length", "0")])
-    assert _sign(as_dict) == _sign(Request("GET", "https://h/", [("X-A", "1"), ("ab", "2"), ("Content-Length", "0")]))
+    """requests and httpx take a dict of headers, and bytes values; iterating a dict yields only its names
+    (two-letter ones unpacked into a name and a value), and str(b"v") is "b'v'", not what is sent."""
+    as_dict = Request("GET", "https://h/", {"X-A": b"caf\xe9", "ab": "2", "Content-Length": 0})  # type: ignore[arg-type]
+    pairs = [("X-A", "café"), ("ab", "2"), ("Content-Length", "0")]
+    assert as_dict == Request("GET", "https://h/", pairs)
+    assert _sign(as_dict) == _sign(Request("GET", "https://h/", pairs))
+
+
+def test_the_requests_adapter_signs_and_sends_a_bytes_header_as_requests_sends_it() -> None:
+    import requests
+
+    from sigv4.integrations.requests import SigV4Auth
+    prepared = requests.Request("GET", "https://bucket.s3.amazonaws.com/k", headers={"X-Amz-Meta-A": b"v"},
+                                auth=SigV4Auth(CREDS, region="us-east-1", service="s3")).prepare()
+    assert prepared.headers["X-Amz-Meta-A"] == "v" and "x-amz-meta-a" in prepared.headers["Authorization"]
 
 
 def test_verify_refuses_options_of_the_wrong_type_and_reads_one_region_as_one() -> None:
