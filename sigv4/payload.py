@@ -41,6 +41,8 @@ def resolve_payload(body: Body, payload: str | None) -> str:
     constant, or a lowercase hex SHA-256 the caller computed.
     """
     if payload is not None:
+        if not isinstance(payload, str):
+            raise InvalidParameterError(f"payload: expected a str or None, got {type(payload).__name__}")
         if payload == UNSIGNED_PAYLOAD or _STREAMING.match(payload) or _HEX_DIGEST.match(payload):
             return payload
         raise InvalidParameterError(

@@ -108,6 +108,8 @@ def _amz_date(timestamp: datetime) -> str:
 
 
 def _check_scope_part(field: str, value: str) -> None:
+    if not isinstance(value, str):
+        raise InvalidParameterError(f"{field}: expected a str, got {type(value).__name__}")
     if not value:
         raise InvalidParameterError(f"{field}: must not be empty")
     if "/" in value or any(c.isspace() for c in value):
@@ -232,12 +234,28 @@ def _options(
         return _settled_options(algorithm, deterministic, region, service, date, s3, normalize_path,
                                 double_encode, payload, omit_session_token, content_sha256_header, None, plus_is_space)
     if not isinstance(region, str):
+        if not isinstance(region, Iterable):
+            raise InvalidParameterError(f"region: expected a str (or a SigV4a region set), got {type(region).__name__}")
         if algorithm != "v4a":
             raise InvalidParameterError("region: a list of regions is a SigV4a region set; pass algorithm='v4a'")
         region = v4a.region_set(region)
-    unsigned = None if unsigned_headers is None else frozenset(h.lower() for h in unsigned_headers)
+    unsigned = None if unsigned_headers is None else _unsigned_set(unsigned_headers)
     return _settled_options(algorithm, deterministic, region, service, date, s3, normalize_path,
                             double_encode, payload, omit_session_token, content_sha256_header, unsigned, plus_is_space)
+
+
+def _unsigned_set(names: Iterable[str]) -> frozenset[str]:
+    """`unsigned_headers`, lowercase; a str is one name (it is an Iterable[str] of its letters too)."""
+    if isinstance(names, str):
+        names = (names,)
+    elif not isinstance(names, Iterable):
+        raise InvalidParameterError(f"unsigned_headers: expected header names (str), got {type(names).__name__}")
+    lowered = []
+    for name in names:
+        if not isinstance(name, str):
+            raise InvalidParameterError(f"unsigned_headers: header names must be str, not {type(name).__name__}")
+        lowered.append(name.lower())
+    return frozenset(lowered)
 
 
 # A client signs call after call with the same settings on the same day: the

@@ -84,7 +84,7 @@ class Request(_RequestFields):
         cls,
         method: str,
         url: str,
-        headers: Iterable[tuple[str, str]] = (),
+        headers: Iterable[tuple[str, str]] | Mapping[str, str] = (),
         body: Body = b"",
     ) -> Request:
         pairs = tuple(headers)
@@ -180,7 +180,7 @@ class Request(_RequestFields):
         return self._copy(body=body)
 
 
-def _header_pair(pair: tuple[str, str]) -> tuple[str, str]:
+def _header_pair(pair: object) -> tuple[str, str]:
     """A header given other than as two str, as two str: a number is its text, bytes (as requests and httpx
     take them) their ISO-8859-1 text, as HTTP sends them; anything else, whose text is not what would be meant
     (None, a bool, a pair of another length), is refused by name."""

@@ -108,6 +108,8 @@ def region_set(region: str | Sequence[str]) -> str:
     if not entries:
         raise InvalidParameterError("region: the SigV4a region set is empty; give at least one region or '*'")
     for entry in entries:
+        if not isinstance(entry, str):
+            raise InvalidParameterError(f"region: region set entries must be str, not {type(entry).__name__}")
         if not entry or "/" in entry or "," in entry or any(c.isspace() for c in entry):
             raise InvalidParameterError(
                 f"region: region set entry {entry!r} must be a non-empty region name or pattern "

@@ -60,9 +60,20 @@ def _sign(request: Any = REQUEST, creds: Any = CREDS) -> object:
     (lambda: Request("GET", "https://h/", [("X-A", True)]), sigv4.InvalidHeaderError, "not bool"),  # type: ignore[list-item]
     (lambda: Request("GET", "https://h/", [("X-A", "1", "2")]), sigv4.InvalidHeaderError,  # type: ignore[list-item]
      r"headers: \('X-A', '1', '2'\) is not a \(name, value\) pair"),
+    (lambda: sign(REQUEST, CREDS, region=5, service="s3", timestamp=NOW),  # type: ignore[call-overload]
+     sigv4.InvalidParameterError, "region: expected a str \\(or a SigV4a region set\\), got int"),
+    (lambda: sign(REQUEST, CREDS, region=["us-east-1", 2], service="s3", timestamp=NOW, algorithm="v4a"),  # type: ignore[call-overload]
+     sigv4.InvalidParameterError, "region: region set entries must be str, not int"),
+    (lambda: sign(REQUEST, CREDS, region="us-east-1", service=None, timestamp=NOW),  # type: ignore[call-overload]
+     sigv4.InvalidParameterError, "service: expected a str, got NoneType"),
+    (lambda: sign(REQUEST, CREDS, region="us-east-1", service="s3", timestamp=NOW, payload=b"UNSIGNED-PAYLOAD"),  # type: ignore[call-overload]
+     sigv4.InvalidParameterError, "payload: expected a str or None, got bytes"),
+    (lambda: sign(REQUEST, CREDS, region="us-east-1", service="s3", timestamp=NOW, unsigned_headers=[None]),  # type: ignore[list-item]
+     sigv4.InvalidParameterError, "unsigned_headers: header names must be str, not NoneType"),
 ], ids=["creds-none", "creds-tuple", "presign-creds-none", "creds-of-ints", "url-bytes", "request-tuple",
         "body-str", "body-int", "body-text-file", "payload-hash-str", "payload-hash-str-chunks", "header-none",
-        "header-bool", "header-triple"])
+        "header-bool", "header-triple", "region-int",
+        "region-set-int", "service-none", "payload-bytes", "unsigned-none"])
 def test_wrong_types_are_refused_by_name(call: Callable[[], object], error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         call()
@@ -71,9 +82,11 @@ def test_wrong_types_are_refused_by_name(call: Callable[[], object], error: type
 def test_headers_given_as_a_mapping_are_its_pairs() -> None:
     """requests and httpx take a dict of headers, and bytes values; iterating a dict yields only its names
     (two-letter ones unpacked into a name and a value), and str(b"v") is "b'v'", not what is sent."""
+    typed: dict[str, str] = {"X-A": "café", "ab": "2"}  # a Mapping[str, str] type-checks as headers
     as_dict = Request("GET", "https://h/", {"X-A": b"caf\xe9", "ab": "2", "Content-Length": 0})  # type: ignore[arg-type]
     pairs = [("X-A", "café"), ("ab", "2"), ("Content-Length", "0")]
     assert as_dict == Request("GET", "https://h/", pairs)
+    assert Request("GET", "https://h/", typed) == Request("GET", "https://h/", pairs[:2])
     assert _sign(as_dict) == _sign(Request("GET", "https://h/", pairs))
 
 
@@ -84,6 +97,15 @@ def test_the_requests_adapter_signs_and_sends_a_bytes_header_as_requests_sends_i
     prepared = requests.Request("GET", "https://bucket.s3.amazonaws.com/k", headers={"X-Amz-Meta-A": b"v"},
                                 auth=SigV4Auth(CREDS, region="us-east-1", service="s3")).prepare()
     assert prepared.headers["X-Amz-Meta-A"] == "v" and "x-amz-meta-a" in prepared.headers["Authorization"]
+
+
+def test_one_unsigned_header_given_as_a_str_is_that_header() -> None:
+    """A str is an Iterable[str] (a type checker passes it): its letters are not the header names meant."""
+    given = sign(REQUEST, CREDS, region="us-east-1", service="s3", timestamp=NOW, s3=True,
+                 unsigned_headers="content-type")
+    assert "content-type" not in given.signed_headers
+    assert given == sign(REQUEST, CREDS, region="us-east-1", service="s3", timestamp=NOW, s3=True,
+                         unsigned_headers=["Content-Type"])
 
 
 def test_verify_refuses_options_of_the_wrong_type_and_reads_one_region_as_one() -> None:
