@@ -5,9 +5,11 @@ TypeError or ValueError from deep inside, and never signed as something else (a 
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import io
 import pickle
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -168,3 +170,79 @@ def test_wire_refuses_an_endpoint_or_status_of_the_wrong_type_by_name() -> None:
             wire.serialize(model, "GetCallerIdentity", {}, endpoint=endpoint)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="status: expected the HTTP status as an int, got str"):
         wire.parse_response(model, "GetCallerIdentity", "403", [], b"")  # type: ignore[arg-type]
+
+
+def _blocking_source(waited: list[bool]) -> Callable[[], Any]:
+    """A credential source that stays busy (as IMDS or STS would, over the network) until a task on the event
+    loop has run meanwhile, or a second has passed: `waited` says which."""
+    import threading
+
+    from sigv4.integrations import ResolvedCredentials
+    started, loop_ran = threading.Event(), threading.Event()
+
+    def provider() -> ResolvedCredentials:
+        started.set()
+        waited.append(loop_ran.wait(timeout=1))
+        return ResolvedCredentials(CREDS, "test", NOW + timedelta(days=36500))
+
+    async def meanwhile() -> None:
+        while not started.is_set():
+            await asyncio.sleep(0.001)
+        loop_ran.set()
+    provider.meanwhile = meanwhile  # type: ignore[attr-defined]
+    return provider
+
+
+def test_async_clients_fetch_credentials_off_the_event_loop() -> None:
+    """httpx's AsyncClient and aiohttp: a credential refresh runs in a worker thread, so the loop's other tasks
+    run meanwhile (before, it blocked the loop for as long as the source took)."""
+    import aiohttp
+    import httpx
+
+    from sigv4.integrations.aiohttp import SigV4Auth as AiohttpAuth
+    from sigv4.integrations.httpx import SigV4Auth as HttpxAuth
+    from verifying_server import verifying_server
+
+    async def with_httpx(provider: Any) -> int:
+        transport = httpx.MockTransport(lambda request: httpx.Response(200 if "Signature=" in request.headers.get(
+            "authorization", "") else 403))
+        async with httpx.AsyncClient(auth=HttpxAuth(provider, region="us-east-1", service="s3"),
+                                     transport=transport) as client:
+            response, _ = await asyncio.gather(client.get("https://bucket.s3.amazonaws.com/k"), provider.meanwhile())
+            return response.status_code
+
+    async def with_aiohttp(provider: Any, url: str) -> int:
+        async with aiohttp.ClientSession(middlewares=(AiohttpAuth(provider, region="us-east-1", service="s3"),)) as s:
+            async def get() -> int:
+                async with s.get(url + "/b/k") as response:
+                    return response.status
+            status, _ = await asyncio.gather(get(), provider.meanwhile())
+            return status
+
+    waited: list[bool] = []
+    assert asyncio.run(with_httpx(_blocking_source(waited))) == 200
+    with verifying_server({CREDS.access_key_id: CREDS}, s3=True) as server:
+        assert asyncio.run(with_aiohttp(_blocking_source(waited), server.url)) == 200
+    assert waited == [True, True]
+
+
+def test_concurrent_async_requests_share_one_credential_fetch() -> None:
+    import httpx
+
+    from sigv4.integrations import ResolvedCredentials
+    from sigv4.integrations.httpx import SigV4Auth as HttpxAuth
+    calls: list[int] = []
+
+    def provider() -> ResolvedCredentials:
+        calls.append(1)
+        time.sleep(0.05)  # widen the window in which the other requests ask too; no timing is asserted
+        return ResolvedCredentials(CREDS, "test", NOW + timedelta(days=36500))
+
+    async def main() -> list[int]:
+        transport = httpx.MockTransport(lambda request: httpx.Response(200))
+        async with httpx.AsyncClient(auth=HttpxAuth(provider, region="us-east-1", service="s3"),
+                                     transport=transport) as client:
+            responses = await asyncio.gather(*(client.get(f"https://b.s3.amazonaws.com/{n}") for n in range(8)))
+            return [response.status_code for response in responses]
+
+    assert asyncio.run(main()) == [200] * 8 and calls == [1]

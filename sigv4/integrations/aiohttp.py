@@ -26,6 +26,7 @@ recognises a hop by the Location of the answer before it, within the same
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 
 from aiohttp import ClientRequest, ClientResponse, payload
@@ -93,7 +94,10 @@ class SigV4Auth(AdapterSettings):
         return b""  # the signer never reads a body whose payload hash is given
 
     async def sign(self, request: ClientRequest) -> None:
-        """Sign `request` in place: its headers, and for presigning its URL."""
+        """Sign `request` in place: its headers, and for presigning its URL; a credential refresh runs in a
+        worker thread."""
+        if self.signer.refresh_due:
+            await asyncio.to_thread(self.signer.provider)
         signed = self.signer.sign(Request(request.method, str(request.url), request.headers.items(),
                                           await self._body(request)))
         if signed.url != str(request.url):

@@ -157,6 +157,12 @@ class RequestSigner:
         self.signed_headers = frozenset(name.lower() for name in signed_headers)
         self.options = sign_options
 
+    @property
+    def refresh_due(self) -> bool:
+        """Whether the next signature asks the credential source (I/O): async adapters ask it in a worker thread
+        first, so that the event loop is not blocked meanwhile."""
+        return isinstance(self.provider, CachingProvider) and self.provider.cached() is None
+
     def credentials(self) -> Credentials:
         found = self.provider()
         return found.credentials if isinstance(found, ResolvedCredentials) else found

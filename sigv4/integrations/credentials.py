@@ -445,6 +445,11 @@ class CachingProvider:
             return current
         return None
 
+    def cached(self) -> ResolvedCredentials | None:
+        """The credentials a call returns without asking the source, or None when it would ask (a refresh:
+        network I/O or a process, which an async caller runs off its event loop first)."""
+        return self._fresh(self._clock())
+
     def __call__(self) -> ResolvedCredentials:
         now = self._clock()
         fresh = self._fresh(now)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 
+import anyio.to_thread
 import httpx
 
 from ..clock_skew import SKEW_STATUSES
@@ -97,7 +98,9 @@ class SigV4Auth(AdapterSettings, httpx.Auth):
                 return
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        """As `sync_auth_flow`, for `httpx.AsyncClient`."""
+        """As `sync_auth_flow`, for `httpx.AsyncClient`; a credential refresh runs in a worker thread."""
+        if self.signer.refresh_due:
+            await anyio.to_thread.run_sync(self.signer.provider)
         flow = self.auth_flow(request)
         following = next(flow)
         while True:
