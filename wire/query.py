@@ -216,7 +216,8 @@ def _service_error(model: Model, status: int, body: bytes, style: QueryStyle) ->
     message = getattr(error.child("Message"), "text", "")
     shape = model.error_shapes.get(code)
     data = xmlshapes.read_structure(shape, error) if shape is not None else {}
-    request_id = getattr(root.child(style.request_id_tag), "text", None)
+    # EC2 documents `<RequestID>`, yet some of its errors say `<RequestId>`: botocore reads both.
+    request_id = getattr(root.child(style.request_id_tag) or root.child("RequestId"), "text", None)
     return ServiceError(code, message, status, request_id, data)
 
 
