@@ -57,8 +57,9 @@ class ValidationError(WireError, ValueError):
 class ServiceError(WireError):
     """The service answered with an error.
 
-    `code` is the normalized error code ("" when the body could not be read:
-    a front end's HTML page), `data` the members of the modelled error shape
+    `code` is the normalized error code (as botocore, the HTTP status when the
+    answer names none; "" when a JSON protocol's body could not be read: a
+    front end's HTML page), `data` the members of the modelled error shape
     (decoded like any output; empty when the code is not modelled).
     """
 
