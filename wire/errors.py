@@ -58,8 +58,8 @@ class ServiceError(WireError):
     """The service answered with an error.
 
     `code` is the normalized error code (as botocore, the HTTP status when the
-    answer names none; "" when a JSON protocol's body could not be read: a
-    front end's HTML page), `data` the members of the modelled error shape
+    answer names none: an empty body, a front end's HTML page; then the message
+    is ""), `data` the members of the modelled error shape
     (decoded like any output; empty when the code is not modelled).
     """
 
@@ -76,5 +76,5 @@ class ServiceError(WireError):
         self.status = status
         self.request_id = request_id
         self.data: dict[str, Any] = dict(data or {})
-        super().__init__(f"{code} (HTTP {status}): {message}" if code
+        super().__init__(f"{code} (HTTP {status}): {message}" if message or code not in ("", str(status))
                          else f"HTTP {status}: an error answer whose body could not be read")

@@ -314,8 +314,8 @@ def _read_bound(shape: Shape | None, status: int, headers: Headers, body: bytes)
 
 def _error_body(headers: Headers, body: bytes) -> dict[str, Any]:
     # An empty body (a HEAD request's) or another JSON value: the status and headers still describe the error.
-    # One that is not JSON (a load balancer's HTML) without an `x-amzn-ErrorType` raises DecodeError, read by
-    # `wire.api.foreign_error`.
+    # One that is not JSON without an `x-amzn-ErrorType` raises DecodeError, read by `wire.api.foreign_error`
+    # (a front end's XML `<Error>`; a load balancer's HTML: the status).
     try:
         data = loads(body)
     except DecodeError:
