@@ -91,3 +91,21 @@ def test_run_instances_user_data_is_sent_in_base64(capsys: pytest.CaptureFixture
 def test_glacier_account_id_defaults_to_the_callers(capsys: pytest.CaptureFixture[str]) -> None:
     ours = our_request(capsys, ["glacier", "ListVaults"])
     assert ours[0] == botocore_request("glacier", "ListVaults", {})[0] == "/-/vaults"
+
+
+def test_glacier_requests_carry_the_api_version(capsys: pytest.CaptureFixture[str]) -> None:
+    ours = our_request(capsys, ["glacier", "ListVaults"])
+    assert ours[1]["x-amz-glacier-version"] == botocore_request("glacier", "ListVaults", {})[1]["x-amz-glacier-version"]
+    assert ours[1]["x-amz-glacier-version"] == "2012-06-01"
+
+
+@pytest.mark.parametrize(("args", "params"), [
+    (["GetRestApis"], {}),
+    (["GetExport", "restApiId=a1", "stageName=prod", "exportType=swagger", "accepts=application/yaml"],
+     {"restApiId": "a1", "stageName": "prod", "exportType": "swagger", "accepts": "application/yaml"}),
+])
+def test_api_gateway_asks_for_json_unless_the_call_names_a_type(capsys: pytest.CaptureFixture[str], args: list[str],
+                                                                 params: dict[str, Any]) -> None:
+    ours = our_request(capsys, ["apigateway", *args])
+    assert ours[1]["accept"] == botocore_request("apigateway", args[0], params)[1]["accept"]
+    assert ours[1]["accept"] == ("application/yaml" if params else "application/json")

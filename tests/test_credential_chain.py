@@ -184,6 +184,11 @@ def test_sso_refuses_an_expired_or_missing_token(tmp_path: Path) -> None:
         with pytest.raises(CredentialsError) as caught:
             resolve_credentials("dev", {**env, "AWS_ENDPOINT_URL": url})
     assert str(caught.value) == "SSO GetRoleCredentials (1/Admin): HTTP 403"
+    # an empty answer (its code is the status, as botocore reads it) says the same
+    with http_server(lambda request, body: (403, [], b"")) as (url, _):
+        with pytest.raises(CredentialsError) as caught:
+            resolve_credentials("dev", {**env, "AWS_ENDPOINT_URL": url})
+    assert str(caught.value) == "SSO GetRoleCredentials (1/Admin): HTTP 403"
     with pytest.raises(wire.ServiceError, match="^HTTP 403: an error answer whose body could not be read$"):
         wire.parse_response(wire.load_model("sso"), "GetRoleCredentials", 403, {}, b"<html>denied</html>")
 

@@ -199,23 +199,24 @@ def parse_response(model: Model, operation: str, status: int, headers: Headers, 
 def foreign_error(status: int, headers: Mapping[str, str], body: bytes) -> ServiceError:
     """The `ServiceError` of an error response whose body its protocol's codec could not read: the code and
     message of another protocol's envelope (XML `<Error>`, `<ErrorResponse><Error>`, EC2's `<Response><Errors>
-    <Error>`; a JSON object's `__type`/`code` and `message`), else one with no code, only the status and the
-    request id (`headers` lower-cased). Never raises."""
+    <Error>`; a JSON object's code by `jsonproto.error_code` and its `message`), else the status as its code
+    (botocore's rule), no message, and the request id (`headers` lower-cased). Never raises."""
     request_id = headers.get("x-amzn-requestid") or headers.get("x-amz-request-id")
     try:
         root = xml.parse(body)
     except DecodeError:
         try:
             data = jsonproto.loads_object(body)
-        except DecodeError:
-            data = {}
-        code = jsonproto.error_code(headers, data)
-        return ServiceError(code, jsonproto.error_message(data) if code else "", status, request_id)
+        except DecodeError:  # not JSON either: the status is the code, as botocore says (no message: see export)
+            return ServiceError(str(status), "", status, request_id)
+        return ServiceError(jsonproto.error_code(headers, data, status), jsonproto.error_message(data), status,
+                            request_id)
     errors = root.child("Errors")
     error = root if root.tag == "Error" else root.child("Error") or (errors and errors.child("Error"))
     code = _text(error and error.child("Code"))
     request_id = _text(root.child("RequestId") or root.child("RequestID")) or request_id
-    return ServiceError(code, _text(error and error.child("Message")) if code else "", status, request_id or None)
+    return ServiceError(code or str(status), _text(error and error.child("Message")) if code else "", status,
+                        request_id or None)
 
 
 def _text(node: xml.Node | None) -> str:

@@ -7,6 +7,8 @@ built from the model alone sends something else (a raw `x-amz-copy-source`, a
 the operation up in a table of pure rewrites, keyed by (service id, operation)
 or by service id alone, and returns new params; the caller's dict is not
 changed. Only the handlers that change the bytes of a valid call are here.
+`customized_headers` does the same for the `before-call` handlers that add a
+header to the serialized request (Glacier's API version, API Gateway's Accept).
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sigv4.types import Request
 from wire.http import percent_encode
 from wire.model import Model, Operation
 
 Params = Mapping[str, Any]
 Rewrite = Callable[[Operation, Params], Params]
+Headers = tuple[tuple[str, str], ...]
 
 #: What S3 reads as the version of a copy source, kept out of the key's percent-encoding (botocore's VERSION_ID_SUFFIX).
 _VERSION_ID_SUFFIX = re.compile(r"\?versionId=[^\s]+$")
@@ -80,3 +84,28 @@ def customized(model: Model, operation: str, params: Params) -> dict[str, Any]:
         rewrite = REWRITES.get(key)
         params = rewrite(op, params) if rewrite else params
     return dict(params)
+
+
+def _glacier_version(model: Model, headers: Headers) -> Headers:
+    """Glacier refuses a request without `x-amz-glacier-version` (botocore's add_glacier_version)."""
+    return (*headers, ("x-amz-glacier-version", model.api_version))
+
+
+def _accept_json(_: Model, headers: Headers) -> Headers:
+    """API Gateway answers JSON to `Accept: application/json`, unless the caller asked for another
+    type (botocore's add_accept_header)."""
+    return headers if any(name.lower() == "accept" for name, _ in headers) else (*headers, ("Accept", "application/json"))
+
+
+#: service id -> the headers botocore's `before-call` handlers add to every request of the service.
+HEADER_REWRITES: dict[str, Callable[[Model, Headers], Headers]] = {
+    "Glacier": _glacier_version,
+    "API Gateway": _accept_json,
+}
+
+
+def customized_headers(model: Model, request: Request) -> Request:
+    """`request` (serialized from `model`, not yet signed) with the headers botocore's `before-call` handlers
+    add: Glacier's `x-amz-glacier-version`, API Gateway's `Accept: application/json`."""
+    rewrite = HEADER_REWRITES.get(model.service_id)
+    return request._replace(headers=rewrite(model, request.headers)) if rewrite else request

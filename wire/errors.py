@@ -59,8 +59,9 @@ class ValidationError(WireError, ValueError):
 class ServiceError(WireError):
     """The service answered with an error.
 
-    `code` is the normalized error code ("" when the body could not be read:
-    a front end's HTML page), `data` the members of the modelled error shape
+    `code` is the normalized error code (as botocore, the HTTP status when the
+    answer names none: an empty body, a front end's HTML page; then the message
+    is ""), `data` the members of the modelled error shape
     (decoded like any output; empty when the code is not modelled).
     """
 
@@ -77,5 +78,5 @@ class ServiceError(WireError):
         self.status = status
         self.request_id = request_id
         self.data: dict[str, Any] = dict(data or {})
-        super().__init__(f"{code} (HTTP {status}): {message}" if code
+        super().__init__(f"{code} (HTTP {status}): {message}" if message or code not in ("", str(status))
                          else f"HTTP {status}: an error answer whose body could not be read")

@@ -130,9 +130,10 @@ def http_message(request: sigv4.Request, raw: RawRequest | None = None) -> bytes
 
 
 def service_error_line(err: ServiceError, reason: str, body: bytes, *, cap: int = 500) -> str:
-    """One line for a service error: its code and message, or, when the body could not be decoded (no code),
-    the status, the request id and the body as text (its first `cap` characters), line ends escaped."""
-    if err.code:
+    """One line for a service error: its code and message, or, when the body named neither (the code is the
+    status: an empty body, an HTML page), the status, the request id and the body as text (its first `cap`
+    characters), line ends escaped."""
+    if err.code and (err.message or err.code != str(err.status)):
         return f"{err.code}: {err.message}" if err.message else f"{err.code} (HTTP {err.status})"
     text = body_text(body).replace("\r", "\\r").replace("\n", "\\n")
     text, more = text[:cap], f" … ({len(body)} bytes)" if len(text) > cap else ""

@@ -128,11 +128,13 @@ def sanitize_error_code(raw: str) -> str:
     return raw.split(":", 1)[0].rsplit("#", 1)[-1].strip()
 
 
-def error_code(headers: Headers, body: Mapping[str, Any]) -> str:
-    for raw in (headers.get("x-amzn-errortype"), body.get("code"), body.get("__type")):
+def error_code(headers: Headers, body: Mapping[str, Any], status: int) -> str:
+    """The code of a JSON error: botocore's restJson rule (the `x-amzn-ErrorType` header, the body's `code` or
+    `Code`, its `__type`), sanitized; else, as botocore says, the HTTP status (an empty body: a HEAD request's)."""
+    for raw in (headers.get("x-amzn-errortype"), body.get("code"), body.get("Code"), body.get("__type")):
         if isinstance(raw, str) and raw:
             return sanitize_error_code(raw)
-    return ""
+    return str(status)
 
 
 def error_message(body: Mapping[str, Any]) -> str:
@@ -165,8 +167,8 @@ def service_error(
 ) -> ServiceError:
     """The `ServiceError` a JSON or CBOR error response describes; `decode_data`
     decodes the modelled error shape's members (protocols bind them
-    differently). `code` is the raw error code, by default the JSON rule's."""
-    code = query_error_code(headers, sanitize_error_code(code) if code is not None else error_code(headers, body))
+    differently). `code` is the raw error code, by default (None or "") the restJson rule's."""
+    code = query_error_code(headers, sanitize_error_code(code) if code else error_code(headers, body, status))
     shape = model.error_shapes.get(code)
     data = decode_data(shape) if shape is not None else {}
     request_id = headers.get("x-amzn-requestid") or headers.get("x-amz-request-id")
@@ -200,7 +202,10 @@ def _request_plan(model: Model, op: Operation) -> tuple[tuple[tuple[str, str], .
 def _decode_response(model: Model, op: Operation, status: int, headers: Headers, body: bytes) -> dict[str, Any]:
     data = loads_object(body)
     if status >= 300:
-        raise service_error(model, status, headers, data, lambda shape: decode_members(structure_members(shape), data))
+        # botocore's awsJson rule reads `__type` before the header and `code`.
+        code = data.get("__type")
+        raise service_error(model, status, headers, data, lambda shape: decode_members(structure_members(shape), data),
+                            code if isinstance(code, str) else None)
     return _output_decoder(op)(data)
 
 

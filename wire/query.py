@@ -200,30 +200,33 @@ def _encoder(style: QueryStyle) -> Callable[[Model, Operation, Params, str | Non
 # -- XML -> values ----------------------------------------------------------------
 
 
-def _service_error(model: Model, status: int, body: bytes, style: QueryStyle) -> ServiceError:
+def _service_error(model: Model, status: int, headers: Headers, body: bytes, style: QueryStyle) -> ServiceError:
+    # AWS also says the request id in a header: all there is of it when the body is empty or unreadable.
+    header_id = headers.get("x-amzn-requestid")
     try:
         root = xml.parse(body)
     except xml.RefusedXmlError as err:
         # The status tells what failed; the message says why its body was not read.
-        return ServiceError(str(status), f"error response body not read: {err}", status)
+        return ServiceError(str(status), f"error response body not read: {err}", status, header_id)
     except DecodeError:
         # A front end's HTML or empty error page: the status still tells.
-        return ServiceError(str(status), "", status)
+        return ServiceError(str(status), "", status, header_id)
     error = style.error(root)
     if error is None:
-        return ServiceError(str(status), "", status)
+        return ServiceError(str(status), "", status, header_id)
     code = getattr(error.child("Code"), "text", "")
     message = getattr(error.child("Message"), "text", "")
     shape = model.error_shapes.get(code)
     data = xmlshapes.read_structure(shape, error) if shape is not None else {}
-    request_id = getattr(root.child(style.request_id_tag), "text", None)
+    # EC2 documents `<RequestID>`, yet some of its errors say `<RequestId>`: botocore reads both.
+    request_id = getattr(root.child(style.request_id_tag) or root.child("RequestId"), "text", None) or header_id
     return ServiceError(code, message, status, request_id, data)
 
 
 def _decoder(style: QueryStyle) -> Callable[[Model, Operation, int, Headers, bytes], dict[str, Any]]:
     def decode(model: Model, op: Operation, status: int, headers: Headers, body: bytes) -> dict[str, Any]:
         if status >= 300:
-            raise _service_error(model, status, body, style)
+            raise _service_error(model, status, headers, body, style)
         if op.output is None or not op.output.members:
             return {}
         return xmlshapes.read_structure(op.output, style.result(xml.parse(body), op))

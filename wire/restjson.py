@@ -312,19 +312,22 @@ def _read_bound(shape: Shape | None, status: int, headers: Headers, body: bytes)
     return read_bound(shape, status, headers, body, _read_headers, _read_body)
 
 
-def _error_body(body: bytes) -> dict[str, Any]:
-    # An error may come from a proxy or load balancer with an HTML or empty
-    # body: the status and headers still describe it.
+def _error_body(headers: Headers, body: bytes) -> dict[str, Any]:
+    # An empty body (a HEAD request's) or another JSON value: the status and headers still describe the error.
+    # One that is not JSON without an `x-amzn-ErrorType` raises DecodeError, read by `wire.api.foreign_error`
+    # (a front end's XML `<Error>`; a load balancer's HTML: the status).
     try:
         data = loads(body)
     except DecodeError:
+        if "x-amzn-errortype" not in headers:
+            raise
         return {}
     return data if isinstance(data, dict) else {}
 
 
 def _decode_response(model: Model, op: Operation, status: int, headers: Headers, body: bytes) -> dict[str, Any]:
     if status >= 300:
-        data = _error_body(body)
+        data = _error_body(headers, body)
         raise service_error(model, status, headers, data, lambda shape: _read_bound(shape, status, headers, body))
     return _read_bound(op.output, status, headers, body)
 

@@ -94,10 +94,11 @@ def call_operation(model: wire.Model, operation: str, params: Mapping[str, Any],
     try:
         output: dict[str, Any] = wire.parse_response(model, operation, reply.status, reply.headers, reply.body)
     except wire.ServiceError as err:
-        # SSO OIDC's errors carry `error_description`, not a message: then the code alone; a body that could not be
-        # read (a front end's HTML page: no code) the status alone, never the body, which may quote a secret.
-        raise CredentialsError(f"{where}: {err.code or f'HTTP {err.status}'}{f': {err.message}' if err.message else ''}"
-                               ) from None
+        # SSO OIDC's errors carry `error_description`, not a message: then the code alone; a body without a code
+        # (a front end's HTML page, an empty body: the code is the status) the status alone, never the body,
+        # which may quote a secret.
+        code = err.code if err.code not in ("", str(err.status)) else f"HTTP {err.status}"
+        raise CredentialsError(f"{where}: {code}{f': {err.message}' if err.message else ''}") from None
     except wire.WireError as err:
         raise CredentialsError(f"{where}: the answer does not fit the model ({err})") from None
     return output

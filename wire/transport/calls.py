@@ -32,7 +32,7 @@ from wire import s3
 from wire.endpoints import service_endpoint
 from wire.params import read_params
 from sigv4.s3express import create_session, sign_directory_request
-from wire.customizations import customized
+from wire.customizations import customized, customized_headers
 from wire.errors import ParamError
 from wire.service.queryform import load_call_model
 from wire.transport import signing
@@ -191,7 +191,7 @@ def prepare_call(flags: Any, env: Mapping[str, str], files: ExitStack,
                                  model, transport or TransportOptions(), env, warn)
     if flags.sigv2 and model.protocol not in ("query", "ec2"):  # SigV2's signature goes in a Query form
         raise ParamError(f"--sigv2: signs Query and EC2 Query calls; {model.service_id}'s protocol is {model.protocol}")
-    request = wire.serialize(model, op_name, params, endpoint=endpoint, method=flags.method)
+    request = customized_headers(model, wire.serialize(model, op_name, params, endpoint=endpoint, method=flags.method))
     body_file = files.enter_context(open_body(streamed[1])) if streamed else None
     if body_file is not None:
         request = with_body_file(request, body_file, chunked=True)
