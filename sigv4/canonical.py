@@ -202,8 +202,20 @@ def query_pairs(query: str, *, plus_is_space: bool = False) -> list[tuple[str, s
     surrogate, so that pairs are equal exactly when their bytes are (and so are their canonical forms,
     `canonical_query`). Raises InvalidParameterError as `query_bytes` does.
     """
-    return [(name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
-            for name, value in query_bytes(query, plus_is_space=plus_is_space)]
+    if not query.isascii():
+        return [(name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
+                for name, value in query_bytes(query, plus_is_space=plus_is_space)]
+    # ASCII text is its own bytes and reads as itself: only a part holding an escape is decoded (as `query_bytes`
+    # does), at a tenth of the cost of reading every part as bytes (the bulk of a presigned URL's verification).
+    if plus_is_space:
+        query = query.replace("+", " ")
+    return [(_unescaped(name) if "%" in name else name, _unescaped(value) if "%" in value else value)
+            for name, _, value in [part.partition("=") for part in query.split("&") if part]]
+
+
+def _unescaped(text: str) -> str:
+    """ASCII `text` with its `%XX` escapes decoded (`query_pairs`)."""
+    return unquote_to_bytes(text).decode("utf-8", "surrogateescape")
 
 
 @lru_cache(maxsize=1024)

@@ -426,10 +426,7 @@ def _parse_auth(request: Request, first: dict[str, str], pairs: list[tuple[str, 
         return _parse_presigned(query, kind)
     if "AWSAccessKeyId" in query and "SignatureVersion" not in query:  # S3's SigV2 URL; the Query APIs' name it
         return _parse_s3v2(first, None, query, kind)
-    try:
-        params = _grouped(v2.decode_params(request, plus_is_space=plus_is_space))
-    except SigningError as err:
-        raise _fail("malformed_request", str(err)) from None
+    params = _grouped(_v2_params(request, pairs, plus_is_space))
     if "Signature" in params or "AWSAccessKeyId" in params or "SignatureVersion" in params:
         return _parse_v2(params, kind)
     raise _fail("missing_auth", "request: no Authorization header, presigned query (X-Amz-Signature) "
@@ -819,12 +816,21 @@ def _signed_pick(lower: tuple[str, ...], signed_names: tuple[str, ...], presigne
     return _SignedPick(indices, order, signed_text, None, checksums, date_index, order.index(date_index), undated)
 
 
-def _verify_v2(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules, s3: bool,
-               omit_session_token: bool, pairs: list[tuple[str, str]] | None) -> str:
+def _v2_params(request: Request, pairs: list[tuple[str, str]] | None, plus_is_space: bool,
+               auth: SignedAuth | None = None) -> list[tuple[str, str]]:
+    """SigV2's parameters, decoded: `pairs` (the query as `_request_query` read it, or None) where they travel in the
+    query, else read here (as `v2.decode_params` reads them)."""
+    if pairs is not None and not v2.params_in_body(request):
+        return pairs
     try:
-        params = v2.decode_params(request, plus_is_space=rules.plus_is_space)
+        return v2.decode_params(request, plus_is_space=plus_is_space)
     except SigningError as err:
         raise _fail("malformed_request", str(err), auth) from None
+
+
+def _verify_v2(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules, s3: bool,
+               omit_session_token: bool, pairs: list[tuple[str, str]] | None) -> str:
+    params = _v2_params(request, pairs, rules.plus_is_space, auth)
     tokens = [v for n, v in params if n == "SecurityToken"]
     _check_token(tokens[0] if tokens else None, creds, "SecurityToken parameter", auth)
     try:

@@ -108,6 +108,19 @@ def test_the_query_reading_is_lossless_and_its_canonical_form_one_to_one(pairs: 
         assert canonical_query(query_pairs(query(changed))) != canonical_query(query_pairs(text))
 
 
+query_text = st.text(st.sampled_from("%&=+aZ09-_.~/ fF2E3%\u00e9\udcff"), max_size=24)
+
+
+@settings(max_examples=300, deadline=None)
+@given(query_text, st.booleans())
+def test_query_pairs_read_as_query_bytes(text: str, plus_is_space: bool) -> None:
+    """`query_pairs`' shortcut for ASCII text (only a part holding an escape decoded) reads what `query_bytes`
+    reads, part for part: the one reading of a query, which verification canonicalizes."""
+    assert query_pairs(text, plus_is_space=plus_is_space) == [
+        (name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
+        for name, value in query_bytes(text, plus_is_space=plus_is_space)]
+
+
 def test_the_same_byte_written_two_ways_still_verifies() -> None:
     """What a server decodes alike may differ on the wire: `%41` is `A`, `%ff` is `%FF`, a raw 0xFF is `%FF`."""
     signed = sign(Request("GET", "https://svc.example.com/?x=A%FF&y=%C3%A9"), CREDS, **SCOPE).request
