@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from fnmatch import fnmatchcase
@@ -379,7 +379,11 @@ def _parse_s3v2(first: dict[str, str], header: str | None, query: dict[str, list
                            "", text))
 
 
-def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+#: A query's (name, value) pairs, decoded (see `_request_query`).
+_Pairs = tuple[tuple[str, str], ...]
+
+
+def _grouped(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
     for name, value in pairs:
         grouped.setdefault(name, []).append(value)
@@ -395,22 +399,24 @@ def parse_auth(request: Request, *, plus_is_space: bool = False) -> SignedAuth:
                        SignedAuth)
 
 
-def _request_query(request: Request, plus_is_space: bool) -> list[tuple[str, str]]:
-    """The request's query as decoded (name, value) pairs: read once, by the parse and then by the recomputation of a
-    presigned URL (the decoding of a presigned query is most of its verification's cost)."""
+def _request_query(request: Request, plus_is_space: bool) -> _Pairs:
+    """The request's query as decoded (name, value) pairs, read once per request: by the parse, then by the
+    recomputation (the decoding of a presigned query is most of its verification's cost)."""
     # A URL without "?" has no query: its parts are not looked up (see `Request._parts`).
-    raw_query = request._parts.target.partition("?")[2] if "?" in request.url else ""
-    return _query_pairs(raw_query, plus_is_space) if raw_query else []
+    return _target_query(request._parts.target, plus_is_space) if "?" in request.url else ()
 
 
-def _query_pairs(raw_query: str, plus_is_space: bool, auth: SignedAuth | None = None) -> list[tuple[str, str]]:
+# A server parses a request's claim (`parse_auth`) before it verifies it (`verify(claimed=...)`): the second
+# reading of the same target is this cache's. Keyed on the target itself, whose hash Python keeps with it.
+@lru_cache(maxsize=64)
+def _target_query(target: str, plus_is_space: bool) -> _Pairs:
     try:
-        return query_pairs(raw_query, plus_is_space=plus_is_space)
+        return tuple(query_pairs(target.partition("?")[2], plus_is_space=plus_is_space))
     except SigningError as err:
-        raise _fail("malformed_request", str(err), auth) from None
+        raise _fail("malformed_request", str(err)) from None
 
 
-def _parse_auth(request: Request, first: dict[str, str], pairs: list[tuple[str, str]], plus_is_space: bool,
+def _parse_auth(request: Request, first: dict[str, str], pairs: _Pairs, plus_is_space: bool,
                 kind: type[_Auth]) -> _Auth:
     """`pairs`: the query, as `_request_query` decodes it with `plus_is_space`."""
     header = first.get("authorization")
@@ -579,7 +585,7 @@ _SECURITY_TOKEN = ("X-Amz-Security-Token", "x-amz-security-token")
 UNSIGNED_TOKEN_SERVICES = frozenset({"iotdevicegateway"})
 
 
-def _token_names(first: dict[str, str], auth: SignedAuth, pairs: list[tuple[str, str]],
+def _token_names(first: dict[str, str], auth: SignedAuth, pairs: _Pairs,
                  names: tuple[str, str]) -> tuple[str, str]:
     """(query parameter, header) that carry the session token of a request whose service has `names` of its own."""
     if any(n == names[0] for n, _ in pairs) or names[1] in first:
@@ -591,17 +597,12 @@ def _token_names(first: dict[str, str], auth: SignedAuth, pairs: list[tuple[str,
 
 
 def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules,
-               s3: bool, omit_session_token: bool, pairs: list[tuple[str, str]] | None) -> str:
-    """Recompute a SigV4/SigV4a signature; return the signed payload line (`pairs`: the query as the parse read it,
-    or None for a claim passed in)."""
+               s3: bool, omit_session_token: bool, pairs: _Pairs) -> str:
+    """Recompute a SigV4/SigV4a signature; return the signed payload line (`pairs`: the query, see
+    `_request_query`)."""
     presigned = auth.presigned
     target = request._parts.target
     own_token = _SESSION_TOKEN_NAMES.get(auth.service)
-    if pairs is None:
-        # A header-signed request's query is canonicalized from its text; its pairs are parsed only where a token
-        # may be.
-        pairs = (_query_pairs(target.partition("?")[2], rules.plus_is_space, auth) if presigned or own_token
-                 else [])
     param, header = _SECURITY_TOKEN if own_token is None else _token_names(first, auth, pairs, own_token)
     if presigned:
         tokens = [v for n, v in pairs if n == param]
@@ -695,7 +696,7 @@ def _canonical_head(request: Request, headers: tuple[tuple[str, str], ...], pick
                     rules: CanonicalRules, amz_date: str) -> _CanonicalHead:
     """The canonical text of a header-signed request with distinct header names, up to the payload line, as
     the two pieces before and after its X-Amz-Date value (the line `x-amz-date:<amz_date>`)."""
-    uri, query, lines, signed_text = _canonical_parts(request, headers, pick, rules, None, [], False)
+    uri, query, lines, signed_text = _canonical_parts(request, headers, pick, rules, None, (), False)
     at = pick.date_at
     before = "\n".join((request.method, uri, query, *lines[:at], "x-amz-date:"))
     return _CanonicalHead(before, "\n".join(("", *lines[at + 1:], "", signed_text, "")),
@@ -703,7 +704,7 @@ def _canonical_head(request: Request, headers: tuple[tuple[str, str], ...], pick
 
 
 def _canonical_text(request: Request, headers: tuple[tuple[str, str], ...], pick: _SignedPick, rules: CanonicalRules,
-                    auth: SignedAuth, pairs: list[tuple[str, str]], omit_session_token: bool, payload: str) -> str:
+                    auth: SignedAuth, pairs: _Pairs, omit_session_token: bool, payload: str) -> str:
     """The canonical request the client must have signed (`pairs`: a presigned request's query)."""
     uri, query, lines, signed_text = _canonical_parts(request, headers, pick, rules, auth, pairs, omit_session_token)
     # The text alone: a CanonicalRequest would be built only to be rendered once.
@@ -711,7 +712,7 @@ def _canonical_text(request: Request, headers: tuple[tuple[str, str], ...], pick
 
 
 def _canonical_parts(request: Request, headers: tuple[tuple[str, str], ...], pick: _SignedPick,
-                     rules: CanonicalRules, auth: SignedAuth | None, pairs: list[tuple[str, str]],
+                     rules: CanonicalRules, auth: SignedAuth | None, pairs: _Pairs,
                      omit_session_token: bool) -> tuple[str, str, list[str], str]:
     """(URI, query, header lines, signed header names) of the canonical request (`auth`: None for a header-signed
     request; `pairs`: a presigned request's query)."""
@@ -816,11 +817,11 @@ def _signed_pick(lower: tuple[str, ...], signed_names: tuple[str, ...], presigne
     return _SignedPick(indices, order, signed_text, None, checksums, date_index, order.index(date_index), undated)
 
 
-def _v2_params(request: Request, pairs: list[tuple[str, str]] | None, plus_is_space: bool,
-               auth: SignedAuth | None = None) -> list[tuple[str, str]]:
-    """SigV2's parameters, decoded: `pairs` (the query as `_request_query` read it, or None) where they travel in the
-    query, else read here (as `v2.decode_params` reads them)."""
-    if pairs is not None and not v2.params_in_body(request):
+def _v2_params(request: Request, pairs: _Pairs, plus_is_space: bool,
+               auth: SignedAuth | None = None) -> Sequence[tuple[str, str]]:
+    """SigV2's parameters, decoded: `pairs` (the query as `_request_query` read it) where they travel in the query,
+    else read here (as `v2.decode_params` reads them)."""
+    if not v2.params_in_body(request):
         return pairs
     try:
         return v2.decode_params(request, plus_is_space=plus_is_space)
@@ -829,7 +830,7 @@ def _v2_params(request: Request, pairs: list[tuple[str, str]] | None, plus_is_sp
 
 
 def _verify_v2(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules, s3: bool,
-               omit_session_token: bool, pairs: list[tuple[str, str]] | None) -> str:
+               omit_session_token: bool, pairs: _Pairs) -> str:
     params = _v2_params(request, pairs, rules.plus_is_space, auth)
     tokens = [v for n, v in params if n == "SecurityToken"]
     _check_token(tokens[0] if tokens else None, creds, "SecurityToken parameter", auth)
@@ -844,7 +845,7 @@ def _verify_v2(request: Request, first: dict[str, str], auth: SignedAuth, creds:
 
 
 def _verify_s3v2(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules,
-                 s3: bool, omit_session_token: bool, pairs: list[tuple[str, str]] | None) -> str:
+                 s3: bool, omit_session_token: bool, pairs: _Pairs) -> str:
     """S3's SigV2: the session token, the signature over `s3v2.string_to_sign`, a Content-MD5 against the body."""
     where = f"{s3v2.TOKEN} {'query parameter' if auth.presigned else 'header'}"
     try:
@@ -972,7 +973,7 @@ def _planned_claim(request: Request, knobs: _Knobs) -> tuple[_Plan, Identity] | 
 
 
 _VERIFIERS: dict[str, Callable[[Request, dict[str, str], SignedAuth, Credentials, CanonicalRules, bool, bool,
-                                 list[tuple[str, str]] | None], str]] = {
+                                 _Pairs], str]] = {
     "v4": _verify_v4, "v4a": _verify_v4, "v2": _verify_v2, "s3v2": _verify_s3v2,
 }
 
@@ -1019,11 +1020,11 @@ def verify(
         plan, auth = planned
     else:
         first = _first_values(request)
+        pairs = _request_query(request, plus_is_space)
         if claimed is None:
-            pairs = _request_query(request, plus_is_space)
             auth = _parse_auth(request, first, pairs, plus_is_space, Identity)
         else:
-            pairs, auth = None, _auth_of(Identity, _fields_of(claimed))
+            auth = _auth_of(Identity, _fields_of(claimed))
     _check_claim(auth, expected_service, allowed_regions, now, max_skew)
     creds = lookup(auth.access_key_id)
     if creds is None:
