@@ -221,7 +221,26 @@ def _unescaped(text: str) -> str:
 @lru_cache(maxsize=1024)
 def canonical_query_string(query: str, plus_is_space: bool = False) -> str:
     """The canonical query of a raw query string (see `query_pairs`, `canonical_query`)."""
-    return canonical_query(query_pairs(query, plus_is_space=plus_is_space))
+    return canonical_query_without(query, plus_is_space, frozenset())
+
+
+# What a query already in canonical form holds: unreserved characters, `%XX` escapes, the separators.
+_QUERY_CHARS = re.compile(r"[A-Za-z0-9\-._~%&=]*\Z")
+# An escape that is not canonical: not two uppercase hex digits, or of an unreserved byte (`%41` is written `A`).
+_OTHER_ESCAPE = re.compile(r"%(?:(?![0-9A-F]{2})|2[DE]|3[0-9]|[46][1-9A-F]|[57][0-9A]|5F|7E)")
+
+
+def canonical_query_without(query: str, plus_is_space: bool, dropped: frozenset[str]) -> str:
+    """The canonical query of a raw query string without the parameters named in `dropped` (names that encode
+    as themselves, such as `X-Amz-Signature`). Raises InvalidParameterError as `query_pairs` does."""
+    parts = [part.partition("=") for part in query.split("&") if part]
+    if (_QUERY_CHARS.match(query) and _OTHER_ESCAPE.search(query) is None
+            and not any("=" in value for _, _, value in parts)):
+        # Every name and value is already the encoding of what it decodes to (as SDKs send a presigned URL), and a
+        # name equals a dropped one exactly when it decodes to it: only the order is left to make. (A part
+        # without `=` sorts as `name=`, which it renders as.)
+        return "&".join([f"{name}={value}" for name, _, value in sorted(parts) if name not in dropped])
+    return canonical_query(pair for pair in query_pairs(query, plus_is_space=plus_is_space) if pair[0] not in dropped)
 
 
 def canonical_query(pairs: Iterable[tuple[str, str]]) -> str:

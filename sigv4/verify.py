@@ -32,7 +32,7 @@ from typing import Any, Literal, NamedTuple, TypeVar
 
 from . import s3v2, v2, v4a
 from .canonical import (
-    S3_SERVICES, CanonicalRules, canonical_header, canonical_headers, canonical_query, canonical_query_string,
+    S3_SERVICES, CanonicalRules, canonical_header, canonical_headers, canonical_query_string, canonical_query_without,
     canonical_uri, query_pairs, render_canonical,
 )
 from .bounded import decimal, http_date, utc
@@ -618,7 +618,7 @@ def _verify_v4(request: Request, first: dict[str, str], auth: SignedAuth, creds:
     if pick.undated is not None and headers[pick.date_index][1] == auth.amz_date:
         _check_head(auth, creds, _kept_head(request, headers, pick, rules, auth.amz_date), payload)
     else:
-        canonical = _canonical_text(request, headers, pick, rules, auth, pairs, omit_session_token, payload)
+        canonical = _canonical_text(request, headers, pick, rules, auth, omit_session_token, payload)
         text = string_to_sign(auth.algorithm, auth.amz_date, auth.credential_scope, canonical)
         if not _SIGNATURE_CHECKS[auth.version](auth, creds, text):
             raise _mismatch(auth, canonical, text)
@@ -696,7 +696,7 @@ def _canonical_head(request: Request, headers: tuple[tuple[str, str], ...], pick
                     rules: CanonicalRules, amz_date: str) -> _CanonicalHead:
     """The canonical text of a header-signed request with distinct header names, up to the payload line, as
     the two pieces before and after its X-Amz-Date value (the line `x-amz-date:<amz_date>`)."""
-    uri, query, lines, signed_text = _canonical_parts(request, headers, pick, rules, None, (), False)
+    uri, query, lines, signed_text = _canonical_parts(request, headers, pick, rules, None, False)
     at = pick.date_at
     before = "\n".join((request.method, uri, query, *lines[:at], "x-amz-date:"))
     return _CanonicalHead(before, "\n".join(("", *lines[at + 1:], "", signed_text, "")),
@@ -704,18 +704,18 @@ def _canonical_head(request: Request, headers: tuple[tuple[str, str], ...], pick
 
 
 def _canonical_text(request: Request, headers: tuple[tuple[str, str], ...], pick: _SignedPick, rules: CanonicalRules,
-                    auth: SignedAuth, pairs: _Pairs, omit_session_token: bool, payload: str) -> str:
-    """The canonical request the client must have signed (`pairs`: a presigned request's query)."""
-    uri, query, lines, signed_text = _canonical_parts(request, headers, pick, rules, auth, pairs, omit_session_token)
+                    auth: SignedAuth, omit_session_token: bool, payload: str) -> str:
+    """The canonical request the client must have signed."""
+    uri, query, lines, signed_text = _canonical_parts(request, headers, pick, rules, auth, omit_session_token)
     # The text alone: a CanonicalRequest would be built only to be rendered once.
     return render_canonical(request.method, uri, query, lines, signed_text, payload)
 
 
 def _canonical_parts(request: Request, headers: tuple[tuple[str, str], ...], pick: _SignedPick,
-                     rules: CanonicalRules, auth: SignedAuth | None, pairs: _Pairs,
+                     rules: CanonicalRules, auth: SignedAuth | None,
                      omit_session_token: bool) -> tuple[str, str, list[str], str]:
     """(URI, query, header lines, signed header names) of the canonical request (`auth`: None for a header-signed
-    request; `pairs`: a presigned request's query)."""
+    request)."""
     path, _, raw_query = request._parts.target.partition("?")
     try:
         # Only the headers the client listed are canonicalized, and with its own names; all of them are signed.
@@ -729,14 +729,17 @@ def _canonical_parts(request: Request, headers: tuple[tuple[str, str], ...], pic
         if auth is not None and auth.presigned:
             # Header signing shows an unsigned token by SignedHeaders; a presigned query cannot, hence the option.
             unsigned_token = omit_session_token or auth.service in UNSIGNED_TOKEN_SERVICES
-            dropped = {"X-Amz-Signature", "X-Amz-Security-Token"} if unsigned_token else {"X-Amz-Signature"}
-            query = canonical_query(p for p in pairs if p[0] not in dropped)
+            dropped = _SIGNATURE_AND_TOKEN if unsigned_token else _SIGNATURE
+            query = canonical_query_without(raw_query, rules.plus_is_space, dropped)
         else:
             query = canonical_query_string(raw_query, rules.plus_is_space)
     except SigningError as err:
         raise _fail("malformed_request", str(err), auth) from None
     return uri, query, lines, signed_text
 
+
+#: The query parameters a presigned URL's signature does not cover: itself, and a token added after signing.
+_SIGNATURE, _SIGNATURE_AND_TOKEN = frozenset({"X-Amz-Signature"}), frozenset({"X-Amz-Signature", "X-Amz-Security-Token"})
 
 _Problem = tuple[Reason, str]
 
