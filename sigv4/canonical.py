@@ -218,6 +218,16 @@ def _unescaped(text: str) -> str:
     return unquote_to_bytes(text).decode("utf-8", "surrogateescape")
 
 
+def query_component(raw: str, *, plus_is_space: bool = False) -> str:
+    """One raw name or value of a query, read as `query_pairs` reads it. Raises InvalidParameterError as it does."""
+    if not raw.isascii():
+        data = wire_bytes(raw, "query")
+        return unquote_to_bytes(data.replace(b"+", b" ") if plus_is_space else data).decode("utf-8", "surrogateescape")
+    if plus_is_space:
+        raw = raw.replace("+", " ")
+    return _unescaped(raw) if "%" in raw else raw
+
+
 @lru_cache(maxsize=1024)
 def canonical_query_string(query: str, plus_is_space: bool = False) -> str:
     """The canonical query of a raw query string (see `query_pairs`, `canonical_query`)."""

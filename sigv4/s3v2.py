@@ -41,10 +41,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
-from urllib.parse import quote, unquote_to_bytes
+from urllib.parse import quote
 
 from .bounded import decimal
-from .canonical import check_header, check_one_host, wire_bytes
+from .canonical import check_header, check_one_host, query_component, wire_bytes
 from .errors import InvalidHeaderError, InvalidParameterError, InvalidTimestampError
 from .s3hosts import s3_bucket_of
 from .types import Credentials, Request
@@ -128,13 +128,13 @@ def amz_headers(request: Request, presigned: bool) -> list[tuple[str, str]]:
     if presigned:
         in_headers = {name for name, _ in found}
         for name, raw in _query_parts(request.query):
-            lower = _decoded(name).lower()
+            lower = query_component(name).lower()
             if lower.startswith("x-amz-"):
                 if lower != name.lower():  # a server reads it as the header; the signer did not
                     raise InvalidParameterError(f"query: parameter {name!r} is {lower!r} escaped; send its name as is")
                 if lower in in_headers:
                     raise InvalidHeaderError(f"{lower}: sent both as a header and as a query parameter")
-                text = _decoded(raw or "")
+                text = query_component(raw or "")
                 check_header(lower, text)
                 found.append((lower, text.strip(" \t")))
     return found
@@ -158,11 +158,6 @@ def _query_parts(query: str) -> list[tuple[str, str | None]]:
     return parts
 
 
-def _decoded(raw: str, plus_is_space: bool = False) -> str:
-    data = wire_bytes(raw, "query")
-    return unquote_to_bytes(data.replace(b"+", b" ") if plus_is_space else data).decode("utf-8", "surrogateescape")
-
-
 def subresources(query: str, plus_is_space: bool = False) -> list[tuple[str, str | None]]:
     """The sub-resources of a raw query, (name, decoded value or None), sorted by name (repeats in their order).
 
@@ -171,11 +166,11 @@ def subresources(query: str, plus_is_space: bool = False) -> list[tuple[str, str
     found: list[tuple[str, str | None]] = []
     for name, raw in _query_parts(query):
         if name not in SUBRESOURCES:
-            if _decoded(name) in SUBRESOURCES:
-                raise InvalidParameterError(f"query: parameter {name!r} is the sub-resource {_decoded(name)!r} "
+            if query_component(name) in SUBRESOURCES:
+                raise InvalidParameterError(f"query: parameter {name!r} is the sub-resource {query_component(name)!r} "
                                             "escaped, which S3's SigV2 does not sign; send its name as is")
             continue
-        value = None if raw is None else _decoded(raw, plus_is_space)
+        value = None if raw is None else query_component(raw, plus_is_space=plus_is_space)
         if value is not None and "&" in value:
             raise InvalidParameterError(f"query: sub-resource {name} has '&' in its decoded value, which S3's "
                                         "SigV2 signs as a separator of sub-resources")
@@ -204,7 +199,7 @@ def string_to_sign(request: Request, *, presigned: bool, bucket: str | None = No
     check_one_host([name.lower() for name, _ in headers])
     amz = amz_headers(request, presigned)
     if presigned:
-        date = next((_decoded(value or "") for name, value in _query_parts(request.query) if name == "Expires"), "")
+        date = next((query_component(value or "") for name, value in _query_parts(request.query) if name == "Expires"), "")
     else:
         date = "" if any(name == "x-amz-date" for name, _ in amz) else _single(headers, "date")
     md5, content_type = _single(headers, "content-md5"), _single(headers, "content-type")
@@ -233,7 +228,7 @@ def session_token(request: Request, presigned: bool) -> str | None:
     that query parameter (decoded)."""
     token = request.header(TOKEN)
     if token is None and presigned:
-        token = next((_decoded(value or "") for name, value in _query_parts(request.query)
+        token = next((query_component(value or "") for name, value in _query_parts(request.query)
                       if name.lower() == TOKEN), None)
     return token
 

@@ -823,13 +823,20 @@ def _signed_pick(lower: tuple[str, ...], signed_names: tuple[str, ...], presigne
 def _v2_params(request: Request, pairs: _Pairs, plus_is_space: bool,
                auth: SignedAuth | None = None) -> Sequence[tuple[str, str]]:
     """SigV2's parameters, decoded: `pairs` (the query as `_request_query` read it) where they travel in the query,
-    else read here (as `v2.decode_params` reads them)."""
+    else its form body's (as `v2.decode_params` reads them, `+` a space)."""
     if not v2.params_in_body(request):
         return pairs
     try:
-        return v2.decode_params(request, plus_is_space=plus_is_space)
+        return _form_params(request) if request.body.__class__ is bytes else v2.decode_params(request)
     except SigningError as err:
         raise _fail("malformed_request", str(err), auth) from None
+
+
+# As `_target_query`, for a form body: the parse reads it, then the verifier. Keyed on the whole request (its body
+# hashable bytes), few: a form body may be large.
+@lru_cache(maxsize=8)
+def _form_params(request: Request) -> _Pairs:
+    return tuple(v2.decode_params(request))
 
 
 def _verify_v2(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules, s3: bool,

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import cli
 from sigv4 import Credentials, Request, VerificationError, parse_auth, presign, sign, v2, verify
-from sigv4.canonical import canonical_query, canonical_query_without, query_bytes, query_pairs
+from sigv4.canonical import canonical_query, canonical_query_without, query_bytes, query_component, query_pairs
 from sigv4.checksums import checksum_value
 from sigv4.chunked_decode import decoder_for
 from sigv4.errors import StreamDecodeError
@@ -115,10 +115,13 @@ query_text = st.text(st.sampled_from("%&=+aZ09-_.~/ fF2E3%\u00e9\udcff"), max_si
 @given(query_text, st.booleans())
 def test_query_pairs_read_as_query_bytes(text: str, plus_is_space: bool) -> None:
     """`query_pairs`' shortcut for ASCII text (only a part holding an escape decoded) reads what `query_bytes`
-    reads, part for part: the one reading of a query, which verification canonicalizes."""
-    assert query_pairs(text, plus_is_space=plus_is_space) == [
-        (name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
-        for name, value in query_bytes(text, plus_is_space=plus_is_space)]
+    reads, part for part: the one reading of a query, which verification canonicalizes; and so does
+    `query_component` (S3's SigV2 reads its parameters one by one)."""
+    pairs = [(name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
+             for name, value in query_bytes(text, plus_is_space=plus_is_space)]
+    assert query_pairs(text, plus_is_space=plus_is_space) == pairs
+    assert [(query_component(name, plus_is_space=plus_is_space), query_component(value, plus_is_space=plus_is_space))
+            for name, _, value in (part.partition("=") for part in text.split("&") if part)] == pairs
 
 
 # Pieces of queries both in canonical form and not: escapes of reserved and unreserved bytes, in either case.
