@@ -13,7 +13,8 @@ is better):
 - The ECDSA check alone: each implementation's key pair verifying the string-to-sign (awscrt's hashes it first),
   the floor under our verify with that implementation.
 - verify/sign: `verify()` per request against `sign()` of the same request, for SigV4
-  (HMAC) and SigV4a (ECDSA, the default implementation), header-signed and presigned.
+  (HMAC) and SigV4a (ECDSA, the default implementation), header-signed and presigned (verify is shown URLs presigned
+  at 256 different seconds in turn, as a server is: none is read twice in a row).
 Not a test: nothing here asserts on time.
 
     python benchmarks/bench_v4a_verify.py [--quick]
@@ -23,9 +24,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import sys
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import partial
 
 from pathlib import Path
@@ -47,6 +49,7 @@ REQUEST = sigv4.Request("PUT", f"https://{HOST}/photos/2024/cat.txt?tagging=x", 
 # S3 signs x-amz-content-sha256 (and a verifier requires it on a header-signed S3 request), as awscrt's S3 config does.
 SCOPE = dict(region="us-east-1,us-west-2", service="s3", timestamp=NOW, s3=True)
 LOOKUP = {CREDS.access_key_id: CREDS}.get
+PRESIGNED_URLS = 256  # more than any cache of verify's holds
 
 
 def awscrt_calls(ours_signed: sigv4.SigningResult) -> dict[str, Callable[[], object]] | None:
@@ -109,12 +112,15 @@ def main() -> None:
         region = "us-east-1" if algorithm == "v4" else SCOPE["region"]
         for name, signer in (("header", sigv4.sign), ("presigned", sigv4.presign)):
             def sign_once(signer: Callable[..., sigv4.SigningResult] = signer, region: str = region,
-                          algorithm: str = algorithm) -> sigv4.SigningResult:
-                return signer(REQUEST, CREDS, region=region, service="s3", timestamp=NOW, algorithm=algorithm,
+                          algorithm: str = algorithm, timestamp: datetime = NOW) -> sigv4.SigningResult:
+                return signer(REQUEST, CREDS, region=region, service="s3", timestamp=timestamp, algorithm=algorithm,
                               s3=True)
-            signed = sign_once().request
+            # Each presigned URL a server is shown is a new text (its date and signature): verify sees PRESIGNED_URLS
+            # of them in turn, never the one it read just before.
+            signed = itertools.cycle([sign_once(timestamp=NOW + timedelta(seconds=second)).request
+                                      for second in range(PRESIGNED_URLS if name == "presigned" else 1)])
             calls[f"{algorithm} {name}", "sign"] = sign_once
-            calls[f"{algorithm} {name}", "verify"] = lambda signed=signed: sigv4.verify(signed, LOOKUP, now=NOW)
+            calls[f"{algorithm} {name}", "verify"] = lambda signed=signed: sigv4.verify(next(signed), LOOKUP, now=NOW)
     us = best_us(calls, number, rounds)
     crt = {op: us["awscrt", op] for op in ("sign", "verify")} if ("awscrt", "sign") in us else None
     print(f"SigV4a: ours signs and verifies with {v4a_ecdsa.IMPLEMENTATION}'s ECDSA (sigv4.v4a_ecdsa), "
