@@ -9,6 +9,7 @@ property below); the Account endpoint's stored state for what `serve` acted on.
 
 from __future__ import annotations
 
+import importlib
 import random
 import socket
 from datetime import datetime, timedelta, timezone
@@ -148,6 +149,30 @@ def test_every_escape_canonicalizes_as_its_byte() -> None:
     for escape in (f"%{x}{y}" for x in digits for y in digits):
         for text in (f"a={escape}", f"{escape}=a", f"a{escape}b"):
             assert canonical_query_without(text, False, frozenset()) == canonical_query(query_pairs(text)), text
+
+
+@pytest.mark.parametrize("claimed", [False, True], ids=["verify", "parse_auth-then-verify"])
+@pytest.mark.parametrize("kind", ["presigned", "v2-query", "v2-form"])
+def test_the_parameters_are_decoded_once(monkeypatch: pytest.MonkeyPatch, kind: str, claimed: bool) -> None:
+    """A request's query (or SigV2 form) is decoded once, whether a server calls verify alone or parse_auth and
+    then verify(claimed=...) as `sigv4 serve` and the signature guard do: decoding is most of the work there."""
+    verify_module = importlib.import_module("sigv4.verify")
+    unique = f"{kind}{claimed}{random.random()}"  # a request no earlier test has had verified
+    if kind == "presigned":
+        signed = presign(Request("GET", f"https://svc.example.com/{unique}?b=%2F&a=1"), CREDS, **SCOPE).request
+    else:
+        form = kind == "v2-form"
+        url = "https://svc.example.com/" + ("" if form else f"?Action=Go&Id={unique}")
+        signed = v2.sign(Request("POST" if form else "GET", url,
+                                 [("Content-Type", v2.FORM_CONTENT_TYPE)] if form else [],
+                                 f"Action=Go&Id={unique}".encode() if form else b""), CREDS, timestamp=T).request
+    read: list[str] = []
+    real = verify_module.query_pairs
+    monkeypatch.setattr(verify_module, "query_pairs", lambda text, **options: read.append(text) or real(text, **options))
+    monkeypatch.setattr(v2, "query_pairs", lambda text, **options: read.append(text) or real(text, **options))
+    claim = parse_auth(signed) if claimed else None
+    verify(signed, {CREDS.access_key_id: CREDS}.get, now=T, claimed=claim)
+    assert len(read) == 1, read
 
 
 def test_the_same_byte_written_two_ways_still_verifies() -> None:
