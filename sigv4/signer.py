@@ -502,7 +502,8 @@ def sign(
     (crc32, crc32c, sha1, sha256, or a `ChecksumAlgorithm` computing it) for the -TRAILER forms.
     Raises a `SigningError` subclass naming the field and rule for unusable input.
     """
-    _check_inputs(request, credentials)
+    if algorithm == "v2" or request.__class__ is not Request or credentials.__class__ is not Credentials:
+        _check_inputs(request, credentials)  # refused by name before a field of theirs is read
     if algorithm == "v2":
         return v2.sign(_with_host(request), credentials, timestamp=timestamp, signature_method=signature_method,
                        plus_is_space=plus_is_space)
@@ -526,6 +527,7 @@ def sign(
                 _PREPARED[key] = prepared
     upload = None
     if prepared is None:
+        _check_inputs(request, credentials)  # a kept preparation was made with equal inputs, checked then
         opts = _options(algorithm, deterministic, region, service, when[:8], s3, normalize_path, double_encode,
                         payload, omit_session_token, content_sha256_header, unsigned_headers, plus_is_space)
         if payload is not None or trailer_checksum is not None:
