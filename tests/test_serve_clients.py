@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +16,10 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+import sigv4
 from tests.local_http import counting_relay
 from tests.serve_fixtures import DEFAULT, Running, endpoint, serving  # noqa: F401  (fixture)
+from wire.auth_refusal import MAX_SKEW
 from wire.transport.server import ServeLimits
 
 
@@ -102,3 +106,19 @@ def test_a_body_over_the_limit_is_refused_in_the_calls_protocol(tmp_path: Path) 
         error = put(DEFAULT["access_key_id"])
         assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == ("RequestEntityTooLarge", 413)
         assert put("AKIDUNKNOWNKEY000000")["Error"]["Code"] == "UnrecognizedClientException"
+
+
+def test_a_request_refused_from_its_head_is_never_answered_as_a_call(endpoint: Running) -> None:
+    """The server refuses a head (`screen`, before 100 Continue) at one instant and `respond` answers it, its
+    body never read, at the next: a request dated just over the skew ahead passed the second check and was
+    run on an empty body although its signature covers the hash of the body it was about to send."""
+    body = json.dumps({"MaxResults": 1}).encode()
+    request = sigv4.Request("POST", f"{endpoint.url}/listRegions", [("Content-Type", "application/json")], body)
+    signed = sigv4.sign(request, sigv4.Credentials(DEFAULT["access_key_id"], DEFAULT["secret_access_key"]),
+                        service="account", region="us-east-1", content_sha256_header=True,
+                        timestamp=datetime.now(timezone.utc) + MAX_SKEW + timedelta(seconds=2.5)).request
+    unread = signed.with_body(iter(()))  # as the server hands over a request it answers from its head
+    assert endpoint.app.screen(unread)  # too far ahead: refused before the body is asked for
+    time.sleep(3)  # the date is within the skew now
+    reply = endpoint.app.respond(unread, "127.0.0.1")
+    assert reply.status == 400 and b"IncompleteBody" in bytes(reply.body), reply

@@ -273,6 +273,11 @@ def check(request: Request, *, endpoint: Endpoint, now: datetime, entropy: Entro
     error: ServiceError | None = None
     try:
         _check(request, protocol, endpoint, now, progress)
+        if not isinstance(request.body, bytes):
+            # A body never read (a head the server refused, `screen`) whose head passes now (its date came within
+            # the skew since): answering it would run the call on no body, though its signature may cover one.
+            raise ServiceError("IncompleteBody", "The request was answered from its head, its body unread; send "
+                               "it again.", 400)
     except ServiceError as err:
         error = err
     return Checked(request, protocol, now, source_ip, request_id, event_id, progress, error)
