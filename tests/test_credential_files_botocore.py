@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import os
+import pickle
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -352,8 +353,12 @@ def test_an_aws_login_answer_without_credentials_leaves_a_cache_that_reads_back(
     for answer in (partial, {**partial, "accessToken": {"accessKeyId": "ASIAREFRESHED"}}):
         with http_server(_sign_in(seen, answer=answer)) as (url, _):
             env = _env(tmp_path, "[profile console]\nlogin_session = me\n", "", {"AWS_ENDPOINT_URL_SIGNIN": url})
-            with pytest.raises(CredentialsError, match="the answer lacks .*; run aws login --profile console"):
+            with pytest.raises(CredentialsError, match="the answer lacks .*; run aws login --profile console") as caught:
                 resolve_credentials("console", env)
+            # the error carries none of the cache's secrets (it may be logged, or pickled to another process)
+            assert not {"refresh-2", "refresh", before["dpopKey"]} & set(map(str, vars(caught.value).values())), \
+                vars(caught.value)
+            assert b"PRIVATE KEY" not in pickle.dumps(caught.value) and b"refresh-2" not in pickle.dumps(caught.value)
         assert json.loads(entry.read_text()) == ({**before, "refreshToken": "refresh-2"} if rotated else before)
     with http_server(_sign_in(seen)) as (url, _):
         env = _env(tmp_path, "[profile console]\nlogin_session = me\n", "", {"AWS_ENDPOINT_URL_SIGNIN": url})

@@ -165,7 +165,8 @@ def login_credentials(profile: str, session: str, env: Mapping[str, str], home: 
             data = refresh(data, region=region or "us-east-1", env=env, now=now, endpoints=endpoints, hint=hint)
         except RotatedOnly as err:
             write_cache(path, err.entry)
-            raise
+            # Raised without the entry (its DPoP private key and refresh token): errors are logged and pickled.
+            raise CredentialsError(str(err)) from None
         # written only once the answer is known to hold credentials, so the entry always reads back
         write_cache(path, data)
         found = from_json_fields(data["accessToken"], _FIELDS, "aws login refresh", source)
