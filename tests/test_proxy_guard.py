@@ -20,6 +20,7 @@ import ssl
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -35,9 +36,10 @@ import sigv4
 from local_http import counting_relay, self_signed, silent_upstream, wait_for
 from proxy_process import line_with, proxy_process
 from sigv4.types import iter_body
-from wire.auth_refusal import envelope_for
+from wire.auth_refusal import MAX_SKEW, envelope_for
 from wire.debugger.complaint import read_error
 from wire.service.app import load_accounts
+from wire.transport.framing import UNREAD
 from wire.transport.guard import SignatureGuard
 from wire.transport.server import LocalServer, ServeLimits, serve_connection
 
@@ -748,3 +750,24 @@ def test_a_body_over_the_limit_is_refused_in_the_calls_protocol(small_guard: str
     error = refused(lambda: client("sqs", small_guard, key="AKIDUNKNOWN000000000").send_message(
         QueueUrl=f"{small_guard}/123456789012/q", MessageBody="x" * 5000))
     assert error["Error"]["Code"] == "UnrecognizedClientException"  # decided from the head: before the size
+
+
+def test_a_request_refused_from_its_head_is_never_forwarded(
+        guarded: tuple[str, list[str], SignatureGuard], moto: str) -> None:
+    """The guard refuses a head (`screen`, before 100 Continue) at one instant and `respond` answers it, its
+    body never read, at the next: a PUT dated just over the skew ahead passed the second check and went
+    upstream with its Content-Length and no body."""
+    url, log, guard = guarded
+    client("s3", moto).create_bucket(Bucket="guarded-race")
+    request = sigv4.Request("PUT", f"{url}/guarded-race/k", [("Content-Length", "5"), ("Expect", "100-continue")],
+                            b"hello")
+    signed = sigv4.sign(request, sigv4.Credentials(KEY, SECRET), service="s3", region="us-east-1", s3=True,
+                        payload=sigv4.UNSIGNED_PAYLOAD, content_sha256_header=True,
+                        timestamp=datetime.now(timezone.utc) + MAX_SKEW + timedelta(seconds=2.5)).request
+    unread = signed.with_body(UNREAD)  # as the server hands over a request it answers from its head
+    assert guard.screen(unread)  # too far ahead: refused before the body is asked for
+    time.sleep(3)  # the date is within the skew now
+    reply = guard.respond(unread, "127.0.0.1")
+    assert reply.status == 400 and b"<Code>IncompleteBody</Code>" in bytes(reply.body), reply
+    assert "refused IncompleteBody" in log[-1]
+    assert "Contents" not in client("s3", moto).list_objects_v2(Bucket="guarded-race")

@@ -14,7 +14,7 @@ and send what it renders, so both apply exactly the same rules; neither sees h11
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
@@ -95,6 +95,11 @@ def held_body(headers: list[tuple[str, str]], target: str) -> bool:
 def _unscreened(head: Head) -> bool:
     """The default `screen`: no head is refused before its body is read."""
     return False
+
+
+#: The body of a request answered from its head (`RequestFraming.abandoned`), which an app tells by identity:
+#: never read, so not the empty body (an app must not act on it). Exhausted, it stays empty however often read.
+UNREAD: Iterator[bytes] = iter(())
 
 
 #: How an app writes the HTTP layer's 413 for a request whose head it has, in the request's protocol:

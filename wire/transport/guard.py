@@ -57,7 +57,7 @@ from wire.errors import ServiceError
 from wire.service.app import load_accounts
 from wire.service.identities import ConfigError, Directory
 from wire.transport.client import Connection, NetworkError, RequestError, TransportOptions
-from wire.transport.framing import Refusal
+from wire.transport.framing import UNREAD, Refusal
 from wire.transport.proxy import (HOP_BY_HOP, ProxyReply, UpstreamError, forwarded_headers, has_body, log_line,
                                   presigned_s3)
 from wire.transport.signing import FlagError
@@ -189,9 +189,12 @@ class SignatureGuard:
 
     def respond(self, request: sigv4.Request, source_ip: str) -> ProxyReply:
         started = time.perf_counter()
-        if not self.relays_body(request.headers, request.target):
+        unread = request.body is UNREAD
+        if not unread and not self.relays_body(request.headers, request.target):
             request = sigv4.Request(request.method, request.target, request.headers, b"".join(iter_body(request.body)))
         try:
+            if unread:
+                self._unread(request)
             identity, body, decoder = self._admit(request, datetime.now(timezone.utc))
             return self._forward(request, identity, body, decoder, started)
         except _Refused as refused:
@@ -199,6 +202,16 @@ class SignatureGuard:
             status, headers, data = render(refused.error, refused.envelope, request_id, os.urandom(24).hex())
             self.log(log_line(request, status, started, f"refused {refused.error.code}: {refused.cause}"))
             return ProxyReply(status, headers, data)
+
+    def _unread(self, request: sigv4.Request) -> None:
+        """Raise `_Refused` for a request answered from its head (`screen`), its body never read: the head's
+        refusal, or, when the head passes by now (its date came within the skew since), IncompleteBody; such a
+        request is never forwarded, its body being none of what the client signed and sent."""
+        identity = self._verified(request, datetime.now(timezone.utc), verify_head)
+        envelope = envelope_for(request, identity.service if identity is not None else self.service)
+        raise _Refused(ServiceError("IncompleteBody", "The request was answered from its head, its body unread; "
+                                    "send it again.", 400), envelope, "body-unread: the head was refused before the "
+                       "body was sent, and passes only now")
 
     def screen(self, request: sigv4.Request) -> bool:
         """Whether `request`'s head alone is refused (its body unread: `verify_head`), as S3 answers an

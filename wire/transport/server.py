@@ -38,8 +38,8 @@ from typing import Any, Protocol
 import sigv4
 from sigv4.redact import redact
 from wire.transport.framing import (
-    CLOSED, END, NEED_DATA, Body, Event, Head, Held, Refusal, RequestFraming, ServeLimits, cut_short, held_body,
-    http_date,
+    CLOSED, END, NEED_DATA, Body, Event, Head, Held, Refusal, RequestFraming, ServeLimits, UNREAD, cut_short,
+    held_body, http_date,
 )
 from wire.transport.slots import FreeSlots
 
@@ -151,7 +151,7 @@ def _framing(app: App, limits: ServeLimits, held: Held, **options: Any) -> Reque
     if screen is not None:
         def screened(head: Head) -> bool:
             try:
-                request = sigv4.Request(head.method, head.target, head.headers, iter(()))
+                request = sigv4.Request(head.method, head.target, head.headers, UNREAD)
             except ValueError:  # a head the toolkit's Request refuses: answered 400 once read
                 return False
             return bool(screen(request))
@@ -312,8 +312,9 @@ def serve_connection(sock: Any, peer: str, app: App, limits: ServeLimits, stoppi
                     return  # closed, idled out, or reclaimed for a new client
                 method, target, headers, body = received
                 try:
-                    reply = app.respond(sigv4.Request(method, target, headers, body if streaming else b"".join(body)),
-                                        peer)
+                    # An abandoned request's body is unread, not empty: `UNREAD`, streaming app or not.
+                    unread = UNREAD if framing.abandoned else body if streaming else b"".join(body)
+                    reply = app.respond(sigv4.Request(method, target, headers, unread), peer)
                     for _ in body:  # what the app left unread
                         pass
                 except Refusal:
@@ -761,7 +762,7 @@ class LocalServer:
             head = connection.head
             assert head is not None
             # An abandoned request's body is unread, not empty (its payload hash is not the empty body's).
-            body: bytes | Iterator[bytes] = iter(()) if connection.framing.abandoned else bytes(connection.body)
+            body: bytes | Iterator[bytes] = UNREAD if connection.framing.abandoned else bytes(connection.body)
             connection.body = bytearray()
             try:
                 request = sigv4.Request(head.method, head.target, head.headers, body)
