@@ -827,13 +827,17 @@ def _v2_params(request: Request, pairs: _Pairs, plus_is_space: bool,
     if not v2.params_in_body(request):
         return pairs
     try:
-        return _form_params(request) if request.body.__class__ is bytes else v2.decode_params(request)
+        body = request.body
+        cached = body.__class__ is bytes and len(body) <= _CACHED_FORM_BYTES
+        return _form_params(request) if cached else v2.decode_params(request)
     except SigningError as err:
         raise _fail("malformed_request", str(err), auth) from None
 
 
 # As `_target_query`, for a form body: the parse reads it, then the verifier. Keyed on the whole request (its body
-# hashable bytes), few: a form body may be large.
+# hashable bytes), which the cache keeps: only small bodies, so that it holds no more than a few hundred KiB after
+# a server has let go of them (its body budget counts a body only while it holds it).
+_CACHED_FORM_BYTES = 64 * 1024
 @lru_cache(maxsize=8)
 def _form_params(request: Request) -> _Pairs:
     return tuple(v2.decode_params(request))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -24,6 +25,7 @@ from sigv4 import (
     REASONS, Credentials, Identity, InvalidTimestampError, Request, SigningResult, VerificationError, parse_auth,
     presign, sign, verify,
 )
+from sigv4 import v2
 from sigv4.canonical import CanonicalRules
 from sigv4.checksums import checksum_value
 from sigv4.keys import hmac_sha256, signing_key
@@ -412,3 +414,19 @@ def test_verify_head_decides_what_the_head_decides_and_never_reads_the_body(requ
         assert ("verified" if result is not None else "needs the body") == outcome
     if outcome == "verified":  # and with the body, `verify` agrees
         assert verify(request_, lookup, now=now).access_key_id == "AKIDHEAD"
+
+
+def test_a_verified_sigv2_form_body_is_not_kept() -> None:
+    """The verifier cached a SigV2 form's parameters keyed on its whole request: the last 8 bodies verified
+    stayed in memory, whatever their size, after the server had let them go (a server's body budget counts a
+    body only while it holds it)."""
+    creds = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    body = b"Action=SendMessage&Version=2012-11-05&MessageBody=" + b"x" * 100_000
+    signed = v2.sign(Request("POST", "https://sqs.us-east-1.amazonaws.com/",
+                             [("Content-Type", "application/x-www-form-urlencoded")], body), creds,
+                     timestamp=when).request
+    held = sys.getrefcount(signed)  # the request holds the body
+    verify(signed, lambda key: creds, now=when)
+    kept = sys.getrefcount(signed)  # out of the assert, whose rewriting holds references of its own
+    assert kept == held
