@@ -300,3 +300,20 @@ def test_a_printed_javascript_value_is_read_as_inspect_writes_it() -> None:
 def test_a_broken_printed_javascript_request_is_a_capture_error(text: str) -> None:
     with pytest.raises(CaptureError, match="js-sdk capture: request 1"):
         parse_capture(text.encode())
+
+
+_JS_SIGNED = ("HttpRequest {{\n  method: 'PUT',\n  hostname: 'h',\n  path: '/',\n  body: {body},\n  headers: {{ "
+              "authorization: 'AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/s3/aws4_request, "
+              "SignedHeaders=host, Signature=00' }}\n}}\n")
+
+
+def test_a_printed_lone_surrogate_reads_as_the_bytes_node_sends() -> None:
+    """JavaScript strings may hold a lone surrogate (`'\\uD800'`); Node's UTF-8 encoder sends U+FFFD for it and
+    joins a pair into its character. Read as Python's `str` it made `.encode()` raise (a traceback)."""
+    capture = parse_capture(_JS_SIGNED.format(body="'a\\uD800b\\uD83D\\uDE00'").encode())
+    assert capture.request.body == "a\ufffdb\U0001f600".encode()
+
+
+def test_a_printed_escape_past_the_last_code_point_is_a_capture_error() -> None:
+    with pytest.raises(CaptureError, match=r"js-sdk capture: request 1: .*past U\+10FFFF"):
+        parse_capture(_JS_SIGNED.format(body="'\\u{110000}'").encode())

@@ -41,12 +41,18 @@ class JsInspectError(DecodeError):
 def _unescape(match: re.Match[str]) -> str:
     code = match[1]
     if code[0] in "xu" and len(code) > 1:
-        return chr(int(code.strip("xu{}"), 16))
+        point = int(code.strip("xu{}"), 16)
+        if point > 0x10FFFF:  # `\u{110000}` is a SyntaxError in JavaScript: inspect never prints it
+            raise JsInspectError(f"printed string: escape \\{code} is past U+10FFFF")
+        return chr(point)
     return _SIMPLE.get(code, code)
 
 
 def _string(literal: str) -> str:
-    return _ESCAPE.sub(_unescape, literal[1:-1])
+    """The string a printed literal holds. A `\\uD83D\\uDE00` pair is joined into its character; a lone
+    surrogate reads as U+FFFD, the bytes Node's UTF-8 encoder sends for it (Python's would refuse it)."""
+    text = _ESCAPE.sub(_unescape, literal[1:-1])
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def _skip(text: str, at: int) -> int:
