@@ -109,3 +109,13 @@ def test_api_gateway_asks_for_json_unless_the_call_names_a_type(capsys: pytest.C
     ours = our_request(capsys, ["apigateway", *args])
     assert ours[1]["accept"] == botocore_request("apigateway", args[0], params)[1]["accept"]
     assert ours[1]["accept"] == ("application/yaml" if params else "application/json")
+
+
+@pytest.mark.parametrize("user_data", ["5", '{"a": 1}', "[1]"])
+def test_user_data_of_another_type_is_refused_in_one_line(capsys: pytest.CaptureFixture[str], user_data: str) -> None:
+    """A number or an object as `UserData` (from `--input` JSON) was base64-encoded before validation: a TypeError
+    traceback, not the one-line refusal naming the field."""
+    given = f'{{"MinCount": 1, "MaxCount": 1, "UserData": {user_data}}}'
+    assert cli.main(["call", "ec2", "RunInstances", "--input", given, "--dry-run", "--endpoint-url", ENDPOINT, "--region", "us-east-1"], ENV) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sigv4: error: UserData: expected a string") and err.count("\n") == 1, err

@@ -52,7 +52,7 @@ def _route53_ids(op: Operation, params: Params) -> Params:
 def _base64_user_data(_: Operation, params: Params) -> Params:
     """`UserData` (text or bytes) base64-encoded, as EC2 and Auto Scaling take it and the aws CLI sends it."""
     data = params.get("UserData")
-    if data is None:
+    if not isinstance(data, (str, bytes)):  # absent, or a number or object from --input that validation refuses
         return params
     raw = data.encode() if isinstance(data, str) else data
     return {**params, "UserData": base64.b64encode(raw).decode("ascii")}
