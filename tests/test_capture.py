@@ -317,3 +317,11 @@ def test_a_printed_lone_surrogate_reads_as_the_bytes_node_sends() -> None:
 def test_a_printed_escape_past_the_last_code_point_is_a_capture_error() -> None:
     with pytest.raises(CaptureError, match=r"js-sdk capture: request 1: .*past U\+10FFFF"):
         parse_capture(_JS_SIGNED.format(body="'\\u{110000}'").encode())
+
+
+def test_what_inspect_prints_for_accessors_functions_and_classes_reads_as_not_shown() -> None:
+    """Node prints `[Getter/Setter]`, `[Function (anonymous)]` and `[class A]` (`console.log` of an object with an
+    accessor, an arrow function or a class): each was read as an array and failed ("expected `,` or `]`")."""
+    from wire.debugger.js_inspect import read_value
+    text = "{\n  a: [Getter/Setter],\n  f: [Function: f],\n  c: [class A],\n  h: [ [Function (anonymous)] ]\n}"
+    assert read_value(text) == ({"a": None, "f": None, "c": None, "h": [None]}, len(text))

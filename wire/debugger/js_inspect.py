@@ -25,8 +25,9 @@ _SPACE = re.compile(r"\s*")
 _STRING = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"|`(?:[^`\\]|\\.)*`", re.S)
 _KEY = re.compile(r"[\w$]+|\[[^\]\n]*\]")
 _WORD = re.compile(r"[\w$.+-]+")
-#: What inspect prints in place of a value it does not show.
-_HIDDEN = re.compile(r"\[[A-Z][\w :*]*\]|<[^<>\n]*>|\[[A-Za-z]+: [^\]\n]*\]")
+#: What inspect prints in place of a value it does not show (`[Object]`, `[Getter/Setter]`, `[Function (anonymous)]`,
+#: `[class A]`, `<Buffer 68>`): a letter right after `[` (an array prints `[ ` or `[]`).
+_HIDDEN = re.compile(r"\[[A-Za-z][^\]\n]*\]|<[^<>\n]*>")
 #: A typed container's prefix: `Uint8Array(5) `, `Readable `, `Map(1) `, `[Object: null prototype] `.
 _PREFIX = re.compile(r"(?:\[Object: null prototype\] |[A-Z][\w$]*(?:\(\d+\))? )(?=[{\[])")
 _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|u\{[0-9a-fA-F]{1,6}\}|.)", re.S)
