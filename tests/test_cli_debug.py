@@ -596,3 +596,16 @@ def test_aws4s_printed_options_and_answer_are_a_capture(capsys) -> None:
     first = report["causes"][0]
     assert (first["kind"], first["evidence"]) == ("payload-hash", "proved") and "another order" in first["message"]
     assert "qa/testsecret" not in out
+
+
+@pytest.mark.parametrize("status", ["²", "4030000000000000000000", "99"])
+def test_a_printed_javascript_error_with_an_odd_status_is_read_without_it(capsys, tmp_path, status) -> None:
+    """`$metadata.httpStatusCode: ²` passed `str.isdigit` and made int() raise: a traceback from `diff`."""
+    sent, _ = _signed(tmp_path)
+    answer = tmp_path / "err.txt"
+    answer.write_text("SignatureDoesNotMatch: m\n    at f (a.js:1:1) {\n  '$metadata': { httpStatusCode: "
+                      f"{status} }}\n}}\n")
+    code, out, err = run(capsys, ["diff", str(sent), str(answer), "--json"], env=NO_CREDENTIALS)
+    assert code == 0, err
+    complaint = json.loads(out)["complaint"]
+    assert (complaint["code"], complaint["status"]) == ("SignatureDoesNotMatch", None), complaint

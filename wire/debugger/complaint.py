@@ -221,8 +221,9 @@ def _read_js_error(body: bytes, headers: Mapping[str, str]) -> _Envelope | None:
     metadata = error.props.get("$metadata")
     status = metadata.get("httpStatusCode") if isinstance(metadata, dict) else None
     code = fields.get("Code") or fields.get("__type") or error.name
+    # An HTTP status is three ASCII digits (str.isdigit also takes `²`, which int() refuses).
     return _Envelope("js", sanitize_error_code(code), error.message.strip(), fields,
-                     int(status) if isinstance(status, str) and status.isdigit() else None)
+                     int(status) if isinstance(status, str) and re.fullmatch("[1-5][0-9]{2}", status) else None)
 
 
 _ENVELOPE_READERS: tuple[Callable[[bytes, Mapping[str, str]], _Envelope | None], ...] = (_read_xml, _read_json,
