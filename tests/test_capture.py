@@ -325,3 +325,9 @@ def test_what_inspect_prints_for_accessors_functions_and_classes_reads_as_not_sh
     from wire.debugger.js_inspect import read_value
     text = "{\n  a: [Getter/Setter],\n  f: [Function: f],\n  c: [class A],\n  h: [ [Function (anonymous)] ]\n}"
     assert read_value(text) == ({"a": None, "f": None, "c": None, "h": [None]}, len(text))
+
+
+def test_a_content_length_of_a_unicode_digit_is_no_framing() -> None:
+    """`Content-Length: ²` passed `str.isdigit` and int() raised ValueError: a traceback from `explain`."""
+    capture = parse_capture("PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: ²\r\n\r\nab".encode())
+    assert capture.request.body == b"ab"

@@ -44,7 +44,7 @@ def _framed_length(request: Request, body: bytes) -> int | None:
     """How many bytes after the head belong to the request by its framing; None when the framing does not
     fit what follows (a hand-written request whose body has no Content-Length is kept whole)."""
     length = (request.header("content-length") or "").strip()
-    if length.isdigit() and len(length) <= 15:
+    if length.isascii() and length.isdigit() and len(length) <= 15:  # isdigit alone takes `²`, which int() refuses
         return int(length) if int(length) <= len(body) else None
     return 0 if body.lstrip(b"\r\n").startswith(b"HTTP/") else None
 
