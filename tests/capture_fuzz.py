@@ -2,7 +2,7 @@
 hundred cases, seconds) and benchmarks/fuzz_captures.py (1e5 cases and more).
 
 Seeds are real captures of every format (tests/fixtures/real: raw, curl -v, --trace, --trace-ascii, HAR,
-aws --debug, send --json, send -v, awscurl -v). Each case mutates one seed the ways damaged or hostile files
+aws --debug, send --json, send -v, awscurl -v; the JavaScript SDK's and aws4's prints). Each case mutates one seed the ways damaged or hostile files
 differ: bytes flipped, inserted or deleted, a span repeated, truncated, a number made huge (the trace
 offsets, sizes and Content-Length that readers could trust), a long line. The invariant: `parse_capture`
 returns a `Capture` or raises `CaptureError`, and `diagnose_capture` on what it returns raises nothing;
@@ -19,7 +19,10 @@ from pathlib import Path
 from wire.debugger.capture import CaptureError, parse_capture
 from wire.debugger.diagnose import diagnose_capture
 
-SEEDS = sorted((Path(__file__).parent / "fixtures" / "real").glob("*.capture"))
+_FIXTURES = Path(__file__).parent / "fixtures"
+#: Real captures of every format, and the JavaScript prints (the SDK's HttpRequest and error, aws4's options).
+SEEDS = sorted([*(_FIXTURES / "real").glob("*.capture"), *(_FIXTURES / "capture").glob("js-sdk-*.txt"),
+                *(_FIXTURES / "capture").glob("aws4-*.txt")])
 #: Peak allocation allowed per case: this many times the input, plus 8 MiB.
 MEMORY_BOUND = 64
 _NUMBERS = (b"0fffffff", b"ffffffff", b"9" * 5000, b"99999999999999999999", b"-1", b"\xb2")

@@ -24,7 +24,7 @@ TRACE_HEAD = (b"== Info: Connected\n=> Send header, 40 bytes (0x28)\n0000: GET /
 
 def test_every_capture_format_is_fuzzed() -> None:
     formats = {path.name.split("-")[0] for path in SEEDS}
-    assert len(SEEDS) >= 60 and {"curl", "awscli", "boto3", "awscurl", "sigv4", "har", "urllib3"} <= formats
+    assert len(SEEDS) >= 60 and {"curl", "awscli", "boto3", "awscurl", "sigv4", "har", "urllib3", "js", "aws4"} <= formats
 
 
 def test_fuzzed_captures_raise_only_capture_error_within_bounded_memory() -> None:
