@@ -2,7 +2,8 @@
 hundred cases, seconds) and benchmarks/fuzz_captures.py (1e5 cases and more).
 
 Seeds are real captures of every format (tests/fixtures/real: raw, curl -v, --trace, --trace-ascii, HAR,
-aws --debug, send --json, send -v, awscurl -v; the JavaScript SDK's and aws4's prints). Each case mutates one seed the ways damaged or hostile files
+aws --debug, send --json, send -v, awscurl -v; the JavaScript SDK's and aws4's prints). Each case mutates one
+seed the ways damaged or hostile files
 differ: bytes flipped, inserted or deleted, a span repeated, truncated, a number made huge (the trace
 offsets, sizes and Content-Length that readers could trust), a long line. The invariant: `parse_capture`
 returns a `Capture` or raises `CaptureError`, and `diagnose_capture` on what it returns raises nothing;
