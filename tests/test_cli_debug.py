@@ -609,3 +609,12 @@ def test_a_printed_javascript_error_with_an_odd_status_is_read_without_it(capsys
     assert code == 0, err
     complaint = json.loads(out)["complaint"]
     assert (complaint["code"], complaint["status"]) == ("SignatureDoesNotMatch", None), complaint
+
+
+def test_aws4s_options_printed_unsigned_say_to_print_them_after_signing(capsys, tmp_path) -> None:
+    """aws4's options printed before `aws4.sign` were told to add an SDK middleware at `finalizeRequest`."""
+    printed = tmp_path / "opts.txt"
+    printed.write_text("{\n  host: 'sts.amazonaws.com',\n  path: '/',\n  headers: { 'Content-Type': 'x' }\n}\n")
+    code, out, err = run(capsys, ["explain", str(printed)], env=NO_CREDENTIALS)
+    assert (code, out) == (2, "") and err.count("\n") == 1, err
+    assert "after `aws4.sign(" in err and "finalizeRequest" not in err, err

@@ -83,8 +83,8 @@ def read_js_sdk(data: bytes, scheme: str) -> list[Capture]:
     printed after it when there is one. Raises `CaptureError` for a broken print or one of no signed request."""
     text = log_text(data)
     printed_requests = []
-    for index, mark in enumerate(JS_REQUEST_MARK.finditer(text) if JS_REQUEST_MARK.search(text) else
-                                 _OPTIONS_MARK.finditer(text)):
+    sdk = JS_REQUEST_MARK.search(text) is not None
+    for index, mark in enumerate(JS_REQUEST_MARK.finditer(text) if sdk else _OPTIONS_MARK.finditer(text)):
         try:
             printed, end = read_value(text, mark.start() + mark.group().index("{"))
         except JsInspectError as err:
@@ -98,6 +98,9 @@ def read_js_sdk(data: bytes, scheme: str) -> list[Capture]:
         captures.append(Capture("js-sdk", request, known, *_answer(after)))
     if captures and not any(c.request.header("authorization") or "X-Amz-Signature=" in c.request.query
                             for c in captures):
+        if not sdk:  # aws4 signs the options object in place: printed unsigned, it was printed before `aws4.sign`
+            raise CaptureError("js-sdk capture: the options printed carry no signature: print them after "
+                               "`aws4.sign(opts, credentials)`")
         # A middleware added at the `build` step (the default) prints the request before the SDK signs it.
         raise CaptureError("js-sdk capture: the HttpRequest printed carries no signature: it was printed before the "
                            "SDK signed it; add the middleware with `{ step: \"finalizeRequest\", priority: \"low\" }`")
