@@ -217,7 +217,8 @@ class SignatureGuard:
         """Whether `request`'s head alone is refused (its body unread: `verify_head`), as S3 answers an
         `Expect: 100-continue` before the body is sent; `respond` then answers the refusal."""
         try:
-            self._verified(request, datetime.now(timezone.utc), verify_head)
+            # The refusal itself is answered by `respond`, which diagnoses it then: no cause needed here.
+            self._verified(request, datetime.now(timezone.utc), verify_head, diagnose=False)
         except _Refused:
             return True
         return False
@@ -233,17 +234,18 @@ class SignatureGuard:
                                        os.urandom(24).hex())
         return ProxyReply(status, headers, data)
 
-    def _verified(self, request: sigv4.Request, now: datetime,
-                  check: Callable[..., Identity | None] = verify) -> Identity | None:
-        """Who signed `request`, as it claims (None: `check`, `verify_head`, needs the body); raises `_Refused`."""
+    def _verified(self, request: sigv4.Request, now: datetime, check: Callable[..., Identity | None] = verify,
+                  diagnose: bool = True) -> Identity | None:
+        """Who signed `request`, as it claims (None: `check`, `verify_head`, needs the body); raises `_Refused`,
+        whose cause is the debugger's diagnosis when `diagnose`, else left empty."""
         try:
             identity = check(request, self.directory.lookup, now=now, max_skew=MAX_SKEW)
         except VerificationError as err:
             envelope = envelope_for(request, err.auth.service if err.auth else self.service)
             error = fault_for(err, request, envelope, now)
             secret = self.directory.lookup(err.auth.access_key_id) if err.auth else None
-            raise _Refused(error, envelope, refusal_cause(request, err, error, envelope, secret, "--accounts")) \
-                from None
+            cause = refusal_cause(request, err, error, envelope, secret, "--accounts") if diagnose else ""
+            raise _Refused(error, envelope, cause) from None
         if identity is not None and self.directory.principals[identity.access_key_id].expired(now):
             envelope = envelope_for(request, identity.service)
             raise _Refused(expired_token(envelope), envelope, "token-expired: the identity's session token is past "
