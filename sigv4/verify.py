@@ -432,7 +432,7 @@ def _parse_auth(request: Request, first: dict[str, str], pairs: _Pairs, plus_is_
         return _parse_presigned(query, kind)
     if "AWSAccessKeyId" in query and "SignatureVersion" not in query:  # S3's SigV2 URL; the Query APIs' name it
         return _parse_s3v2(first, None, query, kind)
-    params = _grouped(_v2_params(request, pairs, plus_is_space))
+    params = _grouped(_v2_params(request, pairs))
     if "Signature" in params or "AWSAccessKeyId" in params or "SignatureVersion" in params:
         return _parse_v2(params, kind)
     raise _fail("missing_auth", "request: no Authorization header, presigned query (X-Amz-Signature) "
@@ -820,8 +820,7 @@ def _signed_pick(lower: tuple[str, ...], signed_names: tuple[str, ...], presigne
     return _SignedPick(indices, order, signed_text, None, checksums, date_index, order.index(date_index), undated)
 
 
-def _v2_params(request: Request, pairs: _Pairs, plus_is_space: bool,
-               auth: SignedAuth | None = None) -> Sequence[tuple[str, str]]:
+def _v2_params(request: Request, pairs: _Pairs, auth: SignedAuth | None = None) -> Sequence[tuple[str, str]]:
     """SigV2's parameters, decoded: `pairs` (the query as `_request_query` read it) where they travel in the query,
     else its form body's (as `v2.decode_params` reads them, `+` a space)."""
     if not v2.params_in_body(request):
@@ -845,7 +844,7 @@ def _form_params(request: Request) -> _Pairs:
 
 def _verify_v2(request: Request, first: dict[str, str], auth: SignedAuth, creds: Credentials, rules: CanonicalRules, s3: bool,
                omit_session_token: bool, pairs: _Pairs) -> str:
-    params = _v2_params(request, pairs, rules.plus_is_space, auth)
+    params = _v2_params(request, pairs, auth)
     tokens = [v for n, v in params if n == "SecurityToken"]
     _check_token(tokens[0] if tokens else None, creds, "SecurityToken parameter", auth)
     try:
